@@ -1,0 +1,182 @@
+"""SQLModel tables: feeds, entries, stories, chats, subscriptions and the outbox.
+
+Every datetime is stored as UTC and comes back aware (see `UTCDateTime`);
+schema changes go through Alembic migrations in `bot/migrations`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store aware datetimes as UTC; return them aware on every backend."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _bigint_pk() -> Any:
+    return Field(sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+
+
+class Feed(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(unique=True, max_length=2048)
+    name: str | None = Field(default=None, max_length=200)
+    title: str | None = Field(default=None, max_length=300)
+    topics: str = Field(default="", max_length=1000)  # space-separated topic slugs
+    origin: str = Field(default="config", max_length=16)  # config | admin | opml
+    enabled: bool = Field(default=True)
+    paused: bool = Field(default=False)
+    etag: str | None = Field(default=None, max_length=512)
+    last_modified: str | None = Field(default=None, max_length=128)
+    body_hash: str | None = Field(default=None, max_length=64)
+    not_modified_since: datetime | None = _ts()
+    last_checked_at: datetime | None = _ts()
+    last_success_at: datetime | None = _ts()
+    next_check_at: datetime | None = _ts(index=True)
+    consecutive_failures: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)
+    failing_since: datetime | None = _ts()
+    lease_until: datetime | None = _ts()
+    created_at: datetime | None = _ts()
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.title or self.url
+
+    @property
+    def topic_slugs(self) -> tuple[str, ...]:
+        return tuple(self.topics.split())
+
+
+class Story(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=400)
+    summary: str = Field(default="", max_length=1200)
+    link: str | None = Field(default=None, max_length=2048)
+    source_name: str = Field(default="", max_length=200)
+    feed_id: int | None = Field(default=None, foreign_key="feed.id")
+    published_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    first_seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    entry_count: int = Field(default=1)
+
+
+class StoryTopic(SQLModel, table=True):
+    __tablename__ = "story_topic"
+    __table_args__ = (sa.Index("ix_story_topic_topic_story", "topic", "story_id"),)
+    story_id: int = Field(foreign_key="story.id", primary_key=True)
+    topic: str = Field(primary_key=True, max_length=32)
+
+
+class StoryKey(SQLModel, table=True):
+    """Candidate keys for near-duplicate lookup (see `bot.dedup.candidate_keys`)."""
+
+    __tablename__ = "story_key"
+    __table_args__ = (sa.Index("ix_story_key_key_published", "key", "published_at"),)
+    key: int = _bigint_pk()
+    story_id: int = Field(foreign_key="story.id", primary_key=True)
+    published_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Entry(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("feed_id", "identity", name="uq_entry_feed_identity"),)
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feed.id", index=True)
+    identity: str = Field(max_length=600)
+    guid: str | None = Field(default=None, max_length=2048)
+    link: str | None = Field(default=None, max_length=2048)
+    title: str = Field(max_length=400)
+    summary: str = Field(default="", max_length=1200)
+    categories: str = Field(default="", max_length=1000)
+    published_at: datetime = Field(sa_type=UTCDateTime)
+    seen_at: datetime = Field(sa_type=UTCDateTime)
+    story_id: int = Field(foreign_key="story.id", index=True)
+
+
+class ArticleText(SQLModel, table=True):
+    """Extracted full text of a story's article, cached after the first tap."""
+
+    __tablename__ = "article_text"
+    story_id: int = Field(foreign_key="story.id", primary_key=True)
+    ok: bool = Field(default=True)
+    title: str = Field(default="", max_length=400)
+    body: str = Field(default="", sa_type=sa.Text)  # paragraphs joined by "\n\n"
+    error: str | None = Field(default=None, max_length=300)
+    fetched_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Chat(SQLModel, table=True):
+    id: int = _bigint_pk()  # Telegram chat id
+    type: str = Field(default="private", max_length=16)
+    title: str | None = Field(default=None, max_length=256)
+    active: bool = Field(default=True)  # false when blocked/kicked/deactivated
+    stopped: bool = Field(default=False)  # true after /stop
+    timezone: str = Field(default="UTC", max_length=64)
+    briefing_times: str = Field(default="08:00", max_length=200)  # "07:30 19:00"
+    mode: str = Field(default="scheduled", max_length=16)  # scheduled | instant | off
+    next_briefing_at: datetime | None = _ts(index=True)
+    last_briefing_at: datetime | None = _ts()
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Subscription(SQLModel, table=True):
+    chat_id: int = Field(sa_type=sa.BigInteger, foreign_key="chat.id", primary_key=True)
+    topic: str = Field(primary_key=True, max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Delivery(SQLModel, table=True):
+    """A story recorded as delivered to a chat (written with its outbox rows)."""
+
+    chat_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
+    story_id: int = Field(foreign_key="story.id", primary_key=True)
+    delivered_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Outbox(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "priority", "not_before"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=sa.BigInteger, index=True)
+    kind: str = Field(max_length=16)  # briefing | instant | broadcast | reply
+    dedup_key: str = Field(unique=True, max_length=200)
+    priority: int = Field(default=10)  # lower goes first; broadcasts 0
+    text: str = Field(sa_type=sa.Text)
+    reply_markup: str | None = Field(default=None, sa_type=sa.Text)  # JSON
+    status: str = Field(default="pending", max_length=16)  # pending|sending|sent|failed|cancelled
+    attempts: int = Field(default=0)
+    not_before: datetime = Field(sa_type=UTCDateTime)
+    lease_until: datetime | None = _ts()
+    telegram_message_id: int | None = Field(default=None)
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = _ts()
+    broadcast_id: int | None = Field(default=None, index=True)
