@@ -112,7 +112,7 @@ class Entry(SQLModel, table=True):
     feed_id: int = Field(foreign_key="feed.id", index=True)
     identity: str = Field(max_length=600)
     guid: str | None = Field(default=None, max_length=2048)
-    link: str | None = Field(default=None, max_length=2048)
+    link: str | None = Field(default=None, max_length=2048, index=True)
     title: str = Field(max_length=400)
     summary: str = Field(default="", max_length=1200)
     categories: str = Field(default="", max_length=1000)

@@ -1,0 +1,150 @@
+"""Command line: `python -m bot run | fetch | preview | migrate`.
+
+Each command loads settings once, opens (and migrates) the database, and
+turns configuration or database problems into one clear line and a non-zero
+exit status instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import logging
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from sqlalchemy.engine import Engine
+
+from bot.settings import Settings, SettingsError, load_settings, resolve_config_path
+from bot.storage.db import DatabaseError, open_database, redact_url
+
+logger = logging.getLogger(__name__)
+
+EXIT_CONFIG = 2
+EXIT_DATABASE = 3
+
+
+class CommandError(Exception):
+    """A user-facing failure: print the message, exit with `code`."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def configure_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL at INFO, and Bot API URLs carry the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def settings_from_args(args: argparse.Namespace, environ: dict[str, str]) -> Settings:
+    path, explicit = resolve_config_path(args.config, environ)
+    if not explicit and not path.exists():
+        # No config file at all: run on defaults plus environment (12-factor hosts).
+        return load_settings(None, environ)
+    return load_settings(path, environ)
+
+
+def database(settings: Settings) -> Engine:
+    try:
+        return open_database(settings.database_url)
+    except DatabaseError as exc:
+        raise CommandError(str(exc), EXIT_DATABASE) from exc
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    database(settings)
+    print(f"database {redact_url(settings.database_url)} is up to date", file=out)
+    return 0
+
+
+def cmd_fetch(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    from bot.fetchcmd import run_fetch
+
+    engine = database(settings)
+    return asyncio.run(run_fetch(settings, engine, out=out, progress=sys.stderr.isatty()))
+
+
+def cmd_preview(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    from bot.fetchcmd import run_preview
+
+    if args.topic and settings.topic(args.topic) is None:
+        known = ", ".join(t.slug for t in settings.topics) or "none configured"
+        raise CommandError(f'unknown topic "{args.topic}" (topics: {known})', EXIT_CONFIG)
+    engine = database(settings)
+    return run_preview(settings, engine, topic=args.topic, limit=args.limit, out=out)
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    from bot.app import run_bot
+
+    if settings.telegram.token_is_placeholder:
+        raise CommandError(
+            "no bot token: set TELEGRAM_BOT_TOKEN (or telegram.token in the config file) to the"
+            " token @BotFather gave you",
+            EXIT_CONFIG,
+        )
+    engine = database(settings)
+    return run_bot(settings, engine, role=args.role)
+
+
+def html_to_terminal(text: str) -> str:
+    """Render our Telegram HTML for a terminal: links as `title <url>`, tags dropped."""
+    text = re.sub(r'<a href="([^"]*)">(.*?)</a>', r"\2 <\1>", text, flags=re.S)
+    text = re.sub(r"<[^>]+>", "", text)
+    return html.unescape(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--config", help="config file (default: $BOT_CONFIG, else ./config.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bot and its scheduler")
+    run.add_argument("--role", choices=["all", "bot", "worker"], default="all")
+    sub.add_parser("fetch", help="refresh every feed once and print a per-feed table")
+    preview = sub.add_parser("preview", help="print the latest stories as subscribers see them")
+    preview.add_argument("--topic", help="only this topic (slug)")
+    preview.add_argument("--limit", type=int, default=10, help="how many stories (default 10)")
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+    return parser
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, TextIO], int]] = {
+    "migrate": cmd_migrate,
+    "fetch": cmd_fetch,
+    "preview": cmd_preview,
+    "run": cmd_run,
+}
+
+
+def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    env = dict(os.environ if environ is None else environ)
+    configure_logging(args.verbose)
+    try:
+        settings = settings_from_args(args, env)
+        if getattr(args, "limit", 1) is not None and getattr(args, "limit", 1) < 1:
+            raise CommandError("--limit must be a positive number", EXIT_CONFIG)
+        return COMMANDS[args.command](settings, args, sys.stdout)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130

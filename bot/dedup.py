@@ -1,0 +1,379 @@
+"""Cross-source story dedup: headline fingerprints, similarity and candidate keys.
+
+Pure functions of their arguments (``now`` included); the DB-backed index mirrors
+`StoryIndex` with a ``story_key(key, story_id, published_at)`` table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from rapidfuzz import fuzz
+
+# Chosen by cross-validation on the STS headlines dev set (bench/dedup_eval.py):
+# the higher of the two per-year thresholds that keep precision >= 0.97.
+SAME_STORY_THRESHOLD = 0.65
+DEFAULT_WINDOW = timedelta(hours=48)
+NEAR_PREFIX, NEAR_FUZZY = 0.9, 0.8  # credit for "Syria"/"Syrian", "Morsi"/"Mursi"
+OPPOSITES_FACTOR = 0.7
+MAX_KEY_TOKENS = 6  # C(6, 2) = 15 pair keys at most
+KEY_PREFIX = 4  # "Syria"/"Syrian" share the key form "syri"
+
+
+def _wordset(text: str) -> frozenset[str]:
+    """Turn a whitespace-separated word list into a set."""
+    return frozenset(text.split())
+
+
+_STOP_WORDS = _wordset(
+    """
+    a about above after again against all also am an and any are as at be been before
+    being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers him his how i if in into is it its
+    itself just me more most my no nor not now of off on once only or other our out over
+    own same she should so some such than that the their them then there these they this
+    those through to too under until up very was we were what when where which while who
+    whom why will with would you your amid via per says say said saying report reports
+    reported new news video photos watch live update updates breaking latest today
+    """
+)
+
+# Frequent in news headlines and hence weak evidence of the same event (an intrinsic
+# stand-in for the IDF table we do not have at runtime).
+_GENERIC = _wordset(
+    """
+    kill dead death die attack official government minister president police people man
+    woman year week day first two three call make take get set back top big help urge
+    warn plan talk meet hit face call show see go come give seek vow hold leave open
+    close rise fall record state world country city group leader court case deal
+    """
+)
+
+_NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "bn": "billion",
+    "mn": "million",
+    "mln": "million",
+}
+
+# Dates are "specifics" like numbers: "stocks close lower Friday" vs "... Wednesday".
+_DATE_WORDS = _wordset(
+    """
+    monday tuesday wednesday thursday friday saturday sunday january february march
+    april may june july august september october november december
+    """
+)
+
+# Titles differing by one of these report different events: "stocks open/close lower".
+_OPPOSITE_WORDS = (
+    ("open", "close"),
+    ("higher", "lower"),
+    ("rise", "fall"),
+    ("rise", "drop"),
+    ("gain", "loss"),
+    ("gain", "fall"),
+    ("win", "lose"),
+    ("acquitted", "convicted"),
+    ("taken", "released"),
+    ("admits", "denies"),
+    ("agrees", "rejects"),
+    ("approves", "rejects"),
+)
+
+_TOKEN_RE = re.compile(r"\w+(?:[.,'’]\w+)*")
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th|s|m|bn|k|pc)?")
+_ELLIPSIS_RE = re.compile(r"(?:\.\.\.|…)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """Normalised view of one entry's headline (and, secondarily, its summary)."""
+
+    tokens: tuple[str, ...]  # canonical content tokens of the title, sorted, unique
+    weights: tuple[float, ...]  # intrinsic weight of each token, parallel to tokens
+    specifics: frozenset[str]  # numbers and date words of the title
+    text: str  # canonical tokens joined by spaces, for rapidfuzz
+    summary_tokens: frozenset[str] = frozenset()
+
+
+def _fold(text: str) -> str:
+    """Fold accents and typographic apostrophes so outlets' spellings agree."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _canonical_number(raw: str) -> str:
+    """Normalise "6,126" -> "6126", "1.0" -> "1", "86th" -> "86"."""
+    digits = re.sub(r"(st|nd|rd|th|s|m|bn|k|pc)$", "", raw).replace(",", "")
+    if "." in digits:
+        digits = digits.rstrip("0").rstrip(".")
+    return digits
+
+
+def _stem(word: str) -> str:
+    """Strip plural, -ing and -ed endings and a final "e" ("retires"/"retire")."""
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            word = word[: -len(suffix)] + keep
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+
+
+_OPPOSITES = tuple((_stem(x), _stem(y)) for x, y in _OPPOSITE_WORDS)
+
+
+_GENERIC_STEMS = frozenset(_stem(w) for w in _GENERIC)
+
+
+def _is_title_case(words: list[str]) -> bool:
+    """Tell whether most words are capitalised, which makes capitals uninformative."""
+    alpha = [w for w in words if w[0].isalpha()]
+    upper = sum(1 for w in alpha if w[0].isupper())
+    return bool(alpha) and upper >= 0.6 * len(alpha)
+
+
+def _tokenize(text: str) -> list[tuple[str, bool, bool]]:
+    """Return (canonical token, is_specific, looks_proper) for each content word."""
+    words = _TOKEN_RE.findall(_fold(text))
+    capitals_informative = not _is_title_case(words)
+    out: list[tuple[str, bool, bool]] = []
+    for position, raw in enumerate(words):
+        word = re.sub(r"'s?$", "", raw)
+        if _NUMBER_RE.fullmatch(word.lower()):
+            out.append((_canonical_number(word.lower()), True, False))
+            continue
+        acronym = len(word) > 1 and word.replace(".", "").isupper()
+        lower = word.replace(".", "").replace("'", "").lower()
+        if acronym and lower == "us":
+            lower = "usa"  # "US"/"U.S." is a country, "us" a stop word
+        lower = _NUMBER_WORDS.get(lower, lower)
+        if lower.isdigit():
+            out.append((lower, True, False))
+            continue
+        if lower in _STOP_WORDS or len(lower) < 2:
+            continue
+        proper = acronym or (capitals_informative and position > 0 and word[0].isupper())
+        out.append((_stem(lower), lower in _DATE_WORDS, proper))
+    return out
+
+
+def _weight(token: str, *, specific: bool, proper: bool) -> float:
+    """Weigh a token by intrinsic signs of rarity: length, capitals, digits."""
+    if specific:
+        return 1.5
+    weight = 0.4 + 0.15 * len(token)
+    if proper:
+        weight *= 1.5
+    if token in _GENERIC_STEMS:
+        weight *= 0.5
+    return weight
+
+
+def strip_ellipsis(text: str) -> str:
+    """Drop a trailing "..." or "…" that marks a truncated summary."""
+    return _ELLIPSIS_RE.sub("", text.strip())
+
+
+def fingerprint(title: str, summary: str = "") -> Fingerprint:
+    """Build the fingerprint of an entry from its title and optional summary."""
+    best: dict[str, float] = {}
+    specifics: set[str] = set()
+    for token, specific, proper in _tokenize(title):
+        best[token] = max(best.get(token, 0.0), _weight(token, specific=specific, proper=proper))
+        if specific:
+            specifics.add(token)
+    tokens = tuple(sorted(best))
+    summary_words = _tokenize(strip_ellipsis(summary)) if summary else []
+    return Fingerprint(
+        tokens=tokens,
+        weights=tuple(best[t] for t in tokens),
+        specifics=frozenset(specifics),
+        text=" ".join(tokens),
+        summary_tokens=frozenset(t for t, _, _ in summary_words),
+    )
+
+
+def _near_match(x: str, y: str) -> float:
+    """Credit two different tokens that are variants: "Syria"/"Syrian", "Morsi"/"Mursi"."""
+    shortest = min(len(x), len(y))
+    prefix = next((i for i, (p, q) in enumerate(zip(x, y, strict=False)) if p != q), shortest)
+    if prefix >= 4 and prefix >= 0.8 * shortest:
+        return NEAR_PREFIX
+    if shortest >= 5 and fuzz.ratio(x, y) >= 80:
+        return NEAR_FUZZY
+    return 0.0
+
+
+def _shared_weight(wa: dict[str, float], wb: dict[str, float]) -> float:
+    """Sum the weight both titles share: exact tokens, then greedy near matches."""
+    shared = sum(min(w, wb[t]) for t, w in wa.items() if t in wb)
+    rest_b = [t for t in wb if t not in wa]
+    for token in sorted((t for t in wa if t not in wb), key=lambda t: -wa[t]):
+        credits = [(_near_match(token, other), other) for other in rest_b]
+        credit, other = max(credits, default=(0.0, ""))
+        if credit > 0:
+            shared += credit * min(wa[token], wb[other])
+            rest_b.remove(other)
+    return shared
+
+
+def _overlap(a: Fingerprint, b: Fingerprint) -> tuple[float, float]:
+    """Return weighted Jaccard and weighted containment (shared / smaller) of titles."""
+    wa = dict(zip(a.tokens, a.weights, strict=True))
+    wb = dict(zip(b.tokens, b.weights, strict=True))
+    shared = _shared_weight(wa, wb)
+    total_a, total_b = sum(a.weights), sum(b.weights)
+    union = total_a + total_b - shared
+    if union <= 0:
+        return 0.0, 0.0
+    return shared / union, min(1.0, shared / min(total_a, total_b))
+
+
+def _specifics_factor(a: frozenset[str], b: frozenset[str]) -> float:
+    """Penalise disagreeing numbers and dates: "kills 23" is not "kills 10"."""
+    if not a or not b:
+        return 1.0 if not (a or b) else 0.95
+    agreement = len(a & b) / len(a | b)
+    return 0.55 + 0.45 * agreement
+
+
+def _summary_bonus(a: Fingerprint, b: Fingerprint) -> float:
+    """Nudge by summary agreement; containment copes with a truncated summary."""
+    if not a.summary_tokens or not b.summary_tokens:
+        return 0.0
+    shared = len(a.summary_tokens & b.summary_tokens)
+    containment = shared / min(len(a.summary_tokens), len(b.summary_tokens))
+    return 0.15 * max(0.0, containment - 0.5)
+
+
+def _contradicts(a: Fingerprint, b: Fingerprint) -> bool:
+    """Tell whether the titles differ by a pair of opposites ("open"/"close")."""
+    sa, sb = set(a.tokens), set(b.tokens)
+    only_a, only_b = sa - sb, sb - sa
+    return any(
+        (x in only_a and y in only_b) or (y in only_a and x in only_b) for x, y in _OPPOSITES
+    )
+
+
+def similarity(a: Fingerprint, b: Fingerprint) -> float:
+    """Score in [0, 1] how likely two fingerprints report the same story."""
+    if not a.tokens or not b.tokens:
+        return 0.0
+    jaccard, containment = _overlap(a, b)
+    fuzzy = fuzz.token_sort_ratio(a.text, b.text) / 100.0
+    score = 0.5 * jaccard + 0.3 * containment + 0.2 * fuzzy
+    score *= _specifics_factor(a.specifics, b.specifics)
+    if _contradicts(a, b):
+        score *= OPPOSITES_FACTOR
+    return min(1.0, score + _summary_bonus(a, b))
+
+
+def is_same_story(
+    a: Fingerprint, b: Fingerprint, *, threshold: float = SAME_STORY_THRESHOLD
+) -> bool:
+    """Tell whether two entries report the same story."""
+    return similarity(a, b) >= threshold
+
+
+def _key(*parts: str) -> int:
+    """Hash parts into a stable signed 64-bit key (not Python's salted hash())."""
+    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _key_form(token: str) -> str:
+    """Shorten a token to a prefix, so near matches ("Syria"/"Syrian") share keys."""
+    return token if token[0].isdigit() else token[:KEY_PREFIX]
+
+
+def candidate_keys(fp: Fingerprint) -> list[int]:
+    """Return lookup keys: pairs among the heaviest title tokens (at most 15 keys)."""
+    # Rank by context-free weight (no capitals bonus) so both outlets pick alike.
+    forms = {_key_form(t): _weight(t, specific=t in fp.specifics, proper=False) for t in fp.tokens}
+    ranked = sorted(forms, key=lambda form: (-forms[form], form))[:MAX_KEY_TOKENS]
+    if len(ranked) == 1:
+        return [_key(ranked[0])]
+    return [_key(x, y) for x, y in itertools.combinations(sorted(ranked), 2)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    fp: Fingerprint
+    published_at: datetime
+    keys: tuple[int, ...]
+
+
+@dataclass(slots=True)
+class StoryIndex:
+    """In-memory story lookup by candidate keys; the reference for the DB version."""
+
+    threshold: float = SAME_STORY_THRESHOLD
+    _stories: dict[int, _Stored] = field(default_factory=dict)
+    _buckets: dict[int, list[int]] = field(default_factory=dict)
+    _expiry: list[tuple[datetime, int]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self._stories)
+
+    def add(self, story_id: int, fp: Fingerprint, published_at: datetime) -> None:
+        """Store a story's fingerprint under its candidate keys."""
+        self.remove(story_id)
+        keys = tuple(candidate_keys(fp))
+        self._stories[story_id] = _Stored(fp, published_at, keys)
+        for key in keys:
+            self._buckets.setdefault(key, []).append(story_id)
+        heapq.heappush(self._expiry, (published_at, story_id))
+
+    def remove(self, story_id: int) -> None:
+        """Forget a story (no-op when absent)."""
+        stored = self._stories.pop(story_id, None)
+        if stored is None:
+            return
+        for key in stored.keys:
+            bucket = self._buckets[key]
+            bucket.remove(story_id)
+            if not bucket:
+                del self._buckets[key]
+
+    def find(
+        self, fp: Fingerprint, *, published_at: datetime, window: timedelta = DEFAULT_WINDOW
+    ) -> int | None:
+        """Return the best-matching story within the window, or None."""
+        candidates = {sid for key in candidate_keys(fp) for sid in self._buckets.get(key, ())}
+        best: tuple[float, int] | None = None
+        for story_id in sorted(candidates):
+            stored = self._stories[story_id]
+            if abs(stored.published_at - published_at) > window:
+                continue
+            score = similarity(fp, stored.fp)
+            if score >= self.threshold and (best is None or score > best[0]):
+                best = (score, story_id)
+        return None if best is None else best[1]
+
+    def prune(self, now: datetime, *, window: timedelta = DEFAULT_WINDOW) -> int:
+        """Drop stories published before ``now - window``; return how many."""
+        dropped = 0
+        while self._expiry and self._expiry[0][0] < now - window:
+            published_at, story_id = heapq.heappop(self._expiry)
+            stored = self._stories.get(story_id)
+            if stored is not None and stored.published_at == published_at:
+                self.remove(story_id)
+                dropped += 1
+        return dropped

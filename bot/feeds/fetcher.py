@@ -1,0 +1,428 @@
+"""Fetch feeds and article pages over HTTP, defensively.
+
+Owns the network edge of the pipeline: conditional GET, manual redirects with an
+address check on every hop, a streamed body cap, a wall-clock deadline and bounded
+concurrency. Every expected failure comes back as a ``FetchResult``, never an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import re
+import socket
+import ssl
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from bot.feeds.netguard import Resolver, check_host, system_resolver
+
+logger = logging.getLogger(__name__)
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.8"
+
+_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+_HINTED_CODES = frozenset({429, 503})  # RFC 9110 §10.2.3: Retry-After is meaningful here
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_FEED_STARTS = (b"<?xml", b"{")
+_FEED_ROOTS = (b"<rss", b"<feed", b"<rdf")
+_SNIFF_BYTES = 1024
+_MAX_AGE = re.compile(r'(?:^|,)\s*max-age\s*=\s*"?(\d+)"?', re.IGNORECASE)
+
+
+class FetchStatus(StrEnum):
+    """Outcome of one fetch."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchPolicy:
+    """Limits applied to every fetch made by one ``Fetcher``."""
+
+    timeout_seconds: float = 20.0
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    allow_private_networks: bool = False
+    user_agent: str = "newsbrief-bot/0.1 (+https://github.com/newsbrief/newsbrief-bot)"
+    max_concurrency: int = 20
+    max_per_host: int = 4
+
+    def __post_init__(self) -> None:
+        if self.timeout_seconds <= 0 or self.max_bytes <= 0 or self.max_redirects < 0:
+            raise ValueError("timeout_seconds and max_bytes must be > 0, max_redirects >= 0")
+        if self.max_concurrency < 1 or self.max_per_host < 1:
+            raise ValueError("max_concurrency and max_per_host must be >= 1")
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one fetch produced; ``error`` is a human-readable reason when status is ERROR."""
+
+    url: str
+    final_url: str
+    status: FetchStatus
+    http_status: int | None
+    body: bytes | None
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    error: str | None
+    retry_after_seconds: float | None
+    max_age_seconds: float | None
+    fetched_at: datetime
+
+
+class _Refused(Exception):
+    """A hop failed for a reason we word ourselves (scheme, address, size, redirects)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Response:
+    """The final hop: status, headers and (for 2xx only) the capped body."""
+
+    url: httpx.URL
+    status_code: int
+    headers: httpx.Headers
+    body: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What the caller asked for, beyond the URL."""
+
+    headers: dict[str, str]
+    is_feed: bool
+    etag: str | None = None
+    last_modified: str | None = None
+    previous_hash: str | None = None
+
+
+class Fetcher:
+    """Fetch URLs under a ``FetchPolicy``; use as ``async with Fetcher(policy) as f:``."""
+
+    def __init__(
+        self,
+        policy: FetchPolicy,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self._policy = policy
+        self._resolve = resolver or system_resolver
+        self._all = asyncio.Semaphore(policy.max_concurrency)
+        self._hosts = _HostSlots(policy.max_per_host)
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=False,  # each hop is checked in _follow
+            timeout=httpx.Timeout(policy.timeout_seconds),
+            limits=httpx.Limits(max_connections=policy.max_concurrency),
+            headers={"User-Agent": policy.user_agent},
+            # URLs come from users: never send .netrc credentials or go via env proxies.
+            trust_env=False,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close pooled connections."""
+        await self._client.aclose()
+
+    async def fetch_feed(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        previous_hash: str | None = None,
+        now: datetime,
+    ) -> FetchResult:
+        """Fetch a feed with a conditional GET; unchanged content yields NOT_MODIFIED."""
+        headers = {"Accept": FEED_ACCEPT}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        request = _Request(headers, True, etag, last_modified, previous_hash)
+        return await self._fetch(url, request, now=now)
+
+    async def fetch_page(self, url: str, *, now: datetime) -> FetchResult:
+        """Fetch an article page (HTML accepted) under the same guards as feeds."""
+        return await self._fetch(url, _Request({"Accept": PAGE_ACCEPT}, False), now=now)
+
+    async def _fetch(self, url: str, request: _Request, *, now: datetime) -> FetchResult:
+        trail = [url]  # every hop tried, so a failure can still report where it ended
+        try:
+            response = await self._follow(trail, request.headers)
+        except _Refused as exc:
+            return _failed(trail, str(exc), now=now)
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:  # TimeoutError is an OSError
+            return _failed(trail, describe_error(exc), now=now)
+        except Exception as exc:  # a bug, but one bad URL must not stop a refresh of many
+            logger.exception("fetch crashed url=%s", url)
+            return _failed(trail, f"unexpected error ({type(exc).__name__})", now=now)
+        result = _interpret(url, response, request, now=now)
+        logger.debug("fetched url=%s outcome=%s reason=%s", url, result.status, result.error)
+        return result
+
+    async def _follow(self, trail: list[str], headers: dict[str, str]) -> _Response:
+        """Follow up to max_redirects hops within one time budget; return the final hop."""
+        budget = _Budget(self._policy.timeout_seconds)
+        url = _checked_url(trail[0])
+        visited = {str(url)}
+        for hop in range(self._policy.max_redirects + 1):
+            response = await self._hop(url, headers, budget)
+            if response.status_code not in _REDIRECT_CODES or "location" not in response.headers:
+                return response
+            url = _checked_url(response.url.join(response.headers["location"]))
+            trail.append(str(url))
+            if str(url) in visited:
+                raise _Refused("redirect loop")
+            if hop == self._policy.max_redirects:
+                raise _Refused("too many redirects")
+            visited.add(str(url))
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    async def _hop(self, url: httpx.URL, headers: dict[str, str], budget: _Budget) -> _Response:
+        """Check and request one URL; the deadline runs only while a slot is held."""
+        async with self._hosts.hold(url.host), self._all, budget.spend():
+            if not self._policy.allow_private_networks:
+                port = url.port or (443 if url.scheme == "https" else 80)
+                reason = await check_host(url.host, port, resolve=self._resolve)
+                if reason is not None:
+                    raise _Refused(reason)
+            async with self._client.stream("GET", url, headers=headers) as response:
+                body = await self._read(response) if response.is_success else None
+                return _Response(response.url, response.status_code, response.headers, body)
+
+    async def _read(self, response: httpx.Response) -> bytes:
+        """Read the decoded body, refusing as soon as it exceeds max_bytes."""
+        cap = self._policy.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise _Refused(_too_large(cap))
+        # aiter_bytes yields decompressed data, so the cap also stops gzip bombs; one
+        # network read (64 KiB) can still inflate to ~64 MiB before we get to check it.
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > cap:
+                raise _Refused(_too_large(cap))
+        return bytes(body)
+
+
+class _Budget:
+    """Seconds left of one fetch's wall-clock deadline, spent across its hops."""
+
+    def __init__(self, seconds: float) -> None:
+        self.remaining = seconds
+
+    @asynccontextmanager
+    async def spend(self) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with asyncio.timeout(max(self.remaining, 0.0)):
+                yield
+        finally:
+            self.remaining -= loop.time() - started
+
+
+class _HostSlots:
+    """One semaphore per host, dropped once nobody holds or awaits it."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._users: Counter[str] = Counter()
+
+    @asynccontextmanager
+    async def hold(self, host: str) -> AsyncIterator[None]:
+        semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self._limit))
+        self._users[host] += 1
+        try:
+            async with semaphore:
+                yield
+        finally:
+            self._users[host] -= 1
+            if not self._users[host]:
+                del self._users[host], self._semaphores[host]
+
+
+def _checked_url(url: str | httpx.URL) -> httpx.URL:
+    """Parse url, refusing anything but absolute http(s) URLs with a host."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise _Refused("invalid URL") from exc
+    if parsed.scheme not in ("http", "https"):
+        raise _Refused("unsupported URL scheme")
+    if not parsed.host:
+        raise _Refused("invalid URL")
+    return parsed
+
+
+def _interpret(url: str, response: _Response, request: _Request, *, now: datetime) -> FetchResult:
+    """Turn the final hop into a FetchResult (pure)."""
+    headers = response.headers
+    code = response.status_code
+    base = FetchResult(
+        url=url,
+        final_url=str(response.url),
+        status=FetchStatus.ERROR,
+        http_status=code,
+        body=None,
+        content_type=headers.get("content-type"),
+        etag=headers.get("etag"),
+        last_modified=headers.get("last-modified"),
+        body_hash=None,
+        error=None,
+        retry_after_seconds=None,
+        max_age_seconds=parse_max_age(headers.get("cache-control")),
+        fetched_at=now,
+    )
+    if code == 304:
+        # A 304 may omit validators (RFC 9110 §15.4.5); keep the ones we sent.
+        return replace(
+            base,
+            status=FetchStatus.NOT_MODIFIED,
+            etag=base.etag or request.etag,
+            last_modified=base.last_modified or request.last_modified,
+        )
+    if response.body is None:
+        retry_after = headers.get("retry-after") if code in _HINTED_CODES else None
+        return replace(
+            base, error=f"HTTP {code}", retry_after_seconds=parse_retry_after(retry_after, now=now)
+        )
+    if request.is_feed and not looks_like_feed(base.content_type, response.body):
+        return replace(base, error=f"not a feed (got {_mime(base.content_type)})")
+    digest = hashlib.sha256(response.body).hexdigest()
+    if request.previous_hash is not None and digest == request.previous_hash:
+        return replace(base, status=FetchStatus.NOT_MODIFIED, body_hash=digest)
+    return replace(base, status=FetchStatus.OK, body=response.body, body_hash=digest)
+
+
+def _failed(trail: list[str], reason: str, *, now: datetime) -> FetchResult:
+    logger.debug("fetch failed url=%s reason=%s", trail[0], reason)
+    return FetchResult(
+        url=trail[0],
+        final_url=trail[-1],
+        status=FetchStatus.ERROR,
+        http_status=None,
+        body=None,
+        content_type=None,
+        etag=None,
+        last_modified=None,
+        body_hash=None,
+        error=reason,
+        retry_after_seconds=None,
+        max_age_seconds=None,
+        fetched_at=now,
+    )
+
+
+def _mime(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _too_large(cap: int) -> str:
+    return f"too large (over {cap / (1024 * 1024):g} MB)"
+
+
+def looks_like_feed(content_type: str | None, body: bytes) -> bool:
+    """Return False only for an HTML-labelled body that does not start like XML or JSON.
+
+    Many real feeds are served as text/html or text/plain, so the label alone never
+    rejects; the first bytes decide.
+    """
+    if _mime(content_type) not in _HTML_TYPES:
+        return True
+    head = body[:_SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    return head.startswith(_FEED_STARTS) or any(root in head for root in _FEED_ROOTS)
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
+    """Return the Retry-After delay in seconds (delay-seconds or HTTP-date), or None."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:  # "-0000" parses as naive; HTTP dates are GMT
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
+
+
+def parse_max_age(value: str | None) -> float | None:
+    """Return Cache-Control max-age in seconds, or None."""
+    match = _MAX_AGE.search(value or "")
+    return float(match.group(1)) if match else None
+
+
+def describe_error(exc: BaseException) -> str:
+    """Word a transport-level exception as one human-readable reason per failure kind."""
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return "timeout"
+    for link in _causes(exc):
+        if isinstance(link, ssl.SSLError):
+            return "TLS error"
+        if isinstance(link, socket.gaierror):
+            return "DNS lookup failed"
+        if isinstance(link, ConnectionRefusedError):
+            return "connection refused"
+    text = str(exc).lower()
+    if isinstance(exc, httpx.ConnectError):
+        if "certificate" in text or "ssl" in text or "tls" in text:
+            return "TLS error"
+        if "name or service" in text or "nodename" in text or "name resolution" in text:
+            return "DNS lookup failed"
+        return "connection refused" if "refused" in text else "connection failed"
+    if isinstance(exc, httpx.DecodingError):
+        return "bad content encoding"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.LocalProtocolError):
+        return "protocol error"
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return "invalid URL"
+    return "connection error" if isinstance(exc, httpx.NetworkError | OSError) else "fetch failed"
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """Yield exc and what it was raised from; httpx wraps httpcore wraps the OSError."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        yield link
+        link = link.__cause__ or link.__context__

@@ -1,0 +1,116 @@
+"""The `fetch` and `preview` commands: one refresh with a report, and a text preview."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from sqlalchemy.engine import Engine
+
+from bot import briefing
+from bot.feeds.fetcher import Fetcher, FetchPolicy
+from bot.models import utcnow
+from bot.refresh import FeedReport, Refresher
+from bot.settings import FetchSettings, Settings
+from bot.storage import feeds as feed_store
+from bot.storage import stories as story_store
+from bot.storage.db import session_scope
+
+
+def fetch_policy(fs: FetchSettings) -> FetchPolicy:
+    """Translate the [fetch] settings into the fetcher's policy."""
+    return FetchPolicy(
+        timeout_seconds=fs.timeout_seconds,
+        max_bytes=fs.max_bytes,
+        allow_private_networks=fs.allow_private_networks,
+        user_agent=fs.user_agent,
+        max_concurrency=fs.max_concurrency,
+        max_per_host=fs.max_per_host,
+    )
+
+
+def sync_feeds(settings: Settings, engine: Engine) -> None:
+    with session_scope(engine) as session:
+        feed_store.sync_config_feeds(session, settings.feeds, now=utcnow())
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (only drawn on a terminal)."""
+
+    def __init__(self, total: int, *, enabled: bool, stream: TextIO = sys.stderr) -> None:
+        self.total, self.done, self.enabled, self.stream = total, 0, enabled, stream
+
+    def advance(self, report: FeedReport) -> None:
+        self.done += 1
+        if not self.enabled or not self.total:
+            return
+        width = 30
+        filled = width * self.done // self.total
+        name = report.name[:40]
+        bar = "#" * filled + "." * (width - filled)
+        self.stream.write(f"\r[{bar}] {self.done}/{self.total} {name:<40}")
+        if self.done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def format_report(reports: Sequence[FeedReport]) -> str:
+    """A per-feed table: new entries, new stories, merged, not modified, error."""
+    head = ("feed", "new", "stories", "merged", "304", "error")
+    rows = [
+        (
+            r.name[:50],
+            str(r.new_entries),
+            str(r.new_stories),
+            str(r.merged),
+            "yes" if r.not_modified else "",
+            r.error or "",
+        )
+        for r in sorted(reports, key=lambda r: r.name.lower())
+    ]
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in [head, *rows]]
+    failed = sum(1 for r in reports if r.error)
+    totals = (
+        f"{len(reports)} feeds, {sum(r.new_entries for r in reports)} new entries,"
+        f" {sum(r.new_stories for r in reports)} new stories,"
+        f" {sum(r.merged for r in reports)} merged duplicates, {failed} failed"
+    )
+    return "\n".join([*lines, "", totals])
+
+
+async def run_fetch(settings: Settings, engine: Engine, *, out: TextIO, progress: bool) -> int:
+    sync_feeds(settings, engine)
+    async with Fetcher(fetch_policy(settings.fetch)) as fetcher:
+        refresher = Refresher(engine=engine, fetcher=fetcher, settings=settings)
+        with session_scope(engine) as session:
+            total = len(feed_store.enabled_feeds(session))
+        bar = ProgressBar(total, enabled=progress)
+        reports = await refresher.refresh_all(progress=bar.advance)
+    if not reports:
+        print("no feeds configured: add [[feeds]] to the config file", file=out)
+        return 0
+    print(format_report(reports), file=out)
+    return 0
+
+
+def run_preview(
+    settings: Settings, engine: Engine, *, topic: str | None, limit: int, out: TextIO
+) -> int:
+    from bot.cli import html_to_terminal
+
+    now = utcnow()
+    with session_scope(engine) as session:
+        rows = story_store.latest_stories(session, topics=[topic] if topic else None, limit=limit)
+        views = story_store.story_views(session, rows)
+    if not views:
+        print("no stories yet: run `python -m bot fetch` first", file=out)
+        return 0
+    name = settings.topic(topic).name if topic and settings.topic(topic) else "all topics"
+    header = briefing.latest_header(name, len(views))
+    for message in briefing.compose_story_list(views, header_html=header, now=now):
+        print(html_to_terminal(message.html), file=out)
+        print(file=out)
+    return 0

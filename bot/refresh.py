@@ -1,0 +1,242 @@
+"""Use case: refresh feeds (fetch → parse → store → dedup), one transaction per feed.
+
+Expected failures (timeouts, HTTP errors, broken XML) are recorded on the
+feed; an unexpected exception in one feed is logged and recorded too, so one
+bad feed never stops the refresh of the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+
+from bot.feeds.fetcher import Fetcher, FetchResult, FetchStatus
+from bot.feeds.parser import ParsedFeed, parse_feed_async
+from bot.feeds.schedule import failure_backoff, next_check_delay
+from bot.models import Feed, utcnow
+from bot.settings import Settings
+from bot.storage import feeds as feed_store
+from bot.storage.db import session_scope
+from bot.storage.stories import IngestOutcome, ingest_entries
+from bot.topics import TopicMatcher
+
+logger = logging.getLogger(__name__)
+
+# A 304 (or an unchanged body) is trusted this long; then we fetch
+# unconditionally once, in case a server sends a bogus ETag forever.
+NOT_MODIFIED_TRUST = timedelta(hours=24)
+LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class FeedTask:
+    """What one fetch needs from a feed row, detached from the session."""
+
+    feed_id: int
+    url: str
+    name: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+
+
+@dataclass(frozen=True)
+class FeedReport:
+    feed_id: int
+    name: str
+    url: str
+    new_entries: int = 0
+    new_stories: int = 0
+    merged: int = 0
+    not_modified: bool = False
+    error: str | None = None
+    paused_now: bool = False
+    story_ids: tuple[int, ...] = ()
+
+
+def _task(feed: Feed, now: datetime) -> FeedTask:
+    assert feed.id is not None
+    stale = feed.not_modified_since is not None and now - feed.not_modified_since > (
+        NOT_MODIFIED_TRUST
+    )
+    return FeedTask(
+        feed_id=feed.id,
+        url=feed.url,
+        name=feed.display_name,
+        etag=None if stale else feed.etag,
+        last_modified=None if stale else feed.last_modified,
+        body_hash=None if stale else feed.body_hash,
+    )
+
+
+class Refresher:
+    """Refresh feeds with one shared fetcher; build once per process."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        fetcher: Fetcher,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._engine = engine
+        self._fetcher = fetcher
+        self._settings = settings
+        self._matcher = TopicMatcher.from_topics(settings.topics)
+        self._clock = clock
+        self._store_lock = asyncio.Lock()  # one writer at a time (SQLite)
+
+    async def refresh_due(self, *, limit: int | None = None) -> list[FeedReport]:
+        """Refresh the feeds whose next check has come."""
+        tasks = await asyncio.to_thread(self._claim_due, limit)
+        return await self.run(tasks)
+
+    async def refresh_all(
+        self, *, progress: Callable[[FeedReport], None] | None = None
+    ) -> list[FeedReport]:
+        """Refresh every enabled feed now, paused ones included."""
+        tasks = await asyncio.to_thread(self._claim_all)
+        return await self.run(tasks, progress=progress)
+
+    async def run(
+        self, tasks: Sequence[FeedTask], *, progress: Callable[[FeedReport], None] | None = None
+    ) -> list[FeedReport]:
+        async def one(task: FeedTask) -> FeedReport:
+            report = await self._guarded(task)
+            if progress is not None:
+                progress(report)
+            return report
+
+        return list(await asyncio.gather(*(one(t) for t in tasks)))
+
+    def _claim_due(self, limit: int | None) -> list[FeedTask]:
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            feeds = feed_store.due_feeds(session, now=now, limit=limit)
+            feed_store.lease_feeds(session, feeds, now=now, lease=LEASE)
+            return [_task(f, now) for f in feeds]
+
+    def _claim_all(self) -> list[FeedTask]:
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            return [_task(f, now) for f in feed_store.enabled_feeds(session)]
+
+    async def _guarded(self, task: FeedTask) -> FeedReport:
+        try:
+            return await self._refresh_one(task)
+        except Exception as exc:  # a bug must not stop the other feeds
+            logger.exception("refresh failed feed_id=%s url=%s", task.feed_id, task.url)
+            reason = f"internal error: {type(exc).__name__}"
+            return await self._store(task, fetch=None, parsed=None, error=reason)
+
+    async def _refresh_one(self, task: FeedTask) -> FeedReport:
+        fetch = await self._fetcher.fetch_feed(
+            task.url,
+            etag=task.etag,
+            last_modified=task.last_modified,
+            previous_hash=task.body_hash,
+            now=self._clock(),
+        )
+        if fetch.status is FetchStatus.ERROR:
+            return await self._store(task, fetch=fetch, parsed=None, error=fetch.error)
+        if fetch.status is FetchStatus.NOT_MODIFIED or fetch.body is None:
+            return await self._store(task, fetch=fetch, parsed=None, error=None)
+        parsed = await parse_feed_async(
+            fetch.body, url=fetch.final_url, content_type=fetch.content_type, now=self._clock()
+        )
+        error = parsed.error if not parsed.entries and (parsed.error or not parsed.is_feed) else None
+        return await self._store(task, fetch=fetch, parsed=parsed, error=error)
+
+    async def _store(
+        self,
+        task: FeedTask,
+        *,
+        fetch: FetchResult | None,
+        parsed: ParsedFeed | None,
+        error: str | None,
+    ) -> FeedReport:
+        async with self._store_lock:
+            return await asyncio.to_thread(self._store_sync, task, fetch, parsed, error)
+
+    def _store_sync(
+        self,
+        task: FeedTask,
+        fetch: FetchResult | None,
+        parsed: ParsedFeed | None,
+        error: str | None,
+    ) -> FeedReport:
+        now = self._clock()
+        fs = self._settings.fetch
+        with session_scope(self._engine) as session:
+            feed = session.get(Feed, task.feed_id)
+            if feed is None:
+                return FeedReport(task.feed_id, task.name, task.url, error="feed was removed")
+            if error is not None:
+                delay = failure_backoff(
+                    interval=fs.interval_seconds,
+                    consecutive_failures=feed.consecutive_failures + 1,
+                    maximum=fs.max_interval_seconds,
+                )
+                hint = fetch.retry_after_seconds if fetch else None
+                delay = max(delay, min(hint or 0.0, fs.max_interval_seconds))
+                paused = feed_store.record_failure(
+                    session,
+                    feed,
+                    now=now,
+                    reason=error,
+                    next_check_at=now + timedelta(seconds=delay),
+                    pause_after=fs.pause_after_failures,
+                )
+                if paused:
+                    logger.warning("feed paused feed_id=%s reason=%s", feed.id, error)
+                return FeedReport(task.feed_id, task.name, task.url, error=error, paused_now=paused)
+            outcome = IngestOutcome()
+            if parsed is not None and parsed.entries:
+                outcome = ingest_entries(
+                    session,
+                    feed=feed,
+                    entries=parsed.entries,
+                    matcher=self._matcher,
+                    now=now,
+                    window=timedelta(hours=self._settings.dedup.window_hours),
+                )
+            assert fetch is not None
+            delay = next_check_delay(
+                interval=fs.interval_seconds,
+                retry_after=fetch.retry_after_seconds,
+                max_age=fetch.max_age_seconds,
+                ttl=parsed.ttl_seconds if parsed else None,
+                maximum=fs.max_interval_seconds,
+            )
+            not_modified = parsed is None
+            feed_store.record_success(
+                session,
+                feed,
+                now=now,
+                next_check_at=now + timedelta(seconds=delay),
+                title=parsed.title if parsed else None,
+                etag=fetch.etag,
+                last_modified=fetch.last_modified,
+                body_hash=fetch.body_hash,
+                not_modified=not_modified,
+            )
+            feed.paused = False
+            return FeedReport(
+                task.feed_id,
+                feed.display_name,
+                task.url,
+                new_entries=outcome.new_entries,
+                new_stories=outcome.new_stories,
+                merged=outcome.merged,
+                not_modified=not_modified,
+                story_ids=outcome.story_ids,
+            )
+
+
+RefreshFn = Callable[[], Awaitable[list[FeedReport]]]

@@ -1,0 +1,140 @@
+"""Feed rows: config synchronisation, due-feed selection, fetch outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot.models import Feed
+from bot.settings import FeedConfig
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    added: int
+    updated: int
+    disabled: int
+
+
+def sync_config_feeds(
+    session: Session, configured: Sequence[FeedConfig], *, now: datetime
+) -> SyncReport:
+    """Make the config file's feeds exist and match; disable config feeds it dropped."""
+    rows = {f.url: f for f in session.exec(select(Feed)).all()}
+    added = updated = disabled = 0
+    wanted = set()
+    for cfg in configured:
+        wanted.add(cfg.url)
+        topics = " ".join(cfg.topics)
+        feed = rows.get(cfg.url)
+        if feed is None:
+            session.add(Feed(url=cfg.url, name=cfg.name, topics=topics, created_at=now))
+            added += 1
+            continue
+        changed = (feed.name, feed.topics, feed.enabled, feed.origin) != (
+            cfg.name,
+            topics,
+            True,
+            "config",
+        )
+        if changed:
+            feed.name, feed.topics, feed.enabled, feed.origin = cfg.name, topics, True, "config"
+            session.add(feed)
+            updated += 1
+    for url, feed in rows.items():
+        if feed.origin == "config" and feed.enabled and url not in wanted:
+            feed.enabled = False  # its stories stay
+            session.add(feed)
+            disabled += 1
+    session.flush()
+    return SyncReport(added=added, updated=updated, disabled=disabled)
+
+
+def due_feeds(session: Session, *, now: datetime, limit: int | None = None) -> list[Feed]:
+    """Enabled, unpaused feeds whose next check has come, oldest first."""
+    query = (
+        select(Feed)
+        .where(col(Feed.enabled), ~col(Feed.paused))
+        .where(sa.or_(col(Feed.next_check_at).is_(None), col(Feed.next_check_at) <= now))
+        .where(sa.or_(col(Feed.lease_until).is_(None), col(Feed.lease_until) <= now))
+        .order_by(sa.func.coalesce(col(Feed.next_check_at), sa.literal(datetime.min)))
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query).all())
+
+
+def lease_feeds(
+    session: Session, feeds: Sequence[Feed], *, now: datetime, lease: timedelta
+) -> None:
+    """Mark feeds as being fetched so another tick does not take them too."""
+    for feed in feeds:
+        feed.lease_until = now + lease
+        session.add(feed)
+    session.flush()
+
+
+def enabled_feeds(session: Session) -> list[Feed]:
+    return list(session.exec(select(Feed).where(col(Feed.enabled)).order_by(col(Feed.id))).all())
+
+
+def record_success(
+    session: Session,
+    feed: Feed,
+    *,
+    now: datetime,
+    next_check_at: datetime,
+    title: str | None,
+    etag: str | None,
+    last_modified: str | None,
+    body_hash: str | None,
+    not_modified: bool,
+) -> None:
+    """Store a successful (or not-modified) fetch and reset the failure state."""
+    feed.last_checked_at = now
+    feed.last_success_at = now
+    feed.next_check_at = next_check_at
+    feed.consecutive_failures = 0
+    feed.last_error = None
+    feed.failing_since = None
+    feed.lease_until = None
+    if not_modified:
+        feed.not_modified_since = feed.not_modified_since or now
+    else:
+        feed.not_modified_since = None
+        feed.body_hash = body_hash
+    feed.etag = etag or feed.etag
+    feed.last_modified = last_modified or feed.last_modified
+    if title:
+        feed.title = title[:300]
+    session.add(feed)
+
+
+def record_failure(
+    session: Session,
+    feed: Feed,
+    *,
+    now: datetime,
+    reason: str,
+    next_check_at: datetime,
+    pause_after: int,
+) -> bool:
+    """Store a failed fetch; pause the feed after `pause_after` failures in a row.
+
+    Returns True when this failure paused the feed.
+    """
+    feed.last_checked_at = now
+    feed.next_check_at = next_check_at
+    feed.consecutive_failures += 1
+    feed.last_error = reason[:500]
+    feed.failing_since = feed.failing_since or now
+    feed.lease_until = None
+    paused_now = not feed.paused and feed.consecutive_failures >= pause_after
+    if paused_now:
+        feed.paused = True
+    session.add(feed)
+    return paused_now

@@ -1,0 +1,76 @@
+"""Topic matching: which configured topics an entry belongs to (pure).
+
+A topic matches when the feed is filed under it, when an entry category
+equals its slug or name, or when one of its keywords occurs as whole words
+(case-insensitive, Unicode aware). Keywords are plain words or phrases, never
+regular expressions supplied by users.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.settings import Topic
+
+_WORD_RE = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+
+
+def words(text: str) -> tuple[str, ...]:
+    """Split text into case-folded, NFKC-normalised words."""
+    return tuple(_WORD_RE.findall(unicodedata.normalize("NFKC", text).casefold()))
+
+
+def _contains_phrase(haystack: Sequence[str], phrase: Sequence[str]) -> bool:
+    n = len(phrase)
+    if n == 0 or n > len(haystack):
+        return False
+    if n == 1:
+        return phrase[0] in haystack
+    first = phrase[0]
+    return any(
+        haystack[i] == first and tuple(haystack[i : i + n]) == tuple(phrase)
+        for i in range(len(haystack) - n + 1)
+    )
+
+
+@dataclass(frozen=True)
+class TopicMatcher:
+    """Precompiled topics; build once from settings with `from_topics`."""
+
+    slugs: tuple[str, ...]
+    labels: dict[str, str]  # folded slug or name -> slug
+    phrases: tuple[tuple[str, tuple[str, ...]], ...]  # (slug, keyword words)
+
+    @classmethod
+    def from_topics(cls, topics: Iterable[Topic]) -> TopicMatcher:
+        labels: dict[str, str] = {}
+        phrases: list[tuple[str, tuple[str, ...]]] = []
+        slugs: list[str] = []
+        for topic in topics:
+            slugs.append(topic.slug)
+            labels[" ".join(words(topic.slug))] = topic.slug
+            labels[" ".join(words(topic.name))] = topic.slug
+            phrases.extend((topic.slug, words(k)) for k in topic.keywords if words(k))
+        return cls(slugs=tuple(slugs), labels=labels, phrases=tuple(phrases))
+
+    def match(
+        self,
+        *,
+        feed_topics: Iterable[str],
+        categories: Iterable[str],
+        title: str,
+        summary: str = "",
+    ) -> frozenset[str]:
+        """Return the slugs of every topic the entry belongs to."""
+        found = {slug for slug in feed_topics if slug in self.slugs}
+        for category in categories:
+            slug = self.labels.get(" ".join(words(category)))
+            if slug:
+                found.add(slug)
+        if self.phrases:
+            text = words(f"{title}\n{summary}")
+            found.update(slug for slug, phrase in self.phrases if _contains_phrase(text, phrase))
+        return frozenset(found)
