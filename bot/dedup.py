@@ -352,13 +352,16 @@ class StoryIndex:
             if not bucket:
                 del self._buckets[key]
 
+    def candidates(self, fp: Fingerprint) -> set[int]:
+        """Return ids of stored stories sharing at least one candidate key with fp."""
+        return {sid for key in candidate_keys(fp) for sid in self._buckets.get(key, ())}
+
     def find(
         self, fp: Fingerprint, *, published_at: datetime, window: timedelta = DEFAULT_WINDOW
     ) -> int | None:
         """Return the best-matching story within the window, or None."""
-        candidates = {sid for key in candidate_keys(fp) for sid in self._buckets.get(key, ())}
         best: tuple[float, int] | None = None
-        for story_id in sorted(candidates):
+        for story_id in sorted(self.candidates(fp)):
             stored = self._stories[story_id]
             if abs(stored.published_at - published_at) > window:
                 continue

@@ -70,8 +70,10 @@ def format_report(reports: Sequence[FeedReport]) -> str:
         for r in sorted(reports, key=lambda r: r.name.lower())
     ]
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-             for row in [head, *rows]]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [head, *rows]
+    ]
     failed = sum(1 for r in reports if r.error)
     totals = (
         f"{len(reports)} feeds, {sum(r.new_entries for r in reports)} new entries,"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -150,7 +150,9 @@ class Refresher:
         parsed = await parse_feed_async(
             fetch.body, url=fetch.final_url, content_type=fetch.content_type, now=self._clock()
         )
-        error = parsed.error if not parsed.entries and (parsed.error or not parsed.is_feed) else None
+        error = (
+            parsed.error if not parsed.entries and (parsed.error or not parsed.is_feed) else None
+        )
         return await self._store(task, fetch=fetch, parsed=parsed, error=error)
 
     async def _store(
@@ -238,5 +240,3 @@ class Refresher:
                 story_ids=outcome.story_ids,
             )
 
-
-RefreshFn = Callable[[], Awaitable[list[FeedReport]]]

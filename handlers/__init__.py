@@ -1,0 +1,49 @@
+"""Telegram handlers; `register(app)` lists them all in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from handlers import errors, subscriber
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Attach every handler to the application."""
+    commands = {
+        "start": subscriber.start,
+        "topics": subscriber.topics_cmd,
+        "subscribe": subscriber.subscribe,
+        "unsubscribe": subscriber.unsubscribe,
+        "latest": subscriber.latest,
+        "stop": subscriber.stop,
+        "help": subscriber.help_cmd,
+    }
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback, block=False))
+    app.add_handler(CallbackQueryHandler(subscriber.topic_button, pattern=r"^tp:", block=False))
+    app.add_handler(CallbackQueryHandler(subscriber.fulltext_button, pattern=r"^ft:", block=False))
+    app.add_handler(
+        ChatMemberHandler(subscriber.membership, ChatMemberHandler.MY_CHAT_MEMBER, block=False)
+    )
+    app.add_handler(MessageHandler(filters.COMMAND, subscriber.unknown_command, block=False))
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
+            subscriber.plain_text,
+            block=False,
+        )
+    )
+    app.add_error_handler(errors.on_error)
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]

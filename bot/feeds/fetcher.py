@@ -201,8 +201,9 @@ class Fetcher:
             response = await self._hop(url, headers, budget)
             if response.status_code not in _REDIRECT_CODES or "location" not in response.headers:
                 return response
-            url = _checked_url(response.url.join(response.headers["location"]))
-            trail.append(str(url))
+            target = response.url.join(response.headers["location"])
+            trail.append(str(target))
+            url = _checked_url(target)
             if str(url) in visited:
                 raise _Refused("redirect loop")
             if hop == self._policy.max_redirects:
@@ -353,7 +354,10 @@ def _mime(content_type: str | None) -> str:
 
 
 def _too_large(cap: int) -> str:
-    return f"too large (over {cap / (1024 * 1024):g} MB)"
+    for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
+        if cap >= size:
+            return f"too large (over {cap / size:g} {unit})"
+    return f"too large (over {cap} bytes)"
 
 
 def looks_like_feed(content_type: str | None, body: bytes) -> bool:

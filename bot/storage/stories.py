@@ -87,9 +87,7 @@ def find_story(
     return best_id
 
 
-def _add_keys(
-    session: Session, story_id: int, keys: Iterable[int], published_at: datetime
-) -> None:
+def _add_keys(session: Session, story_id: int, keys: Iterable[int], published_at: datetime) -> None:
     unique = set(keys)
     if not unique:
         return

@@ -1,0 +1,115 @@
+"""Composition root: settings → engine → services → Application → handlers → jobs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+import handlers
+from bot import jobs, texts
+from bot.feeds.fetcher import Fetcher
+from bot.fetchcmd import fetch_policy, sync_feeds
+from bot.refresh import Refresher
+from bot.services import Services
+from bot.settings import Settings
+from handlers.context import BotContext, attach_services
+
+logger = logging.getLogger(__name__)
+
+AppType = Application[Any, Any, Any, Any, Any, Any]
+
+
+def file_base_url(api_base_url: str) -> str:
+    """The file-download base for a Bot API base URL (".../bot" → ".../file/bot")."""
+    if api_base_url.endswith("/bot"):
+        return api_base_url[: -len("bot")] + "file/bot"
+    return api_base_url.rstrip("/") + "/file/bot"
+
+
+def build_application(settings: Settings, engine: Engine, *, role: str = "all") -> AppType:
+    """Build the PTB Application with our services, handlers and scheduler ticks."""
+    fetcher = Fetcher(fetch_policy(settings.fetch))
+    services = Services(
+        settings=settings,
+        engine=engine,
+        fetcher=fetcher,
+        refresher=Refresher(engine=engine, fetcher=fetcher, settings=settings),
+    )
+
+    async def post_init(app: AppType) -> None:
+        await fetcher.__aenter__()
+        if role in ("all", "bot"):
+            await app.bot.set_my_commands([BotCommand(k, v) for k, v in texts.MENU.items()])
+        if role in ("all", "worker"):
+            jobs.schedule(app)
+        logger.info("started role=%s bot=@%s", role, app.bot.username)
+
+    async def post_shutdown(app: AppType) -> None:
+        await fetcher.__aexit__(None, None, None)
+
+    app = (
+        ApplicationBuilder()
+        .token(settings.telegram.token)
+        .base_url(settings.telegram.api_base_url)
+        .base_file_url(file_base_url(settings.telegram.api_base_url))
+        .context_types(ContextTypes(context=BotContext))
+        # Paces replies at Telegram's overall and group limits and retries a
+        # reply after a 429, so a burst of commands is answered, not dropped.
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .concurrent_updates(64)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    attach_services(app, services)
+    if role in ("all", "bot"):
+        handlers.register(app)
+    return app
+
+
+def run_bot(settings: Settings, engine: Engine, *, role: str = "all") -> int:
+    """Run until SIGINT/SIGTERM: long polling, or a webhook server when configured."""
+    sync_feeds(settings, engine)
+    app = build_application(settings, engine, role=role)
+    tg = settings.telegram
+    if role == "worker":
+        # A worker answers no updates: it only runs the scheduler ticks.
+        _run_worker(app)
+        return 0
+    if tg.webhook_url:
+        app.run_webhook(
+            listen=tg.webhook_listen,
+            port=tg.webhook_port,
+            url_path=tg.webhook_url.rsplit("/", 1)[-1] or "telegram",
+            webhook_url=tg.webhook_url,
+            secret_token=tg.webhook_secret,
+            allowed_updates=handlers.ALLOWED_UPDATES,
+        )
+    else:
+        app.run_polling(allowed_updates=handlers.ALLOWED_UPDATES)
+    return 0
+
+
+def _run_worker(app: AppType) -> None:
+    import asyncio
+    import signal
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with app:
+            if app.post_init:
+                await app.post_init(app)
+            await app.start()
+            await stop.wait()
+            await app.stop()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+
+    asyncio.run(main())

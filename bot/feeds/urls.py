@@ -1,0 +1,85 @@
+"""Canonical article URLs: one spelling per page, so dedup can compare links.
+
+Pure string work; no network, no DNS.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+# Query parameters that identify a campaign or a click, never the page.
+_TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "mc_cid", "mc_eid",
+        "igshid", "_ga", "_gl", "yclid", "ref_src", "ref_url", "ocid", "twclid",
+        "wbraid", "gbraid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
+    }
+)  # fmt: skip
+_TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "__hs")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# WHATWG URL parsing drops ASCII tabs and newlines anywhere in the input.
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+_MAX_URL_LENGTH = 8192
+
+
+def canonical_url(url: str, base: str | None = None) -> str | None:
+    """Return the canonical absolute http(s) form of ``url``, or None if it has none.
+
+    Resolves against ``base``, lower-cases scheme and host (IDNA-encoded),
+    drops default ports, credentials, the fragment and tracking parameters,
+    and keeps the remaining query parameters in their original order.
+    Never raises.
+    """
+    try:
+        return _canonical(url, base)
+    except (ValueError, UnicodeError, TypeError, AttributeError):
+        return None
+
+
+def _canonical(url: str, base: str | None) -> str | None:
+    url = _TAB_NEWLINE.sub("", url).strip()
+    if not url or len(url) > _MAX_URL_LENGTH:
+        return None
+    if base:
+        url = urljoin(_TAB_NEWLINE.sub("", base).strip(), url)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = _ascii_host(parts.hostname)
+    if host is None:
+        return None
+    port = parts.port  # raises ValueError on a non-numeric or out-of-range port
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    path = parts.path or "/"
+    return urlunsplit((scheme, netloc, path, _clean_query(parts.query), ""))
+
+
+def _ascii_host(hostname: str) -> str | None:
+    """Return the lower-case ASCII (IDNA) form of a host name, or None if invalid."""
+    host = hostname.lower().rstrip(".")
+    if not host or any(c in host for c in " <>\"'`{}|\\^%"):
+        return None
+    if host.isascii():
+        return host
+    labels = []
+    for label in host.split("."):
+        # Per-label encoding: the codec rejects a whole name with one bad label.
+        labels.append(label if label.isascii() else label.encode("idna").decode("ascii"))
+    return ".".join(labels)
+
+
+def _clean_query(query: str) -> str:
+    """Drop tracking parameters, keeping the others byte-for-byte in order."""
+    if not query:
+        return ""
+    kept = [pair for pair in query.split("&") if pair and not _is_tracking(pair)]
+    return "&".join(kept)
+
+
+def _is_tracking(pair: str) -> bool:
+    key = unquote(pair.split("=", 1)[0]).strip().lower()
+    return key in _TRACKING_PARAMS or key.startswith(_TRACKING_PREFIXES)

@@ -1,0 +1,291 @@
+"""Article full text: extract a page's main text, clean off page furniture, render for Telegram.
+
+Pure: takes the HTML a Fetcher downloaded and returns data. Extraction is trafilatura's;
+the cleaning of what it leaves (app and newsletter prompts, comment prompts, link lists...)
+is ours, as documented, anchored line patterns plus a few layout heuristics.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import trafilatura
+from lxml import etree
+from lxml.html import HtmlElement
+
+from bot import tghtml
+
+MIN_CHARS = 300
+TITLE_LIMIT = 300
+
+REASON_EMPTY = "the page is empty"
+REASON_NO_TEXT = "the page has too little text (paywall?)"
+REASON_NOT_ARTICLE = "not an article page"
+REASON_UNREADABLE = "the page could not be parsed as HTML"
+
+# Share of a page's visible text that sits inside links above which it is a link list
+# (section front, tag page, search results) rather than an article.
+_LINK_DENSITY_LIMIT = 0.5
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article's readable text: a title and plain-text paragraphs."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+    source: str | None
+    url: str
+
+
+@dataclass(frozen=True)
+class ExtractionFailure:
+    """Why no article could be read from a page, as one line for the user."""
+
+    reason: str
+
+
+ExtractionResult = Article | ExtractionFailure
+
+
+def _compile(*patterns: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(pattern, re.IGNORECASE) for pattern in patterns)
+
+
+_SOCIAL = r"(facebook|twitter|x|linkedin|whatsapp|telegram|e-?mail|reddit|pinterest|messenger)"
+
+# Lines that are page furniture, never article text. Each matches a whole line.
+_JUNK_LINES = _compile(
+    # Comment prompts: "What is your opinion on this topic?", "Leave the first comment",
+    # "Join the conversation", "Comments (12)", "Show 5 comments".
+    r"^(what is|what's|what are) your (opinion|view|views|thoughts|take)\b.{0,80}$",
+    r"^(be the first to )?(leave|post|write|add)( the first| a| your)? comments?\b.{0,40}$",
+    r"^(join|start) the (conversation|discussion|debate)\b.{0,60}$",
+    r"^(show|view|read|load|hide|see)( all| more)?( \d+)? comments?\b.{0,20}$",
+    r"^(\d+ )?comments?\s*(\(\d+\)|:?\s*\d+)?$",
+    # App promotion: "Download our app for breaking news alerts", "Get the app".
+    r"^(download|get|install|try) (our|the)( free| new)?( [\w-]+){0,3} apps?\b.{0,80}$",
+    # Newsletter sign-up boxes.
+    r"^(sign up|subscribe|register)\b.{0,100}\bnewsletters?\b.{0,100}$",
+    r"^.{0,80}\bnewsletters?\b.{0,80}\b(sign up|subscribe|inbox)\b.{0,80}$",
+    # Cookie notices and consent buttons.
+    r"^(we|this (web)?site|our (web)?site) uses? cookies\b.*$",
+    r"^(accept|allow|reject|decline|manage)( all)? cookies\b.{0,40}$",
+    r"^.{0,100}\bcookie (policy|settings|preferences|consent)\b.{0,100}$",
+    # Navigation crumbs: "Home > World > Europe", "News | Local", "Home / City".
+    r"^[^<>»›|/.!?]{1,40}((\s*[>»›|]\s*|\s/\s)[^<>»›|/.!?]{1,40})+$",
+    # Share buttons: "Share on Facebook", "Share this article", "Facebook Twitter Email".
+    r"^(share|tweet|pin|send)( this)?( article| story| page| link)?"
+    rf"(( on| via| to| with)? {_SOCIAL})?$",
+    rf"^(({_SOCIAL}|print|copy link|share)[\s,|·•/]*){{1,10}}$",
+    r"^follow us (on|at)\b.{0,80}$",
+    # Advertising labels: "Advertisement", "Sponsored content", "Story continues below".
+    r"^(advertisement|advertising|ad|sponsored( content)?|paid content|anzeige|werbung)"
+    r"(\s*[-–—:]?\s*(story|article) continues (below|after (the )?(ad|advertisement))\.?)?$",
+    r"^(story|article) continues below( advertisement)?\.?$",
+    # Reading aids: "4 min read", "Listen to this article".
+    r"^(\d+\s*(min|mins|minutes?)( read| reading time)|reading time:?\s*\d+.{0,12})$",
+    r"^listen to (this )?(article|story)\b.{0,30}$",
+    # Paywall prompts.
+    r"^(subscribe|sign in|log in|register)( now)? to (continue|keep) reading\b.{0,80}$",
+    r"^already (a subscriber|have an account)\b.{0,60}$",
+    # Photo credits and bare bylines: "Photo: Reuters", "By Jane Doe · 14 March 2024".
+    r"^(photo|image|foto|picture|illustration|video)( credit)?\s*[:©/].{0,80}$",
+    r"^(by|written by)\s+[^\s.!?]+(\s+[^\s.!?]+){0,3}(\s*[·|,–—-]\s*[^.!?]{0,60})?$",
+)
+# Headings of related-content lists ("Read more:", "Most read", "Related: <headline>"):
+# the heading goes, and so do the headline-like lines that follow it.
+_LIST_HEADING = re.compile(
+    r"^(read more|read also|also read|related( stories| articles| coverage| content)?|see also"
+    r"|more on this( story| topic)?|more from [\w ]{1,30}|recommended( for you| stories)?"
+    r"|you (may|might) also like|most (read|popular|viewed|shared)|trending( now)?|top stories"
+    r"|latest news)(\s*[:\-–—»›]?\s*$|\s*[:\-–—»›]\s*.{0,200}$)",
+    re.IGNORECASE,
+)
+_ENDS_SENTENCE = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
+_BULLET = "• "
+_HEADLINE_MAX_WORDS = 20
+_STUB_MAX_WORDS = 5
+
+
+def is_junk_line(line: str) -> bool:
+    """Tell whether a line is page furniture matched by one of the documented patterns."""
+    line = line.removeprefix(_BULLET)
+    return any(pattern.match(line) for pattern in _JUNK_LINES)
+
+
+def _ends_sentence(line: str) -> bool:
+    return _ENDS_SENTENCE.search(line) is not None
+
+
+def _is_stub(line: str) -> bool:
+    """A few words without sentence punctuation: a menu entry, link or label."""
+    return len(line.split()) <= _STUB_MAX_WORDS and not _ends_sentence(line)
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    paragraph: int
+
+
+def _drop_list_blocks(lines: Sequence[_Line]) -> list[_Line]:
+    """Drop related-content headings and the headline-like lines after them."""
+    kept: list[_Line] = []
+    in_list = False
+    for line in lines:
+        text = line.text.removeprefix(_BULLET)
+        if _LIST_HEADING.match(text):
+            in_list = True
+            continue
+        if in_list and not _ends_sentence(text) and len(text.split()) <= _HEADLINE_MAX_WORDS:
+            continue
+        in_list = False
+        kept.append(line)
+    return kept
+
+
+def _drop_stubs(lines: Sequence[_Line]) -> list[_Line]:
+    """Drop short unpunctuated lines at the edges or next to another such line (link lists).
+
+    A lone one between real paragraphs is kept: it is most likely a subheading.
+    """
+    stub = [_is_stub(line.text.removeprefix(_BULLET)) for line in lines]
+    last = len(lines) - 1
+    return [
+        line
+        for i, line in enumerate(lines)
+        if not stub[i]
+        or not (i in (0, last) or (i > 0 and stub[i - 1]) or (i < last and stub[i + 1]))
+    ]
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _drop_repeats(lines: Sequence[_Line], *, title: str) -> list[_Line]:
+    """Drop a line equal to the title or to the line kept just before it."""
+    kept: list[_Line] = []
+    for line in lines:
+        folded = _fold(line.text)
+        if folded == _fold(title) or (kept and folded == _fold(kept[-1].text)):
+            continue
+        kept.append(line)
+    return kept
+
+
+def clean_paragraphs(paragraphs: Iterable[str], *, title: str = "") -> list[str]:
+    """Remove page furniture from extracted paragraphs; keep the article's own text."""
+    lines = [
+        _Line(" ".join(raw.split()), index)
+        for index, paragraph in enumerate(paragraphs)
+        for raw in paragraph.split("\n")
+        if raw.strip()
+    ]
+    lines = [line for line in lines if not is_junk_line(line.text)]
+    lines = _drop_repeats(_drop_stubs(_drop_list_blocks(lines)), title=title)
+    grouped: dict[int, list[str]] = {}
+    for line in lines:
+        grouped.setdefault(line.paragraph, []).append(line.text)
+    return ["\n".join(texts) for texts in grouped.values()]
+
+
+def _element_text(element: etree._Element) -> str:
+    """Return an element's text with trafilatura's <lb/> line breaks as newlines."""
+    parts = [element.text or ""]
+    for child in element:
+        parts.append("\n" if child.tag == "lb" else _element_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _body_paragraphs(body: etree._Element) -> list[str]:
+    """Flatten trafilatura's XML body (<p>, <head>, <list>, <quote>...) into paragraphs."""
+    paragraphs: list[str] = []
+    for element in body:
+        if element.tag == "list":
+            paragraphs.extend(_BULLET + _element_text(item).strip() for item in element)
+        elif element.tag not in ("table", "graphic"):
+            paragraphs.append(_element_text(element))
+    return [p.strip() for p in paragraphs if p.strip() and p.strip() != _BULLET.strip()]
+
+
+def _clean_title(title: str | None, sitename: str | None) -> str:
+    """Drop a " | Site name" suffix that some pages keep in their <title>."""
+    title = " ".join((title or "").split())
+    if sitename:
+        for separator in (" | ", " - ", " – ", " — ", " :: "):
+            title = title.removesuffix(separator + sitename)
+    return title
+
+
+def _link_density(tree: HtmlElement) -> float:
+    """Share of the page's visible text that is link text."""
+    visible = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+    total = sum(len(t.strip()) for t in tree.xpath(f"//body//text(){visible}"))
+    linked = sum(len(t.strip()) for t in tree.xpath(f"//body//a//text(){visible}"))
+    return linked / total if total else 0.0
+
+
+def _too_little_text(tree: HtmlElement) -> ExtractionFailure:
+    if _link_density(tree) > _LINK_DENSITY_LIMIT:
+        return ExtractionFailure(REASON_NOT_ARTICLE)
+    return ExtractionFailure(REASON_NO_TEXT)
+
+
+def extract_article(
+    html: bytes | str, *, url: str, min_chars: int = MIN_CHARS
+) -> Article | ExtractionFailure:
+    """Extract and clean an article's title and paragraphs from a downloaded page."""
+    if not html or not html.strip():
+        return ExtractionFailure(REASON_EMPTY)
+    try:
+        tree = trafilatura.load_html(html)
+    except (ValueError, TypeError, etree.LxmlError):
+        tree = None
+    if tree is None:
+        return ExtractionFailure(REASON_UNREADABLE)
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=False,
+        with_metadata=True,
+    )
+    if document is None or isinstance(document, dict) or document.body is None:
+        return _too_little_text(tree)
+    title = _clean_title(document.title, document.sitename)
+    paragraphs = clean_paragraphs(_body_paragraphs(document.body), title=title)
+    if sum(len(p) for p in paragraphs) < min_chars:
+        return _too_little_text(tree)
+    return Article(
+        title=title or _hostname(url),
+        paragraphs=tuple(paragraphs),
+        source=document.sitename or None,
+        url=url,
+    )
+
+
+def _hostname(url: str) -> str:
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        host = ""
+    return host.removeprefix("www.") or url
+
+
+def render_article(
+    article: Article, *, source_name: str | None, limit: int = tghtml.MESSAGE_LIMIT
+) -> list[str]:
+    """Lay an article out as Telegram HTML messages: bold title, source and link, then text."""
+    source = source_name or article.source
+    origin = tghtml.link(_hostname(article.url), article.url)
+    byline = f"{tghtml.italic(source)} · {origin}" if source else origin
+    header = f"{tghtml.bold(tghtml.truncate_plain(article.title, TITLE_LIMIT))}\n{byline}"
+    blocks = [header, *(tghtml.escape(paragraph) for paragraph in article.paragraphs)]
+    return tghtml.split_html_message(blocks, limit=limit)

@@ -1,0 +1,75 @@
+"""Sending replies: HTML parse mode, keyboards, and Telegram errors handled by kind."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+
+from bot.briefing import Button, OutMessage
+from bot.storage import chats as chat_store
+from handlers.context import BotContext
+
+logger = logging.getLogger(__name__)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Private chats take about one message per second; pace multi-part replies.
+PART_INTERVAL = 1.05
+
+
+def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.callback_data) for b in row] for row in rows]
+    )
+
+
+async def send_html(
+    context: BotContext,
+    chat_id: int,
+    html: str,
+    *,
+    markup: InlineKeyboardMarkup | None = None,
+    thread_id: int | None = None,
+) -> Message | None:
+    """Send one HTML message; a chat that blocked us is marked inactive, not retried."""
+    try:
+        return await context.bot.send_message(
+            chat_id,
+            html,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW,
+            reply_markup=markup,
+            message_thread_id=thread_id,
+        )
+    except Forbidden as exc:
+        logger.info("chat unreachable chat_id=%s reason=%s", chat_id, exc.message)
+        services = context.services
+        await services.db(lambda s: chat_store.set_active(s, chat_id, False, now=services.clock()))
+    except BadRequest as exc:
+        # Our HTML or length was rejected: that is our bug, log it loudly with the text.
+        logger.error("message rejected chat_id=%s error=%s text=%r", chat_id, exc.message, html)
+    return None
+
+
+async def send_messages(
+    context: BotContext,
+    chat_id: int,
+    messages: Sequence[OutMessage],
+    *,
+    thread_id: int | None = None,
+) -> None:
+    """Send several messages in order, paced for one chat."""
+    for i, message in enumerate(messages):
+        if i:
+            await asyncio.sleep(PART_INTERVAL)
+        sent = await send_html(
+            context, chat_id, message.html, markup=keyboard(message.keyboard), thread_id=thread_id
+        )
+        if sent is None:
+            return

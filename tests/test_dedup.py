@@ -1,0 +1,217 @@
+"""Tests for bot.dedup: hand-made headline pairs, keys, the index, and the dev set."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.dedup import (
+    SAME_STORY_THRESHOLD,
+    StoryIndex,
+    candidate_keys,
+    fingerprint,
+    is_same_story,
+    similarity,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+STS_DIR = ROOT.parent / "shared" / "data" / "sts-headlines-dev"
+T0 = datetime(2026, 1, 20, 8, 0, tzinfo=UTC)
+
+SAME = {
+    "issue-qamishli": (
+        "Kurdish residents in Syria's Qamishli step up patrols as government pressure grows",
+        "Kurdish residents in Syria's Qamishli step up patrols as pressure from Damascus grows",
+    ),
+    "number-word": (
+        "Gunman kills 6 in shooting at Wisconsin Sikh temple",
+        "Gunman kills six in shooting at Sikh temple in Wisconsin",
+    ),
+    "us-abbreviation": (
+        "U.S. Navy jet crashes into apartment building in Virginia",
+        "US Navy Jet Crashes Into Virginia Apartment Building",
+    ),
+    "demonym": (
+        "Two blasts rock Syrian capital Damascus",
+        "Two blasts hit Syria capital Damascus",
+    ),
+    "transliteration": (
+        "Mohamed Morsi sworn in as Egypt's president",
+        "Mohamed Mursi sworn in as Egyptian president",
+    ),
+    "accents": (
+        "Macron names Lecornu prime minister after Bayrou ousted",
+        "Macron names Lécornu as prime minister after Bayrou is ousted",
+    ),
+    "billions": (
+        "AOL to sell 800 patents to Microsoft for $1.0 bn",
+        "AOL to sell 800 patents to Microsoft for $1 billion",
+    ),
+    "title-case": (
+        "Capello Resigns As England Manager Over Terry Captaincy",
+        "Capello resigns as England manager over Terry captaincy row",
+    ),
+    "prefix-outlet": (
+        "Netanyahu set to call early election in Israel",
+        "Israel's Netanyahu set to call early election",
+    ),
+    "curly-apostrophe": (
+        "Schiphol airport partly evacuated after bomb threat",
+        "Schiphol airport evacuated after bomb threat’s report",
+    ),
+}
+
+DIFFERENT = {
+    "issue-iran": (
+        "Iran rejects US magazine report on January unrest death toll",
+        "Iran protest death toll climbs to 6,126, rights group says",
+    ),
+    "different-numbers": (
+        "Car bombing kills 53 in Damascus",
+        "Car bombing kills 14 in Damascus",
+    ),
+    "different-day": (
+        "China stocks close lower on Friday",
+        "China stocks close lower on Wednesday",
+    ),
+    "opposite-verbs": (
+        "Indian stocks open lower",
+        "Indian stocks close lower",
+    ),
+    "different-country": (
+        "7.1 magnitude earthquake hits Taiwan",
+        "6.3 magnitude earthquake hits Pakistan",
+    ),
+    "same-person-different-event": (
+        "Nelson Mandela taken to hospital with lung infection",
+        "Nelson Mandela released from hospital after lung infection",
+    ),
+    "same-subject": (
+        "Israel strikes Syria as tensions rise on weapons",
+        "Air strikes wound civilians in Syria's Deraa",
+    ),
+    "same-template": (
+        "Today in History, April 23",
+        "Today in History, Jan. 21",
+    ),
+    "verdicts": (
+        "NATO protesters acquitted of terrorism charges",
+        "NATO protesters convicted on weapons charges",
+    ),
+    "unrelated": (
+        "Apple unveils new iPhone at Cupertino event",
+        "Floods displace thousands in Bangladesh",
+    ),
+}
+
+
+def _pair_ids(cases: dict[str, tuple[str, str]]) -> list[str]:
+    return list(cases)
+
+
+@pytest.mark.parametrize("name", _pair_ids(SAME))
+def test_same_story_pairs_join(name: str) -> None:
+    a, b = (fingerprint(t) for t in SAME[name])
+    assert is_same_story(a, b), f"{name}: {similarity(a, b):.3f}"
+    assert set(candidate_keys(a)) & set(candidate_keys(b)), f"{name}: no shared key"
+
+
+@pytest.mark.parametrize("name", _pair_ids(DIFFERENT))
+def test_different_story_pairs_stay_apart(name: str) -> None:
+    a, b = (fingerprint(t) for t in DIFFERENT[name])
+    assert not is_same_story(a, b), f"{name}: {similarity(a, b):.3f}"
+
+
+def test_similarity_is_symmetric_and_bounded() -> None:
+    for a_text, b_text in [*SAME.values(), *DIFFERENT.values()]:
+        a, b = fingerprint(a_text), fingerprint(b_text)
+        assert 0.0 <= similarity(a, b) <= 1.0
+        assert similarity(a, b) == pytest.approx(similarity(b, a))
+    fp = fingerprint("Capello quits as England manager")
+    assert similarity(fp, fp) == pytest.approx(1.0)
+
+
+def test_fingerprint_normalises_tokens() -> None:
+    fp = fingerprint("Iran's protest death toll climbs to 6,126 — Zürich rights group")
+    assert "iran" in fp.tokens
+    assert "6126" in fp.specifics
+    assert "zurich" in fp.tokens
+    assert "the" not in fp.tokens
+    assert fingerprint("").tokens == ()
+
+
+def test_truncated_summary_supports_match() -> None:
+    summary = "Kurdish residents in the north-eastern city organised night patrols after clashes"
+    titles = (
+        "Qamishli Kurds step up night patrols",
+        "Kurdish patrols in Qamishli as tension rises",
+    )
+    a = fingerprint(titles[0], summary)
+    b = fingerprint(titles[1], summary[:40] + "...")
+    assert b.summary_tokens < a.summary_tokens
+    assert similarity(a, b) > similarity(fingerprint(titles[0]), fingerprint(titles[1]))
+
+
+def test_candidate_keys_are_stable_signed_64_bit_and_few() -> None:
+    fp = fingerprint(SAME["issue-qamishli"][0])
+    keys = candidate_keys(fp)
+    assert 1 <= len(keys) <= 16
+    assert all(-(2**63) <= k < 2**63 for k in keys)
+    code = (
+        "from bot.dedup import candidate_keys, fingerprint;"
+        f"print(candidate_keys(fingerprint({SAME['issue-qamishli'][0]!r})))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "123"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == str(keys)
+
+
+def test_index_finds_within_window_and_prunes() -> None:
+    index = StoryIndex()
+    index.add(1, fingerprint(SAME["number-word"][0]), T0)
+    index.add(2, fingerprint(DIFFERENT["issue-iran"][0]), T0)
+    probe = fingerprint(SAME["number-word"][1])
+    assert index.find(probe, published_at=T0 + timedelta(hours=3)) == 1
+    assert index.find(probe, published_at=T0 + timedelta(hours=49)) is None
+    assert index.find(fingerprint(DIFFERENT["issue-iran"][1]), published_at=T0) is None
+    assert index.prune(T0 + timedelta(hours=49)) == 2
+    assert len(index) == 0
+    assert index.find(probe, published_at=T0) is None
+
+
+def test_index_picks_best_match() -> None:
+    index = StoryIndex()
+    index.add(1, fingerprint("Gunman kills 6 at Wisconsin temple"), T0)
+    index.add(2, fingerprint("Gunman kills 6 in shooting at Wisconsin Sikh temple"), T0)
+    probe = fingerprint("Gunman kills six in shooting at Sikh temple in Wisconsin")
+    assert index.find(probe, published_at=T0) == 2
+
+
+def _load_sts(path: Path) -> list[tuple[bool, str, str]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        score, a, b = line.split("\t")[:3]
+        if not 2 < float(score) < 4:
+            rows.append((float(score) >= 4, a, b))
+    return rows
+
+
+@pytest.mark.corpus
+def test_dev_set_precision_at_shipped_threshold() -> None:
+    if not STS_DIR.is_dir():
+        if os.environ.get("REQUIRE_CORPUS") == "1":
+            pytest.fail("../shared/data/sts-headlines-dev not found and REQUIRE_CORPUS=1")
+        pytest.skip("../shared/data/sts-headlines-dev not found")
+    rows = [row for year in ("2013", "2014") for row in _load_sts(STS_DIR / f"{year}.tsv")]
+    found = [same for same, a, b in rows if is_same_story(fingerprint(a), fingerprint(b))]
+    precision = sum(found) / len(found)
+    recall = sum(found) / sum(same for same, _, _ in rows)
+    assert precision >= 0.95, f"precision {precision:.3f} at {SAME_STORY_THRESHOLD}"
+    assert recall >= 0.5, f"recall {recall:.3f} at {SAME_STORY_THRESHOLD}"

@@ -1,0 +1,218 @@
+"""Refresh use case end to end: local HTTP feeds → fetch → parse → store → stories."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from bot.feeds.fetcher import Fetcher, FetchPolicy
+from bot.models import Entry, Feed, Story, StoryTopic
+from bot.refresh import Refresher
+from bot.settings import FeedConfig, Settings, Topic, load_settings
+from bot.storage import feeds as feed_store
+from bot.storage.db import session_scope
+from tests.feedserver import FeedServer, Reply
+
+NOW = datetime(2026, 1, 20, 12, 0, tzinfo=UTC)
+
+
+def rss(title: str, items: list[tuple[str, str, str, str]], ttl: int | None = None) -> bytes:
+    """RSS 2.0 from (guid, title, link, description) tuples."""
+    body = "".join(
+        f"<item><guid>{g}</guid><title>{t}</title><link>{link}</link>"
+        f"<description>{d}</description><pubDate>Tue, 20 Jan 2026 10:00:00 GMT</pubDate></item>"
+        for g, t, link, d in items
+    )
+    ttl_tag = f"<ttl>{ttl}</ttl>" if ttl else ""
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>'
+        f"<link>https://example.org/</link>{ttl_tag}{body}</channel></rss>"
+    ).encode()
+
+
+FEED_A = rss(
+    "Outlet A",
+    [
+        (
+            "a-1",
+            "Kurdish residents in Syria's Qamishli step up patrols as government pressure grows",
+            "https://a.example/qamishli?utm_source=rss",
+            "Residents formed night patrols...",
+        ),
+        (
+            "a-2",
+            "Iran rejects US magazine report on January unrest death toll",
+            "https://a.example/iran-report",
+            "Tehran said the figures were invented.",
+        ),
+        ("a-3", "New semiconductor plant opens in Dresden", "https://a.example/chips", ""),
+    ],
+)
+FEED_B = rss(
+    "Outlet B",
+    [
+        (
+            "b-77",
+            "Kurdish residents in Syria's Qamishli step up patrols as pressure from Damascus grows",
+            "https://b.example/world/qamishli-patrols",
+            "Night patrols were formed by residents…",
+        ),
+        (
+            "b-78",
+            "Iran protest death toll climbs to 6,126, rights group says",
+            "https://b.example/iran-toll",
+            "A rights group raised its count.",
+        ),
+    ],
+)
+
+
+def make_settings(server: FeedServer, **feeds: bytes) -> Settings:
+    for name, body in feeds.items():
+        server.route(f"/{name}.xml", Reply(200, {"Content-Type": "application/rss+xml"}, body))
+    base = load_settings(None, {})
+    return Settings(
+        telegram=base.telegram,
+        database_url=base.database_url,
+        fetch=base.fetch.__class__(allow_private_networks=True, interval_seconds=600),
+        topics=(
+            Topic("world", "World"),
+            Topic("tech", "Technology", ("semiconductor",)),
+        ),
+        feeds=tuple(
+            FeedConfig(url=server.url(f"/{n}.xml"), name=n.upper(), topics=("world",))
+            for n in feeds
+        ),
+    )
+
+
+async def refresh(engine: Engine, settings: Settings, now: datetime = NOW) -> list:
+    with session_scope(engine) as session:
+        feed_store.sync_config_feeds(session, settings.feeds, now=now)
+    policy = FetchPolicy(allow_private_networks=True, timeout_seconds=5)
+    async with Fetcher(policy) as fetcher:
+        refresher = Refresher(engine=engine, fetcher=fetcher, settings=settings, clock=lambda: now)
+        return await refresher.refresh_all()
+
+
+@pytest.fixture
+def server() -> FeedServer:
+    with FeedServer() as srv:
+        yield srv
+
+
+async def test_cross_source_stories_join_and_different_ones_stay_apart(
+    engine: Engine, server: FeedServer
+) -> None:
+    settings = make_settings(server, a=FEED_A, b=FEED_B)
+    reports = await refresh(engine, settings)
+    by_name = {r.name: r for r in reports}
+    assert by_name["A"].new_entries == 3 and by_name["B"].new_entries == 2
+    assert sum(r.new_stories for r in reports) == 4
+    assert sum(r.merged for r in reports) == 1
+    with Session(engine) as session:
+        stories = session.exec(select(Story)).all()
+        counts = sorted(s.entry_count for s in stories)
+        assert counts == [1, 1, 1, 2]
+        qamishli = next(s for s in stories if s.entry_count == 2)
+        assert "Qamishli" in qamishli.title
+        # tracking parameters are gone from stored links
+        assert all("utm_" not in (e.link or "") for e in session.exec(select(Entry)).all())
+        topics = set(session.exec(select(StoryTopic.topic)).all())
+        assert topics == {"world", "tech"}
+
+
+async def test_second_refresh_adds_nothing_and_entries_that_return_stay_old(
+    engine: Engine, server: FeedServer
+) -> None:
+    settings = make_settings(server, a=FEED_A)
+    await refresh(engine, settings)
+    # The feed drops an item, then brings it back: never new again.
+    server.route("/a.xml", Reply(200, {"Content-Type": "application/rss+xml"}, rss("A", [])))
+    await refresh(engine, settings, NOW + timedelta(hours=1))
+    server.route("/a.xml", Reply(200, {"Content-Type": "application/rss+xml"}, FEED_A))
+    reports = await refresh(engine, settings, NOW + timedelta(hours=2))
+    assert reports[0].new_entries == 0
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Entry)).one() == 3
+
+
+async def test_broken_feeds_are_recorded_and_do_not_stop_others(
+    engine: Engine, server: FeedServer
+) -> None:
+    settings = make_settings(server, a=FEED_A)
+    server.route("/html.xml", Reply(200, {"Content-Type": "text/html"}, b"<html><body>hi</body>"))
+    server.route("/500.xml", Reply(500, {}, b"oops"))
+    server.route("/trunc.xml", Reply(200, {"Content-Type": "application/rss+xml"}, FEED_B[:-60]))
+    extra = tuple(
+        FeedConfig(url=server.url(p), name=n)
+        for p, n in [("/html.xml", "HTML"), ("/500.xml", "FIVE"), ("/trunc.xml", "TRUNC")]
+    )
+    settings = Settings(**{**settings.__dict__, "feeds": settings.feeds + extra})
+    reports = {r.name: r for r in await refresh(engine, settings)}
+    assert reports["A"].new_entries == 3 and reports["A"].error is None
+    assert reports["HTML"].error and "not a feed" in reports["HTML"].error
+    assert reports["FIVE"].error == "HTTP 500"
+    assert reports["TRUNC"].new_entries >= 1  # what could be read is kept
+    with Session(engine) as session:
+        five = session.exec(select(Feed).where(Feed.name == "FIVE")).one()
+        assert five.consecutive_failures == 1 and five.last_error == "HTTP 500"
+        assert five.next_check_at is not None and five.next_check_at > NOW
+
+
+async def test_repeated_failures_back_off_and_pause(engine: Engine, server: FeedServer) -> None:
+    server.route("/down.xml", Reply(503, {"Retry-After": "120"}, b""))
+    base = make_settings(server)
+    fetch = base.fetch.__class__(
+        allow_private_networks=True, interval_seconds=60, pause_after_failures=3
+    )
+    settings = Settings(
+        **{
+            **base.__dict__,
+            "fetch": fetch,
+            "feeds": (FeedConfig(url=server.url("/down.xml"), name="DOWN"),),
+        }
+    )
+    delays = []
+    paused_flags = []
+    for i in range(3):
+        now = NOW + timedelta(hours=i)
+        reports = await refresh(engine, settings, now)
+        paused_flags.append(reports[0].paused_now)
+        with Session(engine) as session:
+            feed = session.exec(select(Feed)).one()
+            delays.append((feed.next_check_at - now).total_seconds())
+    assert delays[0] >= 120  # Retry-After honoured
+    assert delays[1] < delays[2]  # exponential back-off
+    assert paused_flags == [False, False, True]
+    with Session(engine) as session:
+        feed = session.exec(select(Feed)).one()
+        assert feed.paused and feed.last_error == "HTTP 503"
+        assert feed_store.due_feeds(session, now=NOW + timedelta(days=3)) == []
+
+
+async def test_ttl_hint_is_clamped(engine: Engine, server: FeedServer) -> None:
+    settings = make_settings(server, t=rss("T", [("x", "Title x", "https://t/x", "")], ttl=720))
+    await refresh(engine, settings)
+    with Session(engine) as session:
+        feed = session.exec(select(Feed)).one()
+        delay = (feed.next_check_at - NOW).total_seconds()
+    assert delay == settings.fetch.max_interval_seconds  # 720 min asked, 6 h maximum
+
+
+async def test_config_sync_adds_updates_and_disables(engine: Engine, tmp_path: Path) -> None:
+    feeds = (FeedConfig("https://x.example/a", "A", ("world",)), FeedConfig("https://x.example/b"))
+    with session_scope(engine) as session:
+        report = feed_store.sync_config_feeds(session, feeds, now=NOW)
+        assert (report.added, report.updated, report.disabled) == (2, 0, 0)
+    with session_scope(engine) as session:
+        changed = (FeedConfig("https://x.example/a", "A2", ("world",)),)
+        report = feed_store.sync_config_feeds(session, changed, now=NOW)
+        assert (report.added, report.updated, report.disabled) == (0, 1, 1)
+    with Session(engine) as session:
+        enabled = session.exec(select(Feed.url).where(col(Feed.enabled))).all()
+        assert enabled == ["https://x.example/a"]
