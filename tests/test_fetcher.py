@@ -267,15 +267,13 @@ async def test_cap_is_configurable(server: FeedServer, max_bytes: int, reason: s
     assert result.error == reason
 
 
-def test_cap_reason_in_kilobytes() -> None:
-    policy = FetchPolicy(max_bytes=1536)
+async def test_cap_reason_in_kilobytes() -> None:
     transport = mock(lambda request: httpx.Response(200, content=b"x" * 2000))
+    policy = FetchPolicy(max_bytes=1536)
+    async with Fetcher(policy, transport=transport, resolver=public_resolver) as fetcher:
+        result = await fetcher.fetch_feed("https://news.test/feed", now=NOW)
 
-    async def run() -> FetchResult:
-        async with Fetcher(policy, transport=transport, resolver=public_resolver) as fetcher:
-            return await fetcher.fetch_feed("https://news.test/feed", now=NOW)
-
-    assert asyncio.run(run()).error == "too large (over 1.5 KB)"
+    assert result.error == "too large (over 1.5 KB)"
 
 
 # --- timeouts ----------------------------------------------------------------------------

@@ -1,0 +1,115 @@
+"""The `fetch`, `preview` and `migrate` commands as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.feedserver import FeedServer, Reply
+from tests.test_refresh import FEED_A, FEED_B
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def write_config(tmp_path: Path, server: FeedServer) -> Path:
+    server.route("/a.xml", Reply(200, {"Content-Type": "application/rss+xml"}, FEED_A))
+    server.route("/b.xml", Reply(200, {"Content-Type": "application/rss+xml"}, FEED_B))
+    server.route("/broken.xml", Reply(500, {}, b""))
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[database]
+url = "sqlite:///{tmp_path / "db.sqlite3"}"
+[fetch]
+allow_private_networks = true
+timeout_seconds = 5
+[[topics]]
+slug = "world"
+name = "World"
+[[topics]]
+slug = "tech"
+name = "Technology"
+keywords = ["semiconductor"]
+[[feeds]]
+url = "{server.url("/a.xml")}"
+name = "Outlet A"
+topics = ["world"]
+[[feeds]]
+url = "{server.url("/b.xml")}"
+name = "Outlet B"
+topics = ["world"]
+[[feeds]]
+url = "{server.url("/broken.xml")}"
+name = "Broken"
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_fetch_then_preview(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        config = write_config(tmp_path, server)
+        fetched = run(["--config", str(config), "fetch"], tmp_path)
+    assert fetched.returncode == 0, fetched.stderr
+    lines = fetched.stdout.splitlines()
+    assert lines[0].split() == ["feed", "new", "stories", "merged", "304", "error"]
+    rows = {r[0]: r for r in (re.split(r"\s{2,}", line) for line in lines[1:] if line)}
+    assert rows["Outlet A"][1] == "3" and rows["Outlet B"][1] == "2"
+    # Qamishli ran in both: one of the two outlets merged it into the other's story
+    assert {rows["Outlet A"][3], rows["Outlet B"][3]} == {"0", "1"}
+    assert "HTTP 500" in next(line for line in lines if line.startswith("Broken"))
+    assert "3 feeds, 5 new entries, 4 new stories, 1 merged duplicates, 1 failed" in fetched.stdout
+
+    preview = run(["--config", str(config), "preview", "--limit", "10"], tmp_path)
+    assert preview.returncode == 0, preview.stderr
+    assert "Latest 4 stories" in preview.stdout
+    assert "also Outlet B" in preview.stdout  # the merged story names the other outlet
+    tech = run(["--config", str(config), "preview", "--topic", "tech"], tmp_path)
+    assert "semiconductor plant" in tech.stdout and "Qamishli" not in tech.stdout
+
+
+def test_bad_config_and_database_exit_non_zero(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[fetch]\ninterval_seconds = "ten"\n', encoding="utf-8")
+    result = run(["--config", str(bad), "fetch"], tmp_path)
+    assert result.returncode == 2
+    assert 'fetch.interval_seconds must be a positive integer, got "ten"' in result.stderr
+    assert "Traceback" not in result.stderr
+
+    result = run(["fetch"], tmp_path, DATABASE_URL="sqlite:////nonexistent/dir/x.db")
+    assert result.returncode == 3 and "cannot open database" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    result = run(["preview", "--topic", "nope"], tmp_path)
+    assert result.returncode == 2 and 'unknown topic "nope"' in result.stderr
+
+
+def test_migrate_is_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    for _ in range(2):
+        result = run(["migrate"], tmp_path, DATABASE_URL=url)
+        assert result.returncode == 0, result.stderr
+        assert "is up to date" in result.stdout
+
+
+def test_run_without_token_explains_in_one_line(tmp_path: Path) -> None:
+    result = run(["run"], tmp_path, TELEGRAM_BOT_TOKEN="")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "TELEGRAM_BOT_TOKEN" in result.stderr
