@@ -7,12 +7,13 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
 from bot import jobs, texts
 from bot.feeds.fetcher import Fetcher
 from bot.fetchcmd import fetch_policy, sync_feeds
+from bot.pacing import PacedRateLimiter, Pacer
 from bot.refresh import Refresher
 from bot.services import Services
 from bot.settings import Settings
@@ -33,7 +34,9 @@ def file_base_url(api_base_url: str) -> str:
 def build_application(settings: Settings, engine: Engine, *, role: str = "all") -> AppType:
     """Build the PTB Application with our services, handlers and scheduler ticks."""
     fetcher = Fetcher(fetch_policy(settings.fetch))
+    pacer = Pacer(per_second=settings.delivery.messages_per_second)
     services = Services(
+        pacer=pacer,
         settings=settings,
         engine=engine,
         fetcher=fetcher,
@@ -57,9 +60,9 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
         .base_url(settings.telegram.api_base_url)
         .base_file_url(file_base_url(settings.telegram.api_base_url))
         .context_types(ContextTypes(context=BotContext))
-        # Paces replies at Telegram's overall and group limits and retries a
-        # reply after a 429, so a burst of commands is answered, not dropped.
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        # Replies share one pacer with the outbox sender, and a reply that
+        # meets a 429 is retried, so a burst of commands is answered, not dropped.
+        .rate_limiter(PacedRateLimiter(pacer))
         .concurrent_updates(64)
         .post_init(post_init)
         .post_shutdown(post_shutdown)

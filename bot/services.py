@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from bot.feeds.fetcher import Fetcher
 from bot.models import utcnow
+from bot.pacing import Pacer
 from bot.ratelimit import SlidingWindowLimiter
 from bot.refresh import Refresher
 from bot.settings import Settings
@@ -29,6 +30,7 @@ class Services:
     engine: Engine
     fetcher: Fetcher
     refresher: Refresher
+    pacer: Pacer
     clock: Callable[[], datetime] = utcnow
     latest_limiter: SlidingWindowLimiter = field(
         default_factory=lambda: SlidingWindowLimiter(limit=LATEST_PER_MINUTE, period=60.0)

@@ -62,7 +62,9 @@ class FeedServer:
         self._lock = threading.Lock()
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def port(self) -> int:
@@ -201,7 +203,9 @@ def conditional(
 
 def gzipped(body: bytes, content_type: str = "application/rss+xml") -> Reply:
     """Return body gzip-encoded with the matching Content-Encoding."""
-    return Reply(200, {"Content-Type": content_type, "Content-Encoding": "gzip"}, gzip.compress(body))
+    return Reply(
+        200, {"Content-Type": content_type, "Content-Encoding": "gzip"}, gzip.compress(body)
+    )
 
 
 def gzip_bomb(decompressed_size: int) -> bytes:

@@ -296,11 +296,12 @@ async def test_trickling_server_hits_total_deadline(server: FeedServer) -> None:
 
 async def test_waiting_for_a_host_slot_does_not_eat_the_deadline(server: FeedServer) -> None:
     def handler(request: Request) -> Reply:
-        time.sleep(0.4)
+        time.sleep(0.25)
         return Reply(200, {"Content-Type": RSS_TYPE}, RSS)
 
+    # Six requests in series take 1.5 s; each alone is well inside its 1 s deadline.
     url = server.route("/feed", handler)
-    policy = FetchPolicy(allow_private_networks=True, timeout_seconds=1.5, max_per_host=1)
+    policy = FetchPolicy(allow_private_networks=True, timeout_seconds=1.0, max_per_host=1)
     async with Fetcher(policy) as fetcher:
         results = await asyncio.gather(*(fetcher.fetch_feed(url, now=NOW) for _ in range(6)))
 
@@ -429,8 +430,12 @@ async def test_redirect_to_private_literal_refused(target: str, shown: str) -> N
 @pytest.mark.parametrize("host", ["localhost", "2130706433"])
 async def test_hostname_resolving_to_loopback_refused(host: str) -> None:
     seen: list[httpx.Request] = []
-    transport = mock(lambda request: seen.append(request) or httpx.Response(200))
-    async with Fetcher(FetchPolicy(), transport=transport) as fetcher:
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    async with Fetcher(FetchPolicy(), transport=mock(handler)) as fetcher:
         result = await fetcher.fetch_feed(f"http://{host}/feed", now=NOW)
 
     assert result.error is not None and result.error.startswith(f"refused: {host} (")
@@ -505,7 +510,9 @@ async def test_bad_urls(url: str, reason: str) -> None:
 
 
 async def test_redirect_to_file_scheme_refused() -> None:
-    transport = mock(lambda request: httpx.Response(301, headers={"Location": "file:///etc/passwd"}))
+    transport = mock(
+        lambda request: httpx.Response(301, headers={"Location": "file:///etc/passwd"})
+    )
     async with Fetcher(LOCAL, transport=transport) as fetcher:
         result = await fetcher.fetch_feed("https://news.test/feed", now=NOW)
 
@@ -546,7 +553,11 @@ def raising(exc: Exception, cause: BaseException) -> httpx.MockTransport:
 @pytest.mark.parametrize(
     ("exc", "cause", "reason"),
     [
-        (httpx.ConnectError("boom"), socket.gaierror(-2, "Name or service not known"), "DNS lookup failed"),
+        (
+            httpx.ConnectError("boom"),
+            socket.gaierror(-2, "Name or service not known"),
+            "DNS lookup failed",
+        ),
         (httpx.ConnectError("boom"), ssl.SSLCertVerificationError("bad cert"), "TLS error"),
         (httpx.ConnectError("boom"), ConnectionRefusedError(111, "refused"), "connection refused"),
         (httpx.ReadTimeout("slow"), TimeoutError(), "timeout"),
@@ -554,7 +565,9 @@ def raising(exc: Exception, cause: BaseException) -> httpx.MockTransport:
         (httpx.ReadError("reset"), ConnectionResetError(), "connection error"),
     ],
 )
-async def test_transport_errors_are_worded(exc: Exception, cause: BaseException, reason: str) -> None:
+async def test_transport_errors_are_worded(
+    exc: Exception, cause: BaseException, reason: str
+) -> None:
     async with Fetcher(LOCAL, transport=raising(exc, cause)) as fetcher:
         result = await fetcher.fetch_feed("https://news.test/feed", now=NOW)
 

@@ -118,10 +118,10 @@ def _parse(body: bytes, *, url: str, content_type: str | None, now: datetime) ->
     if _looks_like_json(body, content_type):
         return _parse_json_feed(body, url=url, now=now)
     body, content_type = _defuse_dtd(body, content_type)
-    result = _run_feedparser(body, url, content_type)
+    result = _run_feedparser(body, content_type)
     charset = _better_charset(body, result)
     if charset:
-        result = _run_feedparser(body, url, _with_charset(content_type, charset))
+        result = _run_feedparser(body, _with_charset(content_type, charset))
     if not result.get("version") and not result.get("entries"):
         return _failure(_not_a_feed_reason(body, content_type, result))
     feed = result.get("feed", {})
@@ -131,17 +131,18 @@ def _parse(body: bytes, *, url: str, content_type: str | None, now: datetime) ->
         title=_feed_title(feed.get("title"), feed.get("title_detail")),
         link=link,
         ttl_seconds=_ttl_seconds(feed.get("ttl")),
-        entries=tuple(_normalise(item, base=link or url, now=now) for item in items),
+        entries=_normalise_all(items, base=link or url, now=now),
         error=None,
         is_feed=True,
     )
 
 
-def _run_feedparser(body: bytes, url: str, content_type: str | None) -> Any:
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
-    return feedparser.parse(body, response_headers=headers)
+def _run_feedparser(body: bytes, content_type: str | None) -> Any:
+    # No content-location: feedparser would resolve relative item links (and
+    # even non-URL guids) against the feed URL, while we resolve against the
+    # channel link first; xml:base is still honoured by feedparser itself.
+    headers = {"content-type": content_type} if content_type else {}
+    return feedparser.parse(body, response_headers=headers, sanitize_html=True)
 
 
 # --- bytes-level defences ---------------------------------------------------
@@ -274,9 +275,7 @@ def _parse_json_feed(body: bytes, *, url: str, now: datetime) -> ParsedFeed:
         title=_feed_title(_string(doc.get("title")), None),
         link=link,
         ttl_seconds=None,
-        entries=tuple(
-            _normalise(_item_from_json(item), base=link or url, now=now) for item in raw_items
-        ),
+        entries=_normalise_all(map(_item_from_json, raw_items), base=link or url, now=now),
         error=None,
         is_feed=True,
     )
@@ -388,6 +387,14 @@ def _plain(text: str, *, is_html: bool) -> str:
     if is_html or _MARKUP.search(text):
         return html_to_text(text)
     return collapse_ws(text)
+
+
+def _normalise_all(
+    items: Iterable[_RawItem], *, base: str, now: datetime
+) -> tuple[ParsedEntry, ...]:
+    """Normalise items, dropping the empty ones (e.g. the cut-off tail of truncated XML)."""
+    entries = (_normalise(item, base=base, now=now) for item in items)
+    return tuple(e for e in entries if e.title or e.link or e.summary)
 
 
 def _normalise(item: _RawItem, *, base: str, now: datetime) -> ParsedEntry:

@@ -63,13 +63,17 @@ def _ascii_host(hostname: str) -> str | None:
     host = hostname.lower().rstrip(".")
     if not host or any(c in host for c in " <>\"'`{}|\\^%"):
         return None
-    if host.isascii():
-        return host
-    labels = []
-    for label in host.split("."):
-        # Per-label encoding: the codec rejects a whole name with one bad label.
-        labels.append(label if label.isascii() else label.encode("idna").decode("ascii"))
+    if host.startswith("[") or ":" in host:
+        return host  # an IPv6 literal, already validated by urlsplit
+    # Per-label encoding: the codec rejects a whole name for one bad label.
+    labels = [_idna_label(label) for label in host.split(".")]
+    if len(host) > 253 or any(not 0 < len(label) <= 63 for label in labels):
+        return None  # DNS limits (RFC 1035 2.3.4)
     return ".".join(labels)
+
+
+def _idna_label(label: str) -> str:
+    return label if label.isascii() else label.encode("idna").decode("ascii")
 
 
 def _clean_query(query: str) -> str:

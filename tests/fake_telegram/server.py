@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from email.message import Message as _MimeHeader
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple, TypeVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .tdhtml import FormattedText, HtmlParseError, fix_formatted_text, parse_html, utf16_len
 
@@ -34,6 +34,8 @@ DEFAULT_USERNAME = "newsbrief_test_bot"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 T = TypeVar("T")
+_OCTET = "application/octet-stream"
+_CAPTION_TOO_LONG = "message caption is too long"
 
 # Parameters the Bot API reads as strings; everything else arrives as JSON text.
 _STRING_PARAMS = frozenset(
@@ -316,7 +318,7 @@ def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
         if not isinstance(name, str):
             continue
         if isinstance(filename, str):
-            ctype = headers.get_content_type() if headers["content-type"] else "application/octet-stream"
+            ctype = headers.get_content_type() if headers["content-type"] else _OCTET
             out[name] = UploadedFile(filename, ctype, content)
         else:
             out[name] = content.decode("utf-8")
@@ -327,13 +329,13 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+    def do_POST(self) -> None:
         self._dispatch()
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         self._dispatch()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         logger.debug("fake_telegram %s", format % args)
 
     def _dispatch(self) -> None:
@@ -342,7 +344,8 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         fake = self.server.fake
         if url.path.startswith("/file/bot"):
-            status, payload, ctype = fake._serve_file(url.path)
+            # PTB percent-encodes the download path (the token's ":" becomes %3A).
+            status, payload, ctype = fake._serve_file(unquote(url.path))
         else:
             status, payload = fake._serve_api(url, self.headers.get("Content-Type", ""), body)
             ctype = "application/json"
@@ -567,17 +570,15 @@ class FakeTelegram:
 
     # playing the user -----------------------------------------------------------------------
 
-    def send_text(
-        self, chat_id: int, text: str, *, from_user: int | None = None
-    ) -> dict[str, Any]:
+    def send_text(self, chat_id: int, text: str, *, from_user: int | None = None) -> dict[str, Any]:
         """Queue a `message` update; a leading /command gets its bot_command entity."""
         with self._cond:
             chat = self._chat_or_register(chat_id)
             user = self._user_for(chat, from_user)
             extra: dict[str, Any] = {"text": text}
             if text.startswith("/"):
-                word = text.split(maxsplit=1)[0]
-                extra["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(word)}]
+                command = {"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}
+                extra["entities"] = [command]
             message = self._user_message(chat, user, extra)
             self._push({"message": message})
             return message
@@ -1073,12 +1074,7 @@ class FakeTelegram:
         if status == "creator":
             out["is_anonymous"] = False
         elif status == "administrator":
-            rights = (
-                "can_be_edited is_anonymous can_manage_chat can_delete_messages "
-                "can_manage_video_chats can_restrict_members can_promote_members can_change_info "
-                "can_invite_users can_post_stories can_edit_stories can_delete_stories"
-            ).split()
-            out.update(dict.fromkeys(rights, False))
+            out.update(dict.fromkeys(_ADMIN_RIGHTS, False))
             out["can_manage_chat"] = True
         elif status == "kicked":
             out["until_date"] = 0
@@ -1172,7 +1168,7 @@ class FakeTelegram:
         if key == "text" and not formatted.text:
             raise bad_request("message text is empty")
         if len(formatted.text) > limit:
-            raise bad_request("message is too long" if key == "text" else "message caption is too long")
+            raise bad_request("message is too long" if key == "text" else _CAPTION_TOO_LONG)
         return formatted
 
     def _editable(self, params: dict[str, Any]) -> tuple[Chat, Message]:
@@ -1258,12 +1254,17 @@ def _snake(method: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower()
 
 
-_METHOD_NAMES = (
-    "getMe logOut close deleteWebhook setWebhook getWebhookInfo getUpdates sendMessage "
-    "sendDocument sendPhoto editMessageText editMessageReplyMarkup deleteMessage "
-    "answerCallbackQuery sendChatAction setMyCommands getMyCommands deleteMyCommands getChat "
-    "getChatMember getChatAdministrators getFile"
-).split()
+_METHOD_NAMES = [
+    "getMe", "logOut", "close", "deleteWebhook", "setWebhook", "getWebhookInfo", "getUpdates",
+    "sendMessage", "sendDocument", "sendPhoto", "editMessageText", "editMessageReplyMarkup",
+    "deleteMessage", "answerCallbackQuery", "sendChatAction", "setMyCommands", "getMyCommands",
+    "deleteMyCommands", "getChat", "getChatMember", "getChatAdministrators", "getFile",
+]  # fmt: skip
+_ADMIN_RIGHTS = [
+    "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+    "can_manage_video_chats", "can_restrict_members", "can_promote_members", "can_change_info",
+    "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
+]  # fmt: skip
 _METHODS = {name.lower(): name for name in _METHOD_NAMES}
 
 
@@ -1288,7 +1289,7 @@ def _int(params: dict[str, Any], key: str, default: int) -> int:
     try:
         return int(value)
     except (TypeError, ValueError) as exc:
-        raise bad_request(f"field \"{key}\" must be a valid Number") from exc
+        raise bad_request(f'field "{key}" must be a valid Number') from exc
 
 
 def _is_html(params: dict[str, Any]) -> bool:
@@ -1336,7 +1337,7 @@ def _check_markup(raw: Any) -> dict[str, Any] | None:
     if rows is None:
         return markup
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array")
+        raise bad_request('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array')
     for row in rows:
         for button in row:
             _check_button(button)

@@ -131,10 +131,7 @@ class _HtmlParser:
                 self.out.append(c)
                 i += 1
                 continue
-            if self.data[i + 1] == ord("/"):
-                i = self._end_tag(i)
-            else:
-                i = self._start_tag(i)
+            i = self._end_tag(i) if self.data[i + 1] == ord("/") else self._start_tag(i)
         if self.stack:
             raise HtmlParseError(
                 f'Can\'t find end tag corresponding to start tag "{self.stack[-1].tag}"'
@@ -196,9 +193,7 @@ class _HtmlParser:
             attrs[name] = value
             argument = _tag_argument(tag, name, value, argument)
         if tag == "span" and argument != "spoiler":
-            raise HtmlParseError(
-                f'Tag "span" must have class "tg-spoiler" at byte offset {begin}'
-            )
+            raise HtmlParseError(f'Tag "span" must have class "tg-spoiler" at byte offset {begin}')
         self.stack.append(_Open(tag, argument, self.utf16, len(self.out), attrs))
         return i + 1
 
@@ -234,7 +229,8 @@ class _HtmlParser:
         elif top.tag == "tg-emoji":
             if not re.fullmatch(r"-?\d{1,19}", top.argument) or int(top.argument) == 0:
                 raise HtmlParseError("Invalid custom emoji identifier specified")
-            self.entities.append(Entity("custom_emoji", offset, length, custom_emoji_id=top.argument))
+            emoji = Entity("custom_emoji", offset, length, custom_emoji_id=top.argument)
+            self.entities.append(emoji)
         elif top.tag == "tg-time":
             self._close_time(top, offset, length)
         elif top.tag == "a":
@@ -369,7 +365,7 @@ def check_link(url: str) -> str | None:
     if scheme not in ("http", "https"):
         return None
     rest = url.split("://", 1)[1] if "://" in url else ""
-    host, sep, path = rest.partition("/")
+    host, sep, _ = rest.partition("/")
     host = host.rsplit("@", 1)[-1]
     if not host or not _HOST.match(host) or ".." in host:
         return None
@@ -418,16 +414,16 @@ def _fix_entities(entities: list[Entity]) -> list[Entity]:
         [e for e in entities if e.type not in _SPLITTABLE and e.type not in _BLOCKQUOTES]
     )
     # Blockquotes may contain continuous entities but not cut through them.
-    continuous = [
-        e
-        for e in continuous
-        if all(e.end <= q.offset or e.offset >= q.end or q.offset <= e.offset and e.end <= q.end
-               for q in quotes)
-    ]  # fmt: skip
+    continuous = [e for e in continuous if all(_nests_or_apart(e, q) for q in quotes)]
     code_spans = [(e.offset, e.end) for e in continuous if e.type in _CODE_LIKE]
     merged = _merge_splittable(splittable)
     pieces = [piece for e in merged for piece in _cut_out(e, code_spans)]
     return sorted([*continuous, *quotes, *pieces], key=_sort_key)
+
+
+def _nests_or_apart(e: Entity, quote: Entity) -> bool:
+    inside = quote.offset <= e.offset and e.end <= quote.end
+    return inside or e.end <= quote.offset or e.offset >= quote.end
 
 
 def _merge_splittable(entities: list[Entity]) -> list[Entity]:

@@ -1,0 +1,141 @@
+"""Pacing towards Telegram's flood limits, shared by replies and the outbox sender.
+
+Slots are reserved, not polled: each send books the next free moment for its
+chat and for the bot as a whole, then sleeps until then, so a chat waiting for
+its own slot never holds up other chats. After a 429 every sender waits until
+`retry_after` has passed (Telegram: sending to anyone earlier risks longer bans).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+# Margins keep us just under the limits Telegram states (30/s overall,
+# about 1/s per private chat with short bursts, 20/min per group).
+GLOBAL_MARGIN = 1.02
+PRIVATE_INTERVAL = 1.05
+PRIVATE_BURST = 3
+GROUP_INTERVAL = 3.1
+
+
+class Pacer:
+    """Books send slots: overall rate, per-chat spacing, and global 429 holds."""
+
+    def __init__(
+        self,
+        *,
+        per_second: float,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        limit_chats: bool = True,
+    ) -> None:
+        self.interval = GLOBAL_MARGIN / per_second if per_second > 0 else 0.0
+        self._clock, self._sleep, self._limit_chats = clock, sleep, limit_chats
+        self._next_global = 0.0
+        self._chat_next: dict[int, float] = {}
+        self.hold_until = 0.0
+
+    def _chat_slot(self, chat_id: int, now: float) -> float:
+        if not self._limit_chats:
+            return now
+        if chat_id < 0:  # groups and channels: steady spacing, no burst
+            slot = max(now, self._chat_next.get(chat_id, 0.0))
+            self._chat_next[chat_id] = slot + GROUP_INTERVAL
+            return slot
+        # Private chats: a burst of PRIVATE_BURST, then one per PRIVATE_INTERVAL.
+        earliest = now - (PRIVATE_BURST - 1) * PRIVATE_INTERVAL
+        slot = max(earliest, self._chat_next.get(chat_id, earliest))
+        self._chat_next[chat_id] = slot + PRIVATE_INTERVAL
+        return max(slot, now)
+
+    def _global_slot(self, not_before: float) -> float:
+        slot = max(not_before, self._next_global, self.hold_until)
+        self._next_global = slot + self.interval
+        return slot
+
+    async def acquire(self, chat_id: int | None) -> None:
+        """Wait until this chat and the bot may send one more message."""
+        while True:
+            now = self._clock()
+            not_before = self._chat_slot(chat_id, now) if chat_id is not None else now
+            slot = self._global_slot(not_before)
+            delay = slot - self._clock()
+            if delay > 0:
+                await self._sleep(delay)
+            if self._clock() >= self.hold_until:
+                return
+            # A 429 arrived while we slept: book again after the hold.
+
+    def hold(self, seconds: float) -> None:
+        """Stop every sender for `seconds` (Telegram's retry_after)."""
+        self.hold_until = max(self.hold_until, self._clock() + seconds)
+        if len(self._chat_next) > 50_000:
+            now = self._clock()
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+
+
+# Methods that put a message into a chat and therefore count against its limits.
+_SENDING = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendMediaGroup",
+        "copyMessage",
+        "forwardMessage",
+        "editMessageText",
+        "editMessageReplyMarkup",
+    }
+)
+
+
+class PacedRateLimiter(BaseRateLimiter[None]):
+    """PTB rate limiter for replies that shares one `Pacer` with the outbox sender.
+
+    A reply that meets a 429 holds every sender, then is retried, so a burst
+    of commands from many users is answered, not dropped.
+    """
+
+    def __init__(self, pacer: Pacer, *, max_retries: int = 5) -> None:
+        self.pacer, self.max_retries = pacer, max_retries
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        chat_id = data.get("chat_id")
+        counts = endpoint in _SENDING
+        for attempt in range(self.max_retries + 1):
+            if counts:
+                await self.pacer.acquire(chat_id if isinstance(chat_id, int) else None)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+                self.pacer.hold(seconds)
+                if attempt == self.max_retries:
+                    raise
+                if not counts:
+                    await asyncio.sleep(seconds)
+        raise AssertionError("unreachable")

@@ -1,0 +1,55 @@
+"""Briefing times in a chat's own zone → the next due moment in UTC (pure).
+
+Each (local date, "HH:MM") pair yields exactly one instant, so a daylight-
+saving change can neither skip a briefing (a time inside the spring gap is
+sent at the first moment after it) nor repeat one (in the autumn overlap the
+first occurrence counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.settings import parse_hhmm
+
+
+def parse_times(text: str | Iterable[str]) -> tuple[tuple[int, int], ...]:
+    """Parse "07:30 19:00" (or a list) into sorted (hour, minute) pairs; bad items raise."""
+    items = text.split() if isinstance(text, str) else list(text)
+    parsed = []
+    for item in items:
+        hm = parse_hhmm(item)
+        if hm is None:
+            raise ValueError(f'"{item}" is not a time like 07:30')
+        parsed.append(hm)
+    return tuple(sorted(set(parsed)))
+
+
+def format_times(times: Sequence[tuple[int, int]]) -> str:
+    return " ".join(f"{h:02d}:{m:02d}" for h, m in times)
+
+
+def _instant(day: date, hm: tuple[int, int], zone: ZoneInfo) -> datetime:
+    local = datetime.combine(day, time(hm[0], hm[1]), tzinfo=zone)  # fold=0: first occurrence
+    instant = local.astimezone(UTC)
+    # Inside a spring-forward gap fold=0 maps to a moment before the gap ends;
+    # keep it, it is the next real instant at or after the wall-clock time.
+    return instant
+
+
+def next_briefing(
+    times: Sequence[tuple[int, int]], zone_name: str, *, after: datetime
+) -> datetime | None:
+    """First briefing instant strictly after `after` (aware UTC), or None without times."""
+    if not times:
+        return None
+    zone = ZoneInfo(zone_name)
+    local_day = after.astimezone(zone).date()
+    candidates = (
+        _instant(local_day + timedelta(days=offset), hm, zone)
+        for offset in (-1, 0, 1, 2)
+        for hm in times
+    )
+    return min(c for c in candidates if c > after)
