@@ -55,6 +55,8 @@ def _compile(*patterns: str) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(pattern, re.IGNORECASE) for pattern in patterns)
 
 
+# One breadcrumb: one to four words without separators or sentence punctuation.
+_CRUMB = r"([^\s<>»›|/.!?]+( [^\s<>»›|/.!?]+){0,3})"
 _SOCIAL = r"(facebook|twitter|x|linkedin|whatsapp|telegram|e-?mail|reddit|pinterest|messenger)"
 
 # Lines that are page furniture, never article text. Each matches a whole line.
@@ -63,6 +65,7 @@ _JUNK_LINES = _compile(
     # "Join the conversation", "Comments (12)", "Show 5 comments".
     r"^(what is|what's|what are) your (opinion|view|views|thoughts|take)\b.{0,80}$",
     r"^(be the first to )?(leave|post|write|add)( the first| a| your)? comments?\b.{0,40}$",
+    r"^be the first to comment\b.{0,40}$",
     r"^(join|start) the (conversation|discussion|debate)\b.{0,60}$",
     r"^(show|view|read|load|hide|see)( all| more)?( \d+)? comments?\b.{0,20}$",
     r"^(\d+ )?comments?\s*(\(\d+\)|:?\s*\d+)?$",
@@ -76,7 +79,7 @@ _JUNK_LINES = _compile(
     r"^(accept|allow|reject|decline|manage)( all)? cookies\b.{0,40}$",
     r"^.{0,100}\bcookie (policy|settings|preferences|consent)\b.{0,100}$",
     # Navigation crumbs: "Home > World > Europe", "News | Local", "Home / City".
-    r"^[^<>»›|/.!?]{1,40}((\s*[>»›|]\s*|\s/\s)[^<>»›|/.!?]{1,40})+$",
+    rf"^{_CRUMB}((\s*[>»›|]\s*|\s/\s){_CRUMB})+$",
     # Share buttons: "Share on Facebook", "Share this article", "Facebook Twitter Email".
     r"^(share|tweet|pin|send)( this)?( article| story| page| link)?"
     rf"(( on| via| to| with)? {_SOCIAL})?$",

@@ -144,6 +144,7 @@ class Chat(SQLModel, table=True):
     mode: str = Field(default="scheduled", max_length=16)  # scheduled | instant | off
     next_briefing_at: datetime | None = _ts(index=True)
     last_briefing_at: datetime | None = _ts()
+    instant_since: datetime | None = _ts()  # instant mode: stories seen after this
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -239,4 +239,3 @@ class Refresher:
                 not_modified=not_modified,
                 story_ids=outcome.story_ids,
             )
-

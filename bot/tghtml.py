@@ -119,6 +119,8 @@ def _decode_entity(match: re.Match[str]) -> str:
     if name:
         return _NAMED[name]
     value = int(hex_digits, 16) if hex_digits else int(dec_digits)
+    if 0xD800 <= value <= 0xDFFF:
+        raise ValueError(f"entity {match.group(0)} is a lone surrogate, which Telegram rejects")
     return chr(value) if 0 < value <= 0x10FFFF else match.group(0)
 
 

@@ -216,7 +216,16 @@ def test_visible_length_counts_code_points(html: str, length: int) -> None:
 
 @pytest.mark.parametrize(
     "html",
-    ["<b>unclosed", "a < b", "<p>para</p>", "<b/>", "</b>", "<b><i>x</b></i>", "<a href=>x</a>"],
+    [
+        "<b>unclosed",
+        "a < b",
+        "<p>para</p>",
+        "<b/>",
+        "</b>",
+        "<b><i>x</b></i>",
+        "<a href=>x</a>",
+        "&#xd800;",  # decodes to a lone surrogate: Telegram rejects the text
+    ],
 )
 def test_visible_length_rejects_invalid_html(html: str) -> None:
     with pytest.raises(ValueError):

@@ -290,7 +290,7 @@ def _item_from_json(item: Mapping[str, Any]) -> _RawItem:
     tags = item.get("tags")
     return _RawItem(
         guid=_string(item.get("id")) or None,
-        link=_string(item.get("url")) or _string(item.get("external_url")) or None,
+        link=_url_field(item.get("url")) or _url_field(item.get("external_url")),
         guid_is_link=False,
         title=_string(item.get("title")),
         title_is_html=False,  # JSON Feed titles are plain text by spec
@@ -311,6 +311,11 @@ def _string(value: object) -> str:
     return ""
 
 
+def _url_field(value: object) -> str | None:
+    """Return a URL member only if it is a non-empty string (a number is not a URL)."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -328,7 +333,7 @@ def _iso_datetime(value: object) -> datetime | None:
 # --- feedparser entries -------------------------------------------------------
 
 
-def _item_from_feedparser(entry: Mapping[str, Any]) -> _RawItem:
+def _item_from_feedparser(entry: dict[str, Any]) -> _RawItem:
     title_detail = entry.get("title_detail") or {}
     content = entry.get("content") or []
     summary = entry.get("summary") or (content[0].get("value") if content else "") or ""
@@ -339,8 +344,9 @@ def _item_from_feedparser(entry: Mapping[str, Any]) -> _RawItem:
         title=_string(entry.get("title")),
         title_is_html=title_detail.get("type") != "text/plain",
         summary_html=_string(summary),
-        published=_struct_datetime(entry.get("published_parsed"))
-        or _struct_datetime(entry.get("updated_parsed")),
+        # dict.get skips FeedParserDict's deprecated updated->published key aliasing.
+        published=_struct_datetime(dict.get(entry, "published_parsed"))
+        or _struct_datetime(dict.get(entry, "updated_parsed")),
         categories=tuple(
             _string(tag.get("term")) or _string(tag.get("label")) for tag in entry.get("tags") or []
         ),

@@ -195,9 +195,12 @@ def latest_stories(
     topics: Sequence[str] | None,
     limit: int,
     exclude_delivered_to: int | None = None,
+    seen_since: datetime | None = None,
 ) -> list[Story]:
-    """Newest stories, optionally only those in `topics` or not yet sent to a chat."""
+    """Newest stories, optionally only those in `topics`, not yet sent to a chat, or new."""
     query = select(Story)
+    if seen_since is not None:
+        query = query.where(col(Story.first_seen_at) >= seen_since)
     if topics:
         in_topic = (
             select(StoryTopic.story_id)

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("mode", sa.String(length=16), nullable=False),
         sa.Column("next_briefing_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_briefing_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("instant_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),

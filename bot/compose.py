@@ -1,0 +1,183 @@
+"""Use case: compose due briefings into the outbox, once per chat and due time.
+
+A chat's due time is taken with a compare-and-set on `next_briefing_at`, and
+the outbox rows, the delivered-story records and the next due time are
+written in that same transaction; so however many workers tick, and however
+often, each briefing is composed once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select, update
+
+from bot import briefing, tghtml
+from bot.models import Chat, Delivery
+from bot.settings import Settings
+from bot.storage import chats as chat_store
+from bot.storage import outbox
+from bot.storage import stories as story_store
+from bot.storage.db import session_scope
+from bot.timetable import next_briefing, parse_times
+
+logger = logging.getLogger(__name__)
+
+INSTANT_MIN_INTERVAL = timedelta(seconds=60)
+LOOKBACK = timedelta(hours=24)
+
+
+@dataclass
+class ComposeStats:
+    briefings: int = 0
+    messages: int = 0
+    empty: int = 0
+    skipped_late: int = 0
+
+
+def next_due(chat: Chat, *, after: datetime) -> datetime | None:
+    """The chat's next briefing after `after` (None in instant/off mode)."""
+    if chat.mode != "scheduled":
+        return None
+    return next_briefing(parse_times(chat.briefing_times), chat.timezone, after=after)
+
+
+def briefing_header(topic_names: Sequence[str], *, local: datetime) -> str:
+    scope = ", ".join(topic_names) if topic_names else "All topics"
+    date_line = tghtml.italic(local.strftime("%A, %d %B %Y"))
+    return f"{tghtml.bold('Your briefing · ' + scope)}\n{date_line}"
+
+
+def _topic_names(settings: Settings, slugs: Sequence[str]) -> list[str]:
+    return [(settings.topic(s).name if settings.topic(s) else s) for s in slugs]  # type: ignore[union-attr]
+
+
+def _take(session: Session, chat: Chat, *, expected: datetime | None, values: dict) -> bool:
+    """Compare-and-set the chat's due time; False when another worker took it."""
+    result = session.exec(  # type: ignore[call-overload]
+        update(Chat)
+        .where(col(Chat.id) == chat.id, col(Chat.next_briefing_at) == expected)
+        .values(**values)
+    )
+    return bool(result.rowcount == 1)
+
+
+def compose_for_chat(
+    session: Session,
+    chat: Chat,
+    *,
+    settings: Settings,
+    now: datetime,
+    kind: str,
+    key: str,
+    since: datetime,
+) -> int:
+    """Write one briefing's messages and delivery records; return the message count."""
+    topics = sorted(chat_store.subscriptions(session, chat.id))
+    rows = story_store.latest_stories(
+        session,
+        topics=topics or None,
+        limit=settings.briefing.max_items,
+        exclude_delivered_to=chat.id,
+        seen_since=since,
+    )
+    if not rows:
+        return 0
+    views = story_store.story_views(session, rows)
+    local = now.astimezone(ZoneInfo(chat.timezone))
+    header = briefing_header(_topic_names(settings, topics), local=local)
+    messages = briefing.compose_story_list(views, header_html=header, now=now)
+    for view in views:
+        session.add(Delivery(chat_id=chat.id, story_id=view.id, delivered_at=now))
+    outbox.enqueue(
+        session,
+        [
+            outbox.NewMessage(
+                chat_id=chat.id,
+                kind=kind,
+                dedup_key=f"{key}:{i}",
+                text=m.html,
+                reply_markup=outbox.markup_json(m),
+            )
+            for i, m in enumerate(messages)
+        ],
+        now=now,
+    )
+    return len(messages)
+
+
+def _due_chats(session: Session, *, now: datetime, mode: str, limit: int) -> list[Chat]:
+    query = (
+        select(Chat)
+        .where(col(Chat.active), ~col(Chat.stopped), col(Chat.mode) == mode)
+        .where(col(Chat.next_briefing_at) <= now)
+        .order_by(col(Chat.next_briefing_at))
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+def compose_scheduled(
+    engine: Engine, settings: Settings, *, now: datetime, limit: int = 200
+) -> ComposeStats:
+    """Compose the briefings that fell due; each chat in its own short transaction."""
+    stats = ComposeStats()
+    grace = timedelta(hours=settings.briefing.late_grace_hours)
+    with session_scope(engine) as session:
+        chats = _due_chats(session, now=now, mode="scheduled", limit=limit)
+        session.expunge_all()
+    for chat in chats:
+        scheduled = chat.next_briefing_at
+        assert scheduled is not None
+        with session_scope(engine) as session:
+            values = {"next_briefing_at": next_due(chat, after=max(now, scheduled))}
+            if now - scheduled > grace:
+                # Missed while the bot was down for too long: wait for the next one.
+                if _take(session, chat, expected=scheduled, values=values):
+                    stats.skipped_late += 1
+                continue
+            values["last_briefing_at"] = scheduled
+            if not _take(session, chat, expected=scheduled, values=values):
+                continue
+            since = max(chat.last_briefing_at or now - LOOKBACK, now - 2 * LOOKBACK)
+            key = f"brief:{chat.id}:{scheduled:%Y%m%dT%H%M}"
+            count = compose_for_chat(
+                session, chat, settings=settings, now=now, kind="briefing", key=key, since=since
+            )
+        stats.briefings += bool(count)
+        stats.empty += not count
+        stats.messages += count
+    return stats
+
+
+def compose_instant(
+    engine: Engine, settings: Settings, *, now: datetime, limit: int = 500
+) -> ComposeStats:
+    """Send new matching stories to instant-mode chats, at most once a minute each."""
+    stats = ComposeStats()
+    with session_scope(engine) as session:
+        chats = _due_chats(session, now=now, mode="instant", limit=limit)
+        session.expunge_all()
+    for chat in chats:
+        with session_scope(engine) as session:
+            since = max(chat.instant_since or now, now - LOOKBACK)
+            key = f"inst:{chat.id}:{now:%Y%m%dT%H%M%S}"
+            count = compose_for_chat(
+                session, chat, settings=settings, now=now, kind="instant", key=key, since=since
+            )
+            if count and not _take(
+                session,
+                chat,
+                expected=chat.next_briefing_at,
+                values={"next_briefing_at": now + INSTANT_MIN_INTERVAL, "last_briefing_at": now},
+            ):
+                session.rollback()
+                continue
+        stats.briefings += bool(count)
+        stats.messages += count
+    return stats

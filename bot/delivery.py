@@ -1,0 +1,229 @@
+"""Use case: send due outbox rows at Telegram's pace, handling each error by kind.
+
+Rows of one chat go out in order, one at a time; different chats go out in
+parallel, all through one `Pacer`. A row is marked sent only after Telegram
+accepted it; marks are written in small batches every few milliseconds, so
+what can repeat after a crash is only what was in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.models import utcnow
+from bot.pacing import Pacer
+from bot.storage import chats as chat_store
+from bot.storage import outbox
+from bot.storage.db import session_scope
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 6
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    blocked: int = 0
+
+    def add(self, other: DeliveryStats) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.blocked += other.blocked
+
+
+Mark = Callable[[Session], None]
+
+
+def retry_delay(attempts: int) -> float:
+    """Back-off for network errors and 5xx: 2, 4, 8 … seconds, at most 5 minutes."""
+    return float(min(300, 2**attempts))
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
+
+
+@dataclass
+class Sender:
+    """Claims due rows and sends them; build one per process."""
+
+    engine: Engine
+    bot: Bot
+    pacer: Pacer
+    allow_paid_broadcast: bool = False
+    batch_size: int = 200
+    clock: Callable[[], datetime] = utcnow
+    stopping: bool = False
+    _marks: list[Mark] = field(default_factory=list)
+
+    async def deliver_due(self, *, budget_seconds: float = 20.0) -> DeliveryStats:
+        """Send due rows until none are left, the budget is spent or we are stopping."""
+        stats = DeliveryStats()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget_seconds
+        flusher = asyncio.create_task(self._flush_loop())
+        try:
+            while not self.stopping and loop.time() < deadline:
+                claimed = await asyncio.to_thread(self._claim)
+                if not claimed:
+                    break
+                stats.add(await self._send_batch(claimed))
+        finally:
+            flusher.cancel()
+            await asyncio.gather(flusher, return_exceptions=True)
+            await self._flush()
+        return stats
+
+    def _claim(self) -> list[outbox.Claimed]:
+        with session_scope(self.engine) as session:
+            return outbox.claim_due(session, now=self.clock(), limit=self.batch_size, lease=LEASE)
+
+    async def _send_batch(self, rows: Sequence[outbox.Claimed]) -> DeliveryStats:
+        by_chat: dict[int, list[outbox.Claimed]] = defaultdict(list)
+        for row in rows:
+            by_chat[row.chat_id].append(row)
+        results = await asyncio.gather(
+            *(self._send_chat(chat_rows) for chat_rows in by_chat.values())
+        )
+        total = DeliveryStats()
+        for result in results:
+            total.add(result)
+        return total
+
+    async def _send_chat(self, rows: Sequence[outbox.Claimed]) -> DeliveryStats:
+        stats = DeliveryStats()
+        for i, row in enumerate(rows):
+            if self.stopping:
+                self._requeue(rows[i:], self.clock())
+                break
+            outcome, retry_at = await self._send_one(row)
+            setattr(stats, outcome, getattr(stats, outcome) + 1)
+            if retry_at is not None:
+                # Later rows of this chat wait with it, so the order holds.
+                self._requeue(rows[i + 1 :], retry_at)
+                break
+            if outcome == "blocked":
+                break  # the chat's other rows are cancelled with it
+        return stats
+
+    def _requeue(self, rows: Sequence[outbox.Claimed], at: datetime) -> None:
+        for row in rows:
+            self._mark(lambda s, r=row: outbox.mark_retry(s, r.id, not_before=at, error=None))
+
+    async def _send_one(self, row: outbox.Claimed) -> tuple[str, datetime | None]:
+        """Send one row; return the stats field to count it under and any retry time."""
+        await self.pacer.acquire(row.chat_id)
+        markup = (
+            InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self.bot)
+            if row.reply_markup
+            else None
+        )
+        try:
+            message = await self.bot.send_message(
+                row.chat_id,
+                row.text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=markup,
+                allow_paid_broadcast=self.allow_paid_broadcast or None,
+            )
+        except RetryAfter as exc:
+            seconds = _seconds(exc.retry_after)
+            self.pacer.hold(seconds)
+            logger.warning("flood limit chat_id=%s retry_after=%s", row.chat_id, seconds)
+            not_before = self.clock() + timedelta(seconds=seconds)
+            self._mark(lambda s: outbox.mark_retry(s, row.id, not_before=not_before, error="429"))
+            return "retried", not_before
+        except ChatMigrated as exc:
+            new_id = int(exc.new_chat_id)
+            logger.info("chat migrated chat_id=%s new_chat_id=%s", row.chat_id, new_id)
+            now = self.clock()
+            self._mark(lambda s: self._migrate(s, row, new_id, now))
+            return "retried", now
+        except Forbidden as exc:
+            return self._unreachable(row, exc.message), None
+        except BadRequest as exc:
+            if any(text in exc.message.lower() for text in _UNREACHABLE):
+                return self._unreachable(row, exc.message), None
+            # Can't parse entities, message too long, …: our bug. Never retried.
+            logger.error(
+                "message rejected row_id=%s chat_id=%s error=%s text=%r",
+                row.id,
+                row.chat_id,
+                exc.message,
+                row.text,
+            )
+            error = exc.message
+            self._mark(lambda s: outbox.mark_failed(s, row.id, error=error))
+            return "failed", None
+        except TelegramError as exc:  # network errors, timeouts, 5xx
+            return self._transient(row, f"{type(exc).__name__}: {exc}")
+        self._mark(
+            lambda s: outbox.mark_sent(s, row.id, message_id=message.message_id, now=self.clock())
+        )
+        return "sent", None
+
+    def _unreachable(self, row: outbox.Claimed, reason: str) -> str:
+        logger.info("chat unreachable chat_id=%s reason=%s", row.chat_id, reason)
+
+        def mark(session: Session) -> None:
+            outbox.mark_failed(session, row.id, error=reason, status=outbox.CANCELLED)
+            outbox.cancel_chat(session, row.chat_id, reason=reason)
+            chat_store.set_active(session, row.chat_id, False, now=self.clock())
+
+        self._mark(mark)
+        return "blocked"
+
+    def _transient(self, row: outbox.Claimed, reason: str) -> tuple[str, datetime | None]:
+        if row.attempts >= MAX_ATTEMPTS:
+            logger.warning("giving up row_id=%s chat_id=%s reason=%s", row.id, row.chat_id, reason)
+            self._mark(lambda s: outbox.mark_failed(s, row.id, error=reason))
+            return "failed", None
+        not_before = self.clock() + timedelta(seconds=retry_delay(row.attempts))
+        self._mark(lambda s: outbox.mark_retry(s, row.id, not_before=not_before, error=reason))
+        return "retried", not_before
+
+    def _migrate(self, session: Session, row: outbox.Claimed, new_id: int, now: datetime) -> None:
+        chat_store.migrate_chat(session, row.chat_id, new_id, now=now)
+        outbox.move_chat(session, row.chat_id, new_id)
+        outbox.mark_retry(session, row.id, not_before=now, error="migrated")
+
+    # -- marks are written in small batches, off the event loop
+
+    def _mark(self, mark: Mark) -> None:
+        self._marks.append(mark)
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(0.05)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        marks, self._marks = self._marks, []
+        if marks:
+            await asyncio.to_thread(self._write, marks)
+
+    def _write(self, marks: Sequence[Mark]) -> None:
+        with session_scope(self.engine) as session:
+            for mark in marks:
+                mark(session)

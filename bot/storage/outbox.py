@@ -1,0 +1,170 @@
+"""The outbox: messages waiting for Telegram, claimed with leases, marked after acceptance.
+
+A row is `pending` until a sender claims it (`sending`, with a lease); it is
+`sent` only after Telegram accepted it. A sender that dies leaves its rows
+`sending` with a lease that expires, and then any sender may take them again;
+so only rows in flight at a crash can go out twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select, update
+
+from bot.briefing import OutMessage
+from bot.models import Chat, Outbox
+
+PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    chat_id: int
+    kind: str
+    dedup_key: str
+    text: str
+    reply_markup: str | None = None
+    priority: int = 10
+    broadcast_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed row, detached from its session."""
+
+    id: int
+    chat_id: int
+    text: str
+    reply_markup: str | None
+    attempts: int
+    kind: str
+
+
+def markup_json(message: OutMessage) -> str | None:
+    """Serialise an inline keyboard as Telegram's reply_markup JSON."""
+    if not message.keyboard:
+        return None
+    rows = [
+        [{"text": b.text, "callback_data": b.callback_data} for b in row]
+        for row in message.keyboard
+    ]
+    return json.dumps({"inline_keyboard": rows}, ensure_ascii=False)
+
+
+def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime) -> int:
+    """Insert messages; a `dedup_key` seen before is skipped. Return rows inserted."""
+    if not messages:
+        return 0
+    values = [
+        {
+            "chat_id": m.chat_id,
+            "kind": m.kind,
+            "dedup_key": m.dedup_key,
+            "priority": m.priority,
+            "text": m.text,
+            "reply_markup": m.reply_markup,
+            "status": PENDING,
+            "attempts": 0,
+            "not_before": now,
+            "created_at": now,
+            "broadcast_id": m.broadcast_id,
+        }
+        for m in messages
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(Outbox).values(values).on_conflict_do_nothing(index_elements=["dedup_key"])
+    result = session.execute(stmt)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
+    """Take up to `limit` due rows (pending, or sending with an expired lease)."""
+    due = (
+        select(Outbox)
+        .where(col(Outbox.not_before) <= now)
+        .where(
+            sa.or_(
+                col(Outbox.status) == PENDING,
+                sa.and_(col(Outbox.status) == SENDING, col(Outbox.lease_until) < now),
+            )
+        )
+        .order_by(col(Outbox.priority), col(Outbox.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    rows = list(session.exec(due).all())
+    claimed = []
+    for row in rows:
+        assert row.id is not None
+        row.status, row.lease_until, row.attempts = SENDING, now + lease, row.attempts + 1
+        session.add(row)
+        claimed.append(
+            Claimed(row.id, row.chat_id, row.text, row.reply_markup, row.attempts, row.kind)
+        )
+    session.flush()
+    return claimed
+
+
+def mark_sent(session: Session, row_id: int, *, message_id: int, now: datetime) -> None:
+    session.exec(  # type: ignore[call-overload]
+        update(Outbox)
+        .where(col(Outbox.id) == row_id)
+        .values(status=SENT, telegram_message_id=message_id, sent_at=now, lease_until=None)
+    )
+
+
+def mark_retry(session: Session, row_id: int, *, not_before: datetime, error: str | None) -> None:
+    """Put a row back for another try at `not_before`."""
+    session.exec(  # type: ignore[call-overload]
+        update(Outbox)
+        .where(col(Outbox.id) == row_id)
+        .values(status=PENDING, not_before=not_before, lease_until=None, error=error)
+    )
+
+
+def mark_failed(session: Session, row_id: int, *, error: str, status: str = FAILED) -> None:
+    session.exec(  # type: ignore[call-overload]
+        update(Outbox)
+        .where(col(Outbox.id) == row_id)
+        .values(status=status, error=error[:500], lease_until=None)
+    )
+
+
+def cancel_chat(session: Session, chat_id: int, *, reason: str) -> int:
+    """Cancel every unsent row of a chat that can no longer be reached."""
+    result = session.exec(  # type: ignore[call-overload]
+        update(Outbox)
+        .where(col(Outbox.chat_id) == chat_id, col(Outbox.status).in_([PENDING, SENDING]))
+        .values(status=CANCELLED, error=reason[:500], lease_until=None)
+    )
+    return int(result.rowcount or 0)
+
+
+def move_chat(session: Session, old_id: int, new_id: int) -> None:
+    """Point unsent rows of a migrated group at its new supergroup id."""
+    session.exec(  # type: ignore[call-overload]
+        update(Outbox)
+        .where(col(Outbox.chat_id) == old_id, col(Outbox.status).in_([PENDING, SENDING]))
+        .values(chat_id=new_id)
+    )
+
+
+def deactivate_chat(session: Session, chat_id: int, *, now: datetime) -> None:
+    chat = session.get(Chat, chat_id)
+    if chat is not None and chat.active:
+        chat.active, chat.updated_at = False, now
+        session.add(chat)
+
+
+def pending_count(session: Session) -> int:
+    query = select(sa.func.count()).select_from(Outbox)
+    return int(session.exec(query.where(col(Outbox.status).in_([PENDING, SENDING]))).one())
