@@ -6,11 +6,13 @@ import logging
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from telegram import BotCommand
+from telegram import Bot, BotCommand
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.request import HTTPXRequest
 
 import handlers
 from bot import jobs, texts
+from bot.delivery import Sender
 from bot.feeds.fetcher import Fetcher
 from bot.fetchcmd import fetch_policy, sync_feeds
 from bot.pacing import PacedRateLimiter, Pacer
@@ -31,12 +33,39 @@ def file_base_url(api_base_url: str) -> str:
     return api_base_url.rstrip("/") + "/file/bot"
 
 
+class BriefingApplication(Application):  # type: ignore[type-arg]
+    """Application that tells our services to wind down before PTB waits for jobs."""
+
+    async def stop(self) -> None:
+        services: Services | None = self.bot_data.get("services")
+        if services is not None:
+            services.begin_shutdown()
+        await super().stop()
+
+
+def sender_bot(settings: Settings) -> Bot:
+    """A Bot for the outbox sender: no PTB rate limiter, the sender paces itself."""
+    return Bot(
+        settings.telegram.token,
+        base_url=settings.telegram.api_base_url,
+        base_file_url=file_base_url(settings.telegram.api_base_url),
+        request=HTTPXRequest(connection_pool_size=128, pool_timeout=30.0),
+    )
+
+
 def build_application(settings: Settings, engine: Engine, *, role: str = "all") -> AppType:
     """Build the PTB Application with our services, handlers and scheduler ticks."""
     fetcher = Fetcher(fetch_policy(settings.fetch))
     pacer = Pacer(per_second=settings.delivery.messages_per_second)
+    sender = Sender(
+        engine=engine,
+        bot=sender_bot(settings),
+        pacer=pacer,
+        allow_paid_broadcast=settings.delivery.allow_paid_broadcast,
+    )
     services = Services(
         pacer=pacer,
+        sender=sender,
         settings=settings,
         engine=engine,
         fetcher=fetcher,
@@ -45,6 +74,7 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
 
     async def post_init(app: AppType) -> None:
         await fetcher.__aenter__()
+        await sender.bot.initialize()
         if role in ("all", "bot"):
             await app.bot.set_my_commands([BotCommand(k, v) for k, v in texts.MENU.items()])
         if role in ("all", "worker"):
@@ -53,6 +83,7 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
 
     async def post_shutdown(app: AppType) -> None:
         await fetcher.__aexit__(None, None, None)
+        await sender.bot.shutdown()
 
     app = (
         ApplicationBuilder()
@@ -65,6 +96,7 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
         .rate_limiter(PacedRateLimiter(pacer))
         .concurrent_updates(64)
         .post_init(post_init)
+        .application_class(BriefingApplication)
         .post_shutdown(post_shutdown)
         .build()
     )

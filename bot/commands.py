@@ -90,3 +90,53 @@ def parse_latest(args: Sequence[str], topics: Sequence[Topic]) -> LatestRequest 
         else:
             raise UsageError(f"unexpected {arg!r}")
     return LatestRequest(topic=topic, count=count)
+
+
+@dataclass(frozen=True)
+class ScheduleRequest:
+    """`/schedule` with no arguments shows; otherwise sets times or a mode."""
+
+    mode: str | None = None  # scheduled | instant | off; None = show
+    times: tuple[str, ...] = ()
+
+
+MAX_TIMES = 6
+
+
+def parse_schedule(args: Sequence[str]) -> ScheduleRequest:
+    """`/schedule`, `/schedule 07:30 19:00`, `/schedule off`, `/schedule instant`."""
+    from bot.timetable import format_times, parse_times
+
+    if not args:
+        return ScheduleRequest()
+    if len(args) == 1 and args[0].casefold() in ("off", "instant"):
+        return ScheduleRequest(mode=args[0].casefold())
+    try:
+        times = parse_times(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if len(times) > MAX_TIMES:
+        raise UsageError(f"at most {MAX_TIMES} times")
+    return ScheduleRequest(mode="scheduled", times=tuple(format_times(times).split()))
+
+
+@dataclass(frozen=True)
+class ZoneChoice:
+    zone: str | None
+    suggestions: tuple[str, ...] = ()
+
+
+def resolve_timezone(name: str) -> ZoneChoice:
+    """Match an IANA zone name case-insensitively; suggest close ones otherwise."""
+    from zoneinfo import available_timezones
+
+    zones = sorted(available_timezones())
+    wanted = name.strip().replace(" ", "_")
+    exact = {z.casefold(): z for z in zones}
+    if wanted.casefold() in exact:
+        return ZoneChoice(exact[wanted.casefold()])
+    by_city = {z.rsplit("/", 1)[-1].casefold(): z for z in zones if "/" in z}
+    if wanted.casefold() in by_city:
+        return ZoneChoice(by_city[wanted.casefold()])  # "Berlin" → Europe/Berlin
+    found = process.extract(wanted, zones, scorer=fuzz.WRatio, limit=3, score_cutoff=70)
+    return ZoneChoice(None, tuple(z for z, _score, _i in found))

@@ -1,42 +1,85 @@
 """The scheduler's few fixed ticks (PTB JobQueue / APScheduler 3).
 
 Each tick asks the database what is due; nothing depends on in-memory jobs
-surviving a restart.
+surviving a restart, and several processes may tick side by side.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from telegram.ext import Application
 
+from bot.compose import compose_instant, compose_scheduled
 from handlers.context import BotContext
 
 logger = logging.getLogger(__name__)
 
-REFRESH_EVERY_SECONDS = 30.0
+REFRESH_EVERY = 30.0
+COMPOSE_EVERY = 15.0
+DELIVER_EVERY = 1.0
 
 
 async def refresh_tick(context: BotContext) -> None:
-    """Refresh the feeds whose next check has come."""
-    reports = await context.services.refresher.refresh_due()
+    """Refresh the feeds whose next check has come; give up at once on shutdown."""
+    services = context.services
+    work = asyncio.ensure_future(services.refresher.refresh_due())
+    stop = asyncio.ensure_future(services.stopping.wait())
+    await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+    stop.cancel()
+    if not work.done():
+        work.cancel()
+        await asyncio.gather(work, return_exceptions=True)
+        return
+    reports = work.result()
     if reports:
         failed = sum(1 for r in reports if r.error)
         new = sum(r.new_stories for r in reports)
         logger.info("refresh feeds=%d new_stories=%d failed=%d", len(reports), new, failed)
 
 
+async def compose_tick(context: BotContext) -> None:
+    """Compose briefings that fell due and instant batches, into the outbox."""
+    services = context.services
+    now = services.clock()
+    scheduled = await asyncio.to_thread(
+        compose_scheduled, services.engine, services.settings, now=now
+    )
+    instant = await asyncio.to_thread(compose_instant, services.engine, services.settings, now=now)
+    if scheduled.briefings or instant.briefings or scheduled.skipped_late:
+        logger.info(
+            "compose briefings=%d instant=%d messages=%d skipped_late=%d",
+            scheduled.briefings,
+            instant.briefings,
+            scheduled.messages + instant.messages,
+            scheduled.skipped_late,
+        )
+
+
+async def deliver_tick(context: BotContext) -> None:
+    """Send what the outbox holds, at Telegram's pace."""
+    sender = context.services.sender
+    if sender is None:
+        return
+    stats = await sender.deliver_due(budget_seconds=5.0)
+    if stats.sent or stats.failed or stats.blocked:
+        logger.info(
+            "deliver sent=%d retried=%d failed=%d blocked=%d",
+            stats.sent,
+            stats.retried,
+            stats.failed,
+            stats.blocked,
+        )
+
+
 def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Install the ticks on the application's JobQueue."""
     queue = app.job_queue
     assert queue is not None, "python-telegram-bot[job-queue] is required"
-    # One run at a time per tick; a slow refresh delays the next, never doubles it.
-    job_kwargs = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    queue.run_repeating(
-        refresh_tick,
-        interval=REFRESH_EVERY_SECONDS,
-        first=1.0,
-        name="refresh",
-        job_kwargs=job_kwargs,
-    )
+    # One run at a time per tick; a slow run delays the next, never doubles it.
+    kwargs = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+    queue.run_repeating(refresh_tick, REFRESH_EVERY, first=1.0, name="refresh", job_kwargs=kwargs)
+    queue.run_repeating(compose_tick, COMPOSE_EVERY, first=2.0, name="compose", job_kwargs=kwargs)
+    queue.run_repeating(deliver_tick, DELIVER_EVERY, first=2.5, name="deliver", job_kwargs=kwargs)

@@ -93,9 +93,21 @@ class Refresher:
         self._store_lock = asyncio.Lock()  # one writer at a time (SQLite)
 
     async def refresh_due(self, *, limit: int | None = None) -> list[FeedReport]:
-        """Refresh the feeds whose next check has come."""
+        """Refresh the feeds whose next check has come (cancellable: leases are released)."""
         tasks = await asyncio.to_thread(self._claim_due, limit)
-        return await self.run(tasks)
+        try:
+            return await self.run(tasks)
+        except asyncio.CancelledError:
+            await asyncio.shield(asyncio.to_thread(self._release, tasks))
+            raise
+
+    def _release(self, tasks: Sequence[FeedTask]) -> None:
+        with session_scope(self._engine) as session:
+            for task in tasks:
+                feed = session.get(Feed, task.feed_id)
+                if feed is not None and feed.lease_until is not None:
+                    feed.lease_until = None
+                    session.add(feed)
 
     async def refresh_all(
         self, *, progress: Callable[[FeedReport], None] | None = None

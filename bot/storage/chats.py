@@ -9,6 +9,7 @@ from sqlmodel import Session, col, delete, select
 
 from bot.models import Chat, Subscription
 from bot.settings import BriefingSettings
+from bot.timetable import next_briefing, parse_times
 
 
 def ensure_chat(
@@ -33,6 +34,7 @@ def ensure_chat(
         title=title,
         timezone=defaults.timezone,
         briefing_times=" ".join(defaults.times),
+        next_briefing_at=next_briefing(parse_times(defaults.times), defaults.timezone, after=now),
         created_at=now,
         updated_at=now,
     )
@@ -47,13 +49,29 @@ def set_active(session: Session, chat_id: int, active: bool, *, now: datetime) -
     if chat is None or chat.active == active:
         return False
     chat.active, chat.updated_at = active, now
+    if active:
+        reschedule(chat, now=now)
     session.add(chat)
     return True
 
 
 def set_stopped(session: Session, chat: Chat, stopped: bool, *, now: datetime) -> None:
     chat.stopped, chat.updated_at = stopped, now
+    if not stopped:
+        reschedule(chat, now=now)
     session.add(chat)
+
+
+def reschedule(chat: Chat, *, now: datetime) -> None:
+    """Recompute the next briefing after a change of times, zone, mode or a pause."""
+    if chat.mode == "scheduled":
+        times = parse_times(chat.briefing_times)
+        chat.next_briefing_at = next_briefing(times, chat.timezone, after=now)
+    elif chat.mode == "instant":
+        chat.next_briefing_at = now
+        chat.instant_since = chat.instant_since or now
+    else:
+        chat.next_briefing_at = None
 
 
 def subscriptions(session: Session, chat_id: int) -> set[str]:
