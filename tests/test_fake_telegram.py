@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -24,6 +25,7 @@ from telegram.error import (
     RetryAfter,
 )
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
+from telegram.warnings import PTBDeprecationWarning
 
 from tests.fake_telegram import DEFAULT_TOKEN, FakeTelegram, Fault, HtmlParseError, parse_html
 
@@ -70,7 +72,11 @@ def raw_call(tg: FakeTelegram, method: str, **params: Any) -> tuple[int, dict[st
     return reply.status_code, reply.json()
 
 
-def seconds(value: int | dtm.timedelta) -> float:
+def retry_seconds(err: RetryAfter) -> float:
+    """Read RetryAfter.retry_after whether PTB gives an int (deprecated) or a timedelta."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = err.retry_after
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
 
 
@@ -303,6 +309,7 @@ async def test_group_admins_are_configurable(tg: FakeTelegram, bot: Bot) -> None
 # --- flood limits and fault injection ------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_private_chat_flood_raises_retry_after(
     tg: FakeTelegram, bot: Bot, clock: ManualClock
 ) -> None:
@@ -310,7 +317,7 @@ async def test_private_chat_flood_raises_retry_after(
         await bot.send_message(USER, f"m{i}")
     with pytest.raises(RetryAfter) as err:
         await bot.send_message(USER, "too fast")
-    assert seconds(err.value.retry_after) >= 1
+    assert retry_seconds(err.value) >= 1
     assert tg.stats.rejected_429 == 1
     status, body = raw_call(tg, "sendMessage", chat_id=USER, text="again")
     assert (status, body["parameters"]) == (429, {"retry_after": 1})
@@ -352,12 +359,13 @@ async def test_flood_limits_can_be_switched_off(tg: FakeTelegram, bot: Bot) -> N
     assert tg.stats.rejected_429 == 0
 
 
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_fail_next_injects_429_and_5xx(tg: FakeTelegram, bot: Bot) -> None:
     tg.fail_next("sendMessage", status=429, retry_after=7)
     tg.fail_next("sendMessage", status=502)
     with pytest.raises(RetryAfter) as err:
         await bot.send_message(USER, "a")
-    assert seconds(err.value.retry_after) == 7
+    assert retry_seconds(err.value) == 7
     with pytest.raises(NetworkError, match="Bad Gateway"):
         await bot.send_message(USER, "b")
     await bot.send_message(USER, "c")
@@ -393,13 +401,19 @@ async def test_identical_edit_is_not_modified(tg: FakeTelegram, bot: Bot) -> Non
     )
     with pytest.raises(BadRequest, match="Message is not modified"):
         await bot.edit_message_text(
-            "<strong>same</strong>", USER, sent.message_id, parse_mode="HTML",
+            "<strong>same</strong>",
+            USER,
+            sent.message_id,
+            parse_mode="HTML",
             reply_markup=keyboard("a"),
-        )  # fmt: skip
+        )
     status, body = raw_call(
-        tg, "editMessageReplyMarkup", chat_id=USER, message_id=sent.message_id,
+        tg,
+        "editMessageReplyMarkup",
+        chat_id=USER,
+        message_id=sent.message_id,
         reply_markup=keyboard("a").to_json(),
-    )  # fmt: skip
+    )
     assert status == 400
     assert body["description"] == (
         "Bad Request: message is not modified: specified new message content and reply markup "
@@ -471,8 +485,9 @@ async def test_set_my_commands_is_validated_and_stored_per_scope(
 
 async def test_send_document_multipart_stores_bytes(tg: FakeTelegram, bot: Bot) -> None:
     payload = b"\x00\x01binary\r\n--not-a-boundary\r\n\xff"
-    sent = await bot.send_document(USER, payload, filename="digest.bin", caption="<i>c</i>",
-                                   parse_mode="HTML")  # fmt: skip
+    sent = await bot.send_document(
+        USER, payload, filename="digest.bin", caption="<i>c</i>", parse_mode="HTML"
+    )
     (msg,) = tg.messages(USER)
     assert msg.kind == "document" and msg.file is not None
     assert (msg.file.filename, msg.file.data, msg.text) == ("digest.bin", payload, "c")
@@ -517,12 +532,12 @@ def test_json_bodies_query_strings_and_case_insensitive_methods(tg: FakeTelegram
 def test_get_updates_honours_offset_and_timeout(tg: FakeTelegram) -> None:
     tg.send_text(USER, "/start")
     tg.send_text(USER, "hello")
-    status, body = raw_call(tg, "getUpdates", timeout=0)
+    _, body = raw_call(tg, "getUpdates", timeout=0)
     first, second = body["result"]
     assert first["message"]["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
     assert second["update_id"] == first["update_id"] + 1
     started = time.monotonic()
-    status, body = raw_call(tg, "getUpdates", offset=second["update_id"] + 1, timeout=1)
+    _, body = raw_call(tg, "getUpdates", offset=second["update_id"] + 1, timeout=1)
     assert body["result"] == [] and 0.9 <= time.monotonic() - started < 3
     assert tg.pending_updates() == []
 
@@ -570,6 +585,13 @@ def test_a_subprocess_can_talk_to_the_fake(tg: FakeTelegram) -> None:
 
 
 # --- end to end: a PTB Application polling ----------------------------------------------------
+
+
+async def test_explicit_entities_are_kept_without_parse_mode(tg: FakeTelegram) -> None:
+    entities = [{"type": "bold", "offset": 0, "length": 2}]
+    status, _ = raw_call(tg, "sendMessage", chat_id=USER, text="hi there", entities=entities)
+    assert status == 200
+    assert tg.messages(USER)[0].entities == entities
 
 
 async def test_application_polling_answers_start(tg: FakeTelegram) -> None:

@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import re
+import socket
 import threading
 import time
 import traceback
@@ -21,11 +22,12 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.message import Message as _MimeHeader
+from email.utils import collapse_rfc2231_value
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .tdhtml import FormattedText, HtmlParseError, fix_formatted_text, parse_html, utf16_len
+from .tdhtml import Entity, FormattedText, HtmlParseError, fix_formatted_text, parse_html, utf16_len
 
 logger = logging.getLogger(__name__)
 
@@ -311,18 +313,23 @@ def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
         content = content.removesuffix(b"\r\n")
         headers = _MimeHeader()
         for line in head.decode("utf-8", "replace").split("\r\n"):
-            name, _, value = line.partition(":")
-            headers[name.strip()] = value.strip()
-        name = headers.get_param("name", header="content-disposition")
-        filename = headers.get_param("filename", header="content-disposition")
-        if not isinstance(name, str):
+            key, _, value = line.partition(":")
+            headers[key.strip()] = value.strip()
+        name = _disposition_param(headers, "name")
+        filename = _disposition_param(headers, "filename")
+        if name is None:
             continue
-        if isinstance(filename, str):
+        if filename is not None:
             ctype = headers.get_content_type() if headers["content-type"] else _OCTET
             out[name] = UploadedFile(filename, ctype, content)
         else:
             out[name] = content.decode("utf-8")
     return out
+
+
+def _disposition_param(headers: _MimeHeader, key: str) -> str | None:
+    value = headers.get_param(key, header="content-disposition")
+    return None if value is None else collapse_rfc2231_value(value)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -360,6 +367,29 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeTelegram
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _Handler)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """Close kept-alive client connections so their handler threads end."""
+        with self._open_lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 # --- the fake -----------------------------------------------------------------------------
@@ -416,11 +446,11 @@ class FakeTelegram:
 
     def start(self) -> FakeTelegram:
         """Bind an ephemeral port on 127.0.0.1 and serve from a daemon thread."""
-        self._server = _Server((self._host, self._port), _Handler)
+        self._server = _Server((self._host, self._port))
         self._server.fake = self
         self._port = self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-telegram", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name="fake-telegram", daemon=True
         )
         self._thread.start()
         return self
@@ -432,6 +462,7 @@ class FakeTelegram:
             self._cond.notify_all()
         if self._server is not None:
             self._server.shutdown()
+            self._server.drop_connections()
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -1161,8 +1192,9 @@ class FakeTelegram:
             except HtmlParseError as err:
                 raise bad_request(f"can't parse entities: {err}") from err
         elif parse_mode.lower() in ("", "markdown", "markdownv2"):
-            # Markdown is stored unparsed; the project sends HTML.
-            formatted = fix_formatted_text(text, [])
+            # Markdown is stored unparsed (the project sends HTML); explicit entities are kept.
+            entity_key = "entities" if key == "text" else "caption_entities"
+            formatted = fix_formatted_text(text, _explicit_entities(params.get(entity_key)))
         else:
             raise bad_request("unsupported parse_mode")
         if key == "text" and not formatted.text:
@@ -1275,6 +1307,26 @@ def _error_body(err: ApiError) -> bytes:
     return json.dumps(body).encode()
 
 
+def _explicit_entities(raw: Any) -> list[Entity]:
+    if not raw:
+        return []
+    try:
+        return [
+            Entity(
+                e["type"],
+                int(e["offset"]),
+                int(e["length"]),
+                url=e.get("url"),
+                language=e.get("language"),
+                custom_emoji_id=e.get("custom_emoji_id"),
+            )
+            for e in raw
+            if int(e["length"]) > 0
+        ]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise bad_request("can't parse entities JSON object") from exc
+
+
 def _not_modified() -> ApiError:
     return bad_request(
         "message is not modified: specified new message content and reply markup are exactly "
@@ -1344,6 +1396,15 @@ def _check_markup(raw: Any) -> dict[str, Any] | None:
     return markup
 
 
+_OTHER_BUTTON_ACTIONS = frozenset(
+    {
+        "switch_inline_query", "switch_inline_query_current_chat",
+        "switch_inline_query_chosen_chat", "web_app", "login_url", "pay", "copy_text",
+        "callback_game",
+    }
+)  # fmt: skip
+
+
 def _check_button(button: Any) -> None:
     if not isinstance(button, dict) or not isinstance(button.get("text"), str):
         raise bad_request("can't parse inline keyboard button: Text is not specified")
@@ -1354,10 +1415,7 @@ def _check_button(button: Any) -> None:
     elif "url" in button:
         if not re.match(r"(?i)^(https?|tg)://\S+$", str(button["url"])):
             raise bad_request("BUTTON_URL_INVALID")
-    elif not any(k in button for k in ("switch_inline_query", "web_app", "login_url", "pay",
-                                       "copy_text", "callback_game",
-                                       "switch_inline_query_current_chat",
-                                       "switch_inline_query_chosen_chat")):  # fmt: skip
+    elif not _OTHER_BUTTON_ACTIONS.intersection(button):
         raise bad_request(
             "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
         )

@@ -1,0 +1,278 @@
+"""A subscriber's path through the real PTB stack against the strict fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.models import ArticleText, Chat, Subscription
+from bot.settings import FeedConfig, Settings
+from tests.botharness import ARTICLES, make_settings, refresh_once, running_bot, wait_for
+from tests.fake_telegram import FakeTelegram
+from tests.feedserver import FeedServer, Reply
+from tests.test_fulltext import NEWS_FURNITURE, NEWS_PARAGRAPHS, NEWS_TITLE
+
+USER = 1001
+
+
+def news_feed(server: FeedServer) -> bytes:
+    article = server.url("/articles/tram.html")
+    items = [
+        ("t-1", "City council approves new tram line after long debate", article, "world"),
+        ("t-2", "Chip maker opens semiconductor plant", server.url("/articles/missing.html"), ""),
+        ("t-3", "Climate talks stall over funding", "https://example.invalid/climate", ""),
+        ("t-4", "Hostile <b>title</b> a < b & c &amp;nbsp; \u202eevil", server.url("/x"), ""),
+    ]
+    body = "".join(
+        f"<item><guid>{g}</guid><title>{t.replace('&', '&amp;').replace('<', '&lt;')}</title>"
+        f"<link>{link}</link><category>{c}</category>"
+        f"<pubDate>Wed, 25 Nov 2026 0{i}:00:00 GMT</pubDate></item>"
+        for i, (g, t, link, c) in enumerate(items)
+    )
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Local News</title>'
+        f"<link>{server.base_url}</link>{body}</channel></rss>"
+    ).encode()
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as srv:
+        srv.route("/feed.xml", Reply(200, {"Content-Type": "application/rss+xml"}, news_feed(srv)))
+        page = (ARTICLES / "news_article.html").read_bytes()
+        srv.route("/articles/tram.html", Reply(200, {"Content-Type": "text/html"}, page))
+        srv.route("/articles/missing.html", Reply(404, {}, b"not here"))
+        yield srv
+
+
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(
+    tg: FakeTelegram, server: FeedServer, engine: Engine
+) -> AsyncIterator[tuple[Settings, Engine]]:
+    feeds = (FeedConfig(server.url("/feed.xml"), "Local News", ()),)
+    settings = make_settings(tg, feeds=feeds)
+    await refresh_once(engine, settings)
+    async with running_bot(settings, engine):
+        yield settings, engine
+
+
+def html_of(tg: FakeTelegram, chat_id: int) -> list[str]:
+    return [m.html or "" for m in tg.messages(chat_id)]
+
+
+async def say(tg: FakeTelegram, chat_id: int, text: str, *, expect: int = 1) -> list:
+    before = len(tg.messages(chat_id))
+    tg.send_text(chat_id, text)
+    messages = await wait_for(tg, chat_id, before + expect)
+    return messages[before:]
+
+
+async def test_start_shows_welcome_and_topic_picker_that_toggles(tg: FakeTelegram, bot) -> None:
+    _settings, engine = bot
+    tg.add_private_chat(USER)
+    [welcome] = await say(tg, USER, "/start")
+    assert "Welcome" in welcome.text
+    labels = [b["text"] for b in welcome.buttons]
+    assert labels == ["World", "Technology", "Science"]
+    assert tg.commands()  # setMyCommands ran at startup
+    tg.press_button(USER, welcome.message_id, "tp:world")
+    await wait_for(tg, lambda: any(b["text"] == "✅ World" for b in tg.messages(USER)[0].buttons))
+    with Session(engine) as session:
+        subs = session.exec(select(Subscription.topic)).all()
+        assert subs == ["world"]
+    tg.press_button(USER, welcome.message_id, "tp:world")
+    await wait_for(tg, lambda: tg.messages(USER)[0].buttons[0]["text"] == "World")
+
+
+async def test_latest_lists_linked_headlines_with_fulltext_buttons(tg: FakeTelegram, bot) -> None:
+    tg.add_private_chat(USER)
+    [reply] = await say(tg, USER, "/latest 10")
+    assert "Latest 4 stories" in reply.text
+    assert "City council approves new tram line" in reply.text
+    assert "Local News" in reply.text and "ago" in reply.text
+    assert '<a href="' in (reply.html or "")
+    assert all(len(b["callback_data"].encode()) <= 64 for b in reply.buttons)
+    assert all(not b["callback_data"].startswith("http") for b in reply.buttons)
+    # The hostile title arrived as literal text, not markup.
+    assert "Hostile title a < b & c" in reply.text
+
+
+async def test_fulltext_tap_sends_clean_article_then_serves_from_cache(
+    tg: FakeTelegram, bot, server: FeedServer
+) -> None:
+    _settings, engine = bot
+    tg.add_private_chat(USER)
+    [reply] = await say(tg, USER, "/latest world")  # "world" category → World topic
+    tram = next(b for b in reply.buttons if b["text"].endswith(" 1"))
+    query = tg.press_button(USER, reply.message_id, tram["callback_data"])
+    parts = await wait_for(tg, USER, 2)
+    assert tg.callback_answer(query) is not None
+    assert "typing" in tg.chat_actions(USER)
+    text = "\n".join(m.text for m in parts[1:])
+    assert parts[1].text.startswith(NEWS_TITLE)
+    assert all(start in text for start in NEWS_PARAGRAPHS)
+    assert not any(junk in text for junk in NEWS_FURNITURE)
+    hits = server.hits["/articles/tram.html"]
+    tg.press_button(USER, reply.message_id, tram["callback_data"])
+    await wait_for(tg, USER, len(parts) * 2 - 1)
+    assert server.hits["/articles/tram.html"] == hits  # second tap: from the database
+    with Session(engine) as session:
+        assert session.exec(select(ArticleText)).first() is not None
+
+
+async def test_fulltext_failure_says_why_and_links(tg: FakeTelegram, bot) -> None:
+    tg.add_private_chat(USER)
+    [reply] = await say(tg, USER, "/latest tech")
+    button = reply.buttons[0]
+    tg.press_button(USER, reply.message_id, button["callback_data"])
+    [_, failure] = await wait_for(tg, USER, 2)
+    assert "Couldn't get the article" in failure.text and "HTTP 404" in failure.text
+    assert "/articles/missing.html" in (failure.html or "")
+
+
+async def test_subscribe_by_name_suggests_and_changes_nothing_on_typos(
+    tg: FakeTelegram, bot
+) -> None:
+    _settings, engine = bot
+    tg.add_private_chat(USER)
+    [typo] = await say(tg, USER, "/subscribe tehc")
+    assert 'There is no topic "tehc"' in typo.text and "tech" in typo.text
+    with Session(engine) as session:
+        assert session.exec(select(Subscription)).all() == []
+    [ok] = await say(tg, USER, "/subscribe tech Science")
+    assert "Subscribed to: Science, Technology" in ok.text
+    [again] = await say(tg, USER, "/subscribe tech")
+    assert "Nothing changed" in again.text
+    [gone] = await say(tg, USER, "/unsubscribe all")
+    assert "every topic" in gone.text
+    with Session(engine) as session:
+        assert session.exec(select(Subscription)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/latest 0", "Usage: /latest"),
+        ("/latest 99", "Usage: /latest"),
+        ("/latest a b c", "Usage: /latest"),
+        ("/latest nosuchtopic", 'There is no topic "nosuchtopic"'),
+        ("/subscribe", "Usage: /subscribe"),
+        ("/unsubscribe", "Usage: /unsubscribe"),
+        ("/schedule 25:00", "Usage: /schedule"),
+        ("/timezone", "Usage: /timezone"),
+        ("/timezone Mars/Base", 'Unknown time zone "Mars/Base"'),
+        ("/frobnicate", "I don't know that command"),
+        ("hello there", "I only understand commands"),
+        ("/help", "/latest [topic] [n]"),
+    ],
+)
+async def test_bad_input_gets_usage_not_silence(
+    tg: FakeTelegram, bot, command: str, expected: str
+) -> None:
+    tg.add_private_chat(USER)
+    [reply] = await say(tg, USER, command)
+    assert expected in reply.text
+    assert not tg.server_errors
+
+
+async def test_latest_is_rate_limited_politely(tg: FakeTelegram, bot) -> None:
+    tg.add_private_chat(USER)
+    for _ in range(4):
+        await say(tg, USER, "/latest 1")
+    [limited] = await say(tg, USER, "/latest 1")
+    assert "Please wait" in limited.text
+
+
+async def test_stop_then_start_resumes(tg: FakeTelegram, bot) -> None:
+    _settings, engine = bot
+    tg.add_private_chat(USER)
+    await say(tg, USER, "/start")
+    [stopped] = await say(tg, USER, "/stop")
+    assert "Stopped" in stopped.text
+    with Session(engine) as session:
+        assert session.get(Chat, USER).stopped
+    [resumed] = await say(tg, USER, "/start")
+    assert "resumed" in resumed.text
+    with Session(engine) as session:
+        assert not session.get(Chat, USER).stopped
+
+
+async def test_blocking_marks_inactive_and_start_reactivates(tg: FakeTelegram, bot) -> None:
+    _settings, engine = bot
+    tg.add_private_chat(USER)
+    await say(tg, USER, "/start")
+    tg.member_update(USER, "kicked")
+    await wait_for(tg, lambda: not _active(engine, USER))
+    tg.member_update(USER, "member")
+    await wait_for(tg, lambda: _active(engine, USER))
+
+
+def _active(engine: Engine, chat_id: int) -> bool:
+    with Session(engine) as session:
+        chat = session.get(Chat, chat_id)
+        return bool(chat and chat.active)
+
+
+async def test_in_groups_only_admins_change_subscriptions(tg: FakeTelegram, bot) -> None:
+    _settings, engine = bot
+    group, admin, member = -500, 2001, 2002
+    tg.add_user(admin)
+    tg.add_user(member)
+    tg.add_group(group, admins=[admin], members=[member])
+    tg.send_text(group, "/subscribe@newsbrief_test_bot world", from_user=member)
+    [refused] = await wait_for(tg, group, 1)
+    assert "only the group's admins" in refused.text
+    tg.send_text(group, "/subscribe@newsbrief_test_bot world", from_user=admin)
+    messages = await wait_for(tg, group, 2)
+    assert "Subscribed to: World" in messages[1].text
+    with Session(engine) as session:
+        assert session.exec(select(Subscription.chat_id)).all() == [group]
+    tg.send_text(group, "/latest@newsbrief_test_bot 2", from_user=member)  # anyone may read
+    messages = await wait_for(tg, group, 3)
+    assert "Latest" in messages[2].text
+
+
+async def test_two_hundred_users_at_once_all_answered(tg: FakeTelegram, bot) -> None:
+    _settings, engine = bot
+    users = list(range(50_000, 50_200))
+    for user in users:
+        tg.add_private_chat(user)
+    for user in users:
+        tg.send_text(user, "/subscribe world")
+    await wait_for(tg, lambda: all(tg.messages(u) for u in users), timeout=60)
+    assert all("Subscribed to: World" in tg.messages(u)[0].text for u in users)
+    with Session(engine) as session:
+        assert len(session.exec(select(Subscription)).all()) == 200
+    assert not tg.server_errors
+
+
+async def test_schedule_and_timezone(tg: FakeTelegram, bot) -> None:
+    _settings, engine = bot
+    tg.add_private_chat(USER)
+    [shown] = await say(tg, USER, "/schedule")
+    assert "08:00" in shown.text and "Europe/Berlin" in shown.text
+    [changed] = await say(tg, USER, "/schedule 19:00 07:30")
+    assert "07:30, 19:00" in changed.text
+    [zone] = await say(tg, USER, "/timezone new_york")
+    assert "America/New_York" in zone.text
+    [instant] = await say(tg, USER, "/schedule instant")
+    assert "Instant mode" in instant.text
+    with Session(engine) as session:
+        chat = session.get(Chat, USER)
+        assert (chat.mode, chat.timezone, chat.briefing_times) == (
+            "instant",
+            "America/New_York",
+            "07:30 19:00",
+        )
+    await asyncio.sleep(0)
