@@ -1,0 +1,127 @@
+"""The real `python -m bot run` process against the fake Bot API and a local feed server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fake_telegram import FakeTelegram
+from tests.feedserver import FeedServer, Reply
+from tests.test_bot import news_feed
+from tests.test_fulltext import NEWS_PARAGRAPHS
+
+REPO = Path(__file__).resolve().parents[1]
+ARTICLES = REPO / "tests" / "testdata" / "articles"
+USER = 4242
+
+pytestmark = pytest.mark.slow
+
+
+def write_config(tmp_path: Path, server: FeedServer, **extra: str) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[database]
+url = "sqlite:///{tmp_path / "bot.sqlite3"}"
+[fetch]
+allow_private_networks = true
+interval_seconds = 60
+timeout_seconds = 5
+[briefing]
+times = ["08:00"]
+timezone = "Europe/Berlin"
+{extra.get("briefing", "")}
+[[topics]]
+slug = "world"
+name = "World"
+[[topics]]
+slug = "tech"
+name = "Technology"
+keywords = ["semiconductor"]
+[[feeds]]
+url = "{server.url("/feed.xml")}"
+name = "Local News"
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def start_bot(config: Path, tg: FakeTelegram, log: Path, *args: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+    env.update(TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_API_BASE_URL=tg.base_url)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(config), "run", *args],
+        cwd=config.parent,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop_bot(proc: subprocess.Popen[bytes]) -> float:
+    """SIGTERM and return how long the process took to exit."""
+    began = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    return time.monotonic() - began
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as srv:
+        srv.route("/feed.xml", Reply(200, {"Content-Type": "application/rss+xml"}, news_feed(srv)))
+        page = (ARTICLES / "news_article.html").read_bytes()
+        srv.route("/articles/tram.html", Reply(200, {"Content-Type": "text/html"}, page))
+        srv.route("/articles/missing.html", Reply(404, {}, b""))
+        yield srv
+
+
+def test_whole_path_through_the_real_process(tmp_path: Path, server: FeedServer) -> None:
+    log = tmp_path / "bot.log"
+    with FakeTelegram() as tg:
+        proc = start_bot(write_config(tmp_path, server), tg, log)
+        try:
+            tg.add_private_chat(USER)
+            # The refresh tick fetches the feed shortly after start.
+            tg.wait_for(lambda: server.hits["/feed.xml"] >= 1, timeout=30)
+            time.sleep(1.0)
+            tg.send_text(USER, "/start")
+            [welcome] = tg.wait_for(USER, 1, timeout=30)
+            assert "Welcome" in welcome.text
+            assert [c["command"] for c in tg.commands()][:2] == ["latest", "topics"]
+            tg.press_button(USER, welcome.message_id, "tp:world")
+            tg.wait_for(lambda: tg.messages(USER)[0].buttons[0]["text"] == "✅ World", timeout=10)
+
+            tg.send_text(USER, "/latest")
+            latest = tg.wait_for(USER, 2, timeout=10)[1]
+            assert "Latest 1 story · World" in latest.text and "tram line" in latest.text
+            [tram] = latest.buttons  # subscribed to World: only the tram story is in it
+            tg.press_button(USER, latest.message_id, tram["callback_data"])
+            parts = tg.wait_for(USER, 3, timeout=20)[2:]
+            text = "\n".join(m.text for m in parts)
+            assert NEWS_PARAGRAPHS[0] in text
+
+            before = len(tg.messages(USER))
+            tg.send_text(USER, "/stop")
+            stopped = tg.wait_for(USER, before + 1, timeout=10)[-1]
+            assert "Stopped" in stopped.text
+        finally:
+            took = stop_bot(proc)
+        assert proc.returncode == 0, log.read_text()
+        assert took < 10, f"SIGTERM took {took:.1f}s"
+        assert not tg.server_errors
+    output = log.read_text()
+    assert "Traceback" not in output, output
+    assert tg.token not in output  # httpx request lines (with the token) stay quiet
