@@ -73,6 +73,7 @@ class Sender:
     allow_paid_broadcast: bool = False
     batch_size: int = 200
     clock: Callable[[], datetime] = utcnow
+    backoff: Callable[[int], float] = retry_delay
     stopping: bool = False
     _marks: list[Mark] = field(default_factory=list)
 
@@ -199,7 +200,7 @@ class Sender:
             logger.warning("giving up row_id=%s chat_id=%s reason=%s", row.id, row.chat_id, reason)
             self._mark(lambda s: outbox.mark_failed(s, row.id, error=reason))
             return "failed", None
-        not_before = self.clock() + timedelta(seconds=retry_delay(row.attempts))
+        not_before = self.clock() + timedelta(seconds=self.backoff(row.attempts))
         self._mark(lambda s: outbox.mark_retry(s, row.id, not_before=not_before, error=reason))
         return "retried", not_before
 

@@ -15,7 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -458,15 +465,15 @@ async def test_chat_actions_are_recorded(tg: FakeTelegram, bot: Bot) -> None:
 async def test_set_my_commands_is_validated_and_stored_per_scope(
     tg: FakeTelegram, bot: Bot
 ) -> None:
-    from telegram import BotCommand, BotCommandScopeAllPrivateChats
-
     await bot.set_my_commands([BotCommand("start", "Start"), BotCommand("topics", "Topics")])
     scope = BotCommandScopeAllPrivateChats()
     await bot.set_my_commands([BotCommand("help", "Help")], scope=scope, language_code="de")
     assert [c["command"] for c in tg.commands()] == ["start", "topics"]
-    assert tg.commands({"type": "all_private_chats"}, "de") == [
-        {"command": "help", "description": "Help"}
-    ]
+    assert (
+        tg.commands(scope, "de")
+        == tg.commands({"type": "all_private_chats"}, "de")
+        == [{"command": "help", "description": "Help"}]
+    )
     assert [c.command for c in await bot.get_my_commands()] == ["start", "topics"]
     for bad, message in [
         (BotCommand("Start", "x"), "Bot_command_invalid"),

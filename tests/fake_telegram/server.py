@@ -1353,6 +1353,8 @@ def _flag(params: dict[str, Any], key: str) -> bool:
 
 
 def _scope_key(scope: Any) -> str:
+    if hasattr(scope, "to_dict"):  # a PTB BotCommandScope passed to FakeTelegram.commands()
+        scope = scope.to_dict()
     if isinstance(scope, str):
         scope = json.loads(scope)
     if not scope:

@@ -1,0 +1,135 @@
+"""Composing briefings with a controllable clock: zones, repeats, downtime, instant mode."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.compose import compose_instant, compose_scheduled
+from bot.models import Chat, Delivery, Outbox
+from bot.settings import BriefingSettings, Settings, Topic
+from tests.seed import seed_chats, seed_stories
+
+NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
+SETTINGS = Settings(
+    topics=(Topic("world", "World"), Topic("tech", "Technology")),
+    briefing=BriefingSettings(times=("08:00",), timezone="UTC", max_items=3, late_grace_hours=3),
+)
+
+
+def outbox_rows(engine: Engine, chat_id: int | None = None) -> list[Outbox]:
+    with Session(engine) as session:
+        query = select(Outbox).order_by(col(Outbox.id))
+        if chat_id is not None:
+            query = query.where(Outbox.chat_id == chat_id)
+        return list(session.exec(query).all())
+
+
+def chat(engine: Engine, chat_id: int) -> Chat:
+    with Session(engine) as session:
+        row = session.get(Chat, chat_id)
+        assert row is not None
+        return row
+
+
+def test_due_chat_gets_one_briefing_with_newest_stories(engine: Engine) -> None:
+    seed_stories(engine, now=NOW, count=5)
+    seed_chats(engine, [1], now=NOW, due=NOW - timedelta(minutes=1))
+    stats = compose_scheduled(engine, SETTINGS, now=NOW)
+    assert (stats.briefings, stats.messages) == (1, 1)
+    [row] = outbox_rows(engine)
+    assert "Your briefing · World" in row.text and "Saturday, 28 March 2026" in row.text
+    assert row.text.count("story number") == 3  # max_items
+    assert "story number 0" in row.text and "story number 3" not in row.text  # newest first
+    assert "&lt;with&gt; &amp; odd" in row.text  # escaped
+    # The next one is tomorrow at 08:00 UTC; a repeat tick composes nothing.
+    assert chat(engine, 1).next_briefing_at == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)
+    assert compose_scheduled(engine, SETTINGS, now=NOW).briefings == 0
+    assert len(outbox_rows(engine)) == 1
+
+
+def test_stories_already_delivered_are_not_repeated(engine: Engine) -> None:
+    seed_stories(engine, now=NOW, count=5)
+    seed_chats(engine, [1], now=NOW, due=NOW - timedelta(minutes=1))
+    compose_scheduled(engine, SETTINGS, now=NOW)
+    with Session(engine) as session:
+        c = session.get(Chat, 1)
+        c.next_briefing_at = NOW + timedelta(minutes=1)
+        c.last_briefing_at = NOW - timedelta(days=1)
+        session.add(c)
+        session.commit()
+    compose_scheduled(engine, SETTINGS, now=NOW + timedelta(minutes=2))
+    first, second = outbox_rows(engine)
+    assert "story number 3" in second.text and "story number 0" not in second.text
+    with Session(engine) as session:
+        assert len(session.exec(select(Delivery)).all()) == 5
+
+
+def test_nothing_new_means_no_message(engine: Engine) -> None:
+    seed_chats(engine, [1], now=NOW, due=NOW - timedelta(minutes=1))
+    stats = compose_scheduled(engine, SETTINGS, now=NOW)
+    assert (stats.briefings, stats.empty) == (0, 1)
+    assert outbox_rows(engine) == []
+    assert chat(engine, 1).next_briefing_at > NOW
+
+
+def test_two_zones_fall_due_at_their_own_local_times(engine: Engine) -> None:
+    seed_stories(engine, now=NOW, count=2)
+    from bot.timetable import next_briefing, parse_times
+
+    start = datetime(2026, 3, 28, 0, 0, tzinfo=UTC)
+    berlin = next_briefing(parse_times("08:00"), "Europe/Berlin", after=start)
+    new_york = next_briefing(parse_times("08:00"), "America/New_York", after=start)
+    seed_chats(engine, [1], now=start, due=berlin, zone="Europe/Berlin")
+    seed_chats(engine, [2], now=start, due=new_york, zone="America/New_York")
+    assert (
+        compose_scheduled(engine, SETTINGS, now=datetime(2026, 3, 28, 7, 1, tzinfo=UTC)).briefings
+        == 1
+    )
+    assert [r.chat_id for r in outbox_rows(engine)] == [1]
+    assert (
+        compose_scheduled(engine, SETTINGS, now=datetime(2026, 3, 28, 12, 1, tzinfo=UTC)).briefings
+        == 1
+    )
+    assert [r.chat_id for r in outbox_rows(engine)] == [1, 2]
+    # Berlin springs forward overnight: its next 08:00 is 06:00 UTC.
+    assert chat(engine, 1).next_briefing_at == datetime(2026, 3, 29, 6, 0, tzinfo=UTC)
+
+
+def test_downtime_short_sends_once_long_skips(engine: Engine) -> None:
+    seed_stories(engine, now=NOW, count=2)
+    seed_chats(engine, [1], now=NOW, due=NOW - timedelta(hours=2))  # 2 h late: within grace
+    seed_chats(engine, [2], now=NOW, due=NOW - timedelta(hours=5))  # 5 h late: skipped
+    stats = compose_scheduled(engine, SETTINGS, now=NOW)
+    assert (stats.briefings, stats.skipped_late) == (1, 1)
+    assert [r.chat_id for r in outbox_rows(engine)] == [1]
+    for chat_id in (1, 2):
+        assert chat(engine, chat_id).next_briefing_at > NOW
+    # Ticking again (a restart) repeats nothing.
+    assert compose_scheduled(engine, SETTINGS, now=NOW + timedelta(seconds=30)).briefings == 0
+
+
+def test_stopped_and_inactive_chats_get_nothing(engine: Engine) -> None:
+    seed_stories(engine, now=NOW, count=2)
+    seed_chats(engine, [1, 2], now=NOW, due=NOW - timedelta(minutes=1))
+    with Session(engine) as session:
+        one, two = session.get(Chat, 1), session.get(Chat, 2)
+        one.stopped, two.active = True, False
+        session.add_all([one, two])
+        session.commit()
+    assert compose_scheduled(engine, SETTINGS, now=NOW).briefings == 0
+    assert outbox_rows(engine) == []
+
+
+def test_instant_mode_batches_and_waits_a_minute(engine: Engine) -> None:
+    seed_chats(engine, [7], now=NOW, due=NOW, mode="instant")
+    seed_stories(engine, now=NOW, count=3)
+    assert compose_instant(engine, SETTINGS, now=NOW).briefings == 1
+    [batch] = outbox_rows(engine)
+    assert batch.text.count("story number") == 3  # one batched message
+    seed_stories(engine, now=NOW + timedelta(seconds=20), count=1, topic="world")
+    assert compose_instant(engine, SETTINGS, now=NOW + timedelta(seconds=30)).briefings == 0
+    assert compose_instant(engine, SETTINGS, now=NOW + timedelta(seconds=61)).briefings == 1
+    assert len(outbox_rows(engine)) == 2

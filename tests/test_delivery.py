@@ -1,0 +1,222 @@
+"""The outbox sender against the strict fake Bot API: pace, errors by kind, exactly once."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+from telegram import Bot
+
+from bot.compose import compose_scheduled
+from bot.delivery import DeliveryStats, Sender
+from bot.models import Chat, Outbox, utcnow
+from bot.pacing import Pacer
+from bot.settings import BriefingSettings, Settings, Topic
+from bot.storage import outbox
+from bot.storage.db import session_scope
+from tests.fake_telegram import FakeTelegram, Fault
+from tests.seed import seed_chats, seed_stories
+
+SETTINGS = Settings(
+    topics=(Topic("world", "World"),),
+    briefing=BriefingSettings(times=("08:00",), timezone="UTC", max_items=3),
+)
+
+
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
+    from telegram.request import HTTPXRequest
+
+    async with Bot(
+        tg.token, base_url=tg.base_url, request=HTTPXRequest(connection_pool_size=128)
+    ) as b:
+        yield b
+
+
+def make_sender(engine: Engine, bot: Bot, *, per_second: float = 30.0) -> Sender:
+    # Short back-off keeps retries quick here; retry_delay itself is unit-tested.
+    return Sender(engine=engine, bot=bot, pacer=Pacer(per_second=per_second), backoff=lambda n: 0.2)
+
+
+def enqueue_briefings(engine: Engine, tg: FakeTelegram, ids: list[int]) -> None:
+    now = utcnow()
+    for chat_id in ids:
+        if chat_id > 0:
+            tg.add_private_chat(chat_id)
+        else:
+            tg.add_group(chat_id)
+    seed_stories(engine, now=now, count=3)
+    seed_chats(engine, ids, now=now, due=now - timedelta(minutes=1))
+    compose_scheduled(engine, SETTINGS, now=now, limit=100_000)
+
+
+async def drain(sender: Sender, rounds: int = 200) -> DeliveryStats:
+    total = DeliveryStats()
+    for _ in range(rounds):
+        stats = await sender.deliver_due(budget_seconds=30)
+        total.add(stats)
+        with Session(sender.engine) as session:
+            if outbox.pending_count(session) == 0:
+                return total
+        await _sleep(0.2)
+    return total
+
+
+async def _sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+def statuses(engine: Engine) -> Counter[str]:
+    with Session(engine) as session:
+        return Counter(session.exec(select(Outbox.status)).all())
+
+
+async def test_three_hundred_briefings_without_a_single_429(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    ids = list(range(10_000, 10_300))
+    enqueue_briefings(engine, tg, ids)
+    stats = await drain(make_sender(engine, bot))
+    assert stats.sent == 300
+    assert tg.stats.rejected_429 == 0
+    assert all(len(tg.messages(i)) == 1 for i in ids)
+    assert statuses(engine) == {"sent": 300}
+
+
+async def test_injected_429s_and_5xx_still_deliver_each_exactly_once(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    ids = list(range(20_000, 20_120))
+    enqueue_briefings(engine, tg, ids)
+    rng = random.Random(7)
+
+    def faults(method: str, params: dict) -> Fault | None:
+        if method.lower() != "sendmessage":
+            return None
+        roll = rng.random()
+        if roll < 0.05:
+            return Fault(429, None, 1)
+        if roll < 0.15:
+            return Fault(rng.choice([500, 502]), None, None)
+        return None
+
+    tg.set_fault_hook(faults)
+    stats = await drain(make_sender(engine, bot, per_second=200))
+    assert tg.stats.injected_faults > 5
+    assert stats.retried >= tg.stats.injected_faults - 1
+    assert all(len(tg.messages(i)) == 1 for i in ids), "a chat got zero or two briefings"
+    assert statuses(engine) == {"sent": 120}
+
+
+async def test_blocked_and_deactivated_chats_become_inactive_rows_cancelled(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    ids = [30_001, 30_002, 30_003]
+    enqueue_briefings(engine, tg, ids)
+    tg.block(30_001)
+    tg.deactivate(30_002)
+    stats = await drain(make_sender(engine, bot))
+    assert (stats.sent, stats.blocked) == (1, 2)
+    with Session(engine) as session:
+        active = {c.id: c.active for c in session.exec(select(Chat)).all()}
+    assert active == {30_001: False, 30_002: False, 30_003: True}
+    assert statuses(engine) == {"sent": 1, "cancelled": 2}
+
+
+async def test_unknown_chat_is_unreachable(engine: Engine, tg: FakeTelegram, bot: Bot) -> None:
+    now = utcnow()
+    seed_stories(engine, now=now, count=1)
+    seed_chats(engine, [31_000], now=now, due=now - timedelta(minutes=1))  # not on the server
+    compose_scheduled(engine, SETTINGS, now=now)
+    stats = await drain(make_sender(engine, bot))
+    assert stats.blocked == 1 and statuses(engine) == {"cancelled": 1}
+
+
+async def test_group_migrated_to_supergroup_is_followed(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    enqueue_briefings(engine, tg, [-4000])
+    tg.migrate(-4000, -1_000_000_004_000, notify=False)
+    stats = await drain(make_sender(engine, bot))
+    assert stats.sent == 1
+    assert len(tg.messages(-1_000_000_004_000)) == 1
+    with Session(engine) as session:
+        new = session.get(Chat, -1_000_000_004_000)
+        assert new is not None and new.active
+
+
+async def test_rejected_html_fails_loudly_once_and_others_go_on(
+    engine: Engine, tg: FakeTelegram, bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    tg.add_private_chat(40_001)
+    tg.add_private_chat(40_002)
+    now = utcnow()
+    seed_chats(engine, [40_001, 40_002], now=now, due=None)
+    with session_scope(engine) as session:
+        outbox.enqueue(
+            session,
+            [
+                outbox.NewMessage(40_001, "reply", "bad", "<p>raw feed html</p>"),
+                outbox.NewMessage(40_001, "reply", "good1", "fine"),
+                outbox.NewMessage(40_002, "reply", "good2", "x" * 5000),
+            ],
+            now=now,
+        )
+    stats = await drain(make_sender(engine, bot))
+    assert stats.failed == 2 and stats.sent == 1
+    assert tg.stats.by_method["sendMessage"] == 3  # never retried
+    assert "can't parse entities" in caplog.text.lower() and "<p>raw feed html</p>" in caplog.text
+    with Session(engine) as session:
+        errors = session.exec(select(Outbox.error).where(col(Outbox.status) == "failed")).all()
+    assert any("message is too long" in (e or "").lower() for e in errors)
+
+
+async def test_429_holds_everyone_then_retries_the_same_row(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    enqueue_briefings(engine, tg, [50_001, 50_002])
+    tg.fail_next("sendMessage", 1, status=429, retry_after=2)
+    sender = make_sender(engine, bot)
+    began = datetime.now(UTC)
+    stats = await drain(sender)
+    assert stats.sent == 2 and stats.retried == 1
+    assert sender.pacer.hold_until > 0
+    assert (datetime.now(UTC) - began).total_seconds() >= 1.5  # nobody sent during the hold
+    assert all(len(tg.messages(i)) == 1 for i in (50_001, 50_002))
+
+
+async def test_parts_of_one_briefing_arrive_in_order(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    tg.add_private_chat(60_001)
+    now = utcnow()
+    seed_chats(engine, [60_001], now=now, due=None)
+    with session_scope(engine) as session:
+        outbox.enqueue(
+            session,
+            [outbox.NewMessage(60_001, "briefing", f"part{i}", f"part {i}") for i in range(6)],
+            now=now,
+        )
+    tg.fail_next("sendMessage", 1, status=502)
+    await drain(make_sender(engine, bot))
+    assert tg.texts(60_001) == [f"part {i}" for i in range(6)]
+
+
+def test_retry_delay_grows_and_is_capped() -> None:
+    from bot.delivery import retry_delay
+
+    assert [retry_delay(n) for n in (1, 2, 3)] == [2.0, 4.0, 8.0]
+    assert retry_delay(30) == 300.0
