@@ -19,6 +19,8 @@ from bot.pacing import PacedRateLimiter, Pacer
 from bot.refresh import Refresher
 from bot.services import Services
 from bot.settings import Settings
+from bot.storage import outbox
+from bot.storage.db import session_scope
 from handlers.context import BotContext, attach_services
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,11 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
         if role in ("all", "bot"):
             await app.bot.set_my_commands([BotCommand(k, v) for k, v in texts.MENU.items()])
         if role in ("all", "worker"):
+            if engine.dialect.name == "sqlite":
+                with session_scope(engine) as session:
+                    released = outbox.release_claims(session)
+                if released:
+                    logger.info("outbox rows in flight at last stop, sending again: %d", released)
             jobs.schedule(app)
         logger.info("started role=%s bot=@%s", role, app.bot.username)
 

@@ -168,3 +168,17 @@ def deactivate_chat(session: Session, chat_id: int, *, now: datetime) -> None:
 def pending_count(session: Session) -> int:
     query = select(sa.func.count()).select_from(Outbox)
     return int(session.exec(query.where(col(Outbox.status).in_([PENDING, SENDING]))).one())
+
+
+def release_claims(session: Session) -> int:
+    """Put every `sending` row back to `pending`.
+
+    Only for a sole sender at startup (SQLite allows one process): rows it had
+    claimed before a crash need not wait for their leases to expire.
+    """
+    result = session.exec(  # type: ignore[call-overload]
+        update(Outbox)
+        .where(col(Outbox.status) == SENDING)
+        .values(status=PENDING, lease_until=None)
+    )
+    return int(result.rowcount or 0)
