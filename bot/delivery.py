@@ -133,21 +133,21 @@ class Sender:
 
     async def _send_one(self, row: outbox.Claimed) -> tuple[str, datetime | None]:
         """Send one row; return the stats field to count it under and any retry time."""
-        await self.pacer.acquire(row.chat_id)
         markup = (
             InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self.bot)
             if row.reply_markup
             else None
         )
         try:
-            message = await self.bot.send_message(
-                row.chat_id,
-                row.text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
-                reply_markup=markup,
-                allow_paid_broadcast=self.allow_paid_broadcast or None,
-            )
+            async with self.pacer.sending(row.chat_id):
+                message = await self.bot.send_message(
+                    row.chat_id,
+                    row.text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=NO_PREVIEW,
+                    reply_markup=markup,
+                    allow_paid_broadcast=self.allow_paid_broadcast or None,
+                )
         except RetryAfter as exc:
             seconds = _seconds(exc.retry_after)
             self.pacer.hold(seconds)

@@ -2,15 +2,22 @@
 
 Slots are reserved, not polled: each send books the next free moment for its
 chat and for the bot as a whole, then sleeps until then, so a chat waiting for
-its own slot never holds up other chats. After a 429 every sender waits until
-`retry_after` has passed (Telegram: sending to anyone earlier risks longer bans).
+its own slot never holds up other chats. On top of that spacing, a rolling
+window counts sends by when Telegram *answered* them: a send may start only
+when fewer than `per_second` sends are in flight or answered within the last
+second. Telegram counts a request when it arrives, which lies between our
+start and its answer, so network jitter can never squeeze more than the limit
+into one of its seconds. After a 429 every sender waits until `retry_after`
+has passed (Telegram: sending to anyone earlier risks longer bans).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram.error import RetryAfter
@@ -21,7 +28,9 @@ Sleep = Callable[[float], Awaitable[None]]
 
 # Margins keep us just under the limits Telegram states (30/s overall,
 # about 1/s per private chat with short bursts, 20/min per group).
-GLOBAL_MARGIN = 1.02
+GLOBAL_MARGIN = 1.0
+WINDOW = 1.0
+_POLL = 0.005
 PRIVATE_INTERVAL = 1.05
 PRIVATE_BURST = 3
 GROUP_INTERVAL = 3.1
@@ -41,6 +50,9 @@ class Pacer:
         self.interval = GLOBAL_MARGIN / per_second if per_second > 0 else 0.0
         self._clock, self._sleep, self._limit_chats = clock, sleep, limit_chats
         self._next_global = 0.0
+        self._cap = max(1, int(per_second))
+        self._answered: deque[float] = deque()
+        self._in_flight = 0
         self._chat_next: dict[int, float] = {}
         self.hold_until = 0.0
 
@@ -63,7 +75,7 @@ class Pacer:
         return slot
 
     async def acquire(self, chat_id: int | None) -> None:
-        """Wait until this chat and the bot may send one more message."""
+        """Wait until this chat and the bot may send one more message; pair with release()."""
         while True:
             now = self._clock()
             not_before = self._chat_slot(chat_id, now) if chat_id is not None else now
@@ -71,9 +83,35 @@ class Pacer:
             delay = slot - self._clock()
             if delay > 0:
                 await self._sleep(delay)
+            await self._window_room()
             if self._clock() >= self.hold_until:
+                self._in_flight += 1
                 return
             # A 429 arrived while we slept: book again after the hold.
+
+    def release(self) -> None:
+        """Record that Telegram answered a send started with acquire()."""
+        self._in_flight -= 1
+        self._answered.append(self._clock())
+
+    @asynccontextmanager
+    async def sending(self, chat_id: int | None) -> AsyncIterator[None]:
+        """`async with pacer.sending(chat_id):` around one request."""
+        await self.acquire(chat_id)
+        try:
+            yield
+        finally:
+            self.release()
+
+    async def _window_room(self) -> None:
+        while True:
+            now = self._clock()
+            while self._answered and self._answered[0] <= now - WINDOW:
+                self._answered.popleft()
+            if self._in_flight + len(self._answered) < self._cap:
+                return
+            oldest = self._answered[0] + WINDOW - now if self._answered else _POLL
+            await self._sleep(max(min(oldest, WINDOW), _POLL))
 
     def hold(self, seconds: float) -> None:
         """Stop every sender for `seconds` (Telegram's retry_after)."""
@@ -125,11 +163,13 @@ class PacedRateLimiter(BaseRateLimiter[None]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         chat_id = data.get("chat_id")
         counts = endpoint in _SENDING
+        target = chat_id if isinstance(chat_id, int) else None
         for attempt in range(self.max_retries + 1):
-            if counts:
-                await self.pacer.acquire(chat_id if isinstance(chat_id, int) else None)
             try:
-                return await callback(*args, **kwargs)
+                if not counts:
+                    return await callback(*args, **kwargs)
+                async with self.pacer.sending(target):
+                    return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 wait = exc.retry_after
                 seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)

@@ -1,18 +1,21 @@
-"""Shared fixtures: a migrated database per test, settings builders, data paths."""
+"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when present)."""
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.storage.db import open_database
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def shared_data(name: str) -> Path:
@@ -25,9 +28,58 @@ def shared_data(name: str) -> Path:
     return path
 
 
+def postgres_url() -> str:
+    """TEST_DATABASE_URL if PostgreSQL answers there; skip (or fail when required) if not."""
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
+    try:
+        probe = sa.create_engine(url)
+        with probe.connect():
+            pass
+        probe.dispose()
+    except Exception as exc:  # any failure to connect means "not available here"
+        reason = f"PostgreSQL not reachable at TEST_DATABASE_URL ({type(exc).__name__})"
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason + " but REQUIRE_POSTGRES=1")
+        pytest.skip(reason)
+    return url
+
+
+def schema_url(base: str, schema: str) -> str:
+    """A URL whose connections use `schema` first (one throwaway schema per test)."""
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    """A migrated SQLite database in a temporary folder."""
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL schema for one test, dropped afterwards."""
+    base = postgres_url()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield schema_url(base, schema)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated database: SQLite, then the same test on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    eng = open_database(url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     eng = open_database(f"sqlite:///{tmp_path / 'test.sqlite3'}")
     yield eng
     eng.dispose()

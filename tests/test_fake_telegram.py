@@ -361,6 +361,17 @@ async def test_overall_limit_is_30_per_second_unless_paid(
     assert raw_call(tg, "sendMessage", chat_id=31, text="hi")[0] == 200
 
 
+async def test_a_late_request_does_not_punish_a_paced_client(
+    tg: FakeTelegram, clock: ManualClock
+) -> None:
+    start = clock.now
+    for i in range(61):  # exactly 30/s, but the first request arrived 30 ms late
+        clock.now = start + i / 30 + (0.03 if i == 0 else 0.0)
+        tg.add_private_chat(1000 + i)
+        assert raw_call(tg, "sendMessage", chat_id=1000 + i, text="hi")[0] == 200
+    assert tg.stats.rejected_429 == 0
+
+
 async def test_flood_limits_can_be_switched_off(tg: FakeTelegram, bot: Bot) -> None:
     tg.flood_limits = False
     for i in range(10):

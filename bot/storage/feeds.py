@@ -61,10 +61,13 @@ def due_feeds(session: Session, *, now: datetime, limit: int | None = None) -> l
         .where(col(Feed.enabled), ~col(Feed.paused))
         .where(sa.or_(col(Feed.next_check_at).is_(None), col(Feed.next_check_at) <= now))
         .where(sa.or_(col(Feed.lease_until).is_(None), col(Feed.lease_until) <= now))
-        .order_by(sa.func.coalesce(col(Feed.next_check_at), sa.literal(datetime.min)))
+        .order_by(col(Feed.next_check_at).asc().nulls_first(), col(Feed.id))
     )
     if limit is not None:
         query = query.limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        # Several workers: each takes different feeds, none waits for another.
+        query = query.with_for_update(skip_locked=True)
     return list(session.exec(query).all())
 
 

@@ -224,8 +224,17 @@ def _media_json(kind: str, file: UploadedFile, file_id: str) -> dict[str, Any]:
 # --- flood control ------------------------------------------------------------------------
 
 
+# Forgiven arrival jitter: a request delayed by loopback or thread scheduling lets the next
+# one arrive "early" although the client paced correctly; Telegram's limits are not that exact.
+_JITTER = 0.05
+
+
 class _FloodControl:
-    """Telegram's published limits: ~1/s per private chat, 20/min per group, 30/s overall."""
+    """Telegram's published limits: ~1/s per private chat, 20/min per group, 30/s overall.
+
+    Private chats get a token bucket (burst 3, one token per second); groups and the whole bot
+    get sliding windows (20 per 60 s, 30 or, for paid broadcasts, 1000 per second).
+    """
 
     def __init__(self) -> None:
         self._overall: deque[float] = deque()
@@ -247,12 +256,13 @@ class _FloodControl:
         return None
 
     def _overall_wait(self, paid: bool, now: float) -> float | None:
-        while self._overall and self._overall[0] <= now - 1.0:
+        span = 1.0 - _JITTER
+        while self._overall and self._overall[0] <= now - span:
             self._overall.popleft()
         limit = 1000 if paid else 30
         if len(self._overall) < limit:
             return None
-        return self._overall[-limit] + 1.0 - now
+        return self._overall[-limit] + span - now
 
     def _bucket(self, chat_id: int, now: float) -> tuple[float, float]:
         tokens, last = self._buckets.get(chat_id, (3.0, now))
@@ -260,12 +270,13 @@ class _FloodControl:
 
     def _chat_wait(self, chat_id: int, now: float) -> float | None:
         if chat_id < 0:
+            span = 60.0 - _JITTER
             window = self._groups.setdefault(chat_id, deque())
-            while window and window[0] <= now - 60.0:
+            while window and window[0] <= now - span:
                 window.popleft()
-            return None if len(window) < 20 else window[-20] + 60.0 - now
+            return None if len(window) < 20 else window[-20] + span - now
         tokens, _ = self._bucket(chat_id, now)
-        return None if tokens >= 1.0 else (1.0 - tokens)
+        return None if tokens >= 1.0 - _JITTER else (1.0 - _JITTER - tokens)
 
 
 # --- wire format ----------------------------------------------------------------------------
