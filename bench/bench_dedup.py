@@ -8,6 +8,7 @@ common words recur across stories as they do in real feeds.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import sys
 import time
@@ -48,9 +49,9 @@ def make_vocabulary(rng: random.Random) -> list[str]:
 
 def headlines(rng: random.Random, vocabulary: list[str]) -> Iterator[str]:
     """Yield endless synthetic headlines of 5-10 Zipf-drawn words, some with a number."""
-    weights = [1.0 / (rank + 1) for rank in range(len(vocabulary))]
+    cumulative = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(vocabulary))))
     while True:
-        words = rng.choices(vocabulary, weights=weights, k=rng.randint(5, 10))
+        words = rng.choices(vocabulary, cum_weights=cumulative, k=rng.randint(5, 10))
         if rng.random() < 0.3:
             words.insert(rng.randint(0, len(words)), str(rng.randint(2, 500)))
         yield " ".join(words)

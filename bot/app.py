@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -20,7 +21,7 @@ from bot.refresh import Refresher
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import outbox
-from bot.storage.db import session_scope
+from bot.storage.db import session_scope, worker_lock
 from handlers.context import BotContext, attach_services
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
         bot=sender_bot(settings),
         pacer=pacer,
         allow_paid_broadcast=settings.delivery.allow_paid_broadcast,
+        lease=timedelta(seconds=settings.delivery.lease_seconds),
+        total_per_second=settings.delivery.messages_per_second,
     )
     services = Services(
         pacer=pacer,
@@ -114,7 +117,22 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
 
 
 def run_bot(settings: Settings, engine: Engine, *, role: str = "all") -> int:
-    """Run until SIGINT/SIGTERM: long polling, or a webhook server when configured."""
+    """Run until SIGINT/SIGTERM: long polling, or a webhook server when configured.
+
+    Roles: `bot` answers updates, `worker` refreshes, composes and sends,
+    `all` does both (what a single SQLite process runs).
+    """
+    lock = worker_lock(engine) if role in ("all", "worker") else None
+    if lock is not None:
+        lock.acquire()  # raises DatabaseError with a clear message
+    try:
+        return _run(settings, engine, role=role)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run(settings: Settings, engine: Engine, *, role: str) -> int:
     sync_feeds(settings, engine)
     app = build_application(settings, engine, role=role)
     tg = settings.telegram

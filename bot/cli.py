@@ -98,7 +98,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
             EXIT_CONFIG,
         )
     engine = database(settings)
-    return run_bot(settings, engine, role=args.role)
+    try:
+        return run_bot(settings, engine, role=args.role)
+    except DatabaseError as exc:
+        raise CommandError(str(exc), EXIT_DATABASE) from exc
 
 
 def html_to_terminal(text: str) -> str:

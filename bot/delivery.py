@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import socket
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from bot.storage.db import session_scope
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+HEARTBEAT_EVERY = 5.0
 MAX_ATTEMPTS = 6
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
@@ -72,16 +75,24 @@ class Sender:
     pacer: Pacer
     allow_paid_broadcast: bool = False
     batch_size: int = 200
+    lease: timedelta = LEASE
+    total_per_second: float | None = None  # shared among live senders (None: pacer as is)
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     clock: Callable[[], datetime] = utcnow
     backoff: Callable[[int], float] = retry_delay
     stopping: bool = False
     _marks: list[Mark] = field(default_factory=list)
+    _last_beat: float = -HEARTBEAT_EVERY
 
     async def deliver_due(self, *, budget_seconds: float = 20.0) -> DeliveryStats:
         """Send due rows until none are left, the budget is spent or we are stopping."""
         stats = DeliveryStats()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget_seconds
+        if self.total_per_second and loop.time() - self._last_beat >= HEARTBEAT_EVERY:
+            self._last_beat = loop.time()
+            live = await asyncio.to_thread(self._heartbeat)
+            self.pacer.set_rate(self.total_per_second / max(1, live))
         flusher = asyncio.create_task(self._flush_loop())
         try:
             while not self.stopping and loop.time() < deadline:

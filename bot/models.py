@@ -163,6 +163,14 @@ class Delivery(SQLModel, table=True):
     delivered_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class WorkerHeartbeat(SQLModel, table=True):
+    """Live sender processes; each paces itself at its share of the overall rate."""
+
+    __tablename__ = "worker_heartbeat"
+    id: str = Field(primary_key=True, max_length=64)
+    seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
 class Outbox(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_outbox_due", "status", "priority", "not_before"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -181,3 +189,38 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = _ts()
     broadcast_id: int | None = Field(default=None, index=True)
+
+
+class Broadcast(SQLModel, table=True):
+    """An admin's broadcast: draft → confirmed → done, or draft → cancelled.
+
+    Status changes are compare-and-set updates, so a second tap on a button
+    changes nothing; the messages themselves are outbox rows with `broadcast_id`.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    admin_id: int = Field(sa_type=sa.BigInteger)
+    admin_chat_id: int = Field(sa_type=sa.BigInteger)  # where the preview and report go
+    topic: str | None = Field(default=None, max_length=32)  # None: every active chat
+    text: str = Field(sa_type=sa.Text)  # Telegram HTML, exactly as subscribers get it
+    status: str = Field(default="draft", max_length=16, index=True)
+    audience: int = Field(default=0)  # chats counted for the preview
+    total: int = Field(default=0)  # outbox rows enqueued on confirmation
+    status_message_id: int | None = Field(default=None)
+    report: str | None = Field(default=None, sa_type=sa.Text)  # last status text shown
+    reported_at: datetime | None = _ts()
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    confirmed_at: datetime | None = _ts()
+    finished_at: datetime | None = _ts()
+
+
+class AuditEntry(SQLModel, table=True):
+    """One admin action: who did what, when (user_id None: the command line)."""
+
+    __tablename__ = "audit"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    actor: str = Field(default="", max_length=100)
+    action: str = Field(max_length=32)
+    detail: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -47,14 +47,19 @@ class Pacer:
         sleep: Sleep = asyncio.sleep,
         limit_chats: bool = True,
     ) -> None:
-        self.interval = GLOBAL_MARGIN / per_second if per_second > 0 else 0.0
         self._clock, self._sleep, self._limit_chats = clock, sleep, limit_chats
         self._next_global = 0.0
-        self._cap = max(1, int(per_second))
+        self.set_rate(per_second)
         self._answered: deque[float] = deque()
         self._in_flight = 0
         self._chat_next: dict[int, float] = {}
         self.hold_until = 0.0
+
+    def set_rate(self, per_second: float) -> None:
+        """Change the overall rate (a worker's share when several send)."""
+        self.per_second = per_second
+        self.interval = GLOBAL_MARGIN / per_second if per_second > 0 else 0.0
+        self._cap = max(1, int(per_second))
 
     def _chat_slot(self, chat_id: int, now: float) -> float:
         if not self._limit_chats:

@@ -86,6 +86,7 @@ class BriefingSettings:
 class DeliverySettings:
     messages_per_second: float = 30.0
     allow_paid_broadcast: bool = False
+    lease_seconds: int = 60
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,7 @@ def _build(raw: Mapping[str, Any], *, source: Path | None) -> Settings:
         delivery=DeliverySettings(
             messages_per_second=_pos_float(delivery, "messages_per_second", 30.0, "delivery"),
             allow_paid_broadcast=_bool(delivery, "allow_paid_broadcast", False, "delivery"),
+            lease_seconds=_pos_int(delivery, "lease_seconds", 60, "delivery"),
         ),
         topics=topics,
         feeds=_feeds(raw, topics),

@@ -90,3 +90,108 @@ def usage_line(command: str) -> str:
 
 def help_text() -> str:
     return "<b>Commands</b>\n" + "\n".join(escape(line) for line in USAGE.values())
+
+
+# ---------------------------------------------------------------- Admin
+
+ADMIN_ONLY = "This command is for the bot's admins."
+BROADCAST_PREVIEW = (
+    "☝️ <b>Preview</b>: this is the message exactly as subscribers will get it.\n"
+    "Audience: {audience} ({scope})."
+)
+BROADCAST_SCOPE_ALL = "every active chat"
+BROADCAST_SCOPE_TOPIC = "chats following {topic}"
+BROADCAST_SEND_BUTTON = "Send to {audience}"
+BROADCAST_CANCEL_BUTTON = "Cancel"
+BROADCAST_NOBODY = "Nobody would get this broadcast: {scope} has no active chats."
+BROADCAST_TOO_LONG = "That text is too long: {length} characters, Telegram allows {limit}."
+BROADCAST_CANCELLED = "✖️ Broadcast #{id} cancelled; nothing was sent."
+BROADCAST_ALREADY = "Broadcast #{id} was already {status}; nothing more is sent."
+BROADCAST_GONE = "That broadcast no longer exists."
+BROADCAST_QUEUED = "Sending broadcast #{id}…"
+BROADCAST_PROGRESS = (
+    "📣 <b>Broadcast #{id}</b> · sending\n"
+    "Sent {sent} / {total} · blocked {blocked} · failed {failed}\n"
+    "Time left: {left}"
+)
+BROADCAST_REPORT = (
+    "📣 <b>Broadcast #{id}</b> · done in {took}\n"
+    "Sent {sent} / {total} · blocked {blocked} · failed {failed}"
+)
+FEEDS_HEADER = "<b>Feeds</b> ({count})"
+FEEDS_NONE = "No feeds yet. Add one with /addfeed &lt;url&gt; [topic…]."
+FEED_LINE = (
+    "<b>#{id}</b> {name}\n{url}\nTopics: {topics} · last fetch: {last} · 24 h: {stories}\n"
+    "State: {state}"
+)
+FEED_STATE_OK = "✅ ok"
+FEED_STATE_FAILING = "⚠️ failing since {since} ({reason})"
+FEED_STATE_PAUSED = "⏸ paused since {since} ({reason}); /resumefeed {id}"
+FEED_STATE_REMOVED = "removed"
+FEED_ADDED = "✅ Added feed #{id} “{title}”: {items} items now. Topics: {topics}."
+FEED_READDED = "✅ Feed #{id} “{title}” is back: {items} items now. Topics: {topics}."
+FEED_UNUSABLE = "Can't add {url}: {reason}."
+FEED_DUPLICATE = "That feed is already there: #{id} {name}."
+FEED_DUPLICATE_FINAL = "That URL leads to {final}, which is already feed #{id} {name}."
+FEED_NOT_FOUND = "There is no feed #{id}. /feeds lists them."
+FEED_REMOVED = "Feed #{id} {name} removed; its stories stay."
+FEED_REMOVED_CONFIG = (
+    " It is listed in the config file, so it comes back at the next start unless you"
+    " delete it there."
+)
+FEED_ALREADY_REMOVED = "Feed #{id} was already removed."
+FEED_RESUMED = "▶️ Feed #{id} {name} resumed; it will be fetched within a minute."
+FEED_NOT_PAUSED = "Feed #{id} {name} is not paused."
+FEED_PAUSED_ALERT = (
+    "⏸ Feed #{id} {name} was paused after {failures} failed fetches in a row"
+    " (failing since {since}): {reason}.\n/resumefeed {id} takes it back."
+)
+OPML_IMPORTED = (
+    "📥 OPML import: {added} feeds added, {present} already there, {invalid} skipped as invalid."
+)
+OPML_REFUSED = "This OPML file was refused: {reason}."
+OPML_TOO_LARGE = "This file is too large for an OPML import (over {limit} KB)."
+OPML_EXPORT_CAPTION = "{count} feeds"
+STATS = (
+    "📊 <b>Statistics</b>\n"
+    "Chats: {active} active, {inactive} inactive ({blocked} unreachable, {stopped} stopped)\n"
+    "Subscribers per topic: {topics}\n"
+    "Last 24 h: {stories} stories, {merged} merged duplicates\n"
+    "Messages in 24 h: {sent} sent, {failed} failed, {cancelled} blocked\n"
+    "Feeds: {feeds} enabled, {failing} failing, {paused} paused"
+)
+STATS_CHART_CAPTION = "Last 14 days: messages sent and new chats per day"
+AUDIT_HEADER = "<b>Audit log</b> (last {count})"
+AUDIT_NONE = "No admin actions recorded yet."
+AUDIT_LINE = "{when} · {who} · {action} · {detail}"
+ERROR_ALERT = (
+    "🐞 <b>{kind}</b> in {where}\n{message}\n"
+    "Logged with its traceback; the same kind is reported again after 10 minutes at most."
+)
+
+# Plain text (escaped when used).
+ADMIN_USAGE = {
+    "broadcast": "/broadcast [#topic] <text>: send a message to every active chat (or a topic)",
+    "feeds": "/feeds: every feed with its state",
+    "addfeed": "/addfeed <url> [topic…]: check a feed and add it",
+    "removefeed": "/removefeed <id>: stop fetching a feed (its stories stay)",
+    "resumefeed": "/resumefeed <id>: take a paused feed back",
+    "export": "/export: the feed list as an OPML file (send an .opml file to import)",
+    "stats": "/stats: chats, stories, messages and a two-week chart",
+    "audit": "/audit: the last 20 admin actions",
+}
+
+ADMIN_MENU = {
+    "broadcast": "Admin: send a message to all chats",
+    "feeds": "Admin: feeds and their state",
+    "addfeed": "Admin: add a feed",
+    "removefeed": "Admin: remove a feed",
+    "resumefeed": "Admin: resume a paused feed",
+    "export": "Admin: export feeds as OPML",
+    "stats": "Admin: statistics and chart",
+    "audit": "Admin: recent admin actions",
+}
+
+
+def admin_usage_line(command: str) -> str:
+    return "Usage: " + escape(ADMIN_USAGE[command])

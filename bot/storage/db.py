@@ -87,3 +87,43 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+class WorkerLock:
+    """An exclusive lock file next to a SQLite database: one worker per file.
+
+    SQLite has one writer at a time and no SKIP LOCKED; several workers on one
+    file would fight over the same rows. PostgreSQL needs no such lock.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: Any = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        self._file = self.path.open("a+")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            self._file.close()
+            self._file = None
+            raise DatabaseError(
+                f"another worker already runs on this SQLite database ({self.path.stem}); "
+                "SQLite allows one worker process: use PostgreSQL to run several"
+            ) from exc
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def worker_lock(engine: Engine) -> WorkerLock | None:
+    """The worker lock for a SQLite file database, or None where none is needed."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    if engine.url.database == ":memory:":
+        return None
+    return WorkerLock(Path(engine.url.database).with_suffix(".worker.lock"))

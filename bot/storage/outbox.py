@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
 from bot.briefing import OutMessage
-from bot.models import Chat, Outbox
+from bot.models import Chat, Outbox, WorkerHeartbeat
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
@@ -87,9 +87,17 @@ def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime) 
 
 def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
     """Take up to `limit` due rows (pending, or sending with an expired lease)."""
+    other = sa.orm.aliased(Outbox)
+    # A chat whose rows another sender holds stays with that sender, so one
+    # chat's messages keep their order and its per-chat pace.
+    held = (
+        select(other.id)
+        .where(other.chat_id == Outbox.chat_id, other.status == SENDING, other.lease_until >= now)
+        .exists()
+    )
     due = (
         select(Outbox)
-        .where(col(Outbox.not_before) <= now)
+        .where(col(Outbox.not_before) <= now, ~held)
         .where(
             sa.or_(
                 col(Outbox.status) == PENDING,
@@ -182,3 +190,18 @@ def release_claims(session: Session) -> int:
         .values(status=PENDING, lease_until=None)
     )
     return int(result.rowcount or 0)
+
+
+HEARTBEAT_TTL = timedelta(seconds=15)
+
+
+def heartbeat(session: Session, worker_id: str, *, now: datetime) -> int:
+    """Record a sender as alive now; return the number of live senders."""
+    row = session.get(WorkerHeartbeat, worker_id)
+    if row is None:
+        row = WorkerHeartbeat(id=worker_id, seen_at=now)
+    row.seen_at = now
+    session.add(row)
+    session.flush()
+    live = select(sa.func.count()).select_from(WorkerHeartbeat)
+    return int(session.exec(live.where(col(WorkerHeartbeat.seen_at) > now - HEARTBEAT_TTL)).one())

@@ -1,0 +1,111 @@
+"""Shared benchmark helpers: machine description, medians, percentiles, markdown tables.
+
+Every benchmark prints the machine it ran on and its numbers as a markdown table, so
+the output can be pasted into BENCHMARKS.md as is.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def ensure_repo_on_path() -> None:
+    """Let `python bench/<name>.py` import `bot` and `tests` like `python -m bench.<name>`."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def git_state() -> str:
+    """Commit and whether the work tree had uncommitted changes (others edit concurrently)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        ).stdout.split("\n")
+        changed = [line[3:] for line in dirty if line.strip()]
+    except OSError:
+        return "unknown"
+    return f"{head}" + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
+
+
+def machine_lines() -> list[str]:
+    """One markdown bullet per fact about the machine this run used."""
+    load = os.getloadavg()
+    return [
+        f"- CPU: {cpu_model()}, `nproc` = {os.cpu_count()}",
+        f"- Python {platform.python_version()} ({platform.python_implementation()}), "
+        f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}",
+        f"- load average at start: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
+        "(shared machine: other jobs ran concurrently)",
+        f"- code: {git_state()}",
+    ]
+
+
+def print_machine() -> None:
+    print("\n".join(machine_lines()))
+    print()
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of the values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def spread(values: Sequence[float], fmt: str = "{:.2f}") -> str:
+    """'median (min–max, n runs)' for a handful of repeated measurements."""
+    if len(values) == 1:
+        return fmt.format(values[0])
+    return (
+        f"{fmt.format(median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))},"
+        f" n={len(values)})"
+    )
+
+
+def md_table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Render a markdown table."""
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def rss_mib() -> float:
+    """Current resident set size of this process in MiB (Linux /proc)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")

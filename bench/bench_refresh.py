@@ -1,0 +1,325 @@
+"""Benchmark a full refresh: 1,000 feeds × 50 items from loopback into a fresh SQLite file.
+
+Run from the repo root: ``python -m bench.bench_refresh [--feeds 1000 --items 50 --runs 3]``.
+
+Per run: a fresh migrated database, ``Refresher.refresh_all()`` over every feed (timed),
+then a second ``refresh_all()`` where every feed answers 304 to its ETag, then a third
+where the server ignores ETags and resends the same bytes (unchanged-body hash path).
+The per-entry cost is compared with bare ``feedparser.parse`` on the same bodies, and a
+breakdown times fetch only, our parser only and storage only (``ingest_entries``) apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import logging
+import pstats
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+if __package__ in (None, ""):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import md_table, median, print_machine, spread  # noqa: E402
+from bench._corpus import build_corpus, rss  # noqa: E402
+
+import feedparser  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+
+from bot.feeds.fetcher import Fetcher  # noqa: E402
+from bot.feeds.parser import ParsedFeed, parse_feed  # noqa: E402
+from bot.fetchcmd import fetch_policy  # noqa: E402
+from bot.models import Feed  # noqa: E402
+from bot.refresh import FeedReport, Refresher  # noqa: E402
+from bot.settings import FeedConfig, FetchSettings, Settings, Topic  # noqa: E402
+from bot.storage import feeds as feed_store  # noqa: E402
+from bot.storage.db import open_database, session_scope  # noqa: E402
+from bot.storage.stories import ingest_entries  # noqa: E402
+from bot.topics import TopicMatcher  # noqa: E402
+from tests.feedserver import FeedServer, Reply, Request  # noqa: E402
+
+TOPICS = (
+    Topic("world", "World", ("election", "ceasefire", "sanctions")),
+    Topic("business", "Business", ("shares", "stock", "tariffs")),
+    Topic("sport", "Sport"),
+    Topic("technology", "Technology", ("AI", "chip", "satellite")),
+    Topic("science", "Science", ("climate", "space mission")),
+)
+CONTENT_TYPE = "application/rss+xml; charset=utf-8"
+
+
+@dataclass
+class ServerState:
+    """Whether the feed server honours If-None-Match (else it resends the same bytes)."""
+
+    honour_etag: bool = True
+
+
+def serve_feeds(server: FeedServer, bodies: Sequence[bytes], state: ServerState) -> list[str]:
+    """Route /feeds/<n>.xml to each body with an ETag; return the feed URLs."""
+    urls = []
+    for n, body in enumerate(bodies):
+        etag = f'"feed-{n}-v1"'
+
+        def handle(request: Request, body: bytes = body, etag: str = etag) -> Reply:
+            if state.honour_etag and request.headers.get("if-none-match") == etag:
+                return Reply(304, {"ETag": etag})
+            return Reply(200, {"Content-Type": CONTENT_TYPE, "ETag": etag}, body)
+
+        urls.append(server.route(f"/feeds/{n}.xml", handle))
+    return urls
+
+
+def make_settings(urls: Sequence[str], *, per_host: int | None) -> Settings:
+    fetch = FetchSettings(allow_private_networks=True)
+    if per_host is not None:
+        fetch = replace(fetch, max_per_host=per_host)
+    feeds = tuple(FeedConfig(url, f"Outlet {n:04d}", ()) for n, url in enumerate(urls))
+    return Settings(fetch=fetch, topics=TOPICS, feeds=feeds)
+
+
+def fresh_database(folder: Path, settings: Settings) -> Engine:
+    engine = open_database(f"sqlite:///{folder / 'bench.sqlite3'}")
+    with session_scope(engine) as session:
+        feed_store.sync_config_feeds(session, settings.feeds, now=datetime.now(UTC))
+    return engine
+
+
+async def timed_refresh(engine: Engine, settings: Settings) -> tuple[float, list[FeedReport]]:
+    async with Fetcher(fetch_policy(settings.fetch)) as fetcher:
+        refresher = Refresher(engine=engine, fetcher=fetcher, settings=settings)
+        began = time.perf_counter()
+        reports = await refresher.refresh_all()
+        return time.perf_counter() - began, reports
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            table: int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+            for table in ("entry", "story", "story_key", "story_topic")
+        }
+
+
+def check(reports: Sequence[FeedReport], *, expect_not_modified: bool) -> None:
+    errors = [r.error for r in reports if r.error]
+    if errors:
+        raise SystemExit(f"{len(errors)} feeds failed, e.g. {errors[:3]}")
+    if expect_not_modified and not all(r.not_modified for r in reports):
+        raise SystemExit("second refresh: not every feed came back not-modified")
+
+
+@dataclass
+class RunResult:
+    first: float
+    etag: float
+    hash: float
+    entries: int
+    stories: int
+    merged: int
+
+
+def one_run(settings: Settings, state: ServerState) -> RunResult:
+    with tempfile.TemporaryDirectory(prefix="bench_refresh_") as folder:
+        engine = fresh_database(Path(folder), settings)
+        state.honour_etag = True
+        first, reports = asyncio.run(timed_refresh(engine, settings))
+        check(reports, expect_not_modified=False)
+        etag, again = asyncio.run(timed_refresh(engine, settings))
+        check(again, expect_not_modified=True)
+        state.honour_etag = False
+        hashed, same = asyncio.run(timed_refresh(engine, settings))
+        check(same, expect_not_modified=True)
+        state.honour_etag = True
+        stored = counts(engine)
+        engine.dispose()
+    return RunResult(
+        first,
+        etag,
+        hashed,
+        entries=sum(r.new_entries for r in reports),
+        stories=stored["story"],
+        merged=sum(r.merged for r in reports),
+    )
+
+
+# --- breakdown: each stage alone -------------------------------------------------------------
+
+
+def time_feedparser(bodies: Sequence[bytes]) -> float:
+    began = time.perf_counter()
+    for body in bodies:
+        feedparser.parse(body)
+    return time.perf_counter() - began
+
+
+def time_our_parser(bodies: Sequence[bytes], urls: Sequence[str]) -> tuple[float, list[ParsedFeed]]:
+    now = datetime.now(UTC)
+    began = time.perf_counter()
+    parsed = [
+        parse_feed(body, url=url, content_type=CONTENT_TYPE, now=now)
+        for body, url in zip(bodies, urls, strict=True)
+    ]
+    return time.perf_counter() - began, parsed
+
+
+async def _fetch_all(settings: Settings, urls: Sequence[str]) -> float:
+    async with Fetcher(fetch_policy(settings.fetch)) as fetcher:
+        now = datetime.now(UTC)
+        began = time.perf_counter()
+        results = await asyncio.gather(*(fetcher.fetch_feed(u, now=now) for u in urls))
+        elapsed = time.perf_counter() - began
+    if any(r.body is None for r in results):
+        raise SystemExit("fetch-only: some feeds did not load")
+    return elapsed
+
+
+def time_store_only(
+    settings: Settings, parsed: Sequence[ParsedFeed], profile: cProfile.Profile | None = None
+) -> float:
+    """Ingest pre-parsed entries feed by feed, one transaction each, as `_store_sync` does."""
+    matcher = TopicMatcher.from_topics(settings.topics)
+    window = timedelta(hours=settings.dedup.window_hours)
+    with tempfile.TemporaryDirectory(prefix="bench_store_") as folder:
+        engine = fresh_database(Path(folder), settings)
+        with engine.connect() as conn:
+            ids = list(conn.execute(sa.text("SELECT id FROM feed ORDER BY id")).scalars())
+        if profile is not None:
+            profile.enable()
+        began = time.perf_counter()
+        for feed_id, feed in zip(ids, parsed, strict=True):
+            with session_scope(engine) as session:
+                row = session.get(Feed, feed_id)
+                assert row is not None
+                ingest_entries(
+                    session,
+                    feed=row,
+                    entries=feed.entries,
+                    matcher=matcher,
+                    now=datetime.now(UTC),
+                    window=window,
+                )
+        elapsed = time.perf_counter() - began
+        if profile is not None:
+            profile.disable()
+        engine.dispose()
+    return elapsed
+
+
+def top_functions(profile: cProfile.Profile, limit: int = 25) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("tottime").print_stats(limit)
+    return out.getvalue()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--per-host",
+        type=int,
+        default=None,
+        help="fetch.max_per_host (default: the settings default, 4; every feed is on 127.0.0.1)",
+    )
+    parser.add_argument("--skip-breakdown", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="cProfile parse + store (single-threaded) once")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    print_machine()
+    corpus = build_corpus(feeds=args.feeds, items=args.items, now=datetime.now(UTC))
+    bodies = [rss(n, items) for n, items in enumerate(corpus.feeds)]
+    total_entries = args.feeds * args.items
+    print(
+        f"corpus: {args.feeds} feeds × {args.items} items = {total_entries} entries, "
+        f"{sum(map(len, bodies)) / 1e6:.1f} MB of RSS; {corpus.duplicate_items} items retell "
+        f"{corpus.wire_events} wire events in 2–6 feeds each\n"
+    )
+    state = ServerState()
+    with FeedServer() as server:
+        urls = serve_feeds(server, bodies, state)
+        settings = make_settings(urls, per_host=args.per_host)
+        fp = [time_feedparser(bodies) for _ in range(max(1, min(args.runs, 3)))]
+        runs: list[RunResult] = []
+        for n in range(args.runs):
+            runs.append(one_run(settings, state))
+            r = runs[-1]
+            print(
+                f"run {n + 1}: first {r.first:.1f} s, 304 {r.etag:.2f} s, same-bytes {r.hash:.2f} s;"
+                f" {r.entries} entries → {r.stories} stories ({r.merged} merged)",
+                flush=True,
+            )
+        breakdown: list[tuple[str, float]] = []
+        if not args.skip_breakdown:
+            breakdown.append(("fetch only (Fetcher.fetch_feed × all, same policy)",
+                              asyncio.run(_fetch_all(settings, urls))))  # fmt: skip
+            ours, parsed = time_our_parser(bodies, urls)
+            breakdown.append(("parse only (bot.feeds.parser.parse_feed, in-process)", ours))
+            breakdown.append(("store only (ingest_entries of pre-parsed entries, fresh DB)",
+                              time_store_only(settings, parsed)))  # fmt: skip
+        profile = None
+        if args.profile:
+            # The refresh runs parse and store in worker threads, which cProfile does not
+            # see; profile the same code single-threaded instead.
+            profile = cProfile.Profile()
+            profile.enable()
+            _, parsed = time_our_parser(bodies, urls)
+            profile.disable()
+            time_store_only(settings, parsed, profile)
+
+    first = [r.first for r in runs]
+    feedparser_s = median(fp)
+    entries = runs[0].entries
+    ratio = [f / feedparser_s for f in first]
+    per_host = settings.fetch.max_per_host
+    print(
+        f"Fetch policy: max_concurrency={settings.fetch.max_concurrency}, "
+        f"max_per_host={per_host} (all feeds on one host, 127.0.0.1)\n"
+    )
+    rows = [
+        ("full refresh, `refresh_all()` wall time (s)", spread(first, "{:.1f}")),
+        ("entries stored (new)", f"{entries}"),
+        ("stories after dedup", f"{runs[0].stories} ({runs[0].merged} entries merged)"),
+        ("entries/s", spread([entries / f for f in first], "{:.0f}")),
+        ("our cost per entry (ms)", spread([f / entries * 1e3 for f in first], "{:.2f}")),
+        ("bare `feedparser.parse` of all bodies (s)", spread(fp, "{:.1f}")),
+        ("bare feedparser per entry (ms)", f"{feedparser_s / total_entries * 1e3:.3f}"),
+        ("**ratio: our per-entry cost / bare feedparser**", spread(ratio, "{:.1f}×")),
+        ("second refresh, all 304 via ETag (s)", spread([r.etag for r in runs], "{:.2f}")),
+        ("third refresh, ETag ignored, same bytes → hash match (s)",
+         spread([r.hash for r in runs], "{:.2f}")),  # fmt: skip
+    ]
+    print(md_table(("measure", "median (min–max, n)"), rows))
+    if breakdown:
+        print()
+        print(
+            md_table(
+                ("stage alone (1 run)", "s", "per entry (ms)", "share of median refresh"),
+                [
+                    (name, f"{s:.1f}", f"{s / total_entries * 1e3:.2f}",
+                     f"{s / median(first):.0%}")  # fmt: skip
+                    for name, s in breakdown
+                ],
+            )
+        )
+    if profile is not None:
+        print("\ncProfile of parse_feed + ingest_entries over the corpus (own time):\n")
+        print("```\n" + top_functions(profile) + "```")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Admin features: broadcasts, feed management, OPML, statistics, audit and alerts."""

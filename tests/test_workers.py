@@ -1,0 +1,157 @@
+"""Several processes on PostgreSQL: shared outbox, leases, one briefing per due time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.compose import compose_scheduled
+from bot.models import Outbox, utcnow
+from bot.settings import BriefingSettings, Settings, Topic
+from bot.storage import outbox
+from bot.storage.db import open_database, session_scope
+from tests.fake_telegram import FakeTelegram
+from tests.seed import seed_chats, seed_stories
+
+pytestmark = pytest.mark.slow
+MESSAGES = 5000
+
+
+def config(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[database]
+url = "{url}"
+[delivery]
+messages_per_second = 3000
+lease_seconds = 4
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def start_worker(cfg: Path, tg: FakeTelegram, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+    env.update(TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_API_BASE_URL=tg.base_url)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(cfg), "run", "--role", "worker"],
+        cwd=cfg.parent,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def test_three_workers_deliver_each_message_once_despite_a_sigkill(
+    tmp_path: Path, pg_url: str
+) -> None:
+    engine = open_database(pg_url)
+    chats = list(range(80_000, 80_000 + MESSAGES))
+    with session_scope(engine) as session:
+        outbox.enqueue(
+            session,
+            [outbox.NewMessage(c, "broadcast", f"m:{c}", f"Message for {c}") for c in chats],
+            now=utcnow(),
+        )
+    cfg = config(tmp_path, pg_url)
+    log = tmp_path / "workers.log"
+    with FakeTelegram(flood_limits=False) as tg:
+        for chat_id in chats:
+            tg.add_private_chat(chat_id)
+
+        def sent() -> int:
+            return tg.stats.by_method["sendMessage"]
+
+        workers = [start_worker(cfg, tg, log) for _ in range(3)]
+        try:
+            tg.wait_for(lambda: sent() >= MESSAGES // 4, timeout=120)
+            workers[0].send_signal(signal.SIGKILL)
+            workers[0].wait()
+            with Session(engine) as session:
+                in_flight = sum(
+                    1 for s in session.exec(select(Outbox.status)).all() if s == "sending"
+                )
+            tg.wait_for(lambda: all(tg.messages(c) for c in chats), timeout=180)
+            time.sleep(1.0)
+        finally:
+            for proc in workers[1:]:
+                proc.send_signal(signal.SIGTERM)
+            for proc in workers[1:]:
+                proc.wait(timeout=30)
+        counts = Counter({c: len(tg.messages(c)) for c in chats})
+        assert not tg.server_errors
+    assert all(counts[c] >= 1 for c in chats), "a message was lost"
+    duplicates = sum(n - 1 for n in counts.values())
+    assert duplicates <= in_flight, (duplicates, in_flight)
+    with Session(engine) as session:
+        assert Counter(session.exec(select(Outbox.status)).all()) == {"sent": MESSAGES}
+    assert all(p.returncode == 0 for p in workers[1:]), log.read_text()[-3000:]
+    engine.dispose()
+
+
+def test_two_workers_ticking_one_due_briefing_compose_it_once(pg_url: str) -> None:
+    engine = open_database(pg_url)
+    now = utcnow()
+    seed_stories(engine, now=now, count=3)
+    seed_chats(engine, range(1, 201), now=now, due=now - timedelta(minutes=1))
+    settings = Settings(
+        topics=(Topic("world", "World"),),
+        briefing=BriefingSettings(times=("08:00",), timezone="UTC", max_items=3),
+    )
+    barrier = threading.Barrier(4)
+    results = []
+
+    def tick() -> None:
+        barrier.wait()
+        results.append(compose_scheduled(engine, settings, now=now, limit=1000))
+
+    threads = [threading.Thread(target=tick) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.briefings for r in results) == 200
+    with Session(engine) as session:
+        per_chat = Counter(session.exec(select(Outbox.chat_id)).all())
+    assert len(per_chat) == 200 and set(per_chat.values()) == {1}
+    engine.dispose()
+
+
+def test_second_worker_on_sqlite_is_refused(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "one.sqlite3"}"\n', encoding="utf-8")
+    log = tmp_path / "w.log"
+    with FakeTelegram() as tg:
+        first = start_worker(cfg, tg, log)
+        try:
+            tg.wait_for(lambda: "getMe" in tg.stats.by_method, timeout=30)
+            second = subprocess.run(
+                [sys.executable, "-m", "bot", "--config", str(cfg), "run", "--role", "worker"],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env={
+                    **os.environ,
+                    "TELEGRAM_BOT_TOKEN": tg.token,
+                    "TELEGRAM_API_BASE_URL": tg.base_url,
+                },
+            )
+        finally:
+            first.send_signal(signal.SIGTERM)
+            first.wait(timeout=30)
+    assert second.returncode == 3
+    assert "SQLite allows one worker process" in second.stderr
+    assert "Traceback" not in second.stderr
