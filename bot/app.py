@@ -36,7 +36,7 @@ def file_base_url(api_base_url: str) -> str:
     return api_base_url.rstrip("/") + "/file/bot"
 
 
-class BriefingApplication(Application):  # type: ignore[type-arg]
+class BriefingApplication(Application[Any, Any, Any, Any, Any, Any]):
     """Application that tells our services to wind down before PTB waits for jobs."""
 
     async def stop(self) -> None:

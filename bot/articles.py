@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -70,7 +71,7 @@ async def fulltext_messages(services: Services, story_id: int) -> list[str]:
     return _render(ref, row)
 
 
-def _to_row(story_id: int, result: Article | ExtractionFailure, *, now: object) -> ArticleText:
+def _to_row(story_id: int, result: Article | ExtractionFailure, *, now: datetime) -> ArticleText:
     if isinstance(result, ExtractionFailure):
         return ArticleText(story_id=story_id, ok=False, error=result.reason[:300], fetched_at=now)
     return ArticleText(

@@ -59,7 +59,7 @@ def _topic_names(settings: Settings, slugs: Sequence[str]) -> list[str]:
 
 def _take(session: Session, chat: Chat, *, expected: datetime | None, values: dict) -> bool:
     """Compare-and-set the chat's due time; False when another worker took it."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Chat)
         .where(col(Chat.id) == chat.id, col(Chat.next_briefing_at) == expected)
         .values(**values)

@@ -16,6 +16,7 @@ import socket
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -54,6 +55,10 @@ class DeliveryStats:
 
 
 Mark = Callable[[Session], None]
+
+
+def _retry_at(session: Session, *, row_id: int, at: datetime) -> None:
+    outbox.mark_retry(session, row_id, not_before=at, error=None)
 
 
 def retry_delay(attempts: int) -> float:
@@ -108,7 +113,14 @@ class Sender:
 
     def _claim(self) -> list[outbox.Claimed]:
         with session_scope(self.engine) as session:
-            return outbox.claim_due(session, now=self.clock(), limit=self.batch_size, lease=LEASE)
+            return outbox.claim_due(
+                session, now=self.clock(), limit=self.batch_size, lease=self.lease
+            )
+
+    def _heartbeat(self) -> int:
+        """Say this sender is alive; return how many senders are."""
+        with session_scope(self.engine) as session:
+            return outbox.heartbeat(session, self.worker_id, now=self.clock())
 
     async def _send_batch(self, rows: Sequence[outbox.Claimed]) -> DeliveryStats:
         by_chat: dict[int, list[outbox.Claimed]] = defaultdict(list)
@@ -140,7 +152,7 @@ class Sender:
 
     def _requeue(self, rows: Sequence[outbox.Claimed], at: datetime) -> None:
         for row in rows:
-            self._mark(lambda s, r=row: outbox.mark_retry(s, r.id, not_before=at, error=None))
+            self._mark(partial(_retry_at, row_id=row.id, at=at))
 
     async def _send_one(self, row: outbox.Claimed) -> tuple[str, datetime | None]:
         """Send one row; return the stats field to count it under and any retry time."""

@@ -110,7 +110,8 @@ def run_preview(
     if not views:
         print("no stories yet: run `python -m bot fetch` first", file=out)
         return 0
-    name = settings.topic(topic).name if topic and settings.topic(topic) else "all topics"
+    chosen = settings.topic(topic) if topic else None
+    name = chosen.name if chosen else "all topics"
     header = briefing.latest_header(name, len(views))
     for message in briefing.compose_story_list(views, header_html=header, now=now):
         print(html_to_terminal(message.html), file=out)

@@ -92,7 +92,7 @@ def unsubscribe(session: Session, chat_id: int, topics: Iterable[str] | None) ->
     have = subscriptions(session, chat_id)
     removed = have if topics is None else have & set(topics)
     if removed:
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             delete(Subscription).where(
                 col(Subscription.chat_id) == chat_id, col(Subscription.topic).in_(removed)
             )

@@ -92,7 +92,8 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
     # chat's messages keep their order and its per-chat pace.
     held = (
         select(other.id)
-        .where(other.chat_id == Outbox.chat_id, other.status == SENDING, other.lease_until >= now)
+        .where(other.chat_id == Outbox.chat_id, other.status == SENDING)
+        .where(col(other.lease_until) >= now)
         .exists()
     )
     due = (
@@ -123,7 +124,7 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
 
 
 def mark_sent(session: Session, row_id: int, *, message_id: int, now: datetime) -> None:
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(Outbox)
         .where(col(Outbox.id) == row_id)
         .values(status=SENT, telegram_message_id=message_id, sent_at=now, lease_until=None)
@@ -132,7 +133,7 @@ def mark_sent(session: Session, row_id: int, *, message_id: int, now: datetime) 
 
 def mark_retry(session: Session, row_id: int, *, not_before: datetime, error: str | None) -> None:
     """Put a row back for another try at `not_before`."""
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(Outbox)
         .where(col(Outbox.id) == row_id)
         .values(status=PENDING, not_before=not_before, lease_until=None, error=error)
@@ -140,7 +141,7 @@ def mark_retry(session: Session, row_id: int, *, not_before: datetime, error: st
 
 
 def mark_failed(session: Session, row_id: int, *, error: str, status: str = FAILED) -> None:
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(Outbox)
         .where(col(Outbox.id) == row_id)
         .values(status=status, error=error[:500], lease_until=None)
@@ -149,7 +150,7 @@ def mark_failed(session: Session, row_id: int, *, error: str, status: str = FAIL
 
 def cancel_chat(session: Session, chat_id: int, *, reason: str) -> int:
     """Cancel every unsent row of a chat that can no longer be reached."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Outbox)
         .where(col(Outbox.chat_id) == chat_id, col(Outbox.status).in_([PENDING, SENDING]))
         .values(status=CANCELLED, error=reason[:500], lease_until=None)
@@ -159,7 +160,7 @@ def cancel_chat(session: Session, chat_id: int, *, reason: str) -> int:
 
 def move_chat(session: Session, old_id: int, new_id: int) -> None:
     """Point unsent rows of a migrated group at its new supergroup id."""
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(Outbox)
         .where(col(Outbox.chat_id) == old_id, col(Outbox.status).in_([PENDING, SENDING]))
         .values(chat_id=new_id)
@@ -184,7 +185,7 @@ def release_claims(session: Session) -> int:
     Only for a sole sender at startup (SQLite allows one process): rows it had
     claimed before a crash need not wait for their leases to expire.
     """
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Outbox)
         .where(col(Outbox.status) == SENDING)
         .values(status=PENDING, lease_until=None)

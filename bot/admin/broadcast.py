@@ -1,0 +1,321 @@
+"""Broadcasts: a draft, a compare-and-set confirmation that fills the outbox, a live report.
+
+Nothing is sent before confirmation. Confirming flips the row from `draft`
+to `confirmed` with one conditional UPDATE and enqueues one outbox row per
+chat in the same transaction, so a second tap (or a tap after Cancel) finds
+no draft and does nothing. The paced sender delivers the rows like any
+other; the report reads the outbox, so a restart simply carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select, update
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+
+from bot import texts, tghtml
+from bot.admin import audit
+from bot.models import Broadcast, Chat, Outbox, Subscription
+from bot.storage import outbox
+from bot.storage.db import session_scope
+
+logger = logging.getLogger(__name__)
+
+DRAFT, CONFIRMED, CANCELLED, DONE = "draft", "confirmed", "cancelled", "done"
+KIND = "broadcast"
+PRIORITY = 0  # ahead of briefings (10)
+REPORT_EVERY = 3.0  # seconds between two edits of the status message
+_CHUNK = 500  # outbox rows per INSERT (SQLite's bound-parameter limit)
+CONFIRM_PREFIX, CANCEL_PREFIX = "bc:ok:", "bc:no:"
+
+
+@dataclass(frozen=True)
+class Progress:
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    waiting: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.blocked + self.failed + self.waiting
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """One status message to write, detached from the session."""
+
+    broadcast_id: int
+    chat_id: int
+    message_id: int | None
+    text: str
+    final: bool
+
+
+# ---------------------------------------------------------------- storage
+
+
+def _audience(topic: str | None) -> sa.Select[tuple[int]]:
+    query = select(Chat.id).where(col(Chat.active), ~col(Chat.stopped))
+    if topic:
+        follows = (
+            select(Subscription.chat_id)
+            .where(Subscription.chat_id == Chat.id, Subscription.topic == topic)
+            .exists()
+        )
+        query = query.where(follows)
+    return query  # type: ignore[return-value]
+
+
+def audience_size(session: Session, topic: str | None) -> int:
+    """How many chats a broadcast (to a topic, or to all) would reach now."""
+    counted = select(sa.func.count()).select_from(_audience(topic).subquery())
+    return int(session.exec(counted).one())
+
+
+def create_draft(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    chat_id: int,
+    topic: str | None,
+    html: str,
+    now: datetime,
+) -> Broadcast:
+    """Store a draft with its audience size (nothing is sent yet)."""
+    row = Broadcast(
+        admin_id=actor.user_id or 0,
+        admin_chat_id=chat_id,
+        topic=topic,
+        text=html,
+        audience=audience_size(session, topic),
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def set_status_message(session: Session, broadcast_id: int, message_id: int) -> None:
+    session.exec(  # type: ignore[call-overload]
+        update(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id)
+        .values(status_message_id=message_id)
+    )
+
+
+def _take(session: Session, broadcast_id: int, new_status: str, now: datetime) -> bool:
+    """Compare-and-set draft → `new_status`; True only for the one caller that wins."""
+    values: dict[str, object] = {"status": new_status}
+    if new_status == CONFIRMED:
+        values["confirmed_at"] = now
+    else:
+        values["finished_at"] = now
+    result = session.exec(  # type: ignore[call-overload]
+        update(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id, col(Broadcast.status) == DRAFT)
+        .values(**values)
+    )
+    return int(result.rowcount or 0) == 1
+
+
+def confirm(session: Session, broadcast_id: int, *, actor: audit.Actor, now: datetime) -> int | None:
+    """Confirm a draft and enqueue one row per audience chat; None if it was no draft."""
+    if not _take(session, broadcast_id, CONFIRMED, now):
+        return None
+    row = session.get(Broadcast, broadcast_id)
+    assert row is not None
+    chat_ids = list(session.exec(_audience(row.topic).order_by(col(Chat.id))).all())
+    total = 0
+    for start in range(0, len(chat_ids), _CHUNK):
+        messages = [
+            outbox.NewMessage(
+                chat_id=chat_id,
+                kind=KIND,
+                dedup_key=f"bc:{broadcast_id}:{chat_id}",
+                text=row.text,
+                priority=PRIORITY,
+                broadcast_id=broadcast_id,
+            )
+            for chat_id in chat_ids[start : start + _CHUNK]
+        ]
+        total += outbox.enqueue(session, messages, now=now)
+    row.total = total
+    session.add(row)
+    scope = f"topic {row.topic}" if row.topic else "all chats"
+    audit.record(
+        session, actor, "broadcast", f"#{broadcast_id} to {total} chats ({scope})", now=now
+    )
+    return total
+
+
+def cancel(session: Session, broadcast_id: int, *, actor: audit.Actor, now: datetime) -> bool:
+    """Cancel a draft; False if it was confirmed or cancelled before."""
+    if not _take(session, broadcast_id, CANCELLED, now):
+        return False
+    audit.record(session, actor, "broadcast-cancel", f"#{broadcast_id}", now=now)
+    return True
+
+
+def progress(session: Session, broadcast_id: int) -> Progress:
+    """Count the broadcast's outbox rows by outcome."""
+    rows = session.exec(
+        select(Outbox.status, sa.func.count())
+        .where(Outbox.broadcast_id == broadcast_id)
+        .group_by(col(Outbox.status))
+    ).all()
+    counts = dict(rows)
+    return Progress(
+        sent=counts.get(outbox.SENT, 0),
+        blocked=counts.get(outbox.CANCELLED, 0),
+        failed=counts.get(outbox.FAILED, 0),
+        waiting=counts.get(outbox.PENDING, 0) + counts.get(outbox.SENDING, 0),
+    )
+
+
+# ---------------------------------------------------------------- texts (pure)
+
+
+def format_duration(seconds: float) -> str:
+    """Coarse durations: "4 s", "2 min 5 s", "1 h 3 min"."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"
+
+
+def format_status(
+    broadcast_id: int,
+    done: Progress,
+    *,
+    started: datetime | None,
+    now: datetime,
+    per_second: float,
+) -> str:
+    """The status message: progress with the time left, or the final report."""
+    fields = {
+        "id": broadcast_id,
+        "sent": done.sent,
+        "total": done.total,
+        "blocked": done.blocked,
+        "failed": done.failed,
+    }
+    if done.waiting == 0:
+        took = (now - started).total_seconds() if started else 0.0
+        return texts.BROADCAST_REPORT.format(took=format_duration(took), **fields)
+    left = format_duration(done.waiting / per_second) if per_second > 0 else "unknown"
+    return texts.BROADCAST_PROGRESS.format(left=left, **fields)
+
+
+def format_preview(audience: int, topic_name: str | None) -> str:
+    scope = (
+        texts.BROADCAST_SCOPE_TOPIC.format(topic=tghtml.escape(topic_name))
+        if topic_name
+        else texts.BROADCAST_SCOPE_ALL
+    )
+    return texts.BROADCAST_PREVIEW.format(audience=chats(audience), scope=scope)
+
+
+def chats(count: int) -> str:
+    return f"{count} chat" if count == 1 else f"{count} chats"
+
+
+# ---------------------------------------------------------------- live report
+
+
+def due_reports(session: Session, *, now: datetime, per_second: float) -> list[StatusUpdate]:
+    """Status messages of running broadcasts that are due for an edit."""
+    running = session.exec(select(Broadcast).where(Broadcast.status == CONFIRMED)).all()
+    updates = []
+    for row in running:
+        assert row.id is not None
+        done = progress(session, row.id)
+        final = done.waiting == 0
+        recent = row.reported_at and now - row.reported_at < timedelta(seconds=REPORT_EVERY - 1)
+        if recent and not final:
+            continue
+        text = format_status(row.id, done, started=row.confirmed_at, now=now, per_second=per_second)
+        if text == row.report and not final:
+            continue
+        updates.append(StatusUpdate(row.id, row.admin_chat_id, row.status_message_id, text, final))
+    return updates
+
+
+def record_report(
+    session: Session, shown: StatusUpdate, *, message_id: int | None, now: datetime
+) -> None:
+    """Remember what the status message says; a final report closes the broadcast."""
+    row = session.get(Broadcast, shown.broadcast_id)
+    if row is None or row.status != CONFIRMED:
+        return
+    row.report, row.reported_at = shown.text, now
+    row.status_message_id = message_id or row.status_message_id
+    if shown.final:
+        row.status, row.finished_at = DONE, now
+    session.add(row)
+
+
+async def report_progress(
+    bot: Bot, engine: Engine, *, per_second: float, clock: Callable[[], datetime]
+) -> int:
+    """Edit the status message of each running broadcast; return how many were shown."""
+
+    def collect() -> list[StatusUpdate]:
+        with session_scope(engine) as session:
+            return due_reports(session, now=clock(), per_second=per_second)
+
+    shown = 0
+    for item in await asyncio.to_thread(collect):
+        message_id = await _show(bot, item)
+        if message_id is None:
+            continue
+
+        def store(item: StatusUpdate = item, message_id: int = message_id) -> None:
+            with session_scope(engine) as session:
+                record_report(session, item, message_id=message_id, now=clock())
+
+        await asyncio.to_thread(store)
+        shown += 1
+        if item.final:
+            logger.info("broadcast done id=%s report=%r", item.broadcast_id, item.text)
+    return shown
+
+
+async def _show(bot: Bot, item: StatusUpdate) -> int | None:
+    """Edit the status message (or send a new one if it is gone); return its id."""
+    if item.message_id is not None:
+        try:
+            await bot.edit_message_text(
+                item.text, item.chat_id, item.message_id, parse_mode=ParseMode.HTML
+            )
+            return item.message_id
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return item.message_id
+            logger.info("status message gone broadcast_id=%s: %s", item.broadcast_id, exc.message)
+        except TelegramError as exc:
+            logger.warning("status edit failed broadcast_id=%s: %s", item.broadcast_id, exc)
+            return None
+    try:
+        message = await bot.send_message(item.chat_id, item.text, parse_mode=ParseMode.HTML)
+    except TelegramError as exc:
+        logger.warning("status send failed broadcast_id=%s: %s", item.broadcast_id, exc)
+        return None
+    return message.message_id
+
+
+def running_ids(session: Session) -> Sequence[int]:
+    return [
+        i for i in session.exec(select(Broadcast.id).where(Broadcast.status == CONFIRMED)) if i
+    ]
