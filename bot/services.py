@@ -11,6 +11,7 @@ from typing import TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.admin.alerts import ErrorThrottle
 from bot.delivery import Sender
 from bot.feeds.fetcher import Fetcher
 from bot.models import utcnow
@@ -38,6 +39,7 @@ class Services:
     latest_limiter: SlidingWindowLimiter = field(
         default_factory=lambda: SlidingWindowLimiter(limit=LATEST_PER_MINUTE, period=60.0)
     )
+    error_throttle: ErrorThrottle = field(default_factory=ErrorThrottle)
 
     async def db(self, work: Callable[[Session], T]) -> T:
         """Run `work(session)` in one transaction on a worker thread."""

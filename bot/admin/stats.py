@@ -89,7 +89,7 @@ def collect_stats(session: Session, *, now: datetime) -> Stats:
     )
 
 
-def _per_day(session: Session, column: Any, where: Any, first: date) -> dict[date, int]:
+def _per_day(session: Session, column: Any, where: Any) -> dict[date, int]:
     day = sa.func.date(column)  # SQLite returns text, PostgreSQL a date: both read by str()
     rows = session.exec(select(day, sa.func.count()).where(where).group_by(day)).all()
     return {date.fromisoformat(str(d)[:10]): n for d, n in rows if d is not None}
@@ -103,9 +103,8 @@ def daily_series(session: Session, *, now: datetime, days: int = CHART_DAYS) -> 
         session,
         Outbox.sent_at,
         sa.and_(col(Outbox.status) == outbox.SENT, col(Outbox.sent_at) >= start),
-        first,
     )
-    created = _per_day(session, Chat.created_at, col(Chat.created_at) >= start, first)
+    created = _per_day(session, Chat.created_at, col(Chat.created_at) >= start)
     span = tuple(first + timedelta(days=i) for i in range(days))
     return DailySeries(
         days=span,

@@ -1,0 +1,60 @@
+"""Error reports to admins: one message per kind of error per ten minutes, not a flood."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot import texts, tghtml
+
+REPORT_EVERY = 600.0  # seconds
+_OUR_PACKAGES = ("bot", "handlers")
+
+
+@dataclass
+class ErrorThrottle:
+    """Remembers when each kind of error was last reported (per process)."""
+
+    period: float = REPORT_EVERY
+    clock: Callable[[], float] = time.monotonic
+    _last: dict[str, float] = field(default_factory=dict)
+
+    def allow(self, kind: str) -> bool:
+        """True if `kind` was not reported within the period; then count it as reported."""
+        now = self.clock()
+        last = self._last.get(kind)
+        if last is not None and now - last < self.period:
+            return False
+        self._last[kind] = now
+        return True
+
+
+def error_kind(error: BaseException, where: str) -> str:
+    """What makes two errors "the same kind": the exception type and where it happened."""
+    return f"{type(error).__name__} in {where}"
+
+
+def origin(error: BaseException) -> str | None:
+    """The innermost frame of our own code in the traceback, as "bot/x.py:12 in f"."""
+    found = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        parts = Path(frame.filename).parts
+        for i, part in enumerate(parts[:-1]):
+            if part in _OUR_PACKAGES:
+                found = f"{'/'.join(parts[i:])}:{frame.lineno} in {frame.name}"
+                break
+    return found
+
+
+def format_alert(error: BaseException, where: str) -> str:
+    """The HTML message admins get for an unhandled error."""
+    message = str(error)[:300] or "(no message)"
+    at = origin(error)
+    return texts.ERROR_ALERT.format(
+        kind=tghtml.escape(type(error).__name__),
+        where=tghtml.escape(where + (f", {at}" if at else "")),
+        message=tghtml.code(message),
+    )
