@@ -216,3 +216,23 @@ async def test_config_sync_adds_updates_and_disables(engine: Engine, tmp_path: P
     with Session(engine) as session:
         enabled = session.exec(select(Feed.url).where(col(Feed.enabled))).all()
         assert enabled == ["https://x.example/a"]
+
+
+async def test_not_modified_is_trusted_for_a_day_then_refetched(
+    engine: Engine, server: FeedServer
+) -> None:
+    from tests.feedserver import conditional
+
+    settings = make_settings(server)
+    server.route("/c.xml", conditional(FEED_A, etag='"v1"', last_modified="Tue, 20 Jan 2026"))
+    feeds = (FeedConfig(url=server.url("/c.xml"), name="C"),)
+    settings = Settings(**{**settings.__dict__, "feeds": feeds})
+    await refresh(engine, settings)
+    second = await refresh(engine, settings, NOW + timedelta(hours=1))
+    assert second[0].not_modified
+    conditional_requests = [r for r in server.requests if "if-none-match" in r.headers]
+    assert len(conditional_requests) == 1
+    # A server that answers 304 forever (bogus ETag) is asked unconditionally after a day.
+    await refresh(engine, settings, NOW + timedelta(hours=26))
+    last = server.requests[-1]
+    assert "if-none-match" not in last.headers and "if-modified-since" not in last.headers
