@@ -6,6 +6,7 @@ the output can be pasted into BENCHMARKS.md as is.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import sqlite3
@@ -49,7 +50,16 @@ def git_state() -> str:
         changed = [line[3:] for line in dirty if line.strip()]
     except OSError:
         return "unknown"
-    return f"{head}" + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
+    # Others edit concurrently: name each changed file with a digest of its content.
+    marked = [f"{name}@{_digest(REPO / name)}" for name in changed if not name.startswith("bench/")]
+    return f"{head}" + (f" + uncommitted: {', '.join(marked)}" if marked else "")
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha1(path.read_bytes()).hexdigest()[:8]
+    except OSError:
+        return "gone"
 
 
 def machine_lines() -> list[str]:

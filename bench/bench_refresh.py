@@ -14,12 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import contextlib
 import io
 import logging
 import pstats
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ import feedparser  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
+from bot import dedup  # noqa: E402
 from bot.feeds.fetcher import Fetcher  # noqa: E402
 from bot.feeds.parser import ParsedFeed, parse_feed  # noqa: E402
 from bot.fetchcmd import fetch_policy  # noqa: E402
@@ -43,6 +45,7 @@ from bot.models import Feed  # noqa: E402
 from bot.refresh import FeedReport, Refresher  # noqa: E402
 from bot.settings import FeedConfig, FetchSettings, Settings, Topic  # noqa: E402
 from bot.storage import feeds as feed_store  # noqa: E402
+from bot.storage import stories as story_store  # noqa: E402
 from bot.storage.db import open_database, session_scope  # noqa: E402
 from bot.storage.stories import ingest_entries  # noqa: E402
 from bot.topics import TopicMatcher  # noqa: E402
@@ -130,6 +133,7 @@ class RunResult:
 
 
 def one_run(settings: Settings, state: ServerState) -> RunResult:
+    clear_fingerprint_cache()
     with tempfile.TemporaryDirectory(prefix="bench_refresh_") as folder:
         engine = fresh_database(Path(folder), settings)
         state.honour_etag = True
@@ -184,50 +188,115 @@ async def _fetch_all(settings: Settings, urls: Sequence[str]) -> float:
     return elapsed
 
 
+@dataclass
+class StoreResult:
+    seconds: float
+    statements: int
+    fingerprints: int
+
+
+def clear_fingerprint_cache() -> None:
+    """Forget memoised fingerprints, if storage keeps any, so each run starts cold."""
+    cached = getattr(story_store, "fingerprint", None)
+    if hasattr(cached, "cache_clear"):
+        cached.cache_clear()
+
+
 def time_store_only(
-    settings: Settings, parsed: Sequence[ParsedFeed], profile: cProfile.Profile | None = None
-) -> float:
-    """Ingest pre-parsed entries feed by feed, one transaction each, as `_store_sync` does."""
+    settings: Settings, parsed: Sequence[ParsedFeed], *, profile: cProfile.Profile | None = None
+) -> StoreResult:
+    """Ingest pre-parsed entries feed by feed, one transaction each, as `_store_sync` does.
+
+    Counts SQL statements and fingerprints computed, to explain the cost.
+    """
     matcher = TopicMatcher.from_topics(settings.topics)
     window = timedelta(hours=settings.dedup.window_hours)
+    statements = [0]
+
+    def count_statement(*_: object) -> None:
+        statements[0] += 1
+
+    clear_fingerprint_cache()
     with tempfile.TemporaryDirectory(prefix="bench_store_") as folder:
         engine = fresh_database(Path(folder), settings)
         with engine.connect() as conn:
             ids = list(conn.execute(sa.text("SELECT id FROM feed ORDER BY id")).scalars())
-        if profile is not None:
-            profile.enable()
-        began = time.perf_counter()
-        for feed_id, feed in zip(ids, parsed, strict=True):
-            with session_scope(engine) as session:
-                row = session.get(Feed, feed_id)
-                assert row is not None
-                ingest_entries(
-                    session,
-                    feed=row,
-                    entries=feed.entries,
-                    matcher=matcher,
-                    now=datetime.now(UTC),
-                    window=window,
-                )
-        elapsed = time.perf_counter() - began
-        if profile is not None:
-            profile.disable()
+        sa.event.listen(engine, "before_cursor_execute", count_statement)
+        with count_fingerprints() as computed:
+            if profile is not None:
+                profile.enable()
+            began = time.perf_counter()
+            for feed_id, feed in zip(ids, parsed, strict=True):
+                with session_scope(engine) as session:
+                    row = session.get(Feed, feed_id)
+                    assert row is not None
+                    ingest_entries(
+                        session,
+                        feed=row,
+                        entries=feed.entries,
+                        matcher=matcher,
+                        now=datetime.now(UTC),
+                        window=window,
+                    )
+            elapsed = time.perf_counter() - began
+            if profile is not None:
+                profile.disable()
         engine.dispose()
-    return elapsed
+    return StoreResult(elapsed, statements[0], computed[0])
 
 
-def top_functions(profile: cProfile.Profile, limit: int = 25) -> str:
+@contextlib.contextmanager
+def count_fingerprints() -> Iterator[list[int]]:
+    """Count fingerprints computed (cache misses when storage memoises them)."""
+    counter = [0]
+    cached = getattr(story_store, "fingerprint", None)
+    if hasattr(cached, "cache_info"):
+        before = cached.cache_info().misses
+        yield counter
+        counter[0] = cached.cache_info().misses - before
+        return
+    original = dedup.fingerprint
+
+    def counted(title: str, summary: str = "") -> dedup.Fingerprint:
+        counter[0] += 1
+        return original(title, summary)
+
+    dedup.fingerprint = counted  # stories.py calls it through the module
+    try:
+        yield counter
+    finally:
+        dedup.fingerprint = original
+
+
+def candidate_stats(corpus_items: Sequence[str]) -> tuple[float, float]:
+    """Median and p90 of how many other titles share a candidate key with a title."""
+    buckets: dict[int, int] = {}
+    per_title = []
+    for title in corpus_items:
+        keys = set(dedup.candidate_keys(dedup.fingerprint(title)))
+        per_title.append(keys)
+        for key in keys:
+            buckets[key] = buckets.get(key, 0) + 1
+    sharing = sorted(sum(buckets[k] - 1 for k in keys) for keys in per_title)
+    return median(sharing), sharing[int(0.9 * (len(sharing) - 1))]
+
+
+def top_functions(profile: cProfile.Profile, limit: int = 20) -> str:
+    """Our own functions by cumulative time, then everything by own time."""
     out = io.StringIO()
     stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("cumulative").print_stats(r"/bot/", limit)
     stats.sort_stats("tottime").print_stats(limit)
-    return out.getvalue()
+    return "\n".join(
+        line for line in out.getvalue().splitlines() if line.strip() and "Ordered by" not in line
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--items", type=int, default=50)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=1)
     parser.add_argument(
         "--per-host",
         type=int,
@@ -235,7 +304,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="fetch.max_per_host (default: the settings default, 4; every feed is on 127.0.0.1)",
     )
     parser.add_argument("--skip-breakdown", action="store_true")
-    parser.add_argument("--profile", action="store_true", help="cProfile parse + store (single-threaded) once")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile parse + store (single-threaded) once"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -244,16 +315,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     corpus = build_corpus(feeds=args.feeds, items=args.items, now=datetime.now(UTC))
     bodies = [rss(n, items) for n, items in enumerate(corpus.feeds)]
     total_entries = args.feeds * args.items
+    titles = [item.title for items in corpus.feeds for item in items]
+    shared_median, shared_p90 = candidate_stats(titles)
     print(
         f"corpus: {args.feeds} feeds × {args.items} items = {total_entries} entries, "
-        f"{sum(map(len, bodies)) / 1e6:.1f} MB of RSS; {corpus.duplicate_items} items retell "
-        f"{corpus.wire_events} wire events in 2–6 feeds each\n"
+        f"{sum(map(len, bodies)) / 1e6:.1f} MB of RSS, {len(set(titles))} distinct titles; "
+        f"{corpus.events} distinct events, {corpus.duplicate_items} items retell "
+        f"{corpus.wire_events} wire events in 2–6 feeds each; a title shares a dedup "
+        f"candidate key with {shared_median:.0f} others (median; p90 {shared_p90:.0f})\n",
+        flush=True,
     )
     state = ServerState()
     with FeedServer() as server:
         urls = serve_feeds(server, bodies, state)
         settings = make_settings(urls, per_host=args.per_host)
-        fp = [time_feedparser(bodies) for _ in range(max(1, min(args.runs, 3)))]
+        fp = [time_feedparser(bodies) for _ in range(3)]
+        print(f"bare feedparser.parse: {', '.join(f'{t:.1f}' for t in fp)} s", flush=True)
         runs: list[RunResult] = []
         for n in range(args.runs):
             runs.append(one_run(settings, state))
@@ -263,14 +340,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f" {r.entries} entries → {r.stories} stories ({r.merged} merged)",
                 flush=True,
             )
-        breakdown: list[tuple[str, float]] = []
+        breakdown: list[tuple[str, float, str]] = []
         if not args.skip_breakdown:
-            breakdown.append(("fetch only (Fetcher.fetch_feed × all, same policy)",
-                              asyncio.run(_fetch_all(settings, urls))))  # fmt: skip
+            fetched = asyncio.run(_fetch_all(settings, urls))
+            breakdown.append(("fetch only (`Fetcher.fetch_feed` × all, same policy)", fetched, ""))
             ours, parsed = time_our_parser(bodies, urls)
-            breakdown.append(("parse only (bot.feeds.parser.parse_feed, in-process)", ours))
-            breakdown.append(("store only (ingest_entries of pre-parsed entries, fresh DB)",
-                              time_store_only(settings, parsed)))  # fmt: skip
+            breakdown.append(("parse only (`parse_feed`, in-process)", ours, ""))
+            stored = time_store_only(settings, parsed)
+            breakdown.append(("store only (`ingest_entries` of parsed entries, fresh DB)",
+                              stored.seconds, _store_note(stored, total_entries)))  # fmt: skip
         profile = None
         if args.profile:
             # The refresh runs parse and store in worker threads, which cProfile does not
@@ -279,46 +357,54 @@ def main(argv: Sequence[str] | None = None) -> None:
             profile.enable()
             _, parsed = time_our_parser(bodies, urls)
             profile.disable()
-            time_store_only(settings, parsed, profile)
+            time_store_only(settings, parsed, profile=profile)
 
     first = [r.first for r in runs]
     feedparser_s = median(fp)
     entries = runs[0].entries
-    ratio = [f / feedparser_s for f in first]
-    per_host = settings.fetch.max_per_host
     print(
-        f"Fetch policy: max_concurrency={settings.fetch.max_concurrency}, "
-        f"max_per_host={per_host} (all feeds on one host, 127.0.0.1)\n"
+        f"\nFetch policy: max_concurrency={settings.fetch.max_concurrency}, "
+        f"max_per_host={settings.fetch.max_per_host} (all feeds on one host, 127.0.0.1)\n"
     )
     rows = [
         ("full refresh, `refresh_all()` wall time (s)", spread(first, "{:.1f}")),
         ("entries stored (new)", f"{entries}"),
-        ("stories after dedup", f"{runs[0].stories} ({runs[0].merged} entries merged)"),
+        ("stories after dedup (ideal: distinct events)",
+         f"{runs[0].stories} ({corpus.events}); {runs[0].merged} entries merged"),  # fmt: skip
         ("entries/s", spread([entries / f for f in first], "{:.0f}")),
         ("our cost per entry (ms)", spread([f / entries * 1e3 for f in first], "{:.2f}")),
         ("bare `feedparser.parse` of all bodies (s)", spread(fp, "{:.1f}")),
         ("bare feedparser per entry (ms)", f"{feedparser_s / total_entries * 1e3:.3f}"),
-        ("**ratio: our per-entry cost / bare feedparser**", spread(ratio, "{:.1f}×")),
+        ("**ratio: our per-entry cost / bare feedparser**",
+         spread([f / feedparser_s for f in first], "{:.1f}×")),  # fmt: skip
         ("second refresh, all 304 via ETag (s)", spread([r.etag for r in runs], "{:.2f}")),
         ("third refresh, ETag ignored, same bytes → hash match (s)",
          spread([r.hash for r in runs], "{:.2f}")),  # fmt: skip
     ]
-    print(md_table(("measure", "median (min–max, n)"), rows))
+    print(md_table(("measure", "value: median (min–max, n)"), rows))
     if breakdown:
         print()
+        head = ("stage alone (1 run)", "s", "per entry (ms)", "vs median refresh", "notes")
         print(
             md_table(
-                ("stage alone (1 run)", "s", "per entry (ms)", "share of median refresh"),
+                head,
                 [
                     (name, f"{s:.1f}", f"{s / total_entries * 1e3:.2f}",
-                     f"{s / median(first):.0%}")  # fmt: skip
-                    for name, s in breakdown
+                     f"{s / median(first):.0%}", note)  # fmt: skip
+                    for name, s, note in breakdown
                 ],
             )
         )
     if profile is not None:
         print("\ncProfile of parse_feed + ingest_entries over the corpus (own time):\n")
         print("```\n" + top_functions(profile) + "```")
+
+
+def _store_note(result: StoreResult, entries: int) -> str:
+    return (
+        f"{result.statements / entries:.1f} SQL statements and "
+        f"{result.fingerprints / entries:.1f} fingerprints computed per entry"
+    )
 
 
 if __name__ == "__main__":

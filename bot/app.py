@@ -22,6 +22,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.storage import outbox
 from bot.storage.db import session_scope, worker_lock
+from handlers.admin import set_admin_menus
 from handlers.context import BotContext, attach_services
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
         await sender.bot.initialize()
         if role in ("all", "bot"):
             await app.bot.set_my_commands([BotCommand(k, v) for k, v in texts.MENU.items()])
+            await set_admin_menus(app.bot, settings.telegram.admins)
         if role in ("all", "worker"):
             if engine.dialect.name == "sqlite":
                 with session_scope(engine) as session:

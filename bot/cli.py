@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | fetch | preview | migrate`.
+"""Command line: `python -m bot run | fetch | preview | migrate | import-opml | export-opml`.
 
 Each command loads settings once, opens (and migrates) the database, and
 turns configuration or database problems into one clear line and a non-zero
@@ -15,6 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.engine import Engine
@@ -104,6 +105,34 @@ def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
         raise CommandError(str(exc), EXIT_DATABASE) from exc
 
 
+def cmd_import_opml(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    from bot.admin.opml import OpmlError
+    from bot.admin.opmlcmd import run_import
+
+    engine = database(settings)
+    try:
+        run_import(settings, engine, Path(args.file), out=out)
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
+    except OpmlError as exc:
+        raise CommandError(f"{args.file} was refused: {exc}") from exc
+    return 0
+
+
+def cmd_export_opml(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    from bot.admin.opmlcmd import run_export
+
+    engine = database(settings)
+    path = Path(args.file) if args.file and args.file != "-" else None
+    try:
+        count = run_export(engine, path, out=out)
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.file}: {exc.strerror or exc}") from exc
+    if path is not None:
+        print(f"{count} feeds written to {path}", file=sys.stderr)
+    return 0
+
+
 def html_to_terminal(text: str) -> str:
     """Render our Telegram HTML for a terminal: links as `title <url>`, tags dropped."""
     text = re.sub(r'<a href="([^"]*)">(.*?)</a>', r"\2 <\1>", text, flags=re.S)
@@ -123,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--topic", help="only this topic (slug)")
     preview.add_argument("--limit", type=int, default=10, help="how many stories (default 10)")
     sub.add_parser("migrate", help="create or upgrade the database schema")
+    importer = sub.add_parser("import-opml", help="add the feeds listed in an OPML file")
+    importer.add_argument("file", help="the OPML file")
+    exporter = sub.add_parser("export-opml", help="write every enabled feed as OPML")
+    exporter.add_argument("file", nargs="?", help="output file (default: standard output)")
     return parser
 
 
@@ -131,6 +164,8 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, TextIO], int]] = {
     "fetch": cmd_fetch,
     "preview": cmd_preview,
     "run": cmd_run,
+    "import-opml": cmd_import_opml,
+    "export-opml": cmd_export_opml,
 }
 
 

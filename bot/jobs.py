@@ -12,7 +12,10 @@ from typing import Any
 
 from telegram.ext import Application
 
+from bot.admin.broadcast import REPORT_EVERY, report_progress
+from bot.admin.feeds import enqueue_pause_alerts
 from bot.compose import compose_instant, compose_scheduled
+from bot.services import Services
 from handlers.context import BotContext
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,28 @@ async def refresh_tick(context: BotContext) -> None:
         failed = sum(1 for r in reports if r.error)
         new = sum(r.new_stories for r in reports)
         logger.info("refresh feeds=%d new_stories=%d failed=%d", len(reports), new, failed)
+    await alert_paused(services, [r.feed_id for r in reports if r.paused_now])
+
+
+async def alert_paused(services: Services, feed_ids: list[int]) -> None:
+    """Queue one message per admin for each feed this refresh paused."""
+    admins = services.settings.telegram.admins
+    if not feed_ids or not admins:
+        return
+    now = services.clock()
+    queued = await services.db(lambda s: enqueue_pause_alerts(s, feed_ids, admins, now=now))
+    logger.info("feeds paused feed_ids=%s admin_alerts=%d", feed_ids, queued)
+
+
+async def broadcast_tick(context: BotContext) -> None:
+    """Edit the status message of running broadcasts; the last edit is the report."""
+    services = context.services
+    await report_progress(
+        context.bot,
+        services.engine,
+        per_second=services.settings.delivery.messages_per_second,
+        clock=services.clock,
+    )
 
 
 async def compose_tick(context: BotContext) -> None:
@@ -83,3 +108,6 @@ def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     queue.run_repeating(refresh_tick, REFRESH_EVERY, first=1.0, name="refresh", job_kwargs=kwargs)
     queue.run_repeating(compose_tick, COMPOSE_EVERY, first=2.0, name="compose", job_kwargs=kwargs)
     queue.run_repeating(deliver_tick, DELIVER_EVERY, first=2.5, name="deliver", job_kwargs=kwargs)
+    queue.run_repeating(
+        broadcast_tick, REPORT_EVERY, first=REPORT_EVERY, name="broadcast", job_kwargs=kwargs
+    )

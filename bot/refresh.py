@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 # unconditionally once, in case a server sends a bogus ETag forever.
 NOT_MODIFIED_TRUST = timedelta(hours=24)
 LEASE = timedelta(minutes=10)
+CLAIM_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -92,14 +93,24 @@ class Refresher:
         self._clock = clock
         self._store_lock = asyncio.Lock()  # one writer at a time (SQLite)
 
-    async def refresh_due(self, *, limit: int | None = None) -> list[FeedReport]:
-        """Refresh the feeds whose next check has come (cancellable: leases are released)."""
-        tasks = await asyncio.to_thread(self._claim_due, limit)
-        try:
-            return await self.run(tasks)
-        except asyncio.CancelledError:
-            await asyncio.shield(asyncio.to_thread(self._release, tasks))
-            raise
+    async def refresh_due(self, *, batch: int = CLAIM_BATCH) -> list[FeedReport]:
+        """Refresh due feeds, claiming a batch at a time until none is left.
+
+        Claiming in batches lets several workers share a large backlog; a
+        cancelled refresh releases the leases of what it had not finished.
+        """
+        reports: list[FeedReport] = []
+        while True:
+            tasks = await asyncio.to_thread(self._claim_due, batch)
+            if not tasks:
+                return reports
+            try:
+                reports += await self.run(tasks)
+            except asyncio.CancelledError:
+                await asyncio.shield(asyncio.to_thread(self._release, tasks))
+                raise
+            if len(tasks) < batch:
+                return reports
 
     def _release(self, tasks: Sequence[FeedTask]) -> None:
         with session_scope(self._engine) as session:

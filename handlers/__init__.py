@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import errors, schedule, subscriber
+from handlers import admin, errors, schedule, subscriber
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -37,6 +37,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(
         ChatMemberHandler(subscriber.membership, ChatMemberHandler.MY_CHAT_MEMBER, block=False)
     )
+    admin.register(app)  # before the catch-all for unknown commands
     app.add_handler(MessageHandler(filters.COMMAND, subscriber.unknown_command, block=False))
     app.add_handler(
         MessageHandler(

@@ -1,4 +1,7 @@
-"""Last line of defence: log any unhandled error with its context, tell the user."""
+"""Last line of defence: log any unhandled error with its context, tell the user and admins.
+
+Admins hear of each kind of error (exception type + where) at most once per ten minutes.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +12,51 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot import texts
+from bot.admin.alerts import error_kind, format_alert
 from handlers.context import BotContext
 
 logger = logging.getLogger(__name__)
 
 
+def where(update: object, context: BotContext) -> str:
+    """Where an error happened, coarsely: a job, a command, a button or an update type."""
+    if context.job is not None:
+        return f"job {context.job.name}"
+    if not isinstance(update, Update):
+        return "unknown"
+    message = update.effective_message
+    if update.callback_query is not None:
+        return f"button {(update.callback_query.data or '').split(':', 1)[0]}"
+    if message is not None and message.text and message.text.startswith("/"):
+        return f"command {message.text.split()[0].split('@', 1)[0]}"
+    return "update " + ("document" if message is not None and message.document else "message")
+
+
+async def report_to_admins(context: BotContext, place: str) -> None:
+    """Send admins one message per kind of error per throttle period."""
+    error, services = context.error, context.services
+    admins = services.settings.telegram.admins
+    if error is None or not admins or not services.error_throttle.allow(error_kind(error, place)):
+        return
+    text = format_alert(error, place)
+    for admin in admins:
+        try:
+            await context.bot.send_message(admin, text, parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            logger.warning("could not report the error to admin_id=%s: %s", admin, exc)
+
+
 async def on_error(update: object, context: BotContext) -> None:
     chat = update.effective_chat if isinstance(update, Update) else None
+    place = where(update, context)
     logger.error(
-        "unhandled error chat_id=%s update_id=%s",
+        "unhandled error where=%s chat_id=%s update_id=%s",
+        place,
         chat.id if chat else None,
         update.update_id if isinstance(update, Update) else None,
         exc_info=context.error,
     )
+    await report_to_admins(context, place)
     if chat is None:
         return
     try:

@@ -44,7 +44,9 @@ def record(session: Session, actor: Actor, action: str, detail: str, *, now: dat
 
 def recent(session: Session, limit: int = 20) -> list[AuditEntry]:
     """The newest entries, newest first."""
-    query = select(AuditEntry).order_by(col(AuditEntry.created_at).desc(), col(AuditEntry.id).desc())
+    query = select(AuditEntry).order_by(
+        col(AuditEntry.created_at).desc(), col(AuditEntry.id).desc()
+    )
     return list(session.exec(query.limit(limit)).all())
 
 

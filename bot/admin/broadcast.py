@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select, update
+from sqlmodel.sql.expression import SelectOfScalar
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
@@ -64,7 +65,7 @@ class StatusUpdate:
 # ---------------------------------------------------------------- storage
 
 
-def _audience(topic: str | None) -> sa.Select[tuple[int]]:
+def _audience(topic: str | None) -> SelectOfScalar[int]:
     query = select(Chat.id).where(col(Chat.active), ~col(Chat.stopped))
     if topic:
         follows = (
@@ -73,7 +74,7 @@ def _audience(topic: str | None) -> sa.Select[tuple[int]]:
             .exists()
         )
         query = query.where(follows)
-    return query  # type: ignore[return-value]
+    return query
 
 
 def audience_size(session: Session, topic: str | None) -> int:
@@ -106,7 +107,7 @@ def create_draft(
 
 
 def set_status_message(session: Session, broadcast_id: int, message_id: int) -> None:
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(Broadcast)
         .where(col(Broadcast.id) == broadcast_id)
         .values(status_message_id=message_id)
@@ -120,7 +121,7 @@ def _take(session: Session, broadcast_id: int, new_status: str, now: datetime) -
         values["confirmed_at"] = now
     else:
         values["finished_at"] = now
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Broadcast)
         .where(col(Broadcast.id) == broadcast_id, col(Broadcast.status) == DRAFT)
         .values(**values)
@@ -128,14 +129,15 @@ def _take(session: Session, broadcast_id: int, new_status: str, now: datetime) -
     return int(result.rowcount or 0) == 1
 
 
-def confirm(session: Session, broadcast_id: int, *, actor: audit.Actor, now: datetime) -> int | None:
+def confirm(
+    session: Session, broadcast_id: int, *, actor: audit.Actor, now: datetime
+) -> int | None:
     """Confirm a draft and enqueue one row per audience chat; None if it was no draft."""
     if not _take(session, broadcast_id, CONFIRMED, now):
         return None
     row = session.get(Broadcast, broadcast_id)
     assert row is not None
     chat_ids = list(session.exec(_audience(row.topic).order_by(col(Chat.id))).all())
-    total = 0
     for start in range(0, len(chat_ids), _CHUNK):
         messages = [
             outbox.NewMessage(
@@ -148,7 +150,9 @@ def confirm(session: Session, broadcast_id: int, *, actor: audit.Actor, now: dat
             )
             for chat_id in chat_ids[start : start + _CHUNK]
         ]
-        total += outbox.enqueue(session, messages, now=now)
+        outbox.enqueue(session, messages, now=now)
+    # Counted, not summed from enqueue(): its rowcount is -1 on PostgreSQL.
+    total = progress(session, broadcast_id).total
     row.total = total
     session.add(row)
     scope = f"topic {row.topic}" if row.topic else "all chats"
@@ -218,13 +222,15 @@ def format_status(
     return texts.BROADCAST_PROGRESS.format(left=left, **fields)
 
 
+def scope_text(topic_name: str | None) -> str:
+    """Who a broadcast goes to, in words (HTML)."""
+    if topic_name:
+        return texts.BROADCAST_SCOPE_TOPIC.format(topic=tghtml.escape(topic_name))
+    return texts.BROADCAST_SCOPE_ALL
+
+
 def format_preview(audience: int, topic_name: str | None) -> str:
-    scope = (
-        texts.BROADCAST_SCOPE_TOPIC.format(topic=tghtml.escape(topic_name))
-        if topic_name
-        else texts.BROADCAST_SCOPE_ALL
-    )
-    return texts.BROADCAST_PREVIEW.format(audience=chats(audience), scope=scope)
+    return texts.BROADCAST_PREVIEW.format(audience=chats(audience), scope=scope_text(topic_name))
 
 
 def chats(count: int) -> str:
@@ -315,7 +321,6 @@ async def _show(bot: Bot, item: StatusUpdate) -> int | None:
     return message.message_id
 
 
-def running_ids(session: Session) -> Sequence[int]:
-    return [
-        i for i in session.exec(select(Broadcast.id).where(Broadcast.status == CONFIRMED)) if i
-    ]
+def status_of(session: Session, broadcast_id: int) -> str:
+    row = session.get(Broadcast, broadcast_id)
+    return row.status if row is not None else "deleted"

@@ -11,6 +11,7 @@ without a Fragment username. Text between tags goes through `tghtml.escape`.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ _SIMPLE_TAGS = {
 }
 _BLOCKQUOTES = frozenset({"blockquote", "expandable_blockquote"})
 _CODE_LIKE = frozenset({"code", "pre"})
+_SPLITTABLE = frozenset({"bold", "italic", "underline", "strikethrough", "spoiler"})
 # TDLib's order for entities that start and end together: outer first.
 _PRIORITY = {
     "blockquote": 0,
@@ -102,7 +104,10 @@ def _tag(span: Span, index: int, start: int, end: int) -> _Tag | None:
     else:
         return None
     quote = kind in _BLOCKQUOTES
-    key = (0 if quote else 1, start, -(end - start), _PRIORITY.get(kind, 50), index)
+    # Blockquotes outermost, then links and code (never split), then the styles,
+    # which are closed and reopened around them as needed.
+    group = 0 if quote else 2 if kind in _SPLITTABLE else 1
+    key = (group, start, -(end - start), _PRIORITY.get(kind, 50), index)
     return _Tag(key, open_, close, quote, kind in _CODE_LIKE)
 
 
@@ -124,7 +129,7 @@ def entities_to_html(text: str, spans: Sequence[Span], *, start: int = 0) -> str
     cuts = sorted({start, len(text), *(p for lo, hi, _ in placed for p in (lo, hi))})
     out: list[str] = []
     stack: list[_Tag] = []
-    for lo, hi in zip(cuts, cuts[1:], strict=False):
+    for lo, hi in itertools.pairwise(cuts):
         if lo < start:
             continue
         wanted = _active(placed, lo, hi)

@@ -79,7 +79,7 @@ def feed_lines(session: Session, *, now: datetime) -> list[FeedLine]:
             url=f.url,
             topics=f.topic_slugs,
             last_success_at=f.last_success_at,
-            entries_24h=counts.get(f.id, 0),
+            entries_24h=counts.get(f.id or 0, 0),
             paused=f.paused,
             failing_since=f.failing_since,
             last_error=f.last_error,

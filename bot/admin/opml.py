@@ -168,6 +168,4 @@ def import_feeds(
 def export_feeds(session: Session) -> list[OpmlFeed]:
     """Every enabled feed, for an OPML export."""
     rows = session.exec(select(Feed).where(col(Feed.enabled)).order_by(col(Feed.id))).all()
-    return [
-        OpmlFeed(url=f.url, title=f.name or f.title, topics=f.topic_slugs) for f in rows
-    ]
+    return [OpmlFeed(url=f.url, title=f.name or f.title, topics=f.topic_slugs) for f in rows]

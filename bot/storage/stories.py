@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import dedup
@@ -20,7 +22,11 @@ from bot.models import Delivery, Entry, Feed, Story, StoryKey, StoryTopic
 from bot.topics import TopicMatcher
 
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
-_MAX_CANDIDATES = 64
+_MAX_CANDIDATES = 16  # the stories sharing the most keys; the rest are weaker matches
+
+# Fingerprints are pure and immutable: candidates recur across inserts, so
+# remembering recent ones saves re-tokenising the same headlines.
+fingerprint = lru_cache(maxsize=65_536)(dedup.fingerprint)
 
 
 @dataclass(frozen=True)
@@ -64,12 +70,14 @@ def find_story(
             return story_id
     if not keys:
         return None
+    shared = sa.func.count().label("shared")
     candidates = session.exec(
         select(StoryKey.story_id)
         .where(col(StoryKey.key).in_(list(keys)))
         .where(col(StoryKey.published_at) >= published_at - window)
         .where(col(StoryKey.published_at) <= published_at + window)
-        .distinct()
+        .group_by(col(StoryKey.story_id))
+        .order_by(shared.desc(), col(StoryKey.story_id).desc())
         .limit(_MAX_CANDIDATES)
     ).all()
     if not candidates:
@@ -81,31 +89,34 @@ def find_story(
     ).all()
     best_id, best_score = None, dedup.SAME_STORY_THRESHOLD
     for story_id, title, summary in rows:
-        score = dedup.similarity(fp, dedup.fingerprint(title, summary))
+        score = dedup.similarity(fp, fingerprint(title, summary))
         if score >= best_score:
             best_id, best_score = story_id, score
     return best_id
 
 
-def _add_keys(session: Session, story_id: int, keys: Iterable[int], published_at: datetime) -> None:
+def _add_keys(
+    session: Session, story_id: int, keys: Iterable[int], published_at: datetime, *, new: bool
+) -> None:
     unique = set(keys)
-    if not unique:
-        return
-    have = set(
-        session.exec(
-            select(StoryKey.key).where(
-                StoryKey.story_id == story_id, col(StoryKey.key).in_(list(unique))
-            )
-        ).all()
-    )
-    for key in unique - have:
-        session.add(StoryKey(key=key, story_id=story_id, published_at=published_at))
+    if unique and not new:
+        have = select(StoryKey.key).where(
+            StoryKey.story_id == story_id, col(StoryKey.key).in_(list(unique))
+        )
+        unique -= set(session.exec(have).all())
+    if unique:
+        rows = [{"key": k, "story_id": story_id, "published_at": published_at} for k in unique]
+        session.execute(sa.insert(StoryKey), rows)
 
 
-def _add_topics(session: Session, story_id: int, topics: Iterable[str]) -> None:
-    have = set(session.exec(select(StoryTopic.topic).where(StoryTopic.story_id == story_id)))
-    for topic in set(topics) - have:
-        session.add(StoryTopic(story_id=story_id, topic=topic))
+def _add_topics(session: Session, story_id: int, topics: Iterable[str], *, new: bool) -> None:
+    wanted = set(topics)
+    if wanted and not new:
+        have = select(StoryTopic.topic).where(StoryTopic.story_id == story_id)
+        wanted -= set(session.exec(have).all())
+    if wanted:
+        rows = [{"story_id": story_id, "topic": t} for t in sorted(wanted)]
+        session.execute(sa.insert(StoryTopic), rows)
 
 
 def ingest_entries(
@@ -117,7 +128,11 @@ def ingest_entries(
     now: datetime,
     window: timedelta,
 ) -> IngestOutcome:
-    """Store the entries this feed has not seen and attach each to a story."""
+    """Store the entries this feed has not seen and attach each to a story.
+
+    Rows are written with Core inserts (no ORM unit of work per entry): this
+    runs for every new entry of every feed.
+    """
     assert feed.id is not None
     identities = entry_identities(entries)
     known = known_identities(session, feed.id, identities)
@@ -134,22 +149,24 @@ def ingest_entries(
             title=entry.title,
             summary=entry.summary,
         )
-        _add_topics(session, story_id, topics)
-        session.add(
-            Entry(
-                feed_id=feed.id,
-                identity=identity[:600],
-                guid=(entry.guid or None) and entry.guid[:2048],
-                link=entry.link,
-                title=entry.title[:400],
-                summary=entry.summary[:1200],
-                categories=" | ".join(entry.categories)[:1000],
-                published_at=entry.published_at,
-                seen_at=now,
-                story_id=story_id,
-            )
+        _add_topics(session, story_id, topics, new=created)
+        session.execute(
+            sa.insert(Entry),
+            [
+                {
+                    "feed_id": feed.id,
+                    "identity": identity[:600],
+                    "guid": (entry.guid or None) and entry.guid[:2048],
+                    "link": entry.link,
+                    "title": entry.title[:400],
+                    "summary": entry.summary[:1200],
+                    "categories": " | ".join(entry.categories)[:1000],
+                    "published_at": entry.published_at,
+                    "seen_at": now,
+                    "story_id": story_id,
+                }
+            ],
         )
-        session.flush()
         new_entries += 1
         new_stories += created
         merged += not created
@@ -161,32 +178,38 @@ def _attach(
     session: Session, *, feed: Feed, entry: ParsedEntry, now: datetime, window: timedelta
 ) -> tuple[int, bool]:
     """Find or create the story for one entry; return (story id, created)."""
-    fp = dedup.fingerprint(entry.title, entry.summary)
+    fp = fingerprint(entry.title, entry.summary)
     keys = dedup.candidate_keys(fp)
     story_id = find_story(
         session, fp, keys=keys, link=entry.link, published_at=entry.published_at, window=window
     )
     if story_id is not None:
-        story = session.get(Story, story_id)
-        assert story is not None
-        story.entry_count += 1
-        session.add(story)
-        _add_keys(session, story_id, keys, story.published_at)
+        bump = (
+            sa.update(Story)
+            .where(col(Story.id) == story_id)
+            .values(entry_count=col(Story.entry_count) + 1)
+            .returning(col(Story.published_at))
+        )
+        published_at = session.execute(bump).scalar_one()
+        _add_keys(session, story_id, keys, published_at, new=False)
         return story_id, False
-    story = Story(
-        title=entry.title[:400],
-        summary=entry.summary[:1200],
-        link=entry.link,
-        source_name=feed.display_name[:200],
-        feed_id=feed.id,
-        published_at=entry.published_at,
-        first_seen_at=now,
+    insert = (
+        sa.insert(Story)
+        .values(
+            title=entry.title[:400],
+            summary=entry.summary[:1200],
+            link=entry.link,
+            source_name=feed.display_name[:200],
+            feed_id=feed.id,
+            published_at=entry.published_at,
+            first_seen_at=now,
+            entry_count=1,
+        )
+        .returning(col(Story.id))
     )
-    session.add(story)
-    session.flush()
-    assert story.id is not None
-    _add_keys(session, story.id, keys, story.published_at)
-    return story.id, True
+    new_id = int(session.execute(insert).scalar_one())
+    _add_keys(session, new_id, keys, entry.published_at, new=True)
+    return new_id, True
 
 
 def latest_stories(

@@ -1,0 +1,367 @@
+"""Admin commands through the real PTB stack against the strict fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot import texts
+from bot.admin import opml
+from bot.app import build_application
+from bot.models import AuditEntry, Broadcast, Feed, Outbox, utcnow
+from bot.settings import FeedConfig, FetchSettings, Settings
+from tests.adminkit import ADMIN, HELPERS, USER, admin_settings, say
+from tests.botharness import running_bot, wait_for
+from tests.fake_telegram import FakeTelegram
+from tests.feedserver import FeedServer, Reply, redirect
+from tests.seed import seed_chats, seed_stories
+from tests.test_refresh import FEED_A, FEED_B
+
+RSS = {"Content-Type": "application/rss+xml"}
+
+
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as srv:
+        srv.route("/a.xml", Reply(200, RSS, FEED_A))
+        srv.route("/b.xml", Reply(200, RSS, FEED_B))
+        srv.route("/page.html", Reply(200, {"Content-Type": "text/html"}, b"<html>hi</html>"))
+        srv.route("/old.xml", redirect("/a.xml", 301))
+        srv.route("/broken.xml", Reply(500, {}, b""))
+        yield srv
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram, sqlite_engine: Engine) -> AsyncIterator[tuple[Settings, Engine]]:
+    settings = admin_settings(tg)
+    async with running_bot(settings, sqlite_engine):
+        yield settings, sqlite_engine
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with Session(engine) as session:
+        return {
+            table.__name__: session.exec(select(func.count()).select_from(table)).one()
+            for table in (Feed, Broadcast, AuditEntry, Outbox)
+        }
+
+
+def refused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ---------------------------------------------------------------- who is an admin
+
+
+async def test_every_admin_command_refuses_non_admins_and_changes_nothing(
+    tg: FakeTelegram, bot: tuple[Settings, Engine]
+) -> None:
+    _settings, engine = bot
+    seed_chats(engine, [3001], now=utcnow(), due=None)
+    before = counts(engine)
+    attempts = [
+        "/broadcast hello everyone",
+        "/broadcast #world hello",
+        "/feeds",
+        "/addfeed https://example.com/rss world",
+        "/removefeed 1",
+        "/resumefeed 1",
+        "/export",
+        "/stats",
+        "/audit",
+    ]
+    users = [USER + i for i in range(len(attempts) + 1)]
+    for user, text in zip(users, attempts, strict=False):
+        tg.add_private_chat(user)
+        tg.send_text(user, text)
+    tg.add_private_chat(users[-1])
+    tg.send_document(users[-1], "feeds.opml", opml.build_opml([], title="x", now=utcnow()))
+    await wait_for(tg, lambda: all(tg.messages(u) for u in users))
+    await asyncio.sleep(0.3)  # nothing else trickles in
+    assert [tg.texts(u) for u in users] == [[texts.ADMIN_ONLY]] * len(users)
+    assert counts(engine) == before
+    for method in ("sendDocument", "sendPhoto", "getFile", "editMessageText"):
+        assert tg.calls(method) == []
+
+
+async def test_a_non_admin_cannot_press_the_send_button(
+    tg: FakeTelegram, bot: tuple[Settings, Engine]
+) -> None:
+    _settings, engine = bot
+    seed_chats(engine, [3001], now=utcnow(), due=None)
+    tg.add_private_chat(3001)
+    group = tg.add_group(-100_500, members=[ADMIN, USER])
+    _preview, control = await say(tg, group, "/broadcast hello", expect=2, from_user=ADMIN)
+    send = control.buttons[0]["callback_data"]
+    query = tg.press_button(group, control.message_id, send, from_user=USER)
+    answer = await wait_for(tg, lambda: tg.callback_answer(query))
+    assert answer["text"] == texts.ADMIN_ONLY and answer["show_alert"] is True
+    with Session(engine) as session:
+        assert session.exec(select(Broadcast.status)).all() == ["draft"]
+        assert session.exec(select(Outbox)).all() == []
+    assert tg.messages(3001) == []
+
+
+async def test_admin_commands_show_in_the_menu_of_admins_only(
+    tg: FakeTelegram, bot: tuple[Settings, Engine]
+) -> None:
+    everyone = {c["command"] for c in tg.commands()}
+    admin = {c["command"] for c in tg.commands({"type": "chat", "chat_id": ADMIN})}
+    assert everyone == set(texts.MENU)
+    assert admin == set(texts.MENU) | set(texts.ADMIN_MENU)
+
+
+# ---------------------------------------------------------------- feeds
+
+
+async def test_addfeed_checks_the_feed_first_and_refuses_duplicates(
+    tg: FakeTelegram, bot: tuple[Settings, Engine], server: FeedServer
+) -> None:
+    _settings, engine = bot
+    url, page = server.url("/a.xml"), server.url("/page.html")
+    dead = f"http://127.0.0.1:{refused_port()}/rss"
+    others = {
+        f"/addfeed {page}": f"Can't add {page}: not a feed (got text/html).",
+        f"/addfeed {dead}": f"Can't add {dead}: connection refused.",
+        f"/addfeed {server.url('/b.xml')} wrld": 'There is no topic "wrld".',
+        "/addfeed example.com/rss": "Can't add example.com/rss: not an http(s) URL.",
+    }
+    for helper, command in zip(HELPERS, others, strict=False):
+        tg.send_text(helper, command)
+    [added] = await say(tg, ADMIN, f"/addfeed {url} world")
+    assert added.text.startswith("✅ Added feed #1 “Outlet A”: ")
+    assert added.text.endswith("items now. Topics: world.")
+    [again] = await say(tg, ADMIN, f"/addfeed {url}")
+    assert again.text == "That feed is already there: #1 Outlet A."
+    [moved] = await say(tg, ADMIN, f"/addfeed {server.url('/old.xml')}")
+    assert moved.text == f"That URL leads to {url}, which is already feed #1 Outlet A."
+    for helper, expected in zip(HELPERS, others.values(), strict=False):
+        [reply] = await wait_for(tg, helper, 1)
+        assert reply.text.startswith(expected)
+    with Session(engine) as session:
+        feeds = session.exec(select(Feed)).all()
+    assert [(f.url, f.origin, f.topics, f.title) for f in feeds] == [
+        (url, "admin", "world", "Outlet A")
+    ]
+
+
+async def test_addfeed_refuses_private_addresses_when_not_allowed(
+    tg: FakeTelegram, sqlite_engine: Engine, server: FeedServer
+) -> None:
+    settings = admin_settings(tg, fetch=FetchSettings(allow_private_networks=False))
+    async with running_bot(settings, sqlite_engine):
+        [reply] = await say(tg, ADMIN, f"/addfeed {server.url('/a.xml')}")
+    assert reply.text == (
+        f"Can't add {server.url('/a.xml')}: refused: 127.0.0.1 is a private or local address."
+    )
+    assert server.hits["/a.xml"] == 0
+
+
+async def test_feeds_list_remove_and_resume(
+    tg: FakeTelegram, bot: tuple[Settings, Engine], server: FeedServer
+) -> None:
+    _settings, engine = bot
+    await say(tg, ADMIN, f"/addfeed {server.url('/a.xml')} world")
+    await say(tg, HELPERS[0], f"/addfeed {server.url('/b.xml')}")
+    now = utcnow()
+    with Session(engine) as session:
+        broken = session.get(Feed, 2)
+        assert broken is not None
+        broken.paused, broken.failing_since, broken.last_error = True, now, "HTTP 500"
+        broken.consecutive_failures = 10
+        session.add(broken)
+        session.commit()
+    [listing] = await say(tg, HELPERS[1], "/feeds")
+    assert "Feeds (2)" in listing.text
+    assert "#1 Outlet A" in listing.text and "Topics: world" in listing.text
+    assert "State: ✅ ok" in listing.text
+    assert "paused since" in listing.text and "HTTP 500" in listing.text
+    [resumed] = await say(tg, ADMIN, "/resumefeed 2")
+    assert resumed.text.startswith("▶️ Feed #2")
+    [not_paused] = await say(tg, ADMIN, "/resumefeed #2")
+    assert "is not paused" in not_paused.text
+    [removed] = await say(tg, HELPERS[2], "/removefeed 1")
+    assert removed.text == "Feed #1 Outlet A removed; its stories stay."
+    [missing] = await say(tg, HELPERS[2], "/removefeed 99")
+    assert missing.text == "There is no feed #99. /feeds lists them."
+    [usage] = await say(tg, HELPERS[2], "/removefeed one")
+    assert usage.text.startswith("Usage: /removefeed <id>")
+    with Session(engine) as session:
+        one, two = session.get(Feed, 1), session.get(Feed, 2)
+        assert one is not None and two is not None
+        assert one.enabled is False
+        assert (two.paused, two.consecutive_failures, two.failing_since) == (False, 0, None)
+        assert two.next_check_at is not None and two.next_check_at >= now
+    [listing] = await say(tg, HELPERS[1], "/feeds")
+    assert "Feeds (1)" in listing.text and "Outlet A" not in listing.text
+    [log] = await say(tg, HELPERS[3], "/audit")
+    lines = [line for line in log.text.splitlines() if line]
+    assert lines[0] == "Audit log (last 4)"
+    assert [line.split(" · ")[2] for line in lines[1:]] == [
+        "removefeed",
+        "resumefeed",
+        "addfeed",
+        "addfeed",
+    ]
+    assert "@boss (777)" in lines[2]
+
+
+async def test_a_paused_feed_alerts_admins_once(
+    tg: FakeTelegram, sqlite_engine: Engine, server: FeedServer
+) -> None:
+    feeds = (FeedConfig(server.url("/broken.xml"), "Broken"),)
+    settings = admin_settings(
+        tg,
+        feeds=feeds,
+        fetch=FetchSettings(allow_private_networks=True, pause_after_failures=1),
+    )
+    from bot.fetchcmd import sync_feeds
+
+    sync_feeds(settings, sqlite_engine)
+    async with running_bot(settings, sqlite_engine, role="all") as services:
+        [alert] = await wait_for(tg, ADMIN, 1, timeout=15)
+        from bot.jobs import alert_paused
+
+        await alert_paused(services, [1])  # a second report of the same streak
+        await asyncio.sleep(1.5)
+    assert alert.text.startswith("⏸ Feed #1 Broken was paused after 1 failed fetches")
+    assert "HTTP 500" in alert.text and "/resumefeed 1" in alert.text
+    assert len(tg.messages(ADMIN)) == 1
+
+
+# ---------------------------------------------------------------- OPML in chat
+
+
+OPML_IN = """<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0"><head><title>Mine</title></head><body>
+<outline text="World"><outline type="rss" text="Outlet A" xmlUrl="{a}"/></outline>
+<outline type="rss" text="Outlet B" xmlUrl="{b}" category="/tech"/>
+</body></opml>"""
+
+
+async def test_opml_document_import_then_export_round_trip(
+    tg: FakeTelegram, bot: tuple[Settings, Engine], server: FeedServer
+) -> None:
+    _settings, engine = bot
+    a, b = server.url("/a.xml"), server.url("/b.xml")
+    data = OPML_IN.format(a=a, b=b).encode()
+    tg.send_document(ADMIN, "mine.opml", data, mime_type="text/x-opml")
+    [reply] = await wait_for(tg, ADMIN, 1)
+    assert reply.text == "📥 OPML import: 2 feeds added, 0 already there, 0 skipped as invalid."
+    tg.send_document(ADMIN, "mine.opml", data)
+    again = (await wait_for(tg, ADMIN, 2))[1]
+    assert "0 feeds added, 2 already there" in again.text
+    [export] = await say(tg, ADMIN, "/export")
+    assert export.kind == "document" and export.file is not None
+    assert export.file.filename == "feeds.opml" and export.text == "2 feeds"
+    back = opml.parse_opml(export.file.data, _settings.topics)
+    assert back == [
+        opml.OpmlFeed(a, "Outlet A", ("world",)),
+        opml.OpmlFeed(b, "Outlet B", ("tech",)),
+    ]
+    with Session(engine) as session:
+        assert session.exec(select(AuditEntry.action)).all() == ["import-opml", "import-opml"]
+
+
+async def test_malicious_opml_document_is_refused(
+    tg: FakeTelegram, bot: tuple[Settings, Engine]
+) -> None:
+    _settings, engine = bot
+    evil = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><opml><body>'
+        b'<outline text="&b;" xmlUrl="https://x.example/"/></body></opml>'
+    )
+    tg.send_document(ADMIN, "evil.opml", evil)
+    [reply] = await wait_for(tg, ADMIN, 1)
+    assert reply.text == (
+        "This OPML file was refused: it declares a DTD or entities, which are not allowed."
+    )
+    assert counts(engine)["Feed"] == 0
+
+
+# ---------------------------------------------------------------- health
+
+
+async def test_stats_answer_with_numbers_and_a_png_chart(
+    tg: FakeTelegram, bot: tuple[Settings, Engine]
+) -> None:
+    _settings, engine = bot
+    now = utcnow()
+    seed_stories(engine, now=now, count=4)
+    seed_chats(engine, [5001, 5002], now=now, due=None)
+    [text, photo] = await say(tg, ADMIN, "/stats", expect=2)
+    assert text.text.startswith("📊 Statistics")
+    assert "Chats: 2 active, 0 inactive" in text.text
+    assert "World 2, Technology 0, Science 0" in text.text
+    assert "Last 24 h: 4 stories, 0 merged duplicates" in text.text
+    assert photo.kind == "photo" and photo.file is not None
+    assert photo.file.data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(tg.calls("sendPhoto")) == 1
+
+
+@asynccontextmanager
+async def started(app: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterator[None]:
+    await app.initialize()
+    assert app.post_init is not None and app.updater is not None
+    await app.post_init(app)
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    await app.start()
+    try:
+        yield
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        assert app.post_shutdown is not None
+        await app.post_shutdown(app)
+        await app.shutdown()
+
+
+async def test_errors_reach_admins_once_per_kind(
+    tg: FakeTelegram, sqlite_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = admin_settings(tg)
+    app = build_application(settings, sqlite_engine, role="bot")
+
+    async def boom(update: Update, context: Any) -> None:
+        raise ValueError("handler <broke>")
+
+    async def job_boom(context: Any) -> None:
+        raise KeyError("job broke")
+
+    app.add_handler(CommandHandler("boom", boom), group=-1)
+    tg.add_private_chat(USER)
+    caplog.set_level(logging.ERROR, logger="handlers.errors")
+    async with started(app):
+        for _ in range(3):
+            tg.send_text(USER, "/boom")
+        assert app.job_queue is not None
+        for _ in range(2):
+            app.job_queue.run_once(job_boom, 0.01, name="tidy")
+        reports = await wait_for(tg, ADMIN, 2)
+        await asyncio.sleep(0.5)
+    assert tg.texts(USER).count(texts.ERROR_GENERIC) == 3  # the user is told
+    assert len(tg.messages(ADMIN)) == 2
+    first, second = sorted(m.text for m in reports)
+    assert first.startswith("🐞 KeyError in job tidy")
+    assert second.startswith("🐞 ValueError in command /boom") and "handler <broke>" in second
+    assert "test_admin_bot.py" not in second  # only our own code's frames are named
+    assert caplog.text.count("unhandled error") == 5
