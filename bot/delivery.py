@@ -16,8 +16,8 @@ import socket
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -94,10 +94,14 @@ class Sender:
         stats = DeliveryStats()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget_seconds
-        if self.total_per_second and loop.time() - self._last_beat >= HEARTBEAT_EVERY:
+        if loop.time() - self._last_beat >= HEARTBEAT_EVERY:
             self._last_beat = loop.time()
-            live = await asyncio.to_thread(self._heartbeat)
-            self.pacer.set_rate(self.total_per_second / max(1, live))
+            live, held_until = await asyncio.to_thread(self._heartbeat)
+            if self.total_per_second:
+                self.pacer.set_rate(self.total_per_second / max(1, live))
+            remaining = (held_until - self.clock()).total_seconds() if held_until else 0.0
+            if remaining > 0:
+                self.pacer.hold(remaining)
         flusher = asyncio.create_task(self._flush_loop())
         try:
             while not self.stopping and loop.time() < deadline:
@@ -117,10 +121,11 @@ class Sender:
                 session, now=self.clock(), limit=self.batch_size, lease=self.lease
             )
 
-    def _heartbeat(self) -> int:
-        """Say this sender is alive; return how many senders are."""
+    def _heartbeat(self) -> tuple[int, datetime | None]:
+        """Say this sender is alive; return how many senders are, and any flood hold."""
         with session_scope(self.engine) as session:
-            return outbox.heartbeat(session, self.worker_id, now=self.clock())
+            live = outbox.heartbeat(session, self.worker_id, now=self.clock())
+            return live, outbox.hold_until(session)
 
     async def _send_batch(self, rows: Sequence[outbox.Claimed]) -> DeliveryStats:
         by_chat: dict[int, list[outbox.Claimed]] = defaultdict(list)
@@ -177,6 +182,7 @@ class Sender:
             logger.warning("flood limit chat_id=%s retry_after=%s", row.chat_id, seconds)
             not_before = self.clock() + timedelta(seconds=seconds)
             self._mark(lambda s: outbox.mark_retry(s, row.id, not_before=not_before, error="429"))
+            self._mark(lambda s: outbox.extend_hold(s, not_before))
             return "retried", not_before
         except ChatMigrated as exc:
             new_id = int(exc.new_chat_id)

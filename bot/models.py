@@ -171,6 +171,14 @@ class WorkerHeartbeat(SQLModel, table=True):
     seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
+class FloodHold(SQLModel, table=True):
+    """Telegram's last retry_after: no sender sends before `until`, across restarts."""
+
+    __tablename__ = "flood_hold"
+    scope: str = Field(primary_key=True, max_length=32)  # "global"
+    until: datetime = Field(sa_type=UTCDateTime)
+
+
 class Outbox(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_outbox_due", "status", "priority", "not_before"),)
     id: int | None = Field(default=None, primary_key=True)

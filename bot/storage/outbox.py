@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
 from bot.briefing import OutMessage
-from bot.models import Chat, Outbox, WorkerHeartbeat
+from bot.models import Chat, FloodHold, Outbox, WorkerHeartbeat
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
@@ -206,3 +206,19 @@ def heartbeat(session: Session, worker_id: str, *, now: datetime) -> int:
     session.flush()
     live = select(sa.func.count()).select_from(WorkerHeartbeat)
     return int(session.exec(live.where(col(WorkerHeartbeat.seen_at) > now - HEARTBEAT_TTL)).one())
+
+
+def hold_until(session: Session) -> datetime | None:
+    """When the last flood hold ends (None when there is none)."""
+    row = session.get(FloodHold, "global")
+    return row.until if row is not None else None
+
+
+def extend_hold(session: Session, until: datetime) -> None:
+    """Record a 429's hold so every sender, and the next start, honour it."""
+    row = session.get(FloodHold, "global")
+    if row is None:
+        session.add(FloodHold(scope="global", until=until))
+    elif row.until < until:
+        row.until = until
+        session.add(row)
