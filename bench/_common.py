@@ -119,3 +119,20 @@ def rss_mib() -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def fix_loopback_fakes(enabled: bool = True) -> None:
+    """Make the test servers behave like real ones (in this process only; files untouched).
+
+    Both fakes write the response headers and body in two send() calls; without
+    TCP_NODELAY, Nagle's algorithm holds the body until the client's delayed ACK
+    (~40 ms on Linux), so every request to them costs ~45 ms. And socketserver's
+    listen backlog of 5 resets connections when a client opens 64 at once.
+    """
+    from tests import feedserver
+    from tests.fake_telegram import server
+
+    server._Handler.disable_nagle_algorithm = enabled
+    feedserver._Handler.disable_nagle_algorithm = enabled
+    server._Server.request_queue_size = 1024 if enabled else 5
+    feedserver._HTTPServer.request_queue_size = 1024 if enabled else 5

@@ -16,41 +16,59 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
-PEOPLE = """Macron Scholz Biden Trump Sunak Starmer Meloni Sanchez Modi Xi Putin Zelensky Erdogan
+
+def _words(text: str) -> list[str]:
+    """Split a whitespace-separated word list."""
+    return text.split()
+
+
+PEOPLE = _words(
+    """Macron Scholz Biden Trump Sunak Starmer Meloni Sanchez Modi Xi Putin Zelensky Erdogan
 Lula Milei Albanese Trudeau Kishida Yoon Netanyahu Orban Tusk Rutte Stoltenberg Guterres Lagarde
 Powell Yellen Musk Bezos Zuckerberg Altman Nadella Pichai Cook Huang Dimon Buffett Sheinbaum
 Ramaphosa Ruto Tinubu Widodo Marcos Shehbaz Khamenei Pezeshkian Mitsotakis Frederiksen Kristersson
 Stubb Costa Metsola Leyen Borrell Habeck Lindner Merz Barnier Bayrou Attal Bardella Lammy Reeves
 Harris Vance Newsom DeSantis Haley Pelosi Schumer McConnell Johnson Blinken Sullivan Austin Garland
 Wray Lagos Kagame Tshisekedi Abiy Sisi Salman Tamim Bin Zayed Aliyev Pashinyan Kurti Vucic Plenkovic
-Fico Babis Nehammer Amherd Schoof Carney Poilievre Ardern Luxon Marles Wong Dutton""".split()
-COUNTRIES = """France Germany Italy Spain Poland Ukraine Russia China India Japan Brazil Mexico
+Fico Babis Nehammer Amherd Schoof Carney Poilievre Ardern Luxon Marles Wong Dutton"""
+)
+COUNTRIES = _words(
+    """France Germany Italy Spain Poland Ukraine Russia China India Japan Brazil Mexico
 Canada Australia Turkey Iran Israel Egypt Nigeria Kenya Ethiopia Argentina Chile Colombia Peru
 Indonesia Philippines Vietnam Thailand Pakistan Bangladesh Sweden Norway Finland Denmark Greece
 Portugal Ireland Austria Hungary Romania Serbia Georgia Armenia Azerbaijan Morocco Algeria Ghana
 Senegal Sudan Syria Lebanon Jordan Iraq Qatar Taiwan Korea Britain Scotland Wales Belgium
-Netherlands Switzerland Czechia Slovakia Croatia Bulgaria Moldova Belarus Kazakhstan""".split()
-CITIES = """Paris Berlin Rome Madrid Warsaw Kyiv Moscow Beijing Shanghai Delhi Mumbai Tokyo Osaka
+Netherlands Switzerland Czechia Slovakia Croatia Bulgaria Moldova Belarus Kazakhstan"""
+)
+CITIES = _words(
+    """Paris Berlin Rome Madrid Warsaw Kyiv Moscow Beijing Shanghai Delhi Mumbai Tokyo Osaka
 Seoul Jakarta Manila Bangkok Hanoi Karachi Lahore Dhaka Cairo Lagos Nairobi Johannesburg Accra
 Dakar Khartoum Istanbul Ankara Tehran Baghdad Beirut Damascus Amman Doha Dubai Riyadh Jerusalem
 London Manchester Glasgow Dublin Lisbon Vienna Budapest Prague Bucharest Belgrade Athens Stockholm
 Oslo Helsinki Copenhagen Amsterdam Brussels Geneva Zurich Munich Hamburg Milan Naples Barcelona
 Valencia Seville Lyon Marseille Toronto Montreal Vancouver Chicago Houston Phoenix Denver Seattle
 Boston Miami Atlanta Dallas Detroit Sydney Melbourne Brisbane Auckland Santiago Lima Bogota Caracas
-Quito Havana Kingston Tijuana Monterrey Guadalajara Kolkata Chennai Hyderabad Bangalore""".split()
-ORGS = """NATO EU UN WHO IMF OPEC Fed ECB Congress Senate Parliament Bundestag Commission Kremlin
+Quito Havana Kingston Tijuana Monterrey Guadalajara Kolkata Chennai Hyderabad Bangalore"""
+)
+ORGS = _words(
+    """NATO EU UN WHO IMF OPEC Fed ECB Congress Senate Parliament Bundestag Commission Kremlin
 Pentagon Supreme-Court High-Court Treasury Labour Conservatives Democrats Republicans Greens
-unions regulators prosecutors police army navy coalition opposition ministers lawmakers""".split()
-COMPANIES = """Apple Google Microsoft Amazon Meta Nvidia Tesla OpenAI Samsung Sony Intel AMD TSMC
+unions regulators prosecutors police army navy coalition opposition ministers lawmakers"""
+)
+COMPANIES = _words(
+    """Apple Google Microsoft Amazon Meta Nvidia Tesla OpenAI Samsung Sony Intel AMD TSMC
 Huawei Xiaomi Alibaba Tencent Baidu ByteDance TikTok Netflix Disney Boeing Airbus Siemens
 Volkswagen BMW Mercedes Stellantis Renault Toyota Honda Nissan Hyundai Ford GM Shell BP Exxon
 Chevron TotalEnergies Aramco Unilever Nestle Danone LVMH Kering Adidas Nike Spotify Uber Airbnb
 Pfizer Moderna AstraZeneca Novartis Roche Bayer BASF HSBC Barclays UBS Deutsche-Bank BNP Santander
-JPMorgan Goldman Citi Visa Mastercard PayPal Ericsson Nokia Vodafone Orange Telefonica""".split()
-TEAMS = """Arsenal Chelsea Liverpool Everton Tottenham Newcastle Barcelona Madrid Atletico Sevilla
+JPMorgan Goldman Citi Visa Mastercard PayPal Ericsson Nokia Vodafone Orange Telefonica"""
+)
+TEAMS = _words(
+    """Arsenal Chelsea Liverpool Everton Tottenham Newcastle Barcelona Madrid Atletico Sevilla
 Juventus Milan Inter Napoli Roma Lazio Bayern Dortmund Leipzig Leverkusen PSG Marseille Lyon Monaco
 Ajax PSV Feyenoord Benfica Porto Celtic Rangers Galatasaray Fenerbahce Flamengo Boca River Lakers
-Celtics Warriors Knicks Yankees Dodgers Packers Chiefs Eagles Cowboys""".split()
+Celtics Warriors Knicks Yankees Dodgers Packers Chiefs Eagles Cowboys"""
+)
 # Headline verbs; each has synonyms an outlet may use instead.
 VERBS = {
     "approves": ["passes", "clears", "backs"], "rejects": ["votes down", "throws out"],
@@ -72,7 +90,8 @@ VERBS = {
     "demands": ["calls for"], "resumes": ["restarts"], "reverses": ["U-turns on"],
 }  # fmt: skip
 # Noun phrases are a modifier and a head: "pension reform", "chip export ban".
-MODIFIERS = """
+MODIFIERS = _words(
+    """
 pension tax migration climate energy rail housing defence arms trade peace aid border asylum
 election media healthcare school drug data chip gas pipeline nuclear wind coal fuel bank farm
 fishing water vaccine smoking gambling rent airport port mining oil grain fertiliser steel
@@ -86,19 +105,24 @@ airline pilot flight rocket moon lunar telescope quantum fusion uranium lithium 
 rare-earth semiconductor AI crypto bitcoin stablecoin startup streaming advertising privacy
 encryption copyright broadcast newspaper museum festival film music football cricket tennis
 rugby olympic marathon cycling chess insurance pharmacy nursing teacher doctor union
-""".split()
-HEADS = """
+"""
+)
+HEADS = _words(
+    """
 reform deal plan bill strike talks probe ban cuts tariffs subsidies rules law inquiry exports
 imports prices jobs contract merger funding licence programme project sanctions crackdown
 protests quota scheme tax budget fees targets shortage row scandal lawsuit verdict trial
 review overhaul package summit treaty vote referendum standoff dispute pact levy cap freeze
-""".split()
-CONTEXTS = """protests inflation recession strikes scandal ruling defeat turmoil clashes drought
+"""
+)
+CONTEXTS = _words(
+    """protests inflation recession strikes scandal ruling defeat turmoil clashes drought
 floods wildfires heatwave cyberattack crisis talks row backlash pressure criticism outcry
 shortages losses delays walkout blockade boycott lawsuit leak audit downgrade sell-off
 rally stalemate deadlock impasse ultimatum resignation reshuffle landslide upset collapse
 outage shutdown slowdown layoffs bankruptcy default bailout windfall surge slump rebound
-heat-record cold-snap snowstorm hailstorm typhoon cyclone monsoon eruption tremor""".split()
+heat-record cold-snap snowstorm hailstorm typhoon cyclone monsoon eruption tremor"""
+)
 CONTEXTS = [_c.replace("-", " ") for _c in CONTEXTS]
 PREFIXES = ["Breaking: ", "Live: ", "Update: ", "Exclusive: ", "Analysis: ", ""]
 ATTRIBUTIONS = ["sources say", "officials say", "report says", "reports", "AP", "Reuters"]
@@ -201,7 +225,14 @@ def render_headline(event: Event, rng: random.Random, *, variant: int) -> str:
 def _base(verb: str) -> str:
     """Turn a headline verb ("approves", "puts off") into its base form."""
     first, _, rest = verb.partition(" ")
-    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("shes", "sh"), ("ches", "ch"), ("xes", "x"), ("s", "")):
+    for suffix, keep in (
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("shes", "sh"),
+        ("ches", "ch"),
+        ("xes", "x"),
+        ("s", ""),
+    ):
         if first.endswith(suffix):
             first = first[: -len(suffix)] + keep
             break
@@ -270,7 +301,8 @@ def build_corpus(
             events.append(vocab.event(rng, now - timedelta(minutes=rng.randint(5, 22 * 60))))
             slot.append(_item(rng, feed_index, len(slot), events[-1], len(events) - 1, 0))
     ordered = tuple(
-        tuple(sorted(feed_items, key=lambda i: i.published_at, reverse=True)) for feed_items in slots
+        tuple(sorted(feed_items, key=lambda i: i.published_at, reverse=True))
+        for feed_items in slots
     )
     return Corpus(ordered, len(set(variant_of)) + len(events) - len(variant_of), wire, copies_total)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import contextlib
+import cProfile
 import io
 import logging
 import pstats
@@ -24,32 +24,32 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import md_table, median, print_machine, spread  # noqa: E402
-from bench._corpus import build_corpus, rss  # noqa: E402
+import feedparser
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
-import feedparser  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
-
-from bot import dedup  # noqa: E402
-from bot.feeds.fetcher import Fetcher  # noqa: E402
-from bot.feeds.parser import ParsedFeed, parse_feed  # noqa: E402
-from bot.fetchcmd import fetch_policy  # noqa: E402
-from bot.models import Feed  # noqa: E402
-from bot.refresh import FeedReport, Refresher  # noqa: E402
-from bot.settings import FeedConfig, FetchSettings, Settings, Topic  # noqa: E402
-from bot.storage import feeds as feed_store  # noqa: E402
-from bot.storage import stories as story_store  # noqa: E402
-from bot.storage.db import open_database, session_scope  # noqa: E402
-from bot.storage.stories import ingest_entries  # noqa: E402
-from bot.topics import TopicMatcher  # noqa: E402
-from tests.feedserver import FeedServer, Reply, Request  # noqa: E402
+from bench._common import fix_loopback_fakes, md_table, median, print_machine, spread
+from bench._corpus import build_corpus, rss
+from bot import dedup
+from bot.feeds.fetcher import Fetcher, FetchStatus
+from bot.feeds.parser import ParsedFeed, parse_feed
+from bot.fetchcmd import fetch_policy
+from bot.models import Feed
+from bot.refresh import FeedReport, Refresher
+from bot.settings import FeedConfig, FetchSettings, Settings, Topic
+from bot.storage import feeds as feed_store
+from bot.storage import stories as story_store
+from bot.storage.db import open_database, session_scope
+from bot.storage.stories import ingest_entries
+from bot.topics import TopicMatcher
+from tests.feedserver import FeedServer, Reply, Request
 
 TOPICS = (
     Topic("world", "World", ("election", "ceasefire", "sanctions")),
@@ -177,14 +177,21 @@ def time_our_parser(bodies: Sequence[bytes], urls: Sequence[str]) -> tuple[float
     return time.perf_counter() - began, parsed
 
 
-async def _fetch_all(settings: Settings, urls: Sequence[str]) -> float:
+async def _fetch_all(settings: Settings, urls: Sequence[str], *, conditional: bool) -> float:
+    """Fetch every feed (with its ETag when `conditional`, answered 304) and nothing else."""
     async with Fetcher(fetch_policy(settings.fetch)) as fetcher:
         now = datetime.now(UTC)
         began = time.perf_counter()
-        results = await asyncio.gather(*(fetcher.fetch_feed(u, now=now) for u in urls))
+        results = await asyncio.gather(
+            *(
+                fetcher.fetch_feed(u, etag=f'"feed-{n}-v1"' if conditional else None, now=now)
+                for n, u in enumerate(urls)
+            )
+        )
         elapsed = time.perf_counter() - began
-    if any(r.body is None for r in results):
-        raise SystemExit("fetch-only: some feeds did not load")
+    expected = FetchStatus.NOT_MODIFIED if conditional else FetchStatus.OK
+    if any(r.status is not expected for r in results):
+        raise SystemExit(f"fetch-only: some feeds did not answer {expected}")
     return elapsed
 
 
@@ -197,7 +204,7 @@ class StoreResult:
 
 def clear_fingerprint_cache() -> None:
     """Forget memoised fingerprints, if storage keeps any, so each run starts cold."""
-    cached = getattr(story_store, "fingerprint", None)
+    cached: Any = getattr(story_store, "fingerprint", None)
     if hasattr(cached, "cache_clear"):
         cached.cache_clear()
 
@@ -249,7 +256,7 @@ def time_store_only(
 def count_fingerprints() -> Iterator[list[int]]:
     """Count fingerprints computed (cache misses when storage memoises them)."""
     counter = [0]
-    cached = getattr(story_store, "fingerprint", None)
+    cached: Any = getattr(story_store, "fingerprint", None)
     if hasattr(cached, "cache_info"):
         before = cached.cache_info().misses
         yield counter
@@ -307,7 +314,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--profile", action="store_true", help="cProfile parse + store (single-threaded) once"
     )
+    parser.add_argument(
+        "--as-is-fakes",
+        action="store_true",
+        help="keep the feed server's ~45 ms Nagle stall per response (see bench/_common.py)",
+    )
     args = parser.parse_args(argv)
+    fix_loopback_fakes(not args.as_is_fakes)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -336,19 +349,27 @@ def main(argv: Sequence[str] | None = None) -> None:
             runs.append(one_run(settings, state))
             r = runs[-1]
             print(
-                f"run {n + 1}: first {r.first:.1f} s, 304 {r.etag:.2f} s, same-bytes {r.hash:.2f} s;"
+                f"run {n + 1}: first {r.first:.1f} s, 304 {r.etag:.2f} s, "
+                f"same-bytes {r.hash:.2f} s;"
                 f" {r.entries} entries → {r.stories} stories ({r.merged} merged)",
                 flush=True,
             )
         breakdown: list[tuple[str, float, str]] = []
         if not args.skip_breakdown:
-            fetched = asyncio.run(_fetch_all(settings, urls))
+            fetched = asyncio.run(_fetch_all(settings, urls, conditional=False))
             breakdown.append(("fetch only (`Fetcher.fetch_feed` × all, same policy)", fetched, ""))
+            fetched = asyncio.run(_fetch_all(settings, urls, conditional=True))
+            breakdown.append(("fetch only, with ETags (all 304)", fetched, ""))
             ours, parsed = time_our_parser(bodies, urls)
             breakdown.append(("parse only (`parse_feed`, in-process)", ours, ""))
             stored = time_store_only(settings, parsed)
-            breakdown.append(("store only (`ingest_entries` of parsed entries, fresh DB)",
-                              stored.seconds, _store_note(stored, total_entries)))  # fmt: skip
+            breakdown.append(
+                (
+                    "store only (`ingest_entries` of parsed entries, fresh DB)",
+                    stored.seconds,
+                    _store_note(stored, total_entries),
+                )
+            )
         profile = None
         if args.profile:
             # The refresh runs parse and store in worker threads, which cProfile does not
@@ -369,17 +390,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = [
         ("full refresh, `refresh_all()` wall time (s)", spread(first, "{:.1f}")),
         ("entries stored (new)", f"{entries}"),
-        ("stories after dedup (ideal: distinct events)",
-         f"{runs[0].stories} ({corpus.events}); {runs[0].merged} entries merged"),  # fmt: skip
+        (
+            "stories after dedup (ideal: distinct events)",
+            f"{runs[0].stories} ({corpus.events}); {runs[0].merged} entries merged",
+        ),
         ("entries/s", spread([entries / f for f in first], "{:.0f}")),
         ("our cost per entry (ms)", spread([f / entries * 1e3 for f in first], "{:.2f}")),
         ("bare `feedparser.parse` of all bodies (s)", spread(fp, "{:.1f}")),
         ("bare feedparser per entry (ms)", f"{feedparser_s / total_entries * 1e3:.3f}"),
-        ("**ratio: our per-entry cost / bare feedparser**",
-         spread([f / feedparser_s for f in first], "{:.1f}×")),  # fmt: skip
+        (
+            "**ratio: our per-entry cost / bare feedparser**",
+            spread([f / feedparser_s for f in first], "{:.1f}×"),
+        ),
         ("second refresh, all 304 via ETag (s)", spread([r.etag for r in runs], "{:.2f}")),
-        ("third refresh, ETag ignored, same bytes → hash match (s)",
-         spread([r.hash for r in runs], "{:.2f}")),  # fmt: skip
+        (
+            "third refresh, ETag ignored, same bytes → hash match (s)",
+            spread([r.hash for r in runs], "{:.2f}"),
+        ),
     ]
     print(md_table(("measure", "value: median (min–max, n)"), rows))
     if breakdown:
@@ -389,8 +416,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             md_table(
                 head,
                 [
-                    (name, f"{s:.1f}", f"{s / total_entries * 1e3:.2f}",
-                     f"{s / median(first):.0%}", note)  # fmt: skip
+                    (
+                        name,
+                        f"{s:.2f}",
+                        f"{s / total_entries * 1e3:.2f}",
+                        f"{s / median(first):.0%}",
+                        note,
+                    )
                     for name, s, note in breakdown
                 ],
             )

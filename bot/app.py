@@ -115,6 +115,8 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
     attach_services(app, services)
     if role in ("all", "bot"):
         handlers.register(app)
+    else:
+        app.add_error_handler(handlers.errors.on_error)  # job errors reach admins too
     return app
 
 

@@ -212,11 +212,14 @@ def fingerprint(title: str, summary: str = "") -> Fingerprint:
 
 def _near_match(x: str, y: str) -> float:
     """Credit two different tokens that are variants: "Syria"/"Syrian", "Morsi"/"Mursi"."""
+    if x[0] != y[0]:
+        return 0.0  # cheap gate: variants of a name keep their first letter
     shortest = min(len(x), len(y))
-    prefix = next((i for i, (p, q) in enumerate(zip(x, y, strict=False)) if p != q), shortest)
-    if prefix >= 4 and prefix >= 0.8 * shortest:
-        return NEAR_PREFIX
-    if shortest >= 5 and fuzz.ratio(x, y) >= 80:
+    if x[:4] == y[:4]:
+        prefix = next((i for i in range(4, shortest) if x[i] != y[i]), shortest)
+        if prefix >= 0.8 * shortest:
+            return NEAR_PREFIX
+    if shortest >= 5 and fuzz.ratio(x, y, score_cutoff=80):
         return NEAR_FUZZY
     return 0.0
 

@@ -168,6 +168,9 @@ class Sender:
         )
         try:
             async with self.pacer.sending(row.chat_id):
+                if self.stopping:  # asked to stop while waiting for a slot
+                    self._requeue([row], self.clock())
+                    return "retried", self.clock()
                 message = await self.bot.send_message(
                     row.chat_id,
                     row.text,

@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.admin.broadcast import REPORT_EVERY, report_progress
+from bot.admin.broadcast import CHECK_EVERY, report_progress
 from bot.admin.feeds import enqueue_pause_alerts
 from bot.compose import compose_instant, compose_scheduled
 from bot.services import Services
@@ -109,5 +109,5 @@ def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     queue.run_repeating(compose_tick, COMPOSE_EVERY, first=2.0, name="compose", job_kwargs=kwargs)
     queue.run_repeating(deliver_tick, DELIVER_EVERY, first=2.5, name="deliver", job_kwargs=kwargs)
     queue.run_repeating(
-        broadcast_tick, REPORT_EVERY, first=REPORT_EVERY, name="broadcast", job_kwargs=kwargs
+        broadcast_tick, CHECK_EVERY, first=CHECK_EVERY, name="broadcast", job_kwargs=kwargs
     )

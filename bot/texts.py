@@ -88,8 +88,12 @@ def usage_line(command: str) -> str:
     return "Usage: " + escape(USAGE[command])
 
 
-def help_text() -> str:
-    return "<b>Commands</b>\n" + "\n".join(escape(line) for line in USAGE.values())
+def help_text(*, admin: bool = False) -> str:
+    text = "<b>Commands</b>\n" + "\n".join(escape(line) for line in USAGE.values())
+    if admin:
+        lines = "\n".join(escape(line) for line in ADMIN_USAGE.values())
+        text += f"\n\n<b>Admin commands</b>\n{lines}"
+    return text
 
 
 # ---------------------------------------------------------------- Admin

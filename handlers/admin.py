@@ -31,7 +31,7 @@ from bot.admin import audit, opml, stats
 from bot.admin import broadcast as bc
 from bot.admin import feeds as admin_feeds
 from bot.admin.chart import render_chart
-from bot.admin.entities import Span, split_broadcast
+from bot.admin.entities import Span
 from bot.briefing import OutMessage
 from handlers.context import BotContext
 from handlers.replies import send_html, send_messages
@@ -72,7 +72,7 @@ def admin_only(callback: Handler) -> Handler:
             callback.__name__,
         )
         if update.callback_query is not None:
-            await update.callback_query.answer(texts.ADMIN_ONLY, show_alert=True)
+            await _answer(update.callback_query.answer(texts.ADMIN_ONLY, show_alert=True))
         elif chat is not None:
             await send_html(context, chat.id, texts.ADMIN_ONLY)
 
@@ -85,7 +85,7 @@ async def set_admin_menus(bot: Bot, admins: Sequence[int]) -> None:
     for admin in admins:
         try:
             await bot.set_my_commands(menu, scope=BotCommandScopeChat(admin))
-        except BadRequest as exc:  # "chat not found" until the admin has started the bot
+        except TelegramError as exc:  # "chat not found" until the admin has started the bot
             logger.warning("admin menu not set admin_id=%s: %s", admin, exc.message)
 
 
@@ -117,45 +117,31 @@ def _control_markup(broadcast_id: int, audience: int) -> InlineKeyboardMarkup:
 async def broadcast(update: Update, context: BotContext) -> None:
     services, chat, message = context.services, _chat(update), update.effective_message
     assert message is not None and message.text is not None
-    parts = split_broadcast(message.text, _spans(message))
-    if not parts.plain:
-        await send_html(context, chat.id, texts.admin_usage_line("broadcast"))
-        return
-    if len(parts.plain) > tghtml.MESSAGE_LIMIT:
-        limit = tghtml.MESSAGE_LIMIT
-        await send_html(
-            context, chat.id, texts.BROADCAST_TOO_LONG.format(length=len(parts.plain), limit=limit)
-        )
-        return
     topics = services.settings.topics
-    slug = commands.resolve_topic(parts.topic, topics) if parts.topic is not None else None
-    if parts.topic is not None and slug is None:
-        unknown = commands.UnknownName(parts.topic, commands.suggest(parts.topic, topics))
-        await send_html(context, chat.id, _unknown_text(unknown, topics))
+    request = bc.parse_request(message.text, _spans(message), topics)
+    if isinstance(request, commands.UnknownName):
+        await send_html(context, chat.id, _unknown_text(request, topics))
         return
-    topic = services.settings.topic(slug) if slug else None
-    scope_name = topic.name if topic else None
+    if isinstance(request, str):
+        await send_html(context, chat.id, request)
+        return
+    topic = services.settings.topic(request.topic) if request.topic else None
+    scope = topic.name if topic else None
     actor, now = _actor(update), services.clock()
     draft = await services.db(
-        lambda s: bc.create_draft(
-            s, actor=actor, chat_id=chat.id, topic=slug, html=parts.html, now=now
-        )
+        lambda s: bc.create_draft(s, actor=actor, chat_id=chat.id, request=request, now=now)
     )
-    assert draft.id is not None
     if draft.audience == 0:
-        nobody = texts.BROADCAST_NOBODY.format(scope=bc.scope_text(scope_name))
-        await send_html(context, chat.id, nobody)
+        await send_html(context, chat.id, texts.BROADCAST_NOBODY.format(scope=bc.scope_text(scope)))
         return
-    if await send_html(context, chat.id, draft.text) is None:
+    if await send_html(context, chat.id, draft.text) is None:  # the preview
         return
+    markup = _control_markup(draft.id or 0, draft.audience)
     control = await send_html(
-        context,
-        chat.id,
-        bc.format_preview(draft.audience, scope_name),
-        markup=_control_markup(draft.id, draft.audience),
+        context, chat.id, bc.format_preview(draft.audience, scope), markup=markup
     )
     if control is not None:
-        draft_id, message_id = draft.id, control.message_id
+        draft_id, message_id = draft.id or 0, control.message_id
         await services.db(lambda s: bc.set_status_message(s, draft_id, message_id))
 
 
@@ -163,37 +149,29 @@ async def broadcast(update: Update, context: BotContext) -> None:
 async def broadcast_button(update: Update, context: BotContext) -> None:
     query, services = update.callback_query, context.services
     assert query is not None and query.data is not None
-    confirming = query.data.startswith(bc.CONFIRM_PREFIX)
-    try:
-        broadcast_id = int(query.data.rsplit(":", 1)[-1])
-    except ValueError:
+    prefix, _, raw_id = query.data.rpartition(":")
+    if not raw_id.isdigit() or prefix + ":" not in (bc.CONFIRM_PREFIX, bc.CANCEL_PREFIX):
         await _answer(query.answer(texts.BROADCAST_GONE))
         return
-    actor, now = _actor(update), services.clock()
-    if confirming:
-        total = await services.db(lambda s: bc.confirm(s, broadcast_id, actor=actor, now=now))
-        done = total is not None
-        text = bc.format_status(
-            broadcast_id,
-            bc.Progress(waiting=total or 0),
-            started=now,
-            now=now,
-            per_second=services.settings.delivery.messages_per_second,
-        )
-    else:
-        done = await services.db(lambda s: bc.cancel(s, broadcast_id, actor=actor, now=now))
-        text = texts.BROADCAST_CANCELLED.format(id=broadcast_id)
-    if not done:
-        status = await services.db(lambda s: bc.status_of(s, broadcast_id))
-        await _answer(query.answer(texts.BROADCAST_ALREADY.format(id=broadcast_id, status=status)))
-        return
-    await _answer(
-        query.answer(texts.BROADCAST_QUEUED.format(id=broadcast_id) if confirming else None)
+    confirming, broadcast_id = prefix + ":" == bc.CONFIRM_PREFIX, int(raw_id)
+    actor, now, rate = (
+        _actor(update),
+        services.clock(),
+        services.settings.delivery.messages_per_second,
     )
-    if query.message is not None:
+    outcome = await services.db(
+        lambda s: bc.tap(
+            s, broadcast_id, confirming=confirming, actor=actor, now=now, per_second=rate
+        )
+    )
+    await _answer(query.answer(outcome.answer))
+    if outcome.control_text is not None and query.message is not None:
         try:
             await context.bot.edit_message_text(
-                text, query.message.chat.id, query.message.message_id, parse_mode=ParseMode.HTML
+                outcome.control_text,
+                query.message.chat.id,
+                query.message.message_id,
+                parse_mode=ParseMode.HTML,
             )
         except BadRequest as exc:
             logger.info("broadcast control not edited id=%s: %s", broadcast_id, exc.message)
@@ -340,8 +318,8 @@ async def stats_cmd(update: Update, context: BotContext) -> None:
 async def audit_cmd(update: Update, context: BotContext) -> None:
     services, chat = context.services, _chat(update)
     entries = await services.db(lambda s: audit.recent(s, 20))
-    for message in tghtml.split_html_message(audit.format_log(entries)):
-        await send_html(context, chat.id, message)
+    messages = tghtml.split_html_message(audit.format_log(entries))
+    await send_messages(context, chat.id, [OutMessage(m) for m in messages])
 
 
 # ---------------------------------------------------------------- registration
@@ -364,5 +342,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         app.add_handler(CommandHandler(name, callback, block=False))
     app.add_handler(CallbackQueryHandler(broadcast_button, pattern=r"^bc:", block=False))
     app.add_handler(
-        MessageHandler(filters.Document.FileExtension("opml"), opml_document, block=False)
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.Document.FileExtension("opml"),
+            opml_document,
+            block=False,
+        )
     )

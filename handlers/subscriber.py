@@ -244,7 +244,9 @@ async def stop(update: Update, context: BotContext) -> None:
 
 
 async def help_cmd(update: Update, context: BotContext) -> None:
-    await send_html(context, _chat(update).id, texts.help_text())
+    user = update.effective_user
+    admin = user is not None and user.id in context.services.settings.telegram.admins
+    await send_html(context, _chat(update).id, texts.help_text(admin=admin))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

@@ -15,7 +15,8 @@ from bot.admin.alerts import ErrorThrottle, error_kind, format_alert
 from bot.admin.entities import Span, entities_to_html, split_broadcast
 from bot.admin.feeds import enqueue_pause_alerts
 from bot.admin.stats import collect_stats, daily_series, format_stats
-from bot.models import Broadcast, Chat, Entry, Feed, Outbox, utcnow
+from bot.commands import UnknownName
+from bot.models import Broadcast, Chat, Feed, Outbox, utcnow
 from bot.settings import FeedConfig, Topic
 from bot.storage import feeds as feed_store
 from bot.storage import outbox
@@ -158,7 +159,9 @@ def test_opml_build_then_parse_round_trips() -> None:
     data = opml.build_opml(feeds, title="t", now=utcnow())
     back = opml.parse_opml(data, TOPICS)
     assert back[0] == feeds[0]
-    assert back[1] == opml.OpmlFeed("https://b.example/rss", "https://b.example/rss", feeds[1].topics)
+    assert back[1] == opml.OpmlFeed(
+        "https://b.example/rss", "https://b.example/rss", feeds[1].topics
+    )
 
 
 def test_opml_in_utf16_is_read() -> None:
@@ -254,9 +257,8 @@ def test_pause_alert_once_per_failing_streak_and_admin(sqlite_engine: Engine) ->
 
 def _draft(engine: Engine, topic: str | None = None) -> int:
     with session_scope(engine) as session:
-        row = bc.create_draft(
-            session, actor=ADMIN, chat_id=7, topic=topic, html="<b>Hi</b>", now=utcnow()
-        )
+        request = bc.Request("<b>Hi</b>", topic)
+        row = bc.create_draft(session, actor=ADMIN, chat_id=7, request=request, now=utcnow())
         assert row.id is not None
         return row.id
 
@@ -317,7 +319,6 @@ def test_stats_count_chats_stories_messages_and_days(sqlite_engine: Engine) -> N
     seed_stories(sqlite_engine, now=now, count=3)
     seed_chats(sqlite_engine, [1, 2, 3], now=now, due=None)
     with session_scope(sqlite_engine) as session:
-        story_id, feed_id = session.exec(select(Entry.story_id, Entry.feed_id)).first() or (1, 1)
         session.add(Chat(id=4, active=False, created_at=now - timedelta(days=3), updated_at=now))
         chat = session.get(Chat, 3)
         assert chat is not None
@@ -339,7 +340,6 @@ def test_stats_count_chats_stories_messages_and_days(sqlite_engine: Engine) -> N
     assert len(series.days) == 14 and series.days[-1] == now.date()
     assert series.sent[-1] == 1 and series.new_chats[-1] == 3 and series.new_chats[-4] == 1
     assert "World 2, Technology 0" in format_stats(numbers, TOPICS)
-    del story_id, feed_id
 
 
 def test_error_throttle_reports_each_kind_once_per_period() -> None:
@@ -360,3 +360,14 @@ def test_error_alert_names_our_frame_and_escapes() -> None:
         text = format_alert(exc, "command /stats")
     assert "RuntimeError" in text and "&lt;thing&gt; &amp; more" in text
     assert parse_html(text).text  # valid Telegram HTML
+
+
+def test_broadcast_request_parsing() -> None:
+    request = bc.parse_request("/broadcast #World <b>", [], TOPICS)
+    assert request == bc.Request("&lt;b&gt;", "world")
+    assert bc.parse_request("/broadcast hi", [], TOPICS) == bc.Request("hi", None)
+    unknown = bc.parse_request("/broadcast #wrld hi", [], TOPICS)
+    assert isinstance(unknown, UnknownName) and unknown.suggestions == ("world",)
+    assert str(bc.parse_request("/broadcast", [], TOPICS)).startswith("Usage: /broadcast")
+    too_long = bc.parse_request("/broadcast " + "x" * 4097, [], TOPICS)
+    assert too_long == "That text is too long: 4097 characters, Telegram allows 4096."

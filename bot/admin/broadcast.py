@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -25,7 +25,10 @@ from telegram.error import BadRequest, TelegramError
 
 from bot import texts, tghtml
 from bot.admin import audit
+from bot.admin.entities import Span, split_broadcast
+from bot.commands import UnknownName, resolve_topic, suggest
 from bot.models import Broadcast, Chat, Outbox, Subscription
+from bot.settings import Topic
 from bot.storage import outbox
 from bot.storage.db import session_scope
 
@@ -34,7 +37,9 @@ logger = logging.getLogger(__name__)
 DRAFT, CONFIRMED, CANCELLED, DONE = "draft", "confirmed", "cancelled", "done"
 KIND = "broadcast"
 PRIORITY = 0  # ahead of briefings (10)
-REPORT_EVERY = 3.0  # seconds between two edits of the status message
+REPORT_EVERY = 3.0  # seconds between two progress edits of the status message
+FINAL_AFTER = 1.0  # the final report may follow the last progress edit this soon
+CHECK_EVERY = 1.0  # how often the report tick looks at running broadcasts
 _CHUNK = 500  # outbox rows per INSERT (SQLite's bound-parameter limit)
 CONFIRM_PREFIX, CANCEL_PREFIX = "bc:ok:", "bc:no:"
 
@@ -52,6 +57,22 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Request:
+    """A valid `/broadcast` message: its HTML and the topic slug (None: everyone)."""
+
+    html: str
+    topic: str | None
+
+
+@dataclass(frozen=True)
+class TapOutcome:
+    """What a tap on Send or Cancel says: the button answer and the new control text."""
+
+    answer: str | None
+    control_text: str | None  # None: leave the control message as it is
+
+
+@dataclass(frozen=True)
 class StatusUpdate:
     """One status message to write, detached from the session."""
 
@@ -60,6 +81,26 @@ class StatusUpdate:
     message_id: int | None
     text: str
     final: bool
+
+
+# ---------------------------------------------------------------- request (pure)
+
+
+def parse_request(
+    text: str, spans: Sequence[Span], topics: Sequence[Topic]
+) -> Request | UnknownName | str:
+    """Take `/broadcast [#topic] text` apart: a request, an unknown topic, or a reply why not."""
+    parts = split_broadcast(text, spans)
+    if not parts.plain:
+        return texts.admin_usage_line("broadcast")
+    if len(parts.plain) > tghtml.MESSAGE_LIMIT:
+        return texts.BROADCAST_TOO_LONG.format(length=len(parts.plain), limit=tghtml.MESSAGE_LIMIT)
+    if parts.topic is None:
+        return Request(parts.html, None)
+    slug = resolve_topic(parts.topic, topics)
+    if slug is None:
+        return UnknownName(parts.topic, suggest(parts.topic, topics))
+    return Request(parts.html, slug)
 
 
 # ---------------------------------------------------------------- storage
@@ -88,17 +129,16 @@ def create_draft(
     *,
     actor: audit.Actor,
     chat_id: int,
-    topic: str | None,
-    html: str,
+    request: Request,
     now: datetime,
 ) -> Broadcast:
     """Store a draft with its audience size (nothing is sent yet)."""
     row = Broadcast(
         admin_id=actor.user_id or 0,
         admin_chat_id=chat_id,
-        topic=topic,
-        text=html,
-        audience=audience_size(session, topic),
+        topic=request.topic,
+        text=request.html,
+        audience=audience_size(session, request.topic),
         created_at=now,
     )
     session.add(row)
@@ -153,13 +193,35 @@ def confirm(
         outbox.enqueue(session, messages, now=now)
     # Counted, not summed from enqueue(): its rowcount is -1 on PostgreSQL.
     total = progress(session, broadcast_id).total
-    row.total = total
+    row.total, row.reported_at = total, now  # the confirming tap shows the first status
     session.add(row)
     scope = f"topic {row.topic}" if row.topic else "all chats"
     audit.record(
         session, actor, "broadcast", f"#{broadcast_id} to {total} chats ({scope})", now=now
     )
     return total
+
+
+def tap(
+    session: Session,
+    broadcast_id: int,
+    *,
+    confirming: bool,
+    actor: audit.Actor,
+    now: datetime,
+    per_second: float,
+) -> TapOutcome:
+    """Apply a tap on Send (confirming) or Cancel; a tap that comes too late changes nothing."""
+    if confirming:
+        total = confirm(session, broadcast_id, actor=actor, now=now)
+        if total is not None:
+            waiting = Progress(waiting=total)
+            text = format_status(broadcast_id, waiting, started=now, now=now, per_second=per_second)
+            return TapOutcome(texts.BROADCAST_QUEUED.format(id=broadcast_id), text)
+    elif cancel(session, broadcast_id, actor=actor, now=now):
+        return TapOutcome(None, texts.BROADCAST_CANCELLED.format(id=broadcast_id))
+    status = status_of(session, broadcast_id)
+    return TapOutcome(texts.BROADCAST_ALREADY.format(id=broadcast_id, status=status), None)
 
 
 def cancel(session: Session, broadcast_id: int, *, actor: audit.Actor, now: datetime) -> bool:
@@ -248,8 +310,8 @@ def due_reports(session: Session, *, now: datetime, per_second: float) -> list[S
         assert row.id is not None
         done = progress(session, row.id)
         final = done.waiting == 0
-        recent = row.reported_at and now - row.reported_at < timedelta(seconds=REPORT_EVERY - 1)
-        if recent and not final:
+        since = (now - row.reported_at).total_seconds() if row.reported_at else REPORT_EVERY
+        if since < (FINAL_AFTER if final else REPORT_EVERY):
             continue
         text = format_status(row.id, done, started=row.confirmed_at, now=now, per_second=per_second)
         if text == row.report and not final:

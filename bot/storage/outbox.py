@@ -80,9 +80,13 @@ def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime) 
     ]
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(Outbox).values(values).on_conflict_do_nothing(index_elements=["dedup_key"])
-    result = session.execute(stmt)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    stmt = (
+        insert(Outbox)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(col(Outbox.id))  # rowcount is -1 on PostgreSQL for this form
+    )
+    return len(session.execute(stmt).all())
 
 
 def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
