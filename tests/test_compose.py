@@ -61,7 +61,7 @@ def test_stories_already_delivered_are_not_repeated(engine: Engine) -> None:
         session.add(c)
         session.commit()
     compose_scheduled(engine, SETTINGS, now=NOW + timedelta(minutes=2))
-    first, second = outbox_rows(engine)
+    _first, second = outbox_rows(engine)
     assert "story number 3" in second.text and "story number 0" not in second.text
     with Session(engine) as session:
         assert len(session.exec(select(Delivery)).all()) == 5

@@ -190,9 +190,7 @@ def release_claims(session: Session) -> int:
     claimed before a crash need not wait for their leases to expire.
     """
     result = session.exec(
-        update(Outbox)
-        .where(col(Outbox.status) == SENDING)
-        .values(status=PENDING, lease_until=None)
+        update(Outbox).where(col(Outbox.status) == SENDING).values(status=PENDING, lease_until=None)
     )
     return int(result.rowcount or 0)
 
