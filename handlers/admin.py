@@ -33,9 +33,9 @@ from bot.admin import feeds as admin_feeds
 from bot.admin.chart import render_chart
 from bot.admin.entities import Span
 from bot.briefing import OutMessage
+from handlers.common import chat_of, unknown_topic_text
 from handlers.context import BotContext
 from handlers.replies import send_html, send_messages
-from handlers.subscriber import _chat, _unknown_text
 
 logger = logging.getLogger(__name__)
 
@@ -115,12 +115,12 @@ def _control_markup(broadcast_id: int, audience: int) -> InlineKeyboardMarkup:
 
 @admin_only
 async def broadcast(update: Update, context: BotContext) -> None:
-    services, chat, message = context.services, _chat(update), update.effective_message
+    services, chat, message = context.services, chat_of(update), update.effective_message
     assert message is not None and message.text is not None
     topics = services.settings.topics
     request = bc.parse_request(message.text, _spans(message), topics)
     if isinstance(request, commands.UnknownName):
-        await send_html(context, chat.id, _unknown_text(request, topics))
+        await send_html(context, chat.id, unknown_topic_text(request, topics))
         return
     if isinstance(request, str):
         await send_html(context, chat.id, request)
@@ -199,7 +199,7 @@ def _feed_id(args: Sequence[str]) -> int | None:
 
 @admin_only
 async def feeds_cmd(update: Update, context: BotContext) -> None:
-    services, chat = context.services, _chat(update)
+    services, chat = context.services, chat_of(update)
     now = services.clock()
     lines = await services.db(lambda s: admin_feeds.feed_lines(s, now=now))
     blocks = admin_feeds.format_feed_list(lines, now=now)
@@ -209,7 +209,7 @@ async def feeds_cmd(update: Update, context: BotContext) -> None:
 
 @admin_only
 async def addfeed(update: Update, context: BotContext) -> None:
-    services, chat = context.services, _chat(update)
+    services, chat = context.services, chat_of(update)
     args = context.args or []
     if not args:
         await send_html(context, chat.id, texts.admin_usage_line("addfeed"))
@@ -217,7 +217,7 @@ async def addfeed(update: Update, context: BotContext) -> None:
     resolution = commands.resolve_topics(args[1:], services.settings.topics)
     if resolution.unknown:
         await send_html(
-            context, chat.id, _unknown_text(resolution.unknown[0], services.settings.topics)
+            context, chat.id, unknown_topic_text(resolution.unknown[0], services.settings.topics)
         )
         return
     await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
@@ -233,7 +233,7 @@ async def addfeed(update: Update, context: BotContext) -> None:
 
 
 async def _feed_change(update: Update, context: BotContext, command: str) -> None:
-    services, chat = context.services, _chat(update)
+    services, chat = context.services, chat_of(update)
     feed_id = _feed_id(context.args or [])
     if feed_id is None:
         await send_html(context, chat.id, texts.admin_usage_line(command))
@@ -260,7 +260,7 @@ async def resumefeed(update: Update, context: BotContext) -> None:
 
 @admin_only
 async def export_cmd(update: Update, context: BotContext) -> None:
-    services, chat = context.services, _chat(update)
+    services, chat = context.services, chat_of(update)
     feeds = await services.db(opml.export_feeds)
     data = opml.build_opml(feeds, title="newsbrief feeds", now=services.clock())
     await context.bot.send_document(
@@ -273,7 +273,7 @@ async def export_cmd(update: Update, context: BotContext) -> None:
 
 @admin_only
 async def opml_document(update: Update, context: BotContext) -> None:
-    services, chat, message = context.services, _chat(update), update.effective_message
+    services, chat, message = context.services, chat_of(update), update.effective_message
     assert message is not None and message.document is not None
     document = message.document
     if (document.file_size or 0) > opml.MAX_BYTES:
@@ -302,7 +302,7 @@ async def opml_document(update: Update, context: BotContext) -> None:
 
 @admin_only
 async def stats_cmd(update: Update, context: BotContext) -> None:
-    services, chat = context.services, _chat(update)
+    services, chat = context.services, chat_of(update)
     now = services.clock()
     numbers = await services.db(lambda s: stats.collect_stats(s, now=now))
     await send_html(context, chat.id, stats.format_stats(numbers, services.settings.topics))
@@ -316,7 +316,7 @@ async def stats_cmd(update: Update, context: BotContext) -> None:
 
 @admin_only
 async def audit_cmd(update: Update, context: BotContext) -> None:
-    services, chat = context.services, _chat(update)
+    services, chat = context.services, chat_of(update)
     entries = await services.db(lambda s: audit.recent(s, 20))
     messages = tghtml.split_html_message(audit.format_log(entries))
     await send_messages(context, chat.id, [OutMessage(m) for m in messages])

@@ -11,9 +11,9 @@ from telegram import Update
 from bot import commands, texts, tghtml
 from bot.models import Chat
 from bot.storage import chats as chat_store
+from handlers.common import chat_of, ensure_chat_row, may_change
 from handlers.context import BotContext
 from handlers.replies import send_html
-from handlers.subscriber import _chat, _ensure, _may_change
 
 
 def _when(chat: Chat) -> str:
@@ -58,16 +58,16 @@ def _apply(session: Session, chat_id: int, request: commands.ScheduleRequest, no
 
 
 async def schedule(update: Update, context: BotContext) -> None:
-    services, chat = context.services, _chat(update)
+    services, chat = context.services, chat_of(update)
     try:
         request = commands.parse_schedule(context.args or [])
     except commands.UsageError:
         await send_html(context, chat.id, texts.usage_line("schedule"))
         return
-    if request.mode is not None and not await _may_change(context, update):
+    if request.mode is not None and not await may_change(context, update):
         await send_html(context, chat.id, texts.GROUP_ADMINS_ONLY)
         return
-    await _ensure(context, update)
+    await ensure_chat_row(context, update)
     now = services.clock()
     reply = await services.db(lambda s: _apply(s, chat.id, request, now))
     await send_html(context, chat.id, reply)
@@ -83,7 +83,7 @@ def _set_zone(session: Session, chat_id: int, zone: str, now: datetime) -> str:
 
 
 async def timezone(update: Update, context: BotContext) -> None:
-    services, chat = context.services, _chat(update)
+    services, chat = context.services, chat_of(update)
     args = context.args or []
     if len(args) != 1:
         await send_html(context, chat.id, texts.usage_line("timezone"))
@@ -98,9 +98,9 @@ async def timezone(update: Update, context: BotContext) -> None:
             reply += texts.TIMEZONE_HINT
         await send_html(context, chat.id, reply)
         return
-    if not await _may_change(context, update):
+    if not await may_change(context, update):
         await send_html(context, chat.id, texts.GROUP_ADMINS_ONLY)
         return
-    await _ensure(context, update)
+    await ensure_chat_row(context, update)
     zone, now = choice.zone, services.clock()
     await send_html(context, chat.id, await services.db(lambda s: _set_zone(s, chat.id, zone, now)))

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session
-from telegram import Chat as TgChat
 from telegram import Update
-from telegram.constants import ChatAction, ChatMemberStatus, ChatType
+from telegram.constants import ChatAction, ChatMemberStatus
 
 from bot import briefing, commands, texts, tghtml
 from bot.articles import fulltext_messages
@@ -19,6 +18,14 @@ from bot.services import Services
 from bot.settings import Topic
 from bot.storage import chats as chat_store
 from bot.storage import stories as story_store
+from handlers.common import (
+    chat_of,
+    ensure_chat_row,
+    may_change,
+    thread_of,
+    topic_names,
+    unknown_topic_text,
+)
 from handlers.context import BotContext
 from handlers.replies import keyboard, send_html, send_messages
 
@@ -26,50 +33,6 @@ TOPIC_PREFIX = "tp:"
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _chat(update: Update) -> TgChat:
-    chat = update.effective_chat
-    assert chat is not None
-    return chat
-
-
-def _thread(update: Update) -> int | None:
-    message = update.effective_message
-    return message.message_thread_id if message and message.is_topic_message else None
-
-
-async def _ensure(context: BotContext, update: Update) -> bool:
-    """Create or refresh the chat row; return its `stopped` flag."""
-    chat, services = _chat(update), context.services
-
-    def work(session: Session) -> bool:
-        row, _ = chat_store.ensure_chat(
-            session,
-            chat.id,
-            chat_type=chat.type,
-            title=chat.title or chat.full_name,
-            defaults=services.settings.briefing,
-            now=services.clock(),
-        )
-        return row.stopped
-
-    return await services.db(work)
-
-
-async def _may_change(context: BotContext, update: Update) -> bool:
-    """In groups only the group's admins may change subscriptions."""
-    chat = _chat(update)
-    if chat.type == ChatType.PRIVATE:
-        return True
-    message = update.effective_message
-    if message is not None and message.sender_chat is not None:
-        return message.sender_chat.id == chat.id  # anonymous group admin
-    user = update.effective_user
-    if user is None:
-        return False
-    member = await context.bot.get_chat_member(chat.id, user.id)
-    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
 def picker_markup(topics: Sequence[Topic], subscribed: set[str]) -> list[list[Button]]:
@@ -85,7 +48,7 @@ def picker_markup(topics: Sequence[Topic], subscribed: set[str]) -> list[list[Bu
 
 
 async def _send_picker(context: BotContext, update: Update, intro: str) -> None:
-    services, chat = context.services, _chat(update)
+    services, chat = context.services, chat_of(update)
     topics = services.settings.topics
     if not topics:
         await send_html(context, chat.id, f"{intro}\n\n{texts.NO_TOPICS_CONFIGURED}")
@@ -93,31 +56,17 @@ async def _send_picker(context: BotContext, update: Update, intro: str) -> None:
     subscribed = await services.db(lambda s: chat_store.subscriptions(s, chat.id))
     markup = keyboard(picker_markup(topics, subscribed))
     await send_html(
-        context, chat.id, f"{intro}\n\n{texts.PICKER}", markup=markup, thread_id=_thread(update)
+        context, chat.id, f"{intro}\n\n{texts.PICKER}", markup=markup, thread_id=thread_of(update)
     )
-
-
-def _names(slugs: Sequence[str] | set[str], topics: Sequence[Topic]) -> str:
-    by_slug = {t.slug: t.name for t in topics}
-    return ", ".join(tghtml.escape(by_slug.get(s, s)) for s in sorted(slugs))
-
-
-def _unknown_text(unknown: commands.UnknownName, topics: Sequence[Topic]) -> str:
-    text = texts.UNKNOWN_TOPIC.format(name=tghtml.escape(unknown.name[:64]))
-    if unknown.suggestions:
-        text += texts.DID_YOU_MEAN.format(
-            suggestions=" or ".join(f"“{tghtml.escape(s)}”" for s in unknown.suggestions)
-        )
-    return text + "\n" + texts.TOPIC_LIST.format(topics=_names([t.slug for t in topics], topics))
 
 
 # ---------------------------------------------------------------- commands
 
 
 async def start(update: Update, context: BotContext) -> None:
-    services, chat = context.services, _chat(update)
-    was_stopped = await _ensure(context, update)
-    if was_stopped and await _may_change(context, update):
+    services, chat = context.services, chat_of(update)
+    was_stopped = await ensure_chat_row(context, update)
+    if was_stopped and await may_change(context, update):
         await services.db(lambda s: _resume(s, chat.id, now=services.clock()))
         await _send_picker(context, update, texts.RESUMED)
         return
@@ -132,7 +81,7 @@ def _resume(session: Session, chat_id: int, *, now: datetime) -> None:
 
 
 async def topics_cmd(update: Update, context: BotContext) -> None:
-    await _ensure(context, update)
+    await ensure_chat_row(context, update)
     await _send_picker(context, update, tghtml.bold("Topics"))
 
 
@@ -145,21 +94,21 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
 
 
 async def _change(update: Update, context: BotContext, *, subscribe: bool) -> None:
-    services, chat = context.services, _chat(update)
+    services, chat = context.services, chat_of(update)
     topics = services.settings.topics
     args = context.args or []
     command = "subscribe" if subscribe else "unsubscribe"
     if not args:
         await send_html(context, chat.id, texts.usage_line(command))
         return
-    if not await _may_change(context, update):
+    if not await may_change(context, update):
         await send_html(context, chat.id, texts.GROUP_ADMINS_ONLY)
         return
-    await _ensure(context, update)
+    await ensure_chat_row(context, update)
     everything = not subscribe and [a.casefold() for a in args] == ["all"]
     resolution = commands.resolve_topics([] if everything else args, topics)
     if resolution.unknown:
-        await send_html(context, chat.id, _unknown_text(resolution.unknown[0], topics))
+        await send_html(context, chat.id, unknown_topic_text(resolution.unknown[0], topics))
         return
     now = services.clock()
     if subscribe:
@@ -173,14 +122,14 @@ async def _change(update: Update, context: BotContext, *, subscribe: bool) -> No
         template = texts.UNSUBSCRIBED_ALL if everything else texts.UNSUBSCRIBED
     if not changed and not everything:
         verb = "are followed" if subscribe else "are not followed"
-        reply = texts.ALREADY.format(names=_names(resolution.slugs, topics), verb=verb)
+        reply = texts.ALREADY.format(names=topic_names(resolution.slugs, topics), verb=verb)
     else:
-        reply = template.format(names=_names(changed, topics))
+        reply = template.format(names=topic_names(changed, topics))
     await send_html(context, chat.id, reply)
 
 
 async def latest(update: Update, context: BotContext) -> None:
-    services, chat = context.services, _chat(update)
+    services, chat = context.services, chat_of(update)
     wait = services.latest_limiter.check(chat.id, time.monotonic())
     if wait is not None:
         await send_html(context, chat.id, texts.RATE_LIMITED.format(seconds=int(wait) + 1))
@@ -192,11 +141,11 @@ async def latest(update: Update, context: BotContext) -> None:
         await send_html(context, chat.id, texts.usage_line("latest"))
         return
     if isinstance(request, commands.UnknownName):
-        await send_html(context, chat.id, _unknown_text(request, topics))
+        await send_html(context, chat.id, unknown_topic_text(request, topics))
         return
-    await _ensure(context, update)
+    await ensure_chat_row(context, update)
     messages = await services.db(lambda s: _latest_messages(s, chat.id, request, services))
-    await send_messages(context, chat.id, messages, thread_id=_thread(update))
+    await send_messages(context, chat.id, messages, thread_id=thread_of(update))
 
 
 def _latest_messages(
@@ -228,11 +177,11 @@ def _plain_names(slugs: Sequence[str], topics: Sequence[Topic]) -> str:
 
 
 async def stop(update: Update, context: BotContext) -> None:
-    services, chat = context.services, _chat(update)
-    if not await _may_change(context, update):
+    services, chat = context.services, chat_of(update)
+    if not await may_change(context, update):
         await send_html(context, chat.id, texts.GROUP_ADMINS_ONLY)
         return
-    await _ensure(context, update)
+    await ensure_chat_row(context, update)
 
     def work(session: Session) -> None:
         row = session.get(Chat, chat.id)
@@ -246,32 +195,32 @@ async def stop(update: Update, context: BotContext) -> None:
 async def help_cmd(update: Update, context: BotContext) -> None:
     user = update.effective_user
     admin = user is not None and user.id in context.services.settings.telegram.admins
-    await send_html(context, _chat(update).id, texts.help_text(admin=admin))
+    await send_html(context, chat_of(update).id, texts.help_text(admin=admin))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
-    await send_html(context, _chat(update).id, texts.UNKNOWN_COMMAND)
+    await send_html(context, chat_of(update).id, texts.UNKNOWN_COMMAND)
 
 
 async def plain_text(update: Update, context: BotContext) -> None:
-    await send_html(context, _chat(update).id, texts.TEXT_NOT_COMMAND)
+    await send_html(context, chat_of(update).id, texts.TEXT_NOT_COMMAND)
 
 
 # ---------------------------------------------------------------- buttons
 
 
 async def topic_button(update: Update, context: BotContext) -> None:
-    query, services, chat = update.callback_query, context.services, _chat(update)
+    query, services, chat = update.callback_query, context.services, chat_of(update)
     assert query is not None and query.data is not None
     slug = query.data[len(TOPIC_PREFIX) :]
     topic = services.settings.topic(slug)
     if topic is None:
         await query.answer(texts.FULLTEXT_BUTTON_STALE)
         return
-    if not await _may_change(context, update):
+    if not await may_change(context, update):
         await query.answer(texts.GROUP_ADMINS_ONLY, show_alert=True)
         return
-    await _ensure(context, update)
+    await ensure_chat_row(context, update)
     now = services.clock()
     on = await services.db(lambda s: chat_store.toggle(s, chat.id, slug, now=now))
     await query.answer(("✅ " if on else "Removed ") + topic.name)
@@ -284,7 +233,7 @@ async def topic_button(update: Update, context: BotContext) -> None:
 
 
 async def fulltext_button(update: Update, context: BotContext) -> None:
-    query, chat = update.callback_query, _chat(update)
+    query, chat = update.callback_query, chat_of(update)
     assert query is not None and query.data is not None
     story_id = briefing.parse_fulltext_callback(query.data)
     await query.answer(texts.FULLTEXT_LOADING if story_id is not None else None)
@@ -292,7 +241,9 @@ async def fulltext_button(update: Update, context: BotContext) -> None:
         return
     await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
     parts = await fulltext_messages(context.services, story_id)
-    await send_messages(context, chat.id, [OutMessage(p) for p in parts], thread_id=_thread(update))
+    await send_messages(
+        context, chat.id, [OutMessage(p) for p in parts], thread_id=thread_of(update)
+    )
 
 
 # ---------------------------------------------------------------- membership
@@ -305,5 +256,5 @@ async def membership(update: Update, context: BotContext) -> None:
     status = change.new_chat_member.status
     reachable = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
     chat = change.chat
-    await _ensure(context, update)
+    await ensure_chat_row(context, update)
     await services.db(lambda s: chat_store.set_active(s, chat.id, reachable, now=services.clock()))
