@@ -68,6 +68,7 @@ FIRST_CHAT = 2_000_000
 STORIES = 300  # for (c): a day of stories in a few topics
 NODELAY = {"on": True}  # TCP_NODELAY on the fakes (see bench/_common.py)
 POOL: dict[str, int | None] = {"size": None}  # what-if: the sender bot's connection pool
+BATCH: dict[str, int] = {"size": Sender.batch_size}  # what-if: rows claimed (and sent) at once
 
 
 def make_sender_bot(base_url: str, token: str) -> Bot:
@@ -132,7 +133,9 @@ async def drain(
     bot = make_sender_bot(base_url, token)
     total = DeliveryStats()
     async with bot:
-        sender = Sender(engine=engine, bot=bot, pacer=Pacer(per_second=per_second))
+        sender = Sender(
+            engine=engine, bot=bot, pacer=Pacer(per_second=per_second), batch_size=BATCH["size"]
+        )
         began = time.perf_counter()
         while True:
             total.add(await sender.deliver_due(budget_seconds=600))
@@ -527,6 +530,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--what-if-pool", type=int, default=None, help="sender bot connection pool size"
     )
     parser.add_argument(
+        "--what-if-batch", type=int, default=None, help="Sender.batch_size (rows sent at once)"
+    )
+    parser.add_argument(
         "--as-is-fakes",
         action="store_true",
         help="keep the fake's ~45 ms Nagle stall per request (see bench/_common.py)",
@@ -542,6 +548,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("**What-if run: `import sniffio` succeeds (a stub module).**\n")
     if args.what_if_pool:
         print(f"**What-if run: sender bot pool of {args.what_if_pool} connections.**\n")
+    if args.what_if_batch:
+        BATCH["size"] = args.what_if_batch
+        print(f"**What-if run: Sender.batch_size = {args.what_if_batch}.**\n")
     print_machine()
     parts = args.part or ["a", "b", "c"]
     if "a" in parts:
