@@ -243,3 +243,14 @@ async def test_flood_hold_survives_a_restart(engine: Engine, tg: FakeTelegram, b
     assert first_send_after >= held  # nothing went out before the hold ended
     await drain(restarted)
     assert all(len(tg.messages(i)) == 1 for i in (90_001, 90_002, 90_003))
+
+
+async def test_paid_broadcast_flag_is_passed_when_enabled(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    enqueue_briefings(engine, tg, [91_001])
+    sender = make_sender(engine, bot)
+    sender.allow_paid_broadcast = True
+    await drain(sender)
+    [call] = tg.calls("sendMessage")
+    assert call.get("allow_paid_broadcast") is True

@@ -54,9 +54,11 @@ name = "Local News"
     return config
 
 
-def start_bot(config: Path, tg: FakeTelegram, log: Path, *args: str) -> subprocess.Popen[bytes]:
+def start_bot(
+    config: Path, tg: FakeTelegram, log: Path, *args: str, **extra_env: str
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    env.update(TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_API_BASE_URL=tg.base_url)
+    env.update(TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_API_BASE_URL=tg.base_url, **extra_env)
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "--config", str(config), "run", *args],
         cwd=config.parent,
@@ -125,3 +127,64 @@ def test_whole_path_through_the_real_process(tmp_path: Path, server: FeedServer)
     output = log.read_text()
     assert "Traceback" not in output, output
     assert tg.token not in output  # httpx request lines (with the token) stay quiet
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_webhook_mode_answers_updates_posted_with_the_secret(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    import httpx
+
+    port = free_port()
+    log = tmp_path / "bot.log"
+    with FakeTelegram() as tg:
+        env_extra = {
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg-hook",
+            "TELEGRAM_WEBHOOK_SECRET": "s3cret-token",
+        }
+        config = write_config(tmp_path, server)
+        config.write_text(
+            config.read_text().replace(
+                "[database]",
+                f'[telegram]\nwebhook_listen = "127.0.0.1"\nwebhook_port = {port}\n\n[database]',
+            )
+        )
+        proc = start_bot(config, tg, log, **env_extra)
+        try:
+            tg.wait_for(lambda: tg.webhook_url == "https://bot.example.org/tg-hook", timeout=30)
+            tg.add_private_chat(USER)
+            update = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": int(time.time()),
+                    "chat": {"id": USER, "type": "private", "first_name": "Test"},
+                    "from": {"id": USER, "is_bot": False, "first_name": "Test"},
+                    "text": "/help",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                },
+            }
+            url = f"http://127.0.0.1:{port}/tg-hook"
+            for _ in range(50):  # the server may still be starting
+                try:
+                    forged = httpx.post(url, json=update, timeout=5)
+                    break
+                except httpx.ConnectError:
+                    time.sleep(0.2)
+            assert forged.status_code == 403  # no secret header: refused
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+            accepted = httpx.post(url, json=update, headers=headers, timeout=5)
+            assert accepted.status_code == 200
+            [reply] = tg.wait_for(USER, 1, timeout=15)
+            assert "/latest" in reply.text
+        finally:
+            took = stop_bot(proc)
+        assert proc.returncode == 0, log.read_text()
+        assert took < 10
