@@ -122,12 +122,16 @@ class FeedServer:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 1024  # many clients connect at once (socketserver's default: 5)
     block_on_close = False  # trickling handlers must not hold up shutdown
     owner: FeedServer
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY each
+    # response waits ~40 ms for the client's delayed ACK (Nagle).
+    disable_nagle_algorithm = True
     server: _HTTPServer
 
     def do_GET(self) -> None:

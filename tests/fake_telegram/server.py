@@ -345,6 +345,9 @@ def _disposition_param(headers: _MimeHeader, key: str) -> str | None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY each
+    # response waits ~40 ms for the client's delayed ACK (Nagle).
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_POST(self) -> None:
@@ -377,6 +380,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 1024  # many clients connect at once (socketserver's default: 5)
     fake: FakeTelegram
 
     def __init__(self, address: tuple[str, int]) -> None:
