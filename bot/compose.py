@@ -34,6 +34,7 @@ LOOKBACK = timedelta(hours=24)
 
 @dataclass
 class ComposeStats:
+    chats: int = 0  # due chats looked at
     briefings: int = 0
     messages: int = 0
     empty: int = 0
@@ -131,6 +132,7 @@ def compose_scheduled(
     with session_scope(engine) as session:
         chats = _due_chats(session, now=now, mode="scheduled", limit=limit)
         session.expunge_all()
+    stats.chats = len(chats)
     for chat in chats:
         scheduled = chat.next_briefing_at
         assert scheduled is not None

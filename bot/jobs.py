@@ -14,7 +14,7 @@ from telegram.ext import Application
 
 from bot.admin.broadcast import CHECK_EVERY, report_progress
 from bot.admin.feeds import enqueue_pause_alerts
-from bot.compose import compose_instant, compose_scheduled
+from bot.compose import ComposeStats, compose_instant, compose_scheduled
 from bot.services import Services
 from handlers.context import BotContext
 
@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 REFRESH_EVERY = 30.0
 COMPOSE_EVERY = 15.0
+COMPOSE_BATCH = 500
 DELIVER_EVERY = 1.0
 
 
@@ -66,20 +67,32 @@ async def broadcast_tick(context: BotContext) -> None:
 
 
 async def compose_tick(context: BotContext) -> None:
-    """Compose briefings that fell due and instant batches, into the outbox."""
+    """Compose every briefing that fell due, batch after batch, and instant batches.
+
+    A batch is one short transaction per chat; looping until no chat is due
+    keeps 100 k briefings at 08:00 from trickling out one batch per tick.
+    """
     services = context.services
+    total = ComposeStats()
+    while not services.stopping.is_set():
+        now = services.clock()
+        batch = await asyncio.to_thread(
+            compose_scheduled, services.engine, services.settings, now=now, limit=COMPOSE_BATCH
+        )
+        total.briefings += batch.briefings
+        total.messages += batch.messages
+        total.skipped_late += batch.skipped_late
+        if batch.chats < COMPOSE_BATCH:
+            break
     now = services.clock()
-    scheduled = await asyncio.to_thread(
-        compose_scheduled, services.engine, services.settings, now=now
-    )
     instant = await asyncio.to_thread(compose_instant, services.engine, services.settings, now=now)
-    if scheduled.briefings or instant.briefings or scheduled.skipped_late:
+    if total.briefings or instant.briefings or total.skipped_late:
         logger.info(
             "compose briefings=%d instant=%d messages=%d skipped_late=%d",
-            scheduled.briefings,
+            total.briefings,
             instant.briefings,
-            scheduled.messages + instant.messages,
-            scheduled.skipped_late,
+            total.messages + instant.messages,
+            total.skipped_late,
         )
 
 
