@@ -127,7 +127,8 @@ def fix_loopback_fakes(enabled: bool = True) -> None:
     Both fakes write the response headers and body in two send() calls; without
     TCP_NODELAY, Nagle's algorithm holds the body until the client's delayed ACK
     (~40 ms on Linux), so every request to them costs ~45 ms. And socketserver's
-    listen backlog of 5 resets connections when a client opens 64 at once.
+    listen backlog of 5 resets connections when a client opens 64 at once. The test
+    files set both themselves since c80e22a; `enabled=False` restores the old behaviour.
     """
     from tests import feedserver
     from tests.fake_telegram import server

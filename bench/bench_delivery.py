@@ -1,6 +1,7 @@
 """Benchmark delivery: sender throughput, the 30/s paced rate, and composing 100 k briefings.
 
-Run from the repo root: ``python -m bench.bench_delivery [--part a|b|c ...]``.
+Run from the repo root: ``python -m bench.bench_delivery [--part a|b|c ...]``; all three
+parts take ~17 min here ((a) ~8, (b) ~2, (c) ~8: composing 100 k briefings takes that long).
 
 (a) ``Sender.deliver_due`` against the fake Bot API with limits off
     (``Pacer(per_second=1e9)``, ``FakeTelegram(flood_limits=False)``): 5,000 queued
@@ -10,7 +11,11 @@ Run from the repo root: ``python -m bench.bench_delivery [--part a|b|c ...]``.
 (b) ``Pacer(per_second=30)`` against ``FakeTelegram(flood_limits=True)``: 3,000
     messages to 3,000 chats; rate as the fake saw it and its count of 429s.
 (c) ``compose_scheduled`` for 100 k due chats (a few hundred stories in a few topics),
-    in a child process: seconds and peak RSS; once in one call, once in 200-chat ticks.
+    in a child process: seconds and peak RSS; one call (``--compose-ticks``: also in
+    the tick's batches).
+
+What-if flags change only this process (never ``bot/``): ``--what-if-sniffio`` makes
+``import sniffio`` succeed, ``--what-if-batch``/``--what-if-pool`` size the sender.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import cProfile
 import io
 import json
 import logging
+import math
 import multiprocessing as mp
 import pstats
 import resource
@@ -54,6 +60,7 @@ from bench._common import (
 from bench._fakeproc import FakeProcess
 from bench._seed import TopicShare, seed_chats, seed_feeds, seed_outbox, seed_stories
 from bench._stubapi import StubProcess
+from bot import jobs
 from bot.app import sender_bot
 from bot.briefing import StoryView, compose_story_list
 from bot.delivery import DeliveryStats, Sender
@@ -155,6 +162,7 @@ class Throughput:
     sent: int
     delivered: int
     rejected_429: int
+    cpu_ms: float = float("nan")  # CPU of the sender's process per message (all threads)
 
 
 def sender_in_process(n: int, text: str, markup: str | None) -> Throughput:
@@ -187,7 +195,9 @@ def sender_child(
         engine = fresh_outbox(Path(folder), chats, text, markup)
         if profile is not None:
             profile.enable()
+        cpu = time.process_time()
         elapsed, stats = asyncio.run(drain(engine, server.base_url, server.token, 1e9))
+        cpu = time.process_time() - cpu
         if profile is not None:
             profile.disable()
         if isinstance(server, StubProcess):
@@ -196,7 +206,7 @@ def sender_child(
             report = server.report()
             delivered, rejected = report.messages, report.rejected_429
         engine.dispose()
-        return Throughput(n / elapsed, stats.sent, delivered, rejected)
+        return Throughput(n / elapsed, stats.sent, delivered, rejected, cpu / n * 1e3)
 
 
 async def bare_httpx(
@@ -322,10 +332,18 @@ def part_a(args: argparse.Namespace) -> None:
         bad = [r for r in runs if r.delivered != n or r.rejected_429 or r.sent != n]
         if bad:
             print(f"WARNING {label}: {bad}")
-    rows = [(label, spread([r.rate for r in runs], "{:.0f}")) for label, runs in results.items()]
+    rows = [
+        (
+            label,
+            spread([r.rate for r in runs], "{:.0f}"),
+            spread([r.cpu_ms for r in runs], "{:.2f}") if not math.isnan(runs[0].cpu_ms) else "–",
+        )
+        for label, runs in results.items()
+    ]
     if not args.skip_ceilings:
-        rows += [(name, f"{rate:.0f}") for name, rate in ceilings(n, text, markup)]
-    print(md_table(("sender → server", "messages/s: median (min–max, n)"), rows))
+        rows += [(name, f"{rate:.0f}", "") for name, rate in ceilings(n, text, markup)]
+    head = ("sender → server", "messages/s: median (min–max, n)", "sender CPU ms/message")
+    print(md_table(head, rows))
     if args.profile:
         profile = cProfile.Profile()
         sender_child(n, text, markup, stub=True, profile=profile)
@@ -462,7 +480,8 @@ def part_c(args: argparse.Namespace) -> None:
     rows = []
     runs = [(f"one call, limit={chats}", chats)]
     if args.compose_ticks:
-        runs.append(("calls of limit=200 (the tick's default), back to back", 200))
+        batch = getattr(jobs, "COMPOSE_BATCH", 200)
+        runs.append((f"calls of limit={batch} (the tick's batch), back to back", batch))
     per_chat = float("nan")
     for label, limit in runs:
         with tempfile.TemporaryDirectory(prefix="bench_compose_") as folder:
@@ -498,13 +517,13 @@ def part_c(args: argparse.Namespace) -> None:
         "DB MiB after",
     )
     print(md_table(head, rows))
-    tick = 200 * per_chat
-    hours = chats / 200 * max(COMPOSE_EVERY, tick) / 3600
+    batch = getattr(jobs, "COMPOSE_BATCH", None)
     print(
-        f"\nIn production `compose_tick` calls `compose_scheduled(limit=200)` every "
-        f"{COMPOSE_EVERY:.0f} s: one call takes ~{tick:.1f} s here, so {chats} briefings due "
-        f"at once need {chats / 200:.0f} ticks = {hours:.1f} h to compose; delivering "
-        f"{chats} messages at 30/s takes {chats / 30 / 3600:.1f} h."
+        f"\nAt {per_chat * 1e3:.2f} ms per chat, composing {chats} due briefings is "
+        f"{chats * per_chat / 60:.1f} min of work; sending them at 30/s takes "
+        f"{chats / 30 / 3600:.1f} h. With one 200-chat call per {COMPOSE_EVERY:.0f}-s tick "
+        f"(`compose_tick` before commit 1362331) it took {chats / 200 * COMPOSE_EVERY / 3600:.1f} h"
+        + (f"; the tick now loops {batch}-chat batches until none is due." if batch else ".")
     )
 
 

@@ -42,9 +42,10 @@ from bench._common import fix_loopback_fakes, md_table, median, percentile, prin
 from bench._seed import TopicShare, insert_rows, seed_chats, seed_feeds, seed_stories
 from bot.fulltext import extract_article, render_article
 from bot.models import Story, StoryTopic
-from bot.settings import Topic
+from bot.settings import BriefingSettings, Topic
+from bot.storage import chats as chat_store
 from bot.storage import stories as story_store
-from bot.storage.db import open_database
+from bot.storage.db import open_database, session_scope
 from tests.botharness import ARTICLES, make_settings, running_bot
 from tests.fake_telegram import FakeTelegram
 from tests.feedserver import FeedServer, Reply
@@ -305,6 +306,23 @@ def db_only(engine: Engine, repeats: int = 50) -> list[tuple[str, str, str]]:
             rows.append(
                 (name, f"{median(query_times) * 1e3:.2f}", f"{median(view_times) * 1e3:.2f}")
             )
+    # What `_ensure` does before every /latest: its own transaction, committed.
+    defaults = BriefingSettings()
+    ensure_times = []
+    for chat_id in range(FIRST_CHAT, FIRST_CHAT + repeats):
+        began = time.perf_counter()
+        with session_scope(engine) as session:
+            chat_store.ensure_chat(
+                session,
+                chat_id,
+                chat_type="private",
+                title="User",
+                defaults=defaults,
+                now=datetime.now(UTC),
+            )
+        ensure_times.append(time.perf_counter() - began)
+    ensure_ms = median(ensure_times) * 1e3
+    rows.append(("`_ensure`'s own transaction (`ensure_chat` + commit)", "–", f"{ensure_ms:.2f}"))
     return rows
 
 

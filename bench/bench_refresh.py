@@ -1,11 +1,13 @@
 """Benchmark a full refresh: 1,000 feeds × 50 items from loopback into a fresh SQLite file.
 
-Run from the repo root: ``python -m bench.bench_refresh [--feeds 1000 --items 50 --runs 3]``.
+Run from the repo root: ``python -m bench.bench_refresh`` (one run, ~5 min here);
+``--runs 3`` for medians, ``--breakdown`` to time each stage alone, ``--attribute`` to
+time storage's functions, ``--feeds/--items`` to scale down.
 
 Per run: a fresh migrated database, ``Refresher.refresh_all()`` over every feed (timed),
 then a second ``refresh_all()`` where every feed answers 304 to its ETag, then a third
 where the server ignores ETags and resends the same bytes (unchanged-body hash path).
-The per-entry cost is compared with bare ``feedparser.parse`` on the same bodies, and a
+The per-entry cost is compared with bare ``feedparser.parse`` on the same bodies. The
 breakdown times fetch only, our parser only and storage only (``ingest_entries``) apart.
 """
 
@@ -34,6 +36,7 @@ if __package__ in (None, ""):
 import feedparser
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 
 from bench._common import fix_loopback_fakes, md_table, median, print_machine, spread
 from bench._corpus import build_corpus, rss
@@ -41,7 +44,7 @@ from bot import dedup
 from bot.feeds.fetcher import Fetcher, FetchStatus
 from bot.feeds.parser import ParsedFeed, parse_feed
 from bot.fetchcmd import fetch_policy
-from bot.models import Feed
+from bot.models import Entry, Feed
 from bot.refresh import FeedReport, Refresher
 from bot.settings import FeedConfig, FetchSettings, Settings, Topic
 from bot.storage import feeds as feed_store
@@ -200,6 +203,8 @@ class StoreResult:
     seconds: float
     statements: int
     fingerprints: int
+    cursor_seconds: float  # inside the sqlite3 driver's execute()
+    spent: dict[str, float]  # inclusive seconds per storage function (attribution run only)
 
 
 def clear_fingerprint_cache() -> None:
@@ -210,7 +215,11 @@ def clear_fingerprint_cache() -> None:
 
 
 def time_store_only(
-    settings: Settings, parsed: Sequence[ParsedFeed], *, profile: cProfile.Profile | None = None
+    settings: Settings,
+    parsed: Sequence[ParsedFeed],
+    *,
+    profile: cProfile.Profile | None = None,
+    attribute: bool = False,
 ) -> StoreResult:
     """Ingest pre-parsed entries feed by feed, one transaction each, as `_store_sync` does.
 
@@ -219,17 +228,26 @@ def time_store_only(
     matcher = TopicMatcher.from_topics(settings.topics)
     window = timedelta(hours=settings.dedup.window_hours)
     statements = [0]
+    cursor = [0.0, 0.0]  # total, start of the current statement
 
-    def count_statement(*_: object) -> None:
+    def before(*_: object) -> None:
         statements[0] += 1
+        cursor[1] = time.perf_counter()
+
+    def after(*_: object) -> None:
+        cursor[0] += time.perf_counter() - cursor[1]
 
     clear_fingerprint_cache()
     with tempfile.TemporaryDirectory(prefix="bench_store_") as folder:
         engine = fresh_database(Path(folder), settings)
         with engine.connect() as conn:
             ids = list(conn.execute(sa.text("SELECT id FROM feed ORDER BY id")).scalars())
-        sa.event.listen(engine, "before_cursor_execute", count_statement)
-        with count_fingerprints() as computed:
+        sa.event.listen(engine, "before_cursor_execute", before)
+        sa.event.listen(engine, "after_cursor_execute", after)
+        attribution: contextlib.AbstractContextManager[dict[str, float]] = (
+            attribute_time() if attribute else contextlib.nullcontext({})
+        )
+        with count_fingerprints() as computed, attribution as spent:
             if profile is not None:
                 profile.enable()
             began = time.perf_counter()
@@ -249,7 +267,40 @@ def time_store_only(
             if profile is not None:
                 profile.disable()
         engine.dispose()
-    return StoreResult(elapsed, statements[0], computed[0])
+    return StoreResult(elapsed, statements[0], computed[0], cursor[0], dict(spent))
+
+
+@contextlib.contextmanager
+def attribute_time() -> Iterator[dict[str, float]]:
+    """Inclusive seconds in the storage functions `ingest_entries` calls (wrappers ~1 µs)."""
+    spent: dict[str, float] = {}
+    patched = [
+        (story_store, "_attach"),
+        (story_store, "find_story"),
+        (story_store, "_add_keys"),
+        (story_store, "_add_topics"),
+        (story_store, "fingerprint"),
+        (dedup, "similarity"),
+    ]
+    originals = [(module, name, getattr(module, name)) for module, name in patched]
+
+    def timed(name: str, function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - began
+
+        return wrapper
+
+    for module, name, function in originals:
+        setattr(module, name, timed(name, function))
+    try:
+        yield spent
+    finally:
+        for module, name, function in originals:
+            setattr(module, name, function)
 
 
 @contextlib.contextmanager
@@ -273,6 +324,35 @@ def count_fingerprints() -> Iterator[list[int]]:
         yield counter
     finally:
         dedup.fingerprint = original
+
+
+def statement_overhead(settings: Settings, repeats: int = 5000) -> tuple[float, float, float]:
+    """Microseconds per `find_story`-style link lookup: built per call, prebuilt, raw sqlite3.
+
+    The first is how storage issues its statements today; the second reuses one statement
+    with a bind parameter; the third is the driver alone (the floor).
+    """
+    with tempfile.TemporaryDirectory(prefix="bench_stmt_") as folder:
+        engine = fresh_database(Path(folder), settings)
+        links = [f"https://outlet0001.example/news/{n}" for n in range(repeats)]
+        prebuilt = select(Entry.story_id).where(col(Entry.link) == sa.bindparam("link")).limit(1)
+        with session_scope(engine) as session:
+            began = time.perf_counter()
+            for link in links:
+                session.exec(select(Entry.story_id).where(Entry.link == link).limit(1)).first()
+            built = time.perf_counter() - began
+            began = time.perf_counter()
+            for link in links:
+                session.execute(prebuilt, {"link": link}).first()
+            reused = time.perf_counter() - began
+            raw = session.connection().connection.driver_connection
+            assert raw is not None
+            began = time.perf_counter()
+            for link in links:
+                raw.execute("SELECT story_id FROM entry WHERE link = ? LIMIT 1", (link,)).fetchone()
+            floor = time.perf_counter() - began
+        engine.dispose()
+    return built / repeats * 1e6, reused / repeats * 1e6, floor / repeats * 1e6
 
 
 def candidate_stats(corpus_items: Sequence[str]) -> tuple[float, float]:
@@ -310,7 +390,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=None,
         help="fetch.max_per_host (default: the settings default, 4; every feed is on 127.0.0.1)",
     )
-    parser.add_argument("--skip-breakdown", action="store_true")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also time each stage alone (+3–6 min)"
+    )
+    parser.add_argument(
+        "--attribute", action="store_true", help="with --breakdown: time storage's functions"
+    )
     parser.add_argument(
         "--profile", action="store_true", help="cProfile parse + store (single-threaded) once"
     )
@@ -355,14 +440,19 @@ def main(argv: Sequence[str] | None = None) -> None:
                 flush=True,
             )
         breakdown: list[tuple[str, float, str]] = []
-        if not args.skip_breakdown:
+        attributed: StoreResult | None = None
+        if args.breakdown:
             fetched = asyncio.run(_fetch_all(settings, urls, conditional=False))
             breakdown.append(("fetch only (`Fetcher.fetch_feed` × all, same policy)", fetched, ""))
             fetched = asyncio.run(_fetch_all(settings, urls, conditional=True))
             breakdown.append(("fetch only, with ETags (all 304)", fetched, ""))
             ours, parsed = time_our_parser(bodies, urls)
             breakdown.append(("parse only (`parse_feed`, in-process)", ours, ""))
+            built, reused, floor = statement_overhead(settings)
             stored = time_store_only(settings, parsed)
+            attributed = (
+                time_store_only(settings, parsed, attribute=True) if args.attribute else None
+            )
             breakdown.append(
                 (
                     "store only (`ingest_entries` of parsed entries, fresh DB)",
@@ -427,6 +517,39 @@ def main(argv: Sequence[str] | None = None) -> None:
                 ],
             )
         )
+    if attributed is not None:
+        spent = attributed.spent
+        print(
+            "\nWhere storage spends its time (a second store-only run with timing wrappers, "
+            f"{attributed.seconds:.1f} s in all; inclusive, so rows nest):\n"
+        )
+        nested = (
+            ("`_attach` (find or create the story, add its keys)", "_attach"),
+            ("↳ `find_story` (link lookup, candidate query, scoring)", "find_story"),
+            ("↳↳ `dedup.similarity` calls", "similarity"),
+            ("↳ `fingerprint` (memoised) calls, in and out of `find_story`", "fingerprint"),
+            ("↳ `_add_keys`", "_add_keys"),
+            ("`_add_topics`", "_add_topics"),
+        )
+        shares = [
+            (label, f"{spent.get(key, 0.0):.1f}", f"{spent.get(key, 0.0) / attributed.seconds:.0%}")
+            for label, key in nested
+        ]
+        shares.append(
+            (
+                "sqlite3 `execute()` (all statements)",
+                f"{attributed.cursor_seconds:.1f}",
+                f"{attributed.cursor_seconds / attributed.seconds:.0%}",
+            )
+        )
+        print(md_table(("function", "s", "share of store"), shares))
+    if breakdown:
+        print(
+            f"\nOne indexed lookup (`SELECT story_id FROM entry WHERE link = ? LIMIT 1`): "
+            f"{built:.0f} µs with a statement built per call (as `bot/storage/stories.py` "
+            f"does), {reused:.0f} µs with one prebuilt statement and a bind parameter, "
+            f"{floor:.0f} µs in sqlite3 alone."
+        )
     if profile is not None:
         print("\ncProfile of parse_feed + ingest_entries over the corpus (own time):\n")
         print("```\n" + top_functions(profile) + "```")
@@ -435,7 +558,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _store_note(result: StoreResult, entries: int) -> str:
     return (
         f"{result.statements / entries:.1f} SQL statements and "
-        f"{result.fingerprints / entries:.1f} fingerprints computed per entry"
+        f"{result.fingerprints / entries:.1f} fingerprints computed per entry; "
+        f"{result.cursor_seconds:.1f} s inside sqlite3 `execute()`"
     )
 
 
