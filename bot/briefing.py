@@ -100,14 +100,17 @@ def compose_story_list(
     """Lay stories out as numbered headlines under a header, split to fit Telegram."""
     messages: list[OutMessage] = []
     blocks: list[str] = [header_html] if header_html else []
+    length = tghtml.visible_length(header_html) if header_html else 0
     ids: list[tuple[int, int]] = []
     for number, story in enumerate(stories, start=1):
         item = format_item(number, story, now=now)
-        candidate = "\n\n".join([*blocks, item])
-        if blocks and tghtml.visible_length(candidate) > MESSAGE_LIMIT - 200:
+        item_length = tghtml.visible_length(item)
+        # Blocks are joined by a blank line: two visible characters each.
+        if blocks and length + 2 + item_length > MESSAGE_LIMIT - 200:
             messages.append(OutMessage("\n\n".join(blocks), _keyboard(ids)))
-            blocks, ids = [], []
+            blocks, ids, length = [], [], -2
         blocks.append(item)
+        length += 2 + item_length
         ids.append((number, story.id))
     if footer_html:
         blocks.append(footer_html)
