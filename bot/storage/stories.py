@@ -26,7 +26,7 @@ _MAX_CANDIDATES = 16  # the stories sharing the most keys; the rest are weaker m
 
 # Fingerprints are pure and immutable: candidates recur across inserts, so
 # remembering recent ones saves re-tokenising the same headlines.
-fingerprint = lru_cache(maxsize=8192)(dedup.fingerprint)  # ~1.4 KB each: ~12 MB at most
+fingerprint = lru_cache(maxsize=20_000)(dedup.fingerprint)  # ~1.4 KB each: ~28 MB at most
 
 
 @dataclass(frozen=True)
