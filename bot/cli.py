@@ -46,6 +46,7 @@ def configure_logging(verbose: bool = False) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl …" on every start
 
 
 def settings_from_args(args: argparse.Namespace, environ: dict[str, str]) -> Settings:
