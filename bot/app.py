@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from datetime import timedelta
 from typing import Any
 
@@ -159,9 +161,6 @@ def _run(settings: Settings, engine: Engine, *, role: str) -> int:
 
 
 def _run_worker(app: AppType) -> None:
-    import asyncio
-    import signal
-
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

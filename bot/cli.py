@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -83,6 +81,8 @@ def cmd_fetch(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
 def cmd_preview(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     from bot.fetchcmd import run_preview
 
+    if args.limit < 1:
+        raise CommandError("--limit must be a positive number", EXIT_CONFIG)
     if args.topic and settings.topic(args.topic) is None:
         known = ", ".join(t.slug for t in settings.topics) or "none configured"
         raise CommandError(f'unknown topic "{args.topic}" (topics: {known})', EXIT_CONFIG)
@@ -134,13 +134,6 @@ def cmd_export_opml(settings: Settings, args: argparse.Namespace, out: TextIO) -
     return 0
 
 
-def html_to_terminal(text: str) -> str:
-    """Render our Telegram HTML for a terminal: links as `title <url>`, tags dropped."""
-    text = re.sub(r'<a href="([^"]*)">(.*?)</a>', r"\2 <\1>", text, flags=re.S)
-    text = re.sub(r"<[^>]+>", "", text)
-    return html.unescape(text)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--config", help="config file (default: $BOT_CONFIG, else ./config.toml)")
@@ -176,8 +169,6 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     configure_logging(args.verbose)
     try:
         settings = settings_from_args(args, env)
-        if getattr(args, "limit", 1) is not None and getattr(args, "limit", 1) < 1:
-            raise CommandError("--limit must be a positive number", EXIT_CONFIG)
         return COMMANDS[args.command](settings, args, sys.stdout)
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -98,11 +100,16 @@ async def run_fetch(settings: Settings, engine: Engine, *, out: TextIO, progress
     return 0
 
 
+def html_to_terminal(text: str) -> str:
+    """Render our Telegram HTML for a terminal: links as `title <url>`, tags dropped."""
+    text = re.sub(r'<a href="([^"]*)">(.*?)</a>', r"\2 <\1>", text, flags=re.S)
+    text = re.sub(r"<[^>]+>", "", text)
+    return html.unescape(text)
+
+
 def run_preview(
     settings: Settings, engine: Engine, *, topic: str | None, limit: int, out: TextIO
 ) -> int:
-    from bot.cli import html_to_terminal
-
     now = utcnow()
     with session_scope(engine) as session:
         rows = story_store.latest_stories(session, topics=[topic] if topic else None, limit=limit)
