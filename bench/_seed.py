@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bench._corpus import Vocabulary, render_headline
-from bot.models import Chat, Entry, Feed, Outbox, Story, StoryTopic, Subscription
+from bot.storage.models import Chat, Entry, Feed, Outbox, Story, StoryTopic, Subscription
 
 CHUNK = 5_000
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.dedup import Fingerprint, StoryIndex, fingerprint
+from bot.ingest.dedup import Fingerprint, StoryIndex, fingerprint
 
 VOCABULARY = 30_000
 SAMPLE = 2_000

@@ -60,15 +60,15 @@ from bench._common import (
 from bench._fakeproc import FakeProcess
 from bench._seed import TopicShare, seed_chats, seed_feeds, seed_outbox, seed_stories
 from bench._stubapi import StubProcess
-from bot import jobs
-from bot.app import sender_bot
-from bot.briefing import StoryView, compose_story_list
-from bot.delivery import DeliveryStats, Sender
-from bot.jobs import COMPOSE_EVERY
-from bot.pacing import Pacer
+from bot.delivery.pacing import Pacer
+from bot.delivery.sender import DeliveryStats, Sender
+from bot.render.stories import StoryView, compose_story_list
 from bot.settings import BriefingSettings, Settings, TelegramSettings, Topic
 from bot.storage import outbox
 from bot.storage.db import open_database
+from handlers import jobs
+from handlers.app import sender_bot
+from handlers.jobs import COMPOSE_EVERY
 from tests.fake_telegram import FakeTelegram
 
 FIRST_CHAT = 2_000_000
@@ -419,7 +419,7 @@ def compose_settings() -> Settings:
 
 def _compose_child(conn: Connection, url: str, limit: int, chats: int) -> None:
     ensure_repo_on_path()
-    from bot.compose import compose_scheduled
+    from bot.briefings.compose import compose_scheduled
     from bot.storage.db import make_engine
 
     engine = make_engine(url)

@@ -40,12 +40,12 @@ from telegram.ext import Application
 
 from bench._common import fix_loopback_fakes, md_table, median, percentile, print_machine
 from bench._seed import TopicShare, insert_rows, seed_chats, seed_feeds, seed_stories
-from bot.fulltext import extract_article, render_article
-from bot.models import Story, StoryTopic
+from bot.ingest.article import extract_article, render_article
 from bot.settings import BriefingSettings, Topic
 from bot.storage import chats as chat_store
 from bot.storage import stories as story_store
 from bot.storage.db import open_database, session_scope
+from bot.storage.models import Story, StoryTopic
 from tests.botharness import ARTICLES, make_settings, running_bot
 from tests.fake_telegram import FakeTelegram
 from tests.feedserver import FeedServer, Reply

@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.feeds.fetcher import Fetcher, FetchPolicy
-from bot.models import utcnow
-from bot.refresh import Refresher
+from bot.ingest.fetcher import Fetcher, FetchPolicy
+from bot.ingest.refresh import Refresher
 from bot.settings import FeedConfig, FetchSettings, Settings, Topic
 from bot.storage import feeds as feed_store
 from bot.storage.db import open_database, session_scope
+from bot.storage.models import utcnow
 from tests.feedserver import FeedServer, Reply
 
 WORDS = [

@@ -40,18 +40,18 @@ from sqlmodel import col, select
 
 from bench._common import fix_loopback_fakes, md_table, median, print_machine, spread
 from bench._corpus import build_corpus, rss
-from bot import dedup
-from bot.feeds.fetcher import Fetcher, FetchStatus
-from bot.feeds.parser import ParsedFeed, parse_feed
-from bot.fetchcmd import fetch_policy
-from bot.models import Entry, Feed
-from bot.refresh import FeedReport, Refresher
+from bot.cli.fetch import fetch_policy
+from bot.ingest import dedup
+from bot.ingest.fetcher import Fetcher, FetchStatus
+from bot.ingest.parser import ParsedFeed, parse_feed
+from bot.ingest.refresh import FeedReport, Refresher
+from bot.ingest.topics import TopicMatcher
 from bot.settings import FeedConfig, FetchSettings, Settings, Topic
 from bot.storage import feeds as feed_store
 from bot.storage import stories as story_store
 from bot.storage.db import open_database, session_scope
+from bot.storage.models import Entry, Feed
 from bot.storage.stories import ingest_entries
-from bot.topics import TopicMatcher
 from tests.feedserver import FeedServer, Reply, Request
 
 TOPICS = (

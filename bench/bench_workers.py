@@ -25,10 +25,10 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.models import Feed, utcnow
 from bot.settings import FeedConfig, FetchSettings, Settings, Topic
 from bot.storage import outbox
 from bot.storage.db import open_database, session_scope
+from bot.storage.models import Feed, utcnow
 
 BASE = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ITEMS = 10
@@ -89,9 +89,9 @@ def settings_for(url: str, feeds: tuple[FeedConfig, ...] = ()) -> Settings:
 
 
 def refresh_worker(url: str, start: mp.Event) -> None:  # type: ignore[valid-type]
-    from bot.feeds.fetcher import Fetcher
-    from bot.fetchcmd import fetch_policy
-    from bot.refresh import Refresher
+    from bot.cli.fetch import fetch_policy
+    from bot.ingest.fetcher import Fetcher
+    from bot.ingest.refresh import Refresher
 
     engine = open_database(url)
     settings = settings_for(url)
@@ -109,8 +109,8 @@ def send_worker(url: str, base_url: str, token: str, start: mp.Event) -> None:  
     from telegram import Bot
     from telegram.request import HTTPXRequest
 
-    from bot.delivery import Sender
-    from bot.pacing import Pacer
+    from bot.delivery.pacing import Pacer
+    from bot.delivery.sender import Sender
 
     engine = open_database(url)
 

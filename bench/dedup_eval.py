@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.dedup import SAME_STORY_THRESHOLD, candidate_keys, fingerprint, similarity
+from bot.ingest.dedup import SAME_STORY_THRESHOLD, candidate_keys, fingerprint, similarity
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sts-headlines-dev"
 YEARS = ("2013", "2014")

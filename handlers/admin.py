@@ -26,13 +26,14 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import commands, texts, tghtml
 from bot.admin import audit, opml, stats
 from bot.admin import broadcast as bc
 from bot.admin import feeds as admin_feeds
-from bot.admin.chart import render_chart
-from bot.admin.entities import Span
-from bot.briefing import OutMessage
+from bot.render import texts, tghtml
+from bot.render.chart import render_chart
+from bot.render.entities import Span
+from bot.render.stories import OutMessage
+from bot.services import lookup
 from handlers.common import chat_of, unknown_topic_text
 from handlers.context import BotContext
 from handlers.replies import send_html, send_messages
@@ -119,7 +120,7 @@ async def broadcast(update: Update, context: BotContext) -> None:
     assert message is not None and message.text is not None
     topics = services.settings.topics
     request = bc.parse_request(message.text, _spans(message), topics)
-    if isinstance(request, commands.UnknownName):
+    if isinstance(request, lookup.UnknownName):
         await send_html(context, chat.id, unknown_topic_text(request, topics))
         return
     if isinstance(request, str):
@@ -214,7 +215,7 @@ async def addfeed(update: Update, context: BotContext) -> None:
     if not args:
         await send_html(context, chat.id, texts.admin_usage_line("addfeed"))
         return
-    resolution = commands.resolve_topics(args[1:], services.settings.topics)
+    resolution = lookup.resolve_topics(args[1:], services.settings.topics)
     if resolution.unknown:
         await send_html(
             context, chat.id, unknown_topic_text(resolution.unknown[0], services.settings.topics)

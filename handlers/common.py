@@ -9,7 +9,8 @@ from telegram import Chat as TgChat
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 
-from bot import commands, texts, tghtml
+from bot.render import texts, tghtml
+from bot.services import lookup
 from bot.settings import Topic
 from bot.storage import chats as chat_store
 from handlers.context import BotContext
@@ -64,7 +65,7 @@ def topic_names(slugs: Sequence[str] | set[str], topics: Sequence[Topic]) -> str
     return ", ".join(tghtml.escape(by_slug.get(s, s)) for s in sorted(slugs))
 
 
-def unknown_topic_text(unknown: commands.UnknownName, topics: Sequence[Topic]) -> str:
+def unknown_topic_text(unknown: lookup.UnknownName, topics: Sequence[Topic]) -> str:
     text = texts.UNKNOWN_TOPIC.format(name=tghtml.escape(unknown.name[:64]))
     if unknown.suggestions:
         text += texts.DID_YOU_MEAN.format(

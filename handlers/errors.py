@@ -11,8 +11,8 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot import texts
 from bot.admin.alerts import error_kind, format_alert
+from bot.render import texts
 from handlers.context import BotContext
 
 logger = logging.getLogger(__name__)

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 from telegram import Update
 
-from bot import commands, texts, tghtml
-from bot.models import Chat
+from bot.render import texts, tghtml
+from bot.services import lookup
 from bot.storage import chats as chat_store
+from bot.storage.models import Chat
 from handlers.common import chat_of, ensure_chat_row, may_change
 from handlers.context import BotContext
 from handlers.replies import send_html
@@ -35,7 +36,7 @@ def describe(chat: Chat) -> str:
     )
 
 
-def _apply(session: Session, chat_id: int, request: commands.ScheduleRequest, now: datetime) -> str:
+def _apply(session: Session, chat_id: int, request: lookup.ScheduleRequest, now: datetime) -> str:
     chat = session.get(Chat, chat_id)
     assert chat is not None
     if request.mode is None:
@@ -60,8 +61,8 @@ def _apply(session: Session, chat_id: int, request: commands.ScheduleRequest, no
 async def schedule(update: Update, context: BotContext) -> None:
     services, chat = context.services, chat_of(update)
     try:
-        request = commands.parse_schedule(context.args or [])
-    except commands.UsageError:
+        request = lookup.parse_schedule(context.args or [])
+    except lookup.UsageError:
         await send_html(context, chat.id, texts.usage_line("schedule"))
         return
     if request.mode is not None and not await may_change(context, update):
@@ -88,7 +89,7 @@ async def timezone(update: Update, context: BotContext) -> None:
     if len(args) != 1:
         await send_html(context, chat.id, texts.usage_line("timezone"))
         return
-    choice = commands.resolve_timezone(args[0])
+    choice = lookup.resolve_timezone(args[0])
     if choice.zone is None:
         reply = texts.TIMEZONE_UNKNOWN.format(name=tghtml.escape(args[0][:64]))
         if choice.suggestions:

@@ -10,14 +10,16 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.constants import ChatAction, ChatMemberStatus
 
-from bot import briefing, commands, texts, tghtml
-from bot.articles import fulltext_messages
-from bot.briefing import Button, OutMessage
-from bot.models import Chat
-from bot.services import Services
+from bot.render import stories as briefing
+from bot.render import texts, tghtml
+from bot.render.stories import Button, OutMessage
+from bot.services import lookup
+from bot.services.articles import fulltext_messages
+from bot.services.context import Services
 from bot.settings import Topic
 from bot.storage import chats as chat_store
 from bot.storage import stories as story_store
+from bot.storage.models import Chat
 from handlers.common import (
     chat_of,
     ensure_chat_row,
@@ -106,7 +108,7 @@ async def _change(update: Update, context: BotContext, *, subscribe: bool) -> No
         return
     await ensure_chat_row(context, update)
     everything = not subscribe and [a.casefold() for a in args] == ["all"]
-    resolution = commands.resolve_topics([] if everything else args, topics)
+    resolution = lookup.resolve_topics([] if everything else args, topics)
     if resolution.unknown:
         await send_html(context, chat.id, unknown_topic_text(resolution.unknown[0], topics))
         return
@@ -136,11 +138,11 @@ async def latest(update: Update, context: BotContext) -> None:
         return
     topics = services.settings.topics
     try:
-        request = commands.parse_latest(context.args or [], topics)
-    except commands.UsageError:
+        request = lookup.parse_latest(context.args or [], topics)
+    except lookup.UsageError:
         await send_html(context, chat.id, texts.usage_line("latest"))
         return
-    if isinstance(request, commands.UnknownName):
+    if isinstance(request, lookup.UnknownName):
         await send_html(context, chat.id, unknown_topic_text(request, topics))
         return
     await ensure_chat_row(context, update)
@@ -149,7 +151,7 @@ async def latest(update: Update, context: BotContext) -> None:
 
 
 def _latest_messages(
-    session: Session, chat_id: int, request: commands.LatestRequest, services: Services
+    session: Session, chat_id: int, request: lookup.LatestRequest, services: Services
 ) -> list[OutMessage]:
     settings = services.settings
     if request.topic:

@@ -11,10 +11,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.app import build_application
-from bot.feeds.fetcher import Fetcher, FetchPolicy
-from bot.refresh import Refresher
-from bot.services import Services
+from bot.ingest.fetcher import Fetcher, FetchPolicy
+from bot.ingest.refresh import Refresher
+from bot.services.context import Services
 from bot.settings import (
     BriefingSettings,
     DeliverySettings,
@@ -26,6 +25,7 @@ from bot.settings import (
 )
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
+from handlers.app import build_application
 from tests.fake_telegram import FakeTelegram
 
 ARTICLES = Path(__file__).parent / "testdata" / "articles"
@@ -57,7 +57,7 @@ def make_settings(
 
 async def refresh_once(engine: Engine, settings: Settings) -> None:
     """Load the configured feeds into the database, as a refresh tick would."""
-    from bot.models import utcnow
+    from bot.storage.models import utcnow
 
     with session_scope(engine) as session:
         feed_store.sync_config_feeds(session, settings.feeds, now=utcnow())

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from bot.models import Chat, Feed, Story, StoryTopic, Subscription
 from bot.storage.db import session_scope
+from bot.storage.models import Chat, Feed, Story, StoryTopic, Subscription
 
 
 def seed_stories(engine: Engine, *, now: datetime, count: int = 5, topic: str = "world") -> None:

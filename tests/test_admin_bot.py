@@ -15,11 +15,11 @@ from sqlmodel import Session, func, select
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot import texts
 from bot.admin import opml
-from bot.app import build_application
-from bot.models import AuditEntry, Broadcast, Feed, Outbox, utcnow
+from bot.render import texts
 from bot.settings import FeedConfig, FetchSettings, Settings
+from bot.storage.models import AuditEntry, Broadcast, Feed, Outbox, utcnow
+from handlers.app import build_application
 from tests.adminkit import ADMIN, HELPERS, USER, admin_settings, say
 from tests.botharness import running_bot, wait_for
 from tests.fake_telegram import FakeTelegram
@@ -233,12 +233,12 @@ async def test_a_paused_feed_alerts_admins_once(
         feeds=feeds,
         fetch=FetchSettings(allow_private_networks=True, pause_after_failures=1),
     )
-    from bot.fetchcmd import sync_feeds
+    from bot.cli.fetch import sync_feeds
 
     sync_feeds(settings, sqlite_engine)
     async with running_bot(settings, sqlite_engine, role="all") as services:
         [alert] = await wait_for(tg, ADMIN, 1, timeout=15)
-        from bot.jobs import alert_paused
+        from handlers.jobs import alert_paused
 
         await alert_paused(services, [1])  # a second report of the same streak
         await asyncio.sleep(1.2)  # a deliver tick would have sent it by now

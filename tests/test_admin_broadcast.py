@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from bot.models import Broadcast, Outbox, utcnow
-from bot.services import Services
+from bot.services.context import Services
 from bot.settings import DeliverySettings
+from bot.storage.models import Broadcast, Outbox, utcnow
 from tests.adminkit import ADMIN, admin_settings, answered, push_formatted, push_stale_tap, say
 from tests.botharness import running_bot, wait_for
 from tests.fake_telegram import FakeTelegram

@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from bot.admin import opml
-from bot.models import AuditEntry, Feed
 from bot.settings import Topic
 from bot.storage.db import open_database
+from bot.storage.models import AuditEntry, Feed
 from tests.test_cli import run
 
 TOPICS = (Topic("world", "World"), Topic("tech", "Technology"))

@@ -12,15 +12,15 @@ from sqlmodel import Session, select
 from bot.admin import audit, opml
 from bot.admin import broadcast as bc
 from bot.admin.alerts import ErrorThrottle, error_kind, format_alert
-from bot.admin.entities import Span, entities_to_html, split_broadcast
 from bot.admin.feeds import enqueue_pause_alerts
 from bot.admin.stats import collect_stats, daily_series, format_stats
-from bot.commands import UnknownName
-from bot.models import Broadcast, Chat, Feed, Outbox, utcnow
+from bot.render.entities import Span, entities_to_html, split_broadcast
+from bot.services.lookup import UnknownName
 from bot.settings import FeedConfig, Topic
 from bot.storage import feeds as feed_store
 from bot.storage import outbox
 from bot.storage.db import session_scope
+from bot.storage.models import Broadcast, Chat, Feed, Outbox, utcnow
 from tests.fake_telegram.tdhtml import Entity, fix_formatted_text, parse_html, utf16_len
 from tests.seed import seed_chats, seed_stories
 

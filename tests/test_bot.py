@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.models import ArticleText, Chat, Subscription
 from bot.settings import FeedConfig, Settings
+from bot.storage.models import ArticleText, Chat, Subscription
 from tests.botharness import ARTICLES, make_settings, refresh_once, running_bot, wait_for
 from tests.fake_telegram import FakeTelegram
 from tests.feedserver import FeedServer, Reply

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.compose import compose_instant, compose_scheduled
-from bot.models import Chat, Delivery, Outbox
+from bot.briefings.compose import compose_instant, compose_scheduled
 from bot.settings import BriefingSettings, Settings, Topic
+from bot.storage.models import Chat, Delivery, Outbox
 from tests.seed import seed_chats, seed_stories
 
 NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
@@ -77,7 +77,7 @@ def test_nothing_new_means_no_message(engine: Engine) -> None:
 
 def test_two_zones_fall_due_at_their_own_local_times(engine: Engine) -> None:
     seed_stories(engine, now=NOW, count=2)
-    from bot.timetable import next_briefing, parse_times
+    from bot.briefings.timetable import next_briefing, parse_times
 
     start = datetime(2026, 3, 28, 0, 0, tzinfo=UTC)
     berlin = next_briefing(parse_times("08:00"), "Europe/Berlin", after=start)

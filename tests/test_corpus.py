@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import dedup
-from bot.briefing import StoryView, compose_story_list
-from bot.feeds.parser import MAX_SUMMARY, MAX_TITLE, ParsedFeed, entry_identities, parse_feed
+from bot.ingest import dedup
+from bot.ingest.parser import MAX_SUMMARY, MAX_TITLE, ParsedFeed, entry_identities, parse_feed
+from bot.render.stories import StoryView, compose_story_list
 from tests.fake_telegram import HtmlParseError, parse_html
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "feedparser-corpus"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Outbox, utcnow
 from bot.storage.db import open_database
+from bot.storage.models import Outbox, utcnow
 from tests.fake_telegram import FakeTelegram
 from tests.seed import seed_chats, seed_stories
 

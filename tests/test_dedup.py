@@ -1,4 +1,4 @@
-"""Tests for bot.dedup: hand-made headline pairs, keys, the index, and the dev set."""
+"""Tests for bot.ingest.dedup: hand-made headline pairs, keys, the index, and the dev set."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.dedup import (
+from bot.ingest.dedup import (
     SAME_STORY_THRESHOLD,
     StoryIndex,
     candidate_keys,
@@ -163,7 +163,7 @@ def test_candidate_keys_are_stable_signed_64_bit_and_few() -> None:
     assert 1 <= len(keys) <= 16
     assert all(-(2**63) <= k < 2**63 for k in keys)
     code = (
-        "from bot.dedup import candidate_keys, fingerprint;"
+        "from bot.ingest.dedup import candidate_keys, fingerprint;"
         f"print(candidate_keys(fingerprint({SAME['issue-qamishli'][0]!r})))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "123"}

@@ -12,13 +12,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from telegram import Bot
 
-from bot.compose import compose_scheduled
-from bot.delivery import DeliveryStats, Sender
-from bot.models import Chat, Outbox, utcnow
-from bot.pacing import Pacer
+from bot.briefings.compose import compose_scheduled
+from bot.delivery.pacing import Pacer
+from bot.delivery.sender import DeliveryStats, Sender
 from bot.settings import BriefingSettings, Settings, Topic
 from bot.storage import outbox
 from bot.storage.db import session_scope
+from bot.storage.models import Chat, Outbox, utcnow
 from tests.fake_telegram import FakeTelegram, Fault
 from tests.seed import seed_chats, seed_stories
 
@@ -216,7 +216,7 @@ async def test_parts_of_one_briefing_arrive_in_order(
 
 
 def test_retry_delay_grows_and_is_capped() -> None:
-    from bot.delivery import retry_delay
+    from bot.delivery.sender import retry_delay
 
     assert [retry_delay(n) for n in (1, 2, 3)] == [2.0, 4.0, 8.0]
     assert retry_delay(30) == 300.0

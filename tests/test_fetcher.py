@@ -16,7 +16,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from bot.feeds.fetcher import (
+from bot.ingest.fetcher import (
     FEED_ACCEPT,
     Fetcher,
     FetchPolicy,
@@ -25,8 +25,8 @@ from bot.feeds.fetcher import (
     parse_max_age,
     parse_retry_after,
 )
-from bot.feeds.netguard import is_public
-from bot.feeds.schedule import failure_backoff, next_check_delay
+from bot.ingest.netguard import is_public
+from bot.ingest.polling import failure_backoff, next_check_delay
 from tests.feedserver import (
     FeedServer,
     Reply,

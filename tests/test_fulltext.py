@@ -1,4 +1,4 @@
-"""Tests for bot.fulltext: extraction, cleaning and rendering of article pages."""
+"""Tests for bot.ingest.article: extraction, cleaning and rendering of article pages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.fulltext import (
+from bot.ingest.article import (
     REASON_EMPTY,
     REASON_NO_TEXT,
     REASON_NOT_ARTICLE,
@@ -18,7 +18,7 @@ from bot.fulltext import (
     is_junk_line,
     render_article,
 )
-from bot.tghtml import plain_text, visible_length
+from bot.render.tghtml import plain_text, visible_length
 from tests.test_tghtml import check_message, squash
 
 ARTICLES = Path(__file__).parent / "testdata" / "articles"

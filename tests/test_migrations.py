@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (registers every table)
+import bot.storage.models  # noqa: F401  (registers every table)
 
 
 def test_migrations_match_models(engine: Engine) -> None:

@@ -1,4 +1,4 @@
-"""Tests for feed parsing and normalisation (bot.feeds.parser) and bot.text helpers.
+"""Tests for feed parsing and normalisation (bot.ingest.parser) and bot.render.plain helpers.
 
 Real-world quirks live as files in tests/testdata/feeds/, one named case each.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.feeds.parser import (
+from bot.ingest.parser import (
     MAX_SUMMARY,
     MAX_TITLE,
     ParsedEntry,
@@ -23,7 +23,7 @@ from bot.feeds.parser import (
     parse_feed,
     parse_feed_async,
 )
-from bot.text import collapse_ws, html_to_text, truncate
+from bot.render.plain import collapse_ws, html_to_text, truncate
 
 FEEDS = Path(__file__).parent / "testdata" / "feeds"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -521,7 +521,7 @@ def test_identity_of_missing_guid_items_is_stable() -> None:
     assert len(set(keys[0])) == 3
 
 
-# --- bot.text -------------------------------------------------------------------
+# --- bot.render.plain -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from bot.feeds.fetcher import Fetcher, FetchPolicy
-from bot.models import Entry, Feed, Story, StoryTopic
-from bot.refresh import Refresher
+from bot.ingest.fetcher import Fetcher, FetchPolicy
+from bot.ingest.refresh import Refresher
 from bot.settings import FeedConfig, Settings, Topic, load_settings
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
+from bot.storage.models import Entry, Feed, Story, StoryTopic
 from tests.feedserver import FeedServer, Reply
 
 NOW = datetime(2026, 1, 20, 12, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Tests for bot.tghtml: escaping, builders, visible length and message splitting."""
+"""Tests for bot.render.tghtml: escaping, builders, visible length and message splitting."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from bot import tghtml
-from bot.tghtml import (
+from bot.render import tghtml
+from bot.render.tghtml import (
     bold,
     bold_html,
     code,

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.timetable import next_briefing, parse_times
+from bot.briefings.timetable import next_briefing, parse_times
 
 
 def utc(*args: int) -> datetime:

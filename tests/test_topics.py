@@ -1,7 +1,7 @@
 import pytest
 
+from bot.ingest.topics import TopicMatcher
 from bot.settings import Topic
-from bot.topics import TopicMatcher
 
 TOPICS = [
     Topic("tech", "Technology", ("artificial intelligence", "chip")),

@@ -1,10 +1,10 @@
-"""Tests for canonical article URLs (bot.feeds.urls)."""
+"""Tests for canonical article URLs (bot.ingest.urls)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.feeds.urls import canonical_url
+from bot.ingest.urls import canonical_url
 
 CASES = [
     pytest.param("https://example.com/a", None, "https://example.com/a", id="already-canonical"),

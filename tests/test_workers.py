@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bot.compose import compose_scheduled
-from bot.models import Outbox, utcnow
+from bot.briefings.compose import compose_scheduled
 from bot.settings import BriefingSettings, Settings, Topic
 from bot.storage import outbox
 from bot.storage.db import open_database, session_scope
+from bot.storage.models import Outbox, utcnow
 from tests.fake_telegram import FakeTelegram
 from tests.seed import seed_chats, seed_stories
 

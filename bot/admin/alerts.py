@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import texts, tghtml
+from bot.render import texts, tghtml
 
 REPORT_EVERY = 600.0  # seconds
 _OUR_PACKAGES = ("bot", "handlers")

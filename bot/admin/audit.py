@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot import texts, tghtml
-from bot.models import AuditEntry
+from bot.render import texts, tghtml
+from bot.storage.models import AuditEntry
 
 CLI_ACTOR = "command line"
 

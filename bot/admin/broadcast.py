@@ -23,14 +23,14 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot import texts, tghtml
 from bot.admin import audit
-from bot.admin.entities import Span, split_broadcast
-from bot.commands import UnknownName, resolve_topic, suggest
-from bot.models import Broadcast, Chat, Outbox, Subscription
+from bot.render import texts, tghtml
+from bot.render.entities import Span, split_broadcast
+from bot.services.lookup import UnknownName, resolve_topic, suggest
 from bot.settings import Topic
 from bot.storage import outbox
 from bot.storage.db import session_scope
+from bot.storage.models import Broadcast, Chat, Outbox, Subscription
 
 logger = logging.getLogger(__name__)
 

@@ -13,14 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot import texts, tghtml
 from bot.admin import audit
-from bot.briefing import format_age
-from bot.feeds.fetcher import Fetcher, FetchStatus
-from bot.feeds.parser import parse_feed_async
-from bot.models import Entry, Feed
+from bot.ingest.fetcher import Fetcher, FetchStatus
+from bot.ingest.parser import parse_feed_async
+from bot.render import texts, tghtml
+from bot.render.stories import format_age
 from bot.storage import outbox
 from bot.storage.db import session_scope
+from bot.storage.models import Entry, Feed
 
 logger = logging.getLogger(__name__)
 

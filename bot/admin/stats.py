@@ -10,10 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot import texts, tghtml
-from bot.models import Chat, Entry, Feed, Outbox, Story, Subscription
+from bot.render import texts, tghtml
 from bot.settings import Topic
 from bot.storage import outbox
+from bot.storage.models import Chat, Entry, Feed, Outbox, Story, Subscription
 
 DAY = timedelta(hours=24)
 CHART_DAYS = 14

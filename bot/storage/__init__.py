@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, migrations and queries (no parser or presentation types)."""

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
 
-from bot.models import Chat, Subscription
+from bot.briefings.timetable import next_briefing, parse_times
 from bot.settings import BriefingSettings
-from bot.timetable import next_briefing, parse_times
+from bot.storage.models import Chat, Subscription
 
 
 def ensure_chat(

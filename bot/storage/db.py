@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 logger = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 class DatabaseError(RuntimeError):

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.models import Feed
 from bot.settings import FeedConfig
+from bot.storage.models import Feed
 
 
 @dataclass(frozen=True)

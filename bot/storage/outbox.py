@@ -18,8 +18,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
-from bot.briefing import OutMessage
-from bot.models import Chat, FloodHold, Outbox, WorkerHeartbeat
+from bot.render.stories import OutMessage
+from bot.storage.models import Chat, FloodHold, Outbox, WorkerHeartbeat
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 

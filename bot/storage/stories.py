@@ -2,7 +2,7 @@
 
 Candidate stories come from the `story_key` index (a handful of indexed
 look-ups per entry), so the cost of an insert does not grow with the number
-of stored stories. The decision itself is `bot.dedup.is_same_story`.
+of stored stories. The decision itself is `bot.ingest.dedup.is_same_story`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot import dedup
-from bot.briefing import StoryView
-from bot.feeds.parser import ParsedEntry, entry_identities
-from bot.models import Delivery, Entry, Feed, Story, StoryKey, StoryTopic
-from bot.topics import TopicMatcher
+from bot.ingest import dedup
+from bot.ingest.parser import ParsedEntry, entry_identities
+from bot.ingest.topics import TopicMatcher
+from bot.render.stories import StoryView
+from bot.storage.models import Delivery, Entry, Feed, Story, StoryKey, StoryTopic
 
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
 _MAX_CANDIDATES = 16  # the stories sharing the most keys; the rest are weaker matches

@@ -25,11 +25,11 @@ from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.models import utcnow
-from bot.pacing import Pacer
+from bot.delivery.pacing import Pacer
 from bot.storage import chats as chat_store
 from bot.storage import outbox
 from bot.storage.db import session_scope
+from bot.storage.models import utcnow
 
 logger = logging.getLogger(__name__)
 

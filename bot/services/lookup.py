@@ -105,7 +105,7 @@ MAX_TIMES = 6
 
 def parse_schedule(args: Sequence[str]) -> ScheduleRequest:
     """`/schedule`, `/schedule 07:30 19:00`, `/schedule off`, `/schedule instant`."""
-    from bot.timetable import format_times, parse_times
+    from bot.briefings.timetable import format_times, parse_times
 
     if not args:
         return ScheduleRequest()

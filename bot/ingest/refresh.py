@@ -15,15 +15,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from bot.feeds.fetcher import Fetcher, FetchResult, FetchStatus
-from bot.feeds.parser import ParsedFeed, parse_feed_async
-from bot.feeds.schedule import failure_backoff, next_check_delay
-from bot.models import Feed, utcnow
+from bot.ingest.fetcher import Fetcher, FetchResult, FetchStatus
+from bot.ingest.parser import ParsedFeed, parse_feed_async
+from bot.ingest.polling import failure_backoff, next_check_delay
+from bot.ingest.topics import TopicMatcher
 from bot.settings import Settings
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
+from bot.storage.models import Feed, utcnow
 from bot.storage.stories import IngestOutcome, ingest_entries
-from bot.topics import TopicMatcher
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,12 @@
 """Every user-facing text in one place, English first, ready for translation.
 
 Texts are Telegram HTML written by us; placeholders are filled with values
-that the caller has already escaped with `bot.tghtml.escape`.
+that the caller has already escaped with `bot.render.tghtml.escape`.
 """
 
 from __future__ import annotations
 
-from bot.tghtml import escape
+from bot.render.tghtml import escape
 
 WELCOME = (
     "👋 <b>Welcome to your news briefing.</b>\n"

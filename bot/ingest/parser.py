@@ -21,8 +21,8 @@ from typing import Any
 
 import feedparser
 
-from bot.feeds.urls import canonical_url
-from bot.text import collapse_ws, html_to_text, truncate
+from bot.ingest.urls import canonical_url
+from bot.render.plain import collapse_ws, html_to_text, truncate
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from typing import Self
 
 import httpx
 
-from bot.feeds.netguard import Resolver, check_host, system_resolver
+from bot.ingest.netguard import Resolver, check_host, system_resolver
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from telegram.ext import Application
 
 from bot.admin.broadcast import CHECK_EVERY, report_progress
 from bot.admin.feeds import enqueue_pause_alerts
-from bot.compose import ComposeStats, compose_instant, compose_scheduled
-from bot.services import Services
+from bot.briefings.compose import ComposeStats, compose_instant, compose_scheduled
+from bot.services.context import Services
 from handlers.context import BotContext
 
 logger = logging.getLogger(__name__)

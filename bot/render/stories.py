@@ -1,6 +1,6 @@
 """Compose Telegram-HTML headline lists (for /latest, briefings, previews) — pure.
 
-Every text from a feed goes through `bot.tghtml`; every message stays within
+Every text from a feed goes through `bot.render.tghtml`; every message stays within
 Telegram's 4096-character limit, and each carries the full-text buttons of
 exactly the stories it lists.
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot import tghtml
+from bot.render import tghtml
 
 MESSAGE_LIMIT = 4096
 BUTTONS_PER_ROW = 5

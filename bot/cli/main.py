@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TextIO
 
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
+FRONT_END_GROUP = "newsbrief_bot.front_ends"
 
 
 class CommandError(Exception):
@@ -72,14 +74,14 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
 
 
 def cmd_fetch(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    from bot.fetchcmd import run_fetch
+    from bot.cli.fetch import run_fetch
 
     engine = database(settings)
     return asyncio.run(run_fetch(settings, engine, out=out, progress=sys.stderr.isatty()))
 
 
 def cmd_preview(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    from bot.fetchcmd import run_preview
+    from bot.cli.fetch import run_preview
 
     if args.limit < 1:
         raise CommandError("--limit must be a positive number", EXIT_CONFIG)
@@ -90,9 +92,23 @@ def cmd_preview(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
     return run_preview(settings, engine, topic=args.topic, limit=args.limit, out=out)
 
 
-def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    from bot.app import run_bot
+def front_end() -> Callable[..., int]:
+    """The Telegram front end, found through the package's entry points.
 
+    The core never imports the Telegram adapter (`handlers`); the adapter
+    registers its `run_bot` under this group in pyproject.toml.
+    """
+    found = entry_points(group=FRONT_END_GROUP, name="telegram")
+    if not found:
+        raise CommandError(
+            "the Telegram front end is not installed: run `pip install -e .` in the checkout"
+        )
+    run: Callable[..., int] = next(iter(found)).load()
+    return run
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    run_bot = front_end()
     if settings.telegram.token_is_placeholder:
         raise CommandError(
             "no bot token: set TELEGRAM_BOT_TOKEN (or telegram.token in the config file) to the"
@@ -108,7 +124,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_import_opml(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     from bot.admin.opml import OpmlError
-    from bot.admin.opmlcmd import run_import
+    from bot.cli.opml import run_import
 
     engine = database(settings)
     try:
@@ -121,7 +137,7 @@ def cmd_import_opml(settings: Settings, args: argparse.Namespace, out: TextIO) -
 
 
 def cmd_export_opml(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    from bot.admin.opmlcmd import run_export
+    from bot.cli.opml import run_export
 
     engine = database(settings)
     path = Path(args.file) if args.file and args.file != "-" else None

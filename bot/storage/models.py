@@ -97,7 +97,7 @@ class StoryTopic(SQLModel, table=True):
 
 
 class StoryKey(SQLModel, table=True):
-    """Candidate keys for near-duplicate lookup (see `bot.dedup.candidate_keys`)."""
+    """Candidate keys for near-duplicate lookup (see `bot.ingest.dedup.candidate_keys`)."""
 
     __tablename__ = "story_key"
     __table_args__ = (sa.Index("ix_story_key_key_published", "key", "published_at"),)

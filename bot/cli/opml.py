@@ -8,9 +8,9 @@ from typing import TextIO
 from sqlalchemy.engine import Engine
 
 from bot.admin import audit, opml
-from bot.models import utcnow
 from bot.settings import Settings
 from bot.storage.db import session_scope
+from bot.storage.models import utcnow
 
 
 def run_import(settings: Settings, engine: Engine, path: Path, *, out: TextIO) -> None:

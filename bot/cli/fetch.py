@@ -10,31 +10,15 @@ from typing import TextIO
 
 from sqlalchemy.engine import Engine
 
-from bot import briefing
-from bot.feeds.fetcher import Fetcher, FetchPolicy
-from bot.models import utcnow
-from bot.refresh import FeedReport, Refresher
-from bot.settings import FetchSettings, Settings
+from bot.ingest.fetcher import Fetcher
+from bot.ingest.refresh import FeedReport, Refresher
+from bot.render import stories as briefing
+from bot.services.context import fetch_policy, sync_feeds
+from bot.settings import Settings
 from bot.storage import feeds as feed_store
 from bot.storage import stories as story_store
 from bot.storage.db import session_scope
-
-
-def fetch_policy(fs: FetchSettings) -> FetchPolicy:
-    """Translate the [fetch] settings into the fetcher's policy."""
-    return FetchPolicy(
-        timeout_seconds=fs.timeout_seconds,
-        max_bytes=fs.max_bytes,
-        allow_private_networks=fs.allow_private_networks,
-        user_agent=fs.user_agent,
-        max_concurrency=fs.max_concurrency,
-        max_per_host=fs.max_per_host,
-    )
-
-
-def sync_feeds(settings: Settings, engine: Engine) -> None:
-    with session_scope(engine) as session:
-        feed_store.sync_config_feeds(session, settings.feeds, now=utcnow())
+from bot.storage.models import utcnow
 
 
 class ProgressBar:

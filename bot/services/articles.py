@@ -9,11 +9,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import texts, tghtml
-from bot.feeds.fetcher import FetchStatus
-from bot.fulltext import Article, ExtractionFailure, extract_article, render_article
-from bot.models import ArticleText, Story
-from bot.services import Services
+from bot.ingest.article import Article, ExtractionFailure, extract_article, render_article
+from bot.ingest.fetcher import FetchStatus
+from bot.render import texts, tghtml
+from bot.services.context import Services
+from bot.storage.models import ArticleText, Story
 
 logger = logging.getLogger(__name__)
 

@@ -12,16 +12,35 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.admin.alerts import ErrorThrottle
-from bot.delivery import Sender
-from bot.feeds.fetcher import Fetcher
-from bot.models import utcnow
-from bot.pacing import Pacer
-from bot.ratelimit import SlidingWindowLimiter
-from bot.refresh import Refresher
-from bot.settings import Settings
+from bot.delivery.pacing import Pacer
+from bot.delivery.sender import Sender
+from bot.ingest.fetcher import Fetcher, FetchPolicy
+from bot.ingest.refresh import Refresher
+from bot.services.ratelimit import SlidingWindowLimiter
+from bot.settings import FetchSettings, Settings
+from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
+from bot.storage.models import utcnow
 
 T = TypeVar("T")
+
+
+def fetch_policy(fs: FetchSettings) -> FetchPolicy:
+    """Translate the [fetch] settings into the fetcher's policy."""
+    return FetchPolicy(
+        timeout_seconds=fs.timeout_seconds,
+        max_bytes=fs.max_bytes,
+        allow_private_networks=fs.allow_private_networks,
+        user_agent=fs.user_agent,
+        max_concurrency=fs.max_concurrency,
+        max_per_host=fs.max_per_host,
+    )
+
+
+def sync_feeds(settings: Settings, engine: Engine) -> None:
+    with session_scope(engine) as session:
+        feed_store.sync_config_feeds(session, settings.feeds, now=utcnow())
+
 
 LATEST_PER_MINUTE = 4
 

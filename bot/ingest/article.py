@@ -16,7 +16,7 @@ import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 
-from bot import tghtml
+from bot.render import tghtml
 
 MIN_CHARS = 300
 TITLE_LIMIT = 300

@@ -15,7 +15,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.tghtml import escape
+from bot.render.tghtml import escape
 
 # Entities Telegram finds by itself in plain text (url, mention, hashtag, …)
 # need no tag; custom emoji fall back to the emoji character in the text.

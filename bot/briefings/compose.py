@@ -17,14 +17,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select, update
 
-from bot import briefing, tghtml
-from bot.models import Chat, Delivery
+from bot.briefings.timetable import next_briefing, parse_times
+from bot.render import stories as briefing
+from bot.render import tghtml
 from bot.settings import Settings
 from bot.storage import chats as chat_store
 from bot.storage import outbox
 from bot.storage import stories as story_store
 from bot.storage.db import session_scope
-from bot.timetable import next_briefing, parse_times
+from bot.storage.models import Chat, Delivery
 
 logger = logging.getLogger(__name__)
 

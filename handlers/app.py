@@ -14,16 +14,16 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
 import handlers
-from bot import jobs, texts
-from bot.delivery import Sender
-from bot.feeds.fetcher import Fetcher
-from bot.fetchcmd import fetch_policy, sync_feeds
-from bot.pacing import PacedRateLimiter, Pacer
-from bot.refresh import Refresher
-from bot.services import Services
+from bot.delivery.pacing import PacedRateLimiter, Pacer
+from bot.delivery.sender import Sender
+from bot.ingest.fetcher import Fetcher
+from bot.ingest.refresh import Refresher
+from bot.render import texts
+from bot.services.context import Services, fetch_policy, sync_feeds
 from bot.settings import Settings
 from bot.storage import outbox
 from bot.storage.db import session_scope, worker_lock
+from handlers import jobs
 from handlers.admin import set_admin_menus
 from handlers.context import BotContext, attach_services
 

@@ -1,0 +1,1 @@
+"""Briefings: when each chat is due and what it receives, written to the outbox."""

@@ -1,0 +1,1 @@
+"""Command line: run, fetch, preview, migrate, OPML import and export."""

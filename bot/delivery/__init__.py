@@ -1,0 +1,1 @@
+"""Delivery: the outbox sender and its pacing below Telegram's flood limits."""

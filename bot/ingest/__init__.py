@@ -1,0 +1,1 @@
+"""Ingest: fetch feeds and pages, parse, merge entries into stories, match topics."""

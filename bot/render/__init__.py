@@ -1,0 +1,1 @@
+"""Render: Telegram HTML, user-facing strings, story lists and charts (pure)."""

@@ -1,0 +1,1 @@
+"""Services: the use cases that handlers and jobs call, each owning its transaction."""

@@ -1,0 +1,1 @@
+"""Alembic migrations: the schema history, applied at every start."""
