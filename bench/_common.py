@@ -130,8 +130,8 @@ def fix_loopback_fakes(enabled: bool = True) -> None:
     listen backlog of 5 resets connections when a client opens 64 at once. The test
     files set both themselves since c80e22a; `enabled=False` restores the old behaviour.
     """
-    from tests import feedserver
-    from tests.fake_telegram import server
+    from tests.support import feedserver
+    from tests.support.fake_telegram import server
 
     server._Handler.disable_nagle_algorithm = enabled
     feedserver._Handler.disable_nagle_algorithm = enabled

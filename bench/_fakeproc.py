@@ -28,7 +28,7 @@ def _child(conn: Connection, flood_limits: bool, chats: range, nodelay: bool) ->
     from bench._common import ensure_repo_on_path, fix_loopback_fakes
 
     ensure_repo_on_path()
-    from tests.fake_telegram import FakeTelegram
+    from tests.support.fake_telegram import FakeTelegram
 
     fix_loopback_fakes(nodelay)
     sends: list[float] = []

@@ -69,7 +69,7 @@ from bot.storage.db import open_database
 from handlers import jobs
 from handlers.app import sender_bot
 from handlers.jobs import COMPOSE_EVERY
-from tests.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram
 
 FIRST_CHAT = 2_000_000
 STORIES = 300  # for (c): a day of stories in a few topics

@@ -46,9 +46,9 @@ from bot.storage import chats as chat_store
 from bot.storage import stories as story_store
 from bot.storage.db import open_database, session_scope
 from bot.storage.models import Story, StoryTopic
-from tests.botharness import ARTICLES, make_settings, running_bot
-from tests.fake_telegram import FakeTelegram
-from tests.feedserver import FeedServer, Reply
+from tests.support.botharness import ARTICLES, make_settings, running_bot
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.feedserver import FeedServer, Reply
 
 TOPICS = (
     Topic("world", "World"),

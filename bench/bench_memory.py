@@ -25,7 +25,7 @@ from bot.settings import FeedConfig, FetchSettings, Settings, Topic
 from bot.storage import feeds as feed_store
 from bot.storage.db import open_database, session_scope
 from bot.storage.models import utcnow
-from tests.feedserver import FeedServer, Reply
+from tests.support.feedserver import FeedServer, Reply
 
 WORDS = [
     "council",

@@ -52,7 +52,7 @@ from bot.storage import stories as story_store
 from bot.storage.db import open_database, session_scope
 from bot.storage.models import Entry, Feed
 from bot.storage.stories import ingest_entries
-from tests.feedserver import FeedServer, Reply, Request
+from tests.support.feedserver import FeedServer, Reply, Request
 
 TOPICS = (
     Topic("world", "World", ("election", "ceasefire", "sanctions")),

@@ -48,7 +48,7 @@ def feed_body(i: int) -> bytes:
 
 
 def serve_feeds(port_queue: mp.Queue, feeds: int) -> None:  # type: ignore[type-arg]
-    from tests.feedserver import FeedServer, Reply
+    from tests.support.feedserver import FeedServer, Reply
 
     server = FeedServer()
     for i in range(feeds):
@@ -169,7 +169,7 @@ def run_refresh(workers: int, feeds: int, port: int) -> float:
 
 
 def run_send(workers: int, messages: int) -> tuple[float, int]:
-    from tests.fake_telegram import FakeTelegram
+    from tests.support.fake_telegram import FakeTelegram
 
     url = fresh_schema()
     engine = open_database(url)

@@ -20,11 +20,11 @@ from bot.render import texts
 from bot.settings import FeedConfig, FetchSettings, Settings
 from bot.storage.models import AuditEntry, Broadcast, Feed, Outbox, utcnow
 from handlers.app import build_application
-from tests.adminkit import ADMIN, HELPERS, USER, admin_settings, say
-from tests.botharness import running_bot, wait_for
-from tests.fake_telegram import FakeTelegram
-from tests.feedserver import FeedServer, Reply, redirect
-from tests.seed import seed_chats, seed_stories
+from tests.support.adminkit import ADMIN, HELPERS, USER, admin_settings, say
+from tests.support.botharness import running_bot, wait_for
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.feedserver import FeedServer, Reply, redirect
+from tests.support.seed import seed_chats, seed_stories
 from tests.test_refresh import FEED_A, FEED_B
 
 RSS = {"Content-Type": "application/rss+xml"}

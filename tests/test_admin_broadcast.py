@@ -13,11 +13,18 @@ from sqlmodel import Session, func, select
 from bot.services.context import Services
 from bot.settings import DeliverySettings
 from bot.storage.models import Broadcast, Outbox, utcnow
-from tests.adminkit import ADMIN, admin_settings, answered, push_formatted, push_stale_tap, say
-from tests.botharness import running_bot, wait_for
-from tests.fake_telegram import FakeTelegram
-from tests.fake_telegram.tdhtml import utf16_len
-from tests.seed import seed_chats
+from tests.support.adminkit import (
+    ADMIN,
+    admin_settings,
+    answered,
+    push_formatted,
+    push_stale_tap,
+    say,
+)
+from tests.support.botharness import running_bot, wait_for
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_telegram.tdhtml import utf16_len
+from tests.support.seed import seed_chats
 
 
 @pytest.fixture

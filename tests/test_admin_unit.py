@@ -21,8 +21,8 @@ from bot.storage import feeds as feed_store
 from bot.storage import outbox
 from bot.storage.db import session_scope
 from bot.storage.models import Broadcast, Chat, Feed, Outbox, utcnow
-from tests.fake_telegram.tdhtml import Entity, fix_formatted_text, parse_html, utf16_len
-from tests.seed import seed_chats, seed_stories
+from tests.support.fake_telegram.tdhtml import Entity, fix_formatted_text, parse_html, utf16_len
+from tests.support.seed import seed_chats, seed_stories
 
 TOPICS = (Topic("world", "World"), Topic("tech", "Technology"))
 ADMIN = audit.Actor(7, "@boss")

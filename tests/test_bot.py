@@ -11,9 +11,9 @@ from sqlmodel import Session, select
 
 from bot.settings import FeedConfig, Settings
 from bot.storage.models import ArticleText, Chat, Subscription
-from tests.botharness import ARTICLES, make_settings, refresh_once, running_bot, wait_for
-from tests.fake_telegram import FakeTelegram
-from tests.feedserver import FeedServer, Reply
+from tests.support.botharness import ARTICLES, make_settings, refresh_once, running_bot, wait_for
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.feedserver import FeedServer, Reply
 from tests.test_fulltext import NEWS_FURNITURE, NEWS_PARAGRAPHS, NEWS_TITLE
 
 USER = 1001

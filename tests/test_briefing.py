@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.render.stories import StoryView, compose_story_list, parse_fulltext_callback
-from tests.fake_telegram import parse_html
+from tests.support.fake_telegram import parse_html
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.feedserver import FeedServer, Reply
+from tests.support.feedserver import FeedServer, Reply
 from tests.test_refresh import FEED_A, FEED_B
 
 REPO = Path(__file__).resolve().parents[1]

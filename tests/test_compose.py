@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from bot.briefings.compose import compose_instant, compose_scheduled
 from bot.settings import BriefingSettings, Settings, Topic
 from bot.storage.models import Chat, Delivery, Outbox
-from tests.seed import seed_chats, seed_stories
+from tests.support.seed import seed_chats, seed_stories
 
 NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
 SETTINGS = Settings(

@@ -18,7 +18,7 @@ import pytest
 from bot.ingest import dedup
 from bot.ingest.parser import MAX_SUMMARY, MAX_TITLE, ParsedFeed, entry_identities, parse_feed
 from bot.render.stories import StoryView, compose_story_list
-from tests.fake_telegram import HtmlParseError, parse_html
+from tests.support.fake_telegram import HtmlParseError, parse_html
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "feedparser-corpus"
 SUBDIRS = ("wellformed", "illformed", "encoding", "entities", "json")

@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 
 from bot.storage.db import open_database
 from bot.storage.models import Outbox, utcnow
-from tests.fake_telegram import FakeTelegram
-from tests.seed import seed_chats, seed_stories
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.seed import seed_chats, seed_stories
 
 pytestmark = pytest.mark.slow
 CHATS = list(range(70_000, 70_500))

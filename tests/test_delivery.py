@@ -19,8 +19,8 @@ from bot.settings import BriefingSettings, Settings, Topic
 from bot.storage import outbox
 from bot.storage.db import session_scope
 from bot.storage.models import Chat, Outbox, utcnow
-from tests.fake_telegram import FakeTelegram, Fault
-from tests.seed import seed_chats, seed_stories
+from tests.support.fake_telegram import FakeTelegram, Fault
+from tests.support.seed import seed_chats, seed_stories
 
 SETTINGS = Settings(
     topics=(Topic("world", "World"),),

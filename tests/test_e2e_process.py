@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_telegram import FakeTelegram
-from tests.feedserver import FeedServer, Reply
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.feedserver import FeedServer, Reply
 from tests.test_bot import news_feed
 from tests.test_fulltext import NEWS_PARAGRAPHS
 

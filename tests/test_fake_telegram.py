@@ -34,7 +34,13 @@ from telegram.error import (
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
-from tests.fake_telegram import DEFAULT_TOKEN, FakeTelegram, Fault, HtmlParseError, parse_html
+from tests.support.fake_telegram import (
+    DEFAULT_TOKEN,
+    FakeTelegram,
+    Fault,
+    HtmlParseError,
+    parse_html,
+)
 
 USER = 4242
 GROUP = -4001

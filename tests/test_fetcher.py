@@ -27,7 +27,7 @@ from bot.ingest.fetcher import (
 )
 from bot.ingest.netguard import is_public
 from bot.ingest.polling import failure_backoff, next_check_delay
-from tests.feedserver import (
+from tests.support.feedserver import (
     FeedServer,
     Reply,
     Request,

@@ -79,7 +79,7 @@ def shown_text(messages: list[str]) -> str:
 
 
 def check_with_tdlib_rules(message: str) -> None:
-    tdhtml = pytest.importorskip("tests.fake_telegram.tdhtml")
+    tdhtml = pytest.importorskip("tests.support.fake_telegram.tdhtml")
     parsed = tdhtml.parse_html(message)
     assert 0 < len(parsed.text) <= 4096
 

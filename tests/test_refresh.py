@@ -15,7 +15,7 @@ from bot.settings import FeedConfig, Settings, Topic, load_settings
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
 from bot.storage.models import Entry, Feed, Story, StoryTopic
-from tests.feedserver import FeedServer, Reply
+from tests.support.feedserver import FeedServer, Reply
 
 NOW = datetime(2026, 1, 20, 12, 0, tzinfo=UTC)
 
@@ -221,7 +221,7 @@ async def test_config_sync_adds_updates_and_disables(engine: Engine, tmp_path: P
 async def test_not_modified_is_trusted_for_a_day_then_refetched(
     engine: Engine, server: FeedServer
 ) -> None:
-    from tests.feedserver import conditional
+    from tests.support.feedserver import conditional
 
     settings = make_settings(server)
     server.route("/c.xml", conditional(FEED_A, etag='"v1"', last_modified="Tue, 20 Jan 2026"))

@@ -91,7 +91,7 @@ def _check_tag(message: str, i: int, stack: list[str]) -> int:
 
 def check_with_tdlib_rules(message: str) -> None:
     """Also run `message` through the colleague's TDLib re-implementation, if present."""
-    tdhtml = pytest.importorskip("tests.fake_telegram.tdhtml")
+    tdhtml = pytest.importorskip("tests.support.fake_telegram.tdhtml")
     parsed = tdhtml.parse_html(message)
     assert parsed.text.strip()
     assert len(parsed.text) <= 4096

@@ -20,8 +20,8 @@ from bot.settings import BriefingSettings, Settings, Topic
 from bot.storage import outbox
 from bot.storage.db import open_database, session_scope
 from bot.storage.models import Outbox, utcnow
-from tests.fake_telegram import FakeTelegram
-from tests.seed import seed_chats, seed_stories
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.seed import seed_chats, seed_stories
 
 pytestmark = pytest.mark.slow
 MESSAGES = 5000

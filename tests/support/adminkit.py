@@ -7,9 +7,9 @@ import time
 from typing import Any
 
 from bot.settings import Settings
-from tests.botharness import make_settings, wait_for
-from tests.fake_telegram import FakeTelegram
-from tests.fake_telegram.tdhtml import utf16_len
+from tests.support.botharness import make_settings, wait_for
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_telegram.tdhtml import utf16_len
 
 ADMIN = 777
 # More admins let a test talk in several private chats at once: the bot paces

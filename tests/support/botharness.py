@@ -26,7 +26,7 @@ from bot.settings import (
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
 from handlers.app import build_application
-from tests.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram
 
 ARTICLES = Path(__file__).parent / "testdata" / "articles"
 

@@ -1,0 +1,1 @@
+"""Test support: the fake Bot API, a feed server, bot harnesses, seeders and shared sample data."""
