@@ -28,7 +28,7 @@ from bot.storage.db import session_scope
 from handlers.app import build_application
 from tests.support.fake_telegram import FakeTelegram
 
-ARTICLES = Path(__file__).parent / "testdata" / "articles"
+ARTICLES = Path(__file__).parents[1] / "testdata" / "articles"
 
 TOPICS = (
     Topic("world", "World"),
