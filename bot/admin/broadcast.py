@@ -24,10 +24,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.admin import audit
+from bot.ingest.topics import Topic
 from bot.render import texts, tghtml
 from bot.render.entities import Span, split_broadcast
 from bot.services.lookup import UnknownName, resolve_topic, suggest
-from bot.settings import Topic
 from bot.storage import outbox
 from bot.storage.db import session_scope
 from bot.storage.models import Broadcast, Chat, Outbox, Subscription

@@ -20,8 +20,8 @@ from sqlmodel import Session, col, select
 
 from bot.admin import audit
 from bot.admin.feeds import is_http_url
+from bot.ingest.topics import Topic
 from bot.services.lookup import resolve_topic
-from bot.settings import Topic
 from bot.storage.models import Feed
 
 MAX_BYTES = 1024 * 1024

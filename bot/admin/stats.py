@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.ingest.topics import Topic
 from bot.render import texts, tghtml
-from bot.settings import Topic
 from bot.storage import outbox
 from bot.storage.models import Chat, Entry, Feed, Outbox, Story, Subscription
 

@@ -8,11 +8,18 @@ first occurrence counts).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.settings import parse_hhmm
+_TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_hhmm(value: object) -> tuple[int, int] | None:
+    """Parse "HH:MM" (24-hour) into (hour, minute), or None."""
+    match = _TIME_RE.match(value.strip()) if isinstance(value, str) else None
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def parse_times(text: str | Iterable[str]) -> tuple[tuple[int, int], ...]:

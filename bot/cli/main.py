@@ -154,17 +154,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--config", help="config file (default: $BOT_CONFIG, else ./config.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    # The same options after the verb (`python -m bot fetch --config x.toml`).
+    # SUPPRESS keeps a verb that omits them from resetting a value given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the bot and its scheduler")
+
+    def verb(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=[common])
+
+    run = verb("run", "run the bot and its scheduler")
     run.add_argument("--role", choices=["all", "bot", "worker"], default="all")
-    sub.add_parser("fetch", help="refresh every feed once and print a per-feed table")
-    preview = sub.add_parser("preview", help="print the latest stories as subscribers see them")
+    verb("fetch", "refresh every feed once and print a per-feed table")
+    preview = verb("preview", "print the latest stories as subscribers see them")
     preview.add_argument("--topic", help="only this topic (slug)")
     preview.add_argument("--limit", type=int, default=10, help="how many stories (default 10)")
-    sub.add_parser("migrate", help="create or upgrade the database schema")
-    importer = sub.add_parser("import-opml", help="add the feeds listed in an OPML file")
+    verb("migrate", "create or upgrade the database schema")
+    importer = verb("import-opml", "add the feeds listed in an OPML file")
     importer.add_argument("file", help="the OPML file")
-    exporter = sub.add_parser("export-opml", help="write every enabled feed as OPML")
+    exporter = verb("export-opml", "write every enabled feed as OPML")
     exporter.add_argument("file", nargs="?", help="output file (default: standard output)")
     return parser
 

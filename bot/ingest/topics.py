@@ -13,7 +13,15 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.settings import Topic
+
+@dataclass(frozen=True)
+class Topic:
+    """A configured topic: `slug` in commands, `name` shown to users, keywords to match."""
+
+    slug: str
+    name: str
+    keywords: tuple[str, ...] = ()
+
 
 _WORD_RE = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 

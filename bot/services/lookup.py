@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.settings import Topic
+from bot.ingest.topics import Topic
 
 LATEST_DEFAULT = 5
 LATEST_MAX = 20

@@ -1,0 +1,271 @@
+"""Read the config file and the environment, validate with pydantic, freeze.
+
+Precedence, highest first: `BOT_<SECTION>__<KEY>` variables, the historical
+names (TELEGRAM_BOT_TOKEN, DATABASE_URL, ...) and their `*_FILE` forms, the
+TOML file, the defaults in `bot.settings.model`. Nothing here reads
+`os.environ`: the caller passes the environment in.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings import SettingsError as PydanticSettingsError
+from pydantic_settings.sources.utils import parse_env_vars
+
+from bot.settings.errors import SettingsError, one_line, scrub
+from bot.settings.model import (
+    BriefingSettings,
+    DatabaseSettings,
+    DedupSettings,
+    DeliverySettings,
+    FeedEntry,
+    FetchSettings,
+    FulltextSettings,
+    LimitsSettings,
+    RetentionSettings,
+    Settings,
+    TelegramSettings,
+    TopicEntry,
+)
+
+ENV_PREFIX = "BOT_"
+ENV_DELIMITER = "__"
+# Names that predate the BOT_<SECTION>__<KEY> rule; hosting platforms and
+# existing deployments set these.
+LEGACY_ENV: dict[str, tuple[str, str]] = {
+    "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
+    "TELEGRAM_API_BASE_URL": ("telegram", "api_base_url"),
+    "TELEGRAM_WEBHOOK_URL": ("telegram", "webhook_url"),
+    "TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
+    "DATABASE_URL": ("database", "url"),
+    "BOT_ADMINS": ("telegram", "admins"),
+    "BOT_ALLOW_PRIVATE_NETWORKS": ("fetch", "allow_private_networks"),
+}
+# Secrets that may be handed over as a file (Docker/Kubernetes secrets).
+SECRET_FILE_ENV: dict[str, tuple[str, str]] = {
+    "TELEGRAM_BOT_TOKEN_FILE": ("telegram", "token"),
+    "TELEGRAM_WEBHOOK_SECRET_FILE": ("telegram", "webhook_secret"),
+    "DATABASE_URL_FILE": ("database", "url"),
+    "BOT_TELEGRAM__TOKEN_FILE": ("telegram", "token"),
+    "BOT_TELEGRAM__WEBHOOK_SECRET_FILE": ("telegram", "webhook_secret"),
+    "BOT_DATABASE__URL_FILE": ("database", "url"),
+}
+# Variables that start with BOT_ but are not BOT_<SECTION>__<KEY> settings.
+NOT_SETTINGS = frozenset({"BOT_CONFIG", *LEGACY_ENV, *SECRET_FILE_ENV})
+
+
+class _Root(BaseSettings):
+    """The whole file as pydantic sees it; `to_settings` freezes it for the bot."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_DELIMITER,
+        case_sensitive=False,
+        extra="forbid",
+        frozen=True,
+    )
+
+    telegram: TelegramSettings = TelegramSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    fetch: FetchSettings = FetchSettings()
+    fulltext: FulltextSettings = FulltextSettings()
+    limits: LimitsSettings = LimitsSettings()
+    retention: RetentionSettings = RetentionSettings()
+    dedup: DedupSettings = DedupSettings()
+    briefing: BriefingSettings = BriefingSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    topics: tuple[TopicEntry, ...] = ()
+    feeds: tuple[FeedEntry, ...] = ()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> _Root:
+        fetch = self.fetch
+        if fetch.max_interval_seconds < fetch.interval_seconds:
+            raise ValueError(
+                "fetch.max_interval_seconds must be at least fetch.interval_seconds"
+                f' ({fetch.interval_seconds}), got "{fetch.max_interval_seconds}"'
+            )
+        seen: set[str] = set()
+        for i, entry in enumerate(self.topics):
+            if entry.slug in seen:
+                raise ValueError(f'topics[{i}].slug "{entry.slug}" is defined twice')
+            seen.add(entry.slug)
+        for i, feed in enumerate(self.feeds):
+            for slug in feed.topics:
+                if slug not in seen:
+                    known = ", ".join(sorted(seen)) or "none defined"
+                    raise ValueError(
+                        f'feeds[{i}].topics names unknown topic "{slug}" (topics: {known})'
+                    )
+        tg = self.telegram
+        if tg.webhook_url and not tg.webhook_secret:
+            raise ValueError(
+                "telegram.webhook_secret is required when telegram.webhook_url is set"
+                " (Telegram sends it back so forged calls can be refused)"
+            )
+        return self
+
+    def to_settings(self, source: Path | None) -> Settings:
+        return Settings(
+            telegram=self.telegram,
+            database_url=self.database.url,
+            fetch=self.fetch,
+            dedup=self.dedup,
+            briefing=self.briefing,
+            delivery=self.delivery,
+            topics=tuple(t.topic() for t in self.topics),
+            feeds=tuple(f.feed() for f in self.feeds),
+            source=source,
+            fulltext=self.fulltext,
+            limits=self.limits,
+            retention=self.retention,
+        )
+
+
+class _GivenEnv(EnvSettingsSource):
+    """pydantic-settings' BOT_<SECTION>__<KEY> rule over the mapping we were given."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._given = {k: v for k, v in environ.items() if k.upper() not in NOT_SETTINGS}
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._given, self.case_sensitive, True, self.env_parse_none_str)
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        try:
+            return super().decode_complex_value(field_name, field, value)
+        except ValueError as exc:
+            raise SettingsError(
+                f"{ENV_PREFIX}{field_name.upper()} must be a JSON object for [{field_name}]"
+                f" (or set {ENV_PREFIX}{field_name.upper()}{ENV_DELIMITER}<KEY> variables)"
+            ) from exc
+
+
+class _LegacyEnv(PydanticBaseSettingsSource):
+    """TELEGRAM_BOT_TOKEN & co., and the *_FILE variables holding secrets."""
+
+    def __init__(self, settings_cls: type[BaseSettings], values: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._values = values
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, True
+
+    def __call__(self) -> dict[str, Any]:
+        return self._values
+
+
+def legacy_values(environ: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, dict[str, Any]] = {}
+    for var, (section, key) in LEGACY_ENV.items():
+        value = environ.get(var, "")
+        if value.strip():
+            out.setdefault(section, {})[key] = value
+    for var, (section, key) in SECRET_FILE_ENV.items():
+        if not environ.get(var):
+            continue
+        direct = next((v for v, sk in LEGACY_ENV.items() if sk == (section, key)), None)
+        if direct and environ.get(direct):
+            raise SettingsError(f"set {direct} or {var}, not both")
+        out.setdefault(section, {})[key] = _read_secret(var, Path(environ[var]))
+    return out
+
+
+def _read_secret(var: str, path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{var}: {path} is not UTF-8 text") from exc
+    except OSError as exc:
+        raise SettingsError(f"{var}: cannot read {path}: {exc.strerror or exc}") from exc
+    # Secret files usually end with a newline the secret does not contain.
+    return text.strip()
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The file's tables, or one line saying why it cannot be used."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise SettingsError(f"config file {path} not found") from exc
+    except IsADirectoryError as exc:
+        raise SettingsError(f"config file {path} is a directory, not a file") from exc
+    except PermissionError as exc:
+        raise SettingsError(f"config file {path} cannot be read: permission denied") from exc
+    except UnicodeDecodeError as exc:
+        raise SettingsError(
+            f"config file {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}"
+            f" at offset {exc.start})"
+        ) from exc
+    except OSError as exc:
+        raise SettingsError(f"config file {path} cannot be read: {exc.strerror or exc}") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from exc
+
+
+def _secrets(*layers: Mapping[str, Any], environ: Mapping[str, str]) -> list[str]:
+    found: list[str] = []
+    for layer in layers:
+        tg = layer.get("telegram")
+        if isinstance(tg, dict):
+            found += [str(tg.get("token") or ""), str(tg.get("webhook_secret") or "")]
+    for var in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"):
+        found.append(environ.get(var, ""))
+    for var, value in environ.items():
+        if var.upper().startswith(("BOT_TELEGRAM__TOKEN", "BOT_TELEGRAM__WEBHOOK_SECRET")):
+            found.append(value)
+    return [s.strip() for s in found if s and s.strip()]
+
+
+def build(raw: Mapping[str, Any], environ: Mapping[str, str], source: Path | None) -> Settings:
+    legacy = legacy_values(environ)
+
+    class Root(_Root):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            # First wins: BOT_ variables, historical names, then the file.
+            return (
+                _GivenEnv(settings_cls, environ),
+                _LegacyEnv(settings_cls, legacy),
+                InitSettingsSource(settings_cls, init_kwargs=dict(raw)),
+            )
+
+    try:
+        root = Root()
+    except ValidationError as exc:
+        raise one_line(exc, _Root, _secrets(raw, legacy, environ=environ)) from None
+    except SettingsError:
+        raise
+    except PydanticSettingsError as exc:
+        # Raised by the env source around our own decoding error; keep ours.
+        if isinstance(exc.__cause__, SettingsError):
+            raise exc.__cause__ from None
+        secrets = _secrets(raw, legacy, environ=environ)
+        raise SettingsError(scrub(" ".join(str(exc).split()), secrets)) from None
+    except Exception as exc:  # pydantic-settings wraps env decoding failures
+        secrets = _secrets(raw, legacy, environ=environ)
+        raise SettingsError(scrub(" ".join(str(exc).split()), secrets)) from None
+    return root.to_settings(source)

@@ -1,0 +1,292 @@
+"""The configuration's shape: frozen sections with their defaults and value rules.
+
+The sections are plain frozen dataclasses so the rest of the code (and tests)
+can build them directly; the `Annotated` metadata is what pydantic checks when
+the values come from a file or the environment (see `bot.settings.load`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
+
+from bot.briefings.timetable import parse_hhmm
+from bot.ingest.topics import Topic
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_DATABASE_URL = "sqlite:///newsbrief.sqlite3"
+PLACEHOLDER_TOKENS = frozenset({"", "123456:ABC-DEF", "YOUR-BOT-TOKEN", "changeme"})
+
+# Unknown keys are refused (with a suggestion) instead of silently ignored:
+# a misspelt key otherwise looks like a setting that "does not work".
+STRICT_KEYS = ConfigDict(extra="forbid")
+
+_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+# Telegram's own rule for setWebhook's secret_token.
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def _not_bool(value: Any) -> Any:
+    # pydantic's lax mode reads `true` as 1; a boolean is never a count here.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+def _http_url(value: str) -> str:
+    value = value.strip()
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+def _optional_https_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not value.startswith("https://"):
+        raise ValueError("must be an https URL (Telegram only calls https webhooks)")
+    return value
+
+
+def _webhook_secret(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not _WEBHOOK_SECRET_RE.match(value):
+        bad = sorted({c for c in value if not re.match(r"[A-Za-z0-9_-]", c)})
+        why = f"contains {''.join(bad)!r}" if bad else f"is {len(value)} characters long"
+        raise ValueError(f"must be 1-256 characters of A-Z a-z 0-9 _ - ({why})")
+    return value
+
+
+def _comma_list(value: Any) -> Any:
+    # Environment values arrive as one string: '["07:00","19:00"]' is decoded
+    # by pydantic's JSON rule upstream; "07:00,19:00" is split here.
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"is not a JSON list ({exc.msg})") from exc
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+def valid_timezone(name: str) -> bool:
+    """Tell whether `name` is a known IANA zone (a zone-DB folder like "Europe" is not)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def _timezone(value: str) -> str:
+    if not valid_timezone(value):
+        raise ValueError("must be an IANA time zone such as Europe/London")
+    return value
+
+
+def _times(value: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [t for t in value if parse_hhmm(t) is None]
+    if bad or not value:
+        raise ValueError('must be a list of "HH:MM" times')
+    return tuple(sorted({t.strip() for t in value}))
+
+
+def _admins(value: Any) -> Any:
+    value = _comma_list(value)
+    if isinstance(value, list):
+        return [v.strip() if isinstance(v, str) else v for v in value]
+    return value
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the postgres:// form hosting platforms hand out."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _database_url(value: str) -> str:
+    value = value.strip()
+    if not value.startswith(("sqlite", "postgres")):
+        raise ValueError("must be a sqlite:// or postgresql:// URL")
+    if value.startswith("postgres"):
+        try:
+            urlsplit(value).port  # noqa: B018 - parsing is the check
+        except ValueError as exc:
+            raise ValueError("has a port that is not a number from 0 to 65535") from exc
+    return normalise_database_url(value)
+
+
+def check_slug(slug: str) -> str:
+    if not _SLUG_RE.match(slug):
+        raise ValueError('must be lower-case letters, digits, "-" or "_" (at most 32)')
+    return slug
+
+
+PosInt = Annotated[int, BeforeValidator(_not_bool), Field(gt=0)]
+# gt=0.0 (a float) lets the error text tell "number" from "integer".
+PosFloat = Annotated[float, BeforeValidator(_not_bool), Field(gt=0.0, allow_inf_nan=False)]
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    url: str
+    name: str | None = None
+    topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    __pydantic_config__ = STRICT_KEYS
+
+    token: Annotated[str, AfterValidator(str.strip)] = ""
+    api_base_url: Annotated[str, AfterValidator(_http_url)] = DEFAULT_API_BASE_URL
+    admins: Annotated[tuple[int, ...], BeforeValidator(_admins)] = ()
+    webhook_url: Annotated[str | None, AfterValidator(_optional_https_url)] = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: Annotated[int, Field(gt=0, le=65535)] = 8443
+    webhook_secret: Annotated[str | None, AfterValidator(_webhook_secret)] = None
+
+    @property
+    def token_is_placeholder(self) -> bool:
+        return self.token.strip() in PLACEHOLDER_TOKENS or ":" not in self.token
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    __pydantic_config__ = STRICT_KEYS
+
+    url: Annotated[str, AfterValidator(_database_url)] = DEFAULT_DATABASE_URL
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    __pydantic_config__ = STRICT_KEYS
+
+    interval_seconds: PosInt = 900
+    max_interval_seconds: PosInt = 6 * 3600
+    timeout_seconds: PosFloat = 20.0
+    max_bytes: PosInt = 10 * 1024 * 1024
+    max_concurrency: PosInt = 20
+    max_per_host: PosInt = 4
+    allow_private_networks: bool = False
+    pause_after_failures: PosInt = 10
+    user_agent: str = "newsbrief-bot/0.1 (+https://github.com/newsbrief/newsbrief-bot)"
+    max_entries: PosInt = 200
+    parse_timeout_seconds: PosFloat = 30.0
+
+
+@dataclass(frozen=True)
+class FulltextSettings:
+    __pydantic_config__ = STRICT_KEYS
+
+    max_bytes: PosInt = 2_000_000
+    timeout_seconds: PosFloat = 15.0
+    extract_timeout_seconds: PosFloat = 10.0
+    max_messages: PosInt = 3
+
+
+@dataclass(frozen=True)
+class LimitsSettings:
+    __pydantic_config__ = STRICT_KEYS
+
+    commands_per_minute: PosInt = 20
+    taps_per_minute: PosInt = 40
+    fulltext_per_minute: PosInt = 6
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    __pydantic_config__ = STRICT_KEYS
+
+    outbox_days: PosInt = 14
+    stories_days: PosInt = 30
+    articles_days: PosInt = 7
+    audit_days: PosInt = 365
+
+
+@dataclass(frozen=True)
+class DedupSettings:
+    __pydantic_config__ = STRICT_KEYS
+
+    window_hours: PosInt = 48
+
+
+@dataclass(frozen=True)
+class BriefingSettings:
+    __pydantic_config__ = STRICT_KEYS
+
+    times: Annotated[tuple[str, ...], BeforeValidator(_comma_list), AfterValidator(_times)] = (
+        "08:00",
+    )
+    timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
+    max_items: Annotated[int, BeforeValidator(_not_bool), Field(gt=0, le=50)] = 10
+    late_grace_hours: PosInt = 3
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    __pydantic_config__ = STRICT_KEYS
+
+    messages_per_second: PosFloat = 30.0
+    allow_paid_broadcast: bool = False
+    lease_seconds: PosInt = 60
+
+
+@dataclass(frozen=True)
+class TopicEntry:
+    """One `[[topics]]` table as written; becomes a `Topic`."""
+
+    __pydantic_config__ = STRICT_KEYS
+
+    slug: Annotated[str, AfterValidator(check_slug)]
+    name: str | None = None
+    keywords: tuple[str, ...] = ()
+
+    def topic(self) -> Topic:
+        name = (self.name or "").strip() or self.slug
+        return Topic(self.slug, name, tuple(k.strip() for k in self.keywords if k.strip()))
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One `[[feeds]]` table as written; becomes a `FeedConfig`."""
+
+    __pydantic_config__ = STRICT_KEYS
+
+    url: Annotated[str, AfterValidator(_http_url)]
+    name: str | None = None
+    topics: tuple[str, ...] = ()
+
+    def feed(self) -> FeedConfig:
+        return FeedConfig(self.url, self.name, self.topics)
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    database_url: str = DEFAULT_DATABASE_URL
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    dedup: DedupSettings = field(default_factory=DedupSettings)
+    briefing: BriefingSettings = field(default_factory=BriefingSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    topics: tuple[Topic, ...] = ()
+    feeds: tuple[FeedConfig, ...] = ()
+    source: Path | None = None
+    fulltext: FulltextSettings = field(default_factory=FulltextSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+
+    def topic(self, slug: str) -> Topic | None:
+        return next((t for t in self.topics if t.slug == slug), None)
