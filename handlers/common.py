@@ -9,9 +9,9 @@ from telegram import Chat as TgChat
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 
+from bot.ingest.topics import Topic
 from bot.render import texts, tghtml
 from bot.services import lookup
-from bot.settings import Topic
 from bot.storage import chats as chat_store
 from handlers.context import BotContext
 

@@ -10,13 +10,13 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.constants import ChatAction, ChatMemberStatus
 
+from bot.ingest.topics import Topic
 from bot.render import stories as briefing
 from bot.render import texts, tghtml
 from bot.render.stories import Button, OutMessage
 from bot.services import lookup
 from bot.services.articles import fulltext_messages
 from bot.services.context import Services
-from bot.settings import Topic
 from bot.storage import chats as chat_store
 from bot.storage import stories as story_store
 from bot.storage.models import Chat
