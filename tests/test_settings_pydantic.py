@@ -238,6 +238,14 @@ def test_unknown_env_key_gets_a_suggestion() -> None:
     )
 
 
+def test_unknown_env_section_is_refused_too() -> None:
+    assert refused(None, {"BOT_FETHC__INTERVAL_SECONDS": "600"}) == (
+        "unknown key `fethc` (from BOT_FETHC__INTERVAL_SECONDS), did you mean `fetch`?"
+    )
+    # Plain BOT_ variables without a section are not settings and stay untouched.
+    assert load_settings(None, {"BOT_SOMETHING_ELSE": "x"}).fetch.interval_seconds == 900
+
+
 def test_bad_env_value_names_the_key() -> None:
     assert refused(None, {"BOT_FETCH__INTERVAL_SECONDS": "soon"}) == (
         'fetch.interval_seconds must be a positive integer, got "soon"'

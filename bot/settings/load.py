@@ -8,6 +8,7 @@ TOML file, the defaults in `bot.settings.model`. Nothing here reads
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -233,7 +234,23 @@ def _secrets(*layers: Mapping[str, Any], environ: Mapping[str, str]) -> list[str
     return [s.strip() for s in found if s and s.strip()]
 
 
+def _check_env_sections(environ: Mapping[str, str]) -> None:
+    # pydantic-settings skips BOT_X__Y when X is no section; a typo there
+    # would otherwise be silently ignored.
+    sections = list(_Root.model_fields)
+    for var in environ:
+        name = var.upper()
+        if not name.startswith(ENV_PREFIX) or ENV_DELIMITER not in name or name in NOT_SETTINGS:
+            continue
+        section = name[len(ENV_PREFIX) :].split(ENV_DELIMITER, 1)[0].lower()
+        if section not in sections:
+            close = difflib.get_close_matches(section, sections, n=1, cutoff=0.6)
+            hint = f", did you mean `{close[0]}`?" if close else ""
+            raise SettingsError(f"unknown key `{section}` (from {var}){hint}")
+
+
 def build(raw: Mapping[str, Any], environ: Mapping[str, str], source: Path | None) -> Settings:
+    _check_env_sections(environ)
     legacy = legacy_values(environ)
 
     class Root(_Root):
