@@ -43,7 +43,9 @@ def _insert_ignore(session: Session, model: type[SQLModel], values: dict[str, An
         stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise RuntimeError(f"unsupported database dialect {dialect}")
-    return bool(session.connection().execute(stmt).rowcount == 1)
+    # RETURNING says whether a row went in (rowcount is -1 for this on psycopg).
+    key = next(iter(table.primary_key.columns))
+    return session.connection().execute(stmt.returning(key)).first() is not None
 
 
 def lock_chat(session: Session, chat_id: int) -> Chat | None:
@@ -70,9 +72,7 @@ def ensure_chat(
         created_at=now,
         updated_at=now,
     )
-    fresh.next_briefing_at = next_due(
-        fresh.mode, fresh.briefing_times, fresh.timezone, after=now
-    )
+    fresh.next_briefing_at = next_due(fresh.mode, fresh.briefing_times, fresh.timezone, after=now)
     created = _insert_ignore(session, Chat, fresh.model_dump())
     chat = lock_chat(session, chat_id)
     assert chat is not None  # inserted now or by a writer that committed first
