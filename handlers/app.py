@@ -20,9 +20,8 @@ from bot.ingest.fetcher import Fetcher
 from bot.ingest.refresh import Refresher
 from bot.render import texts
 from bot.services.context import Services, fetch_policy, sync_feeds
+from bot.services.startup import release_outbox_claims, worker_lock
 from bot.settings import Settings
-from bot.storage import outbox
-from bot.storage.db import session_scope, worker_lock
 from handlers import jobs
 from handlers.admin import set_admin_menus
 from handlers.context import BotContext, attach_services
@@ -88,8 +87,7 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
             await set_admin_menus(app.bot, settings.telegram.admins)
         if role in ("all", "worker"):
             if engine.dialect.name == "sqlite":
-                with session_scope(engine) as session:
-                    released = outbox.release_claims(session)
+                released = release_outbox_claims(engine)
                 if released:
                     logger.info("outbox rows in flight at last stop, sending again: %d", released)
             jobs.schedule(app)

@@ -11,7 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.render.stories import Button, OutMessage
-from bot.storage import chats as chat_store
+from bot.services import subscriber as use
 from handlers.context import BotContext
 
 logger = logging.getLogger(__name__)
@@ -49,8 +49,7 @@ async def send_html(
         )
     except Forbidden as exc:
         logger.info("chat unreachable chat_id=%s reason=%s", chat_id, exc.message)
-        services = context.services
-        await services.db(lambda s: chat_store.set_active(s, chat_id, False, now=services.clock()))
+        await use.mark_unreachable(context.services, chat_id)
     except BadRequest as exc:
         # Our HTML or length was rejected: that is our bug, log it loudly with the text.
         logger.error("message rejected chat_id=%s error=%s text=%r", chat_id, exc.message, html)

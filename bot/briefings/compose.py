@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select, update
 
-from bot.briefings.timetable import next_briefing, parse_times
+from bot.briefings.timetable import next_due
 from bot.render import stories as briefing
 from bot.render import tghtml
 from bot.settings import Settings
@@ -40,13 +40,6 @@ class ComposeStats:
     messages: int = 0
     empty: int = 0
     skipped_late: int = 0
-
-
-def next_due(chat: Chat, *, after: datetime) -> datetime | None:
-    """The chat's next briefing after `after` (None in instant/off mode)."""
-    if chat.mode != "scheduled":
-        return None
-    return next_briefing(parse_times(chat.briefing_times), chat.timezone, after=after)
 
 
 def briefing_header(topic_names: Sequence[str], *, local: datetime) -> str:
@@ -138,7 +131,9 @@ def compose_scheduled(
         scheduled = chat.next_briefing_at
         assert scheduled is not None
         with session_scope(engine) as session:
-            values = {"next_briefing_at": next_due(chat, after=max(now, scheduled))}
+            after = max(now, scheduled)
+            due = next_due(chat.mode, chat.briefing_times, chat.timezone, after=after)
+            values = {"next_briefing_at": due}
             if now - scheduled > grace:
                 # Missed while the bot was down for too long: wait for the next one.
                 if _take(session, chat, expected=scheduled, values=values):

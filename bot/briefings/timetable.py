@@ -60,3 +60,18 @@ def next_briefing(
         for hm in times
     )
     return min(c for c in candidates if c > after)
+
+
+def next_due(
+    mode: str, times: str | Iterable[str], zone_name: str, *, after: datetime
+) -> datetime | None:
+    """The one rule for when a chat's next briefing falls due.
+
+    Scheduled: its next briefing time after `after`. Instant: at once (the
+    instant tick then spaces messages itself). Off, or anything else: never.
+    """
+    if mode == "scheduled":
+        return next_briefing(parse_times(times), zone_name, after=after)
+    if mode == "instant":
+        return after
+    return None

@@ -1,15 +1,56 @@
-"""Chats and their topic subscriptions."""
+"""Chats and their topic subscriptions.
+
+Many updates of one chat are handled at once (a new user's first commands
+arrive together, a button is tapped twice), so every write here converges:
+rows a first contact creates are inserted with ON CONFLICT DO NOTHING, and a
+use case that reads before it writes first takes the chat's write lock
+(`lock_chat`), so it decides from the current state, not a stale one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, col, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, delete, select
 
-from bot.briefings.timetable import next_briefing, parse_times
+from bot.briefings.timetable import next_due
 from bot.settings import BriefingSettings
 from bot.storage.models import Chat, Subscription
+
+
+def begin_write(session: Session) -> None:
+    """Start the transaction as a writer (SQLite), before anything is read.
+
+    SQLite's deferred transactions read a snapshot and fail with "database is
+    locked" when they later try to write after another writer committed;
+    BEGIN IMMEDIATE waits (busy_timeout) for the write lock up front instead.
+    PostgreSQL needs nothing here: `lock_chat` takes a row lock.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _insert_ignore(session: Session, model: type[SQLModel], values: dict[str, Any]) -> bool:
+    """Insert one row unless its key exists (also one a concurrent writer just added)."""
+    dialect = session.get_bind().dialect.name
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise RuntimeError(f"unsupported database dialect {dialect}")
+    # RETURNING says whether a row went in (rowcount is -1 for this on psycopg).
+    key = next(iter(table.primary_key.columns))
+    return session.connection().execute(stmt.returning(key)).first() is not None
+
+
+def lock_chat(session: Session, chat_id: int) -> Chat | None:
+    """The chat row, locked for this transaction (FOR UPDATE; SQLite: `begin_write`)."""
+    return session.get(Chat, chat_id, with_for_update=True, populate_existing=True)
 
 
 def ensure_chat(
@@ -21,26 +62,25 @@ def ensure_chat(
     defaults: BriefingSettings,
     now: datetime,
 ) -> tuple[Chat, bool]:
-    """Return the chat row, creating it with the configured defaults; (chat, created)."""
-    chat = session.get(Chat, chat_id)
-    if chat is not None:
-        if chat.title != title or chat.type != chat_type:
-            chat.title, chat.type, chat.updated_at = title, chat_type, now
-            session.add(chat)
-        return chat, False
-    chat = Chat(
+    """Return the chat row (locked), creating it with the configured defaults; (chat, created)."""
+    fresh = Chat(
         id=chat_id,
         type=chat_type,
         title=title,
         timezone=defaults.timezone,
         briefing_times=" ".join(defaults.times),
-        next_briefing_at=next_briefing(parse_times(defaults.times), defaults.timezone, after=now),
         created_at=now,
         updated_at=now,
     )
-    session.add(chat)
-    session.flush()
-    return chat, True
+    fresh.next_briefing_at = next_due(fresh.mode, fresh.briefing_times, fresh.timezone, after=now)
+    created = _insert_ignore(session, Chat, fresh.model_dump())
+    chat = lock_chat(session, chat_id)
+    assert chat is not None  # inserted now or by a writer that committed first
+    if not created and (chat.title != title or chat.type != chat_type):
+        chat.title, chat.type, chat.updated_at = title, chat_type, now
+        session.add(chat)
+        session.flush()
+    return chat, created
 
 
 def set_active(session: Session, chat_id: int, active: bool, *, now: datetime) -> bool:
@@ -64,14 +104,9 @@ def set_stopped(session: Session, chat: Chat, stopped: bool, *, now: datetime) -
 
 def reschedule(chat: Chat, *, now: datetime) -> None:
     """Recompute the next briefing after a change of times, zone, mode or a pause."""
-    if chat.mode == "scheduled":
-        times = parse_times(chat.briefing_times)
-        chat.next_briefing_at = next_briefing(times, chat.timezone, after=now)
-    elif chat.mode == "instant":
-        chat.next_briefing_at = now
+    chat.next_briefing_at = next_due(chat.mode, chat.briefing_times, chat.timezone, after=now)
+    if chat.mode == "instant":
         chat.instant_since = chat.instant_since or now
-    else:
-        chat.next_briefing_at = None
 
 
 def subscriptions(session: Session, chat_id: int) -> set[str]:
@@ -80,10 +115,11 @@ def subscriptions(session: Session, chat_id: int) -> set[str]:
 
 def subscribe(session: Session, chat_id: int, topics: Iterable[str], *, now: datetime) -> set[str]:
     """Add subscriptions; return the topics that were newly added."""
-    added = set(topics) - subscriptions(session, chat_id)
-    for topic in sorted(added):
-        session.add(Subscription(chat_id=chat_id, topic=topic, created_at=now))
-    session.flush()
+    added = set()
+    for topic in sorted(set(topics)):
+        row = {"chat_id": chat_id, "topic": topic, "created_at": now}
+        if _insert_ignore(session, Subscription, row):
+            added.add(topic)
     return added
 
 
@@ -101,11 +137,19 @@ def unsubscribe(session: Session, chat_id: int, topics: Iterable[str] | None) ->
 
 
 def toggle(session: Session, chat_id: int, topic: str, *, now: datetime) -> bool:
-    """Flip one subscription; return True when the chat is now subscribed."""
-    if topic in subscriptions(session, chat_id):
-        unsubscribe(session, chat_id, [topic])
+    """Flip one subscription; return True when the chat is now subscribed.
+
+    Decided by what the delete finds, not by an earlier read, so the answer
+    matches the row even when another transaction changed it meanwhile.
+    """
+    gone = session.exec(
+        delete(Subscription).where(
+            col(Subscription.chat_id) == chat_id, col(Subscription.topic) == topic
+        )
+    )
+    if gone.rowcount:
         return False
-    subscribe(session, chat_id, [topic], now=now)
+    _insert_ignore(session, Subscription, {"chat_id": chat_id, "topic": topic, "created_at": now})
     return True
 
 

@@ -1,0 +1,237 @@
+"""Subscriber use cases: what a chat's commands and taps do, without Telegram.
+
+Each use case is one transaction on a worker thread and returns plain data;
+the handlers parse arguments before and render texts after. Use cases that
+change a chat first take its write lock (`begin_write`, then the chat row in
+`ensure_chat`), so concurrent commands of one chat apply one after another,
+each deciding from the state the previous one left.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlmodel import Session
+
+from bot.ingest.topics import Topic
+from bot.render.stories import StoryView
+from bot.services import articles, lookup
+from bot.services.context import Services
+from bot.storage import chats as chat_store
+from bot.storage import stories as story_store
+from bot.storage.models import ArticleText, Chat
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Asker:
+    """The chat a command or tap came from, as Telegram describes it."""
+
+    id: int
+    type: str
+    title: str | None
+
+
+@dataclass(frozen=True)
+class ChatState:
+    stopped: bool
+    subscribed: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    mode: str  # scheduled | instant | off
+    times: tuple[str, ...]
+    timezone: str
+    next_at: datetime | None  # aware UTC; None when nothing is scheduled
+
+
+@dataclass(frozen=True)
+class LatestResult:
+    scope: str  # plain-text name of what was listed: a topic, the chat's topics, all topics
+    single_topic: bool  # one topic was asked for by name
+    stories: tuple[StoryView, ...]
+
+
+async def _as_chat(services: Services, who: Asker, work: Callable[[Session, Chat], T]) -> T:
+    """Run `work` in one transaction holding the chat's write lock; create the chat if new."""
+
+    def run(session: Session) -> T:
+        chat_store.begin_write(session)
+        chat, _ = chat_store.ensure_chat(
+            session,
+            who.id,
+            chat_type=who.type,
+            title=who.title,
+            defaults=services.settings.briefing,
+            now=services.clock(),
+        )
+        return work(session, chat)
+
+    return await services.db(run)
+
+
+def _state(session: Session, chat: Chat) -> ChatState:
+    return ChatState(chat.stopped, frozenset(chat_store.subscriptions(session, chat.id)))
+
+
+def _schedule(chat: Chat) -> ScheduleView:
+    next_at = chat.next_briefing_at if chat.mode == "scheduled" else None
+    return ScheduleView(chat.mode, tuple(chat.briefing_times.split()), chat.timezone, next_at)
+
+
+async def start(services: Services, who: Asker) -> ChatState:
+    """First contact or /start: the chat exists afterwards; say whether it was stopped."""
+    return await _as_chat(services, who, _state)
+
+
+async def resume(services: Services, who: Asker) -> ChatState:
+    """Undo /stop (and a block noted earlier): briefings are scheduled again."""
+
+    def work(session: Session, chat: Chat) -> ChatState:
+        now = services.clock()
+        chat_store.set_stopped(session, chat, False, now=now)
+        chat_store.set_active(session, chat.id, True, now=now)
+        return _state(session, chat)
+
+    return await _as_chat(services, who, work)
+
+
+async def topics_state(services: Services, who: Asker) -> frozenset[str]:
+    """The chat's subscribed topic slugs (for the picker)."""
+    return (await _as_chat(services, who, _state)).subscribed
+
+
+async def subscribed_now(services: Services, chat_id: int) -> frozenset[str]:
+    """Read-only: the topics subscribed at this moment (no chat row is created)."""
+    return await services.db(lambda s: frozenset(chat_store.subscriptions(s, chat_id)))
+
+
+async def subscribe(services: Services, who: Asker, slugs: Sequence[str]) -> frozenset[str]:
+    """Follow topics; return those that were not followed before."""
+    return await _as_chat(
+        services,
+        who,
+        lambda s, chat: frozenset(chat_store.subscribe(s, chat.id, slugs, now=services.clock())),
+    )
+
+
+async def unsubscribe(
+    services: Services, who: Asker, slugs: Sequence[str] | None
+) -> frozenset[str]:
+    """Stop following topics (all when `slugs` is None); return those that were followed."""
+    return await _as_chat(
+        services, who, lambda s, chat: frozenset(chat_store.unsubscribe(s, chat.id, slugs))
+    )
+
+
+async def toggle_topic(services: Services, who: Asker, slug: str) -> bool:
+    """Flip one topic; True when the chat follows it now."""
+    return await _as_chat(
+        services, who, lambda s, chat: chat_store.toggle(s, chat.id, slug, now=services.clock())
+    )
+
+
+async def set_schedule(
+    services: Services, who: Asker, request: lookup.ScheduleRequest
+) -> ScheduleView:
+    """Change mode and times as asked (or only show them when no mode is given)."""
+
+    def work(session: Session, chat: Chat) -> ScheduleView:
+        if request.mode is None:
+            return _schedule(chat)
+        now = services.clock()
+        if request.mode == "instant" and chat.mode != "instant":
+            chat.instant_since = now  # only stories from now on, not a backlog
+        chat.mode = request.mode
+        if request.times:
+            chat.briefing_times = " ".join(request.times)
+        chat.updated_at = now
+        chat_store.reschedule(chat, now=now)
+        session.add(chat)
+        return _schedule(chat)
+
+    return await _as_chat(services, who, work)
+
+
+async def set_timezone(services: Services, who: Asker, zone: str) -> ScheduleView:
+    def work(session: Session, chat: Chat) -> ScheduleView:
+        now = services.clock()
+        chat.timezone, chat.updated_at = zone, now
+        chat_store.reschedule(chat, now=now)
+        session.add(chat)
+        return _schedule(chat)
+
+    return await _as_chat(services, who, work)
+
+
+async def stop(services: Services, who: Asker) -> None:
+    def work(session: Session, chat: Chat) -> None:
+        chat_store.set_stopped(session, chat, True, now=services.clock())
+
+    await _as_chat(services, who, work)
+
+
+async def set_reachable(services: Services, who: Asker, reachable: bool) -> None:
+    """The bot was added, unblocked (reachable) or removed, blocked (not)."""
+    await _as_chat(
+        services,
+        who,
+        lambda s, chat: chat_store.set_active(s, chat.id, reachable, now=services.clock()),
+    )
+
+
+async def mark_unreachable(services: Services, chat_id: int) -> bool:
+    """Telegram refused a send (403): briefings to this chat stop; unknown chats are left be."""
+    return await services.db(
+        lambda s: chat_store.set_active(s, chat_id, False, now=services.clock())
+    )
+
+
+def latest_wait(services: Services, chat_id: int) -> float | None:
+    """Seconds to wait before /latest may run again for this chat (kept in memory)."""
+    return services.latest_limiter.check(chat_id, time.monotonic())
+
+
+async def latest(services: Services, who: Asker, request: lookup.LatestRequest) -> LatestResult:
+    """The newest stories of one topic, of the chat's topics, or of all; one transaction."""
+    topics = services.settings.topics
+
+    def work(session: Session, chat: Chat) -> LatestResult:
+        if request.topic:
+            scope_topics: list[str] | None = [request.topic]
+            topic = services.settings.topic(request.topic)
+            scope = topic.name if topic else request.topic
+        else:
+            subscribed = sorted(chat_store.subscriptions(session, chat.id))
+            scope_topics = subscribed or None
+            scope = _plain_names(subscribed, topics) if subscribed else "all topics"
+        rows = story_store.latest_stories(session, topics=scope_topics, limit=request.count)
+        views = story_store.story_views(session, rows) if rows else []
+        return LatestResult(scope, bool(request.topic), tuple(views))
+
+    return await _as_chat(services, who, work)
+
+
+def _plain_names(slugs: Sequence[str], topics: Sequence[Topic]) -> str:
+    by_slug = {t.slug: t.name for t in topics}
+    return ", ".join(by_slug.get(s, s) for s in slugs)
+
+
+async def fulltext(
+    services: Services, story_id: int, *, before_fetch: Callable[[], Awaitable[object]]
+) -> list[str]:
+    """A story's full text as message parts (Telegram HTML from `articles`).
+
+    `before_fetch` runs only when the text is not cached yet, i.e. when the
+    reader is about to wait for a page download (a "typing…" hint).
+    """
+    cached = await services.db(lambda s: s.get(ArticleText, story_id) is not None)
+    if not cached:
+        await before_fetch()
+    return await articles.fulltext_messages(services, story_id)

@@ -1,0 +1,114 @@
+"""Subscriber use cases: the one schedule rule, converging writes, cached full text."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.briefings.timetable import next_briefing, next_due, parse_times
+from bot.settings import BriefingSettings
+from bot.storage import chats as chat_store
+from bot.storage.db import session_scope
+from bot.storage.models import ArticleText, Chat, Story, Subscription
+from tests.support.botharness import make_settings, running_bot, wait_for
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.seed import seed_stories
+
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+HANDLERS = Path(__file__).resolve().parents[1] / "handlers"
+
+
+def test_next_due_is_the_one_rule_for_every_mode() -> None:
+    times = "07:30 19:00"
+    expected = next_briefing(parse_times(times), "Europe/Berlin", after=NOW)
+    assert next_due("scheduled", times, "Europe/Berlin", after=NOW) == expected
+    assert next_due("scheduled", ["19:00", "07:30"], "Europe/Berlin", after=NOW) == expected
+    assert next_due("instant", times, "Europe/Berlin", after=NOW) == NOW
+    assert next_due("off", times, "Europe/Berlin", after=NOW) is None
+
+
+def test_new_chat_and_reschedule_follow_the_rule(sqlite_engine: Engine) -> None:
+    defaults = BriefingSettings(times=("06:45",), timezone="Asia/Tokyo")
+    with session_scope(sqlite_engine) as session:
+        chat, created = chat_store.ensure_chat(
+            session, 5, chat_type="private", title="A", defaults=defaults, now=NOW
+        )
+        assert created
+        assert chat.next_briefing_at == next_due("scheduled", "06:45", "Asia/Tokyo", after=NOW)
+        chat.mode = "off"
+        chat_store.reschedule(chat, now=NOW)
+        assert chat.next_briefing_at is None
+        chat.mode = "instant"
+        chat_store.reschedule(chat, now=NOW)
+        assert chat.next_briefing_at == NOW and chat.instant_since == NOW
+
+
+def test_handlers_reach_no_storage() -> None:
+    offenders = [
+        p.name
+        for p in HANDLERS.glob("*.py")
+        if "bot.storage" in p.read_text() or "from bot import storage" in p.read_text()
+    ]
+    assert offenders == []
+
+
+def _hammer(engine: Engine, chat_id: int, rounds: int, errors: list[BaseException]) -> None:
+    defaults = BriefingSettings()
+    try:
+        for _ in range(rounds):
+            with session_scope(engine) as session:
+                chat_store.begin_write(session)
+                chat_store.ensure_chat(
+                    session, chat_id, chat_type="private", title="T", defaults=defaults, now=NOW
+                )
+                chat_store.subscribe(session, chat_id, ["tech"], now=NOW)
+                chat_store.toggle(session, chat_id, "world", now=NOW)
+    except BaseException as exc:  # collected for the assertion in the main thread
+        errors.append(exc)
+
+
+def test_concurrent_first_contacts_and_toggles_converge(engine: Engine) -> None:
+    """Threads race on a chat that does not exist yet; an even number of toggles → off."""
+    errors: list[BaseException] = []
+    threads = [threading.Thread(target=_hammer, args=(engine, 42, 5, errors)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with Session(engine) as session:
+        assert session.get(Chat, 42) is not None
+        subs = set(session.exec(select(Subscription.topic)).all())
+    assert subs == {"tech"}  # 30 toggles of "world": off again
+
+
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        yield fake
+
+
+async def test_cached_fulltext_tap_sends_no_typing_action(
+    tg: FakeTelegram, sqlite_engine: Engine
+) -> None:
+    seed_stories(sqlite_engine, now=datetime.now(UTC), count=1, topic="world")
+    with session_scope(sqlite_engine) as session:
+        story = session.exec(select(Story)).one()
+        assert story.id is not None
+        session.add(
+            ArticleText(story_id=story.id, title="Cached", body="First.\n\nSecond.", fetched_at=NOW)
+        )
+    user = tg.add_private_chat(3003)
+    async with running_bot(make_settings(tg), sqlite_engine):
+        tg.send_text(user, "/latest world")
+        [listing] = await wait_for(tg, user, 1)
+        tg.press_button(user, listing.message_id, listing.buttons[0]["callback_data"])
+        article = (await wait_for(tg, user, 2))[1]
+    assert "First." in article.text and "Second." in article.text
+    assert tg.chat_actions(user) == []  # nothing to wait for: no "typing…"
