@@ -40,6 +40,7 @@ from bot.render.chart import render_chart
 from bot.render.entities import Span
 from bot.render.stories import OutMessage
 from bot.services import lookup
+from bot.settings import Topic
 from handlers.common import chat_of, unknown_topic_text
 from handlers.context import BotContext
 from handlers.replies import send_html, send_messages
@@ -133,19 +134,22 @@ def _control_markup(broadcast_id: int, audience: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[send, cancel]])
 
 
+def _refusal(problem: lookup.UnknownName | TooLong | None, topics: Sequence[Topic]) -> str:
+    """Why a /broadcast message is not taken (None: it has no text)."""
+    if problem is None:
+        return commands.usage_line("broadcast")
+    if isinstance(problem, TooLong):
+        return render.too_long(problem)
+    return unknown_topic_text(problem, topics)
+
+
 async def broadcast(update: Update, context: BotContext) -> None:
     services, chat, message = context.services, chat_of(update), update.effective_message
     assert message is not None and message.text is not None
     topics = services.settings.topics
     request = bc.parse_request(message.text, _spans(message), topics)
     if not isinstance(request, bc.Request):
-        if request is None:
-            reply = commands.usage_line("broadcast")
-        elif isinstance(request, TooLong):
-            reply = render.too_long(request)
-        else:
-            reply = unknown_topic_text(request, topics)
-        await send_html(context, chat.id, reply)
+        await send_html(context, chat.id, _refusal(request, topics))
         return
     topic = services.settings.topic(request.topic) if request.topic else None
     scope = topic.name if topic else None
