@@ -14,24 +14,32 @@ from telegram.ext import (
     filters,
 )
 
+from bot.render import commands
 from handlers import admin, errors, schedule, subscriber
+from handlers.admin import Handler
+
+# Keyed by the names in `bot.render.commands`, which holds their usage and menu
+# texts; the admin commands' table is `handlers.admin.HANDLERS`.
+HANDLERS: dict[str, Handler] = {
+    "start": subscriber.start,
+    "topics": subscriber.topics_cmd,
+    "subscribe": subscriber.subscribe,
+    "unsubscribe": subscriber.unsubscribe,
+    "latest": subscriber.latest,
+    "schedule": schedule.schedule,
+    "timezone": schedule.timezone,
+    "stop": subscriber.stop,
+    "help": subscriber.help_cmd,
+}
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Attach every handler to the application."""
-    commands = {
-        "start": subscriber.start,
-        "topics": subscriber.topics_cmd,
-        "subscribe": subscriber.subscribe,
-        "unsubscribe": subscriber.unsubscribe,
-        "latest": subscriber.latest,
-        "schedule": schedule.schedule,
-        "timezone": schedule.timezone,
-        "stop": subscriber.stop,
-        "help": subscriber.help_cmd,
-    }
-    for name, callback in commands.items():
-        app.add_handler(CommandHandler(name, callback, block=False))
+    listed = commands.commands(admin=False)
+    if {c.name for c in listed} != set(HANDLERS):
+        raise RuntimeError("subscriber handlers and bot.render.commands list different commands")
+    for command in listed:
+        app.add_handler(CommandHandler(command.name, HANDLERS[command.name], block=False))
     app.add_handler(CallbackQueryHandler(subscriber.topic_button, pattern=r"^tp:", block=False))
     app.add_handler(CallbackQueryHandler(subscriber.fulltext_button, pattern=r"^ft:", block=False))
     app.add_handler(

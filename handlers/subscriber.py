@@ -127,8 +127,8 @@ async def stop(update: Update, context: BotContext) -> None:
 
 async def help_cmd(update: Update, context: BotContext) -> None:
     user = update.effective_user
-    admin = user is not None and user.id in context.services.settings.telegram.admins
-    await send_html(context, chat_of(update).id, texts.help_text(admin=admin))
+    text = texts.help_for(context.services.settings.telegram.admins, user.id if user else None)
+    await send_html(context, chat_of(update).id, text)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

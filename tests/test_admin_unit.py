@@ -13,7 +13,9 @@ from bot.admin import audit, opml
 from bot.admin import broadcast as bc
 from bot.admin.alerts import ErrorThrottle, error_kind, format_alert
 from bot.admin.feeds import enqueue_pause_alerts
-from bot.admin.stats import collect_stats, daily_series, format_stats
+from bot.admin.results import Progress, TooLong
+from bot.admin.stats import collect_stats, daily_series
+from bot.render import admin as render
 from bot.render.entities import Span, entities_to_html, split_broadcast
 from bot.services.lookup import UnknownName
 from bot.settings import FeedConfig, Topic
@@ -258,9 +260,7 @@ def test_pause_alert_once_per_failing_streak_and_admin(sqlite_engine: Engine) ->
 def _draft(engine: Engine, topic: str | None = None) -> int:
     with session_scope(engine) as session:
         request = bc.Request("<b>Hi</b>", topic)
-        row = bc.create_draft(session, actor=ADMIN, chat_id=7, request=request, now=utcnow())
-        assert row.id is not None
-        return row.id
+        return bc.create_draft(session, actor=ADMIN, chat_id=7, request=request, now=utcnow()).id
 
 
 def test_confirm_is_compare_and_set(engine: Engine) -> None:
@@ -303,11 +303,13 @@ def test_cancel_then_confirm_enqueues_nothing(engine: Engine) -> None:
 
 def test_progress_report_counts_outcomes_and_estimates_time() -> None:
     now = utcnow()
-    running = bc.Progress(sent=10, blocked=2, failed=1, waiting=60)
-    text = bc.format_status(3, running, started=now, now=now, per_second=30)
+    running = Progress(sent=10, blocked=2, failed=1, waiting=60)
+    text = render.broadcast_status(3, running, started=now, now=now, per_second=30)
     assert "Sent 10 / 73 · blocked 2 · failed 1" in text and "Time left: 2 s" in text
-    done = bc.Progress(sent=980, blocked=20)
-    report = bc.format_status(3, done, started=now - timedelta(seconds=75), now=now, per_second=30)
+    done = Progress(sent=980, blocked=20)
+    report = render.broadcast_status(
+        3, done, started=now - timedelta(seconds=75), now=now, per_second=30
+    )
     assert "done in 1 min 15 s" in report and "Sent 980 / 1000 · blocked 20 · failed 0" in report
 
 
@@ -339,7 +341,7 @@ def test_stats_count_chats_stories_messages_and_days(sqlite_engine: Engine) -> N
     assert (numbers.stories, numbers.sent, numbers.failed, numbers.cancelled) == (3, 1, 1, 1)
     assert len(series.days) == 14 and series.days[-1] == now.date()
     assert series.sent[-1] == 1 and series.new_chats[-1] == 3 and series.new_chats[-4] == 1
-    assert "World 2, Technology 0" in format_stats(numbers, TOPICS)
+    assert "World 2, Technology 0" in render.stats(numbers, TOPICS)
 
 
 def test_error_throttle_reports_each_kind_once_per_period() -> None:
@@ -368,6 +370,9 @@ def test_broadcast_request_parsing() -> None:
     assert bc.parse_request("/broadcast hi", [], TOPICS) == bc.Request("hi", None)
     unknown = bc.parse_request("/broadcast #wrld hi", [], TOPICS)
     assert isinstance(unknown, UnknownName) and unknown.suggestions == ("world",)
-    assert str(bc.parse_request("/broadcast", [], TOPICS)).startswith("Usage: /broadcast")
+    assert bc.parse_request("/broadcast", [], TOPICS) is None  # answered with the usage line
     too_long = bc.parse_request("/broadcast " + "x" * 4097, [], TOPICS)
-    assert too_long == "That text is too long: 4097 characters, Telegram allows 4096."
+    assert too_long == TooLong(4097, 4096)
+    assert (
+        render.too_long(too_long) == "That text is too long: 4097 characters, Telegram allows 4096."
+    )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.render import texts, tghtml
+from bot.render.admin import error_alert
 
 REPORT_EVERY = 600.0  # seconds
 _OUR_PACKAGES = ("bot", "handlers")
@@ -51,10 +51,6 @@ def origin(error: BaseException) -> str | None:
 
 def format_alert(error: BaseException, where: str) -> str:
     """The HTML message admins get for an unhandled error."""
-    message = str(error)[:300] or "(no message)"
     at = origin(error)
-    return texts.ERROR_ALERT.format(
-        kind=tghtml.escape(type(error).__name__),
-        where=tghtml.escape(where + (f", {at}" if at else "")),
-        message=tghtml.code(message),
-    )
+    place = where + (f", {at}" if at else "")
+    return error_alert(type(error).__name__, place, str(error)[:300] or "(no message)")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.render import texts, tghtml
+from bot.admin.results import AuditLine
 from bot.storage.models import AuditEntry
 
 CLI_ACTOR = "command line"
@@ -42,25 +41,12 @@ def record(session: Session, actor: Actor, action: str, detail: str, *, now: dat
     )
 
 
-def recent(session: Session, limit: int = 20) -> list[AuditEntry]:
+def recent(session: Session, limit: int = 20) -> list[AuditLine]:
     """The newest entries, newest first."""
     query = select(AuditEntry).order_by(
         col(AuditEntry.created_at).desc(), col(AuditEntry.id).desc()
     )
-    return list(session.exec(query.limit(limit)).all())
-
-
-def format_log(entries: Sequence[AuditEntry]) -> list[str]:
-    """HTML blocks for /audit: a header, then one line per entry."""
-    if not entries:
-        return [texts.AUDIT_NONE]
-    lines = [
-        texts.AUDIT_LINE.format(
-            when=f"{e.created_at:%Y-%m-%d %H:%M} UTC",
-            who=tghtml.escape(Actor(e.user_id, e.actor).label),
-            action=tghtml.escape(e.action),
-            detail=tghtml.escape(e.detail),
-        )
-        for e in entries
+    return [
+        AuditLine(e.created_at, Actor(e.user_id, e.actor).label, e.action, e.detail)
+        for e in session.exec(query.limit(limit)).all()
     ]
-    return [texts.AUDIT_HEADER.format(count=len(entries)), "\n".join(lines)]

@@ -24,8 +24,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.admin import audit
+from bot.admin.results import Draft, Progress, Tap, TooLong
 from bot.ingest.topics import Topic
-from bot.render import texts, tghtml
+from bot.render import tghtml
+from bot.render.admin import broadcast_status
 from bot.render.entities import Span, split_broadcast
 from bot.services.lookup import UnknownName, resolve_topic, suggest
 from bot.storage import outbox
@@ -45,31 +47,11 @@ CONFIRM_PREFIX, CANCEL_PREFIX = "bc:ok:", "bc:no:"
 
 
 @dataclass(frozen=True)
-class Progress:
-    sent: int = 0
-    blocked: int = 0
-    failed: int = 0
-    waiting: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.sent + self.blocked + self.failed + self.waiting
-
-
-@dataclass(frozen=True)
 class Request:
     """A valid `/broadcast` message: its HTML and the topic slug (None: everyone)."""
 
     html: str
     topic: str | None
-
-
-@dataclass(frozen=True)
-class TapOutcome:
-    """What a tap on Send or Cancel says: the button answer and the new control text."""
-
-    answer: str | None
-    control_text: str | None  # None: leave the control message as it is
 
 
 @dataclass(frozen=True)
@@ -88,13 +70,14 @@ class StatusUpdate:
 
 def parse_request(
     text: str, spans: Sequence[Span], topics: Sequence[Topic]
-) -> Request | UnknownName | str:
-    """Take `/broadcast [#topic] text` apart: a request, an unknown topic, or a reply why not."""
+) -> Request | UnknownName | TooLong | None:
+    """Take `/broadcast [#topic] text` apart: a request, an unknown topic, a text too long,
+    or None when there is no text at all."""
     parts = split_broadcast(text, spans)
     if not parts.plain:
-        return texts.admin_usage_line("broadcast")
+        return None
     if len(parts.plain) > tghtml.MESSAGE_LIMIT:
-        return texts.BROADCAST_TOO_LONG.format(length=len(parts.plain), limit=tghtml.MESSAGE_LIMIT)
+        return TooLong(len(parts.plain), tghtml.MESSAGE_LIMIT)
     if parts.topic is None:
         return Request(parts.html, None)
     slug = resolve_topic(parts.topic, topics)
@@ -131,7 +114,7 @@ def create_draft(
     chat_id: int,
     request: Request,
     now: datetime,
-) -> Broadcast:
+) -> Draft:
     """Store a draft with its audience size (nothing is sent yet)."""
     row = Broadcast(
         admin_id=actor.user_id or 0,
@@ -143,7 +126,8 @@ def create_draft(
     )
     session.add(row)
     session.flush()
-    return row
+    assert row.id is not None
+    return Draft(row.id, row.audience, row.topic)
 
 
 def set_status_message(session: Session, broadcast_id: int, message_id: int) -> None:
@@ -203,25 +187,16 @@ def confirm(
 
 
 def tap(
-    session: Session,
-    broadcast_id: int,
-    *,
-    confirming: bool,
-    actor: audit.Actor,
-    now: datetime,
-    per_second: float,
-) -> TapOutcome:
+    session: Session, broadcast_id: int, *, confirming: bool, actor: audit.Actor, now: datetime
+) -> Tap:
     """Apply a tap on Send (confirming) or Cancel; a tap that comes too late changes nothing."""
     if confirming:
         total = confirm(session, broadcast_id, actor=actor, now=now)
         if total is not None:
-            waiting = Progress(waiting=total)
-            text = format_status(broadcast_id, waiting, started=now, now=now, per_second=per_second)
-            return TapOutcome(texts.BROADCAST_QUEUED.format(id=broadcast_id), text)
+            return Tap("queued", broadcast_id, total=total)
     elif cancel(session, broadcast_id, actor=actor, now=now):
-        return TapOutcome(None, texts.BROADCAST_CANCELLED.format(id=broadcast_id))
-    status = status_of(session, broadcast_id)
-    return TapOutcome(texts.BROADCAST_ALREADY.format(id=broadcast_id, status=status), None)
+        return Tap("cancelled", broadcast_id)
+    return Tap("already", broadcast_id, status=status_of(session, broadcast_id))
 
 
 def cancel(session: Session, broadcast_id: int, *, actor: audit.Actor, now: datetime) -> bool:
@@ -248,57 +223,6 @@ def progress(session: Session, broadcast_id: int) -> Progress:
     )
 
 
-# ---------------------------------------------------------------- texts (pure)
-
-
-def format_duration(seconds: float) -> str:
-    """Coarse durations: "4 s", "2 min 5 s", "1 h 3 min"."""
-    whole = max(0, round(seconds))
-    if whole < 60:
-        return f"{whole} s"
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60} s"
-    return f"{whole // 3600} h {whole % 3600 // 60} min"
-
-
-def format_status(
-    broadcast_id: int,
-    done: Progress,
-    *,
-    started: datetime | None,
-    now: datetime,
-    per_second: float,
-) -> str:
-    """The status message: progress with the time left, or the final report."""
-    fields = {
-        "id": broadcast_id,
-        "sent": done.sent,
-        "total": done.total,
-        "blocked": done.blocked,
-        "failed": done.failed,
-    }
-    if done.waiting == 0:
-        took = (now - started).total_seconds() if started else 0.0
-        return texts.BROADCAST_REPORT.format(took=format_duration(took), **fields)
-    left = format_duration(done.waiting / per_second) if per_second > 0 else "unknown"
-    return texts.BROADCAST_PROGRESS.format(left=left, **fields)
-
-
-def scope_text(topic_name: str | None) -> str:
-    """Who a broadcast goes to, in words (HTML)."""
-    if topic_name:
-        return texts.BROADCAST_SCOPE_TOPIC.format(topic=tghtml.escape(topic_name))
-    return texts.BROADCAST_SCOPE_ALL
-
-
-def format_preview(audience: int, topic_name: str | None) -> str:
-    return texts.BROADCAST_PREVIEW.format(audience=chats(audience), scope=scope_text(topic_name))
-
-
-def chats(count: int) -> str:
-    return f"{count} chat" if count == 1 else f"{count} chats"
-
-
 # ---------------------------------------------------------------- live report
 
 
@@ -313,7 +237,9 @@ def due_reports(session: Session, *, now: datetime, per_second: float) -> list[S
         since = (now - row.reported_at).total_seconds() if row.reported_at else REPORT_EVERY
         if since < (FINAL_AFTER if final else REPORT_EVERY):
             continue
-        text = format_status(row.id, done, started=row.confirmed_at, now=now, per_second=per_second)
+        text = broadcast_status(
+            row.id, done, started=row.confirmed_at, now=now, per_second=per_second
+        )
         if text == row.report and not final:
             continue
         updates.append(StatusUpdate(row.id, row.admin_chat_id, row.status_message_id, text, final))

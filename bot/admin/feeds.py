@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.admin import audit
+from bot.admin.results import FeedChange, FeedLine, PausedFeed
 from bot.ingest.fetcher import Fetcher, FetchStatus
 from bot.ingest.parser import parse_feed_async
-from bot.render import texts, tghtml
-from bot.render.stories import format_age
+from bot.render.admin import pause_alert
 from bot.storage import outbox
 from bot.storage.db import session_scope
 from bot.storage.models import Entry, Feed
@@ -30,33 +30,12 @@ ALERT_PRIORITY = 1  # after broadcasts, before briefings
 DAY = timedelta(hours=24)
 
 
-@dataclass(frozen=True)
-class FeedLine:
-    """What /feeds shows of one feed."""
-
-    id: int
-    name: str
-    url: str
-    topics: tuple[str, ...]
-    last_success_at: datetime | None
-    entries_24h: int
-    paused: bool
-    failing_since: datetime | None
-    last_error: str | None
-
-
 def is_http_url(url: str) -> bool:
     try:
         parts = urlsplit(url)
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def _when(moment: datetime | None, now: datetime) -> str:
-    if moment is None:
-        return "never"
-    return f"{moment:%Y-%m-%d %H:%M} UTC ({format_age(moment, now)})"
 
 
 # ---------------------------------------------------------------- /feeds
@@ -88,36 +67,6 @@ def feed_lines(session: Session, *, now: datetime) -> list[FeedLine]:
     ]
 
 
-def _state(line: FeedLine, now: datetime) -> str:
-    reason = tghtml.escape(line.last_error or "unknown error")
-    since = _when(line.failing_since, now)
-    if line.paused:
-        return texts.FEED_STATE_PAUSED.format(since=since, reason=reason, id=line.id)
-    if line.failing_since is not None:
-        return texts.FEED_STATE_FAILING.format(since=since, reason=reason)
-    return texts.FEED_STATE_OK
-
-
-def format_feed_list(lines: Sequence[FeedLine], *, now: datetime) -> list[str]:
-    """HTML blocks for /feeds: a header and one block per feed."""
-    if not lines:
-        return [texts.FEEDS_NONE]
-    blocks = [texts.FEEDS_HEADER.format(count=len(lines))]
-    for line in lines:
-        blocks.append(
-            texts.FEED_LINE.format(
-                id=line.id,
-                name=tghtml.escape(line.name),
-                url=tghtml.escape(line.url),
-                topics=tghtml.escape(", ".join(line.topics) or "—"),
-                last=_when(line.last_success_at, now),
-                stories=line.entries_24h,
-                state=_state(line, now),
-            )
-        )
-    return blocks
-
-
 # ---------------------------------------------------------------- /addfeed
 
 
@@ -127,15 +76,14 @@ def find_feed(session: Session, urls: Sequence[str]) -> Feed | None:
     return min(rows, key=lambda f: (not f.enabled, f.id or 0), default=None)
 
 
-def _duplicate_text(feed: Feed, url: str) -> str:
-    name = tghtml.escape(feed.display_name)
+def _duplicate(feed: Feed, url: str) -> FeedChange:
     if feed.url == url:
-        return texts.FEED_DUPLICATE.format(id=feed.id, name=name)
-    return texts.FEED_DUPLICATE_FINAL.format(final=tghtml.escape(feed.url), id=feed.id, name=name)
+        return FeedChange("duplicate", feed.id, feed.display_name, url)
+    return FeedChange("duplicate_final", feed.id, feed.display_name, feed.url)
 
 
-def _unusable(url: str, reason: str) -> str:
-    return texts.FEED_UNUSABLE.format(url=tghtml.escape(url), reason=tghtml.escape(reason))
+def _unusable(url: str, reason: str) -> FeedChange:
+    return FeedChange("unusable", url=url, reason=reason)
 
 
 async def add_feed(
@@ -146,8 +94,8 @@ async def add_feed(
     url: str,
     topics: Sequence[str],
     clock: Callable[[], datetime],
-) -> str:
-    """Fetch `url` once and add it as a feed if it is one; return the reply."""
+) -> FeedChange:
+    """Fetch `url` once and add it as a feed if it is one."""
     if not is_http_url(url):
         return _unusable(url, "not an http(s) URL")
 
@@ -158,7 +106,7 @@ async def add_feed(
 
     duplicate = await asyncio.to_thread(existing, [url])
     if duplicate is not None:
-        return _duplicate_text(duplicate, url)
+        return _duplicate(duplicate, url)
     fetch = await fetcher.fetch_feed(url, now=clock())
     if fetch.status is not FetchStatus.OK or fetch.body is None:
         return _unusable(url, fetch.error or "empty response")
@@ -168,7 +116,7 @@ async def add_feed(
     if not parsed.is_feed or (not parsed.entries and parsed.error):
         return _unusable(url, parsed.error or "not a feed")
 
-    def store() -> str:
+    def store() -> FeedChange:
         with session_scope(engine) as session:
             return _store_feed(
                 session,
@@ -194,12 +142,12 @@ def _store_feed(
     items: int,
     topics: Sequence[str],
     now: datetime,
-) -> str:
+) -> FeedChange:
     """Insert the feed (or re-enable a removed one); refuse duplicates after redirects."""
     feed = find_feed(session, [url, final_url])
     if feed is not None and feed.enabled:
-        return _duplicate_text(feed, url)
-    template = texts.FEED_READDED if feed is not None else texts.FEED_ADDED
+        return _duplicate(feed, url)
+    kind: Literal["added", "readded"] = "readded" if feed is not None else "added"
     if feed is None:
         feed = Feed(url=url, created_at=now)
     feed.title = (title or feed.title or "")[:300] or None
@@ -209,45 +157,40 @@ def _store_feed(
     session.add(feed)
     session.flush()
     audit.record(session, actor, "addfeed", f"#{feed.id} {url}", now=now)
-    return template.format(
-        id=feed.id,
-        title=tghtml.escape(feed.display_name),
-        items=items,
-        topics=tghtml.escape(", ".join(topics) or "none"),
-    )
+    return FeedChange(kind, feed.id, feed.display_name, url, items=items, topics=tuple(topics))
 
 
 # ---------------------------------------------------------------- /removefeed /resumefeed
 
 
-def remove_feed(session: Session, feed_id: int, *, actor: audit.Actor, now: datetime) -> str:
-    """Disable a feed (its stories stay); return the reply."""
+def remove_feed(session: Session, feed_id: int, *, actor: audit.Actor, now: datetime) -> FeedChange:
+    """Disable a feed (its stories stay)."""
     feed = session.get(Feed, feed_id)
     if feed is None:
-        return texts.FEED_NOT_FOUND.format(id=feed_id)
+        return FeedChange("not_found", feed_id)
     if not feed.enabled:
-        return texts.FEED_ALREADY_REMOVED.format(id=feed_id)
+        return FeedChange("already_removed", feed_id)
     feed.enabled, feed.lease_until = False, None
     session.add(feed)
     audit.record(session, actor, "removefeed", f"#{feed_id} {feed.url}", now=now)
-    reply = texts.FEED_REMOVED.format(id=feed_id, name=tghtml.escape(feed.display_name))
-    return reply + (texts.FEED_REMOVED_CONFIG if feed.origin == "config" else "")
+    return FeedChange(
+        "removed", feed_id, feed.display_name, feed.url, from_config=feed.origin == "config"
+    )
 
 
-def resume_feed(session: Session, feed_id: int, *, actor: audit.Actor, now: datetime) -> str:
+def resume_feed(session: Session, feed_id: int, *, actor: audit.Actor, now: datetime) -> FeedChange:
     """Take a paused feed back: fetched at the next tick, failure count reset."""
     feed = session.get(Feed, feed_id)
     if feed is None or not feed.enabled:
-        return texts.FEED_NOT_FOUND.format(id=feed_id)
-    name = tghtml.escape(feed.display_name)
+        return FeedChange("not_found", feed_id)
     if not feed.paused:
-        return texts.FEED_NOT_PAUSED.format(id=feed_id, name=name)
+        return FeedChange("not_paused", feed_id, feed.display_name, feed.url)
     feed.paused, feed.consecutive_failures, feed.next_check_at = False, 0, now
     # A new failing streak gets a new failing_since, and so its own pause alert.
     feed.failing_since = None
     session.add(feed)
     audit.record(session, actor, "resumefeed", f"#{feed_id} {feed.url}", now=now)
-    return texts.FEED_RESUMED.format(id=feed_id, name=name)
+    return FeedChange("resumed", feed_id, feed.display_name, feed.url)
 
 
 # ---------------------------------------------------------------- pause alerts
@@ -263,13 +206,10 @@ def enqueue_pause_alerts(
         if feed is None or not feed.paused:
             continue
         since = feed.failing_since or now
-        text = texts.FEED_PAUSED_ALERT.format(
-            id=feed_id,
-            name=tghtml.escape(feed.display_name),
-            failures=feed.consecutive_failures,
-            since=_when(since, now),
-            reason=tghtml.escape(feed.last_error or "unknown error"),
+        paused = PausedFeed(
+            feed_id, feed.display_name, feed.consecutive_failures, since, feed.last_error or ""
         )
+        text = pause_alert(paused, now=now)
         for admin in admins:
             key = f"pause:{feed_id}:{since.isoformat()}:{admin}"
             messages.append(

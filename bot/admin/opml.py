@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot.admin import audit
 from bot.admin.feeds import is_http_url
+from bot.admin.results import ImportReport
 from bot.ingest.topics import Topic
 from bot.services.lookup import resolve_topic
 from bot.storage.models import Feed
@@ -42,13 +43,6 @@ class OpmlFeed:
     url: str
     title: str | None = None
     topics: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    added: int = 0
-    present: int = 0
-    invalid: int = 0
 
 
 # ---------------------------------------------------------------- parsing (pure)

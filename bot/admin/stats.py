@@ -2,50 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.ingest.topics import Topic
-from bot.render import texts, tghtml
+from bot.admin.results import DailySeries, Stats, StatsReport
 from bot.storage import outbox
 from bot.storage.models import Chat, Entry, Feed, Outbox, Story, Subscription
 
 DAY = timedelta(hours=24)
 CHART_DAYS = 14
-
-
-@dataclass(frozen=True)
-class Stats:
-    active: int
-    unreachable: int
-    stopped: int
-    subscribers: dict[str, int]
-    stories: int
-    merged: int
-    sent: int
-    failed: int
-    cancelled: int
-    feeds: int
-    failing: int
-    paused: int
-
-    @property
-    def inactive(self) -> int:
-        return self.unreachable + self.stopped
-
-
-@dataclass(frozen=True)
-class DailySeries:
-    """Per-day counts over the last days, oldest first (UTC days)."""
-
-    days: tuple[date, ...]
-    sent: tuple[int, ...]
-    new_chats: tuple[int, ...]
 
 
 def _count(session: Session, query: Any) -> int:
@@ -113,25 +81,6 @@ def daily_series(session: Session, *, now: datetime, days: int = CHART_DAYS) -> 
     )
 
 
-def format_stats(stats: Stats, topics: Sequence[Topic]) -> str:
-    """The /stats text (HTML)."""
-    names = {t.slug: t.name for t in topics}
-    slugs = [t.slug for t in topics] + sorted(set(stats.subscribers) - set(names))
-    per_topic = ", ".join(
-        f"{tghtml.escape(names.get(s, s))} {stats.subscribers.get(s, 0)}" for s in slugs
-    )
-    return texts.STATS.format(
-        active=stats.active,
-        inactive=stats.inactive,
-        blocked=stats.unreachable,
-        stopped=stats.stopped,
-        topics=per_topic or "—",
-        stories=stats.stories,
-        merged=stats.merged,
-        sent=stats.sent,
-        failed=stats.failed,
-        cancelled=stats.cancelled,
-        feeds=stats.feeds,
-        failing=stats.failing,
-        paused=stats.paused,
-    )
+def report(session: Session, *, now: datetime) -> StatsReport:
+    """Everything /stats shows, from one transaction."""
+    return StatsReport(collect_stats(session, now=now), daily_series(session, now=now))

@@ -6,7 +6,10 @@ that the caller has already escaped with `bot.render.tghtml.escape`.
 
 from __future__ import annotations
 
-from bot.render.tghtml import escape
+from collections.abc import Collection
+
+from bot.admin.access import is_admin
+from bot.render import commands
 
 WELCOME = (
     "👋 <b>Welcome to your news briefing.</b>\n"
@@ -57,48 +60,25 @@ TIMEZONE_UNKNOWN = 'Unknown time zone "{name}".'
 TIMEZONE_HINT = " Use a name like Europe/Berlin or America/New_York."
 ERROR_GENERIC = "Sorry, something went wrong on my side. Please try again in a minute."
 
-# Plain text (escaped when used).
-USAGE = {
-    "start": "/start: subscribe and pick topics",
-    "topics": "/topics: pick the topics you follow",
-    "subscribe": "/subscribe <topic> [topic…]: follow topics by name",
-    "unsubscribe": "/unsubscribe <topic…|all>: stop following topics",
-    "latest": "/latest [topic] [n]: the newest n stories (1–20, default 5)",
-    "schedule": "/schedule [HH:MM…|instant|off]: show or set your briefing times",
-    "timezone": "/timezone <Area/City>: set your time zone, e.g. Europe/Berlin",
-    "stop": "/stop: pause all deliveries",
-    "help": "/help: this list",
-}
-
-# Command menu (setMyCommands): name -> short description.
-MENU = {
-    "latest": "Newest stories from your topics",
-    "topics": "Choose your topics",
-    "subscribe": "Follow topics by name",
-    "unsubscribe": "Stop following topics",
-    "schedule": "Show or set briefing times",
-    "timezone": "Set your time zone",
-    "start": "Subscribe and pick topics",
-    "stop": "Pause all deliveries",
-    "help": "All commands",
-}
-
-
-def usage_line(command: str) -> str:
-    return "Usage: " + escape(USAGE[command])
+# Usage lines, menus and /help are generated from the one command list.
+USAGE = {c.name: c.usage for c in commands.commands(admin=False)}  # plain text
+MENU = dict(commands.menu(admin=False))  # setMyCommands: name -> short description
+usage_line = commands.usage_line
 
 
 def help_text(*, admin: bool = False) -> str:
-    text = "<b>Commands</b>\n" + "\n".join(escape(line) for line in USAGE.values())
-    if admin:
-        lines = "\n".join(escape(line) for line in ADMIN_USAGE.values())
-        text += f"\n\n<b>Admin commands</b>\n{lines}"
-    return text
+    return commands.help_text(admin=admin)
+
+
+def help_for(admins: Collection[int], user_id: int | None) -> str:
+    """/help as the sender should see it: admins get the admin commands too."""
+    return commands.help_text(admin=is_admin(admins, user_id))
 
 
 # ---------------------------------------------------------------- Admin
 
 ADMIN_ONLY = "This command is for the bot's admins."
+ADMIN_PRIVATE_ONLY = "Please use /{command} in a private chat with me: it shows admin-only details."
 BROADCAST_PREVIEW = (
     "☝️ <b>Preview</b>: this is the message exactly as subscribers will get it.\n"
     "Audience: {audience} ({scope})."
@@ -173,29 +153,6 @@ ERROR_ALERT = (
     "Logged with its traceback; the same kind is reported again after 10 minutes at most."
 )
 
-# Plain text (escaped when used).
-ADMIN_USAGE = {
-    "broadcast": "/broadcast [#topic] <text>: send a message to every active chat (or a topic)",
-    "feeds": "/feeds: every feed with its state",
-    "addfeed": "/addfeed <url> [topic…]: check a feed and add it",
-    "removefeed": "/removefeed <id>: stop fetching a feed (its stories stay)",
-    "resumefeed": "/resumefeed <id>: take a paused feed back",
-    "export": "/export: the feed list as an OPML file (send an .opml file to import)",
-    "stats": "/stats: chats, stories, messages and a two-week chart",
-    "audit": "/audit: the last 20 admin actions",
-}
-
-ADMIN_MENU = {
-    "broadcast": "Admin: send a message to all chats",
-    "feeds": "Admin: feeds and their state",
-    "addfeed": "Admin: add a feed",
-    "removefeed": "Admin: remove a feed",
-    "resumefeed": "Admin: resume a paused feed",
-    "export": "Admin: export feeds as OPML",
-    "stats": "Admin: statistics and chart",
-    "audit": "Admin: recent admin actions",
-}
-
-
-def admin_usage_line(command: str) -> str:
-    return "Usage: " + escape(ADMIN_USAGE[command])
+ADMIN_USAGE = {c.name: c.usage for c in commands.commands(admin=True)}  # plain text
+ADMIN_MENU = {c.name: c.menu for c in commands.commands(admin=True)}
+admin_usage_line = commands.usage_line

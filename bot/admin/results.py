@@ -1,0 +1,161 @@
+"""What the admin use cases return: plain, frozen data that `bot.render.admin` turns into text.
+
+Kept apart from the use cases so that the renderers can import these types
+without importing the storage code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class FeedLine:
+    """What /feeds shows of one feed."""
+
+    id: int
+    name: str
+    url: str
+    topics: tuple[str, ...]
+    last_success_at: datetime | None
+    entries_24h: int
+    paused: bool
+    failing_since: datetime | None
+    last_error: str | None
+
+
+FeedChangeKind = Literal[
+    "added",
+    "readded",
+    "unusable",
+    "duplicate",
+    "duplicate_final",  # the URL redirects to a feed that is already there
+    "not_found",
+    "removed",
+    "already_removed",
+    "resumed",
+    "not_paused",
+]
+
+
+@dataclass(frozen=True)
+class FeedChange:
+    """The outcome of /addfeed, /removefeed or /resumefeed."""
+
+    kind: FeedChangeKind
+    feed_id: int | None = None
+    name: str = ""
+    url: str = ""  # the URL asked for; for duplicate_final, the stored (final) URL
+    reason: str = ""  # why a URL is unusable
+    items: int = 0  # entries found by the trial fetch
+    topics: tuple[str, ...] = ()
+    from_config: bool = False  # a removed config feed comes back at the next start
+
+
+@dataclass(frozen=True)
+class PausedFeed:
+    """A feed the refresh paused, for the admins' alert."""
+
+    id: int
+    name: str
+    failures: int
+    since: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    when: datetime
+    who: str
+    action: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Stats:
+    active: int
+    unreachable: int
+    stopped: int
+    subscribers: dict[str, int]
+    stories: int
+    merged: int
+    sent: int
+    failed: int
+    cancelled: int
+    feeds: int
+    failing: int
+    paused: int
+
+    @property
+    def inactive(self) -> int:
+        return self.unreachable + self.stopped
+
+
+@dataclass(frozen=True)
+class DailySeries:
+    """Per-day counts over the last days, oldest first (UTC days)."""
+
+    days: tuple[date, ...]
+    sent: tuple[int, ...]
+    new_chats: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class StatsReport:
+    """Everything /stats shows, read in one transaction."""
+
+    numbers: Stats
+    series: DailySeries
+
+
+@dataclass(frozen=True)
+class Progress:
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    waiting: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.blocked + self.failed + self.waiting
+
+
+@dataclass(frozen=True)
+class TooLong:
+    """A /broadcast text over Telegram's message limit."""
+
+    length: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A stored broadcast draft: nothing is sent before the admin confirms it."""
+
+    id: int
+    audience: int
+    topic: str | None
+
+
+TapKind = Literal["queued", "cancelled", "already"]
+
+
+@dataclass(frozen=True)
+class Tap:
+    """What a tap on Send or Cancel did; `status` is the broadcast's state when it did nothing."""
+
+    kind: TapKind
+    broadcast_id: int
+    total: int = 0
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an OPML import did."""
+
+    added: int = 0
+    present: int = 0
+    invalid: int = 0

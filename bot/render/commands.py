@@ -1,0 +1,143 @@
+"""The one list of bot commands: usage lines, menus and /help are all generated from it.
+
+Each command appears here once, as data: its name, its arguments, what /help
+says about it, the short menu description, and whether it is for admins (and
+then whether it may only answer in a private chat). The Telegram adapter maps
+the same names to handler functions; a startup check and a test keep both
+lists equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.render.tghtml import escape
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: str  # as in the usage line, "" when the command takes none
+    help: str  # plain text after the colon in /help and in usage answers
+    menu: str  # short description for the command menu (setMyCommands: 3-256 chars)
+    admin: bool = False
+    # Shows feed addresses, numbers or the audit log: never in a group, where
+    # everyone else would read it too.
+    private: bool = False
+
+    @property
+    def usage(self) -> str:
+        """The plain usage line: "/latest [topic] [n]: the newest n stories …"."""
+        args = f" {self.args}" if self.args else ""
+        return f"/{self.name}{args}: {self.help}"
+
+
+# Listed in menu order: the most used first.
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "latest",
+        "[topic] [n]",
+        "the newest n stories (1–20, default 5)",
+        "Newest stories from your topics",
+    ),
+    Command("topics", "", "pick the topics you follow", "Choose your topics"),
+    Command("subscribe", "<topic> [topic…]", "follow topics by name", "Follow topics by name"),
+    Command("unsubscribe", "<topic…|all>", "stop following topics", "Stop following topics"),
+    Command(
+        "schedule",
+        "[HH:MM…|instant|off]",
+        "show or set your briefing times",
+        "Show or set briefing times",
+    ),
+    Command(
+        "timezone",
+        "<Area/City>",
+        "set your time zone, e.g. Europe/Berlin",
+        "Set your time zone",
+    ),
+    Command("start", "", "subscribe and pick topics", "Subscribe and pick topics"),
+    Command("stop", "", "pause all deliveries", "Pause all deliveries"),
+    Command("help", "", "this list", "All commands"),
+    Command(
+        "broadcast",
+        "[#topic] <text>",
+        "send a message to every active chat (or a topic)",
+        "Admin: send a message to all chats",
+        admin=True,
+    ),
+    Command(
+        "feeds",
+        "",
+        "every feed with its state",
+        "Admin: feeds and their state",
+        admin=True,
+        private=True,
+    ),
+    Command(
+        "addfeed", "<url> [topic…]", "check a feed and add it", "Admin: add a feed", admin=True
+    ),
+    Command(
+        "removefeed",
+        "<id>",
+        "stop fetching a feed (its stories stay)",
+        "Admin: remove a feed",
+        admin=True,
+    ),
+    Command(
+        "resumefeed",
+        "<id>",
+        "take a paused feed back",
+        "Admin: resume a paused feed",
+        admin=True,
+    ),
+    Command(
+        "export",
+        "",
+        "the feed list as an OPML file (send an .opml file to import)",
+        "Admin: export feeds as OPML",
+        admin=True,
+        private=True,
+    ),
+    Command(
+        "stats",
+        "",
+        "chats, stories, messages and a two-week chart",
+        "Admin: statistics and chart",
+        admin=True,
+        private=True,
+    ),
+    Command(
+        "audit",
+        "",
+        "the last 20 admin actions",
+        "Admin: recent admin actions",
+        admin=True,
+        private=True,
+    ),
+)
+
+BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
+
+
+def commands(*, admin: bool) -> tuple[Command, ...]:
+    """The subscriber commands (admin=False) or the admin commands (admin=True)."""
+    return tuple(c for c in COMMANDS if c.admin == admin)
+
+
+def usage_line(name: str) -> str:
+    """The HTML answer to a command used the wrong way."""
+    return "Usage: " + escape(BY_NAME[name].usage)
+
+
+def menu(*, admin: bool) -> list[tuple[str, str]]:
+    """(command, description) pairs for setMyCommands; admins get theirs after the rest."""
+    return [(c.name, c.menu) for c in COMMANDS if admin or not c.admin]
+
+
+def help_text(*, admin: bool) -> str:
+    """/help (HTML): every subscriber command, and for admins the admin commands too."""
+    text = "<b>Commands</b>\n" + "\n".join(escape(c.usage) for c in commands(admin=False))
+    if admin:
+        lines = "\n".join(escape(c.usage) for c in commands(admin=True))
+        text += f"\n\n<b>Admin commands</b>\n{lines}"
+    return text
