@@ -67,6 +67,8 @@ class FetchSettings:
     allow_private_networks: bool = False
     pause_after_failures: int = 10
     user_agent: str = "newsbrief-bot/0.1 (+https://github.com/newsbrief/newsbrief-bot)"
+    max_entries: int = 200  # entries kept per feed per refresh, newest first
+    parse_timeout_seconds: float = 30.0  # time limit for parsing one feed
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,10 @@ def _fetch(raw: Mapping[str, Any]) -> FetchSettings:
         allow_private_networks=_bool(sec, "allow_private_networks", False, "fetch"),
         pause_after_failures=_pos_int(sec, "pause_after_failures", d.pause_after_failures, "fetch"),
         user_agent=_str(sec, "user_agent", d.user_agent, "fetch") or d.user_agent,
+        max_entries=_pos_int(sec, "max_entries", d.max_entries, "fetch"),
+        parse_timeout_seconds=_pos_float(
+            sec, "parse_timeout_seconds", d.parse_timeout_seconds, "fetch"
+        ),
     )
 
 
