@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -22,7 +22,7 @@ from typing import Self
 import httpx
 
 from bot.ingest.decode import ACCEPT_ENCODING, BodyDecoder, DecodeError
-from bot.ingest.httpmeta import describe_error, parse_max_age, parse_retry_after
+from bot.ingest.httpmeta import describe_error, looks_like_feed, parse_max_age, parse_retry_after
 from bot.ingest.netguard import (
     AddressRefused,
     PinnedTransport,
@@ -31,10 +31,10 @@ from bot.ingest.netguard import (
     pinned,
     system_resolver,
 )
-from bot.ingest.parser import media_type
+from bot.ingest.xmlbytes import media_type
 
 # Re-exported: callers and tests have always found these here.
-__all__ = ["describe_error", "parse_max_age", "parse_retry_after"]
+__all__ = ["describe_error", "looks_like_feed", "parse_max_age", "parse_retry_after"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +46,6 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.8"
 
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _HINTED_CODES = frozenset({429, 503})  # RFC 9110 §10.2.3: Retry-After is meaningful here
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-_FEED_STARTS = (b"<?xml", b"{")
-_FEED_ROOTS = (b"<rss", b"<feed", b"<rdf")
-_SNIFF_BYTES = 1024
 
 
 class FetchStatus(StrEnum):
@@ -259,16 +255,8 @@ class Fetcher:
             raw_size = 0
             async for raw in response.aiter_raw():
                 raw_size += len(raw)
-                if raw_size > cap:
-                    raise _Refused(_too_large(cap))
-                for piece in decoder.feed(raw):
-                    body += piece
-                    if len(body) > cap:
-                        raise _Refused(_too_large(cap))
-            for piece in decoder.finish():
-                body += piece
-                if len(body) > cap:
-                    raise _Refused(_too_large(cap))
+                _grow(body, decoder.feed(raw), cap, raw_size)
+            _grow(body, decoder.finish(), cap, raw_size)
         except DecodeError as exc:
             raise _Refused(str(exc)) from exc
         return bytes(body)
@@ -384,20 +372,18 @@ def _failed(trail: list[str], reason: str, *, now: datetime) -> FetchResult:
     )
 
 
+def _grow(body: bytearray, pieces: Iterable[bytes], cap: int, raw_size: int) -> None:
+    """Append decoded pieces, refusing as soon as the raw or the decoded size passes cap."""
+    if raw_size > cap:
+        raise _Refused(_too_large(cap))
+    for piece in pieces:
+        body += piece
+        if len(body) > cap:
+            raise _Refused(_too_large(cap))
+
+
 def _too_large(cap: int) -> str:
     for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
         if cap >= size:
             return f"too large (over {cap / size:g} {unit})"
     return f"too large (over {cap} bytes)"
-
-
-def looks_like_feed(content_type: str | None, body: bytes) -> bool:
-    """Return False only for an HTML-labelled body that does not start like XML or JSON.
-
-    Many real feeds are served as text/html or text/plain, so the label alone never
-    rejects; the first bytes decide.
-    """
-    if media_type(content_type) not in _HTML_TYPES:
-        return True
-    head = body[:_SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
-    return head.startswith(_FEED_STARTS) or any(root in head for root in _FEED_ROOTS)

@@ -12,6 +12,12 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from bot.ingest.xmlbytes import media_type
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_FEED_STARTS = (b"<?xml", b"{")
+_FEED_ROOTS = (b"<rss", b"<feed", b"<rdf")
+_SNIFF_BYTES = 1024
 _MAX_AGE = re.compile(r'(?:^|,)\s*max-age\s*=\s*"?(\d+)"?', re.IGNORECASE)
 
 
@@ -73,3 +79,15 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         seen.add(id(link))
         yield link
         link = link.__cause__ or link.__context__
+
+
+def looks_like_feed(content_type: str | None, body: bytes) -> bool:
+    """Return False only for an HTML-labelled body that does not start like XML or JSON.
+
+    Many real feeds are served as text/html or text/plain, so the label alone never
+    rejects; the first bytes decide.
+    """
+    if media_type(content_type) not in _HTML_TYPES:
+        return True
+    head = body[:_SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    return head.startswith(_FEED_STARTS) or any(root in head for root in _FEED_ROOTS)
