@@ -161,3 +161,52 @@ async def test_an_unchecked_host_is_refused_by_the_guarded_backend() -> None:
     backend = PinnedBackend(RecordingBackend(), guard=True)
     with pytest.raises(httpcore.ConnectError, match="was not checked"):
         await backend.connect_tcp("unchecked.test", 80)
+
+
+class TlsRecordingStream(httpcore.AsyncNetworkStream):
+    """A connection that records the TLS server name asked for, then fails the handshake."""
+
+    def __init__(self, names: list[str | None]) -> None:
+        self._names = names
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return b""
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass
+
+    async def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        self._names.append(server_hostname)
+        raise httpcore.ConnectError("test network: no TLS here")
+
+
+class TlsRecordingBackend(RecordingBackend):
+    def __init__(self) -> None:
+        super().__init__()
+        self.server_names: list[str | None] = []
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        self.targets.append(host)
+        return TlsRecordingStream(self.server_names)
+
+
+async def test_tls_to_a_pinned_address_still_names_the_original_host() -> None:
+    resolver, backend = FlippingResolver(), TlsRecordingBackend()
+    transport = PinnedTransport(guard=True, max_connections=4, network_backend=backend)
+    async with Fetcher(FetchPolicy(), transport=transport, resolver=resolver) as fetcher:
+        result = await fetcher.fetch_feed("https://news.test/feed", now=NOW)
+    assert result.status is FetchStatus.ERROR
+    assert backend.targets == [PUBLIC_IP]
+    assert backend.server_names == ["news.test"]  # SNI (and certificate check) use the name
