@@ -210,3 +210,10 @@ async def test_tls_to_a_pinned_address_still_names_the_original_host() -> None:
     assert result.status is FetchStatus.ERROR
     assert backend.targets == [PUBLIC_IP]
     assert backend.server_names == ["news.test"]  # SNI (and certificate check) use the name
+
+
+def test_concatenated_gzip_members_decode_and_trailing_padding_is_ignored() -> None:
+    data = gzip.compress(b"hello ") + gzip.compress(b"world") + b"\n\n"
+    decoder = BodyDecoder("gzip")
+    pieces = [piece for i in range(0, len(data), 3) for piece in decoder.feed(data[i : i + 3])]
+    assert b"".join([*pieces, *decoder.finish()]) == b"hello world"

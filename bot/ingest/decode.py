@@ -20,6 +20,7 @@ ACCEPT_ENCODING = "gzip"
 
 _GZIP = zlib.MAX_WBITS | 16
 _ZLIB_OR_GZIP = zlib.MAX_WBITS | 32  # "deflate" is meant to be zlib-wrapped (RFC 9110 §8.4.1.2)
+_GZIP_MAGIC = b"\x1f\x8b"
 _WBITS = {"gzip": _GZIP, "x-gzip": _GZIP, "deflate": _ZLIB_OR_GZIP}
 
 
@@ -33,33 +34,37 @@ class _Layer:
     def __init__(self, wbits: int) -> None:
         self._wbits = wbits
         self._inflater = zlib.decompressobj(wbits)
+        self._done = False
 
     def feed(self, data: bytes) -> Iterator[bytes]:
-        while data:
-            try:
-                piece = self._inflater.decompress(data, PIECE)
-            except zlib.error as exc:
-                raise DecodeError("bad content encoding") from exc
+        while data and not self._done:
+            piece = self._inflate(data)
             if piece:
                 yield piece
-            if self._inflater.eof:
-                # Concatenated gzip members are one valid stream (RFC 1952 §2.2).
-                data = self._inflater.unused_data
-                if data:
-                    self._inflater = zlib.decompressobj(self._wbits)
-            else:
+            if not self._inflater.eof:
                 data = self._inflater.unconsumed_tail
+                continue
+            data = self._inflater.unused_data
+            if data and _GZIP_MAGIC.startswith(data[:2]):
+                # Concatenated gzip members are one valid stream (RFC 1952 §2.2).
+                self._inflater = zlib.decompressobj(self._wbits)
+            else:
+                # Like httpx, ignore what trails the stream (some servers pad it).
+                self._done = True
 
     def finish(self) -> Iterator[bytes]:
         # Not flush(): its length is only a starting buffer size, not a limit.
-        while not self._inflater.eof:
-            try:
-                piece = self._inflater.decompress(self._inflater.unconsumed_tail, PIECE)
-            except zlib.error as exc:
-                raise DecodeError("bad content encoding") from exc
+        while not self._done and not self._inflater.eof:
+            piece = self._inflate(self._inflater.unconsumed_tail)
             if not piece:
                 return
             yield piece
+
+    def _inflate(self, data: bytes) -> bytes:
+        try:
+            return self._inflater.decompress(data, PIECE)
+        except zlib.error as exc:
+            raise DecodeError("bad content encoding") from exc
 
 
 class BodyDecoder:
