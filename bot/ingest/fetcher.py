@@ -10,23 +10,31 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import math
-import re
-import socket
-import ssl
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
 from typing import Self
 
 import httpx
 
-from bot.ingest.netguard import Resolver, check_host, system_resolver
+from bot.ingest.decode import ACCEPT_ENCODING, BodyDecoder, DecodeError
+from bot.ingest.httpmeta import describe_error, looks_like_feed, parse_max_age, parse_retry_after
+from bot.ingest.netguard import (
+    AddressRefused,
+    PinnedTransport,
+    Resolver,
+    checked_addresses,
+    pinned,
+    system_resolver,
+)
+from bot.ingest.xmlbytes import media_type
+
+# Re-exported: callers and tests have always found these here.
+__all__ = ["describe_error", "looks_like_feed", "parse_max_age", "parse_retry_after"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +46,6 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.8"
 
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _HINTED_CODES = frozenset({429, 503})  # RFC 9110 §10.2.3: Retry-After is meaningful here
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-_FEED_STARTS = (b"<?xml", b"{")
-_FEED_ROOTS = (b"<rss", b"<feed", b"<rdf")
-_SNIFF_BYTES = 1024
-_MAX_AGE = re.compile(r'(?:^|,)\s*max-age\s*=\s*"?(\d+)"?', re.IGNORECASE)
 
 
 class FetchStatus(StrEnum):
@@ -130,12 +133,15 @@ class Fetcher:
         self._resolve = resolver or system_resolver
         self._all = asyncio.Semaphore(policy.max_concurrency)
         self._hosts = _HostSlots(policy.max_per_host)
+        guard = not policy.allow_private_networks
         self._client = httpx.AsyncClient(
-            transport=transport,
+            transport=transport
+            or PinnedTransport(guard=guard, max_connections=policy.max_concurrency),
             follow_redirects=False,  # each hop is checked in _follow
             timeout=httpx.Timeout(policy.timeout_seconds),
             limits=httpx.Limits(max_connections=policy.max_concurrency),
-            headers={"User-Agent": policy.user_agent},
+            # Only gzip: we decode it ourselves, a bounded piece at a time (see _read).
+            headers={"User-Agent": policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             # URLs come from users: never send .netrc credentials or go via env proxies.
             trust_env=False,
         )
@@ -214,28 +220,45 @@ class Fetcher:
     async def _hop(self, url: httpx.URL, headers: dict[str, str], budget: _Budget) -> _Response:
         """Check and request one URL; the deadline runs only while a slot is held."""
         async with self._hosts.hold(url.host), self._all, budget.spend():
-            if not self._policy.allow_private_networks:
-                port = url.port or (443 if url.scheme == "https" else 80)
-                reason = await check_host(url.host, port, resolve=self._resolve)
-                if reason is not None:
-                    raise _Refused(reason)
-            async with self._client.stream("GET", url, headers=headers) as response:
-                body = await self._read(response) if response.is_success else None
-                return _Response(response.url, response.status_code, response.headers, body)
+            host = url.raw_host.decode("ascii")  # the name httpcore will connect to
+            port = url.port or (443 if url.scheme == "https" else 80)
+            if self._policy.allow_private_networks:
+                addresses = [host]
+            else:
+                try:
+                    addresses = await checked_addresses(host, port, resolve=self._resolve)
+                except AddressRefused as exc:
+                    raise _Refused(str(exc)) from exc
+            # Resolved once: the connection goes to an address that was just checked.
+            with pinned(host, port, addresses):
+                async with self._client.stream("GET", url, headers=headers) as response:
+                    body = await self._read(response) if response.is_success else None
+                    return _Response(response.url, response.status_code, response.headers, body)
 
     async def _read(self, response: httpx.Response) -> bytes:
-        """Read the decoded body, refusing as soon as it exceeds max_bytes."""
+        """Read and decode the body, refusing as soon as either size exceeds max_bytes.
+
+        httpx would inflate a whole network read at once (a stacked-gzip bomb became
+        256 MiB in one chunk), so the raw stream is decoded here piece by piece.
+        """
         cap = self._policy.max_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
             raise _Refused(_too_large(cap))
-        # aiter_bytes yields decompressed data, so the cap also stops gzip bombs; one
-        # network read (64 KiB) can still inflate to ~64 MiB before we get to check it.
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) > cap:
+        if response.is_stream_consumed:  # built in memory (e.g. by a MockTransport)
+            if len(response.content) > cap:
                 raise _Refused(_too_large(cap))
+            return response.content
+        try:
+            decoder = BodyDecoder(response.headers.get("content-encoding"))
+            body = bytearray()
+            raw_size = 0
+            async for raw in response.aiter_raw():
+                raw_size += len(raw)
+                _grow(body, decoder.feed(raw), cap, raw_size)
+            _grow(body, decoder.finish(), cap, raw_size)
+        except DecodeError as exc:
+            raise _Refused(str(exc)) from exc
         return bytes(body)
 
 
@@ -323,7 +346,7 @@ def _interpret(url: str, response: _Response, request: _Request, *, now: datetim
             base, error=f"HTTP {code}", retry_after_seconds=parse_retry_after(retry_after, now=now)
         )
     if request.is_feed and not looks_like_feed(base.content_type, response.body):
-        return replace(base, error=f"not a feed (got {_mime(base.content_type)})")
+        return replace(base, error=f"not a feed (got {media_type(base.content_type)})")
     digest = hashlib.sha256(response.body).hexdigest()
     if request.previous_hash is not None and digest == request.previous_hash:
         return replace(base, status=FetchStatus.NOT_MODIFIED, body_hash=digest)
@@ -349,8 +372,14 @@ def _failed(trail: list[str], reason: str, *, now: datetime) -> FetchResult:
     )
 
 
-def _mime(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
+def _grow(body: bytearray, pieces: Iterable[bytes], cap: int, raw_size: int) -> None:
+    """Append decoded pieces, refusing as soon as the raw or the decoded size passes cap."""
+    if raw_size > cap:
+        raise _Refused(_too_large(cap))
+    for piece in pieces:
+        body += piece
+        if len(body) > cap:
+            raise _Refused(_too_large(cap))
 
 
 def _too_large(cap: int) -> str:
@@ -358,75 +387,3 @@ def _too_large(cap: int) -> str:
         if cap >= size:
             return f"too large (over {cap / size:g} {unit})"
     return f"too large (over {cap} bytes)"
-
-
-def looks_like_feed(content_type: str | None, body: bytes) -> bool:
-    """Return False only for an HTML-labelled body that does not start like XML or JSON.
-
-    Many real feeds are served as text/html or text/plain, so the label alone never
-    rejects; the first bytes decide.
-    """
-    if _mime(content_type) not in _HTML_TYPES:
-        return True
-    head = body[:_SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
-    return head.startswith(_FEED_STARTS) or any(root in head for root in _FEED_ROOTS)
-
-
-def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
-    """Return the Retry-After delay in seconds (delay-seconds or HTTP-date), or None."""
-    if not value:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value.strip())
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:  # "-0000" parses as naive; HTTP dates are GMT
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - now).total_seconds()
-    return max(seconds, 0.0) if math.isfinite(seconds) else None
-
-
-def parse_max_age(value: str | None) -> float | None:
-    """Return Cache-Control max-age in seconds, or None."""
-    match = _MAX_AGE.search(value or "")
-    return float(match.group(1)) if match else None
-
-
-def describe_error(exc: BaseException) -> str:
-    """Word a transport-level exception as one human-readable reason per failure kind."""
-    if isinstance(exc, TimeoutError | httpx.TimeoutException):
-        return "timeout"
-    for link in _causes(exc):
-        if isinstance(link, ssl.SSLError):
-            return "TLS error"
-        if isinstance(link, socket.gaierror):
-            return "DNS lookup failed"
-        if isinstance(link, ConnectionRefusedError):
-            return "connection refused"
-    text = str(exc).lower()
-    if isinstance(exc, httpx.ConnectError):
-        if "certificate" in text or "ssl" in text or "tls" in text:
-            return "TLS error"
-        if "name or service" in text or "nodename" in text or "name resolution" in text:
-            return "DNS lookup failed"
-        return "connection refused" if "refused" in text else "connection failed"
-    if isinstance(exc, httpx.DecodingError):
-        return "bad content encoding"
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.LocalProtocolError):
-        return "protocol error"
-    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return "invalid URL"
-    return "connection error" if isinstance(exc, httpx.NetworkError | OSError) else "fetch failed"
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """Yield exc and what it was raised from; httpx wraps httpcore wraps the OSError."""
-    seen: set[int] = set()
-    link: BaseException | None = exc
-    while link is not None and id(link) not in seen:
-        seen.add(id(link))
-        yield link
-        link = link.__cause__ or link.__context__

@@ -1,6 +1,9 @@
 """Refuse fetches that would reach private, loopback or otherwise non-public addresses.
 
 Feed URLs come from users, so every hop of every fetch is checked here (SSRF guard).
+A host is resolved once; the addresses that passed the check are pinned for the
+current task and the connection goes to one of them, never to a second lookup's
+answer (a DNS-rebinding name can answer differently each time it is asked).
 """
 
 from __future__ import annotations
@@ -8,7 +11,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import httpcore
+import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -59,16 +68,120 @@ def refusal(host: str, address: IPAddress | str) -> str:
     return f"refused: {shown} is a private or local address"
 
 
-async def check_host(host: str, port: int, *, resolve: Resolver) -> str | None:
-    """Return a refusal reason if host is (or resolves to ANY) non-public address, else None.
+class AddressRefused(Exception):
+    """The host is, or resolves to, a non-public address; the message is the reason."""
 
-    Resolution errors propagate as ``OSError`` so the caller can report a DNS failure.
+
+async def checked_addresses(host: str, port: int, *, resolve: Resolver) -> list[str]:
+    """Resolve host once and return its addresses if ALL are public.
+
+    Raises ``AddressRefused`` otherwise; resolution errors propagate as ``OSError``
+    so the caller can report a DNS failure.
     """
     literal = parse_literal(host)
     if literal is not None:
-        return None if is_public(literal) else refusal(host, literal)
-    for text in await resolve(host, port):
+        if not is_public(literal):
+            raise AddressRefused(refusal(host, literal))
+        return [str(literal)]
+    addresses = await resolve(host, port)
+    for text in addresses:
         address = parse_literal(text.split("%", 1)[0])  # drop an IPv6 zone id (fe80::1%eth0)
         if address is None or not is_public(address):
-            return refusal(host, text)
+            raise AddressRefused(refusal(host, text))
+    if not addresses:
+        raise socket.gaierror(socket.EAI_NONAME, "no addresses")
+    return list(addresses)
+
+
+async def check_host(host: str, port: int, *, resolve: Resolver) -> str | None:
+    """Return a refusal reason if host is (or resolves to ANY) non-public address, else None."""
+    try:
+        await checked_addresses(host, port, resolve=resolve)
+    except AddressRefused as exc:
+        return str(exc)
     return None
+
+
+# --- connecting only to checked addresses ------------------------------------------
+
+# (host, port) -> the addresses checked for it in this task; a ContextVar because
+# httpcore opens the connection inside the task that sent the request.
+_PINS: ContextVar[Mapping[tuple[str, int], tuple[str, ...]] | None] = ContextVar(
+    "pins", default=None
+)
+
+
+@contextmanager
+def pinned(host: str, port: int, addresses: Iterable[str]) -> Iterator[None]:
+    """Within this block, connections to (host, port) go only to ``addresses``."""
+    pins = dict(_PINS.get() or {})
+    pins[(host.lower(), port)] = tuple(addresses)
+    token = _PINS.set(pins)
+    try:
+        yield
+    finally:
+        _PINS.reset(token)
+
+
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Open TCP connections to the pinned addresses of a host, never to a fresh lookup.
+
+    Only the TCP connect changes: httpcore still sends the original host in the Host
+    header and as the TLS server name (SNI), and verifies the certificate against it.
+    An unpinned host is refused (fail closed) unless ``guard`` is False.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None, *, guard: bool) -> None:
+        self._inner = inner or httpcore.AnyIOBackend()
+        self._guard = guard
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = (_PINS.get() or {}).get((host.lower(), port))
+        if addresses is None:
+            if self._guard:
+                raise httpcore.ConnectError(f"refused: {host} was not checked before connecting")
+            addresses = (host,)
+        error: Exception = httpcore.ConnectError(f"no address to connect to for {host}")
+        for address in addresses:  # in resolver order, like a plain connect would
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout, OSError) as exc:
+                error = exc
+        raise error
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not used for fetching")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class PinnedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with a connection pool that connects via ``PinnedBackend``."""
+
+    def __init__(
+        self,
+        *,
+        guard: bool,
+        max_connections: int,
+        network_backend: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        super().__init__(limits=httpx.Limits(max_connections=max_connections), trust_env=False)
+        # httpx takes no network backend, so its pool is replaced by an equal one that has ours.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=max_connections,
+            keepalive_expiry=5.0,  # httpx's default
+            network_backend=PinnedBackend(network_backend, guard=guard),
+        )

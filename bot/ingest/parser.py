@@ -15,43 +15,38 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import feedparser
 
+from bot.ingest.items import RawItem, item_from_feedparser, item_from_json, string, ttl_seconds
 from bot.ingest.urls import canonical_url
+from bot.ingest.xmlbytes import better_charset, declares_entities, media_type, with_charset
 from bot.render.plain import collapse_ws, html_to_text, truncate
 
 logger = logging.getLogger(__name__)
 
 MAX_TITLE = 300
 MAX_SUMMARY = 1000
+#: Column sizes (bot/storage/models.py Entry): longer values are stored as a hash.
+MAX_GUID = 2048
+MAX_IDENTITY = 600
+DEFAULT_MAX_ENTRIES = 200
+DEFAULT_PARSE_TIMEOUT = 30.0
+# Parsing is CPU-bound and may be slow on hostile input: a small pool of its own keeps
+# it from starving the default executor, which the database calls run in.
+_PARSE_WORKERS = 2
 # Clock skew and time zones make "a few hours ahead" normal; more is a lie.
 FUTURE_TOLERANCE = timedelta(days=1)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
 # Markup that plain text practically never contains: a closing tag or a line break.
 _MARKUP = re.compile(r"</[A-Za-z][\w:-]*\s*>|<br\s*/?>", re.I)
-_XML_ENCODING = re.compile(rb"""(<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""", re.I)
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
-_ELEMENT_START = re.compile(rb"<[A-Za-z_]")
-_SUBSET_END = re.compile(rb"\]\s*>")
-_WIDE_BOMS = (
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\xfe\xff", "utf-16-be"),
-    (b"\xff\xfe", "utf-16-le"),
-)
-_WIDE_NULL_PATTERNS = (
-    (b"\x00\x00\x00<", "utf-32-be"),
-    (b"<\x00\x00\x00", "utf-32-le"),
-    (b"\x00<", "utf-16-be"),
-    (b"<\x00", "utf-16-le"),
-)
-# Encodings feedparser falls back to when the declared one fails to decode.
-_FALLBACK_ENCODINGS = frozenset({"windows-1252", "iso-8859-2"})
+ENTITIES_REFUSED = "entity declarations are not allowed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,62 +74,99 @@ class ParsedFeed:
     is_feed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _RawItem:
-    """Format-neutral item fields before normalisation."""
+def parse_feed(
+    body: bytes,
+    *,
+    url: str,
+    content_type: str | None,
+    now: datetime,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+) -> ParsedFeed:
+    """Parse and normalise a feed body; never raise (failures come back in ``error``).
 
-    guid: str | None
-    link: str | None
-    guid_is_link: bool
-    title: str
-    title_is_html: bool
-    summary_html: str
-    published: datetime | None
-    categories: tuple[str, ...]
-    author: str | None
-
-
-def parse_feed(body: bytes, *, url: str, content_type: str | None, now: datetime) -> ParsedFeed:
-    """Parse and normalise a feed body; never raise (failures come back in ``error``)."""
+    At most ``max_entries`` entries are kept, the newest ones.
+    """
     try:
-        return _parse(body, url=url, content_type=content_type, now=now)
+        return _parse(body, url=url, content_type=content_type, now=now, limit=max_entries)
     except Exception as exc:  # the contract is "never raise": a broken feed is data
         logger.warning("feed parse crashed url=%s error=%r", url, exc)
         return _failure(f"parse error: {type(exc).__name__}: {exc}")
 
 
+_pool: ThreadPoolExecutor | None = None
+
+
+def _parse_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(_PARSE_WORKERS, thread_name_prefix="feed-parse")
+    return _pool
+
+
 async def parse_feed_async(
-    body: bytes, *, url: str, content_type: str | None, now: datetime
+    body: bytes,
+    *,
+    url: str,
+    content_type: str | None,
+    now: datetime,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+    timeout: float = DEFAULT_PARSE_TIMEOUT,
 ) -> ParsedFeed:
-    """Run ``parse_feed`` in a worker thread so the event loop stays responsive."""
-    return await asyncio.to_thread(parse_feed, body, url=url, content_type=content_type, now=now)
+    """Run ``parse_feed`` in the parse pool; over ``timeout`` seconds is a parse error.
+
+    A thread cannot be killed: a timed-out parse finishes in its worker and is
+    discarded, and the pool's size bounds how many such parses can run at once.
+    """
+    work = partial(
+        parse_feed, body, url=url, content_type=content_type, now=now, max_entries=max_entries
+    )
+    future = asyncio.get_running_loop().run_in_executor(_parse_pool(), work)
+    try:
+        return await asyncio.wait_for(future, timeout)
+    except TimeoutError:
+        logger.warning("feed parse timed out url=%s after=%ss", url, timeout)
+        return _failure(f"parse error: timed out after {timeout:g} s")
 
 
 def _failure(error: str, *, is_feed: bool = False) -> ParsedFeed:
     return ParsedFeed(None, None, None, (), error, is_feed)
 
 
-def _parse(body: bytes, *, url: str, content_type: str | None, now: datetime) -> ParsedFeed:
+def _parse(
+    body: bytes, *, url: str, content_type: str | None, now: datetime, limit: int
+) -> ParsedFeed:
     if _looks_like_json(body, content_type):
-        return _parse_json_feed(body, url=url, now=now)
-    body, content_type = _defuse_dtd(body, content_type)
+        return _parse_json_feed(body, url=url, now=now, limit=limit)
+    if declares_entities(body):
+        return _failure(ENTITIES_REFUSED)
     result = _run_feedparser(body, content_type)
-    charset = _better_charset(body, result)
+    charset = better_charset(body, result)
     if charset:
-        result = _run_feedparser(body, _with_charset(content_type, charset))
+        result = _run_feedparser(body, with_charset(content_type, charset))
     if not result.get("version") and not result.get("entries"):
         return _failure(_not_a_feed_reason(body, content_type, result))
     feed = result.get("feed", {})
     link = canonical_url(feed.get("link") or "", url)
-    items = [_item_from_feedparser(entry) for entry in result.get("entries", [])]
+    items = [item_from_feedparser(entry) for entry in result.get("entries", [])]
+    title = _feed_title(feed.get("title"), feed.get("title_detail"))
+    entries = _normalise_all(items, base=link or url, now=now, limit=limit)
+    if not entries and title is None and _is_malformed(result):
+        # Broken XML that yielded nothing is a failure; an empty valid feed is not.
+        return _failure(f"parse error: {result.get('bozo_exception')}", is_feed=True)
     return ParsedFeed(
-        title=_feed_title(feed.get("title"), feed.get("title_detail")),
+        title=title,
         link=link,
-        ttl_seconds=_ttl_seconds(feed.get("ttl")),
-        entries=_normalise_all(items, base=link or url, now=now),
+        ttl_seconds=ttl_seconds(feed.get("ttl")),
+        entries=entries,
         error=None,
         is_feed=True,
     )
+
+
+def _is_malformed(result: Any) -> bool:
+    exc = result.get("bozo_exception")
+    benign = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+    return bool(result.get("bozo")) and exc is not None and not isinstance(exc, benign)
 
 
 def _run_feedparser(body: bytes, content_type: str | None) -> Any:
@@ -145,103 +177,8 @@ def _run_feedparser(body: bytes, content_type: str | None) -> Any:
     return feedparser.parse(body, response_headers=headers, sanitize_html=True)
 
 
-# --- bytes-level defences ---------------------------------------------------
-
-
-def _defuse_dtd(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
-    """Remove a DOCTYPE internal subset that declares entities.
-
-    feedparser drops nested entities, but a single large literal entity
-    referenced many times (quadratic blow-up) makes expat bail and then
-    feedparser's loose parser expands it without limit. Feeds have no need
-    for DTD entities, so the whole internal subset goes.
-    """
-    codec = _wide_codec(body)
-    if codec is None:
-        return _strip_internal_subset(body), content_type
-    if "<!ENTITY".encode(codec) not in body:
-        return body, content_type
-    # UTF-16/32 hides the markup from byte regexes: transcode, then strip.
-    text = body.decode(codec, errors="replace").lstrip("\ufeff")
-    utf8 = _XML_ENCODING.sub(rb"\1\2utf-8\2", text.encode("utf-8"), count=1)
-    return _strip_internal_subset(utf8), _with_charset(content_type, "utf-8")
-
-
-def _strip_internal_subset(body: bytes) -> bytes:
-    doctype = _DOCTYPE.search(body)
-    if doctype is None or _ELEMENT_START.search(body, 0, doctype.start()):
-        return body
-    first_element = _ELEMENT_START.search(body, doctype.end())
-    open_bracket = body.find(b"[", doctype.end())
-    close_angle = body.find(b">", doctype.end())
-    if open_bracket < 0 or (0 <= close_angle < open_bracket):
-        return body  # no internal subset
-    if first_element and first_element.start() < open_bracket:
-        return body
-    end = _SUBSET_END.search(body, open_bracket)
-    subset_end = end.start() if end else len(body)
-    if not re.search(rb"<!ENTITY", body[open_bracket:subset_end], re.I):
-        return body
-    if end is None:
-        # An unterminated subset: nothing after it can be trusted as a document.
-        return body[: doctype.start()]
-    logger.info("stripped DTD internal subset with entity declarations")
-    return body[:open_bracket] + b">" + body[end.end() :]
-
-
-def _wide_codec(body: bytes) -> str | None:
-    """Return the UTF-16/32 codec a body is in (by BOM or NUL pattern), if any."""
-    for bom, codec in _WIDE_BOMS:
-        if body.startswith(bom):
-            return codec
-    for pattern, codec in _WIDE_NULL_PATTERNS:
-        if body.startswith(pattern):
-            return codec
-    return None
-
-
-def _better_charset(body: bytes, result: Any) -> str | None:
-    """Return a charset to re-parse with when feedparser's choice is wrong, else None.
-
-    If the bytes are valid UTF-8 (and not plain ASCII), believe the bytes over
-    any declaration. If they are not, and feedparser fell back to a guess
-    after the declared charset failed, ask charset_normalizer instead.
-    """
-    used = str(result.get("encoding") or "").lower().replace("_", "-")
-    if body.isascii() or used.startswith(("utf-16", "utf-32")) or _wide_codec(body):
-        return None
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        overridden = isinstance(result.get("bozo_exception"), feedparser.CharacterEncodingOverride)
-        if overridden and used in _FALLBACK_ENCODINGS:
-            guess = _guess_charset(body)
-            return guess if guess and guess.lower() != used else None
-        return None
-    return None if used in ("utf-8", "utf8") else "utf-8"
-
-
-def _guess_charset(body: bytes) -> str | None:
-    try:
-        from charset_normalizer import from_bytes
-    except ImportError:  # pragma: no cover - a transitive dependency, keep optional
-        return None
-    best = from_bytes(body[:65536]).best()
-    return best.encoding if best is not None else None
-
-
-def _with_charset(content_type: str | None, charset: str) -> str:
-    """Return ``content_type`` with its charset parameter replaced by ``charset``."""
-    media = (content_type or "application/xml").split(";", 1)[0].strip()
-    return f"{media or 'application/xml'}; charset={charset}"
-
-
-def _media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
 def _not_a_feed_reason(body: bytes, content_type: str | None, result: Any) -> str:
-    media = _media_type(content_type)
+    media = media_type(content_type)
     head = body[:2048].lower()
     if "html" in media or b"<html" in head or b"<!doctype html" in head:
         return f"not a feed (got {media or 'an HTML page'})"
@@ -253,12 +190,12 @@ def _not_a_feed_reason(body: bytes, content_type: str | None, result: Any) -> st
 
 
 def _looks_like_json(body: bytes, content_type: str | None) -> bool:
-    if "json" in _media_type(content_type):
+    if "json" in media_type(content_type):
         return True
     return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
 
 
-def _parse_json_feed(body: bytes, *, url: str, now: datetime) -> ParsedFeed:
+def _parse_json_feed(body: bytes, *, url: str, now: datetime, limit: int) -> ParsedFeed:
     """Parse a JSON Feed 1.0/1.1 document (https://jsonfeed.org/version/1.1)."""
     try:
         doc = json.loads(body.decode("utf-8-sig", errors="replace"))
@@ -269,100 +206,18 @@ def _parse_json_feed(body: bytes, *, url: str, now: datetime) -> ParsedFeed:
         isinstance(doc.get("items"), list) or "jsonfeed.org" in str(version)
     ):
         return _failure("not a feed (got JSON that is not a JSON Feed)")
-    link = canonical_url(_string(doc.get("home_page_url")), url)
+    link = canonical_url(string(doc.get("home_page_url")), url)
     raw_items = [item for item in doc.get("items") or [] if isinstance(item, dict)]
     return ParsedFeed(
-        title=_feed_title(_string(doc.get("title")), None),
+        title=_feed_title(string(doc.get("title")), None),
         link=link,
         ttl_seconds=None,
-        entries=_normalise_all(map(_item_from_json, raw_items), base=link or url, now=now),
+        entries=_normalise_all(
+            [item_from_json(item) for item in raw_items], base=link or url, now=now, limit=limit
+        ),
         error=None,
         is_feed=True,
     )
-
-
-def _item_from_json(item: Mapping[str, Any]) -> _RawItem:
-    authors = item.get("authors") or [item.get("author")]
-    first_author = authors[0] if isinstance(authors, list) and authors else None
-    author = first_author.get("name") if isinstance(first_author, dict) else None
-    body_html = _string(item.get("content_html")) or _escape(_string(item.get("content_text")))
-    summary = _string(item.get("summary"))
-    tags = item.get("tags")
-    return _RawItem(
-        guid=_string(item.get("id")) or None,
-        link=_url_field(item.get("url")) or _url_field(item.get("external_url")),
-        guid_is_link=False,
-        title=_string(item.get("title")),
-        title_is_html=False,  # JSON Feed titles are plain text by spec
-        summary_html=_escape(summary) if summary else body_html,
-        published=_iso_datetime(item.get("date_published"))
-        or _iso_datetime(item.get("date_modified")),
-        categories=tuple(_string(t) for t in tags) if isinstance(tags, list) else (),
-        author=_string(author) or None,
-    )
-
-
-def _string(value: object) -> str:
-    """Return ``value`` as a string if it is a scalar, else ''."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return ""
-
-
-def _url_field(value: object) -> str | None:
-    """Return a URL member only if it is a non-empty string (a number is not a URL)."""
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _iso_datetime(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-# --- feedparser entries -------------------------------------------------------
-
-
-def _item_from_feedparser(entry: dict[str, Any]) -> _RawItem:
-    title_detail = entry.get("title_detail") or {}
-    content = entry.get("content") or []
-    summary = entry.get("summary") or (content[0].get("value") if content else "") or ""
-    return _RawItem(
-        guid=_string(entry.get("id")).strip() or None,
-        link=_string(entry.get("link")) or None,
-        guid_is_link=bool(entry.get("guidislink")),
-        title=_string(entry.get("title")),
-        title_is_html=title_detail.get("type") != "text/plain",
-        summary_html=_string(summary),
-        # dict.get skips FeedParserDict's deprecated updated->published key aliasing.
-        published=_struct_datetime(dict.get(entry, "published_parsed"))
-        or _struct_datetime(dict.get(entry, "updated_parsed")),
-        categories=tuple(
-            _string(tag.get("term")) or _string(tag.get("label")) for tag in entry.get("tags") or []
-        ),
-        author=_string(entry.get("author")) or None,
-    )
-
-
-def _struct_datetime(value: Any) -> datetime | None:
-    """Convert feedparser's UTC ``time.struct_time`` to an aware datetime."""
-    if value is None:
-        return None
-    try:
-        year, month, day, hour, minute, second = (int(part) for part in value[:6])
-        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-    except (TypeError, ValueError, OverflowError):
-        return None
 
 
 def _feed_title(title: str | None, detail: Mapping[str, Any] | None) -> str | None:
@@ -370,15 +225,6 @@ def _feed_title(title: str | None, detail: Mapping[str, Any] | None) -> str | No
         return None
     is_html = detail is not None and detail.get("type") != "text/plain"
     return truncate(_plain(title, is_html=is_html), MAX_TITLE) or None
-
-
-def _ttl_seconds(value: object) -> int | None:
-    """Convert RSS 2.0 ``<ttl>`` (minutes) to seconds; None when absent or nonsense."""
-    try:
-        minutes = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return minutes * 60 if 0 < minutes < 10**6 else None
 
 
 # --- normalisation --------------------------------------------------------------
@@ -396,14 +242,28 @@ def _plain(text: str, *, is_html: bool) -> str:
 
 
 def _normalise_all(
-    items: Iterable[_RawItem], *, base: str, now: datetime
+    items: Sequence[RawItem], *, base: str, now: datetime, limit: int
 ) -> tuple[ParsedEntry, ...]:
-    """Normalise items, dropping the empty ones (e.g. the cut-off tail of truncated XML)."""
-    entries = (_normalise(item, base=base, now=now) for item in items)
-    return tuple(e for e in entries if e.title or e.link or e.summary)
+    """Normalise up to ``limit`` items, newest first, kept in document order.
+
+    Empty items (e.g. the cut-off tail of truncated XML) are dropped and do not count.
+    """
+    order: Sequence[int] = range(len(items))
+    if len(items) > limit:  # only then does choosing cost a sort
+        order = sorted(order, key=lambda i: _published(items[i].published, now), reverse=True)
+    kept: list[tuple[int, ParsedEntry]] = []
+    for index in order:
+        entry = _normalise(items[index], base=base, now=now)
+        if entry.title or entry.link or entry.summary:
+            kept.append((index, entry))
+            if len(kept) >= limit:
+                break
+    if len(items) > limit:
+        logger.info("feed has %d items, kept the %d newest", len(items), len(kept))
+    return tuple(entry for _, entry in sorted(kept, key=lambda pair: pair[0]))
 
 
-def _normalise(item: _RawItem, *, base: str, now: datetime) -> ParsedEntry:
+def _normalise(item: RawItem, *, base: str, now: datetime) -> ParsedEntry:
     summary = truncate(html_to_text(item.summary_html), MAX_SUMMARY)
     link = canonical_url(item.link, base) if item.link else None
     if link is None and item.guid and (item.guid_is_link or item.guid.startswith("http")):
@@ -412,7 +272,7 @@ def _normalise(item: _RawItem, *, base: str, now: datetime) -> ParsedEntry:
     if not title:
         title = _SENTENCE_END.split(summary, maxsplit=1)[0] if summary else link or ""
     return ParsedEntry(
-        guid=item.guid,
+        guid=_fit(item.guid, MAX_GUID) if item.guid else None,
         link=link,
         title=truncate(title, MAX_TITLE),
         summary=summary,
@@ -449,6 +309,7 @@ def entry_identities(entries: Sequence[ParsedEntry]) -> list[str]:
     """Return one stable identity key per entry, unique within the feed.
 
     ``"g:" + guid``, else ``"l:" + link``, else ``"h:" + sha1(title, summary)``.
+    Keys longer than the column hold become ``"sha256:" + hex`` of the key.
     Feeds that reuse one guid (or one link) for several items get every
     member of the colliding group suffixed with its link or content hash, so
     the key depends only on the item itself, never on its position.
@@ -459,12 +320,24 @@ def entry_identities(entries: Sequence[ParsedEntry]) -> list[str]:
     keys = []
     for base, entry in zip(bases, entries, strict=True):
         if base_counts[base] == 1:
-            keys.append(base)
+            key = base
         elif base.startswith("g:") and entry.link and link_counts[(base, entry.link)] == 1:
-            keys.append(f"{base}|l:{entry.link}")
+            key = f"{base}|l:{entry.link}"
         else:
-            keys.append(f"{base}|h:{_content_hash(entry)}")
+            key = f"{base}|h:{_content_hash(entry)}"
+        keys.append(_fit(key, MAX_IDENTITY))
     return keys
+
+
+def _fit(value: str, limit: int) -> str:
+    """Return value, or a hash of it when it is longer than its column (``limit`` chars).
+
+    The same long value always gives the same hash, so lookups and inserts agree
+    (a truncated value stored but looked up whole broke every later refresh).
+    """
+    if len(value) <= limit:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _base_identity(entry: ParsedEntry) -> str:

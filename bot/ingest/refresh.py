@@ -170,8 +170,14 @@ class Refresher:
             return await self._store(task, fetch=fetch, parsed=None, error=fetch.error)
         if fetch.status is FetchStatus.NOT_MODIFIED or fetch.body is None:
             return await self._store(task, fetch=fetch, parsed=None, error=None)
+        fs = self._settings.fetch
         parsed = await parse_feed_async(
-            fetch.body, url=fetch.final_url, content_type=fetch.content_type, now=self._clock()
+            fetch.body,
+            url=fetch.final_url,
+            content_type=fetch.content_type,
+            now=self._clock(),
+            max_entries=fs.max_entries,
+            timeout=fs.parse_timeout_seconds,
         )
         error = (
             parsed.error if not parsed.entries and (parsed.error or not parsed.is_feed) else None

@@ -5,8 +5,11 @@ Pure string work; no network, no DNS.
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+logger = logging.getLogger(__name__)
 
 # Query parameters that identify a campaign or a click, never the page.
 _TRACKING_PARAMS = frozenset(
@@ -20,7 +23,10 @@ _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "__hs")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # WHATWG URL parsing drops ASCII tabs and newlines anywhere in the input.
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
-_MAX_URL_LENGTH = 8192
+_MAX_URL_LENGTH = 8192  # of the input; cheap early refusal before any parsing
+#: Of the canonical result, in UTF-8 bytes: fits the VARCHAR(2048) link and url
+#: columns, and a PostgreSQL btree index entry (at most ~2700 bytes) on Entry.link.
+MAX_URL_BYTES = 2048
 
 
 def canonical_url(url: str, base: str | None = None) -> str | None:
@@ -29,6 +35,7 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     Resolves against ``base``, lower-cases scheme and host (IDNA-encoded),
     drops default ports, credentials, the fragment and tracking parameters,
     and keeps the remaining query parameters in their original order.
+    Links over ``MAX_URL_BYTES`` (UTF-8) have none: they would not fit their column.
     Never raises.
     """
     try:
@@ -55,7 +62,11 @@ def _canonical(url: str, base: str | None) -> str | None:
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
     path = parts.path or "/"
-    return urlunsplit((scheme, netloc, path, _clean_query(parts.query), ""))
+    canonical = urlunsplit((scheme, netloc, path, _clean_query(parts.query), ""))
+    if len(canonical.encode("utf-8", "surrogatepass")) > MAX_URL_BYTES:
+        logger.info("dropped a link longer than %d bytes: %.80s...", MAX_URL_BYTES, canonical)
+        return None
+    return canonical
 
 
 def _ascii_host(hostname: str) -> str | None:

@@ -16,9 +16,9 @@ from bot.admin.results import (
     Tap,
     TooLong,
 )
+from bot.ingest.topics import Topic
 from bot.render import texts, tghtml
 from bot.render.stories import format_age
-from bot.settings import Topic
 
 # ---------------------------------------------------------------- shared
 
