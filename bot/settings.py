@@ -90,6 +90,16 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """Days to keep rows before the retention job prunes them."""
+
+    outbox_days: int = 14  # sent/failed/cancelled outbox rows
+    stories_days: int = 30  # stories (entries, keys, topics, deliveries) no longer listed
+    articles_days: int = 7  # cached article texts
+    audit_days: int = 365  # admin audit log
+
+
+@dataclass(frozen=True)
 class Settings:
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     database_url: str = DEFAULT_DATABASE_URL
@@ -97,6 +107,7 @@ class Settings:
     dedup: DedupSettings = field(default_factory=DedupSettings)
     briefing: BriefingSettings = field(default_factory=BriefingSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     topics: tuple[Topic, ...] = ()
     feeds: tuple[FeedConfig, ...] = ()
     source: Path | None = None
@@ -347,6 +358,8 @@ def _build(raw: Mapping[str, Any], *, source: Path | None) -> Settings:
         raise SettingsError(f'database.url must be a sqlite:// or postgresql:// URL, got "{url}"')
     dedup = _section(raw, "dedup")
     delivery = _section(raw, "delivery")
+    retention = _section(raw, "retention")
+    keep = RetentionSettings()
     topics = _topics(raw)
     return Settings(
         telegram=_telegram(raw),
@@ -358,6 +371,12 @@ def _build(raw: Mapping[str, Any], *, source: Path | None) -> Settings:
             messages_per_second=_pos_float(delivery, "messages_per_second", 30.0, "delivery"),
             allow_paid_broadcast=_bool(delivery, "allow_paid_broadcast", False, "delivery"),
             lease_seconds=_pos_int(delivery, "lease_seconds", 60, "delivery"),
+        ),
+        retention=RetentionSettings(
+            outbox_days=_pos_int(retention, "outbox_days", keep.outbox_days, "retention"),
+            stories_days=_pos_int(retention, "stories_days", keep.stories_days, "retention"),
+            articles_days=_pos_int(retention, "articles_days", keep.articles_days, "retention"),
+            audit_days=_pos_int(retention, "audit_days", keep.audit_days, "retention"),
         ),
         topics=topics,
         feeds=_feeds(raw, topics),
