@@ -159,3 +159,29 @@ def test_retention_settings_are_read_and_checked(tmp_path: Path) -> None:
         SettingsError, match=r'retention\.stories_days must be a positive integer, got "0"'
     ):
         load_settings(cfg, {})
+
+
+async def test_the_retention_tick_is_scheduled_and_prunes(sqlite_engine: Engine) -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from telegram.ext import ApplicationBuilder
+
+    from handlers import jobs
+
+    app = ApplicationBuilder().token("123:abc").build()
+    jobs.schedule(app)
+    assert app.job_queue is not None
+    assert [job.name for job in app.job_queue.get_jobs_by_name("retention")] == ["retention"]
+    now = utcnow()
+    with session_scope(sqlite_engine) as session:
+        session.add(AuditEntry(action="old", created_at=now - 400 * DAY))
+        session.add(AuditEntry(action="new", created_at=now))
+    services = SimpleNamespace(
+        engine=sqlite_engine,
+        settings=load_settings(None, {}),
+        clock=lambda: now,
+        stopping=asyncio.Event(),
+    )
+    await jobs.retention_tick(SimpleNamespace(services=services))  # type: ignore[arg-type]
+    assert count(sqlite_engine, AuditEntry) == 1
