@@ -166,7 +166,7 @@ def measure(engine: Engine, path: Path) -> tuple[float, float, int]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=1000)
-    parser.add_argument("--items", type=int, default=4, help="new items per feed per day")
+    parser.add_argument("--items", type=int, default=3, help="new items per feed per day")
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--stories-days", type=int, default=10)
     parser.add_argument("--outbox-days", type=int, default=5)
