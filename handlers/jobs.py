@@ -16,6 +16,7 @@ from bot.admin.broadcast import CHECK_EVERY, report_progress
 from bot.admin.feeds import enqueue_pause_alerts
 from bot.briefings.compose import ComposeStats, compose_instant, compose_scheduled
 from bot.services.context import Services
+from bot.services.retention import prune
 from handlers.context import BotContext
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ REFRESH_EVERY = 30.0
 COMPOSE_EVERY = 15.0
 COMPOSE_BATCH = 500
 DELIVER_EVERY = 1.0
+RETENTION_EVERY = 3600.0  # pruning is batched; hourly keeps each run short
 
 
 async def refresh_tick(context: BotContext) -> None:
@@ -112,6 +114,26 @@ async def deliver_tick(context: BotContext) -> None:
         )
 
 
+async def retention_tick(context: BotContext) -> None:
+    """Prune old outbox rows, stories, article texts and audit rows, batch by batch."""
+    services = context.services
+    report = await asyncio.to_thread(
+        prune,
+        services.engine,
+        services.settings.retention,
+        now=services.clock(),
+        stop=services.stopping.is_set,
+    )
+    if report.total:
+        logger.info(
+            "retention outbox=%d stories=%d articles=%d audit=%d",
+            report.outbox,
+            report.stories,
+            report.articles,
+            report.audit,
+        )
+
+
 def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Install the ticks on the application's JobQueue."""
     queue = app.job_queue
@@ -123,4 +145,7 @@ def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     queue.run_repeating(deliver_tick, DELIVER_EVERY, first=2.5, name="deliver", job_kwargs=kwargs)
     queue.run_repeating(
         broadcast_tick, CHECK_EVERY, first=CHECK_EVERY, name="broadcast", job_kwargs=kwargs
+    )
+    queue.run_repeating(
+        retention_tick, RETENTION_EVERY, first=60.0, name="retention", job_kwargs=kwargs
     )

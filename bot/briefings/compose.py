@@ -163,19 +163,25 @@ def compose_instant(
         session.expunge_all()
     for chat in chats:
         with session_scope(engine) as session:
-            since = max(chat.instant_since or now, now - LOOKBACK)
-            key = f"inst:{chat.id}:{now:%Y%m%dT%H%M%S}"
-            count = compose_for_chat(
-                session, chat, settings=settings, now=now, kind="instant", key=key, since=since
-            )
-            if count and not _take(
+            # Take the chat first: a concurrent worker's compare-and-set then
+            # waits on this row and finds it changed, so it never writes the
+            # same delivery rows (and never meets their unique constraint).
+            if not _take(
                 session,
                 chat,
                 expected=chat.next_briefing_at,
                 values={"next_briefing_at": now + INSTANT_MIN_INTERVAL, "last_briefing_at": now},
             ):
+                continue
+            since = max(chat.instant_since or now, now - LOOKBACK)
+            key = f"inst:{chat.id}:{now:%Y%m%dT%H%M%S}"
+            count = compose_for_chat(
+                session, chat, settings=settings, now=now, kind="instant", key=key, since=since
+            )
+            if not count:
+                # Nothing new: give the take back so the chat stays due.
                 session.rollback()
                 continue
-        stats.briefings += bool(count)
+        stats.briefings += 1
         stats.messages += count
     return stats

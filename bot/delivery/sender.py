@@ -3,7 +3,11 @@
 Rows of one chat go out in order, one at a time; different chats go out in
 parallel, all through one `Pacer`. A row is marked sent only after Telegram
 accepted it; marks are written in small batches every few milliseconds, so
-what can repeat after a crash is only what was in flight.
+what can repeat after a crash is only what was in flight. A batch of marks
+that cannot be written (database locked, connection lost) stays in memory
+and is tried again with back-off until it is written; meanwhile the rows'
+leases are renewed and this sender sends none of them again, so a message
+Telegram accepted is not sent twice because its mark failed once.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ logger = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 HEARTBEAT_EVERY = 5.0
 MAX_ATTEMPTS = 6
+MARK_RETRY_FIRST = 0.1  # seconds before the first retry of a failed mark write
+MARK_RETRY_MAX = 10.0
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
 
@@ -55,6 +61,8 @@ class DeliveryStats:
 
 
 Mark = Callable[[Session], None]
+# A mark and the row whose claim it settles (None: not about one row).
+Queued = tuple[int | None, Mark]
 
 
 def _retry_at(session: Session, *, row_id: int, at: datetime) -> None:
@@ -86,8 +94,12 @@ class Sender:
     clock: Callable[[], datetime] = utcnow
     backoff: Callable[[int], float] = retry_delay
     stopping: bool = False
-    _marks: list[Mark] = field(default_factory=list)
+    _marks: list[Queued] = field(default_factory=list)
     _last_beat: float = -HEARTBEAT_EVERY
+    _held: set[int] = field(default_factory=set)  # claimed rows whose marks are not written
+    _accepted: set[int] = field(default_factory=set)  # sent rows whose marks are not written
+    _mark_failures: int = 0
+    _mark_retry_at: float = 0.0  # loop time of the next try after a failed write
 
     async def deliver_due(self, *, budget_seconds: float = 20.0) -> DeliveryStats:
         """Send due rows until none are left, the budget is spent or we are stopping."""
@@ -102,24 +114,41 @@ class Sender:
             remaining = (held_until - self.clock()).total_seconds() if held_until else 0.0
             if remaining > 0:
                 self.pacer.hold(remaining)
-        flusher = asyncio.create_task(self._flush_loop())
+        background = [
+            asyncio.create_task(self._flush_loop()),
+            asyncio.create_task(self._renew_loop()),
+        ]
         try:
             while not self.stopping and loop.time() < deadline:
+                # Claim nothing new while earlier marks cannot be written.
+                if not await self._settle_marks(deadline):
+                    break
                 claimed = await asyncio.to_thread(self._claim)
                 if not claimed:
                     break
                 stats.add(await self._send_batch(claimed))
+            # Wait (leases renewed) for the marks; what still fails waits for the next call.
+            if await self._settle_marks(loop.time() + self.lease.total_seconds() / 2):
+                self._held.clear()  # e.g. rows of a blocked chat, cancelled with it
         finally:
-            flusher.cancel()
-            await asyncio.gather(flusher, return_exceptions=True)
-            await self._flush()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+        if self._marks:
+            logger.error(
+                "outbox marks still unwritten, kept for the next round marks=%d accepted=%s",
+                len(self._marks),
+                sorted(self._accepted),
+            )
         return stats
 
     def _claim(self) -> list[outbox.Claimed]:
         with session_scope(self.engine) as session:
-            return outbox.claim_due(
+            claimed = outbox.claim_due(
                 session, now=self.clock(), limit=self.batch_size, lease=self.lease
             )
+        self._held.update(row.id for row in claimed)
+        return claimed
 
     def _heartbeat(self) -> tuple[int, datetime | None]:
         """Say this sender is alive; return how many senders are, and any flood hold."""
@@ -130,6 +159,8 @@ class Sender:
     async def _send_batch(self, rows: Sequence[outbox.Claimed]) -> DeliveryStats:
         by_chat: dict[int, list[outbox.Claimed]] = defaultdict(list)
         for row in rows:
+            if row.id in self._accepted:
+                continue  # claimed again after a lease lapsed; its "sent" mark is queued
             by_chat[row.chat_id].append(row)
         results = await asyncio.gather(
             *(self._send_chat(chat_rows) for chat_rows in by_chat.values())
@@ -157,7 +188,7 @@ class Sender:
 
     def _requeue(self, rows: Sequence[outbox.Claimed], at: datetime) -> None:
         for row in rows:
-            self._mark(partial(_retry_at, row_id=row.id, at=at))
+            self._mark(partial(_retry_at, row_id=row.id, at=at), row.id)
 
     async def _send_one(self, row: outbox.Claimed) -> tuple[str, datetime | None]:
         """Send one row; return the stats field to count it under and any retry time."""
@@ -184,14 +215,16 @@ class Sender:
             self.pacer.hold(seconds)
             logger.warning("flood limit chat_id=%s retry_after=%s", row.chat_id, seconds)
             not_before = self.clock() + timedelta(seconds=seconds)
-            self._mark(lambda s: outbox.mark_retry(s, row.id, not_before=not_before, error="429"))
+            self._mark(
+                lambda s: outbox.mark_retry(s, row.id, not_before=not_before, error="429"), row.id
+            )
             self._mark(lambda s: outbox.extend_hold(s, not_before))
             return "retried", not_before
         except ChatMigrated as exc:
             new_id = int(exc.new_chat_id)
             logger.info("chat migrated chat_id=%s new_chat_id=%s", row.chat_id, new_id)
             now = self.clock()
-            self._mark(lambda s: self._migrate(s, row, new_id, now))
+            self._mark(lambda s: self._migrate(s, row, new_id, now), row.id)
             return "retried", now
         except Forbidden as exc:
             return self._unreachable(row, exc.message), None
@@ -207,12 +240,15 @@ class Sender:
                 row.text,
             )
             error = exc.message
-            self._mark(lambda s: outbox.mark_failed(s, row.id, error=error))
+            self._mark(lambda s: outbox.mark_failed(s, row.id, error=error), row.id)
             return "failed", None
         except TelegramError as exc:  # network errors, timeouts, 5xx
             return self._transient(row, f"{type(exc).__name__}: {exc}")
+        sent_at = self.clock()
+        self._accepted.add(row.id)
         self._mark(
-            lambda s: outbox.mark_sent(s, row.id, message_id=message.message_id, now=self.clock())
+            lambda s: outbox.mark_sent(s, row.id, message_id=message.message_id, now=sent_at),
+            row.id,
         )
         return "sent", None
 
@@ -224,16 +260,18 @@ class Sender:
             outbox.cancel_chat(session, row.chat_id, reason=reason)
             chat_store.set_active(session, row.chat_id, False, now=self.clock())
 
-        self._mark(mark)
+        self._mark(mark, row.id)
         return "blocked"
 
     def _transient(self, row: outbox.Claimed, reason: str) -> tuple[str, datetime | None]:
         if row.attempts >= MAX_ATTEMPTS:
             logger.warning("giving up row_id=%s chat_id=%s reason=%s", row.id, row.chat_id, reason)
-            self._mark(lambda s: outbox.mark_failed(s, row.id, error=reason))
+            self._mark(lambda s: outbox.mark_failed(s, row.id, error=reason), row.id)
             return "failed", None
         not_before = self.clock() + timedelta(seconds=self.backoff(row.attempts))
-        self._mark(lambda s: outbox.mark_retry(s, row.id, not_before=not_before, error=reason))
+        self._mark(
+            lambda s: outbox.mark_retry(s, row.id, not_before=not_before, error=reason), row.id
+        )
         return "retried", not_before
 
     def _migrate(self, session: Session, row: outbox.Claimed, new_id: int, now: datetime) -> None:
@@ -243,20 +281,72 @@ class Sender:
 
     # -- marks are written in small batches, off the event loop
 
-    def _mark(self, mark: Mark) -> None:
-        self._marks.append(mark)
+    def _mark(self, mark: Mark, row_id: int | None = None) -> None:
+        self._marks.append((row_id, mark))
 
     async def _flush_loop(self) -> None:
         while True:
             await asyncio.sleep(0.05)
             await self._flush()
 
-    async def _flush(self) -> None:
+    async def _flush(self) -> bool:
+        """Write the queued marks; True when none are left.
+
+        A failed write puts its marks back in front, in order, and waits a
+        growing delay before the next try: they are never dropped.
+        """
+        loop = asyncio.get_running_loop()
+        if not self._marks or loop.time() < self._mark_retry_at:
+            return not self._marks
         marks, self._marks = self._marks, []
-        if marks:
-            await asyncio.to_thread(self._write, marks)
+        try:
+            await asyncio.to_thread(self._write, [mark for _, mark in marks])
+        except Exception as exc:  # locked database, lost connection, failed commit
+            self._marks[:0] = marks
+            self._mark_failures += 1
+            delay = min(MARK_RETRY_MAX, MARK_RETRY_FIRST * 2 ** (self._mark_failures - 1))
+            self._mark_retry_at = loop.time() + delay
+            logger.warning(
+                "outbox marks not written, retry in %.1fs marks=%d error=%s",
+                delay,
+                len(self._marks),
+                f"{type(exc).__name__}: {exc}"[:300],
+            )
+            return False
+        self._mark_failures = 0
+        done = {row_id for row_id, _ in marks if row_id is not None}
+        self._held -= done
+        self._accepted -= done
+        return not self._marks
+
+    async def _settle_marks(self, until: float) -> bool:
+        """Flush until no mark is left or loop time `until`; True when all are written."""
+        loop = asyncio.get_running_loop()
+        while not await self._flush():
+            if loop.time() >= until:
+                return False
+            await asyncio.sleep(max(0.01, min(self._mark_retry_at, until) - loop.time()))
+        return True
 
     def _write(self, marks: Sequence[Mark]) -> None:
         with session_scope(self.engine) as session:
             for mark in marks:
                 mark(session)
+
+    # -- leases of held rows are renewed while they wait (pacing, flood holds, failed marks)
+
+    async def _renew_loop(self) -> None:
+        every = max(0.2, self.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(every)
+            held = sorted(self._held)
+            if not held:
+                continue
+            try:
+                await asyncio.to_thread(self._renew, held)
+            except Exception as exc:  # the next round tries again; marks are unaffected
+                logger.warning("lease renewal failed rows=%d error=%s", len(held), exc)
+
+    def _renew(self, row_ids: Sequence[int]) -> None:
+        with session_scope(self.engine) as session:
+            outbox.renew_leases(session, row_ids, until=self.clock() + self.lease)

@@ -100,7 +100,10 @@ class StoryKey(SQLModel, table=True):
     """Candidate keys for near-duplicate lookup (see `bot.ingest.dedup.candidate_keys`)."""
 
     __tablename__ = "story_key"
-    __table_args__ = (sa.Index("ix_story_key_key_published", "key", "published_at"),)
+    __table_args__ = (
+        sa.Index("ix_story_key_key_published", "key", "published_at"),
+        sa.Index("ix_story_key_story_id", "story_id"),  # pruning deletes by story
+    )
     key: int = _bigint_pk()
     story_id: int = Field(foreign_key="story.id", primary_key=True)
     published_at: datetime = Field(sa_type=UTCDateTime)
@@ -158,6 +161,7 @@ class Subscription(SQLModel, table=True):
 class Delivery(SQLModel, table=True):
     """A story recorded as delivered to a chat (written with its outbox rows)."""
 
+    __table_args__ = (sa.Index("ix_delivery_story_id", "story_id"),)  # pruning deletes by story
     chat_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
     story_id: int = Field(foreign_key="story.id", primary_key=True)
     delivered_at: datetime = Field(sa_type=UTCDateTime)

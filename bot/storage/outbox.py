@@ -135,6 +135,19 @@ def mark_sent(session: Session, row_id: int, *, message_id: int, now: datetime) 
     )
 
 
+def renew_leases(session: Session, row_ids: Sequence[int], *, until: datetime) -> int:
+    """Extend the leases of rows a sender still holds (e.g. waiting out a flood hold)."""
+    renewed = 0
+    for i in range(0, len(row_ids), 500):  # stay under SQLite's bound-parameter limit
+        result = session.exec(
+            update(Outbox)
+            .where(col(Outbox.id).in_(row_ids[i : i + 500]), col(Outbox.status) == SENDING)
+            .values(lease_until=until)
+        )
+        renewed += int(result.rowcount or 0)
+    return renewed
+
+
 def mark_retry(session: Session, row_id: int, *, not_before: datetime, error: str | None) -> None:
     """Put a row back for another try at `not_before`."""
     session.exec(

@@ -20,6 +20,7 @@ from bot.ingest.parser import ParsedEntry, entry_identities
 from bot.ingest.topics import TopicMatcher
 from bot.render.stories import StoryView
 from bot.storage.models import Delivery, Entry, Feed, Story, StoryKey, StoryTopic
+from bot.storage.retention import touch_listed
 
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
 _MAX_CANDIDATES = 16  # the stories sharing the most keys; the rest are weaker matches
@@ -136,6 +137,8 @@ def ingest_entries(
     assert feed.id is not None
     identities = entry_identities(entries)
     known = known_identities(session, feed.id, identities)
+    # Still listed: keep these entries' identities past the retention period.
+    touch_listed(session, feed.id, sorted(known), now=now)
     new_entries = new_stories = merged = 0
     touched: list[int] = []
     for entry, identity in zip(entries, identities, strict=True):

@@ -1,0 +1,90 @@
+"""Use case: prune what the bot no longer needs, in small committed batches."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.settings import RetentionSettings
+from bot.storage import retention as store
+from bot.storage.db import session_scope
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RetentionReport:
+    outbox: int = 0
+    stories: int = 0
+    articles: int = 0
+    audit: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.outbox + self.stories + self.articles + self.audit
+
+
+def _drain(
+    engine: Engine, prune: Callable[[Session], int], *, batch: int, stop: Callable[[], bool]
+) -> int:
+    """Run one pruning query batch after batch, each in its own transaction."""
+    total = 0
+    while not stop():
+        with session_scope(engine) as session:
+            deleted = prune(session)
+        total += deleted
+        if deleted < batch:
+            break
+    return total
+
+
+def prune(
+    engine: Engine,
+    keep: RetentionSettings,
+    *,
+    now: datetime,
+    batch: int = store.BATCH,
+    stop: Callable[[], bool] = lambda: False,
+) -> RetentionReport:
+    """Delete rows older than the configured number of days; return the counts."""
+
+    def days(n: int) -> datetime:
+        return now - timedelta(days=n)
+
+    # Deliveries go with their stories, so a story is never pruned before its
+    # outbox rows could need it: stories_days should exceed outbox_days.
+    margin = min(store.LISTING_MARGIN, timedelta(days=keep.stories_days) / 2)
+    report = RetentionReport(
+        outbox=_drain(
+            engine,
+            lambda s: store.prune_outbox(s, before=days(keep.outbox_days), limit=batch),
+            batch=batch,
+            stop=stop,
+        ),
+        stories=_drain(
+            engine,
+            lambda s: store.prune_stories(
+                s, before=days(keep.stories_days), margin=margin, limit=batch
+            ),
+            batch=batch,
+            stop=stop,
+        ),
+        articles=_drain(
+            engine,
+            lambda s: store.prune_articles(s, before=days(keep.articles_days), limit=batch),
+            batch=batch,
+            stop=stop,
+        ),
+        audit=_drain(
+            engine,
+            lambda s: store.prune_audit(s, before=days(keep.audit_days), limit=batch),
+            batch=batch,
+            stop=stop,
+        ),
+    )
+    return report

@@ -1,0 +1,167 @@
+"""Outbox marks that survive a failed write, and leases held through a flood hold."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.delivery.pacing import Pacer
+from bot.delivery.sender import Sender
+from bot.storage import outbox
+from bot.storage.db import session_scope
+from bot.storage.models import Outbox, utcnow
+from tests.support.fake_telegram import FakeTelegram
+
+LOCK_SECONDS = 2.0
+
+
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
+    async with Bot(
+        tg.token, base_url=tg.base_url, request=HTTPXRequest(connection_pool_size=32)
+    ) as b:
+        yield b
+
+
+def enqueue(engine: Engine, tg: FakeTelegram, chat_ids: list[int]) -> None:
+    now = utcnow()
+    for chat_id in chat_ids:
+        tg.add_private_chat(chat_id)
+    with session_scope(engine) as session:
+        outbox.enqueue(
+            session,
+            [
+                outbox.NewMessage(chat_id=c, kind="reply", dedup_key=f"m:{c}", text=f"hello {c}")
+                for c in chat_ids
+            ],
+            now=now,
+        )
+
+
+def impatient_engine(engine: Engine) -> Engine:
+    """A second engine on the same database whose writes give up quickly when blocked."""
+    if engine.dialect.name == "sqlite":
+        return sa.create_engine(
+            engine.url, connect_args={"check_same_thread": False, "timeout": 0.2}
+        )
+    options = str(engine.url.query.get("options", ""))
+    return sa.create_engine(engine.url, connect_args={"options": f"{options} -c lock_timeout=200"})
+
+
+def write_locker(engine: Engine) -> tuple[Callable[[], None], Callable[[], None]]:
+    """(lock, unlock): hold a lock that blocks every write to the outbox in between."""
+    state: dict[str, Any] = {}
+
+    def lock() -> None:
+        if engine.dialect.name == "sqlite":
+            conn = sqlite3.connect(str(engine.url.database), check_same_thread=False)
+            conn.isolation_level = None
+            conn.execute("BEGIN IMMEDIATE")
+        else:
+            conn = engine.connect()
+            conn.execute(sa.text("LOCK TABLE outbox IN EXCLUSIVE MODE"))
+        state["conn"] = conn
+
+    def unlock() -> None:
+        conn = state.pop("conn")
+        conn.rollback()
+        conn.close()
+
+    return lock, unlock
+
+
+def statuses(engine: Engine) -> list[str]:
+    with Session(engine) as session:
+        return list(session.exec(select(Outbox.status)).all())
+
+
+async def test_marks_that_fail_to_write_are_retried_and_nothing_is_sent_twice(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    chat_ids = list(range(60_001, 60_009))
+    enqueue(engine, tg, chat_ids)
+    lock, unlock = write_locker(engine)
+    locked = threading.Event()
+
+    def hook(method: str, params: dict[str, Any]) -> None:
+        # The rows are claimed by now; lock the database before any mark lands.
+        if method.lower() == "sendmessage" and not locked.is_set():
+            locked.set()
+            lock()
+            threading.Timer(LOCK_SECONDS, unlock).start()
+        return None
+
+    tg.set_fault_hook(hook)
+    sender_engine = impatient_engine(engine)
+    # A short lease: a dropped mark would let the rows be claimed and sent again.
+    sender = Sender(
+        engine=sender_engine,
+        bot=bot,
+        pacer=Pacer(per_second=30.0),
+        lease=timedelta(seconds=1),
+        backoff=lambda n: 0.2,
+    )
+    for _ in range(20):
+        await sender.deliver_due(budget_seconds=5)  # the old sender raised, marks lost
+        with Session(engine) as session:
+            if outbox.pending_count(session) == 0:
+                break
+        await asyncio.sleep(0.3)
+    assert locked.is_set()
+    assert all(len(tg.messages(c)) == 1 for c in chat_ids), {
+        c: len(tg.messages(c)) for c in chat_ids
+    }
+    assert len(tg.calls("sendMessage")) == len(chat_ids)
+    assert statuses(engine) == ["sent"] * len(chat_ids)
+    sender_engine.dispose()
+
+
+async def test_leases_are_renewed_while_a_flood_hold_lasts(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    chat_ids = list(range(70_001, 70_011))
+    enqueue(engine, tg, chat_ids)
+    tg.fail_next("sendMessage", 1, status=429, retry_after=4)
+    lease = timedelta(seconds=1)
+    # A slow pace: most rows are still waiting for a slot when the 429 arrives.
+    sender = Sender(engine=engine, bot=bot, pacer=Pacer(per_second=5.0), lease=lease)
+    seen: list[int] = []
+
+    def rival_claim() -> int:
+        with Session(engine) as session:
+            claimed = outbox.claim_due(session, now=utcnow(), limit=100, lease=lease)
+            session.rollback()  # only looking: the rows stay with their sender
+            return len(claimed)
+
+    async def rival() -> None:
+        for _ in range(6):  # during the 4 s hold, well after the 1 s lease ran out
+            await asyncio.sleep(0.5)
+            seen.append(await asyncio.to_thread(rival_claim))
+
+    _, stats = await asyncio.gather(rival(), sender.deliver_due(budget_seconds=20))
+    assert stats.retried >= 1
+    assert seen == [0] * 6
+    while True:
+        with Session(engine) as session:
+            if outbox.pending_count(session) == 0:
+                break
+        await sender.deliver_due(budget_seconds=10)
+        await asyncio.sleep(0.2)
+    assert all(len(tg.messages(c)) == 1 for c in chat_ids)
