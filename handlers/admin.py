@@ -29,10 +29,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.admin import audit, opml, stats
 from bot.admin import broadcast as bc
 from bot.admin import feeds as admin_feeds
+from bot.delivery.message import OutMessage
 from bot.render import texts, tghtml
 from bot.render.chart import render_chart
 from bot.render.entities import Span
-from bot.render.stories import OutMessage
 from bot.services import lookup
 from handlers.common import chat_of, unknown_topic_text
 from handlers.context import BotContext

@@ -10,12 +10,13 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.constants import ChatAction, ChatMemberStatus
 
+from bot.delivery.message import Button, OutMessage
 from bot.render import stories as briefing
 from bot.render import texts, tghtml
-from bot.render.stories import Button, OutMessage
 from bot.services import lookup
 from bot.services.articles import fulltext_messages
 from bot.services.context import Services
+from bot.services.story_views import story_views
 from bot.settings import Topic
 from bot.storage import chats as chat_store
 from bot.storage import stories as story_store
@@ -167,7 +168,7 @@ def _latest_messages(
         if request.topic:
             return [OutMessage(texts.NOTHING_IN_TOPIC.format(name=tghtml.escape(scope)))]
         return [OutMessage(texts.NOTHING_YET)]
-    views = story_store.story_views(session, rows)
+    views = story_views(session, rows)
     noun = "story" if len(views) == 1 else "stories"
     header = tghtml.bold(texts.LATEST_HEADER.format(count=len(views), noun=noun, scope=scope))
     return briefing.compose_story_list(views, header_html=header, now=services.clock())

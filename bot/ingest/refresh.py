@@ -18,12 +18,12 @@ from sqlalchemy.engine import Engine
 from bot.ingest.fetcher import Fetcher, FetchResult, FetchStatus
 from bot.ingest.parser import ParsedFeed, parse_feed_async
 from bot.ingest.polling import failure_backoff, next_check_delay
+from bot.ingest.stories import IngestOutcome, ingest_entries
 from bot.ingest.topics import TopicMatcher
 from bot.settings import Settings
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
 from bot.storage.models import Feed, utcnow
-from bot.storage.stories import IngestOutcome, ingest_entries
 
 logger = logging.getLogger(__name__)
 

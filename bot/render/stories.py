@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.delivery.message import Button, OutMessage
 from bot.render import tghtml
 
 MESSAGE_LIMIT = 4096
@@ -29,20 +30,6 @@ class StoryView:
     published_at: datetime
     other_sources: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Button:
-    text: str
-    callback_data: str
-
-
-@dataclass(frozen=True)
-class OutMessage:
-    """One message to send: Telegram HTML and an inline keyboard (rows of buttons)."""
-
-    html: str
-    keyboard: tuple[tuple[Button, ...], ...] = ()
 
 
 def fulltext_callback(story_id: int) -> str:
