@@ -40,7 +40,8 @@ from telegram.ext import Application
 
 from bench._common import fix_loopback_fakes, md_table, median, percentile, print_machine
 from bench._seed import TopicShare, insert_rows, seed_chats, seed_feeds, seed_stories
-from bot.ingest.article import extract_article, render_article
+from bot.ingest.article import extract_article
+from bot.render.article import render_article
 from bot.services.story_views import story_views
 from bot.settings import BriefingSettings, Topic
 from bot.storage import chats as chat_store
