@@ -169,8 +169,7 @@ def _latest_messages(
             return [OutMessage(texts.NOTHING_IN_TOPIC.format(name=tghtml.escape(scope)))]
         return [OutMessage(texts.NOTHING_YET)]
     views = story_views(session, rows)
-    noun = "story" if len(views) == 1 else "stories"
-    header = tghtml.bold(texts.LATEST_HEADER.format(count=len(views), noun=noun, scope=scope))
+    header = briefing.latest_header(scope, len(views))
     return briefing.compose_story_list(views, header_html=header, now=services.clock())
 
 

@@ -17,6 +17,8 @@ import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 
+from bot.render.plain import fold
+
 MIN_CHARS = 300
 
 REASON_EMPTY = "the page is empty"
@@ -164,16 +166,12 @@ def _drop_stubs(lines: Sequence[_Line]) -> list[_Line]:
     ]
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
 def _drop_repeats(lines: Sequence[_Line], *, title: str) -> list[_Line]:
     """Drop a line equal to the title or to the line kept just before it."""
     kept: list[_Line] = []
     for line in lines:
-        folded = _fold(line.text)
-        if folded == _fold(title) or (kept and folded == _fold(kept[-1].text)):
+        folded = fold(line.text)
+        if folded == fold(title) or (kept and folded == fold(kept[-1].text)):
             continue
         kept.append(line)
     return kept

@@ -112,7 +112,7 @@ class Fingerprint:
     summary_tokens: frozenset[str] = frozenset()
 
 
-def _fold(text: str) -> str:
+def _strip_accents(text: str) -> str:
     """Fold accents and typographic apostrophes so outlets' spellings agree."""
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -150,7 +150,7 @@ def _is_title_case(words: list[str]) -> bool:
 
 def _tokenize(text: str) -> list[tuple[str, bool, bool]]:
     """Return (canonical token, is_specific, looks_proper) for each content word."""
-    words = _TOKEN_RE.findall(_fold(text))
+    words = _TOKEN_RE.findall(_strip_accents(text))
     capitals_informative = not _is_title_case(words)
     out: list[tuple[str, bool, bool]] = []
     for position, raw in enumerate(words):

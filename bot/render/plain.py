@@ -66,6 +66,11 @@ def collapse_ws(text: str) -> str:
     return _WS.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
+def fold(text: str) -> str:
+    """Return ``text`` for case- and spacing-insensitive comparison: collapsed, casefolded."""
+    return collapse_ws(text).casefold()
+
+
 def html_to_text(fragment: str, *, paragraphs: bool = False) -> str:
     """Return the readable text of an HTML fragment, entities decoded.
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from telegram.constants import InlineKeyboardMarkupLimit
 
 from bot.delivery.message import Button, OutMessage
-from bot.render import plain, tghtml
+from bot.render import plain, texts, tghtml
 
 # Five 📖 buttons fit a phone screen (Telegram allows InlineKeyboardMarkupLimit.BUTTONS_PER_ROW).
 BUTTONS_PER_ROW = 5
@@ -103,6 +103,6 @@ def compose_story_list(
 
 
 def latest_header(topic_names: str, count: int) -> str:
-    """Header of a /latest answer."""
+    """Header of a /latest answer (and of the CLI preview)."""
     noun = "story" if count == 1 else "stories"
-    return tghtml.bold(f"Latest {count} {noun} · {topic_names}")
+    return tghtml.bold(texts.LATEST_HEADER.format(count=count, noun=noun, scope=topic_names))
