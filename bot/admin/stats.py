@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -120,18 +120,7 @@ def format_stats(stats: Stats, topics: Sequence[Topic]) -> str:
     per_topic = ", ".join(
         f"{tghtml.escape(names.get(s, s))} {stats.subscribers.get(s, 0)}" for s in slugs
     )
+    # The template names most numbers as Stats does; only these need saying.
     return texts.STATS.format(
-        active=stats.active,
-        inactive=stats.inactive,
-        blocked=stats.unreachable,
-        stopped=stats.stopped,
-        topics=per_topic or "—",
-        stories=stats.stories,
-        merged=stats.merged,
-        sent=stats.sent,
-        failed=stats.failed,
-        cancelled=stats.cancelled,
-        feeds=stats.feeds,
-        failing=stats.failing,
-        paused=stats.paused,
+        **asdict(stats), inactive=stats.inactive, blocked=stats.unreachable, topics=per_topic or "—"
     )
