@@ -1,19 +1,20 @@
-"""Benchmark StoryIndex inserts and lookups at 10 k, 100 k and 1 M stored stories.
+"""Benchmark ingest's story lookup and insert at 2 k and 10 k stored stories (any sizes by flag).
 
-Run from the repo root: ``python bench/bench_dedup.py [--sizes 10000,100000,1000000]``.
-Headlines are synthesised from a Zipf-distributed vocabulary of pseudo-words, so
-common words recur across stories as they do in real feeds.
+Run from the repo root: ``python bench/bench_dedup.py [--sizes 2000,10000]``.
+Every headline goes through `bot.ingest.stories.ingest_entries` on a scratch
+SQLite database (the code a refresh runs: candidate keys, the 48 h window,
+`best_match`). Headlines are synthesised from a Zipf-distributed vocabulary of
+pseudo-words, so common words recur across stories as they do in real feeds.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import itertools
 import random
 import sys
+import tempfile
 import time
-import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.ingest.dedup import Fingerprint, StoryIndex, fingerprint
+import sqlalchemy as sa
+from sqlmodel import select
+
+from bot.storage.models import Story
+from tests.support.dedupkit import IngestProbe
+
+STORY_COUNT = select(sa.func.count()).select_from(Story)
 
 VOCABULARY = 30_000
 SAMPLE = 2_000
@@ -35,11 +42,9 @@ class Row:
     """One line of the results table."""
 
     stored: int
-    insert_us: float
-    find_us: float
-    candidates: float
-    index_bytes: float
-    fingerprint_bytes: float
+    ingest_us: float
+    merged: int
+    db_bytes: float
 
 
 def make_vocabulary(rng: random.Random) -> list[str]:
@@ -62,82 +67,55 @@ def headlines(rng: random.Random, vocabulary: list[str]) -> Iterator[str]:
         yield " ".join(words)
 
 
-def fill(index: StoryIndex, fps: list[Fingerprint]) -> None:
-    """Insert the stories, one published every 10 seconds."""
-    for story_id, fp in enumerate(fps):
-        index.add(story_id, fp, T0 + timedelta(seconds=10 * story_id))
+def fill(probe: IngestProbe, source: Iterator[str], count: int, start: int) -> None:
+    """Ingest `count` headlines, one published every 10 seconds after story `start`."""
+    for offset in range(count):
+        probe.add(next(source), published_at=T0 + timedelta(seconds=10 * (start + offset)))
 
 
-def fingerprint_bytes(source: Iterator[str], count: int = 10_000) -> float:
-    """Return the mean traced size of one fingerprint (title only)."""
-    texts = [next(source) for _ in range(count)]
-    tracemalloc.start()
-    fps = [fingerprint(text) for text in texts]
-    traced, _ = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return (traced - sys.getsizeof(fps)) / count
-
-
-def measure(index: StoryIndex, source: Iterator[str]) -> tuple[float, float, float]:
-    """Time SAMPLE inserts and SAMPLE 48 h lookups; return µs/insert, µs/find, key hits/find."""
-    start = len(index)
-    fps: list[Fingerprint] = [fingerprint(next(source)) for _ in range(SAMPLE)]
-    # Like timeit, keep the cyclic GC out of the timings: a full collection over
-    # millions of live objects would otherwise land on a few unlucky inserts.
-    gc.disable()
+def measure(probe: IngestProbe, source: Iterator[str], stored: int) -> tuple[float, int]:
+    """Time SAMPLE ingests (lookup, then join or insert); return µs/entry and merges."""
+    before = probe.session.exec(STORY_COUNT).one()
     began = time.perf_counter()
-    for offset, fp in enumerate(fps):
-        index.add(start + offset, fp, T0 + timedelta(seconds=10 * (start + offset)))
-    insert_us = (time.perf_counter() - began) / SAMPLE * 1e6
-    probes = [fingerprint(next(source)) for _ in range(SAMPLE)]
-    now = T0 + timedelta(seconds=10 * len(index))
-    began = time.perf_counter()
-    for fp in probes:
-        index.find(fp, published_at=now)
-    find_us = (time.perf_counter() - began) / SAMPLE * 1e6
-    gc.enable()
-    candidates = sum(len(index.candidates(fp)) for fp in probes) / SAMPLE
-    return insert_us, find_us, candidates
+    fill(probe, source, SAMPLE, stored)
+    ingest_us = (time.perf_counter() - began) / SAMPLE * 1e6
+    created = probe.session.exec(STORY_COUNT).one() - before
+    return ingest_us, SAMPLE - int(created)
 
 
 def run(sizes: list[int]) -> list[Row]:
-    """Fill a fresh index to each size and measure it."""
+    """Fill a fresh database to each size and measure it."""
     rng = random.Random(20260120)
     source = headlines(rng, make_vocabulary(rng))
-    per_fingerprint = fingerprint_bytes(source)
     rows = []
     for size in sizes:
-        began = time.perf_counter()
-        fps = [fingerprint(next(source)) for _ in range(size)]
-        # Trace only the index's own structures; fingerprints are measured above.
-        index = StoryIndex()
-        tracemalloc.start()
-        fill(index, fps)
-        index_bytes, _ = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        print(f"filled {size:,} in {time.perf_counter() - began:.0f} s", file=sys.stderr)
-        insert_us, find_us, candidates = measure(index, source)
-        rows.append(Row(size, insert_us, find_us, candidates, index_bytes / size, per_fingerprint))
-        del index, fps
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "bench.db"
+            with IngestProbe(path) as probe:
+                began = time.perf_counter()
+                fill(probe, source, size, 0)
+                probe.session.commit()
+                print(f"filled {size:,} in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+                ingest_us, merged = measure(probe, source, size)
+                probe.session.commit()
+                db_bytes = path.stat().st_size / (size + SAMPLE)
+            rows.append(Row(size, ingest_us, merged, db_bytes))
     return rows
 
 
 def main() -> None:
     """Parse sizes, run, print a markdown table."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--sizes", default="2000,10000")
     sizes = [int(s) for s in parser.parse_args().sizes.split(",")]
     rows = run(sizes)
     print(
-        "| stored stories | insert µs (mean of 2,000) | find µs (48 h window) | key hits/find "
-        "| index bytes/story | + fingerprint bytes |"
+        f"| stored stories | ingest µs/entry (mean of {SAMPLE:,}) | merged of {SAMPLE:,} "
+        "| SQLite bytes/story |"
     )
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|")
     for r in rows:
-        print(
-            f"| {r.stored:,} | {r.insert_us:.1f} | {r.find_us:.1f} | {r.candidates:.1f} "
-            f"| {r.index_bytes:,.0f} | {r.fingerprint_bytes:,.0f} |"
-        )
+        print(f"| {r.stored:,} | {r.ingest_us:.0f} | {r.merged} | {r.db_bytes:,.0f} |")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ from bench._common import (
 from bench._fakeproc import FakeProcess
 from bench._seed import TopicShare, seed_chats, seed_feeds, seed_outbox, seed_stories
 from bench._stubapi import StubProcess
+from bot.delivery.message import markup_json
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import DeliveryStats, Sender
 from bot.render.stories import StoryView, compose_story_list
@@ -114,7 +115,7 @@ def briefing_message() -> tuple[str, str | None]:
         for i in range(10)
     ]
     [message] = compose_story_list(views, header_html="<b>Your briefing · World</b>", now=now)
-    return message.html, outbox.markup_json(message)
+    return message.html, markup_json(message)
 
 
 def fresh_outbox(folder: Path, chats: range, text: str, markup: str | None) -> Engine:

@@ -40,7 +40,9 @@ from telegram.ext import Application
 
 from bench._common import fix_loopback_fakes, md_table, median, percentile, print_machine
 from bench._seed import TopicShare, insert_rows, seed_chats, seed_feeds, seed_stories
-from bot.ingest.article import extract_article, render_article
+from bot.ingest.article import extract_article
+from bot.render.article import render_article
+from bot.services.story_views import story_views
 from bot.settings import BriefingSettings, Topic
 from bot.storage import chats as chat_store
 from bot.storage import stories as story_store
@@ -300,7 +302,7 @@ def db_only(engine: Engine, repeats: int = 50) -> list[tuple[str, str, str]]:
                 began = time.perf_counter()
                 stories = story_store.latest_stories(session, topics=topics, limit=count)
                 middle = time.perf_counter()
-                story_store.story_views(session, stories)
+                story_views(session, stories)
                 query_times.append(middle - began)
                 view_times.append(time.perf_counter() - middle)
             rows.append(

@@ -42,16 +42,16 @@ from bench._common import fix_loopback_fakes, md_table, median, print_machine, s
 from bench._corpus import build_corpus, rss
 from bot.cli.fetch import fetch_policy
 from bot.ingest import dedup
+from bot.ingest import stories as story_store
 from bot.ingest.fetcher import Fetcher, FetchStatus
 from bot.ingest.parser import ParsedFeed, parse_feed
 from bot.ingest.refresh import FeedReport, Refresher
+from bot.ingest.stories import ingest_entries
 from bot.ingest.topics import TopicMatcher
 from bot.settings import FeedConfig, FetchSettings, Settings, Topic
 from bot.storage import feeds as feed_store
-from bot.storage import stories as story_store
 from bot.storage.db import open_database, session_scope
 from bot.storage.models import Entry, Feed
-from bot.storage.stories import ingest_entries
 from tests.support.feedserver import FeedServer, Reply, Request
 
 TOPICS = (
@@ -546,7 +546,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if breakdown:
         print(
             f"\nOne indexed lookup (`SELECT story_id FROM entry WHERE link = ? LIMIT 1`): "
-            f"{built:.0f} µs with a statement built per call (as `bot/storage/stories.py` "
+            f"{built:.0f} µs with a statement built per call (as `bot/ingest/stories.py` "
             f"does), {reused:.0f} µs with one prebuilt statement and a bind parameter, "
             f"{floor:.0f} µs in sqlite3 alone."
         )

@@ -2,17 +2,24 @@
 
 Run from the repo root: ``python bench/dedup_eval.py [DATA_DIR]``.
 Score >= 4 counts as "same story", <= 2 as "different"; the rest is left out.
+The threshold sweep uses `similarity`, the score ingest compares; the shipped
+numbers come from ingest itself: each pair is stored through
+`bot.ingest.stories.ingest_entries` (SQLite scratch database, two feeds) and
+counts as "same" when the second headline joined the first one's story.
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.ingest.dedup import SAME_STORY_THRESHOLD, candidate_keys, fingerprint, similarity
+from tests.support.dedupkit import T0, WINDOW, IngestProbe
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sts-headlines-dev"
 YEARS = ("2013", "2014")
@@ -29,6 +36,7 @@ class Pair:
     b: str
     score: float
     shares_key: bool
+    merged: bool  # ingest put both headlines in one story
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +49,8 @@ class Metrics:
     f1: float
 
 
-def load_pairs(path: Path) -> list[Pair]:
-    """Read one TSV file, keep the clearly labelled pairs, score them."""
+def load_pairs(path: Path, probe: IngestProbe) -> list[Pair]:
+    """Read one TSV file, keep the clearly labelled pairs, score them and ingest them."""
     pairs: list[Pair] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         gold, a, b = line.split("\t")[:3]
@@ -51,8 +59,20 @@ def load_pairs(path: Path) -> list[Pair]:
             continue
         fa, fb = fingerprint(a), fingerprint(b)
         shares = bool(set(candidate_keys(fa)) & set(candidate_keys(fb)))
-        pairs.append(Pair(label >= 4, a, b, similarity(fa, fb), shares))
+        merged = ingest_pair(probe, a, b)
+        pairs.append(Pair(label >= 4, a, b, similarity(fa, fb), shares, merged))
     return pairs
+
+
+def ingest_pair(probe: IngestProbe, a: str, b: str) -> bool:
+    """Store `a` then `b` (another outlet, an hour later) apart from every other pair."""
+    # Each pair gets its own stretch of time, further apart than the dedup window.
+    at = T0 + next(_SLOTS) * 3 * WINDOW
+    first = probe.add(a, published_at=at, feed=0)
+    return probe.add(b, published_at=at + timedelta(hours=1), feed=1) == first
+
+
+_SLOTS = iter(range(10**9))
 
 
 def metrics(pairs: list[Pair], threshold: float) -> Metrics:
@@ -64,6 +84,13 @@ def metrics(pairs: list[Pair], threshold: float) -> Metrics:
     recall = tp / positives if positives else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return Metrics(threshold, precision, recall, f1)
+
+
+def ingest_metrics(pairs: list[Pair]) -> Metrics:
+    """Precision, recall and F1 of what ingest merged."""
+    return metrics(
+        [Pair(p.same, p.a, p.b, float(p.merged), p.shares_key, p.merged) for p in pairs], 1.0
+    )
 
 
 def tune(pairs: list[Pair]) -> float:
@@ -108,6 +135,12 @@ def print_shipped(by_year: dict[str, list[Pair]], everything: list[Pair]) -> Non
             f"  {name}: precision {m.precision:.3f}  recall {m.recall:.3f}  F1 {m.f1:.3f}"
             f"  (positives {n_pos}, negatives {len(pairs) - n_pos})"
         )
+    for name, pairs in [*by_year.items(), ("all", everything)]:
+        m = ingest_metrics(pairs)
+        print(
+            f"  {name} through ingest (bot.ingest.stories): precision {m.precision:.3f}"
+            f"  recall {m.recall:.3f}  F1 {m.f1:.3f}"
+        )
     negatives = [p for p in everything if not p.same]
     print(
         f"  key recall: {key_recall(everything):.3f} of all same-story pairs, "
@@ -127,7 +160,8 @@ def main(argv: list[str]) -> int:
     if not all((data / f"{y}.tsv").is_file() for y in YEARS):
         print(f"dedup_eval: data not found at {data} (expected 2013.tsv, 2014.tsv); skipping.")
         return 2
-    by_year = {y: load_pairs(data / f"{y}.tsv") for y in YEARS}
+    with tempfile.TemporaryDirectory() as scratch, IngestProbe(Path(scratch) / "eval.db") as probe:
+        by_year = {y: load_pairs(data / f"{y}.tsv", probe) for y in YEARS}
     everything = [p for pairs in by_year.values() for p in pairs]
     print_sweep(by_year, everything)
     print_cross_validation(by_year)

@@ -34,12 +34,12 @@ from bot.admin import broadcast as bc
 from bot.admin import feeds as admin_feeds
 from bot.admin.access import is_admin, parse_id
 from bot.admin.results import TooLong
+from bot.delivery.message import OutMessage
 from bot.ingest.topics import Topic
 from bot.render import admin as render
 from bot.render import commands, texts, tghtml
 from bot.render.chart import render_chart
 from bot.render.entities import Span
-from bot.render.stories import OutMessage
 from bot.services import lookup
 from handlers.common import chat_of, unknown_topic_text
 from handlers.context import BotContext

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
-from bot.render.stories import Button, OutMessage
+from bot.delivery.message import Button, OutMessage
 from bot.services import subscriber as use
 from handlers.context import BotContext
 

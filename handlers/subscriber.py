@@ -9,10 +9,10 @@ from telegram import Update
 from telegram.constants import ChatAction, ChatMemberStatus
 from telegram.error import BadRequest
 
+from bot.delivery.message import OutMessage
 from bot.render import stories as briefing
 from bot.render import subscriber as render
 from bot.render import texts, tghtml
-from bot.render.stories import OutMessage
 from bot.services import lookup
 from bot.services import subscriber as use
 from handlers.common import asker, chat_of, may_change, thread_of

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest import dedup
 from bot.ingest.parser import MAX_SUMMARY, MAX_TITLE, ParsedFeed, entry_identities, parse_feed
 from bot.render.stories import StoryView, compose_story_list
+from tests.support.dedupkit import IngestProbe
 from tests.support.fake_telegram import HtmlParseError, parse_html
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "feedparser-corpus"
@@ -82,15 +82,13 @@ def problems_with(feed: ParsedFeed, relative: str) -> list[str]:
     return problems
 
 
-def downstream_problems(feed: ParsedFeed) -> list[str]:
-    """Dedup and compose what was parsed; every message must be valid Telegram HTML."""
-    index = dedup.StoryIndex()
+def downstream_problems(feed: ParsedFeed, probe: IngestProbe) -> list[str]:
+    """Dedup (through ingest) and compose what was parsed; messages must be valid HTML."""
     views = []
     for i, entry in enumerate(feed.entries):
-        fp = dedup.fingerprint(entry.title, entry.summary)
-        dedup.candidate_keys(fp)
-        if index.find(fp, published_at=entry.published_at) is None:
-            index.add(i, fp, entry.published_at)
+        probe.add(
+            entry.title, summary=entry.summary, published_at=entry.published_at, link=entry.link
+        )
         views.append(
             StoryView(i, entry.title, entry.link, feed.title or "Feed", entry.published_at)
         )
@@ -108,8 +106,9 @@ def downstream_problems(feed: ParsedFeed) -> list[str]:
 
 @pytest.mark.parametrize("subdir", SUBDIRS)
 def test_corpus_directory_parses_cleanly(
-    corpus: Path, subdir: str, caplog: pytest.LogCaptureFixture
+    corpus: Path, subdir: str, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
+    probe = IngestProbe(tmp_path / "stories.db")
     files = sorted(p for p in (corpus / subdir).rglob("*") if p.is_file())
     assert files, f"no files under {corpus / subdir}"
     failures: list[str] = []
@@ -129,7 +128,8 @@ def test_corpus_directory_parses_cleanly(
         failures += [f"{relative}: {p}" for p in problems_with(feed, relative)]
         if elapsed > PER_FILE_SECONDS:
             failures.append(f"{relative}: took {elapsed:.2f}s")
-        failures += [f"{relative}: {p}" for p in downstream_problems(feed)]
+        failures += [f"{relative}: {p}" for p in downstream_problems(feed, probe)]
+    probe.close()
     total = time.perf_counter() - started
     assert not failures, f"{len(failures)} problems:\n" + "\n".join(failures[:50])
     print(f"{subdir}: {len(files)} files in {total:.1f}s")

@@ -1,27 +1,47 @@
-"""Tests for bot.ingest.dedup: hand-made headline pairs, keys, the index, and the dev set."""
+"""Tests for dedup: hand-made headline pairs, keys, the ingest lookup, and the dev set.
+
+Pairs are decided by ingest itself (`tests.support.dedupkit.IngestProbe` runs
+`bot.ingest.stories.ingest_entries`), so the tests check the code refreshes run.
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.ingest.dedup import (
     SAME_STORY_THRESHOLD,
-    StoryIndex,
+    best_match,
     candidate_keys,
     fingerprint,
-    is_same_story,
     similarity,
 )
+from tests.support.dedupkit import T0, WINDOW, IngestProbe
 
 ROOT = Path(__file__).resolve().parents[1]
 STS_DIR = ROOT.parent / "shared" / "data" / "sts-headlines-dev"
-T0 = datetime(2026, 1, 20, 8, 0, tzinfo=UTC)
+_SLOTS = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IngestProbe]:
+    with IngestProbe(tmp_path_factory.mktemp("dedup") / "stories.db") as p:
+        yield p
+
+
+def ingested_together(probe: IngestProbe, a: str, b: str) -> bool:
+    """Ingest `a` then `b` from two outlets, apart from other pairs; tell if they merged."""
+    at = T0 + next(_SLOTS) * 3 * WINDOW
+    first = probe.add(a, published_at=at, feed=0)
+    return probe.add(b, published_at=at + timedelta(hours=1), feed=1) == first
+
 
 SAME = {
     "issue-qamishli": (
@@ -115,16 +135,16 @@ def _pair_ids(cases: dict[str, tuple[str, str]]) -> list[str]:
 
 
 @pytest.mark.parametrize("name", _pair_ids(SAME))
-def test_same_story_pairs_join(name: str) -> None:
+def test_same_story_pairs_join(name: str, probe: IngestProbe) -> None:
     a, b = (fingerprint(t) for t in SAME[name])
-    assert is_same_story(a, b), f"{name}: {similarity(a, b):.3f}"
+    assert ingested_together(probe, *SAME[name]), f"{name}: {similarity(a, b):.3f}"
     assert set(candidate_keys(a)) & set(candidate_keys(b)), f"{name}: no shared key"
 
 
 @pytest.mark.parametrize("name", _pair_ids(DIFFERENT))
-def test_different_story_pairs_stay_apart(name: str) -> None:
+def test_different_story_pairs_stay_apart(name: str, probe: IngestProbe) -> None:
     a, b = (fingerprint(t) for t in DIFFERENT[name])
-    assert not is_same_story(a, b), f"{name}: {similarity(a, b):.3f}"
+    assert not ingested_together(probe, *DIFFERENT[name]), f"{name}: {similarity(a, b):.3f}"
 
 
 def test_similarity_is_symmetric_and_bounded() -> None:
@@ -173,25 +193,34 @@ def test_candidate_keys_are_stable_signed_64_bit_and_few() -> None:
     assert out.stdout.strip() == str(keys)
 
 
-def test_index_finds_within_window_and_prunes() -> None:
-    index = StoryIndex()
-    index.add(1, fingerprint(SAME["number-word"][0]), T0)
-    index.add(2, fingerprint(DIFFERENT["issue-iran"][0]), T0)
-    probe = fingerprint(SAME["number-word"][1])
-    assert index.find(probe, published_at=T0 + timedelta(hours=3)) == 1
-    assert index.find(probe, published_at=T0 + timedelta(hours=49)) is None
-    assert index.find(fingerprint(DIFFERENT["issue-iran"][1]), published_at=T0) is None
-    assert index.prune(T0 + timedelta(hours=49)) == 2
-    assert len(index) == 0
-    assert index.find(probe, published_at=T0) is None
+def test_ingest_joins_only_within_the_window(probe: IngestProbe) -> None:
+    at = T0 + next(_SLOTS) * 3 * WINDOW
+    story = probe.add(SAME["number-word"][0], published_at=at)
+    other = probe.add(DIFFERENT["issue-iran"][0], published_at=at)
+    assert probe.add(SAME["number-word"][1], published_at=at + timedelta(hours=3), feed=1) == story
+    late = probe.add(SAME["number-word"][1], published_at=at + WINDOW + timedelta(hours=1), feed=1)
+    assert late not in (story, other)
+    assert probe.add(DIFFERENT["issue-iran"][1], published_at=at, feed=1) != other
 
 
-def test_index_picks_best_match() -> None:
-    index = StoryIndex()
-    index.add(1, fingerprint("Gunman kills 6 at Wisconsin temple"), T0)
-    index.add(2, fingerprint("Gunman kills 6 in shooting at Wisconsin Sikh temple"), T0)
-    probe = fingerprint("Gunman kills six in shooting at Sikh temple in Wisconsin")
-    assert index.find(probe, published_at=T0) == 2
+def test_ingest_picks_best_match(probe: IngestProbe) -> None:
+    at = T0 + next(_SLOTS) * 3 * WINDOW
+    probe.add("Gunman kills 6 at Wisconsin temple", published_at=at)
+    best = probe.add("Gunman kills 6 in shooting at Wisconsin Sikh temple", published_at=at)
+    found = probe.add(
+        "Gunman kills six in shooting at Sikh temple in Wisconsin", published_at=at, feed=1
+    )
+    assert found == best
+
+
+def test_best_match_takes_highest_score_at_or_above_threshold() -> None:
+    probe_fp = fingerprint("Gunman kills six in shooting at Sikh temple in Wisconsin")
+    weak = fingerprint("Gunman kills 6 at Wisconsin temple")
+    strong = fingerprint("Gunman kills 6 in shooting at Wisconsin Sikh temple")
+    assert best_match(probe_fp, [(2, strong), (1, weak)]) == 2
+    assert best_match(probe_fp, [(1, weak), (2, strong)]) == 2
+    assert best_match(probe_fp, [(1, fingerprint(DIFFERENT["issue-iran"][0]))]) is None
+    assert best_match(probe_fp, []) is None
 
 
 def _load_sts(path: Path) -> list[tuple[bool, str, str]]:
@@ -204,13 +233,13 @@ def _load_sts(path: Path) -> list[tuple[bool, str, str]]:
 
 
 @pytest.mark.corpus
-def test_dev_set_precision_at_shipped_threshold() -> None:
+def test_dev_set_precision_at_shipped_threshold(probe: IngestProbe) -> None:
     if not STS_DIR.is_dir():
         if os.environ.get("REQUIRE_CORPUS") == "1":
             pytest.fail("../shared/data/sts-headlines-dev not found and REQUIRE_CORPUS=1")
         pytest.skip("../shared/data/sts-headlines-dev not found")
     rows = [row for year in ("2013", "2014") for row in _load_sts(STS_DIR / f"{year}.tsv")]
-    found = [same for same, a, b in rows if is_same_story(fingerprint(a), fingerprint(b))]
+    found = [same for same, a, b in rows if ingested_together(probe, a, b)]
     precision = sum(found) / len(found)
     recall = sum(found) / sum(same for same, _, _ in rows)
     assert precision >= 0.95, f"precision {precision:.3f} at {SAME_STORY_THRESHOLD}"

@@ -16,8 +16,8 @@ from bot.ingest.article import (
     clean_paragraphs,
     extract_article,
     is_junk_line,
-    render_article,
 )
+from bot.render.article import render_article
 from bot.render.tghtml import plain_text, visible_length
 from tests.test_tghtml import check_message, squash
 

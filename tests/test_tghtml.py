@@ -6,8 +6,10 @@ import random
 import re
 
 import pytest
+from telegram.constants import MessageLimit
 
 from bot.render import tghtml
+from bot.render.plain import truncate
 from bot.render.tghtml import (
     bold,
     bold_html,
@@ -17,8 +19,6 @@ from bot.render.tghtml import (
     link,
     plain_text,
     split_html_message,
-    split_plain_text,
-    truncate_plain,
     visible_length,
 )
 
@@ -185,11 +185,11 @@ def test_bold_html_wraps_built_html_and_refuses_raw_text() -> None:
         bold_html("a < b")
 
 
-def test_truncate_plain() -> None:
-    assert truncate_plain("short", 10) == "short"
-    assert truncate_plain("hello world this is long", 12) == "hello world…"
-    assert truncate_plain("x" * 20, 5) == "xxxx…"
-    assert len(truncate_plain("👨‍👩‍👧‍👦" * 3, 10)) <= 10
+def test_truncate_is_the_plain_one() -> None:
+    assert truncate("short", 10) == "short"
+    assert truncate("hello world this is long", 12) == "hello world…"
+    assert truncate("x" * 20, 5) == "xxxx…"
+    assert len(truncate("👨‍👩‍👧‍👦" * 3, 10)) <= 10
 
 
 # --- visible length ------------------------------------------------------------------------
@@ -232,7 +232,12 @@ def test_visible_length_rejects_invalid_html(html: str) -> None:
         visible_length(html)
 
 
-# --- split_plain_text ----------------------------------------------------------------------
+# --- splitting one plain-text block ---------------------------------------------------------
+
+
+def split_plain_text(text: str, *, limit: int) -> list[str]:
+    """The plain text of the messages one escaped block is split into."""
+    return [plain_text(m).strip() for m in split_html_message([escape(text)], limit=limit)]
 
 
 def test_split_plain_text_prefers_sentences() -> None:
@@ -386,9 +391,9 @@ def test_random_plain_text_split_loses_nothing(seed: int) -> None:
     limit = rng.randint(1, 200)
     pieces = split_plain_text(text, limit=limit)
     assert all(0 < len(piece) <= limit and piece == piece.strip() for piece in pieces)
-    assert squash("".join(pieces)) == squash(text)
+    assert squash("".join(pieces)) == squash(plain_text(escape(text)))
 
 
 def test_module_constants() -> None:
-    assert tghtml.MESSAGE_LIMIT == 4096
+    assert tghtml.MESSAGE_LIMIT == MessageLimit.MAX_TEXT_LENGTH == 4096
     assert tghtml.BLOCK_SEPARATOR == "\n\n"

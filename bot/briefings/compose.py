@@ -18,8 +18,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select, update
 
 from bot.briefings.timetable import next_due
+from bot.delivery.message import markup_json
 from bot.render import stories as briefing
 from bot.render import tghtml
+from bot.services.story_views import story_views
 from bot.settings import Settings
 from bot.storage import chats as chat_store
 from bot.storage import outbox
@@ -83,7 +85,7 @@ def compose_for_chat(
     )
     if not rows:
         return 0
-    views = story_store.story_views(session, rows)
+    views = story_views(session, rows)
     local = now.astimezone(ZoneInfo(chat.timezone))
     header = briefing_header(_topic_names(settings, topics), local=local)
     messages = briefing.compose_story_list(views, header_html=header, now=now)
@@ -97,7 +99,7 @@ def compose_for_chat(
                 kind=kind,
                 dedup_key=f"{key}:{i}",
                 text=m.html,
-                reply_markup=outbox.markup_json(m),
+                reply_markup=markup_json(m),
             )
             for i, m in enumerate(messages)
         ],

@@ -14,6 +14,7 @@ from bot.ingest.fetcher import Fetcher
 from bot.ingest.refresh import FeedReport, Refresher
 from bot.render import stories as briefing
 from bot.services.context import fetch_policy, sync_feeds
+from bot.services.story_views import story_views
 from bot.settings import Settings
 from bot.storage import feeds as feed_store
 from bot.storage import stories as story_store
@@ -97,7 +98,7 @@ def run_preview(
     now = utcnow()
     with session_scope(engine) as session:
         rows = story_store.latest_stories(session, topics=[topic] if topic else None, limit=limit)
-        views = story_store.story_views(session, rows)
+        views = story_views(session, rows)
     if not views:
         print("no stories yet: run `python -m bot fetch` first", file=out)
         return 0

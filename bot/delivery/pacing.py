@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from telegram.error import RetryAfter
@@ -34,6 +35,13 @@ _POLL = 0.005
 PRIVATE_INTERVAL = 1.05
 PRIVATE_BURST = 3
 GROUP_INTERVAL = 3.1
+
+
+def retry_seconds(retry_after: float | timedelta) -> float:
+    """Seconds in a RetryAfter's `retry_after` (an int, or a timedelta in newer PTB)."""
+    if isinstance(retry_after, timedelta):
+        return retry_after.total_seconds()
+    return float(retry_after)
 
 
 class Pacer:
@@ -176,8 +184,7 @@ class PacedRateLimiter(BaseRateLimiter[None]):
                 async with self.pacer.sending(target):
                     return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                wait = exc.retry_after
-                seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+                seconds = retry_seconds(exc.retry_after)
                 self.pacer.hold(seconds)
                 if attempt == self.max_retries:
                     raise

@@ -29,7 +29,7 @@ from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import Pacer, retry_seconds
 from bot.storage import chats as chat_store
 from bot.storage import outbox
 from bot.storage.db import session_scope
@@ -72,11 +72,6 @@ def _retry_at(session: Session, *, row_id: int, at: datetime) -> None:
 def retry_delay(attempts: int) -> float:
     """Back-off for network errors and 5xx: 2, 4, 8 … seconds, at most 5 minutes."""
     return float(min(300, 2**attempts))
-
-
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -211,7 +206,7 @@ class Sender:
                     allow_paid_broadcast=self.allow_paid_broadcast or None,
                 )
         except RetryAfter as exc:
-            seconds = _seconds(exc.retry_after)
+            seconds = retry_seconds(exc.retry_after)
             self.pacer.hold(seconds)
             logger.warning("flood limit chat_id=%s retry_after=%s", row.chat_id, seconds)
             not_before = self.clock() + timedelta(seconds=seconds)

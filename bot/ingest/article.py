@@ -1,8 +1,9 @@
-"""Article full text: extract a page's main text, clean off page furniture, render for Telegram.
+"""Article full text: extract a page's main text and clean off page furniture.
 
-Pure: takes the HTML a Fetcher downloaded and returns data. Extraction is trafilatura's;
-the cleaning of what it leaves (app and newsletter prompts, comment prompts, link lists...)
-is ours, as documented, anchored line patterns plus a few layout heuristics.
+Pure: takes the HTML a Fetcher downloaded and returns data (`bot.render.article` lays
+it out). Extraction is trafilatura's; the cleaning of what it leaves (app and newsletter
+prompts, comment prompts, link lists...) is ours, as documented, anchored line patterns
+plus a few layout heuristics.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 
-from bot.render import tghtml
+from bot.render.plain import fold
 
 MIN_CHARS = 300
-TITLE_LIMIT = 300
 
 REASON_EMPTY = "the page is empty"
 REASON_NO_TEXT = "the page has too little text (paywall?)"
@@ -166,16 +166,12 @@ def _drop_stubs(lines: Sequence[_Line]) -> list[_Line]:
     ]
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
 def _drop_repeats(lines: Sequence[_Line], *, title: str) -> list[_Line]:
     """Drop a line equal to the title or to the line kept just before it."""
     kept: list[_Line] = []
     for line in lines:
-        folded = _fold(line.text)
-        if folded == _fold(title) or (kept and folded == _fold(kept[-1].text)):
+        folded = fold(line.text)
+        if folded == fold(title) or (kept and folded == fold(kept[-1].text)):
             continue
         kept.append(line)
     return kept
@@ -267,28 +263,17 @@ def extract_article(
     if sum(len(p) for p in paragraphs) < min_chars:
         return _too_little_text(tree)
     return Article(
-        title=title or _hostname(url),
+        title=title or hostname(url),
         paragraphs=tuple(paragraphs),
         source=document.sitename or None,
         url=url,
     )
 
 
-def _hostname(url: str) -> str:
+def hostname(url: str) -> str:
+    """The site an article came from, without "www.", for a byline."""
     try:
         host = urlsplit(url).hostname or ""
     except ValueError:
         host = ""
     return host.removeprefix("www.") or url
-
-
-def render_article(
-    article: Article, *, source_name: str | None, limit: int = tghtml.MESSAGE_LIMIT
-) -> list[str]:
-    """Lay an article out as Telegram HTML messages: bold title, source and link, then text."""
-    source = source_name or article.source
-    origin = tghtml.link(_hostname(article.url), article.url)
-    byline = f"{tghtml.italic(source)} · {origin}" if source else origin
-    header = f"{tghtml.bold(tghtml.truncate_plain(article.title, TITLE_LIMIT))}\n{byline}"
-    blocks = [header, *(tghtml.escape(paragraph) for paragraph in article.paragraphs)]
-    return tghtml.split_html_message(blocks, limit=limit)

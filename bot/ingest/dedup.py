@@ -1,25 +1,24 @@
 """Cross-source story dedup: headline fingerprints, similarity and candidate keys.
 
-Pure functions of their arguments (``now`` included); the DB-backed index mirrors
-`StoryIndex` with a ``story_key(key, story_id, published_at)`` table.
+Pure functions of their arguments. `bot.ingest.stories` looks candidates up by
+`candidate_keys` in the ``story_key(key, story_id, published_at)`` table and
+lets `best_match` decide.
 """
 
 from __future__ import annotations
 
 import hashlib
-import heapq
 import itertools
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
 # Chosen by cross-validation on the STS headlines dev set (bench/dedup_eval.py):
 # the higher of the two per-year thresholds that keep precision >= 0.97.
 SAME_STORY_THRESHOLD = 0.65
-DEFAULT_WINDOW = timedelta(hours=48)
 NEAR_PREFIX, NEAR_FUZZY = 0.9, 0.8  # credit for "Syria"/"Syrian", "Morsi"/"Mursi"
 OPPOSITES_FACTOR = 0.7
 MAX_KEY_TOKENS = 6  # C(6, 2) = 15 pair keys at most
@@ -113,7 +112,7 @@ class Fingerprint:
     summary_tokens: frozenset[str] = frozenset()
 
 
-def _fold(text: str) -> str:
+def _strip_accents(text: str) -> str:
     """Fold accents and typographic apostrophes so outlets' spellings agree."""
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -151,7 +150,7 @@ def _is_title_case(words: list[str]) -> bool:
 
 def _tokenize(text: str) -> list[tuple[str, bool, bool]]:
     """Return (canonical token, is_specific, looks_proper) for each content word."""
-    words = _TOKEN_RE.findall(_fold(text))
+    words = _TOKEN_RE.findall(_strip_accents(text))
     capitals_informative = not _is_title_case(words)
     out: list[tuple[str, bool, bool]] = []
     for position, raw in enumerate(words):
@@ -288,11 +287,24 @@ def similarity(a: Fingerprint, b: Fingerprint) -> float:
     return min(1.0, score + _summary_bonus(a, b))
 
 
-def is_same_story(
-    a: Fingerprint, b: Fingerprint, *, threshold: float = SAME_STORY_THRESHOLD
-) -> bool:
-    """Tell whether two entries report the same story."""
-    return similarity(a, b) >= threshold
+def best_match(
+    fp: Fingerprint,
+    candidates: Iterable[tuple[int, Fingerprint]],
+    *,
+    threshold: float = SAME_STORY_THRESHOLD,
+) -> int | None:
+    """Return the id of the candidate story `fp` belongs to, or None: ingest's decision.
+
+    Candidates are (story id, fingerprint of one of its entries); a story may
+    appear several times. The highest score at or above `threshold` wins; on a
+    tie the later candidate does.
+    """
+    best_id, best_score = None, threshold
+    for story_id, other in candidates:
+        score = similarity(fp, other)
+        if score >= best_score:
+            best_id, best_score = story_id, score
+    return best_id
 
 
 def _key(*parts: str) -> int:
@@ -314,72 +326,3 @@ def candidate_keys(fp: Fingerprint) -> list[int]:
     if len(ranked) == 1:
         return [_key(ranked[0])]
     return [_key(x, y) for x, y in itertools.combinations(sorted(ranked), 2)]
-
-
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    fp: Fingerprint
-    published_at: datetime
-    keys: tuple[int, ...]
-
-
-@dataclass(slots=True)
-class StoryIndex:
-    """In-memory story lookup by candidate keys; the reference for the DB version."""
-
-    threshold: float = SAME_STORY_THRESHOLD
-    _stories: dict[int, _Stored] = field(default_factory=dict)
-    _buckets: dict[int, list[int]] = field(default_factory=dict)
-    _expiry: list[tuple[datetime, int]] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self._stories)
-
-    def add(self, story_id: int, fp: Fingerprint, published_at: datetime) -> None:
-        """Store a story's fingerprint under its candidate keys."""
-        self.remove(story_id)
-        keys = tuple(candidate_keys(fp))
-        self._stories[story_id] = _Stored(fp, published_at, keys)
-        for key in keys:
-            self._buckets.setdefault(key, []).append(story_id)
-        heapq.heappush(self._expiry, (published_at, story_id))
-
-    def remove(self, story_id: int) -> None:
-        """Forget a story (no-op when absent)."""
-        stored = self._stories.pop(story_id, None)
-        if stored is None:
-            return
-        for key in stored.keys:
-            bucket = self._buckets[key]
-            bucket.remove(story_id)
-            if not bucket:
-                del self._buckets[key]
-
-    def candidates(self, fp: Fingerprint) -> set[int]:
-        """Return ids of stored stories sharing at least one candidate key with fp."""
-        return {sid for key in candidate_keys(fp) for sid in self._buckets.get(key, ())}
-
-    def find(
-        self, fp: Fingerprint, *, published_at: datetime, window: timedelta = DEFAULT_WINDOW
-    ) -> int | None:
-        """Return the best-matching story within the window, or None."""
-        best: tuple[float, int] | None = None
-        for story_id in sorted(self.candidates(fp)):
-            stored = self._stories[story_id]
-            if abs(stored.published_at - published_at) > window:
-                continue
-            score = similarity(fp, stored.fp)
-            if score >= self.threshold and (best is None or score > best[0]):
-                best = (score, story_id)
-        return None if best is None else best[1]
-
-    def prune(self, now: datetime, *, window: timedelta = DEFAULT_WINDOW) -> int:
-        """Drop stories published before ``now - window``; return how many."""
-        dropped = 0
-        while self._expiry and self._expiry[0][0] < now - window:
-            published_at, story_id = heapq.heappop(self._expiry)
-            stored = self._stories.get(story_id)
-            if stored is not None and stored.published_at == published_at:
-                self.remove(story_id)
-                dropped += 1
-        return dropped

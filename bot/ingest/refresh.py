@@ -18,12 +18,12 @@ from sqlalchemy.engine import Engine
 from bot.ingest.fetcher import Fetcher, FetchResult, FetchStatus
 from bot.ingest.parser import ParsedFeed, parse_feed_async
 from bot.ingest.polling import failure_backoff, next_check_delay
+from bot.ingest.stories import IngestOutcome, ingest_entries
 from bot.ingest.topics import TopicMatcher
 from bot.settings import Settings
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
 from bot.storage.models import Feed, utcnow
-from bot.storage.stories import IngestOutcome, ingest_entries
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,15 @@ class FeedTask:
     etag: str | None
     last_modified: str | None
     body_hash: str | None
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """What one fetch produced, for storing: the response, its parse, or why it failed."""
+
+    fetch: FetchResult | None
+    parsed: ParsedFeed | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,7 +165,7 @@ class Refresher:
         except Exception as exc:  # a bug must not stop the other feeds
             logger.exception("refresh failed feed_id=%s url=%s", task.feed_id, task.url)
             reason = f"internal error: {type(exc).__name__}"
-            return await self._store(task, fetch=None, parsed=None, error=reason)
+            return await self._store(task, _Fetched(None, error=reason))
 
     async def _refresh_one(self, task: FeedTask) -> FeedReport:
         fetch = await self._fetcher.fetch_feed(
@@ -167,9 +176,9 @@ class Refresher:
             now=self._clock(),
         )
         if fetch.status is FetchStatus.ERROR:
-            return await self._store(task, fetch=fetch, parsed=None, error=fetch.error)
+            return await self._store(task, _Fetched(fetch, error=fetch.error))
         if fetch.status is FetchStatus.NOT_MODIFIED or fetch.body is None:
-            return await self._store(task, fetch=fetch, parsed=None, error=None)
+            return await self._store(task, _Fetched(fetch))
         fs = self._settings.fetch
         parsed = await parse_feed_async(
             fetch.body,
@@ -182,26 +191,14 @@ class Refresher:
         error = (
             parsed.error if not parsed.entries and (parsed.error or not parsed.is_feed) else None
         )
-        return await self._store(task, fetch=fetch, parsed=parsed, error=error)
+        return await self._store(task, _Fetched(fetch, parsed, error))
 
-    async def _store(
-        self,
-        task: FeedTask,
-        *,
-        fetch: FetchResult | None,
-        parsed: ParsedFeed | None,
-        error: str | None,
-    ) -> FeedReport:
+    async def _store(self, task: FeedTask, got: _Fetched) -> FeedReport:
         async with self._store_lock:
-            return await asyncio.to_thread(self._store_sync, task, fetch, parsed, error)
+            return await asyncio.to_thread(self._store_sync, task, got)
 
-    def _store_sync(
-        self,
-        task: FeedTask,
-        fetch: FetchResult | None,
-        parsed: ParsedFeed | None,
-        error: str | None,
-    ) -> FeedReport:
+    def _store_sync(self, task: FeedTask, got: _Fetched) -> FeedReport:
+        fetch, parsed, error = got.fetch, got.parsed, got.error
         now = self._clock()
         fs = self._settings.fetch
         with session_scope(self._engine) as session:

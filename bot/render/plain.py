@@ -66,6 +66,11 @@ def collapse_ws(text: str) -> str:
     return _WS.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
+def fold(text: str) -> str:
+    """Return ``text`` for case- and spacing-insensitive comparison: collapsed, casefolded."""
+    return collapse_ws(text).casefold()
+
+
 def html_to_text(fragment: str, *, paragraphs: bool = False) -> str:
     """Return the readable text of an HTML fragment, entities decoded.
 
@@ -95,15 +100,15 @@ def _tidy(text: str, *, paragraphs: bool) -> str:
 def truncate(text: str, limit: int) -> str:
     """Return ``text`` cut to at most ``limit`` code points, ending in "…" if cut.
 
-    Cuts at a word boundary when one is near the end, and never between a
-    base character and its combining marks, joiners or emoji modifiers.
+    Cuts at a word boundary when one is near the end, and never inside a
+    grapheme cluster (see `splits_grapheme`). The one truncation for all text.
     """
     if limit <= 0:
         return ""
     if len(text) <= limit:
         return text
     cut = limit - len(ELLIPSIS)
-    while cut > 0 and _is_attached(text, cut):
+    while cut > 0 and splits_grapheme(text, cut):
         cut -= 1
     head = text[:cut]
     space = max(head.rfind(" "), head.rfind("\n"))
@@ -112,13 +117,22 @@ def truncate(text: str, limit: int) -> str:
     return head.rstrip(" \n\t,;:-–—") + ELLIPSIS
 
 
-def _is_attached(text: str, index: int) -> bool:
-    """Tell whether cutting before ``text[index]`` would split a grapheme."""
+def splits_grapheme(text: str, index: int) -> bool:
+    """Tell whether cutting before ``text[index]`` would split a grapheme cluster.
+
+    Covers what headlines carry: combining and spacing marks (e.g. Devanagari
+    vowel signs), variation selectors, emoji modifiers and tag sequences,
+    zero-width-joiner sequences and regional-indicator pairs (flags).
+    """
+    if index <= 0 or index >= len(text):
+        return False
     nxt, prev = text[index], text[index - 1]
-    if unicodedata.combining(nxt) or nxt in "\u200d\u20e3" or "\ufe00" <= nxt <= "\ufe0f":
+    if unicodedata.category(nxt) in ("Mn", "Mc", "Me") or nxt == "\u200d":
         return True
-    if "\U0001f3fb" <= nxt <= "\U0001f3ff" or "\U000e0020" <= nxt <= "\U000e007f":
-        return True  # skin-tone modifiers and tag sequences (subdivision flags)
+    if "\ufe00" <= nxt <= "\ufe0f" or "\U0001f3fb" <= nxt <= "\U0001f3ff":
+        return True  # variation selectors, skin-tone modifiers
+    if "\U000e0020" <= nxt <= "\U000e007f":
+        return True  # tag sequences (subdivision flags)
     if prev == "\u200d" or "\ud800" <= prev <= "\udbff":
         return True  # after a zero-width joiner, or a lone high surrogate
     return _splits_flag(text, index)

@@ -1,7 +1,7 @@
 """Compose Telegram-HTML headline lists (for /latest, briefings, previews) — pure.
 
 Every text from a feed goes through `bot.render.tghtml`; every message stays within
-Telegram's 4096-character limit, and each carries the full-text buttons of
+Telegram's message length limit, and each carries the full-text buttons of
 exactly the stories it lists.
 """
 
@@ -11,10 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.render import tghtml
+from telegram.constants import InlineKeyboardMarkupLimit
 
-MESSAGE_LIMIT = 4096
+from bot.delivery.message import Button, OutMessage
+from bot.render import plain, texts, tghtml
+
+# Five 📖 buttons fit a phone screen (Telegram allows InlineKeyboardMarkupLimit.BUTTONS_PER_ROW).
 BUTTONS_PER_ROW = 5
+TITLE_LIMIT = 300  # a headline is a line or two, never most of a message
 FULLTEXT_PREFIX = "ft:"
 
 
@@ -29,20 +33,6 @@ class StoryView:
     published_at: datetime
     other_sources: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Button:
-    text: str
-    callback_data: str
-
-
-@dataclass(frozen=True)
-class OutMessage:
-    """One message to send: Telegram HTML and an inline keyboard (rows of buttons)."""
-
-    html: str
-    keyboard: tuple[tuple[Button, ...], ...] = ()
 
 
 def fulltext_callback(story_id: int) -> str:
@@ -81,7 +71,7 @@ def _also(others: Sequence[str], limit: int = 4) -> str:
 
 def format_item(number: int, story: StoryView, *, now: datetime) -> str:
     """One numbered headline: linked title, then source, age and other outlets."""
-    title = tghtml.truncate_plain(story.title, 300)
+    title = plain.truncate(story.title.strip(), TITLE_LIMIT)
     headline = tghtml.link(title, story.link) if story.link else tghtml.escape(title)
     meta = f"{story.source} · {format_age(story.published_at, now)}{_also(story.other_sources)}"
     return f"{number}. {tghtml.bold_html(headline)}\n{tghtml.italic(meta)}"
@@ -97,29 +87,22 @@ def _keyboard(numbers_ids: Sequence[tuple[int, int]]) -> tuple[tuple[Button, ...
 def compose_story_list(
     stories: Sequence[StoryView], *, header_html: str, now: datetime, footer_html: str = ""
 ) -> list[OutMessage]:
-    """Lay stories out as numbered headlines under a header, split to fit Telegram."""
-    messages: list[OutMessage] = []
-    blocks: list[str] = [header_html] if header_html else []
-    length = tghtml.visible_length(header_html) if header_html else 0
-    ids: list[tuple[int, int]] = []
-    for number, story in enumerate(stories, start=1):
-        item = format_item(number, story, now=now)
-        item_length = tghtml.visible_length(item)
-        # Blocks are joined by a blank line: two visible characters each.
-        if blocks and length + 2 + item_length > MESSAGE_LIMIT - 200:
-            messages.append(OutMessage("\n\n".join(blocks), _keyboard(ids)))
-            blocks, ids, length = [], [], -2
-        blocks.append(item)
-        length += 2 + item_length
-        ids.append((number, story.id))
+    """Lay stories out as numbered headlines under a header, split to fit Telegram.
+
+    Text is packed to Telegram's message limit by `tghtml.pack_messages` (the
+    header and footer are blocks like the items); the keyboard budget is one
+    full-text button per item, at most Telegram's buttons per message.
+    """
+    blocks: list[tuple[str, int | None]] = [(header_html, None)] if header_html else []
+    blocks += [(format_item(n, story, now=now), n) for n, story in enumerate(stories, start=1)]
     if footer_html:
-        blocks.append(footer_html)
-    if blocks:
-        messages.append(OutMessage("\n\n".join(blocks), _keyboard(ids)))
-    return messages
+        blocks.append((footer_html, None))
+    ids = {n: story.id for n, story in enumerate(stories, start=1)}
+    packed = tghtml.pack_messages(blocks, max_keys=InlineKeyboardMarkupLimit.TOTAL_BUTTON_NUMBER)
+    return [OutMessage(m.html, _keyboard([(n, ids[n]) for n in m.keys])) for m in packed]
 
 
 def latest_header(topic_names: str, count: int) -> str:
-    """Header of a /latest answer."""
+    """Header of a /latest answer (and of the CLI preview)."""
     noun = "story" if count == 1 else "stories"
-    return tghtml.bold(f"Latest {count} {noun} · {topic_names}")
+    return tghtml.bold(texts.LATEST_HEADER.format(count=count, noun=noun, scope=topic_names))

@@ -6,9 +6,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.delivery.message import Button, OutMessage
 from bot.ingest.topics import Topic
 from bot.render import texts, tghtml
-from bot.render.stories import Button, OutMessage, compose_story_list
+from bot.render.stories import compose_story_list, latest_header
 from bot.services.lookup import UnknownName
 from bot.services.subscriber import LatestResult, ScheduleView
 
@@ -123,7 +124,5 @@ def latest_messages(result: LatestResult, *, now: datetime) -> list[OutMessage]:
         if result.single_topic:
             return [OutMessage(texts.NOTHING_IN_TOPIC.format(name=tghtml.escape(result.scope)))]
         return [OutMessage(texts.NOTHING_YET)]
-    count = len(result.stories)
-    noun = "story" if count == 1 else "stories"
-    header = tghtml.bold(texts.LATEST_HEADER.format(count=count, noun=noun, scope=result.scope))
+    header = latest_header(result.scope, len(result.stories))
     return compose_story_list(result.stories, header_html=header, now=now)

@@ -53,8 +53,6 @@ SCHEDULE_OFF = (
     "Scheduled briefings are off. /latest still works; /schedule 08:00 turns them back on."
 )
 SCHEDULE_SET = "🗓 Briefings at {times} ({zone}). Next: {next}."
-MODE_INSTANT = "instant"
-MODE_OFF = "off"
 TIMEZONE_SET = "🕰 Time zone set to {zone}. Next briefing: {next}."
 TIMEZONE_UNKNOWN = 'Unknown time zone "{name}".'
 TIMEZONE_HINT = " Use a name like Europe/Berlin or America/New_York."

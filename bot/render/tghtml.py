@@ -8,12 +8,16 @@ code points and, when a fragment must be cut, cuts its plain text, never a tag o
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 from urllib.parse import urlsplit
 
-MESSAGE_LIMIT = 4096
+from telegram.constants import MessageLimit
+
+from bot.render.plain import splits_grapheme
+
+MESSAGE_LIMIT: Final[int] = MessageLimit.MAX_TEXT_LENGTH
 # Blank line between two blocks packed into one message.
 BLOCK_SEPARATOR = "\n\n"
 
@@ -75,20 +79,6 @@ def bold_html(fragment: str) -> str:
     """Return built HTML (e.g. a link) in bold; raise ValueError if it is not valid."""
     _parse(fragment)
     return f"<b>{fragment}</b>"
-
-
-def truncate_plain(text: str, limit: int) -> str:
-    """Shorten plain text to at most `limit` code points, at a word if one is near, with '…'."""
-    text = text.strip()
-    if len(text) <= limit:
-        return text
-    if limit < 2:
-        return text[:limit]
-    stop = _hard_cut(text, 0, limit - 1)
-    space = text.rfind(" ", 0, stop + 1)
-    if space > limit // 2:
-        stop = space
-    return text[:stop].rstrip() + "…"
 
 
 def _is_linkable(url: str) -> bool:
@@ -196,27 +186,10 @@ def _slice_runs(runs: Sequence[_Run], start: int, stop: int) -> list[_Run]:
     return sliced
 
 
-def _is_glue(char: str) -> bool:
-    """Tell whether `char` attaches to the previous one (combining mark, ZWJ, selector...)."""
-    point = ord(char)
-    return (
-        unicodedata.category(char) in ("Mn", "Mc", "Me")
-        or point == 0x200D
-        or 0xFE00 <= point <= 0xFE0F
-        or 0x1F3FB <= point <= 0x1F3FF
-        or 0xE0020 <= point <= 0xE007F
-    )
-
-
-def _inside_cluster(text: str, index: int) -> bool:
-    """Tell whether a cut before `index` would split a grapheme cluster."""
-    return _is_glue(text[index]) or text[index - 1] == "\u200d"
-
-
 def _hard_cut(text: str, start: int, stop: int) -> int:
     """Cut at `stop`, backing off a few code points so a grapheme cluster stays whole."""
     for cut in range(stop, max(start, stop - 16), -1):
-        if not _inside_cluster(text, cut):
+        if not splits_grapheme(text, cut):
             return cut
     return stop  # a run of marks too long to keep together: cut it anyway
 
@@ -260,33 +233,72 @@ def _split_spans(text: str, *, limit: int, first_limit: int | None = None) -> li
     return spans
 
 
-def split_plain_text(text: str, *, limit: int) -> list[str]:
-    """Split plain text into pieces of at most `limit` code points: at lines, sentences, words."""
-    return [text[start:stop] for start, stop in _split_spans(text, limit=limit)]
+@dataclass(frozen=True)
+class Packed:
+    """One packed message and the keys of the blocks it holds (e.g. story numbers)."""
+
+    html: str
+    keys: tuple[int, ...] = ()
 
 
 class _Packer:
-    """Collect blocks into messages of at most `limit` visible code points."""
+    """Collect blocks into messages of at most `limit` visible code points and `max_keys` keys."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.messages: list[str] = []
+    def __init__(self, limit: int, max_keys: int | None) -> None:
+        self.limit, self.max_keys = limit, max_keys
+        self.messages: list[Packed] = []
         self._parts: list[str] = []
+        self._keys: list[int] = []
         self._used = 0
 
     def room(self) -> int:
         return self.limit - self._used - (len(BLOCK_SEPARATOR) if self._parts else 0)
 
-    def add(self, fragment: str, size: int) -> None:
-        if size > self.room():
+    def add(self, fragment: str, size: int, key: int | None = None) -> None:
+        full = key is not None and self.max_keys is not None and len(self._keys) >= self.max_keys
+        if size > self.room() or full:
             self.flush()
         self._used += size + (len(BLOCK_SEPARATOR) if self._parts else 0)
         self._parts.append(fragment)
+        if key is not None:
+            self._keys.append(key)
 
     def flush(self) -> None:
         if self._parts:
-            self.messages.append(BLOCK_SEPARATOR.join(self._parts))
-        self._parts, self._used = [], 0
+            self.messages.append(Packed(BLOCK_SEPARATOR.join(self._parts), tuple(self._keys)))
+        self._parts, self._keys, self._used = [], [], 0
+
+
+def pack_messages(
+    blocks: Sequence[tuple[str, int | None]],
+    *,
+    limit: int = MESSAGE_LIMIT,
+    max_keys: int | None = None,
+) -> list[Packed]:
+    """Pack (HTML block, key or None) pairs into messages; see `split_html_message`.
+
+    A message holds at most `max_keys` keyed blocks (a caller with one button per
+    keyed block passes Telegram's button limit); the key of a block cut in pieces
+    goes with its first piece.
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    packer = _Packer(limit, max_keys)
+    for block, key in blocks:
+        runs = _parse(block)
+        text = "".join(run.text for run in runs)
+        if not text.strip():
+            continue
+        if len(text) <= limit:
+            packer.add(block, len(text), key)
+            continue
+        room = packer.room()
+        first = room if room >= limit // 4 else limit
+        for start, stop in _split_spans(text, limit=limit, first_limit=first):
+            packer.add(_render(_slice_runs(runs, start, stop)), stop - start, key)
+            key = None
+    packer.flush()
+    return packer.messages
 
 
 def split_html_message(blocks: Sequence[str], *, limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -297,23 +309,7 @@ def split_html_message(blocks: Sequence[str], *, limit: int = MESSAGE_LIMIT) -> 
     before the cut and reopened after it, so no tag or entity is ever split. Blank blocks
     are dropped; a block that is not valid Telegram HTML raises ValueError.
     """
-    if limit < 1:
-        raise ValueError("limit must be at least 1")
-    packer = _Packer(limit)
-    for block in blocks:
-        runs = _parse(block)
-        text = "".join(run.text for run in runs)
-        if not text.strip():
-            continue
-        if len(text) <= limit:
-            packer.add(block, len(text))
-            continue
-        room = packer.room()
-        first = room if room >= limit // 4 else limit
-        for start, stop in _split_spans(text, limit=limit, first_limit=first):
-            packer.add(_render(_slice_runs(runs, start, stop)), stop - start)
-    packer.flush()
-    return packer.messages
+    return [m.html for m in pack_messages([(b, None) for b in blocks], limit=limit)]
 
 
 def plain_text(fragment: str) -> str:
@@ -324,15 +320,15 @@ def plain_text(fragment: str) -> str:
 __all__ = [
     "BLOCK_SEPARATOR",
     "MESSAGE_LIMIT",
+    "Packed",
     "bold",
     "bold_html",
     "code",
     "escape",
     "italic",
     "link",
+    "pack_messages",
     "plain_text",
     "split_html_message",
-    "split_plain_text",
-    "truncate_plain",
     "visible_length",
 ]

@@ -9,9 +9,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.ingest.article import Article, ExtractionFailure, extract_article, render_article
+from bot.ingest.article import Article, ExtractionFailure, extract_article
 from bot.ingest.fetcher import FetchStatus
 from bot.render import texts, tghtml
+from bot.render.article import render_article
 from bot.services.context import Services
 from bot.storage.models import ArticleText, Story
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bot.ingest.topics import Topic
+from bot.render.plain import fold
 
 LATEST_DEFAULT = 5
 LATEST_MAX = 20
@@ -36,12 +37,13 @@ class UsageError(ValueError):
 
 
 def _fold(name: str) -> str:
-    return name.strip().lstrip("#").casefold()
+    """A topic as typed ("#Tech ", "tech") as compared: no leading "#", folded."""
+    return fold(name).lstrip("#")
 
 
 def suggest(name: str, topics: Sequence[Topic], limit: int = 3) -> tuple[str, ...]:
     """Topic slugs that look like `name`, best first."""
-    choices = {t.slug: f"{t.slug} {t.name.casefold()}" for t in topics}
+    choices = {t.slug: f"{t.slug} {fold(t.name)}" for t in topics}
     found = process.extract(
         _fold(name), choices, scorer=fuzz.partial_ratio, limit=limit, score_cutoff=60
     )
@@ -52,7 +54,7 @@ def resolve_topic(name: str, topics: Sequence[Topic]) -> str | None:
     """Return the slug for a topic given by slug or display name (case-insensitive)."""
     folded = _fold(name)
     for topic in topics:
-        if folded in (topic.slug, topic.name.casefold()):
+        if folded in (topic.slug, fold(topic.name)):
             return topic.slug
     return None
 

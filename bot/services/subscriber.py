@@ -21,6 +21,7 @@ from bot.ingest.topics import Topic
 from bot.render.stories import StoryView
 from bot.services import articles, lookup
 from bot.services.context import Services
+from bot.services.story_views import story_views
 from bot.storage import chats as chat_store
 from bot.storage import stories as story_store
 from bot.storage.models import ArticleText, Chat
@@ -212,7 +213,7 @@ async def latest(services: Services, who: Asker, request: lookup.LatestRequest) 
             scope_topics = subscribed or None
             scope = _plain_names(subscribed, topics) if subscribed else "all topics"
         rows = story_store.latest_stories(session, topics=scope_topics, limit=request.count)
-        views = story_store.story_views(session, rows) if rows else []
+        views = story_views(session, rows) if rows else []
         return LatestResult(scope, bool(request.topic), tuple(views))
 
     return await _as_chat(services, who, work)

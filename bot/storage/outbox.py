@@ -8,7 +8,6 @@ so only rows in flight at a crash can go out twice.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,8 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
-from bot.render.stories import OutMessage
-from bot.storage.models import Chat, FloodHold, Outbox, WorkerHeartbeat
+from bot.storage.models import FloodHold, Outbox, WorkerHeartbeat
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
@@ -45,17 +43,6 @@ class Claimed:
     reply_markup: str | None
     attempts: int
     kind: str
-
-
-def markup_json(message: OutMessage) -> str | None:
-    """Serialise an inline keyboard as Telegram's reply_markup JSON."""
-    if not message.keyboard:
-        return None
-    rows = [
-        [{"text": b.text, "callback_data": b.callback_data} for b in row]
-        for row in message.keyboard
-    ]
-    return json.dumps({"inline_keyboard": rows}, ensure_ascii=False)
 
 
 def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime) -> int:
@@ -182,13 +169,6 @@ def move_chat(session: Session, old_id: int, new_id: int) -> None:
         .where(col(Outbox.chat_id) == old_id, col(Outbox.status).in_([PENDING, SENDING]))
         .values(chat_id=new_id)
     )
-
-
-def deactivate_chat(session: Session, chat_id: int, *, now: datetime) -> None:
-    chat = session.get(Chat, chat_id)
-    if chat is not None and chat.active:
-        chat.active, chat.updated_at = False, now
-        session.add(chat)
 
 
 def pending_count(session: Session) -> int:

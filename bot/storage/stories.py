@@ -1,41 +1,15 @@
-"""Entries and stories: store new entries and join them into cross-source stories.
-
-Candidate stories come from the `story_key` index (a handful of indexed
-look-ups per entry), so the cost of an insert does not grow with the number
-of stored stories. The decision itself is `bot.ingest.dedup.is_same_story`.
-"""
+"""Entries and stories: plain table queries (new entries are merged by `bot.ingest.stories`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.ingest import dedup
-from bot.ingest.parser import ParsedEntry, entry_identities
-from bot.ingest.topics import TopicMatcher
-from bot.render.stories import StoryView
-from bot.storage.models import Delivery, Entry, Feed, Story, StoryKey, StoryTopic
-from bot.storage.retention import touch_listed
+from bot.storage.models import Delivery, Entry, Story, StoryTopic
 
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
-_MAX_CANDIDATES = 16  # the stories sharing the most keys; the rest are weaker matches
-
-# Fingerprints are pure and immutable: candidates recur across inserts, so
-# remembering recent ones saves re-tokenising the same headlines.
-fingerprint = lru_cache(maxsize=20_000)(dedup.fingerprint)  # ~1.4 KB each: ~28 MB at most
-
-
-@dataclass(frozen=True)
-class IngestOutcome:
-    new_entries: int = 0
-    new_stories: int = 0
-    merged: int = 0
-    story_ids: tuple[int, ...] = ()
 
 
 def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]:
@@ -52,167 +26,6 @@ def known_identities(session: Session, feed_id: int, identities: Sequence[str]) 
         )
         known.update(session.exec(query).all())
     return known
-
-
-def find_story(
-    session: Session,
-    fp: dedup.Fingerprint,
-    *,
-    keys: Sequence[int],
-    link: str | None,
-    published_at: datetime,
-    window: timedelta,
-) -> int | None:
-    """Return the id of the stored story this entry belongs to, if any."""
-    if link:
-        same_link = select(Entry.story_id).where(Entry.link == link).limit(1)
-        story_id = session.exec(same_link).first()
-        if story_id is not None:
-            return story_id
-    if not keys:
-        return None
-    shared = sa.func.count().label("shared")
-    candidates = session.exec(
-        select(StoryKey.story_id)
-        .where(col(StoryKey.key).in_(list(keys)))
-        .where(col(StoryKey.published_at) >= published_at - window)
-        .where(col(StoryKey.published_at) <= published_at + window)
-        .group_by(col(StoryKey.story_id))
-        .order_by(shared.desc(), col(StoryKey.story_id).desc())
-        .limit(_MAX_CANDIDATES)
-    ).all()
-    if not candidates:
-        return None
-    rows = session.exec(
-        select(Entry.story_id, Entry.title, Entry.summary).where(
-            col(Entry.story_id).in_(list(candidates))
-        )
-    ).all()
-    best_id, best_score = None, dedup.SAME_STORY_THRESHOLD
-    for story_id, title, summary in rows:
-        score = dedup.similarity(fp, fingerprint(title, summary))
-        if score >= best_score:
-            best_id, best_score = story_id, score
-    return best_id
-
-
-def _add_keys(
-    session: Session, story_id: int, keys: Iterable[int], published_at: datetime, *, new: bool
-) -> None:
-    unique = set(keys)
-    if unique and not new:
-        have = select(StoryKey.key).where(
-            StoryKey.story_id == story_id, col(StoryKey.key).in_(list(unique))
-        )
-        unique -= set(session.exec(have).all())
-    if unique:
-        rows = [{"key": k, "story_id": story_id, "published_at": published_at} for k in unique]
-        session.execute(sa.insert(StoryKey), rows)
-
-
-def _add_topics(session: Session, story_id: int, topics: Iterable[str], *, new: bool) -> None:
-    wanted = set(topics)
-    if wanted and not new:
-        have = select(StoryTopic.topic).where(StoryTopic.story_id == story_id)
-        wanted -= set(session.exec(have).all())
-    if wanted:
-        rows = [{"story_id": story_id, "topic": t} for t in sorted(wanted)]
-        session.execute(sa.insert(StoryTopic), rows)
-
-
-def ingest_entries(
-    session: Session,
-    *,
-    feed: Feed,
-    entries: Sequence[ParsedEntry],
-    matcher: TopicMatcher,
-    now: datetime,
-    window: timedelta,
-) -> IngestOutcome:
-    """Store the entries this feed has not seen and attach each to a story.
-
-    Rows are written with Core inserts (no ORM unit of work per entry): this
-    runs for every new entry of every feed.
-    """
-    assert feed.id is not None
-    identities = entry_identities(entries)
-    known = known_identities(session, feed.id, identities)
-    # Still listed: keep these entries' identities past the retention period.
-    touch_listed(session, feed.id, sorted(known), now=now)
-    new_entries = new_stories = merged = 0
-    touched: list[int] = []
-    for entry, identity in zip(entries, identities, strict=True):
-        if identity in known:
-            continue
-        known.add(identity)
-        story_id, created = _attach(session, feed=feed, entry=entry, now=now, window=window)
-        topics = matcher.match(
-            feed_topics=feed.topic_slugs,
-            categories=entry.categories,
-            title=entry.title,
-            summary=entry.summary,
-        )
-        _add_topics(session, story_id, topics, new=created)
-        session.execute(
-            sa.insert(Entry),
-            [
-                {
-                    "feed_id": feed.id,
-                    "identity": identity[:600],
-                    "guid": (entry.guid or None) and entry.guid[:2048],
-                    "link": entry.link,
-                    "title": entry.title[:400],
-                    "summary": entry.summary[:1200],
-                    "categories": " | ".join(entry.categories)[:1000],
-                    "published_at": entry.published_at,
-                    "seen_at": now,
-                    "story_id": story_id,
-                }
-            ],
-        )
-        new_entries += 1
-        new_stories += created
-        merged += not created
-        touched.append(story_id)
-    return IngestOutcome(new_entries, new_stories, merged, tuple(dict.fromkeys(touched)))
-
-
-def _attach(
-    session: Session, *, feed: Feed, entry: ParsedEntry, now: datetime, window: timedelta
-) -> tuple[int, bool]:
-    """Find or create the story for one entry; return (story id, created)."""
-    fp = fingerprint(entry.title, entry.summary)
-    keys = dedup.candidate_keys(fp)
-    story_id = find_story(
-        session, fp, keys=keys, link=entry.link, published_at=entry.published_at, window=window
-    )
-    if story_id is not None:
-        bump = (
-            sa.update(Story)
-            .where(col(Story.id) == story_id)
-            .values(entry_count=col(Story.entry_count) + 1)
-            .returning(col(Story.published_at))
-        )
-        published_at = session.execute(bump).scalar_one()
-        _add_keys(session, story_id, keys, published_at, new=False)
-        return story_id, False
-    insert = (
-        sa.insert(Story)
-        .values(
-            title=entry.title[:400],
-            summary=entry.summary[:1200],
-            link=entry.link,
-            source_name=feed.display_name[:200],
-            feed_id=feed.id,
-            published_at=entry.published_at,
-            first_seen_at=now,
-            entry_count=1,
-        )
-        .returning(col(Story.id))
-    )
-    new_id = int(session.execute(insert).scalar_one())
-    _add_keys(session, new_id, keys, entry.published_at, new=True)
-    return new_id, True
 
 
 def latest_stories(
@@ -243,39 +56,3 @@ def latest_stories(
         query = query.where(~delivered)
     query = query.order_by(col(Story.published_at).desc(), col(Story.id).desc()).limit(limit)
     return list(session.exec(query).all())
-
-
-def story_views(session: Session, stories: Sequence[Story]) -> list[StoryView]:
-    """Attach each story's other outlets and topics, for display."""
-    ids = [s.id for s in stories if s.id is not None]
-    outlets: dict[int, list[str]] = {i: [] for i in ids}
-    topics: dict[int, list[str]] = {i: [] for i in ids}
-    if ids:
-        rows = session.exec(
-            select(Entry.story_id, Feed.name, Feed.title, Feed.url)
-            .join(Feed, col(Feed.id) == Entry.feed_id)
-            .where(col(Entry.story_id).in_(ids))
-            .order_by(col(Entry.id))
-        ).all()
-        for story_id, name, title, url in rows:
-            outlets[story_id].append(name or title or url)
-        for story_id, topic in session.exec(
-            select(StoryTopic.story_id, StoryTopic.topic).where(col(StoryTopic.story_id).in_(ids))
-        ).all():
-            topics[story_id].append(topic)
-    views = []
-    for story in stories:
-        assert story.id is not None
-        others = tuple(dict.fromkeys(o for o in outlets[story.id] if o != story.source_name))
-        views.append(
-            StoryView(
-                id=story.id,
-                title=story.title,
-                link=story.link,
-                source=story.source_name,
-                published_at=story.published_at,
-                other_sources=others,
-                topics=tuple(sorted(topics[story.id])),
-            )
-        )
-    return views
