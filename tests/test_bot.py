@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -11,48 +11,17 @@ from sqlmodel import Session, select
 
 from bot.settings import FeedConfig, Settings
 from bot.storage.models import ArticleText, Chat, Subscription
-from tests.support.botharness import ARTICLES, make_settings, refresh_once, running_bot, wait_for
+from tests.support.botharness import make_settings, refresh_once, running_bot, say, wait_for
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.feedserver import FeedServer, Reply
-from tests.test_fulltext import NEWS_FURNITURE, NEWS_PARAGRAPHS, NEWS_TITLE
+from tests.support.feedserver import FeedServer
+from tests.support.samples import NEWS_FURNITURE, NEWS_PARAGRAPHS, NEWS_TITLE, serve_news
 
 USER = 1001
 
 
-def news_feed(server: FeedServer) -> bytes:
-    article = server.url("/articles/tram.html")
-    items = [
-        ("t-1", "City council approves new tram line after long debate", article, "world"),
-        ("t-2", "Chip maker opens semiconductor plant", server.url("/articles/missing.html"), ""),
-        ("t-3", "Climate talks stall over funding", "https://example.invalid/climate", ""),
-        ("t-4", "Hostile <b>title</b> a < b & c &amp;nbsp; \u202eevil", server.url("/x"), ""),
-    ]
-    body = "".join(
-        f"<item><guid>{g}</guid><title>{t.replace('&', '&amp;').replace('<', '&lt;')}</title>"
-        f"<link>{link}</link><category>{c}</category>"
-        f"<pubDate>Wed, 25 Nov 2026 0{i}:00:00 GMT</pubDate></item>"
-        for i, (g, t, link, c) in enumerate(items)
-    )
-    return (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>Local News</title>'
-        f"<link>{server.base_url}</link>{body}</channel></rss>"
-    ).encode()
-
-
 @pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as srv:
-        srv.route("/feed.xml", Reply(200, {"Content-Type": "application/rss+xml"}, news_feed(srv)))
-        page = (ARTICLES / "news_article.html").read_bytes()
-        srv.route("/articles/tram.html", Reply(200, {"Content-Type": "text/html"}, page))
-        srv.route("/articles/missing.html", Reply(404, {}, b"not here"))
-        yield srv
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
+def server(server: FeedServer) -> FeedServer:
+    return serve_news(server)
 
 
 @pytest.fixture
@@ -68,13 +37,6 @@ async def bot(
 
 def html_of(tg: FakeTelegram, chat_id: int) -> list[str]:
     return [m.html or "" for m in tg.messages(chat_id)]
-
-
-async def say(tg: FakeTelegram, chat_id: int, text: str, *, expect: int = 1) -> list:
-    before = len(tg.messages(chat_id))
-    tg.send_text(chat_id, text)
-    messages = await wait_for(tg, chat_id, before + expect)
-    return messages[before:]
 
 
 async def test_start_shows_welcome_and_topic_picker_that_toggles(tg: FakeTelegram, bot) -> None:

@@ -9,7 +9,7 @@ import socket
 import ssl
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -47,12 +47,6 @@ RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></chann
 HTML = b"<!DOCTYPE html><html><head><title>Blog</title></head><body>hi</body></html>"
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 PUBLIC_IP = "93.184.215.14"
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as running:
-        yield running
 
 
 async def fetch(url: str, policy: FetchPolicy = LOCAL, **kwargs: str | None) -> FetchResult:
