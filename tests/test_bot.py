@@ -11,7 +11,14 @@ from sqlmodel import Session, select
 
 from bot.settings import FeedConfig, Settings
 from bot.storage.models import ArticleText, Chat, Subscription
-from tests.support.botharness import make_settings, refresh_once, running_bot, say, wait_for
+from tests.support.botharness import (
+    converse,
+    make_settings,
+    refresh_once,
+    running_bot,
+    say,
+    wait_for,
+)
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer
 from tests.support.samples import NEWS_FURNITURE, NEWS_PARAGRAPHS, NEWS_TITLE, serve_news
@@ -111,12 +118,12 @@ async def test_subscribe_by_name_suggests_and_changes_nothing_on_typos(
     assert 'There is no topic "tehc"' in typo.text and "tech" in typo.text
     with Session(engine) as session:
         assert session.exec(select(Subscription)).all() == []
-    [ok] = await say(tg, USER, "/subscribe tech Science")
-    assert "Subscribed to: Science, Technology" in ok.text
-    [again] = await say(tg, USER, "/subscribe tech")
-    assert "Nothing changed" in again.text
-    [gone] = await say(tg, USER, "/unsubscribe all")
-    assert "every topic" in gone.text
+    script = [
+        ("/subscribe tech Science", ("Subscribed to: Science, Technology",)),
+        ("/subscribe tech", ("Nothing changed",)),
+        ("/unsubscribe all", ("every topic",)),
+    ]
+    await converse(tg, USER, script)
     with Session(engine) as session:
         assert session.exec(select(Subscription)).all() == []
 
@@ -221,14 +228,13 @@ async def test_two_hundred_users_at_once_all_answered(tg: FakeTelegram, bot) -> 
 async def test_schedule_and_timezone(tg: FakeTelegram, bot) -> None:
     _settings, engine = bot
     tg.add_private_chat(USER)
-    [shown] = await say(tg, USER, "/schedule")
-    assert "08:00" in shown.text and "Europe/Berlin" in shown.text
-    [changed] = await say(tg, USER, "/schedule 19:00 07:30")
-    assert "07:30, 19:00" in changed.text
-    [zone] = await say(tg, USER, "/timezone new_york")
-    assert "America/New_York" in zone.text
-    [instant] = await say(tg, USER, "/schedule instant")
-    assert "Instant mode" in instant.text
+    script = [
+        ("/schedule", ("08:00", "Europe/Berlin")),
+        ("/schedule 19:00 07:30", ("07:30, 19:00",)),
+        ("/timezone new_york", ("America/New_York",)),
+        ("/schedule instant", ("Instant mode",)),
+    ]
+    await converse(tg, USER, script)
     with Session(engine) as session:
         chat = session.get(Chat, USER)
         assert (chat.mode, chat.timezone, chat.briefing_times) == (
