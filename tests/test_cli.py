@@ -22,10 +22,9 @@ def outlets_config(tmp_path: Path, server: FeedServer) -> Path:
     )
 
 
-def test_fetch_then_preview(tmp_path: Path) -> None:
-    with FeedServer() as server:
-        config = outlets_config(tmp_path, server)
-        fetched = run(["--config", str(config), "fetch"], tmp_path)
+def test_fetch_then_preview(tmp_path: Path, server: FeedServer) -> None:
+    config = outlets_config(tmp_path, server)
+    fetched = run(["--config", str(config), "fetch"], tmp_path)
     assert fetched.returncode == 0, fetched.stderr
     lines = fetched.stdout.splitlines()
     assert lines[0].split() == ["feed", "new", "stories", "merged", "304", "error"]

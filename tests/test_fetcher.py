@@ -39,6 +39,7 @@ from tests.support.feedserver import (
     trickle,
     wait_until,
 )
+from tests.support.process import free_port
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 LOCAL = FetchPolicy(allow_private_networks=True)  # the test server lives on loopback
@@ -517,11 +518,7 @@ async def test_redirect_to_file_scheme_refused() -> None:
 
 
 async def test_connection_refused() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # closed once the block ends: nothing listens
-
-    result = await fetch(f"http://127.0.0.1:{port}/feed")
+    result = await fetch(f"http://127.0.0.1:{free_port()}/feed")
 
     assert (result.status, result.error) == (FetchStatus.ERROR, "connection refused")
 

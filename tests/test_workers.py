@@ -111,21 +111,20 @@ def test_two_workers_ticking_one_due_briefing_compose_it_once(pg_url: str) -> No
     engine.dispose()
 
 
-def test_second_worker_on_sqlite_is_refused(tmp_path: Path) -> None:
+def test_second_worker_on_sqlite_is_refused(tmp_path: Path, tg: FakeTelegram) -> None:
     cfg = write_config(tmp_path, "", database="one.sqlite3")
     log = tmp_path / "w.log"
-    with FakeTelegram() as tg:
-        first = start_worker(cfg, tg, log)
-        try:
-            tg.wait_for(lambda: "getMe" in tg.stats.by_method, timeout=30)
-            second = run(
-                ["--config", str(cfg), "run", "--role", "worker"],
-                tmp_path,
-                TELEGRAM_BOT_TOKEN=tg.token,
-                TELEGRAM_API_BASE_URL=tg.base_url,
-            )
-        finally:
-            stop_bot(first, timeout=30)
+    first = start_worker(cfg, tg, log)
+    try:
+        tg.wait_for(lambda: "getMe" in tg.stats.by_method, timeout=30)
+        second = run(
+            ["--config", str(cfg), "run", "--role", "worker"],
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=tg.token,
+            TELEGRAM_API_BASE_URL=tg.base_url,
+        )
+    finally:
+        stop_bot(first, timeout=30)
     assert second.returncode == 3
     assert "SQLite allows one worker process" in second.stderr
     assert "Traceback" not in second.stderr

@@ -86,24 +86,33 @@ def seed_stories(engine: Engine, *, now: datetime, count: int = 5, topic: str = 
     """
     stamp = f"{now:%Y%m%d%H%M%S%f}"
     with engine.begin() as conn:
-        feed_id = conn.execute(
-            sa.insert(_table(Feed)).values(
-                url=f"https://seed.example/{topic}-{stamp}.xml", name="Seed News", created_at=now
-            )
-        ).inserted_primary_key[0]
+        feed_id = _insert_one(
+            conn,
+            Feed,
+            url=f"https://seed.example/{topic}-{stamp}.xml",
+            name="Seed News",
+            created_at=now,
+        )
         for i in range(count):
             seen = now - timedelta(minutes=10 * i + 5)
-            story_id = conn.execute(
-                sa.insert(_table(Story)).values(
-                    title=f"{topic.title()} story number {i} <with> & odd text",
-                    link=f"https://seed.example/{topic}/{stamp}/{i}",
-                    source_name="Seed News",
-                    feed_id=feed_id,
-                    published_at=seen,
-                    first_seen_at=seen,
-                )
-            ).inserted_primary_key[0]
+            story_id = _insert_one(
+                conn,
+                Story,
+                title=f"{topic.title()} story number {i} <with> & odd text",
+                link=f"https://seed.example/{topic}/{stamp}/{i}",
+                source_name="Seed News",
+                feed_id=feed_id,
+                published_at=seen,
+                first_seen_at=seen,
+            )
             conn.execute(sa.insert(_table(StoryTopic)).values(story_id=story_id, topic=topic))
+
+
+def _insert_one(conn: sa.Connection, model: type[Any], **values: Any) -> int:
+    """Insert one row and return its new integer primary key."""
+    key = conn.execute(sa.insert(_table(model)).values(**values)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def numbered_headlines(rng: random.Random) -> Callable[[datetime], str]:
