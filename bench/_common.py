@@ -1,4 +1,5 @@
-"""Shared benchmark helpers: machine description, medians, percentiles, markdown tables.
+"""Shared benchmark helpers: machine description, medians, percentiles, markdown tables,
+realistic headlines for the seeder in tests/support/seed.py.
 
 Every benchmark prints the machine it ran on and its numbers as a markdown table, so
 the output can be pasted into BENCHMARKS.md as is.
@@ -9,12 +10,16 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import random
 import sqlite3
 import statistics
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
+
+from bench._corpus import Vocabulary, render_headline
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -137,3 +142,9 @@ def fix_loopback_fakes(enabled: bool = True) -> None:
     feedserver._Handler.disable_nagle_algorithm = enabled
     server._Server.request_queue_size = 1024 if enabled else 5
     feedserver._HTTPServer.request_queue_size = 1024 if enabled else 5
+
+
+def corpus_headlines(rng: random.Random) -> Callable[[datetime], str]:
+    """Headlines from the synthetic news corpus, for `seed_story_corpus(headlines=...)`."""
+    vocab = Vocabulary(rng)
+    return lambda published: render_headline(vocab.event(rng, published), rng, variant=0)

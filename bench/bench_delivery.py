@@ -50,6 +50,7 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bench._common import (
+    corpus_headlines,
     ensure_repo_on_path,
     fix_loopback_fakes,
     md_table,
@@ -58,7 +59,6 @@ from bench._common import (
     spread,
 )
 from bench._fakeproc import FakeProcess
-from bench._seed import TopicShare, seed_chats, seed_feeds, seed_outbox, seed_stories
 from bench._stubapi import StubProcess
 from bot.delivery.message import markup_json
 from bot.delivery.pacing import Pacer
@@ -71,6 +71,7 @@ from handlers import jobs
 from handlers.app import sender_bot
 from handlers.jobs import COMPOSE_EVERY
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.seed import TopicShare, seed_chats, seed_feeds, seed_outbox, seed_story_corpus
 
 FIRST_CHAT = 2_000_000
 STORIES = 300  # for (c): a day of stories in a few topics
@@ -446,8 +447,14 @@ def seed_compose(folder: Path, chats: int, now: datetime) -> str:
     engine = open_database(url)
     feeds = seed_feeds(engine, count=50, now=now)
     shares = [TopicShare(t.slug, 1.0) for t in COMPOSE_TOPICS]
-    seed_stories(
-        engine, count=STORIES, feed_ids=feeds, topics=shares, now=now, span=timedelta(hours=20)
+    seed_story_corpus(
+        engine,
+        count=STORIES,
+        feed_ids=feeds,
+        topics=shares,
+        now=now,
+        span=timedelta(hours=20),
+        headlines=corpus_headlines,
     )
     seed_chats(
         engine,
@@ -455,6 +462,7 @@ def seed_compose(folder: Path, chats: int, now: datetime) -> str:
         topics=[t.slug for t in COMPOSE_TOPICS],
         now=now - timedelta(days=1),
         due=now - timedelta(minutes=1),
+        per_chat=(1, 3),
     )
     engine.dispose()
     return url

@@ -38,8 +38,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram.ext import Application
 
-from bench._common import fix_loopback_fakes, md_table, median, percentile, print_machine
-from bench._seed import TopicShare, insert_rows, seed_chats, seed_feeds, seed_stories
+from bench._common import (
+    corpus_headlines,
+    fix_loopback_fakes,
+    md_table,
+    median,
+    percentile,
+    print_machine,
+)
 from bot.ingest.article import extract_article
 from bot.render.article import render_article
 from bot.services.story_views import story_views
@@ -51,6 +57,7 @@ from bot.storage.models import Story, StoryTopic
 from tests.support.botharness import ARTICLES, make_settings, running_bot
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer, Reply
+from tests.support.seed import TopicShare, insert_rows, seed_chats, seed_feeds, seed_story_corpus
 
 TOPICS = (
     Topic("world", "World"),
@@ -198,13 +205,14 @@ def seed(engine: Engine, args: argparse.Namespace, article_url: str) -> dict[str
     timings: dict[str, float] = {}
     began = time.perf_counter()
     feed_ids = seed_feeds(engine, count=200, now=now)
-    entries = seed_stories(
+    entries = seed_story_corpus(
         engine,
         count=args.stories,
         feed_ids=feed_ids,
         topics=SHARES,
         now=now - timedelta(minutes=5),
         span=timedelta(days=14),
+        headlines=corpus_headlines,
     )
     seed_chats(
         engine,
@@ -212,6 +220,7 @@ def seed(engine: Engine, args: argparse.Namespace, article_url: str) -> dict[str
         topics=SUBSCRIBABLE,
         now=now,
         due=now + timedelta(days=1),
+        per_chat=(1, 3),
     )
     first = args.stories + 1
     insert_rows(

@@ -33,7 +33,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bench._common import md_table, print_machine
-from bench._seed import insert_rows, seed_feeds
 from bot.services.retention import prune
 from bot.settings import RetentionSettings
 from bot.storage.db import open_database, session_scope
@@ -49,6 +48,7 @@ from bot.storage.models import (
     StoryTopic,
 )
 from bot.storage.retention import touch_listed
+from tests.support.seed import insert_rows, seed_feeds
 
 START = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)
 TABLES = (Story, Entry, StoryKey, StoryTopic, Delivery, Outbox, ArticleText, AuditEntry)

@@ -1,4 +1,9 @@
-"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when present)."""
+"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when present), the fake
+Bot API (`tg`) and a local feed server (`server`).
+
+A module that needs routes or options overrides a fixture by name, e.g.
+`def server(server): return serve_news(server)`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.storage.db import open_database
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.feedserver import FeedServer
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -83,3 +90,17 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     eng = open_database(f"sqlite:///{tmp_path / 'test.sqlite3'}")
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    """The strict fake Bot API server, with Telegram's flood limits on."""
+    with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    """A feed server on 127.0.0.1 with no routes yet."""
+    with FeedServer() as srv:
+        yield srv

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,27 +23,17 @@ from tests.support.adminkit import ADMIN, HELPERS, USER, admin_settings, say
 from tests.support.botharness import running_bot, wait_for
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer, Reply, redirect
+from tests.support.process import free_port
+from tests.support.samples import serve_outlets
 from tests.support.seed import seed_chats, seed_stories
-from tests.test_refresh import FEED_A, FEED_B
-
-RSS = {"Content-Type": "application/rss+xml"}
 
 
 @pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as srv:
-        srv.route("/a.xml", Reply(200, RSS, FEED_A))
-        srv.route("/b.xml", Reply(200, RSS, FEED_B))
-        srv.route("/page.html", Reply(200, {"Content-Type": "text/html"}, b"<html>hi</html>"))
-        srv.route("/old.xml", redirect("/a.xml", 301))
-        srv.route("/broken.xml", Reply(500, {}, b""))
-        yield srv
+def server(server: FeedServer) -> FeedServer:
+    serve_outlets(server)
+    server.route("/page.html", Reply(200, {"Content-Type": "text/html"}, b"<html>hi</html>"))
+    server.route("/old.xml", redirect("/a.xml", 301))
+    return server
 
 
 @pytest.fixture
@@ -60,12 +49,6 @@ def counts(engine: Engine) -> dict[str, int]:
             table.__name__: session.exec(select(func.count()).select_from(table)).one()
             for table in (Feed, Broadcast, AuditEntry, Outbox)
         }
-
-
-def refused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # ---------------------------------------------------------------- who is an admin
@@ -137,7 +120,7 @@ async def test_addfeed_checks_the_feed_first_and_refuses_duplicates(
 ) -> None:
     _settings, engine = bot
     url, page = server.url("/a.xml"), server.url("/page.html")
-    dead = f"http://127.0.0.1:{refused_port()}/rss"
+    dead = f"http://127.0.0.1:{free_port()}/rss"
     others = {
         f"/addfeed {page}": f"Can't add {page}: not a feed (got text/html).",
         f"/addfeed {dead}": f"Can't add {dead}: connection refused.",

@@ -10,7 +10,7 @@ from bot.admin import opml
 from bot.settings import Topic
 from bot.storage.db import open_database
 from bot.storage.models import AuditEntry, Feed
-from tests.test_cli import run
+from tests.support.process import TOPICS_TOML, run, write_config
 
 TOPICS = (Topic("world", "World"), Topic("tech", "Technology"))
 OPML = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -26,21 +26,7 @@ OPML = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[database]
-url = "sqlite:///{tmp_path / "db.sqlite3"}"
-[[topics]]
-slug = "world"
-name = "World"
-[[topics]]
-slug = "tech"
-name = "Technology"
-""",
-        encoding="utf-8",
-    )
-    return path
+    return write_config(tmp_path, TOPICS_TOML)
 
 
 def test_import_then_export_round_trips(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -11,48 +11,24 @@ from sqlmodel import Session, select
 
 from bot.settings import FeedConfig, Settings
 from bot.storage.models import ArticleText, Chat, Subscription
-from tests.support.botharness import ARTICLES, make_settings, refresh_once, running_bot, wait_for
+from tests.support.botharness import (
+    converse,
+    make_settings,
+    refresh_once,
+    running_bot,
+    say,
+    wait_for,
+)
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.feedserver import FeedServer, Reply
-from tests.test_fulltext import NEWS_FURNITURE, NEWS_PARAGRAPHS, NEWS_TITLE
+from tests.support.feedserver import FeedServer
+from tests.support.samples import NEWS_FURNITURE, NEWS_PARAGRAPHS, NEWS_TITLE, serve_news
 
 USER = 1001
 
 
-def news_feed(server: FeedServer) -> bytes:
-    article = server.url("/articles/tram.html")
-    items = [
-        ("t-1", "City council approves new tram line after long debate", article, "world"),
-        ("t-2", "Chip maker opens semiconductor plant", server.url("/articles/missing.html"), ""),
-        ("t-3", "Climate talks stall over funding", "https://example.invalid/climate", ""),
-        ("t-4", "Hostile <b>title</b> a < b & c &amp;nbsp; \u202eevil", server.url("/x"), ""),
-    ]
-    body = "".join(
-        f"<item><guid>{g}</guid><title>{t.replace('&', '&amp;').replace('<', '&lt;')}</title>"
-        f"<link>{link}</link><category>{c}</category>"
-        f"<pubDate>Wed, 25 Nov 2026 0{i}:00:00 GMT</pubDate></item>"
-        for i, (g, t, link, c) in enumerate(items)
-    )
-    return (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>Local News</title>'
-        f"<link>{server.base_url}</link>{body}</channel></rss>"
-    ).encode()
-
-
 @pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as srv:
-        srv.route("/feed.xml", Reply(200, {"Content-Type": "application/rss+xml"}, news_feed(srv)))
-        page = (ARTICLES / "news_article.html").read_bytes()
-        srv.route("/articles/tram.html", Reply(200, {"Content-Type": "text/html"}, page))
-        srv.route("/articles/missing.html", Reply(404, {}, b"not here"))
-        yield srv
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
+def server(server: FeedServer) -> FeedServer:
+    return serve_news(server)
 
 
 @pytest.fixture
@@ -68,13 +44,6 @@ async def bot(
 
 def html_of(tg: FakeTelegram, chat_id: int) -> list[str]:
     return [m.html or "" for m in tg.messages(chat_id)]
-
-
-async def say(tg: FakeTelegram, chat_id: int, text: str, *, expect: int = 1) -> list:
-    before = len(tg.messages(chat_id))
-    tg.send_text(chat_id, text)
-    messages = await wait_for(tg, chat_id, before + expect)
-    return messages[before:]
 
 
 async def test_start_shows_welcome_and_topic_picker_that_toggles(tg: FakeTelegram, bot) -> None:
@@ -149,12 +118,12 @@ async def test_subscribe_by_name_suggests_and_changes_nothing_on_typos(
     assert 'There is no topic "tehc"' in typo.text and "tech" in typo.text
     with Session(engine) as session:
         assert session.exec(select(Subscription)).all() == []
-    [ok] = await say(tg, USER, "/subscribe tech Science")
-    assert "Subscribed to: Science, Technology" in ok.text
-    [again] = await say(tg, USER, "/subscribe tech")
-    assert "Nothing changed" in again.text
-    [gone] = await say(tg, USER, "/unsubscribe all")
-    assert "every topic" in gone.text
+    script = [
+        ("/subscribe tech Science", ("Subscribed to: Science, Technology",)),
+        ("/subscribe tech", ("Nothing changed",)),
+        ("/unsubscribe all", ("every topic",)),
+    ]
+    await converse(tg, USER, script)
     with Session(engine) as session:
         assert session.exec(select(Subscription)).all() == []
 
@@ -259,14 +228,13 @@ async def test_two_hundred_users_at_once_all_answered(tg: FakeTelegram, bot) -> 
 async def test_schedule_and_timezone(tg: FakeTelegram, bot) -> None:
     _settings, engine = bot
     tg.add_private_chat(USER)
-    [shown] = await say(tg, USER, "/schedule")
-    assert "08:00" in shown.text and "Europe/Berlin" in shown.text
-    [changed] = await say(tg, USER, "/schedule 19:00 07:30")
-    assert "07:30, 19:00" in changed.text
-    [zone] = await say(tg, USER, "/timezone new_york")
-    assert "America/New_York" in zone.text
-    [instant] = await say(tg, USER, "/schedule instant")
-    assert "Instant mode" in instant.text
+    script = [
+        ("/schedule", ("08:00", "Europe/Berlin")),
+        ("/schedule 19:00 07:30", ("07:30, 19:00",)),
+        ("/timezone new_york", ("America/New_York",)),
+        ("/schedule instant", ("Instant mode",)),
+    ]
+    await converse(tg, USER, script)
     with Session(engine) as session:
         chat = session.get(Chat, USER)
         assert (chat.mode, chat.timezone, chat.briefing_times) == (

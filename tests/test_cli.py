@@ -2,71 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.support.feedserver import FeedServer, Reply
-from tests.test_refresh import FEED_A, FEED_B
+from tests.support.feedserver import FeedServer
+from tests.support.process import TOPICS_TOML, feed_toml, run, write_config
+from tests.support.samples import serve_outlets
 
-REPO = Path(__file__).resolve().parents[1]
 
-
-def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    environ.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
+def outlets_config(tmp_path: Path, server: FeedServer) -> Path:
+    serve_outlets(server)
+    return write_config(
+        tmp_path,
+        "[fetch]\nallow_private_networks = true\ntimeout_seconds = 5\n"
+        + TOPICS_TOML
+        + feed_toml(server, "/a.xml", "Outlet A", ("world",))
+        + feed_toml(server, "/b.xml", "Outlet B", ("world",))
+        + feed_toml(server, "/broken.xml", "Broken"),
     )
 
 
-def write_config(tmp_path: Path, server: FeedServer) -> Path:
-    server.route("/a.xml", Reply(200, {"Content-Type": "application/rss+xml"}, FEED_A))
-    server.route("/b.xml", Reply(200, {"Content-Type": "application/rss+xml"}, FEED_B))
-    server.route("/broken.xml", Reply(500, {}, b""))
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[database]
-url = "sqlite:///{tmp_path / "db.sqlite3"}"
-[fetch]
-allow_private_networks = true
-timeout_seconds = 5
-[[topics]]
-slug = "world"
-name = "World"
-[[topics]]
-slug = "tech"
-name = "Technology"
-keywords = ["semiconductor"]
-[[feeds]]
-url = "{server.url("/a.xml")}"
-name = "Outlet A"
-topics = ["world"]
-[[feeds]]
-url = "{server.url("/b.xml")}"
-name = "Outlet B"
-topics = ["world"]
-[[feeds]]
-url = "{server.url("/broken.xml")}"
-name = "Broken"
-""",
-        encoding="utf-8",
-    )
-    return config
-
-
-def test_fetch_then_preview(tmp_path: Path) -> None:
-    with FeedServer() as server:
-        config = write_config(tmp_path, server)
-        fetched = run(["--config", str(config), "fetch"], tmp_path)
+def test_fetch_then_preview(tmp_path: Path, server: FeedServer) -> None:
+    config = outlets_config(tmp_path, server)
+    fetched = run(["--config", str(config), "fetch"], tmp_path)
     assert fetched.returncode == 0, fetched.stderr
     lines = fetched.stdout.splitlines()
     assert lines[0].split() == ["feed", "new", "stories", "merged", "304", "error"]

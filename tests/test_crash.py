@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
@@ -18,6 +15,7 @@ from sqlmodel import Session, select
 from bot.storage.db import open_database
 from bot.storage.models import Outbox, utcnow
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.process import start_bot, stop_bot, write_config
 from tests.support.seed import seed_chats, seed_stories
 
 pytestmark = pytest.mark.slow
@@ -25,35 +23,12 @@ CHATS = list(range(70_000, 70_500))
 
 
 def config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[database]
-url = "sqlite:///{tmp_path / "crash.sqlite3"}"
-[delivery]
-messages_per_second = 120
-[briefing]
-times = ["08:00"]
-timezone = "UTC"
-max_items = 3
-[[topics]]
-slug = "world"
-name = "World"
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
-def start(cfg: Path, tg: FakeTelegram, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    env.update(TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_API_BASE_URL=tg.base_url)
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "--config", str(cfg), "run"],
-        cwd=cfg.parent,
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
+    return write_config(
+        tmp_path,
+        "[delivery]\nmessages_per_second = 120\n"
+        '[briefing]\ntimes = ["08:00"]\ntimezone = "UTC"\nmax_items = 3\n'
+        '[[topics]]\nslug = "world"\nname = "World"\n',
+        database="crash.sqlite3",
     )
 
 
@@ -72,7 +47,7 @@ def test_sigkill_midway_then_restart_delivers_everything_once(tmp_path: Path) ->
     with FakeTelegram(flood_limits=False) as tg:
         for chat_id in CHATS:
             tg.add_private_chat(chat_id)
-        proc = start(cfg, tg, log)
+        proc = start_bot(cfg, tg, log)
         try:
             tg.wait_for(lambda: sum(delivered(tg).values()) >= kill_after, timeout=60)
         finally:
@@ -83,13 +58,12 @@ def test_sigkill_midway_then_restart_delivers_everything_once(tmp_path: Path) ->
         before_restart = sum(delivered(tg).values())
         assert before_restart < len(CHATS), "the kill came too late to test anything"
 
-        proc = start(cfg, tg, log)
+        proc = start_bot(cfg, tg, log)
         try:
             tg.wait_for(lambda: all(delivered(tg).values()), timeout=90)
             time.sleep(1.5)  # anything extra would arrive now
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=20)
+            stop_bot(proc)
         counts = delivered(tg)
     assert all(counts[c] >= 1 for c in CHATS), "a chat lost its briefing"
     duplicates = sum(n - 1 for n in counts.values())

@@ -9,7 +9,7 @@ import socket
 import ssl
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -39,6 +39,7 @@ from tests.support.feedserver import (
     trickle,
     wait_until,
 )
+from tests.support.process import free_port
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 LOCAL = FetchPolicy(allow_private_networks=True)  # the test server lives on loopback
@@ -47,12 +48,6 @@ RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></chann
 HTML = b"<!DOCTYPE html><html><head><title>Blog</title></head><body>hi</body></html>"
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 PUBLIC_IP = "93.184.215.14"
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as running:
-        yield running
 
 
 async def fetch(url: str, policy: FetchPolicy = LOCAL, **kwargs: str | None) -> FetchResult:
@@ -523,11 +518,7 @@ async def test_redirect_to_file_scheme_refused() -> None:
 
 
 async def test_connection_refused() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # closed once the block ends: nothing listens
-
-    result = await fetch(f"http://127.0.0.1:{port}/feed")
+    result = await fetch(f"http://127.0.0.1:{free_port()}/feed")
 
     assert (result.status, result.error) == (FetchStatus.ERROR, "connection refused")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -16,64 +15,14 @@ from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
 from bot.storage.models import Entry, Feed, Story, StoryTopic
 from tests.support.feedserver import FeedServer, Reply
+from tests.support.samples import FEED_A, FEED_B, RSS, rss
 
 NOW = datetime(2026, 1, 20, 12, 0, tzinfo=UTC)
 
 
-def rss(title: str, items: list[tuple[str, str, str, str]], ttl: int | None = None) -> bytes:
-    """RSS 2.0 from (guid, title, link, description) tuples."""
-    body = "".join(
-        f"<item><guid>{g}</guid><title>{t}</title><link>{link}</link>"
-        f"<description>{d}</description><pubDate>Tue, 20 Jan 2026 10:00:00 GMT</pubDate></item>"
-        for g, t, link, d in items
-    )
-    ttl_tag = f"<ttl>{ttl}</ttl>" if ttl else ""
-    return (
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>'
-        f"<link>https://example.org/</link>{ttl_tag}{body}</channel></rss>"
-    ).encode()
-
-
-FEED_A = rss(
-    "Outlet A",
-    [
-        (
-            "a-1",
-            "Kurdish residents in Syria's Qamishli step up patrols as government pressure grows",
-            "https://a.example/qamishli?utm_source=rss",
-            "Residents formed night patrols...",
-        ),
-        (
-            "a-2",
-            "Iran rejects US magazine report on January unrest death toll",
-            "https://a.example/iran-report",
-            "Tehran said the figures were invented.",
-        ),
-        ("a-3", "New semiconductor plant opens in Dresden", "https://a.example/chips", ""),
-    ],
-)
-FEED_B = rss(
-    "Outlet B",
-    [
-        (
-            "b-77",
-            "Kurdish residents in Syria's Qamishli step up patrols as pressure from Damascus grows",
-            "https://b.example/world/qamishli-patrols",
-            "Night patrols were formed by residents…",
-        ),
-        (
-            "b-78",
-            "Iran protest death toll climbs to 6,126, rights group says",
-            "https://b.example/iran-toll",
-            "A rights group raised its count.",
-        ),
-    ],
-)
-
-
 def make_settings(server: FeedServer, **feeds: bytes) -> Settings:
     for name, body in feeds.items():
-        server.route(f"/{name}.xml", Reply(200, {"Content-Type": "application/rss+xml"}, body))
+        server.route(f"/{name}.xml", Reply(200, RSS, body))
     base = load_settings(None, {})
     return Settings(
         telegram=base.telegram,
@@ -97,12 +46,6 @@ async def refresh(engine: Engine, settings: Settings, now: datetime = NOW) -> li
     async with Fetcher(policy) as fetcher:
         refresher = Refresher(engine=engine, fetcher=fetcher, settings=settings, clock=lambda: now)
         return await refresher.refresh_all()
-
-
-@pytest.fixture
-def server() -> FeedServer:
-    with FeedServer() as srv:
-        yield srv
 
 
 async def test_cross_source_stories_join_and_different_ones_stay_apart(
@@ -132,9 +75,9 @@ async def test_second_refresh_adds_nothing_and_entries_that_return_stay_old(
     settings = make_settings(server, a=FEED_A)
     await refresh(engine, settings)
     # The feed drops an item, then brings it back: never new again.
-    server.route("/a.xml", Reply(200, {"Content-Type": "application/rss+xml"}, rss("A", [])))
+    server.route("/a.xml", Reply(200, RSS, rss("A", [])))
     await refresh(engine, settings, NOW + timedelta(hours=1))
-    server.route("/a.xml", Reply(200, {"Content-Type": "application/rss+xml"}, FEED_A))
+    server.route("/a.xml", Reply(200, RSS, FEED_A))
     reports = await refresh(engine, settings, NOW + timedelta(hours=2))
     assert reports[0].new_entries == 0
     with Session(engine) as session:
@@ -147,7 +90,7 @@ async def test_broken_feeds_are_recorded_and_do_not_stop_others(
     settings = make_settings(server, a=FEED_A)
     server.route("/html.xml", Reply(200, {"Content-Type": "text/html"}, b"<html><body>hi</body>"))
     server.route("/500.xml", Reply(500, {}, b"oops"))
-    server.route("/trunc.xml", Reply(200, {"Content-Type": "application/rss+xml"}, FEED_B[:-60]))
+    server.route("/trunc.xml", Reply(200, RSS, FEED_B[:-60]))
     extra = tuple(
         FeedConfig(url=server.url(p), name=n)
         for p, n in [("/html.xml", "HTML"), ("/500.xml", "FIVE"), ("/trunc.xml", "TRUNC")]

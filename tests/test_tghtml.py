@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 
 import pytest
 from telegram.constants import MessageLimit
@@ -21,86 +20,7 @@ from bot.render.tghtml import (
     split_html_message,
     visible_length,
 )
-
-# --- a small, independent checker of TDLib's HTML rules ---------------------------------
-
-_ALLOWED = {
-    "a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre",
-    "span", "tg-spoiler", "tg-emoji", "tg-time", "blockquote",
-}  # fmt: skip
-_ENTITY_AT = re.compile(r"&(?:lt|gt|amp|quot|#[0-9]+|#x[0-9a-fA-F]+);")
-_START = re.compile(r'<([a-z-]+)((?: [a-z-]+="[^"<]*")*)>')
-_END = re.compile(r"</([a-z-]+)>")
-_ENTITY_TEXT = {"&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"'}
-_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def check_message(message: str, *, limit: int = 4096) -> str:
-    """Assert `message` is HTML Telegram accepts and return the text it shows.
-
-    Stricter than Telegram where that catches our bugs: every '&' must start a known
-    entity (a bare '&' before 'lt;' in feed text would change meaning), attributes must
-    be double-quoted, and the shown text must be non-blank and within `limit`.
-    """
-    shown: list[str] = []
-    stack: list[str] = []
-    i = 0
-    while i < len(message):
-        ch = message[i]
-        if ch == "&":
-            match = _ENTITY_AT.match(message, i)
-            assert match, f"bare '&' at {i} in {message!r}"
-            shown.append(_decode(match.group(0)))
-            i = match.end()
-        elif ch == "<":
-            i = _check_tag(message, i, stack)
-        else:
-            shown.append(ch)
-            i += 1
-    assert not stack, f"unclosed {stack} in {message!r}"
-    text = "".join(shown)
-    assert not _FORBIDDEN_CHARS.search(text), repr(text)
-    assert text.strip(), "empty message"
-    assert len(text) <= limit, f"{len(text)} > {limit}"
-    return text
-
-
-def _decode(entity: str) -> str:
-    if entity in _ENTITY_TEXT:
-        return _ENTITY_TEXT[entity]
-    digits = entity[2:-1]
-    return chr(int(digits[1:], 16) if digits.startswith("x") else int(digits))
-
-
-def _check_tag(message: str, i: int, stack: list[str]) -> int:
-    end = _END.match(message, i)
-    if end:
-        assert stack and stack[-1] == end.group(1), f"unmatched {end.group(0)} in {message!r}"
-        stack.pop()
-        return end.end()
-    start = _START.match(message, i)
-    assert start, f"'<' that is not a tag at {i} in {message!r}"
-    name = start.group(1)
-    assert name in _ALLOWED, f"unsupported <{name}>"
-    assert not (stack and stack[-1] in ("code", "pre") and name != "code"), "tag inside code"
-    if name == "a":
-        assert start.group(2).startswith(' href="'), start.group(0)
-    stack.append(name)
-    return start.end()
-
-
-def check_with_tdlib_rules(message: str) -> None:
-    """Also run `message` through the colleague's TDLib re-implementation, if present."""
-    tdhtml = pytest.importorskip("tests.support.fake_telegram.tdhtml")
-    parsed = tdhtml.parse_html(message)
-    assert parsed.text.strip()
-    assert len(parsed.text) <= 4096
-
-
-def squash(text: str) -> str:
-    """Drop all whitespace: splitting may only change whitespace at the cuts."""
-    return "".join(text.split())
-
+from tests.support.tghtml_check import check_message, squash
 
 # --- escape and builders -----------------------------------------------------------------
 
@@ -356,7 +276,7 @@ def test_hostile_text_produces_valid_messages(raw: str) -> None:
 def test_hostile_text_passes_tdlib_rules(raw: str) -> None:
     blocks = [bold(raw * 3), escape(raw), link(raw, "https://example.com/a&b")]
     for message in split_html_message(blocks):
-        check_with_tdlib_rules(message)
+        check_message(message)
 
 
 _PIECES = [

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -21,6 +19,7 @@ from bot.storage import outbox
 from bot.storage.db import open_database, session_scope
 from bot.storage.models import Outbox, utcnow
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.process import run, start_bot, stop_bot, write_config
 from tests.support.seed import seed_chats, seed_stories
 
 pytestmark = pytest.mark.slow
@@ -28,30 +27,13 @@ MESSAGES = 5000
 
 
 def config(tmp_path: Path, url: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[database]
-url = "{url}"
-[delivery]
-messages_per_second = 3000
-lease_seconds = 4
-""",
-        encoding="utf-8",
+    return write_config(
+        tmp_path, "[delivery]\nmessages_per_second = 3000\nlease_seconds = 4\n", database=url
     )
-    return path
 
 
 def start_worker(cfg: Path, tg: FakeTelegram, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    env.update(TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_API_BASE_URL=tg.base_url)
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "--config", str(cfg), "run", "--role", "worker"],
-        cwd=cfg.parent,
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
+    return start_bot(cfg, tg, log, "--role", "worker")
 
 
 def test_three_workers_deliver_each_message_once_despite_a_sigkill(
@@ -129,29 +111,20 @@ def test_two_workers_ticking_one_due_briefing_compose_it_once(pg_url: str) -> No
     engine.dispose()
 
 
-def test_second_worker_on_sqlite_is_refused(tmp_path: Path) -> None:
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "one.sqlite3"}"\n', encoding="utf-8")
+def test_second_worker_on_sqlite_is_refused(tmp_path: Path, tg: FakeTelegram) -> None:
+    cfg = write_config(tmp_path, "", database="one.sqlite3")
     log = tmp_path / "w.log"
-    with FakeTelegram() as tg:
-        first = start_worker(cfg, tg, log)
-        try:
-            tg.wait_for(lambda: "getMe" in tg.stats.by_method, timeout=30)
-            second = subprocess.run(
-                [sys.executable, "-m", "bot", "--config", str(cfg), "run", "--role", "worker"],
-                cwd=tmp_path,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                env={
-                    **os.environ,
-                    "TELEGRAM_BOT_TOKEN": tg.token,
-                    "TELEGRAM_API_BASE_URL": tg.base_url,
-                },
-            )
-        finally:
-            first.send_signal(signal.SIGTERM)
-            first.wait(timeout=30)
+    first = start_worker(cfg, tg, log)
+    try:
+        tg.wait_for(lambda: "getMe" in tg.stats.by_method, timeout=30)
+        second = run(
+            ["--config", str(cfg), "run", "--role", "worker"],
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=tg.token,
+            TELEGRAM_API_BASE_URL=tg.base_url,
+        )
+    finally:
+        stop_bot(first, timeout=30)
     assert second.returncode == 3
     assert "SQLite allows one worker process" in second.stderr
     assert "Traceback" not in second.stderr

@@ -7,7 +7,18 @@ import time
 from typing import Any
 
 from bot.settings import Settings
-from tests.support.botharness import make_settings, wait_for
+from tests.support.botharness import make_settings, say
+
+__all__ = [
+    "ADMIN",
+    "HELPERS",
+    "USER",
+    "admin_settings",
+    "answered",
+    "push_formatted",
+    "push_stale_tap",
+    "say",
+]
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.fake_telegram.tdhtml import utf16_len
 
@@ -25,16 +36,6 @@ def admin_settings(tg: FakeTelegram, **overrides: Any) -> Settings:
     for helper in HELPERS:
         tg.add_private_chat(helper, first_name=f"Helper{helper}")
     return make_settings(tg, admins=(ADMIN, *HELPERS), **overrides)
-
-
-async def say(
-    tg: FakeTelegram, chat_id: int, text: str, *, expect: int = 1, from_user: int | None = None
-) -> list[Any]:
-    """Send a text as a user and wait for `expect` new bot messages in that chat."""
-    before = len(tg.messages(chat_id))
-    tg.send_text(chat_id, text, from_user=from_user)
-    messages = await wait_for(tg, chat_id, before + expect)
-    return messages[before:]
 
 
 def push_formatted(

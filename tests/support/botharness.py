@@ -95,3 +95,29 @@ async def wait_for(
 ) -> Any:
     """Wait without blocking the event loop the bot runs on."""
     return await asyncio.to_thread(tg.wait_for, target, count, timeout=timeout)
+
+
+async def say(
+    tg: FakeTelegram, chat_id: int, text: str, *, expect: int = 1, from_user: int | None = None
+) -> list[Any]:
+    """Send a text as a user and wait for `expect` new bot messages in that chat."""
+    before = len(tg.messages(chat_id))
+    tg.send_text(chat_id, text, from_user=from_user)
+    messages = await wait_for(tg, chat_id, before + expect)
+    return messages[before:]
+
+
+async def converse(
+    tg: FakeTelegram, chat_id: int, script: list[tuple[str, tuple[str, ...]]]
+) -> list[Any]:
+    """Send each text in turn; assert its one reply contains every expected fragment.
+
+    Returns the replies, for checks beyond "contains".
+    """
+    replies = []
+    for text, fragments in script:
+        [reply] = await say(tg, chat_id, text)
+        missing = [f for f in fragments if f not in reply.text]
+        assert not missing, f"{text!r} answered {reply.text!r}, without {missing}"
+        replies.append(reply)
+    return replies
