@@ -27,7 +27,7 @@ from bot.storage.models import (
     StoryTopic,
     utcnow,
 )
-from bot.storage.stories import IngestOutcome, ingest_entries
+from bot.ingest.stories import IngestOutcome, ingest_entries
 
 MATCHER = TopicMatcher.from_topics([Topic("world", "World", ("world",))])
 DAY = timedelta(days=1)
