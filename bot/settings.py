@@ -90,6 +90,21 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True)
+class FullTextSettings:
+    max_bytes: int = 2_000_000
+    timeout_seconds: float = 15.0
+    extract_timeout_seconds: float = 10.0
+    max_messages: int = 3
+
+
+@dataclass(frozen=True)
+class LimitsSettings:
+    commands_per_minute: int = 20
+    taps_per_minute: int = 40
+    fulltext_per_minute: int = 6
+
+
+@dataclass(frozen=True)
 class Settings:
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     database_url: str = DEFAULT_DATABASE_URL
@@ -97,6 +112,8 @@ class Settings:
     dedup: DedupSettings = field(default_factory=DedupSettings)
     briefing: BriefingSettings = field(default_factory=BriefingSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    fulltext: FullTextSettings = field(default_factory=FullTextSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
     topics: tuple[Topic, ...] = ()
     feeds: tuple[FeedConfig, ...] = ()
     source: Path | None = None
@@ -289,6 +306,27 @@ def _briefing(raw: Mapping[str, Any]) -> BriefingSettings:
     )
 
 
+def _fulltext(raw: Mapping[str, Any]) -> FullTextSettings:
+    sec, d = _section(raw, "fulltext"), FullTextSettings()
+    return FullTextSettings(
+        max_bytes=_pos_int(sec, "max_bytes", d.max_bytes, "fulltext"),
+        timeout_seconds=_pos_float(sec, "timeout_seconds", d.timeout_seconds, "fulltext"),
+        extract_timeout_seconds=_pos_float(
+            sec, "extract_timeout_seconds", d.extract_timeout_seconds, "fulltext"
+        ),
+        max_messages=_pos_int(sec, "max_messages", d.max_messages, "fulltext"),
+    )
+
+
+def _limits(raw: Mapping[str, Any]) -> LimitsSettings:
+    sec, d = _section(raw, "limits"), LimitsSettings()
+    return LimitsSettings(
+        commands_per_minute=_pos_int(sec, "commands_per_minute", d.commands_per_minute, "limits"),
+        taps_per_minute=_pos_int(sec, "taps_per_minute", d.taps_per_minute, "limits"),
+        fulltext_per_minute=_pos_int(sec, "fulltext_per_minute", d.fulltext_per_minute, "limits"),
+    )
+
+
 def _topics(raw: Mapping[str, Any]) -> tuple[Topic, ...]:
     items = raw.get("topics", [])
     if not isinstance(items, list):
@@ -359,6 +397,8 @@ def _build(raw: Mapping[str, Any], *, source: Path | None) -> Settings:
             allow_paid_broadcast=_bool(delivery, "allow_paid_broadcast", False, "delivery"),
             lease_seconds=_pos_int(delivery, "lease_seconds", 60, "delivery"),
         ),
+        fulltext=_fulltext(raw),
+        limits=_limits(raw),
         topics=topics,
         feeds=_feeds(raw, topics),
         source=source,

@@ -14,11 +14,12 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin, errors, schedule, subscriber
+from handlers import admin, errors, limits, schedule, subscriber
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Attach every handler to the application."""
+    app.add_handler(limits.layer(), group=-1)  # per-user limits before any handler runs
     commands = {
         "start": subscriber.start,
         "topics": subscriber.topics_cmd,

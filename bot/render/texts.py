@@ -199,3 +199,13 @@ ADMIN_MENU = {
 
 def admin_usage_line(command: str) -> str:
     return "Usage: " + escape(ADMIN_USAGE[command])
+
+
+# Per-user limits and full-text bounds (bot/services/ratelimit.py, handlers/limits.py).
+SLOW_DOWN = "You're sending commands faster than I can keep up. Please wait {seconds} s."
+TAPS_SLOW_DOWN = "Too many taps; please wait {seconds} s."
+FULLTEXT_SLOW_DOWN = "You've opened many articles; please wait {seconds} s."
+FULLTEXT_BUTTON_BAD = "That button is not valid; use /latest for fresh stories."
+FULLTEXT_CONTINUE = "Continue reading: {link}"
+FULLTEXT_TOO_SLOW = "the page took too long"
+FULLTEXT_EXTRACT_SLOW = "the page took too long to read"
