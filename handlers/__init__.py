@@ -19,7 +19,7 @@ from handlers import admin, errors, limits, schedule, subscriber
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Attach every handler to the application."""
-    app.add_handler(limits.layer(), group=-1)  # per-user limits before any handler runs
+    app.add_handler(limits.layer(), group=limits.GROUP)  # per-user limits run before all else
     commands = {
         "start": subscriber.start,
         "topics": subscriber.topics_cmd,

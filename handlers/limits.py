@@ -1,4 +1,4 @@
-"""Per-user limits in front of every handler (handler group -1).
+"""Per-user limits in front of every handler (their own, lowest handler group).
 
 An update over its user's limit is answered politely and dropped here, so no
 handler, database query or page fetch runs for it: commands (and other text)
@@ -30,6 +30,9 @@ from handlers.context import BotContext
 from handlers.replies import send_html
 
 PERIOD = 60.0
+# Below every other group: within one group PTB runs only the first matching handler,
+# and this one matches every update, so sharing group -1 would hide other handlers there.
+GROUP = -100
 ADMIN_BUTTON_PREFIXES = ("bc:",)
 
 
@@ -109,5 +112,5 @@ def _command(text: str) -> str | None:
 
 
 def layer() -> TypeHandler[Update, BotContext, None]:
-    """The limits as one handler; register it in group -1 so it runs before all others."""
+    """The limits as one handler; register it in group GROUP so it runs before all others."""
     return TypeHandler(Update, UpdateLimits())

@@ -65,7 +65,7 @@ def server() -> Iterator[FeedServer]:
         return Reply(200, html, [page[:half], page[half:]], chunk_delay=0.5)
 
     def slow(_: Request) -> Reply:
-        return Reply(200, html, [page[:half], page[half:]], chunk_delay=3.0)
+        return Reply(200, html, [page[:half], page[half:]], chunk_delay=2.0)
 
     with FeedServer() as srv:
         srv.route("/feed.xml", Reply(200, {"Content-Type": "application/rss+xml"}, feed(srv)))
