@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
@@ -306,25 +306,17 @@ def _briefing(raw: Mapping[str, Any]) -> BriefingSettings:
     )
 
 
-def _fulltext(raw: Mapping[str, Any]) -> FullTextSettings:
-    sec, d = _section(raw, "fulltext"), FullTextSettings()
-    return FullTextSettings(
-        max_bytes=_pos_int(sec, "max_bytes", d.max_bytes, "fulltext"),
-        timeout_seconds=_pos_float(sec, "timeout_seconds", d.timeout_seconds, "fulltext"),
-        extract_timeout_seconds=_pos_float(
-            sec, "extract_timeout_seconds", d.extract_timeout_seconds, "fulltext"
-        ),
-        max_messages=_pos_int(sec, "max_messages", d.max_messages, "fulltext"),
-    )
+_Counts = TypeVar("_Counts", FullTextSettings, LimitsSettings)
 
 
-def _limits(raw: Mapping[str, Any]) -> LimitsSettings:
-    sec, d = _section(raw, "limits"), LimitsSettings()
-    return LimitsSettings(
-        commands_per_minute=_pos_int(sec, "commands_per_minute", d.commands_per_minute, "limits"),
-        taps_per_minute=_pos_int(sec, "taps_per_minute", d.taps_per_minute, "limits"),
-        fulltext_per_minute=_pos_int(sec, "fulltext_per_minute", d.fulltext_per_minute, "limits"),
-    )
+def _counts(raw: Mapping[str, Any], name: str, cls: type[_Counts]) -> _Counts:
+    """A section of positive numbers: each key keeps its default's type (int or float)."""
+    sec, default = _section(raw, name), cls()
+    values: dict[str, Any] = {}
+    for key, value in vars(default).items():
+        parse = _pos_float if isinstance(value, float) else _pos_int
+        values[key] = parse(sec, key, value, name)
+    return cls(**values)
 
 
 def _topics(raw: Mapping[str, Any]) -> tuple[Topic, ...]:
@@ -397,8 +389,8 @@ def _build(raw: Mapping[str, Any], *, source: Path | None) -> Settings:
             allow_paid_broadcast=_bool(delivery, "allow_paid_broadcast", False, "delivery"),
             lease_seconds=_pos_int(delivery, "lease_seconds", 60, "delivery"),
         ),
-        fulltext=_fulltext(raw),
-        limits=_limits(raw),
+        fulltext=_counts(raw, "fulltext", FullTextSettings),
+        limits=_counts(raw, "limits", LimitsSettings),
         topics=topics,
         feeds=_feeds(raw, topics),
         source=source,
