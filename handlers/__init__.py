@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.render import commands
-from handlers import admin, errors, schedule, subscriber
+from handlers import admin, errors, limits, schedule, subscriber
 from handlers.admin import Handler
 
 # Keyed by the names in `bot.render.commands`, which holds their usage and menu
@@ -35,6 +35,7 @@ HANDLERS: dict[str, Handler] = {
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Attach every handler to the application."""
+    app.add_handler(limits.layer(), group=limits.GROUP)  # per-user limits run before all else
     listed = commands.commands(admin=False)
     if {c.name for c in listed} != set(HANDLERS):
         raise RuntimeError("subscriber handlers and bot.render.commands list different commands")

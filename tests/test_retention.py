@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from bot.ingest.parser import ParsedEntry
+from bot.ingest.stories import IngestOutcome, ingest_entries
 from bot.ingest.topics import TopicMatcher
 from bot.services.retention import prune
 from bot.settings import RetentionSettings, SettingsError, Topic, load_settings
@@ -27,7 +28,6 @@ from bot.storage.models import (
     StoryTopic,
     utcnow,
 )
-from bot.ingest.stories import IngestOutcome, ingest_entries
 
 MATCHER = TopicMatcher.from_topics([Topic("world", "World", ("world",))])
 DAY = timedelta(days=1)

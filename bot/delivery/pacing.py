@@ -1,8 +1,11 @@
 """Pacing towards Telegram's flood limits, shared by replies and the outbox sender.
 
-Slots are reserved, not polled: each send books the next free moment for its
-chat and for the bot as a whole, then sleeps until then, so a chat waiting for
-its own slot never holds up other chats. On top of that spacing, a rolling
+Slots are reserved, not polled, in two steps: a send first books and waits
+for its chat's next free moment (per-chat and per-group limits), and only then
+books the bot-wide slot. A chat's backlog therefore waits on its own clock and
+never holds global capacity: twenty quick replies to one user must not push an
+unrelated user's reply, or a briefing, back by twenty seconds. On top of that
+spacing, a rolling
 window counts sends by when Telegram *answered* them: a send may start only
 when fewer than `per_second` sends are in flight or answered within the last
 second. Telegram counts a request when it arrives, which lies between our
@@ -72,6 +75,8 @@ class Pacer:
     def _chat_slot(self, chat_id: int, now: float) -> float:
         if not self._limit_chats:
             return now
+        if len(self._chat_next) > 50_000:  # bounded memory: forget chats that are free again
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
         if chat_id < 0:  # groups and channels: steady spacing, no burst
             slot = max(now, self._chat_next.get(chat_id, 0.0))
             self._chat_next[chat_id] = slot + GROUP_INTERVAL
@@ -89,10 +94,13 @@ class Pacer:
 
     async def acquire(self, chat_id: int | None) -> None:
         """Wait until this chat and the bot may send one more message; pair with release()."""
+        if chat_id is not None and self._limit_chats:
+            # The chat's own wait comes first and books nothing global.
+            delay = self._chat_slot(chat_id, self._clock()) - self._clock()
+            if delay > 0:
+                await self._sleep(delay)
         while True:
-            now = self._clock()
-            not_before = self._chat_slot(chat_id, now) if chat_id is not None else now
-            slot = self._global_slot(not_before)
+            slot = self._global_slot(self._clock())
             delay = slot - self._clock()
             if delay > 0:
                 await self._sleep(delay)
@@ -129,9 +137,6 @@ class Pacer:
     def hold(self, seconds: float) -> None:
         """Stop every sender for `seconds` (Telegram's retry_after)."""
         self.hold_until = max(self.hold_until, self._clock() + seconds)
-        if len(self._chat_next) > 50_000:
-            now = self._clock()
-            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
 
 
 # Methods that put a message into a chat and therefore count against its limits.

@@ -154,3 +154,13 @@ ERROR_ALERT = (
 ADMIN_USAGE = {c.name: c.usage for c in commands.commands(admin=True)}  # plain text
 ADMIN_MENU = {c.name: c.menu for c in commands.commands(admin=True)}
 admin_usage_line = commands.usage_line
+
+
+# Per-user limits and full-text bounds (bot/services/ratelimit.py, handlers/limits.py).
+SLOW_DOWN = "You're sending commands faster than I can keep up. Please wait {seconds} s."
+TAPS_SLOW_DOWN = "Too many taps; please wait {seconds} s."
+FULLTEXT_SLOW_DOWN = "You've opened many articles; please wait {seconds} s."
+FULLTEXT_BUTTON_BAD = "That button is not valid; use /latest for fresh stories."
+FULLTEXT_CONTINUE = "Continue reading: {link}"
+FULLTEXT_TOO_SLOW = "the page took too long"
+FULLTEXT_EXTRACT_SLOW = "the page took too long to read"

@@ -1,22 +1,50 @@
-"""Use case: a story's full text, fetched once, extracted, cached, rendered."""
+"""Use case: a story's full text, fetched once, extracted, cached, rendered.
+
+Bounded on every side, because one tap makes the bot download and parse a
+page chosen by whoever wrote the feed: one fetch per story at a time (taps on
+the same story share it), a page cap and deadline of its own (well under the
+feed limits), extraction in a small dedicated pool with a time limit, and at
+most `fulltext.max_messages` messages followed by a link to read on.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
 from bot.ingest.article import Article, ExtractionFailure, extract_article
-from bot.ingest.fetcher import FetchStatus
+from bot.ingest.fetcher import Fetcher, FetchPolicy, FetchResult, FetchStatus
 from bot.render import texts, tghtml
 from bot.render.article import render_article
+from bot.render.stories import FULLTEXT_PREFIX
 from bot.services.context import Services
+from bot.settings import FulltextSettings, Settings
 from bot.storage.models import ArticleText, Story
 
 logger = logging.getLogger(__name__)
+
+EXTRACT_WORKERS = 2
+PAGE_CONCURRENCY = 4  # pages fetched at once per page fetcher (one per tap, not per feed)
+_MAX_ID_DIGITS = 18  # fits a 64-bit database id
+
+# Extraction is CPU-bound and a hostile page can make it slow: it gets its own two
+# threads, so it can never take the database's (default) executor away from handlers.
+_extractors: ThreadPoolExecutor | None = None
+# One flight per story per database; (id(engine), story_id) -> the shared work.
+_flights: dict[tuple[int, int], asyncio.Future[list[str]]] = {}
+
+
+def _extractor_pool() -> ThreadPoolExecutor:
+    global _extractors
+    if _extractors is None:
+        _extractors = ThreadPoolExecutor(EXTRACT_WORKERS, thread_name_prefix="fulltext-extract")
+    return _extractors
 
 
 @dataclass(frozen=True)
@@ -27,6 +55,20 @@ class StoryRef:
     source: str
 
 
+def parse_story_id(data: str) -> int | None:
+    """The story id of full-text callback data, or None for anything else.
+
+    Only ASCII digits count: str.isdigit() also accepts "²" or Arabic-Indic digits,
+    which int() then rejects or reads as a different number.
+    """
+    if not data.startswith(FULLTEXT_PREFIX):
+        return None
+    rest = data[len(FULLTEXT_PREFIX) :]
+    if not rest or len(rest) > _MAX_ID_DIGITS or not (rest.isascii() and rest.isdigit()):
+        return None
+    return int(rest)
+
+
 def _load(session: Session, story_id: int) -> tuple[StoryRef | None, ArticleText | None]:
     story = session.get(Story, story_id)
     if story is None or story.id is None:
@@ -35,50 +77,136 @@ def _load(session: Session, story_id: int) -> tuple[StoryRef | None, ArticleText
     return ref, session.get(ArticleText, story_id)
 
 
+async def is_cached(services: Services, story_id: int) -> bool:
+    """Whether a tap on this story is answered from the database (no fetch)."""
+    return await services.db(lambda s: s.get(ArticleText, story_id) is not None)
+
+
 def _failure(ref: StoryRef, reason: str) -> list[str]:
     link = tghtml.link(ref.link, ref.link) if ref.link else "(no link)"
     return [texts.FULLTEXT_FAILED.format(reason=tghtml.escape(reason), link=link)]
 
 
-def _render(ref: StoryRef, cached: ArticleText) -> list[str]:
+def _budget(fs: FulltextSettings) -> int:
+    """Characters worth keeping: one message more than we show, so "more" stays known."""
+    return (fs.max_messages + 1) * tghtml.MESSAGE_LIMIT
+
+
+def _trimmed(paragraphs: list[str], budget: int) -> list[str]:
+    kept: list[str] = []
+    total = 0
+    for paragraph in paragraphs:
+        if total >= budget:
+            break
+        kept.append(paragraph[: budget - total + 1])
+        total += len(paragraph)
+    return kept
+
+
+def _render(ref: StoryRef, cached: ArticleText, fs: FulltextSettings) -> list[str]:
     if not cached.ok:
         return _failure(ref, cached.error or "unknown reason")
+    paragraphs = [p for p in cached.body.split("\n\n") if p.strip()]
     article = Article(
         title=cached.title or ref.title,
-        paragraphs=tuple(p for p in cached.body.split("\n\n") if p.strip()),
+        paragraphs=tuple(_trimmed(paragraphs, _budget(fs))),
         source=ref.source,
         url=ref.link or "",
     )
-    return render_article(article, source_name=ref.source)
+    parts = render_article(article, source_name=ref.source)
+    if len(parts) <= fs.max_messages:
+        return parts
+    kept = parts[: fs.max_messages]
+    more = texts.FULLTEXT_CONTINUE.format(link=tghtml.link(ref.link or "", ref.link or ""))
+    joined = f"{kept[-1]}\n\n{more}"
+    if tghtml.visible_length(joined) <= tghtml.MESSAGE_LIMIT:
+        return [*kept[:-1], joined]
+    return [*kept, more]
 
 
 async def fulltext_messages(services: Services, story_id: int) -> list[str]:
     """Messages (Telegram HTML) with the story's full text, or one line saying why not."""
-    ref, cached = await services.db(lambda s: _load(s, story_id))
-    if ref is None:
-        return [texts.FULLTEXT_GONE]
+    key = (id(services.engine), story_id)
+    flight = _flights.get(key)
+    if flight is None:
+        ref, cached = await services.db(lambda s: _load(s, story_id))
+        if ref is None:
+            return [texts.FULLTEXT_GONE]
+        if cached is not None:
+            return _render(ref, cached, services.settings.fulltext)
+        if not ref.link:
+            return _failure(ref, "the story has no link")
+        flight = _flights.get(key)  # another tap may have started it while we looked
+        if flight is None:
+            flight = asyncio.ensure_future(_fetch_and_store(services, ref))
+            _flights[key] = flight
+            flight.add_done_callback(functools.partial(_land, key))
+    # Shielded: a tap whose handler is cancelled must not cancel the others' fetch.
+    return await asyncio.shield(flight)
+
+
+def _land(key: tuple[int, int], flight: asyncio.Future[list[str]]) -> None:
+    if _flights.get(key) is flight:
+        del _flights[key]
+    if not flight.cancelled():
+        flight.exception()  # the taps re-raise it; this only marks it seen if none waits
+
+
+async def _fetch_and_store(services: Services, ref: StoryRef) -> list[str]:
+    fs = services.settings.fulltext
+    # Checked again inside the flight: a flight that just landed may have stored it.
+    _, cached = await services.db(lambda s: _load(s, ref.id))
     if cached is not None:
-        return _render(ref, cached)
-    if not ref.link:
-        return _failure(ref, "the story has no link")
+        return _render(ref, cached, fs)
+    assert ref.link is not None
     now = services.clock()
-    page = await services.fetcher.fetch_page(ref.link, now=now)
+    page = await fetch_page(services.settings, ref.link, now=now)
     if page.status is not FetchStatus.OK or page.body is None:
         # Not cached: a network hiccup should not stick to the story.
         return _failure(ref, page.error or "the page did not load")
-    result = await asyncio.to_thread(extract_article, page.body, url=page.final_url)
-    row = _to_row(story_id, result, now=now)
+    job = asyncio.get_running_loop().run_in_executor(
+        _extractor_pool(), functools.partial(extract_article, page.body, url=page.final_url)
+    )
+    try:
+        result = await asyncio.wait_for(job, fs.extract_timeout_seconds)
+    except TimeoutError:
+        # Not cached either: the time may have gone waiting behind other extractions.
+        logger.warning("extraction timed out story_id=%s url=%s", ref.id, page.final_url)
+        return _failure(ref, texts.FULLTEXT_EXTRACT_SLOW)
+    row = _to_row(ref.id, result, now=now, budget=_budget(fs))
     await services.db(lambda s: s.merge(row))
-    return _render(ref, row)
+    return _render(ref, row, fs)
 
 
-def _to_row(story_id: int, result: Article | ExtractionFailure, *, now: datetime) -> ArticleText:
+def page_policy(settings: Settings) -> FetchPolicy:
+    """The feed fetcher's guards with the full-text page's own (smaller) cap and deadline."""
+    return FetchPolicy(
+        timeout_seconds=settings.fulltext.timeout_seconds,
+        max_bytes=settings.fulltext.max_bytes,
+        allow_private_networks=settings.fetch.allow_private_networks,
+        user_agent=settings.fetch.user_agent,
+        max_concurrency=PAGE_CONCURRENCY,
+        max_per_host=PAGE_CONCURRENCY,
+    )
+
+
+async def fetch_page(settings: Settings, url: str, *, now: datetime) -> FetchResult:
+    """Fetch one article page under the full-text limits.
+
+    A short-lived fetcher per page: pages are fetched once per story and taps are
+    rate-limited per user, so a pooled client would buy little and need a lifecycle.
+    """
+    async with Fetcher(page_policy(settings)) as fetcher:
+        return await fetcher.fetch_page(url, now=now)
+
+
+def _to_row(
+    story_id: int, result: Article | ExtractionFailure, *, now: datetime, budget: int
+) -> ArticleText:
     if isinstance(result, ExtractionFailure):
         return ArticleText(story_id=story_id, ok=False, error=result.reason[:300], fetched_at=now)
+    # Only what can be shown is kept; a megabyte of text would be read by nobody here.
+    body = "\n\n".join(_trimmed(list(result.paragraphs), budget))
     return ArticleText(
-        story_id=story_id,
-        ok=True,
-        title=result.title[:400],
-        body="\n\n".join(result.paragraphs),
-        fetched_at=now,
+        story_id=story_id, ok=True, title=result.title[:400], body=body, fetched_at=now
     )

@@ -1,0 +1,117 @@
+"""Per-user limits in front of every handler (their own, lowest handler group).
+
+An update over its user's limit is answered politely and dropped here, so no
+handler, database query or page fetch runs for it: commands (and other text)
+against `limits.commands_per_minute`, inline-button taps against
+`limits.taps_per_minute`, and 📖 taps that would fetch a page against
+`limits.fulltext_per_minute` as well. A refused command gets one "slow down"
+message per refused stretch, not one per dropped update (that would itself be
+spam); a refused tap always gets its `answerCallbackQuery`, which Telegram
+needs to stop the button's spinner and which adds no message. Admins are not
+limited for admin commands and buttons.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, TypeHandler
+
+from bot.admin import access
+from bot.render import texts
+from bot.render.stories import FULLTEXT_PREFIX
+from bot.services import articles
+from bot.services.ratelimit import SlidingWindowLimiter
+from bot.settings import LimitsSettings
+from handlers import admin
+from handlers.context import BotContext
+from handlers.replies import send_html
+
+PERIOD = 60.0
+# Below every other group: within one group PTB runs only the first matching handler,
+# and this one matches every update, so sharing group -1 would hide other handlers there.
+GROUP = -100
+ADMIN_BUTTON_PREFIXES = ("bc:",)
+
+
+def _seconds(wait: float) -> int:
+    return max(1, int(wait + 0.999))
+
+
+@dataclass
+class UpdateLimits:
+    """The three per-user windows; built from the settings on the first update."""
+
+    clock: Callable[[], float] = time.monotonic
+    _limits: tuple[SlidingWindowLimiter, SlidingWindowLimiter, SlidingWindowLimiter] | None = field(
+        default=None, init=False
+    )
+
+    def _windows(
+        self, cfg: LimitsSettings
+    ) -> tuple[SlidingWindowLimiter, SlidingWindowLimiter, SlidingWindowLimiter]:
+        if self._limits is None:
+            self._limits = (
+                SlidingWindowLimiter(cfg.commands_per_minute, PERIOD),
+                SlidingWindowLimiter(cfg.taps_per_minute, PERIOD),
+                SlidingWindowLimiter(cfg.fulltext_per_minute, PERIOD),
+            )
+        return self._limits
+
+    async def __call__(self, update: Update, context: BotContext) -> None:
+        user = update.effective_user
+        if user is None:
+            return
+        services = context.services
+        commands, taps, fulltext = self._windows(services.settings.limits)
+        is_admin = access.is_admin(services.settings.telegram.admins, user.id)
+        query = update.callback_query
+        if query is not None:
+            data = query.data or ""
+            if is_admin and data.startswith(ADMIN_BUTTON_PREFIXES):
+                return
+            story_id = articles.parse_story_id(data)
+            if data.startswith(FULLTEXT_PREFIX) and story_id is None:
+                # Forged or garbled data never reaches the handler.
+                await query.answer(texts.FULLTEXT_BUTTON_BAD)
+                raise ApplicationHandlerStop
+            now = self.clock()
+            wait = taps.check(user.id, now)
+            if wait is not None:
+                await query.answer(texts.TAPS_SLOW_DOWN.format(seconds=_seconds(wait)))
+                raise ApplicationHandlerStop
+            if story_id is not None and not await articles.is_cached(services, story_id):
+                wait = fulltext.check(user.id, now)
+                if wait is not None:
+                    text = texts.FULLTEXT_SLOW_DOWN.format(seconds=_seconds(wait))
+                    await query.answer(text, show_alert=False)
+                    raise ApplicationHandlerStop
+            return
+        message = update.message
+        if message is None or message.text is None or update.effective_chat is None:
+            return
+        if is_admin and _command(message.text) in admin.HANDLERS:
+            return
+        now = self.clock()
+        wait = commands.check(user.id, now)
+        if wait is None:
+            return
+        if commands.first_refusal(user.id, now, wait):
+            chat_id = update.effective_chat.id
+            await send_html(context, chat_id, texts.SLOW_DOWN.format(seconds=_seconds(wait)))
+        raise ApplicationHandlerStop
+
+
+def _command(text: str) -> str | None:
+    """The command a message starts with ("/feeds@MyBot now" -> "feeds"), or None."""
+    if not text.startswith("/"):
+        return None
+    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if text[1:].strip() else None
+
+
+def layer() -> TypeHandler[Update, BotContext, None]:
+    """The limits as one handler; register it in group GROUP so it runs before all others."""
+    return TypeHandler(Update, UpdateLimits())

@@ -1,0 +1,245 @@
+"""The 📖 full text within bounds: one fetch per story, page cap and deadlines, few messages."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.render import texts
+from bot.services.articles import parse_story_id
+from bot.settings import FeedConfig, Settings
+from bot.storage.models import Story
+from tests.support.botharness import ARTICLES, make_settings, refresh_once, running_bot, wait_for
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.feedserver import FeedServer, Reply, Request
+
+USER = 1301
+PAGES = ("tram", "slow", "huge", "missing")
+
+
+def huge_article(size: int = 1024 * 1024) -> bytes:
+    """A plain news page whose body text is about `size` bytes, every paragraph different."""
+    paragraphs = []
+    total, i = 0, 0
+    while total < size:
+        paragraph = (
+            f"<p>In part {i} of the report, councillor number {i * 7 % 101} asked about stop "
+            f"{i * 13 % 97} on the planned line, and the answer ran to {i % 40 + 3} minutes. "
+            f"Residents of block {i * 31 % 211} wrote {i % 17 + 2} letters about it.</p>\n"
+        )
+        paragraphs.append(paragraph)
+        total += len(paragraph)
+        i += 1
+    return (
+        "<html><head><title>A very long report</title></head><body><article>"
+        "<h1>A very long report</h1>" + "".join(paragraphs) + "</article></body></html>"
+    ).encode()
+
+
+def feed(server: FeedServer) -> bytes:
+    items = "".join(
+        f"<item><guid>{name}</guid><title>Story about {name}</title>"
+        f"<link>{server.url(f'/articles/{name}.html')}</link><category>world</category>"
+        f"<pubDate>Wed, 25 Nov 2026 0{i}:00:00 GMT</pubDate></item>"
+        for i, name in enumerate(PAGES)
+    )
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Bounds News</title>'
+        f"<link>{server.base_url}</link>{items}</channel></rss>"
+    ).encode()
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    page = (ARTICLES / "news_article.html").read_bytes()
+    half = len(page) // 2
+    html = {"Content-Type": "text/html"}
+
+    def tram(_: Request) -> Reply:
+        # Half now, half after a second: taps arriving meanwhile find the fetch in flight.
+        return Reply(200, html, [page[:half], page[half:]], chunk_delay=0.5)
+
+    def slow(_: Request) -> Reply:
+        return Reply(200, html, [page[:half], page[half:]], chunk_delay=2.0)
+
+    with FeedServer() as srv:
+        srv.route("/feed.xml", Reply(200, {"Content-Type": "application/rss+xml"}, feed(srv)))
+        srv.route("/articles/tram.html", tram)
+        srv.route("/articles/slow.html", slow)
+        srv.route("/articles/huge.html", Reply(200, html, huge_article()))
+        srv.route("/articles/missing.html", Reply(404, {}, b"not here"))
+        yield srv
+
+
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        yield fake
+
+
+def settings_for(tg: FakeTelegram, server: FeedServer, **fulltext: Any) -> Settings:
+    base = make_settings(tg, feeds=(FeedConfig(server.url("/feed.xml"), "Bounds News", ()),))
+    limits = dataclasses.replace(base.limits, fulltext_per_minute=100)
+    return dataclasses.replace(
+        base, limits=limits, fulltext=dataclasses.replace(base.fulltext, **fulltext)
+    )
+
+
+@dataclasses.dataclass
+class Scene:
+    tg: FakeTelegram
+    engine: Engine
+    message_id: int
+    data: dict[str, str]  # page name -> callback data of its 📖 button
+
+    def tap(self, data: str) -> str:
+        return self.tg.press_button(USER, self.message_id, data)
+
+
+async def start(tg: FakeTelegram, server: FeedServer, engine: Engine, settings: Settings) -> Any:
+    await refresh_once(engine, settings)
+    tg.add_private_chat(USER)
+    running = running_bot(settings, engine)
+    await running.__aenter__()
+    tg.send_text(USER, "/latest 10")
+    [reply] = await wait_for(tg, USER, 1)
+    with Session(engine) as session:
+        links = {s.id: s.link for s in session.exec(select(Story)).all()}
+    data = {}
+    for button in reply.buttons:
+        story_id = parse_story_id(button["callback_data"])
+        if story_id is not None:
+            name = str(links[story_id]).rsplit("/", 1)[-1].removesuffix(".html")
+            data[name] = button["callback_data"]
+    assert set(data) == set(PAGES)
+    return running, Scene(tg, engine, reply.message_id, data)
+
+
+@pytest.fixture
+async def scene(
+    request: pytest.FixtureRequest, tg: FakeTelegram, server: FeedServer, sqlite_engine: Engine
+) -> AsyncIterator[Scene]:
+    overrides = getattr(request, "param", {})
+    running, made = await start(tg, server, sqlite_engine, settings_for(tg, server, **overrides))
+    try:
+        yield made
+    finally:
+        await running.__aexit__(None, None, None)
+
+
+def texts_after_first(tg: FakeTelegram) -> list[str]:
+    return [m.text for m in tg.messages(USER)[1:]]
+
+
+async def test_concurrent_taps_on_one_story_share_one_fetch(
+    scene: Scene, server: FeedServer
+) -> None:
+    queries = [scene.tap(scene.data["tram"]) for _ in range(10)]
+    await wait_for(scene.tg, lambda: all(scene.tg.callback_answer(q) for q in queries))
+    # Every tap is answered with the article (the same text ten times, one fetch).
+    first = await wait_for(scene.tg, USER, 2, timeout=20)
+    per_tap = len(scene.tg.messages(USER)) - 1
+    await wait_for(scene.tg, USER, 1 + 10 * per_tap, timeout=40)
+    assert server.hits["/articles/tram.html"] == 1
+    assert first[1].text.startswith("Varnholm council approves")
+
+
+# Extracting a megabyte takes seconds on a loaded machine; the limit is tested on its own.
+@pytest.mark.parametrize("scene", [{"extract_timeout_seconds": 120.0}], indirect=True)
+async def test_a_megabyte_article_arrives_as_three_messages_and_a_link(
+    scene: Scene, server: FeedServer
+) -> None:
+    scene.tap(scene.data["huge"])
+    await wait_for(
+        scene.tg,
+        lambda: any("Continue reading" in t for t in texts_after_first(scene.tg)),
+        timeout=90,
+    )
+    await wait_for(scene.tg, lambda: not scene.tg.pending_updates())
+    sent = scene.tg.messages(USER)[1:]
+    assert 1 <= len(sent) <= 4  # at most three of text, the link inside the third or after
+    assert sum(len(m.text) for m in sent) <= 4 * 4096
+    assert server.url("/articles/huge.html") in (sent[-1].html or "")
+    assert sent[0].text.startswith("A very long report")
+
+
+@pytest.mark.parametrize("scene", [{"timeout_seconds": 1.0}], indirect=True)
+async def test_a_page_slower_than_the_deadline_gets_the_link(
+    scene: Scene, server: FeedServer
+) -> None:
+    scene.tap(scene.data["slow"])
+    [_, failure] = await wait_for(scene.tg, USER, 2, timeout=20)
+    assert failure.text.startswith("Couldn't get the article's text")
+    assert server.url("/articles/slow.html") in (failure.html or "")
+
+
+@pytest.mark.parametrize("scene", [{"extract_timeout_seconds": 0.001}], indirect=True)
+async def test_extraction_has_a_time_limit(scene: Scene) -> None:
+    scene.tap(scene.data["tram"])
+    [_, failure] = await wait_for(scene.tg, USER, 2, timeout=20)
+    assert texts.FULLTEXT_EXTRACT_SLOW in failure.text
+    assert "/articles/tram.html" in (failure.html or "")
+
+
+@pytest.mark.parametrize("scene", [{"max_bytes": 50_000}], indirect=True)
+async def test_the_page_cap_is_the_full_text_one(scene: Scene) -> None:
+    scene.tap(scene.data["huge"])  # 1 MiB, well under the feed cap, over this one
+    [_, failure] = await wait_for(scene.tg, USER, 2, timeout=20)
+    assert failure.text.startswith("Couldn't get the article's text")
+    assert "/articles/huge.html" in (failure.html or "")
+
+
+async def test_forged_and_unknown_ids_get_clear_answers(scene: Scene) -> None:
+    # A modified client can send any callback data; the fake only accepts data of a
+    # button it showed, so the forged buttons are put on the bot's message.
+    forged = ["ft:abc", "ft:²", "ft:99999999", "ft:", "ft:" + "9" * 40]
+    message = scene.tg.messages(USER)[0]
+    assert message.reply_markup is not None
+    message.reply_markup["inline_keyboard"].append(
+        [{"text": d, "callback_data": d} for d in forged]
+    )
+    answers = {}
+    for data in forged:
+        query = scene.tap(data)
+        answers[data] = await wait_for(scene.tg, lambda q=query: scene.tg.callback_answer(q))
+    for data in ("ft:abc", "ft:²", "ft:", "ft:" + "9" * 40):
+        assert answers[data].get("text") == texts.FULLTEXT_BUTTON_BAD, data
+    [_, gone] = await wait_for(scene.tg, USER, 2)
+    assert gone.text == texts.FULLTEXT_GONE
+    assert not scene.tg.server_errors
+
+
+def test_only_ascii_digits_are_story_ids() -> None:
+    assert parse_story_id("ft:42") == 42
+    for data in ("ft:abc", "ft:²", "ft:٣", "ft:", "ft:-1", "ft:1.0", "tp:1", "ft: 1"):
+        assert parse_story_id(data) is None, data
+
+
+async def test_taps_that_fetch_have_their_own_per_user_limit(
+    tg: FakeTelegram, server: FeedServer, sqlite_engine: Engine
+) -> None:
+    settings = settings_for(tg, server)
+    settings = dataclasses.replace(
+        settings, limits=dataclasses.replace(settings.limits, fulltext_per_minute=2)
+    )
+    running, scene = await start(tg, server, sqlite_engine, settings)
+    try:
+        answers = []
+        for name in ("tram", "missing", "missing", "tram"):
+            query = scene.tap(scene.data[name])
+            answers.append(await wait_for(tg, lambda q=query: tg.callback_answer(q), timeout=20))
+            await wait_for(tg, lambda: not tg.pending_updates())
+            if name == "tram" and len(answers) == 1:  # let the article land in the cache
+                await wait_for(tg, lambda: any(t.startswith("Varnholm") for t in tg.texts(USER)))
+        # Third tap: a second fetch of the missing page would be the third fetch this minute.
+        assert str(answers[2].get("text", "")).startswith("You've opened many articles")
+        # Fourth: the tram article is cached now, so it is served (taps that fetch are limited).
+        assert answers[3].get("text") == texts.FULLTEXT_LOADING
+        assert server.hits["/articles/missing.html"] == 1
+    finally:
+        await running.__aexit__(None, None, None)
