@@ -55,14 +55,16 @@ LEGACY_ENV: dict[str, tuple[str, str]] = {
     "BOT_ADMINS": ("telegram", "admins"),
     "BOT_ALLOW_PRIVATE_NETWORKS": ("fetch", "allow_private_networks"),
 }
-# Secrets that may be handed over as a file (Docker/Kubernetes secrets).
+# The settings that are secrets may also be handed over as a file (Docker/Kubernetes
+# secrets): <NAME>_FILE, for their legacy name and their BOT_<SECTION>__<KEY> name.
+SECRETS: tuple[tuple[str, str], ...] = (
+    ("telegram", "token"),
+    ("telegram", "webhook_secret"),
+    ("database", "url"),
+)
 SECRET_FILE_ENV: dict[str, tuple[str, str]] = {
-    "TELEGRAM_BOT_TOKEN_FILE": ("telegram", "token"),
-    "TELEGRAM_WEBHOOK_SECRET_FILE": ("telegram", "webhook_secret"),
-    "DATABASE_URL_FILE": ("database", "url"),
-    "BOT_TELEGRAM__TOKEN_FILE": ("telegram", "token"),
-    "BOT_TELEGRAM__WEBHOOK_SECRET_FILE": ("telegram", "webhook_secret"),
-    "BOT_DATABASE__URL_FILE": ("database", "url"),
+    **{f"{var}_FILE": key for var, key in LEGACY_ENV.items() if key in SECRETS},
+    **{f"{ENV_PREFIX}{s.upper()}{ENV_DELIMITER}{k.upper()}_FILE": (s, k) for s, k in SECRETS},
 }
 # Variables that start with BOT_ but are not BOT_<SECTION>__<KEY> settings.
 NOT_SETTINGS = frozenset({"BOT_CONFIG", *LEGACY_ENV, *SECRET_FILE_ENV})
