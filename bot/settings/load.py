@@ -26,21 +26,8 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as PydanticSettingsError
 from pydantic_settings.sources.utils import parse_env_vars
 
+from bot.settings import model
 from bot.settings.errors import SettingsError, one_line, scrub
-from bot.settings.model import (
-    BriefingSettings,
-    DatabaseSettings,
-    DedupSettings,
-    DeliverySettings,
-    FeedEntry,
-    FetchSettings,
-    FulltextSettings,
-    LimitsSettings,
-    RetentionSettings,
-    Settings,
-    TelegramSettings,
-    TopicEntry,
-)
 
 ENV_PREFIX = "BOT_"
 ENV_DELIMITER = "__"
@@ -81,17 +68,17 @@ class _Root(BaseSettings):
         frozen=True,
     )
 
-    telegram: TelegramSettings = TelegramSettings()
-    database: DatabaseSettings = DatabaseSettings()
-    fetch: FetchSettings = FetchSettings()
-    fulltext: FulltextSettings = FulltextSettings()
-    limits: LimitsSettings = LimitsSettings()
-    retention: RetentionSettings = RetentionSettings()
-    dedup: DedupSettings = DedupSettings()
-    briefing: BriefingSettings = BriefingSettings()
-    delivery: DeliverySettings = DeliverySettings()
-    topics: tuple[TopicEntry, ...] = ()
-    feeds: tuple[FeedEntry, ...] = ()
+    telegram: model.TelegramSettings = model.TelegramSettings()
+    database: model.DatabaseSettings = model.DatabaseSettings()
+    fetch: model.FetchSettings = model.FetchSettings()
+    fulltext: model.FulltextSettings = model.FulltextSettings()
+    limits: model.LimitsSettings = model.LimitsSettings()
+    retention: model.RetentionSettings = model.RetentionSettings()
+    dedup: model.DedupSettings = model.DedupSettings()
+    briefing: model.BriefingSettings = model.BriefingSettings()
+    delivery: model.DeliverySettings = model.DeliverySettings()
+    topics: tuple[model.TopicEntry, ...] = ()
+    feeds: tuple[model.FeedEntry, ...] = ()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> _Root:
@@ -121,8 +108,8 @@ class _Root(BaseSettings):
             )
         return self
 
-    def to_settings(self, source: Path | None) -> Settings:
-        return Settings(
+    def to_settings(self, source: Path | None) -> model.Settings:
+        return model.Settings(
             telegram=self.telegram,
             database_url=self.database.url,
             fetch=self.fetch,
@@ -251,7 +238,9 @@ def _check_env_sections(environ: Mapping[str, str]) -> None:
             raise SettingsError(f"unknown key `{section}` (from {var}){hint}")
 
 
-def build(raw: Mapping[str, Any], environ: Mapping[str, str], source: Path | None) -> Settings:
+def build(
+    raw: Mapping[str, Any], environ: Mapping[str, str], source: Path | None
+) -> model.Settings:
     _check_env_sections(environ)
     legacy = legacy_values(environ)
 
