@@ -19,7 +19,7 @@ from bot.storage import outbox
 from bot.storage.db import session_scope
 from bot.storage.models import Chat, Outbox, utcnow
 from tests.support.fake_telegram import FakeTelegram, Fault
-from tests.support.outboxkit import drain, statuses
+from tests.support.outboxkit import drain, open_bot, statuses
 from tests.support.seed import seed_chats, seed_stories
 
 SETTINGS = Settings(
@@ -30,11 +30,7 @@ SETTINGS = Settings(
 
 @pytest.fixture
 async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    from telegram.request import HTTPXRequest
-
-    async with Bot(
-        tg.token, base_url=tg.base_url, request=HTTPXRequest(connection_pool_size=128)
-    ) as b:
+    async with open_bot(tg, pool_size=128) as b:
         yield b
 
 

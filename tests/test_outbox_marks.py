@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
@@ -22,22 +21,14 @@ from bot.storage import outbox
 from bot.storage.db import session_scope
 from bot.storage.models import utcnow
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.outboxkit import drain, statuses
+from tests.support.outboxkit import drain, open_bot, statuses
 
 LOCK_SECONDS = 2.0
 
 
 @pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(
-        tg.token, base_url=tg.base_url, request=HTTPXRequest(connection_pool_size=32)
-    ) as b:
+    async with open_bot(tg, pool_size=32) as b:
         yield b
 
 

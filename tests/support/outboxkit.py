@@ -1,16 +1,29 @@
-"""Outbox helpers for delivery tests: row statuses, and sending until nothing is pending."""
+"""Delivery test helpers: a Bot on the fake API, outbox row statuses, sending until done."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from telegram import Bot
+from telegram.request import HTTPXRequest
 
 from bot.delivery.sender import DeliveryStats, Sender
 from bot.storage import outbox
 from bot.storage.models import Outbox
+from tests.support.fake_telegram import FakeTelegram
+
+
+@asynccontextmanager
+async def open_bot(tg: FakeTelegram, *, pool_size: int) -> AsyncIterator[Bot]:
+    """A Bot talking to the fake API, with room for `pool_size` requests at once."""
+    request = HTTPXRequest(connection_pool_size=pool_size)
+    async with Bot(tg.token, base_url=tg.base_url, request=request) as bot:
+        yield bot
 
 
 def statuses(engine: Engine) -> Counter[str]:
