@@ -78,7 +78,7 @@ class _Root(BaseSettings):
     briefing: model.BriefingSettings = model.BriefingSettings()
     delivery: model.DeliverySettings = model.DeliverySettings()
     topics: tuple[model.TopicEntry, ...] = ()
-    feeds: tuple[model.FeedEntry, ...] = ()
+    feeds: tuple[model.FeedConfig, ...] = ()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> _Root:
@@ -117,7 +117,7 @@ class _Root(BaseSettings):
             briefing=self.briefing,
             delivery=self.delivery,
             topics=tuple(t.topic() for t in self.topics),
-            feeds=tuple(f.feed() for f in self.feeds),
+            feeds=self.feeds,
             source=source,
             fulltext=self.fulltext,
             limits=self.limits,
