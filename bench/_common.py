@@ -7,7 +7,9 @@ the output can be pasted into BENCHMARKS.md as is.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import logging
 import os
 import platform
 import random
@@ -142,6 +144,23 @@ def fix_loopback_fakes(enabled: bool = True) -> None:
     feedserver._Handler.disable_nagle_algorithm = enabled
     server._Server.request_queue_size = 1024 if enabled else 5
     feedserver._HTTPServer.request_queue_size = 1024 if enabled else 5
+
+
+def parse_bench_args(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None, stall: str
+) -> argparse.Namespace:
+    """Add the shared `--as-is-fakes` option (`stall`: what it keeps), parse `argv`,
+    then set up the fakes and quiet logging as every benchmark does."""
+    parser.add_argument(
+        "--as-is-fakes",
+        action="store_true",
+        help=f"keep {stall} (see bench/_common.py)",
+    )
+    args = parser.parse_args(argv)
+    fix_loopback_fakes(not args.as_is_fakes)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return args
 
 
 def corpus_headlines(rng: random.Random) -> Callable[[datetime], str]:

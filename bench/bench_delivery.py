@@ -25,7 +25,6 @@ import asyncio
 import cProfile
 import io
 import json
-import logging
 import math
 import multiprocessing as mp
 import pstats
@@ -52,8 +51,8 @@ from telegram.request import HTTPXRequest
 from bench._common import (
     corpus_headlines,
     ensure_repo_on_path,
-    fix_loopback_fakes,
     md_table,
+    parse_bench_args,
     print_machine,
     rss_mib,
     spread,
@@ -283,26 +282,21 @@ def ceilings(n: int, text: str, markup: str | None) -> list[tuple[str, float]]:
                     httpx_rate(tg.base_url, tg.token, concurrency),
                 )
             )
-    with FakeProcess(chats=chats, nodelay=NODELAY["on"]) as fake:
-        for concurrency in (1, 16, 128):
-            rows.append(
-                (
-                    f"bare httpx → fake in a child process, {concurrency} connection(s)",
-                    httpx_rate(fake.base_url, fake.token, concurrency),
+    servers = (
+        ("fake in a child process", lambda: FakeProcess(chats=chats, nodelay=NODELAY["on"])),
+        ("minimal stub", StubProcess),
+    )
+    for name, start in servers:
+        with start() as server:
+            for concurrency in (1, 16, 128):
+                rows.append(
+                    (
+                        f"bare httpx → {name}, {concurrency} connection(s)",
+                        httpx_rate(server.base_url, server.token, concurrency),
+                    )
                 )
-            )
-        rate = asyncio.run(bare_ptb(fake.base_url, fake.token, chats, 128, text, markup))
-        rows.append(("bare PTB `Bot.send_message` → fake in a child process, 128 at once", rate))
-    with StubProcess() as stub:
-        for concurrency in (1, 16, 128):
-            rows.append(
-                (
-                    f"bare httpx → minimal stub, {concurrency} connection(s)",
-                    httpx_rate(stub.base_url, stub.token, concurrency),
-                )
-            )
-        rate = asyncio.run(bare_ptb(stub.base_url, stub.token, chats, 128, text, markup))
-        rows.append(("bare PTB `Bot.send_message` → minimal stub, 128 at once", rate))
+            rate = asyncio.run(bare_ptb(server.base_url, server.token, chats, 128, text, markup))
+            rows.append((f"bare PTB `Bot.send_message` → {name}, 128 at once", rate))
     return rows
 
 
@@ -560,15 +554,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--what-if-batch", type=int, default=None, help="Sender.batch_size (rows sent at once)"
     )
-    parser.add_argument(
-        "--as-is-fakes",
-        action="store_true",
-        help="keep the fake's ~45 ms Nagle stall per request (see bench/_common.py)",
-    )
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    fix_loopback_fakes(not args.as_is_fakes)
+    args = parse_bench_args(parser, argv, "the fake's ~45 ms Nagle stall per request")
     NODELAY["on"] = not args.as_is_fakes
     POOL["size"] = args.what_if_pool
     if args.what_if_sniffio:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import logging
 import tempfile
 import threading
 import time
@@ -40,9 +39,9 @@ from telegram.ext import Application
 
 from bench._common import (
     corpus_headlines,
-    fix_loopback_fakes,
     md_table,
     median,
+    parse_bench_args,
     percentile,
     print_machine,
 )
@@ -373,15 +372,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=200, help="per /latest variant")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--fulltext", type=int, default=20, help="stories tapped (≤ 20)")
-    parser.add_argument(
-        "--as-is-fakes",
-        action="store_true",
-        help="keep the fakes' ~45 ms Nagle stall per response (see bench/_common.py)",
-    )
-    args = parser.parse_args(argv)
-    fix_loopback_fakes(not args.as_is_fakes)
-    logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    args = parse_bench_args(parser, argv, "the fakes' ~45 ms Nagle stall per response")
     print_machine()
     trip = asyncio.run(fake_round_trip())
     stall = "as is" if args.as_is_fakes else "with TCP_NODELAY"

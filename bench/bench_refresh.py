@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import cProfile
 import io
-import logging
 import pstats
 import tempfile
 import time
@@ -38,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from bench._common import fix_loopback_fakes, md_table, median, print_machine, spread
+from bench._common import md_table, median, parse_bench_args, print_machine, spread
 from bench._corpus import build_corpus, rss
 from bot.cli.fetch import fetch_policy
 from bot.ingest import dedup
@@ -399,15 +398,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--profile", action="store_true", help="cProfile parse + store (single-threaded) once"
     )
-    parser.add_argument(
-        "--as-is-fakes",
-        action="store_true",
-        help="keep the feed server's ~45 ms Nagle stall per response (see bench/_common.py)",
-    )
-    args = parser.parse_args(argv)
-    fix_loopback_fakes(not args.as_is_fakes)
-    logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    args = parse_bench_args(parser, argv, "the feed server's ~45 ms Nagle stall per response")
 
     print_machine()
     corpus = build_corpus(feeds=args.feeds, items=args.items, now=datetime.now(UTC))

@@ -35,23 +35,22 @@ from sqlalchemy.engine import Engine
 from bench._common import md_table, print_machine
 from bot.services.retention import prune
 from bot.settings import RetentionSettings
+from bot.storage import models
 from bot.storage.db import open_database, session_scope
-from bot.storage.models import (
-    ArticleText,
-    AuditEntry,
-    Delivery,
-    Entry,
-    Feed,
-    Outbox,
-    Story,
-    StoryKey,
-    StoryTopic,
-)
 from bot.storage.retention import touch_listed
 from tests.support.seed import insert_rows, seed_feeds
 
 START = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)
-TABLES = (Story, Entry, StoryKey, StoryTopic, Delivery, Outbox, ArticleText, AuditEntry)
+TABLES = (
+    models.Story,
+    models.Entry,
+    models.StoryKey,
+    models.StoryTopic,
+    models.Delivery,
+    models.Outbox,
+    models.ArticleText,
+    models.AuditEntry,
+)
 
 
 def simulate_day(engine: Engine, day: int, *, feeds: list[int], items: int, first_id: int) -> int:
@@ -129,16 +128,16 @@ def simulate_day(engine: Engine, day: int, *, feeds: list[int], items: int, firs
                     }
                 )
             story_id += 1
-    insert_rows(engine, Story.__table__, stories)  # type: ignore[attr-defined]
-    insert_rows(engine, Entry.__table__, entries)  # type: ignore[attr-defined]
-    insert_rows(engine, StoryKey.__table__, keys)  # type: ignore[attr-defined]
-    insert_rows(engine, StoryTopic.__table__, topics)  # type: ignore[attr-defined]
-    insert_rows(engine, Delivery.__table__, deliveries)  # type: ignore[attr-defined]
-    insert_rows(engine, Outbox.__table__, sent)  # type: ignore[attr-defined]
-    insert_rows(engine, ArticleText.__table__, articles)  # type: ignore[attr-defined]
+    insert_rows(engine, models.Story.__table__, stories)  # type: ignore[attr-defined]
+    insert_rows(engine, models.Entry.__table__, entries)  # type: ignore[attr-defined]
+    insert_rows(engine, models.StoryKey.__table__, keys)  # type: ignore[attr-defined]
+    insert_rows(engine, models.StoryTopic.__table__, topics)  # type: ignore[attr-defined]
+    insert_rows(engine, models.Delivery.__table__, deliveries)  # type: ignore[attr-defined]
+    insert_rows(engine, models.Outbox.__table__, sent)  # type: ignore[attr-defined]
+    insert_rows(engine, models.ArticleText.__table__, articles)  # type: ignore[attr-defined]
     insert_rows(
         engine,
-        AuditEntry.__table__,  # type: ignore[attr-defined]
+        models.AuditEntry.__table__,  # type: ignore[attr-defined]
         [{"action": "feed.add", "actor": "bench", "detail": "x" * 80, "created_at": now}] * 20,
     )
     # The next refresh: every feed still lists yesterday's items, and answered.
@@ -147,7 +146,7 @@ def simulate_day(engine: Engine, day: int, *, feeds: list[int], items: int, firs
         for feed_id in feeds:
             listed = [f"g:{feed_id}:{day}:{i}" for i in range(items)]
             touch_listed(session, feed_id, listed, now=later)
-        session.execute(sa.update(Feed).values(last_success_at=later))
+        session.execute(sa.update(models.Feed).values(last_success_at=later))
     return story_id
 
 
@@ -158,7 +157,7 @@ def measure(engine: Engine, path: Path) -> tuple[float, float, int]:
         page = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
         pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
         free = conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
-        stories = conn.execute(sa.select(sa.func.count()).select_from(Story)).scalar_one()
+        stories = conn.execute(sa.select(sa.func.count()).select_from(models.Story)).scalar_one()
     mib = 1024 * 1024
     return path.stat().st_size / mib, (pages - free) * page / mib, int(stories)
 

@@ -43,14 +43,25 @@ def test_the_private_commands_are_the_ones_that_show_urls_numbers_or_the_log() -
     assert sorted(PRIVATE_COMMANDS) == ["audit", "export", "feeds", "stats"]
 
 
+async def each_private_command_in_a_group(
+    tg: FakeTelegram, first_group: int, user: int, suffix: str = ""
+) -> list[int]:
+    """Send each private command in a group of its own (ids counting down from
+    `first_group`) as `user`; return the groups once each has its answer."""
+    groups = [
+        tg.add_group(first_group - i, members=[ADMIN, USER]) for i in range(len(PRIVATE_COMMANDS))
+    ]
+    for group, name in zip(groups, PRIVATE_COMMANDS, strict=True):
+        tg.send_text(group, f"/{name}{suffix}", from_user=user)
+    await wait_for(tg, lambda: all(tg.messages(g) for g in groups))
+    await asyncio.sleep(0.5)  # nothing else trickles in
+    return groups
+
+
 async def test_in_a_group_an_admin_gets_only_a_hint_to_ask_in_private(
     tg: FakeTelegram, bot: tuple[Settings, Engine]
 ) -> None:
-    groups = [tg.add_group(-700 - i, members=[ADMIN, USER]) for i in range(len(PRIVATE_COMMANDS))]
-    for group, name in zip(groups, PRIVATE_COMMANDS, strict=True):
-        tg.send_text(group, f"/{name}@newsbrief_test_bot", from_user=ADMIN)
-    await wait_for(tg, lambda: all(tg.messages(g) for g in groups))
-    await asyncio.sleep(0.5)  # nothing else trickles in
+    groups = await each_private_command_in_a_group(tg, -700, ADMIN, "@newsbrief_test_bot")
     for group, name in zip(groups, PRIVATE_COMMANDS, strict=True):
         [hint] = tg.messages(group)
         assert (
@@ -65,11 +76,7 @@ async def test_in_a_group_an_admin_gets_only_a_hint_to_ask_in_private(
 async def test_in_a_group_a_non_admin_is_refused_as_anywhere(
     tg: FakeTelegram, bot: tuple[Settings, Engine]
 ) -> None:
-    groups = [tg.add_group(-800 - i, members=[ADMIN, USER]) for i in range(len(PRIVATE_COMMANDS))]
-    for group, name in zip(groups, PRIVATE_COMMANDS, strict=True):
-        tg.send_text(group, f"/{name}", from_user=USER)
-    await wait_for(tg, lambda: all(tg.messages(g) for g in groups))
-    await asyncio.sleep(0.5)
+    groups = await each_private_command_in_a_group(tg, -800, USER)
     assert [tg.texts(g) for g in groups] == [[texts.ADMIN_ONLY]] * len(groups)
 
 

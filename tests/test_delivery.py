@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -14,12 +13,13 @@ from telegram import Bot
 
 from bot.briefings.compose import compose_scheduled
 from bot.delivery.pacing import Pacer
-from bot.delivery.sender import DeliveryStats, Sender
+from bot.delivery.sender import Sender
 from bot.settings import BriefingSettings, Settings, Topic
 from bot.storage import outbox
 from bot.storage.db import session_scope
 from bot.storage.models import Chat, Outbox, utcnow
 from tests.support.fake_telegram import FakeTelegram, Fault
+from tests.support.outboxkit import drain, open_bot, statuses
 from tests.support.seed import seed_chats, seed_stories
 
 SETTINGS = Settings(
@@ -30,11 +30,7 @@ SETTINGS = Settings(
 
 @pytest.fixture
 async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    from telegram.request import HTTPXRequest
-
-    async with Bot(
-        tg.token, base_url=tg.base_url, request=HTTPXRequest(connection_pool_size=128)
-    ) as b:
+    async with open_bot(tg, pool_size=128) as b:
         yield b
 
 
@@ -53,29 +49,6 @@ def enqueue_briefings(engine: Engine, tg: FakeTelegram, ids: list[int]) -> None:
     seed_stories(engine, now=now, count=3)
     seed_chats(engine, ids, now=now, due=now - timedelta(minutes=1))
     compose_scheduled(engine, SETTINGS, now=now, limit=100_000)
-
-
-async def drain(sender: Sender, rounds: int = 200) -> DeliveryStats:
-    total = DeliveryStats()
-    for _ in range(rounds):
-        stats = await sender.deliver_due(budget_seconds=30)
-        total.add(stats)
-        with Session(sender.engine) as session:
-            if outbox.pending_count(session) == 0:
-                return total
-        await _sleep(0.2)
-    return total
-
-
-async def _sleep(seconds: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
-
-
-def statuses(engine: Engine) -> Counter[str]:
-    with Session(engine) as session:
-        return Counter(session.exec(select(Outbox.status)).all())
 
 
 async def test_three_hundred_briefings_without_a_single_429(

@@ -6,7 +6,7 @@ import asyncio
 import heapq
 import itertools
 import time
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -120,6 +120,15 @@ def tg() -> Iterator[FakeTelegram]:
         yield fake
 
 
+def watch_receipts(tg: FakeTelegram, others: Iterable[int]) -> Receipts:
+    """Open private chats with the busy user and `others`; record when each is sent to."""
+    receipts = Receipts()
+    tg.set_fault_hook(receipts)
+    for chat in (CHATTY, *others):
+        tg.add_private_chat(chat)
+    return receipts
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, int(share * len(ordered) + 0.999999) - 1))]
@@ -131,10 +140,7 @@ async def test_one_busy_user_does_not_slow_twenty_others(
     # SQLite only: the pacer is what is under test, and the busy user's backlog must
     # drain before the bot stops, which takes a while per database.
     engine = sqlite_engine
-    receipts = Receipts()
-    tg.set_fault_hook(receipts)
-    for chat in (CHATTY, *OTHERS):
-        tg.add_private_chat(chat)
+    receipts = watch_receipts(tg, OTHERS)
     async with running_bot(make_settings(tg), engine):
         pushed: dict[int, float] = {}
         for _ in range(50):
@@ -155,11 +161,8 @@ async def test_briefing_round_keeps_its_pace_beside_a_busy_user(
     tg: FakeTelegram, sqlite_engine: Engine
 ) -> None:
     engine = sqlite_engine
-    receipts = Receipts()
-    tg.set_fault_hook(receipts)
     chats = list(range(7001, 7051))
-    for chat in (CHATTY, *chats):
-        tg.add_private_chat(chat)
+    receipts = watch_receipts(tg, chats)
     settings = make_settings(tg)
     now = utcnow()
     seed_stories(engine, now=now, count=3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import tracemalloc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -112,14 +112,15 @@ class RecordingBackend(httpcore.AsyncNetworkBackend):
         self._real = httpcore.AnyIOBackend()
 
     async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
+        self, host: str, port: int, timeout: float | None = None, *_: Any, **__: Any
     ) -> httpcore.AsyncNetworkStream:
+        # The local address and socket options are the real backend's business.
         self.targets.append(host)
+        return await self._connect(host, port, timeout)
+
+    async def _connect(
+        self, host: str, port: int, timeout: float | None
+    ) -> httpcore.AsyncNetworkStream:
         if host != PUBLIC_IP:
             raise httpcore.ConnectError(f"test network: {host} is not reachable")
         return await self._real.connect_tcp("127.0.0.1", port, timeout)
@@ -190,15 +191,9 @@ class TlsRecordingBackend(RecordingBackend):
         super().__init__()
         self.server_names: list[str | None] = []
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
+    async def _connect(
+        self, host: str, port: int, timeout: float | None
     ) -> httpcore.AsyncNetworkStream:
-        self.targets.append(host)
         return TlsRecordingStream(self.server_names)
 
 

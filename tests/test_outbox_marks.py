@@ -5,38 +5,30 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
 from bot.storage import outbox
 from bot.storage.db import session_scope
-from bot.storage.models import Outbox, utcnow
+from bot.storage.models import utcnow
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.outboxkit import drain, open_bot, statuses
 
 LOCK_SECONDS = 2.0
 
 
 @pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(
-        tg.token, base_url=tg.base_url, request=HTTPXRequest(connection_pool_size=32)
-    ) as b:
+    async with open_bot(tg, pool_size=32) as b:
         yield b
 
 
@@ -87,11 +79,6 @@ def write_locker(engine: Engine) -> tuple[Callable[[], None], Callable[[], None]
     return lock, unlock
 
 
-def statuses(engine: Engine) -> list[str]:
-    with Session(engine) as session:
-        return list(session.exec(select(Outbox.status)).all())
-
-
 async def test_marks_that_fail_to_write_are_retried_and_nothing_is_sent_twice(
     engine: Engine, tg: FakeTelegram, bot: Bot
 ) -> None:
@@ -118,18 +105,14 @@ async def test_marks_that_fail_to_write_are_retried_and_nothing_is_sent_twice(
         lease=timedelta(seconds=1),
         backoff=lambda n: 0.2,
     )
-    for _ in range(20):
-        await sender.deliver_due(budget_seconds=5)  # the old sender raised, marks lost
-        with Session(engine) as session:
-            if outbox.pending_count(session) == 0:
-                break
-        await asyncio.sleep(0.3)
+    # The old sender raised in these rounds, and the marks were lost.
+    await drain(sender, rounds=20, budget_seconds=5, pause=0.3, engine=engine)
     assert locked.is_set()
     assert all(len(tg.messages(c)) == 1 for c in chat_ids), {
         c: len(tg.messages(c)) for c in chat_ids
     }
     assert len(tg.calls("sendMessage")) == len(chat_ids)
-    assert statuses(engine) == ["sent"] * len(chat_ids)
+    assert statuses(engine) == {"sent": len(chat_ids)}
     sender_engine.dispose()
 
 
@@ -158,10 +141,5 @@ async def test_leases_are_renewed_while_a_flood_hold_lasts(
     _, stats = await asyncio.gather(rival(), sender.deliver_due(budget_seconds=20))
     assert stats.retried >= 1
     assert seen == [0] * 6
-    while True:
-        with Session(engine) as session:
-            if outbox.pending_count(session) == 0:
-                break
-        await sender.deliver_due(budget_seconds=10)
-        await asyncio.sleep(0.2)
+    await drain(sender, budget_seconds=10)
     assert all(len(tg.messages(c)) == 1 for c in chat_ids)

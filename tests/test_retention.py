@@ -14,20 +14,9 @@ from bot.ingest.stories import IngestOutcome, ingest_entries
 from bot.ingest.topics import TopicMatcher
 from bot.services.retention import prune
 from bot.settings import RetentionSettings, SettingsError, Topic, load_settings
-from bot.storage import outbox
+from bot.storage import models, outbox
 from bot.storage.db import session_scope
-from bot.storage.models import (
-    ArticleText,
-    AuditEntry,
-    Delivery,
-    Entry,
-    Feed,
-    Outbox,
-    Story,
-    StoryKey,
-    StoryTopic,
-    utcnow,
-)
+from bot.storage.models import utcnow
 
 MATCHER = TopicMatcher.from_topics([Topic("world", "World", ("world",))])
 DAY = timedelta(days=1)
@@ -48,7 +37,7 @@ def item(n: int, *, published: datetime) -> ParsedEntry:
 
 def make_feed(engine: Engine, now: datetime) -> int:
     with session_scope(engine) as session:
-        feed = Feed(url="https://news.example/feed.xml", topics="world", created_at=now)
+        feed = models.Feed(url="https://news.example/feed.xml", topics="world", created_at=now)
         session.add(feed)
         session.flush()
         assert feed.id is not None
@@ -60,7 +49,7 @@ def refresh(
 ) -> IngestOutcome:
     """What a successful refresh does: ingest what the feed lists, note the success."""
     with session_scope(engine) as session:
-        feed = session.get(Feed, feed_id)
+        feed = session.get(models.Feed, feed_id)
         assert feed is not None
         outcome = ingest_entries(
             session, feed=feed, entries=items, matcher=MATCHER, now=now, window=timedelta(hours=48)
@@ -84,13 +73,13 @@ def test_old_rows_of_every_kind_are_pruned_and_young_ones_kept(engine: Engine) -
     refresh(engine, feed_id, [young], now=now - DAY)  # the old items are no longer listed
     refresh(engine, feed_id, [young], now=now)
     with session_scope(engine) as session:
-        story_ids = list(session.exec(select(Story.id).order_by(col(Story.id))).all())
+        story_ids = list(session.exec(select(models.Story.id).order_by(col(models.Story.id))).all())
         assert len(story_ids) == 6
         old_story, young_story = story_ids[0], story_ids[-1]
-        session.add(Delivery(chat_id=1, story_id=old_story, delivered_at=now - 45 * DAY))
-        session.add(Delivery(chat_id=1, story_id=young_story, delivered_at=now - DAY))
-        session.add(ArticleText(story_id=young_story, body="x", fetched_at=now - 8 * DAY))
-        session.add(ArticleText(story_id=old_story, body="x", fetched_at=now - 40 * DAY))
+        session.add(models.Delivery(chat_id=1, story_id=old_story, delivered_at=now - 45 * DAY))
+        session.add(models.Delivery(chat_id=1, story_id=young_story, delivered_at=now - DAY))
+        session.add(models.ArticleText(story_id=young_story, body="x", fetched_at=now - 8 * DAY))
+        session.add(models.ArticleText(story_id=old_story, body="x", fetched_at=now - 40 * DAY))
         for days, status in [(20, "sent"), (20, "failed"), (20, "cancelled"), (20, "pending")]:
             outbox.enqueue(
                 session,
@@ -103,24 +92,24 @@ def test_old_rows_of_every_kind_are_pruned_and_young_ones_kept(engine: Engine) -
             now=now,
         )
         session.flush()
-        for row in session.exec(select(Outbox)).all():
+        for row in session.exec(select(models.Outbox)).all():
             row.status = row.dedup_key.rstrip("0123456789") if row.dedup_key != "new" else "sent"
             session.add(row)
-        session.add(AuditEntry(action="old", created_at=now - 400 * DAY))
-        session.add(AuditEntry(action="new", created_at=now - 10 * DAY))
+        session.add(models.AuditEntry(action="old", created_at=now - 400 * DAY))
+        session.add(models.AuditEntry(action="new", created_at=now - 10 * DAY))
 
     report = prune(engine, RetentionSettings(), now=now, batch=2)  # tiny batches: many rounds
 
     assert (report.outbox, report.stories, report.articles, report.audit) == (3, 5, 1, 1)
     with Session(engine) as session:
-        assert sorted(session.exec(select(Outbox.status)).all()) == ["pending", "sent"]
-        assert session.exec(select(Story.id)).all() == [young_story]
-        assert session.exec(select(Entry.story_id)).all() == [young_story]
-        assert set(session.exec(select(StoryKey.story_id)).all()) == {young_story}
-        assert set(session.exec(select(StoryTopic.story_id)).all()) == {young_story}
-        assert session.exec(select(Delivery.story_id)).all() == [young_story]
-        assert count(engine, ArticleText) == 0
-        assert session.exec(select(AuditEntry.action)).all() == ["new"]
+        assert sorted(session.exec(select(models.Outbox.status)).all()) == ["pending", "sent"]
+        assert session.exec(select(models.Story.id)).all() == [young_story]
+        assert session.exec(select(models.Entry.story_id)).all() == [young_story]
+        assert set(session.exec(select(models.StoryKey.story_id)).all()) == {young_story}
+        assert set(session.exec(select(models.StoryTopic.story_id)).all()) == {young_story}
+        assert session.exec(select(models.Delivery.story_id)).all() == [young_story]
+        assert count(engine, models.ArticleText) == 0
+        assert session.exec(select(models.AuditEntry.action)).all() == ["new"]
     assert prune(engine, RetentionSettings(), now=now).total == 0
 
 
@@ -136,7 +125,7 @@ def test_an_item_the_feed_still_lists_is_not_taken_for_new_after_pruning(engine:
     again = refresh(engine, feed_id, [evergreen], now=start + 41 * DAY)
     assert again.new_entries == 0 and again.new_stories == 0
     with Session(engine) as session:
-        assert session.exec(select(Entry.identity)).all() == ["g:urn:item:1"]
+        assert session.exec(select(models.Entry.identity)).all() == ["g:urn:item:1"]
 
 
 def test_entries_of_a_feed_that_stopped_answering_are_kept(engine: Engine) -> None:
@@ -144,7 +133,7 @@ def test_entries_of_a_feed_that_stopped_answering_are_kept(engine: Engine) -> No
     feed_id = make_feed(engine, start)
     refresh(engine, feed_id, [item(1, published=start)], now=start)  # then the feed goes down
     assert prune(engine, RetentionSettings(stories_days=30), now=start + 50 * DAY).stories == 0
-    assert count(engine, Entry) == 1
+    assert count(engine, models.Entry) == 1
     back = refresh(engine, feed_id, [item(1, published=start)], now=start + 51 * DAY)
     assert back.new_entries == 0
 
@@ -175,8 +164,8 @@ async def test_the_retention_tick_is_scheduled_and_prunes(sqlite_engine: Engine)
     assert [job.name for job in app.job_queue.get_jobs_by_name("retention")] == ["retention"]
     now = utcnow()
     with session_scope(sqlite_engine) as session:
-        session.add(AuditEntry(action="old", created_at=now - 400 * DAY))
-        session.add(AuditEntry(action="new", created_at=now))
+        session.add(models.AuditEntry(action="old", created_at=now - 400 * DAY))
+        session.add(models.AuditEntry(action="new", created_at=now))
     services = SimpleNamespace(
         engine=sqlite_engine,
         settings=load_settings(None, {}),
@@ -184,4 +173,4 @@ async def test_the_retention_tick_is_scheduled_and_prunes(sqlite_engine: Engine)
         stopping=asyncio.Event(),
     )
     await jobs.retention_tick(SimpleNamespace(services=services))  # type: ignore[arg-type]
-    assert count(sqlite_engine, AuditEntry) == 1
+    assert count(sqlite_engine, models.AuditEntry) == 1

@@ -13,7 +13,7 @@ import asyncio
 import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlmodel import Session
@@ -23,7 +23,7 @@ from bot.ingest.fetcher import Fetcher, FetchPolicy, FetchResult, FetchStatus
 from bot.render import texts, tghtml
 from bot.render.article import render_article
 from bot.render.stories import FULLTEXT_PREFIX
-from bot.services.context import Services
+from bot.services.context import Services, fetch_policy
 from bot.settings import FulltextSettings, Settings
 from bot.storage.models import ArticleText, Story
 
@@ -180,11 +180,10 @@ async def _fetch_and_store(services: Services, ref: StoryRef) -> list[str]:
 
 def page_policy(settings: Settings) -> FetchPolicy:
     """The feed fetcher's guards with the full-text page's own (smaller) cap and deadline."""
-    return FetchPolicy(
+    return replace(
+        fetch_policy(settings.fetch),
         timeout_seconds=settings.fulltext.timeout_seconds,
         max_bytes=settings.fulltext.max_bytes,
-        allow_private_networks=settings.fetch.allow_private_networks,
-        user_agent=settings.fetch.user_agent,
         max_concurrency=PAGE_CONCURRENCY,
         max_per_host=PAGE_CONCURRENCY,
     )

@@ -59,32 +59,15 @@ def prune(
     # Deliveries go with their stories, so a story is never pruned before its
     # outbox rows could need it: stories_days should exceed outbox_days.
     margin = min(store.LISTING_MARGIN, timedelta(days=keep.stories_days) / 2)
-    report = RetentionReport(
-        outbox=_drain(
-            engine,
-            lambda s: store.prune_outbox(s, before=days(keep.outbox_days), limit=batch),
-            batch=batch,
-            stop=stop,
+    steps: dict[str, Callable[[Session], int]] = {
+        "outbox": lambda s: store.prune_outbox(s, before=days(keep.outbox_days), limit=batch),
+        "stories": lambda s: store.prune_stories(
+            s, before=days(keep.stories_days), margin=margin, limit=batch
         ),
-        stories=_drain(
-            engine,
-            lambda s: store.prune_stories(
-                s, before=days(keep.stories_days), margin=margin, limit=batch
-            ),
-            batch=batch,
-            stop=stop,
-        ),
-        articles=_drain(
-            engine,
-            lambda s: store.prune_articles(s, before=days(keep.articles_days), limit=batch),
-            batch=batch,
-            stop=stop,
-        ),
-        audit=_drain(
-            engine,
-            lambda s: store.prune_audit(s, before=days(keep.audit_days), limit=batch),
-            batch=batch,
-            stop=stop,
-        ),
+        "articles": lambda s: store.prune_articles(s, before=days(keep.articles_days), limit=batch),
+        "audit": lambda s: store.prune_audit(s, before=days(keep.audit_days), limit=batch),
+    }
+    # In this order: outbox rows go before the stories they point at.
+    return RetentionReport(
+        **{name: _drain(engine, step, batch=batch, stop=stop) for name, step in steps.items()}
     )
-    return report

@@ -75,7 +75,7 @@ def _known_keys(schema: Any, loc: Sequence[int | str]) -> list[str]:
 
 
 def _unwrap(annotation: Any) -> Any:
-    # tuple[FeedEntry, ...] -> FeedEntry; dataclasses and models as they are.
+    # tuple[FeedConfig, ...] -> FeedConfig; dataclasses and models as they are.
     args = getattr(annotation, "__args__", None)
     if args:
         return next((a for a in args if is_dataclass(a) or hasattr(a, "model_fields")), None)

@@ -26,21 +26,8 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as PydanticSettingsError
 from pydantic_settings.sources.utils import parse_env_vars
 
+from bot.settings import model
 from bot.settings.errors import SettingsError, one_line, scrub
-from bot.settings.model import (
-    BriefingSettings,
-    DatabaseSettings,
-    DedupSettings,
-    DeliverySettings,
-    FeedEntry,
-    FetchSettings,
-    FulltextSettings,
-    LimitsSettings,
-    RetentionSettings,
-    Settings,
-    TelegramSettings,
-    TopicEntry,
-)
 
 ENV_PREFIX = "BOT_"
 ENV_DELIMITER = "__"
@@ -55,14 +42,16 @@ LEGACY_ENV: dict[str, tuple[str, str]] = {
     "BOT_ADMINS": ("telegram", "admins"),
     "BOT_ALLOW_PRIVATE_NETWORKS": ("fetch", "allow_private_networks"),
 }
-# Secrets that may be handed over as a file (Docker/Kubernetes secrets).
+# The settings that are secrets may also be handed over as a file (Docker/Kubernetes
+# secrets): <NAME>_FILE, for their legacy name and their BOT_<SECTION>__<KEY> name.
+SECRETS: tuple[tuple[str, str], ...] = (
+    ("telegram", "token"),
+    ("telegram", "webhook_secret"),
+    ("database", "url"),
+)
 SECRET_FILE_ENV: dict[str, tuple[str, str]] = {
-    "TELEGRAM_BOT_TOKEN_FILE": ("telegram", "token"),
-    "TELEGRAM_WEBHOOK_SECRET_FILE": ("telegram", "webhook_secret"),
-    "DATABASE_URL_FILE": ("database", "url"),
-    "BOT_TELEGRAM__TOKEN_FILE": ("telegram", "token"),
-    "BOT_TELEGRAM__WEBHOOK_SECRET_FILE": ("telegram", "webhook_secret"),
-    "BOT_DATABASE__URL_FILE": ("database", "url"),
+    **{f"{var}_FILE": key for var, key in LEGACY_ENV.items() if key in SECRETS},
+    **{f"{ENV_PREFIX}{s.upper()}{ENV_DELIMITER}{k.upper()}_FILE": (s, k) for s, k in SECRETS},
 }
 # Variables that start with BOT_ but are not BOT_<SECTION>__<KEY> settings.
 NOT_SETTINGS = frozenset({"BOT_CONFIG", *LEGACY_ENV, *SECRET_FILE_ENV})
@@ -79,17 +68,17 @@ class _Root(BaseSettings):
         frozen=True,
     )
 
-    telegram: TelegramSettings = TelegramSettings()
-    database: DatabaseSettings = DatabaseSettings()
-    fetch: FetchSettings = FetchSettings()
-    fulltext: FulltextSettings = FulltextSettings()
-    limits: LimitsSettings = LimitsSettings()
-    retention: RetentionSettings = RetentionSettings()
-    dedup: DedupSettings = DedupSettings()
-    briefing: BriefingSettings = BriefingSettings()
-    delivery: DeliverySettings = DeliverySettings()
-    topics: tuple[TopicEntry, ...] = ()
-    feeds: tuple[FeedEntry, ...] = ()
+    telegram: model.TelegramSettings = model.TelegramSettings()
+    database: model.DatabaseSettings = model.DatabaseSettings()
+    fetch: model.FetchSettings = model.FetchSettings()
+    fulltext: model.FulltextSettings = model.FulltextSettings()
+    limits: model.LimitsSettings = model.LimitsSettings()
+    retention: model.RetentionSettings = model.RetentionSettings()
+    dedup: model.DedupSettings = model.DedupSettings()
+    briefing: model.BriefingSettings = model.BriefingSettings()
+    delivery: model.DeliverySettings = model.DeliverySettings()
+    topics: tuple[model.TopicEntry, ...] = ()
+    feeds: tuple[model.FeedConfig, ...] = ()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> _Root:
@@ -119,8 +108,8 @@ class _Root(BaseSettings):
             )
         return self
 
-    def to_settings(self, source: Path | None) -> Settings:
-        return Settings(
+    def to_settings(self, source: Path | None) -> model.Settings:
+        return model.Settings(
             telegram=self.telegram,
             database_url=self.database.url,
             fetch=self.fetch,
@@ -128,7 +117,7 @@ class _Root(BaseSettings):
             briefing=self.briefing,
             delivery=self.delivery,
             topics=tuple(t.topic() for t in self.topics),
-            feeds=tuple(f.feed() for f in self.feeds),
+            feeds=self.feeds,
             source=source,
             fulltext=self.fulltext,
             limits=self.limits,
@@ -249,7 +238,9 @@ def _check_env_sections(environ: Mapping[str, str]) -> None:
             raise SettingsError(f"unknown key `{section}` (from {var}){hint}")
 
 
-def build(raw: Mapping[str, Any], environ: Mapping[str, str], source: Path | None) -> Settings:
+def build(
+    raw: Mapping[str, Any], environ: Mapping[str, str], source: Path | None
+) -> model.Settings:
     _check_env_sections(environ)
     legacy = legacy_values(environ)
 

@@ -141,7 +141,12 @@ PosFloat = Annotated[float, BeforeValidator(_not_bool), Field(gt=0.0, allow_inf_
 
 @dataclass(frozen=True)
 class FeedConfig:
-    url: str
+    """One configured feed; also what a `[[feeds]]` table is validated as (the URL check
+    applies only there: the annotations do nothing for plain construction)."""
+
+    __pydantic_config__ = STRICT_KEYS
+
+    url: Annotated[str, AfterValidator(_http_url)]
     name: str | None = None
     topics: tuple[str, ...] = ()
 
@@ -257,20 +262,6 @@ class TopicEntry:
     def topic(self) -> Topic:
         name = (self.name or "").strip() or self.slug
         return Topic(self.slug, name, tuple(k.strip() for k in self.keywords if k.strip()))
-
-
-@dataclass(frozen=True)
-class FeedEntry:
-    """One `[[feeds]]` table as written; becomes a `FeedConfig`."""
-
-    __pydantic_config__ = STRICT_KEYS
-
-    url: Annotated[str, AfterValidator(_http_url)]
-    name: str | None = None
-    topics: tuple[str, ...] = ()
-
-    def feed(self) -> FeedConfig:
-        return FeedConfig(self.url, self.name, self.topics)
 
 
 @dataclass(frozen=True)

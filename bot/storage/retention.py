@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select, update
@@ -104,21 +105,23 @@ def prune_stories(
     return len(ids)
 
 
+def _prune_older(session: Session, key: Any, stamp: Any, before: datetime, limit: int) -> int:
+    """Delete up to `limit` rows whose `stamp` column is before `before`, by `key`.
+
+    `key` and `stamp` are two columns of one model (typed Any: SQLModel types a
+    column as its value type); the model to delete from is `key`'s class.
+    """
+    ids = session.exec(select(col(key)).where(col(stamp) < before).limit(limit)).all()
+    if ids:
+        session.exec(delete(key.class_).where(col(key).in_(ids)))
+    return len(ids)
+
+
 def prune_articles(session: Session, *, before: datetime, limit: int = BATCH) -> int:
     """Delete cached article texts fetched before `before` (a tap fetches again)."""
-    ids = session.exec(
-        select(ArticleText.story_id).where(col(ArticleText.fetched_at) < before).limit(limit)
-    ).all()
-    if ids:
-        session.exec(delete(ArticleText).where(col(ArticleText.story_id).in_(ids)))
-    return len(ids)
+    return _prune_older(session, ArticleText.story_id, ArticleText.fetched_at, before, limit)
 
 
 def prune_audit(session: Session, *, before: datetime, limit: int = BATCH) -> int:
     """Delete admin audit rows written before `before`."""
-    ids = session.exec(
-        select(AuditEntry.id).where(col(AuditEntry.created_at) < before).limit(limit)
-    ).all()
-    if ids:
-        session.exec(delete(AuditEntry).where(col(AuditEntry.id).in_(ids)))
-    return len(ids)
+    return _prune_older(session, AuditEntry.id, AuditEntry.created_at, before, limit)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 
 from sqlmodel import Session
 
@@ -76,10 +75,5 @@ class IngestProbe:
     def __enter__(self) -> IngestProbe:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
