@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import tempfile
 import threading
 import time
@@ -108,7 +109,7 @@ def applied_count(engine: Engine, users: Sequence[int]) -> int:
         query = (
             select(func.count())
             .select_from(Chat)
-            .join(Subscription, sa.and_(Subscription.chat_id == Chat.id))
+            .join(Subscription, Subscription.chat_id == Chat.id)  # type: ignore[arg-type]
             .where(
                 Chat.id.in_(users),  # type: ignore[attr-defined]
                 Chat.mode == "instant",
@@ -346,6 +347,8 @@ async def run(args: argparse.Namespace) -> None:
             f" p99 {percentile(f.latencies, 99):.2f} s, flooder got {f.flooder_replies}"
         )
     verdict = "OK" if not problems else "PROBLEMS: " + "; ".join(problems)
+    load = os.getloadavg()
+    parts.append(f"load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
     print("bench_storm: " + "; ".join(parts) + f" -- {verdict}")
 
 
