@@ -12,6 +12,11 @@ second. Telegram counts a request when it arrives, which lies between our
 start and its answer, so network jitter can never squeeze more than the limit
 into one of its seconds. After a 429 every sender waits until `retry_after`
 has passed (Telegram: sending to anyone earlier risks longer bans).
+
+A booked chat slot is a forecast: the bot-wide wait after it can hold a
+chat's first sends while its later slots come due, and then they would leave
+together. So a send is let go only if the chat's sends as actually let go
+still keep its spacing; otherwise it waits and books a bot-wide slot again.
 """
 
 from __future__ import annotations
@@ -64,6 +69,9 @@ class Pacer:
         self._answered: deque[float] = deque()
         self._in_flight = 0
         self._chat_next: dict[int, float] = {}
+        # Per chat, the theoretical time of its next send counted from when its sends
+        # were actually let go (the same burst-and-interval rule as the bookings).
+        self._chat_sent: dict[int, float] = {}
         self.hold_until = 0.0
 
     def set_rate(self, per_second: float) -> None:
@@ -77,6 +85,7 @@ class Pacer:
             return now
         if len(self._chat_next) > 50_000:  # bounded memory: forget chats that are free again
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+            self._chat_sent = {c: t for c, t in self._chat_sent.items() if t > now}
         if chat_id < 0:  # groups and channels: steady spacing, no burst
             slot = max(now, self._chat_next.get(chat_id, 0.0))
             self._chat_next[chat_id] = slot + GROUP_INTERVAL
@@ -105,10 +114,29 @@ class Pacer:
             if delay > 0:
                 await self._sleep(delay)
             await self._window_room()
-            if self._clock() >= self.hold_until:
-                self._in_flight += 1
-                return
-            # A 429 arrived while we slept: book again after the hold.
+            now = self._clock()
+            if now < self.hold_until:
+                continue  # a 429 arrived while we slept: book again after the hold
+            early = self._too_early(chat_id, now)
+            if early > 0:
+                await self._sleep(early)  # the queue bunched this chat's sends: space them
+                continue
+            self._let_go(chat_id, now)
+            self._in_flight += 1
+            return
+
+    def _too_early(self, chat_id: int | None, now: float) -> float:
+        """Seconds until this chat's sends as actually let go allow one more (0: now)."""
+        if chat_id is None or not self._limit_chats or chat_id not in self._chat_sent:
+            return 0.0
+        burst = 0.0 if chat_id < 0 else (PRIVATE_BURST - 1) * PRIVATE_INTERVAL
+        return max(0.0, self._chat_sent[chat_id] - burst - now)
+
+    def _let_go(self, chat_id: int | None, now: float) -> None:
+        if chat_id is None or not self._limit_chats:
+            return
+        interval = GROUP_INTERVAL if chat_id < 0 else PRIVATE_INTERVAL
+        self._chat_sent[chat_id] = max(self._chat_sent.get(chat_id, now), now) + interval
 
     def release(self) -> None:
         """Record that Telegram answered a send started with acquire()."""
