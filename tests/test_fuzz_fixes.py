@@ -43,9 +43,9 @@ async def test_a_tap_too_old_to_answer_is_no_error(sqlite_engine: Engine) -> Non
         settings = make_settings(tg, admins=(ADMIN,))
         async with running_bot(settings, sqlite_engine):
             [help_msg] = await say(tg, USER, "/help")
-            for data in ("tp:nope", "ft:1", "tp:tech", "zz"):
+            for data in ("tp:nope", "ft:1", "ft:x", "tp:tech", "zz"):
                 push_tap(tg, USER, help_msg.message_id, data, user_id=USER)
-            await wait_for(tg, lambda: len(tg.calls("answerCallbackQuery")) >= 4)
+            await wait_for(tg, lambda: len(tg.calls("answerCallbackQuery")) >= 5)
             await asyncio.sleep(0.5)  # an error report would be sent by now
         assert texts.ERROR_GENERIC not in tg.texts(USER)
         assert not [p for p in tg.calls("sendMessage") if str(p.get("chat_id")) == str(ADMIN)]
