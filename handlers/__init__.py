@@ -48,6 +48,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     admin.register(app)  # before the catch-all for unknown commands
     app.add_handler(MessageHandler(filters.COMMAND, subscriber.unknown_command, block=False))
+    # Last: any callback data no handler above claims still gets its answer.
+    app.add_handler(CallbackQueryHandler(subscriber.unknown_button, block=False))
     app.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,

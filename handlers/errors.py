@@ -11,11 +11,16 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.admin.alerts import error_kind, format_alert
-from bot.render import texts
+from bot.admin.alerts import button_place, command_place, error_kind, format_alert
+from bot.render import commands, texts
+from bot.render.stories import FULLTEXT_PREFIX
+from bot.render.subscriber import TOPIC_PREFIX
 from handlers.context import BotContext
 
 logger = logging.getLogger(__name__)
+
+_COMMANDS = frozenset(c.name for c in commands.COMMANDS)
+_BUTTONS = (TOPIC_PREFIX, FULLTEXT_PREFIX, "bc:")  # bc: = admin broadcast buttons
 
 
 def where(update: object, context: BotContext) -> str:
@@ -26,9 +31,9 @@ def where(update: object, context: BotContext) -> str:
         return "unknown"
     message = update.effective_message
     if update.callback_query is not None:
-        return f"button {(update.callback_query.data or '').split(':', 1)[0]}"
+        return button_place(update.callback_query.data or "", _BUTTONS)
     if message is not None and message.text and message.text.startswith("/"):
-        return f"command {message.text.split()[0].split('@', 1)[0]}"
+        return command_place(message.text, _COMMANDS)
     return "update " + ("document" if message is not None and message.document else "message")
 
 

@@ -13,11 +13,13 @@ limited for admin commands and buttons.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from telegram import Update
+from telegram import CallbackQuery, Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.admin import access
@@ -30,11 +32,21 @@ from handlers import admin
 from handlers.context import BotContext
 from handlers.replies import send_html
 
+logger = logging.getLogger(__name__)
 PERIOD = 60.0
 # Below every other group: within one group PTB runs only the first matching handler,
 # and this one matches every update, so sharing group -1 would hide other handlers there.
 GROUP = -100
 ADMIN_BUTTON_PREFIXES = ("bc:",)
+
+
+async def _answer(query: CallbackQuery, text: str) -> None:
+    """Answer a refused tap. Telegram refusing the answer (too old) must not let the
+    update through: PTB runs the next handler group after an exception here."""
+    try:
+        await query.answer(text)
+    except TelegramError as exc:
+        logger.info("callback not answered: %s", exc.message)
 
 
 def _seconds(wait: float) -> int:
@@ -76,18 +88,18 @@ class UpdateLimits:
             story_id = articles.parse_story_id(data)
             if data.startswith(FULLTEXT_PREFIX) and story_id is None:
                 # Forged or garbled data never reaches the handler.
-                await query.answer(texts.FULLTEXT_BUTTON_BAD)
+                await _answer(query, texts.FULLTEXT_BUTTON_BAD)
                 raise ApplicationHandlerStop
             now = self.clock()
             wait = taps.check(user.id, now)
             if wait is not None:
-                await query.answer(texts.TAPS_SLOW_DOWN.format(seconds=_seconds(wait)))
+                await _answer(query, texts.TAPS_SLOW_DOWN.format(seconds=_seconds(wait)))
                 raise ApplicationHandlerStop
             if story_id is not None and not await articles.is_cached(services, story_id):
                 wait = fulltext.check(user.id, now)
                 if wait is not None:
                     text = texts.FULLTEXT_SLOW_DOWN.format(seconds=_seconds(wait))
-                    await query.answer(text, show_alert=False)
+                    await _answer(query, text)
                     raise ApplicationHandlerStop
             return
         message = update.message

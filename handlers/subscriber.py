@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatAction, ChatMemberStatus
 from telegram.error import BadRequest
 
@@ -18,6 +19,8 @@ from bot.services import subscriber as use
 from handlers.common import asker, chat_of, may_change, thread_of
 from handlers.context import BotContext
 from handlers.replies import keyboard, send_html, send_messages
+
+logger = logging.getLogger(__name__)
 
 # One picker redraw at a time per chat, each from the state read under the lock: the last
 # redraw then shows what the last tap left, whatever order the taps' edits were paced in.
@@ -142,18 +145,32 @@ async def plain_text(update: Update, context: BotContext) -> None:
 # ---------------------------------------------------------------- buttons
 
 
+async def _answer(query: CallbackQuery, text: str | None, *, show_alert: bool = False) -> None:
+    """Answer a tap; one Telegram no longer takes (answered, or older than 15 s) is no error."""
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except BadRequest as exc:
+        logger.info("callback not answered: %s", exc.message)
+
+
+async def unknown_button(update: Update, context: BotContext) -> None:
+    """Data no handler claims (an old or forged button): answer, so the spinner stops."""
+    assert update.callback_query is not None
+    await _answer(update.callback_query, texts.FULLTEXT_BUTTON_BAD)
+
+
 async def topic_button(update: Update, context: BotContext) -> None:
     query, services = update.callback_query, context.services
     assert query is not None and query.data is not None
     topic = services.settings.topic(query.data[len(render.TOPIC_PREFIX) :])
     if topic is None:
-        await query.answer(texts.FULLTEXT_BUTTON_STALE)
+        await _answer(query, texts.FULLTEXT_BUTTON_STALE)
         return
     if not await may_change(context, update):
-        await query.answer(texts.GROUP_ADMINS_ONLY, show_alert=True)
+        await _answer(query, texts.GROUP_ADMINS_ONLY, show_alert=True)
         return
     on = await use.toggle_topic(services, asker(update), topic.slug)
-    await query.answer(render.toggle_answer(on, topic))
+    await _answer(query, render.toggle_answer(on, topic))
     if query.message is not None:
         # Redrawn in the background: the edit waits for a send slot, and a handler
         # waiting there would hold up the answers to other users' taps (15 s limit).
@@ -180,7 +197,7 @@ async def fulltext_button(update: Update, context: BotContext) -> None:
     query, chat = update.callback_query, chat_of(update)
     assert query is not None and query.data is not None
     story_id = briefing.parse_fulltext_callback(query.data)
-    await query.answer(texts.FULLTEXT_LOADING if story_id is not None else None)
+    await _answer(query, texts.FULLTEXT_LOADING if story_id is not None else None)
     if story_id is None:
         return
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from bot.render.numbers import parse_ascii_int
+
 # Row ids are 32-bit INTEGER columns on PostgreSQL: a larger number is no id,
 # and asking the database for it would raise "integer out of range".
 MAX_ID = 2**31 - 1
@@ -20,8 +22,5 @@ def parse_id(text: str) -> int | None:
     Only ASCII digits count: `str.isdigit` and `int` accept other scripts'
     digits and superscripts ("²", "٣"), signs, spaces and underscores.
     """
-    digits = text.removeprefix("#")
-    if not digits or len(digits) > 10 or not (digits.isascii() and digits.isdigit()):
-        return None
-    number = int(digits)
-    return number if 0 < number <= MAX_ID else None
+    number = parse_ascii_int(text.removeprefix("#"), max_digits=10)
+    return number if number is not None and 0 < number <= MAX_ID else None

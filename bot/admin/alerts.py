@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,26 @@ class ErrorThrottle:
             return False
         self._last[kind] = now
         return True
+
+
+def command_place(text: str, known: Collection[str]) -> str:
+    """One error kind per command: "/LaTeSt@bot ²" -> "command /latest".
+
+    Arguments, the @botname suffix and letter case are dropped (Telegram matches commands
+    case-insensitively), and every unknown name is one kind, so random commands cannot
+    make "new" kinds that each reach the admins.
+    """
+    words = text[1:].split(maxsplit=1) if text.startswith("/") else []
+    name = words[0].split("@", 1)[0].lower() if words else ""
+    return f"command /{name}" if name in known else "command (unknown)"
+
+
+def button_place(data: str, known_prefixes: Collection[str]) -> str:
+    """Where a button error happened, as one kind per callback family: "ft:123" -> "button ft:"."""
+    for prefix in known_prefixes:
+        if data.startswith(prefix):
+            return f"button {prefix}"
+    return "button (unknown)"
 
 
 def error_kind(error: BaseException, where: str) -> str:

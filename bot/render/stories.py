@@ -15,6 +15,7 @@ from telegram.constants import InlineKeyboardMarkupLimit
 
 from bot.delivery.message import Button, OutMessage
 from bot.render import plain, texts, tghtml
+from bot.render.numbers import parse_ascii_int
 
 # Five 📖 buttons fit a phone screen (Telegram allows InlineKeyboardMarkupLimit.BUTTONS_PER_ROW).
 BUTTONS_PER_ROW = 5
@@ -45,7 +46,7 @@ def parse_fulltext_callback(data: str) -> int | None:
     if not data.startswith(FULLTEXT_PREFIX):
         return None
     rest = data[len(FULLTEXT_PREFIX) :]
-    return int(rest) if rest.isdigit() and len(rest) <= 18 else None
+    return parse_ascii_int(rest)
 
 
 def format_age(published_at: datetime, now: datetime) -> str:

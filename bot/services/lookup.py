@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bot.ingest.topics import Topic
+from bot.render.numbers import looks_numeric, parse_ascii_int
 from bot.render.plain import fold
 
 LATEST_DEFAULT = 5
@@ -80,11 +81,13 @@ def parse_latest(args: Sequence[str], topics: Sequence[Topic]) -> LatestRequest 
     if len(args) > 2:
         raise UsageError("too many arguments")
     for arg in args:
-        if arg.isdigit() and not seen_count:
-            count, seen_count = int(arg), True
-            if not 1 <= count <= LATEST_MAX:
+        if looks_numeric(arg) and not seen_count:
+            # "²", "٣", "-3" or 30 digits: meant as a count, and not one we take.
+            number = parse_ascii_int(arg)
+            if number is None or not 1 <= number <= LATEST_MAX:
                 raise UsageError(f"n must be 1–{LATEST_MAX}")
-        elif not seen_topic and not arg.lstrip("-").isdigit():
+            count, seen_count = number, True
+        elif not seen_topic and not looks_numeric(arg):
             seen_topic = True
             topic = resolve_topic(arg, topics)
             if topic is None:
