@@ -24,7 +24,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.admin import access
 from bot.render import texts
-from bot.render.stories import FULLTEXT_PREFIX
+from bot.render.stories import FULLTEXT_PREFIX, parse_fulltext_callback
 from bot.services import articles
 from bot.services.ratelimit import SlidingWindowLimiter
 from bot.settings import LimitsSettings
@@ -85,7 +85,7 @@ class UpdateLimits:
             data = query.data or ""
             if is_admin and data.startswith(ADMIN_BUTTON_PREFIXES):
                 return
-            story_id = articles.parse_story_id(data)
+            story_id = parse_fulltext_callback(data)
             if data.startswith(FULLTEXT_PREFIX) and story_id is None:
                 # Forged or garbled data never reaches the handler.
                 await _answer(query, texts.FULLTEXT_BUTTON_BAD)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.render import texts
-from bot.services.articles import parse_story_id
+from bot.render.stories import parse_fulltext_callback as parse_story_id
 from bot.settings import FeedConfig, Settings
 from bot.storage.models import Story
 from tests.support.botharness import ARTICLES, make_settings, refresh_once, running_bot, wait_for

@@ -22,7 +22,6 @@ from bot.ingest.article import Article, ExtractionFailure, extract_article
 from bot.ingest.fetcher import Fetcher, FetchPolicy, FetchResult, FetchStatus
 from bot.render import texts, tghtml
 from bot.render.article import render_article
-from bot.render.stories import FULLTEXT_PREFIX
 from bot.services.context import Services, fetch_policy
 from bot.settings import FulltextSettings, Settings
 from bot.storage.models import ArticleText, Story
@@ -31,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 EXTRACT_WORKERS = 2
 PAGE_CONCURRENCY = 4  # pages fetched at once per page fetcher (one per tap, not per feed)
-_MAX_ID_DIGITS = 18  # fits a 64-bit database id
 
 # Extraction is CPU-bound and a hostile page can make it slow: it gets its own two
 # threads, so it can never take the database's (default) executor away from handlers.
@@ -53,20 +51,6 @@ class StoryRef:
     title: str
     link: str | None
     source: str
-
-
-def parse_story_id(data: str) -> int | None:
-    """The story id of full-text callback data, or None for anything else.
-
-    Only ASCII digits count: str.isdigit() also accepts "²" or Arabic-Indic digits,
-    which int() then rejects or reads as a different number.
-    """
-    if not data.startswith(FULLTEXT_PREFIX):
-        return None
-    rest = data[len(FULLTEXT_PREFIX) :]
-    if not rest or len(rest) > _MAX_ID_DIGITS or not (rest.isascii() and rest.isdigit()):
-        return None
-    return int(rest)
 
 
 def _load(session: Session, story_id: int) -> tuple[StoryRef | None, ArticleText | None]:
