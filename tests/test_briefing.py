@@ -38,4 +38,4 @@ def test_long_lists_split_into_valid_messages_with_their_own_buttons() -> None:
 def test_short_list_is_one_message_naming_other_outlets() -> None:
     [message] = compose_story_list([story(1, "Short")], header_html="<b>H</b>", now=NOW)
     text = check_message(message.html)
-    assert "Outlet & Co <News> · 5 min ago · also B, C, D, E and 1 more" in text
+    assert "Outlet & Co <News> · 5 min ago · also B, C, D, E +1 more" in text

@@ -240,6 +240,10 @@ async def test_taps_that_fetch_have_their_own_per_user_limit(
         assert str(answers[2].get("text", "")).startswith("You've opened many articles")
         # Fourth: the tram article is cached now, so it is served (taps that fetch are limited).
         assert answers[3].get("text") == texts.FULLTEXT_LOADING
+        # The second tap's fetch runs after its tap was answered: wait for it, then
+        # make sure the refused third tap added none.
+        await wait_for(tg, lambda: server.hits["/articles/missing.html"] >= 1)
+        await wait_for(tg, lambda: any(t.startswith("Couldn't get") for t in tg.texts(USER)))
         assert server.hits["/articles/missing.html"] == 1
     finally:
         await running.__aexit__(None, None, None)

@@ -66,7 +66,7 @@ def _also(others: Sequence[str], limit: int = 4) -> str:
     if not names:
         return ""
     shown = ", ".join(names[:limit])
-    extra = f" and {len(names) - limit} more" if len(names) > limit else ""
+    extra = f" +{len(names) - limit} more" if len(names) > limit else ""
     return f" · also {shown}{extra}"
 
 

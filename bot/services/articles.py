@@ -24,7 +24,7 @@ from bot.render import texts, tghtml
 from bot.render.article import render_article
 from bot.services.context import Services, fetch_policy
 from bot.settings import FulltextSettings, Settings
-from bot.storage.models import ArticleText, Story
+from bot.storage.models import ArticleText, Feed, Story
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,9 @@ def _load(session: Session, story_id: int) -> tuple[StoryRef | None, ArticleText
     story = session.get(Story, story_id)
     if story is None or story.id is None:
         return None, None
-    ref = StoryRef(story.id, story.title, story.link, story.source_name)
+    feed = session.get(Feed, story.feed_id) if story.feed_id is not None else None
+    source = feed.display_name if feed is not None else story.source_name
+    ref = StoryRef(story.id, story.title, story.link, source)
     return ref, session.get(ArticleText, story_id)
 
 

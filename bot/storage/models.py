@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -70,11 +71,17 @@ class Feed(SQLModel, table=True):
 
     @property
     def display_name(self) -> str:
-        return self.name or self.title or self.url
+        """The outlet as readers see it: the configured name, the feed's title, else its host."""
+        return self.name or self.title or _host(self.url)
 
     @property
     def topic_slugs(self) -> tuple[str, ...]:
         return tuple(self.topics.split())
+
+
+def _host(url: str) -> str:
+    host = urlsplit(url).hostname or url
+    return host.removeprefix("www.")
 
 
 class Story(SQLModel, table=True):
