@@ -9,42 +9,8 @@ burst for one private chat within a moment, answered with 429 (found by
 
 from __future__ import annotations
 
-import asyncio
-import heapq
-import itertools
-from collections.abc import Awaitable
-from typing import Any
-
 from bot.delivery.pacing import PRIVATE_BURST, Pacer
-
-
-class VirtualClock:
-    """Time jumps to the earliest sleeper once every task is asleep."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._seq = itertools.count()
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self.now + max(seconds, 0.0), next(self._seq), future))
-        await future
-
-    async def run(self, coros: list[Awaitable[Any]]) -> None:
-        tasks = [asyncio.ensure_future(c) for c in coros]
-        while not all(t.done() for t in tasks):
-            for _ in range(50):
-                await asyncio.sleep(0)
-            if self._sleepers:
-                at, _, future = heapq.heappop(self._sleepers)
-                self.now = max(self.now, at)
-                future.set_result(None)
-        for task in tasks:
-            task.result()
+from tests.support.virtualtime import VirtualTime
 
 
 def refused_by_bucket(
@@ -65,7 +31,7 @@ def refused_by_bucket(
 
 
 async def test_a_chats_sends_delayed_by_the_queue_still_keep_its_spacing() -> None:
-    vc = VirtualClock()
+    vc = VirtualTime()
     pacer = Pacer(per_second=30.0, clock=vc.clock, sleep=vc.sleep)
     sent: dict[int, list[float]] = {}
 
@@ -79,7 +45,7 @@ async def test_a_chats_sends_delayed_by_the_queue_still_keep_its_spacing() -> No
     # then one chat's eight replies: its burst waits behind them, while its later
     # replies' own slots come due at 1.05 s, 2.1 s, ...
     others = [send(chat) for chat in range(100, 160)]
-    await vc.run([*others, *(send(busy) for _ in range(8))])
+    await vc.run(*others, *(send(busy) for _ in range(8)))
     assert len(sent[busy]) == 8
     assert refused_by_bucket(sent[busy]) == [], sorted(sent[busy])
     # The bot as a whole still sends at most 30 within any second.
