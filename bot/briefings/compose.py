@@ -1,38 +1,49 @@
 """Use case: compose due briefings into the outbox, once per chat and due time.
 
-A chat's due time is taken with a compare-and-set on `next_briefing_at`, and
-the outbox rows, the delivered-story records and the next due time are
-written in that same transaction; so however many workers tick, and however
-often, each briefing is composed once.
+Due chats are taken a batch at a time, in (due time, id) order, each batch in
+one transaction that locks its chats (`storage.briefings.lock_due_chats`) and
+writes their outbox rows, delivered-story records and next due times before it
+commits; so however many workers tick, and however often, each briefing is
+composed once, and a story is never sent to a chat twice.
+
+Within a batch chats are grouped by `grouping.briefing_key`: the stories of a
+group are read once, and chats that get the same stories share one rendered
+briefing. Rows go in with one executemany per table per batch, and only one
+batch of chats is in memory at a time.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session
 
+from bot.briefings.grouping import LOOKBACK, BriefingKey, briefing_key, pick_stories
 from bot.briefings.timetable import next_due
 from bot.delivery.message import markup_json
 from bot.render import stories as briefing
 from bot.render import tghtml
+from bot.render.stories import StoryView
 from bot.services.story_views import story_views
 from bot.settings import Settings
-from bot.storage import chats as chat_store
+from bot.storage import briefings as batch_store
 from bot.storage import outbox
 from bot.storage import stories as story_store
+from bot.storage.briefings import DueChat
+from bot.storage.chats import begin_write
 from bot.storage.db import session_scope
-from bot.storage.models import Chat, Delivery
+from bot.storage.models import Story
 
 logger = logging.getLogger(__name__)
 
 INSTANT_MIN_INTERVAL = timedelta(seconds=60)
-LOOKBACK = timedelta(hours=24)
+BATCH = 500  # chats per transaction
+__all__ = ["LOOKBACK", "ComposeStats", "compose_instant", "compose_scheduled"]
 
 
 @dataclass
@@ -44,7 +55,7 @@ class ComposeStats:
     skipped_late: int = 0
 
 
-def briefing_header(topic_names: Sequence[str], *, local: datetime) -> str:
+def briefing_header(topic_names: Sequence[str], *, local: date | datetime) -> str:
     scope = ", ".join(topic_names) if topic_names else "All topics"
     date_line = tghtml.italic(local.strftime("%A, %d %B %Y"))
     return f"{tghtml.bold('Your briefing · ' + scope)}\n{date_line}"
@@ -54,136 +65,171 @@ def _topic_names(settings: Settings, slugs: Sequence[str]) -> list[str]:
     return [(settings.topic(s).name if settings.topic(s) else s) for s in slugs]  # type: ignore[union-attr]
 
 
-def _take(session: Session, chat: Chat, *, expected: datetime | None, values: dict) -> bool:
-    """Compare-and-set the chat's due time; False when another worker took it."""
-    result = session.exec(
-        update(Chat)
-        .where(col(Chat.id) == chat.id, col(Chat.next_briefing_at) == expected)
-        .values(**values)
+Rendered = list[tuple[str, str | None]]  # (html, reply markup JSON) per message
+
+
+class Renderer:
+    """Renders briefings, once per (group, stories) within one compose call."""
+
+    _MAX_CACHED = 4096  # bounds memory when many groups differ
+
+    def __init__(self, settings: Settings, now: datetime) -> None:
+        self.settings, self.now = settings, now
+        self._messages: dict[tuple[BriefingKey, tuple[int, ...]], Rendered] = {}
+        self._views: dict[int, StoryView] = {}
+
+    def render(
+        self,
+        session: Session,
+        key: BriefingKey,
+        story_ids: tuple[int, ...],
+        stories: dict[int, Story],
+    ) -> Rendered:
+        cached = self._messages.get((key, story_ids))
+        if cached is not None:
+            return cached
+        missing = [stories[i] for i in story_ids if i not in self._views]
+        if missing:
+            if len(self._views) > self._MAX_CACHED:
+                self._views.clear()
+            self._views.update((v.id, v) for v in story_views(session, missing))
+        views = [self._views[i] for i in story_ids]
+        header = briefing_header(_topic_names(self.settings, key.topics), local=key.local_date)
+        messages = briefing.compose_story_list(views, header_html=header, now=self.now)
+        rendered = [(m.html, markup_json(m)) for m in messages]
+        if len(self._messages) > self._MAX_CACHED:
+            self._messages.clear()
+        self._messages[(key, story_ids)] = rendered
+        return rendered
+
+
+def _candidates(
+    session: Session, key: BriefingKey, *, limit: int
+) -> tuple[list[int], dict[int, Story]]:
+    """A group's newest stories (ids newest first, and the rows by id)."""
+    rows = story_store.latest_stories(
+        session, topics=key.topics or None, limit=limit, seen_since=key.seen_since
     )
-    return bool(result.rowcount == 1)
+    return [s.id for s in rows if s.id is not None], {s.id: s for s in rows if s.id is not None}
 
 
-def compose_for_chat(
+@dataclass
+class _Batch:
+    """What one batch writes, collected before the executemany calls."""
+
+    messages: list[outbox.NewMessage]
+    deliveries: list[tuple[int, int]]
+    due: list[dict]
+    late: list[dict]
+
+
+def _compose_batch(
     session: Session,
-    chat: Chat,
+    chats: Sequence[DueChat],
     *,
     settings: Settings,
     now: datetime,
-    kind: str,
-    key: str,
-    since: datetime,
-) -> int:
-    """Write one briefing's messages and delivery records; return the message count."""
-    topics = sorted(chat_store.subscriptions(session, chat.id))
-    rows = story_store.latest_stories(
-        session,
-        topics=topics or None,
-        limit=settings.briefing.max_items,
-        exclude_delivered_to=chat.id,
-        seen_since=since,
-    )
-    if not rows:
-        return 0
-    views = story_views(session, rows)
-    local = now.astimezone(ZoneInfo(chat.timezone))
-    header = briefing_header(_topic_names(settings, topics), local=local)
-    messages = briefing.compose_story_list(views, header_html=header, now=now)
-    for view in views:
-        session.add(Delivery(chat_id=chat.id, story_id=view.id, delivered_at=now))
-    outbox.enqueue(
-        session,
-        [
-            outbox.NewMessage(
-                chat_id=chat.id,
-                kind=kind,
-                dedup_key=f"{key}:{i}",
-                text=m.html,
-                reply_markup=markup_json(m),
+    renderer: Renderer,
+    stats: ComposeStats,
+) -> None:
+    grace = timedelta(hours=settings.briefing.late_grace_hours)
+    out = _Batch([], [], [], [])
+    subscriptions = batch_store.subscriptions_of(session, [c.id for c in chats])
+    groups: dict[BriefingKey, list[DueChat]] = defaultdict(list)
+    next_at: dict[tuple[str, str, datetime], datetime | None] = {}
+    for chat in chats:
+        if chat.mode == "scheduled":
+            after = max(now, chat.scheduled)
+            memo = (chat.briefing_times, chat.timezone, after)
+            if memo not in next_at:
+                next_at[memo] = next_due(chat.mode, memo[0], memo[1], after=after)
+            if now - chat.scheduled > grace:
+                # Missed while the bot was down for too long: wait for the next one.
+                out.late.append({"chat_id": chat.id, "next_at": next_at[memo]})
+                stats.skipped_late += 1
+                continue
+            due = {"chat_id": chat.id, "next_at": next_at[memo], "last_at": chat.scheduled}
+            out.due.append(due)
+        groups[briefing_key(chat, subscriptions.get(chat.id, ()), now=now)].append(chat)
+    delivered: dict[int, set[int]] = {}
+    if groups:
+        oldest = min(key.seen_since for key in groups)
+        members = [c.id for group in groups.values() for c in group]
+        delivered = batch_store.delivered_since(session, members, seen_since=oldest)
+    for key, group in groups.items():
+        most_sent = max(len(delivered.get(c.id, ())) for c in group)
+        candidates, stories = _candidates(
+            session, key, limit=settings.briefing.max_items + most_sent
+        )
+        for chat in group:
+            sent = delivered.get(chat.id, set())
+            ids = pick_stories(candidates, sent, settings.briefing.max_items)
+            if not ids:
+                stats.empty += chat.mode == "scheduled"
+                continue
+            rendered = renderer.render(session, key, ids, stories)
+            kind, prefix = _kind_and_key(chat, now)
+            out.messages += [
+                outbox.NewMessage(chat.id, kind, f"{prefix}:{i}", html, markup)
+                for i, (html, markup) in enumerate(rendered)
+            ]
+            out.deliveries += [(chat.id, story_id) for story_id in ids]
+            if chat.mode == "instant":
+                next_instant = now + INSTANT_MIN_INTERVAL
+                out.due.append({"chat_id": chat.id, "next_at": next_instant, "last_at": now})
+            stats.briefings += 1
+            stats.messages += len(rendered)
+    outbox.enqueue_many(session, out.messages, now=now)
+    batch_store.record_deliveries(session, out.deliveries, now=now)
+    batch_store.set_due_times(session, out.due)
+    batch_store.set_due_times(session, out.late)
+
+
+def _kind_and_key(chat: DueChat, now: datetime) -> tuple[str, str]:
+    if chat.mode == "instant":
+        return "instant", f"inst:{chat.id}:{now:%Y%m%dT%H%M%S}"
+    return "briefing", f"brief:{chat.id}:{chat.scheduled:%Y%m%dT%H%M}"
+
+
+def _compose(
+    engine: Engine, settings: Settings, *, now: datetime, mode: str, limit: int, batch: int
+) -> ComposeStats:
+    """Compose up to `limit` due chats of `mode`, `batch` chats per transaction."""
+    stats = ComposeStats()
+    renderer = Renderer(settings, now)
+    after: tuple[datetime, int] | None = None
+    while stats.chats < limit:
+        with session_scope(engine) as session:
+            begin_write(session)
+            chats = batch_store.lock_due_chats(
+                session, now=now, mode=mode, limit=min(batch, limit - stats.chats), after=after
             )
-            for i, m in enumerate(messages)
-        ],
-        now=now,
-    )
-    return len(messages)
-
-
-def _due_chats(session: Session, *, now: datetime, mode: str, limit: int) -> list[Chat]:
-    query = (
-        select(Chat)
-        .where(col(Chat.active), ~col(Chat.stopped), col(Chat.mode) == mode)
-        .where(col(Chat.next_briefing_at) <= now)
-        .order_by(col(Chat.next_briefing_at))
-        .limit(limit)
-    )
-    return list(session.exec(query).all())
+            if chats:
+                _compose_batch(
+                    session, chats, settings=settings, now=now, renderer=renderer, stats=stats
+                )
+        if not chats:
+            break
+        stats.chats += len(chats)
+        # The cursor moves past chats left due (instant chats with nothing new),
+        # so one call never takes a chat twice.
+        after = (chats[-1].scheduled, chats[-1].id)
+    return stats
 
 
 def compose_scheduled(
-    engine: Engine, settings: Settings, *, now: datetime, limit: int = 200
+    engine: Engine, settings: Settings, *, now: datetime, limit: int = 200, batch: int = BATCH
 ) -> ComposeStats:
-    """Compose the briefings that fell due; each chat in its own short transaction."""
-    stats = ComposeStats()
-    grace = timedelta(hours=settings.briefing.late_grace_hours)
-    with session_scope(engine) as session:
-        chats = _due_chats(session, now=now, mode="scheduled", limit=limit)
-        session.expunge_all()
-    stats.chats = len(chats)
-    for chat in chats:
-        scheduled = chat.next_briefing_at
-        assert scheduled is not None
-        with session_scope(engine) as session:
-            after = max(now, scheduled)
-            due = next_due(chat.mode, chat.briefing_times, chat.timezone, after=after)
-            values = {"next_briefing_at": due}
-            if now - scheduled > grace:
-                # Missed while the bot was down for too long: wait for the next one.
-                if _take(session, chat, expected=scheduled, values=values):
-                    stats.skipped_late += 1
-                continue
-            values["last_briefing_at"] = scheduled
-            if not _take(session, chat, expected=scheduled, values=values):
-                continue
-            since = max(chat.last_briefing_at or now - LOOKBACK, now - 2 * LOOKBACK)
-            key = f"brief:{chat.id}:{scheduled:%Y%m%dT%H%M}"
-            count = compose_for_chat(
-                session, chat, settings=settings, now=now, kind="briefing", key=key, since=since
-            )
-        stats.briefings += bool(count)
-        stats.empty += not count
-        stats.messages += count
-    return stats
+    """Compose the scheduled briefings that fell due (at most `limit` chats)."""
+    return _compose(engine, settings, now=now, mode="scheduled", limit=limit, batch=batch)
 
 
 def compose_instant(
-    engine: Engine, settings: Settings, *, now: datetime, limit: int = 500
+    engine: Engine, settings: Settings, *, now: datetime, limit: int = 500, batch: int = BATCH
 ) -> ComposeStats:
-    """Send new matching stories to instant-mode chats, at most once a minute each."""
-    stats = ComposeStats()
-    with session_scope(engine) as session:
-        chats = _due_chats(session, now=now, mode="instant", limit=limit)
-        session.expunge_all()
-    for chat in chats:
-        with session_scope(engine) as session:
-            # Take the chat first: a concurrent worker's compare-and-set then
-            # waits on this row and finds it changed, so it never writes the
-            # same delivery rows (and never meets their unique constraint).
-            if not _take(
-                session,
-                chat,
-                expected=chat.next_briefing_at,
-                values={"next_briefing_at": now + INSTANT_MIN_INTERVAL, "last_briefing_at": now},
-            ):
-                continue
-            since = max(chat.instant_since or now, now - LOOKBACK)
-            key = f"inst:{chat.id}:{now:%Y%m%dT%H%M%S}"
-            count = compose_for_chat(
-                session, chat, settings=settings, now=now, kind="instant", key=key, since=since
-            )
-            if not count:
-                # Nothing new: give the take back so the chat stays due.
-                session.rollback()
-                continue
-        stats.briefings += 1
-        stats.messages += count
-    return stats
+    """Send new matching stories to instant-mode chats, at most once a minute each.
+
+    A chat with nothing new is left due, untouched, so it gets the next story
+    as soon as one arrives.
+    """
+    return _compose(engine, settings, now=now, mode="instant", limit=limit, batch=batch)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -74,6 +75,47 @@ def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime) 
         .returning(col(Outbox.id))  # rowcount is -1 on PostgreSQL for this form
     )
     return len(session.execute(stmt).all())
+
+
+_BULK_INSERT: dict[str, Any] = {}
+
+
+def _bulk_insert(dialect: str) -> Any:
+    """One prebuilt INSERT … ON CONFLICT (dedup_key) DO NOTHING per dialect."""
+    stmt = _BULK_INSERT.get(dialect)
+    if stmt is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        table: Any = Outbox.__table__  # type: ignore[attr-defined]
+        stmt = insert(table).on_conflict_do_nothing(index_elements=["dedup_key"])
+        _BULK_INSERT[dialect] = stmt
+    return stmt
+
+
+def enqueue_many(session: Session, messages: Sequence[NewMessage], *, now: datetime) -> None:
+    """Insert many messages in one executemany; a `dedup_key` seen before is skipped.
+
+    For large batches (composing briefings): unlike `enqueue` it does not
+    count the rows that went in, which an executemany cannot tell reliably.
+    """
+    if not messages:
+        return
+    values = [
+        {
+            "chat_id": m.chat_id,
+            "kind": m.kind,
+            "dedup_key": m.dedup_key,
+            "priority": m.priority,
+            "text": m.text,
+            "reply_markup": m.reply_markup,
+            "status": PENDING,
+            "attempts": 0,
+            "not_before": now,
+            "created_at": now,
+            "broadcast_id": m.broadcast_id,
+        }
+        for m in messages
+    ]
+    session.connection().execute(_bulk_insert(session.get_bind().dialect.name), values)
 
 
 def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:

@@ -1,0 +1,64 @@
+"""Which due chats share one composed briefing: the grouping key (pure).
+
+Composing is done per group, not per chat: the stories of a group are looked
+up once, and chats of a group that get the same stories share one rendered
+briefing. `briefing_key` is the ONE place that decides what a group is.
+
+**Extending it** (per-chat filters, language, any setting that changes what a
+briefing holds or how it reads): add a field to `BriefingKey`, fill it in
+`briefing_key` from the chat (load the setting in
+`bot.storage.briefings.lock_due_chats` / `DueChat`, or alongside the
+subscriptions), then honour it where the key is used in
+`bot.briefings.compose`: `_candidates` (which stories a group may get) or
+`Renderer.render` (how its messages read). Two chats with equal keys must be
+allowed to receive the very same messages, apart from what each has already
+been sent (delivery history is applied per chat after grouping). Leaving a
+setting out of the key would send one chat another chat's briefing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.storage.briefings import DueChat
+
+LOOKBACK = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class BriefingKey:
+    """Everything, besides delivery history, that decides a chat's briefing."""
+
+    topics: tuple[str, ...]  # sorted topic slugs; () means every topic
+    seen_since: datetime  # only stories first seen at or after this
+    local_date: date  # the date line of the header, in the chat's zone
+
+
+def seen_since(chat: DueChat, *, now: datetime) -> datetime:
+    """Oldest first-seen time of the stories a chat may get now."""
+    if chat.mode == "instant":
+        return max(chat.instant_since or now, now - LOOKBACK)
+    return max(chat.last_briefing_at or now - LOOKBACK, now - 2 * LOOKBACK)
+
+
+def briefing_key(chat: DueChat, topics: Iterable[str], *, now: datetime) -> BriefingKey:
+    """The group a due chat's briefing belongs to (see the module doc to extend it)."""
+    return BriefingKey(
+        topics=tuple(sorted(topics)),
+        seen_since=seen_since(chat, now=now),
+        local_date=now.astimezone(ZoneInfo(chat.timezone)).date(),
+    )
+
+
+def pick_stories(candidates: Sequence[int], delivered: set[int], limit: int) -> tuple[int, ...]:
+    """The first `limit` candidate story ids (newest first) not yet sent to the chat."""
+    picked: list[int] = []
+    for story_id in candidates:
+        if story_id not in delivered:
+            picked.append(story_id)
+            if len(picked) == limit:
+                break
+    return tuple(picked)

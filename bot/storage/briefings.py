@@ -1,0 +1,153 @@
+"""Batched queries and writes for composing briefings, a few hundred chats at a time.
+
+Each function reads or writes a whole batch in one statement (or one
+`executemany`), so composing costs a handful of round trips per batch instead
+of several per chat. The statements are built once and take their values as
+bind parameters.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from bot.storage.models import Chat, Delivery, Story, Subscription
+
+
+def _table(model: type[Any]) -> sa.Table:
+    table: sa.Table = model.__table__
+    return table
+
+
+CHAT, SUBSCRIPTION, DELIVERY, STORY = (
+    _table(Chat),
+    _table(Subscription),
+    _table(Delivery),
+    _table(Story),
+)
+
+
+@dataclass(frozen=True)
+class DueChat:
+    """What composing needs to know about a due chat (its settings, not its ORM row)."""
+
+    id: int
+    timezone: str
+    briefing_times: str
+    mode: str
+    scheduled: datetime  # the due time taken (next_briefing_at when locked)
+    last_briefing_at: datetime | None
+    instant_since: datetime | None
+
+
+_DUE = sa.select(
+    CHAT.c.id,
+    CHAT.c.timezone,
+    CHAT.c.briefing_times,
+    CHAT.c.mode,
+    CHAT.c.next_briefing_at,
+    CHAT.c.last_briefing_at,
+    CHAT.c.instant_since,
+).where(
+    CHAT.c.active,
+    ~CHAT.c.stopped,
+    CHAT.c.mode == sa.bindparam("mode"),
+    CHAT.c.next_briefing_at <= sa.bindparam("now", type_=CHAT.c.next_briefing_at.type),
+)
+_ORDER = (CHAT.c.next_briefing_at, CHAT.c.id)
+
+
+def lock_due_chats(
+    session: Session,
+    *,
+    now: datetime,
+    mode: str,
+    limit: int,
+    after: tuple[datetime, int] | None = None,
+) -> list[DueChat]:
+    """Take up to `limit` due chats in (due time, id) order after the cursor `after`.
+
+    The rows stay locked until the transaction ends: on PostgreSQL with
+    FOR UPDATE SKIP LOCKED (a concurrent worker takes other chats), on SQLite
+    by the write lock the caller took first (`chats.begin_write`). So the
+    chats' next due times written in the same transaction can never race.
+    """
+    query = _DUE
+    if after is not None:
+        due_type = CHAT.c.next_briefing_at.type
+        at = sa.bindparam("after_at", type_=due_type)
+        query = query.where(
+            sa.or_(
+                CHAT.c.next_briefing_at > at,
+                sa.and_(CHAT.c.next_briefing_at == at, CHAT.c.id > sa.bindparam("after_id")),
+            )
+        )
+    query = query.order_by(*_ORDER).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    params: dict[str, Any] = {"mode": mode, "now": now}
+    if after is not None:
+        params.update(after_at=after[0], after_id=after[1])
+    rows = session.connection().execute(query, params).all()
+    return [DueChat(*row) for row in rows]
+
+
+def subscriptions_of(session: Session, chat_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """Each chat's topics, sorted (a chat without any is absent)."""
+    topics: dict[int, list[str]] = defaultdict(list)
+    query = sa.select(SUBSCRIPTION.c.chat_id, SUBSCRIPTION.c.topic).where(
+        SUBSCRIPTION.c.chat_id.in_(chat_ids)
+    )
+    for chat_id, topic in session.connection().execute(query):
+        topics[chat_id].append(topic)
+    return {chat_id: tuple(sorted(ts)) for chat_id, ts in topics.items()}
+
+
+def delivered_since(
+    session: Session, chat_ids: Sequence[int], *, seen_since: datetime
+) -> dict[int, set[int]]:
+    """Stories first seen at or after `seen_since` that were already sent to each chat."""
+    delivered: dict[int, set[int]] = defaultdict(set)
+    query = (
+        sa.select(DELIVERY.c.chat_id, DELIVERY.c.story_id)
+        .join(STORY, STORY.c.id == DELIVERY.c.story_id)
+        .where(DELIVERY.c.chat_id.in_(chat_ids), STORY.c.first_seen_at >= seen_since)
+    )
+    for chat_id, story_id in session.connection().execute(query):
+        delivered[chat_id].add(story_id)
+    return delivered
+
+
+_SET_DUE = (
+    sa.update(CHAT)
+    .where(CHAT.c.id == sa.bindparam("chat_id"))
+    .values(next_briefing_at=sa.bindparam("next_at", type_=CHAT.c.next_briefing_at.type))
+)
+_SET_DUE_AND_LAST = _SET_DUE.values(
+    last_briefing_at=sa.bindparam("last_at", type_=CHAT.c.last_briefing_at.type)
+)
+
+
+def set_due_times(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write next due times (`chat_id`, `next_at`, and `last_at` when every row has it)."""
+    if not rows:
+        return
+    stmt = _SET_DUE_AND_LAST if "last_at" in rows[0] else _SET_DUE
+    session.connection().execute(stmt, list(rows))
+
+
+_INSERT_DELIVERY = sa.insert(DELIVERY)
+
+
+def record_deliveries(session: Session, rows: Iterable[tuple[int, int]], *, now: datetime) -> int:
+    """Record (chat, story) pairs as delivered now, in one executemany."""
+    values = [{"chat_id": c, "story_id": s, "delivered_at": now} for c, s in rows]
+    if values:
+        session.connection().execute(_INSERT_DELIVERY, values)
+    return len(values)
