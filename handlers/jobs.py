@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 REFRESH_EVERY = 30.0
 COMPOSE_EVERY = 15.0
-COMPOSE_BATCH = 500
+COMPOSE_BATCH = 5000  # chats per compose_scheduled call (it commits every 500)
 DELIVER_EVERY = 1.0
 RETENTION_EVERY = 3600.0  # pruning is batched; hourly keeps each run short
 

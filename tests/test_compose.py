@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.briefings.compose import compose_instant, compose_scheduled
 from bot.settings import BriefingSettings, Settings, Topic
-from bot.storage.models import Chat, Delivery, Outbox
+from bot.storage.models import Chat, Delivery, Outbox, Story
 from tests.support.seed import seed_chats, seed_stories
 
 NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
@@ -133,3 +134,95 @@ def test_instant_mode_batches_and_waits_a_minute(engine: Engine) -> None:
     assert compose_instant(engine, SETTINGS, now=NOW + timedelta(seconds=30)).briefings == 0
     assert compose_instant(engine, SETTINGS, now=NOW + timedelta(seconds=61)).briefings == 1
     assert len(outbox_rows(engine)) == 2
+
+
+def deliver(engine: Engine, chat_id: int, titles: list[str]) -> None:
+    """Record stories (by title) as already sent to a chat, as an earlier briefing would."""
+    with Session(engine) as session:
+        for story in session.exec(select(Story).where(col(Story.title).in_(titles))).all():
+            session.add(Delivery(chat_id=chat_id, story_id=story.id, delivered_at=NOW))
+        session.commit()
+
+
+def titles_in(row: Outbox) -> list[int]:
+    return [n for n in range(10) if f"story number {n} " in row.text]
+
+
+def test_chats_sharing_a_group_get_only_what_each_has_not_had(engine: Engine) -> None:
+    seed_stories(engine, now=NOW, count=6)
+    seed_chats(engine, range(1, 8), now=NOW, due=NOW - timedelta(minutes=1))
+    deliver(engine, 3, [f"World story number {n} <with> & odd text" for n in (0, 2)])
+    deliver(engine, 6, [f"World story number {n} <with> & odd text" for n in (0, 1, 2, 3)])
+    # Batches of two: the group and its shared render cross transaction boundaries.
+    stats = compose_scheduled(engine, SETTINGS, now=NOW, batch=2)
+    assert (stats.chats, stats.briefings, stats.messages) == (7, 7, 7)
+    rows = {r.chat_id: r for r in outbox_rows(engine)}
+    assert {c: titles_in(r) for c, r in rows.items()} == {
+        1: [0, 1, 2],
+        2: [0, 1, 2],
+        4: [0, 1, 2],
+        5: [0, 1, 2],
+        7: [0, 1, 2],
+        3: [1, 3, 4],
+        6: [4, 5],
+    }
+    assert rows[1].text == rows[7].text and rows[1].reply_markup == rows[7].reply_markup
+    with Session(engine) as session:
+        pairs = session.exec(select(Delivery.chat_id, Delivery.story_id)).all()
+    assert len(pairs) == len(set(pairs)) == 2 + 4 + 5 * 3 + 3 + 2  # each story once per chat
+
+
+def test_topic_sets_and_zones_are_composed_apart(engine: Engine) -> None:
+    seed_stories(engine, now=NOW, count=2, topic="world")
+    seed_stories(engine, now=NOW, count=2, topic="tech")
+    seed_chats(engine, [1], now=NOW, due=NOW - timedelta(minutes=1), topics=["world"])
+    seed_chats(engine, [2], now=NOW, due=NOW - timedelta(minutes=1), topics=["tech"])
+    seed_chats(engine, [3], now=NOW, due=NOW - timedelta(minutes=1), topics=["world", "tech"])
+    # 12:00 UTC is already Sunday in Kiritimati (UTC+14).
+    seed_chats(
+        engine,
+        [4],
+        now=NOW,
+        due=NOW - timedelta(minutes=1),
+        topics=["world"],
+        zone="Pacific/Kiritimati",
+    )
+    compose_scheduled(engine, SETTINGS, now=NOW)
+    rows = {r.chat_id: r.text for r in outbox_rows(engine)}
+    assert "Your briefing · World" in rows[1] and "Tech story" not in rows[1]
+    assert "Your briefing · Technology" in rows[2] and "World story" not in rows[2]
+    assert "Technology, World" in rows[3] and rows[3].count("story number") == 3
+    assert "Sunday, 29 March 2026" in rows[4] and "Saturday" in rows[1]
+
+
+def test_a_limited_call_takes_the_oldest_due_and_leaves_the_rest_due(engine: Engine) -> None:
+    seed_stories(engine, now=NOW, count=1)
+    seed_chats(engine, range(1, 6), now=NOW, due=NOW - timedelta(minutes=2))
+    seed_chats(engine, range(6, 8), now=NOW, due=NOW - timedelta(minutes=1))
+    first = compose_scheduled(engine, SETTINGS, now=NOW, limit=6, batch=4)
+    assert (first.chats, first.briefings) == (6, 6)
+    assert sorted(r.chat_id for r in outbox_rows(engine)) == [1, 2, 3, 4, 5, 6]
+    second = compose_scheduled(engine, SETTINGS, now=NOW, limit=6, batch=4)
+    assert (second.chats, second.briefings) == (1, 1)
+    assert compose_scheduled(engine, SETTINGS, now=NOW).chats == 0
+    assert sorted(r.chat_id for r in outbox_rows(engine)) == list(range(1, 8))
+
+
+def test_statements_do_not_grow_with_the_chats_of_a_group(engine: Engine) -> None:
+    seed_stories(engine, now=NOW, count=5)
+    seed_chats(engine, range(1, 201), now=NOW, due=NOW - timedelta(minutes=1))
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        statements.append(sql)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        stats = compose_scheduled(engine, SETTINGS, now=NOW, limit=1000)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert stats.briefings == 200
+    # One batch: lock, subscriptions, history, the group's stories and their
+    # outlets/topics, three executemany writes, then the empty look for more.
+    assert len(statements) < 20, statements
+    assert len(outbox_rows(engine)) == 200

@@ -42,7 +42,7 @@ from bot.storage.models import Story
 logger = logging.getLogger(__name__)
 
 INSTANT_MIN_INTERVAL = timedelta(seconds=60)
-BATCH = 500  # chats per transaction
+BATCH = 1000  # chats per transaction
 __all__ = ["LOOKBACK", "ComposeStats", "compose_instant", "compose_scheduled"]
 
 

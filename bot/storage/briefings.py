@@ -143,11 +143,26 @@ def set_due_times(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 
 _INSERT_DELIVERY = sa.insert(DELIVERY)
+# PostgreSQL: the whole batch as two arrays in one statement; an executemany
+# there is one round trip of work per row (4.4 s of 9.5 s for 10 k briefings).
+_INSERT_DELIVERY_PG = sa.text(
+    "INSERT INTO delivery (chat_id, story_id, delivered_at) "
+    "SELECT c, s, :now FROM unnest(CAST(:chats AS BIGINT[]), CAST(:stories AS INTEGER[])) "
+    "AS pair(c, s)"
+).bindparams(sa.bindparam("now", type_=DELIVERY.c.delivered_at.type))
 
 
 def record_deliveries(session: Session, rows: Iterable[tuple[int, int]], *, now: datetime) -> int:
-    """Record (chat, story) pairs as delivered now, in one executemany."""
-    values = [{"chat_id": c, "story_id": s, "delivered_at": now} for c, s in rows]
-    if values:
-        session.connection().execute(_INSERT_DELIVERY, values)
-    return len(values)
+    """Record (chat, story) pairs as delivered now, in one statement per batch."""
+    pairs = list(rows)
+    if not pairs:
+        return 0
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        chats = [c for c, _ in pairs]
+        stories = [s for _, s in pairs]
+        conn.execute(_INSERT_DELIVERY_PG, {"now": now, "chats": chats, "stories": stories})
+    else:
+        values = [{"chat_id": c, "story_id": s, "delivered_at": now} for c, s in pairs]
+        conn.execute(_INSERT_DELIVERY, values)
+    return len(pairs)
