@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -112,3 +113,36 @@ async def test_cached_fulltext_tap_sends_no_typing_action(
         article = (await wait_for(tg, user, 2))[1]
     assert "First." in article.text and "Second." in article.text
     assert tg.chat_actions(user) == []  # nothing to wait for: no "typing…"
+
+
+async def test_latest_is_one_transaction_for_a_new_and_a_known_chat(
+    tg: FakeTelegram, sqlite_engine: Engine
+) -> None:
+    seed_stories(sqlite_engine, now=datetime.now(UTC), count=3, topic="world")
+    transactions: list[list[str]] = []
+
+    def begun(_conn: object) -> None:
+        transactions.append([])
+
+    def statement(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        if transactions:
+            transactions[-1].append(sql)
+
+    user = tg.add_private_chat(3004)
+    async with running_bot(make_settings(tg), sqlite_engine):
+        sa.event.listen(sqlite_engine, "begin", begun)
+        sa.event.listen(sqlite_engine, "before_cursor_execute", statement)
+        try:
+            tg.send_text(user, "/latest")  # first contact: the chat row is created
+            [first] = await wait_for(tg, user, 1)
+            new_chat = len(transactions)
+            tg.send_text(user, "/latest world")
+            await wait_for(tg, user, 2)
+        finally:
+            sa.event.remove(sqlite_engine, "begin", begun)
+            sa.event.remove(sqlite_engine, "before_cursor_execute", statement)
+    assert "World story number 0" in first.text
+    assert (new_chat, len(transactions)) == (1, 2), transactions
+    for sqls in transactions:  # the chat's write lock and the stories, together
+        assert any("INSERT INTO chat" in s for s in sqls)
+        assert any("FROM story" in s for s in sqls)
