@@ -3,6 +3,12 @@
 It answers getMe and sendMessage with well-formed replies and checks nothing else, so a
 sender measured against it shows our own cost, not the strict fake's. HTTP/1.1 with
 keep-alive, Content-Length bodies only (what httpx sends).
+
+`StubProcess(flood_limits=True)` applies the fake Bot API's own flood-limit rules
+(`tests.support.fake_telegram.server._FloodControl`: 30/s overall, 1,000/s with
+`allow_paid_broadcast`, ~1/s per private chat) and answers 429 with retry_after as
+Telegram does; it stamps every sendMessage arrival. The full fake cannot take
+1,000/s on this machine (its HTML parser costs milliseconds per message).
 """
 
 from __future__ import annotations
@@ -21,10 +27,17 @@ BOT = {"id": 123456789, "is_bot": True, "first_name": "Stub", "username": "stub_
 
 
 class _Stub:
-    def __init__(self) -> None:
+    def __init__(self, flood_limits: bool = False) -> None:
         self.sent: Counter[int] = Counter()
         self.requests = 0
         self.next_id = 0
+        self.rejected = 0
+        self.arrivals: list[float] = []
+        self.flood = None
+        if flood_limits:
+            from tests.support.fake_telegram.server import _FloodControl
+
+            self.flood = _FloodControl()
 
     def answer(self, path: str, body: bytes) -> bytes:
         self.requests += 1
@@ -34,6 +47,21 @@ class _Stub:
         elif method == "sendmessage":
             params = dict(parse_qsl(body.decode()))
             chat_id = int(params["chat_id"])
+            if self.flood is not None:
+                now = time.perf_counter()
+                paid = params.get("allow_paid_broadcast") == "true"
+                retry = self.flood.admit(chat_id, paid=paid, now=now)
+                if retry is not None:
+                    self.rejected += 1
+                    return json.dumps(
+                        {
+                            "ok": False,
+                            "error_code": 429,
+                            "description": f"Too Many Requests: retry after {retry}",
+                            "parameters": {"retry_after": retry},
+                        }
+                    ).encode()
+                self.arrivals.append(now)
             self.sent[chat_id] += 1
             self.next_id += 1
             result = {
@@ -63,9 +91,12 @@ class _Stub:
                         length = int(value.strip())
                 body = await reader.readexactly(length) if length else b""
                 payload = self.answer(path, body)
+                status = (
+                    b"200 OK" if payload.startswith(b'{"ok": true') else b"429 Too Many Requests"
+                )
                 writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    b"Content-Length: %d\r\n\r\n%s" % (len(payload), payload)
+                    b"HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (status, len(payload), payload)
                 )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -74,15 +105,22 @@ class _Stub:
             writer.close()
 
 
-def _child(conn: Connection) -> None:
+def _child(conn: Connection, flood_limits: bool) -> None:
     async def main() -> None:
-        stub = _Stub()
+        if flood_limits:
+            from bench._common import ensure_repo_on_path
+
+            ensure_repo_on_path()
+        stub = _Stub(flood_limits)
         server = await asyncio.start_server(stub.serve, "127.0.0.1", 0, backlog=1024)
         port = server.sockets[0].getsockname()[1]
         conn.send(f"http://127.0.0.1:{port}/bot")
         loop = asyncio.get_running_loop()
         while True:
             command = await loop.run_in_executor(None, conn.recv)
+            if command == "flood":
+                conn.send((stub.rejected, list(stub.arrivals)))
+                continue
             conn.send((stub.requests, sum(stub.sent.values()), len(stub.sent)))
             if command == "stop":
                 server.close()
@@ -96,10 +134,10 @@ class StubProcess:
 
     token = TOKEN
 
-    def __init__(self) -> None:
+    def __init__(self, *, flood_limits: bool = False) -> None:
         context = mp.get_context("spawn")
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_child, args=(child,), daemon=True)
+        self._process = context.Process(target=_child, args=(child, flood_limits), daemon=True)
         self.base_url = ""
 
     def __enter__(self) -> StubProcess:
@@ -112,6 +150,12 @@ class StubProcess:
         self._conn.send("stats")
         counts: tuple[int, int, int] = self._conn.recv()
         return counts
+
+    def flood(self) -> tuple[int, list[float]]:
+        """(429 answers, sendMessage arrival stamps) with flood limits on."""
+        self._conn.send("flood")
+        report: tuple[int, list[float]] = self._conn.recv()
+        return report
 
     def __exit__(self, *exc: object) -> None:
         self._conn.send("stop")

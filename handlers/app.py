@@ -95,6 +95,7 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
 
     async def post_shutdown(app: AppType) -> None:
         await fetcher.__aexit__(None, None, None)
+        await sender.aclose()
         await sender.bot.shutdown()
 
     app = (

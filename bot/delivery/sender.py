@@ -13,7 +13,6 @@ Telegram accepted is not sent twice because its mark failed once.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import socket
@@ -25,10 +24,10 @@ from functools import partial
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ParseMode
+from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
+from bot.delivery.botapi import BotApi, message_body
 from bot.delivery.pacing import Pacer, retry_seconds
 from bot.storage import chats as chat_store
 from bot.storage import outbox
@@ -42,7 +41,6 @@ HEARTBEAT_EVERY = 5.0
 MAX_ATTEMPTS = 6
 MARK_RETRY_FIRST = 0.1  # seconds before the first retry of a failed mark write
 MARK_RETRY_MAX = 10.0
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
 
 
@@ -58,6 +56,18 @@ class DeliveryStats:
         self.retried += other.retried
         self.failed += other.failed
         self.blocked += other.blocked
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A "sent" mark: written with the others of its batch in one executemany."""
+
+    row_id: int
+    message_id: int
+    at: datetime
+
+    def __call__(self, session: Session) -> None:
+        outbox.mark_sent_many(session, [(self.row_id, self.message_id, self.at)])
 
 
 Mark = Callable[[Session], None]
@@ -83,6 +93,7 @@ class Sender:
     pacer: Pacer
     allow_paid_broadcast: bool = False
     batch_size: int = 200
+    concurrency: int = 32  # requests in flight at once, and the keep-alive pool's size
     lease: timedelta = LEASE
     total_per_second: float | None = None  # shared among live senders (None: pacer as is)
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
@@ -95,11 +106,17 @@ class Sender:
     _accepted: set[int] = field(default_factory=set)  # sent rows whose marks are not written
     _mark_failures: int = 0
     _mark_retry_at: float = 0.0  # loop time of the next try after a failed write
+    _api: BotApi | None = None
+    _gate: asyncio.Semaphore | None = None
 
     async def deliver_due(self, *, budget_seconds: float = 20.0) -> DeliveryStats:
         """Send due rows until none are left, the budget is spent or we are stopping."""
         stats = DeliveryStats()
         loop = asyncio.get_running_loop()
+        if self._api is None or self._api.loop is not loop:
+            # Built in the loop that uses it: a pool and a gate of `concurrency`.
+            self._api = BotApi(self.bot.base_url, connections=self.concurrency)
+            self._gate = asyncio.Semaphore(self.concurrency)
         deadline = loop.time() + budget_seconds
         if loop.time() - self._last_beat >= HEARTBEAT_EVERY:
             self._last_beat = loop.time()
@@ -187,24 +204,15 @@ class Sender:
 
     async def _send_one(self, row: outbox.Claimed) -> tuple[str, datetime | None]:
         """Send one row; return the stats field to count it under and any retry time."""
-        markup = (
-            InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self.bot)
-            if row.reply_markup
-            else None
-        )
+        assert self._api is not None and self._gate is not None
+        body = message_body(row.chat_id, row.text, row.reply_markup, paid=self.allow_paid_broadcast)
         try:
             async with self.pacer.sending(row.chat_id):
                 if self.stopping:  # asked to stop while waiting for a slot
                     self._requeue([row], self.clock())
                     return "retried", self.clock()
-                message = await self.bot.send_message(
-                    row.chat_id,
-                    row.text,
-                    parse_mode=ParseMode.HTML,
-                    link_preview_options=NO_PREVIEW,
-                    reply_markup=markup,
-                    allow_paid_broadcast=self.allow_paid_broadcast or None,
-                )
+                async with self._gate:
+                    message_id = await self._api.send_message(body)
         except RetryAfter as exc:
             seconds = retry_seconds(exc.retry_after)
             self.pacer.hold(seconds)
@@ -241,10 +249,7 @@ class Sender:
             return self._transient(row, f"{type(exc).__name__}: {exc}")
         sent_at = self.clock()
         self._accepted.add(row.id)
-        self._mark(
-            lambda s: outbox.mark_sent(s, row.id, message_id=message.message_id, now=sent_at),
-            row.id,
-        )
+        self._mark(_Sent(row.id, message_id, sent_at), row.id)
         return "sent", None
 
     def _unreachable(self, row: outbox.Claimed, reason: str) -> str:
@@ -324,9 +329,20 @@ class Sender:
         return True
 
     def _write(self, marks: Sequence[Mark]) -> None:
+        # "Sent" marks first, all in one statement: each settles its own row,
+        # and a later mark of the same chat (a cancellation) spares sent rows.
+        sent = [(m.row_id, m.message_id, m.at) for m in marks if isinstance(m, _Sent)]
         with session_scope(self.engine) as session:
+            outbox.mark_sent_many(session, sent)
             for mark in marks:
-                mark(session)
+                if not isinstance(mark, _Sent):
+                    mark(session)
+
+    async def aclose(self) -> None:
+        """Close the keep-alive pool (at shutdown)."""
+        if self._api is not None:
+            await self._api.aclose()
+            self._api = None
 
     # -- leases of held rows are renewed while they wait (pacing, flood holds, failed marks)
 

@@ -164,6 +164,25 @@ def mark_sent(session: Session, row_id: int, *, message_id: int, now: datetime) 
     )
 
 
+_MARK_SENT_MANY = (
+    sa.update(Outbox.__table__)  # type: ignore[attr-defined]
+    .where(sa.column("id") == sa.bindparam("row_id"))
+    .values(
+        status=SENT,
+        telegram_message_id=sa.bindparam("message_id"),
+        sent_at=sa.bindparam("sent_at", type_=Outbox.__table__.c.sent_at.type),  # type: ignore[attr-defined]
+        lease_until=None,
+    )
+)
+
+
+def mark_sent_many(session: Session, sent: Sequence[tuple[int, int, datetime]]) -> None:
+    """Mark rows sent: (row id, Telegram message id, sent at), in one executemany."""
+    if sent:
+        params = [{"row_id": r, "message_id": m, "sent_at": at} for r, m, at in sent]
+        session.connection().execute(_MARK_SENT_MANY, params)
+
+
 def renew_leases(session: Session, row_ids: Sequence[int], *, until: datetime) -> int:
     """Extend the leases of rows a sender still holds (e.g. waiting out a flood hold)."""
     renewed = 0
