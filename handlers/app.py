@@ -15,7 +15,7 @@ from telegram.request import HTTPXRequest
 
 import handlers
 from bot.delivery.pacing import PacedRateLimiter, Pacer
-from bot.delivery.sender import Sender
+from bot.delivery.sender import Sender, concurrency_for
 from bot.ingest.fetcher import Fetcher
 from bot.ingest.refresh import Refresher
 from bot.render import texts
@@ -67,6 +67,7 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
         bot=sender_bot(settings),
         pacer=pacer,
         allow_paid_broadcast=settings.delivery.allow_paid_broadcast,
+        concurrency=concurrency_for(settings.delivery.messages_per_second),
         lease=timedelta(seconds=settings.delivery.lease_seconds),
         total_per_second=settings.delivery.messages_per_second,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import socket
 from collections import defaultdict
@@ -77,6 +78,14 @@ Queued = tuple[int | None, Mark]
 
 def _retry_at(session: Session, *, row_id: int, at: datetime) -> None:
     outbox.mark_retry(session, row_id, not_before=at, error=None)
+
+
+def concurrency_for(per_second: float) -> int:
+    """Requests in flight that keep `per_second` going at ~150 ms a round trip.
+
+    30/s needs a handful; paid broadcasts at 1,000/s need ~150 (Little's law).
+    """
+    return max(16, min(256, math.ceil(per_second * 0.15)))
 
 
 def retry_delay(attempts: int) -> float:
