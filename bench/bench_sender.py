@@ -46,8 +46,12 @@ from bot.delivery.sender import DeliveryStats, Sender
 FIRST_CHAT = 3_000_000
 
 
+CPU: dict[str, float] = {}  # process CPU seconds (all threads) of the last timed run
+
+
 async def drain(engine: Engine, sender: Sender) -> tuple[float, DeliveryStats]:
     total = DeliveryStats()
+    cpu = time.process_time()
     began = time.perf_counter()
     while True:
         total.add(await sender.deliver_due(budget_seconds=600))
@@ -55,6 +59,7 @@ async def drain(engine: Engine, sender: Sender) -> tuple[float, DeliveryStats]:
             break
         await asyncio.sleep(0.05)  # rows waiting for a retry
     elapsed = time.perf_counter() - began
+    CPU["last"] = time.process_time() - cpu
     await sender.aclose()
     return elapsed, total
 
@@ -86,9 +91,12 @@ async def bare_loop(url: str, bodies: Sequence[bytes], concurrency: int) -> floa
                 response = await client.post(url, content=body, headers=headers)
                 response.json()
 
+        cpu = time.process_time()
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return time.perf_counter() - began
+        elapsed = time.perf_counter() - began
+        CPU["last"] = time.process_time() - cpu
+        return elapsed
 
 
 def part_stub(messages: int, pairs: int) -> None:
@@ -96,7 +104,7 @@ def part_stub(messages: int, pairs: int) -> None:
     text, markup = briefing_message()
     bodies = [message_body(c, text, markup) for c in chats]
     concurrency = Sender.concurrency
-    ratios, sender_rates, bare_rates = [], [], []
+    ratios, sender_rates, bare_rates, cpu_ratios = [], [], [], []
     with StubProcess() as stub:
         url = f"{stub.base_url}{stub.token}/sendMessage"
         for i in range(pairs):
@@ -105,13 +113,17 @@ def part_stub(messages: int, pairs: int) -> None:
                     Path(folder), stub.base_url, stub.token, chats, per_second=1e9, paid=False
                 )
             assert stats.sent == messages, stats
+            sender_cpu = CPU["last"]
             bare = asyncio.run(bare_loop(url, bodies, concurrency))
+            bare_cpu = CPU["last"]
+            cpu_ratios.append(bare_cpu / sender_cpu)
             sender_rates.append(messages / elapsed)
             bare_rates.append(messages / bare)
             ratios.append(bare / elapsed)
             print(
                 f"pair {i + 1}: sender {messages / elapsed:.0f}/s, bare httpx "
-                f"{messages / bare:.0f}/s, ratio {bare / elapsed:.2f}",
+                f"{messages / bare:.0f}/s, ratio {bare / elapsed:.2f}; CPU ms/msg sender "
+                f"{sender_cpu / messages * 1e3:.2f}, bare {bare_cpu / messages * 1e3:.2f}",
                 flush=True,
             )
         requests, sent, distinct = stub.counts()
@@ -119,7 +131,8 @@ def part_stub(messages: int, pairs: int) -> None:
     print(
         f"sender: {messages} msgs, {statistics.median(sender_rates):.0f}/s vs bare httpx "
         f"{statistics.median(bare_rates):.0f}/s = {statistics.median(ratios):.2f}x "
-        f"(median of {pairs} pairs, concurrency {concurrency})"
+        f"(median of {pairs} pairs, concurrency {concurrency}); by CPU per message "
+        f"{statistics.median(cpu_ratios):.2f}x"
     )
 
 
