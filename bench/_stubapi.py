@@ -45,11 +45,11 @@ class _Stub:
         if method == "getme":
             result: object = BOT
         elif method == "sendmessage":
-            params = dict(parse_qsl(body.decode()))
+            params = json.loads(body) if body[:1] == b"{" else dict(parse_qsl(body.decode()))
             chat_id = int(params["chat_id"])
             if self.flood is not None:
                 now = time.perf_counter()
-                paid = params.get("allow_paid_broadcast") == "true"
+                paid = params.get("allow_paid_broadcast") in (True, "true")
                 retry = self.flood.admit(chat_id, paid=paid, now=now)
                 if retry is not None:
                     self.rejected += 1
@@ -69,7 +69,7 @@ class _Stub:
                 "from": BOT,
                 "chat": {"id": chat_id, "type": "private", "first_name": "User"},
                 "date": int(time.time()),
-                "text": params.get("text", "")[:64],
+                "text": str(params.get("text", ""))[:64],
             }
         else:
             result = True

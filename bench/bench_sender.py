@@ -81,7 +81,7 @@ def run_sender(
 
 async def bare_loop(url: str, bodies: Sequence[bytes], concurrency: int) -> float:
     """Seconds for a bare httpx client to post every body, `concurrency` at a time."""
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    headers = {"Content-Type": "application/json"}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     queue = iter(bodies)
     async with httpx.AsyncClient(limits=limits) as client:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
+import json
 
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
@@ -12,18 +12,19 @@ from bot.delivery.pacing import retry_seconds
 from bot.delivery.sender import concurrency_for
 
 
-def test_a_body_is_the_form_telegram_reads() -> None:
+def test_a_body_is_the_json_telegram_reads() -> None:
     markup = '{"inline_keyboard": [[{"text": "📖 1", "callback_data": "ft:7"}]]}'
-    fields = parse_qs(message_body(-100, "<b>a & b</b>", markup, paid=True).decode())
+    fields = json.loads(message_body(-100, "<b>a & b</b>", markup, paid=True))
     assert fields == {
-        "chat_id": ["-100"],
-        "text": ["<b>a & b</b>"],
-        "parse_mode": ["HTML"],
-        "link_preview_options": ['{"is_disabled":true}'],
-        "reply_markup": [markup],
-        "allow_paid_broadcast": ["true"],
+        "chat_id": -100,
+        "text": "<b>a & b</b>",
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": True},
+        "reply_markup": json.loads(markup),
+        "allow_paid_broadcast": True,
     }
-    plain = parse_qs(message_body(5, "x", None).decode())
+    plain = json.loads(message_body(5, 'say "hi" 📖', None))
+    assert plain["text"] == 'say "hi" 📖'
     assert "reply_markup" not in plain and "allow_paid_broadcast" not in plain
 
 

@@ -17,7 +17,6 @@ import asyncio
 import json
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 from telegram.error import (
@@ -32,23 +31,28 @@ from telegram.error import (
     TimedOut,
 )
 
-NO_PREVIEW_JSON = '{"is_disabled":true}'
-_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_JSON = {"Content-Type": "application/json"}
+_NO_PREVIEW = {"is_disabled": True}
 
 
 def message_body(chat_id: int, text: str, reply_markup: str | None, *, paid: bool = False) -> bytes:
-    """The form body of one `sendMessage` in Telegram HTML, without link previews."""
-    fields = {
-        "chat_id": str(chat_id),
+    """The JSON body of one `sendMessage` in Telegram HTML, without link previews.
+
+    The stored keyboard JSON is spliced in as it is, never parsed; JSON costs a
+    sixth of form encoding for a 2 KB briefing (percent-encoding is per character).
+    """
+    fields: dict[str, Any] = {
+        "chat_id": chat_id,
         "text": text,
         "parse_mode": "HTML",
-        "link_preview_options": NO_PREVIEW_JSON,
+        "link_preview_options": _NO_PREVIEW,
     }
-    if reply_markup:
-        fields["reply_markup"] = reply_markup
     if paid:
-        fields["allow_paid_broadcast"] = "true"
-    return urlencode(fields).encode()
+        fields["allow_paid_broadcast"] = True
+    body = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    if reply_markup:
+        body = f'{body[:-1]},"reply_markup":{reply_markup}}}'
+    return body.encode()
 
 
 def raise_for_reply(status: int, payload: bytes) -> dict[str, Any]:
@@ -95,7 +99,7 @@ class BotApi:
     async def send_message(self, body: bytes) -> int:
         """Send a prebuilt body; return Telegram's message_id."""
         try:
-            response = await self._client.post(self.url, content=body, headers=_FORM)
+            response = await self._client.post(self.url, content=body, headers=_JSON)
         except httpx.TimeoutException as exc:
             raise TimedOut(f"Timed out: {exc}") from exc
         except httpx.HTTPError as exc:
