@@ -33,7 +33,15 @@ def sqlite_path(url: str) -> Path | None:
 
 def pg_command(url: str, tool: str, path: Path) -> str:
     """The pg_dump / pg_restore command line for `url` (password left to PGPASSWORD)."""
-    parsed = sa.engine.make_url(url).set(drivername="postgresql", password=None)
+    given = sa.engine.make_url(url)
+    parsed = sa.engine.URL.create(
+        "postgresql",
+        username=given.username,
+        host=given.host,
+        port=given.port,
+        database=given.database,
+        query=given.query,
+    )
     target = parsed.render_as_string(hide_password=False)
     if tool == "pg_dump":
         return f"pg_dump --format=custom --file={shlex.quote(str(path))} {shlex.quote(target)}"

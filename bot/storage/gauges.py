@@ -29,10 +29,6 @@ def oldest_pending_age(session: Session, *, now: datetime) -> float:
     ).one()
     if oldest is None:
         return 0.0
-    if oldest.tzinfo is None:  # func.min bypasses the column type on SQLite
-        from datetime import UTC
-
-        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
     return max(0.0, (now - oldest).total_seconds())
 
 
