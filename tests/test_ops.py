@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from bot.storage.db import make_engine, session_scope
 from bot.storage.gauges import shared_gauges
 from bot.storage.models import Chat, Feed, FloodHold, utcnow
 
+Capture = pytest.CaptureFixture[str]
 TOKEN = "123456789:AAH-secret_token_value_0123456789abcdef"
 PASSWORD = "Db-Pa55-word"
 
@@ -140,21 +140,18 @@ def test_a_database_that_is_not_there_is_a_readiness_problem(tmp_path: Path) -> 
 
 
 @pytest.fixture
-def log_output() -> Iterator[io.StringIO]:
+def log_output(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
+    """Our log handler writes to the sys.stderr of the moment, which capsys captures."""
     root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-    yield io.StringIO()
-    for h in list(root.handlers):
-        if h not in handlers:
-            root.removeHandler(h)
+    level = root.level
+    yield capsys
     root.setLevel(level)
 
 
-def emit_secrets(fmt: str, sink: io.StringIO) -> str:
+def emit_secrets(fmt: str, capsys: pytest.CaptureFixture[str]) -> str:
     logs.configure_logging({"LOG_FORMAT": fmt, "LOG_LEVEL": "DEBUG"})
-    assert logs._handler is not None
-    logs._handler.setStream(sink)  # type: ignore[attr-defined]
     logs.mask_secrets([TOKEN, PASSWORD, None, ""])
+    capsys.readouterr()
     log = logging.getLogger("bot.test")
     log.info("calling url=https://api.telegram.org/bot%s/getMe chat_id=%d", TOKEN, 7)
     log.warning("cannot open database url=postgresql://bot:%s@db/x", PASSWORD)
@@ -163,18 +160,22 @@ def emit_secrets(fmt: str, sink: io.StringIO) -> str:
         raise RuntimeError(f"boom with {TOKEN} and {PASSWORD}")
     except RuntimeError:
         log.exception("failed where=job")
-    return sink.getvalue()
+    return capsys.readouterr().err
 
 
 @pytest.mark.parametrize("fmt", ["plain", "json"])
-def test_no_token_or_password_in_either_log_format(fmt: str, log_output: io.StringIO) -> None:
+def test_no_token_or_password_in_either_log_format(
+    fmt: str, log_output: pytest.CaptureFixture[str]
+) -> None:
     text = emit_secrets(fmt, log_output)
     assert "boom with" in text and "***" in text
     assert TOKEN not in text and TOKEN.split(":")[1] not in text
     assert PASSWORD not in text and "B" * 35 not in text
 
 
-def test_json_logs_one_object_a_line_with_the_context_fields(log_output: io.StringIO) -> None:
+def test_json_logs_one_object_a_line_with_the_context_fields(
+    log_output: pytest.CaptureFixture[str],
+) -> None:
     lines = emit_secrets("json", log_output).splitlines()
     records = [json.loads(line) for line in lines]
     assert len(records) == 4
@@ -185,11 +186,12 @@ def test_json_logs_one_object_a_line_with_the_context_fields(log_output: io.Stri
     assert records[3]["where"] == "job" and "RuntimeError" in records[3]["exc"]
 
 
-def test_log_level_and_bad_log_settings(
-    log_output: io.StringIO, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_log_level_and_bad_log_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    level = root.level
     logs.configure_logging({"LOG_LEVEL": "warning"})
-    assert logging.getLogger().level == logging.WARNING
+    assert root.level == logging.WARNING
+    root.setLevel(level)
     assert main(["migrate"], {"LOG_FORMAT": "xml"}) == 2
     assert 'LOG_FORMAT must be plain or json, got "xml"' in capsys.readouterr().err
     assert main(["migrate"], {"LOG_LEVEL": "loud"}) == 2

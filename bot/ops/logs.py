@@ -14,6 +14,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from typing import TextIO
 
 from bot.settings.errors import MASK, scrub
 
@@ -71,6 +72,21 @@ def context_fields(message: str) -> dict[str, str]:
     return fields
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at the time of the record (test runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
 _handler: logging.Handler | None = None
 
 
@@ -86,7 +102,7 @@ def configure_logging(environ: Mapping[str, str], *, verbose: bool = False) -> N
     root = logging.getLogger()
     if _handler is not None:
         root.removeHandler(_handler)
-    _handler = logging.StreamHandler(sys.stderr)
+    _handler = StderrHandler()
     _handler.setFormatter(JsonFormatter() if fmt == "json" else PlainFormatter(PLAIN))
     root.addHandler(_handler)
     root.setLevel(logging.DEBUG if verbose else level)
