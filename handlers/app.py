@@ -86,6 +86,8 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
         if settings.ops.address
         else None
     )
+    if ops is not None:
+        ops.bind()  # raises OpsListenError with a clear message
 
     async def post_init(app: AppType) -> None:
         if ops is not None:

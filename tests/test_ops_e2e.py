@@ -8,6 +8,7 @@ and let it back in; the sender stalls on a real 429 from the fake Bot API.
 from __future__ import annotations
 
 import json
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -183,3 +184,18 @@ def test_health_readiness_and_metrics_from_the_real_process(
     assert lines and all(json.loads(line)["level"] for line in lines)  # one JSON object a line
     assert any(json.loads(line).get("address") == f"127.0.0.1:{port}" for line in lines)
     assert tg.token not in output and PASSWORD not in output
+
+
+def test_ops_address_in_use_ends_the_start_in_one_line(tmp_path: Path, tg: FakeTelegram) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        config = write_config(tmp_path, f'[ops]\nlisten = "127.0.0.1:{port}"\n')
+        log = tmp_path / "bot.log"
+        proc = start_bot(config, tg, log)
+        proc.wait(timeout=60)
+    assert proc.returncode == 2
+    output = log.read_text()
+    assert f"error: ops.listen 127.0.0.1:{port} cannot be used: " in output
+    assert "Traceback" not in output

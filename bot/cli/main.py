@@ -116,11 +116,15 @@ def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
             " token @BotFather gave you",
             EXIT_CONFIG,
         )
+    from bot.ops.server import OpsListenError
+
     engine = database(settings)
     try:
         return run_bot(settings, engine, role=args.role)
     except DatabaseError as exc:
         raise CommandError(str(exc), EXIT_DATABASE) from exc
+    except OpsListenError as exc:
+        raise CommandError(str(exc), EXIT_CONFIG) from exc
 
 
 def cmd_import_opml(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from typing import Any
 
 import tornado.httpserver
+import tornado.netutil
 import tornado.web
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.engine import Engine
@@ -24,6 +26,10 @@ from bot.storage.gauges import SharedGauges, shared_gauges
 from bot.storage.models import utcnow
 
 logger = logging.getLogger(__name__)
+
+
+class OpsListenError(Exception):
+    """`ops.listen` cannot be bound (address in use, not an address of this host)."""
 
 
 class _Base(tornado.web.RequestHandler):
@@ -66,6 +72,7 @@ class OpsServer:
         # A process that sends nothing (role `bot`) is not made unready by the outbox.
         self.max_outbox_age = settings.max_outbox_age_seconds if sends else float("inf")
         self._server: tornado.httpserver.HTTPServer | None = None
+        self._sockets: list[socket.socket] = []
 
     async def ready(self) -> Verdict:
         return await readiness(self.engine, self.heartbeats, max_outbox_age=self.max_outbox_age)
@@ -82,10 +89,22 @@ class OpsServer:
         with Session(self.engine) as session:
             return shared_gauges(session, now=utcnow())
 
-    async def start(self) -> None:
+    def bind(self) -> None:
+        """Bind the listening socket now, before any Telegram work, so a bad address fails fast."""
         address = self.settings.address
         assert address is not None, "ops.listen is not set"
         host, port = address
+        try:
+            self._sockets = tornado.netutil.bind_sockets(port, address=host)
+        except (OSError, socket.gaierror) as exc:
+            raise OpsListenError(
+                f"ops.listen {self.settings.listen} cannot be used: {exc.strerror or exc}"
+            ) from exc
+
+    async def start(self) -> None:
+        """Serve on the bound socket from the running event loop."""
+        if not self._sockets:
+            self.bind()
         kwargs: dict[str, Any] = {"ops": self}
         app = tornado.web.Application(
             [
@@ -95,11 +114,15 @@ class OpsServer:
             ],
             log_function=lambda handler: None,  # no access log: scrapes every few seconds
         )
-        self._server = app.listen(port, address=host)
-        logger.info("ops endpoints listening address=%s:%d", host, port)
+        self._server = tornado.httpserver.HTTPServer(app)
+        self._server.add_sockets(self._sockets)
+        logger.info("ops endpoints listening address=%s", self.settings.listen)
 
     async def stop(self) -> None:
         if self._server is not None:
             self._server.stop()
             await self._server.close_all_connections()
             self._server = None
+        for sock in self._sockets:
+            sock.close()  # already closed by stop() when the server ran
+        self._sockets = []
