@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from bot.ingest.article import Article, ExtractionFailure, extract_article
 from bot.ingest.fetcher import Fetcher, FetchPolicy, FetchResult, FetchStatus
+from bot.ops import metrics
 from bot.render import texts, tghtml
 from bot.render.article import render_article
 from bot.services.context import Services, fetch_policy
@@ -118,6 +119,7 @@ async def fulltext_messages(services: Services, story_id: int) -> list[str]:
         ref, cached = await services.db(lambda s: _load(s, story_id))
         if ref is None:
             return [texts.FULLTEXT_GONE]
+        metrics.count_fulltext(hit=cached is not None)
         if cached is not None:
             return _render(ref, cached, services.settings.fulltext)
         if not ref.link:

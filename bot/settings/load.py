@@ -41,6 +41,7 @@ LEGACY_ENV: dict[str, tuple[str, str]] = {
     "DATABASE_URL": ("database", "url"),
     "BOT_ADMINS": ("telegram", "admins"),
     "BOT_ALLOW_PRIVATE_NETWORKS": ("fetch", "allow_private_networks"),
+    "BOT_OPS_LISTEN": ("ops", "listen"),
 }
 # The settings that are secrets may also be handed over as a file (Docker/Kubernetes
 # secrets): <NAME>_FILE, for their legacy name and their BOT_<SECTION>__<KEY> name.
@@ -77,6 +78,7 @@ class _Root(BaseSettings):
     dedup: model.DedupSettings = model.DedupSettings()
     briefing: model.BriefingSettings = model.BriefingSettings()
     delivery: model.DeliverySettings = model.DeliverySettings()
+    ops: model.OpsSettings = model.OpsSettings()
     topics: tuple[model.TopicEntry, ...] = ()
     feeds: tuple[model.FeedConfig, ...] = ()
 
@@ -122,6 +124,7 @@ class _Root(BaseSettings):
             fulltext=self.fulltext,
             limits=self.limits,
             retention=self.retention,
+            ops=self.ops,
         )
 
 
