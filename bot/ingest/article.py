@@ -17,9 +17,15 @@ import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 
+from bot.ingest.article_body import BULLET, BodyLine, body_lines
 from bot.render.plain import fold
 
 MIN_CHARS = 300
+# The recall pass runs when the precise one kept less than this share of the page's text,
+# and wins when it is longer than the precise one by this factor (tuned on half the
+# development pages, bench/fulltext_eval.py).
+RECALL_SHARE = 0.0
+RECALL_GAIN = 1.0
 
 REASON_EMPTY = "the page is empty"
 REASON_NO_TEXT = "the page has too little text (paywall?)"
@@ -108,8 +114,11 @@ _LIST_HEADING = re.compile(
     r"|latest news)(\s*[:\-–—»›]?\s*$|\s*[:\-–—»›]\s*.{0,200}$)",
     re.IGNORECASE,
 )
-_ENDS_SENTENCE = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
-_BULLET = "• "
+_ENDS_SENTENCE = re.compile(r"[.!?…:;。！？：；]['\"”’»)\]」』）]*$")
+# Chinese, Japanese and Korean script: no spaces between words, so such characters are
+# counted (two to a word) where lines are measured in words.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_BULLET = BULLET
 _HEADLINE_MAX_WORDS = 20
 _STUB_MAX_WORDS = 5
 
@@ -124,39 +133,51 @@ def _ends_sentence(line: str) -> bool:
     return _ENDS_SENTENCE.search(line) is not None
 
 
+def word_count(line: str) -> int:
+    """Words in a line; CJK characters count two to a word."""
+    cjk = len(_CJK.findall(line))
+    return len(_CJK.sub(" ", line).split()) + (cjk + 1) // 2
+
+
 def _is_stub(line: str) -> bool:
     """A few words without sentence punctuation: a menu entry, link or label."""
-    return len(line.split()) <= _STUB_MAX_WORDS and not _ends_sentence(line)
+    return word_count(line) <= _STUB_MAX_WORDS and not _ends_sentence(line)
 
 
-@dataclass(frozen=True)
-class _Line:
-    text: str
-    paragraph: int
-
-
-def _drop_list_blocks(lines: Sequence[_Line]) -> list[_Line]:
-    """Drop related-content headings and the headline-like lines after them."""
-    kept: list[_Line] = []
+def _drop_list_blocks(lines: Sequence[BodyLine]) -> list[BodyLine]:
+    """Drop related-content headings and the linked headline-like lines after them."""
+    kept: list[BodyLine] = []
     in_list = False
     for line in lines:
         text = line.text.removeprefix(_BULLET)
-        if _LIST_HEADING.match(text):
+        if line.verbatim:
+            in_list = False
+        elif _LIST_HEADING.match(text):
             in_list = True
             continue
-        if in_list and not _ends_sentence(text) and len(text.split()) <= _HEADLINE_MAX_WORDS:
+        elif (
+            in_list
+            and line.linked
+            and not _ends_sentence(text)
+            and word_count(text) <= _HEADLINE_MAX_WORDS
+        ):
             continue
         in_list = False
         kept.append(line)
     return kept
 
 
-def _drop_stubs(lines: Sequence[_Line]) -> list[_Line]:
-    """Drop short unpunctuated lines at the edges or next to another such line (link lists).
+def _drop_stubs(lines: Sequence[BodyLine]) -> list[BodyLine]:
+    """Drop linked short unpunctuated lines at the edges or next to another such line.
 
-    A lone one between real paragraphs is kept: it is most likely a subheading.
+    Those are link lists (menus, tags, related links). A lone one between real
+    paragraphs is kept: it is most likely a subheading. Lines that are not links
+    (list items, numbered subheadings, code) are the article's own and stay.
     """
-    stub = [_is_stub(line.text.removeprefix(_BULLET)) for line in lines]
+    stub = [
+        line.linked and not line.verbatim and _is_stub(line.text.removeprefix(_BULLET))
+        for line in lines
+    ]
     last = len(lines) - 1
     return [
         line
@@ -166,51 +187,38 @@ def _drop_stubs(lines: Sequence[_Line]) -> list[_Line]:
     ]
 
 
-def _drop_repeats(lines: Sequence[_Line], *, title: str) -> list[_Line]:
+def _drop_repeats(lines: Sequence[BodyLine], *, title: str) -> list[BodyLine]:
     """Drop a line equal to the title or to the line kept just before it."""
-    kept: list[_Line] = []
+    kept: list[BodyLine] = []
     for line in lines:
         folded = fold(line.text)
-        if folded == fold(title) or (kept and folded == fold(kept[-1].text)):
+        if not line.verbatim and (
+            folded == fold(title) or (kept and folded == fold(kept[-1].text))
+        ):
             continue
         kept.append(line)
     return kept
 
 
+def clean_lines(lines: Iterable[BodyLine], *, title: str = "") -> list[str]:
+    """Remove page furniture from body lines; return the kept text as paragraphs."""
+    kept = [line for line in lines if line.verbatim or not is_junk_line(line.text)]
+    kept = _drop_repeats(_drop_stubs(_drop_list_blocks(kept)), title=title)
+    grouped: dict[int, list[str]] = {}
+    for line in kept:
+        grouped.setdefault(line.block, []).append(line.text)
+    return ["\n".join(texts) for texts in grouped.values()]
+
+
 def clean_paragraphs(paragraphs: Iterable[str], *, title: str = "") -> list[str]:
-    """Remove page furniture from extracted paragraphs; keep the article's own text."""
+    """Clean plain-text paragraphs whose links are unknown: any line may be a link."""
     lines = [
-        _Line(" ".join(raw.split()), index)
+        BodyLine(" ".join(raw.split()), index, linked=True)
         for index, paragraph in enumerate(paragraphs)
         for raw in paragraph.split("\n")
         if raw.strip()
     ]
-    lines = [line for line in lines if not is_junk_line(line.text)]
-    lines = _drop_repeats(_drop_stubs(_drop_list_blocks(lines)), title=title)
-    grouped: dict[int, list[str]] = {}
-    for line in lines:
-        grouped.setdefault(line.paragraph, []).append(line.text)
-    return ["\n".join(texts) for texts in grouped.values()]
-
-
-def _element_text(element: etree._Element) -> str:
-    """Return an element's text with trafilatura's <lb/> line breaks as newlines."""
-    parts = [element.text or ""]
-    for child in element:
-        parts.append("\n" if child.tag == "lb" else _element_text(child))
-        parts.append(child.tail or "")
-    return "".join(parts)
-
-
-def _body_paragraphs(body: etree._Element) -> list[str]:
-    """Flatten trafilatura's XML body (<p>, <head>, <list>, <quote>...) into paragraphs."""
-    paragraphs: list[str] = []
-    for element in body:
-        if element.tag == "list":
-            paragraphs.extend(_BULLET + _element_text(item).strip() for item in element)
-        elif element.tag not in ("table", "graphic"):
-            paragraphs.append(_element_text(element))
-    return [p.strip() for p in paragraphs if p.strip() and p.strip() != _BULLET.strip()]
+    return clean_lines(lines, title=title)
 
 
 def _clean_title(title: str | None, sitename: str | None) -> str:
@@ -222,11 +230,17 @@ def _clean_title(title: str | None, sitename: str | None) -> str:
     return title
 
 
-def _link_density(tree: HtmlElement) -> float:
-    """Share of the page's visible text that is link text."""
+def _text_sizes(tree: HtmlElement) -> tuple[int, int]:
+    """Characters of the page's visible text, and of those inside links."""
     visible = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
     total = sum(len(t.strip()) for t in tree.xpath(f"//body//text(){visible}"))
     linked = sum(len(t.strip()) for t in tree.xpath(f"//body//a//text(){visible}"))
+    return total, linked
+
+
+def _link_density(tree: HtmlElement) -> float:
+    """Share of the page's visible text that is link text."""
+    total, linked = _text_sizes(tree)
     return linked / total if total else 0.0
 
 
@@ -236,10 +250,53 @@ def _too_little_text(tree: HtmlElement) -> ExtractionFailure:
     return ExtractionFailure(REASON_NO_TEXT)
 
 
+@dataclass(frozen=True)
+class _Draft:
+    title: str
+    source: str | None
+    paragraphs: list[str]
+
+    @property
+    def chars(self) -> int:
+        return sum(len(p) for p in self.paragraphs)
+
+
+def _draft(tree: HtmlElement, url: str, *, precise: bool) -> _Draft | None:
+    """One trafilatura pass, cleaned. `precise` favours precision, else recall."""
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_precision=precise,
+        favor_recall=not precise,
+        include_comments=False,
+        include_tables=True,  # some pages lay the article out in a table
+        include_links=True,  # link text tells menus from the article's own short lines
+        with_metadata=True,
+    )
+    if document is None or isinstance(document, dict) or document.body is None:
+        return None
+    title = _clean_title(document.title, document.sitename)
+    paragraphs = clean_lines(body_lines(document.body), title=title)
+    return _Draft(title, document.sitename or None, paragraphs)
+
+
+def _needs_recall(draft: _Draft | None, tree: HtmlElement, min_chars: int) -> bool:
+    """Whether the precise pass may have missed text: too little, or little of the page's."""
+    if draft is None or draft.chars < min_chars:
+        return True
+    total, linked = _text_sizes(tree)
+    return draft.chars < RECALL_SHARE * (total - linked)
+
+
 def extract_article(
     html: bytes | str, *, url: str, min_chars: int = MIN_CHARS
 ) -> Article | ExtractionFailure:
-    """Extract and clean an article's title and paragraphs from a downloaded page."""
+    """Extract and clean an article's title and paragraphs from a downloaded page.
+
+    trafilatura runs favouring precision; when that leaves too little text, or
+    much less than the page holds, it runs again favouring recall and the longer
+    cleaned result wins.
+    """
     if not html or not html.strip():
         return ExtractionFailure(REASON_EMPTY)
     try:
@@ -248,24 +305,17 @@ def extract_article(
         tree = None
     if tree is None:
         return ExtractionFailure(REASON_UNREADABLE)
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        favor_precision=True,
-        include_comments=False,
-        include_tables=False,
-        with_metadata=True,
-    )
-    if document is None or isinstance(document, dict) or document.body is None:
-        return _too_little_text(tree)
-    title = _clean_title(document.title, document.sitename)
-    paragraphs = clean_paragraphs(_body_paragraphs(document.body), title=title)
-    if sum(len(p) for p in paragraphs) < min_chars:
+    draft = _draft(tree, url, precise=True)
+    if _needs_recall(draft, tree, min_chars):
+        second = _draft(tree, url, precise=False)
+        if second is not None and (draft is None or second.chars > RECALL_GAIN * draft.chars):
+            draft = second
+    if draft is None or draft.chars < min_chars:
         return _too_little_text(tree)
     return Article(
-        title=title or hostname(url),
-        paragraphs=tuple(paragraphs),
-        source=document.sitename or None,
+        title=draft.title or hostname(url),
+        paragraphs=tuple(draft.paragraphs),
+        source=draft.source,
         url=url,
     )
 

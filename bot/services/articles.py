@@ -164,6 +164,16 @@ async def _fetch_and_store(services: Services, ref: StoryRef) -> list[str]:
     return _render(ref, row, fs)
 
 
+def first_tap_messages(
+    ref: StoryRef, result: Article | ExtractionFailure, fs: FulltextSettings, *, now: datetime
+) -> list[str]:
+    """The messages a first tap sends for this extraction result (what is stored, rendered).
+
+    The same steps as `_fetch_and_store` without the I/O: for evaluations and tests.
+    """
+    return _render(ref, _to_row(ref.id, result, now=now, budget=_budget(fs)), fs)
+
+
 def page_policy(settings: Settings) -> FetchPolicy:
     """The feed fetcher's guards with the full-text page's own (smaller) cap and deadline."""
     return replace(
