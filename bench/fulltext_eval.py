@@ -6,7 +6,7 @@ Exits 2 with a message when the data (``../shared/data/readability-test-pages``)
 Each page goes through the code a first tap runs: `extract_article` on the saved page,
 then what is stored and rendered (`articles.first_tap_messages`, default settings); the
 text scored is what the messages show, without the header (title, source, link) and the
-"Continue reading" line. In the same run the same page goes through
+"Continue reading" or paywall line. In the same run the same page goes through
 `trafilatura.extract` with its defaults. Both are scored against the words of
 `expected.html` (Readability's article): bag-of-words precision, recall and F1 per page,
 averaged over pages. The 130 pages are split in two halves by a stable hash of the folder
@@ -45,7 +45,8 @@ SHORT_RECALL = 0.5  # a page whose recall is below this is listed as "short"
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _WORD = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
 _NOW = datetime(2026, 1, 1, tzinfo=UTC)
-_CONTINUE = texts.FULLTEXT_CONTINUE.split("{", 1)[0]
+# Closing lines the bot adds after the article's text.
+_CLOSING = tuple(t.split("{", 1)[0] for t in (texts.FULLTEXT_CONTINUE, texts.FULLTEXT_PARTIAL))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +107,11 @@ def load_pages(root: Path) -> list[Page]:
 
 
 def shown_body(messages: list[str]) -> str:
-    """The article text the messages show: no header block, no "Continue reading" line."""
+    """The article text the messages show: no header block, no closing line."""
     blocks = [block for m in messages for block in plain_text(m).split("\n\n")]
     if len(messages) == 1 and len(blocks) == 1:
         return ""  # a one-line failure ("Couldn't get the article's text ...")
-    return "\n\n".join(b for b in blocks[1:] if not b.startswith(_CONTINUE))
+    return "\n\n".join(b for b in blocks[1:] if not b.startswith(_CLOSING))
 
 
 def production_text(page: Page, fs: FulltextSettings | None = None) -> str:

@@ -24,8 +24,8 @@ MIN_CHARS = 300
 # The recall pass runs when the precise one kept less than this share of the page's text,
 # and wins when it is longer than the precise one by this factor (tuned on half the
 # development pages, bench/fulltext_eval.py).
-RECALL_SHARE = 0.0
-RECALL_GAIN = 1.0
+RECALL_SHARE = 0.2
+RECALL_GAIN = 1.3
 
 REASON_EMPTY = "the page is empty"
 REASON_NO_TEXT = "the page has too little text (paywall?)"
@@ -45,6 +45,7 @@ class Article:
     paragraphs: tuple[str, ...]
     source: str | None
     url: str
+    partial: bool = False  # shorter than min_chars: maybe only a teaser (paywall?)
 
 
 @dataclass(frozen=True)
@@ -295,7 +296,8 @@ def extract_article(
 
     trafilatura runs favouring precision; when that leaves too little text, or
     much less than the page holds, it runs again favouring recall and the longer
-    cleaned result wins.
+    cleaned result wins. Text shorter than `min_chars` is still returned, marked
+    `partial` (a teaser or a very short page), unless the page is a link list.
     """
     if not html or not html.strip():
         return ExtractionFailure(REASON_EMPTY)
@@ -310,13 +312,17 @@ def extract_article(
         second = _draft(tree, url, precise=False)
         if second is not None and (draft is None or second.chars > RECALL_GAIN * draft.chars):
             draft = second
-    if draft is None or draft.chars < min_chars:
+    if draft is None or not draft.paragraphs:
         return _too_little_text(tree)
+    partial = draft.chars < min_chars
+    if partial and _link_density(tree) > _LINK_DENSITY_LIMIT:
+        return ExtractionFailure(REASON_NOT_ARTICLE)
     return Article(
         title=draft.title or hostname(url),
         paragraphs=tuple(draft.paragraphs),
         source=draft.source,
         url=url,
+        partial=partial,
     )
 
 
