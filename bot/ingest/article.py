@@ -122,6 +122,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-
 _BULLET = BULLET
 _HEADLINE_MAX_WORDS = 20
 _STUB_MAX_WORDS = 5
+_ALL_LINKS = 0.9  # a line with this share of link text is a link, not prose
 
 
 def is_junk_line(line: str) -> bool:
@@ -188,6 +189,18 @@ def _drop_stubs(lines: Sequence[BodyLine]) -> list[BodyLine]:
     ]
 
 
+def _drop_link_runs(lines: Sequence[BodyLine]) -> list[BodyLine]:
+    """Drop lines that are all links and no sentence: a menu or headline list run together."""
+    return [
+        line
+        for line in lines
+        if line.verbatim
+        or line.link_share < _ALL_LINKS
+        or _ends_sentence(line.text)
+        or word_count(line.text) <= _STUB_MAX_WORDS  # left to _drop_stubs
+    ]
+
+
 def _drop_repeats(lines: Sequence[BodyLine], *, title: str) -> list[BodyLine]:
     """Drop a line equal to the title or to the line kept just before it."""
     kept: list[BodyLine] = []
@@ -204,7 +217,7 @@ def _drop_repeats(lines: Sequence[BodyLine], *, title: str) -> list[BodyLine]:
 def clean_lines(lines: Iterable[BodyLine], *, title: str = "") -> list[str]:
     """Remove page furniture from body lines; return the kept text as paragraphs."""
     kept = [line for line in lines if line.verbatim or not is_junk_line(line.text)]
-    kept = _drop_repeats(_drop_stubs(_drop_list_blocks(kept)), title=title)
+    kept = _drop_repeats(_drop_stubs(_drop_link_runs(_drop_list_blocks(kept))), title=title)
     grouped: dict[int, list[str]] = {}
     for line in kept:
         grouped.setdefault(line.block, []).append(line.text)
@@ -214,7 +227,7 @@ def clean_lines(lines: Iterable[BodyLine], *, title: str = "") -> list[str]:
 def clean_paragraphs(paragraphs: Iterable[str], *, title: str = "") -> list[str]:
     """Clean plain-text paragraphs whose links are unknown: any line may be a link."""
     lines = [
-        BodyLine(" ".join(raw.split()), index, linked=True)
+        BodyLine(" ".join(raw.split()), index, link_share=0.5)
         for index, paragraph in enumerate(paragraphs)
         for raw in paragraph.split("\n")
         if raw.strip()
@@ -309,6 +322,9 @@ def extract_article(
         return ExtractionFailure(REASON_UNREADABLE)
     draft = _draft(tree, url, precise=True)
     if _needs_recall(draft, tree, min_chars):
+        if (draft is None or draft.chars < min_chars) and _link_density(tree) > _LINK_DENSITY_LIMIT:
+            # Little prose on a page of links: a section front, not an article.
+            return ExtractionFailure(REASON_NOT_ARTICLE)
         second = _draft(tree, url, precise=False)
         if second is not None and (draft is None or second.chars > RECALL_GAIN * draft.chars):
             draft = second

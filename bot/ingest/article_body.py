@@ -25,8 +25,13 @@ class BodyLine:
 
     text: str
     block: int  # lines of one block (paragraph, list item, table row) share this number
-    linked: bool = False  # mostly link text
+    link_share: float = 0.0  # share of its characters inside links
     verbatim: bool = False  # code: kept as it is, never cleaned
+
+    @property
+    def linked(self) -> bool:
+        """Mostly link text."""
+        return self.link_share >= _LINKED_SHARE
 
 
 @dataclass
@@ -79,7 +84,7 @@ class _Body:
                     continue
                 share = linked_chars[0] / max(1, len("".join(text.split())))
                 text = (prefix if not emitted else "") + text
-                self.lines.append(BodyLine(text, self._block, share >= _LINKED_SHARE, verbatim))
+                self.lines.append(BodyLine(text, self._block, min(1.0, share), verbatim))
                 emitted = True
         self._block += 1
 
