@@ -8,9 +8,12 @@ mostly link text (a menu or related-links entry) or the page's own words.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
+from lxml.html import HtmlElement
 
 BULLET = "• "
 CELL_SEPARATOR = " · "
@@ -151,3 +154,37 @@ def body_lines(body: etree._Element) -> list[BodyLine]:
     collected = _Body()
     collected.container(body)
     return collected.lines
+
+
+_LD_MAX_CHARS = 2_000_000  # a JSON-LD block larger than this is not read
+_LD_MAX_NODES = 10_000
+
+
+def _article_bodies(data: object) -> Iterator[str]:
+    """articleBody strings anywhere in a JSON-LD document (bounded walk)."""
+    stack, seen = [data], 0
+    while stack and seen < _LD_MAX_NODES:
+        node = stack.pop()
+        seen += 1
+        if isinstance(node, dict):
+            body = node.get("articleBody")
+            if isinstance(body, str):
+                yield body
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def declared_body(tree: HtmlElement) -> str:
+    """The longest JSON-LD articleBody the page declares, or ""."""
+    best = ""
+    for script in tree.xpath('//script[contains(@type, "ld+json")]'):
+        raw = script.text or ""
+        if "articleBody" not in raw or len(raw) > _LD_MAX_CHARS:
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        best = max([best, *_article_bodies(data)], key=len)
+    return best.strip()
