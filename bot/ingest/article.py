@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
+from trafilatura.settings import set_date_params
 
 from bot.ingest.article_body import BodyLine, body_lines, declared_body
 from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line
@@ -125,6 +126,9 @@ def _draft(tree: HtmlElement, url: str, *, precise: bool) -> _Draft | None:
         include_tables=True,  # some pages lay the article out in a table
         include_links=True,  # link text tells menus from the article's own short lines
         with_metadata=True,
+        # The date is not shown; htmldate's extensive search would load dateparser's
+        # 200 locales on the first page that needs it (seconds, once per process).
+        date_extraction_params=set_date_params(extensive=False),
     )
     if document is None or isinstance(document, dict) or document.body is None:
         return None
