@@ -152,3 +152,12 @@ def test_declared_body_is_the_longest_article_body_in_any_json_ld_block() -> Non
     )
     assert declared_body(tree) == "Long body."
     assert declared_body(lxml.html.fromstring("<html><body><p>x</p></body></html>")) == ""
+
+
+def test_hostile_json_ld_is_ignored() -> None:
+    deep = "[" * 200_000 + '"articleBody"' + "]" * 200_000
+    html = page(
+        f"<article><p>{PROSE[0]}</p><p>{PROSE[1]}</p></article>",
+        head=f'<script type="application/ld+json">{deep}</script>',
+    )
+    assert PROSE[0] in text_of(article(html))

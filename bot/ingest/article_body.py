@@ -184,7 +184,7 @@ def declared_body(tree: HtmlElement) -> str:
             continue
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: hostile nesting
             continue
         best = max([best, *_article_bodies(data)], key=len)
     return best.strip()
