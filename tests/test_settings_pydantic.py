@@ -140,7 +140,7 @@ NEW_KEYS = {
         "max_bytes": 2_000_000,
         "timeout_seconds": 15.0,
         "extract_timeout_seconds": 10.0,
-        "max_messages": 3,
+        "max_messages": 10,  # long articles arrive whole (issue 11)
     },
     "limits": {"commands_per_minute": 20, "taps_per_minute": 40, "fulltext_per_minute": 6},
     "retention": {"outbox_days": 14, "stories_days": 30, "articles_days": 7, "audit_days": 365},

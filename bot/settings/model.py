@@ -199,7 +199,7 @@ class FulltextSettings:
     max_bytes: PosInt = 2_000_000
     timeout_seconds: PosFloat = 15.0
     extract_timeout_seconds: PosFloat = 10.0
-    max_messages: PosInt = 3
+    max_messages: PosInt = 10
 
 
 @dataclass(frozen=True)
