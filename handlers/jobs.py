@@ -152,10 +152,12 @@ def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Install the ticks on the application's JobQueue."""
     queue = app.job_queue
     assert queue is not None, "python-telegram-bot[job-queue] is required"
-    heartbeats = app.bot_data["services"].heartbeats
-    heartbeats.expect("refresh", REFRESH_EVERY)
-    heartbeats.expect("compose", COMPOSE_EVERY)
-    heartbeats.expect("deliver", DELIVER_EVERY + DELIVER_BUDGET)  # a busy tick runs its budget
+    services = app.bot_data.get("services")
+    if services is not None:  # readiness knows which ticks to expect, and how often
+        heartbeats = services.heartbeats
+        heartbeats.expect("refresh", REFRESH_EVERY)
+        heartbeats.expect("compose", COMPOSE_EVERY)
+        heartbeats.expect("deliver", DELIVER_EVERY + DELIVER_BUDGET)  # a busy tick runs its budget
     # One run at a time per tick; a slow run delays the next, never doubles it.
     kwargs = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     queue.run_repeating(refresh_tick, REFRESH_EVERY, first=1.0, name="refresh", job_kwargs=kwargs)
