@@ -11,7 +11,7 @@ import hashlib
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -19,6 +19,11 @@ from rapidfuzz import fuzz
 # Chosen by cross-validation on the STS headlines dev set (bench/dedup_eval.py):
 # the higher of the two per-year thresholds that keep precision >= 0.97.
 SAME_STORY_THRESHOLD = 0.65
+# The semantic method (bench/dedup_eval.py): cosine of the headline embeddings
+# times the same number/date and opposites penalties, at or above this; a
+# lexical score at or above LEXICAL_BESIDE_SEMANTIC also merges.
+SEMANTIC_THRESHOLD = 0.75
+LEXICAL_BESIDE_SEMANTIC = 0.70
 NEAR_PREFIX, NEAR_FUZZY = 0.9, 0.8  # credit for "Syria"/"Syrian", "Morsi"/"Mursi"
 OPPOSITES_FACTOR = 0.7
 MAX_KEY_TOKENS = 6  # C(6, 2) = 15 pair keys at most
@@ -287,21 +292,45 @@ def similarity(a: Fingerprint, b: Fingerprint) -> float:
     return min(1.0, score + _summary_bonus(a, b))
 
 
+def semantic_similarity(cosine: float, a: Fingerprint, b: Fingerprint) -> float:
+    """Score the embeddings' cosine, vetoed by conflicting numbers, dates and opposites."""
+    score = cosine * _specifics_factor(a.specifics, b.specifics)
+    if _contradicts(a, b):
+        score *= OPPOSITES_FACTOR
+    return score
+
+
+def match_score(a: Fingerprint, b: Fingerprint, cosine: float | None = None) -> float:
+    """Score a pair relative to its method's threshold: >= 1.0 means the same story.
+
+    Without a cosine (lexical method, or a story stored without a vector) the
+    lexical score decides; with one, either the semantic score or a high
+    lexical score may.
+    """
+    lexical = similarity(a, b)
+    if cosine is None:
+        return lexical / SAME_STORY_THRESHOLD
+    semantic = semantic_similarity(cosine, a, b) / SEMANTIC_THRESHOLD
+    return max(semantic, lexical / LEXICAL_BESIDE_SEMANTIC)
+
+
 def best_match(
     fp: Fingerprint,
     candidates: Iterable[tuple[int, Fingerprint]],
     *,
-    threshold: float = SAME_STORY_THRESHOLD,
+    cosines: Mapping[int, float] | None = None,
 ) -> int | None:
     """Return the id of the candidate story `fp` belongs to, or None: ingest's decision.
 
     Candidates are (story id, fingerprint of one of its entries); a story may
-    appear several times. The highest score at or above `threshold` wins; on a
-    tie the later candidate does.
+    appear several times. `cosines` holds, per story, the cosine of `fp`'s
+    embedding with the story's (semantic method). The highest `match_score`
+    at or above 1.0 wins; on a tie the later candidate does.
     """
-    best_id, best_score = None, threshold
+    cosines = cosines or {}
+    best_id, best_score = None, 1.0
     for story_id, other in candidates:
-        score = similarity(fp, other)
+        score = match_score(fp, other, cosines.get(story_id))
         if score >= best_score:
             best_id, best_score = story_id, score
     return best_id

@@ -1,0 +1,161 @@
+"""Semantic dedup: headline embeddings, their storage and nearest neighbours in the window.
+
+`SemanticDedup` is built once per process and database (`from_settings`) and
+handed to `bot.ingest.stories.ingest_entries`. It embeds each new entry's
+headline plus the lead of its summary, proposes the stories whose vectors lie
+nearest (within the time window) as extra candidates beside the story keys,
+and gives `bot.ingest.dedup.best_match` each candidate's cosine. New stories'
+vectors are stored in ``story_vector`` so other workers and later runs see them.
+
+The in-memory index only proposes candidates: every cosine that decides is
+recomputed from the stored vectors of the candidates, so an index that is a
+little behind (rows another worker has not committed yet) costs recall at
+worst, never a wrong merge.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.ingest.dedup import SEMANTIC_THRESHOLD, strip_ellipsis
+from bot.ingest.embed import Encoder, load_encoder
+from bot.settings.model import DedupSettings
+from bot.storage.models import StoryVector
+
+logger = logging.getLogger(__name__)
+
+NEIGHBOURS = 8  # nearest stories proposed per entry, beside the key candidates
+LEAD_WORDS = 24  # the summary's lead: its first sentence, at most this many words
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def embedding_text(title: str, summary: str = "") -> str:
+    """Return what is embedded: the headline, then the first sentence of the summary."""
+    lead = _SENTENCE_END.split(strip_ellipsis(summary), maxsplit=1)[0] if summary else ""
+    words = lead.split()[:LEAD_WORDS]
+    return f"{title.strip()}. {' '.join(words)}" if words else title.strip()
+
+
+class _Index:
+    """Unit vectors of recent stories, in memory, for nearest-neighbour search."""
+
+    def __init__(self, dim: int) -> None:
+        import numpy as np
+
+        self._np = np
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.times = np.zeros(0, dtype=np.float64)  # POSIX seconds of published_at
+        self.matrix = np.zeros((0, dim), dtype=np.float32)
+        self.last_id = 0
+
+    def add(self, rows: list[tuple[int, datetime, bytes]]) -> None:
+        np = self._np
+        if not rows:
+            return
+        self.ids = np.concatenate([self.ids, [r[0] for r in rows]])
+        self.times = np.concatenate([self.times, [r[1].timestamp() for r in rows]])
+        block = np.stack([np.frombuffer(r[2], dtype=np.float16) for r in rows])
+        self.matrix = np.concatenate([self.matrix, block.astype(np.float32)])
+        self.last_id = max(self.last_id, int(self.ids.max()))
+
+    def prune(self, before: datetime) -> None:
+        """Forget vectors published before `before` (outside every window still in use)."""
+        keep = self.times >= before.timestamp()
+        if not keep.all():
+            self.ids, self.times, self.matrix = self.ids[keep], self.times[keep], self.matrix[keep]
+
+    def nearest(self, vector: Any, lo: datetime, hi: datetime, k: int, floor: float) -> list[int]:
+        np = self._np
+        if not len(self.ids):
+            return []
+        cosines = self.matrix @ vector
+        inside = (self.times >= lo.timestamp()) & (self.times <= hi.timestamp())
+        cosines = np.where(inside & (cosines >= floor), cosines, -2.0)
+        top = np.argpartition(-cosines, min(k, len(cosines) - 1))[:k]
+        return [int(self.ids[i]) for i in top if cosines[i] > -2.0]
+
+
+class SemanticDedup:
+    """Embeddings for ingest: embed, propose neighbours, look up and store vectors."""
+
+    def __init__(self, encoder: Encoder, *, threshold: float = SEMANTIC_THRESHOLD) -> None:
+        self.encoder = encoder
+        self.threshold = threshold
+        self._index = _Index(encoder.dim)
+        self._newest: datetime | None = None
+
+    def embed(self, title: str, summary: str = "") -> Any:
+        """Return the unit vector of an entry (float32)."""
+        return self.encoder.encode([embedding_text(title, summary)])[0]
+
+    def _sync(self, session: Session, window: timedelta) -> None:
+        """Load the vectors stored since the last look (this and other workers)."""
+        rows = session.exec(
+            select(StoryVector.story_id, StoryVector.published_at, StoryVector.vector)
+            .where(col(StoryVector.story_id) > self._index.last_id)
+            .order_by(col(StoryVector.story_id))
+        ).all()
+        self._index.add([(int(i), t, bytes(v)) for i, t, v in rows])
+        if self._newest is not None:
+            self._index.prune(self._newest - 3 * window)
+
+    def neighbours(
+        self, session: Session, vector: Any, *, published_at: datetime, window: timedelta
+    ) -> list[int]:
+        """Return ids of the stories nearest to `vector` published within the window."""
+        self._sync(session, window)
+        if self._newest is None or published_at > self._newest:
+            self._newest = published_at
+        return self._index.nearest(
+            vector,
+            published_at - window,
+            published_at + window,
+            NEIGHBOURS,
+            floor=self.threshold,
+        )
+
+    def cosines(self, session: Session, vector: Any, story_ids: Iterable[int]) -> dict[int, float]:
+        """Return the cosine of `vector` with each stored story vector among `story_ids`."""
+        import numpy as np
+
+        wanted = list(set(story_ids))
+        if not wanted:
+            return {}
+        rows = session.exec(
+            select(StoryVector.story_id, StoryVector.vector).where(
+                col(StoryVector.story_id).in_(wanted)
+            )
+        ).all()
+        return {
+            int(i): float(np.frombuffer(bytes(v), dtype=np.float16).astype(np.float32) @ vector)
+            for i, v in rows
+        }
+
+    @staticmethod
+    def to_bytes(vector: Any) -> bytes:
+        """Serialise a vector for ``story_vector.vector`` (float16: 2 bytes a dimension)."""
+        import numpy as np
+
+        return bytes(np.asarray(vector, dtype=np.float16).tobytes())
+
+
+def from_settings(settings: DedupSettings) -> SemanticDedup | None:
+    """Build the semantic method when configured and available; log which method is active."""
+    if settings.method == "lexical":
+        logger.info("dedup method: lexical (dedup.method = lexical)")
+        return None
+    encoder, reason = load_encoder(settings.model_path)
+    if encoder is None:
+        if settings.method == "semantic":
+            logger.warning("dedup method: lexical; semantic requested but %s", reason)
+        else:
+            logger.info("dedup method: lexical (%s)", reason)
+        return None
+    logger.info("dedup method: semantic (%s)", reason)
+    return SemanticDedup(encoder)
