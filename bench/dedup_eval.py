@@ -208,11 +208,7 @@ async def fetch_merged(pairs: Sequence[Pair], method: str) -> list[bool]:
         if failed:
             raise SystemExit(f"{len(failed)} feeds failed, e.g. {failed[0].error}")
         with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT feed.url, entry.story_id FROM entry JOIN feed ON feed.id = entry.feed_id"
-                )
-            ).all()
+            rows = conn.execute(sa.text(STORY_OF_FEED)).all()
         engine.dispose()
     story_of = {url: story for url, story in rows}
     return [

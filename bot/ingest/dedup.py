@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from bot.ingest.lexicon import build_folding, spelling
-from bot.ingest.places import Places, demonym_country, places_conflict, places_in
+from bot.ingest.lexicon import GENERIC as _GENERIC
+from bot.ingest.lexicon import STOP_WORDS as _STOP_WORDS
+from bot.ingest.lexicon import build_folding, spelling, wordset
+from bot.ingest.places import NO_PLACES, Places, demonym_country, places_conflict, places_in
 
 # Chosen by cross-validation on the STS headlines dev set (bench/dedup_eval.py):
 # the higher of the two per-year thresholds that keep precision >= 0.95 (the
@@ -34,35 +36,6 @@ PLACES_FACTOR = 0.7  # each title names a place the other does not: "visit UK" /
 MAX_KEY_TOKENS = 6  # C(6, 2) = 15 pair keys at most
 KEY_PREFIX = 4  # "Syria"/"Syrian" share the key form "syri"
 
-
-def _wordset(text: str) -> frozenset[str]:
-    """Turn a whitespace-separated word list into a set."""
-    return frozenset(text.split())
-
-
-_STOP_WORDS = _wordset(
-    """
-    a about above after again against all also am an and any are as at be been before
-    being below between both but by can could did do does doing down during each few for
-    from further had has have having he her here hers him his how i if in into is it its
-    itself just me more most my no nor not now of off on once only or other our out over
-    own same she should so some such than that the their them then there these they this
-    those through to too under until up very was we were what when where which while who
-    whom why will with would you your amid via per says say said saying report reports
-    reported new news video photos watch live update updates breaking latest today
-    """
-)
-
-# Frequent in news headlines and hence weak evidence of the same event (an intrinsic
-# stand-in for the IDF table we do not have at runtime).
-_GENERIC = _wordset(
-    """
-    kill dead death die attack official government minister president police people man
-    woman year week day first two three call make take get set back top big help urge
-    warn plan talk meet hit face call show see go come give seek vow hold leave open
-    close rise fall record state world country city group leader court case deal
-    """
-)
 
 _NUMBER_WORDS = {
     "one": "1",
@@ -83,7 +56,7 @@ _NUMBER_WORDS = {
 }
 
 # Dates are "specifics" like numbers: "stocks close lower Friday" vs "... Wednesday".
-_DATE_WORDS = _wordset(
+_DATE_WORDS = wordset(
     """
     monday tuesday wednesday thursday friday saturday sunday january february march
     april may june july august september october november december
@@ -120,7 +93,7 @@ class Fingerprint:
     specifics: frozenset[str]  # numbers and date words of the title
     text: str  # canonical tokens joined by spaces, for rapidfuzz
     summary_tokens: frozenset[str] = frozenset()
-    places: Places = Places()  # countries and cities named in the title
+    places: Places = NO_PLACES  # countries and cities named in the title
 
 
 def _strip_accents(text: str) -> str:

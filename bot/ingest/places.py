@@ -139,7 +139,8 @@ turkey: turkish, turk, turks
 uganda: ugandan
 ukraine: ukrainian, ukrainians
 united arab emirates: uae, emirati
-united kingdom: uk, britain, british, briton, britons, great britain, england, english, scotland, scottish, wales, welsh
+united kingdom: uk, britain, british, briton, britons, great britain
+united kingdom: england, english, scotland, scottish, wales, welsh
 united states: usa, us, america, american, americans, united states of america
 uruguay: uruguayan
 uzbekistan: uzbek
@@ -268,6 +269,9 @@ class Places:
 
     countries: frozenset[str] = frozenset()
     local: frozenset[str] = frozenset()
+
+
+NO_PLACES = Places()
 
 
 def _fold(text: str) -> str:
