@@ -122,8 +122,6 @@ class SemanticDedup:
 
     def cosines(self, session: Session, vector: Any, story_ids: Iterable[int]) -> dict[int, float]:
         """Return the cosine of `vector` with each stored story vector among `story_ids`."""
-        import numpy as np
-
         wanted = list(set(story_ids))
         if not wanted:
             return {}
@@ -132,10 +130,7 @@ class SemanticDedup:
                 col(StoryVector.story_id).in_(wanted)
             )
         ).all()
-        return {
-            int(i): float(np.frombuffer(bytes(v), dtype=np.float16).astype(np.float32) @ vector)
-            for i, v in rows
-        }
+        return {int(i): float(np_from_bytes(bytes(v)) @ vector) for i, v in rows}
 
     @staticmethod
     def to_bytes(vector: Any) -> bytes:
@@ -143,6 +138,13 @@ class SemanticDedup:
         import numpy as np
 
         return bytes(np.asarray(vector, dtype=np.float16).tobytes())
+
+
+def np_from_bytes(data: bytes) -> Any:
+    """Read a stored vector back as float32."""
+    import numpy as np
+
+    return np.frombuffer(data, dtype=np.float16).astype(np.float32)
 
 
 def from_settings(settings: DedupSettings) -> SemanticDedup | None:
