@@ -28,7 +28,7 @@ SAME_STORY_THRESHOLD = 0.61
 # The semantic method (bench/dedup_eval.py): cosine of the headline embeddings
 # times the same number/date and opposites penalties, at or above this; a
 # lexical score at or above LEXICAL_BESIDE_SEMANTIC also merges.
-SEMANTIC_THRESHOLD = 0.75
+SEMANTIC_THRESHOLD = 0.74
 LEXICAL_BESIDE_SEMANTIC = 0.70
 NEAR_PREFIX, NEAR_FUZZY = 0.9, 0.8  # credit for "Syria"/"Syrian", "Morsi"/"Mursi"
 OPPOSITES_FACTOR = 0.7
