@@ -31,6 +31,9 @@ from bot.storage.models import StoryVector
 logger = logging.getLogger(__name__)
 
 NEIGHBOURS = 8  # nearest stories proposed per entry, beside the key candidates
+# Vectors kept in memory for the neighbour search (1.5 KB each as float32: ~230 MB);
+# beyond it the least recently published go. Windows hold far fewer stories.
+MAX_INDEXED = 150_000
 LEAD_WORDS = 24  # the summary's lead: its first sentence, at most this many words
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
@@ -64,11 +67,15 @@ class _Index:
         self.matrix = np.concatenate([self.matrix, block.astype(np.float32)])
         self.last_id = max(self.last_id, int(self.ids.max()))
 
-    def prune(self, before: datetime) -> None:
-        """Forget vectors published before `before` (outside every window still in use)."""
-        keep = self.times >= before.timestamp()
-        if not keep.all():
-            self.ids, self.times, self.matrix = self.ids[keep], self.times[keep], self.matrix[keep]
+    def prune(self, keep: int) -> None:
+        """Keep the `keep` most recently published vectors (bounded memory, any clock)."""
+        if len(self.ids) > keep:
+            newest = self._np.argsort(self.times, kind="stable")[-keep:]
+            self.ids, self.times, self.matrix = (
+                self.ids[newest],
+                self.times[newest],
+                self.matrix[newest],
+            )
 
     def nearest(self, vector: Any, lo: datetime, hi: datetime, k: int, floor: float) -> list[int]:
         np = self._np
@@ -88,13 +95,12 @@ class SemanticDedup:
         self.encoder = encoder
         self.threshold = threshold
         self._index = _Index(encoder.dim)
-        self._newest: datetime | None = None
 
     def embed(self, title: str, summary: str = "") -> Any:
         """Return the unit vector of an entry (float32)."""
         return self.encoder.encode([embedding_text(title, summary)])[0]
 
-    def _sync(self, session: Session, window: timedelta) -> None:
+    def _sync(self, session: Session) -> None:
         """Load the vectors stored since the last look (this and other workers)."""
         rows = session.exec(
             select(StoryVector.story_id, StoryVector.published_at, StoryVector.vector)
@@ -102,16 +108,13 @@ class SemanticDedup:
             .order_by(col(StoryVector.story_id))
         ).all()
         self._index.add([(int(i), t, bytes(v)) for i, t, v in rows])
-        if self._newest is not None:
-            self._index.prune(self._newest - 3 * window)
+        self._index.prune(MAX_INDEXED)
 
     def neighbours(
         self, session: Session, vector: Any, *, published_at: datetime, window: timedelta
     ) -> list[int]:
         """Return ids of the stories nearest to `vector` published within the window."""
-        self._sync(session, window)
-        if self._newest is None or published_at > self._newest:
-            self._newest = published_at
+        self._sync(session)
         return self._index.nearest(
             vector,
             published_at - window,
