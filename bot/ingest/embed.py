@@ -66,7 +66,7 @@ class Encoder:
         self.layers = [self._layer(w, i) for i in range(int(config["num_hidden_layers"]))]
         self.dim = int(self.words.shape[1])
         self.name = model_dir.name
-        self._threads = _one_blas_thread()
+        self.single_thread = _one_blas_thread()  # also for the neighbour search
 
     def _layer(self, w: dict[str, Any], i: int) -> _Layer:
         np = self._np
@@ -124,7 +124,7 @@ class Encoder:
         """Return an (n, dim) float32 array of unit vectors."""
         np = self._np
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        with self._threads():
+        with self.single_thread():
             for i, enc in enumerate(self.tokenizer.encode_batch(list(texts))):
                 out[i] = self._one(enc.ids)
         return out

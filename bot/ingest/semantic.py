@@ -115,13 +115,9 @@ class SemanticDedup:
     ) -> list[int]:
         """Return ids of the stories nearest to `vector` published within the window."""
         self._sync(session)
-        return self._index.nearest(
-            vector,
-            published_at - window,
-            published_at + window,
-            NEIGHBOURS,
-            floor=self.threshold,
-        )
+        lo, hi = published_at - window, published_at + window
+        with self.encoder.single_thread():
+            return self._index.nearest(vector, lo, hi, NEIGHBOURS, floor=self.threshold)
 
     def cosines(self, session: Session, vector: Any, story_ids: Iterable[int]) -> dict[int, float]:
         """Return the cosine of `vector` with each stored story vector among `story_ids`."""
