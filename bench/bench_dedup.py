@@ -204,7 +204,7 @@ def run_semantic(sizes: list[int]) -> None:
                 method._sync(probe.session)  # the first look loads the window into memory
                 index_mib = rss_mib() - before
                 index = method._index
-                index_bytes = index.matrix.nbytes + index.ids.nbytes + index.times.nbytes
+                index_bytes = (index.matrix[0].nbytes + 16) * index.size  # id and date: 8 B each
                 spent.update(embed=0.0, neighbours=0.0)
                 at = T0 + timedelta(seconds=size // 2)  # mid-window: every story is inside
                 began = time.perf_counter()

@@ -144,3 +144,20 @@ def test_lexical_folding_of_demonyms_paraphrases_and_compounds() -> None:
     assert score(
         "EU ministers meet on horsemeat scandal", "EU ministers meet on horse meat scandal"
     ) > (score("EU ministers meet on horsemeat scandal", "EU ministers meet on horse feed scandal"))
+
+
+def test_index_grows_searches_the_window_and_keeps_the_newest() -> None:
+    np = pytest.importorskip("numpy")  # the [semantic] extra; the test extra brings it
+    index = semantic._Index(4)
+    unit = np.eye(4, dtype=np.float32)
+    rows = [
+        (i + 1, T0 + timedelta(hours=i), unit[i % 4].astype(np.float16).tobytes())
+        for i in range(3000)
+    ]
+    index.add(rows)
+    assert (index.size, index.last_id) == (3000, 3000)
+    found = index.nearest(unit[1], T0, T0 + timedelta(hours=10), 8, floor=0.5)
+    assert sorted(found) == [2, 6, 10]  # the same direction, inside the window only
+    index.prune(100)
+    assert index.size == 100 and list(index.ids[:2]) == [2901, 2902]
+    assert index.nearest(unit[1], T0, T0 + timedelta(hours=10), 8, floor=0.5) == []

@@ -46,45 +46,64 @@ def embedding_text(title: str, summary: str = "") -> str:
 
 
 class _Index:
-    """Unit vectors of recent stories, in memory, for nearest-neighbour search."""
+    """Unit vectors of recent stories, in memory, for nearest-neighbour search.
+
+    Arrays grow by doubling, so adding one story costs no copy of the rest.
+    """
 
     def __init__(self, dim: int) -> None:
         import numpy as np
 
         self._np = np
-        self.ids = np.zeros(0, dtype=np.int64)
-        self.times = np.zeros(0, dtype=np.float64)  # POSIX seconds of published_at
-        self.matrix = np.zeros((0, dim), dtype=np.float32)
+        self.size = 0
+        self.ids = np.zeros(1024, dtype=np.int64)
+        self.times = np.zeros(1024, dtype=np.float64)  # POSIX seconds of published_at
+        self.matrix = np.zeros((1024, dim), dtype=np.float32)
         self.last_id = 0
 
-    def add(self, rows: list[tuple[int, datetime, bytes]]) -> None:
+    def _reserve(self, extra: int) -> None:
         np = self._np
+        capacity = len(self.ids)
+        if self.size + extra <= capacity:
+            return
+        while capacity < self.size + extra:
+            capacity *= 2
+        n = self.size
+        ids, times = np.zeros(capacity, dtype=np.int64), np.zeros(capacity, dtype=np.float64)
+        matrix = np.zeros((capacity, self.matrix.shape[1]), dtype=np.float32)
+        ids[:n], times[:n], matrix[:n] = self.ids[:n], self.times[:n], self.matrix[:n]
+        self.ids, self.times, self.matrix = ids, times, matrix
+
+    def add(self, rows: list[tuple[int, datetime, bytes]]) -> None:
         if not rows:
             return
-        self.ids = np.concatenate([self.ids, [r[0] for r in rows]])
-        self.times = np.concatenate([self.times, [r[1].timestamp() for r in rows]])
-        block = np.stack([np.frombuffer(r[2], dtype=np.float16) for r in rows])
-        self.matrix = np.concatenate([self.matrix, block.astype(np.float32)])
-        self.last_id = max(self.last_id, int(self.ids.max()))
+        self._reserve(len(rows))
+        for story_id, published_at, vector in rows:
+            n = self.size
+            self.ids[n], self.times[n] = story_id, published_at.timestamp()
+            self.matrix[n] = np_from_bytes(vector)
+            self.size += 1
+            self.last_id = max(self.last_id, story_id)
 
     def prune(self, keep: int) -> None:
         """Keep the `keep` most recently published vectors (bounded memory, any clock)."""
-        if len(self.ids) > keep:
-            newest = self._np.argsort(self.times, kind="stable")[-keep:]
-            self.ids, self.times, self.matrix = (
-                self.ids[newest],
-                self.times[newest],
-                self.matrix[newest],
-            )
+        if self.size > keep:
+            newest = self._np.sort(self._np.argsort(self.times[: self.size])[-keep:])
+            self.ids[:keep] = self.ids[newest]
+            self.times[:keep] = self.times[newest]
+            self.matrix[:keep] = self.matrix[newest]
+            self.size = keep
 
     def nearest(self, vector: Any, lo: datetime, hi: datetime, k: int, floor: float) -> list[int]:
         np = self._np
-        if not len(self.ids):
+        n = self.size
+        if not n:
             return []
-        cosines = self.matrix @ vector
-        inside = (self.times >= lo.timestamp()) & (self.times <= hi.timestamp())
+        cosines = self.matrix[:n] @ vector
+        times = self.times[:n]
+        inside = (times >= lo.timestamp()) & (times <= hi.timestamp())
         cosines = np.where(inside & (cosines >= floor), cosines, -2.0)
-        top = np.argpartition(-cosines, min(k, len(cosines) - 1))[:k]
+        top = np.argpartition(-cosines, min(k, n - 1))[:k]
         return [int(self.ids[i]) for i in top if cosines[i] > -2.0]
 
 
