@@ -161,3 +161,16 @@ def test_index_grows_searches_the_window_and_keeps_the_newest() -> None:
     index.prune(100)
     assert index.size == 100 and list(index.ids[:2]) == [2901, 2902]
     assert index.nearest(unit[1], T0, T0 + timedelta(hours=10), 8, floor=0.5) == []
+
+
+def test_pruning_a_story_deletes_its_vector(probe: IngestProbe) -> None:
+    from bot.storage.models import Feed
+    from bot.storage.retention import prune_stories
+
+    story = probe.add(NO_SHARED_KEY[0], published_at=T0)
+    for feed in probe.session.exec(sa.select(Feed)).scalars():
+        feed.last_success_at = T0 + timedelta(days=90)  # fetched since: entries are gone
+    probe.session.flush()
+    assert prune_stories(probe.session, before=T0 + timedelta(days=60)) == 1
+    count = "SELECT count(*) FROM story_vector WHERE story_id = :s"
+    assert probe.session.execute(sa.text(count), {"s": story}).scalar_one() == 0
