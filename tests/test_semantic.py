@@ -174,3 +174,15 @@ def test_pruning_a_story_deletes_its_vector(probe: IngestProbe) -> None:
     assert prune_stories(probe.session, before=T0 + timedelta(days=60)) == 1
     count = "SELECT count(*) FROM story_vector WHERE story_id = :s"
     assert probe.session.execute(sa.text(count), {"s": story}).scalar_one() == 0
+
+
+def test_a_batch_embeds_each_text_as_alone(method: semantic.SemanticDedup) -> None:
+    np = pytest.importorskip("numpy")
+    texts = [
+        "Floods",
+        "Netflix raises subscription prices",
+        "Kurdish residents in Syria's Qamishli step up patrols as pressure from Damascus grows",
+    ]
+    together = method.encoder.encode(texts)  # padded to the longest, masked
+    alone = np.stack([method.encoder.encode([t])[0] for t in texts])
+    assert np.abs(together - alone).max() < 1e-5

