@@ -30,6 +30,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.delivery.pacing import Pacer, retry_seconds
+from bot.ops import metrics
 from bot.storage import chats as chat_store
 from bot.storage import outbox
 from bot.storage.db import session_scope
@@ -173,6 +174,7 @@ class Sender:
                 break
             outcome, retry_at = await self._send_one(row)
             setattr(stats, outcome, getattr(stats, outcome) + 1)
+            metrics.count_message(row.kind, outcome)
             if retry_at is not None:
                 # Later rows of this chat wait with it, so the order holds.
                 self._requeue(rows[i + 1 :], retry_at)
@@ -207,6 +209,7 @@ class Sender:
                 )
         except RetryAfter as exc:
             seconds = retry_seconds(exc.retry_after)
+            metrics.count_flood_wait()
             self.pacer.hold(seconds)
             logger.warning("flood limit chat_id=%s retry_after=%s", row.chat_id, seconds)
             not_before = self.clock() + timedelta(seconds=seconds)
