@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.render import commands
-from handlers import admin, errors, limits, schedule, subscriber
+from handlers import admin, errors, keywords, limits, schedule, subscriber
 from handlers.admin import Handler
 
 # Keyed by the names in `bot.render.commands`, which holds their usage and menu
@@ -28,6 +28,11 @@ HANDLERS: dict[str, Handler] = {
     "latest": subscriber.latest,
     "schedule": schedule.schedule,
     "timezone": schedule.timezone,
+    "mute": keywords.mute,
+    "unmute": keywords.unmute,
+    "follow": keywords.follow,
+    "unfollow": keywords.unfollow,
+    "filters": keywords.filters_cmd,
     "stop": subscriber.stop,
     "help": subscriber.help_cmd,
 }
@@ -43,6 +48,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         app.add_handler(CommandHandler(command.name, HANDLERS[command.name], block=False))
     app.add_handler(CallbackQueryHandler(subscriber.topic_button, pattern=r"^tp:", block=False))
     app.add_handler(CallbackQueryHandler(subscriber.fulltext_button, pattern=r"^ft:", block=False))
+    app.add_handler(CallbackQueryHandler(keywords.filter_button, pattern=r"^fl:", block=False))
     app.add_handler(
         ChatMemberHandler(subscriber.membership, ChatMemberHandler.MY_CHAT_MEMBER, block=False)
     )

@@ -145,7 +145,7 @@ async def plain_text(update: Update, context: BotContext) -> None:
 # ---------------------------------------------------------------- buttons
 
 
-async def _answer(query: CallbackQuery, text: str | None, *, show_alert: bool = False) -> None:
+async def answer_query(query: CallbackQuery, text: str | None, *, show_alert: bool = False) -> None:
     """Answer a tap; one Telegram no longer takes (answered, or older than 15 s) is no error."""
     try:
         await query.answer(text, show_alert=show_alert)
@@ -156,7 +156,7 @@ async def _answer(query: CallbackQuery, text: str | None, *, show_alert: bool = 
 async def unknown_button(update: Update, context: BotContext) -> None:
     """Data no handler claims (an old or forged button): answer, so the spinner stops."""
     assert update.callback_query is not None
-    await _answer(update.callback_query, texts.FULLTEXT_BUTTON_BAD)
+    await answer_query(update.callback_query, texts.FULLTEXT_BUTTON_BAD)
 
 
 async def topic_button(update: Update, context: BotContext) -> None:
@@ -164,13 +164,13 @@ async def topic_button(update: Update, context: BotContext) -> None:
     assert query is not None and query.data is not None
     topic = services.settings.topic(query.data[len(render.TOPIC_PREFIX) :])
     if topic is None:
-        await _answer(query, texts.FULLTEXT_BUTTON_STALE)
+        await answer_query(query, texts.FULLTEXT_BUTTON_STALE)
         return
     if not await may_change(context, update):
-        await _answer(query, texts.GROUP_ADMINS_ONLY, show_alert=True)
+        await answer_query(query, texts.GROUP_ADMINS_ONLY, show_alert=True)
         return
     on = await use.toggle_topic(services, asker(update), topic.slug)
-    await _answer(query, render.toggle_answer(on, topic))
+    await answer_query(query, render.toggle_answer(on, topic))
     if query.message is not None:
         # Redrawn in the background: the edit waits for a send slot, and a handler
         # waiting there would hold up the answers to other users' taps (15 s limit).
@@ -197,7 +197,7 @@ async def fulltext_button(update: Update, context: BotContext) -> None:
     query, chat = update.callback_query, chat_of(update)
     assert query is not None and query.data is not None
     story_id = briefing.parse_fulltext_callback(query.data)
-    await _answer(query, texts.FULLTEXT_LOADING if story_id is not None else None)
+    await answer_query(query, texts.FULLTEXT_LOADING if story_id is not None else None)
     if story_id is None:
         return
 

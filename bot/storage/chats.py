@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel, col, delete, select
 
 from bot.briefings.timetable import next_due
 from bot.settings import BriefingSettings
+from bot.storage import filters as filter_store
 from bot.storage.models import Chat, Subscription
 
 
@@ -165,5 +166,7 @@ def migrate_chat(session: Session, old_id: int, new_id: int, *, now: datetime) -
     for sub in session.exec(select(Subscription).where(Subscription.chat_id == old_id)).all():
         session.add(Subscription(chat_id=new_id, topic=sub.topic, created_at=sub.created_at))
         session.delete(sub)
+    session.flush()
+    filter_store.move_filters(session, old_id, new_id)
     old.active = False
     session.add(old)

@@ -165,6 +165,20 @@ class Subscription(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class ChatFilter(SQLModel, table=True):
+    """A subscriber's mute word (kind "mute") or personal keyword (kind "follow").
+
+    `phrase` is stored in its match form (folded words joined by spaces), so
+    "Football" and "football's" are one entry.
+    """
+
+    __tablename__ = "chat_filter"
+    chat_id: int = Field(sa_type=sa.BigInteger, foreign_key="chat.id", primary_key=True)
+    kind: str = Field(primary_key=True, max_length=8)
+    phrase: str = Field(primary_key=True, max_length=256)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class Delivery(SQLModel, table=True):
     """A story recorded as delivered to a chat (written with its outbox rows)."""
 
