@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.services.context import Services
@@ -12,10 +13,37 @@ from bot.services.context import Services
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """CallbackContext with our services attached (PTB's context-types pattern)."""
 
+    _reply_thread: tuple[int, int] | None = None  # (chat id, forum topic) of the update
+
     @property
     def services(self) -> Services:
         services: Services = self.bot_data["services"]
         return services
+
+    @classmethod
+    def from_update(cls, update: object, application: Any) -> BotContext:
+        """The context of one update; remembers its forum topic so replies go there too."""
+        context: BotContext = super().from_update(update, application)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            thread = topic_thread(update)
+            if thread is not None:
+                context._reply_thread = (update.effective_chat.id, thread)
+        return context
+
+    def reply_thread(self, chat_id: int) -> int | None:
+        """The forum topic a reply to `chat_id` belongs in (the update's own), else None."""
+        if self._reply_thread is not None and self._reply_thread[0] == chat_id:
+            return self._reply_thread[1]
+        return None
+
+
+def topic_thread(update: Update) -> int | None:
+    """The forum topic an update came from; None in General and outside forums."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or not message.is_topic_message or not chat.is_forum:
+        return None
+    return message.message_thread_id
 
 
 def attach_services(app: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:

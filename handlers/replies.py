@@ -37,7 +37,12 @@ async def send_html(
     markup: InlineKeyboardMarkup | None = None,
     thread_id: int | None = None,
 ) -> Message | None:
-    """Send one HTML message; a chat that blocked us is marked inactive, not retried."""
+    """Send one HTML message; a chat that blocked us is marked inactive, not retried.
+
+    A reply to the chat an update came from goes to that update's forum topic.
+    """
+    if thread_id is None:
+        thread_id = context.reply_thread(chat_id)
     try:
         return await context.bot.send_message(
             chat_id,

@@ -174,16 +174,17 @@ async def topic_button(update: Update, context: BotContext) -> None:
     if query.message is not None:
         # Redrawn in the background: the edit waits for a send slot, and a handler
         # waiting there would hold up the answers to other users' taps (15 s limit).
-        redraw = _redraw_picker(context, chat_of(update).id, query.message.message_id)
+        redraw = _redraw_picker(context, asker(update), query.message.message_id)
         context.application.create_task(redraw, update=update)
 
 
-async def _redraw_picker(context: BotContext, chat_id: int, message_id: int) -> None:
-    lock = _picker_locks.get(chat_id)
+async def _redraw_picker(context: BotContext, who: use.Asker, message_id: int) -> None:
+    chat_id = who.id
+    lock = _picker_locks.get(who.key)
     if lock is None:
-        lock = _picker_locks[chat_id] = asyncio.Lock()
+        lock = _picker_locks[who.key] = asyncio.Lock()
     async with lock:
-        subscribed = await use.subscribed_now(context.services, chat_id)
+        subscribed = await use.subscribed_now(context.services, who.key)
         markup = keyboard(render.picker_markup(context.services.settings.topics, subscribed))
         try:
             await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=markup)
@@ -202,7 +203,9 @@ async def fulltext_button(update: Update, context: BotContext) -> None:
         return
 
     async def typing() -> bool:
-        return await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        return await context.bot.send_chat_action(
+            chat.id, ChatAction.TYPING, message_thread_id=thread_of(update)
+        )
 
     parts = await use.fulltext(context.services, story_id, before_fetch=typing)
     await send_messages(

@@ -93,11 +93,13 @@ def compose_for_chat(
     messages = briefing.compose_story_list(views, header_html=header, now=now)
     for view in views:
         session.add(Delivery(chat_id=chat.id, story_id=view.id, delivered_at=now))
+    target, thread = chat.send_to  # a forum topic: its forum, in its thread
     outbox.enqueue(
         session,
         [
             outbox.NewMessage(
-                chat_id=chat.id,
+                chat_id=target,
+                thread_id=thread,
                 kind=kind,
                 dedup_key=f"{key}:{i}",
                 text=m.html,

@@ -36,6 +36,14 @@ class Asker:
     id: int
     type: str
     title: str | None
+    thread_id: int | None = None  # a forum topic other than General: a subscriber of its own
+
+    @property
+    def key(self) -> int:
+        """The subscriber id: the chat's, or the forum topic's."""
+        if self.thread_id is None:
+            return self.id
+        return chat_store.topic_subscriber_id(self.id, self.thread_id)
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ async def _as_chat(services: Services, who: Asker, work: Callable[[Session, Chat
             title=who.title,
             defaults=services.settings.briefing,
             now=services.clock(),
+            thread_id=who.thread_id,
         )
         return work(session, chat)
 

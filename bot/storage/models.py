@@ -157,6 +157,16 @@ class Chat(SQLModel, table=True):
     instant_since: datetime | None = _ts()  # instant mode: stories seen after this
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # A forum topic is a subscriber of its own: `id` is then derived from the
+    # forum's Telegram id (`parent_id`) and the topic's `thread_id`.
+    parent_id: int | None = Field(default=None, sa_type=sa.BigInteger, index=True)
+    thread_id: int | None = Field(default=None)
+    inactive_reason: str | None = Field(default=None, max_length=200)  # e.g. topic deleted
+
+    @property
+    def send_to(self) -> tuple[int, int | None]:
+        """The Telegram chat id and forum thread its messages go to."""
+        return (self.parent_id or self.id, self.thread_id)
 
 
 class Subscription(SQLModel, table=True):
@@ -222,6 +232,7 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = _ts()
     broadcast_id: int | None = Field(default=None, index=True)
+    thread_id: int | None = Field(default=None)  # forum topic (message_thread_id)
 
 
 class Broadcast(SQLModel, table=True):

@@ -1,4 +1,7 @@
-"""places: mute words and personal keywords per subscriber
+"""places: mute words and keywords per subscriber; forum topics as subscribers
+
+Existing chats keep their ids; the new columns are NULL for them (a chat is its
+own Telegram chat, General topic included).
 
 Revision ID: 0005
 Revises: 0004
@@ -16,6 +19,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("chat") as batch:
+        batch.add_column(sa.Column("parent_id", sa.BigInteger(), nullable=True))
+        batch.add_column(sa.Column("thread_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("inactive_reason", sa.String(length=200), nullable=True))
+        batch.create_index("ix_chat_parent_id", ["parent_id"])
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("thread_id", sa.Integer(), nullable=True))
     op.create_table(
         "chat_filter",
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
@@ -29,3 +39,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("chat_filter")
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("thread_id")
+    with op.batch_alter_table("chat") as batch:
+        batch.drop_index("ix_chat_parent_id")
+        batch.drop_column("inactive_reason")
+        batch.drop_column("thread_id")
+        batch.drop_column("parent_id")
