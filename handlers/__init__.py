@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.render import commands
-from handlers import admin, errors, keywords, limits, schedule, subscriber
+from handlers import admin, errors, keywords, limits, manage, schedule, subscriber
 from handlers.admin import Handler
 
 # Keyed by the names in `bot.render.commands`, which holds their usage and menu
@@ -33,6 +33,7 @@ HANDLERS: dict[str, Handler] = {
     "follow": keywords.follow,
     "unfollow": keywords.unfollow,
     "filters": keywords.filters_cmd,
+    "manage": manage.manage,
     "stop": subscriber.stop,
     "help": subscriber.help_cmd,
 }
@@ -41,6 +42,7 @@ HANDLERS: dict[str, Handler] = {
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Attach every handler to the application."""
     app.add_handler(limits.layer(), group=limits.GROUP)  # per-user limits run before all else
+    app.add_handler(manage.layer(), group=manage.GROUP)  # then: which chat a command acts on
     listed = commands.commands(admin=False)
     if {c.name for c in listed} != set(HANDLERS):
         raise RuntimeError("subscriber handlers and bot.render.commands list different commands")
@@ -56,6 +58,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(MessageHandler(filters.COMMAND, subscriber.unknown_command, block=False))
     # Last: any callback data no handler above claims still gets its answer.
     app.add_handler(CallbackQueryHandler(subscriber.unknown_button, block=False))
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.FORWARDED, manage.forwarded, block=False)
+    )
     app.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,

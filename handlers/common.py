@@ -19,8 +19,10 @@ def chat_of(update: Update) -> TgChat:
     return chat
 
 
-def asker(update: Update) -> Asker:
-    """The chat an update came from, for the subscriber use cases."""
+def asker(update: Update, context: BotContext | None = None) -> Asker:
+    """The subscriber an update acts on: its chat, forum topic, or the managed channel."""
+    if context is not None and context.managed is not None:
+        return context.managed.asker
     chat = chat_of(update)
     return Asker(chat.id, chat.type, chat.title or chat.full_name, thread_of(update))
 

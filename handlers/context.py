@@ -7,6 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.services.channels import ManagedChannel
 from bot.services.context import Services
 
 
@@ -14,6 +15,9 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     """CallbackContext with our services attached (PTB's context-types pattern)."""
 
     _reply_thread: tuple[int, int] | None = None  # (chat id, forum topic) of the update
+    _update_chat: int | None = None  # the chat the update came from
+    # The channel a private chat's subscriber commands act on (set by handlers.manage).
+    managed: ManagedChannel | None = None
 
     @property
     def services(self) -> Services:
@@ -25,10 +29,15 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         """The context of one update; remembers its forum topic so replies go there too."""
         context: BotContext = super().from_update(update, application)
         if isinstance(update, Update) and update.effective_chat is not None:
+            context._update_chat = update.effective_chat.id
             thread = topic_thread(update)
             if thread is not None:
                 context._reply_thread = (update.effective_chat.id, thread)
         return context
+
+    def managing(self, chat_id: int) -> ManagedChannel | None:
+        """The managed channel when `chat_id` is the private chat that manages it."""
+        return self.managed if chat_id == self._update_chat else None
 
     def reply_thread(self, chat_id: int) -> int | None:
         """The forum topic a reply to `chat_id` belongs in (the update's own), else None."""

@@ -38,7 +38,7 @@ async def _add(update: Update, context: BotContext, kind: str) -> None:
     typed = await _changed(update, context, kind)
     if typed is None:
         return
-    change = await use.add(context.services, asker(update), kind, typed)
+    change = await use.add(context.services, asker(update, context), kind, typed)
     reply = render.add_text(change)
     await send_html(context, chat_of(update).id, reply, thread_id=thread_of(update))
 
@@ -48,7 +48,9 @@ async def _remove(update: Update, context: BotContext, kind: str) -> None:
     if typed is None:
         return
     everything = use.is_everything(typed)
-    change = await use.remove(context.services, asker(update), kind, None if everything else typed)
+    change = await use.remove(
+        context.services, asker(update, context), kind, None if everything else typed
+    )
     reply = render.remove_text(change, everything=everything)
     await send_html(context, chat_of(update).id, reply, thread_id=thread_of(update))
 
@@ -70,7 +72,7 @@ async def unfollow(update: Update, context: BotContext) -> None:
 
 
 async def filters_cmd(update: Update, context: BotContext) -> None:
-    current = await use.list_filters(context.services, asker(update))
+    current = await use.list_filters(context.services, asker(update, context))
     message = render.filters_message(current)
     await send_html(
         context,
@@ -92,7 +94,7 @@ async def filter_button(update: Update, context: BotContext) -> None:
     if not await may_change(context, update):
         await answer_query(query, texts.GROUP_ADMINS_ONLY, show_alert=True)
         return
-    change = await use.remove_by_key(context.services, asker(update), *parsed)
+    change = await use.remove_by_key(context.services, asker(update, context), *parsed)
     await answer_query(query, render.button_answer(change))
     if query.message is None:
         return

@@ -11,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.delivery.message import Button, OutMessage
+from bot.render import channels, tghtml
 from bot.services import subscriber as use
 from handlers.context import BotContext
 
@@ -43,6 +44,11 @@ async def send_html(
     """
     if thread_id is None:
         thread_id = context.reply_thread(chat_id)
+    channel = context.managing(chat_id)
+    if channel is not None:
+        prefix = channels.managing_prefix(channel)
+        if tghtml.visible_length(prefix + html) <= tghtml.MESSAGE_LIMIT:
+            html = prefix + html  # every reply says which chat it is about
     try:
         return await context.bot.send_message(
             chat_id,

@@ -45,7 +45,7 @@ async def _send_picker(
 
 
 async def start(update: Update, context: BotContext) -> None:
-    services, who = context.services, asker(update)
+    services, who = context.services, asker(update, context)
     state = await use.start(services, who)
     if state.stopped and await may_change(context, update):
         state = await use.resume(services, who)
@@ -55,7 +55,7 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def topics_cmd(update: Update, context: BotContext) -> None:
-    subscribed = await use.topics_state(context.services, asker(update))
+    subscribed = await use.topics_state(context.services, asker(update, context))
     await _send_picker(context, update, tghtml.bold("Topics"), subscribed)
 
 
@@ -85,10 +85,10 @@ async def _change(update: Update, context: BotContext, *, subscribe: bool) -> No
         await send_html(context, chat.id, render.unknown_topic_text(resolution.unknown[0], topics))
         return
     if subscribe:
-        changed = await use.subscribe(services, asker(update), resolution.slugs)
+        changed = await use.subscribe(services, asker(update, context), resolution.slugs)
     else:
         wanted = None if everything else resolution.slugs
-        changed = await use.unsubscribe(services, asker(update), wanted)
+        changed = await use.unsubscribe(services, asker(update, context), wanted)
     reply = render.change_text(
         subscribe=subscribe,
         everything=everything,
@@ -114,7 +114,7 @@ async def latest(update: Update, context: BotContext) -> None:
     if isinstance(request, lookup.UnknownName):
         await send_html(context, chat.id, render.unknown_topic_text(request, topics))
         return
-    result = await use.latest(services, asker(update), request)
+    result = await use.latest(services, asker(update, context), request)
     messages = render.latest_messages(result, now=services.clock())
     await send_messages(context, chat.id, messages, thread_id=thread_of(update))
 
@@ -124,7 +124,7 @@ async def stop(update: Update, context: BotContext) -> None:
     if not await may_change(context, update):
         await send_html(context, chat.id, texts.GROUP_ADMINS_ONLY)
         return
-    await use.stop(context.services, asker(update))
+    await use.stop(context.services, asker(update, context))
     await send_html(context, chat.id, texts.STOPPED)
 
 
@@ -169,17 +169,19 @@ async def topic_button(update: Update, context: BotContext) -> None:
     if not await may_change(context, update):
         await answer_query(query, texts.GROUP_ADMINS_ONLY, show_alert=True)
         return
-    on = await use.toggle_topic(services, asker(update), topic.slug)
+    on = await use.toggle_topic(services, asker(update, context), topic.slug)
     await answer_query(query, render.toggle_answer(on, topic))
     if query.message is not None:
         # Redrawn in the background: the edit waits for a send slot, and a handler
         # waiting there would hold up the answers to other users' taps (15 s limit).
-        redraw = _redraw_picker(context, asker(update), query.message.message_id)
+        who, chat_id = asker(update, context), chat_of(update).id
+        redraw = _redraw_picker(context, who, chat_id, query.message.message_id)
         context.application.create_task(redraw, update=update)
 
 
-async def _redraw_picker(context: BotContext, who: use.Asker, message_id: int) -> None:
-    chat_id = who.id
+async def _redraw_picker(
+    context: BotContext, who: use.Asker, chat_id: int, message_id: int
+) -> None:
     lock = _picker_locks.get(who.key)
     if lock is None:
         lock = _picker_locks[who.key] = asyncio.Lock()
@@ -222,4 +224,4 @@ async def membership(update: Update, context: BotContext) -> None:
     assert change is not None
     status = change.new_chat_member.status
     reachable = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-    await use.set_reachable(context.services, asker(update), reachable)
+    await use.set_reachable(context.services, asker(update, context), reachable)

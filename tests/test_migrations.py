@@ -38,7 +38,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def test_0005_runs_forward_over_existing_chats(empty_url: str) -> None:
-    """Chats made before 0005 keep everything and can take filters afterwards."""
+    """Chats and outbox rows made before 0005 keep everything; the new tables take rows."""
     from alembic import command
 
     from bot.storage.db import alembic_config, make_engine, migrate
@@ -59,17 +59,33 @@ def test_0005_runs_forward_over_existing_chats(empty_url: str) -> None:
             conn.execute(
                 sa.text("INSERT INTO subscription VALUES (-1001, 'world', :now)"), {"now": now}
             )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO outbox (chat_id, kind, dedup_key, priority, text, status,"
+                    " attempts, not_before, created_at) VALUES (-1001, 'briefing', 'k', 10, 'x',"
+                    " 'pending', 0, :now, :now)"
+                ),
+                {"now": now},
+            )
         migrate(engine)
         with engine.begin() as conn:
             conn.execute(
                 sa.text("INSERT INTO chat_filter VALUES (-1001, 'mute', 'football', :now)"),
                 {"now": now},
             )
-            chat = conn.execute(sa.text("SELECT type, briefing_times FROM chat")).one()
+            conn.execute(
+                sa.text("INSERT INTO channel_manager VALUES (7, -1001, true, :now)"), {"now": now}
+            )
+            chat = conn.execute(
+                sa.text("SELECT type, briefing_times, parent_id, thread_id, active FROM chat")
+            ).one()
+            managers = conn.execute(sa.text("SELECT user_id FROM channel_manager")).all()
             subs = conn.execute(sa.text("SELECT topic FROM subscription")).scalars().all()
             mutes = conn.execute(sa.text("SELECT phrase FROM chat_filter")).scalars().all()
-        assert tuple(chat) == ("supergroup", "08:00")
-        assert subs == ["world"] and mutes == ["football"]
+            pending = conn.execute(sa.text("SELECT status, thread_id FROM outbox")).one()
+        assert tuple(pending) == ("pending", None)
+        assert tuple(chat) == ("supergroup", "08:00", None, None, True)  # the chat is its own
+        assert subs == ["world"] and mutes == ["football"] and [m[0] for m in managers] == [7]
         with engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
     finally:

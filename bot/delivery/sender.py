@@ -43,7 +43,13 @@ MAX_ATTEMPTS = 6
 MARK_RETRY_FIRST = 0.1  # seconds before the first retry of a failed mark write
 MARK_RETRY_MAX = 10.0
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-_UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
+_UNREACHABLE = (
+    "chat not found",
+    "user is deactivated",
+    "bot was blocked",
+    "bot was kicked",
+    "need administrator rights",  # a channel that took the bot's right to post
+)
 # A forum topic that was deleted or closed: only that topic's subscriber pauses.
 _TOPIC_GONE = ("message thread not found", "topic_closed", "topic_deleted")
 _TOPIC_GONE_OUTCOME = "topic_gone"  # counted as blocked; the chat's other rows go on

@@ -70,6 +70,12 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("unfollow", "<word…|all>", "stop following keywords", "Stop following keywords"),
     Command("filters", "", "your mute words and keywords", "Your mute words and keywords"),
+    Command(
+        "manage",
+        "[@channel|off]",
+        "manage a channel you are an admin of from here (no argument: your channels)",
+        "Manage a channel from here",
+    ),
     Command("start", "", "subscribe and pick topics", "Subscribe and pick topics"),
     Command("stop", "", "pause all deliveries", "Pause all deliveries"),
     Command("help", "", "this list", "All commands"),

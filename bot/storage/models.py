@@ -189,6 +189,16 @@ class ChatFilter(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class ChannelManager(SQLModel, table=True):
+    """A user who manages a channel from their private chat (`current`: acting on it now)."""
+
+    __tablename__ = "channel_manager"
+    user_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
+    channel_id: int = Field(sa_type=sa.BigInteger, foreign_key="chat.id", primary_key=True)
+    current: bool = Field(default=False)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class Delivery(SQLModel, table=True):
     """A story recorded as delivered to a chat (written with its outbox rows)."""
 

@@ -1072,6 +1072,8 @@ class FakeTelegram(PlacesMixin):
             if chat.type == "channel" and chat.bot_status == "administrator":
                 member["can_post_messages"] = chat.bot_can_post
             return member
+        if chat.type == "channel" and chat.bot_status in ("left", "kicked"):
+            raise bad_request("member list is inaccessible")  # the bot is no admin there
         user = self._users.get(user_id)
         if user is None:
             raise bad_request("user not found")

@@ -1,4 +1,4 @@
-"""places: mute words and keywords per subscriber; forum topics as subscribers
+"""places: mute words and keywords; forum topics as subscribers; channels managed by users
 
 Existing chats keep their ids; the new columns are NULL for them (a chat is its
 own Telegram chat, General topic included).
@@ -36,8 +36,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("chat_id", "kind", "phrase"),
     )
 
+    op.create_table(
+        "channel_manager",
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("channel_id", sa.BigInteger(), nullable=False),
+        sa.Column("current", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["channel_id"], ["chat.id"]),
+        sa.PrimaryKeyConstraint("user_id", "channel_id"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("channel_manager")
     op.drop_table("chat_filter")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("thread_id")
