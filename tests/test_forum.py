@@ -134,3 +134,34 @@ async def test_closed_topic_is_paused_with_its_reason(tg: FakeTelegram, bot) -> 
     assert subs[None].active and not subs[desk].active
     assert (subs[desk].inactive_reason or "").lower() == "topic_closed"
     assert [m.thread_id for m in tg.messages(FORUM) if "Your briefing" in m.text] == [None]
+
+
+def test_broadcast_rows_go_to_each_topic_thread(engine: Engine) -> None:
+    """A broadcast reaches a forum's General and each subscribed topic, in its own thread."""
+    from datetime import UTC, datetime
+
+    from bot.admin import audit, broadcast
+    from bot.settings import BriefingSettings
+    from bot.storage import chats as chat_store
+    from bot.storage.db import session_scope
+
+    now = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    with session_scope(engine) as session:
+        for thread in (None, 7, 9):
+            chat_store.ensure_chat(
+                session,
+                FORUM,
+                chat_type="supergroup",
+                title="Newsroom",
+                defaults=BriefingSettings(),
+                now=now,
+                thread_id=thread,
+            )
+        actor = audit.Actor(1, "admin")
+        request = broadcast.Request(html="Breaking", topic=None)
+        draft = broadcast.create_draft(session, actor=actor, chat_id=1, request=request, now=now)
+        assert draft.audience == 3
+        assert broadcast.confirm(session, draft.id, actor=actor, now=now) == 3
+    with Session(engine) as session:
+        rows = session.exec(select(Outbox.chat_id, Outbox.thread_id)).all()
+    assert sorted(rows, key=lambda r: r[1] or 0) == [(FORUM, None), (FORUM, 7), (FORUM, 9)]
