@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.ingest.topics import contains_phrase, match_words
 
@@ -64,5 +65,11 @@ NO_FILTER = StoryFilter()
 
 
 def _any_phrase(phrases: Iterable[tuple[str, ...]], title: str, summary: str) -> bool:
-    text = match_words(f"{title}\n{summary}")
+    text = _story_words(title, summary)
     return any(contains_phrase(text, phrase) for phrase in phrases)
+
+
+@lru_cache(maxsize=20_000)
+def _story_words(title: str, summary: str) -> tuple[str, ...]:
+    """A story's match words; cached, since a compose tick asks for each story per chat."""
+    return match_words(f"{title}\n{summary}")

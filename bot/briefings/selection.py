@@ -18,8 +18,9 @@ from bot.storage import filters as filter_store
 from bot.storage import stories as story_store
 from bot.storage.models import Story
 
-PAGE = 100
-SCAN_LIMIT = 2000  # candidates read per chat and query at most (keywords that rarely match)
+FIRST_PAGE = 40  # at least: a page a few mute words thin out still fills the list
+MAX_PAGE = 400
+SCAN_LIMIT = 1000  # candidates read per chat and query at most (keywords that rarely match)
 
 
 def chat_filter(session: Session, chat_id: int) -> StoryFilter:
@@ -81,13 +82,14 @@ def _scan(
     """Read candidates newest first, page by page, until `limit` are kept or none are left."""
     kept: list[Story] = []
     offset = 0
-    page = max(PAGE, limit)
+    page = max(FIRST_PAGE, 2 * limit)
     while len(kept) < limit and offset < SCAN_LIMIT:
         rows = fetch(topics, page, offset)
         kept.extend(s for s in rows if keep(s))
         if len(rows) < page:
             break
         offset += page
+        page = min(2 * page, MAX_PAGE)
     return kept[:limit]
 
 
