@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select, update
 
+from bot.briefings import selection
 from bot.briefings.timetable import next_due
 from bot.delivery.message import markup_json
 from bot.render import stories as briefing
@@ -25,7 +26,6 @@ from bot.services.story_views import story_views
 from bot.settings import Settings
 from bot.storage import chats as chat_store
 from bot.storage import outbox
-from bot.storage import stories as story_store
 from bot.storage.db import session_scope
 from bot.storage.models import Chat, Delivery
 
@@ -76,11 +76,13 @@ def compose_for_chat(
 ) -> int:
     """Write one briefing's messages and delivery records; return the message count."""
     topics = sorted(chat_store.subscriptions(session, chat.id))
-    rows = story_store.latest_stories(
+    # Topics, keywords and mute words: the one rule in bot/briefings/selection.py.
+    rows = selection.stories_for_chat(
         session,
+        chat_id=chat.id,
         topics=topics or None,
         limit=settings.briefing.max_items,
-        exclude_delivered_to=chat.id,
+        exclude_delivered=True,
         seen_since=since,
     )
     if not rows:
@@ -91,11 +93,13 @@ def compose_for_chat(
     messages = briefing.compose_story_list(views, header_html=header, now=now)
     for view in views:
         session.add(Delivery(chat_id=chat.id, story_id=view.id, delivered_at=now))
+    target, thread = chat.send_to  # a forum topic: its forum, in its thread
     outbox.enqueue(
         session,
         [
             outbox.NewMessage(
-                chat_id=chat.id,
+                chat_id=target,
+                thread_id=thread,
                 kind=kind,
                 dedup_key=f"{key}:{i}",
                 text=m.html,

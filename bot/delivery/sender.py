@@ -44,7 +44,16 @@ MAX_ATTEMPTS = 6
 MARK_RETRY_FIRST = 0.1  # seconds before the first retry of a failed mark write
 MARK_RETRY_MAX = 10.0
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-_UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
+_UNREACHABLE = (
+    "chat not found",
+    "user is deactivated",
+    "bot was blocked",
+    "bot was kicked",
+    "need administrator rights",  # a channel that took the bot's right to post
+)
+# A forum topic that was deleted or closed: only that topic's subscriber pauses.
+_TOPIC_GONE = ("message thread not found", "topic_closed", "topic_deleted")
+_TOPIC_GONE_OUTCOME = "topic_gone"  # counted as blocked; the chat's other rows go on
 
 
 @dataclass
@@ -168,11 +177,18 @@ class Sender:
 
     async def _send_chat(self, rows: Sequence[outbox.Claimed]) -> DeliveryStats:
         stats = DeliveryStats()
+        gone: set[int | None] = set()  # forum topics found deleted or closed in this round
         for i, row in enumerate(rows):
             if self.stopping:
                 self._requeue(rows[i:], self.clock())
                 break
+            if row.thread_id in gone:
+                continue  # cancelled with its topic
             outcome, retry_at = await self._send_one(row)
+            if outcome == _TOPIC_GONE_OUTCOME:
+                gone.add(row.thread_id)
+                stats.blocked += 1
+                continue  # the forum's other topics go on
             setattr(stats, outcome, getattr(stats, outcome) + 1)
             metrics.count_message(row.kind, outcome)
             if retry_at is not None:
@@ -206,6 +222,7 @@ class Sender:
                     link_preview_options=NO_PREVIEW,
                     reply_markup=markup,
                     allow_paid_broadcast=self.allow_paid_broadcast or None,
+                    message_thread_id=row.thread_id,
                 )
         except RetryAfter as exc:
             seconds = retry_seconds(exc.retry_after)
@@ -229,6 +246,8 @@ class Sender:
         except BadRequest as exc:
             if any(text in exc.message.lower() for text in _UNREACHABLE):
                 return self._unreachable(row, exc.message), None
+            if row.thread_id is not None and any(t in exc.message.lower() for t in _TOPIC_GONE):
+                return self._topic_gone(row, row.thread_id, exc.message), None
             # Can't parse entities, message too long, …: our bug. Never retried.
             logger.error(
                 "message rejected row_id=%s chat_id=%s error=%s text=%r",
@@ -260,6 +279,19 @@ class Sender:
 
         self._mark(mark, row.id)
         return "blocked"
+
+    def _topic_gone(self, row: outbox.Claimed, thread_id: int, reason: str) -> str:
+        logger.info(
+            "forum topic gone chat_id=%s thread_id=%s reason=%s", row.chat_id, thread_id, reason
+        )
+
+        def mark(session: Session) -> None:
+            outbox.mark_failed(session, row.id, error=reason, status=outbox.CANCELLED)
+            outbox.cancel_thread(session, row.chat_id, thread_id, reason=reason)
+            chat_store.pause_topic(session, row.chat_id, thread_id, reason=reason, now=self.clock())
+
+        self._mark(mark, row.id)
+        return _TOPIC_GONE_OUTCOME
 
     def _transient(self, row: outbox.Claimed, reason: str) -> tuple[str, datetime | None]:
         if row.attempts >= MAX_ATTEMPTS:
