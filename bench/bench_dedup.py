@@ -1,15 +1,26 @@
 """Benchmark ingest's story lookup and insert at 2 k and 10 k stored stories (any sizes by flag).
 
-Run from the repo root: ``python bench/bench_dedup.py [--sizes 2000,10000]``.
+Run from the repo root: ``python bench/bench_dedup.py [--sizes 2000,10000]``, and for
+the semantic method ``python bench/bench_dedup.py --method semantic --sizes 100000``.
 Every headline goes through `bot.ingest.stories.ingest_entries` on a scratch
 SQLite database (the code a refresh runs: candidate keys, the 48 h window,
 `best_match`). Headlines are synthesised from a Zipf-distributed vocabulary of
 pseudo-words, so common words recur across stories as they do in real feeds.
+
+The semantic run fills the window directly (stories, entries, keys and vectors
+written in bulk; the stored vectors are random unit vectors, since the
+neighbour search costs the same whatever they hold), then ingests SAMPLE_SEMANTIC
+new entries through `ingest_entries` with the real encoder, ten per call as a
+feed's refresh brings them, and splits the
+time per entry into embedding, neighbour search and the rest (wall clock), with
+the process's CPU time per entry beside it (the host is shared: wall time
+includes waiting for a core).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import random
 import sys
@@ -19,6 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -103,11 +115,160 @@ def run(sizes: list[int]) -> list[Row]:
     return rows
 
 
+SAMPLE_SEMANTIC = 300
+FEED_BATCH = 10  # new entries per feed refresh, ingested (and embedded) together
+
+
+def add_batch(probe: IngestProbe, titles: list[str], at: datetime) -> None:
+    """Ingest titles as one feed's new entries, the way a refresh hands them over."""
+    from bot.ingest.parser import ParsedEntry
+    from bot.ingest.stories import ingest_entries
+    from bot.ingest.topics import TopicMatcher
+
+    entries = [
+        ParsedEntry(
+            guid=f"batch-{at.timestamp()}-{title}",
+            link=None,
+            title=title,
+            summary="",
+            published_at=at,
+            categories=(),
+            author=None,
+        )
+        for title in titles
+    ]
+    ingest_entries(
+        probe.session,
+        feed=probe.feeds[1],
+        entries=entries,
+        matcher=TopicMatcher.from_topics([]),
+        now=at,
+        window=probe.window,
+        semantic=probe.semantic,
+    )
+
+
+def bulk_fill(probe: IngestProbe, source: Iterator[str], size: int, dim: int) -> None:
+    """Write `size` one-entry stories with keys and random unit vectors, one per 1 s."""
+    import numpy as np
+
+    from bot.ingest.dedup import candidate_keys, fingerprint
+    from bot.storage.models import Entry, StoryKey, StoryVector
+
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((size, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    stories, entries, keys, stored = [], [], [], []
+    for i in range(size):
+        title, at = next(source), T0 + timedelta(seconds=i)
+        stories.append({"id": i + 1, "title": title, "published_at": at, "first_seen_at": at})
+        entries.append(
+            {
+                "feed_id": probe.feeds[0].id,
+                "identity": f"bulk-{i}",
+                "title": title,
+                "published_at": at,
+                "seen_at": at,
+                "story_id": i + 1,
+            }
+        )
+        keys += [
+            {"key": k, "story_id": i + 1, "published_at": at}
+            for k in set(candidate_keys(fingerprint(title)))
+        ]
+        stored.append(
+            {
+                "story_id": i + 1,
+                "published_at": at,
+                "vector": vectors[i].astype(np.float16).tobytes(),
+            }
+        )
+    for model, rows in (
+        (Story, stories),
+        (Entry, entries),
+        (StoryKey, keys),
+        (StoryVector, stored),
+    ):
+        probe.session.execute(sa.insert(model), rows)
+    probe.session.commit()
+
+
+def _timed(spent: dict[str, float], name: str, fn: Any) -> Any:
+    """Wrap `fn` so that the seconds it takes add up in spent[name]."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        began, cpu_began = time.perf_counter(), time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[name] += time.perf_counter() - began
+            spent[name + " cpu"] += time.process_time() - cpu_began
+
+    return wrapper
+
+
+def run_semantic(sizes: list[int]) -> None:
+    """Measure the semantic method's cost per new entry at each window size."""
+    from bench._common import print_machine, rss_mib
+    from bot.ingest.semantic import SemanticDedup, from_settings
+    from bot.settings.model import DedupSettings
+
+    print_machine()
+    loaded = from_settings(DedupSettings(method="semantic"))
+    if loaded is None:
+        raise SystemExit("semantic method unavailable: install '.[semantic]' and the model")
+    rng = random.Random(20260120)
+    source = headlines(rng, make_vocabulary(rng))
+    print(
+        "| stories in window | embed ms (CPU) | neighbours ms (CPU) | rest ms | total ms/entry "
+        "(CPU) | index MiB (RSS growth) | index bytes/story | SQLite bytes/story |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size in sizes:
+        method = SemanticDedup(loaded.encoder)
+        spent = dict.fromkeys(["embed", "neighbours", "embed cpu", "neighbours cpu"], 0.0)
+        timed = functools.partial(_timed, spent)
+        method.embed_many = timed("embed", method.embed_many)  # type: ignore[method-assign]
+        method.neighbours = timed("neighbours", method.neighbours)  # type: ignore[method-assign]
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "bench.db"
+            with IngestProbe(path, semantic=method) as probe:
+                bulk_fill(probe, source, size, loaded.encoder.dim)
+                before = rss_mib()
+                method._sync(probe.session)  # the first look loads the window into memory
+                index_mib = rss_mib() - before
+                index = method._index
+                index_bytes = (index.matrix[0].nbytes + 16) * index.size  # id and date: 8 B each
+                spent.update(dict.fromkeys(spent, 0.0))
+                at = T0 + timedelta(seconds=size // 2)  # mid-window: every story is inside
+                began, cpu_began = time.perf_counter(), time.process_time()
+                for _ in range(SAMPLE_SEMANTIC // FEED_BATCH):
+                    add_batch(probe, [next(source) for _ in range(FEED_BATCH)], at)
+                total = (time.perf_counter() - began) / SAMPLE_SEMANTIC * 1e3
+                cpu = (time.process_time() - cpu_began) / SAMPLE_SEMANTIC * 1e3
+                probe.session.commit()
+                db_bytes = path.stat().st_size / (size + SAMPLE_SEMANTIC)
+        embed, near, embed_cpu, near_cpu = (
+            spent[k] / SAMPLE_SEMANTIC * 1e3
+            for k in ("embed", "neighbours", "embed cpu", "neighbours cpu")
+        )
+        print(
+            f"| {size:,} | {embed:.1f} ({embed_cpu:.1f}) | {near:.1f} ({near_cpu:.1f}) "
+            f"| {total - embed - near:.1f} | {total:.1f} ({cpu:.1f}) | {index_mib:.0f} "
+            f"| {index_bytes / size:,.0f} | {db_bytes:,.0f} |"
+        )
+
+
 def main() -> None:
     """Parse sizes, run, print a markdown table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="2000,10000")
-    sizes = [int(s) for s in parser.parse_args().sizes.split(",")]
+    parser.add_argument("--method", choices=("lexical", "semantic"), default="lexical")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.method == "semantic":
+        run_semantic(sizes)
+        return
     rows = run(sizes)
     print(
         f"| stored stories | ingest µs/entry (mean of {SAMPLE:,}) | merged of {SAMPLE:,} "

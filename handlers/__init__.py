@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.render import commands
-from handlers import admin, errors, limits, schedule, subscriber
+from handlers import admin, errors, keywords, limits, manage, schedule, subscriber
 from handlers.admin import Handler
 
 # Keyed by the names in `bot.render.commands`, which holds their usage and menu
@@ -28,6 +28,12 @@ HANDLERS: dict[str, Handler] = {
     "latest": subscriber.latest,
     "schedule": schedule.schedule,
     "timezone": schedule.timezone,
+    "mute": keywords.mute,
+    "unmute": keywords.unmute,
+    "follow": keywords.follow,
+    "unfollow": keywords.unfollow,
+    "filters": keywords.filters_cmd,
+    "manage": manage.manage,
     "stop": subscriber.stop,
     "help": subscriber.help_cmd,
 }
@@ -36,6 +42,7 @@ HANDLERS: dict[str, Handler] = {
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Attach every handler to the application."""
     app.add_handler(limits.layer(), group=limits.GROUP)  # per-user limits run before all else
+    app.add_handler(manage.layer(), group=manage.GROUP)  # then: which chat a command acts on
     listed = commands.commands(admin=False)
     if {c.name for c in listed} != set(HANDLERS):
         raise RuntimeError("subscriber handlers and bot.render.commands list different commands")
@@ -43,6 +50,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         app.add_handler(CommandHandler(command.name, HANDLERS[command.name], block=False))
     app.add_handler(CallbackQueryHandler(subscriber.topic_button, pattern=r"^tp:", block=False))
     app.add_handler(CallbackQueryHandler(subscriber.fulltext_button, pattern=r"^ft:", block=False))
+    app.add_handler(CallbackQueryHandler(keywords.filter_button, pattern=r"^fl:", block=False))
     app.add_handler(
         ChatMemberHandler(subscriber.membership, ChatMemberHandler.MY_CHAT_MEMBER, block=False)
     )
@@ -50,6 +58,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(MessageHandler(filters.COMMAND, subscriber.unknown_command, block=False))
     # Last: any callback data no handler above claims still gets its answer.
     app.add_handler(CallbackQueryHandler(subscriber.unknown_button, block=False))
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.FORWARDED, manage.forwarded, block=False)
+    )
     app.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,

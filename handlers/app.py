@@ -18,6 +18,8 @@ from bot.delivery.pacing import PacedRateLimiter, Pacer
 from bot.delivery.sender import Sender, concurrency_for
 from bot.ingest.fetcher import Fetcher
 from bot.ingest.refresh import Refresher
+from bot.ops import metrics
+from bot.ops.server import OpsServer
 from bot.render import texts
 from bot.services.context import Services, fetch_policy, sync_feeds
 from bot.services.startup import release_outbox_claims, worker_lock
@@ -60,6 +62,7 @@ def sender_bot(settings: Settings) -> Bot:
 
 def build_application(settings: Settings, engine: Engine, *, role: str = "all") -> AppType:
     """Build the PTB Application with our services, handlers and scheduler ticks."""
+    metrics.set_role(role)
     fetcher = Fetcher(fetch_policy(settings.fetch))
     pacer = Pacer(per_second=settings.delivery.messages_per_second)
     sender = Sender(
@@ -79,8 +82,17 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
         fetcher=fetcher,
         refresher=Refresher(engine=engine, fetcher=fetcher, settings=settings),
     )
+    ops = (
+        OpsServer(settings.ops, engine, services.heartbeats, sends=role != "bot")
+        if settings.ops.address
+        else None
+    )
+    if ops is not None:
+        ops.bind()  # raises OpsListenError with a clear message
 
     async def post_init(app: AppType) -> None:
+        if ops is not None:
+            await ops.start()
         await fetcher.__aenter__()
         await sender.bot.initialize()
         if role in ("all", "bot"):
@@ -95,6 +107,8 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
         logger.info("started role=%s bot=@%s", role, app.bot.username)
 
     async def post_shutdown(app: AppType) -> None:
+        if ops is not None:
+            await ops.stop()
         await fetcher.__aexit__(None, None, None)
         await sender.aclose()
         await sender.bot.shutdown()

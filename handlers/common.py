@@ -8,7 +8,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 
 from bot.render.subscriber import topic_names, unknown_topic_text
 from bot.services.subscriber import Asker
-from handlers.context import BotContext
+from handlers.context import BotContext, topic_thread
 
 __all__ = ["asker", "chat_of", "may_change", "thread_of", "topic_names", "unknown_topic_text"]
 
@@ -19,15 +19,17 @@ def chat_of(update: Update) -> TgChat:
     return chat
 
 
-def asker(update: Update) -> Asker:
-    """The chat an update came from, for the subscriber use cases."""
+def asker(update: Update, context: BotContext | None = None) -> Asker:
+    """The subscriber an update acts on: its chat, forum topic, or the managed channel."""
+    if context is not None and context.managed is not None:
+        return context.managed.asker
     chat = chat_of(update)
-    return Asker(chat.id, chat.type, chat.title or chat.full_name)
+    return Asker(chat.id, chat.type, chat.title or chat.full_name, thread_of(update))
 
 
 def thread_of(update: Update) -> int | None:
-    message = update.effective_message
-    return message.message_thread_id if message and message.is_topic_message else None
+    """The forum topic an update came from; None in General and outside forums."""
+    return topic_thread(update)
 
 
 async def may_change(context: BotContext, update: Update) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from telegram.ext import Application
@@ -15,6 +16,7 @@ from telegram.ext import Application
 from bot.admin.broadcast import CHECK_EVERY, report_progress
 from bot.admin.feeds import enqueue_pause_alerts
 from bot.briefings.compose import ComposeStats, compose_instant, compose_scheduled
+from bot.ops import metrics
 from bot.services.context import Services
 from bot.services.retention import prune
 from handlers.context import BotContext
@@ -25,12 +27,14 @@ REFRESH_EVERY = 30.0
 COMPOSE_EVERY = 15.0
 COMPOSE_BATCH = 5000  # chats per compose_scheduled call (it commits every 500)
 DELIVER_EVERY = 1.0
+DELIVER_BUDGET = 5.0  # seconds one deliver tick may send before it yields
 RETENTION_EVERY = 3600.0  # pruning is batched; hourly keeps each run short
 
 
 async def refresh_tick(context: BotContext) -> None:
     """Refresh the feeds whose next check has come; give up at once on shutdown."""
     services = context.services
+    began = time.monotonic()
     work = asyncio.ensure_future(services.refresher.refresh_due())
     stop = asyncio.ensure_future(services.stopping.wait())
     await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -40,11 +44,17 @@ async def refresh_tick(context: BotContext) -> None:
         await asyncio.gather(work, return_exceptions=True)
         return
     reports = work.result()
+    metrics.observe_refresh(
+        time.monotonic() - began,
+        entries=sum(r.new_entries for r in reports),
+        merged=sum(r.merged for r in reports),
+    )
     if reports:
         failed = sum(1 for r in reports if r.error)
         new = sum(r.new_stories for r in reports)
         logger.info("refresh feeds=%d new_stories=%d failed=%d", len(reports), new, failed)
     await alert_paused(services, [r.feed_id for r in reports if r.paused_now])
+    services.heartbeats.beat("refresh")
 
 
 async def alert_paused(services: Services, feed_ids: list[int]) -> None:
@@ -75,6 +85,7 @@ async def compose_tick(context: BotContext) -> None:
     keeps 100 k briefings at 08:00 from trickling out one batch per tick.
     """
     services = context.services
+    began = time.monotonic()
     total = ComposeStats()
     while not services.stopping.is_set():
         now = services.clock()
@@ -96,6 +107,8 @@ async def compose_tick(context: BotContext) -> None:
             total.messages + instant.messages,
             total.skipped_late,
         )
+    metrics.observe_compose(time.monotonic() - began)
+    services.heartbeats.beat("compose")
 
 
 async def deliver_tick(context: BotContext) -> None:
@@ -103,7 +116,8 @@ async def deliver_tick(context: BotContext) -> None:
     sender = context.services.sender
     if sender is None:
         return
-    stats = await sender.deliver_due(budget_seconds=5.0)
+    stats = await sender.deliver_due(budget_seconds=DELIVER_BUDGET)
+    context.services.heartbeats.beat("deliver")
     if stats.sent or stats.failed or stats.blocked:
         logger.info(
             "deliver sent=%d retried=%d failed=%d blocked=%d",
@@ -138,6 +152,12 @@ def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Install the ticks on the application's JobQueue."""
     queue = app.job_queue
     assert queue is not None, "python-telegram-bot[job-queue] is required"
+    services = app.bot_data.get("services")
+    if services is not None:  # readiness knows which ticks to expect, and how often
+        heartbeats = services.heartbeats
+        heartbeats.expect("refresh", REFRESH_EVERY)
+        heartbeats.expect("compose", COMPOSE_EVERY)
+        heartbeats.expect("deliver", DELIVER_EVERY + DELIVER_BUDGET)  # a busy tick runs its budget
     # One run at a time per tick; a slow run delays the next, never doubles it.
     kwargs = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     queue.run_repeating(refresh_tick, REFRESH_EVERY, first=1.0, name="refresh", job_kwargs=kwargs)

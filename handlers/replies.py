@@ -11,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.delivery.message import Button, OutMessage
+from bot.render import channels, tghtml
 from bot.services import subscriber as use
 from handlers.context import BotContext
 
@@ -37,7 +38,17 @@ async def send_html(
     markup: InlineKeyboardMarkup | None = None,
     thread_id: int | None = None,
 ) -> Message | None:
-    """Send one HTML message; a chat that blocked us is marked inactive, not retried."""
+    """Send one HTML message; a chat that blocked us is marked inactive, not retried.
+
+    A reply to the chat an update came from goes to that update's forum topic.
+    """
+    if thread_id is None:
+        thread_id = context.reply_thread(chat_id)
+    channel = context.managing(chat_id)
+    if channel is not None:
+        prefix = channels.managing_prefix(channel)
+        if tghtml.visible_length(prefix + html) <= tghtml.MESSAGE_LIMIT:
+            html = prefix + html  # every reply says which chat it is about
     try:
         return await context.bot.send_message(
             chat_id,

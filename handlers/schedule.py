@@ -23,7 +23,7 @@ async def schedule(update: Update, context: BotContext) -> None:
     if request.mode is not None and not await may_change(context, update):
         await send_html(context, chat.id, texts.GROUP_ADMINS_ONLY)
         return
-    view = await use.set_schedule(context.services, asker(update), request)
+    view = await use.set_schedule(context.services, asker(update, context), request)
     shown = render.schedule_show_text if request.mode is None else render.schedule_set_text
     await send_html(context, chat.id, shown(view))
 
@@ -41,5 +41,5 @@ async def timezone(update: Update, context: BotContext) -> None:
     if not await may_change(context, update):
         await send_html(context, chat.id, texts.GROUP_ADMINS_ONLY)
         return
-    view = await use.set_timezone(context.services, asker(update), choice.zone)
+    view = await use.set_timezone(context.services, asker(update, context), choice.zone)
     await send_html(context, chat.id, render.timezone_set_text(view))

@@ -45,7 +45,7 @@ async def _send_picker(
 
 
 async def start(update: Update, context: BotContext) -> None:
-    services, who = context.services, asker(update)
+    services, who = context.services, asker(update, context)
     state = await use.start(services, who)
     if state.stopped and await may_change(context, update):
         state = await use.resume(services, who)
@@ -55,7 +55,7 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def topics_cmd(update: Update, context: BotContext) -> None:
-    subscribed = await use.topics_state(context.services, asker(update))
+    subscribed = await use.topics_state(context.services, asker(update, context))
     await _send_picker(context, update, tghtml.bold("Topics"), subscribed)
 
 
@@ -85,10 +85,10 @@ async def _change(update: Update, context: BotContext, *, subscribe: bool) -> No
         await send_html(context, chat.id, render.unknown_topic_text(resolution.unknown[0], topics))
         return
     if subscribe:
-        changed = await use.subscribe(services, asker(update), resolution.slugs)
+        changed = await use.subscribe(services, asker(update, context), resolution.slugs)
     else:
         wanted = None if everything else resolution.slugs
-        changed = await use.unsubscribe(services, asker(update), wanted)
+        changed = await use.unsubscribe(services, asker(update, context), wanted)
     reply = render.change_text(
         subscribe=subscribe,
         everything=everything,
@@ -114,7 +114,7 @@ async def latest(update: Update, context: BotContext) -> None:
     if isinstance(request, lookup.UnknownName):
         await send_html(context, chat.id, render.unknown_topic_text(request, topics))
         return
-    result = await use.latest(services, asker(update), request)
+    result = await use.latest(services, asker(update, context), request)
     messages = render.latest_messages(result, now=services.clock())
     await send_messages(context, chat.id, messages, thread_id=thread_of(update))
 
@@ -124,7 +124,7 @@ async def stop(update: Update, context: BotContext) -> None:
     if not await may_change(context, update):
         await send_html(context, chat.id, texts.GROUP_ADMINS_ONLY)
         return
-    await use.stop(context.services, asker(update))
+    await use.stop(context.services, asker(update, context))
     await send_html(context, chat.id, texts.STOPPED)
 
 
@@ -145,7 +145,7 @@ async def plain_text(update: Update, context: BotContext) -> None:
 # ---------------------------------------------------------------- buttons
 
 
-async def _answer(query: CallbackQuery, text: str | None, *, show_alert: bool = False) -> None:
+async def answer_query(query: CallbackQuery, text: str | None, *, show_alert: bool = False) -> None:
     """Answer a tap; one Telegram no longer takes (answered, or older than 15 s) is no error."""
     try:
         await query.answer(text, show_alert=show_alert)
@@ -156,7 +156,7 @@ async def _answer(query: CallbackQuery, text: str | None, *, show_alert: bool = 
 async def unknown_button(update: Update, context: BotContext) -> None:
     """Data no handler claims (an old or forged button): answer, so the spinner stops."""
     assert update.callback_query is not None
-    await _answer(update.callback_query, texts.FULLTEXT_BUTTON_BAD)
+    await answer_query(update.callback_query, texts.FULLTEXT_BUTTON_BAD)
 
 
 async def topic_button(update: Update, context: BotContext) -> None:
@@ -164,26 +164,29 @@ async def topic_button(update: Update, context: BotContext) -> None:
     assert query is not None and query.data is not None
     topic = services.settings.topic(query.data[len(render.TOPIC_PREFIX) :])
     if topic is None:
-        await _answer(query, texts.FULLTEXT_BUTTON_STALE)
+        await answer_query(query, texts.FULLTEXT_BUTTON_STALE)
         return
     if not await may_change(context, update):
-        await _answer(query, texts.GROUP_ADMINS_ONLY, show_alert=True)
+        await answer_query(query, texts.GROUP_ADMINS_ONLY, show_alert=True)
         return
-    on = await use.toggle_topic(services, asker(update), topic.slug)
-    await _answer(query, render.toggle_answer(on, topic))
+    on = await use.toggle_topic(services, asker(update, context), topic.slug)
+    await answer_query(query, render.toggle_answer(on, topic))
     if query.message is not None:
         # Redrawn in the background: the edit waits for a send slot, and a handler
         # waiting there would hold up the answers to other users' taps (15 s limit).
-        redraw = _redraw_picker(context, chat_of(update).id, query.message.message_id)
+        who, chat_id = asker(update, context), chat_of(update).id
+        redraw = _redraw_picker(context, who, chat_id, query.message.message_id)
         context.application.create_task(redraw, update=update)
 
 
-async def _redraw_picker(context: BotContext, chat_id: int, message_id: int) -> None:
-    lock = _picker_locks.get(chat_id)
+async def _redraw_picker(
+    context: BotContext, who: use.Asker, chat_id: int, message_id: int
+) -> None:
+    lock = _picker_locks.get(who.key)
     if lock is None:
-        lock = _picker_locks[chat_id] = asyncio.Lock()
+        lock = _picker_locks[who.key] = asyncio.Lock()
     async with lock:
-        subscribed = await use.subscribed_now(context.services, chat_id)
+        subscribed = await use.subscribed_now(context.services, who.key)
         markup = keyboard(render.picker_markup(context.services.settings.topics, subscribed))
         try:
             await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=markup)
@@ -197,12 +200,14 @@ async def fulltext_button(update: Update, context: BotContext) -> None:
     query, chat = update.callback_query, chat_of(update)
     assert query is not None and query.data is not None
     story_id = briefing.parse_fulltext_callback(query.data)
-    await _answer(query, texts.FULLTEXT_LOADING if story_id is not None else None)
+    await answer_query(query, texts.FULLTEXT_LOADING if story_id is not None else None)
     if story_id is None:
         return
 
     async def typing() -> bool:
-        return await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        return await context.bot.send_chat_action(
+            chat.id, ChatAction.TYPING, message_thread_id=thread_of(update)
+        )
 
     parts = await use.fulltext(context.services, story_id, before_fetch=typing)
     await send_messages(
@@ -219,4 +224,4 @@ async def membership(update: Update, context: BotContext) -> None:
     assert change is not None
     status = change.new_chat_member.status
     reachable = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-    await use.set_reachable(context.services, asker(update), reachable)
+    await use.set_reachable(context.services, asker(update, context), reachable)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,8 +19,12 @@ from bot.ingest.article import (
 )
 from bot.render.article import render_article
 from bot.render.tghtml import plain_text, visible_length
+from bot.services.articles import StoryRef, first_tap_messages
+from bot.settings import FulltextSettings
 from tests.support.samples import ARTICLES, NEWS_FURNITURE, NEWS_PARAGRAPHS, NEWS_TITLE, NEWS_URL
 from tests.support.tghtml_check import check_message, squash
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def load(name: str) -> bytes:
@@ -91,10 +96,24 @@ def test_rendered_messages_are_valid_telegram_html(name: str) -> None:
         assert visible_length(message) <= 4096
 
 
-def test_paywall_stub_is_too_short() -> None:
+def test_paywall_stub_is_shown_as_partial() -> None:
     result = extract_article(load("paywall_stub.html"), url="https://courier.example/paid")
-    assert result == ExtractionFailure(REASON_NO_TEXT)
-    assert result.reason == "the page has too little text (paywall?)"
+    assert isinstance(result, Article), result
+    assert result.partial
+    assert result.paragraphs[0].startswith("Documents seen by the Courier show")
+    assert not any("Subscribe" in p or "Log in" in p for p in result.paragraphs)
+
+
+def test_partial_text_is_sent_with_a_paywall_note() -> None:
+    url = "https://courier.example/paid"
+    result = extract_article(load("paywall_stub.html"), url=url)
+    ref = StoryRef(id=1, title="Harbour budget", link=url, source="Courier")
+    (message,) = first_tap_messages(ref, result, FulltextSettings(), now=NOW)
+    check_message(message)
+    assert "Documents seen by the Courier show" in plain_text(message)
+    assert plain_text(message).endswith(
+        f"The page shows only this much text (paywall?). Read it there: {url}"
+    )
 
 
 def test_link_list_page_is_not_an_article() -> None:
@@ -116,7 +135,8 @@ def test_plain_text_page_is_too_short() -> None:
 
 def test_min_chars_is_configurable() -> None:
     result = extract_article(load("news_article.html"), url=NEWS_URL, min_chars=100_000)
-    assert result == ExtractionFailure(REASON_NO_TEXT)
+    assert isinstance(result, Article) and result.partial
+    assert not news_article().partial
 
 
 # --- cleaning ---------------------------------------------------------------------------------

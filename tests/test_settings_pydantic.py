@@ -140,7 +140,7 @@ NEW_KEYS = {
         "max_bytes": 2_000_000,
         "timeout_seconds": 15.0,
         "extract_timeout_seconds": 10.0,
-        "max_messages": 3,
+        "max_messages": 10,  # long articles arrive whole (issue 11)
     },
     "limits": {"commands_per_minute": 20, "taps_per_minute": 40, "fulltext_per_minute": 6},
     "retention": {"outbox_days": 14, "stories_days": 30, "articles_days": 7, "audit_days": 365},
@@ -297,8 +297,11 @@ def test_secret_files(tmp_path: Path) -> None:
 
 def test_secret_file_problems_are_one_line(tmp_path: Path) -> None:
     missing = tmp_path / "absent"
-    assert refused(None, {"TELEGRAM_BOT_TOKEN_FILE": str(missing)}).startswith(
-        f"TELEGRAM_BOT_TOKEN_FILE: cannot read {missing}"
+    assert refused(None, {"TELEGRAM_BOT_TOKEN_FILE": str(missing)}) == (
+        f"TELEGRAM_BOT_TOKEN_FILE: {missing} not found"
+    )
+    assert refused(None, {"TELEGRAM_BOT_TOKEN_FILE": str(tmp_path)}) == (
+        f"TELEGRAM_BOT_TOKEN_FILE: {tmp_path} is a directory, not a file"
     )
     (tmp_path / "token").write_text(TOKEN)
     both = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BOT_TOKEN_FILE": str(tmp_path / "token")}

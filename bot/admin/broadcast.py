@@ -30,6 +30,7 @@ from bot.render import tghtml
 from bot.render.admin import broadcast_status
 from bot.render.entities import Span, split_broadcast
 from bot.services.lookup import UnknownName, resolve_topic, suggest
+from bot.storage import chats as chat_store
 from bot.storage import outbox
 from bot.storage.db import session_scope
 from bot.storage.models import Broadcast, Chat, Outbox, Subscription
@@ -163,16 +164,18 @@ def confirm(
     assert row is not None
     chat_ids = list(session.exec(_audience(row.topic).order_by(col(Chat.id))).all())
     for start in range(0, len(chat_ids), _CHUNK):
+        targets = chat_store.send_targets(session, chat_ids[start : start + _CHUNK])
         messages = [
             outbox.NewMessage(
-                chat_id=chat_id,
+                chat_id=target,
+                thread_id=thread,
                 kind=KIND,
                 dedup_key=f"bc:{broadcast_id}:{chat_id}",
                 text=row.text,
                 priority=PRIORITY,
                 broadcast_id=broadcast_id,
             )
-            for chat_id in chat_ids[start : start + _CHUNK]
+            for chat_id, (target, thread) in targets.items()
         ]
         outbox.enqueue(session, messages, now=now)
     # Counted, not summed from enqueue(): its rowcount is -1 on PostgreSQL.

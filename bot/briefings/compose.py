@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.briefings import selection
 from bot.briefings.grouping import LOOKBACK, BriefingKey, briefing_key, pick_stories
 from bot.briefings.timetable import next_due
 from bot.delivery.message import markup_json
@@ -113,6 +114,21 @@ def _candidates(
     return [s.id for s in rows if s.id is not None], {s.id: s for s in rows if s.id is not None}
 
 
+def _selected(
+    session: Session, key: BriefingKey, chat_id: int, settings: Settings
+) -> tuple[list[int], dict[int, Story]]:
+    """A filtered chat's stories, selected by the one rule (already without its history)."""
+    rows = selection.stories_for_chat(
+        session,
+        chat_id=chat_id,
+        topics=key.topics or None,
+        limit=settings.briefing.max_items,
+        exclude_delivered=True,
+        seen_since=key.seen_since,
+    )
+    return [s.id for s in rows if s.id is not None], {s.id: s for s in rows if s.id is not None}
+
+
 @dataclass
 class _Batch:
     """What one batch writes, collected before the executemany calls."""
@@ -135,6 +151,7 @@ def _compose_batch(
     grace = timedelta(hours=settings.briefing.late_grace_hours)
     out = _Batch([], [], [], [])
     subscriptions = batch_store.subscriptions_of(session, [c.id for c in chats])
+    filtered = batch_store.chats_with_filters(session, [c.id for c in chats])
     groups: dict[BriefingKey, list[DueChat]] = defaultdict(list)
     next_at: dict[tuple[str, str, datetime], datetime | None] = {}
     for chat in chats:
@@ -150,17 +167,22 @@ def _compose_batch(
                 continue
             due = {"chat_id": chat.id, "next_at": next_at[memo], "last_at": chat.scheduled}
             out.due.append(due)
-        groups[briefing_key(chat, subscriptions.get(chat.id, ()), now=now)].append(chat)
+        topics = subscriptions.get(chat.id, ())
+        key = briefing_key(chat, topics, now=now, filtered=chat.id in filtered)
+        groups[key].append(chat)
     delivered: dict[int, set[int]] = {}
     if groups:
         oldest = min(key.seen_since for key in groups)
         members = [c.id for group in groups.values() for c in group]
         delivered = batch_store.delivered_since(session, members, seen_since=oldest)
     for key, group in groups.items():
-        most_sent = max(len(delivered.get(c.id, ())) for c in group)
-        candidates, stories = _candidates(
-            session, key, limit=settings.briefing.max_items + most_sent
-        )
+        if key.filtered_chat is None:
+            most_sent = max(len(delivered.get(c.id, ())) for c in group)
+            candidates, stories = _candidates(
+                session, key, limit=settings.briefing.max_items + most_sent
+            )
+        else:  # mute words and keywords: the chat's own selection (bot/briefings/selection.py)
+            candidates, stories = _selected(session, key, key.filtered_chat, settings)
         for chat in group:
             sent = delivered.get(chat.id, set())
             ids = pick_stories(candidates, sent, settings.briefing.max_items)
@@ -169,8 +191,11 @@ def _compose_batch(
                 continue
             rendered = renderer.render(session, key, ids, stories)
             kind, prefix = _kind_and_key(chat, now)
+            target = chat.parent_id or chat.id  # a forum topic: its forum, in its thread
             out.messages += [
-                outbox.NewMessage(chat.id, kind, f"{prefix}:{i}", html, markup)
+                outbox.NewMessage(
+                    target, kind, f"{prefix}:{i}", html, markup, thread_id=chat.thread_id
+                )
                 for i, (html, markup) in enumerate(rendered)
             ]
             out.deliveries += [(chat.id, story_id) for story_id in ids]

@@ -4,7 +4,12 @@ Composing is done per group, not per chat: the stories of a group are looked
 up once, and chats of a group that get the same stories share one rendered
 briefing. `briefing_key` is the ONE place that decides what a group is.
 
-**Extending it** (per-chat filters, language, any setting that changes what a
+Chats with mute words or keywords (`bot.briefings.filters`) are keyed one per
+chat (`filtered_chat`) and selected by `bot.briefings.selection`, the one filter
+rule; forum topics only change where the messages go (`DueChat.parent_id`,
+`thread_id`), not what they say.
+
+**Extending it** (language, any other setting that changes what a
 briefing holds or how it reads): add a field to `BriefingKey`, fill it in
 `briefing_key` from the chat (load the setting in
 `bot.storage.briefings.lock_due_chats` / `DueChat`, or alongside the
@@ -35,6 +40,9 @@ class BriefingKey:
     topics: tuple[str, ...]  # sorted topic slugs; () means every topic
     seen_since: datetime  # only stories first seen at or after this
     local_date: date  # the date line of the header, in the chat's zone
+    # A chat with mute words or keywords is a group of its own: its stories come
+    # from `bot.briefings.selection` (the one filter rule), not the shared read.
+    filtered_chat: int | None = None
 
 
 def seen_since(chat: DueChat, *, now: datetime) -> datetime:
@@ -44,12 +52,15 @@ def seen_since(chat: DueChat, *, now: datetime) -> datetime:
     return max(chat.last_briefing_at or now - LOOKBACK, now - 2 * LOOKBACK)
 
 
-def briefing_key(chat: DueChat, topics: Iterable[str], *, now: datetime) -> BriefingKey:
+def briefing_key(
+    chat: DueChat, topics: Iterable[str], *, now: datetime, filtered: bool = False
+) -> BriefingKey:
     """The group a due chat's briefing belongs to (see the module doc to extend it)."""
     return BriefingKey(
         topics=tuple(sorted(topics)),
         seen_since=seen_since(chat, now=now),
         local_date=now.astimezone(ZoneInfo(chat.timezone)).date(),
+        filtered_chat=chat.id if filtered else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""Command line: `python -m bot run | fetch | preview | migrate | import-opml | export-opml`.
+"""Command line: `python -m bot run | fetch | preview | migrate | import-opml | export-opml`,
+and for operators `healthcheck | backup PATH | restore PATH`.
 
 Each command loads settings once, opens (and migrates) the database, and
 turns configuration or database problems into one clear line and a non-zero
@@ -17,8 +18,10 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TextIO
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.ops.logs import LogConfigError, configure_logging, mask_secrets
 from bot.settings import Settings, SettingsError, load_settings, resolve_config_path
 from bot.storage.db import DatabaseError, open_database, redact_url
 
@@ -37,16 +40,14 @@ class CommandError(Exception):
         self.code = code
 
 
-def configure_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL at INFO, and Bot API URLs carry the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl …" on every start
+def secrets_of(settings: Settings) -> list[str | None]:
+    """The values no log line may show: token, webhook secret, database password."""
+    try:
+        password = sa.engine.make_url(settings.database_url).password
+    except sa.exc.ArgumentError:
+        password = None
+    tg = settings.telegram
+    return [tg.token, tg.webhook_secret, str(password) if password else None]
 
 
 def settings_from_args(args: argparse.Namespace, environ: dict[str, str]) -> Settings:
@@ -115,11 +116,15 @@ def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
             " token @BotFather gave you",
             EXIT_CONFIG,
         )
+    from bot.ops.server import OpsListenError
+
     engine = database(settings)
     try:
         return run_bot(settings, engine, role=args.role)
     except DatabaseError as exc:
         raise CommandError(str(exc), EXIT_DATABASE) from exc
+    except OpsListenError as exc:
+        raise CommandError(str(exc), EXIT_CONFIG) from exc
 
 
 def cmd_import_opml(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
@@ -173,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--topic", help="only this topic (slug)")
     preview.add_argument("--limit", type=int, default=10, help="how many stories (default 10)")
     verb("migrate", "create or upgrade the database schema")
+    verb("healthcheck", "exit 0 when the bot is ready, 1 when not (for container health checks)")
+    backup = verb("backup", "copy the SQLite database while the bot runs (PostgreSQL: pg_dump)")
+    backup.add_argument("path", help="the new backup file")
+    restore = verb("restore", "replace the SQLite database with a backup (bot stopped)")
+    restore.add_argument("path", help="the backup file")
     importer = verb("import-opml", "add the feeds listed in an OPML file")
     importer.add_argument("file", help="the OPML file")
     exporter = verb("export-opml", "write every enabled feed as OPML")
@@ -180,7 +190,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cmd_healthcheck(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    from bot.cli.ops import run_healthcheck
+
+    return run_healthcheck(settings, out)
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    from bot.cli.ops import OpsCommandError, run_backup
+
+    try:
+        return run_backup(settings, args, out)
+    except OpsCommandError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    from bot.cli.ops import OpsCommandError, run_restore
+
+    try:
+        return run_restore(settings, args, out)
+    except OpsCommandError as exc:
+        raise CommandError(str(exc)) from exc
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, TextIO], int]] = {
+    "healthcheck": cmd_healthcheck,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
     "migrate": cmd_migrate,
     "fetch": cmd_fetch,
     "preview": cmd_preview,
@@ -193,9 +230,14 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, TextIO], int]] = {
 def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     env = dict(os.environ if environ is None else environ)
-    configure_logging(args.verbose)
+    try:
+        configure_logging(env, verbose=args.verbose)
+    except LogConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     try:
         settings = settings_from_args(args, env)
+        mask_secrets(secrets_of(settings))
         return COMMANDS[args.command](settings, args, sys.stdout)
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -35,7 +35,14 @@ _JSON = {"Content-Type": "application/json"}
 _NO_PREVIEW = {"is_disabled": True}
 
 
-def message_body(chat_id: int, text: str, reply_markup: str | None, *, paid: bool = False) -> bytes:
+def message_body(
+    chat_id: int,
+    text: str,
+    reply_markup: str | None,
+    *,
+    paid: bool = False,
+    thread_id: int | None = None,
+) -> bytes:
     """The JSON body of one `sendMessage` in Telegram HTML, without link previews.
 
     The stored keyboard JSON is spliced in as it is, never parsed; JSON costs a
@@ -47,6 +54,8 @@ def message_body(chat_id: int, text: str, reply_markup: str | None, *, paid: boo
         "parse_mode": "HTML",
         "link_preview_options": _NO_PREVIEW,
     }
+    if thread_id is not None:
+        fields["message_thread_id"] = thread_id  # a forum topic
     if paid:
         fields["allow_paid_broadcast"] = True
     body = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))

@@ -30,6 +30,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.delivery.botapi import BotApi, message_body
 from bot.delivery.pacing import Pacer, retry_seconds
+from bot.ops import metrics
 from bot.storage import chats as chat_store
 from bot.storage import outbox
 from bot.storage.db import session_scope
@@ -42,7 +43,16 @@ HEARTBEAT_EVERY = 5.0
 MAX_ATTEMPTS = 6
 MARK_RETRY_FIRST = 0.1  # seconds before the first retry of a failed mark write
 MARK_RETRY_MAX = 10.0
-_UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
+_UNREACHABLE = (
+    "chat not found",
+    "user is deactivated",
+    "bot was blocked",
+    "bot was kicked",
+    "need administrator rights",  # a channel that took the bot's right to post
+)
+# A forum topic that was deleted or closed: only that topic's subscriber pauses.
+_TOPIC_GONE = ("message thread not found", "topic_closed", "topic_deleted")
+_TOPIC_GONE_OUTCOME = "topic_gone"  # counted as blocked; the chat's other rows go on
 
 
 @dataclass
@@ -193,12 +203,20 @@ class Sender:
 
     async def _send_chat(self, rows: Sequence[outbox.Claimed]) -> DeliveryStats:
         stats = DeliveryStats()
+        gone: set[int | None] = set()  # forum topics found deleted or closed in this round
         for i, row in enumerate(rows):
             if self.stopping:
                 self._requeue(rows[i:], self.clock())
                 break
+            if row.thread_id in gone:
+                continue  # cancelled with its topic
             outcome, retry_at = await self._send_one(row)
+            if outcome == _TOPIC_GONE_OUTCOME:
+                gone.add(row.thread_id)
+                stats.blocked += 1
+                continue  # the forum's other topics go on
             setattr(stats, outcome, getattr(stats, outcome) + 1)
+            metrics.count_message(row.kind, outcome)
             if retry_at is not None:
                 # Later rows of this chat wait with it, so the order holds.
                 self._requeue(rows[i + 1 :], retry_at)
@@ -214,7 +232,13 @@ class Sender:
     async def _send_one(self, row: outbox.Claimed) -> tuple[str, datetime | None]:
         """Send one row; return the stats field to count it under and any retry time."""
         assert self._api is not None and self._gate is not None
-        body = message_body(row.chat_id, row.text, row.reply_markup, paid=self.allow_paid_broadcast)
+        body = message_body(
+            row.chat_id,
+            row.text,
+            row.reply_markup,
+            paid=self.allow_paid_broadcast,
+            thread_id=row.thread_id,
+        )
         try:
             async with self.pacer.sending(row.chat_id):
                 if self.stopping:  # asked to stop while waiting for a slot
@@ -224,6 +248,7 @@ class Sender:
                     message_id = await self._api.send_message(body)
         except RetryAfter as exc:
             seconds = retry_seconds(exc.retry_after)
+            metrics.count_flood_wait()
             self.pacer.hold(seconds)
             logger.warning("flood limit chat_id=%s retry_after=%s", row.chat_id, seconds)
             not_before = self.clock() + timedelta(seconds=seconds)
@@ -243,6 +268,8 @@ class Sender:
         except BadRequest as exc:
             if any(text in exc.message.lower() for text in _UNREACHABLE):
                 return self._unreachable(row, exc.message), None
+            if row.thread_id is not None and any(t in exc.message.lower() for t in _TOPIC_GONE):
+                return self._topic_gone(row, row.thread_id, exc.message), None
             # Can't parse entities, message too long, …: our bug. Never retried.
             logger.error(
                 "message rejected row_id=%s chat_id=%s error=%s text=%r",
@@ -271,6 +298,19 @@ class Sender:
 
         self._mark(mark, row.id)
         return "blocked"
+
+    def _topic_gone(self, row: outbox.Claimed, thread_id: int, reason: str) -> str:
+        logger.info(
+            "forum topic gone chat_id=%s thread_id=%s reason=%s", row.chat_id, thread_id, reason
+        )
+
+        def mark(session: Session) -> None:
+            outbox.mark_failed(session, row.id, error=reason, status=outbox.CANCELLED)
+            outbox.cancel_thread(session, row.chat_id, thread_id, reason=reason)
+            chat_store.pause_topic(session, row.chat_id, thread_id, reason=reason, now=self.clock())
+
+        self._mark(mark, row.id)
+        return _TOPIC_GONE_OUTCOME
 
     def _transient(self, row: outbox.Claimed, reason: str) -> tuple[str, datetime | None]:
         if row.attempts >= MAX_ATTEMPTS:

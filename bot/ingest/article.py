@@ -1,25 +1,48 @@
 """Article full text: extract a page's main text and clean off page furniture.
 
 Pure: takes the HTML a Fetcher downloaded and returns data (`bot.render.article` lays
-it out). Extraction is trafilatura's; the cleaning of what it leaves (app and newsletter
-prompts, comment prompts, link lists...) is ours, as documented, anchored line patterns
-plus a few layout heuristics.
+it out). Extraction is trafilatura's, in up to two passes, with the page's own JSON-LD
+`articleBody` as a check and a last resort; the cleaning of what it leaves is ours
+(`bot.ingest.article_clean`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
+from trafilatura.settings import set_date_params
 
-from bot.render.plain import fold
+from bot.ingest.article_body import BodyLine, body_lines, declared_body
+from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line
+from bot.render.plain import html_to_text
+
+__all__ = [
+    "MIN_CHARS",
+    "Article",
+    "ExtractionFailure",
+    "ExtractionResult",
+    "clean_lines",
+    "clean_paragraphs",
+    "extract_article",
+    "hostname",
+    "is_junk_line",
+]
 
 MIN_CHARS = 300
+# The recall pass runs when the precise one kept less than this share of the page's text,
+# and wins when it is longer than the precise one by this factor (tuned on half the
+# development pages, bench/fulltext_eval.py).
+RECALL_SHARE = 0.2
+RECALL_GAIN = 1.3
+# The page's JSON-LD articleBody, when it has one, says how long the article is: a
+# cleaned text shorter than DECLARED_SHARE of it asks for the recall pass, and one still
+# shorter than DECLARED_FALLBACK of it gives way to the articleBody itself.
+DECLARED_SHARE = 0.8
+DECLARED_FALLBACK = 0.5
 
 REASON_EMPTY = "the page is empty"
 REASON_NO_TEXT = "the page has too little text (paywall?)"
@@ -39,6 +62,7 @@ class Article:
     paragraphs: tuple[str, ...]
     source: str | None
     url: str
+    partial: bool = False  # shorter than min_chars: maybe only a teaser (paywall?)
 
 
 @dataclass(frozen=True)
@@ -51,168 +75,6 @@ class ExtractionFailure:
 ExtractionResult = Article | ExtractionFailure
 
 
-def _compile(*patterns: str) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(pattern, re.IGNORECASE) for pattern in patterns)
-
-
-# One breadcrumb: one to four words without separators or sentence punctuation.
-_CRUMB = r"([^\s<>»›|/.!?]+( [^\s<>»›|/.!?]+){0,3})"
-_SOCIAL = r"(facebook|twitter|x|linkedin|whatsapp|telegram|e-?mail|reddit|pinterest|messenger)"
-
-# Lines that are page furniture, never article text. Each matches a whole line.
-_JUNK_LINES = _compile(
-    # Comment prompts: "What is your opinion on this topic?", "Leave the first comment",
-    # "Join the conversation", "Comments (12)", "Show 5 comments".
-    r"^(what is|what's|what are) your (opinion|view|views|thoughts|take)\b.{0,80}$",
-    r"^(be the first to )?(leave|post|write|add)( the first| a| your)? comments?\b.{0,40}$",
-    r"^be the first to comment\b.{0,40}$",
-    r"^(join|start) the (conversation|discussion|debate)\b.{0,60}$",
-    r"^(show|view|read|load|hide|see)( all| more)?( \d+)? comments?\b.{0,20}$",
-    r"^(\d+ )?comments?\s*(\(\d+\)|:?\s*\d+)?$",
-    # App promotion: "Download our app for breaking news alerts", "Get the app".
-    r"^(download|get|install|try) (our|the)( free| new)?( [\w-]+){0,3} apps?\b.{0,80}$",
-    # Newsletter sign-up boxes.
-    r"^(sign up|subscribe|register)\b.{0,100}\bnewsletters?\b.{0,100}$",
-    r"^.{0,80}\bnewsletters?\b.{0,80}\b(sign up|subscribe|inbox)\b.{0,80}$",
-    # Cookie notices and consent buttons.
-    r"^(we|this (web)?site|our (web)?site) uses? cookies\b.*$",
-    r"^(accept|allow|reject|decline|manage)( all)? cookies\b.{0,40}$",
-    r"^.{0,100}\bcookie (policy|settings|preferences|consent)\b.{0,100}$",
-    # Navigation crumbs: "Home > World > Europe", "News | Local", "Home / City".
-    rf"^{_CRUMB}((\s*[>»›|]\s*|\s/\s){_CRUMB})+$",
-    # Share buttons: "Share on Facebook", "Share this article", "Facebook Twitter Email".
-    r"^(share|tweet|pin|send)( this)?( article| story| page| link)?"
-    rf"(( on| via| to| with)? {_SOCIAL})?$",
-    rf"^(({_SOCIAL}|print|copy link|share)[\s,|·•/]*){{1,10}}$",
-    r"^follow us (on|at)\b.{0,80}$",
-    # Advertising labels: "Advertisement", "Sponsored content", "Story continues below".
-    r"^(advertisement|advertising|ad|sponsored( content)?|paid content|anzeige|werbung)"
-    r"(\s*[-–—:]?\s*(story|article) continues (below|after (the )?(ad|advertisement))\.?)?$",
-    r"^(story|article) continues below( advertisement)?\.?$",
-    # Reading aids: "4 min read", "Listen to this article".
-    r"^(\d+\s*(min|mins|minutes?)( read| reading time)|reading time:?\s*\d+.{0,12})$",
-    r"^listen to (this )?(article|story)\b.{0,30}$",
-    # Paywall prompts.
-    r"^(subscribe|sign in|log in|register)( now)? to (continue|keep) reading\b.{0,80}$",
-    r"^already (a subscriber|have an account)\b.{0,60}$",
-    # Photo credits and bare bylines: "Photo: Reuters", "By Jane Doe · 14 March 2024".
-    r"^(photo|image|foto|picture|illustration|video)( credit)?\s*[:©/].{0,80}$",
-    r"^(by|written by)\s+[^\s.!?]+(\s+[^\s.!?]+){0,3}(\s*[·|,–—-]\s*[^.!?]{0,60})?$",
-)
-# Headings of related-content lists ("Read more:", "Most read", "Related: <headline>"):
-# the heading goes, and so do the headline-like lines that follow it.
-_LIST_HEADING = re.compile(
-    r"^(read more|read also|also read|related( stories| articles| coverage| content)?|see also"
-    r"|more on this( story| topic)?|more from [\w ]{1,30}|recommended( for you| stories)?"
-    r"|you (may|might) also like|most (read|popular|viewed|shared)|trending( now)?|top stories"
-    r"|latest news)(\s*[:\-–—»›]?\s*$|\s*[:\-–—»›]\s*.{0,200}$)",
-    re.IGNORECASE,
-)
-_ENDS_SENTENCE = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
-_BULLET = "• "
-_HEADLINE_MAX_WORDS = 20
-_STUB_MAX_WORDS = 5
-
-
-def is_junk_line(line: str) -> bool:
-    """Tell whether a line is page furniture matched by one of the documented patterns."""
-    line = line.removeprefix(_BULLET)
-    return any(pattern.match(line) for pattern in _JUNK_LINES)
-
-
-def _ends_sentence(line: str) -> bool:
-    return _ENDS_SENTENCE.search(line) is not None
-
-
-def _is_stub(line: str) -> bool:
-    """A few words without sentence punctuation: a menu entry, link or label."""
-    return len(line.split()) <= _STUB_MAX_WORDS and not _ends_sentence(line)
-
-
-@dataclass(frozen=True)
-class _Line:
-    text: str
-    paragraph: int
-
-
-def _drop_list_blocks(lines: Sequence[_Line]) -> list[_Line]:
-    """Drop related-content headings and the headline-like lines after them."""
-    kept: list[_Line] = []
-    in_list = False
-    for line in lines:
-        text = line.text.removeprefix(_BULLET)
-        if _LIST_HEADING.match(text):
-            in_list = True
-            continue
-        if in_list and not _ends_sentence(text) and len(text.split()) <= _HEADLINE_MAX_WORDS:
-            continue
-        in_list = False
-        kept.append(line)
-    return kept
-
-
-def _drop_stubs(lines: Sequence[_Line]) -> list[_Line]:
-    """Drop short unpunctuated lines at the edges or next to another such line (link lists).
-
-    A lone one between real paragraphs is kept: it is most likely a subheading.
-    """
-    stub = [_is_stub(line.text.removeprefix(_BULLET)) for line in lines]
-    last = len(lines) - 1
-    return [
-        line
-        for i, line in enumerate(lines)
-        if not stub[i]
-        or not (i in (0, last) or (i > 0 and stub[i - 1]) or (i < last and stub[i + 1]))
-    ]
-
-
-def _drop_repeats(lines: Sequence[_Line], *, title: str) -> list[_Line]:
-    """Drop a line equal to the title or to the line kept just before it."""
-    kept: list[_Line] = []
-    for line in lines:
-        folded = fold(line.text)
-        if folded == fold(title) or (kept and folded == fold(kept[-1].text)):
-            continue
-        kept.append(line)
-    return kept
-
-
-def clean_paragraphs(paragraphs: Iterable[str], *, title: str = "") -> list[str]:
-    """Remove page furniture from extracted paragraphs; keep the article's own text."""
-    lines = [
-        _Line(" ".join(raw.split()), index)
-        for index, paragraph in enumerate(paragraphs)
-        for raw in paragraph.split("\n")
-        if raw.strip()
-    ]
-    lines = [line for line in lines if not is_junk_line(line.text)]
-    lines = _drop_repeats(_drop_stubs(_drop_list_blocks(lines)), title=title)
-    grouped: dict[int, list[str]] = {}
-    for line in lines:
-        grouped.setdefault(line.paragraph, []).append(line.text)
-    return ["\n".join(texts) for texts in grouped.values()]
-
-
-def _element_text(element: etree._Element) -> str:
-    """Return an element's text with trafilatura's <lb/> line breaks as newlines."""
-    parts = [element.text or ""]
-    for child in element:
-        parts.append("\n" if child.tag == "lb" else _element_text(child))
-        parts.append(child.tail or "")
-    return "".join(parts)
-
-
-def _body_paragraphs(body: etree._Element) -> list[str]:
-    """Flatten trafilatura's XML body (<p>, <head>, <list>, <quote>...) into paragraphs."""
-    paragraphs: list[str] = []
-    for element in body:
-        if element.tag == "list":
-            paragraphs.extend(_BULLET + _element_text(item).strip() for item in element)
-        elif element.tag not in ("table", "graphic"):
-            paragraphs.append(_element_text(element))
-    return [p.strip() for p in paragraphs if p.strip() and p.strip() != _BULLET.strip()]
-
-
 def _clean_title(title: str | None, sitename: str | None) -> str:
     """Drop a " | Site name" suffix that some pages keep in their <title>."""
     title = " ".join((title or "").split())
@@ -222,11 +84,17 @@ def _clean_title(title: str | None, sitename: str | None) -> str:
     return title
 
 
-def _link_density(tree: HtmlElement) -> float:
-    """Share of the page's visible text that is link text."""
+def _text_sizes(tree: HtmlElement) -> tuple[int, int]:
+    """Characters of the page's visible text, and of those inside links."""
     visible = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
     total = sum(len(t.strip()) for t in tree.xpath(f"//body//text(){visible}"))
     linked = sum(len(t.strip()) for t in tree.xpath(f"//body//a//text(){visible}"))
+    return total, linked
+
+
+def _link_density(tree: HtmlElement) -> float:
+    """Share of the page's visible text that is link text."""
+    total, linked = _text_sizes(tree)
     return linked / total if total else 0.0
 
 
@@ -236,10 +104,72 @@ def _too_little_text(tree: HtmlElement) -> ExtractionFailure:
     return ExtractionFailure(REASON_NO_TEXT)
 
 
+@dataclass(frozen=True)
+class _Draft:
+    title: str
+    source: str | None
+    paragraphs: list[str]
+
+    @property
+    def chars(self) -> int:
+        return sum(len(p) for p in self.paragraphs)
+
+
+def _draft(tree: HtmlElement, url: str, *, precise: bool) -> _Draft | None:
+    """One trafilatura pass, cleaned. `precise` favours precision, else recall."""
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_precision=precise,
+        favor_recall=not precise,
+        include_comments=False,
+        include_tables=True,  # some pages lay the article out in a table
+        include_links=True,  # link text tells menus from the article's own short lines
+        with_metadata=True,
+        # The date is not shown; htmldate's extensive search would load dateparser's
+        # 200 locales on the first page that needs it (seconds, once per process).
+        date_extraction_params=set_date_params(extensive=False),
+    )
+    if document is None or isinstance(document, dict) or document.body is None:
+        return None
+    title = _clean_title(document.title, document.sitename)
+    paragraphs = clean_lines(body_lines(document.body), title=title)
+    return _Draft(title, document.sitename or None, paragraphs)
+
+
+def _needs_recall(draft: _Draft | None, tree: HtmlElement, min_chars: int, declared: str) -> bool:
+    """Whether the precise pass may have missed text: too little, or little of the page's."""
+    if draft is None or draft.chars < min_chars:
+        return True
+    if draft.chars < DECLARED_SHARE * len(declared):
+        return True
+    total, linked = _text_sizes(tree)
+    return draft.chars < RECALL_SHARE * (total - linked)
+
+
+def _declared_draft(declared: str, draft: _Draft | None) -> _Draft:
+    """The page's articleBody as the article's text (it may hold HTML or plain text)."""
+    text = html_to_text(declared, paragraphs=True) if "<" in declared else declared
+    lines = [
+        BodyLine(" ".join(line.split()), index)
+        for index, paragraph in enumerate(text.split("\n\n"))
+        for line in paragraph.split("\n")
+        if line.strip()
+    ]
+    title = draft.title if draft else ""
+    return _Draft(title, draft.source if draft else None, clean_lines(lines, title=title))
+
+
 def extract_article(
     html: bytes | str, *, url: str, min_chars: int = MIN_CHARS
 ) -> Article | ExtractionFailure:
-    """Extract and clean an article's title and paragraphs from a downloaded page."""
+    """Extract and clean an article's title and paragraphs from a downloaded page.
+
+    trafilatura runs favouring precision; when that leaves too little text, or
+    much less than the page holds, it runs again favouring recall and the longer
+    cleaned result wins. Text shorter than `min_chars` is still returned, marked
+    `partial` (a teaser or a very short page), unless the page is a link list.
+    """
     if not html or not html.strip():
         return ExtractionFailure(REASON_EMPTY)
     try:
@@ -248,25 +178,29 @@ def extract_article(
         tree = None
     if tree is None:
         return ExtractionFailure(REASON_UNREADABLE)
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        favor_precision=True,
-        include_comments=False,
-        include_tables=False,
-        with_metadata=True,
-    )
-    if document is None or isinstance(document, dict) or document.body is None:
+    draft = _draft(tree, url, precise=True)
+    declared = declared_body(tree)
+    if _needs_recall(draft, tree, min_chars, declared):
+        short = draft is None or draft.chars < min_chars
+        if short and not declared and _link_density(tree) > _LINK_DENSITY_LIMIT:
+            # Little prose on a page of links: a section front, not an article.
+            return ExtractionFailure(REASON_NOT_ARTICLE)
+        second = _draft(tree, url, precise=False)
+        if second is not None and (draft is None or second.chars > RECALL_GAIN * draft.chars):
+            draft = second
+    if declared and (draft is None or draft.chars < DECLARED_FALLBACK * len(declared)):
+        draft = _declared_draft(declared, draft)
+    if draft is None or not draft.paragraphs:
         return _too_little_text(tree)
-    title = _clean_title(document.title, document.sitename)
-    paragraphs = clean_paragraphs(_body_paragraphs(document.body), title=title)
-    if sum(len(p) for p in paragraphs) < min_chars:
-        return _too_little_text(tree)
+    partial = draft.chars < min_chars
+    if partial and _link_density(tree) > _LINK_DENSITY_LIMIT:
+        return ExtractionFailure(REASON_NOT_ARTICLE)
     return Article(
-        title=title or hostname(url),
-        paragraphs=tuple(paragraphs),
-        source=document.sitename or None,
+        title=draft.title or hostname(url),
+        paragraphs=tuple(draft.paragraphs),
+        source=draft.source,
         url=url,
+        partial=partial,
     )
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
+from bot.ingest import semantic
 from bot.ingest.fetcher import Fetcher, FetchResult, FetchStatus
 from bot.ingest.parser import ParsedFeed, parse_feed_async
 from bot.ingest.polling import failure_backoff, next_check_delay
@@ -99,6 +100,7 @@ class Refresher:
         self._fetcher = fetcher
         self._settings = settings
         self._matcher = TopicMatcher.from_topics(settings.topics)
+        self._semantic = semantic.from_settings(settings.dedup)  # logs the method in use
         self._clock = clock
         self._store_lock = asyncio.Lock()  # one writer at a time (SQLite)
 
@@ -233,6 +235,7 @@ class Refresher:
                     matcher=self._matcher,
                     now=now,
                     window=timedelta(hours=self._settings.dedup.window_hours),
+                    semantic=self._semantic,
                 )
             assert fetch is not None
             delay = next_check_delay(

@@ -2,8 +2,11 @@
 
 Candidate stories come from the `story_key` index (a handful of indexed
 look-ups per entry), so the cost of an insert does not grow with the number
-of stored stories. The decision itself is `bot.ingest.dedup.best_match`, the
-same pure function the evaluation (bench/dedup_eval.py) and tests run.
+of stored stories. With the semantic method (`bot.ingest.semantic`) the
+stories whose headline embeddings lie nearest join the candidates, and each
+candidate's cosine goes with it. The decision itself is
+`bot.ingest.dedup.best_match`; the evaluation (bench/dedup_eval.py), the
+benchmarks and the tests all run this module, not a copy of it.
 """
 
 from __future__ import annotations
@@ -12,15 +15,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.ingest import dedup
 from bot.ingest.parser import ParsedEntry, entry_identities
+from bot.ingest.semantic import SemanticDedup
 from bot.ingest.topics import TopicMatcher
 from bot.storage import stories as story_store
-from bot.storage.models import Entry, Feed, Story, StoryKey, StoryTopic
+from bot.storage.models import Entry, Feed, Story, StoryKey, StoryTopic, StoryVector
 from bot.storage.retention import touch_listed
 
 _MAX_CANDIDATES = 16  # the stories sharing the most keys; the rest are weaker matches
@@ -46,34 +51,46 @@ def find_story(
     link: str | None,
     published_at: datetime,
     window: timedelta,
+    semantic: SemanticDedup | None = None,
+    vector: Any = None,
 ) -> int | None:
-    """Return the id of the stored story this entry belongs to, if any."""
+    """Return the id of the stored story this entry belongs to, if any.
+
+    `vector` is the entry's embedding when `semantic` is active.
+    """
     if link:
         same_link = select(Entry.story_id).where(Entry.link == link).limit(1)
         story_id = session.exec(same_link).first()
         if story_id is not None:
             return story_id
-    if not keys:
-        return None
-    shared = sa.func.count().label("shared")
-    candidates = session.exec(
-        select(StoryKey.story_id)
-        .where(col(StoryKey.key).in_(list(keys)))
-        .where(col(StoryKey.published_at) >= published_at - window)
-        .where(col(StoryKey.published_at) <= published_at + window)
-        .group_by(col(StoryKey.story_id))
-        .order_by(shared.desc(), col(StoryKey.story_id).desc())
-        .limit(_MAX_CANDIDATES)
-    ).all()
+    candidates: list[int] = []
+    if keys:
+        shared = sa.func.count().label("shared")
+        candidates = list(
+            session.exec(
+                select(StoryKey.story_id)
+                .where(col(StoryKey.key).in_(list(keys)))
+                .where(col(StoryKey.published_at) >= published_at - window)
+                .where(col(StoryKey.published_at) <= published_at + window)
+                .group_by(col(StoryKey.story_id))
+                .order_by(shared.desc(), col(StoryKey.story_id).desc())
+                .limit(_MAX_CANDIDATES)
+            ).all()
+        )
+    cosines: dict[int, float] = {}
+    if semantic is not None and vector is not None:
+        near = semantic.neighbours(session, vector, published_at=published_at, window=window)
+        candidates = list(dict.fromkeys([*candidates, *near]))
+        cosines = semantic.cosines(session, vector, candidates)
     if not candidates:
         return None
     rows = session.exec(
         select(Entry.story_id, Entry.title, Entry.summary).where(
-            col(Entry.story_id).in_(list(candidates))
+            col(Entry.story_id).in_(candidates)
         )
     ).all()
     return dedup.best_match(
-        fp, ((sid, fingerprint(title, summary)) for sid, title, summary in rows)
+        fp, ((sid, fingerprint(title, summary)) for sid, title, summary in rows), cosines=cosines
     )
 
 
@@ -109,6 +126,7 @@ def ingest_entries(
     matcher: TopicMatcher,
     now: datetime,
     window: timedelta,
+    semantic: SemanticDedup | None = None,
 ) -> IngestOutcome:
     """Store the entries this feed has not seen and attach each to a story.
 
@@ -122,11 +140,23 @@ def ingest_entries(
     touch_listed(session, feed.id, sorted(known), now=now)
     new_entries = new_stories = merged = 0
     touched: list[int] = []
+    fresh: dict[str, ParsedEntry] = {}  # new identities, first occurrence wins
     for entry, identity in zip(entries, identities, strict=True):
-        if identity in known:
-            continue
-        known.add(identity)
-        story_id, created = _attach(session, feed=feed, entry=entry, now=now, window=window)
+        if identity not in known:
+            fresh.setdefault(identity, entry)
+    # One batch per feed: the encoder costs about half as much per entry that way.
+    vectors = semantic.embed_many(list(fresh.values())) if semantic and fresh else None
+    for index, (identity, entry) in enumerate(fresh.items()):
+        vector = vectors[index] if vectors is not None else None
+        story_id, created = _attach(
+            session,
+            feed=feed,
+            entry=entry,
+            now=now,
+            window=window,
+            semantic=semantic,
+            vector=vector,
+        )
         topics = matcher.match(
             feed_topics=feed.topic_slugs,
             categories=entry.categories,
@@ -159,13 +189,27 @@ def ingest_entries(
 
 
 def _attach(
-    session: Session, *, feed: Feed, entry: ParsedEntry, now: datetime, window: timedelta
+    session: Session,
+    *,
+    feed: Feed,
+    entry: ParsedEntry,
+    now: datetime,
+    window: timedelta,
+    semantic: SemanticDedup | None,
+    vector: Any,
 ) -> tuple[int, bool]:
-    """Find or create the story for one entry; return (story id, created)."""
+    """Find or create the story for one entry (`vector`: its embedding, if semantic)."""
     fp = fingerprint(entry.title, entry.summary)
     keys = dedup.candidate_keys(fp)
     story_id = find_story(
-        session, fp, keys=keys, link=entry.link, published_at=entry.published_at, window=window
+        session,
+        fp,
+        keys=keys,
+        link=entry.link,
+        published_at=entry.published_at,
+        window=window,
+        semantic=semantic,
+        vector=vector,
     )
     if story_id is not None:
         bump = (
@@ -193,4 +237,7 @@ def _attach(
     )
     new_id = int(session.execute(insert).scalar_one())
     _add_keys(session, new_id, keys, entry.published_at, new=True)
+    if vector is not None:
+        row = {"story_id": new_id, "published_at": entry.published_at}
+        session.execute(sa.insert(StoryVector), [{**row, "vector": SemanticDedup.to_bytes(vector)}])
     return new_id, True

@@ -31,6 +31,30 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(_WORD_RE.findall(unicodedata.normalize("NFKC", text).casefold()))
 
 
+_POSSESSIVE = ("'s", "’s")
+
+
+def match_words(text: str) -> tuple[str, ...]:
+    """Words as keywords compare them: folded, and without an English possessive.
+
+    "Football's" and "FOOTBALL" both become "football", so a keyword or a mute
+    word matches every spelling of the same whole word.
+    """
+    return tuple(_strip_possessive(w) for w in words(text))
+
+
+def _strip_possessive(word: str) -> str:
+    for suffix in _POSSESSIVE:
+        if word.endswith(suffix) and len(word) > len(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def contains_phrase(haystack: Sequence[str], phrase: Sequence[str]) -> bool:
+    """True when `phrase` occurs in `haystack` as consecutive whole words (both `match_words`)."""
+    return _contains_phrase(haystack, phrase)
+
+
 def _contains_phrase(haystack: Sequence[str], phrase: Sequence[str]) -> bool:
     n = len(phrase)
     if n == 0 or n > len(haystack):
@@ -61,7 +85,7 @@ class TopicMatcher:
             slugs.append(topic.slug)
             labels[" ".join(words(topic.slug))] = topic.slug
             labels[" ".join(words(topic.name))] = topic.slug
-            phrases.extend((topic.slug, words(k)) for k in topic.keywords if words(k))
+            phrases.extend((topic.slug, match_words(k)) for k in topic.keywords if words(k))
         return cls(slugs=tuple(slugs), labels=labels, phrases=tuple(phrases))
 
     def match(
@@ -79,6 +103,6 @@ class TopicMatcher:
             if slug:
                 found.add(slug)
         if self.phrases:
-            text = words(f"{title}\n{summary}")
+            text = match_words(f"{title}\n{summary}")
             found.update(slug for slug, phrase in self.phrases if _contains_phrase(text, phrase))
         return frozenset(found)

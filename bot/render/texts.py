@@ -58,6 +58,69 @@ TIMEZONE_UNKNOWN = 'Unknown time zone "{name}".'
 TIMEZONE_HINT = " Use a name like Europe/Berlin or America/New_York."
 ERROR_GENERIC = "Sorry, something went wrong on my side. Please try again in a minute."
 
+# Mute words and personal keywords (/mute /follow /unmute /unfollow /filters).
+FILTERS_HEADER = "<b>Your filters</b>"
+FILTERS_MUTED = "🔇 Muted ({count}): {words}"
+FILTERS_FOLLOWED = "➕ Keywords ({count}): {words}"
+FILTERS_NONE = (
+    "No mute words or keywords yet. /mute football leaves out every story that mentions it; "
+    '/follow "open source" brings stories that mention it, from any topic.'
+)
+FILTERS_TAP = "Tap one to remove it. {count} of {limit} used."
+FILTER_MUTED = "🔇 Muted: {words}. Stories that mention them are left out of briefings and /latest."
+FILTER_FOLLOWED = "➕ Following: {words}. Stories that mention them come to you from any topic."
+FILTER_ALREADY_MUTED = "Already muted: {words}."
+FILTER_ALREADY_FOLLOWED = "Already following: {words}."
+FILTER_UNMUTED = "🔊 Unmuted: {words}. Recent stories that mention them are back in /latest."
+FILTER_UNFOLLOWED = "Stopped following: {words}."
+FILTER_NOT_MUTED = "Not muted: {words}."
+FILTER_NOT_FOLLOWED = "Not followed: {words}."
+FILTER_UNMUTED_ALL = "🔊 Every mute word removed."
+FILTER_UNFOLLOWED_ALL = "Every keyword removed."
+FILTER_NONE_TO_REMOVE = "There was nothing to remove."
+FILTER_TOO_LONG = "Nothing changed: {words} is longer than {limit} characters."
+FILTER_NO_WORDS = "Nothing changed: {words} has no letters or digits to match."
+FILTER_LIMIT = (
+    "Nothing changed: that would make {count} mute words and keywords, and {limit} is the "
+    "limit. Remove some with /filters first."
+)
+FILTER_REMOVED = "Removed {word}"
+FILTER_BUTTON_GONE = "That one was already removed."
+
+# Channels managed from a private chat (/manage).
+MANAGE_PRIVATE_ONLY = "Please use /manage in a private chat with me."
+MANAGE_NOT_FOUND = (
+    "I can't find {name}. Add me to the channel as an admin that may post messages, then try again."
+)
+MANAGE_NOT_CHANNEL = "{name} is not a channel. In groups, use the commands in the group itself."
+MANAGE_NOT_ADMIN = "Only the admins of {title} can manage it, and you are not one of them."
+MANAGE_BOT_CANNOT_POST = (
+    "I can't post in {title}: make me an admin with the right to post messages, then try again."
+)
+MANAGE_STARTED = (
+    "📣 Now managing {title}. /topics, /subscribe, /schedule, /timezone, /mute and the other "
+    "subscriber commands here change that channel; /manage off returns to your own chat."
+)
+MANAGE_OFF = "Back to your own chat; {title} keeps its settings."
+MANAGE_OFF_NONE = "You are not managing a channel; commands here change your own chat."
+MANAGE_LIST = (
+    "<b>Channels you manage</b>\n{lines}\n\n/manage @channel switches to one; "
+    "/manage off returns to your own chat."
+)
+MANAGE_LIST_NONE = (
+    "You manage no channels yet. Add me to your channel as an admin that may post messages, "
+    "then send /manage @yourchannel here (or forward me one of its posts)."
+)
+MANAGE_LOST = (
+    "You are no longer an admin of {title}, so you can't manage it any more. "
+    "Commands here change your own chat again."
+)
+MANAGE_UNREACHABLE = (
+    "I can't reach {title} any more (am I still an admin there?). "
+    "Commands here change your own chat again; use /manage once that is fixed."
+)
+MANAGING_PREFIX = "📣 <i>Managing {title}</i>\n"
+
 # Usage lines, menus and /help are generated from the one command list.
 USAGE = {c.name: c.usage for c in commands.commands(admin=False)}  # plain text
 MENU = dict(commands.menu(admin=False))  # setMyCommands: name -> short description
@@ -162,5 +225,6 @@ TAPS_SLOW_DOWN = "Too many taps; please wait {seconds} s."
 FULLTEXT_SLOW_DOWN = "You've opened many articles; please wait {seconds} s."
 FULLTEXT_BUTTON_BAD = "That button is not valid; use /latest for fresh stories."
 FULLTEXT_CONTINUE = "Continue reading: {link}"
+FULLTEXT_PARTIAL = "The page shows only this much text (paywall?). Read it there: {link}"
 FULLTEXT_TOO_SLOW = "the page took too long"
 FULLTEXT_EXTRACT_SLOW = "the page took too long to read"

@@ -18,8 +18,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.ingest.article import Article, ExtractionFailure, extract_article
+from bot.ingest.article import MIN_CHARS, Article, ExtractionFailure, extract_article
 from bot.ingest.fetcher import Fetcher, FetchPolicy, FetchResult, FetchStatus
+from bot.ops import metrics
 from bot.render import texts, tghtml
 from bot.render.article import render_article
 from bot.services.context import Services, fetch_policy
@@ -100,10 +101,18 @@ def _render(ref: StoryRef, cached: ArticleText, fs: FulltextSettings) -> list[st
         url=ref.link or "",
     )
     parts = render_article(article, source_name=ref.source)
+    link = tghtml.link(ref.link or "", ref.link or "")
     if len(parts) <= fs.max_messages:
-        return parts
-    kept = parts[: fs.max_messages]
-    more = texts.FULLTEXT_CONTINUE.format(link=tghtml.link(ref.link or "", ref.link or ""))
+        if sum(len(p) for p in paragraphs) >= MIN_CHARS:
+            return parts
+        # Little text: show it, and say it may be only a teaser.
+        return _with_last_line(parts, texts.FULLTEXT_PARTIAL.format(link=link))
+    return _with_last_line(parts[: fs.max_messages], texts.FULLTEXT_CONTINUE.format(link=link))
+
+
+def _with_last_line(parts: list[str], more: str) -> list[str]:
+    """Append a closing line to the last message, or as a message of its own."""
+    kept = parts
     joined = f"{kept[-1]}\n\n{more}"
     if tghtml.visible_length(joined) <= tghtml.MESSAGE_LIMIT:
         return [*kept[:-1], joined]
@@ -118,6 +127,7 @@ async def fulltext_messages(services: Services, story_id: int) -> list[str]:
         ref, cached = await services.db(lambda s: _load(s, story_id))
         if ref is None:
             return [texts.FULLTEXT_GONE]
+        metrics.count_fulltext(hit=cached is not None)
         if cached is not None:
             return _render(ref, cached, services.settings.fulltext)
         if not ref.link:
@@ -162,6 +172,16 @@ async def _fetch_and_store(services: Services, ref: StoryRef) -> list[str]:
     row = _to_row(ref.id, result, now=now, budget=_budget(fs))
     await services.db(lambda s: s.merge(row))
     return _render(ref, row, fs)
+
+
+def first_tap_messages(
+    ref: StoryRef, result: Article | ExtractionFailure, fs: FulltextSettings, *, now: datetime
+) -> list[str]:
+    """The messages a first tap sends for this extraction result (what is stored, rendered).
+
+    The same steps as `_fetch_and_store` without the I/O: for evaluations and tests.
+    """
+    return _render(ref, _to_row(ref.id, result, now=now, budget=_budget(fs)), fs)
 
 
 def page_policy(settings: Settings) -> FetchPolicy:

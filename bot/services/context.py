@@ -16,6 +16,7 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
 from bot.ingest.fetcher import Fetcher, FetchPolicy
 from bot.ingest.refresh import Refresher
+from bot.ops.health import Heartbeats
 from bot.services.ratelimit import SlidingWindowLimiter
 from bot.settings import FetchSettings, Settings
 from bot.storage import feeds as feed_store
@@ -59,6 +60,7 @@ class Services:
         default_factory=lambda: SlidingWindowLimiter(limit=LATEST_PER_MINUTE, period=60.0)
     )
     error_throttle: ErrorThrottle = field(default_factory=ErrorThrottle)
+    heartbeats: Heartbeats = field(default_factory=Heartbeats)  # ticks completed, for /readyz
 
     async def db(self, work: Callable[[Session], T]) -> T:
         """Run `work(session)` in one transaction on a worker thread."""

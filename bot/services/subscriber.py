@@ -17,13 +17,13 @@ from typing import TypeVar
 
 from sqlmodel import Session
 
+from bot.briefings import selection
 from bot.ingest.topics import Topic
 from bot.render.stories import StoryView
 from bot.services import articles, lookup
 from bot.services.context import Services
 from bot.services.story_views import story_views
 from bot.storage import chats as chat_store
-from bot.storage import stories as story_store
 from bot.storage.models import ArticleText, Chat
 
 T = TypeVar("T")
@@ -36,6 +36,14 @@ class Asker:
     id: int
     type: str
     title: str | None
+    thread_id: int | None = None  # a forum topic other than General: a subscriber of its own
+
+    @property
+    def key(self) -> int:
+        """The subscriber id: the chat's, or the forum topic's."""
+        if self.thread_id is None:
+            return self.id
+        return chat_store.topic_subscriber_id(self.id, self.thread_id)
 
 
 @dataclass(frozen=True)
@@ -71,10 +79,14 @@ async def _as_chat(services: Services, who: Asker, work: Callable[[Session, Chat
             title=who.title,
             defaults=services.settings.briefing,
             now=services.clock(),
+            thread_id=who.thread_id,
         )
         return work(session, chat)
 
     return await services.db(run)
+
+
+as_chat = _as_chat  # for the other subscriber use cases (filters)
 
 
 def _state(session: Session, chat: Chat) -> ChatState:
@@ -212,7 +224,13 @@ async def latest(services: Services, who: Asker, request: lookup.LatestRequest) 
             subscribed = sorted(chat_store.subscriptions(session, chat.id))
             scope_topics = subscribed or None
             scope = _plain_names(subscribed, topics) if subscribed else "all topics"
-        rows = story_store.latest_stories(session, topics=scope_topics, limit=request.count)
+        rows = selection.stories_for_chat(
+            session,
+            chat_id=chat.id,
+            topics=scope_topics,
+            limit=request.count,
+            with_follows=not request.topic,  # a topic asked for by name: only that topic
+        )
         views = story_views(session, rows) if rows else []
         return LatestResult(scope, bool(request.topic), tuple(views))
 

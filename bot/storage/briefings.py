@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from bot.storage.models import Chat, Delivery, Story, Subscription
+from bot.storage.models import Chat, ChatFilter, Delivery, Story, Subscription
 
 
 def _table(model: type[Any]) -> sa.Table:
@@ -25,11 +25,12 @@ def _table(model: type[Any]) -> sa.Table:
     return table
 
 
-CHAT, SUBSCRIPTION, DELIVERY, STORY = (
+CHAT, SUBSCRIPTION, DELIVERY, STORY, FILTER = (
     _table(Chat),
     _table(Subscription),
     _table(Delivery),
     _table(Story),
+    _table(ChatFilter),
 )
 
 
@@ -44,6 +45,8 @@ class DueChat:
     scheduled: datetime  # the due time taken (next_briefing_at when locked)
     last_briefing_at: datetime | None
     instant_since: datetime | None
+    parent_id: int | None  # a forum topic's forum (its messages go there) …
+    thread_id: int | None  # … in this thread
 
 
 _DUE = sa.select(
@@ -54,6 +57,8 @@ _DUE = sa.select(
     CHAT.c.next_briefing_at,
     CHAT.c.last_briefing_at,
     CHAT.c.instant_since,
+    CHAT.c.parent_id,
+    CHAT.c.thread_id,
 ).where(
     CHAT.c.active,
     ~CHAT.c.stopped,
@@ -107,6 +112,12 @@ def subscriptions_of(session: Session, chat_ids: Sequence[int]) -> dict[int, tup
     for chat_id, topic in session.connection().execute(query):
         topics[chat_id].append(topic)
     return {chat_id: tuple(sorted(ts)) for chat_id, ts in topics.items()}
+
+
+def chats_with_filters(session: Session, chat_ids: Sequence[int]) -> set[int]:
+    """Which of the chats have mute words or keywords."""
+    query = sa.select(FILTER.c.chat_id).where(FILTER.c.chat_id.in_(chat_ids)).distinct()
+    return set(session.connection().execute(query).scalars())
 
 
 def delivered_since(

@@ -9,7 +9,8 @@ use case that reads before it writes first takes the chat's write lock
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlmodel import Session, SQLModel, col, delete, select
 
 from bot.briefings.timetable import next_due
 from bot.settings import BriefingSettings
+from bot.storage import filters as filter_store
 from bot.storage.models import Chat, Subscription
 
 
@@ -48,6 +50,29 @@ def _insert_ignore(session: Session, model: type[SQLModel], values: dict[str, An
     return session.connection().execute(stmt.returning(key)).first() is not None
 
 
+# Forum-topic subscribers get ids far below any Telegram chat id (about -10**13 at most).
+_TOPIC_BASE = -(2**62)
+_TOPIC_SPAN = 2**61
+
+
+def topic_subscriber_id(chat_id: int, thread_id: int) -> int:
+    """The subscriber id of one forum topic: the same for the same topic, every time.
+
+    A hash, not a counter, so concurrent first contacts in one topic agree on it
+    without reading first; 2**61 values make a collision practically impossible.
+    """
+    digest = hashlib.blake2b(f"{chat_id}:{thread_id}".encode(), digest_size=8).digest()
+    return _TOPIC_BASE - int.from_bytes(digest, "big") % _TOPIC_SPAN
+
+
+def send_targets(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, int | None]]:
+    """Subscriber id -> (Telegram chat id, forum thread) for messages to these subscribers."""
+    rows = session.exec(
+        select(Chat.id, Chat.parent_id, Chat.thread_id).where(col(Chat.id).in_(list(ids)))
+    ).all()
+    return {cid: (parent or cid, thread) for cid, parent, thread in rows}
+
+
 def lock_chat(session: Session, chat_id: int) -> Chat | None:
     """The chat row, locked for this transaction (FOR UPDATE; SQLite: `begin_write`)."""
     return session.get(Chat, chat_id, with_for_update=True, populate_existing=True)
@@ -61,10 +86,19 @@ def ensure_chat(
     title: str | None,
     defaults: BriefingSettings,
     now: datetime,
+    thread_id: int | None = None,
 ) -> tuple[Chat, bool]:
-    """Return the chat row (locked), creating it with the configured defaults; (chat, created)."""
+    """Return the chat row (locked), creating it with the configured defaults; (chat, created).
+
+    With `thread_id`, the subscriber is that topic of the forum `chat_id`.
+    """
+    parent_id = chat_id if thread_id is not None else None
+    if thread_id is not None:
+        chat_id = topic_subscriber_id(chat_id, thread_id)
     fresh = Chat(
         id=chat_id,
+        parent_id=parent_id,
+        thread_id=thread_id,
         type=chat_type,
         title=title,
         timezone=defaults.timezone,
@@ -86,12 +120,34 @@ def ensure_chat(
 def set_active(session: Session, chat_id: int, active: bool, *, now: datetime) -> bool:
     """Mark a chat reachable or not (blocked, kicked); return whether it changed."""
     chat = session.get(Chat, chat_id)
-    if chat is None or chat.active == active:
+    if chat is None:
+        return False
+    # A forum's topics share its fate; a topic paused for a reason of its own stays paused.
+    for topic in session.exec(select(Chat).where(Chat.parent_id == chat_id)).all():
+        if topic.active != active and topic.inactive_reason is None:
+            topic.active, topic.updated_at = active, now
+            if active:
+                reschedule(topic, now=now)
+            session.add(topic)
+    if chat.active == active:
         return False
     chat.active, chat.updated_at = active, now
     if active:
+        chat.inactive_reason = None
         reschedule(chat, now=now)
     session.add(chat)
+    return True
+
+
+def pause_topic(
+    session: Session, chat_id: int, thread_id: int, *, reason: str, now: datetime
+) -> bool:
+    """A forum topic Telegram no longer takes messages in: pause that subscriber only."""
+    topic = session.get(Chat, topic_subscriber_id(chat_id, thread_id))
+    if topic is None or not topic.active:
+        return False
+    topic.active, topic.inactive_reason, topic.updated_at = False, reason[:200], now
+    session.add(topic)
     return True
 
 
@@ -165,5 +221,7 @@ def migrate_chat(session: Session, old_id: int, new_id: int, *, now: datetime) -
     for sub in session.exec(select(Subscription).where(Subscription.chat_id == old_id)).all():
         session.add(Subscription(chat_id=new_id, topic=sub.topic, created_at=sub.created_at))
         session.delete(sub)
+    session.flush()
+    filter_store.move_filters(session, old_id, new_id)
     old.active = False
     session.add(old)

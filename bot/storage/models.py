@@ -116,6 +116,18 @@ class StoryKey(SQLModel, table=True):
     published_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class StoryVector(SQLModel, table=True):
+    """A story's headline embedding for semantic dedup (`bot.ingest.semantic`).
+
+    float16 bytes, unit length; written only while the semantic method is active.
+    """
+
+    __tablename__ = "story_vector"
+    story_id: int = Field(foreign_key="story.id", primary_key=True)
+    published_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    vector: bytes = Field(sa_type=sa.LargeBinary)
+
+
 class Entry(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("feed_id", "identity", name="uq_entry_feed_identity"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -157,11 +169,45 @@ class Chat(SQLModel, table=True):
     instant_since: datetime | None = _ts()  # instant mode: stories seen after this
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # A forum topic is a subscriber of its own: `id` is then derived from the
+    # forum's Telegram id (`parent_id`) and the topic's `thread_id`.
+    parent_id: int | None = Field(default=None, sa_type=sa.BigInteger, index=True)
+    thread_id: int | None = Field(default=None)
+    inactive_reason: str | None = Field(default=None, max_length=200)  # e.g. topic deleted
+
+    @property
+    def send_to(self) -> tuple[int, int | None]:
+        """The Telegram chat id and forum thread its messages go to."""
+        return (self.parent_id or self.id, self.thread_id)
 
 
 class Subscription(SQLModel, table=True):
     chat_id: int = Field(sa_type=sa.BigInteger, foreign_key="chat.id", primary_key=True)
     topic: str = Field(primary_key=True, max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ChatFilter(SQLModel, table=True):
+    """A subscriber's mute word (kind "mute") or personal keyword (kind "follow").
+
+    `phrase` is stored in its match form (folded words joined by spaces), so
+    "Football" and "football's" are one entry.
+    """
+
+    __tablename__ = "chat_filter"
+    chat_id: int = Field(sa_type=sa.BigInteger, foreign_key="chat.id", primary_key=True)
+    kind: str = Field(primary_key=True, max_length=8)
+    phrase: str = Field(primary_key=True, max_length=256)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ChannelManager(SQLModel, table=True):
+    """A user who manages a channel from their private chat (`current`: acting on it now)."""
+
+    __tablename__ = "channel_manager"
+    user_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
+    channel_id: int = Field(sa_type=sa.BigInteger, foreign_key="chat.id", primary_key=True)
+    current: bool = Field(default=False)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -208,6 +254,7 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = _ts()
     broadcast_id: int | None = Field(default=None, index=True)
+    thread_id: int | None = Field(default=None)  # forum topic (message_thread_id)
 
 
 class Broadcast(SQLModel, table=True):

@@ -32,6 +32,7 @@ class NewMessage:
     reply_markup: str | None = None
     priority: int = 10
     broadcast_id: int | None = None
+    thread_id: int | None = None  # forum topic
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Claimed:
     reply_markup: str | None
     attempts: int
     kind: str
+    thread_id: int | None = None
 
 
 def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime) -> int:
@@ -63,6 +65,7 @@ def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime) 
             "not_before": now,
             "created_at": now,
             "broadcast_id": m.broadcast_id,
+            "thread_id": m.thread_id,
         }
         for m in messages
     ]
@@ -112,6 +115,7 @@ def enqueue_many(session: Session, messages: Sequence[NewMessage], *, now: datet
             "not_before": now,
             "created_at": now,
             "broadcast_id": m.broadcast_id,
+            "thread_id": m.thread_id,
         }
         for m in messages
     ]
@@ -150,7 +154,15 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
         row.status, row.lease_until, row.attempts = SENDING, now + lease, row.attempts + 1
         session.add(row)
         claimed.append(
-            Claimed(row.id, row.chat_id, row.text, row.reply_markup, row.attempts, row.kind)
+            Claimed(
+                row.id,
+                row.chat_id,
+                row.text,
+                row.reply_markup,
+                row.attempts,
+                row.kind,
+                row.thread_id,
+            )
         )
     session.flush()
     return claimed
@@ -218,6 +230,20 @@ def cancel_chat(session: Session, chat_id: int, *, reason: str) -> int:
     result = session.exec(
         update(Outbox)
         .where(col(Outbox.chat_id) == chat_id, col(Outbox.status).in_([PENDING, SENDING]))
+        .values(status=CANCELLED, error=reason[:500], lease_until=None)
+    )
+    return int(result.rowcount or 0)
+
+
+def cancel_thread(session: Session, chat_id: int, thread_id: int, *, reason: str) -> int:
+    """Cancel every unsent row of one forum topic that is gone or closed."""
+    result = session.exec(
+        update(Outbox)
+        .where(
+            col(Outbox.chat_id) == chat_id,
+            col(Outbox.thread_id) == thread_id,
+            col(Outbox.status).in_([PENDING, SENDING]),
+        )
         .values(status=CANCELLED, error=reason[:500], lease_until=None)
     )
     return int(result.rowcount or 0)

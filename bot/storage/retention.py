@@ -31,6 +31,7 @@ from bot.storage.models import (
     Story,
     StoryKey,
     StoryTopic,
+    StoryVector,
 )
 
 BATCH = 500
@@ -99,7 +100,7 @@ def prune_stories(
     )
     if not ids:
         return 0
-    for table in (Delivery, ArticleText, StoryTopic, StoryKey, Entry):
+    for table in (Delivery, ArticleText, StoryTopic, StoryKey, StoryVector, Entry):
         session.exec(delete(table).where(col(table.story_id).in_(ids)))
     session.exec(delete(Story).where(col(Story.id).in_(ids)))
     return len(ids)

@@ -35,6 +35,7 @@ def latest_stories(
     limit: int,
     exclude_delivered_to: int | None = None,
     seen_since: datetime | None = None,
+    offset: int = 0,
 ) -> list[Story]:
     """Newest stories, optionally only those in `topics`, not yet sent to a chat, or new."""
     query = select(Story)
@@ -55,4 +56,6 @@ def latest_stories(
         )
         query = query.where(~delivered)
     query = query.order_by(col(Story.published_at).desc(), col(Story.id).desc()).limit(limit)
+    if offset:
+        query = query.offset(offset)
     return list(session.exec(query).all())

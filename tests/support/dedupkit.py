@@ -3,18 +3,22 @@
 For tests and the dedup benches: a migrated SQLite database with feeds, one open
 session, and `add` storing one entry the way a refresh does and returning the
 story it joined. So what is evaluated is exactly what ingest decides: candidate
-keys, the time window, then `bot.ingest.dedup.best_match`.
+keys (and, given a `SemanticDedup`, nearest embeddings), the time window, then
+`bot.ingest.dedup.best_match`.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session
 
+from bot.ingest.embed import load_encoder
 from bot.ingest.parser import ParsedEntry
+from bot.ingest.semantic import SemanticDedup
 from bot.ingest.stories import ingest_entries
 from bot.ingest.topics import TopicMatcher
 from bot.storage.db import open_database
@@ -24,10 +28,34 @@ T0 = datetime(2026, 1, 20, 8, 0, tzinfo=UTC)
 WINDOW = timedelta(hours=48)  # the shipped default of `dedup.window_hours`
 
 
+def semantic_or_skip() -> SemanticDedup:
+    """The semantic method with the installed model; skip without it (fail in CI).
+
+    CI installs the model (.ci/run) and sets REQUIRE_MODEL=1, so these tests
+    never skip there.
+    """
+    import pytest
+
+    encoder, reason = load_encoder(os.environ.get("BOT_DEDUP__MODEL_PATH", ""))
+    if encoder is None:
+        if os.environ.get("REQUIRE_MODEL") == "1":
+            pytest.fail(f"semantic dedup model required (REQUIRE_MODEL=1): {reason}")
+        pytest.skip(f"semantic dedup unavailable: {reason}")
+    return SemanticDedup(encoder)
+
+
 class IngestProbe:
     """A scratch story database fed one entry at a time; use as a context manager."""
 
-    def __init__(self, path: Path, *, feeds: int = 2, window: timedelta = WINDOW) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        feeds: int = 2,
+        window: timedelta = WINDOW,
+        semantic: SemanticDedup | None = None,
+    ) -> None:
+        self.semantic = semantic
         self.engine = open_database(f"sqlite:///{path}")
         self.window = window
         self.session = Session(self.engine, expire_on_commit=False)
@@ -65,6 +93,7 @@ class IngestProbe:
             matcher=self._matcher,
             now=published_at,
             window=self.window,
+            semantic=self.semantic,
         )
         return outcome.story_ids[0]
 

@@ -108,6 +108,33 @@ def seed_stories(engine: Engine, *, now: datetime, count: int = 5, topic: str = 
             conn.execute(sa.insert(_table(StoryTopic)).values(story_id=story_id, topic=topic))
 
 
+def seed_headlines(
+    engine: Engine, titles: Sequence[str], *, now: datetime, topic: str = "world"
+) -> list[int]:
+    """Stories with these headlines in `topic`, the first the newest (1 minute apart)."""
+    stamp = f"{now:%Y%m%d%H%M%S%f}-{topic}"
+    ids = []
+    with engine.begin() as conn:
+        feed_id = _insert_one(
+            conn, Feed, url=f"https://seed.example/h-{stamp}.xml", name="Seed", created_at=now
+        )
+        for i, title in enumerate(titles):
+            seen = now - timedelta(minutes=i + 1)
+            story_id = _insert_one(
+                conn,
+                Story,
+                title=title,
+                link=f"https://seed.example/h/{stamp}/{i}",
+                source_name="Seed",
+                feed_id=feed_id,
+                published_at=seen,
+                first_seen_at=seen,
+            )
+            conn.execute(sa.insert(_table(StoryTopic)).values(story_id=story_id, topic=topic))
+            ids.append(story_id)
+    return ids
+
+
 def _insert_one(conn: sa.Connection, model: type[Any], **values: Any) -> int:
     """Insert one row and return its new integer primary key."""
     key = conn.execute(sa.insert(_table(model)).values(**values)).inserted_primary_key

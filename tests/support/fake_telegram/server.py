@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from .places import ForumTopic, PlacesMixin
 from .tdhtml import Entity, FormattedText, HtmlParseError, fix_formatted_text, parse_html, utf16_len
 
 logger = logging.getLogger(__name__)
@@ -138,6 +139,9 @@ class Chat:
     deactivated: bool = False
     bot_status: str = "member"
     migrated_to: int | None = None
+    is_forum: bool = False
+    topics: dict[int, ForumTopic] = field(default_factory=dict)  # forum: thread id -> topic
+    bot_can_post: bool = True  # channels: the bot's can_post_messages right
 
     def to_api(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -147,6 +151,8 @@ class Chat:
             out["title"] = self.title or "Group"
         if self.username:
             out["username"] = self.username
+        if self.is_forum:
+            out["is_forum"] = True
         return out
 
 
@@ -168,6 +174,7 @@ class Message:
     edit_date: int | None = None
     edits: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
+    thread_id: int | None = None  # forum topic (None: General or not a forum)
 
     @property
     def buttons(self) -> list[dict[str, Any]]:
@@ -190,6 +197,9 @@ class Message:
             out["reply_markup"] = self.reply_markup
         if self.edit_date is not None:
             out["edit_date"] = self.edit_date
+        if self.thread_id is not None:
+            out["message_thread_id"] = self.thread_id
+            out["is_topic_message"] = True
         if self.file is not None and self.file_id is not None:
             out.update(_media_json(self.kind, self.file, self.file_id))
         return out
@@ -410,7 +420,7 @@ class _Server(ThreadingHTTPServer):
 # --- the fake -----------------------------------------------------------------------------
 
 
-class FakeTelegram:
+class FakeTelegram(PlacesMixin):
     """A thread-safe fake Bot API server; use as `with FakeTelegram() as tg:`."""
 
     def __init__(
@@ -616,12 +626,22 @@ class FakeTelegram:
 
     # playing the user -----------------------------------------------------------------------
 
-    def send_text(self, chat_id: int, text: str, *, from_user: int | None = None) -> dict[str, Any]:
-        """Queue a `message` update; a leading /command gets its bot_command entity."""
+    def send_text(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        from_user: int | None = None,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Queue a `message` update; a leading /command gets its bot_command entity.
+
+        `thread_id` posts it in a forum topic (which must exist and be open).
+        """
         with self._cond:
             chat = self._chat_or_register(chat_id)
             user = self._user_for(chat, from_user)
-            extra: dict[str, Any] = {"text": text}
+            extra: dict[str, Any] = {"text": text, **self._topic_fields(chat, thread_id)}
             if text.startswith("/"):
                 command = {"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}
                 extra["entities"] = [command]
@@ -934,7 +954,10 @@ class FakeTelegram:
         formatted = self._formatted(params, "text", MAX_TEXT)
         markup = _check_markup(params.get("reply_markup"))
         self._admit(chat, params)
+        thread_id = self._check_thread(chat, params)
+        self._check_may_post(chat)
         msg = self._store_bot_message(chat, "text", formatted, params, markup)
+        msg.thread_id = thread_id
         return msg.to_api(self.bot_user, chat)
 
     def _api_send_document(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -1045,11 +1068,19 @@ class FakeTelegram:
         chat = self._target_chat(params)
         user_id = _int(params, "user_id", 0)
         if user_id == self.bot_id:
-            return self._member_json(self.bot_user, chat.bot_status)
+            member = self._member_json(self.bot_user, chat.bot_status)
+            if chat.type == "channel" and chat.bot_status == "administrator":
+                member["can_post_messages"] = chat.bot_can_post
+            return member
+        if chat.type == "channel" and chat.bot_status in ("left", "kicked"):
+            raise bad_request("member list is inaccessible")  # the bot is no admin there
         user = self._users.get(user_id)
         if user is None:
             raise bad_request("user not found")
-        return self._member_json(user, self._status_of(chat, user_id))
+        member = self._member_json(user, self._status_of(chat, user_id))
+        if chat.type == "channel" and member["status"] == "administrator":
+            member["can_post_messages"] = True
+        return member
 
     def _api_get_chat_administrators(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         chat = self._target_chat(params)

@@ -1,0 +1,105 @@
+"""`python -m bot healthcheck | backup PATH | restore PATH`: commands for operators."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+
+from bot.ops.backup import BackupError, backup_sqlite, pg_command, restore_sqlite, sqlite_path
+from bot.ops.health import readiness
+from bot.settings import Settings
+from bot.storage.db import DatabaseError, make_engine, worker_lock
+
+PROBE_TIMEOUT = 10.0
+
+
+class OpsCommandError(Exception):
+    """Print the message and exit 1."""
+
+
+def probe_address(host: str, port: int) -> str:
+    """The URL of /readyz for a listen address (a wildcard address is asked on loopback)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/readyz"
+
+
+def run_healthcheck(settings: Settings, out: TextIO) -> int:
+    """Exit 0 when ready, 1 when not; print the one-line JSON verdict.
+
+    With `ops.listen` set, the running process is asked (it alone knows its
+    ticks); without it, the database and outbox checks run here.
+    """
+    address = settings.ops.address
+    if address is not None:
+        url = probe_address(*address)
+        try:
+            answer = httpx.get(url, timeout=PROBE_TIMEOUT)
+        except httpx.HTTPError as exc:
+            print(f'{{"status": "failing", "reason": "no answer at {url}: {exc}"}}', file=out)
+            return 1
+        print(answer.text.strip(), file=out)
+        return 0 if answer.status_code == 200 else 1
+    engine = make_engine(settings.database_url)
+    try:
+        verdict = asyncio.run(
+            readiness(engine, None, max_outbox_age=settings.ops.max_outbox_age_seconds)
+        )
+    finally:
+        engine.dispose()
+    print(verdict.json_line(), file=out)
+    return 0 if verdict.ok else 1
+
+
+def _counts_line(counts: dict[str, int]) -> str:
+    keys = ("outbox", "chat", "feed", "story", "entry")
+    return ", ".join(f"{k}={counts[k]}" for k in keys if k in counts)
+
+
+def run_backup(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    path = Path(args.path)
+    try:
+        source = sqlite_path(settings.database_url)
+        if source is None:
+            print("PostgreSQL is backed up with its own tool; run:", file=out)
+            print(f"  {pg_command(settings.database_url, 'pg_dump', path)}", file=out)
+            print("(the password comes from PGPASSWORD or ~/.pgpass)", file=out)
+            return 0
+        counts = backup_sqlite(source, path)
+    except BackupError as exc:
+        raise OpsCommandError(str(exc)) from exc
+    print(f"backup written to {path} ({_counts_line(counts)})", file=out)
+    return 0
+
+
+def run_restore(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    path = Path(args.path)
+    try:
+        dest = sqlite_path(settings.database_url)
+        if dest is None:
+            print("PostgreSQL is restored with its own tool; with the bot stopped, run:", file=out)
+            print(f"  {pg_command(settings.database_url, 'pg_restore', path)}", file=out)
+            return 0
+        lock = worker_lock(make_engine(settings.database_url))
+        if lock is not None:
+            try:
+                lock.acquire()  # refused while a bot or worker process runs on this file
+            except DatabaseError as exc:
+                raise OpsCommandError(f"stop the bot before restoring ({exc})") from exc
+        try:
+            counts = restore_sqlite(path, dest)
+        finally:
+            if lock is not None:
+                lock.release()
+    except BackupError as exc:
+        raise OpsCommandError(str(exc)) from exc
+    print(f"restored {dest} from {path} ({_counts_line(counts)})", file=out)
+    return 0

@@ -1,0 +1,190 @@
+"""Flatten trafilatura's XML body into lines of text, each knowing how much of it is links.
+
+Pure. trafilatura hands back <p>, <head>, <list>/<item>, <quote>, <code> and <table>
+(<row>/<cell>) blocks with inline <hi>, <ref> (links, when asked for) and <lb/> (line
+breaks). The cleaning in `bot.ingest.article` needs each line's text and whether it is
+mostly link text (a menu or related-links entry) or the page's own words.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+BULLET = "• "
+CELL_SEPARATOR = " · "
+_LINKED_SHARE = 0.5  # a line at least this much link text is "linked"
+_BLOCKS = frozenset({"p", "head", "list", "item", "quote", "code", "table", "row", "cell", "div"})
+_SKIP = frozenset({"graphic"})
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLine:
+    """One line of the article body."""
+
+    text: str
+    block: int  # lines of one block (paragraph, list item, table row) share this number
+    link_share: float = 0.0  # share of its characters inside links
+    verbatim: bool = False  # code: kept as it is, never cleaned
+
+    @property
+    def linked(self) -> bool:
+        """Mostly link text."""
+        return self.link_share >= _LINKED_SHARE
+
+
+@dataclass
+class _Run:
+    """Inline text being gathered: lines as [parts, linked characters]."""
+
+    lines: list[tuple[list[str], list[int]]] = field(default_factory=lambda: [([], [0])])
+
+    def add(self, text: str | None, *, linked: bool) -> None:
+        if text:
+            self.lines[-1][0].append(text)
+            if linked:
+                self.lines[-1][1][0] += len("".join(text.split()))
+
+    def newline(self) -> None:
+        self.lines.append(([], [0]))
+
+
+def _inline(element: etree._Element, run: _Run, *, linked: bool) -> None:
+    run.add(element.text, linked=linked)
+    for child in element:
+        if child.tag == "lb":
+            run.newline()
+        elif child.tag not in _SKIP:
+            _inline(child, run, linked=linked or child.tag == "ref")
+        run.add(child.tail, linked=linked)
+
+
+def _has_blocks(element: etree._Element) -> bool:
+    return any(child.tag in _BLOCKS for child in element)
+
+
+class _Body:
+    """Collects BodyLines, one block number per paragraph, item or table row."""
+
+    def __init__(self) -> None:
+        self.lines: list[BodyLine] = []
+        self._block = 0
+
+    def emit(self, run: _Run, *, prefix: str = "", verbatim: bool = False) -> None:
+        emitted = False
+        for parts, linked_chars in run.lines:
+            raw = "".join(parts)
+            if verbatim:
+                texts = [line.rstrip() for line in raw.split("\n")]
+            else:
+                texts = [" ".join(raw.split())]
+            for text in texts:
+                if not text.strip():
+                    continue
+                share = linked_chars[0] / max(1, len("".join(text.split())))
+                text = (prefix if not emitted else "") + text
+                self.lines.append(BodyLine(text, self._block, min(1.0, share), verbatim))
+                emitted = True
+        self._block += 1
+
+    def container(self, element: etree._Element) -> None:
+        """A block holding other blocks, with loose inline text between them."""
+        loose = _Run()
+        loose.add(element.text, linked=False)
+        for child in element:
+            if child.tag in _BLOCKS:
+                self.emit(loose)
+                loose = _Run()
+                self.block(child)
+            elif child.tag == "lb":
+                loose.newline()
+            elif child.tag not in _SKIP:
+                _inline(child, loose, linked=child.tag == "ref")
+            loose.add(child.tail, linked=False)
+        self.emit(loose)
+
+    def block(self, element: etree._Element) -> None:
+        tag = element.tag
+        if tag == "list":
+            for item in element:
+                self.item(item)
+        elif tag == "table":
+            for row in element.iter("row"):
+                self.row(row)
+        elif tag == "code":
+            run = _Run()
+            _inline(element, run, linked=False)
+            self.emit(run, verbatim=True)
+        elif _has_blocks(element):
+            self.container(element)
+        else:
+            run = _Run()
+            _inline(element, run, linked=tag == "ref")
+            self.emit(run)
+
+    def item(self, item: etree._Element) -> None:
+        if _has_blocks(item):
+            self.container(item)
+            return
+        run = _Run()
+        _inline(item, run, linked=False)
+        self.emit(run, prefix=BULLET)
+
+    def row(self, row: etree._Element) -> None:
+        cells = [cell for cell in row if cell.tag == "cell"]
+        if any(_has_blocks(cell) for cell in cells):
+            for cell in cells:
+                self.container(cell)
+            return
+        # A data row: its cells on one line.
+        run = _Run()
+        for i, cell in enumerate(cells):
+            if i:
+                run.add(CELL_SEPARATOR, linked=False)
+            _inline(cell, run, linked=False)
+        self.emit(run)
+
+
+def body_lines(body: etree._Element) -> list[BodyLine]:
+    """The body's text as lines, in order, with block numbers and link shares."""
+    collected = _Body()
+    collected.container(body)
+    return collected.lines
+
+
+_LD_MAX_CHARS = 2_000_000  # a JSON-LD block larger than this is not read
+_LD_MAX_NODES = 10_000
+
+
+def _article_bodies(data: object) -> Iterator[str]:
+    """articleBody strings anywhere in a JSON-LD document (bounded walk)."""
+    stack, seen = [data], 0
+    while stack and seen < _LD_MAX_NODES:
+        node = stack.pop()
+        seen += 1
+        if isinstance(node, dict):
+            body = node.get("articleBody")
+            if isinstance(body, str):
+                yield body
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def declared_body(tree: HtmlElement) -> str:
+    """The longest JSON-LD articleBody the page declares, or ""."""
+    best = ""
+    for script in tree.xpath('//script[contains(@type, "ld+json")]'):
+        raw = script.text or ""
+        if "articleBody" not in raw or len(raw) > _LD_MAX_CHARS:
+            continue
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):  # RecursionError: hostile nesting
+            continue
+        best = max([best, *_article_bodies(data)], key=len)
+    return best.strip()

@@ -1,0 +1,192 @@
+"""Article cleaning: drop page furniture from extracted body lines, keep the article's text.
+
+Pure. Anchored line patterns for furniture (app and newsletter prompts, comment
+prompts, share buttons...), plus layout rules that use each line's link share: runs of
+short linked lines are menus and link lists; short lines that are not links (list
+items, subheadings, code) are the article's own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from bot.ingest.article_body import BULLET, BodyLine
+from bot.render.plain import fold
+
+
+def _compile(*patterns: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(pattern, re.IGNORECASE) for pattern in patterns)
+
+
+# One breadcrumb: one to four words without separators or sentence punctuation.
+_CRUMB = r"([^\s<>»›|/.!?]+( [^\s<>»›|/.!?]+){0,3})"
+_SOCIAL = r"(facebook|twitter|x|linkedin|whatsapp|telegram|e-?mail|reddit|pinterest|messenger)"
+
+# Lines that are page furniture, never article text. Each matches a whole line.
+_JUNK_LINES = _compile(
+    # Comment prompts: "What is your opinion on this topic?", "Leave the first comment",
+    # "Join the conversation", "Comments (12)", "Show 5 comments".
+    r"^(what is|what's|what are) your (opinion|view|views|thoughts|take)\b.{0,80}$",
+    r"^(be the first to )?(leave|post|write|add)( the first| a| your)? comments?\b.{0,40}$",
+    r"^be the first to comment\b.{0,40}$",
+    r"^(join|start) the (conversation|discussion|debate)\b.{0,60}$",
+    r"^(show|view|read|load|hide|see)( all| more)?( \d+)? comments?\b.{0,20}$",
+    r"^(\d+ )?comments?\s*(\(\d+\)|:?\s*\d+)?$",
+    # App promotion: "Download our app for breaking news alerts", "Get the app".
+    r"^(download|get|install|try) (our|the)( free| new)?( [\w-]+){0,3} apps?\b.{0,80}$",
+    # Newsletter sign-up boxes.
+    r"^(sign up|subscribe|register)\b.{0,100}\bnewsletters?\b.{0,100}$",
+    r"^.{0,80}\bnewsletters?\b.{0,80}\b(sign up|subscribe|inbox)\b.{0,80}$",
+    # Cookie notices and consent buttons.
+    r"^(we|this (web)?site|our (web)?site) uses? cookies\b.*$",
+    r"^(accept|allow|reject|decline|manage)( all)? cookies\b.{0,40}$",
+    r"^.{0,100}\bcookie (policy|settings|preferences|consent)\b.{0,100}$",
+    # Navigation crumbs: "Home > World > Europe", "News | Local", "Home / City".
+    rf"^{_CRUMB}((\s*[>»›|]\s*|\s/\s){_CRUMB})+$",
+    # Share buttons: "Share on Facebook", "Share this article", "Facebook Twitter Email".
+    r"^(share|tweet|pin|send)( this)?( article| story| page| link)?"
+    rf"(( on| via| to| with)? {_SOCIAL})?$",
+    rf"^(({_SOCIAL}|print|copy link|share)[\s,|·•/]*){{1,10}}$",
+    r"^follow us (on|at)\b.{0,80}$",
+    # Advertising labels: "Advertisement", "Sponsored content", "Story continues below".
+    r"^(advertisement|advertising|ad|sponsored( content)?|paid content|anzeige|werbung)"
+    r"(\s*[-–—:]?\s*(story|article) continues (below|after (the )?(ad|advertisement))\.?)?$",
+    r"^(story|article) continues below( advertisement)?\.?$",
+    # Reading aids: "4 min read", "Listen to this article".
+    r"^(\d+\s*(min|mins|minutes?)( read| reading time)|reading time:?\s*\d+.{0,12})$",
+    r"^listen to (this )?(article|story)\b.{0,30}$",
+    # Paywall prompts.
+    r"^(subscribe|sign in|log in|register)( now)? to (continue|keep) reading\b.{0,80}$",
+    r"^already (a subscriber|have an account)\b.{0,60}$",
+    # Photo credits and bare bylines: "Photo: Reuters", "By Jane Doe · 14 March 2024".
+    r"^(photo|image|foto|picture|illustration|video)( credit)?\s*[:©/].{0,80}$",
+    r"^(by|written by)\s+[^\s.!?]+(\s+[^\s.!?]+){0,3}(\s*[·|,–—-]\s*[^.!?]{0,60})?$",
+)
+# Headings of related-content lists ("Read more:", "Most read", "Related: <headline>"):
+# the heading goes, and so do the headline-like lines that follow it.
+_LIST_HEADING = re.compile(
+    r"^(read more|read also|also read|related( stories| articles| coverage| content)?|see also"
+    r"|more on this( story| topic)?|more from [\w ]{1,30}|recommended( for you| stories)?"
+    r"|you (may|might) also like|most (read|popular|viewed|shared)|trending( now)?|top stories"
+    r"|latest news)(\s*[:\-–—»›]?\s*$|\s*[:\-–—»›]\s*.{0,200}$)",
+    re.IGNORECASE,
+)
+_ENDS_SENTENCE = re.compile(r"[.!?…:;。！？：；]['\"”’»)\]」』）]*$")
+# Chinese, Japanese and Korean script: no spaces between words, so such characters are
+# counted (two to a word) where lines are measured in words.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_BULLET = BULLET
+_HEADLINE_MAX_WORDS = 20
+_STUB_MAX_WORDS = 5
+_ALL_LINKS = 0.9  # a line with this share of link text is a link, not prose
+
+
+def is_junk_line(line: str) -> bool:
+    """Tell whether a line is page furniture matched by one of the documented patterns."""
+    line = line.removeprefix(_BULLET)
+    return any(pattern.match(line) for pattern in _JUNK_LINES)
+
+
+def _ends_sentence(line: str) -> bool:
+    return _ENDS_SENTENCE.search(line) is not None
+
+
+def word_count(line: str) -> int:
+    """Words in a line; CJK characters count two to a word."""
+    cjk = len(_CJK.findall(line))
+    return len(_CJK.sub(" ", line).split()) + (cjk + 1) // 2
+
+
+def _is_stub(line: str) -> bool:
+    """A few words without sentence punctuation: a menu entry, link or label."""
+    return word_count(line) <= _STUB_MAX_WORDS and not _ends_sentence(line)
+
+
+def _drop_list_blocks(lines: Sequence[BodyLine]) -> list[BodyLine]:
+    """Drop related-content headings and the linked headline-like lines after them."""
+    kept: list[BodyLine] = []
+    in_list = False
+    for line in lines:
+        text = line.text.removeprefix(_BULLET)
+        if line.verbatim:
+            in_list = False
+        elif _LIST_HEADING.match(text):
+            in_list = True
+            continue
+        elif (
+            in_list
+            and line.linked
+            and not _ends_sentence(text)
+            and word_count(text) <= _HEADLINE_MAX_WORDS
+        ):
+            continue
+        in_list = False
+        kept.append(line)
+    return kept
+
+
+def _drop_stubs(lines: Sequence[BodyLine]) -> list[BodyLine]:
+    """Drop linked short unpunctuated lines at the edges or next to another such line.
+
+    Those are link lists (menus, tags, related links). A lone one between real
+    paragraphs is kept: it is most likely a subheading. Lines that are not links
+    (list items, numbered subheadings, code) are the article's own and stay.
+    """
+    stub = [
+        line.linked and not line.verbatim and _is_stub(line.text.removeprefix(_BULLET))
+        for line in lines
+    ]
+    last = len(lines) - 1
+    return [
+        line
+        for i, line in enumerate(lines)
+        if not stub[i]
+        or not (i in (0, last) or (i > 0 and stub[i - 1]) or (i < last and stub[i + 1]))
+    ]
+
+
+def _drop_link_runs(lines: Sequence[BodyLine]) -> list[BodyLine]:
+    """Drop lines that are all links and no sentence: a menu or headline list run together."""
+    return [
+        line
+        for line in lines
+        if line.verbatim
+        or line.link_share < _ALL_LINKS
+        or _ends_sentence(line.text)
+        or word_count(line.text) <= _STUB_MAX_WORDS  # left to _drop_stubs
+    ]
+
+
+def _drop_repeats(lines: Sequence[BodyLine], *, title: str) -> list[BodyLine]:
+    """Drop a line equal to the title or to the line kept just before it."""
+    kept: list[BodyLine] = []
+    for line in lines:
+        folded = fold(line.text)
+        if not line.verbatim and (
+            folded == fold(title) or (kept and folded == fold(kept[-1].text))
+        ):
+            continue
+        kept.append(line)
+    return kept
+
+
+def clean_lines(lines: Iterable[BodyLine], *, title: str = "") -> list[str]:
+    """Remove page furniture from body lines; return the kept text as paragraphs."""
+    kept = [line for line in lines if line.verbatim or not is_junk_line(line.text)]
+    kept = _drop_repeats(_drop_stubs(_drop_link_runs(_drop_list_blocks(kept))), title=title)
+    grouped: dict[int, list[str]] = {}
+    for line in kept:
+        grouped.setdefault(line.block, []).append(line.text)
+    return ["\n".join(texts) for texts in grouped.values()]
+
+
+def clean_paragraphs(paragraphs: Iterable[str], *, title: str = "") -> list[str]:
+    """Clean plain-text paragraphs whose links are unknown: any line may be a link."""
+    lines = [
+        BodyLine(" ".join(raw.split()), index, link_share=0.5)
+        for index, paragraph in enumerate(paragraphs)
+        for raw in paragraph.split("\n")
+        if raw.strip()
+    ]
+    return clean_lines(lines, title=title)

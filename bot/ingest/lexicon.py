@@ -1,0 +1,132 @@
+"""Word folding for the lexical dedup score: news paraphrases and British spellings.
+
+Outlets reword the same event with a small set of news verbs and nouns
+("quits"/"resigns", "quake"/"earthquake", "jail"/"prison"). Each group below
+folds to its first word; `bot.ingest.dedup` applies it after stemming, so both
+headlines land on the same token. Groups hold only words that report the same
+fact whichever is used: opposites ("open"/"close") are vetoed elsewhere and
+never share a group. Also the stop words and generic news words the score
+weighs down. Pure data and one lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def wordset(text: str) -> frozenset[str]:
+    """Turn a whitespace-separated word list into a set."""
+    return frozenset(text.split())
+
+
+STOP_WORDS = wordset(
+    """
+    a about above after again against all also am an and any are as at be been before
+    being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers him his how i if in into is it its
+    itself just me more most my no nor not now of off on once only or other our out over
+    own same she should so some such than that the their them then there these they this
+    those through to too under until up very was we were what when where which while who
+    whom why will with would you your amid via per says say said saying report reports
+    reported new news video photos watch live update updates breaking latest today
+    """
+)
+
+# Frequent in news headlines and hence weak evidence of the same event (an intrinsic
+# stand-in for the IDF table we do not have at runtime).
+GENERIC = wordset(
+    """
+    kill dead death die attack official government minister president police people man
+    woman year week day first two three call make take get set back top big help urge
+    warn plan talk meet hit face call show see go come give seek vow hold leave open
+    close rise fall record state world country city group leader court case deal
+    """
+)
+
+# One group a line; the first word is the canonical form.
+_GROUPS = """
+resign quit resignation
+retire retirement
+die dead death
+quake earthquake tremor
+blast explosion explode
+injure hurt wound injury
+visit travel
+fall tumble drop slide slump plunge sink
+rise climb jump surge soar
+win victory won triumph
+election elections
+marry wed wedding married
+arrest detain nab
+seize capture
+prison jail
+inmate prisoner
+premier pm
+chief chairman chair
+truce ceasefire
+rescue save
+observer monitor
+pledge promise vow
+stance position
+hail welcome praise
+gop republican
+probe investigate investigation inquiry
+deal agreement accord pact
+talk negotiation
+plane jet aircraft airliner
+soldier troop
+protest protester demonstration demonstrator unrest
+fire blaze ablaze afire
+firm company
+football soccer
+film movie
+child children kid
+cancel scrap
+free release freed
+warn warning
+sue lawsuit
+ban prohibit
+launch unveil
+sack dismiss oust
+"""
+
+# British spellings to American, before stemming.
+_SPELLINGS = {
+    "defence": "defense",
+    "offence": "offense",
+    "labour": "labor",
+    "favour": "favor",
+    "honour": "honor",
+    "centre": "center",
+    "theatre": "theater",
+    "programme": "program",
+    "recognise": "recognize",
+    "recognised": "recognized",
+    "recognises": "recognizes",
+    "criticise": "criticize",
+    "criticised": "criticized",
+    "criticises": "criticizes",
+    "organise": "organize",
+    "organised": "organized",
+    "apologise": "apologize",
+    "apologises": "apologizes",
+    "authorise": "authorize",
+    "authorised": "authorized",
+    "legalise": "legalize",
+    "legalised": "legalized",
+}
+
+
+def build_folding(stem: Callable[[str], str]) -> dict[str, str]:
+    """Map each stemmed word of a group to the group's stemmed canonical word."""
+    folding: dict[str, str] = {}
+    for line in _GROUPS.strip().splitlines():
+        words = [stem(w) for w in line.split()]
+        for word in words[1:]:
+            folding.setdefault(word, words[0])
+    return folding
+
+
+def spelling(word: str) -> str:
+    """Return the American spelling of a lower-case word, if it has a British one."""
+    return _SPELLINGS.get(word, word)

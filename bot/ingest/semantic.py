@@ -1,0 +1,186 @@
+"""Semantic dedup: headline embeddings, their storage and nearest neighbours in the window.
+
+`SemanticDedup` is built once per process and database (`from_settings`) and
+handed to `bot.ingest.stories.ingest_entries`. It embeds each new entry's
+headline plus the lead of its summary, proposes the stories whose vectors lie
+nearest (within the time window) as extra candidates beside the story keys,
+and gives `bot.ingest.dedup.best_match` each candidate's cosine. New stories'
+vectors are stored in ``story_vector`` so other workers and later runs see them.
+
+The in-memory index only proposes candidates: every cosine that decides is
+recomputed from the stored vectors of the candidates, so an index that is a
+little behind (rows another worker has not committed yet) costs recall at
+worst, never a wrong merge.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.ingest.dedup import SEMANTIC_THRESHOLD, strip_ellipsis
+from bot.ingest.embed import Encoder, load_encoder
+from bot.ingest.parser import ParsedEntry
+from bot.settings.model import DedupSettings
+from bot.storage.models import StoryVector
+
+logger = logging.getLogger(__name__)
+
+NEIGHBOURS = 8  # nearest stories proposed per entry, beside the key candidates
+# Vectors kept in memory for the neighbour search (1.5 KB each as float32: ~230 MB);
+# beyond it the least recently published go. Windows hold far fewer stories.
+MAX_INDEXED = 150_000
+LEAD_WORDS = 24  # the summary's lead: its first sentence, at most this many words
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def embedding_text(title: str, summary: str = "") -> str:
+    """Return what is embedded: the headline, then the first sentence of the summary."""
+    lead = _SENTENCE_END.split(strip_ellipsis(summary), maxsplit=1)[0] if summary else ""
+    words = lead.split()[:LEAD_WORDS]
+    return f"{title.strip()}. {' '.join(words)}" if words else title.strip()
+
+
+class _Index:
+    """Unit vectors of recent stories, in memory, for nearest-neighbour search.
+
+    Arrays grow by doubling, so adding one story costs no copy of the rest.
+    """
+
+    def __init__(self, dim: int) -> None:
+        import numpy as np
+
+        self._np = np
+        self.size = 0
+        self.ids = np.zeros(1024, dtype=np.int64)
+        self.times = np.zeros(1024, dtype=np.float64)  # POSIX seconds of published_at
+        self.matrix = np.zeros((1024, dim), dtype=np.float32)
+        self.last_id = 0
+
+    def _reserve(self, extra: int) -> None:
+        np = self._np
+        capacity = len(self.ids)
+        if self.size + extra <= capacity:
+            return
+        while capacity < self.size + extra:
+            capacity *= 2
+        n = self.size
+        ids, times = np.zeros(capacity, dtype=np.int64), np.zeros(capacity, dtype=np.float64)
+        matrix = np.zeros((capacity, self.matrix.shape[1]), dtype=np.float32)
+        ids[:n], times[:n], matrix[:n] = self.ids[:n], self.times[:n], self.matrix[:n]
+        self.ids, self.times, self.matrix = ids, times, matrix
+
+    def add(self, rows: list[tuple[int, datetime, bytes]]) -> None:
+        if not rows:
+            return
+        self._reserve(len(rows))
+        for story_id, published_at, vector in rows:
+            n = self.size
+            self.ids[n], self.times[n] = story_id, published_at.timestamp()
+            self.matrix[n] = np_from_bytes(vector)
+            self.size += 1
+            self.last_id = max(self.last_id, story_id)
+
+    def prune(self, keep: int) -> None:
+        """Keep the `keep` most recently published vectors (bounded memory, any clock)."""
+        if self.size > keep:
+            newest = self._np.sort(self._np.argsort(self.times[: self.size])[-keep:])
+            self.ids[:keep] = self.ids[newest]
+            self.times[:keep] = self.times[newest]
+            self.matrix[:keep] = self.matrix[newest]
+            self.size = keep
+
+    def nearest(self, vector: Any, lo: datetime, hi: datetime, k: int, floor: float) -> list[int]:
+        np = self._np
+        n = self.size
+        if not n:
+            return []
+        cosines = self.matrix[:n] @ vector
+        times = self.times[:n]
+        inside = (times >= lo.timestamp()) & (times <= hi.timestamp())
+        cosines = np.where(inside & (cosines >= floor), cosines, -2.0)
+        top = np.argpartition(-cosines, min(k, n - 1))[:k]
+        return [int(self.ids[i]) for i in top if cosines[i] > -2.0]
+
+
+class SemanticDedup:
+    """Embeddings for ingest: embed, propose neighbours, look up and store vectors."""
+
+    def __init__(self, encoder: Encoder, *, threshold: float = SEMANTIC_THRESHOLD) -> None:
+        self.encoder = encoder
+        self.threshold = threshold
+        self._index = _Index(encoder.dim)
+
+    def embed(self, title: str, summary: str = "") -> Any:
+        """Return the unit vector of an entry (float32)."""
+        return self.encoder.encode([embedding_text(title, summary)])[0]
+
+    def embed_many(self, entries: Sequence[ParsedEntry]) -> Any:
+        """Return the unit vectors of entries, one row each, embedded as one batch."""
+        return self.encoder.encode([embedding_text(e.title, e.summary) for e in entries])
+
+    def _sync(self, session: Session) -> None:
+        """Load the vectors stored since the last look (this and other workers)."""
+        rows = session.exec(
+            select(StoryVector.story_id, StoryVector.published_at, StoryVector.vector)
+            .where(col(StoryVector.story_id) > self._index.last_id)
+            .order_by(col(StoryVector.story_id))
+        ).all()
+        self._index.add([(int(i), t, bytes(v)) for i, t, v in rows])
+        self._index.prune(MAX_INDEXED)
+
+    def neighbours(
+        self, session: Session, vector: Any, *, published_at: datetime, window: timedelta
+    ) -> list[int]:
+        """Return ids of the stories nearest to `vector` published within the window."""
+        self._sync(session)
+        lo, hi = published_at - window, published_at + window
+        with self.encoder.single_thread():
+            return self._index.nearest(vector, lo, hi, NEIGHBOURS, floor=self.threshold)
+
+    def cosines(self, session: Session, vector: Any, story_ids: Iterable[int]) -> dict[int, float]:
+        """Return the cosine of `vector` with each stored story vector among `story_ids`."""
+        wanted = list(set(story_ids))
+        if not wanted:
+            return {}
+        rows = session.exec(
+            select(StoryVector.story_id, StoryVector.vector).where(
+                col(StoryVector.story_id).in_(wanted)
+            )
+        ).all()
+        return {int(i): float(np_from_bytes(bytes(v)) @ vector) for i, v in rows}
+
+    @staticmethod
+    def to_bytes(vector: Any) -> bytes:
+        """Serialise a vector for ``story_vector.vector`` (float16: 2 bytes a dimension)."""
+        import numpy as np
+
+        return bytes(np.asarray(vector, dtype=np.float16).tobytes())
+
+
+def np_from_bytes(data: bytes) -> Any:
+    """Read a stored vector back as float32."""
+    import numpy as np
+
+    return np.frombuffer(data, dtype=np.float16).astype(np.float32)
+
+
+def from_settings(settings: DedupSettings) -> SemanticDedup | None:
+    """Build the semantic method when configured and available; log which method is active."""
+    if settings.method == "lexical":
+        logger.info("dedup method: lexical (dedup.method = lexical)")
+        return None
+    encoder, reason = load_encoder(settings.model_path)
+    if encoder is None:
+        if settings.method == "semantic":
+            logger.warning("dedup method: lexical; semantic requested but %s", reason)
+        else:
+            logger.info("dedup method: lexical (%s)", reason)
+        return None
+    logger.info("dedup method: semantic (%s)", reason)
+    return SemanticDedup(encoder)

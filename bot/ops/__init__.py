@@ -1,0 +1,1 @@
+"""Operating the bot: health and readiness, Prometheus metrics, log format, backups."""

@@ -1,0 +1,40 @@
+"""Texts of /manage: which channel a private chat acts on (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.render import texts, tghtml
+from bot.services.channels import ManagedChannel
+
+TITLE_MAX = 64
+
+
+def title(channel: ManagedChannel) -> str:
+    """The channel's title, escaped and short enough for a prefix."""
+    name = channel.title if len(channel.title) <= TITLE_MAX else channel.title[:TITLE_MAX] + "…"
+    return tghtml.bold(name)
+
+
+def managing_prefix(channel: ManagedChannel) -> str:
+    """The first line of every reply while a private chat manages a channel."""
+    return texts.MANAGING_PREFIX.format(title=title(channel))
+
+
+def channel_list(channels: Sequence[ManagedChannel]) -> str:
+    if not channels:
+        return texts.MANAGE_LIST_NONE
+    lines = [("▶️ " if c.current else "• ") + title(c) for c in channels]
+    return texts.MANAGE_LIST.format(lines="\n".join(lines))
+
+
+def refusal(problem: str, *, name: str) -> str:
+    """Why /manage did not take the channel: not_found, not_channel, not_admin, cannot_post."""
+    shown = tghtml.bold(name[:TITLE_MAX])
+    if problem == "not_channel":
+        return texts.MANAGE_NOT_CHANNEL.format(name=shown)
+    if problem == "not_admin":
+        return texts.MANAGE_NOT_ADMIN.format(title=shown)
+    if problem == "cannot_post":
+        return texts.MANAGE_BOT_CANNOT_POST.format(title=shown)
+    return texts.MANAGE_NOT_FOUND.format(name=shown)

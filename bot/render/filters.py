@@ -1,0 +1,102 @@
+"""Texts and buttons of /mute, /follow, /unmute, /unfollow and /filters (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.briefings.filters import MAX_ENTRIES, MAX_LENGTH
+from bot.delivery.message import Button, OutMessage
+from bot.render import texts, tghtml
+from bot.services.filters import FilterChange, FilterList, phrase_key
+
+FILTER_PREFIX = "fl:"
+_KIND_CODE = {"mute": "m", "follow": "f"}
+_CODE_KIND = {v: k for k, v in _KIND_CODE.items()}
+
+
+def quoted(phrases: Sequence[str]) -> str:
+    return ", ".join(f"“{tghtml.escape(p)}”" for p in phrases)
+
+
+def filters_message(current: FilterList) -> OutMessage:
+    """/filters: both lists, and a button under each entry that removes it."""
+    if not current.total:
+        return OutMessage(f"{texts.FILTERS_HEADER}\n{texts.FILTERS_NONE}")
+    lines = [texts.FILTERS_HEADER]
+    if current.mutes:
+        muted = quoted(current.mutes)
+        lines.append(texts.FILTERS_MUTED.format(count=len(current.mutes), words=muted))
+    if current.follows:
+        lines.append(
+            texts.FILTERS_FOLLOWED.format(count=len(current.follows), words=quoted(current.follows))
+        )
+    lines.append(texts.FILTERS_TAP.format(count=current.total, limit=MAX_ENTRIES))
+    return OutMessage("\n".join(lines), keyboard=filters_markup(current))
+
+
+def filters_markup(current: FilterList) -> tuple[tuple[Button, ...], ...]:
+    """Two buttons a row: mute words first, then keywords."""
+    buttons = [_button("mute", p) for p in current.mutes]
+    buttons += [_button("follow", p) for p in current.follows]
+    return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+
+
+def _button(kind: str, phrase: str) -> Button:
+    mark = "🔇" if kind == "mute" else "➕"
+    return Button(f"{mark} {phrase} ✖", f"{FILTER_PREFIX}{_KIND_CODE[kind]}:{phrase_key(phrase)}")
+
+
+def parse_filter_callback(data: str) -> tuple[str, str] | None:
+    """(kind, key) from a /filters button, or None for data we never made."""
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] + ":" != FILTER_PREFIX or parts[1] not in _CODE_KIND:
+        return None
+    key = parts[2]
+    if len(key) != 10 or any(c not in "0123456789abcdef" for c in key):
+        return None
+    return _CODE_KIND[parts[1]], key
+
+
+def add_text(change: FilterChange) -> str:
+    """The answer to /mute or /follow."""
+    if change.too_long:
+        return texts.FILTER_TOO_LONG.format(
+            words=quoted([t[:MAX_LENGTH] + "…" for t in change.too_long]), limit=MAX_LENGTH
+        )
+    if change.no_words:
+        return texts.FILTER_NO_WORDS.format(words=quoted(change.no_words))
+    if change.over_limit:
+        return texts.FILTER_LIMIT.format(count=change.over_limit, limit=MAX_ENTRIES)
+    muting = change.kind == "mute"
+    parts = []
+    if change.changed:
+        done = texts.FILTER_MUTED if muting else texts.FILTER_FOLLOWED
+        parts.append(done.format(words=quoted(change.changed)))
+    if change.unchanged:
+        same = texts.FILTER_ALREADY_MUTED if muting else texts.FILTER_ALREADY_FOLLOWED
+        parts.append(same.format(words=quoted(change.unchanged)))
+    return "\n".join(parts)
+
+
+def remove_text(change: FilterChange, *, everything: bool) -> str:
+    """The answer to /unmute or /unfollow."""
+    muting = change.kind == "mute"
+    if everything:
+        if not change.changed:
+            return texts.FILTER_NONE_TO_REMOVE
+        return texts.FILTER_UNMUTED_ALL if muting else texts.FILTER_UNFOLLOWED_ALL
+    parts = []
+    if change.changed:
+        done = texts.FILTER_UNMUTED if muting else texts.FILTER_UNFOLLOWED
+        parts.append(done.format(words=quoted(change.changed)))
+    if change.unchanged:
+        missing = texts.FILTER_NOT_MUTED if muting else texts.FILTER_NOT_FOLLOWED
+        parts.append(missing.format(words=quoted(change.unchanged)))
+    return "\n".join(parts) or texts.FILTER_NONE_TO_REMOVE
+
+
+def button_answer(change: FilterChange) -> str:
+    """The toast after a 🗑 tap under /filters."""
+    if not change.changed:
+        return texts.FILTER_BUTTON_GONE
+    return texts.FILTER_REMOVED.format(word=change.changed[0])

@@ -1,0 +1,112 @@
+"""Filter commands: /mute /unmute /follow /unfollow /filters and the 🗑 buttons under /filters."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.error import BadRequest
+
+from bot.render import filters as render
+from bot.render import texts
+from bot.services import filters as use
+from handlers.common import asker, chat_of, may_change, thread_of
+from handlers.context import BotContext
+from handlers.replies import keyboard, send_html
+from handlers.subscriber import answer_query
+
+
+def _typed(update: Update) -> tuple[str, ...]:
+    """The words and "quoted phrases" after the command, as typed."""
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    rest = text.split(maxsplit=1)
+    return use.parse_phrases(rest[1]) if len(rest) == 2 else ()
+
+
+async def _changed(update: Update, context: BotContext, name: str) -> tuple[str, ...] | None:
+    """The phrases of a change command, or None after answering with usage or refusal."""
+    chat, typed = chat_of(update), _typed(update)
+    if not typed:
+        await send_html(context, chat.id, texts.usage_line(name), thread_id=thread_of(update))
+        return None
+    if not await may_change(context, update):
+        await send_html(context, chat.id, texts.GROUP_ADMINS_ONLY, thread_id=thread_of(update))
+        return None
+    return typed
+
+
+async def _add(update: Update, context: BotContext, kind: str) -> None:
+    typed = await _changed(update, context, kind)
+    if typed is None:
+        return
+    change = await use.add(context.services, asker(update, context), kind, typed)
+    reply = render.add_text(change)
+    await send_html(context, chat_of(update).id, reply, thread_id=thread_of(update))
+
+
+async def _remove(update: Update, context: BotContext, kind: str) -> None:
+    typed = await _changed(update, context, "un" + kind)
+    if typed is None:
+        return
+    everything = use.is_everything(typed)
+    change = await use.remove(
+        context.services, asker(update, context), kind, None if everything else typed
+    )
+    reply = render.remove_text(change, everything=everything)
+    await send_html(context, chat_of(update).id, reply, thread_id=thread_of(update))
+
+
+async def mute(update: Update, context: BotContext) -> None:
+    await _add(update, context, "mute")
+
+
+async def follow(update: Update, context: BotContext) -> None:
+    await _add(update, context, "follow")
+
+
+async def unmute(update: Update, context: BotContext) -> None:
+    await _remove(update, context, "mute")
+
+
+async def unfollow(update: Update, context: BotContext) -> None:
+    await _remove(update, context, "follow")
+
+
+async def filters_cmd(update: Update, context: BotContext) -> None:
+    current = await use.list_filters(context.services, asker(update, context))
+    message = render.filters_message(current)
+    await send_html(
+        context,
+        chat_of(update).id,
+        message.html,
+        markup=keyboard(message.keyboard),
+        thread_id=thread_of(update),
+    )
+
+
+async def filter_button(update: Update, context: BotContext) -> None:
+    """🗑 under /filters: remove that entry, then redraw the list."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    parsed = render.parse_filter_callback(query.data)
+    if parsed is None:
+        await answer_query(query, texts.FULLTEXT_BUTTON_BAD)
+        return
+    if not await may_change(context, update):
+        await answer_query(query, texts.GROUP_ADMINS_ONLY, show_alert=True)
+        return
+    change = await use.remove_by_key(context.services, asker(update, context), *parsed)
+    await answer_query(query, render.button_answer(change))
+    if query.message is None:
+        return
+    message = render.filters_message(change.now)
+    try:
+        await context.bot.edit_message_text(
+            message.html,
+            chat_of(update).id,
+            query.message.message_id,
+            parse_mode="HTML",
+            reply_markup=keyboard(message.keyboard),
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message:
+            raise

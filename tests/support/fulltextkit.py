@@ -1,0 +1,112 @@
+"""Scoring the 📖 full text against Mozilla Readability's test pages (shared by bench and tests).
+
+Each page goes through the code a first tap runs: `extract_article` on the saved page,
+then what is stored and rendered (`articles.first_tap_messages`); the text scored is
+what the messages show, without the header (title, source, link) and the closing line.
+Words are compared as multisets (bag of words) with the text of `expected.html`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import lxml.html
+import trafilatura
+
+from bot.ingest.article import extract_article
+from bot.render import texts
+from bot.render.tghtml import plain_text
+from bot.services.articles import StoryRef, first_tap_messages
+from bot.settings import FulltextSettings
+
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "readability-test-pages"
+HALVES = ("tune", "test")
+# A word: a run of letters and digits, except that each CJK character counts alone (those
+# scripts put no spaces between words).
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_WORD = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
+_NOW = datetime(2026, 1, 1, tzinfo=UTC)
+# Closing lines the bot adds after the article's text.
+_CLOSING = tuple(t.split("{", 1)[0] for t in (texts.FULLTEXT_CONTINUE, texts.FULLTEXT_PARTIAL))
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One saved page: its folder name, HTML and the expected article's words."""
+
+    name: str
+    html: bytes
+    expected: Counter[str]
+
+    @property
+    def half(self) -> str:
+        """Stable half for tuning/testing: the parity of a hash of the folder name."""
+        return HALVES[hashlib.blake2b(self.name.encode(), digest_size=2).digest()[0] % 2]
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.name}.example/article"
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """Word-level precision, recall and F1 of one extraction of one page."""
+
+    precision: float
+    recall: float
+    f1: float
+    words: int  # words extracted
+
+
+def words(text: str) -> Counter[str]:
+    """The text's words, lower-cased, as a multiset."""
+    return Counter(word.lower() for word in _WORD.findall(text))
+
+
+def score(got: Counter[str], expected: Counter[str]) -> Score:
+    """Bag-of-words overlap. An empty result on an empty expectation counts as perfect."""
+    n_got, n_expected = sum(got.values()), sum(expected.values())
+    if n_got == 0 and n_expected == 0:
+        return Score(1.0, 1.0, 1.0, 0)
+    common = sum((got & expected).values())
+    precision = common / n_got if n_got else 0.0
+    recall = common / n_expected if n_expected else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if common else 0.0
+    return Score(precision, recall, f1, n_got)
+
+
+def load_pages(root: Path) -> list[Page]:
+    """Every folder with source.html and expected.html, sorted by name."""
+    pages = []
+    for folder in sorted(p for p in root.iterdir() if (p / "expected.html").is_file()):
+        # expected.html is UTF-8 without a charset declaration: decode before parsing.
+        expected = lxml.html.fromstring((folder / "expected.html").read_text(encoding="utf-8"))
+        pages.append(
+            Page(folder.name, (folder / "source.html").read_bytes(), words(expected.text_content()))
+        )
+    return pages
+
+
+def shown_body(messages: list[str]) -> str:
+    """The article text the messages show: no header block, no closing line."""
+    blocks = [block for m in messages for block in plain_text(m).split("\n\n")]
+    if len(messages) == 1 and len(blocks) == 1:
+        return ""  # a one-line failure ("Couldn't get the article's text ...")
+    return "\n\n".join(b for b in blocks[1:] if not b.startswith(_CLOSING))
+
+
+def production_text(page: Page, fs: FulltextSettings | None = None) -> str:
+    """What a first tap on a story linking to this page shows, as plain text."""
+    result = extract_article(page.html, url=page.url)
+    ref = StoryRef(id=1, title=page.name, link=page.url, source="Source")
+    return shown_body(first_tap_messages(ref, result, fs or FulltextSettings(), now=_NOW))
+
+
+def trafilatura_text(page: Page) -> str:
+    """trafilatura alone, its defaults."""
+    return trafilatura.extract(page.html, url=page.url) or ""

@@ -1,0 +1,141 @@
+"""Channels managed from a private chat: /manage, rights from getChatMember, own schedule."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.briefings.compose import compose_scheduled
+from bot.services.context import Services
+from bot.settings import Settings
+from bot.storage.models import ChannelManager, Chat, Subscription
+from tests.support.botharness import converse, make_settings, running_bot, say, wait_for
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.seed import seed_headlines
+
+OWNER, STRANGER = 701, 702
+CHANNEL = -1009876543210
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram, engine: Engine) -> AsyncIterator[tuple[Settings, Engine, Services]]:
+    tg.add_private_chat(OWNER)
+    tg.add_private_chat(STRANGER)
+    tg.add_channel(CHANNEL, "Daily Wire", username="dailywire", admins=[OWNER])
+    settings = make_settings(tg)
+    async with running_bot(settings, engine) as services:
+        yield settings, engine, services
+
+
+def subscriptions(engine: Engine, chat_id: int) -> list[str]:
+    with Session(engine) as session:
+        query = select(Subscription.topic).where(Subscription.chat_id == chat_id)
+        return sorted(session.exec(query).all())
+
+
+async def test_managed_channel_gets_its_briefing_at_its_own_time(tg: FakeTelegram, bot) -> None:
+    settings, engine, services = bot
+    await converse(
+        tg,
+        OWNER,
+        [
+            ("/start", ("Welcome",)),  # the owner's own chat exists, due at 08:00
+            ("/manage @dailywire", ("Now managing Daily Wire",)),
+            ("/subscribe world", ("Managing Daily Wire", "Subscribed to: World")),
+            ("/schedule 06:15", ("Managing Daily Wire", "06:15")),
+            ("/mute football", ("Managing Daily Wire", "Muted: “football”")),
+        ],
+    )
+    assert subscriptions(engine, CHANNEL) == ["world"]
+    assert subscriptions(engine, OWNER) == []  # the owner's own chat is untouched
+    with Session(engine) as session:
+        channel, own = session.get(Chat, CHANNEL), session.get(Chat, OWNER)
+    assert channel is not None and channel.type == "channel" and channel.briefing_times == "06:15"
+    assert own is not None and own.briefing_times == "08:00"
+    assert channel.next_briefing_at is not None
+    at = channel.next_briefing_at + timedelta(minutes=1)
+    seed_headlines(engine, ["Summit opens in Geneva", "Football final tonight"], now=at)
+    stats = await asyncio.to_thread(compose_scheduled, engine, settings, now=at)
+    assert stats.briefings == 1  # the owner's chat (08:00) is not due at 06:16
+    assert services.sender is not None
+    services.sender.clock = lambda: at
+    await services.sender.deliver_due(budget_seconds=10)
+    [briefing] = tg.messages(CHANNEL)
+    assert "Summit opens in Geneva" in briefing.text and "Football" not in briefing.text
+
+    # /manage lists it; /manage off goes back to the owner's own chat.
+    await converse(
+        tg,
+        OWNER,
+        [
+            ("/manage", ("Channels you manage", "▶️ Daily Wire")),
+            ("/manage off", ("Back to your own chat", "Daily Wire keeps its settings")),
+            ("/subscribe tech", ("Subscribed to: Technology",)),
+        ],
+    )
+    assert subscriptions(engine, OWNER) == ["tech"]
+    assert subscriptions(engine, CHANNEL) == ["world"]
+
+
+async def test_a_non_admin_cannot_manage_a_channel(tg: FakeTelegram, bot) -> None:
+    _settings, engine, _services = bot
+    [refused] = await say(tg, STRANGER, "/manage @dailywire")
+    assert "you are not one of them" in refused.text
+    [own] = await say(tg, STRANGER, "/subscribe science")
+    assert "Managing" not in own.text
+    assert subscriptions(engine, CHANNEL) == [] and subscriptions(engine, STRANGER) == ["science"]
+    with Session(engine) as session:
+        assert session.exec(select(ChannelManager)).all() == []
+
+
+async def test_lost_admin_loses_access_at_the_next_command(tg: FakeTelegram, bot) -> None:
+    _settings, engine, _services = bot
+    await converse(tg, OWNER, [("/manage @dailywire", ("Now managing",))])
+    tg.set_admins(CHANNEL, [])
+    [lost] = await say(tg, OWNER, "/subscribe world")
+    assert "no longer an admin of Daily Wire" in lost.text
+    assert subscriptions(engine, CHANNEL) == [] and subscriptions(engine, OWNER) == []
+    [listing] = await say(tg, OWNER, "/manage")
+    assert "You manage no channels yet" in listing.text
+
+
+async def test_forwarded_post_and_refusals(tg: FakeTelegram, bot) -> None:
+    _settings, engine, _services = bot
+    tg.add_channel(
+        -1001111111111, "Mute Channel", username="nopost", admins=[OWNER], bot_can_post=False
+    )
+    tg.add_channel(
+        -1002222222222, "Elsewhere", username="elsewhere", admins=[OWNER], bot_is_admin=False
+    )
+    await converse(
+        tg,
+        OWNER,
+        [
+            ("/manage @nopost", ("I can't post in", "Mute Channel")),
+            ("/manage @elsewhere", ("I can't find",)),
+            ("/manage @nosuchchannel", ("I can't find", "@nosuchchannel")),
+            ("/manage a b", ("Usage: /manage",)),
+        ],
+    )
+    post = tg.post_in_channel(CHANNEL, "Today's edition")
+    before = len(tg.messages(OWNER))
+    tg.forward_channel_post(OWNER, CHANNEL, post["message_id"])
+    [started] = (await wait_for(tg, OWNER, before + 1))[before:]
+    assert "Now managing Daily Wire" in started.text
+    [picker] = await say(tg, OWNER, "/topics")
+    assert picker.text.startswith("📣 Managing Daily Wire")
+    tg.press_button(OWNER, picker.message_id, "tp:world")
+    await wait_for(tg, lambda: subscriptions(engine, CHANNEL) == ["world"])
+    await wait_for(tg, lambda: tg.messages(OWNER)[-1].buttons[0]["text"] == "✅ World")
+    assert subscriptions(engine, OWNER) == []
+
+
+async def test_manage_in_a_group_points_to_the_private_chat(tg: FakeTelegram, bot) -> None:
+    tg.add_group(-5005, admins=[OWNER])
+    [reply] = await say(tg, -5005, "/manage @dailywire", from_user=OWNER)
+    assert "in a private chat" in reply.text

@@ -1,0 +1,163 @@
+"""Full text that misses nothing: pages the cleaning or a single extraction pass used to empty.
+
+Each case is a small page with the quirk seen on real sites (Readability's test pages,
+bench/fulltext_eval.py): CJK text without spaces, a layout table, lists and code in
+the article, a JSON-LD articleBody, a long article sent whole.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import lxml.html
+import trafilatura
+
+from bot.ingest.article import Article, extract_article
+from bot.ingest.article_body import body_lines, declared_body
+from bot.ingest.article_clean import clean_lines
+from bot.render.tghtml import plain_text
+from bot.services.articles import StoryRef, first_tap_messages
+from bot.settings import FulltextSettings
+from tests.support.samples import ARTICLES
+from tests.support.tghtml_check import squash
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+URL = "https://site.example/a"
+PROSE = [
+    "The council voted on Thursday to build the new tram line through the city centre, "
+    "ending a decade of studies and postponed decisions about public transport.",
+    "The opposition said the cost estimate had already risen twice since 2021 and warned "
+    "that taxpayers would carry the risk of further overruns on the project.",
+    "Shop owners around the market square are divided about three years of construction "
+    "work, while cyclists' groups welcomed the plan but criticised the lost bicycle lane.",
+]
+NAV = '<nav><a href="/">Home</a> <a href="/city">City</a> <a href="/sport">Sport</a></nav>'
+
+
+def page(body: str, head: str = "") -> str:
+    return (
+        f"<html><head><title>Tram line approved</title>{head}</head>"
+        f"<body><header>{NAV}</header>{body}<footer><p>© Courier</p></footer></body></html>"
+    )
+
+
+def article(html: str) -> Article:
+    result = extract_article(html, url=URL)
+    assert isinstance(result, Article), result
+    return result
+
+
+def text_of(result: Article) -> str:
+    return "\n".join(result.paragraphs)
+
+
+def test_chinese_article_is_not_taken_for_menu_entries() -> None:
+    lines = [
+        "市议会周四投票决定修建一条穿过市中心的新有轨电车线路，结束了十多年的研究。",
+        "反对派表示，自二零二一年以来，成本估算已经两次上调。",
+        "市场广场周围的店主对三年的施工意见不一。",
+        "自行车团体欢迎这项计划，但批评取消自行车道的决定。",
+        "第一段工程预计明年春天开工，连接港口和中央车站。",
+    ] * 3
+    body = "<article><h1>电车</h1>" + "".join(f"<p>{line}</p>" for line in lines) + "</article>"
+    result = article(page(body))
+    assert squash(text_of(result)) == squash("".join(lines))
+
+
+def test_unlinked_list_items_are_kept_and_linked_runs_dropped() -> None:
+    items = ["Cloche", "Floral foam", "Ruler", "Spoon", "Moss"]
+    related = "".join(f'<li><a href="/r{i}">Bus fares {i}</a></li>' for i in range(4))
+    body = (
+        f"<article><h1>Tram line approved</h1><p>{PROSE[0]}</p><p>You will need:</p>"
+        f"<ul>{''.join(f'<li>{item}</li>' for item in items)}</ul>"
+        f"<p>{PROSE[1]}</p><p>{PROSE[2]}</p><ul>{related}</ul></article>"
+    )
+    text = text_of(article(page(body)))
+    for item in items:
+        assert f"• {item}" in text
+    assert "Bus fares" not in text
+
+
+def test_article_laid_out_in_a_table_is_read() -> None:
+    cells = "".join(f"<p>{p}</p>" for p in PROSE * 2)
+    body = f'<table><tr><td width="20%">{NAV}</td><td>{cells}</td></tr></table>'
+    text = text_of(article(page(body)))
+    for paragraph in PROSE:
+        assert paragraph in text
+
+
+def test_html_article_body_is_read_as_text_when_the_page_has_none() -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PROSE).replace('"', '\\"')
+    ld = f'<script type="application/ld+json">{{"articleBody": "{paragraphs}"}}</script>'
+    result = article(page("<div id='app'></div>", head=ld))
+    assert squash(text_of(result)) == squash("".join(PROSE))
+
+
+def test_code_lines_are_kept_as_they_are() -> None:
+    code = "def f(x):\n    return {\n    }\n"
+    body = f"<article><p>{PROSE[0]}</p><pre><code>{code}</code></pre><p>{PROSE[1]}</p></article>"
+    lines = body_lines_of(page(body))
+    assert "    return {" in lines and "    }" in lines
+
+
+def body_lines_of(html: str) -> list[str]:
+    document = trafilatura.bare_extraction(
+        trafilatura.load_html(html), favor_precision=True, include_links=True
+    )
+    assert document is not None and document.body is not None
+    return [t for p in clean_lines(body_lines(document.body)) for t in p.split("\n")]
+
+
+def test_json_ld_article_body_stands_in_for_a_script_rendered_page() -> None:
+    ld = (
+        '<script type="application/ld+json">{"@context": "https://schema.org", '
+        '"@type": "NewsArticle", "headline": "Tram line approved", '
+        f'"articleBody": "{PROSE[0]}\\n\\n{PROSE[1]}\\n\\n{PROSE[2]}"}}</script>'
+    )
+    body = '<div id="app"><p>Loading…</p></div>'
+    result = article(page(body, head=ld))
+    assert squash(text_of(result)) == squash("".join(PROSE))
+    assert not result.partial
+
+
+def test_a_long_article_arrives_whole_over_several_messages() -> None:
+    result = extract_article((ARTICLES / "long_article.html").read_bytes(), url=URL)
+    assert isinstance(result, Article)
+    ref = StoryRef(id=1, title="Night train", link=URL, source="Coastal Weekly")
+    messages = first_tap_messages(ref, result, FulltextSettings(), now=NOW)
+    assert len(messages) >= 4  # more than the three messages that used to be the cap
+    shown = "".join(plain_text(m) for m in messages)
+    assert squash("".join(result.paragraphs)) in squash(shown)
+    assert "Continue reading" not in shown
+
+
+def test_past_max_messages_the_cut_is_said_with_a_link() -> None:
+    result = extract_article((ARTICLES / "long_article.html").read_bytes(), url=URL)
+    assert isinstance(result, Article)
+    ref = StoryRef(id=1, title="Night train", link=URL, source="Coastal Weekly")
+    messages = first_tap_messages(ref, result, FulltextSettings(max_messages=2), now=NOW)
+    assert len(messages) <= 3
+    assert plain_text(messages[-1]).endswith(f"Continue reading: {URL}")
+
+
+def test_declared_body_is_the_longest_article_body_in_any_json_ld_block() -> None:
+    tree = lxml.html.fromstring(
+        "<html><head>"
+        '<script type="application/ld+json">{not json, "articleBody": "x"}</script>'
+        '<script type="application/ld+json">{"@graph": [{"@type": "WebPage"},'
+        ' {"@type": "NewsArticle", "articleBody": " Long body. "}]}</script>'
+        '<script type="application/ld+json">[{"articleBody": "Short."}]</script>'
+        '<script type="text/javascript">var articleBody = "not this one, much longer";</script>'
+        "</head><body><p>x</p></body></html>"
+    )
+    assert declared_body(tree) == "Long body."
+    assert declared_body(lxml.html.fromstring("<html><body><p>x</p></body></html>")) == ""
+
+
+def test_hostile_json_ld_is_ignored() -> None:
+    deep = "[" * 200_000 + '"articleBody"' + "]" * 200_000
+    html = page(
+        f"<article><p>{PROSE[0]}</p><p>{PROSE[1]}</p></article>",
+        head=f'<script type="application/ld+json">{deep}</script>',
+    )
+    assert PROSE[0] in text_of(article(html))
