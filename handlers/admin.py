@@ -40,6 +40,7 @@ from bot.render import admin as render
 from bot.render import commands, texts, tghtml
 from bot.render.chart import render_chart
 from bot.render.entities import Span
+from bot.render.i18n import EN, LANGUAGES, Lang
 from bot.services import lookup
 from handlers.common import chat_of, unknown_topic_text
 from handlers.context import BotContext
@@ -97,13 +98,28 @@ def admin_only(callback: Handler, *, private_command: str | None = None) -> Hand
 
 
 async def set_admin_menus(bot: Bot, admins: Sequence[int]) -> None:
-    """Show the admin commands in the menu of each admin's private chat only."""
-    menu = [BotCommand(name, text) for name, text in commands.menu(admin=True)]
+    """Show the admin commands in the menu of each admin's private chat only (each language)."""
     for admin in admins:
         try:
-            await bot.set_my_commands(menu, scope=BotCommandScopeChat(admin))
+            for code, language in menu_languages():
+                menu = [BotCommand(n, t) for n, t in commands.menu(admin=True, lang=language)]
+                await bot.set_my_commands(
+                    menu, scope=BotCommandScopeChat(admin), language_code=code
+                )
         except TelegramError as exc:  # "chat not found" until the admin has started the bot
             logger.warning("admin menu not set admin_id=%s: %s", admin, exc.message)
+
+
+def menu_languages() -> list[tuple[str | None, Lang]]:
+    """(language_code, Lang) per menu: English as the default (None), then every language."""
+    return [(None, EN)] + [(code, Lang(code)) for code in LANGUAGES]
+
+
+async def set_menus(bot: Bot) -> None:
+    """The subscriber command menu, once per language (Telegram picks by the user's app)."""
+    for code, language in menu_languages():
+        menu = [BotCommand(n, t) for n, t in commands.menu(admin=False, lang=language)]
+        await bot.set_my_commands(menu, language_code=code)
 
 
 async def _answer(call: Awaitable[bool]) -> None:

@@ -22,13 +22,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
+from bot.delivery import options
+from bot.delivery.options import photo_refused, send_plan
 from bot.delivery.pacing import Pacer, retry_seconds
 from bot.storage import chats as chat_store
 from bot.storage import outbox
@@ -42,7 +45,7 @@ HEARTBEAT_EVERY = 5.0
 MAX_ATTEMPTS = 6
 MARK_RETRY_FIRST = 0.1  # seconds before the first retry of a failed mark write
 MARK_RETRY_MAX = 10.0
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+NO_PREVIEW = options.NO_PREVIEW
 _UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
 
 
@@ -197,14 +200,7 @@ class Sender:
                 if self.stopping:  # asked to stop while waiting for a slot
                     self._requeue([row], self.clock())
                     return "retried", self.clock()
-                message = await self.bot.send_message(
-                    row.chat_id,
-                    row.text,
-                    parse_mode=ParseMode.HTML,
-                    link_preview_options=NO_PREVIEW,
-                    reply_markup=markup,
-                    allow_paid_broadcast=self.allow_paid_broadcast or None,
-                )
+                message = await self._deliver(row, markup)
         except RetryAfter as exc:
             seconds = retry_seconds(exc.retry_after)
             self.pacer.hold(seconds)
@@ -246,6 +242,33 @@ class Sender:
             row.id,
         )
         return "sent", None
+
+    async def _deliver(self, row: outbox.Claimed, markup: InlineKeyboardMarkup | None) -> Message:
+        """Send as the row's options say: text, or a photo (the text as its caption)."""
+        plan = send_plan(row.options)
+        common: dict[str, Any] = {
+            "reply_markup": markup,
+            "disable_notification": plan.quiet or None,
+            "allow_paid_broadcast": self.allow_paid_broadcast or None,
+        }
+        if plan.photo is not None:
+            try:
+                caption: dict[str, Any] = (
+                    {"caption": row.text, "parse_mode": ParseMode.HTML} if row.text else {}
+                )
+                return await self.bot.send_photo(row.chat_id, plan.photo, **caption, **common)
+            except BadRequest as exc:
+                if not (row.text and photo_refused(exc.message)):
+                    raise
+                # The feed's image could not be fetched: the briefing goes out without it.
+                logger.info("photo refused row_id=%s error=%s", row.id, exc.message)
+        return await self.bot.send_message(
+            row.chat_id,
+            row.text,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=plan.preview,
+            **common,
+        )
 
     def _unreachable(self, row: outbox.Claimed, reason: str) -> str:
         logger.info("chat unreachable chat_id=%s reason=%s", row.chat_id, reason)

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from sqlmodel import Session
 
+from bot.briefings.prefs import default_language
 from bot.ingest.topics import Topic
 from bot.render.stories import StoryView
 from bot.services import articles, lookup
@@ -36,6 +37,7 @@ class Asker:
     id: int
     type: str
     title: str | None
+    language: str | None = None  # the user's Telegram language_code (private chats)
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class ScheduleView:
 
 @dataclass(frozen=True)
 class LatestResult:
-    scope: str  # plain-text name of what was listed: a topic, the chat's topics, all topics
+    scope: str  # plain-text name of what was listed: a topic, the chat's topics; "" for all
     single_topic: bool  # one topic was asked for by name
     stories: tuple[StoryView, ...]
 
@@ -71,10 +73,16 @@ async def _as_chat(services: Services, who: Asker, work: Callable[[Session, Chat
             title=who.title,
             defaults=services.settings.briefing,
             now=services.clock(),
+            language=default_language(who.type, who.language, services.settings)
+            if who.type == "private"
+            else None,
         )
         return work(session, chat)
 
     return await services.db(run)
+
+
+as_chat = _as_chat  # for the other subscriber use-case modules
 
 
 def _state(session: Session, chat: Chat) -> ChatState:
@@ -211,7 +219,7 @@ async def latest(services: Services, who: Asker, request: lookup.LatestRequest) 
         else:
             subscribed = sorted(chat_store.subscriptions(session, chat.id))
             scope_topics = subscribed or None
-            scope = _plain_names(subscribed, topics) if subscribed else "all topics"
+            scope = _plain_names(subscribed, topics) if subscribed else ""
         rows = story_store.latest_stories(session, topics=scope_topics, limit=request.count)
         views = story_views(session, rows) if rows else []
         return LatestResult(scope, bool(request.topic), tuple(views))

@@ -77,6 +77,8 @@ class _Root(BaseSettings):
     dedup: model.DedupSettings = model.DedupSettings()
     briefing: model.BriefingSettings = model.BriefingSettings()
     delivery: model.DeliverySettings = model.DeliverySettings()
+    bot: model.BotSettings = model.BotSettings()
+    display: model.DisplaySettings = model.DisplaySettings()
     topics: tuple[model.TopicEntry, ...] = ()
     feeds: tuple[model.FeedConfig, ...] = ()
 
@@ -122,6 +124,8 @@ class _Root(BaseSettings):
             fulltext=self.fulltext,
             limits=self.limits,
             retention=self.retention,
+            bot=self.bot,
+            display=self.display,
         )
 
 

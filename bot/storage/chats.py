@@ -61,12 +61,18 @@ def ensure_chat(
     title: str | None,
     defaults: BriefingSettings,
     now: datetime,
+    language: str | None = None,
 ) -> tuple[Chat, bool]:
-    """Return the chat row (locked), creating it with the configured defaults; (chat, created)."""
+    """Return the chat row (locked), creating it with the configured defaults; (chat, created).
+
+    `language` is stored only when the chat is created (a private chat starts in
+    its user's language); later the chat changes it with /language only.
+    """
     fresh = Chat(
         id=chat_id,
         type=chat_type,
         title=title,
+        language=language,
         timezone=defaults.timezone,
         briefing_times=" ".join(defaults.times),
         created_at=now,

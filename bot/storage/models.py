@@ -94,6 +94,7 @@ class Story(SQLModel, table=True):
     published_at: datetime = Field(sa_type=UTCDateTime, index=True)
     first_seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
     entry_count: int = Field(default=1)
+    image_url: str | None = Field(default=None, max_length=2048)  # the feed's own, http(s)
 
 
 class StoryTopic(SQLModel, table=True):
@@ -157,6 +158,13 @@ class Chat(SQLModel, table=True):
     instant_since: datetime | None = _ts()  # instant mode: stories seen after this
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # Chosen by the chat (/language, /settings); None: the configured default applies.
+    language: str | None = Field(default=None, max_length=8)
+    link_preview: str | None = Field(default=None, max_length=8)  # off | small | large
+    lead_image: bool | None = Field(default=None)
+    summaries: bool | None = Field(default=None)
+    max_items: int | None = Field(default=None)
+    quiet: bool | None = Field(default=None)
 
 
 class Subscription(SQLModel, table=True):
@@ -199,6 +207,8 @@ class Outbox(SQLModel, table=True):
     priority: int = Field(default=10)  # lower goes first; broadcasts 0
     text: str = Field(sa_type=sa.Text)
     reply_markup: str | None = Field(default=None, sa_type=sa.Text)  # JSON
+    # JSON of how to send: {"photo": url, "preview": {...}, "quiet": true}; None: plain text.
+    options: str | None = Field(default=None, sa_type=sa.Text)
     status: str = Field(default="pending", max_length=16)  # pending|sending|sent|failed|cancelled
     attempts: int = Field(default=0)
     not_before: datetime = Field(sa_type=UTCDateTime)

@@ -31,6 +31,7 @@ class NewMessage:
     reply_markup: str | None = None
     priority: int = 10
     broadcast_id: int | None = None
+    options: str | None = None  # JSON send options (bot.briefings.layout), None: plain text
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Claimed:
     reply_markup: str | None
     attempts: int
     kind: str
+    options: str | None = None
 
 
 def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime) -> int:
@@ -57,6 +59,7 @@ def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime) 
             "priority": m.priority,
             "text": m.text,
             "reply_markup": m.reply_markup,
+            "options": m.options,
             "status": PENDING,
             "attempts": 0,
             "not_before": now,
@@ -108,7 +111,9 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
         row.status, row.lease_until, row.attempts = SENDING, now + lease, row.attempts + 1
         session.add(row)
         claimed.append(
-            Claimed(row.id, row.chat_id, row.text, row.reply_markup, row.attempts, row.kind)
+            Claimed(
+                row.id, row.chat_id, row.text, row.reply_markup, row.attempts, row.kind, row.options
+            )
         )
     session.flush()
     return claimed
