@@ -22,7 +22,10 @@ from babel.messages.catalog import Catalog
 
 from bot.render import commands, i18n, texts
 
-_TAG = re.compile(r"</?[a-zA-Z-]+")
+# Telegram's HTML tags (an argument such as "<topic>" in a usage line is text, escaped later).
+_TAG = re.compile(
+    r"</?(?:b|strong|i|em|u|ins|s|strike|del|a|code|pre|span|tg-spoiler|blockquote)(?=[\s>])"
+)
 
 
 def msgids() -> dict[str, str | None]:
