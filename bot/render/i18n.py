@@ -15,8 +15,8 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Literal
 from pathlib import Path
+from typing import Literal
 
 from babel import dates, numbers
 from babel.messages import mofile, pofile

@@ -10,6 +10,8 @@ Revises: 0004
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -18,20 +20,20 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-_CHAT_COLUMNS: tuple[sa.Column[object], ...] = (
-    sa.Column("language", sa.String(length=8), nullable=True),
-    sa.Column("link_preview", sa.String(length=8), nullable=True),
-    sa.Column("lead_image", sa.Boolean(), nullable=True),
-    sa.Column("summaries", sa.Boolean(), nullable=True),
-    sa.Column("max_items", sa.Integer(), nullable=True),
-    sa.Column("quiet", sa.Boolean(), nullable=True),
+_CHAT_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("language", sa.String(length=8)),
+    ("link_preview", sa.String(length=8)),
+    ("lead_image", sa.Boolean()),
+    ("summaries", sa.Boolean()),
+    ("max_items", sa.Integer()),
+    ("quiet", sa.Boolean()),
 )
 
 
 def upgrade() -> None:
     with op.batch_alter_table("chat") as batch:
-        for column in _CHAT_COLUMNS:
-            batch.add_column(column.copy())
+        for name, type_ in _CHAT_COLUMNS:
+            batch.add_column(sa.Column(name, type_, nullable=True))
     with op.batch_alter_table("story") as batch:
         batch.add_column(sa.Column("image_url", sa.String(length=2048), nullable=True))
     with op.batch_alter_table("outbox") as batch:
@@ -44,5 +46,5 @@ def downgrade() -> None:
     with op.batch_alter_table("story") as batch:
         batch.drop_column("image_url")
     with op.batch_alter_table("chat") as batch:
-        for column in reversed(_CHAT_COLUMNS):
-            batch.drop_column(column.name)
+        for name, _ in reversed(_CHAT_COLUMNS):
+            batch.drop_column(name)
