@@ -67,9 +67,9 @@ def _compare(msgid: str, translated: str) -> Iterator[str]:
         yield f"leading space differs (the text is appended to another): {translated!r}"
 
 
-def problems(code: str) -> list[str]:
-    """What is wrong with one locale's catalogue, one line each (empty when complete)."""
-    catalog = read(code)
+def problems(code: str, catalog: Catalog | None = None) -> list[str]:
+    """What is wrong with one locale's catalogue (its .po unless given), one line each."""
+    catalog = read(code) if catalog is None else catalog
     wanted = msgids()
     out: list[str] = []
     for msgid, plural in wanted.items():
