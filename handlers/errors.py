@@ -13,8 +13,10 @@ from telegram.error import TelegramError
 
 from bot.admin.alerts import button_place, command_place, error_kind, format_alert
 from bot.render import commands, texts
+from bot.render.i18n import EN, Lang
 from bot.render.stories import FULLTEXT_PREFIX
 from bot.render.subscriber import TOPIC_PREFIX
+from handlers.common import lang_of
 from handlers.context import BotContext
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,16 @@ async def report_to_admins(context: BotContext, place: str) -> None:
             logger.warning("could not report the error to admin_id=%s: %s", admin, exc)
 
 
+async def _lang(update: Update, context: BotContext) -> Lang:
+    """The chat's language; English when even that cannot be read (the database may be
+    what failed)."""
+    try:
+        return await lang_of(context, update)
+    except Exception:  # reporting an error must not raise another
+        logger.warning("language unknown while reporting an error", exc_info=True)
+        return EN
+
+
 async def on_error(update: object, context: BotContext) -> None:
     chat = update.effective_chat if isinstance(update, Update) else None
     place = where(update, context)
@@ -62,9 +74,10 @@ async def on_error(update: object, context: BotContext) -> None:
         exc_info=context.error,
     )
     await report_to_admins(context, place)
-    if chat is None:
+    if chat is None or not isinstance(update, Update):
         return
     try:
-        await context.bot.send_message(chat.id, texts.ERROR_GENERIC, parse_mode=ParseMode.HTML)
+        text = (await _lang(update, context))(texts.ERROR_GENERIC)
+        await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
     except TelegramError:
         logger.warning("could not tell chat_id=%s about the error", chat.id)

@@ -211,7 +211,7 @@ async def fulltext_button(update: Update, context: BotContext) -> None:
     async def typing() -> bool:
         return await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
 
-    parts = await use.fulltext(context.services, story_id, before_fetch=typing)
+    parts = await use.fulltext(context.services, story_id, before_fetch=typing, lang=lang)
     await send_messages(
         context, chat.id, [OutMessage(p) for p in parts], thread_id=thread_of(update)
     )

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from bot.briefings.prefs import default_language
 from bot.ingest.topics import Topic
+from bot.render.i18n import EN, Lang
 from bot.render.stories import StoryView
 from bot.services import articles, lookup
 from bot.services.context import Services
@@ -233,7 +234,11 @@ def _plain_names(slugs: Sequence[str], topics: Sequence[Topic]) -> str:
 
 
 async def fulltext(
-    services: Services, story_id: int, *, before_fetch: Callable[[], Awaitable[object]]
+    services: Services,
+    story_id: int,
+    *,
+    before_fetch: Callable[[], Awaitable[object]],
+    lang: Lang = EN,
 ) -> list[str]:
     """A story's full text as message parts (Telegram HTML from `articles`).
 
@@ -243,4 +248,4 @@ async def fulltext(
     cached = await services.db(lambda s: s.get(ArticleText, story_id) is not None)
     if not cached:
         await before_fetch()
-    return await articles.fulltext_messages(services, story_id)
+    return await articles.fulltext_messages(services, story_id, lang)
