@@ -270,6 +270,7 @@ async def test_in_groups_only_admins_change_settings(
     with Session(engine) as session:  # /settings only reads: a refused tap wrote nothing
         assert session.get(Chat, GROUP) is None
     tg.press_button(GROUP, panel.message_id, "st:q:1", from_user=USER)
+
     def quiet_now() -> bool:
         with Session(engine) as session:
             chat = session.get(Chat, GROUP)

@@ -193,6 +193,15 @@ ERROR_ALERT = (
     "Logged with its traceback; the same kind is reported again after 10 minutes at most."
 )
 
+NEVER = "never"
+UNKNOWN = "unknown"
+UNKNOWN_ERROR = "unknown error"
+NONE = "none"
+CHATS = ("{count} chat", "{count} chats")
+DURATION_S = "{s} s"
+DURATION_MIN_S = "{min} min {s} s"
+DURATION_H_MIN = "{h} h {min} min"
+
 ADMIN_USAGE = {c.name: c.usage for c in commands.commands(admin=True)}  # plain text
 ADMIN_MENU = {c.name: c.menu for c in commands.commands(admin=True)}
 admin_usage_line = commands.usage_line
