@@ -12,6 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.admin.alerts import button_place, command_place, error_kind, format_alert
+from bot.admin.feeds import admin_lang
 from bot.render import commands, texts
 from bot.render.i18n import EN, Lang
 from bot.render.stories import FULLTEXT_PREFIX
@@ -45,12 +46,19 @@ async def report_to_admins(context: BotContext, place: str) -> None:
     admins = services.settings.telegram.admins
     if error is None or not admins or not services.error_throttle.allow(error_kind(error, place)):
         return
-    text = format_alert(error, place)
     for admin in admins:
         try:
+            text = format_alert(error, place, await _admin_lang(context, admin))
             await context.bot.send_message(admin, text, parse_mode=ParseMode.HTML)
         except TelegramError as exc:
             logger.warning("could not report the error to admin_id=%s: %s", admin, exc)
+
+
+async def _admin_lang(context: BotContext, admin: int) -> Lang:
+    try:
+        return await context.services.db(lambda s: admin_lang(s, admin))
+    except Exception:  # the database may be what failed: report in English
+        return EN
 
 
 async def _lang(update: Update, context: BotContext) -> Lang:

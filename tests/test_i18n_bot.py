@@ -125,3 +125,12 @@ def test_a_german_chat_gets_a_german_briefing_header_and_date(engine: Engine) ->
     shown = check_message(row.text)
     assert shown.startswith("Dein Briefing · Alle Themen\nSamstag, 28. März 2026\n")
     assert "vor " in shown  # ages in German ("vor 5 Min.")
+
+
+async def test_admin_texts_follow_the_chat_language(
+    tg: FakeTelegram, bot: Settings, engine: Engine
+) -> None:
+    tg.add_private_chat(GERMAN, language_code="de")
+    await say(tg, GERMAN, "/start")
+    [refused] = await say(tg, GERMAN, "/feeds")  # not an admin here
+    assert refused.text == "Dieser Befehl ist den Admins des Bots vorbehalten."
