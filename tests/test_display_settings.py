@@ -287,3 +287,15 @@ async def test_help_names_the_configured_defaults(tg: FakeTelegram, running: Set
         "New chats start with: link preview off, lead image off, summaries off,"
         " 10 stories per briefing, quiet delivery off" in reply.text
     )
+
+
+async def test_a_lone_photo_telegram_cannot_fetch_fails_alone(
+    engine: Engine, tg: FakeTelegram, bot: Bot, server: FeedServer
+) -> None:
+    tg.unreachable_photos.add(IMAGE.format(n=0))
+    calls = await briefing_calls(
+        engine, tg, bot, server, long=True, lead_image=True, summaries=True, max_items=15
+    )
+    assert [m for m, _ in calls][0] == "sendPhoto"
+    assert sum(_items(p["text"]) for m, p in calls if m == "sendMessage") == 15
+    assert [m.kind for m in tg.messages(USER)] == ["text"] * (len(calls) - 1)

@@ -11,7 +11,7 @@ import pytest
 from bot.briefings.prefs import ChatPrefs
 from bot.render import catalogue, commands, prefs, texts
 from bot.render.i18n import LANGUAGES, Lang, lang, supported
-from bot.settings import Settings
+from bot.settings import LANGUAGE_CODES, Settings
 from tests.support.tghtml_check import check_message
 
 LOCALES = [code for code in LANGUAGES if code != "en"]
@@ -97,3 +97,8 @@ def test_telegram_language_codes_map_to_supported_languages(
 ) -> None:
     assert supported(given) == expected
     assert lang(given).code == (expected or "en")
+
+
+def test_the_config_accepts_exactly_the_languages_with_a_catalogue() -> None:
+    assert LANGUAGE_CODES == tuple(LANGUAGES)
+    assert all(catalogue.read(code) for code in LOCALES)

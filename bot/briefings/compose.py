@@ -21,7 +21,7 @@ from bot.briefings import layout
 from bot.briefings.prefs import chat_prefs
 from bot.briefings.timetable import next_due
 from bot.delivery.message import markup_json
-from bot.render import texts, tghtml
+from bot.render import i18n, texts, tghtml
 from bot.render.i18n import EN, Lang
 from bot.services.story_views import story_views
 from bot.settings import Settings
@@ -93,7 +93,7 @@ def compose_for_chat(
         return 0
     views = story_views(session, rows)
     local = now.astimezone(ZoneInfo(chat.timezone))
-    lang = Lang(prefs.language)
+    lang = i18n.lang(prefs.language)  # a stored code we no longer speak falls back to English
     header = briefing_header(_topic_names(settings, topics), local=local, lang=lang)
     messages = layout.briefing_messages(views, header_html=header, now=now, prefs=prefs)
     for view in views:

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.briefings.prefs import ChatPrefs
 from bot.delivery.message import OutMessage
-from bot.render.i18n import Lang
+from bot.render.i18n import lang
 from bot.render.stories import ListStyle, StoryView, compose_story_list
 from bot.render.tghtml import visible_length
 
@@ -41,7 +41,7 @@ def briefing_messages(
     views: Sequence[StoryView], *, header_html: str, now: datetime, prefs: ChatPrefs
 ) -> list[tuple[OutMessage, str | None]]:
     """The briefing's messages, each with its send options JSON (None: plain text)."""
-    style = ListStyle(lang=Lang(prefs.language), summaries=prefs.summaries)
+    style = ListStyle(lang=lang(prefs.language), summaries=prefs.summaries)
     messages = compose_story_list(views, header_html=header_html, now=now, style=style)
     options: list[dict[str, Any]] = [{} for _ in messages]
     preview = preview_options(prefs, views)

@@ -44,3 +44,10 @@ def chat_prefs(chat: Chat, settings: Settings, *, user_language: str | None = No
         max_items=chat.max_items or settings.briefing.max_items,
         quiet=display.quiet if chat.quiet is None else chat.quiet,
     )
+
+
+def choice_token(value: object) -> str:
+    """A setting's value as a /settings button carries it: "1"/"0" for flags, else str."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)

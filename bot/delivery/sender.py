@@ -223,7 +223,9 @@ class Sender:
             if any(text in exc.message.lower() for text in _UNREACHABLE):
                 return self._unreachable(row, exc.message), None
             # Can't parse entities, message too long, …: our bug. Never retried.
-            logger.error(
+            # (A lone lead image Telegram could not fetch is the feed's problem, not ours.)
+            log = logger.info if photo_refused(exc.message) else logger.error
+            log(
                 "message rejected row_id=%s chat_id=%s error=%s text=%r",
                 row.id,
                 row.chat_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.briefings.prefs import ChatPrefs
+from bot.briefings.prefs import ChatPrefs, choice_token
 from bot.delivery.message import Button
 from bot.render import texts
 from bot.render.i18n import LANGUAGES, Lang
@@ -40,15 +40,11 @@ def _next(choices: tuple[object, ...], current: object) -> object:
     )
 
 
-def _token(value: object) -> str:
-    return ("1" if value else "0") if isinstance(value, bool) else str(value)
-
-
 def settings_markup(prefs: ChatPrefs, lang: Lang) -> list[list[Button]]:
     """One button per setting showing its value; a tap sets the next value (st:<key>:<value>)."""
 
     def button(label: str, key: str, choices: tuple[object, ...], current: object) -> list[Button]:
-        return [Button(label, f"{SETTINGS_PREFIX}{key}:{_token(_next(choices, current))}")]
+        return [Button(label, f"{SETTINGS_PREFIX}{key}:{choice_token(_next(choices, current))}")]
 
     preview = lang(texts.SETTINGS_PREVIEW, value=lang(_PREVIEW_WORDS[prefs.link_preview]))
     quiet = lang(texts.SETTINGS_QUIET, value=_on_off(prefs.quiet, lang))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.briefings.prefs import ChatPrefs, chat_prefs
+from bot.briefings.prefs import ChatPrefs, chat_prefs, choice_token
 from bot.render.i18n import supported
 from bot.services.context import Services
 from bot.services.subscriber import Asker, as_chat
@@ -55,14 +55,8 @@ def parse_choice(key: str, raw: str) -> tuple[str, object] | None:
     if key not in CHOICES:
         return None
     column, allowed = CHOICES[key]
-    value = next((v for v in allowed if _token(v) == raw), None)
+    value = next((v for v in allowed if choice_token(v) == raw), None)
     return None if value is None else (column, value)
-
-
-def _token(value: object) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return str(value)
 
 
 async def set_pref(services: Services, who: Asker, key: str, raw: str) -> ChatPrefs | None:
