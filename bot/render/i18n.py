@@ -14,7 +14,7 @@ import gettext
 import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -102,20 +102,26 @@ class Lang:
         short relative form: "just now", "12 min. ago", "vor 3 Std.", "hace 2 d"."""
         seconds = max(0, int(delta.total_seconds()))
         if seconds < 60:
-            return self("just now")
+            return self("just now")  # texts.JUST_NOW (texts imports this module)
         unit, size = next((u, s) for u, s in _AGE_UNITS if seconds >= s)
-        whole = timedelta(seconds=-(seconds // size) * size)
-        return dates.format_timedelta(
-            whole,
-            granularity=unit,
-            threshold=1,
-            add_direction=True,
-            format="short",
-            locale=self.cldr,
-        )
+        return _relative(self.cldr, unit, seconds // size)
 
 
-_AGE_UNITS: tuple[tuple[Literal["day", "hour", "minute"], int], ...] = (
+@lru_cache(maxsize=8192)
+def _relative(cldr: str, unit: AgeUnit, count: int) -> str:
+    """CLDR's short "N units ago" (cached: a briefing repeats the same few ages)."""
+    return dates.format_timedelta(
+        timedelta(seconds=-count * dict(_AGE_UNITS)[unit]),
+        granularity=unit,
+        threshold=1,
+        add_direction=True,
+        format="short",
+        locale=cldr,
+    )
+
+
+AgeUnit = Literal["day", "hour", "minute"]
+_AGE_UNITS: tuple[tuple[AgeUnit, int], ...] = (
     ("day", 86400),
     ("hour", 3600),
     ("minute", 60),
