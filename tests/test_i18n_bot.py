@@ -134,3 +134,16 @@ async def test_admin_texts_follow_the_chat_language(
     await say(tg, GERMAN, "/start")
     [refused] = await say(tg, GERMAN, "/feeds")  # not an admin here
     assert refused.text == "Dieser Befehl ist den Admins des Bots vorbehalten."
+
+
+async def test_a_chat_from_before_languages_takes_its_users_language(
+    tg: FakeTelegram, bot: Settings, engine: Engine
+) -> None:
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        session.add(Chat(id=GERMAN, created_at=now, updated_at=now))  # language NULL
+        session.commit()
+    tg.add_private_chat(GERMAN, language_code="de")
+    [reply] = await say(tg, GERMAN, "/topics")
+    assert reply.text.startswith("Themen\n")
+    assert _language(engine, GERMAN) == "de"  # so its briefings are German too

@@ -65,8 +65,8 @@ def ensure_chat(
 ) -> tuple[Chat, bool]:
     """Return the chat row (locked), creating it with the configured defaults; (chat, created).
 
-    `language` is stored only when the chat is created (a private chat starts in
-    its user's language); later the chat changes it with /language only.
+    `language` is stored when the chat is created (a private chat starts in its
+    user's language) or has none yet; after that only /language changes it.
     """
     fresh = Chat(
         id=chat_id,
@@ -84,6 +84,11 @@ def ensure_chat(
     assert chat is not None  # inserted now or by a writer that committed first
     if not created and (chat.title != title or chat.type != chat_type):
         chat.title, chat.type, chat.updated_at = title, chat_type, now
+        session.add(chat)
+        session.flush()
+    if not created and chat.language is None and language is not None:
+        # A chat from before languages existed: it keeps the language it is spoken to in.
+        chat.language, chat.updated_at = language, now
         session.add(chat)
         session.flush()
     return chat, created
