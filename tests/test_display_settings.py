@@ -296,6 +296,6 @@ async def test_a_lone_photo_telegram_cannot_fetch_fails_alone(
     calls = await briefing_calls(
         engine, tg, bot, server, long=True, lead_image=True, summaries=True, max_items=15
     )
-    assert [m for m, _ in calls][0] == "sendPhoto"
+    assert calls[0][0] == "sendPhoto"
     assert sum(_items(p["text"]) for m, p in calls if m == "sendMessage") == 15
     assert [m.kind for m in tg.messages(USER)] == ["text"] * (len(calls) - 1)

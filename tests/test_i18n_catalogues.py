@@ -100,5 +100,5 @@ def test_telegram_language_codes_map_to_supported_languages(
 
 
 def test_the_config_accepts_exactly_the_languages_with_a_catalogue() -> None:
-    assert LANGUAGE_CODES == tuple(LANGUAGES)
+    assert tuple(LANGUAGES) == LANGUAGE_CODES
     assert all(catalogue.read(code) for code in LOCALES)
