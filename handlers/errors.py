@@ -15,6 +15,7 @@ from bot.admin.alerts import button_place, command_place, error_kind, format_ale
 from bot.admin.feeds import admin_lang
 from bot.render import commands, texts
 from bot.render.i18n import EN, Lang
+from bot.render.prefs import LANGUAGE_PREFIX, SETTINGS_PREFIX
 from bot.render.stories import FULLTEXT_PREFIX
 from bot.render.subscriber import TOPIC_PREFIX
 from handlers.common import lang_of
@@ -23,7 +24,8 @@ from handlers.context import BotContext
 logger = logging.getLogger(__name__)
 
 _COMMANDS = frozenset(c.name for c in commands.COMMANDS)
-_BUTTONS = (TOPIC_PREFIX, FULLTEXT_PREFIX, "bc:")  # bc: = admin broadcast buttons
+# bc: = admin broadcast buttons; lg: and st: = the /language and /settings keyboards.
+_BUTTONS = (TOPIC_PREFIX, FULLTEXT_PREFIX, "bc:", LANGUAGE_PREFIX, SETTINGS_PREFIX)
 
 
 def where(update: object, context: BotContext) -> str:
