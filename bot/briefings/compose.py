@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select, update
 
-from bot.briefings import selection
+from bot.briefings import layout, selection
+from bot.briefings.prefs import chat_prefs
 from bot.briefings.timetable import next_due
 from bot.delivery.message import markup_json
-from bot.render import stories as briefing
-from bot.render import tghtml
+from bot.render import i18n, texts, tghtml
+from bot.render.i18n import EN, Lang
 from bot.services.story_views import story_views
 from bot.settings import Settings
 from bot.storage import chats as chat_store
@@ -44,10 +45,11 @@ class ComposeStats:
     skipped_late: int = 0
 
 
-def briefing_header(topic_names: Sequence[str], *, local: datetime) -> str:
-    scope = ", ".join(topic_names) if topic_names else "All topics"
-    date_line = tghtml.italic(local.strftime("%A, %d %B %Y"))
-    return f"{tghtml.bold('Your briefing · ' + scope)}\n{date_line}"
+def briefing_header(topic_names: Sequence[str], *, local: datetime, lang: Lang = EN) -> str:
+    """The briefing's title and local date in the chat's language (topic names untranslated)."""
+    scope = ", ".join(topic_names) if topic_names else lang(texts.BRIEFING_ALL_TOPICS)
+    date_line = tghtml.italic(lang.date(local))
+    return f"{tghtml.bold(lang(texts.BRIEFING_HEADER, scope=scope))}\n{date_line}"
 
 
 def _topic_names(settings: Settings, slugs: Sequence[str]) -> list[str]:
@@ -75,13 +77,16 @@ def compose_for_chat(
     since: datetime,
 ) -> int:
     """Write one briefing's messages and delivery records; return the message count."""
+    # Everything per chat that changes the composed text or how it is sent (language,
+    # items, summaries, preview, image, quiet) is `prefs`: part of any grouping key.
+    prefs = chat_prefs(chat, settings)
     topics = sorted(chat_store.subscriptions(session, chat.id))
     # Topics, keywords and mute words: the one rule in bot/briefings/selection.py.
     rows = selection.stories_for_chat(
         session,
         chat_id=chat.id,
         topics=topics or None,
-        limit=settings.briefing.max_items,
+        limit=prefs.max_items,
         exclude_delivered=True,
         seen_since=since,
     )
@@ -89,8 +94,9 @@ def compose_for_chat(
         return 0
     views = story_views(session, rows)
     local = now.astimezone(ZoneInfo(chat.timezone))
-    header = briefing_header(_topic_names(settings, topics), local=local)
-    messages = briefing.compose_story_list(views, header_html=header, now=now)
+    lang = i18n.lang(prefs.language)  # a stored code we no longer speak falls back to English
+    header = briefing_header(_topic_names(settings, topics), local=local, lang=lang)
+    messages = layout.briefing_messages(views, header_html=header, now=now, prefs=prefs)
     for view in views:
         session.add(Delivery(chat_id=chat.id, story_id=view.id, delivered_at=now))
     target, thread = chat.send_to  # a forum topic: its forum, in its thread
@@ -104,8 +110,9 @@ def compose_for_chat(
                 dedup_key=f"{key}:{i}",
                 text=m.html,
                 reply_markup=markup_json(m),
+                options=options,
             )
-            for i, m in enumerate(messages)
+            for i, (m, options) in enumerate(messages)
         ],
         now=now,
     )

@@ -22,13 +22,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
+from bot.delivery import options
+from bot.delivery.options import photo_refused, send_plan
 from bot.delivery.pacing import Pacer, retry_seconds
 from bot.ops import metrics
 from bot.storage import chats as chat_store
@@ -43,7 +46,7 @@ HEARTBEAT_EVERY = 5.0
 MAX_ATTEMPTS = 6
 MARK_RETRY_FIRST = 0.1  # seconds before the first retry of a failed mark write
 MARK_RETRY_MAX = 10.0
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+NO_PREVIEW = options.NO_PREVIEW
 _UNREACHABLE = (
     "chat not found",
     "user is deactivated",
@@ -215,15 +218,7 @@ class Sender:
                 if self.stopping:  # asked to stop while waiting for a slot
                     self._requeue([row], self.clock())
                     return "retried", self.clock()
-                message = await self.bot.send_message(
-                    row.chat_id,
-                    row.text,
-                    parse_mode=ParseMode.HTML,
-                    link_preview_options=NO_PREVIEW,
-                    reply_markup=markup,
-                    allow_paid_broadcast=self.allow_paid_broadcast or None,
-                    message_thread_id=row.thread_id,
-                )
+                message = await self._deliver(row, markup)
         except RetryAfter as exc:
             seconds = retry_seconds(exc.retry_after)
             metrics.count_flood_wait()
@@ -249,7 +244,9 @@ class Sender:
             if row.thread_id is not None and any(t in exc.message.lower() for t in _TOPIC_GONE):
                 return self._topic_gone(row, row.thread_id, exc.message), None
             # Can't parse entities, message too long, …: our bug. Never retried.
-            logger.error(
+            # (A lone lead image Telegram could not fetch is the feed's problem, not ours.)
+            log = logger.info if photo_refused(exc.message) else logger.error
+            log(
                 "message rejected row_id=%s chat_id=%s error=%s text=%r",
                 row.id,
                 row.chat_id,
@@ -268,6 +265,34 @@ class Sender:
             row.id,
         )
         return "sent", None
+
+    async def _deliver(self, row: outbox.Claimed, markup: InlineKeyboardMarkup | None) -> Message:
+        """Send as the row's options say: text, or a photo (the text as its caption)."""
+        plan = send_plan(row.options)
+        common: dict[str, Any] = {
+            "reply_markup": markup,
+            "disable_notification": plan.quiet or None,
+            "allow_paid_broadcast": self.allow_paid_broadcast or None,
+            "message_thread_id": row.thread_id,
+        }
+        if plan.photo is not None:
+            try:
+                caption: dict[str, Any] = (
+                    {"caption": row.text, "parse_mode": ParseMode.HTML} if row.text else {}
+                )
+                return await self.bot.send_photo(row.chat_id, plan.photo, **caption, **common)
+            except BadRequest as exc:
+                if not (row.text and photo_refused(exc.message)):
+                    raise
+                # The feed's image could not be fetched: the briefing goes out without it.
+                logger.info("photo refused row_id=%s error=%s", row.id, exc.message)
+        return await self.bot.send_message(
+            row.chat_id,
+            row.text,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=plan.preview,
+            **common,
+        )
 
     def _unreachable(self, row: outbox.Claimed, reason: str) -> str:
         logger.info("chat unreachable chat_id=%s reason=%s", row.chat_id, reason)
