@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.render import commands
-from handlers import admin, errors, keywords, limits, manage, schedule, subscriber
+from handlers import admin, errors, keywords, limits, manage, prefs, schedule, subscriber
 from handlers.admin import Handler
 
 # Keyed by the names in `bot.render.commands`, which holds their usage and menu
@@ -36,6 +36,8 @@ HANDLERS: dict[str, Handler] = {
     "manage": manage.manage,
     "stop": subscriber.stop,
     "help": subscriber.help_cmd,
+    "language": prefs.language_cmd,
+    "settings": prefs.settings_cmd,
 }
 
 
@@ -51,6 +53,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(subscriber.topic_button, pattern=r"^tp:", block=False))
     app.add_handler(CallbackQueryHandler(subscriber.fulltext_button, pattern=r"^ft:", block=False))
     app.add_handler(CallbackQueryHandler(keywords.filter_button, pattern=r"^fl:", block=False))
+    app.add_handler(CallbackQueryHandler(prefs.language_button, pattern=r"^lg:", block=False))
+    app.add_handler(CallbackQueryHandler(prefs.settings_button, pattern=r"^st:", block=False))
     app.add_handler(
         ChatMemberHandler(subscriber.membership, ChatMemberHandler.MY_CHAT_MEMBER, block=False)
     )

@@ -40,8 +40,9 @@ from bot.render import admin as render
 from bot.render import commands, texts, tghtml
 from bot.render.chart import render_chart
 from bot.render.entities import Span
+from bot.render.i18n import EN, LANGUAGES, Lang
 from bot.services import lookup
-from handlers.common import chat_of, unknown_topic_text
+from handlers.common import chat_of, lang_of, unknown_topic_text
 from handlers.context import BotContext
 from handlers.replies import send_html, send_messages
 
@@ -83,13 +84,15 @@ def admin_only(callback: Handler, *, private_command: str | None = None) -> Hand
                 chat.id if chat else None,
                 callback.__name__,
             )
+            refusal = (await lang_of(context, update))(texts.ADMIN_ONLY)
             if update.callback_query is not None:
-                await _answer(update.callback_query.answer(texts.ADMIN_ONLY, show_alert=True))
+                await _answer(update.callback_query.answer(refusal, show_alert=True))
             elif chat is not None:
-                await send_html(context, chat.id, texts.ADMIN_ONLY)
+                await send_html(context, chat.id, refusal)
             return
         if private_command is not None and chat is not None and chat.type != ChatType.PRIVATE:
-            await send_html(context, chat.id, render.private_only(private_command))
+            hint = render.private_only(private_command, await lang_of(context, update))
+            await send_html(context, chat.id, hint)
             return
         await callback(update, context)
 
@@ -97,13 +100,28 @@ def admin_only(callback: Handler, *, private_command: str | None = None) -> Hand
 
 
 async def set_admin_menus(bot: Bot, admins: Sequence[int]) -> None:
-    """Show the admin commands in the menu of each admin's private chat only."""
-    menu = [BotCommand(name, text) for name, text in commands.menu(admin=True)]
+    """Show the admin commands in the menu of each admin's private chat only (each language)."""
     for admin in admins:
         try:
-            await bot.set_my_commands(menu, scope=BotCommandScopeChat(admin))
+            for code, language in menu_languages():
+                menu = [BotCommand(n, t) for n, t in commands.menu(admin=True, lang=language)]
+                await bot.set_my_commands(
+                    menu, scope=BotCommandScopeChat(admin), language_code=code
+                )
         except TelegramError as exc:  # "chat not found" until the admin has started the bot
             logger.warning("admin menu not set admin_id=%s: %s", admin, exc.message)
+
+
+def menu_languages() -> list[tuple[str | None, Lang]]:
+    """(language_code, Lang) per menu: English as the default (None), then every language."""
+    return [(None, EN)] + [(code, Lang(code)) for code in LANGUAGES]
+
+
+async def set_menus(bot: Bot) -> None:
+    """The subscriber command menu, once per language (Telegram picks by the user's app)."""
+    for code, language in menu_languages():
+        menu = [BotCommand(n, t) for n, t in commands.menu(admin=False, lang=language)]
+        await bot.set_my_commands(menu, language_code=code)
 
 
 async def _answer(call: Awaitable[bool]) -> None:
@@ -124,23 +142,25 @@ def _spans(message: Message) -> list[Span]:
     ]
 
 
-def _control_markup(broadcast_id: int, audience: int) -> InlineKeyboardMarkup:
+def _control_markup(broadcast_id: int, audience: int, lang: Lang) -> InlineKeyboardMarkup:
     send = InlineKeyboardButton(
-        render.send_button(audience), callback_data=f"{bc.CONFIRM_PREFIX}{broadcast_id}"
+        render.send_button(audience, lang), callback_data=f"{bc.CONFIRM_PREFIX}{broadcast_id}"
     )
     cancel = InlineKeyboardButton(
-        texts.BROADCAST_CANCEL_BUTTON, callback_data=f"{bc.CANCEL_PREFIX}{broadcast_id}"
+        lang(texts.BROADCAST_CANCEL_BUTTON), callback_data=f"{bc.CANCEL_PREFIX}{broadcast_id}"
     )
     return InlineKeyboardMarkup([[send, cancel]])
 
 
-def _refusal(problem: lookup.UnknownName | TooLong | None, topics: Sequence[Topic]) -> str:
+def _refusal(
+    problem: lookup.UnknownName | TooLong | None, topics: Sequence[Topic], lang: Lang
+) -> str:
     """Why a /broadcast message is not taken (None: it has no text)."""
     if problem is None:
-        return commands.usage_line("broadcast")
+        return commands.usage_line("broadcast", lang)
     if isinstance(problem, TooLong):
-        return render.too_long(problem)
-    return unknown_topic_text(problem, topics)
+        return render.too_long(problem, lang)
+    return unknown_topic_text(problem, topics, lang)
 
 
 async def broadcast(update: Update, context: BotContext) -> None:
@@ -148,8 +168,9 @@ async def broadcast(update: Update, context: BotContext) -> None:
     assert message is not None and message.text is not None
     topics = services.settings.topics
     request = bc.parse_request(message.text, _spans(message), topics)
+    lang = await lang_of(context, update)
     if not isinstance(request, bc.Request):
-        await send_html(context, chat.id, _refusal(request, topics))
+        await send_html(context, chat.id, _refusal(request, topics, lang))
         return
     topic = services.settings.topic(request.topic) if request.topic else None
     scope = topic.name if topic else None
@@ -158,13 +179,13 @@ async def broadcast(update: Update, context: BotContext) -> None:
         lambda s: bc.create_draft(s, actor=actor, chat_id=chat.id, request=request, now=now)
     )
     if draft.audience == 0:
-        await send_html(context, chat.id, render.nobody(scope))
+        await send_html(context, chat.id, render.nobody(scope, lang))
         return
     if await send_html(context, chat.id, request.html) is None:  # the preview
         return
-    markup = _control_markup(draft.id, draft.audience)
+    markup = _control_markup(draft.id, draft.audience, lang)
     control = await send_html(
-        context, chat.id, render.preview(draft.audience, scope), markup=markup
+        context, chat.id, render.preview(draft.audience, scope, lang), markup=markup
     )
     if control is not None:
         message_id = control.message_id
@@ -184,8 +205,9 @@ async def broadcast_button(update: Update, context: BotContext) -> None:
     query, services = update.callback_query, context.services
     assert query is not None
     parsed = _parse_tap(query.data or "")
+    lang = await lang_of(context, update)
     if parsed is None:
-        await _answer(query.answer(texts.BROADCAST_GONE))
+        await _answer(query.answer(lang(texts.BROADCAST_GONE)))
         return
     confirming, broadcast_id = parsed
     actor, now, rate = (
@@ -196,7 +218,7 @@ async def broadcast_button(update: Update, context: BotContext) -> None:
     tap = await services.db(
         lambda s: bc.tap(s, broadcast_id, confirming=confirming, actor=actor, now=now)
     )
-    answer, control_text = render.tap_reply(tap, now=now, per_second=rate)
+    answer, control_text = render.tap_reply(tap, now=now, per_second=rate, lang=lang)
     await _answer(query.answer(answer))
     if control_text is not None and query.message is not None:
         try:
@@ -217,18 +239,20 @@ async def feeds_cmd(update: Update, context: BotContext) -> None:
     services, chat = context.services, chat_of(update)
     now = services.clock()
     lines = await services.db(lambda s: admin_feeds.feed_lines(s, now=now))
-    messages = tghtml.split_html_message(render.feed_list(lines, now=now))
+    lang = await lang_of(context, update)
+    messages = tghtml.split_html_message(render.feed_list(lines, now=now, lang=lang))
     await send_messages(context, chat.id, [OutMessage(m) for m in messages])
 
 
 async def addfeed(update: Update, context: BotContext) -> None:
     services, chat, args = context.services, chat_of(update), context.args or []
+    lang = await lang_of(context, update)
     if not args:
-        await send_html(context, chat.id, commands.usage_line("addfeed"))
+        await send_html(context, chat.id, commands.usage_line("addfeed", lang))
         return
     resolution = lookup.resolve_topics(args[1:], services.settings.topics)
     if resolution.unknown:
-        reply = unknown_topic_text(resolution.unknown[0], services.settings.topics)
+        reply = unknown_topic_text(resolution.unknown[0], services.settings.topics, lang)
         await send_html(context, chat.id, reply)
         return
     await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
@@ -240,19 +264,20 @@ async def addfeed(update: Update, context: BotContext) -> None:
         topics=resolution.slugs,
         clock=services.clock,
     )
-    await send_html(context, chat.id, render.feed_change(change))
+    await send_html(context, chat.id, render.feed_change(change, lang))
 
 
 async def _feed_change(update: Update, context: BotContext, command: str) -> None:
     services, chat, args = context.services, chat_of(update), context.args or []
     feed_id = parse_id(args[0]) if len(args) == 1 else None
+    lang = await lang_of(context, update)
     if feed_id is None:
-        await send_html(context, chat.id, commands.usage_line(command))
+        await send_html(context, chat.id, commands.usage_line(command, lang))
         return
     change = admin_feeds.remove_feed if command == "removefeed" else admin_feeds.resume_feed
     actor, now = _actor(update), services.clock()
     outcome = await services.db(lambda s: change(s, feed_id, actor=actor, now=now))
-    await send_html(context, chat.id, render.feed_change(outcome))
+    await send_html(context, chat.id, render.feed_change(outcome, lang))
 
 
 async def removefeed(update: Update, context: BotContext) -> None:
@@ -270,26 +295,26 @@ async def export_cmd(update: Update, context: BotContext) -> None:
     services, chat = context.services, chat_of(update)
     feeds = await services.db(opml.export_feeds)
     data = opml.build_opml(feeds, title="newsbrief feeds", now=services.clock())
-    caption = texts.OPML_EXPORT_CAPTION.format(count=len(feeds))
+    caption = (await lang_of(context, update))(texts.OPML_EXPORT_CAPTION, count=len(feeds))
     await context.bot.send_document(chat.id, document=data, filename="feeds.opml", caption=caption)
 
 
 async def opml_document(update: Update, context: BotContext) -> None:
     services, chat, message = context.services, chat_of(update), update.effective_message
     assert message is not None and message.document is not None
-    document = message.document
+    document, lang = message.document, await lang_of(context, update)
     if (document.file_size or 0) > opml.MAX_BYTES:
-        await send_html(context, chat.id, texts.OPML_TOO_LARGE.format(limit=opml.MAX_BYTES // 1024))
+        await send_html(context, chat.id, lang(texts.OPML_TOO_LARGE, limit=opml.MAX_BYTES // 1024))
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
     try:
         items = await asyncio.to_thread(opml.parse_opml, data, services.settings.topics)
     except opml.OpmlError as exc:
-        await send_html(context, chat.id, render.opml_refused(str(exc)))
+        await send_html(context, chat.id, render.opml_refused(str(exc), lang))
         return
     actor, now = _actor(update), services.clock()
     report = await services.db(lambda s: opml.import_feeds(s, items, actor=actor, now=now))
-    await send_html(context, chat.id, render.opml_imported(report))
+    await send_html(context, chat.id, render.opml_imported(report, lang))
 
 
 # ---------------------------------------------------------------- health
@@ -299,10 +324,12 @@ async def stats_cmd(update: Update, context: BotContext) -> None:
     services, chat = context.services, chat_of(update)
     now = services.clock()
     report = await services.db(lambda s: stats.report(s, now=now))
-    await send_html(context, chat.id, render.stats(report.numbers, services.settings.topics))
+    lang = await lang_of(context, update)
+    await send_html(context, chat.id, render.stats(report.numbers, services.settings.topics, lang))
     png = await asyncio.to_thread(render_chart, report.series)
     try:
-        await context.bot.send_photo(chat.id, photo=png, caption=texts.STATS_CHART_CAPTION)
+        caption = lang(texts.STATS_CHART_CAPTION)
+        await context.bot.send_photo(chat.id, photo=png, caption=caption)
     except TelegramError as exc:
         logger.warning("stats chart not sent chat_id=%s: %s", chat.id, exc)
 
@@ -310,7 +337,8 @@ async def stats_cmd(update: Update, context: BotContext) -> None:
 async def audit_cmd(update: Update, context: BotContext) -> None:
     services, chat = context.services, chat_of(update)
     entries = await services.db(lambda s: audit.recent(s, AUDIT_LINES))
-    messages = tghtml.split_html_message(render.audit_log(entries))
+    lang = await lang_of(context, update)
+    messages = tghtml.split_html_message(render.audit_log(entries, lang))
     await send_messages(context, chat.id, [OutMessage(m) for m in messages])
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from telegram import Bot, BotCommand
+from telegram import Bot
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
@@ -20,12 +20,11 @@ from bot.ingest.fetcher import Fetcher
 from bot.ingest.refresh import Refresher
 from bot.ops import metrics
 from bot.ops.server import OpsServer
-from bot.render import texts
 from bot.services.context import Services, fetch_policy, sync_feeds
 from bot.services.startup import release_outbox_claims, worker_lock
 from bot.settings import Settings
 from handlers import jobs
-from handlers.admin import set_admin_menus
+from handlers.admin import set_admin_menus, set_menus
 from handlers.context import BotContext, attach_services
 
 logger = logging.getLogger(__name__)
@@ -96,7 +95,7 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
         await fetcher.__aenter__()
         await sender.bot.initialize()
         if role in ("all", "bot"):
-            await app.bot.set_my_commands([BotCommand(k, v) for k, v in texts.MENU.items()])
+            await set_menus(app.bot)
             await set_admin_menus(app.bot, settings.telegram.admins)
         if role in ("all", "worker"):
             if engine.dialect.name == "sqlite":

@@ -6,11 +6,23 @@ from telegram import Chat as TgChat
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 
+from bot.briefings.prefs import ChatPrefs
+from bot.render.i18n import Lang, lang
 from bot.render.subscriber import topic_names, unknown_topic_text
+from bot.services import prefs as prefs_use
 from bot.services.subscriber import Asker
 from handlers.context import BotContext, topic_thread
 
-__all__ = ["asker", "chat_of", "may_change", "thread_of", "topic_names", "unknown_topic_text"]
+__all__ = [
+    "asker",
+    "chat_of",
+    "lang_of",
+    "may_change",
+    "prefs_of",
+    "thread_of",
+    "topic_names",
+    "unknown_topic_text",
+]
 
 
 def chat_of(update: Update) -> TgChat:
@@ -24,7 +36,21 @@ def asker(update: Update, context: BotContext | None = None) -> Asker:
     if context is not None and context.managed is not None:
         return context.managed.asker
     chat = chat_of(update)
-    return Asker(chat.id, chat.type, chat.title or chat.full_name, thread_of(update))
+    user = update.effective_user
+    language = user.language_code if user is not None and chat.type == ChatType.PRIVATE else None
+    return Asker(
+        chat.id, chat.type, chat.title or chat.full_name, thread_of(update), language=language
+    )
+
+
+async def prefs_of(context: BotContext, update: Update) -> ChatPrefs:
+    """The chat's language and layout (one read; nothing is created)."""
+    return await prefs_use.prefs(context.services, asker(update, context))
+
+
+async def lang_of(context: BotContext, update: Update) -> Lang:
+    """The language to answer this update in."""
+    return lang((await prefs_of(context, update)).language)
 
 
 def thread_of(update: Update) -> int | None:

@@ -12,15 +12,20 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.admin.alerts import button_place, command_place, error_kind, format_alert
+from bot.admin.feeds import admin_lang
 from bot.render import commands, texts
+from bot.render.i18n import EN, Lang
+from bot.render.prefs import LANGUAGE_PREFIX, SETTINGS_PREFIX
 from bot.render.stories import FULLTEXT_PREFIX
 from bot.render.subscriber import TOPIC_PREFIX
+from handlers.common import lang_of
 from handlers.context import BotContext
 
 logger = logging.getLogger(__name__)
 
 _COMMANDS = frozenset(c.name for c in commands.COMMANDS)
-_BUTTONS = (TOPIC_PREFIX, FULLTEXT_PREFIX, "bc:")  # bc: = admin broadcast buttons
+# bc: = admin broadcast buttons; lg: and st: = the /language and /settings keyboards.
+_BUTTONS = (TOPIC_PREFIX, FULLTEXT_PREFIX, "bc:", LANGUAGE_PREFIX, SETTINGS_PREFIX)
 
 
 def where(update: object, context: BotContext) -> str:
@@ -43,12 +48,29 @@ async def report_to_admins(context: BotContext, place: str) -> None:
     admins = services.settings.telegram.admins
     if error is None or not admins or not services.error_throttle.allow(error_kind(error, place)):
         return
-    text = format_alert(error, place)
     for admin in admins:
         try:
+            text = format_alert(error, place, await _admin_lang(context, admin))
             await context.bot.send_message(admin, text, parse_mode=ParseMode.HTML)
         except TelegramError as exc:
             logger.warning("could not report the error to admin_id=%s: %s", admin, exc)
+
+
+async def _admin_lang(context: BotContext, admin: int) -> Lang:
+    try:
+        return await context.services.db(lambda s: admin_lang(s, admin))
+    except Exception:  # the database may be what failed: report in English
+        return EN
+
+
+async def _lang(update: Update, context: BotContext) -> Lang:
+    """The chat's language; English when even that cannot be read (the database may be
+    what failed)."""
+    try:
+        return await lang_of(context, update)
+    except Exception:  # reporting an error must not raise another
+        logger.warning("language unknown while reporting an error", exc_info=True)
+        return EN
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -62,9 +84,10 @@ async def on_error(update: object, context: BotContext) -> None:
         exc_info=context.error,
     )
     await report_to_admins(context, place)
-    if chat is None:
+    if chat is None or not isinstance(update, Update):
         return
     try:
-        await context.bot.send_message(chat.id, texts.ERROR_GENERIC, parse_mode=ParseMode.HTML)
+        text = (await _lang(update, context))(texts.ERROR_GENERIC)
+        await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
     except TelegramError:
         logger.warning("could not tell chat_id=%s about the error", chat.id)

@@ -10,8 +10,7 @@ from bot.render import texts
 from bot.services import filters as use
 from handlers.common import asker, chat_of, may_change, thread_of
 from handlers.context import BotContext
-from handlers.replies import keyboard, send_html
-from handlers.subscriber import answer_query
+from handlers.replies import answer_tap, keyboard, send_html
 
 
 def _typed(update: Update) -> tuple[str, ...]:
@@ -89,13 +88,13 @@ async def filter_button(update: Update, context: BotContext) -> None:
     assert query is not None and query.data is not None
     parsed = render.parse_filter_callback(query.data)
     if parsed is None:
-        await answer_query(query, texts.FULLTEXT_BUTTON_BAD)
+        await answer_tap(query, texts.FULLTEXT_BUTTON_BAD)
         return
     if not await may_change(context, update):
-        await answer_query(query, texts.GROUP_ADMINS_ONLY, show_alert=True)
+        await answer_tap(query, texts.GROUP_ADMINS_ONLY, True)
         return
     change = await use.remove_by_key(context.services, asker(update, context), *parsed)
-    await answer_query(query, render.button_answer(change))
+    await answer_tap(query, render.button_answer(change))
     if query.message is None:
         return
     message = render.filters_message(change.now)

@@ -29,6 +29,7 @@ from bot.services import articles
 from bot.services.ratelimit import SlidingWindowLimiter
 from bot.settings import LimitsSettings
 from handlers import admin
+from handlers.common import lang_of
 from handlers.context import BotContext
 from handlers.replies import send_html
 
@@ -88,17 +89,19 @@ class UpdateLimits:
             story_id = parse_fulltext_callback(data)
             if data.startswith(FULLTEXT_PREFIX) and story_id is None:
                 # Forged or garbled data never reaches the handler.
-                await _answer(query, texts.FULLTEXT_BUTTON_BAD)
+                await _answer(query, (await lang_of(context, update))(texts.FULLTEXT_BUTTON_BAD))
                 raise ApplicationHandlerStop
             now = self.clock()
             wait = taps.check(user.id, now)
             if wait is not None:
-                await _answer(query, texts.TAPS_SLOW_DOWN.format(seconds=_seconds(wait)))
+                lang = await lang_of(context, update)  # read only when refusing
+                await _answer(query, lang(texts.TAPS_SLOW_DOWN, seconds=_seconds(wait)))
                 raise ApplicationHandlerStop
             if story_id is not None and not await articles.is_cached(services, story_id):
                 wait = fulltext.check(user.id, now)
                 if wait is not None:
-                    text = texts.FULLTEXT_SLOW_DOWN.format(seconds=_seconds(wait))
+                    lang = await lang_of(context, update)
+                    text = lang(texts.FULLTEXT_SLOW_DOWN, seconds=_seconds(wait))
                     await _answer(query, text)
                     raise ApplicationHandlerStop
             return
@@ -113,7 +116,8 @@ class UpdateLimits:
             return
         if commands.first_refusal(user.id, now, wait):
             chat_id = update.effective_chat.id
-            await send_html(context, chat_id, texts.SLOW_DOWN.format(seconds=_seconds(wait)))
+            lang = await lang_of(context, update)
+            await send_html(context, chat_id, lang(texts.SLOW_DOWN, seconds=_seconds(wait)))
         raise ApplicationHandlerStop
 
 

@@ -6,7 +6,13 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
@@ -83,3 +89,33 @@ async def send_messages(
         )
         if sent is None:
             return
+
+
+async def answer_tap(query: CallbackQuery, text: str | None, show_alert: bool = False) -> None:
+    """Answer a tap; one Telegram no longer takes (answered, or older than 15 s) is no error."""
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except BadRequest as exc:
+        logger.info("callback not answered: %s", exc.message)
+
+
+async def edit_html(
+    context: BotContext,
+    chat_id: int,
+    message_id: int,
+    html: str,
+    markup: InlineKeyboardMarkup | None,
+) -> None:
+    """Edit a message in place; one already showing this (a double tap) is fine."""
+    try:
+        await context.bot.edit_message_text(
+            html,
+            chat_id,
+            message_id,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW,
+            reply_markup=markup,
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message:
+            raise

@@ -8,38 +8,41 @@ from bot.render import subscriber as render
 from bot.render import texts
 from bot.services import lookup
 from bot.services import subscriber as use
-from handlers.common import asker, chat_of, may_change
+from handlers.common import asker, chat_of, lang_of, may_change
 from handlers.context import BotContext
 from handlers.replies import send_html
 
 
 async def schedule(update: Update, context: BotContext) -> None:
     chat = chat_of(update)
+    lang = await lang_of(context, update)
     try:
         request = lookup.parse_schedule(context.args or [])
     except lookup.UsageError:
-        await send_html(context, chat.id, texts.usage_line("schedule"))
+        await send_html(context, chat.id, texts.usage_line("schedule", lang))
         return
     if request.mode is not None and not await may_change(context, update):
-        await send_html(context, chat.id, texts.GROUP_ADMINS_ONLY)
+        await send_html(context, chat.id, lang(texts.GROUP_ADMINS_ONLY))
         return
     view = await use.set_schedule(context.services, asker(update, context), request)
     shown = render.schedule_show_text if request.mode is None else render.schedule_set_text
-    await send_html(context, chat.id, shown(view))
+    await send_html(context, chat.id, shown(view, lang))
 
 
 async def timezone(update: Update, context: BotContext) -> None:
     chat = chat_of(update)
     args = context.args or []
+    lang = await lang_of(context, update)
     if len(args) != 1:
-        await send_html(context, chat.id, texts.usage_line("timezone"))
+        await send_html(context, chat.id, texts.usage_line("timezone", lang))
         return
     choice = lookup.resolve_timezone(args[0])
     if choice.zone is None:
-        await send_html(context, chat.id, render.timezone_unknown_text(args[0], choice.suggestions))
+        reply = render.timezone_unknown_text(args[0], choice.suggestions, lang)
+        await send_html(context, chat.id, reply)
         return
     if not await may_change(context, update):
-        await send_html(context, chat.id, texts.GROUP_ADMINS_ONLY)
+        await send_html(context, chat.id, lang(texts.GROUP_ADMINS_ONLY))
         return
     view = await use.set_timezone(context.services, asker(update, context), choice.zone)
-    await send_html(context, chat.id, render.timezone_set_text(view))
+    await send_html(context, chat.id, render.timezone_set_text(view, lang))

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import weakref
 
-from telegram import CallbackQuery, Update
+from telegram import Update
 from telegram.constants import ChatAction, ChatMemberStatus
 from telegram.error import BadRequest
 
@@ -14,11 +14,13 @@ from bot.delivery.message import OutMessage
 from bot.render import stories as briefing
 from bot.render import subscriber as render
 from bot.render import texts, tghtml
+from bot.render.i18n import Lang
+from bot.render.prefs import help_defaults
 from bot.services import lookup
 from bot.services import subscriber as use
-from handlers.common import asker, chat_of, may_change, thread_of
+from handlers.common import asker, chat_of, lang_of, may_change, thread_of
 from handlers.context import BotContext
-from handlers.replies import keyboard, send_html, send_messages
+from handlers.replies import answer_tap, keyboard, send_html, send_messages
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +30,14 @@ _picker_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValu
 
 
 async def _send_picker(
-    context: BotContext, update: Update, intro: str, subscribed: frozenset[str]
+    context: BotContext, update: Update, intro: str, subscribed: frozenset[str], lang: Lang
 ) -> None:
     topics = context.services.settings.topics
     markup = keyboard(render.picker_markup(topics, subscribed)) if topics else None
     await send_html(
         context,
         chat_of(update).id,
-        render.picker_text(intro, topics),
+        render.picker_text(intro, topics, lang),
         markup=markup,
         thread_id=thread_of(update) if topics else None,
     )
@@ -47,16 +49,18 @@ async def _send_picker(
 async def start(update: Update, context: BotContext) -> None:
     services, who = context.services, asker(update, context)
     state = await use.start(services, who)
+    lang = await lang_of(context, update)  # after start: a new chat has its language now
     if state.stopped and await may_change(context, update):
         state = await use.resume(services, who)
-        await _send_picker(context, update, texts.RESUMED, state.subscribed)
+        await _send_picker(context, update, lang(texts.RESUMED), state.subscribed, lang)
         return
-    await _send_picker(context, update, texts.WELCOME, state.subscribed)
+    await _send_picker(context, update, lang(texts.WELCOME), state.subscribed, lang)
 
 
 async def topics_cmd(update: Update, context: BotContext) -> None:
     subscribed = await use.topics_state(context.services, asker(update, context))
-    await _send_picker(context, update, tghtml.bold("Topics"), subscribed)
+    lang = await lang_of(context, update)
+    await _send_picker(context, update, tghtml.bold(lang(texts.TOPICS_TITLE)), subscribed, lang)
 
 
 async def subscribe(update: Update, context: BotContext) -> None:
@@ -71,18 +75,19 @@ async def _change(update: Update, context: BotContext, *, subscribe: bool) -> No
     services, chat = context.services, chat_of(update)
     topics = services.settings.topics
     args = context.args or []
+    lang = await lang_of(context, update)
     if not args:
-        await send_html(
-            context, chat.id, texts.usage_line("subscribe" if subscribe else "unsubscribe")
-        )
+        name = "subscribe" if subscribe else "unsubscribe"
+        await send_html(context, chat.id, texts.usage_line(name, lang))
         return
     if not await may_change(context, update):
-        await send_html(context, chat.id, texts.GROUP_ADMINS_ONLY)
+        await send_html(context, chat.id, lang(texts.GROUP_ADMINS_ONLY))
         return
     everything = not subscribe and [a.casefold() for a in args] == ["all"]
     resolution = lookup.resolve_topics([] if everything else args, topics)
     if resolution.unknown:
-        await send_html(context, chat.id, render.unknown_topic_text(resolution.unknown[0], topics))
+        reply = render.unknown_topic_text(resolution.unknown[0], topics, lang)
+        await send_html(context, chat.id, reply)
         return
     if subscribe:
         changed = await use.subscribe(services, asker(update, context), resolution.slugs)
@@ -95,6 +100,7 @@ async def _change(update: Update, context: BotContext, *, subscribe: bool) -> No
         asked=resolution.slugs,
         changed=changed,
         topics=topics,
+        lang=lang,
     )
     await send_html(context, chat.id, reply)
 
@@ -102,75 +108,75 @@ async def _change(update: Update, context: BotContext, *, subscribe: bool) -> No
 async def latest(update: Update, context: BotContext) -> None:
     services, chat = context.services, chat_of(update)
     wait = use.latest_wait(services, chat.id)
+    lang = await lang_of(context, update)
     if wait is not None:
-        await send_html(context, chat.id, render.rate_limited_text(wait))
+        await send_html(context, chat.id, render.rate_limited_text(wait, lang))
         return
     topics = services.settings.topics
     try:
         request = lookup.parse_latest(context.args or [], topics)
     except lookup.UsageError:
-        await send_html(context, chat.id, texts.usage_line("latest"))
+        await send_html(context, chat.id, texts.usage_line("latest", lang))
         return
     if isinstance(request, lookup.UnknownName):
-        await send_html(context, chat.id, render.unknown_topic_text(request, topics))
+        await send_html(context, chat.id, render.unknown_topic_text(request, topics, lang))
         return
     result = await use.latest(services, asker(update, context), request)
-    messages = render.latest_messages(result, now=services.clock())
+    messages = render.latest_messages(result, now=services.clock(), lang=lang)
     await send_messages(context, chat.id, messages, thread_id=thread_of(update))
 
 
 async def stop(update: Update, context: BotContext) -> None:
     chat = chat_of(update)
+    lang = await lang_of(context, update)
     if not await may_change(context, update):
-        await send_html(context, chat.id, texts.GROUP_ADMINS_ONLY)
+        await send_html(context, chat.id, lang(texts.GROUP_ADMINS_ONLY))
         return
     await use.stop(context.services, asker(update, context))
-    await send_html(context, chat.id, texts.STOPPED)
+    await send_html(context, chat.id, lang(texts.STOPPED))
 
 
 async def help_cmd(update: Update, context: BotContext) -> None:
-    user = update.effective_user
-    text = texts.help_for(context.services.settings.telegram.admins, user.id if user else None)
+    user, settings = update.effective_user, context.services.settings
+    lang = await lang_of(context, update)
+    text = texts.help_for(settings.telegram.admins, user.id if user else None, lang)
+    text += "\n\n" + help_defaults(settings, lang)
     await send_html(context, chat_of(update).id, text)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
-    await send_html(context, chat_of(update).id, texts.UNKNOWN_COMMAND)
+    lang = await lang_of(context, update)
+    await send_html(context, chat_of(update).id, lang(texts.UNKNOWN_COMMAND))
 
 
 async def plain_text(update: Update, context: BotContext) -> None:
-    await send_html(context, chat_of(update).id, texts.TEXT_NOT_COMMAND)
+    lang = await lang_of(context, update)
+    await send_html(context, chat_of(update).id, lang(texts.TEXT_NOT_COMMAND))
 
 
 # ---------------------------------------------------------------- buttons
 
 
-async def answer_query(query: CallbackQuery, text: str | None, *, show_alert: bool = False) -> None:
-    """Answer a tap; one Telegram no longer takes (answered, or older than 15 s) is no error."""
-    try:
-        await query.answer(text, show_alert=show_alert)
-    except BadRequest as exc:
-        logger.info("callback not answered: %s", exc.message)
-
-
 async def unknown_button(update: Update, context: BotContext) -> None:
     """Data no handler claims (an old or forged button): answer, so the spinner stops."""
     assert update.callback_query is not None
-    await answer_query(update.callback_query, texts.FULLTEXT_BUTTON_BAD)
+    lang = await lang_of(context, update)
+    await answer_tap(update.callback_query, lang(texts.FULLTEXT_BUTTON_BAD))
 
 
 async def topic_button(update: Update, context: BotContext) -> None:
     query, services = update.callback_query, context.services
     assert query is not None and query.data is not None
     topic = services.settings.topic(query.data[len(render.TOPIC_PREFIX) :])
+    lang = await lang_of(context, update)
     if topic is None:
-        await answer_query(query, texts.FULLTEXT_BUTTON_STALE)
+        await answer_tap(query, lang(texts.FULLTEXT_BUTTON_STALE))
         return
     if not await may_change(context, update):
-        await answer_query(query, texts.GROUP_ADMINS_ONLY, show_alert=True)
+        await answer_tap(query, lang(texts.GROUP_ADMINS_ONLY), True)
         return
     on = await use.toggle_topic(services, asker(update, context), topic.slug)
-    await answer_query(query, render.toggle_answer(on, topic))
+    await answer_tap(query, render.toggle_answer(on, topic, lang))
     if query.message is not None:
         # Redrawn in the background: the edit waits for a send slot, and a handler
         # waiting there would hold up the answers to other users' taps (15 s limit).
@@ -200,7 +206,8 @@ async def fulltext_button(update: Update, context: BotContext) -> None:
     query, chat = update.callback_query, chat_of(update)
     assert query is not None and query.data is not None
     story_id = briefing.parse_fulltext_callback(query.data)
-    await answer_query(query, texts.FULLTEXT_LOADING if story_id is not None else None)
+    lang = await lang_of(context, update)
+    await answer_tap(query, lang(texts.FULLTEXT_LOADING) if story_id is not None else None)
     if story_id is None:
         return
 
@@ -209,7 +216,7 @@ async def fulltext_button(update: Update, context: BotContext) -> None:
             chat.id, ChatAction.TYPING, message_thread_id=thread_of(update)
         )
 
-    parts = await use.fulltext(context.services, story_id, before_fetch=typing)
+    parts = await use.fulltext(context.services, story_id, before_fetch=typing, lang=lang)
     await send_messages(
         context, chat.id, [OutMessage(p) for p in parts], thread_id=thread_of(update)
     )

@@ -111,7 +111,7 @@ async def test_a_thousand_chats_twenty_blocked_stopped_midway_restarted(
     settings = admin_settings(tg, delivery=DeliverySettings(messages_per_second=1000))
     async with running_bot(settings, sqlite_engine, role="all"):
         _preview, control = await say(tg, ADMIN, "/broadcast Polls are open.", expect=2)
-        assert control.buttons[0]["text"] == "Send to 1000 chats"
+        assert control.buttons[0]["text"] == "Send to 1,000 chats"  # Babel number formatting
         tg.press_button(ADMIN, control.message_id, control.buttons[0]["callback_data"])
         await wait_for(tg, lambda: sum(received(tg, ids).values()) >= 50, timeout=20)
     halfway = sum(received(tg, ids).values())

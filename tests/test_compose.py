@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -193,6 +194,30 @@ def test_topic_sets_and_zones_are_composed_apart(engine: Engine) -> None:
     assert "Your briefing · Technology" in rows[2] and "World story" not in rows[2]
     assert "Technology, World" in rows[3] and rows[3].count("story number") == 3
     assert "Sunday, 29 March 2026" in rows[4] and "Saturday" in rows[1]
+
+
+def test_chats_of_one_group_with_other_languages_or_settings_are_composed_apart(
+    engine: Engine,
+) -> None:
+    seed_stories(engine, now=NOW, count=5)
+    seed_chats(engine, [1, 2, 3, 4, 5], now=NOW, due=NOW - timedelta(minutes=1))
+    with Session(engine) as session:
+        session.exec(sa.update(Chat).where(col(Chat.id) == 2).values(language="de"))
+        session.exec(sa.update(Chat).where(col(Chat.id) == 3).values(quiet=True, max_items=2))
+        session.exec(sa.update(Chat).where(col(Chat.id) == 4).values(link_preview="large"))
+        session.exec(sa.update(Chat).where(col(Chat.id) == 5).values(language="zz"))  # unknown
+        session.commit()
+    stats = compose_scheduled(engine, SETTINGS, now=NOW)
+    assert (stats.briefings, stats.messages) == (5, 5)
+    rows = {r.chat_id: r for r in outbox_rows(engine)}
+    assert "Your briefing · World" in rows[1].text and rows[1].options is None
+    assert rows[5].text == rows[1].text  # a code we no longer speak: English
+    assert "Dein Briefing · World" in rows[2].text and "Samstag, 28. März 2026" in rows[2].text
+    assert rows[3].text.count("story number") == 2  # its own max_items
+    assert json.loads(rows[3].options or "") == {"quiet": True}
+    preview = json.loads(rows[4].options or "")["preview"]
+    assert preview["prefer_large_media"] is True and preview["url"].startswith("http")
+    assert rows[4].text == rows[1].text
 
 
 def test_a_limited_call_takes_the_oldest_due_and_leaves_the_rest_due(engine: Engine) -> None:

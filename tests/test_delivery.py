@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -221,3 +222,50 @@ async def test_paid_broadcast_flag_is_passed_when_enabled(
     await drain(sender)
     [call] = tg.calls("sendMessage")
     assert call.get("allow_paid_broadcast") is True
+
+
+async def test_send_options_reach_telegram_photo_quiet_preview_thread_and_paid(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    """The lean client sends each row as its options say (JSON from bot/briefings/layout)."""
+    forum = -1009876543210
+    tg.add_forum(forum, "Desk")
+    thread = tg.add_topic(forum, "Tech")
+    photo = "https://img.example/lead.jpg"
+    preview = '{"preview": {"url": "https://news.example/a", "prefer_small_media": true}}'
+    rows = [
+        ("photo", json.dumps({"photo": photo, "quiet": True}), "<b>Brief</b> one"),
+        ("preview", preview, "<b>Brief</b> two"),
+        ("refused", '{"photo": "https://img.example/gone.jpg"}', "<b>Brief</b> three"),
+    ]
+    tg.unreachable_photos.add("https://img.example/gone.jpg")
+    with session_scope(engine) as session:
+        outbox.enqueue(
+            session,
+            [
+                outbox.NewMessage(forum, "briefing", key, text, thread_id=thread, options=raw)
+                for key, raw, text in rows
+            ],
+            now=utcnow(),
+        )
+    sender = make_sender(engine, bot)
+    sender.allow_paid_broadcast = True
+    stats = await drain(sender)
+    await sender.aclose()
+    assert stats.sent == 3 and statuses(engine) == {"sent": 3}
+    photos, texts = tg.calls("sendPhoto"), tg.calls("sendMessage")
+    assert [p["photo"] for p in photos] == [photo, "https://img.example/gone.jpg"]
+    first = photos[0]
+    assert first["caption"] == "<b>Brief</b> one" and first["parse_mode"] == "HTML"
+    assert first["disable_notification"] in (True, "true")
+    assert all(str(c["message_thread_id"]) == str(thread) for c in photos + texts)
+    assert all(c["allow_paid_broadcast"] in (True, "true") for c in photos + texts)
+    # The refused photo's briefing still goes out as text, without a notification flag.
+    shown, fallback = texts
+    assert shown["link_preview_options"] == {
+        "url": "https://news.example/a",
+        "prefer_small_media": True,
+    }
+    assert fallback["text"] == "<b>Brief</b> three" and "disable_notification" not in fallback
+    assert fallback["link_preview_options"] == {"is_disabled": True}
+    assert [m.kind for m in tg.topic_messages(forum, thread)] == ["photo", "text", "text"]

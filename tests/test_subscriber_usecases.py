@@ -142,13 +142,23 @@ async def test_latest_is_one_transaction_for_a_new_and_a_known_chat(
             sa.event.remove(sqlite_engine, "begin", begun)
             sa.event.remove(sqlite_engine, "before_cursor_execute", statement)
     assert "World story number 0" in first.text
-    # The managed-channel routing (handlers/manage.py) reads `channel_manager` in a
-    # read-only transaction of its own before every subscriber command in a private
-    # chat; everything /latest itself does is one transaction.
-    routing = [t for t in transactions if any("channel_manager" in s for s in t)]
-    work = [t for t in transactions if t not in routing]
-    assert all(not any(s.lstrip().startswith(("INSERT", "UPDATE")) for s in t) for t in routing)
-    assert (new_chat - len(routing[:1]), len(work)) == (1, 2), transactions
+
+    # Before the use case two reads run in read-only transactions of their own: the
+    # managed-channel routing (handlers/manage.py, `channel_manager`) and the chat's
+    # language for the answer (handlers/common.py `lang_of`, a read of `chat`).
+    # Everything /latest itself does is one transaction.
+    def writes(sqls: list[str]) -> bool:
+        return any(s.lstrip().startswith(("INSERT", "UPDATE")) for s in sqls)
+
+    def reads_first(sqls: list[str]) -> bool:
+        routing = any("channel_manager" in s for s in sqls)
+        language = all(s.lstrip().startswith("SELECT") and "FROM chat" in s for s in sqls)
+        return bool(sqls) and not writes(sqls) and (routing or language)
+
+    before = [t for t in transactions if reads_first(t)]
+    work = [t for t in transactions if not reads_first(t)]
+    assert len(before) == 4  # two per command
+    assert (new_chat - 2, len(work)) == (1, 2), transactions
     for sqls in work:  # the chat's write lock and the stories, together
         assert any("INSERT INTO chat" in s for s in sqls)
         assert any("FROM story" in s for s in sqls)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.render.admin import error_alert
+from bot.render.i18n import EN, Lang
 
 REPORT_EVERY = 600.0  # seconds
 _OUR_PACKAGES = ("bot", "handlers")
@@ -69,8 +70,8 @@ def origin(error: BaseException) -> str | None:
     return found
 
 
-def format_alert(error: BaseException, where: str) -> str:
-    """The HTML message admins get for an unhandled error."""
+def format_alert(error: BaseException, where: str, lang: Lang = EN) -> str:
+    """The HTML message admins get for an unhandled error (the error itself as raised)."""
     at = origin(error)
     place = where + (f", {at}" if at else "")
-    return error_alert(type(error).__name__, place, str(error)[:300] or "(no message)")
+    return error_alert(type(error).__name__, place, str(error)[:300] or "(no message)", lang)

@@ -29,6 +29,7 @@ from bot.ingest.topics import Topic
 from bot.render import tghtml
 from bot.render.admin import broadcast_status
 from bot.render.entities import Span, split_broadcast
+from bot.render.i18n import lang
 from bot.services.lookup import UnknownName, resolve_topic, suggest
 from bot.storage import chats as chat_store
 from bot.storage import outbox
@@ -240,8 +241,14 @@ def due_reports(session: Session, *, now: datetime, per_second: float) -> list[S
         since = (now - row.reported_at).total_seconds() if row.reported_at else REPORT_EVERY
         if since < (FINAL_AFTER if final else REPORT_EVERY):
             continue
+        chat = session.get(Chat, row.admin_chat_id)
         text = broadcast_status(
-            row.id, done, started=row.confirmed_at, now=now, per_second=per_second
+            row.id,
+            done,
+            started=row.confirmed_at,
+            now=now,
+            per_second=per_second,
+            lang=lang(chat.language if chat is not None else None),
         )
         if text == row.report and not final:
             continue

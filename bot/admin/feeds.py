@@ -18,9 +18,10 @@ from bot.admin.results import FeedChange, FeedLine, PausedFeed
 from bot.ingest.fetcher import Fetcher, FetchStatus
 from bot.ingest.parser import parse_feed_async
 from bot.render.admin import pause_alert
+from bot.render.i18n import Lang, lang
 from bot.storage import outbox
 from bot.storage.db import session_scope
-from bot.storage.models import Entry, Feed
+from bot.storage.models import Chat, Entry, Feed
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +197,12 @@ def resume_feed(session: Session, feed_id: int, *, actor: audit.Actor, now: date
 # ---------------------------------------------------------------- pause alerts
 
 
+def admin_lang(session: Session, admin_id: int) -> Lang:
+    """The language of an admin's private chat with the bot (English until it has one)."""
+    chat = session.get(Chat, admin_id)
+    return lang(chat.language if chat is not None else None)
+
+
 def enqueue_pause_alerts(
     session: Session, feed_ids: Sequence[int], admins: Sequence[int], *, now: datetime
 ) -> int:
@@ -209,8 +216,8 @@ def enqueue_pause_alerts(
         paused = PausedFeed(
             feed_id, feed.display_name, feed.consecutive_failures, since, feed.last_error or ""
         )
-        text = pause_alert(paused, now=now)
         for admin in admins:
+            text = pause_alert(paused, now=now, lang=admin_lang(session, admin))
             key = f"pause:{feed_id}:{since.isoformat()}:{admin}"
             messages.append(
                 outbox.NewMessage(admin, ALERT_KIND, key, text, priority=ALERT_PRIORITY)

@@ -23,12 +23,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.briefings import selection
+from bot.briefings import layout, selection
 from bot.briefings.grouping import LOOKBACK, BriefingKey, briefing_key, pick_stories
+from bot.briefings.prefs import chat_prefs
 from bot.briefings.timetable import next_due
 from bot.delivery.message import markup_json
-from bot.render import stories as briefing
-from bot.render import tghtml
+from bot.render import i18n, texts, tghtml
+from bot.render.i18n import EN, Lang
 from bot.render.stories import StoryView
 from bot.services.story_views import story_views
 from bot.settings import Settings
@@ -56,17 +57,18 @@ class ComposeStats:
     skipped_late: int = 0
 
 
-def briefing_header(topic_names: Sequence[str], *, local: date | datetime) -> str:
-    scope = ", ".join(topic_names) if topic_names else "All topics"
-    date_line = tghtml.italic(local.strftime("%A, %d %B %Y"))
-    return f"{tghtml.bold('Your briefing · ' + scope)}\n{date_line}"
+def briefing_header(topic_names: Sequence[str], *, local: date, lang: Lang = EN) -> str:
+    """The briefing's title and local date in the chat's language (topic names untranslated)."""
+    scope = ", ".join(topic_names) if topic_names else lang(texts.BRIEFING_ALL_TOPICS)
+    date_line = tghtml.italic(lang.date(local))
+    return f"{tghtml.bold(lang(texts.BRIEFING_HEADER, scope=scope))}\n{date_line}"
 
 
 def _topic_names(settings: Settings, slugs: Sequence[str]) -> list[str]:
     return [(settings.topic(s).name if settings.topic(s) else s) for s in slugs]  # type: ignore[union-attr]
 
 
-Rendered = list[tuple[str, str | None]]  # (html, reply markup JSON) per message
+Rendered = list[tuple[str, str | None, str | None]]  # (html, markup JSON, options JSON)
 
 
 class Renderer:
@@ -95,9 +97,12 @@ class Renderer:
                 self._views.clear()
             self._views.update((v.id, v) for v in story_views(session, missing))
         views = [self._views[i] for i in story_ids]
-        header = briefing_header(_topic_names(self.settings, key.topics), local=key.local_date)
-        messages = briefing.compose_story_list(views, header_html=header, now=self.now)
-        rendered = [(m.html, markup_json(m)) for m in messages]
+        prefs = key.prefs
+        lang = i18n.lang(prefs.language)  # a stored code we no longer speak falls back to English
+        names = _topic_names(self.settings, key.topics)
+        header = briefing_header(names, local=key.local_date, lang=lang)
+        messages = layout.briefing_messages(views, header_html=header, now=self.now, prefs=prefs)
+        rendered = [(m.html, markup_json(m), options) for m, options in messages]
         if len(self._messages) > self._MAX_CACHED:
             self._messages.clear()
         self._messages[(key, story_ids)] = rendered
@@ -115,14 +120,14 @@ def _candidates(
 
 
 def _selected(
-    session: Session, key: BriefingKey, chat_id: int, settings: Settings
+    session: Session, key: BriefingKey, chat_id: int
 ) -> tuple[list[int], dict[int, Story]]:
     """A filtered chat's stories, selected by the one rule (already without its history)."""
     rows = selection.stories_for_chat(
         session,
         chat_id=chat_id,
         topics=key.topics or None,
-        limit=settings.briefing.max_items,
+        limit=key.prefs.max_items,
         exclude_delivered=True,
         seen_since=key.seen_since,
     )
@@ -168,7 +173,10 @@ def _compose_batch(
             due = {"chat_id": chat.id, "next_at": next_at[memo], "last_at": chat.scheduled}
             out.due.append(due)
         topics = subscriptions.get(chat.id, ())
-        key = briefing_key(chat, topics, now=now, filtered=chat.id in filtered)
+        # Language and display settings: part of the key, so only chats that
+        # read and send alike share messages.
+        prefs = chat_prefs(chat, settings)
+        key = briefing_key(chat, topics, now=now, prefs=prefs, filtered=chat.id in filtered)
         groups[key].append(chat)
     delivered: dict[int, set[int]] = {}
     if groups:
@@ -178,14 +186,12 @@ def _compose_batch(
     for key, group in groups.items():
         if key.filtered_chat is None:
             most_sent = max(len(delivered.get(c.id, ())) for c in group)
-            candidates, stories = _candidates(
-                session, key, limit=settings.briefing.max_items + most_sent
-            )
+            candidates, stories = _candidates(session, key, limit=key.prefs.max_items + most_sent)
         else:  # mute words and keywords: the chat's own selection (bot/briefings/selection.py)
-            candidates, stories = _selected(session, key, key.filtered_chat, settings)
+            candidates, stories = _selected(session, key, key.filtered_chat)
         for chat in group:
             sent = delivered.get(chat.id, set())
-            ids = pick_stories(candidates, sent, settings.briefing.max_items)
+            ids = pick_stories(candidates, sent, key.prefs.max_items)
             if not ids:
                 stats.empty += chat.mode == "scheduled"
                 continue
@@ -194,9 +200,15 @@ def _compose_batch(
             target = chat.parent_id or chat.id  # a forum topic: its forum, in its thread
             out.messages += [
                 outbox.NewMessage(
-                    target, kind, f"{prefix}:{i}", html, markup, thread_id=chat.thread_id
+                    chat_id=target,
+                    thread_id=chat.thread_id,
+                    kind=kind,
+                    dedup_key=f"{prefix}:{i}",
+                    text=html,
+                    reply_markup=markup,
+                    options=options,
                 )
-                for i, (html, markup) in enumerate(rendered)
+                for i, (html, markup, options) in enumerate(rendered)
             ]
             out.deliveries += [(chat.id, story_id) for story_id in ids]
             if chat.mode == "instant":

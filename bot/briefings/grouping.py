@@ -7,11 +7,14 @@ briefing. `briefing_key` is the ONE place that decides what a group is.
 Chats with mute words or keywords (`bot.briefings.filters`) are keyed one per
 chat (`filtered_chat`) and selected by `bot.briefings.selection`, the one filter
 rule; forum topics only change where the messages go (`DueChat.parent_id`,
-`thread_id`), not what they say.
+`thread_id`), not what they say. A chat's language and display settings
+(`bot.briefings.prefs.ChatPrefs`: language, items, summaries, link preview,
+lead image, quiet) are in the key whole, so only chats that read and send
+alike share messages.
 
-**Extending it** (language, any other setting that changes what a
-briefing holds or how it reads): add a field to `BriefingKey`, fill it in
-`briefing_key` from the chat (load the setting in
+**Extending it** (any other setting that changes what a briefing holds or
+how it reads or is sent; a new display setting belongs in `ChatPrefs`): add a
+field to `BriefingKey`, fill it in `briefing_key` from the chat (load the setting in
 `bot.storage.briefings.lock_due_chats` / `DueChat`, or alongside the
 subscriptions), then honour it where the key is used in
 `bot.briefings.compose`: `_candidates` (which stories a group may get) or
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.briefings.prefs import ChatPrefs
 from bot.storage.briefings import DueChat
 
 LOOKBACK = timedelta(hours=24)
@@ -40,6 +44,7 @@ class BriefingKey:
     topics: tuple[str, ...]  # sorted topic slugs; () means every topic
     seen_since: datetime  # only stories first seen at or after this
     local_date: date  # the date line of the header, in the chat's zone
+    prefs: ChatPrefs  # language and display settings (frozen, hashable): text and send options
     # A chat with mute words or keywords is a group of its own: its stories come
     # from `bot.briefings.selection` (the one filter rule), not the shared read.
     filtered_chat: int | None = None
@@ -53,13 +58,19 @@ def seen_since(chat: DueChat, *, now: datetime) -> datetime:
 
 
 def briefing_key(
-    chat: DueChat, topics: Iterable[str], *, now: datetime, filtered: bool = False
+    chat: DueChat,
+    topics: Iterable[str],
+    *,
+    now: datetime,
+    prefs: ChatPrefs,
+    filtered: bool = False,
 ) -> BriefingKey:
     """The group a due chat's briefing belongs to (see the module doc to extend it)."""
     return BriefingKey(
         topics=tuple(sorted(topics)),
         seen_since=seen_since(chat, now=now),
         local_date=now.astimezone(ZoneInfo(chat.timezone)).date(),
+        prefs=prefs,
         filtered_chat=chat.id if filtered else None,
     )
 

@@ -22,13 +22,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.delivery.botapi import BotApi, message_body
+from bot.delivery import options
+from bot.delivery.botapi import BotApi, message_body, photo_body
+from bot.delivery.options import SendPlan, photo_refused, send_plan
 from bot.delivery.pacing import Pacer, retry_seconds
 from bot.ops import metrics
 from bot.storage import chats as chat_store
@@ -43,6 +46,8 @@ HEARTBEAT_EVERY = 5.0
 MAX_ATTEMPTS = 6
 MARK_RETRY_FIRST = 0.1  # seconds before the first retry of a failed mark write
 MARK_RETRY_MAX = 10.0
+NO_PREVIEW = options.NO_PREVIEW
+_PLAIN = SendPlan()  # a row without options: text, no preview, with a notification
 _UNREACHABLE = (
     "chat not found",
     "user is deactivated",
@@ -231,21 +236,15 @@ class Sender:
 
     async def _send_one(self, row: outbox.Claimed) -> tuple[str, datetime | None]:
         """Send one row; return the stats field to count it under and any retry time."""
-        assert self._api is not None and self._gate is not None
-        body = message_body(
-            row.chat_id,
-            row.text,
-            row.reply_markup,
-            paid=self.allow_paid_broadcast,
-            thread_id=row.thread_id,
-        )
+        assert self._gate is not None
+        plan = send_plan(row.options) if row.options else _PLAIN
         try:
             async with self.pacer.sending(row.chat_id):
                 if self.stopping:  # asked to stop while waiting for a slot
                     self._requeue([row], self.clock())
                     return "retried", self.clock()
                 async with self._gate:
-                    message_id = await self._api.send_message(body)
+                    message_id = await self._deliver(row, plan)
         except RetryAfter as exc:
             seconds = retry_seconds(exc.retry_after)
             metrics.count_flood_wait()
@@ -271,7 +270,9 @@ class Sender:
             if row.thread_id is not None and any(t in exc.message.lower() for t in _TOPIC_GONE):
                 return self._topic_gone(row, row.thread_id, exc.message), None
             # Can't parse entities, message too long, …: our bug. Never retried.
-            logger.error(
+            # (A lone lead image Telegram could not fetch is the feed's problem, not ours.)
+            log = logger.info if photo_refused(exc.message) else logger.error
+            log(
                 "message rejected row_id=%s chat_id=%s error=%s text=%r",
                 row.id,
                 row.chat_id,
@@ -287,6 +288,30 @@ class Sender:
         self._accepted.add(row.id)
         self._mark(_Sent(row.id, message_id, sent_at), row.id)
         return "sent", None
+
+    async def _deliver(self, row: outbox.Claimed, plan: SendPlan) -> int:
+        """Send as the row's plan says: text, or a photo (the text as its caption).
+
+        Each body is built once from the stored row (the keyboard JSON as stored).
+        """
+        assert self._api is not None
+        common: dict[str, Any] = {
+            "paid": self.allow_paid_broadcast,
+            "thread_id": row.thread_id,
+            "quiet": plan.quiet,
+        }
+        if plan.photo is not None:
+            body = photo_body(row.chat_id, plan.photo, row.text, row.reply_markup, **common)
+            try:
+                return await self._api.send_photo(body)
+            except BadRequest as exc:
+                if not (row.text and photo_refused(exc.message)):
+                    raise
+                # The feed's image could not be fetched: the briefing goes out without it.
+                logger.info("photo refused row_id=%s error=%s", row.id, exc.message)
+        preview = None if plan.preview is NO_PREVIEW else plan.preview.to_dict()
+        body = message_body(row.chat_id, row.text, row.reply_markup, preview=preview, **common)
+        return await self._api.send_message(body)
 
     def _unreachable(self, row: outbox.Claimed, reason: str) -> str:
         logger.info("chat unreachable chat_id=%s reason=%s", row.chat_id, reason)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.ingest import images
+
 
 @dataclass(frozen=True, slots=True)
 class RawItem:
@@ -24,6 +26,7 @@ class RawItem:
     published: datetime | None
     categories: tuple[str, ...]
     author: str | None
+    images: tuple[str, ...] = ()  # image URLs as the feed wrote them, best first
 
 
 def item_from_json(item: Mapping[str, Any]) -> RawItem:
@@ -44,6 +47,7 @@ def item_from_json(item: Mapping[str, Any]) -> RawItem:
         or _iso_datetime(item.get("date_modified")),
         categories=tuple(string(t) for t in tags) if isinstance(tags, list) else (),
         author=string(author) or None,
+        images=images.from_json_feed(item, body_html),
     )
 
 
@@ -93,6 +97,7 @@ def item_from_feedparser(entry: dict[str, Any]) -> RawItem:
             string(tag.get("term")) or string(tag.get("label")) for tag in entry.get("tags") or []
         ),
         author=string(entry.get("author")) or None,
+        images=images.from_feedparser(entry, string(summary)),
     )
 
 

@@ -60,6 +60,7 @@ class ParsedEntry:
     published_at: datetime
     categories: tuple[str, ...]
     author: str | None
+    image_url: str | None = None  # the first image candidate that passes the link checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +280,7 @@ def _normalise(item: RawItem, *, base: str, now: datetime) -> ParsedEntry:
         published_at=_published(item.published, now),
         categories=_unique(html_to_text(term) for term in item.categories),
         author=html_to_text(item.author or "") or None,
+        image_url=next(filter(None, (canonical_url(i, base) for i in item.images)), None),
     )
 
 

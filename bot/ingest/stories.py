@@ -212,10 +212,13 @@ def _attach(
         vector=vector,
     )
     if story_id is not None:
+        values: dict[str, Any] = {"entry_count": col(Story.entry_count) + 1}
+        if entry.image_url:  # a story without an image takes the first one another outlet has
+            values["image_url"] = sa.func.coalesce(col(Story.image_url), entry.image_url)
         bump = (
             sa.update(Story)
             .where(col(Story.id) == story_id)
-            .values(entry_count=col(Story.entry_count) + 1)
+            .values(**values)
             .returning(col(Story.published_at))
         )
         published_at = session.execute(bump).scalar_one()
@@ -232,6 +235,7 @@ def _attach(
             published_at=entry.published_at,
             first_seen_at=now,
             entry_count=1,
+            image_url=entry.image_url,
         )
         .returning(col(Story.id))
     )

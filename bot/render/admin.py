@@ -18,59 +18,62 @@ from bot.admin.results import (
 )
 from bot.ingest.topics import Topic
 from bot.render import texts, tghtml
+from bot.render.i18n import EN, Lang
 from bot.render.stories import format_age
 
 # ---------------------------------------------------------------- shared
 
 
-def when(moment: datetime | None, now: datetime) -> str:
+def when(moment: datetime | None, now: datetime, lang: Lang = EN) -> str:
     if moment is None:
-        return "never"
-    return f"{moment:%Y-%m-%d %H:%M} UTC ({format_age(moment, now)})"
+        return lang(texts.NEVER)
+    return f"{moment:%Y-%m-%d %H:%M} UTC ({format_age(moment, now, lang)})"
 
 
-def chats(count: int) -> str:
-    return f"{count} chat" if count == 1 else f"{count} chats"
+def chats(count: int, lang: Lang = EN) -> str:
+    return lang.plural(texts.CHATS, count)
 
 
-def duration(seconds: float) -> str:
+def duration(seconds: float, lang: Lang = EN) -> str:
     """Coarse durations: "4 s", "2 min 5 s", "1 h 3 min"."""
     whole = max(0, round(seconds))
     if whole < 60:
-        return f"{whole} s"
+        return lang(texts.DURATION_S, s=whole)
     if whole < 3600:
-        return f"{whole // 60} min {whole % 60} s"
-    return f"{whole // 3600} h {whole % 3600 // 60} min"
+        return lang(texts.DURATION_MIN_S, min=whole // 60, s=whole % 60)
+    return lang(texts.DURATION_H_MIN, h=whole // 3600, min=whole % 3600 // 60)
 
 
-def private_only(command: str) -> str:
-    return texts.ADMIN_PRIVATE_ONLY.format(command=tghtml.escape(command))
+def private_only(command: str, lang: Lang = EN) -> str:
+    return lang(texts.ADMIN_PRIVATE_ONLY, command=tghtml.escape(command))
 
 
 # ---------------------------------------------------------------- broadcast
 
 
-def too_long(problem: TooLong) -> str:
-    return texts.BROADCAST_TOO_LONG.format(length=problem.length, limit=problem.limit)
+def too_long(problem: TooLong, lang: Lang = EN) -> str:
+    return lang(texts.BROADCAST_TOO_LONG, length=problem.length, limit=problem.limit)
 
 
-def scope(topic_name: str | None) -> str:
+def scope(topic_name: str | None, lang: Lang = EN) -> str:
     """Who a broadcast goes to, in words."""
     if topic_name:
-        return texts.BROADCAST_SCOPE_TOPIC.format(topic=tghtml.escape(topic_name))
-    return texts.BROADCAST_SCOPE_ALL
+        return lang(texts.BROADCAST_SCOPE_TOPIC, topic=tghtml.escape(topic_name))
+    return lang(texts.BROADCAST_SCOPE_ALL)
 
 
-def nobody(topic_name: str | None) -> str:
-    return texts.BROADCAST_NOBODY.format(scope=scope(topic_name))
+def nobody(topic_name: str | None, lang: Lang = EN) -> str:
+    return lang(texts.BROADCAST_NOBODY, scope=scope(topic_name, lang))
 
 
-def preview(audience: int, topic_name: str | None) -> str:
-    return texts.BROADCAST_PREVIEW.format(audience=chats(audience), scope=scope(topic_name))
+def preview(audience: int, topic_name: str | None, lang: Lang = EN) -> str:
+    return lang(
+        texts.BROADCAST_PREVIEW, audience=chats(audience, lang), scope=scope(topic_name, lang)
+    )
 
 
-def send_button(audience: int) -> str:
-    return texts.BROADCAST_SEND_BUTTON.format(audience=chats(audience))
+def send_button(audience: int, lang: Lang = EN) -> str:
+    return lang(texts.BROADCAST_SEND_BUTTON, audience=chats(audience, lang))
 
 
 def broadcast_status(
@@ -80,6 +83,7 @@ def broadcast_status(
     started: datetime | None,
     now: datetime,
     per_second: float,
+    lang: Lang = EN,
 ) -> str:
     """The status message: progress with the time left, or the final report."""
     fields = {
@@ -91,12 +95,14 @@ def broadcast_status(
     }
     if done.waiting == 0:
         took = (now - started).total_seconds() if started else 0.0
-        return texts.BROADCAST_REPORT.format(took=duration(took), **fields)
-    left = duration(done.waiting / per_second) if per_second > 0 else "unknown"
-    return texts.BROADCAST_PROGRESS.format(left=left, **fields)
+        return lang(texts.BROADCAST_REPORT, took=duration(took, lang), **fields)
+    left = duration(done.waiting / per_second, lang) if per_second > 0 else lang(texts.UNKNOWN)
+    return lang(texts.BROADCAST_PROGRESS, left=left, **fields)
 
 
-def tap_reply(tap: Tap, *, now: datetime, per_second: float) -> tuple[str | None, str | None]:
+def tap_reply(
+    tap: Tap, *, now: datetime, per_second: float, lang: Lang = EN
+) -> tuple[str | None, str | None]:
     """(button answer, new control text) after a tap; None: say nothing / leave it."""
     if tap.kind == "queued":
         status = broadcast_status(
@@ -105,104 +111,108 @@ def tap_reply(tap: Tap, *, now: datetime, per_second: float) -> tuple[str | None
             started=now,
             now=now,
             per_second=per_second,
+            lang=lang,
         )
-        return texts.BROADCAST_QUEUED.format(id=tap.broadcast_id), status
+        return lang(texts.BROADCAST_QUEUED, id=tap.broadcast_id), status
     if tap.kind == "cancelled":
-        return None, texts.BROADCAST_CANCELLED.format(id=tap.broadcast_id)
-    return texts.BROADCAST_ALREADY.format(id=tap.broadcast_id, status=tap.status), None
+        return None, lang(texts.BROADCAST_CANCELLED, id=tap.broadcast_id)
+    return lang(texts.BROADCAST_ALREADY, id=tap.broadcast_id, status=tap.status), None
 
 
 # ---------------------------------------------------------------- feeds
 
 
-def _state(line: FeedLine, now: datetime) -> str:
-    reason = tghtml.escape(line.last_error or "unknown error")
-    since = when(line.failing_since, now)
+def _state(line: FeedLine, now: datetime, lang: Lang) -> str:
+    reason = tghtml.escape(line.last_error or lang(texts.UNKNOWN_ERROR))
+    since = when(line.failing_since, now, lang)
     if line.paused:
-        return texts.FEED_STATE_PAUSED.format(since=since, reason=reason, id=line.id)
+        return lang(texts.FEED_STATE_PAUSED, since=since, reason=reason, id=line.id)
     if line.failing_since is not None:
-        return texts.FEED_STATE_FAILING.format(since=since, reason=reason)
-    return texts.FEED_STATE_OK
+        return lang(texts.FEED_STATE_FAILING, since=since, reason=reason)
+    return lang(texts.FEED_STATE_OK)
 
 
-def feed_list(lines: Sequence[FeedLine], *, now: datetime) -> list[str]:
+def feed_list(lines: Sequence[FeedLine], *, now: datetime, lang: Lang = EN) -> list[str]:
     """HTML blocks for /feeds: a header and one block per feed."""
     if not lines:
-        return [texts.FEEDS_NONE]
-    blocks = [texts.FEEDS_HEADER.format(count=len(lines))]
+        return [lang(texts.FEEDS_NONE)]
+    blocks = [lang(texts.FEEDS_HEADER, count=len(lines))]
     for line in lines:
         blocks.append(
-            texts.FEED_LINE.format(
+            lang(
+                texts.FEED_LINE,
                 id=line.id,
                 name=tghtml.escape(line.name),
                 url=tghtml.escape(line.url),
                 topics=tghtml.escape(", ".join(line.topics) or "—"),
-                last=when(line.last_success_at, now),
+                last=when(line.last_success_at, now, lang),
                 stories=line.entries_24h,
-                state=_state(line, now),
+                state=_state(line, now, lang),
             )
         )
     return blocks
 
 
-def feed_change(change: FeedChange) -> str:
+def feed_change(change: FeedChange, lang: Lang = EN) -> str:
     """The answer to /addfeed, /removefeed or /resumefeed."""
     name, url, feed_id = tghtml.escape(change.name), tghtml.escape(change.url), change.feed_id
     match change.kind:
         case "unusable":
-            return texts.FEED_UNUSABLE.format(url=url, reason=tghtml.escape(change.reason))
+            return lang(texts.FEED_UNUSABLE, url=url, reason=tghtml.escape(change.reason))
         case "duplicate":
-            return texts.FEED_DUPLICATE.format(id=feed_id, name=name)
+            return lang(texts.FEED_DUPLICATE, id=feed_id, name=name)
         case "duplicate_final":
-            return texts.FEED_DUPLICATE_FINAL.format(final=url, id=feed_id, name=name)
+            return lang(texts.FEED_DUPLICATE_FINAL, final=url, id=feed_id, name=name)
         case "added" | "readded":
             template = texts.FEED_ADDED if change.kind == "added" else texts.FEED_READDED
-            topics = tghtml.escape(", ".join(change.topics) or "none")
-            return template.format(id=feed_id, title=name, items=change.items, topics=topics)
+            topics = tghtml.escape(", ".join(change.topics) or lang(texts.NONE))
+            return lang(template, id=feed_id, title=name, items=change.items, topics=topics)
         case "not_found":
-            return texts.FEED_NOT_FOUND.format(id=feed_id)
+            return lang(texts.FEED_NOT_FOUND, id=feed_id)
         case "already_removed":
-            return texts.FEED_ALREADY_REMOVED.format(id=feed_id)
+            return lang(texts.FEED_ALREADY_REMOVED, id=feed_id)
         case "removed":
-            reply = texts.FEED_REMOVED.format(id=feed_id, name=name)
-            return reply + (texts.FEED_REMOVED_CONFIG if change.from_config else "")
+            reply = lang(texts.FEED_REMOVED, id=feed_id, name=name)
+            return reply + (lang(texts.FEED_REMOVED_CONFIG) if change.from_config else "")
         case "resumed":
-            return texts.FEED_RESUMED.format(id=feed_id, name=name)
+            return lang(texts.FEED_RESUMED, id=feed_id, name=name)
         case "not_paused":
-            return texts.FEED_NOT_PAUSED.format(id=feed_id, name=name)
+            return lang(texts.FEED_NOT_PAUSED, id=feed_id, name=name)
 
 
-def pause_alert(feed: PausedFeed, *, now: datetime) -> str:
-    return texts.FEED_PAUSED_ALERT.format(
+def pause_alert(feed: PausedFeed, *, now: datetime, lang: Lang = EN) -> str:
+    return lang(
+        texts.FEED_PAUSED_ALERT,
         id=feed.id,
         name=tghtml.escape(feed.name),
         failures=feed.failures,
-        since=when(feed.since, now),
-        reason=tghtml.escape(feed.reason or "unknown error"),
+        since=when(feed.since, now, lang),
+        reason=tghtml.escape(feed.reason or lang(texts.UNKNOWN_ERROR)),
     )
 
 
-def opml_imported(report: ImportReport) -> str:
-    return texts.OPML_IMPORTED.format(
-        added=report.added, present=report.present, invalid=report.invalid
+def opml_imported(report: ImportReport, lang: Lang = EN) -> str:
+    return lang(
+        texts.OPML_IMPORTED, added=report.added, present=report.present, invalid=report.invalid
     )
 
 
-def opml_refused(reason: str) -> str:
-    return texts.OPML_REFUSED.format(reason=tghtml.escape(reason))
+def opml_refused(reason: str, lang: Lang = EN) -> str:
+    return lang(texts.OPML_REFUSED, reason=tghtml.escape(reason))
 
 
 # ---------------------------------------------------------------- stats, audit, alerts
 
 
-def stats(numbers: Stats, topics: Sequence[Topic]) -> str:
+def stats(numbers: Stats, topics: Sequence[Topic], lang: Lang = EN) -> str:
     """The /stats text."""
     names = {t.slug: t.name for t in topics}
     slugs = [t.slug for t in topics] + sorted(set(numbers.subscribers) - set(names))
     per_topic = ", ".join(
         f"{tghtml.escape(names.get(s, s))} {numbers.subscribers.get(s, 0)}" for s in slugs
     )
-    return texts.STATS.format(
+    return lang(
+        texts.STATS,
         active=numbers.active,
         inactive=numbers.inactive,
         blocked=numbers.unreachable,
@@ -219,12 +229,13 @@ def stats(numbers: Stats, topics: Sequence[Topic]) -> str:
     )
 
 
-def audit_log(entries: Sequence[AuditLine]) -> list[str]:
+def audit_log(entries: Sequence[AuditLine], lang: Lang = EN) -> list[str]:
     """HTML blocks for /audit: a header, then one line per entry."""
     if not entries:
-        return [texts.AUDIT_NONE]
+        return [lang(texts.AUDIT_NONE)]
     lines = [
-        texts.AUDIT_LINE.format(
+        lang(
+            texts.AUDIT_LINE,
             when=f"{e.when:%Y-%m-%d %H:%M} UTC",
             who=tghtml.escape(e.who),
             action=tghtml.escape(e.action),
@@ -232,12 +243,13 @@ def audit_log(entries: Sequence[AuditLine]) -> list[str]:
         )
         for e in entries
     ]
-    return [texts.AUDIT_HEADER.format(count=len(entries)), "\n".join(lines)]
+    return [lang(texts.AUDIT_HEADER, count=len(entries)), "\n".join(lines)]
 
 
-def error_alert(kind: str, where: str, message: str) -> str:
+def error_alert(kind: str, where: str, message: str, lang: Lang = EN) -> str:
     """The message admins get for an unhandled error."""
-    return texts.ERROR_ALERT.format(
+    return lang(
+        texts.ERROR_ALERT,
         kind=tghtml.escape(kind),
         where=tghtml.escape(where),
         message=tghtml.code(message),

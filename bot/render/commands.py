@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.render.i18n import EN, Lang
 from bot.render.tghtml import escape
 
 
@@ -28,8 +29,12 @@ class Command:
     @property
     def usage(self) -> str:
         """The plain usage line: "/latest [topic] [n]: the newest n stories …"."""
-        args = f" {self.args}" if self.args else ""
-        return f"/{self.name}{args}: {self.help}"
+        return self.usage_in(EN)
+
+    def usage_in(self, lang: Lang) -> str:
+        """The usage line in a language (name and keywords such as `off` stay as typed)."""
+        args = f" {lang(self.args)}" if self.args else ""
+        return f"/{self.name}{args}: {lang(self.help)}"
 
 
 # Listed in menu order: the most used first.
@@ -76,6 +81,13 @@ COMMANDS: tuple[Command, ...] = (
         "manage a channel you are an admin of from here (no argument: your channels)",
         "Manage a channel from here",
     ),
+    Command(
+        "settings",
+        "",
+        "link preview, lead image, summaries, stories per briefing, quiet delivery",
+        "Briefing layout and delivery",
+    ),
+    Command("language", "[code]", "choose the language I use here", "Choose the language"),
     Command("start", "", "subscribe and pick topics", "Subscribe and pick topics"),
     Command("stop", "", "pause all deliveries", "Pause all deliveries"),
     Command("help", "", "this list", "All commands"),
@@ -145,20 +157,27 @@ def commands(*, admin: bool) -> tuple[Command, ...]:
     return tuple(c for c in COMMANDS if c.admin == admin)
 
 
-def usage_line(name: str) -> str:
+def msgids() -> list[str]:
+    """The command texts every catalogue translates: arguments, help lines, menu entries."""
+    return [text for c in COMMANDS for text in (c.args, c.help, c.menu) if text]
+
+
+def usage_line(name: str, lang: Lang = EN) -> str:
     """The HTML answer to a command used the wrong way."""
-    return "Usage: " + escape(BY_NAME[name].usage)
+    # "Usage: {usage}" lives in texts; it is spelt here to keep commands free of texts.
+    return lang("Usage: {usage}", usage=escape(BY_NAME[name].usage_in(lang)))
 
 
-def menu(*, admin: bool) -> list[tuple[str, str]]:
+def menu(*, admin: bool, lang: Lang = EN) -> list[tuple[str, str]]:
     """(command, description) pairs for setMyCommands; admins get theirs after the rest."""
-    return [(c.name, c.menu) for c in COMMANDS if admin or not c.admin]
+    return [(c.name, lang(c.menu)) for c in COMMANDS if admin or not c.admin]
 
 
-def help_text(*, admin: bool) -> str:
+def help_text(*, admin: bool, lang: Lang = EN) -> str:
     """/help (HTML): every subscriber command, and for admins the admin commands too."""
-    text = "<b>Commands</b>\n" + "\n".join(escape(c.usage) for c in commands(admin=False))
+    lines = "\n".join(escape(c.usage_in(lang)) for c in commands(admin=False))
+    text = lang("<b>Commands</b>") + "\n" + lines
     if admin:
-        lines = "\n".join(escape(c.usage) for c in commands(admin=True))
-        text += f"\n\n<b>Admin commands</b>\n{lines}"
+        lines = "\n".join(escape(c.usage_in(lang)) for c in commands(admin=True))
+        text += "\n\n" + lang("<b>Admin commands</b>") + "\n" + lines
     return text

@@ -15,6 +15,7 @@ from telegram.constants import InlineKeyboardMarkupLimit
 
 from bot.delivery.message import Button, OutMessage
 from bot.render import plain, texts, tghtml
+from bot.render.i18n import EN, Lang
 from bot.render.numbers import parse_ascii_int
 
 # Five 📖 buttons fit a phone screen (Telegram allows InlineKeyboardMarkupLimit.BUTTONS_PER_ROW).
@@ -34,6 +35,16 @@ class StoryView:
     published_at: datetime
     other_sources: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
+    summary: str = ""  # plain text from the feed (never translated)
+    image_url: str | None = None  # the feed's own http(s) image, checked at ingest
+
+
+@dataclass(frozen=True)
+class ListStyle:
+    """How a chat wants its lists: language, one-line summaries under headlines."""
+
+    lang: Lang = EN
+    summaries: bool = False
 
 
 def fulltext_callback(story_id: int) -> str:
@@ -49,33 +60,37 @@ def parse_fulltext_callback(data: str) -> int | None:
     return parse_ascii_int(rest)
 
 
-def format_age(published_at: datetime, now: datetime) -> str:
-    """Say how long ago, coarsely: "just now", "12 min ago", "3 h ago", "2 d ago"."""
-    seconds = max(0, int((now - published_at).total_seconds()))
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} d ago"
+def format_age(published_at: datetime, now: datetime, lang: Lang = EN) -> str:
+    """Say how long ago, coarsely: "just now", "12 min. ago", "vor 3 Std."."""
+    return lang.age(now - published_at)
 
 
-def _also(others: Sequence[str], limit: int = 4) -> str:
+def _also(others: Sequence[str], lang: Lang, limit: int = 4) -> str:
     names = list(dict.fromkeys(o for o in others if o))
     if not names:
         return ""
     shown = ", ".join(names[:limit])
-    extra = f" +{len(names) - limit} more" if len(names) > limit else ""
-    return f" · also {shown}{extra}"
+    extra = lang(texts.MORE, count=len(names) - limit) if len(names) > limit else ""
+    return lang(texts.ALSO, names=shown + extra)
 
 
-def format_item(number: int, story: StoryView, *, now: datetime) -> str:
-    """One numbered headline: linked title, then source, age and other outlets."""
+SUMMARY_LIMIT = 200  # one line on a phone, two at most
+
+
+def format_item(
+    number: int, story: StoryView, *, now: datetime, style: ListStyle = ListStyle()
+) -> str:
+    """One numbered headline: linked title, then source, age and other outlets (and summary)."""
+    lang = style.lang
     title = plain.truncate(story.title.strip(), TITLE_LIMIT)
     headline = tghtml.link(title, story.link) if story.link else tghtml.escape(title)
-    meta = f"{story.source} · {format_age(story.published_at, now)}{_also(story.other_sources)}"
-    return f"{number}. {tghtml.bold_html(headline)}\n{tghtml.italic(meta)}"
+    age = format_age(story.published_at, now, lang)
+    meta = f"{story.source} · {age}{_also(story.other_sources, lang)}"
+    item = f"{number}. {tghtml.bold_html(headline)}\n{tghtml.italic(meta)}"
+    summary = plain.truncate(" ".join(story.summary.split()), SUMMARY_LIMIT)
+    if style.summaries and summary and summary != title:
+        item += "\n" + tghtml.escape(summary)
+    return item
 
 
 def _keyboard(numbers_ids: Sequence[tuple[int, int]]) -> tuple[tuple[Button, ...], ...]:
@@ -86,7 +101,12 @@ def _keyboard(numbers_ids: Sequence[tuple[int, int]]) -> tuple[tuple[Button, ...
 
 
 def compose_story_list(
-    stories: Sequence[StoryView], *, header_html: str, now: datetime, footer_html: str = ""
+    stories: Sequence[StoryView],
+    *,
+    header_html: str,
+    now: datetime,
+    footer_html: str = "",
+    style: ListStyle = ListStyle(),
 ) -> list[OutMessage]:
     """Lay stories out as numbered headlines under a header, split to fit Telegram.
 
@@ -95,7 +115,9 @@ def compose_story_list(
     full-text button per item, at most Telegram's buttons per message.
     """
     blocks: list[tuple[str, int | None]] = [(header_html, None)] if header_html else []
-    blocks += [(format_item(n, story, now=now), n) for n, story in enumerate(stories, start=1)]
+    blocks += [
+        (format_item(n, story, now=now, style=style), n) for n, story in enumerate(stories, start=1)
+    ]
     if footer_html:
         blocks.append((footer_html, None))
     ids = {n: story.id for n, story in enumerate(stories, start=1)}
@@ -103,7 +125,7 @@ def compose_story_list(
     return [OutMessage(m.html, _keyboard([(n, ids[n]) for n in m.keys])) for m in packed]
 
 
-def latest_header(topic_names: str, count: int) -> str:
-    """Header of a /latest answer (and of the CLI preview)."""
-    noun = "story" if count == 1 else "stories"
-    return tghtml.bold(texts.LATEST_HEADER.format(count=count, noun=noun, scope=topic_names))
+def latest_header(topic_names: str, count: int, lang: Lang = EN) -> str:
+    """Header of a /latest answer (and of the CLI preview); "" names all topics."""
+    scope = topic_names or lang(texts.ALL_TOPICS)
+    return tghtml.bold(lang.plural(texts.LATEST_HEADER, count, scope=scope))

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from bot.delivery.message import Button, OutMessage
 from bot.ingest.topics import Topic
 from bot.render import texts, tghtml
-from bot.render.stories import compose_story_list, latest_header
+from bot.render.i18n import EN, Lang
+from bot.render.stories import ListStyle, compose_story_list, latest_header
 from bot.services.lookup import UnknownName
 from bot.services.subscriber import LatestResult, ScheduleView
 
@@ -30,14 +31,16 @@ def picker_markup(topics: Sequence[Topic], subscribed: Iterable[str]) -> list[li
     return rows
 
 
-def picker_text(intro: str, topics: Sequence[Topic]) -> str:
+def picker_text(intro: str, topics: Sequence[Topic], lang: Lang = EN) -> str:
+    """The picker's text under an intro that is already translated HTML."""
     if not topics:
-        return f"{intro}\n\n{texts.NO_TOPICS_CONFIGURED}"
-    return f"{intro}\n\n{texts.PICKER}"
+        return f"{intro}\n\n{lang(texts.NO_TOPICS_CONFIGURED)}"
+    return f"{intro}\n\n{lang(texts.PICKER)}"
 
 
-def toggle_answer(on: bool, topic: Topic) -> str:
-    return ("✅ " if on else "Removed ") + topic.name
+def toggle_answer(on: bool, topic: Topic, lang: Lang = EN) -> str:
+    """The tap's answer (plain text, not HTML): topic names are config text, untranslated."""
+    return "✅ " + topic.name if on else lang(texts.TOPIC_REMOVED, name=topic.name)
 
 
 def topic_names(slugs: Iterable[str], topics: Sequence[Topic]) -> str:
@@ -45,15 +48,13 @@ def topic_names(slugs: Iterable[str], topics: Sequence[Topic]) -> str:
     return ", ".join(tghtml.escape(by_slug.get(s, s)) for s in sorted(slugs))
 
 
-def unknown_topic_text(unknown: UnknownName, topics: Sequence[Topic]) -> str:
-    text = texts.UNKNOWN_TOPIC.format(name=tghtml.escape(unknown.name[:64]))
+def unknown_topic_text(unknown: UnknownName, topics: Sequence[Topic], lang: Lang = EN) -> str:
+    text = lang(texts.UNKNOWN_TOPIC, name=tghtml.escape(unknown.name[:64]))
     if unknown.suggestions:
-        text += texts.DID_YOU_MEAN.format(
-            suggestions=" or ".join(f"“{tghtml.escape(s)}”" for s in unknown.suggestions)
-        )
-    return (
-        text + "\n" + texts.TOPIC_LIST.format(topics=topic_names([t.slug for t in topics], topics))
-    )
+        names = lang(texts.OR).join(f"“{tghtml.escape(s)}”" for s in unknown.suggestions)
+        text += lang(texts.DID_YOU_MEAN, suggestions=names)
+    listed = topic_names([t.slug for t in topics], topics)
+    return text + "\n" + lang(texts.TOPIC_LIST, topics=listed)
 
 
 def change_text(
@@ -63,66 +64,73 @@ def change_text(
     asked: Sequence[str],
     changed: Iterable[str],
     topics: Sequence[Topic],
+    lang: Lang = EN,
 ) -> str:
     """The answer to /subscribe or /unsubscribe, from what actually changed."""
     changed = list(changed)
     if not changed and not everything:
-        verb = "are followed" if subscribe else "are not followed"
-        return texts.ALREADY.format(names=topic_names(asked, topics), verb=verb)
+        template = texts.NOTHING_FOLLOWED if subscribe else texts.NOTHING_UNFOLLOWED
+        return lang(template, names=topic_names(asked, topics))
     if subscribe:
-        return texts.SUBSCRIBED.format(names=topic_names(changed, topics))
+        return lang(texts.SUBSCRIBED, names=topic_names(changed, topics))
     if everything:
-        return texts.UNSUBSCRIBED_ALL.format(names=topic_names(changed, topics))
-    return texts.UNSUBSCRIBED.format(names=topic_names(changed, topics))
+        return lang(texts.UNSUBSCRIBED_ALL)
+    return lang(texts.UNSUBSCRIBED, names=topic_names(changed, topics))
 
 
-def next_time(view: ScheduleView) -> str:
+def next_time(view: ScheduleView, lang: Lang = EN) -> str:
     """The next briefing in the chat's own zone, or a dash when none is scheduled."""
     if view.next_at is None or view.mode != "scheduled":
         return "—"
-    local = view.next_at.astimezone(ZoneInfo(view.timezone))
-    return local.strftime("%a %d %b, %H:%M")
+    return tghtml.escape(lang.when(view.next_at.astimezone(ZoneInfo(view.timezone))))
 
 
-def schedule_set_text(view: ScheduleView) -> str:
+def schedule_set_text(view: ScheduleView, lang: Lang = EN) -> str:
     if view.mode == "instant":
-        return texts.SCHEDULE_INSTANT
+        return lang(texts.SCHEDULE_INSTANT)
     if view.mode == "off":
-        return texts.SCHEDULE_OFF
-    return texts.SCHEDULE_SET.format(
+        return lang(texts.SCHEDULE_OFF)
+    return lang(
+        texts.SCHEDULE_SET,
         times=tghtml.escape(", ".join(view.times)),
         zone=tghtml.escape(view.timezone),
-        next=next_time(view),
+        next=next_time(view, lang),
     )
 
 
-def schedule_show_text(view: ScheduleView) -> str:
-    times = ", ".join(view.times) if view.mode == "scheduled" else view.mode
-    return texts.SCHEDULE_SHOW.format(
-        times=tghtml.escape(times), zone=tghtml.escape(view.timezone), next=next_time(view)
+def schedule_show_text(view: ScheduleView, lang: Lang = EN) -> str:
+    modes = {"instant": texts.MODE_INSTANT, "off": texts.MODE_OFF}
+    times = ", ".join(view.times) if view.mode == "scheduled" else lang(modes[view.mode])
+    return lang(
+        texts.SCHEDULE_SHOW,
+        times=tghtml.escape(times),
+        zone=tghtml.escape(view.timezone),
+        next=next_time(view, lang),
     )
 
 
-def timezone_set_text(view: ScheduleView) -> str:
-    return texts.TIMEZONE_SET.format(zone=tghtml.escape(view.timezone), next=next_time(view))
+def timezone_set_text(view: ScheduleView, lang: Lang = EN) -> str:
+    return lang(texts.TIMEZONE_SET, zone=tghtml.escape(view.timezone), next=next_time(view, lang))
 
 
-def timezone_unknown_text(name: str, suggestions: Sequence[str]) -> str:
-    reply = texts.TIMEZONE_UNKNOWN.format(name=tghtml.escape(name[:64]))
+def timezone_unknown_text(name: str, suggestions: Sequence[str], lang: Lang = EN) -> str:
+    reply = lang(texts.TIMEZONE_UNKNOWN, name=tghtml.escape(name[:64]))
     if suggestions:
-        names = " or ".join(tghtml.escape(z) for z in suggestions)
-        return reply + texts.DID_YOU_MEAN.format(suggestions=names)
-    return reply + texts.TIMEZONE_HINT
+        names = lang(texts.OR).join(tghtml.escape(z) for z in suggestions)
+        return reply + lang(texts.DID_YOU_MEAN, suggestions=names)
+    return reply + lang(texts.TIMEZONE_HINT)
 
 
-def rate_limited_text(wait: float) -> str:
-    return texts.RATE_LIMITED.format(seconds=int(wait) + 1)
+def rate_limited_text(wait: float, lang: Lang = EN) -> str:
+    return lang(texts.RATE_LIMITED, seconds=int(wait) + 1)
 
 
-def latest_messages(result: LatestResult, *, now: datetime) -> list[OutMessage]:
+def latest_messages(result: LatestResult, *, now: datetime, lang: Lang = EN) -> list[OutMessage]:
     if not result.stories:
         if result.single_topic:
-            return [OutMessage(texts.NOTHING_IN_TOPIC.format(name=tghtml.escape(result.scope)))]
-        return [OutMessage(texts.NOTHING_YET)]
-    header = latest_header(result.scope, len(result.stories))
-    return compose_story_list(result.stories, header_html=header, now=now)
+            return [OutMessage(lang(texts.NOTHING_IN_TOPIC, name=tghtml.escape(result.scope)))]
+        return [OutMessage(lang(texts.NOTHING_YET))]
+    header = latest_header(result.scope, len(result.stories), lang)
+    return compose_story_list(
+        result.stories, header_html=header, now=now, style=ListStyle(lang=lang)
+    )

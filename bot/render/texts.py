@@ -1,7 +1,11 @@
-"""Every user-facing text in one place, English first, ready for translation.
+"""Every user-facing text in one place: the English message ids of the catalogues.
 
 Texts are Telegram HTML written by us; placeholders are filled with values
-that the caller has already escaped with `bot.render.tghtml.escape`.
+that the caller has already escaped with `bot.render.tghtml.escape`. Each
+upper-case `str` here (and each `(singular, plural)` pair) is a message id
+that every catalogue in bot/locale must translate (`python -m
+bot.render.catalogue check` lists what is missing); render them through a
+`bot.render.i18n.Lang`.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from collections.abc import Collection
 
 from bot.admin.access import is_admin
 from bot.render import commands
+from bot.render.i18n import EN, Lang
 
 WELCOME = (
     "👋 <b>Welcome to your news briefing.</b>\n"
@@ -24,13 +29,28 @@ STOPPED = "⏸ Stopped. You will get no briefings until you send /start again. Y
 SUBSCRIBED = "✅ Subscribed to: {names}."
 UNSUBSCRIBED = "Unsubscribed from: {names}."
 UNSUBSCRIBED_ALL = "Unsubscribed from every topic."
-ALREADY = "Nothing changed: {names} {verb} already as you asked."
 UNKNOWN_TOPIC = 'There is no topic "{name}".'
 DID_YOU_MEAN = " Did you mean {suggestions}?"
 TOPIC_LIST = "Topics: {topics}."
 NOTHING_YET = "No stories yet. Feeds are fetched every few minutes; try again soon."
 NOTHING_IN_TOPIC = "No stories in {name} yet."
-LATEST_HEADER = "Latest {count} {noun} · {scope}"
+LATEST_HEADER = ("Latest {count} story · {scope}", "Latest {count} stories · {scope}")
+ALL_TOPICS = "all topics"
+TOPICS_TITLE = "Topics"
+TOPIC_REMOVED = "Removed {name}"
+NOTHING_FOLLOWED = "Nothing changed: you already follow {names}."
+NOTHING_UNFOLLOWED = "Nothing changed: you do not follow {names}."
+OR = " or "
+BRIEFING_HEADER = "Your briefing · {scope}"
+BRIEFING_ALL_TOPICS = "All topics"
+JUST_NOW = "just now"
+ALSO = " · also {names}"
+MORE = " +{count} more"
+MODE_INSTANT = "instant"
+MODE_OFF = "off"
+USAGE_LINE = "Usage: {usage}"
+HELP_TITLE = "<b>Commands</b>"
+HELP_ADMIN_TITLE = "<b>Admin commands</b>"
 RATE_LIMITED = "You asked for news a lot in the last minute. Please wait {seconds} s and try again."
 GROUP_ADMINS_ONLY = "In groups, only the group's admins can change its subscriptions."
 UNKNOWN_COMMAND = "I don't know that command. /help lists what I can do."
@@ -120,20 +140,41 @@ MANAGE_UNREACHABLE = (
     "Commands here change your own chat again; use /manage once that is fixed."
 )
 MANAGING_PREFIX = "📣 <i>Managing {title}</i>\n"
+LANGUAGE_PICKER = "🌐 Choose the language I use in this chat:"
+LANGUAGE_SET = "🌐 From now on I speak English in this chat."
+LANGUAGE_UNKNOWN = 'There is no language "{code}" here. Available: {codes}.'
+SETTINGS_TEXT = (
+    "⚙️ <b>Settings for this chat</b>\n"
+    "Tap a button to change it; briefings from now on use the new choice."
+)
+SETTINGS_PREVIEW = "🔗 Link preview: {value}"
+SETTINGS_IMAGE = "🖼 Lead image: {value}"
+SETTINGS_SUMMARIES = "📝 Summaries: {value}"
+SETTINGS_ITEMS = "🔢 Stories per briefing: {count}"
+SETTINGS_QUIET = "🔕 Quiet delivery: {value}"
+SETTINGS_SAVED = "Saved."
+VALUE_ON = "on"
+VALUE_OFF = "off"
+PREVIEW_SMALL = "small"
+PREVIEW_LARGE = "large"
+HELP_DEFAULTS = (
+    "New chats start with: link preview {preview}, lead image {image}, summaries {summaries},"
+    " {items} stories per briefing, quiet delivery {quiet}; /settings changes them here."
+)
 
 # Usage lines, menus and /help are generated from the one command list.
-USAGE = {c.name: c.usage for c in commands.commands(admin=False)}  # plain text
+USAGE = {c.name: c.usage for c in commands.commands(admin=False)}  # plain text, English
 MENU = dict(commands.menu(admin=False))  # setMyCommands: name -> short description
 usage_line = commands.usage_line
 
 
-def help_text(*, admin: bool = False) -> str:
-    return commands.help_text(admin=admin)
+def help_text(*, admin: bool = False, lang: Lang = EN) -> str:
+    return commands.help_text(admin=admin, lang=lang)
 
 
-def help_for(admins: Collection[int], user_id: int | None) -> str:
+def help_for(admins: Collection[int], user_id: int | None, lang: Lang = EN) -> str:
     """/help as the sender should see it: admins get the admin commands too."""
-    return commands.help_text(admin=is_admin(admins, user_id))
+    return commands.help_text(admin=is_admin(admins, user_id), lang=lang)
 
 
 # ---------------------------------------------------------------- Admin
@@ -214,6 +255,15 @@ ERROR_ALERT = (
     "Logged with its traceback; the same kind is reported again after 10 minutes at most."
 )
 
+NEVER = "never"
+UNKNOWN = "unknown"
+UNKNOWN_ERROR = "unknown error"
+NONE = "none"
+CHATS = ("{count} chat", "{count} chats")
+DURATION_S = "{s} s"
+DURATION_MIN_S = "{min} min {s} s"
+DURATION_H_MIN = "{h} h {min} min"
+
 ADMIN_USAGE = {c.name: c.usage for c in commands.commands(admin=True)}  # plain text
 ADMIN_MENU = {c.name: c.menu for c in commands.commands(admin=True)}
 admin_usage_line = commands.usage_line
@@ -228,3 +278,7 @@ FULLTEXT_CONTINUE = "Continue reading: {link}"
 FULLTEXT_PARTIAL = "The page shows only this much text (paywall?). Read it there: {link}"
 FULLTEXT_TOO_SLOW = "the page took too long"
 FULLTEXT_EXTRACT_SLOW = "the page took too long to read"
+FULLTEXT_NO_LINK = "(no link)"
+FULLTEXT_STORY_NO_LINK = "the story has no link"
+FULLTEXT_NOT_LOADED = "the page did not load"
+FULLTEXT_UNKNOWN_REASON = "unknown reason"

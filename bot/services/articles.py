@@ -23,6 +23,7 @@ from bot.ingest.fetcher import Fetcher, FetchPolicy, FetchResult, FetchStatus
 from bot.ops import metrics
 from bot.render import texts, tghtml
 from bot.render.article import render_article
+from bot.render.i18n import EN, Lang
 from bot.services.context import Services, fetch_policy
 from bot.settings import FulltextSettings, Settings
 from bot.storage.models import ArticleText, Feed, Story
@@ -36,7 +37,7 @@ PAGE_CONCURRENCY = 4  # pages fetched at once per page fetcher (one per tap, not
 # threads, so it can never take the database's (default) executor away from handlers.
 _extractors: ThreadPoolExecutor | None = None
 # One flight per story per database; (id(engine), story_id) -> the shared work.
-_flights: dict[tuple[int, int], asyncio.Future[list[str]]] = {}
+_flights: dict[tuple[int, int, str], asyncio.Future[list[str]]] = {}
 
 
 def _extractor_pool() -> ThreadPoolExecutor:
@@ -69,9 +70,10 @@ async def is_cached(services: Services, story_id: int) -> bool:
     return await services.db(lambda s: s.get(ArticleText, story_id) is not None)
 
 
-def _failure(ref: StoryRef, reason: str) -> list[str]:
-    link = tghtml.link(ref.link, ref.link) if ref.link else "(no link)"
-    return [texts.FULLTEXT_FAILED.format(reason=tghtml.escape(reason), link=link)]
+def _failure(ref: StoryRef, reason: str, lang: Lang) -> list[str]:
+    """Why there is no text (`reason` as stored: a fetch error stays as the fetcher said it)."""
+    link = tghtml.link(ref.link, ref.link) if ref.link else lang(texts.FULLTEXT_NO_LINK)
+    return [lang(texts.FULLTEXT_FAILED, reason=tghtml.escape(lang(reason)), link=link)]
 
 
 def _budget(fs: FulltextSettings) -> int:
@@ -90,9 +92,9 @@ def _trimmed(paragraphs: list[str], budget: int) -> list[str]:
     return kept
 
 
-def _render(ref: StoryRef, cached: ArticleText, fs: FulltextSettings) -> list[str]:
+def _render(ref: StoryRef, cached: ArticleText, fs: FulltextSettings, lang: Lang) -> list[str]:
     if not cached.ok:
-        return _failure(ref, cached.error or "unknown reason")
+        return _failure(ref, cached.error or texts.FULLTEXT_UNKNOWN_REASON, lang)
     paragraphs = [p for p in cached.body.split("\n\n") if p.strip()]
     article = Article(
         title=cached.title or ref.title,
@@ -106,8 +108,8 @@ def _render(ref: StoryRef, cached: ArticleText, fs: FulltextSettings) -> list[st
         if sum(len(p) for p in paragraphs) >= MIN_CHARS:
             return parts
         # Little text: show it, and say it may be only a teaser.
-        return _with_last_line(parts, texts.FULLTEXT_PARTIAL.format(link=link))
-    return _with_last_line(parts[: fs.max_messages], texts.FULLTEXT_CONTINUE.format(link=link))
+        return _with_last_line(parts, lang(texts.FULLTEXT_PARTIAL, link=link))
+    return _with_last_line(parts[: fs.max_messages], lang(texts.FULLTEXT_CONTINUE, link=link))
 
 
 def _with_last_line(parts: list[str], more: str) -> list[str]:
@@ -119,47 +121,50 @@ def _with_last_line(parts: list[str], more: str) -> list[str]:
     return [*kept, more]
 
 
-async def fulltext_messages(services: Services, story_id: int) -> list[str]:
-    """Messages (Telegram HTML) with the story's full text, or one line saying why not."""
-    key = (id(services.engine), story_id)
+async def fulltext_messages(services: Services, story_id: int, lang: Lang = EN) -> list[str]:
+    """Messages (Telegram HTML) with the story's full text, or one line saying why not.
+
+    The article itself is never translated; only our framing (failure, "continue").
+    """
+    key = (id(services.engine), story_id, lang.code)
     flight = _flights.get(key)
     if flight is None:
         ref, cached = await services.db(lambda s: _load(s, story_id))
         if ref is None:
-            return [texts.FULLTEXT_GONE]
+            return [lang(texts.FULLTEXT_GONE)]
         metrics.count_fulltext(hit=cached is not None)
         if cached is not None:
-            return _render(ref, cached, services.settings.fulltext)
+            return _render(ref, cached, services.settings.fulltext, lang)
         if not ref.link:
-            return _failure(ref, "the story has no link")
+            return _failure(ref, texts.FULLTEXT_STORY_NO_LINK, lang)
         flight = _flights.get(key)  # another tap may have started it while we looked
         if flight is None:
-            flight = asyncio.ensure_future(_fetch_and_store(services, ref))
+            flight = asyncio.ensure_future(_fetch_and_store(services, ref, lang))
             _flights[key] = flight
             flight.add_done_callback(functools.partial(_land, key))
     # Shielded: a tap whose handler is cancelled must not cancel the others' fetch.
     return await asyncio.shield(flight)
 
 
-def _land(key: tuple[int, int], flight: asyncio.Future[list[str]]) -> None:
+def _land(key: tuple[int, int, str], flight: asyncio.Future[list[str]]) -> None:
     if _flights.get(key) is flight:
         del _flights[key]
     if not flight.cancelled():
         flight.exception()  # the taps re-raise it; this only marks it seen if none waits
 
 
-async def _fetch_and_store(services: Services, ref: StoryRef) -> list[str]:
+async def _fetch_and_store(services: Services, ref: StoryRef, lang: Lang) -> list[str]:
     fs = services.settings.fulltext
     # Checked again inside the flight: a flight that just landed may have stored it.
     _, cached = await services.db(lambda s: _load(s, ref.id))
     if cached is not None:
-        return _render(ref, cached, fs)
+        return _render(ref, cached, fs, lang)
     assert ref.link is not None
     now = services.clock()
     page = await fetch_page(services.settings, ref.link, now=now)
     if page.status is not FetchStatus.OK or page.body is None:
         # Not cached: a network hiccup should not stick to the story.
-        return _failure(ref, page.error or "the page did not load")
+        return _failure(ref, page.error or texts.FULLTEXT_NOT_LOADED, lang)
     job = asyncio.get_running_loop().run_in_executor(
         _extractor_pool(), functools.partial(extract_article, page.body, url=page.final_url)
     )
@@ -168,20 +173,25 @@ async def _fetch_and_store(services: Services, ref: StoryRef) -> list[str]:
     except TimeoutError:
         # Not cached either: the time may have gone waiting behind other extractions.
         logger.warning("extraction timed out story_id=%s url=%s", ref.id, page.final_url)
-        return _failure(ref, texts.FULLTEXT_EXTRACT_SLOW)
+        return _failure(ref, texts.FULLTEXT_EXTRACT_SLOW, lang)
     row = _to_row(ref.id, result, now=now, budget=_budget(fs))
     await services.db(lambda s: s.merge(row))
-    return _render(ref, row, fs)
+    return _render(ref, row, fs, lang)
 
 
 def first_tap_messages(
-    ref: StoryRef, result: Article | ExtractionFailure, fs: FulltextSettings, *, now: datetime
+    ref: StoryRef,
+    result: Article | ExtractionFailure,
+    fs: FulltextSettings,
+    *,
+    now: datetime,
+    lang: Lang = EN,
 ) -> list[str]:
     """The messages a first tap sends for this extraction result (what is stored, rendered).
 
     The same steps as `_fetch_and_store` without the I/O: for evaluations and tests.
     """
-    return _render(ref, _to_row(ref.id, result, now=now, budget=_budget(fs)), fs)
+    return _render(ref, _to_row(ref.id, result, now=now, budget=_budget(fs)), fs, lang)
 
 
 def page_policy(settings: Settings) -> FetchPolicy:

@@ -53,6 +53,8 @@ def story_views(session: Session, stories: Sequence[Story]) -> list[StoryView]:
                 published_at=story.published_at,
                 other_sources=tuple(dict.fromkeys(o for o in others if o != source)),
                 topics=tuple(sorted(topics[story.id])),
+                summary=story.summary,
+                image_url=story.image_url,
             )
         )
     return views

@@ -18,7 +18,9 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from bot.briefings import selection
+from bot.briefings.prefs import default_language
 from bot.ingest.topics import Topic
+from bot.render.i18n import EN, Lang
 from bot.render.stories import StoryView
 from bot.services import articles, lookup
 from bot.services.context import Services
@@ -37,6 +39,7 @@ class Asker:
     type: str
     title: str | None
     thread_id: int | None = None  # a forum topic other than General: a subscriber of its own
+    language: str | None = None  # the user's Telegram language_code (private chats)
 
     @property
     def key(self) -> int:
@@ -62,7 +65,7 @@ class ScheduleView:
 
 @dataclass(frozen=True)
 class LatestResult:
-    scope: str  # plain-text name of what was listed: a topic, the chat's topics, all topics
+    scope: str  # plain-text name of what was listed: a topic, the chat's topics; "" for all
     single_topic: bool  # one topic was asked for by name
     stories: tuple[StoryView, ...]
 
@@ -80,6 +83,9 @@ async def _as_chat(services: Services, who: Asker, work: Callable[[Session, Chat
             defaults=services.settings.briefing,
             now=services.clock(),
             thread_id=who.thread_id,
+            language=default_language(who.type, who.language, services.settings)
+            if who.type == "private"
+            else None,
         )
         return work(session, chat)
 
@@ -223,7 +229,7 @@ async def latest(services: Services, who: Asker, request: lookup.LatestRequest) 
         else:
             subscribed = sorted(chat_store.subscriptions(session, chat.id))
             scope_topics = subscribed or None
-            scope = _plain_names(subscribed, topics) if subscribed else "all topics"
+            scope = _plain_names(subscribed, topics) if subscribed else ""
         rows = selection.stories_for_chat(
             session,
             chat_id=chat.id,
@@ -243,7 +249,11 @@ def _plain_names(slugs: Sequence[str], topics: Sequence[Topic]) -> str:
 
 
 async def fulltext(
-    services: Services, story_id: int, *, before_fetch: Callable[[], Awaitable[object]]
+    services: Services,
+    story_id: int,
+    *,
+    before_fetch: Callable[[], Awaitable[object]],
+    lang: Lang = EN,
 ) -> list[str]:
     """A story's full text as message parts (Telegram HTML from `articles`).
 
@@ -253,4 +263,4 @@ async def fulltext(
     cached = await services.db(lambda s: s.get(ArticleText, story_id) is not None)
     if not cached:
         await before_fetch()
-    return await articles.fulltext_messages(services, story_id)
+    return await articles.fulltext_messages(services, story_id, lang)

@@ -79,6 +79,8 @@ class _Root(BaseSettings):
     briefing: model.BriefingSettings = model.BriefingSettings()
     delivery: model.DeliverySettings = model.DeliverySettings()
     ops: model.OpsSettings = model.OpsSettings()
+    bot: model.BotSettings = model.BotSettings()
+    display: model.DisplaySettings = model.DisplaySettings()
     topics: tuple[model.TopicEntry, ...] = ()
     feeds: tuple[model.FeedConfig, ...] = ()
 
@@ -125,6 +127,8 @@ class _Root(BaseSettings):
             limits=self.limits,
             retention=self.retention,
             ops=self.ops,
+            bot=self.bot,
+            display=self.display,
         )
 
 

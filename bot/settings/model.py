@@ -245,6 +245,45 @@ class BriefingSettings:
     late_grace_hours: PosInt = 3
 
 
+def _language(value: str) -> str:
+    code = value.strip().lower()
+    if code not in LANGUAGE_CODES:
+        raise ValueError(f'must be one of {", ".join(LANGUAGE_CODES)}, got "{value}"')
+    return code
+
+
+# The languages with a catalogue (bot/locale; bot.render.i18n.LANGUAGES lists them too).
+LANGUAGE_CODES = ("en", "ru", "de", "es", "tr")
+PREVIEW_CHOICES = ("off", "small", "large")
+ITEM_CHOICES = (5, 10, 15)
+
+
+def _preview(value: str) -> str:
+    if value not in PREVIEW_CHOICES:
+        raise ValueError(f'must be one of off, small, large, got "{value}"')
+    return value
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    __pydantic_config__ = STRICT_KEYS
+
+    # Groups and channels speak this; a private chat starts in its user's language.
+    language: Annotated[str, AfterValidator(_language)] = "en"
+
+
+@dataclass(frozen=True)
+class DisplaySettings:
+    """What a chat gets until it chooses otherwise in /settings."""
+
+    __pydantic_config__ = STRICT_KEYS
+
+    link_preview: Annotated[str, AfterValidator(_preview)] = "off"
+    lead_image: bool = False
+    summaries: bool = False
+    quiet: bool = False
+
+
 @dataclass(frozen=True)
 class DeliverySettings:
     __pydantic_config__ = STRICT_KEYS
@@ -312,6 +351,8 @@ class Settings:
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     ops: OpsSettings = field(default_factory=OpsSettings)
+    bot: BotSettings = field(default_factory=BotSettings)
+    display: DisplaySettings = field(default_factory=DisplaySettings)
 
     def topic(self, slug: str) -> Topic | None:
         return next((t for t in self.topics if t.slug == slug), None)

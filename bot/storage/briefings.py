@@ -47,6 +47,14 @@ class DueChat:
     instant_since: datetime | None
     parent_id: int | None  # a forum topic's forum (its messages go there) …
     thread_id: int | None  # … in this thread
+    # Read by `bot.briefings.prefs.chat_prefs` (None: the configured default).
+    type: str
+    language: str | None
+    link_preview: str | None
+    lead_image: bool | None
+    summaries: bool | None
+    max_items: int | None
+    quiet: bool | None
 
 
 _DUE = sa.select(
@@ -59,6 +67,13 @@ _DUE = sa.select(
     CHAT.c.instant_since,
     CHAT.c.parent_id,
     CHAT.c.thread_id,
+    CHAT.c.type,
+    CHAT.c.language,
+    CHAT.c.link_preview,
+    CHAT.c.lead_image,
+    CHAT.c.summaries,
+    CHAT.c.max_items,
+    CHAT.c.quiet,
 ).where(
     CHAT.c.active,
     ~CHAT.c.stopped,
@@ -100,7 +115,7 @@ def lock_due_chats(
     if after is not None:
         params.update(after_at=after[0], after_id=after[1])
     rows = session.connection().execute(query, params).all()
-    return [DueChat(*row) for row in rows]
+    return [DueChat(*tuple(row)) for row in rows]
 
 
 def subscriptions_of(session: Session, chat_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:

@@ -87,10 +87,13 @@ def ensure_chat(
     defaults: BriefingSettings,
     now: datetime,
     thread_id: int | None = None,
+    language: str | None = None,
 ) -> tuple[Chat, bool]:
     """Return the chat row (locked), creating it with the configured defaults; (chat, created).
 
-    With `thread_id`, the subscriber is that topic of the forum `chat_id`.
+    With `thread_id`, the subscriber is that topic of the forum `chat_id`. `language`
+    is stored when the chat is created (a private chat starts in its user's language)
+    or has none yet; after that only /language changes it.
     """
     parent_id = chat_id if thread_id is not None else None
     if thread_id is not None:
@@ -101,6 +104,7 @@ def ensure_chat(
         thread_id=thread_id,
         type=chat_type,
         title=title,
+        language=language,
         timezone=defaults.timezone,
         briefing_times=" ".join(defaults.times),
         created_at=now,
@@ -112,6 +116,11 @@ def ensure_chat(
     assert chat is not None  # inserted now or by a writer that committed first
     if not created and (chat.title != title or chat.type != chat_type):
         chat.title, chat.type, chat.updated_at = title, chat_type, now
+        session.add(chat)
+        session.flush()
+    if not created and chat.language is None and language is not None:
+        # A chat from before languages existed: it keeps the language it is spoken to in.
+        chat.language, chat.updated_at = language, now
         session.add(chat)
         session.flush()
     return chat, created

@@ -94,6 +94,7 @@ class Story(SQLModel, table=True):
     published_at: datetime = Field(sa_type=UTCDateTime, index=True)
     first_seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
     entry_count: int = Field(default=1)
+    image_url: str | None = Field(default=None, max_length=2048)  # the feed's own, http(s)
 
 
 class StoryTopic(SQLModel, table=True):
@@ -180,6 +181,14 @@ class Chat(SQLModel, table=True):
         """The Telegram chat id and forum thread its messages go to."""
         return (self.parent_id or self.id, self.thread_id)
 
+    # Chosen by the chat (/language, /settings); None: the configured default applies.
+    language: str | None = Field(default=None, max_length=8)
+    link_preview: str | None = Field(default=None, max_length=8)  # off | small | large
+    lead_image: bool | None = Field(default=None)
+    summaries: bool | None = Field(default=None)
+    max_items: int | None = Field(default=None)
+    quiet: bool | None = Field(default=None)
+
 
 class Subscription(SQLModel, table=True):
     chat_id: int = Field(sa_type=sa.BigInteger, foreign_key="chat.id", primary_key=True)
@@ -245,6 +254,8 @@ class Outbox(SQLModel, table=True):
     priority: int = Field(default=10)  # lower goes first; broadcasts 0
     text: str = Field(sa_type=sa.Text)
     reply_markup: str | None = Field(default=None, sa_type=sa.Text)  # JSON
+    # JSON of how to send: {"photo": url, "preview": {...}, "quiet": true}; None: plain text.
+    options: str | None = Field(default=None, sa_type=sa.Text)
     status: str = Field(default="pending", max_length=16)  # pending|sending|sent|failed|cancelled
     attempts: int = Field(default=0)
     not_before: datetime = Field(sa_type=UTCDateTime)

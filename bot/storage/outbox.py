@@ -33,6 +33,7 @@ class NewMessage:
     priority: int = 10
     broadcast_id: int | None = None
     thread_id: int | None = None  # forum topic
+    options: str | None = None  # JSON send options (bot.briefings.layout), None: plain text
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Claimed:
     attempts: int
     kind: str
     thread_id: int | None = None
+    options: str | None = None
 
 
 def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime) -> int:
@@ -60,6 +62,7 @@ def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime) 
             "priority": m.priority,
             "text": m.text,
             "reply_markup": m.reply_markup,
+            "options": m.options,
             "status": PENDING,
             "attempts": 0,
             "not_before": now,
@@ -110,6 +113,7 @@ def enqueue_many(session: Session, messages: Sequence[NewMessage], *, now: datet
             "priority": m.priority,
             "text": m.text,
             "reply_markup": m.reply_markup,
+            "options": m.options,
             "status": PENDING,
             "attempts": 0,
             "not_before": now,
@@ -162,6 +166,7 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
                 row.attempts,
                 row.kind,
                 row.thread_id,
+                row.options,
             )
         )
     session.flush()

@@ -462,6 +462,8 @@ class FakeTelegram(PlacesMixin):
         self._file_seq = itertools.count(1)
         self._faults: dict[str, deque[Fault]] = {}
         self._fault_hook: FaultHook | None = None
+        # Photo URLs the real server could not download ("failed to get HTTP URL content").
+        self.unreachable_photos: set[str] = set()
         self._flood = _FloodControl()
         self._closed = False
         self._server: _Server | None = None
@@ -520,15 +522,17 @@ class FakeTelegram(PlacesMixin):
     # test setup -----------------------------------------------------------------------------
 
     def add_user(
-        self, user_id: int, first_name: str = "Test", *, username: str | None = None
+        self,
+        user_id: int,
+        first_name: str = "Test",
+        *,
+        username: str | None = None,
+        language_code: str | None = "en",
     ) -> dict[str, Any]:
         """Register a user (for `from` fields and chat membership)."""
-        user: dict[str, Any] = {
-            "id": user_id,
-            "is_bot": False,
-            "first_name": first_name,
-            "language_code": "en",
-        }
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code:
+            user["language_code"] = language_code
         if username:
             user["username"] = username
         with self._cond:
@@ -536,10 +540,15 @@ class FakeTelegram(PlacesMixin):
         return user
 
     def add_private_chat(
-        self, user_id: int, *, first_name: str = "Test", username: str | None = None
+        self,
+        user_id: int,
+        *,
+        first_name: str = "Test",
+        username: str | None = None,
+        language_code: str | None = "en",
     ) -> int:
         """Register a private chat with a user; its id is the user id."""
-        self.add_user(user_id, first_name, username=username)
+        self.add_user(user_id, first_name, username=username, language_code=language_code)
         with self._cond:
             self._chats[user_id] = Chat(
                 user_id, "private", first_name=first_name, username=username
@@ -953,6 +962,7 @@ class FakeTelegram(PlacesMixin):
         chat = self._target_chat(params)
         formatted = self._formatted(params, "text", MAX_TEXT)
         markup = _check_markup(params.get("reply_markup"))
+        _check_link_preview(params.get("link_preview_options"))
         self._admit(chat, params)
         thread_id = self._check_thread(chat, params)
         self._check_may_post(chat)
@@ -968,12 +978,17 @@ class FakeTelegram(PlacesMixin):
 
     def _send_media(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         chat = self._target_chat(params)
+        if params.get(kind) in self.unreachable_photos:
+            raise bad_request("failed to get HTTP URL content")
         file, file_id = self._input_file(params.get(kind), params)
         formatted = self._formatted(params, "caption", MAX_CAPTION)
         markup = _check_markup(params.get("reply_markup"))
         self._admit(chat, params)
+        thread_id = self._check_thread(chat, params)  # a forum topic, as for sendMessage
+        self._check_may_post(chat)
         msg = self._store_bot_message(chat, kind, formatted, params, markup)
         msg.file, msg.file_id = file, file_id
+        msg.thread_id = thread_id
         return msg.to_api(self.bot_user, chat)
 
     def _api_edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -982,6 +997,7 @@ class FakeTelegram(PlacesMixin):
             raise bad_request("there is no text in the message to edit")
         formatted = self._formatted(params, "text", MAX_TEXT)
         markup = _check_markup(params.get("reply_markup"))
+        _check_link_preview(params.get("link_preview_options"))
         entities = formatted.entities_json()
         if (formatted.text, entities, markup) == (msg.text, msg.entities, msg.reply_markup):
             raise _not_modified()
@@ -1424,6 +1440,24 @@ def _check_command(command: Any) -> dict[str, str]:
     if not _COMMAND.fullmatch(name):
         raise bad_request("BOT_COMMAND_INVALID")
     return {"command": name, "description": description}
+
+
+_PREVIEW_FLAGS = ("is_disabled", "prefer_small_media", "prefer_large_media", "show_above_text")
+
+
+def _check_link_preview(raw: Any) -> None:
+    """Validate link_preview_options like the Bot API server: a JSON object of typed fields."""
+    if raw is None:
+        return
+    if isinstance(raw, str):  # _decode_params could not read it as JSON
+        raise bad_request("can't parse link preview options JSON object")
+    if not isinstance(raw, dict):
+        raise bad_request("object expected as link preview options")
+    for flag in _PREVIEW_FLAGS:
+        if flag in raw and not isinstance(raw[flag], bool):
+            raise bad_request(f'field "{flag}" must be of type Boolean')
+    if "url" in raw and not isinstance(raw["url"], str):
+        raise bad_request('field "url" must be of type String')
 
 
 def _check_markup(raw: Any) -> dict[str, Any] | None:
