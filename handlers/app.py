@@ -14,8 +14,8 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
 import handlers
-from bot.delivery.pacing import PacedRateLimiter, Pacer
-from bot.delivery.sender import Sender, concurrency_for
+from bot.delivery.pacing import PacedRateLimiter, Pacer, concurrency_for
+from bot.delivery.sender import Sender
 from bot.ingest.fetcher import Fetcher
 from bot.ingest.refresh import Refresher
 from bot.ops import metrics

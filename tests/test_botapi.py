@@ -8,8 +8,7 @@ import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.delivery.botapi import message_body, raise_for_reply
-from bot.delivery.pacing import retry_seconds
-from bot.delivery.sender import concurrency_for
+from bot.delivery.pacing import concurrency_for, retry_seconds
 
 
 def test_a_body_is_the_json_telegram_reads() -> None:

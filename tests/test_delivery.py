@@ -184,7 +184,7 @@ async def test_parts_of_one_briefing_arrive_in_order(
 
 
 def test_retry_delay_grows_and_is_capped() -> None:
-    from bot.delivery.sender import retry_delay
+    from bot.delivery.pacing import retry_delay
 
     assert [retry_delay(n) for n in (1, 2, 3)] == [2.0, 4.0, 8.0]
     assert retry_delay(30) == 300.0

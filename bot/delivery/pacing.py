@@ -22,6 +22,7 @@ still keep its spacing; otherwise it waits and books a bot-wide slot again.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -224,3 +225,16 @@ class PacedRateLimiter(BaseRateLimiter[None]):
                 if not counts:
                     await asyncio.sleep(seconds)
         raise AssertionError("unreachable")
+
+
+def concurrency_for(per_second: float) -> int:
+    """Requests in flight that keep `per_second` going at ~150 ms a round trip.
+
+    30/s needs a handful; paid broadcasts at 1,000/s need ~150 (Little's law).
+    """
+    return max(16, min(256, math.ceil(per_second * 0.15)))
+
+
+def retry_delay(attempts: int) -> float:
+    """Back-off for network errors and 5xx: 2, 4, 8 … seconds, at most 5 minutes."""
+    return float(min(300, 2**attempts))

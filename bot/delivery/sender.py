@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
 import socket
 from collections import defaultdict
@@ -31,8 +30,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.delivery import options
 from bot.delivery.botapi import BotApi, message_body, photo_body
+from bot.delivery.marks import Mark, Queued, Sent, retry_at, write_marks
 from bot.delivery.options import SendPlan, photo_refused, send_plan
-from bot.delivery.pacing import Pacer, retry_seconds
+from bot.delivery.pacing import Pacer, retry_delay, retry_seconds
 from bot.ops import metrics
 from bot.storage import chats as chat_store
 from bot.storage import outbox
@@ -72,40 +72,6 @@ class DeliveryStats:
         self.retried += other.retried
         self.failed += other.failed
         self.blocked += other.blocked
-
-
-@dataclass(frozen=True)
-class _Sent:
-    """A "sent" mark: written with the others of its batch in one executemany."""
-
-    row_id: int
-    message_id: int
-    at: datetime
-
-    def __call__(self, session: Session) -> None:
-        outbox.mark_sent_many(session, [(self.row_id, self.message_id, self.at)])
-
-
-Mark = Callable[[Session], None]
-# A mark and the row whose claim it settles (None: not about one row).
-Queued = tuple[int | None, Mark]
-
-
-def _retry_at(session: Session, *, row_id: int, at: datetime) -> None:
-    outbox.mark_retry(session, row_id, not_before=at, error=None)
-
-
-def concurrency_for(per_second: float) -> int:
-    """Requests in flight that keep `per_second` going at ~150 ms a round trip.
-
-    30/s needs a handful; paid broadcasts at 1,000/s need ~150 (Little's law).
-    """
-    return max(16, min(256, math.ceil(per_second * 0.15)))
-
-
-def retry_delay(attempts: int) -> float:
-    """Back-off for network errors and 5xx: 2, 4, 8 … seconds, at most 5 minutes."""
-    return float(min(300, 2**attempts))
 
 
 @dataclass
@@ -232,7 +198,7 @@ class Sender:
 
     def _requeue(self, rows: Sequence[outbox.Claimed], at: datetime) -> None:
         for row in rows:
-            self._mark(partial(_retry_at, row_id=row.id, at=at), row.id)
+            self._mark(partial(retry_at, row_id=row.id, at=at), row.id)
 
     async def _send_one(self, row: outbox.Claimed) -> tuple[str, datetime | None]:
         """Send one row; return the stats field to count it under and any retry time."""
@@ -286,7 +252,7 @@ class Sender:
             return self._transient(row, f"{type(exc).__name__}: {exc}")
         sent_at = self.clock()
         self._accepted.add(row.id)
-        self._mark(_Sent(row.id, message_id, sent_at), row.id)
+        self._mark(Sent(row.id, message_id, sent_at), row.id)
         return "sent", None
 
     async def _deliver(self, row: outbox.Claimed, plan: SendPlan) -> int:
@@ -403,14 +369,7 @@ class Sender:
         return True
 
     def _write(self, marks: Sequence[Mark]) -> None:
-        # "Sent" marks first, all in one statement: each settles its own row,
-        # and a later mark of the same chat (a cancellation) spares sent rows.
-        sent = [(m.row_id, m.message_id, m.at) for m in marks if isinstance(m, _Sent)]
-        with session_scope(self.engine) as session:
-            outbox.mark_sent_many(session, sent)
-            for mark in marks:
-                if not isinstance(mark, _Sent):
-                    mark(session)
+        write_marks(self.engine, marks)
 
     async def aclose(self) -> None:
         """Close the keep-alive pool (at shutdown)."""
