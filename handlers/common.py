@@ -49,8 +49,9 @@ async def prefs_of(context: BotContext, update: Update) -> ChatPrefs:
 
 
 async def lang_of(context: BotContext, update: Update) -> Lang:
-    """The language to answer this update in."""
-    return lang((await prefs_of(context, update)).language)
+    """The language to answer this update in (remembered for the managed-channel prefix)."""
+    context.answer_lang = lang((await prefs_of(context, update)).language)
+    return context.answer_lang
 
 
 def thread_of(update: Update) -> int | None:
