@@ -49,8 +49,12 @@ async def prefs_of(context: BotContext, update: Update) -> ChatPrefs:
 
 
 async def lang_of(context: BotContext, update: Update) -> Lang:
-    """The language to answer this update in."""
-    return lang((await prefs_of(context, update)).language)
+    """The language to answer this update in: its own chat's, also while that private chat
+    manages a channel (the channel's language is for its briefings). Remembered for the
+    "📣 Managing …" prefix."""
+    own = await prefs_use.prefs(context.services, asker(update))
+    context.answer_lang = lang(own.language)
+    return context.answer_lang
 
 
 def thread_of(update: Update) -> int | None:

@@ -7,6 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.render.i18n import Lang
 from bot.services.channels import ManagedChannel
 from bot.services.context import Services
 
@@ -18,6 +19,9 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     _update_chat: int | None = None  # the chat the update came from
     # The channel a private chat's subscriber commands act on (set by handlers.manage).
     managed: ManagedChannel | None = None
+    # The language this update is answered in, once a handler asked (handlers.common.lang_of);
+    # send_html writes the "📣 Managing …" prefix in it.
+    answer_lang: Lang | None = None
 
     @property
     def services(self) -> Services:

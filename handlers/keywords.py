@@ -8,7 +8,7 @@ from telegram.error import BadRequest
 from bot.render import filters as render
 from bot.render import texts
 from bot.services import filters as use
-from handlers.common import asker, chat_of, may_change, thread_of
+from handlers.common import asker, chat_of, lang_of, may_change, thread_of
 from handlers.context import BotContext
 from handlers.replies import answer_tap, keyboard, send_html
 
@@ -24,11 +24,14 @@ def _typed(update: Update) -> tuple[str, ...]:
 async def _changed(update: Update, context: BotContext, name: str) -> tuple[str, ...] | None:
     """The phrases of a change command, or None after answering with usage or refusal."""
     chat, typed = chat_of(update), _typed(update)
+    lang = await lang_of(context, update)
     if not typed:
-        await send_html(context, chat.id, texts.usage_line(name), thread_id=thread_of(update))
+        usage = texts.usage_line(name, lang)
+        await send_html(context, chat.id, usage, thread_id=thread_of(update))
         return None
     if not await may_change(context, update):
-        await send_html(context, chat.id, texts.GROUP_ADMINS_ONLY, thread_id=thread_of(update))
+        refused = lang(texts.GROUP_ADMINS_ONLY)
+        await send_html(context, chat.id, refused, thread_id=thread_of(update))
         return None
     return typed
 
@@ -38,7 +41,7 @@ async def _add(update: Update, context: BotContext, kind: str) -> None:
     if typed is None:
         return
     change = await use.add(context.services, asker(update, context), kind, typed)
-    reply = render.add_text(change)
+    reply = render.add_text(change, await lang_of(context, update))
     await send_html(context, chat_of(update).id, reply, thread_id=thread_of(update))
 
 
@@ -50,7 +53,8 @@ async def _remove(update: Update, context: BotContext, kind: str) -> None:
     change = await use.remove(
         context.services, asker(update, context), kind, None if everything else typed
     )
-    reply = render.remove_text(change, everything=everything)
+    lang = await lang_of(context, update)
+    reply = render.remove_text(change, everything=everything, lang=lang)
     await send_html(context, chat_of(update).id, reply, thread_id=thread_of(update))
 
 
@@ -72,7 +76,7 @@ async def unfollow(update: Update, context: BotContext) -> None:
 
 async def filters_cmd(update: Update, context: BotContext) -> None:
     current = await use.list_filters(context.services, asker(update, context))
-    message = render.filters_message(current)
+    message = render.filters_message(current, await lang_of(context, update))
     await send_html(
         context,
         chat_of(update).id,
@@ -87,17 +91,18 @@ async def filter_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     parsed = render.parse_filter_callback(query.data)
+    lang = await lang_of(context, update)
     if parsed is None:
-        await answer_tap(query, texts.FULLTEXT_BUTTON_BAD)
+        await answer_tap(query, lang(texts.FULLTEXT_BUTTON_BAD))
         return
     if not await may_change(context, update):
-        await answer_tap(query, texts.GROUP_ADMINS_ONLY, True)
+        await answer_tap(query, lang(texts.GROUP_ADMINS_ONLY), True)
         return
     change = await use.remove_by_key(context.services, asker(update, context), *parsed)
-    await answer_tap(query, render.button_answer(change))
+    await answer_tap(query, render.button_answer(change, lang))
     if query.message is None:
         return
-    message = render.filters_message(change.now)
+    message = render.filters_message(change.now, lang)
     try:
         await context.bot.edit_message_text(
             message.html,

@@ -18,6 +18,7 @@ from bot.render import channels as render
 from bot.render import commands, texts
 from bot.render.numbers import parse_ascii_int
 from bot.services import channels as use
+from handlers.common import lang_of
 from handlers.context import BotContext
 from handlers.replies import send_html
 
@@ -65,23 +66,25 @@ async def rights_problem(context: BotContext, channel_id: int, user_id: int) -> 
 async def manage(update: Update, context: BotContext) -> None:
     chat, args = update.effective_chat, context.args or []
     assert chat is not None
+    lang = await lang_of(context, update)
     if chat.type != ChatType.PRIVATE:
-        await send_html(context, chat.id, texts.MANAGE_PRIVATE_ONLY)
+        await send_html(context, chat.id, lang(texts.MANAGE_PRIVATE_ONLY))
         return
     user = update.effective_user
     assert user is not None
     if not args:
         listed = await use.managed_channels(context.services, user.id)
-        await send_html(context, chat.id, render.channel_list(listed))
+        await send_html(context, chat.id, render.channel_list(listed, lang))
     elif len(args) == 1 and args[0].casefold() == "off":
         left = await use.stop_managing(context.services, user.id)
         context.managed = None
-        reply = texts.MANAGE_OFF.format(title=render.title(left)) if left else texts.MANAGE_OFF_NONE
+        off = lang(texts.MANAGE_OFF, title=render.title(left)) if left else None
+        reply = off or lang(texts.MANAGE_OFF_NONE)
         await send_html(context, chat.id, reply)
     elif len(args) == 1:
         await _take(update, context, _chat_ref(args[0]), args[0])
     else:
-        await send_html(context, chat.id, texts.usage_line("manage"))
+        await send_html(context, chat.id, texts.usage_line("manage", lang))
 
 
 async def forwarded(update: Update, context: BotContext) -> None:
@@ -90,7 +93,8 @@ async def forwarded(update: Update, context: BotContext) -> None:
     assert message is not None and update.effective_chat is not None
     origin = message.forward_origin
     if not isinstance(origin, MessageOriginChannel):
-        await send_html(context, update.effective_chat.id, texts.TEXT_NOT_COMMAND)
+        said = (await lang_of(context, update))(texts.TEXT_NOT_COMMAND)
+        await send_html(context, update.effective_chat.id, said)
         return
     await _take(update, context, origin.chat.id, origin.chat.title or str(origin.chat.id))
 
@@ -98,23 +102,25 @@ async def forwarded(update: Update, context: BotContext) -> None:
 async def _take(update: Update, context: BotContext, ref: str | int, shown: str) -> None:
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
+    lang = await lang_of(context, update)
     try:
         target = await context.bot.get_chat(ref)
     except (BadRequest, Forbidden):
-        await send_html(context, chat.id, render.refusal("not_found", name=shown))
+        await send_html(context, chat.id, render.refusal("not_found", name=shown, lang=lang))
         return
     if target.type != ChatType.CHANNEL:
-        await send_html(context, chat.id, render.refusal("not_channel", name=shown))
+        await send_html(context, chat.id, render.refusal("not_channel", name=shown, lang=lang))
         return
     name = target.title or shown
     problem = await rights_problem(context, target.id, user.id)
     if problem is not None:
         problem = "not_found" if problem == "unreachable" else problem
-        await send_html(context, chat.id, render.refusal(problem, name=name))
+        await send_html(context, chat.id, render.refusal(problem, name=name, lang=lang))
         return
     channel = await use.manage(context.services, user.id, use.ManagedChannel(target.id, name))
     context.managed = None  # the reply below names the channel itself
-    await send_html(context, chat.id, texts.MANAGE_STARTED.format(title=render.title(channel)))
+    started = lang(texts.MANAGE_STARTED, title=render.title(channel))
+    await send_html(context, chat.id, started)
 
 
 def _acts_on_subscriber(update: Update) -> bool:
@@ -144,7 +150,8 @@ async def _route(update: Update, context: BotContext) -> None:
         else:
             await use.stop_managing(context.services, user.id)
             reply = texts.MANAGE_UNREACHABLE
-        await send_html(context, chat.id, reply.format(title=render.title(channel)))
+        said = (await lang_of(context, update))(reply, title=render.title(channel))
+        await send_html(context, chat.id, said)
         if update.callback_query is not None:
             await update.callback_query.answer()
         raise ApplicationHandlerStop

@@ -18,6 +18,7 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.delivery.message import Button, OutMessage
 from bot.render import channels, tghtml
+from bot.render.i18n import EN
 from bot.services import subscriber as use
 from handlers.context import BotContext
 
@@ -52,7 +53,7 @@ async def send_html(
         thread_id = context.reply_thread(chat_id)
     channel = context.managing(chat_id)
     if channel is not None:
-        prefix = channels.managing_prefix(channel)
+        prefix = channels.managing_prefix(channel, context.answer_lang or EN)
         if tghtml.visible_length(prefix + html) <= tghtml.MESSAGE_LIMIT:
             html = prefix + html  # every reply says which chat it is about
     try:

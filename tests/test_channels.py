@@ -139,3 +139,16 @@ async def test_manage_in_a_group_points_to_the_private_chat(tg: FakeTelegram, bo
     tg.add_group(-5005, admins=[OWNER])
     [reply] = await say(tg, -5005, "/manage @dailywire", from_user=OWNER)
     assert "in a private chat" in reply.text
+
+
+async def test_a_german_owner_is_answered_in_german_while_managing(tg: FakeTelegram, bot) -> None:
+    german = 703
+    tg.add_private_chat(german, language_code="de")
+    tg.set_admins(CHANNEL, [OWNER, german])
+    await say(tg, german, "/start")
+    [started] = await say(tg, german, "/manage @dailywire")
+    assert started.text.startswith("📣 Du verwaltest jetzt Daily Wire.")
+    [muted] = await say(tg, german, "/mute football")
+    assert muted.text.startswith("📣 Verwaltet: Daily Wire\n🔇 Stummgeschaltet: “football”.")
+    [off] = await say(tg, german, "/manage off")
+    assert off.text == "Zurück in deinem eigenen Chat; Daily Wire behält seine Einstellungen."

@@ -147,3 +147,28 @@ async def test_a_chat_from_before_languages_takes_its_users_language(
     [reply] = await say(tg, GERMAN, "/topics")
     assert reply.text.startswith("Themen\n")
     assert _language(engine, GERMAN) == "de"  # so its briefings are German too
+
+
+async def test_a_german_user_gets_mute_filters_and_manage_in_german(
+    tg: FakeTelegram, bot: Settings
+) -> None:
+    tg.add_private_chat(GERMAN, language_code="de")
+    await say(tg, GERMAN, "/start")
+    [usage] = await say(tg, GERMAN, "/mute")
+    assert usage.text == (
+        'Verwendung: /mute <Wort oder "Phrase"…>: Meldungen ausblenden, die diese Wörter erwähnen'
+    )
+    [muted] = await say(tg, GERMAN, "/mute football")
+    assert muted.text == (
+        "🔇 Stummgeschaltet: “football”. "
+        "Meldungen, die sie erwähnen, fehlen in Briefings und /latest."
+    )
+    [listing] = await say(tg, GERMAN, "/filters")
+    lines = listing.text.split("\n")
+    assert lines[:2] == ["Deine Filter", "🔇 Stummgeschaltet (1): “football”"]
+    assert lines[2].startswith("Tippe eines an, um es zu entfernen. 1 von ")
+    query = tg.press_button(GERMAN, listing.message_id, listing.buttons[0]["callback_data"])
+    await wait_for(tg, lambda: "Noch keine stummen Wörter" in tg.messages(GERMAN)[-1].text)
+    assert tg.callback_answer(query)["text"] == "Entfernt: football"
+    [channels] = await say(tg, GERMAN, "/manage")
+    assert channels.text.startswith("Du verwaltest noch keine Kanäle.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.render import texts, tghtml
+from bot.render.i18n import EN, Lang
 from bot.services.channels import ManagedChannel
 
 TITLE_MAX = 64
@@ -16,25 +17,25 @@ def title(channel: ManagedChannel) -> str:
     return tghtml.bold(name)
 
 
-def managing_prefix(channel: ManagedChannel) -> str:
+def managing_prefix(channel: ManagedChannel, lang: Lang = EN) -> str:
     """The first line of every reply while a private chat manages a channel."""
-    return texts.MANAGING_PREFIX.format(title=title(channel))
+    return lang(texts.MANAGING_PREFIX, title=title(channel))
 
 
-def channel_list(channels: Sequence[ManagedChannel]) -> str:
+def channel_list(channels: Sequence[ManagedChannel], lang: Lang = EN) -> str:
     if not channels:
-        return texts.MANAGE_LIST_NONE
+        return lang(texts.MANAGE_LIST_NONE)
     lines = [("▶️ " if c.current else "• ") + title(c) for c in channels]
-    return texts.MANAGE_LIST.format(lines="\n".join(lines))
+    return lang(texts.MANAGE_LIST, lines="\n".join(lines))
 
 
-def refusal(problem: str, *, name: str) -> str:
+def refusal(problem: str, *, name: str, lang: Lang = EN) -> str:
     """Why /manage did not take the channel: not_found, not_channel, not_admin, cannot_post."""
     shown = tghtml.bold(name[:TITLE_MAX])
     if problem == "not_channel":
-        return texts.MANAGE_NOT_CHANNEL.format(name=shown)
+        return lang(texts.MANAGE_NOT_CHANNEL, name=shown)
     if problem == "not_admin":
-        return texts.MANAGE_NOT_ADMIN.format(title=shown)
+        return lang(texts.MANAGE_NOT_ADMIN, title=shown)
     if problem == "cannot_post":
-        return texts.MANAGE_BOT_CANNOT_POST.format(title=shown)
-    return texts.MANAGE_NOT_FOUND.format(name=shown)
+        return lang(texts.MANAGE_BOT_CANNOT_POST, title=shown)
+    return lang(texts.MANAGE_NOT_FOUND, name=shown)

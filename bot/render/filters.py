@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from bot.briefings.filters import MAX_ENTRIES, MAX_LENGTH
 from bot.delivery.message import Button, OutMessage
 from bot.render import texts, tghtml
+from bot.render.i18n import EN, Lang
 from bot.services.filters import FilterChange, FilterList, phrase_key
 
 FILTER_PREFIX = "fl:"
@@ -18,19 +19,18 @@ def quoted(phrases: Sequence[str]) -> str:
     return ", ".join(f"“{tghtml.escape(p)}”" for p in phrases)
 
 
-def filters_message(current: FilterList) -> OutMessage:
+def filters_message(current: FilterList, lang: Lang = EN) -> OutMessage:
     """/filters: both lists, and a button under each entry that removes it."""
     if not current.total:
-        return OutMessage(f"{texts.FILTERS_HEADER}\n{texts.FILTERS_NONE}")
-    lines = [texts.FILTERS_HEADER]
+        return OutMessage(f"{lang(texts.FILTERS_HEADER)}\n{lang(texts.FILTERS_NONE)}")
+    lines = [lang(texts.FILTERS_HEADER)]
     if current.mutes:
         muted = quoted(current.mutes)
-        lines.append(texts.FILTERS_MUTED.format(count=len(current.mutes), words=muted))
+        lines.append(lang(texts.FILTERS_MUTED, count=len(current.mutes), words=muted))
     if current.follows:
-        lines.append(
-            texts.FILTERS_FOLLOWED.format(count=len(current.follows), words=quoted(current.follows))
-        )
-    lines.append(texts.FILTERS_TAP.format(count=current.total, limit=MAX_ENTRIES))
+        followed = quoted(current.follows)
+        lines.append(lang(texts.FILTERS_FOLLOWED, count=len(current.follows), words=followed))
+    lines.append(lang(texts.FILTERS_TAP, count=current.total, limit=MAX_ENTRIES))
     return OutMessage("\n".join(lines), keyboard=filters_markup(current))
 
 
@@ -57,46 +57,45 @@ def parse_filter_callback(data: str) -> tuple[str, str] | None:
     return _CODE_KIND[parts[1]], key
 
 
-def add_text(change: FilterChange) -> str:
+def add_text(change: FilterChange, lang: Lang = EN) -> str:
     """The answer to /mute or /follow."""
     if change.too_long:
-        return texts.FILTER_TOO_LONG.format(
-            words=quoted([t[:MAX_LENGTH] + "…" for t in change.too_long]), limit=MAX_LENGTH
-        )
+        cut = quoted([t[:MAX_LENGTH] + "…" for t in change.too_long])
+        return lang(texts.FILTER_TOO_LONG, words=cut, limit=MAX_LENGTH)
     if change.no_words:
-        return texts.FILTER_NO_WORDS.format(words=quoted(change.no_words))
+        return lang(texts.FILTER_NO_WORDS, words=quoted(change.no_words))
     if change.over_limit:
-        return texts.FILTER_LIMIT.format(count=change.over_limit, limit=MAX_ENTRIES)
+        return lang(texts.FILTER_LIMIT, count=change.over_limit, limit=MAX_ENTRIES)
     muting = change.kind == "mute"
     parts = []
     if change.changed:
         done = texts.FILTER_MUTED if muting else texts.FILTER_FOLLOWED
-        parts.append(done.format(words=quoted(change.changed)))
+        parts.append(lang(done, words=quoted(change.changed)))
     if change.unchanged:
         same = texts.FILTER_ALREADY_MUTED if muting else texts.FILTER_ALREADY_FOLLOWED
-        parts.append(same.format(words=quoted(change.unchanged)))
+        parts.append(lang(same, words=quoted(change.unchanged)))
     return "\n".join(parts)
 
 
-def remove_text(change: FilterChange, *, everything: bool) -> str:
+def remove_text(change: FilterChange, *, everything: bool, lang: Lang = EN) -> str:
     """The answer to /unmute or /unfollow."""
     muting = change.kind == "mute"
     if everything:
         if not change.changed:
-            return texts.FILTER_NONE_TO_REMOVE
-        return texts.FILTER_UNMUTED_ALL if muting else texts.FILTER_UNFOLLOWED_ALL
+            return lang(texts.FILTER_NONE_TO_REMOVE)
+        return lang(texts.FILTER_UNMUTED_ALL if muting else texts.FILTER_UNFOLLOWED_ALL)
     parts = []
     if change.changed:
         done = texts.FILTER_UNMUTED if muting else texts.FILTER_UNFOLLOWED
-        parts.append(done.format(words=quoted(change.changed)))
+        parts.append(lang(done, words=quoted(change.changed)))
     if change.unchanged:
         missing = texts.FILTER_NOT_MUTED if muting else texts.FILTER_NOT_FOLLOWED
-        parts.append(missing.format(words=quoted(change.unchanged)))
-    return "\n".join(parts) or texts.FILTER_NONE_TO_REMOVE
+        parts.append(lang(missing, words=quoted(change.unchanged)))
+    return "\n".join(parts) or lang(texts.FILTER_NONE_TO_REMOVE)
 
 
-def button_answer(change: FilterChange) -> str:
+def button_answer(change: FilterChange, lang: Lang = EN) -> str:
     """The toast after a 🗑 tap under /filters."""
     if not change.changed:
-        return texts.FILTER_BUTTON_GONE
-    return texts.FILTER_REMOVED.format(word=change.changed[0])
+        return lang(texts.FILTER_BUTTON_GONE)
+    return lang(texts.FILTER_REMOVED, word=change.changed[0])
