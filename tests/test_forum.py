@@ -23,11 +23,16 @@ ADMIN, MEMBER = 501, 502
 
 
 @pytest.fixture
-async def bot(tg: FakeTelegram, engine: Engine) -> AsyncIterator[tuple[Settings, Engine, Services]]:
+async def bot(
+    tg: FakeTelegram, sqlite_engine: Engine
+) -> AsyncIterator[tuple[Settings, Engine, Services]]:
+    # SQLite only: a group receives 20 messages a minute, so these tests mostly wait on
+    # Telegram's pacing; the thread columns' migration runs on both databases in
+    # test_migrations, and per-thread outbox rows in test_admin_broadcast.
     tg.add_forum(FORUM, "Newsroom", admins=[ADMIN], members=[MEMBER])
     settings = make_settings(tg)
-    async with running_bot(settings, engine) as services:
-        yield settings, engine, services
+    async with running_bot(settings, sqlite_engine) as services:
+        yield settings, sqlite_engine, services
 
 
 async def say_in(tg: FakeTelegram, thread: int | None, text: str, *, user: int = ADMIN) -> Message:

@@ -1,4 +1,4 @@
-"""Fuzz: 10,000 odd updates through the real Application; each gets an answer, none an error.
+"""Fuzz: 5,000 odd updates through the real Application; each gets an answer, none an error.
 
 A seeded generator sends commands (known, unknown, upper-case, for this bot and
 for another), odd arguments (other scripts' digits, huge numbers, HTML, RTL
@@ -35,7 +35,7 @@ from tests.support.fake_telegram import FakeTelegram
 from tests.support.fuzzkit import odd_callback, odd_text, push_tap
 
 SEED = 20261202
-TOTAL = 10_000
+TOTAL = 5_000  # 10,000 passed as well (stop 16); 5,000 keeps CI under 15 minutes
 USERS = [30_000 + i for i in range(400)]
 GROUPS = {-700_001: USERS[:5], -700_002: USERS[5:10]}  # group id -> its admins
 GROUP_TEXTS = 12  # per group: 20 messages a minute is all Telegram lets a group receive
@@ -142,4 +142,4 @@ async def test_odd_updates_are_all_answered_and_never_raise(
     assert not short, f"{len(short)} chats short of replies, e.g. {short[:3]}"
     assert not unanswered, f"{len(unanswered)} taps unanswered, e.g. {unanswered[:3]}"
     assert _state(sqlite_engine) == before
-    assert len(queries) > 3000 and sum(expected.values()) > 4000
+    assert len(queries) > 0.3 * TOTAL and sum(expected.values()) > 0.4 * TOTAL
