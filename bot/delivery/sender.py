@@ -1,13 +1,10 @@
 """Use case: send due outbox rows at Telegram's pace, handling each error by kind.
 
-Rows of one chat go out in order, one at a time; different chats go out in
-parallel, all through one `Pacer`. A row is marked sent only after Telegram
-accepted it; marks are written in small batches every few milliseconds, so
-what can repeat after a crash is only what was in flight. A batch of marks
-that cannot be written (database locked, connection lost) stays in memory
-and is tried again with back-off until it is written; meanwhile the rows'
-leases are renewed and this sender sends none of them again, so a message
-Telegram accepted is not sent twice because its mark failed once.
+A chat's rows go out in order, chats in parallel, all through one `Pacer`. A row is
+marked sent only after Telegram accepted it (marks in small batches, bot.delivery.marks):
+only what was in flight can repeat after a crash. Marks that cannot be written stay
+queued and are retried with back-off while the rows' leases are renewed, so a message
+Telegram accepted is never sent again because its mark failed once.
 """
 
 from __future__ import annotations
@@ -24,6 +21,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
@@ -46,7 +44,6 @@ HEARTBEAT_EVERY = 5.0
 MAX_ATTEMPTS = 6
 MARK_RETRY_FIRST = 0.1  # seconds before the first retry of a failed mark write
 MARK_RETRY_MAX = 10.0
-NO_PREVIEW = options.NO_PREVIEW
 _PLAIN = SendPlan()  # a row without options: text, no preview, with a notification
 _UNREACHABLE = (
     "chat not found",
@@ -110,7 +107,11 @@ class Sender:
         deadline = loop.time() + budget_seconds
         if loop.time() - self._last_beat >= HEARTBEAT_EVERY:
             self._last_beat = loop.time()
-            live, held_until = await asyncio.to_thread(self._heartbeat)
+            try:
+                live, held_until = await asyncio.to_thread(self._heartbeat)
+            except DBAPIError as exc:  # locked or unreachable: the next round tries again
+                logger.warning("outbox heartbeat failed error=%s", exc)
+                return stats
             if self.total_per_second:
                 self.pacer.set_rate(self.total_per_second / max(1, live))
             remaining = (held_until - self.clock()).total_seconds() if held_until else 0.0
@@ -125,7 +126,11 @@ class Sender:
                 # Claim nothing new while earlier marks cannot be written.
                 if not await self._settle_marks(deadline):
                     break
-                claimed = await asyncio.to_thread(self._claim)
+                try:
+                    claimed = await asyncio.to_thread(self._claim)
+                except DBAPIError as exc:  # e.g. another writer holds SQLite's lock
+                    logger.warning("outbox claim failed, next round retries error=%s", exc)
+                    break
                 if not claimed:
                     break
                 stats.add(await self._send_batch(claimed))
@@ -275,7 +280,7 @@ class Sender:
                     raise
                 # The feed's image could not be fetched: the briefing goes out without it.
                 logger.info("photo refused row_id=%s error=%s", row.id, exc.message)
-        preview = None if plan.preview is NO_PREVIEW else plan.preview.to_dict()
+        preview = None if plan.preview is options.NO_PREVIEW else plan.preview.to_dict()
         body = message_body(row.chat_id, row.text, row.reply_markup, preview=preview, **common)
         return await self._api.send_message(body)
 
@@ -318,8 +323,6 @@ class Sender:
         chat_store.migrate_chat(session, row.chat_id, new_id, now=now)
         outbox.move_chat(session, row.chat_id, new_id)
         outbox.mark_retry(session, row.id, not_before=now, error="migrated")
-
-    # -- marks are written in small batches, off the event loop
 
     def _mark(self, mark: Mark, row_id: int | None = None) -> None:
         self._marks.append((row_id, mark))
