@@ -167,3 +167,32 @@ def corpus_headlines(rng: random.Random) -> Callable[[datetime], str]:
     """Headlines from the synthetic news corpus, for `seed_story_corpus(headlines=...)`."""
     vocab = Vocabulary(rng)
     return lambda published: render_headline(vocab.event(rng, published), rng, variant=0)
+
+
+PG_BASE = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def pg_fresh_schema(base: str = PG_BASE) -> str:
+    """Create an empty schema in the PostgreSQL database `base`; return a URL that uses it."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+def pg_drop_schema(url: str, base: str = PG_BASE) -> None:
+    """Drop the schema `pg_fresh_schema` made for `url`."""
+    import sqlalchemy as sa
+
+    schema = url.rsplit("%3D", 1)[-1]
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

@@ -1,12 +1,16 @@
 """Several worker processes on PostgreSQL: feed refresh and outbox throughput, 1 vs 3.
 
-    python bench/bench_workers.py [--feeds 5000] [--messages 5000]
+    python bench/bench_workers.py [--feeds 5000] [--messages 5000] [--items 10] [--method lexical]
 
 Needs PostgreSQL at TEST_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1/test).
 Each run gets a fresh schema. Workers are separate processes running the same
 use cases as `python -m bot run --role worker` (Refresher.refresh_due and
-Sender.deliver_due) until nothing is due. Feeds come from one local HTTP server
-process, Telegram is the fake Bot API server with flood limits off.
+Sender.deliver_due) until nothing is due. Feeds (`--items` each, headlines from the
+synthetic news corpus, a fifth retold by several feeds) come from one loopback
+FeedServer in its own process; Telegram is the fake Bot API server with flood
+limits off. Exactly-once is checked, not assumed: the feed server counts one
+request per feed, the workers' reports add up to one refresh per feed, every
+entry is stored once; every chat receives exactly one message.
 """
 
 from __future__ import annotations
@@ -17,95 +21,81 @@ import multiprocessing as mp
 import os
 import sys
 import time
-import uuid
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.settings import FeedConfig, FetchSettings, Settings, Topic
+from bench._common import md_table, pg_drop_schema, pg_fresh_schema, print_machine
+from bot.settings import DedupSettings, FetchSettings, Settings, Topic
 from bot.storage import outbox
 from bot.storage.db import open_database, session_scope
 from bot.storage.models import Feed, utcnow
 
-BASE = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-ITEMS = 10
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
 
 
-def feed_body(i: int) -> bytes:
-    items = "".join(
-        f"<item><guid>f{i}-{j}</guid><title>Council {i} approves budget item {j} for district"
-        f" {i * 7 + j}</title><link>https://news{i}.example/{j}</link>"
-        f"<pubDate>Wed, 25 Nov 2026 0{j % 10}:00:00 GMT</pubDate></item>"
-        for j in range(ITEMS)
-    )
-    return (
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {i}</title>'
-        f"<link>https://news{i}.example/</link>{items}</channel></rss>"
-    ).encode()
-
-
-def serve_feeds(port_queue: mp.Queue, feeds: int) -> None:  # type: ignore[type-arg]
+def serve_feeds(commands: Any, replies: Any, feeds: int, items: int) -> None:
+    """Serve `feeds` corpus feeds; answer "hits" with the per-path request counts (and reset)."""
+    from bench._common import fix_loopback_fakes
+    from bench._corpus import build_corpus, rss
     from tests.support.feedserver import FeedServer, Reply
 
+    fix_loopback_fakes()
+    corpus = build_corpus(feeds=feeds, items=items, now=utcnow())
     server = FeedServer()
-    for i in range(feeds):
+    for i, items in enumerate(corpus.feeds):
         server.route(
-            f"/f/{i}.xml", Reply(200, {"Content-Type": "application/rss+xml"}, feed_body(i))
+            f"/f/{i}.xml", Reply(200, {"Content-Type": "application/rss+xml"}, rss(i, items))
         )
     server.start()
-    port_queue.put(server.port)
-    while True:
-        time.sleep(3600)
+    replies.put(server.port)
+    while commands.get() == "hits":
+        with server._lock:
+            replies.put(dict(server.hits))
+            server.hits.clear()
+            server.requests.clear()
+    server.stop()
 
 
-def fresh_schema() -> str:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(BASE, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    sep = "&" if "?" in BASE else "?"
-    return f"{BASE}{sep}options=-csearch_path%3D{schema}"
-
-
-def drop_schema(url: str) -> None:
-    schema = url.rsplit("%3D", 1)[-1]
-    admin = sa.create_engine(BASE, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
-def settings_for(url: str, feeds: tuple[FeedConfig, ...] = ()) -> Settings:
+def settings_for(url: str, method: str) -> Settings:
     return Settings(
         database_url=url,
-        fetch=FetchSettings(allow_private_networks=True, timeout_seconds=30, max_concurrency=20),
+        fetch=FetchSettings(allow_private_networks=True, timeout_seconds=60, max_concurrency=20),
+        dedup=DedupSettings(method=method),  # type: ignore[arg-type]
         topics=(Topic("world", "World"),),
-        feeds=feeds,
     )
 
 
-def refresh_worker(url: str, start: mp.Event) -> None:  # type: ignore[valid-type]
+def refresh_worker(url: str, method: str, start: Any, results: Any) -> None:
     from bot.cli.fetch import fetch_policy
     from bot.ingest.fetcher import Fetcher
     from bot.ingest.refresh import Refresher
 
     engine = open_database(url)
-    settings = settings_for(url)
+    settings = settings_for(url, method)
 
-    async def main() -> None:
+    async def main() -> list[int]:
         async with Fetcher(fetch_policy(settings.fetch)) as fetcher:
             refresher = Refresher(engine=engine, fetcher=fetcher, settings=settings)
             start.wait()
-            await refresher.refresh_due(batch=50)
+            reports = await refresher.refresh_due(batch=50)
+            return [r.feed_id for r in reports if r.error is None]
 
-    asyncio.run(main())
+    began = time.process_time()
+    done = asyncio.run(main())
+    results.put((done, time.process_time() - began))
+    engine.dispose()
 
 
-def send_worker(url: str, base_url: str, token: str, start: mp.Event) -> None:  # type: ignore[valid-type]
+def send_worker(url: str, base_url: str, token: str, start: Any, results: Any) -> None:
     from telegram import Bot
     from telegram.request import HTTPXRequest
 
@@ -125,11 +115,33 @@ def send_worker(url: str, base_url: str, token: str, start: mp.Event) -> None:  
                     if outbox.pending_count(session) == 0:
                         return
 
+    began = time.process_time()
     asyncio.run(main())
+    results.put(([], time.process_time() - began))
+    engine.dispose()
 
 
-def run_refresh(workers: int, feeds: int, port: int) -> float:
-    url = fresh_schema()
+def start_workers(workers: int, target: Any, args: tuple[Any, ...]) -> tuple[float, list[Any]]:
+    """Start `workers` processes, release them together, wait; (wall seconds, their results)."""
+    start, results = mp.Event(), mp.Queue()
+    procs = [mp.Process(target=target, args=(*args, start, results)) for _ in range(workers)]
+    for proc in procs:
+        proc.start()
+    time.sleep(5.0)  # let every worker import and connect
+    began = time.perf_counter()
+    start.set()
+    got = [results.get() for _ in procs]  # before join: a full queue would block the child
+    took = time.perf_counter() - began
+    for proc in procs:
+        proc.join()
+        assert proc.exitcode == 0, f"worker exited with {proc.exitcode}"
+    return took, got
+
+
+def run_refresh(
+    workers: int, feeds: int, items: int, port: int, method: str, server: tuple[Any, Any]
+) -> tuple[float, float]:
+    url = pg_fresh_schema()
     engine = open_database(url)
     now = utcnow()
     with session_scope(engine) as session:
@@ -149,29 +161,29 @@ def run_refresh(workers: int, feeds: int, port: int) -> float:
                 for i in range(feeds)
             ],
         )
-    start = mp.Event()
-    procs = [mp.Process(target=refresh_worker, args=(url, start)) for _ in range(workers)]
-    for proc in procs:
-        proc.start()
-    time.sleep(3.0)  # let every worker import and connect
-    began = time.perf_counter()
-    start.set()
-    for proc in procs:
-        proc.join()
-    took = time.perf_counter() - began
+    server[0].put("hits")
+    server[1].get()  # reset the counts
+    took, got = start_workers(workers, refresh_worker, (url, method))
+    server[0].put("hits")
+    hits: dict[str, int] = server[1].get()
+    refreshed = Counter(feed_id for done, _ in got for feed_id in done)
     with engine.connect() as conn:
-        done = conn.execute(sa.text("select count(*) from feed where last_success_at is not null"))
-        checked = done.scalar_one()
+        ok = conn.execute(sa.text("select count(*) from feed where last_success_at is not null"))
+        checked = ok.scalar_one()
+        entries = conn.execute(sa.text("select count(*) from entry")).scalar_one()
     engine.dispose()
-    drop_schema(url)
+    pg_drop_schema(url)
     assert checked == feeds, f"only {checked} of {feeds} feeds refreshed"
-    return took
+    assert len(hits) == feeds and set(hits.values()) == {1}, f"requests: {Counter(hits.values())}"
+    assert len(refreshed) == feeds and set(refreshed.values()) == {1}, "a feed refreshed twice"
+    assert entries == feeds * items, f"{entries} entries stored for {feeds * items} items"
+    return took, sum(cpu for _, cpu in got)
 
 
-def run_send(workers: int, messages: int) -> tuple[float, int]:
+def run_send(workers: int, messages: int) -> tuple[float, float, int]:
     from tests.support.fake_telegram import FakeTelegram
 
-    url = fresh_schema()
+    url = pg_fresh_schema()
     engine = open_database(url)
     with FakeTelegram(flood_limits=False) as tg:
         chats = list(range(1, messages + 1))
@@ -183,51 +195,88 @@ def run_send(workers: int, messages: int) -> tuple[float, int]:
                 [outbox.NewMessage(c, "broadcast", f"b:{c}", f"Hello {c}") for c in chats],
                 now=datetime.now(UTC),
             )
-        start = mp.Event()
-        procs = [
-            mp.Process(target=send_worker, args=(url, tg.base_url, tg.token, start))
-            for _ in range(workers)
-        ]
-        for proc in procs:
-            proc.start()
-        time.sleep(3.0)
-        began = time.perf_counter()
-        start.set()
-        for proc in procs:
-            proc.join()
-        took = time.perf_counter() - began
+        took, got = start_workers(workers, send_worker, (url, tg.base_url, tg.token))
         sent = tg.stats.by_method["sendMessage"]
+        per_chat = Counter(len(tg.messages(c)) for c in chats)
     engine.dispose()
-    drop_schema(url)
-    return took, sent
+    pg_drop_schema(url)
+    assert per_chat == {1: messages}, f"messages per chat: {dict(per_chat)}"
+    return took, sum(cpu for _, cpu in got), sent
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    from bench._common import fix_loopback_fakes
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--feeds", type=int, default=5000)
+    parser.add_argument("--items", type=int, default=10)
     parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--method", choices=("lexical", "semantic"), default="lexical")
+    parser.add_argument("--part", choices=("both", "refresh", "send"), default="both")
     args = parser.parse_args()
+    fix_loopback_fakes()
     mp.set_start_method("spawn")
-    ports: mp.Queue = mp.Queue()  # type: ignore[type-arg]
-    server = mp.Process(target=serve_feeds, args=(ports, args.feeds), daemon=True)
-    server.start()
-    port = ports.get(timeout=30)
-    print(f"| workers | refresh {args.feeds} feeds × {ITEMS} items (s) | feeds/s |")
-    print("|---|---|---|")
-    refresh = {}
-    for workers in (1, 3):
-        refresh[workers] = run_refresh(workers, args.feeds, port)
-        print(f"| {workers} | {refresh[workers]:.1f} | {args.feeds / refresh[workers]:.0f} |")
-    print(f"\nrefresh speed-up 3 vs 1: {refresh[1] / refresh[3]:.2f}x\n")
-    print(f"| workers | send {args.messages} messages (s) | messages/s | sendMessage calls |")
-    print("|---|---|---|---|")
-    send = {}
-    for workers in (1, 3):
-        took, sent = run_send(workers, args.messages)
-        send[workers] = took
-        print(f"| {workers} | {took:.1f} | {args.messages / took:.0f} | {sent} |")
-    print(f"\noutbox speed-up 3 vs 1: {send[1] / send[3]:.2f}x")
-    server.terminate()
+    print_machine()
+    summary = [f"workers on PostgreSQL ({args.method})"]
+    if args.part in ("both", "refresh"):
+        commands, replies = mp.Queue(), mp.Queue()
+        server = mp.Process(
+            target=serve_feeds, args=(commands, replies, args.feeds, args.items), daemon=True
+        )
+        server.start()
+        port = replies.get(timeout=300)
+        refresh, rows = {}, []
+        for workers in (1, 3):
+            before = load()
+            took, cpu = run_refresh(
+                workers, args.feeds, args.items, port, args.method, (commands, replies)
+            )
+            refresh[workers] = took
+            rows.append(
+                (
+                    workers,
+                    f"{took:.1f}",
+                    f"{args.feeds / took:.0f}",
+                    f"{cpu:.0f}",
+                    f"{before}/{load()}",
+                )
+            )
+        commands.put("stop")
+        server.join(timeout=10)
+        head = f"refresh {args.feeds:,} feeds × {args.items} items (s)"
+        print(
+            md_table(("workers", head, "feeds/s", "workers' CPU (s)", "load 1-min start/end"), rows)
+        )
+        print()
+        summary.append(
+            f"refresh {args.feeds:,} feeds 3 vs 1: {refresh[1] / refresh[3]:.2f}×"
+            f" ({refresh[1]:.0f} s → {refresh[3]:.0f} s, each feed fetched and stored once)"
+        )
+    if args.part in ("both", "send"):
+        send, rows = {}, []
+        for workers in (1, 3):
+            before = load()
+            took, cpu, sent = run_send(workers, args.messages)
+            send[workers] = took
+            rows.append(
+                (
+                    workers,
+                    f"{took:.1f}",
+                    f"{args.messages / took:.0f}",
+                    sent,
+                    f"{cpu:.0f}",
+                    f"{before}/{load()}",
+                )
+            )
+        head = f"send {args.messages:,} messages (s)"
+        cols = ("workers", head, "messages/s", "sendMessage calls", "workers' CPU (s)", "load")
+        print(md_table(cols, rows))
+        print()
+        summary.append(
+            f"send {args.messages:,} messages 3 vs 1: {send[1] / send[3]:.2f}×"
+            f" ({send[1]:.1f} s → {send[3]:.1f} s, one message per chat)"
+        )
+    print("; ".join(summary))
 
 
 if __name__ == "__main__":
