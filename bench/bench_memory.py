@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import gc
 import random
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -28,8 +29,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 if __package__ in (None, ""):
-    import sys
-
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import (
@@ -43,6 +42,7 @@ from bench._common import (
 from bench._corpus import CATEGORIES, Item, Vocabulary, render_headline, render_summary, rss
 from bot.ingest.fetcher import Fetcher, FetchPolicy
 from bot.ingest.refresh import Refresher
+from bot.ingest.stories import fingerprint
 from bot.settings import DedupSettings, FeedConfig, FetchSettings, Settings, Topic
 from bot.storage import feeds as feed_store
 from bot.storage.db import open_database, session_scope
@@ -80,8 +80,10 @@ def round_feeds(
     return [rss(f, tuple(slot)) for f, slot in enumerate(slots)]
 
 
-async def run(args: argparse.Namespace, url: str) -> tuple[list[tuple[int, float]], float, str]:
-    samples: list[tuple[int, float]] = []
+async def run(
+    args: argparse.Namespace, url: str
+) -> tuple[list[tuple[int, float, int]], float, str]:
+    samples: list[tuple[int, float, int]] = []
     rng = random.Random(1)
     vocab = Vocabulary(rng)
     clock = [utcnow()]
@@ -122,7 +124,9 @@ async def run(args: argparse.Namespace, url: str) -> tuple[list[tuple[int, float
                 del reports
                 clock[0] += timedelta(minutes=args.minutes)
                 gc.collect()
-                samples.append((r, rss_mib()))
+                samples.append((r, rss_mib(), fingerprint.cache_info().currsize))
+                if r % 20 == 0:
+                    print(f"round {r}: {samples[-1][1]:.1f} MiB", file=sys.stderr, flush=True)
                 if args.trace and r == args.warmup:
                     tracemalloc.start(4)
                     before = tracemalloc.take_snapshot()
@@ -148,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--feeds", type=int, default=20)
     parser.add_argument("--items", type=int, default=20)
-    parser.add_argument("--warmup", type=int, default=20, help="rounds before the baseline")
+    parser.add_argument("--warmup", type=int, default=60, help="rounds before the baseline")
     parser.add_argument("--minutes", type=int, default=15, help="clock step per round")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--method", choices=("lexical", "semantic"), default="lexical")
@@ -164,10 +168,10 @@ def main(argv: list[str] | None = None) -> None:
             if args.db == "postgres":
                 pg_drop_schema(url)
     warm, last = samples[args.warmup - 1][1], samples[-1][1]
-    peak = max(kib for _, kib in samples[args.warmup - 1 :])
+    peak = max(mib for _, mib, _ in samples[args.warmup - 1 :])
     step = max(1, len(samples) // 10)
-    rows = [(r, f"{mib:.1f}") for r, mib in [*samples[step - 1 :: step]]]
-    print(md_table(("round", "RSS (MiB)"), rows))
+    rows = [(r, f"{mib:.1f}", f"{fps:,}") for r, mib, fps in samples[step - 1 :: step]]
+    print(md_table(("round", "RSS (MiB)", "fingerprint cache entries"), rows))
     if trace_report:
         print(f"\ntracemalloc, round {args.warmup} → {args.rounds} (size, count, where):")
         print(trace_report)
@@ -176,7 +180,8 @@ def main(argv: list[str] | None = None) -> None:
         f"\nmemory: {len(samples)} refreshes, RSS after warm-up {warm:.1f} MiB → {last:.1f} MiB"
         f" ({(last - warm) / warm * 100:+.1f} %; peak {peak:.1f}) — {args.db}, {args.method},"
         f" {args.feeds} feeds × {args.items} new items/round ({entries:,} entries),"
-        f" {cpu / len(samples):.2f} s CPU/round"
+        f" {cpu / len(samples):.2f} s CPU/round, fingerprint cache {samples[-1][2]:,}"
+        f"/{fingerprint.cache_info().maxsize:,}"
     )
 
 
