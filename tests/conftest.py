@@ -24,6 +24,28 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
+# Tests that check pace or deadlines against the wall clock (Telegram's 30/s, per-chat
+# slots, 15 s callback answers, 4 s worker leases). Under `pytest -n` (pytest-xdist,
+# `--dist loadgroup`) they share one worker, so they never run beside each other; the
+# rest of the suite spreads over the other workers.
+PACED_MODULES = frozenset(
+    {
+        "test_storm",
+        "test_fairness",
+        "test_pacing_real_spacing",
+        "test_workers",
+        "test_crash",
+        "test_paid_broadcast",
+        "test_forum",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in PACED_MODULES:
+            item.add_marker(pytest.mark.xdist_group("paced"))
+
 
 def shared_data(name: str) -> Path:
     """Path of a ../shared/data folder; skip (or fail in CI) when it is absent."""
