@@ -64,15 +64,26 @@ def _counts_line(counts: dict[str, int]) -> str:
     return ", ".join(f"{k}={counts[k]}" for k in keys if k in counts)
 
 
+def _use_pg_tool(lead: str, command: str, *notes: str, out: TextIO) -> int:
+    """PostgreSQL is left to its own tools: say which command to run instead (exit 0)."""
+    print(lead, file=out)
+    print(f"  {command}", file=out)
+    for note in notes:
+        print(note, file=out)
+    return 0
+
+
 def run_backup(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.path)
     try:
         source = sqlite_path(settings.database_url)
         if source is None:
-            print("PostgreSQL is backed up with its own tool; run:", file=out)
-            print(f"  {pg_command(settings.database_url, 'pg_dump', path)}", file=out)
-            print("(the password comes from PGPASSWORD or ~/.pgpass)", file=out)
-            return 0
+            return _use_pg_tool(
+                "PostgreSQL is backed up with its own tool; run:",
+                pg_command(settings.database_url, "pg_dump", path),
+                "(the password comes from PGPASSWORD or ~/.pgpass)",
+                out=out,
+            )
         counts = backup_sqlite(source, path)
     except BackupError as exc:
         raise OpsCommandError(str(exc)) from exc
@@ -85,9 +96,11 @@ def run_restore(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
     try:
         dest = sqlite_path(settings.database_url)
         if dest is None:
-            print("PostgreSQL is restored with its own tool; with the bot stopped, run:", file=out)
-            print(f"  {pg_command(settings.database_url, 'pg_restore', path)}", file=out)
-            return 0
+            return _use_pg_tool(
+                "PostgreSQL is restored with its own tool; with the bot stopped, run:",
+                pg_command(settings.database_url, "pg_restore", path),
+                out=out,
+            )
         lock = worker_lock(make_engine(settings.database_url))
         if lock is not None:
             try:
