@@ -18,7 +18,15 @@ from bot.render.i18n import Lang
 from bot.render.prefs import help_defaults
 from bot.services import lookup
 from bot.services import subscriber as use
-from handlers.common import asker, chat_of, lang_of, may_change, thread_of
+from handlers.common import (
+    asker,
+    chat_of,
+    command_allowed,
+    lang_of,
+    may_change,
+    tap_allowed,
+    thread_of,
+)
 from handlers.context import BotContext
 from handlers.replies import answer_tap, keyboard, send_html, send_messages
 
@@ -80,8 +88,7 @@ async def _change(update: Update, context: BotContext, *, subscribe: bool) -> No
         name = "subscribe" if subscribe else "unsubscribe"
         await send_html(context, chat.id, texts.usage_line(name, lang))
         return
-    if not await may_change(context, update):
-        await send_html(context, chat.id, lang(texts.GROUP_ADMINS_ONLY))
+    if not await command_allowed(update, context, lang):
         return
     everything = not subscribe and [a.casefold() for a in args] == ["all"]
     resolution = lookup.resolve_topics([] if everything else args, topics)
@@ -129,8 +136,7 @@ async def latest(update: Update, context: BotContext) -> None:
 async def stop(update: Update, context: BotContext) -> None:
     chat = chat_of(update)
     lang = await lang_of(context, update)
-    if not await may_change(context, update):
-        await send_html(context, chat.id, lang(texts.GROUP_ADMINS_ONLY))
+    if not await command_allowed(update, context, lang):
         return
     await use.stop(context.services, asker(update, context))
     await send_html(context, chat.id, lang(texts.STOPPED))
@@ -172,8 +178,7 @@ async def topic_button(update: Update, context: BotContext) -> None:
     if topic is None:
         await answer_tap(query, lang(texts.FULLTEXT_BUTTON_STALE))
         return
-    if not await may_change(context, update):
-        await answer_tap(query, lang(texts.GROUP_ADMINS_ONLY), True)
+    if not await tap_allowed(query, update, context, lang):
         return
     on = await use.toggle_topic(services, asker(update, context), topic.slug)
     await answer_tap(query, render.toggle_answer(on, topic, lang))
