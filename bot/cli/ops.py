@@ -64,26 +64,32 @@ def _counts_line(counts: dict[str, int]) -> str:
     return ", ".join(f"{k}={counts[k]}" for k in keys if k in counts)
 
 
-def _use_pg_tool(lead: str, command: str, *notes: str, out: TextIO) -> int:
-    """PostgreSQL is left to its own tools: say which command to run instead (exit 0)."""
-    print(lead, file=out)
-    print(f"  {command}", file=out)
-    for note in notes:
-        print(note, file=out)
-    return 0
+def _sqlite_file(
+    settings: Settings, tool: str, path: Path, lead: str, *notes: str, out: TextIO
+) -> Path | None:
+    """The database's SQLite file; for PostgreSQL None, after saying which `tool` command to run."""
+    source = sqlite_path(settings.database_url)
+    if source is None:
+        print(lead, file=out)
+        print(f"  {pg_command(settings.database_url, tool, path)}", file=out)
+        for note in notes:
+            print(note, file=out)
+    return source
 
 
 def run_backup(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.path)
     try:
-        source = sqlite_path(settings.database_url)
+        source = _sqlite_file(
+            settings,
+            "pg_dump",
+            path,
+            "PostgreSQL is backed up with its own tool; run:",
+            "(the password comes from PGPASSWORD or ~/.pgpass)",
+            out=out,
+        )
         if source is None:
-            return _use_pg_tool(
-                "PostgreSQL is backed up with its own tool; run:",
-                pg_command(settings.database_url, "pg_dump", path),
-                "(the password comes from PGPASSWORD or ~/.pgpass)",
-                out=out,
-            )
+            return 0
         counts = backup_sqlite(source, path)
     except BackupError as exc:
         raise OpsCommandError(str(exc)) from exc
@@ -94,13 +100,15 @@ def run_backup(settings: Settings, args: argparse.Namespace, out: TextIO) -> int
 def run_restore(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.path)
     try:
-        dest = sqlite_path(settings.database_url)
+        dest = _sqlite_file(
+            settings,
+            "pg_restore",
+            path,
+            "PostgreSQL is restored with its own tool; with the bot stopped, run:",
+            out=out,
+        )
         if dest is None:
-            return _use_pg_tool(
-                "PostgreSQL is restored with its own tool; with the bot stopped, run:",
-                pg_command(settings.database_url, "pg_restore", path),
-                out=out,
-            )
+            return 0
         lock = worker_lock(make_engine(settings.database_url))
         if lock is not None:
             try:
