@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from telegram import CallbackQuery, Update
 from telegram import Chat as TgChat
 from telegram.constants import ChatMemberStatus, ChatType
@@ -15,8 +18,11 @@ from bot.services.subscriber import Asker
 from handlers.context import BotContext, topic_thread
 from handlers.replies import answer_tap, send_html
 
+T = TypeVar("T")
+
 __all__ = [
     "asker",
+    "change_tap",
     "chat_of",
     "command_allowed",
     "lang_of",
@@ -101,3 +107,22 @@ async def tap_allowed(
     lang = lang or await lang_of(context, update)
     await answer_tap(query, lang(texts.GROUP_ADMINS_ONLY), True)
     return False
+
+
+async def change_tap(
+    update: Update, context: BotContext, parse: Callable[[str], T | None], stale: str
+) -> tuple[CallbackQuery, T, Lang] | None:
+    """A tap on a button that changes the chat: its query, what its data names, the language.
+
+    None once the tap is answered: `stale` when `parse` finds nothing in the data, or the
+    group-admins refusal."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    target = parse(query.data)
+    lang = await lang_of(context, update)
+    if target is None:
+        await answer_tap(query, lang(stale))
+        return None
+    if not await tap_allowed(query, update, context, lang):
+        return None
+    return query, target, lang

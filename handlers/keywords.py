@@ -8,7 +8,7 @@ from telegram.error import BadRequest
 from bot.render import filters as render
 from bot.render import texts
 from bot.services import filters as use
-from handlers.common import asker, chat_of, command_allowed, lang_of, tap_allowed, thread_of
+from handlers.common import asker, change_tap, chat_of, command_allowed, lang_of, thread_of
 from handlers.context import BotContext
 from handlers.replies import answer_tap, keyboard, send_html
 
@@ -86,15 +86,10 @@ async def filters_cmd(update: Update, context: BotContext) -> None:
 
 async def filter_button(update: Update, context: BotContext) -> None:
     """🗑 under /filters: remove that entry, then redraw the list."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    parsed = render.parse_filter_callback(query.data)
-    lang = await lang_of(context, update)
-    if parsed is None:
-        await answer_tap(query, lang(texts.FULLTEXT_BUTTON_BAD))
+    tap = await change_tap(update, context, render.parse_filter_callback, texts.FULLTEXT_BUTTON_BAD)
+    if tap is None:
         return
-    if not await tap_allowed(query, update, context, lang):
-        return
+    query, parsed, lang = tap
     change = await use.remove_by_key(context.services, asker(update, context), *parsed)
     await answer_tap(query, render.button_answer(change, lang))
     if query.message is None:

@@ -11,6 +11,7 @@ from telegram.constants import ChatAction, ChatMemberStatus
 from telegram.error import BadRequest
 
 from bot.delivery.message import OutMessage
+from bot.ingest.topics import Topic
 from bot.render import stories as briefing
 from bot.render import subscriber as render
 from bot.render import texts, tghtml
@@ -20,11 +21,11 @@ from bot.services import lookup
 from bot.services import subscriber as use
 from handlers.common import (
     asker,
+    change_tap,
     chat_of,
     command_allowed,
     lang_of,
     may_change,
-    tap_allowed,
     thread_of,
 )
 from handlers.context import BotContext
@@ -171,15 +172,15 @@ async def unknown_button(update: Update, context: BotContext) -> None:
 
 
 async def topic_button(update: Update, context: BotContext) -> None:
-    query, services = update.callback_query, context.services
-    assert query is not None and query.data is not None
-    topic = services.settings.topic(query.data[len(render.TOPIC_PREFIX) :])
-    lang = await lang_of(context, update)
-    if topic is None:
-        await answer_tap(query, lang(texts.FULLTEXT_BUTTON_STALE))
+    services = context.services
+
+    def topic_of(data: str) -> Topic | None:
+        return services.settings.topic(data[len(render.TOPIC_PREFIX) :])
+
+    tap = await change_tap(update, context, topic_of, texts.FULLTEXT_BUTTON_STALE)
+    if tap is None:
         return
-    if not await tap_allowed(query, update, context, lang):
-        return
+    query, topic, lang = tap
     on = await use.toggle_topic(services, asker(update, context), topic.slug)
     await answer_tap(query, render.toggle_answer(on, topic, lang))
     if query.message is not None:
