@@ -38,7 +38,7 @@ from telegram import Bot
 from bench._common import print_machine
 from bench._fakeproc import FakeProcess
 from bench._stubapi import StubProcess
-from bench.bench_delivery import briefing_message, fresh_outbox, max_in_window, pending
+from bench.bench_delivery import briefing_message, deliver_all, fresh_outbox, max_in_window
 from bot.delivery.botapi import message_body
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import DeliveryStats, Sender
@@ -50,15 +50,8 @@ CPU: dict[str, float] = {}  # process CPU seconds (all threads) of the last time
 
 
 async def drain(engine: Engine, sender: Sender) -> tuple[float, DeliveryStats]:
-    total = DeliveryStats()
     cpu = time.process_time()
-    began = time.perf_counter()
-    while True:
-        total.add(await sender.deliver_due(budget_seconds=600))
-        if not await asyncio.to_thread(pending, engine):
-            break
-        await asyncio.sleep(0.05)  # rows waiting for a retry
-    elapsed = time.perf_counter() - began
+    elapsed, total = await deliver_all(engine, sender)
     CPU["last"] = time.process_time() - cpu
     await sender.aclose()
     return elapsed, total

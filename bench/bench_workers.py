@@ -22,7 +22,6 @@ import os
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +181,7 @@ def run_refresh(
 
 def run_send(workers: int, messages: int) -> tuple[float, float, int]:
     from tests.support.fake_telegram import FakeTelegram
+    from tests.support.outboxkit import enqueue_messages
 
     url = pg_fresh_schema()
     engine = open_database(url)
@@ -189,12 +189,7 @@ def run_send(workers: int, messages: int) -> tuple[float, float, int]:
         chats = list(range(1, messages + 1))
         for chat_id in chats:
             tg.add_private_chat(chat_id)
-        with session_scope(engine) as session:
-            outbox.enqueue(
-                session,
-                [outbox.NewMessage(c, "broadcast", f"b:{c}", f"Hello {c}") for c in chats],
-                now=datetime.now(UTC),
-            )
+        enqueue_messages(engine, chats, kind="broadcast", key="b", text="Hello {chat}")
         took, got = start_workers(workers, send_worker, (url, tg.base_url, tg.token))
         sent = tg.stats.by_method["sendMessage"]
         per_chat = Counter(len(tg.messages(c)) for c in chats)

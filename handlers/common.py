@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from telegram import CallbackQuery, Update
 from telegram import Chat as TgChat
-from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 
 from bot.briefings.prefs import ChatPrefs
+from bot.render import texts
 from bot.render.i18n import Lang, lang
 from bot.render.subscriber import topic_names, unknown_topic_text
 from bot.services import prefs as prefs_use
 from bot.services.subscriber import Asker
 from handlers.context import BotContext, topic_thread
+from handlers.replies import answer_tap, send_html
+
+T = TypeVar("T")
 
 __all__ = [
     "asker",
+    "change_tap",
     "chat_of",
+    "command_allowed",
     "lang_of",
     "may_change",
     "prefs_of",
+    "tap_allowed",
     "thread_of",
     "topic_names",
     "unknown_topic_text",
@@ -75,3 +85,44 @@ async def may_change(context: BotContext, update: Update) -> bool:
         return False
     member = await context.bot.get_chat_member(chat.id, user.id)
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+async def command_allowed(
+    update: Update, context: BotContext, lang: Lang, *, thread_id: int | None = None
+) -> bool:
+    """`may_change`; when not, the command is answered that only group admins may."""
+    if await may_change(context, update):
+        return True
+    refused = lang(texts.GROUP_ADMINS_ONLY)
+    await send_html(context, chat_of(update).id, refused, thread_id=thread_id)
+    return False
+
+
+async def tap_allowed(
+    query: CallbackQuery, update: Update, context: BotContext, lang: Lang | None = None
+) -> bool:
+    """`may_change`; when not, the tap is answered with an alert that only group admins may."""
+    if await may_change(context, update):
+        return True
+    lang = lang or await lang_of(context, update)
+    await answer_tap(query, lang(texts.GROUP_ADMINS_ONLY), True)
+    return False
+
+
+async def change_tap(
+    update: Update, context: BotContext, parse: Callable[[str], T | None], stale: str
+) -> tuple[CallbackQuery, T, Lang] | None:
+    """A tap on a button that changes the chat: its query, what its data names, the language.
+
+    None once the tap is answered: `stale` when `parse` finds nothing in the data, or the
+    group-admins refusal."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    target = parse(query.data)
+    lang = await lang_of(context, update)
+    if target is None:
+        await answer_tap(query, lang(stale))
+        return None
+    if not await tap_allowed(query, update, context, lang):
+        return None
+    return query, target, lang

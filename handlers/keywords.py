@@ -8,7 +8,7 @@ from telegram.error import BadRequest
 from bot.render import filters as render
 from bot.render import texts
 from bot.services import filters as use
-from handlers.common import asker, chat_of, lang_of, may_change, thread_of
+from handlers.common import asker, change_tap, chat_of, command_allowed, lang_of, thread_of
 from handlers.context import BotContext
 from handlers.replies import answer_tap, keyboard, send_html
 
@@ -29,9 +29,7 @@ async def _changed(update: Update, context: BotContext, name: str) -> tuple[str,
         usage = texts.usage_line(name, lang)
         await send_html(context, chat.id, usage, thread_id=thread_of(update))
         return None
-    if not await may_change(context, update):
-        refused = lang(texts.GROUP_ADMINS_ONLY)
-        await send_html(context, chat.id, refused, thread_id=thread_of(update))
+    if not await command_allowed(update, context, lang, thread_id=thread_of(update)):
         return None
     return typed
 
@@ -88,16 +86,10 @@ async def filters_cmd(update: Update, context: BotContext) -> None:
 
 async def filter_button(update: Update, context: BotContext) -> None:
     """🗑 under /filters: remove that entry, then redraw the list."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    parsed = render.parse_filter_callback(query.data)
-    lang = await lang_of(context, update)
-    if parsed is None:
-        await answer_tap(query, lang(texts.FULLTEXT_BUTTON_BAD))
+    tap = await change_tap(update, context, render.parse_filter_callback, texts.FULLTEXT_BUTTON_BAD)
+    if tap is None:
         return
-    if not await may_change(context, update):
-        await answer_tap(query, lang(texts.GROUP_ADMINS_ONLY), True)
-        return
+    query, parsed, lang = tap
     change = await use.remove_by_key(context.services, asker(update, context), *parsed)
     await answer_tap(query, render.button_answer(change, lang))
     if query.message is None:

@@ -8,7 +8,7 @@ from bot.render import prefs as render
 from bot.render import texts
 from bot.render.i18n import lang
 from bot.services import prefs as use
-from handlers.common import asker, chat_of, lang_of, may_change, prefs_of
+from handlers.common import asker, chat_of, command_allowed, lang_of, prefs_of, tap_allowed
 from handlers.context import BotContext
 from handlers.replies import answer_tap, edit_html, keyboard, send_html
 
@@ -24,8 +24,7 @@ async def language_cmd(update: Update, context: BotContext) -> None:
         markup = keyboard(render.language_markup(current.language))
         await send_html(context, chat.id, here(texts.LANGUAGE_PICKER), markup=markup)
         return
-    if not await may_change(context, update):
-        await send_html(context, chat.id, here(texts.GROUP_ADMINS_ONLY))
+    if not await command_allowed(update, context, here):
         return
     changed = await use.set_language(context.services, asker(update, context), args[0])
     if changed is None:
@@ -37,8 +36,7 @@ async def language_cmd(update: Update, context: BotContext) -> None:
 async def language_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    if not await may_change(context, update):
-        await answer_tap(query, (await lang_of(context, update))(texts.GROUP_ADMINS_ONLY), True)
+    if not await tap_allowed(query, update, context):
         return
     code = query.data[len(render.LANGUAGE_PREFIX) :]
     changed = await use.set_language(context.services, asker(update, context), code)
@@ -62,8 +60,7 @@ async def settings_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     parsed = render.parse_settings_callback(query.data)
-    if not await may_change(context, update):
-        await answer_tap(query, (await lang_of(context, update))(texts.GROUP_ADMINS_ONLY), True)
+    if not await tap_allowed(query, update, context):
         return
     changed = (
         None

@@ -8,7 +8,7 @@ from bot.render import subscriber as render
 from bot.render import texts
 from bot.services import lookup
 from bot.services import subscriber as use
-from handlers.common import asker, chat_of, lang_of, may_change
+from handlers.common import asker, chat_of, command_allowed, lang_of
 from handlers.context import BotContext
 from handlers.replies import send_html
 
@@ -21,8 +21,7 @@ async def schedule(update: Update, context: BotContext) -> None:
     except lookup.UsageError:
         await send_html(context, chat.id, texts.usage_line("schedule", lang))
         return
-    if request.mode is not None and not await may_change(context, update):
-        await send_html(context, chat.id, lang(texts.GROUP_ADMINS_ONLY))
+    if request.mode is not None and not await command_allowed(update, context, lang):
         return
     view = await use.set_schedule(context.services, asker(update, context), request)
     shown = render.schedule_show_text if request.mode is None else render.schedule_set_text
@@ -41,8 +40,7 @@ async def timezone(update: Update, context: BotContext) -> None:
         reply = render.timezone_unknown_text(args[0], choice.suggestions, lang)
         await send_html(context, chat.id, reply)
         return
-    if not await may_change(context, update):
-        await send_html(context, chat.id, lang(texts.GROUP_ADMINS_ONLY))
+    if not await command_allowed(update, context, lang):
         return
     view = await use.set_timezone(context.services, asker(update, context), choice.zone)
     await send_html(context, chat.id, render.timezone_set_text(view, lang))

@@ -11,6 +11,7 @@ from telegram.constants import ChatAction, ChatMemberStatus
 from telegram.error import BadRequest
 
 from bot.delivery.message import OutMessage
+from bot.ingest.topics import Topic
 from bot.render import stories as briefing
 from bot.render import subscriber as render
 from bot.render import texts, tghtml
@@ -18,7 +19,15 @@ from bot.render.i18n import Lang
 from bot.render.prefs import help_defaults
 from bot.services import lookup
 from bot.services import subscriber as use
-from handlers.common import asker, chat_of, lang_of, may_change, thread_of
+from handlers.common import (
+    asker,
+    change_tap,
+    chat_of,
+    command_allowed,
+    lang_of,
+    may_change,
+    thread_of,
+)
 from handlers.context import BotContext
 from handlers.replies import answer_tap, keyboard, send_html, send_messages
 
@@ -80,8 +89,7 @@ async def _change(update: Update, context: BotContext, *, subscribe: bool) -> No
         name = "subscribe" if subscribe else "unsubscribe"
         await send_html(context, chat.id, texts.usage_line(name, lang))
         return
-    if not await may_change(context, update):
-        await send_html(context, chat.id, lang(texts.GROUP_ADMINS_ONLY))
+    if not await command_allowed(update, context, lang):
         return
     everything = not subscribe and [a.casefold() for a in args] == ["all"]
     resolution = lookup.resolve_topics([] if everything else args, topics)
@@ -129,8 +137,7 @@ async def latest(update: Update, context: BotContext) -> None:
 async def stop(update: Update, context: BotContext) -> None:
     chat = chat_of(update)
     lang = await lang_of(context, update)
-    if not await may_change(context, update):
-        await send_html(context, chat.id, lang(texts.GROUP_ADMINS_ONLY))
+    if not await command_allowed(update, context, lang):
         return
     await use.stop(context.services, asker(update, context))
     await send_html(context, chat.id, lang(texts.STOPPED))
@@ -165,16 +172,15 @@ async def unknown_button(update: Update, context: BotContext) -> None:
 
 
 async def topic_button(update: Update, context: BotContext) -> None:
-    query, services = update.callback_query, context.services
-    assert query is not None and query.data is not None
-    topic = services.settings.topic(query.data[len(render.TOPIC_PREFIX) :])
-    lang = await lang_of(context, update)
-    if topic is None:
-        await answer_tap(query, lang(texts.FULLTEXT_BUTTON_STALE))
+    services = context.services
+
+    def topic_of(data: str) -> Topic | None:
+        return services.settings.topic(data[len(render.TOPIC_PREFIX) :])
+
+    tap = await change_tap(update, context, topic_of, texts.FULLTEXT_BUTTON_STALE)
+    if tap is None:
         return
-    if not await may_change(context, update):
-        await answer_tap(query, lang(texts.GROUP_ADMINS_ONLY), True)
-        return
+    query, topic, lang = tap
     on = await use.toggle_topic(services, asker(update, context), topic.slug)
     await answer_tap(query, render.toggle_answer(on, topic, lang))
     if query.message is not None:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.settings import Settings
 from bot.storage.db import open_database
+from tests.support.adminkit import admin_settings
+from tests.support.botharness import running_bot
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer
 
@@ -126,3 +129,13 @@ def server() -> Iterator[FeedServer]:
     """A feed server on 127.0.0.1 with no routes yet."""
     with FeedServer() as srv:
         yield srv
+
+
+@pytest.fixture
+async def admin_bot(
+    tg: FakeTelegram, sqlite_engine: Engine
+) -> AsyncIterator[tuple[Settings, Engine]]:
+    """The bot running on `sqlite_engine` with the admin settings of tests.support.adminkit."""
+    settings = admin_settings(tg)
+    async with running_bot(settings, sqlite_engine):
+        yield settings, sqlite_engine

@@ -36,13 +36,6 @@ def server(server: FeedServer) -> FeedServer:
     return server
 
 
-@pytest.fixture
-async def bot(tg: FakeTelegram, sqlite_engine: Engine) -> AsyncIterator[tuple[Settings, Engine]]:
-    settings = admin_settings(tg)
-    async with running_bot(settings, sqlite_engine):
-        yield settings, sqlite_engine
-
-
 def counts(engine: Engine) -> dict[str, int]:
     with Session(engine) as session:
         return {
@@ -55,9 +48,9 @@ def counts(engine: Engine) -> dict[str, int]:
 
 
 async def test_every_admin_command_refuses_non_admins_and_changes_nothing(
-    tg: FakeTelegram, bot: tuple[Settings, Engine]
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:
-    _settings, engine = bot
+    _settings, engine = admin_bot
     seed_chats(engine, [3001], now=utcnow(), due=None)
     before = counts(engine)
     attempts = [
@@ -86,9 +79,9 @@ async def test_every_admin_command_refuses_non_admins_and_changes_nothing(
 
 
 async def test_a_non_admin_cannot_press_the_send_button(
-    tg: FakeTelegram, bot: tuple[Settings, Engine]
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:
-    _settings, engine = bot
+    _settings, engine = admin_bot
     seed_chats(engine, [3001], now=utcnow(), due=None)
     tg.add_private_chat(3001)
     group = tg.add_group(-100_500, members=[ADMIN, USER])
@@ -104,7 +97,7 @@ async def test_a_non_admin_cannot_press_the_send_button(
 
 
 async def test_admin_commands_show_in_the_menu_of_admins_only(
-    tg: FakeTelegram, bot: tuple[Settings, Engine]
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:
     everyone = {c["command"] for c in tg.commands()}
     admin = {c["command"] for c in tg.commands({"type": "chat", "chat_id": ADMIN})}
@@ -116,9 +109,9 @@ async def test_admin_commands_show_in_the_menu_of_admins_only(
 
 
 async def test_addfeed_checks_the_feed_first_and_refuses_duplicates(
-    tg: FakeTelegram, bot: tuple[Settings, Engine], server: FeedServer
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine], server: FeedServer
 ) -> None:
-    _settings, engine = bot
+    _settings, engine = admin_bot
     url, page = server.url("/a.xml"), server.url("/page.html")
     dead = f"http://127.0.0.1:{free_port()}/rss"
     others = {
@@ -159,9 +152,9 @@ async def test_addfeed_refuses_private_addresses_when_not_allowed(
 
 
 async def test_feeds_list_remove_and_resume(
-    tg: FakeTelegram, bot: tuple[Settings, Engine], server: FeedServer
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine], server: FeedServer
 ) -> None:
-    _settings, engine = bot
+    _settings, engine = admin_bot
     await say(tg, ADMIN, f"/addfeed {server.url('/a.xml')} world")
     await say(tg, HELPERS[0], f"/addfeed {server.url('/b.xml')}")
     now = utcnow()
@@ -241,9 +234,9 @@ OPML_IN = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 async def test_opml_document_import_then_export_round_trip(
-    tg: FakeTelegram, bot: tuple[Settings, Engine], server: FeedServer
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine], server: FeedServer
 ) -> None:
-    _settings, engine = bot
+    _settings, engine = admin_bot
     a, b = server.url("/a.xml"), server.url("/b.xml")
     data = OPML_IN.format(a=a, b=b).encode()
     tg.send_document(ADMIN, "mine.opml", data, mime_type="text/x-opml")
@@ -265,9 +258,9 @@ async def test_opml_document_import_then_export_round_trip(
 
 
 async def test_malicious_opml_document_is_refused(
-    tg: FakeTelegram, bot: tuple[Settings, Engine]
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:
-    _settings, engine = bot
+    _settings, engine = admin_bot
     evil = (
         b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
         b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><opml><body>'
@@ -285,9 +278,9 @@ async def test_malicious_opml_document_is_refused(
 
 
 async def test_stats_answer_with_numbers_and_a_png_chart(
-    tg: FakeTelegram, bot: tuple[Settings, Engine]
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:
-    _settings, engine = bot
+    _settings, engine = admin_bot
     now = utcnow()
     seed_stories(engine, now=now, count=4)
     seed_chats(engine, [5001, 5002], now=now, due=None)

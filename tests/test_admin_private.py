@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -14,8 +13,8 @@ from bot.render import commands, texts
 from bot.settings import Settings
 from bot.storage.db import session_scope
 from bot.storage.models import AuditEntry, Broadcast, Feed, Outbox, utcnow
-from tests.support.adminkit import ADMIN, HELPERS, USER, admin_settings, say
-from tests.support.botharness import running_bot, wait_for
+from tests.support.adminkit import ADMIN, HELPERS, USER, say
+from tests.support.botharness import wait_for
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.forged import push_forged_tap, tap_answers
 from tests.support.seed import seed_chats
@@ -25,18 +24,11 @@ PRIVATE_COMMANDS = [c.name for c in commands.COMMANDS if c.private]
 
 
 @pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(tg: FakeTelegram, sqlite_engine: Engine) -> AsyncIterator[tuple[Settings, Engine]]:
-    settings = admin_settings(tg)
+def sqlite_engine(sqlite_engine: Engine) -> Engine:
+    """The database with a feed whose URL is a secret (the bot starts on it: `admin_bot`)."""
     with session_scope(sqlite_engine) as session:
         session.add(Feed(url=SECRET_URL, name="Secret", origin="admin", created_at=utcnow()))
-    async with running_bot(settings, sqlite_engine):
-        yield settings, sqlite_engine
+    return sqlite_engine
 
 
 def test_the_private_commands_are_the_ones_that_show_urls_numbers_or_the_log() -> None:
@@ -59,7 +51,7 @@ async def each_private_command_in_a_group(
 
 
 async def test_in_a_group_an_admin_gets_only_a_hint_to_ask_in_private(
-    tg: FakeTelegram, bot: tuple[Settings, Engine]
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:
     groups = await each_private_command_in_a_group(tg, -700, ADMIN, "@newsbrief_test_bot")
     for group, name in zip(groups, PRIVATE_COMMANDS, strict=True):
@@ -74,23 +66,23 @@ async def test_in_a_group_an_admin_gets_only_a_hint_to_ask_in_private(
 
 
 async def test_in_a_group_a_non_admin_is_refused_as_anywhere(
-    tg: FakeTelegram, bot: tuple[Settings, Engine]
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:
     groups = await each_private_command_in_a_group(tg, -800, USER)
     assert [tg.texts(g) for g in groups] == [[texts.ADMIN_ONLY]] * len(groups)
 
 
 async def test_in_private_the_admin_still_sees_the_feed_list(
-    tg: FakeTelegram, bot: tuple[Settings, Engine]
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:
     [listing] = await say(tg, ADMIN, "/feeds")
     assert SECRET_URL in listing.text
 
 
 async def test_forged_broadcast_taps_from_a_non_admin_change_nothing(
-    tg: FakeTelegram, bot: tuple[Settings, Engine]
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:
-    _settings, engine = bot
+    _settings, engine = admin_bot
     seed_chats(engine, [3001, 3002], now=utcnow(), due=None)
     _preview, control = await say(tg, ADMIN, "/broadcast hello", expect=2)
     confirm = control.buttons[0]["callback_data"]
@@ -117,9 +109,9 @@ async def test_forged_broadcast_taps_from_a_non_admin_change_nothing(
 
 @pytest.mark.parametrize("command", ["removefeed", "resumefeed"])
 async def test_only_ascii_digits_are_feed_ids(
-    tg: FakeTelegram, bot: tuple[Settings, Engine], command: str
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine], command: str
 ) -> None:
-    _settings, engine = bot
+    _settings, engine = admin_bot
     usage = "Usage: " + commands.BY_NAME[command].usage
     # "²" passes str.isdigit; "٣" and " 1" pass int(); 2**31 overflows PostgreSQL's INTEGER.
     odd = ["²", "٣", "+1", "1_0", "-1", "0", "2147483648", "#²", "1 2"]
@@ -134,9 +126,9 @@ async def test_only_ascii_digits_are_feed_ids(
 
 
 async def test_odd_digits_in_broadcast_callback_data_get_a_polite_answer(
-    tg: FakeTelegram, bot: tuple[Settings, Engine]
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:
-    _settings, engine = bot
+    _settings, engine = admin_bot
     seed_chats(engine, [3001], now=utcnow(), due=None)
     _preview, control = await say(tg, HELPERS[2], "/broadcast hello", expect=2)
     queries = [

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
 
-import pytest
 from sqlalchemy.engine import Engine
 from telegram.ext import CommandHandler
 
@@ -15,24 +13,10 @@ from bot.settings import Settings
 from handlers import admin
 from handlers.app import build_application
 from tests.support.adminkit import ADMIN, USER, admin_settings, say
-from tests.support.botharness import running_bot
 from tests.support.fake_telegram import FakeTelegram
 
 SUBSCRIBER = commands.commands(admin=False)
 ADMIN_COMMANDS = commands.commands(admin=True)
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(tg: FakeTelegram, sqlite_engine: Engine) -> AsyncIterator[Settings]:
-    settings = admin_settings(tg)
-    async with running_bot(settings, sqlite_engine):
-        yield settings
 
 
 def test_every_command_is_listed_once_with_usage_and_descriptions() -> None:
@@ -72,7 +56,9 @@ def test_texts_tables_are_generated_from_the_registry() -> None:
     assert {c.name: c.menu for c in ADMIN_COMMANDS} == texts.ADMIN_MENU
 
 
-async def test_menus_list_every_command_in_the_right_scope(tg: FakeTelegram, bot: Settings) -> None:
+async def test_menus_list_every_command_in_the_right_scope(
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
+) -> None:
     everyone = [(c["command"], c["description"]) for c in tg.commands()]
     admins = [
         (c["command"], c["description"]) for c in tg.commands({"type": "chat", "chat_id": ADMIN})
@@ -82,7 +68,7 @@ async def test_menus_list_every_command_in_the_right_scope(tg: FakeTelegram, bot
 
 
 async def test_help_lists_subscriber_commands_and_admin_ones_for_admins_only(
-    tg: FakeTelegram, bot: Settings
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:
     tg.add_private_chat(USER)
     [for_user] = await say(tg, USER, "/help")
@@ -96,7 +82,7 @@ async def test_help_lists_subscriber_commands_and_admin_ones_for_admins_only(
 
 
 async def test_a_wrong_use_answers_with_the_registry_usage_line(
-    tg: FakeTelegram, bot: Settings
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:
     [reply] = await say(tg, ADMIN, "/addfeed")
     assert reply.text == "Usage: " + commands.BY_NAME["addfeed"].usage

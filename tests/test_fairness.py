@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy.engine import Engine
 
 from bot.briefings.compose import compose_scheduled
@@ -82,12 +81,6 @@ class Receipts:
         if method == "sendMessage":
             self.times.setdefault(int(params["chat_id"]), []).append(time.monotonic())
         return None
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
 
 
 def watch_receipts(tg: FakeTelegram, others: Iterable[int]) -> Receipts:

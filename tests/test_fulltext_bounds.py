@@ -76,12 +76,6 @@ def server() -> Iterator[FeedServer]:
         yield srv
 
 
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
-
-
 def settings_for(tg: FakeTelegram, server: FeedServer, **fulltext: Any) -> Settings:
     base = make_settings(tg, feeds=(FeedConfig(server.url("/feed.xml"), "Bounds News", ()),))
     limits = dataclasses.replace(base.limits, fulltext_per_minute=100)
@@ -169,30 +163,32 @@ async def test_a_megabyte_article_arrives_as_max_messages_and_a_link(
     assert sent[0].text.startswith("A very long report")
 
 
-@pytest.mark.parametrize("scene", [{"timeout_seconds": 1.0}], indirect=True)
-async def test_a_page_slower_than_the_deadline_gets_the_link(
-    scene: Scene, server: FeedServer
+@pytest.mark.parametrize(
+    ("scene", "article", "said"),
+    [
+        pytest.param(
+            {"timeout_seconds": 1.0}, "slow", "Couldn't get the article's text", id="page-deadline"
+        ),
+        pytest.param(
+            {"extract_timeout_seconds": 0.001},
+            "tram",
+            texts.FULLTEXT_EXTRACT_SLOW,
+            id="extraction-time-limit",
+        ),
+        # 1 MiB, well under the feed cap, over this one: the page cap is the full text one.
+        pytest.param(
+            {"max_bytes": 50_000}, "huge", "Couldn't get the article's text", id="page-cap"
+        ),
+    ],
+    indirect=["scene"],
+)
+async def test_an_article_past_a_limit_gets_the_reason_and_the_link(
+    scene: Scene, server: FeedServer, article: str, said: str
 ) -> None:
-    scene.tap(scene.data["slow"])
+    scene.tap(scene.data[article])
     [_, failure] = await wait_for(scene.tg, USER, 2, timeout=20)
-    assert failure.text.startswith("Couldn't get the article's text")
-    assert server.url("/articles/slow.html") in (failure.html or "")
-
-
-@pytest.mark.parametrize("scene", [{"extract_timeout_seconds": 0.001}], indirect=True)
-async def test_extraction_has_a_time_limit(scene: Scene) -> None:
-    scene.tap(scene.data["tram"])
-    [_, failure] = await wait_for(scene.tg, USER, 2, timeout=20)
-    assert texts.FULLTEXT_EXTRACT_SLOW in failure.text
-    assert "/articles/tram.html" in (failure.html or "")
-
-
-@pytest.mark.parametrize("scene", [{"max_bytes": 50_000}], indirect=True)
-async def test_the_page_cap_is_the_full_text_one(scene: Scene) -> None:
-    scene.tap(scene.data["huge"])  # 1 MiB, well under the feed cap, over this one
-    [_, failure] = await wait_for(scene.tg, USER, 2, timeout=20)
-    assert failure.text.startswith("Couldn't get the article's text")
-    assert "/articles/huge.html" in (failure.html or "")
+    assert said in failure.text
+    assert server.url(f"/articles/{article}.html") in (failure.html or "")
 
 
 async def test_forged_and_unknown_ids_get_clear_answers(scene: Scene) -> None:

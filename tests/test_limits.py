@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -58,12 +57,6 @@ def test_limits_settings_have_the_agreed_defaults_and_refuse_bad_values(tmp_path
 
 
 # ---------------------------------------------------------------- in front of the handlers
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
 
 
 def limited(tg: FakeTelegram, **limits: int) -> object:

@@ -18,10 +18,9 @@ from telegram import Bot
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
 from bot.storage import outbox
-from bot.storage.db import session_scope
 from bot.storage.models import utcnow
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.outboxkit import drain, open_bot, statuses
+from tests.support.outboxkit import drain, enqueue_messages, open_bot, statuses
 
 LOCK_SECONDS = 2.0
 
@@ -33,18 +32,9 @@ async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
 
 
 def enqueue(engine: Engine, tg: FakeTelegram, chat_ids: list[int]) -> None:
-    now = utcnow()
     for chat_id in chat_ids:
         tg.add_private_chat(chat_id)
-    with session_scope(engine) as session:
-        outbox.enqueue(
-            session,
-            [
-                outbox.NewMessage(chat_id=c, kind="reply", dedup_key=f"m:{c}", text=f"hello {c}")
-                for c in chat_ids
-            ],
-            now=now,
-        )
+    enqueue_messages(engine, chat_ids, kind="reply", key="m", text="hello {chat}")
 
 
 def impatient_engine(engine: Engine) -> Engine:

@@ -9,7 +9,6 @@ here depends on how fast this machine is.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,10 +17,8 @@ from telegram import Bot
 
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import DeliveryStats, Sender
-from bot.storage import outbox
-from bot.storage.db import session_scope
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.outboxkit import open_bot, statuses
+from tests.support.outboxkit import enqueue_messages, open_bot, statuses
 from tests.support.virtualtime import VirtualTime
 
 MESSAGES = 1500
@@ -49,12 +46,7 @@ def enqueue(engine: Engine, tg: FakeTelegram, count: int) -> list[int]:
     chats = list(range(FIRST, FIRST + count))
     for chat_id in chats:
         tg.add_private_chat(chat_id)
-    with session_scope(engine) as session:
-        outbox.enqueue(
-            session,
-            [outbox.NewMessage(c, "broadcast", f"paid:{c}", f"<b>News</b> for {c}") for c in chats],
-            now=datetime.now(UTC),
-        )
+    enqueue_messages(engine, chats, kind="broadcast", key="paid", text="<b>News</b> for {chat}")
     return chats
 
 

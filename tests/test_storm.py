@@ -8,9 +8,7 @@ must still be applied and answered normally, on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -21,12 +19,6 @@ from tests.support.fake_telegram import FakeTelegram
 
 USERS = range(700_001, 700_301)  # 300 new private chats
 SORRY = "Sorry, something went wrong"
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
 
 
 def _picker_world(tg: FakeTelegram, user: int) -> str:

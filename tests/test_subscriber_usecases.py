@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -87,12 +85,6 @@ def test_concurrent_first_contacts_and_toggles_converge(engine: Engine) -> None:
         assert session.get(Chat, 42) is not None
         subs = set(session.exec(select(Subscription.topic)).all())
     assert subs == {"tech"}  # 30 toggles of "world": off again
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
 
 
 async def test_cached_fulltext_tap_sends_no_typing_action(

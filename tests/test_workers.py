@@ -15,10 +15,10 @@ from sqlmodel import Session, select
 
 from bot.briefings.compose import compose_scheduled
 from bot.settings import BriefingSettings, Settings, Topic
-from bot.storage import outbox
-from bot.storage.db import open_database, session_scope
+from bot.storage.db import open_database
 from bot.storage.models import Outbox, utcnow
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.outboxkit import enqueue_messages
 from tests.support.process import run, start_bot, stop_bot, write_config
 from tests.support.seed import seed_chats, seed_stories
 
@@ -41,12 +41,7 @@ def test_three_workers_deliver_each_message_once_despite_a_sigkill(
 ) -> None:
     engine = open_database(pg_url)
     chats = list(range(80_000, 80_000 + MESSAGES))
-    with session_scope(engine) as session:
-        outbox.enqueue(
-            session,
-            [outbox.NewMessage(c, "broadcast", f"m:{c}", f"Message for {c}") for c in chats],
-            now=utcnow(),
-        )
+    enqueue_messages(engine, chats, kind="broadcast", key="m", text="Message for {chat}")
     cfg = config(tmp_path, pg_url)
     log = tmp_path / "workers.log"
     with FakeTelegram(flood_limits=False) as tg:

@@ -64,14 +64,33 @@ def _counts_line(counts: dict[str, int]) -> str:
     return ", ".join(f"{k}={counts[k]}" for k in keys if k in counts)
 
 
+# What to print for PostgreSQL, by tool: the lines before and after its command.
+_PG_HINTS = {
+    "pg_dump": (
+        "PostgreSQL is backed up with its own tool; run:",
+        "(the password comes from PGPASSWORD or ~/.pgpass)",
+    ),
+    "pg_restore": ("PostgreSQL is restored with its own tool; with the bot stopped, run:", None),
+}
+
+
+def _sqlite_file(settings: Settings, tool: str, path: Path, out: TextIO) -> Path | None:
+    """The database's SQLite file; for PostgreSQL None, after saying which `tool` command to run."""
+    source = sqlite_path(settings.database_url)
+    if source is None:
+        lead, note = _PG_HINTS[tool]
+        print(lead, file=out)
+        print(f"  {pg_command(settings.database_url, tool, path)}", file=out)
+        if note:
+            print(note, file=out)
+    return source
+
+
 def run_backup(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.path)
     try:
-        source = sqlite_path(settings.database_url)
+        source = _sqlite_file(settings, "pg_dump", path, out)
         if source is None:
-            print("PostgreSQL is backed up with its own tool; run:", file=out)
-            print(f"  {pg_command(settings.database_url, 'pg_dump', path)}", file=out)
-            print("(the password comes from PGPASSWORD or ~/.pgpass)", file=out)
             return 0
         counts = backup_sqlite(source, path)
     except BackupError as exc:
@@ -83,10 +102,8 @@ def run_backup(settings: Settings, args: argparse.Namespace, out: TextIO) -> int
 def run_restore(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.path)
     try:
-        dest = sqlite_path(settings.database_url)
+        dest = _sqlite_file(settings, "pg_restore", path, out)
         if dest is None:
-            print("PostgreSQL is restored with its own tool; with the bot stopped, run:", file=out)
-            print(f"  {pg_command(settings.database_url, 'pg_restore', path)}", file=out)
             return 0
         lock = worker_lock(make_engine(settings.database_url))
         if lock is not None:

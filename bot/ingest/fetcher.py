@@ -75,23 +75,26 @@ class FetchPolicy:
             raise ValueError("max_concurrency and max_per_host must be >= 1")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FetchResult:
-    """What one fetch produced; ``error`` is a human-readable reason when status is ERROR."""
+    """What one fetch produced; ``error`` is a human-readable reason when status is ERROR.
+
+    What the answer did not carry (no response, no body, no header) is None.
+    """
 
     url: str
     final_url: str
     status: FetchStatus
-    http_status: int | None
-    body: bytes | None
-    content_type: str | None
-    etag: str | None
-    last_modified: str | None
-    body_hash: str | None
-    error: str | None
-    retry_after_seconds: float | None
-    max_age_seconds: float | None
     fetched_at: datetime
+    http_status: int | None = None
+    body: bytes | None = None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    error: str | None = None
+    retry_after_seconds: float | None = None
+    max_age_seconds: float | None = None
 
 
 class _Refused(Exception):
@@ -321,16 +324,12 @@ def _interpret(url: str, response: _Response, request: _Request, *, now: datetim
         url=url,
         final_url=str(response.url),
         status=FetchStatus.ERROR,
+        fetched_at=now,
         http_status=code,
-        body=None,
         content_type=headers.get("content-type"),
         etag=headers.get("etag"),
         last_modified=headers.get("last-modified"),
-        body_hash=None,
-        error=None,
-        retry_after_seconds=None,
         max_age_seconds=parse_max_age(headers.get("cache-control")),
-        fetched_at=now,
     )
     if code == 304:
         # A 304 may omit validators (RFC 9110 §15.4.5); keep the ones we sent.
@@ -356,19 +355,7 @@ def _interpret(url: str, response: _Response, request: _Request, *, now: datetim
 def _failed(trail: list[str], reason: str, *, now: datetime) -> FetchResult:
     logger.debug("fetch failed url=%s reason=%s", trail[0], reason)
     return FetchResult(
-        url=trail[0],
-        final_url=trail[-1],
-        status=FetchStatus.ERROR,
-        http_status=None,
-        body=None,
-        content_type=None,
-        etag=None,
-        last_modified=None,
-        body_hash=None,
-        error=reason,
-        retry_after_seconds=None,
-        max_age_seconds=None,
-        fetched_at=now,
+        url=trail[0], final_url=trail[-1], status=FetchStatus.ERROR, fetched_at=now, error=reason
     )
 
 

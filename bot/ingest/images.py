@@ -59,27 +59,28 @@ def from_feedparser(entry: Mapping[str, Any], summary_html: str) -> tuple[str, .
     """Candidates from a feedparser entry: media:thumbnail, media:content, image
     enclosures, then the first <img> of the summary or content."""
     found = [url for url, _ in _urls(entry.get("media_thumbnail"), "url")]
-    found += [
-        url
-        for url, item in _urls(entry.get("media_content"), "url")
-        if _is_image(item.get("type"), item.get("medium"), url)
-    ]
-    found += [
-        url
-        for url, item in _urls(entry.get("enclosures"), "href")
-        if _is_image(item.get("type"), None, url)
-    ]
-    img = first_img(summary_html)
-    return tuple(dict.fromkeys([*found, *([img] if img else [])]))
+    found += _images(entry.get("media_content"), "url", "type", medium_key="medium")
+    found += _images(entry.get("enclosures"), "href", "type")
+    return _with_first_img(found, summary_html)
 
 
 def from_json_feed(item: Mapping[str, Any], body_html: str) -> tuple[str, ...]:
     """Candidates from a JSON Feed item: image, banner_image, image attachments, <img>."""
     found = [item[k].strip() for k in ("image", "banner_image") if isinstance(item.get(k), str)]
-    found += [
+    found += _images(item.get("attachments"), "url", "mime_type")
+    return _with_first_img(found, body_html)
+
+
+def _images(items: object, key: str, type_key: str, *, medium_key: str = "") -> list[str]:
+    """The URLs (under `key`) of the listed media that are images."""
+    return [
         url
-        for url, att in _urls(item.get("attachments"), "url")
-        if _is_image(att.get("mime_type"), None, url)
+        for url, item in _urls(items, key)
+        if _is_image(item.get(type_key), item.get(medium_key) if medium_key else None, url)
     ]
-    img = first_img(body_html)
+
+
+def _with_first_img(found: list[str], html: str) -> tuple[str, ...]:
+    """The candidates found, then the first <img> of the HTML; each URL once."""
+    img = first_img(html)
     return tuple(dict.fromkeys([*found, *([img] if img else [])]))

@@ -29,49 +29,42 @@ PlatformCollector(registry=REGISTRY)
 
 _role = "cli"
 
-MESSAGES = Counter(
-    f"{PREFIX}_messages_sent",
+
+def _counter(name: str, help_text: str, *labels: str) -> Counter:
+    """A per-process counter, labelled by role first."""
+    return Counter(f"{PREFIX}_{name}", help_text, ["role", *labels], registry=REGISTRY)
+
+
+def _histogram(name: str, help_text: str, buckets: tuple[float, ...]) -> Histogram:
+    """A per-process duration histogram, labelled by role."""
+    return Histogram(f"{PREFIX}_{name}", help_text, ["role"], buckets=buckets, registry=REGISTRY)
+
+
+MESSAGES = _counter(
+    "messages_sent",
     "Outbox messages handled by this process, by kind and result (sent, retried, failed, blocked)",
-    ["role", "kind", "result"],
-    registry=REGISTRY,
+    "kind",
+    "result",
 )
-FLOOD_WAITS = Counter(
-    f"{PREFIX}_telegram_429",
-    "429 Too Many Requests answers this process received from Telegram",
-    ["role"],
-    registry=REGISTRY,
+FLOOD_WAITS = _counter(
+    "telegram_429", "429 Too Many Requests answers this process received from Telegram"
 )
-REFRESH_SECONDS = Histogram(
-    f"{PREFIX}_refresh_duration_seconds",
+REFRESH_SECONDS = _histogram(
+    "refresh_duration_seconds",
     "Duration of one refresh tick (all feeds that were due)",
-    ["role"],
-    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
-    registry=REGISTRY,
+    (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
 )
-COMPOSE_SECONDS = Histogram(
-    f"{PREFIX}_compose_duration_seconds",
+COMPOSE_SECONDS = _histogram(
+    "compose_duration_seconds",
     "Duration of one compose tick (scheduled and instant briefings)",
-    ["role"],
-    buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),
-    registry=REGISTRY,
+    (0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
-ENTRIES = Counter(
-    f"{PREFIX}_entries_ingested",
-    "Feed entries stored (new to their feed)",
-    ["role"],
-    registry=REGISTRY,
-)
-MERGED = Counter(
-    f"{PREFIX}_stories_merged",
-    "Entries merged into a story another entry had started",
-    ["role"],
-    registry=REGISTRY,
-)
-FULLTEXT = Counter(
-    f"{PREFIX}_fulltext_cache",
+ENTRIES = _counter("entries_ingested", "Feed entries stored (new to their feed)")
+MERGED = _counter("stories_merged", "Entries merged into a story another entry had started")
+FULLTEXT = _counter(
+    "fulltext_cache",
     "Full-text lookups, by result (hit: cached text, miss: page fetched)",
-    ["role", "result"],
-    registry=REGISTRY,
+    "result",
 )
 
 # Names of every metric this module exports (the tests and the README list them).

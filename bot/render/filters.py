@@ -66,15 +66,7 @@ def add_text(change: FilterChange, lang: Lang = EN) -> str:
         return lang(texts.FILTER_NO_WORDS, words=quoted(change.no_words))
     if change.over_limit:
         return lang(texts.FILTER_LIMIT, count=change.over_limit, limit=MAX_ENTRIES)
-    muting = change.kind == "mute"
-    parts = []
-    if change.changed:
-        done = texts.FILTER_MUTED if muting else texts.FILTER_FOLLOWED
-        parts.append(lang(done, words=quoted(change.changed)))
-    if change.unchanged:
-        same = texts.FILTER_ALREADY_MUTED if muting else texts.FILTER_ALREADY_FOLLOWED
-        parts.append(lang(same, words=quoted(change.unchanged)))
-    return "\n".join(parts)
+    return _outcome(change, _ADDED, lang)
 
 
 def remove_text(change: FilterChange, *, everything: bool, lang: Lang = EN) -> str:
@@ -84,14 +76,29 @@ def remove_text(change: FilterChange, *, everything: bool, lang: Lang = EN) -> s
         if not change.changed:
             return lang(texts.FILTER_NONE_TO_REMOVE)
         return lang(texts.FILTER_UNMUTED_ALL if muting else texts.FILTER_UNFOLLOWED_ALL)
+    return _outcome(change, _REMOVED, lang) or lang(texts.FILTER_NONE_TO_REMOVE)
+
+
+# What a change says, by kind: (for the entries it changed, for those it left as they were).
+_ADDED = {
+    "mute": (texts.FILTER_MUTED, texts.FILTER_ALREADY_MUTED),
+    "follow": (texts.FILTER_FOLLOWED, texts.FILTER_ALREADY_FOLLOWED),
+}
+_REMOVED = {
+    "mute": (texts.FILTER_UNMUTED, texts.FILTER_NOT_MUTED),
+    "follow": (texts.FILTER_UNFOLLOWED, texts.FILTER_NOT_FOLLOWED),
+}
+
+
+def _outcome(change: FilterChange, wording: dict[str, tuple[str, str]], lang: Lang) -> str:
+    """One line for the entries changed, one for those left alone; empty when neither."""
+    done, untouched = wording["mute" if change.kind == "mute" else "follow"]
     parts = []
     if change.changed:
-        done = texts.FILTER_UNMUTED if muting else texts.FILTER_UNFOLLOWED
         parts.append(lang(done, words=quoted(change.changed)))
     if change.unchanged:
-        missing = texts.FILTER_NOT_MUTED if muting else texts.FILTER_NOT_FOLLOWED
-        parts.append(lang(missing, words=quoted(change.unchanged)))
-    return "\n".join(parts) or lang(texts.FILTER_NONE_TO_REMOVE)
+        parts.append(lang(untouched, words=quoted(change.unchanged)))
+    return "\n".join(parts)
 
 
 def button_answer(change: FilterChange, lang: Lang = EN) -> str:

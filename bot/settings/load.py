@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -113,23 +114,21 @@ class _Root(BaseSettings):
         return self
 
     def to_settings(self, source: Path | None) -> model.Settings:
+        """The bot's Settings: the sections it shares with the file as they are, then the
+        database URL, the topics and the file they came from."""
+        shared = {name: getattr(self, name) for name in _SHARED_SECTIONS}
         return model.Settings(
-            telegram=self.telegram,
+            **shared,
             database_url=self.database.url,
-            fetch=self.fetch,
-            dedup=self.dedup,
-            briefing=self.briefing,
-            delivery=self.delivery,
             topics=tuple(t.topic() for t in self.topics),
-            feeds=self.feeds,
             source=source,
-            fulltext=self.fulltext,
-            limits=self.limits,
-            retention=self.retention,
-            ops=self.ops,
-            bot=self.bot,
-            display=self.display,
         )
+
+
+# The sections Settings takes exactly as the file gives them.
+_SHARED_SECTIONS = tuple(
+    f.name for f in fields(model.Settings) if f.name in _Root.model_fields and f.name != "topics"
+)
 
 
 class _GivenEnv(EnvSettingsSource):

@@ -50,28 +50,30 @@ class Claimed:
     options: str | None = None
 
 
+def _row(m: NewMessage, now: datetime) -> dict[str, Any]:
+    """The outbox row for a new message: pending, never tried, due now."""
+    return {
+        "chat_id": m.chat_id,
+        "kind": m.kind,
+        "dedup_key": m.dedup_key,
+        "priority": m.priority,
+        "text": m.text,
+        "reply_markup": m.reply_markup,
+        "options": m.options,
+        "status": PENDING,
+        "attempts": 0,
+        "not_before": now,
+        "created_at": now,
+        "broadcast_id": m.broadcast_id,
+        "thread_id": m.thread_id,
+    }
+
+
 def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime) -> int:
     """Insert messages; a `dedup_key` seen before is skipped. Return rows inserted."""
     if not messages:
         return 0
-    values = [
-        {
-            "chat_id": m.chat_id,
-            "kind": m.kind,
-            "dedup_key": m.dedup_key,
-            "priority": m.priority,
-            "text": m.text,
-            "reply_markup": m.reply_markup,
-            "options": m.options,
-            "status": PENDING,
-            "attempts": 0,
-            "not_before": now,
-            "created_at": now,
-            "broadcast_id": m.broadcast_id,
-            "thread_id": m.thread_id,
-        }
-        for m in messages
-    ]
+    values = [_row(m, now) for m in messages]
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = (
@@ -105,24 +107,7 @@ def enqueue_many(session: Session, messages: Sequence[NewMessage], *, now: datet
     """
     if not messages:
         return
-    values = [
-        {
-            "chat_id": m.chat_id,
-            "kind": m.kind,
-            "dedup_key": m.dedup_key,
-            "priority": m.priority,
-            "text": m.text,
-            "reply_markup": m.reply_markup,
-            "options": m.options,
-            "status": PENDING,
-            "attempts": 0,
-            "not_before": now,
-            "created_at": now,
-            "broadcast_id": m.broadcast_id,
-            "thread_id": m.thread_id,
-        }
-        for m in messages
-    ]
+    values = [_row(m, now) for m in messages]
     session.connection().execute(_bulk_insert(session.get_bind().dialect.name), values)
 
 

@@ -1,11 +1,13 @@
-"""Delivery test helpers: a Bot on the fake API, outbox row statuses, sending until done."""
+"""Delivery test helpers: a Bot on the fake API, queued messages, outbox row statuses,
+sending until done."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -14,7 +16,8 @@ from telegram.request import HTTPXRequest
 
 from bot.delivery.sender import DeliveryStats, Sender
 from bot.storage import outbox
-from bot.storage.models import Outbox
+from bot.storage.db import session_scope
+from bot.storage.models import Outbox, utcnow
 from tests.support.fake_telegram import FakeTelegram
 
 
@@ -24,6 +27,22 @@ async def open_bot(tg: FakeTelegram, *, pool_size: int) -> AsyncIterator[Bot]:
     request = HTTPXRequest(connection_pool_size=pool_size)
     async with Bot(tg.token, base_url=tg.base_url, request=request) as bot:
         yield bot
+
+
+def enqueue_messages(
+    engine: Engine,
+    chat_ids: Sequence[int],
+    *,
+    kind: str,
+    key: str,
+    text: str,
+    now: datetime | None = None,
+) -> None:
+    """One message per chat, queued as the bot queues them (`outbox.enqueue`): its dedup key
+    is `{key}:{chat id}`, and `{chat}` in `text` is the chat id."""
+    messages = [outbox.NewMessage(c, kind, f"{key}:{c}", text.format(chat=c)) for c in chat_ids]
+    with session_scope(engine) as session:
+        outbox.enqueue(session, messages, now=now or utcnow())
 
 
 def statuses(engine: Engine) -> Counter[str]:

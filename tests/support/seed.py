@@ -85,27 +85,16 @@ def seed_stories(engine: Engine, *, now: datetime, count: int = 5, topic: str = 
     Titles carry HTML-special characters, so every rendering of them is an escaping test.
     """
     stamp = f"{now:%Y%m%d%H%M%S%f}"
-    with engine.begin() as conn:
-        feed_id = _insert_one(
-            conn,
-            Feed,
-            url=f"https://seed.example/{topic}-{stamp}.xml",
-            name="Seed News",
-            created_at=now,
+    stories = [
+        (
+            f"{topic.title()} story number {i} <with> & odd text",
+            f"https://seed.example/{topic}/{stamp}/{i}",
+            now - timedelta(minutes=10 * i + 5),
         )
-        for i in range(count):
-            seen = now - timedelta(minutes=10 * i + 5)
-            story_id = _insert_one(
-                conn,
-                Story,
-                title=f"{topic.title()} story number {i} <with> & odd text",
-                link=f"https://seed.example/{topic}/{stamp}/{i}",
-                source_name="Seed News",
-                feed_id=feed_id,
-                published_at=seen,
-                first_seen_at=seen,
-            )
-            conn.execute(sa.insert(_table(StoryTopic)).values(story_id=story_id, topic=topic))
+        for i in range(count)
+    ]
+    feed_url = f"https://seed.example/{topic}-{stamp}.xml"
+    _seed(engine, now=now, feed_url=feed_url, source="Seed News", topic=topic, stories=stories)
 
 
 def seed_headlines(
@@ -113,19 +102,34 @@ def seed_headlines(
 ) -> list[int]:
     """Stories with these headlines in `topic`, the first the newest (1 minute apart)."""
     stamp = f"{now:%Y%m%d%H%M%S%f}-{topic}"
+    stories = [
+        (title, f"https://seed.example/h/{stamp}/{i}", now - timedelta(minutes=i + 1))
+        for i, title in enumerate(titles)
+    ]
+    feed_url = f"https://seed.example/h-{stamp}.xml"
+    return _seed(engine, now=now, feed_url=feed_url, source="Seed", topic=topic, stories=stories)
+
+
+def _seed(
+    engine: Engine,
+    *,
+    now: datetime,
+    feed_url: str,
+    source: str,
+    topic: str,
+    stories: Sequence[tuple[str, str, datetime]],
+) -> list[int]:
+    """A new feed named `source` and its stories (title, link, first seen) in `topic`: their ids."""
     ids = []
     with engine.begin() as conn:
-        feed_id = _insert_one(
-            conn, Feed, url=f"https://seed.example/h-{stamp}.xml", name="Seed", created_at=now
-        )
-        for i, title in enumerate(titles):
-            seen = now - timedelta(minutes=i + 1)
+        feed_id = _insert_one(conn, Feed, url=feed_url, name=source, created_at=now)
+        for title, link, seen in stories:
             story_id = _insert_one(
                 conn,
                 Story,
                 title=title,
-                link=f"https://seed.example/h/{stamp}/{i}",
-                source_name="Seed",
+                link=link,
+                source_name=source,
                 feed_id=feed_id,
                 published_at=seen,
                 first_seen_at=seen,
