@@ -21,6 +21,9 @@ def _compile(*patterns: str) -> tuple[re.Pattern[str], ...]:
 
 # One breadcrumb: one to four words without separators or sentence punctuation.
 _CRUMB = r"([^\s<>»›|/.!?]+( [^\s<>»›|/.!?]+){0,3})"
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = rf"(\d{{1,2}}\.?\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}}(st|nd|rd|th)?,?\s+\d{{4}})"
+_TIME = r"\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[a-z]{2,4})?"
 _SOCIAL = r"(facebook|twitter|x|linkedin|whatsapp|telegram|e-?mail|reddit|pinterest|messenger)"
 
 # Lines that are page furniture, never article text. Each matches a whole line.
@@ -62,6 +65,12 @@ _JUNK_LINES = _compile(
     # Photo credits and bare bylines: "Photo: Reuters", "By Jane Doe · 14 March 2024".
     r"^(photo|image|foto|picture|illustration|video)( credit)?\s*[:©/].{0,80}$",
     r"^(by|written by)\s+[^\s.!?]+(\s+[^\s.!?]+){0,3}(\s*[·|,–—-]\s*[^.!?]{0,60})?$",
+    # Bare datelines: "April 26, 2018", "Posted on April 21, 2015, at 11:29 a.m.",
+    # "Updated 14 March 2024 10:05".
+    rf"^((posted|published|updated|last updated)( on)?:?\s*)?{_DATE}(,?\s*(at\s*)?{_TIME})?$",
+    # Copyright footers: "Copyright © 1998 - 2016 Tencent. All Rights Reserved".
+    r"^(copyright\s*)?(©|\(c\)|copyright\s+\d{4}).{0,120}$",
+    r"^.{0,120}\ball rights reserved\.?$",
 )
 # Headings of related-content lists ("Read more:", "Most read", "Related: <headline>"):
 # the heading goes, and so do the headline-like lines that follow it.
