@@ -182,6 +182,11 @@ REAL = [
         "Already a subscriber? Log in",
         "Photo: Reuters",
         "By Jane Doe · 14 March 2024",
+        "April 26, 2018",
+        "Posted on April 21, 2015, at 11:29 a.m.",
+        "Updated 14 March 2024 10:05",
+        "Copyright © 1998 - 2016 Tencent. All Rights Reserved",
+        "© 2024 The Varnholm Courier",
     ],
 )
 def test_junk_lines_are_removed(junk: str) -> None:
@@ -201,6 +206,8 @@ def test_junk_lines_are_removed(junk: str) -> None:
         "Work starts next spring.",
         "Costs and timeline",  # a lone subheading between paragraphs
         "Temperatures > 30 degrees are expected this week, officials said on Monday",
+        "On April 26, 2018, the council voted for the first plan.",
+        "Copyright law was changed in 2019, and the court ruled that the use was fair.",
     ],
 )
 def test_real_paragraphs_are_kept(real: str) -> None:
