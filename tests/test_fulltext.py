@@ -102,6 +102,7 @@ def test_paywall_stub_is_shown_as_partial() -> None:
     assert result.partial
     assert result.paragraphs[0].startswith("Documents seen by the Courier show")
     assert not any("Subscribe" in p or "Log in" in p for p in result.paragraphs)
+    assert not any("for subscribers" in p for p in result.paragraphs)
 
 
 def test_partial_text_is_sent_with_a_paywall_note() -> None:
@@ -180,6 +181,8 @@ REAL = [
         "Listen to this article",
         "Subscribe to continue reading.",
         "Already a subscriber? Log in",
+        "This article is for subscribers",
+        "This story is available only to our subscribers.",
         "Photo: Reuters",
         "By Jane Doe · 14 March 2024",
         "April 26, 2018",

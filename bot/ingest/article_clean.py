@@ -62,6 +62,8 @@ _JUNK_LINES = _compile(
     # Paywall prompts.
     r"^(subscribe|sign in|log in|register)( now)? to (continue|keep) reading\b.{0,80}$",
     r"^already (a subscriber|have an account)\b.{0,60}$",
+    r"^this (article|story|content|page) is (only )?(for|available (only )?to|reserved for)"
+    r"( our)?( paying)? (subscribers|members)\b.{0,60}$",
     # Photo credits and bare bylines: "Photo: Reuters", "By Jane Doe · 14 March 2024".
     r"^(photo|image|foto|picture|illustration|video)( credit)?\s*[:©/].{0,80}$",
     r"^(by|written by)\s+[^\s.!?]+(\s+[^\s.!?]+){0,3}(\s*[·|,–—-]\s*[^.!?]{0,60})?$",
