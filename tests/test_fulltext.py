@@ -186,6 +186,7 @@ REAL = [
         "Photo: Reuters",
         "By Jane Doe · 14 March 2024",
         "April 26, 2018",
+        "Oct 18, 2019· 8 min read",
         "Posted on April 21, 2015, at 11:29 a.m.",
         "Updated 14 March 2024 10:05",
         "Copyright © 1998 - 2016 Tencent. All Rights Reserved",

@@ -58,6 +58,8 @@ _JUNK_LINES = _compile(
     r"^(story|article) continues below( advertisement)?\.?$",
     # Reading aids: "4 min read", "Listen to this article".
     r"^(\d+\s*(min|mins|minutes?)( read| reading time)|reading time:?\s*\d+.{0,12})$",
+    # A dateline with the reading time: "Oct 18, 2019 · 8 min read".
+    rf"^{_DATE}\s*[·|•–—-]\s*\d+\s*(min|mins|minutes?)( read)?$",
     r"^listen to (this )?(article|story)\b.{0,30}$",
     # Paywall prompts.
     r"^(subscribe|sign in|log in|register)( now)? to (continue|keep) reading\b.{0,80}$",
