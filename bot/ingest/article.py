@@ -9,6 +9,7 @@ check and a last resort; the cleaning of what it leaves is ours
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -53,7 +54,8 @@ REASON_UNREADABLE = "the page could not be parsed as HTML"
 # Share of a page's visible text that sits inside links above which it is a link list
 # (section front, tag page, search results) rather than an article.
 _LINK_DENSITY_LIMIT = 0.5
-_MIN_ANCHOR_CHARS = 15
+_GRAM = 3  # link texts are matched in the draft by runs of this many words
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -117,19 +119,23 @@ class _Page:
         return self.total - self.linked
 
 
+def _grams(text: str) -> list[tuple[str, ...]]:
+    words = _WORD.findall(text.casefold())
+    return [tuple(words[i : i + _GRAM]) for i in range(len(words) - _GRAM + 1)]
+
+
 def _link_text_share(page: _Page, draft: _Draft) -> float:
     """Share of the draft's text that is the page's link texts (a section front's teasers).
 
     Measured on the page, not on trafilatura's lines: its whole-page fallback loses the
-    links. Link texts shorter than a short headline are left out (one-word menu entries
-    would match inside any prose).
+    links. Compared by runs of three words, so one- and two-word menu entries never
+    match inside prose, and the cost stays linear in the page's size.
     """
-    text = " ".join(" ".join(p.split()) for p in draft.paragraphs)
-    if not text:
+    linked = {gram for a in page.tree.iter("a") for gram in _grams(a.text_content())}
+    grams = _grams(" ".join(draft.paragraphs))
+    if not grams:
         return 0.0
-    anchors = {" ".join(a.text_content().split()) for a in page.tree.iter("a")}
-    covered = sum(len(t) for t in anchors if len(t) >= _MIN_ANCHOR_CHARS and t in text)
-    return covered / len(text)
+    return sum(gram in linked for gram in grams) / len(grams)
 
 
 def _is_link_list(page: _Page, draft: _Draft | None, min_chars: int) -> bool:
