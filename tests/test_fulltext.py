@@ -102,6 +102,7 @@ def test_paywall_stub_is_shown_as_partial() -> None:
     assert result.partial
     assert result.paragraphs[0].startswith("Documents seen by the Courier show")
     assert not any("Subscribe" in p or "Log in" in p for p in result.paragraphs)
+    assert not any("for subscribers" in p for p in result.paragraphs)
 
 
 def test_partial_text_is_sent_with_a_paywall_note() -> None:
@@ -180,8 +181,16 @@ REAL = [
         "Listen to this article",
         "Subscribe to continue reading.",
         "Already a subscriber? Log in",
+        "This article is for subscribers",
+        "This story is available only to our subscribers.",
         "Photo: Reuters",
         "By Jane Doe · 14 March 2024",
+        "April 26, 2018",
+        "Oct 18, 2019· 8 min read",
+        "Posted on April 21, 2015, at 11:29 a.m.",
+        "Updated 14 March 2024 10:05",
+        "Copyright © 1998 - 2016 Tencent. All Rights Reserved",
+        "© 2024 The Varnholm Courier",
     ],
 )
 def test_junk_lines_are_removed(junk: str) -> None:
@@ -201,6 +210,8 @@ def test_junk_lines_are_removed(junk: str) -> None:
         "Work starts next spring.",
         "Costs and timeline",  # a lone subheading between paragraphs
         "Temperatures > 30 degrees are expected this week, officials said on Monday",
+        "On April 26, 2018, the council voted for the first plan.",
+        "Copyright law was changed in 2019, and the court ruled that the use was fair.",
     ],
 )
 def test_real_paragraphs_are_kept(real: str) -> None:

@@ -1,14 +1,16 @@
 """Article full text: extract a page's main text and clean off page furniture.
 
 Pure: takes the HTML a Fetcher downloaded and returns data (`bot.render.article` lays
-it out). Extraction is trafilatura's, in up to two passes, with the page's own JSON-LD
-`articleBody` as a check and a last resort; the cleaning of what it leaves is ours
+it out). Hidden elements are pruned first (`bot.ingest.article_prune`); extraction is
+trafilatura's, in up to two passes, with the page's own JSON-LD `articleBody` as a
+check and a last resort; the cleaning of what it leaves is ours
 (`bot.ingest.article_clean`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import trafilatura
@@ -18,6 +20,7 @@ from trafilatura.settings import set_date_params
 
 from bot.ingest.article_body import BodyLine, body_lines, declared_body
 from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line
+from bot.ingest.article_prune import prune_hidden
 from bot.render.plain import html_to_text
 
 __all__ = [
@@ -33,13 +36,12 @@ __all__ = [
 ]
 
 MIN_CHARS = 300
-# The recall pass runs when the precise one kept less than this share of the page's text,
-# and wins when it is longer than the precise one by this factor (tuned on half the
-# development pages, bench/fulltext_eval.py).
-RECALL_SHARE = 0.2
-RECALL_GAIN = 1.3
+# The precise pass runs when the recall one kept less than this share of the page's
+# non-link text (it may have taken the wrong block), and the longer cleaned text wins
+# (tuned on half the development pages, bench/fulltext_eval.py).
+SECOND_PASS_SHARE = 0.2
 # The page's JSON-LD articleBody, when it has one, says how long the article is: a
-# cleaned text shorter than DECLARED_SHARE of it asks for the recall pass, and one still
+# cleaned text shorter than DECLARED_SHARE of it asks for the second pass, and one still
 # shorter than DECLARED_FALLBACK of it gives way to the articleBody itself.
 DECLARED_SHARE = 0.8
 DECLARED_FALLBACK = 0.5
@@ -52,6 +54,8 @@ REASON_UNREADABLE = "the page could not be parsed as HTML"
 # Share of a page's visible text that sits inside links above which it is a link list
 # (section front, tag page, search results) rather than an article.
 _LINK_DENSITY_LIMIT = 0.5
+_GRAM = 3  # link texts are matched in the draft by runs of this many words
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -92,14 +96,59 @@ def _text_sizes(tree: HtmlElement) -> tuple[int, int]:
     return total, linked
 
 
-def _link_density(tree: HtmlElement) -> float:
-    """Share of the page's visible text that is link text."""
-    total, linked = _text_sizes(tree)
-    return linked / total if total else 0.0
+@dataclass(frozen=True)
+class _Page:
+    """The parsed page and the sizes of its visible text (all of it, and inside links)."""
+
+    tree: HtmlElement
+    total: int
+    linked: int
+
+    @classmethod
+    def of(cls, tree: HtmlElement) -> _Page:
+        return cls(tree, *_text_sizes(tree))
+
+    @property
+    def link_density(self) -> float:
+        """Share of the page's visible text that is link text."""
+        return self.linked / self.total if self.total else 0.0
+
+    @property
+    def prose(self) -> int:
+        """Characters of visible text outside links."""
+        return self.total - self.linked
 
 
-def _too_little_text(tree: HtmlElement) -> ExtractionFailure:
-    if _link_density(tree) > _LINK_DENSITY_LIMIT:
+def _grams(text: str) -> list[tuple[str, ...]]:
+    words = _WORD.findall(text.casefold())
+    return [tuple(words[i : i + _GRAM]) for i in range(len(words) - _GRAM + 1)]
+
+
+def _link_text_share(page: _Page, draft: _Draft) -> float:
+    """Share of the draft's text that is the page's link texts (a section front's teasers).
+
+    Measured on the page, not on trafilatura's lines: its whole-page fallback loses the
+    links. Compared by runs of three words, so one- and two-word menu entries never
+    match inside prose, and the cost stays linear in the page's size.
+    """
+    linked = {gram for a in page.tree.iter("a") for gram in _grams(a.text_content())}
+    grams = _grams(" ".join(draft.paragraphs))
+    if not grams:
+        return 0.0
+    return sum(gram in linked for gram in grams) / len(grams)
+
+
+def _is_link_list(page: _Page, draft: _Draft | None, min_chars: int) -> bool:
+    """A page of links with little prose of its own: a section front, not an article."""
+    if page.link_density <= _LINK_DENSITY_LIMIT:
+        return False
+    if draft is None or draft.chars < min_chars:
+        return True
+    return _link_text_share(page, draft) > _LINK_DENSITY_LIMIT
+
+
+def _too_little_text(page: _Page) -> ExtractionFailure:
+    if page.link_density > _LINK_DENSITY_LIMIT:
         return ExtractionFailure(REASON_NOT_ARTICLE)
     return ExtractionFailure(REASON_NO_TEXT)
 
@@ -109,6 +158,7 @@ class _Draft:
     title: str
     source: str | None
     paragraphs: list[str]
+    raw: list[BodyLine]  # trafilatura's lines before cleaning
 
     @property
     def chars(self) -> int:
@@ -133,18 +183,32 @@ def _draft(tree: HtmlElement, url: str, *, precise: bool) -> _Draft | None:
     if document is None or isinstance(document, dict) or document.body is None:
         return None
     title = _clean_title(document.title, document.sitename)
-    paragraphs = clean_lines(body_lines(document.body), title=title)
-    return _Draft(title, document.sitename or None, paragraphs)
+    raw = body_lines(document.body)
+    return _Draft(title, document.sitename or None, clean_lines(raw, title=title), raw)
 
 
-def _needs_recall(draft: _Draft | None, tree: HtmlElement, min_chars: int, declared: str) -> bool:
-    """Whether the precise pass may have missed text: too little, or little of the page's."""
+def _needs_second(draft: _Draft | None, page: _Page, min_chars: int, declared: str) -> bool:
+    """Whether the first pass may have missed text: too little, or little of the page's."""
     if draft is None or draft.chars < min_chars:
         return True
     if draft.chars < DECLARED_SHARE * len(declared):
         return True
-    total, linked = _text_sizes(tree)
-    return draft.chars < RECALL_SHARE * (total - linked)
+    return draft.chars < SECOND_PASS_SHARE * page.prose
+
+
+def _longer(first: _Draft | None, second: _Draft | None) -> _Draft | None:
+    if first is None or (second is not None and second.chars > first.chars):
+        return second
+    return first
+
+
+def _uncleaned(draft: _Draft) -> _Draft:
+    """The extracted lines without the layout rules: better than nothing (junk still goes)."""
+    paragraphs: dict[int, list[str]] = {}
+    for line in draft.raw:
+        if line.verbatim or not is_junk_line(line.text):
+            paragraphs.setdefault(line.block, []).append(line.text)
+    return replace(draft, paragraphs=["\n".join(texts) for texts in paragraphs.values()])
 
 
 def _declared_draft(declared: str, draft: _Draft | None) -> _Draft:
@@ -157,7 +221,8 @@ def _declared_draft(declared: str, draft: _Draft | None) -> _Draft:
         if line.strip()
     ]
     title = draft.title if draft else ""
-    return _Draft(title, draft.source if draft else None, clean_lines(lines, title=title))
+    source = draft.source if draft else None
+    return _Draft(title, source, clean_lines(lines, title=title), lines)
 
 
 def extract_article(
@@ -165,10 +230,12 @@ def extract_article(
 ) -> Article | ExtractionFailure:
     """Extract and clean an article's title and paragraphs from a downloaded page.
 
-    trafilatura runs favouring precision; when that leaves too little text, or
-    much less than the page holds, it runs again favouring recall and the longer
-    cleaned result wins. Text shorter than `min_chars` is still returned, marked
-    `partial` (a teaser or a very short page), unless the page is a link list.
+    Hidden elements go first. trafilatura runs favouring recall; when that leaves too
+    little text, or much less than the page holds, it runs again favouring precision
+    and the longer cleaned result wins. Text shorter than `min_chars` is still
+    returned, marked `partial` (a teaser or a very short page), unless the page is a
+    link list. When the cleaning leaves nothing of what trafilatura found, its lines
+    are shown without the layout rules rather than nothing.
     """
     if not html or not html.strip():
         return ExtractionFailure(REASON_EMPTY)
@@ -178,29 +245,26 @@ def extract_article(
         tree = None
     if tree is None:
         return ExtractionFailure(REASON_UNREADABLE)
-    draft = _draft(tree, url, precise=True)
     declared = declared_body(tree)
-    if _needs_recall(draft, tree, min_chars, declared):
-        short = draft is None or draft.chars < min_chars
-        if short and not declared and _link_density(tree) > _LINK_DENSITY_LIMIT:
-            # Little prose on a page of links: a section front, not an article.
-            return ExtractionFailure(REASON_NOT_ARTICLE)
-        second = _draft(tree, url, precise=False)
-        if second is not None and (draft is None or second.chars > RECALL_GAIN * draft.chars):
-            draft = second
+    prune_hidden(tree)
+    page = _Page.of(tree)
+    draft = _draft(tree, url, precise=False)
+    if _needs_second(draft, page, min_chars, declared):
+        draft = _longer(draft, _draft(tree, url, precise=True))
+    if not declared and _is_link_list(page, draft, min_chars):
+        return ExtractionFailure(REASON_NOT_ARTICLE)
     if declared and (draft is None or draft.chars < DECLARED_FALLBACK * len(declared)):
         draft = _declared_draft(declared, draft)
+    if draft is not None and not draft.paragraphs:
+        draft = _uncleaned(draft)
     if draft is None or not draft.paragraphs:
-        return _too_little_text(tree)
-    partial = draft.chars < min_chars
-    if partial and _link_density(tree) > _LINK_DENSITY_LIMIT:
-        return ExtractionFailure(REASON_NOT_ARTICLE)
+        return _too_little_text(page)
     return Article(
         title=draft.title or hostname(url),
         paragraphs=tuple(draft.paragraphs),
         source=draft.source,
         url=url,
-        partial=partial,
+        partial=draft.chars < min_chars,
     )
 
 

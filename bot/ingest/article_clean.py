@@ -21,6 +21,9 @@ def _compile(*patterns: str) -> tuple[re.Pattern[str], ...]:
 
 # One breadcrumb: one to four words without separators or sentence punctuation.
 _CRUMB = r"([^\s<>»›|/.!?]+( [^\s<>»›|/.!?]+){0,3})"
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = rf"(\d{{1,2}}\.?\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}}(st|nd|rd|th)?,?\s+\d{{4}})"
+_TIME = r"\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[a-z]{2,4})?"
 _SOCIAL = r"(facebook|twitter|x|linkedin|whatsapp|telegram|e-?mail|reddit|pinterest|messenger)"
 
 # Lines that are page furniture, never article text. Each matches a whole line.
@@ -55,13 +58,23 @@ _JUNK_LINES = _compile(
     r"^(story|article) continues below( advertisement)?\.?$",
     # Reading aids: "4 min read", "Listen to this article".
     r"^(\d+\s*(min|mins|minutes?)( read| reading time)|reading time:?\s*\d+.{0,12})$",
+    # A dateline with the reading time: "Oct 18, 2019 · 8 min read".
+    rf"^{_DATE}\s*[·|•–—-]\s*\d+\s*(min|mins|minutes?)( read)?$",
     r"^listen to (this )?(article|story)\b.{0,30}$",
     # Paywall prompts.
     r"^(subscribe|sign in|log in|register)( now)? to (continue|keep) reading\b.{0,80}$",
     r"^already (a subscriber|have an account)\b.{0,60}$",
+    r"^this (article|story|content|page) is (only )?(for|available (only )?to|reserved for)"
+    r"( our)?( paying)? (subscribers|members)\b.{0,60}$",
     # Photo credits and bare bylines: "Photo: Reuters", "By Jane Doe · 14 March 2024".
     r"^(photo|image|foto|picture|illustration|video)( credit)?\s*[:©/].{0,80}$",
     r"^(by|written by)\s+[^\s.!?]+(\s+[^\s.!?]+){0,3}(\s*[·|,–—-]\s*[^.!?]{0,60})?$",
+    # Bare datelines: "April 26, 2018", "Posted on April 21, 2015, at 11:29 a.m.",
+    # "Updated 14 March 2024 10:05".
+    rf"^((posted|published|updated|last updated)( on)?:?\s*)?{_DATE}(,?\s*(at\s*)?{_TIME})?$",
+    # Copyright footers: "Copyright © 1998 - 2016 Tencent. All Rights Reserved".
+    r"^(copyright\s*)?(©|\(c\)|copyright\s+\d{4}).{0,120}$",
+    r"^.{0,120}\ball rights reserved\.?$",
 )
 # Headings of related-content lists ("Read more:", "Most read", "Related: <headline>"):
 # the heading goes, and so do the headline-like lines that follow it.

@@ -1,0 +1,51 @@
+"""Remove what a reader of the page never sees before the article is extracted.
+
+Pure. trafilatura's own extraction already discards elements styled ``display: none``
+or ``visibility: hidden``, marked ``hidden`` or ``aria-hidden="true"``; its fallback
+extractors (and its recall mode's whole-page baseline) do not, so hidden menus, player
+playlists and templates came back as article text. Pruning them from the tree first
+makes every pass see the page as it is shown.
+
+An element that holds nearly all of the page's text is kept even when hidden: a page saved
+while a dialog was open hides its whole content that way, and an empty page is worse
+than one with a little furniture.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+# Share of the page's text above which a hidden element is kept (see the module's doc).
+MAX_HIDDEN_SHARE = 0.8
+
+_HIDDEN = etree.XPath(
+    "//body//*[@hidden or @aria-hidden='true'"
+    " or re:test(@style, 'display\\s*:\\s*none|visibility\\s*:\\s*hidden', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
+_TEXT = etree.XPath("string-length(normalize-space(string(.)))")
+
+
+def _text_length(element: etree._Element) -> int:
+    return int(_TEXT(element))
+
+
+def prune_hidden(tree: HtmlElement) -> int:
+    """Drop hidden elements from `tree` in place; return how many were dropped."""
+    hidden = _HIDDEN(tree)
+    if not hidden:
+        return 0
+    bodies = tree.xpath("//body")
+    page = _text_length(bodies[0]) if bodies else 0
+    dropped: set[etree._Element] = set()
+    for element in hidden:  # document order: ancestors come first
+        if not isinstance(element, HtmlElement) or element.getparent() is None:
+            continue
+        if any(ancestor in dropped for ancestor in element.iterancestors()):
+            continue  # gone with its ancestor
+        if page and _text_length(element) > MAX_HIDDEN_SHARE * page:
+            continue
+        element.drop_tree()
+        dropped.add(element)
+    return len(dropped)

@@ -1,0 +1,112 @@
+"""Full text from what the page shows: hidden elements, pages of links, the dev-set split.
+
+Hidden blocks (a video playlist, a template, a closed menu) used to come back as article
+text whenever trafilatura's recall pass or fallback extractors took them; a page saved
+with a dialog open hides its whole content and must still give the article.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from bench.fulltext_eval import halves
+from bot.ingest.article import REASON_NOT_ARTICLE, Article, ExtractionFailure, extract_article
+from tests.support.fulltextkit import HALVES, Page
+
+URL = "https://site.example/a"
+PROSE = [
+    "The council voted on Thursday to build the new tram line through the city centre, "
+    "ending a decade of studies and postponed decisions about public transport.",
+    "The opposition said the cost estimate had already risen twice since 2021 and warned "
+    "that taxpayers would carry the risk of further overruns on the project.",
+    "Shop owners around the market square are divided about three years of construction "
+    "work, while cyclists' groups welcomed the plan but criticised the lost bicycle lane.",
+]
+HIDDEN = [
+    "Eastern districts will get a new ferry timetable from Monday, the transport office "
+    "said in a statement on its website.",
+    "The founder of a yoga studio chain was found dead at home, police said, adding that "
+    "the circumstances were being investigated.",
+]
+ARTICLE = "<article>" + "".join(f"<p>{p}</p>" for p in PROSE) + "</article>"
+
+
+def page(body: str) -> str:
+    return (
+        "<html><head><title>Tram line approved</title></head><body>"
+        f"<nav><a href='/'>Home</a></nav>{body}<footer><p>© Courier</p></footer></body></html>"
+    )
+
+
+def text_of(html: str) -> str:
+    result = extract_article(html, url=URL)
+    assert isinstance(result, Article), result
+    return "\n".join(result.paragraphs)
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "<div hidden>{}</div>",
+        "<div style='display: none'>{}</div>",
+        "<div style='DISPLAY:NONE'>{}</div>",
+        "<div style='visibility:hidden'>{}</div>",
+        "<div aria-hidden='true'>{}</div>",
+    ],
+)
+def test_hidden_blocks_after_the_article_are_not_its_text(hidden: str) -> None:
+    block = hidden.format("".join(f"<p>{p}</p>" for p in HIDDEN))
+    text = text_of(page(ARTICLE + block))
+    assert "tram line" in text and "cyclists' groups" in text
+    assert "ferry" not in text and "yoga" not in text
+
+
+def test_hidden_paragraphs_inside_the_article_are_dropped() -> None:
+    article = (
+        "<article>"
+        + "".join(f"<p>{p}</p>" for p in PROSE)
+        + "".join(f"<p hidden>{p}</p>" for p in HIDDEN)
+        + "</article>"
+    )
+    text = text_of(page(article))
+    assert "cyclists' groups" in text and "ferry" not in text
+
+
+def test_a_page_saved_with_a_dialog_open_still_gives_the_article() -> None:
+    # The whole content is aria-hidden behind the dialog: too much of the page to be furniture.
+    body = (
+        f"<div id='app' aria-hidden='true'>{ARTICLE}</div>"
+        "<div role='dialog'><p>We use cookies.</p><button>Accept</button></div>"
+    )
+    text = text_of(page(body))
+    assert "tram line" in text and "cyclists' groups" in text
+
+
+def test_an_article_beside_a_long_list_of_headlines_is_not_a_link_list() -> None:
+    # Most of the page's text is links (a "most read" box), but the article is prose.
+    heads = [f"Story number {i} about the harbour authority and its budget" for i in range(40)]
+    box = "".join(f"<li><a href='/s/{i}'>{h}</a></li>" for i, h in enumerate(heads))
+    text = text_of(page(f"{ARTICLE}<aside><h2>Most read</h2><ul>{box}</ul></aside>"))
+    assert "tram line" in text and "harbour authority" not in text
+
+
+def test_a_page_of_headlines_is_still_not_an_article() -> None:
+    heads = [f"Story number {i} about the harbour authority and its budget" for i in range(40)]
+    box = "".join(f"<li><a href='/s/{i}'>{h}</a></li>" for i, h in enumerate(heads))
+    result = extract_article(page(f"<main><ul>{box}</ul></main>"), url=URL)
+    assert result == ExtractionFailure(REASON_NOT_ARTICLE)
+
+
+def test_parity_split_alternates_over_sorted_names_and_hash_split_is_the_pages_own() -> None:
+    names = ["cnn", "aclu", "bbc-1", "wapo-1", "001"]
+    pages = [Page(name, b"", Counter()) for name in names]
+    assert halves(pages, "parity") == {
+        "001": HALVES[0],
+        "aclu": HALVES[1],
+        "bbc-1": HALVES[0],
+        "cnn": HALVES[1],
+        "wapo-1": HALVES[0],
+    }
+    assert halves(pages, "hash") == {p.name: p.half for p in pages}
