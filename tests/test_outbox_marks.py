@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import Bot
 
+from bot.delivery.marks import Sent
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
 from bot.storage import outbox
@@ -133,3 +135,32 @@ async def test_leases_are_renewed_while_a_flood_hold_lasts(
     assert seen == [0] * 6
     await drain(sender, budget_seconds=10)
     assert all(len(tg.messages(c)) == 1 for c in chat_ids)
+
+
+async def test_a_mark_write_cut_off_by_the_round_end_is_kept_when_it_fails(
+    sqlite_engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    # A round ends (its flush task cancelled) while a mark write waits on a lock in its
+    # thread; the write then fails. The mark must be queued again, not dropped.
+    engine = sqlite_engine
+    enqueue(engine, tg, [80_001])
+    sender_engine = impatient_engine(engine)  # gives up after 0.2 s on the lock
+    sender = Sender(engine=sender_engine, bot=bot, pacer=Pacer(per_second=30.0))
+    claimed = await asyncio.to_thread(sender._claim)
+    (row,) = claimed
+    sender._mark(Sent(row.id, 1, utcnow()), row.id)
+    lock, unlock = write_locker(engine)
+    lock()
+    try:
+        flush = asyncio.create_task(sender._flush())
+        await asyncio.sleep(0.05)  # the write is blocked in its thread now
+        flush.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flush
+        await asyncio.sleep(0.6)  # the write gave up
+        assert len(sender._marks) == 1
+    finally:
+        unlock()
+    assert await sender._settle_marks(asyncio.get_running_loop().time() + 5)
+    assert statuses(engine) == {"sent": 1}
+    sender_engine.dispose()

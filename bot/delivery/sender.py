@@ -31,6 +31,7 @@ from bot.delivery.botapi import BotApi, message_body, photo_body
 from bot.delivery.marks import Mark, Queued, Sent, retry_at, write_marks
 from bot.delivery.options import SendPlan, photo_refused, send_plan
 from bot.delivery.pacing import Pacer, retry_delay, retry_seconds
+from bot.delivery.stats import DeliveryStats
 from bot.ops import metrics
 from bot.storage import chats as chat_store
 from bot.storage import outbox
@@ -57,18 +58,8 @@ _TOPIC_GONE = ("message thread not found", "topic_closed", "topic_deleted")
 _TOPIC_GONE_OUTCOME = "topic_gone"  # counted as blocked; the chat's other rows go on
 
 
-@dataclass
-class DeliveryStats:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    blocked: int = 0
-
-    def add(self, other: DeliveryStats) -> None:
-        self.sent += other.sent
-        self.retried += other.retried
-        self.failed += other.failed
-        self.blocked += other.blocked
+def _failure(done: asyncio.Future[None]) -> BaseException | None:
+    return asyncio.CancelledError() if done.cancelled() else done.exception()
 
 
 @dataclass
@@ -333,27 +324,40 @@ class Sender:
             await self._flush()
 
     async def _flush(self) -> bool:
-        """Write the queued marks; True when none are left.
-
-        A failed write puts its marks back in front, in order, and waits a
-        growing delay before the next try: they are never dropped.
-        """
+        """Write the queued marks; True when none are left (see `_settle`)."""
         loop = asyncio.get_running_loop()
         if not self._marks or loop.time() < self._mark_retry_at:
             return not self._marks
         marks, self._marks = self._marks, []
+        write = loop.run_in_executor(None, self._write, [m for _, m in marks])
         try:
-            await asyncio.to_thread(self._write, [mark for _, mark in marks])
+            await asyncio.shield(write)
+        except asyncio.CancelledError:
+            # The round ended mid-write; the write goes on in its thread. Settle from its
+            # outcome then, so a failed write's marks are queued again, never dropped.
+            write.add_done_callback(lambda done: self._settle(marks, _failure(done)))
+            raise
         except Exception as exc:  # locked database, lost connection, failed commit
+            return self._settle(marks, exc)
+        return self._settle(marks, None)
+
+    def _settle(self, marks: list[Queued], error: BaseException | None) -> bool:
+        """Account for one write of `marks`; True when no mark is left queued.
+
+        A failed write puts its marks back in front, in order, and waits a growing
+        delay before the next try: they are never dropped.
+        """
+        if error is not None:
             self._marks[:0] = marks
             self._mark_failures += 1
             delay = min(MARK_RETRY_MAX, MARK_RETRY_FIRST * 2 ** (self._mark_failures - 1))
-            self._mark_retry_at = loop.time() + delay
+            self._mark_retry_at = asyncio.get_running_loop().time() + delay
+            why = f"{type(error).__name__}: {error}"[:300]
             logger.warning(
                 "outbox marks not written, retry in %.1fs marks=%d error=%s",
                 delay,
                 len(self._marks),
-                f"{type(exc).__name__}: {exc}"[:300],
+                why,
             )
             return False
         self._mark_failures = 0
