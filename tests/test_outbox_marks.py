@@ -16,10 +16,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import Bot
 
-from bot.delivery.marks import Sent
+from bot.delivery.marks import MarkQueue, Sent
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
 from bot.storage import outbox
+from bot.storage.db import session_scope
 from bot.storage.models import utcnow
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.outboxkit import drain, enqueue_messages, open_bot, statuses
@@ -138,29 +139,57 @@ async def test_leases_are_renewed_while_a_flood_hold_lasts(
 
 
 async def test_a_mark_write_cut_off_by_the_round_end_is_kept_when_it_fails(
-    sqlite_engine: Engine, tg: FakeTelegram, bot: Bot
+    sqlite_engine: Engine, tg: FakeTelegram
 ) -> None:
     # A round ends (its flush task cancelled) while a mark write waits on a lock in its
     # thread; the write then fails. The mark must be queued again, not dropped.
     engine = sqlite_engine
     enqueue(engine, tg, [80_001])
-    sender_engine = impatient_engine(engine)  # gives up after 0.2 s on the lock
-    sender = Sender(engine=sender_engine, bot=bot, pacer=Pacer(per_second=30.0))
-    claimed = await asyncio.to_thread(sender._claim)
-    (row,) = claimed
-    sender._mark(Sent(row.id, 1, utcnow()), row.id)
+    with session_scope(engine) as session:
+        (row,) = outbox.claim_due(session, now=utcnow(), limit=10, lease=timedelta(seconds=60))
+    queue = MarkQueue(impatient_engine(engine))  # gives up after 0.2 s on the lock
+    queue.add(Sent(row.id, 1, utcnow()), row.id)
     lock, unlock = write_locker(engine)
     lock()
     try:
-        flush = asyncio.create_task(sender._flush())
+        flush = asyncio.create_task(queue.flush())
         await asyncio.sleep(0.05)  # the write is blocked in its thread now
         flush.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await flush
         await asyncio.sleep(0.6)  # the write gave up
-        assert len(sender._marks) == 1
+        assert len(queue) == 1
     finally:
         unlock()
-    assert await sender._settle_marks(asyncio.get_running_loop().time() + 5)
+    assert await queue.settle(asyncio.get_running_loop().time() + 5)
     assert statuses(engine) == {"sent": 1}
+    queue.engine.dispose()
+
+
+async def test_a_stop_writes_the_marks_a_locked_database_held_back(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    # Telegram accepted the messages, the marks could not be written, then the sender is
+    # closed (the process stops): closing writes them, so a restart sends nothing again.
+    chat_ids = [80_101, 80_102, 80_103]
+    enqueue(engine, tg, chat_ids)
+    lock, unlock = write_locker(engine)
+    sender_engine = impatient_engine(engine)
+    # A short lease: the round waits only half of it for its marks, then returns.
+    lease = timedelta(seconds=0.6)
+    sender = Sender(engine=sender_engine, bot=bot, pacer=Pacer(per_second=30.0), lease=lease)
+
+    def hook(method: str, params: dict[str, Any]) -> None:
+        if method.lower() == "sendmessage" and "conn" not in held:
+            held["conn"] = True
+            lock()
+            threading.Timer(1.5, unlock).start()
+
+    held: dict[str, bool] = {}
+    tg.set_fault_hook(hook)
+    stats = await sender.deliver_due(budget_seconds=0.5)
+    assert stats.sent == len(chat_ids)
+    assert statuses(engine) != {"sent": len(chat_ids)}  # the marks were held back
+    await sender.aclose()
+    assert statuses(engine) == {"sent": len(chat_ids)}
     sender_engine.dispose()

@@ -28,7 +28,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.delivery import options
 from bot.delivery.botapi import BotApi, message_body, photo_body
-from bot.delivery.marks import Mark, Queued, Sent, retry_at, write_marks
+from bot.delivery.marks import Mark, MarkQueue, Sent, retry_at
 from bot.delivery.options import SendPlan, photo_refused, send_plan
 from bot.delivery.pacing import Pacer, retry_delay, retry_seconds
 from bot.delivery.stats import DeliveryStats
@@ -43,8 +43,7 @@ logger = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 HEARTBEAT_EVERY = 5.0
 MAX_ATTEMPTS = 6
-MARK_RETRY_FIRST = 0.1  # seconds before the first retry of a failed mark write
-MARK_RETRY_MAX = 10.0
+SHUTDOWN_MARKS_SECONDS = 5.0  # how long a stop waits for marks it could not write yet
 _PLAIN = SendPlan()  # a row without options: text, no preview, with a notification
 _UNREACHABLE = (
     "chat not found",
@@ -56,10 +55,6 @@ _UNREACHABLE = (
 # A forum topic that was deleted or closed: only that topic's subscriber pauses.
 _TOPIC_GONE = ("message thread not found", "topic_closed", "topic_deleted")
 _TOPIC_GONE_OUTCOME = "topic_gone"  # counted as blocked; the chat's other rows go on
-
-
-def _failure(done: asyncio.Future[None]) -> BaseException | None:
-    return asyncio.CancelledError() if done.cancelled() else done.exception()
 
 
 @dataclass
@@ -78,14 +73,13 @@ class Sender:
     clock: Callable[[], datetime] = utcnow
     backoff: Callable[[int], float] = retry_delay
     stopping: bool = False
-    _marks: list[Queued] = field(default_factory=list)
     _last_beat: float = -HEARTBEAT_EVERY
-    _held: set[int] = field(default_factory=set)  # claimed rows whose marks are not written
-    _accepted: set[int] = field(default_factory=set)  # sent rows whose marks are not written
-    _mark_failures: int = 0
-    _mark_retry_at: float = 0.0  # loop time of the next try after a failed write
+    _marks: MarkQueue = field(init=False)
     _api: BotApi | None = None
     _gate: asyncio.Semaphore | None = None
+
+    def __post_init__(self) -> None:
+        self._marks = MarkQueue(self.engine)
 
     async def deliver_due(self, *, budget_seconds: float = 20.0) -> DeliveryStats:
         """Send due rows until none are left, the budget is spent or we are stopping."""
@@ -115,7 +109,7 @@ class Sender:
         try:
             while not self.stopping and loop.time() < deadline:
                 # Claim nothing new while earlier marks cannot be written.
-                if not await self._settle_marks(deadline):
+                if not await self._marks.settle(deadline):
                     break
                 try:
                     claimed = await asyncio.to_thread(self._claim)
@@ -126,17 +120,17 @@ class Sender:
                     break
                 stats.add(await self._send_batch(claimed))
             # Wait (leases renewed) for the marks; what still fails waits for the next call.
-            if await self._settle_marks(loop.time() + self.lease.total_seconds() / 2):
-                self._held.clear()  # e.g. rows of a blocked chat, cancelled with it
+            if await self._marks.settle(loop.time() + self.lease.total_seconds() / 2):
+                self._marks.held.clear()  # e.g. rows of a blocked chat, cancelled with it
         finally:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
-        if self._marks:
+        if len(self._marks):
             logger.error(
                 "outbox marks still unwritten, kept for the next round marks=%d accepted=%s",
                 len(self._marks),
-                sorted(self._accepted),
+                sorted(self._marks.accepted),
             )
         return stats
 
@@ -145,7 +139,7 @@ class Sender:
             claimed = outbox.claim_due(
                 session, now=self.clock(), limit=self.batch_size, lease=self.lease
             )
-        self._held.update(row.id for row in claimed)
+        self._marks.held.update(row.id for row in claimed)
         return claimed
 
     def _heartbeat(self) -> tuple[int, datetime | None]:
@@ -157,7 +151,7 @@ class Sender:
     async def _send_batch(self, rows: Sequence[outbox.Claimed]) -> DeliveryStats:
         by_chat: dict[int, list[outbox.Claimed]] = defaultdict(list)
         for row in rows:
-            if row.id in self._accepted:
+            if row.id in self._marks.accepted:
                 continue  # claimed again after a lease lapsed; its "sent" mark is queued
             by_chat[row.chat_id].append(row)
         results = await asyncio.gather(
@@ -247,7 +241,7 @@ class Sender:
         except TelegramError as exc:  # network errors, timeouts, 5xx
             return self._transient(row, f"{type(exc).__name__}: {exc}")
         sent_at = self.clock()
-        self._accepted.add(row.id)
+        self._marks.accepted.add(row.id)
         self._mark(Sent(row.id, message_id, sent_at), row.id)
         return "sent", None
 
@@ -316,70 +310,18 @@ class Sender:
         outbox.mark_retry(session, row.id, not_before=now, error="migrated")
 
     def _mark(self, mark: Mark, row_id: int | None = None) -> None:
-        self._marks.append((row_id, mark))
+        self._marks.add(mark, row_id)
 
     async def _flush_loop(self) -> None:
         while True:
             await asyncio.sleep(0.05)
-            await self._flush()
-
-    async def _flush(self) -> bool:
-        """Write the queued marks; True when none are left (see `_settle`)."""
-        loop = asyncio.get_running_loop()
-        if not self._marks or loop.time() < self._mark_retry_at:
-            return not self._marks
-        marks, self._marks = self._marks, []
-        write = loop.run_in_executor(None, self._write, [m for _, m in marks])
-        try:
-            await asyncio.shield(write)
-        except asyncio.CancelledError:
-            # The round ended mid-write; the write goes on in its thread. Settle from its
-            # outcome then, so a failed write's marks are queued again, never dropped.
-            write.add_done_callback(lambda done: self._settle(marks, _failure(done)))
-            raise
-        except Exception as exc:  # locked database, lost connection, failed commit
-            return self._settle(marks, exc)
-        return self._settle(marks, None)
-
-    def _settle(self, marks: list[Queued], error: BaseException | None) -> bool:
-        """Account for one write of `marks`; True when no mark is left queued.
-
-        A failed write puts its marks back in front, in order, and waits a growing
-        delay before the next try: they are never dropped.
-        """
-        if error is not None:
-            self._marks[:0] = marks
-            self._mark_failures += 1
-            delay = min(MARK_RETRY_MAX, MARK_RETRY_FIRST * 2 ** (self._mark_failures - 1))
-            self._mark_retry_at = asyncio.get_running_loop().time() + delay
-            why = f"{type(error).__name__}: {error}"[:300]
-            logger.warning(
-                "outbox marks not written, retry in %.1fs marks=%d error=%s",
-                delay,
-                len(self._marks),
-                why,
-            )
-            return False
-        self._mark_failures = 0
-        done = {row_id for row_id, _ in marks if row_id is not None}
-        self._held -= done
-        self._accepted -= done
-        return not self._marks
-
-    async def _settle_marks(self, until: float) -> bool:
-        """Flush until no mark is left or loop time `until`; True when all are written."""
-        loop = asyncio.get_running_loop()
-        while not await self._flush():
-            if loop.time() >= until:
-                return False
-            await asyncio.sleep(max(0.01, min(self._mark_retry_at, until) - loop.time()))
-        return True
-
-    def _write(self, marks: Sequence[Mark]) -> None:
-        write_marks(self.engine, marks)
+            await self._marks.flush()
 
     async def aclose(self) -> None:
-        """Close the keep-alive pool (at shutdown)."""
+        """At shutdown: write the marks still queued (a few seconds at most), so a restart
+        does not send again what Telegram accepted; close the keep-alive pool."""
+        if self._marks.unsettled:
+            await self._marks.settle(asyncio.get_running_loop().time() + SHUTDOWN_MARKS_SECONDS)
         if self._api is not None:
             await self._api.aclose()
             self._api = None
@@ -390,7 +332,7 @@ class Sender:
         every = max(0.2, self.lease.total_seconds() / 3)
         while True:
             await asyncio.sleep(every)
-            held = sorted(self._held)
+            held = sorted(self._marks.held)
             if not held:
                 continue
             try:
