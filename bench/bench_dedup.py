@@ -238,7 +238,7 @@ def run_semantic(sizes: list[int]) -> None:
                 method._sync(probe.session)  # the first look loads the window into memory
                 index_mib = rss_mib() - before
                 index = method._index
-                index_bytes = (index.matrix[0].nbytes + 16) * index.size  # id and date: 8 B each
+                index_bytes = index.bytes_per_story() * index.size
                 spent.update(dict.fromkeys(spent, 0.0))
                 at = T0 + timedelta(seconds=size // 2)  # mid-window: every story is inside
                 began, cpu_began = time.perf_counter(), time.process_time()

@@ -26,13 +26,14 @@ from sqlmodel import Session, col, select
 from bot.ingest.dedup import SEMANTIC_THRESHOLD, strip_ellipsis
 from bot.ingest.embed import Encoder, load_encoder
 from bot.ingest.parser import ParsedEntry
+from bot.ingest.vector_index import VectorIndex
 from bot.settings.model import DedupSettings
 from bot.storage.models import StoryVector
 
 logger = logging.getLogger(__name__)
 
 NEIGHBOURS = 8  # nearest stories proposed per entry, beside the key candidates
-# Vectors kept in memory for the neighbour search (1.5 KB each as float32: ~230 MB);
+# Vectors kept in memory for the neighbour search (832 B each: ~125 MB);
 # beyond it the least recently published go. Windows hold far fewer stories.
 MAX_INDEXED = 150_000
 LEAD_WORDS = 24  # the summary's lead: its first sentence, at most this many words
@@ -46,75 +47,13 @@ def embedding_text(title: str, summary: str = "") -> str:
     return f"{title.strip()}. {' '.join(words)}" if words else title.strip()
 
 
-class _Index:
-    """Unit vectors of recent stories, in memory, for nearest-neighbour search.
-
-    Arrays grow by doubling, so adding one story costs no copy of the rest.
-    """
-
-    def __init__(self, dim: int) -> None:
-        import numpy as np
-
-        self._np = np
-        self.size = 0
-        self.ids = np.zeros(1024, dtype=np.int64)
-        self.times = np.zeros(1024, dtype=np.float64)  # POSIX seconds of published_at
-        self.matrix = np.zeros((1024, dim), dtype=np.float32)
-        self.last_id = 0
-
-    def _reserve(self, extra: int) -> None:
-        np = self._np
-        capacity = len(self.ids)
-        if self.size + extra <= capacity:
-            return
-        while capacity < self.size + extra:
-            capacity *= 2
-        n = self.size
-        ids, times = np.zeros(capacity, dtype=np.int64), np.zeros(capacity, dtype=np.float64)
-        matrix = np.zeros((capacity, self.matrix.shape[1]), dtype=np.float32)
-        ids[:n], times[:n], matrix[:n] = self.ids[:n], self.times[:n], self.matrix[:n]
-        self.ids, self.times, self.matrix = ids, times, matrix
-
-    def add(self, rows: list[tuple[int, datetime, bytes]]) -> None:
-        if not rows:
-            return
-        self._reserve(len(rows))
-        for story_id, published_at, vector in rows:
-            n = self.size
-            self.ids[n], self.times[n] = story_id, published_at.timestamp()
-            self.matrix[n] = np_from_bytes(vector)
-            self.size += 1
-            self.last_id = max(self.last_id, story_id)
-
-    def prune(self, keep: int) -> None:
-        """Keep the `keep` most recently published vectors (bounded memory, any clock)."""
-        if self.size > keep:
-            newest = self._np.sort(self._np.argsort(self.times[: self.size])[-keep:])
-            self.ids[:keep] = self.ids[newest]
-            self.times[:keep] = self.times[newest]
-            self.matrix[:keep] = self.matrix[newest]
-            self.size = keep
-
-    def nearest(self, vector: Any, lo: datetime, hi: datetime, k: int, floor: float) -> list[int]:
-        np = self._np
-        n = self.size
-        if not n:
-            return []
-        cosines = self.matrix[:n] @ vector
-        times = self.times[:n]
-        inside = (times >= lo.timestamp()) & (times <= hi.timestamp())
-        cosines = np.where(inside & (cosines >= floor), cosines, -2.0)
-        top = np.argpartition(-cosines, min(k, n - 1))[:k]
-        return [int(self.ids[i]) for i in top if cosines[i] > -2.0]
-
-
 class SemanticDedup:
     """Embeddings for ingest: embed, propose neighbours, look up and store vectors."""
 
     def __init__(self, encoder: Encoder, *, threshold: float = SEMANTIC_THRESHOLD) -> None:
         self.encoder = encoder
         self.threshold = threshold
-        self._index = _Index(encoder.dim)
+        self._index = VectorIndex(encoder.dim)
 
     def embed(self, title: str, summary: str = "") -> Any:
         """Return the unit vector of an entry (float32)."""
