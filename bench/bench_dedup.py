@@ -9,9 +9,10 @@ pseudo-words, so common words recur across stories as they do in real feeds.
 
 The semantic run fills the window directly (stories, entries, keys and vectors
 written in bulk; the stored vectors are random unit vectors, since the
-neighbour search costs the same whatever they hold), then ingests SAMPLE_SEMANTIC
-new entries through `ingest_entries` with the real encoder, ten per call as a
-feed's refresh brings them, and splits the
+neighbour search's exact step sees few of them whatever they hold), then ingests
+SAMPLE_SEMANTIC new entries through `ingest_entries` with the real encoder, ten
+per call as a feed's refresh brings them (real headlines from the STS dev set
+by default, `--new-headlines synthetic` for pseudo-words), and splits the
 time per entry into embedding, neighbour search and the rest (wall clock), with
 the process's CPU time per entry beside it (the host is shared: wall time
 includes waiting for a core).
@@ -207,7 +208,21 @@ def _timed(spent: dict[str, float], name: str, fn: Any) -> Any:
     return wrapper
 
 
-def run_semantic(sizes: list[int]) -> None:
+DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "data" / "sts-headlines-dev"
+
+
+def dev_headlines() -> Iterator[str]:
+    """Yield the dev set's real headlines (~11 word pieces each), endlessly."""
+    titles = [
+        title
+        for year in ("2013", "2014")
+        for line in (DEV_SET / f"{year}.tsv").read_text(encoding="utf-8").splitlines()
+        for title in line.split("\t")[1:3]
+    ]
+    return itertools.cycle(titles)
+
+
+def run_semantic(sizes: list[int], new_headlines: str) -> None:
     """Measure the semantic method's cost per new entry at each window size."""
     from bench._common import print_machine, rss_mib
     from bot.ingest.semantic import SemanticDedup, from_settings
@@ -242,8 +257,9 @@ def run_semantic(sizes: list[int]) -> None:
                 spent.update(dict.fromkeys(spent, 0.0))
                 at = T0 + timedelta(seconds=size // 2)  # mid-window: every story is inside
                 began, cpu_began = time.perf_counter(), time.process_time()
+                arriving = dev_headlines() if new_headlines == "dev" else source
                 for _ in range(SAMPLE_SEMANTIC // FEED_BATCH):
-                    add_batch(probe, [next(source) for _ in range(FEED_BATCH)], at)
+                    add_batch(probe, [next(arriving) for _ in range(FEED_BATCH)], at)
                 total = (time.perf_counter() - began) / SAMPLE_SEMANTIC * 1e3
                 cpu = (time.process_time() - cpu_began) / SAMPLE_SEMANTIC * 1e3
                 probe.session.commit()
@@ -264,10 +280,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="2000,10000")
     parser.add_argument("--method", choices=("lexical", "semantic"), default="lexical")
+    parser.add_argument(
+        "--new-headlines",
+        choices=("dev", "synthetic"),
+        default="dev",
+        help="semantic: what the new entries say (dev: the STS dev set's real headlines, "
+        "~11 word pieces; synthetic: pseudo-words, ~30 word pieces)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.method == "semantic":
-        run_semantic(sizes)
+        run_semantic(sizes, args.new_headlines)
         return
     rows = run(sizes)
     print(

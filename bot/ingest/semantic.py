@@ -36,6 +36,7 @@ NEIGHBOURS = 8  # nearest stories proposed per entry, beside the key candidates
 # Vectors kept in memory for the neighbour search (832 B each: ~125 MB);
 # beyond it the least recently published go. Windows hold far fewer stories.
 MAX_INDEXED = 150_000
+PENDING_LIMIT = 64  # entries searched without reading the table, at most
 LEAD_WORDS = 24  # the summary's lead: its first sentence, at most this many words
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
@@ -54,13 +55,20 @@ class SemanticDedup:
         self.encoder = encoder
         self.threshold = threshold
         self._index = VectorIndex(encoder.dim)
+        self._stale = True  # look for stored vectors before the next search
+        self._pending: list[Any] = []  # vectors searched since that look (maybe stored since)
 
     def embed(self, title: str, summary: str = "") -> Any:
         """Return the unit vector of an entry (float32)."""
         return self.encoder.encode([embedding_text(title, summary)])[0]
 
     def embed_many(self, entries: Sequence[ParsedEntry]) -> Any:
-        """Return the unit vectors of entries, one row each, embedded as one batch."""
+        """Return the unit vectors of entries, one row each (a feed's new entries).
+
+        Also marks the index stale: the first neighbour search of the batch
+        loads what was stored since the last one.
+        """
+        self._stale = True
         return self.encoder.encode([embedding_text(e.title, e.summary) for e in entries])
 
     def _sync(self, session: Session) -> None:
@@ -76,11 +84,30 @@ class SemanticDedup:
     def neighbours(
         self, session: Session, vector: Any, *, published_at: datetime, window: timedelta
     ) -> list[int]:
-        """Return ids of the stories nearest to `vector` published within the window."""
-        self._sync(session)
-        lo, hi = published_at - window, published_at + window
+        """Return ids of the stories nearest to `vector` published within the window.
+
+        The stored vectors are read once per batch, not per entry: within a
+        batch, only the batch's earlier entries can have added stories, so the
+        table is read again only when one of their vectors is near this one.
+        """
         with self.encoder.single_thread():
+            if self._stale or self._near_pending(vector):
+                self._sync(session)
+                self._stale = False
+                self._pending.clear()
+            self._pending.append(vector)
+            lo, hi = published_at - window, published_at + window
             return self._index.nearest(vector, lo, hi, NEIGHBOURS, floor=self.threshold)
+
+    def _near_pending(self, vector: Any) -> bool:
+        if not self._pending:
+            return False
+        if len(self._pending) >= PENDING_LIMIT:
+            return True
+        import numpy as np
+
+        # float16 storage moves a cosine by < 2e-3: the margin keeps every such story
+        return bool((np.stack(self._pending) @ vector).max() >= self.threshold - 0.01)
 
     def cosines(self, session: Session, vector: Any, story_ids: Iterable[int]) -> dict[int, float]:
         """Return the cosine of `vector` with each stored story vector among `story_ids`."""
