@@ -21,7 +21,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from bot.ingest.dedup import SEMANTIC_THRESHOLD, strip_ellipsis
 from bot.ingest.embed import Encoder, load_encoder
@@ -38,6 +39,16 @@ NEIGHBOURS = 8  # nearest stories proposed per entry, beside the key candidates
 MAX_INDEXED = 150_000
 PENDING_LIMIT = 64  # entries searched without reading the table, at most
 LEAD_WORDS = 24  # the summary's lead: its first sentence, at most this many words
+_TABLE = StoryVector.__table__  # type: ignore[attr-defined]
+# Core, built once: the ORM select cost 0.15 ms a call, this 0.02 ms.
+_SINCE = (
+    sa.select(_TABLE.c.story_id, _TABLE.c.published_at, _TABLE.c.vector)
+    .where(_TABLE.c.story_id > sa.bindparam("after"))
+    .order_by(_TABLE.c.story_id)
+)
+_VECTORS = sa.select(_TABLE.c.story_id, _TABLE.c.vector).where(
+    _TABLE.c.story_id.in_(sa.bindparam("ids", expanding=True))
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
@@ -73,11 +84,7 @@ class SemanticDedup:
 
     def _sync(self, session: Session) -> None:
         """Load the vectors stored since the last look (this and other workers)."""
-        rows = session.exec(
-            select(StoryVector.story_id, StoryVector.published_at, StoryVector.vector)
-            .where(col(StoryVector.story_id) > self._index.last_id)
-            .order_by(col(StoryVector.story_id))
-        ).all()
+        rows = session.connection().execute(_SINCE, {"after": self._index.last_id}).all()
         self._index.add([(int(i), t, bytes(v)) for i, t, v in rows])
         self._index.prune(MAX_INDEXED)
 
@@ -114,11 +121,7 @@ class SemanticDedup:
         wanted = list(set(story_ids))
         if not wanted:
             return {}
-        rows = session.exec(
-            select(StoryVector.story_id, StoryVector.vector).where(
-                col(StoryVector.story_id).in_(wanted)
-            )
-        ).all()
+        rows = session.connection().execute(_VECTORS, {"ids": wanted}).all()
         return {int(i): float(np_from_bytes(bytes(v)) @ vector) for i, v in rows}
 
     @staticmethod
