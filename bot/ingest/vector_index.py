@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 FIRST_WORDS = 2  # the first filter reads 128 bits of each code
-SIGMAS = 4.5
+SIGMAS = 3.5  # 4.5 cost twice the time at 100 k stories (BENCHMARKS.md "Dedup")
 MAX_EXACT = 4096  # exact cosines per query at most
 _SEED = 20260120  # the projection is fixed: codes stored in memory only, rebuilt at start
 
@@ -116,8 +116,8 @@ class VectorIndex:
     def nearest(self, vector: Any, lo: datetime, hi: datetime, k: int, floor: float) -> list[int]:
         """Return ids of up to `k` stories in [lo, hi] with cosine ≥ floor, nearest first.
 
-        Two filters before the exact cosine, each keeping every story whose
-        cosine reaches `floor` but with odds of about 1 in 300,000 (`bound`):
+        Two filters before the exact cosine, each keeping nearly every story
+        whose cosine reaches `floor` (`bound`):
         the first FIRST_WORDS words of the codes over the whole index, then the
         rest of the words over the stories that passed.
         """
@@ -148,12 +148,13 @@ class VectorIndex:
 
 
 def bound(bits: int, floor: float) -> int:
-    """The most differing bits (of `bits`) a story with cosine ≥ floor shows, bar 4.5 sigma.
+    """The most differing bits (of `bits`) a story with cosine ≥ floor shows, bar 3.5 sigma.
 
     Each bit of the code differs with probability angle / π (random
-    hyperplanes), so the count is binomial; 4.5 standard deviations above its
-    mean it is exceeded about once in 300,000 stories at exactly the floor
-    (less often for nearer ones).
+    hyperplanes), so the count is binomial; 3.5 standard deviations above its
+    mean it is exceeded by about 1 story in 4,000 at exactly the floor, and 1
+    in 600,000 at cosine 0.80 (floor 0.74, 128 bits). Such a story can still be
+    a candidate through the story keys.
     """
     if floor <= -1.0:
         return bits
