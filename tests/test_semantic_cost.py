@@ -66,12 +66,15 @@ def test_the_graph_is_built_once_and_cached_by_the_weights_hash(tmp_path: Path) 
     model = packaged_model_dir()
     if model is None:
         pytest.skip("no packaged model")
+    older = tmp_path / f"{model.name}-0123456789abcdef-int8.onnx"
+    older.write_bytes(b"a graph of an older version")
     first = prepared_model(model, tmp_path)
     assert first.parent == tmp_path and model_hash(model) in first.name
     built = first.stat().st_mtime_ns
     assert prepared_model(model, tmp_path) == first
     assert first.stat().st_mtime_ns == built  # found, not rebuilt
-    assert [p.name for p in tmp_path.iterdir()] == [first.name]  # no scratch files left
+    # no scratch files left, and the older graph is gone
+    assert [p.name for p in tmp_path.iterdir()] == [first.name]
 
 
 def test_a_paraphrase_earlier_in_the_same_batch_is_found(

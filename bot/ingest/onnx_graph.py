@@ -52,6 +52,9 @@ def prepared_model(model_dir: Path, directory: Path | None = None) -> Path:
         build_float_graph(model_dir, plain)
         _quantise(plain, quantised)
         os.replace(quantised, target)  # atomic: another process sees all or nothing
+    for stale in directory.glob(f"{model_dir.name}-*-int8.onnx"):
+        if stale != target:  # an older graph version or older weights of this model
+            stale.unlink(missing_ok=True)
     return target
 
 
