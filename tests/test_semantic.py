@@ -20,6 +20,7 @@ from bot.ingest.fetcher import Fetcher, FetchPolicy
 from bot.ingest.places import places_in
 from bot.ingest.refresh import Refresher
 from bot.ingest.semantic import embedding_text
+from bot.ingest.vector_index import VectorIndex
 from bot.settings.model import DedupSettings, Settings
 from bot.storage.db import open_database
 from tests.support.dedupkit import T0, WINDOW, IngestProbe, semantic_or_skip
@@ -148,7 +149,7 @@ def test_lexical_folding_of_demonyms_paraphrases_and_compounds() -> None:
 
 def test_index_grows_searches_the_window_and_keeps_the_newest() -> None:
     np = pytest.importorskip("numpy")  # the [semantic] extra; the test extra brings it
-    index = semantic._Index(4)
+    index = VectorIndex(4)
     unit = np.eye(4, dtype=np.float32)
     rows = [
         (i + 1, T0 + timedelta(hours=i), unit[i % 4].astype(np.float16).tobytes())

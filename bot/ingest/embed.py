@@ -43,20 +43,69 @@ class _Layer:
 
 
 class Encoder:
-    """Embed short texts into unit vectors (float32), one row per text."""
+    """Embed short texts into unit vectors (float32), one row per text.
+
+    Tokenises and batches; subclasses run the model on a padded batch (`_batch`).
+    """
+
+    runtime = "none"
+    dim = 0
+    batch = BATCH  # texts per forward pass
 
     def __init__(self, model_dir: Path) -> None:
         import numpy as np
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         self._np = np
-        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-        self.heads = int(config["num_attention_heads"])
-        self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.name = model_dir.name
+        self.single_thread = _one_blas_thread()  # also for the neighbour search
+
+    def padded(self, encodings: Sequence[Any]) -> tuple[Any, Any]:
+        """Return token ids (b, n) int64 and the attention mask (b, n) float32."""
+        np = self._np
+        b, n = len(encodings), max(len(e.ids) for e in encodings)
+        ids = np.zeros((b, n), dtype=np.int64)
+        mask = np.zeros((b, n), dtype=np.float32)
+        for i, enc in enumerate(encodings):
+            ids[i, : len(enc.ids)] = enc.ids
+            mask[i, : len(enc.ids)] = 1.0
+        return ids, mask
+
+    def _batch(self, encodings: Sequence[Any]) -> Any:
+        raise NotImplementedError
+
+    def encode(self, texts: Sequence[str]) -> Any:
+        """Return an (n, dim) float32 array of unit vectors.
+
+        Texts go through in batches of BATCH, sorted by length so that little
+        padding is computed: per text this costs about half of one at a time.
+        """
+        np = self._np
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        encodings = self.tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        with self.single_thread():
+            for start in range(0, len(order), self.batch):
+                chunk = order[start : start + self.batch]
+                out[chunk] = self._batch([encodings[i] for i in chunk])
+        return out
+
+
+class NumpyEncoder(Encoder):
+    """The model in float32 numpy (the fallback without onnxruntime)."""
+
+    runtime = "numpy float32"
+
+    def __init__(self, model_dir: Path) -> None:
+        from safetensors.numpy import load_file
+
+        super().__init__(model_dir)
+        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+        self.heads = int(config["num_attention_heads"])
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
         w = load_file(str(model_dir / "model.safetensors"))
         w = {k.removeprefix("bert."): v for k, v in w.items()}
         emb = "embeddings."
@@ -66,8 +115,6 @@ class Encoder:
         self.ln0 = (w[emb + "LayerNorm.weight"], w[emb + "LayerNorm.bias"])
         self.layers = [self._layer(w, i) for i in range(int(config["num_hidden_layers"]))]
         self.dim = int(self.words.shape[1])
-        self.name = model_dir.name
-        self.single_thread = _one_blas_thread()  # also for the neighbour search
 
     def _layer(self, w: dict[str, Any], i: int) -> _Layer:
         np = self._np
@@ -100,12 +147,8 @@ class Encoder:
     def _batch(self, encodings: Sequence[Any]) -> Any:
         """Run token sequences, padded to one length, through the encoder; mean-pool them."""
         np = self._np
-        b, n, dim = len(encodings), max(len(e.ids) for e in encodings), self.dim
-        ids = np.zeros((b, n), dtype=np.int64)
-        mask = np.zeros((b, n), dtype=np.float32)
-        for i, enc in enumerate(encodings):
-            ids[i, : len(enc.ids)] = enc.ids
-            mask[i, : len(enc.ids)] = 1.0
+        ids, mask = self.padded(encodings)
+        (b, n), dim = ids.shape, self.dim
         x = self._norm(self.words[ids] + self.positions[:n] + self.token_type, self.ln0)
         x = x.reshape(b * n, dim)
         heads, d = self.heads, dim // self.heads
@@ -125,22 +168,6 @@ class Encoder:
             x = self._norm(x + hidden @ layer.down + layer.down_bias, layer.ln2)
         pooled = (x.reshape(b, n, dim) * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-
-    def encode(self, texts: Sequence[str]) -> Any:
-        """Return an (n, dim) float32 array of unit vectors.
-
-        Texts go through in batches of BATCH, sorted by length so that little
-        padding is computed: per text this costs about half of one at a time.
-        """
-        np = self._np
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        with self.single_thread():
-            for start in range(0, len(order), BATCH):
-                chunk = order[start : start + BATCH]
-                out[chunk] = self._batch([encodings[i] for i in chunk])
-        return out
 
 
 def _one_blas_thread() -> Callable[[], AbstractContextManager[object]]:
@@ -167,15 +194,27 @@ def packaged_model_dir() -> Path | None:
     return model if (model / "model.safetensors").is_file() else None
 
 
-@lru_cache(maxsize=2)
-def _load(directory: Path) -> Encoder:
-    """Load a model once per process (about 90 MB for all-MiniLM-L6-v2)."""
-    return Encoder(directory)
+@lru_cache(maxsize=4)
+def _load(directory: Path, runtime: str) -> Encoder:
+    """Load a model once per process (about 90 MB for all-MiniLM-L6-v2 in float32)."""
+    if runtime == "onnx":
+        from bot.ingest.onnx_encoder import OnnxEncoder
+        from bot.ingest.onnx_graph import prepared_model
+
+        return OnnxEncoder(directory, prepared_model(directory))
+    return NumpyEncoder(directory)
 
 
-def load_encoder(model_path: str) -> tuple[Encoder | None, str]:
+def onnx_available() -> bool:
+    """True when onnxruntime and onnx (to build the graph) are installed."""
+    return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
+
+
+def load_encoder(model_path: str, runtime: str = "auto") -> tuple[Encoder | None, str]:
     """Load the encoder from `model_path` (or the packaged model when empty).
 
+    `runtime`: "onnx" (int8, onnxruntime), "numpy" (float32), or "auto" (onnx
+    when installed, else numpy; numpy too when the graph cannot be built).
     Returns (encoder or None, a one-line reason for the log).
     """
     for module in ("numpy", "tokenizers", "safetensors"):
@@ -191,8 +230,16 @@ def load_encoder(model_path: str) -> tuple[Encoder | None, str]:
     ]
     if missing:
         return None, f"model directory {directory} lacks {', '.join(missing)}"
+    wanted = runtime if runtime != "auto" else ("onnx" if onnx_available() else "numpy")
+    note = ""
     try:
-        encoder = _load(directory.resolve())
-    except (OSError, ValueError, KeyError) as exc:
-        return None, f"model at {directory} failed to load: {exc}"
-    return encoder, f"model {directory}"
+        encoder = _load(directory.resolve(), wanted)
+    except Exception as exc:  # any failure of the graph build or the session
+        if runtime != "auto" or wanted == "numpy":
+            return None, f"model at {directory} failed to load: {exc}"
+        note = f"; onnxruntime failed ({exc})"
+        try:
+            encoder = _load(directory.resolve(), "numpy")
+        except (OSError, ValueError, KeyError) as again:
+            return None, f"model at {directory} failed to load: {again}"
+    return encoder, f"model {directory}, {encoder.runtime}{note}"
