@@ -134,7 +134,13 @@ def test_health_readiness_and_metrics_from_the_real_process(
         assert healthy.returncode == 0, healthy.stderr
         assert json.loads(healthy.stdout) == {"status": "ok"}
 
-        # The refresh tick fetched the feed: one ok feed in the shared gauges.
+        # A refresh tick ran to its end (fetch, parse, ingest with the dedup model): it is
+        # timed, and the feed is ok in the shared gauges.
+        def refreshed(answer: httpx.Response) -> bool:
+            count = ("newsbrief_refresh_duration_seconds_count", (("role", "all"),))
+            return samples(answer.text).get(count, 0) >= 1
+
+        poll(get("/metrics"), refreshed)
         poll(get("/metrics"), lambda a: 'newsbrief_feeds{state="ok"} 1.0' in a.text)
         families = {f.name for f in text_string_to_metric_families(get("/metrics")().text)}
         named = {*metrics.SHARED_GAUGES, *metrics.PROCESS_METRICS, metrics.DATABASE_UP}
