@@ -151,7 +151,7 @@ async def deliver_all(engine: Engine, sender: Sender) -> tuple[float, DeliverySt
     total = DeliveryStats()
     began = time.perf_counter()
     while True:
-        total.add(await sender.deliver_due(budget_seconds=600))
+        total += await sender.deliver_due(budget_seconds=600)
         if not await asyncio.to_thread(pending, engine):
             break
         await asyncio.sleep(0.05)  # rows waiting for a retry

@@ -14,23 +14,15 @@ import pytest
 from bench.fulltext_eval import halves
 from bot.ingest.article import REASON_NOT_ARTICLE, Article, ExtractionFailure, extract_article
 from tests.support.fulltextkit import HALVES, Page
+from tests.support.samples import TRAM_PROSE, TRAM_URL
 
-URL = "https://site.example/a"
-PROSE = [
-    "The council voted on Thursday to build the new tram line through the city centre, "
-    "ending a decade of studies and postponed decisions about public transport.",
-    "The opposition said the cost estimate had already risen twice since 2021 and warned "
-    "that taxpayers would carry the risk of further overruns on the project.",
-    "Shop owners around the market square are divided about three years of construction "
-    "work, while cyclists' groups welcomed the plan but criticised the lost bicycle lane.",
-]
 HIDDEN = [
     "Eastern districts will get a new ferry timetable from Monday, the transport office "
     "said in a statement on its website.",
     "The founder of a yoga studio chain was found dead at home, police said, adding that "
     "the circumstances were being investigated.",
 ]
-ARTICLE = "<article>" + "".join(f"<p>{p}</p>" for p in PROSE) + "</article>"
+ARTICLE = "<article>" + "".join(f"<p>{p}</p>" for p in TRAM_PROSE) + "</article>"
 
 
 def page(body: str) -> str:
@@ -41,7 +33,7 @@ def page(body: str) -> str:
 
 
 def text_of(html: str) -> str:
-    result = extract_article(html, url=URL)
+    result = extract_article(html, url=TRAM_URL)
     assert isinstance(result, Article), result
     return "\n".join(result.paragraphs)
 
@@ -66,7 +58,7 @@ def test_hidden_blocks_after_the_article_are_not_its_text(hidden: str) -> None:
 def test_hidden_paragraphs_inside_the_article_are_dropped() -> None:
     article = (
         "<article>"
-        + "".join(f"<p>{p}</p>" for p in PROSE)
+        + "".join(f"<p>{p}</p>" for p in TRAM_PROSE)
         + "".join(f"<p hidden>{p}</p>" for p in HIDDEN)
         + "</article>"
     )
@@ -95,7 +87,7 @@ def test_an_article_beside_a_long_list_of_headlines_is_not_a_link_list() -> None
 def test_a_page_of_headlines_is_still_not_an_article() -> None:
     heads = [f"Story number {i} about the harbour authority and its budget" for i in range(40)]
     box = "".join(f"<li><a href='/s/{i}'>{h}</a></li>" for i, h in enumerate(heads))
-    result = extract_article(page(f"<main><ul>{box}</ul></main>"), url=URL)
+    result = extract_article(page(f"<main><ul>{box}</ul></main>"), url=TRAM_URL)
     assert result == ExtractionFailure(REASON_NOT_ARTICLE)
 
 

@@ -18,19 +18,10 @@ from bot.ingest.article_clean import clean_lines
 from bot.render.tghtml import plain_text
 from bot.services.articles import StoryRef, first_tap_messages
 from bot.settings import FulltextSettings
-from tests.support.samples import ARTICLES
+from tests.support.samples import ARTICLES, TRAM_PROSE, TRAM_URL
 from tests.support.tghtml_check import squash
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-URL = "https://site.example/a"
-PROSE = [
-    "The council voted on Thursday to build the new tram line through the city centre, "
-    "ending a decade of studies and postponed decisions about public transport.",
-    "The opposition said the cost estimate had already risen twice since 2021 and warned "
-    "that taxpayers would carry the risk of further overruns on the project.",
-    "Shop owners around the market square are divided about three years of construction "
-    "work, while cyclists' groups welcomed the plan but criticised the lost bicycle lane.",
-]
 NAV = '<nav><a href="/">Home</a> <a href="/city">City</a> <a href="/sport">Sport</a></nav>'
 
 
@@ -42,7 +33,7 @@ def page(body: str, head: str = "") -> str:
 
 
 def article(html: str) -> Article:
-    result = extract_article(html, url=URL)
+    result = extract_article(html, url=TRAM_URL)
     assert isinstance(result, Article), result
     return result
 
@@ -68,9 +59,9 @@ def test_unlinked_list_items_are_kept_and_linked_runs_dropped() -> None:
     items = ["Cloche", "Floral foam", "Ruler", "Spoon", "Moss"]
     related = "".join(f'<li><a href="/r{i}">Bus fares {i}</a></li>' for i in range(4))
     body = (
-        f"<article><h1>Tram line approved</h1><p>{PROSE[0]}</p><p>You will need:</p>"
+        f"<article><h1>Tram line approved</h1><p>{TRAM_PROSE[0]}</p><p>You will need:</p>"
         f"<ul>{''.join(f'<li>{item}</li>' for item in items)}</ul>"
-        f"<p>{PROSE[1]}</p><p>{PROSE[2]}</p><ul>{related}</ul></article>"
+        f"<p>{TRAM_PROSE[1]}</p><p>{TRAM_PROSE[2]}</p><ul>{related}</ul></article>"
     )
     text = text_of(article(page(body)))
     for item in items:
@@ -79,23 +70,24 @@ def test_unlinked_list_items_are_kept_and_linked_runs_dropped() -> None:
 
 
 def test_article_laid_out_in_a_table_is_read() -> None:
-    cells = "".join(f"<p>{p}</p>" for p in PROSE * 2)
+    cells = "".join(f"<p>{p}</p>" for p in TRAM_PROSE * 2)
     body = f'<table><tr><td width="20%">{NAV}</td><td>{cells}</td></tr></table>'
     text = text_of(article(page(body)))
-    for paragraph in PROSE:
+    for paragraph in TRAM_PROSE:
         assert paragraph in text
 
 
 def test_html_article_body_is_read_as_text_when_the_page_has_none() -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PROSE).replace('"', '\\"')
+    paragraphs = "".join(f"<p>{p}</p>" for p in TRAM_PROSE).replace('"', '\\"')
     ld = f'<script type="application/ld+json">{{"articleBody": "{paragraphs}"}}</script>'
     result = article(page("<div id='app'></div>", head=ld))
-    assert squash(text_of(result)) == squash("".join(PROSE))
+    assert squash(text_of(result)) == squash("".join(TRAM_PROSE))
 
 
 def test_code_lines_are_kept_as_they_are() -> None:
     code = "def f(x):\n    return {\n    }\n"
-    body = f"<article><p>{PROSE[0]}</p><pre><code>{code}</code></pre><p>{PROSE[1]}</p></article>"
+    first, second = TRAM_PROSE[:2]
+    body = f"<article><p>{first}</p><pre><code>{code}</code></pre><p>{second}</p></article>"
     lines = body_lines_of(page(body))
     assert "    return {" in lines and "    }" in lines
 
@@ -112,18 +104,18 @@ def test_json_ld_article_body_stands_in_for_a_script_rendered_page() -> None:
     ld = (
         '<script type="application/ld+json">{"@context": "https://schema.org", '
         '"@type": "NewsArticle", "headline": "Tram line approved", '
-        f'"articleBody": "{PROSE[0]}\\n\\n{PROSE[1]}\\n\\n{PROSE[2]}"}}</script>'
+        f'"articleBody": "{TRAM_PROSE[0]}\\n\\n{TRAM_PROSE[1]}\\n\\n{TRAM_PROSE[2]}"}}</script>'
     )
     body = '<div id="app"><p>Loading…</p></div>'
     result = article(page(body, head=ld))
-    assert squash(text_of(result)) == squash("".join(PROSE))
+    assert squash(text_of(result)) == squash("".join(TRAM_PROSE))
     assert not result.partial
 
 
 def test_a_long_article_arrives_whole_over_several_messages() -> None:
-    result = extract_article((ARTICLES / "long_article.html").read_bytes(), url=URL)
+    result = extract_article((ARTICLES / "long_article.html").read_bytes(), url=TRAM_URL)
     assert isinstance(result, Article)
-    ref = StoryRef(id=1, title="Night train", link=URL, source="Coastal Weekly")
+    ref = StoryRef(id=1, title="Night train", link=TRAM_URL, source="Coastal Weekly")
     messages = first_tap_messages(ref, result, FulltextSettings(), now=NOW)
     assert len(messages) >= 4  # more than the three messages that used to be the cap
     shown = "".join(plain_text(m) for m in messages)
@@ -132,12 +124,12 @@ def test_a_long_article_arrives_whole_over_several_messages() -> None:
 
 
 def test_past_max_messages_the_cut_is_said_with_a_link() -> None:
-    result = extract_article((ARTICLES / "long_article.html").read_bytes(), url=URL)
+    result = extract_article((ARTICLES / "long_article.html").read_bytes(), url=TRAM_URL)
     assert isinstance(result, Article)
-    ref = StoryRef(id=1, title="Night train", link=URL, source="Coastal Weekly")
+    ref = StoryRef(id=1, title="Night train", link=TRAM_URL, source="Coastal Weekly")
     messages = first_tap_messages(ref, result, FulltextSettings(max_messages=2), now=NOW)
     assert len(messages) <= 3
-    assert plain_text(messages[-1]).endswith(f"Continue reading: {URL}")
+    assert plain_text(messages[-1]).endswith(f"Continue reading: {TRAM_URL}")
 
 
 def test_declared_body_is_the_longest_article_body_in_any_json_ld_block() -> None:
@@ -157,7 +149,7 @@ def test_declared_body_is_the_longest_article_body_in_any_json_ld_block() -> Non
 def test_hostile_json_ld_is_ignored() -> None:
     deep = "[" * 200_000 + '"articleBody"' + "]" * 200_000
     html = page(
-        f"<article><p>{PROSE[0]}</p><p>{PROSE[1]}</p></article>",
+        f"<article><p>{TRAM_PROSE[0]}</p><p>{TRAM_PROSE[1]}</p></article>",
         head=f'<script type="application/ld+json">{deep}</script>',
     )
-    assert PROSE[0] in text_of(article(html))
+    assert TRAM_PROSE[0] in text_of(article(html))

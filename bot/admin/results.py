@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from bot.tally import Tally
+
 
 @dataclass(frozen=True)
 class FeedLine:
@@ -111,15 +113,11 @@ class StatsReport:
 
 
 @dataclass(frozen=True)
-class Progress:
+class Progress(Tally):
     sent: int = 0
     blocked: int = 0
     failed: int = 0
     waiting: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.sent + self.blocked + self.failed + self.waiting
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -86,25 +87,34 @@ def _sqlite_file(settings: Settings, tool: str, path: Path, out: TextIO) -> Path
     return source
 
 
-def run_backup(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+def _copy_sqlite(
+    settings: Settings,
+    args: argparse.Namespace,
+    out: TextIO,
+    tool: str,
+    copy: Callable[[Path, Path], dict[str, int]],
+    done: str,
+) -> int:
+    """Copy between the SQLite file and PATH with `copy(db_file, path)`, then print `done`
+    (formatted with db and path) and the row counts; for PostgreSQL, the `tool` hint instead."""
     path = Path(args.path)
     try:
-        source = _sqlite_file(settings, "pg_dump", path, out)
-        if source is None:
+        db = _sqlite_file(settings, tool, path, out)
+        if db is None:
             return 0
-        counts = backup_sqlite(source, path)
+        counts = copy(db, path)
     except BackupError as exc:
         raise OpsCommandError(str(exc)) from exc
-    print(f"backup written to {path} ({_counts_line(counts)})", file=out)
+    print(f"{done.format(db=db, path=path)} ({_counts_line(counts)})", file=out)
     return 0
 
 
+def run_backup(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    return _copy_sqlite(settings, args, out, "pg_dump", backup_sqlite, "backup written to {path}")
+
+
 def run_restore(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    path = Path(args.path)
-    try:
-        dest = _sqlite_file(settings, "pg_restore", path, out)
-        if dest is None:
-            return 0
+    def restore(dest: Path, path: Path) -> dict[str, int]:
         lock = worker_lock(make_engine(settings.database_url))
         if lock is not None:
             try:
@@ -112,11 +122,9 @@ def run_restore(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
             except DatabaseError as exc:
                 raise OpsCommandError(f"stop the bot before restoring ({exc})") from exc
         try:
-            counts = restore_sqlite(path, dest)
+            return restore_sqlite(path, dest)
         finally:
             if lock is not None:
                 lock.release()
-    except BackupError as exc:
-        raise OpsCommandError(str(exc)) from exc
-    print(f"restored {dest} from {path} ({_counts_line(counts)})", file=out)
-    return 0
+
+    return _copy_sqlite(settings, args, out, "pg_restore", restore, "restored {db} from {path}")

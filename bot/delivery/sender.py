@@ -118,7 +118,7 @@ class Sender:
                     break
                 if not claimed:
                     break
-                stats.add(await self._send_batch(claimed))
+                stats += await self._send_batch(claimed)
             # Wait (leases renewed) for the marks; what still fails waits for the next call.
             if await self._marks.settle(loop.time() + self.lease.total_seconds() / 2):
                 self._marks.held.clear()  # e.g. rows of a blocked chat, cancelled with it
@@ -159,7 +159,7 @@ class Sender:
         )
         total = DeliveryStats()
         for result in results:
-            total.add(result)
+            total += result
         return total
 
     async def _send_chat(self, rows: Sequence[outbox.Claimed]) -> DeliveryStats:

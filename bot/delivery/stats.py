@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.tally import Tally
+
 
 @dataclass
-class DeliveryStats:
+class DeliveryStats(Tally):
     sent: int = 0
     retried: int = 0
     failed: int = 0
     blocked: int = 0
-
-    def add(self, other: DeliveryStats) -> None:
-        self.sent += other.sent
-        self.retried += other.retried
-        self.failed += other.failed
-        self.blocked += other.blocked

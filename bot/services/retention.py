@@ -13,20 +13,17 @@ from sqlmodel import Session
 from bot.settings import RetentionSettings
 from bot.storage import retention as store
 from bot.storage.db import session_scope
+from bot.tally import Tally
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class RetentionReport:
+class RetentionReport(Tally):
     outbox: int = 0
     stories: int = 0
     articles: int = 0
     audit: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.outbox + self.stories + self.articles + self.audit
 
 
 def _drain(

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, dataclass_transform
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,6 +27,15 @@ PLACEHOLDER_TOKENS = frozenset({"", "123456:ABC-DEF", "YOUR-BOT-TOKEN", "changem
 # Unknown keys are refused (with a suggestion) instead of silently ignored:
 # a misspelt key otherwise looks like a setting that "does not work".
 STRICT_KEYS = ConfigDict(extra="forbid")
+_T = TypeVar("_T")
+
+
+@dataclass_transform(frozen_default=True)
+def section(cls: type[_T]) -> type[_T]:
+    """A settings section: a frozen dataclass that refuses unknown keys (`STRICT_KEYS`)."""
+    cls.__pydantic_config__ = STRICT_KEYS  # type: ignore[attr-defined]
+    return dataclass(frozen=True)(cls)
+
 
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # Telegram's own rule for setWebhook's secret_token.
@@ -139,22 +148,18 @@ PosInt = Annotated[int, BeforeValidator(_not_bool), Field(gt=0)]
 PosFloat = Annotated[float, BeforeValidator(_not_bool), Field(gt=0.0, allow_inf_nan=False)]
 
 
-@dataclass(frozen=True)
+@section
 class FeedConfig:
     """One configured feed; also what a `[[feeds]]` table is validated as (the URL check
     applies only there: the annotations do nothing for plain construction)."""
-
-    __pydantic_config__ = STRICT_KEYS
 
     url: Annotated[str, AfterValidator(_http_url)]
     name: str | None = None
     topics: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@section
 class TelegramSettings:
-    __pydantic_config__ = STRICT_KEYS
-
     token: Annotated[str, AfterValidator(str.strip)] = ""
     api_base_url: Annotated[str, AfterValidator(_http_url)] = DEFAULT_API_BASE_URL
     admins: Annotated[tuple[int, ...], BeforeValidator(_admins)] = ()
@@ -168,17 +173,13 @@ class TelegramSettings:
         return self.token.strip() in PLACEHOLDER_TOKENS or ":" not in self.token
 
 
-@dataclass(frozen=True)
+@section
 class DatabaseSettings:
-    __pydantic_config__ = STRICT_KEYS
-
     url: Annotated[str, AfterValidator(_database_url)] = DEFAULT_DATABASE_URL
 
 
-@dataclass(frozen=True)
+@section
 class FetchSettings:
-    __pydantic_config__ = STRICT_KEYS
-
     interval_seconds: PosInt = 900
     max_interval_seconds: PosInt = 6 * 3600
     timeout_seconds: PosFloat = 20.0
@@ -192,39 +193,31 @@ class FetchSettings:
     parse_timeout_seconds: PosFloat = 30.0
 
 
-@dataclass(frozen=True)
+@section
 class FulltextSettings:
-    __pydantic_config__ = STRICT_KEYS
-
     max_bytes: PosInt = 2_000_000
     timeout_seconds: PosFloat = 15.0
     extract_timeout_seconds: PosFloat = 10.0
     max_messages: PosInt = 10
 
 
-@dataclass(frozen=True)
+@section
 class LimitsSettings:
-    __pydantic_config__ = STRICT_KEYS
-
     commands_per_minute: PosInt = 20
     taps_per_minute: PosInt = 40
     fulltext_per_minute: PosInt = 6
 
 
-@dataclass(frozen=True)
+@section
 class RetentionSettings:
-    __pydantic_config__ = STRICT_KEYS
-
     outbox_days: PosInt = 14
     stories_days: PosInt = 30
     articles_days: PosInt = 7
     audit_days: PosInt = 365
 
 
-@dataclass(frozen=True)
+@section
 class DedupSettings:
-    __pydantic_config__ = STRICT_KEYS
-
     window_hours: PosInt = 48
     # "auto": semantic when the [semantic] extra and a model are installed, else lexical.
     method: Literal["auto", "semantic", "lexical"] = "auto"
@@ -233,10 +226,8 @@ class DedupSettings:
     model_path: str = ""
 
 
-@dataclass(frozen=True)
+@section
 class BriefingSettings:
-    __pydantic_config__ = STRICT_KEYS
-
     times: Annotated[tuple[str, ...], BeforeValidator(_comma_list), AfterValidator(_times)] = (
         "08:00",
     )
@@ -264,19 +255,15 @@ def _preview(value: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
+@section
 class BotSettings:
-    __pydantic_config__ = STRICT_KEYS
-
     # Groups and channels speak this; a private chat starts in its user's language.
     language: Annotated[str, AfterValidator(_language)] = "en"
 
 
-@dataclass(frozen=True)
+@section
 class DisplaySettings:
     """What a chat gets until it chooses otherwise in /settings."""
-
-    __pydantic_config__ = STRICT_KEYS
 
     link_preview: Annotated[str, AfterValidator(_preview)] = "off"
     lead_image: bool = False
@@ -284,10 +271,8 @@ class DisplaySettings:
     quiet: bool = False
 
 
-@dataclass(frozen=True)
+@section
 class DeliverySettings:
-    __pydantic_config__ = STRICT_KEYS
-
     messages_per_second: PosFloat = 30.0
     allow_paid_broadcast: bool = False
     lease_seconds: PosInt = 60
@@ -303,11 +288,9 @@ def _listen(value: str | None) -> str | None:
     return value if sep and host else f"0.0.0.0:{port}"
 
 
-@dataclass(frozen=True)
+@section
 class OpsSettings:
     """Health, readiness and metrics endpoints (off unless `listen` is set)."""
-
-    __pydantic_config__ = STRICT_KEYS
 
     listen: Annotated[str | None, AfterValidator(_listen)] = None
     max_outbox_age_seconds: PosInt = 3600
@@ -321,11 +304,9 @@ class OpsSettings:
         return host.strip("[]"), int(port)
 
 
-@dataclass(frozen=True)
+@section
 class TopicEntry:
     """One `[[topics]]` table as written; becomes a `Topic`."""
-
-    __pydantic_config__ = STRICT_KEYS
 
     slug: Annotated[str, AfterValidator(check_slug)]
     name: str | None = None

@@ -63,7 +63,7 @@ async def drain(
     sender's own) or `rounds` ran out; the stats of all rounds together."""
     total = DeliveryStats()
     for _ in range(rounds):
-        total.add(await sender.deliver_due(budget_seconds=budget_seconds))
+        total += await sender.deliver_due(budget_seconds=budget_seconds)
         with Session(engine or sender.engine) as session:
             if outbox.pending_count(session) == 0:
                 return total

@@ -75,6 +75,18 @@ def serve_outlets(server: FeedServer) -> FeedServer:
     return server
 
 
+# A short article page for the full-text extraction tests: its address and paragraphs.
+TRAM_URL = "https://site.example/a"
+TRAM_PROSE = [
+    "The council voted on Thursday to build the new tram line through the city centre, "
+    "ending a decade of studies and postponed decisions about public transport.",
+    "The opposition said the cost estimate had already risen twice since 2021 and warned "
+    "that taxpayers would carry the risk of further overruns on the project.",
+    "Shop owners around the market square are divided about three years of construction "
+    "work, while cyclists' groups welcomed the plan but criticised the lost bicycle lane.",
+]
+
+
 # --- tests/testdata/articles/news_article.html -------------------------------------------
 
 NEWS_URL = "https://courier.example/city/2024/03/14/tram-line-approved"

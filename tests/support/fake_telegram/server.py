@@ -539,19 +539,12 @@ class FakeTelegram(PlacesMixin):
             self._users[user_id] = user
         return user
 
-    def add_private_chat(
-        self,
-        user_id: int,
-        *,
-        first_name: str = "Test",
-        username: str | None = None,
-        language_code: str | None = "en",
-    ) -> int:
-        """Register a private chat with a user; its id is the user id."""
-        self.add_user(user_id, first_name, username=username, language_code=language_code)
+    def add_private_chat(self, user_id: int, **user: Any) -> int:
+        """Register a private chat with a user (keywords as for add_user); its id is the user id."""
+        fields = self.add_user(user_id, **user)
         with self._cond:
             self._chats[user_id] = Chat(
-                user_id, "private", first_name=first_name, username=username
+                user_id, "private", first_name=fields["first_name"], username=fields.get("username")
             )
         return user_id
 
