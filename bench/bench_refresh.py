@@ -47,7 +47,7 @@ from bot.ingest.parser import ParsedFeed, parse_feed
 from bot.ingest.refresh import FeedReport, Refresher
 from bot.ingest.stories import ingest_entries
 from bot.ingest.topics import TopicMatcher
-from bot.settings import FeedConfig, FetchSettings, Settings, Topic
+from bot.settings import DedupSettings, FeedConfig, FetchSettings, Settings, Topic
 from bot.storage import feeds as feed_store
 from bot.storage.db import open_database, session_scope
 from bot.storage.models import Entry, Feed
@@ -85,12 +85,15 @@ def serve_feeds(server: FeedServer, bodies: Sequence[bytes], state: ServerState)
     return urls
 
 
-def make_settings(urls: Sequence[str], *, per_host: int | None) -> Settings:
+def make_settings(
+    urls: Sequence[str], *, per_host: int | None, method: str = "lexical"
+) -> Settings:
     fetch = FetchSettings(allow_private_networks=True)
     if per_host is not None:
         fetch = replace(fetch, max_per_host=per_host)
     feeds = tuple(FeedConfig(url, f"Outlet {n:04d}", ()) for n, url in enumerate(urls))
-    return Settings(fetch=fetch, topics=TOPICS, feeds=feeds)
+    dedup = DedupSettings(method=method)  # type: ignore[arg-type]
+    return Settings(fetch=fetch, topics=TOPICS, feeds=feeds, dedup=dedup)
 
 
 def fresh_database(folder: Path, settings: Settings) -> Engine:
@@ -390,6 +393,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="fetch.max_per_host (default: the settings default, 4; every feed is on 127.0.0.1)",
     )
     parser.add_argument(
+        "--method",
+        choices=("lexical", "semantic"),
+        default="lexical",
+        help="dedup method (default lexical: semantic cost is measured by bench_dedup)",
+    )
+    parser.add_argument(
         "--breakdown", action="store_true", help="also time each stage alone (+3–6 min)"
     )
     parser.add_argument(
@@ -417,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     state = ServerState()
     with FeedServer() as server:
         urls = serve_feeds(server, bodies, state)
-        settings = make_settings(urls, per_host=args.per_host)
+        settings = make_settings(urls, per_host=args.per_host, method=args.method)
         fp = [time_feedparser(bodies) for _ in range(3)]
         print(f"bare feedparser.parse: {', '.join(f'{t:.1f}' for t in fp)} s", flush=True)
         runs: list[RunResult] = []
