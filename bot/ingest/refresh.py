@@ -203,6 +203,9 @@ class Refresher:
         fetch, parsed, error = got.fetch, got.parsed, got.error
         now = self._clock()
         fs = self._settings.fetch
+        if error is None and parsed is None:
+            assert fetch is not None
+            return self._store_not_modified(task, fetch, now)
         with session_scope(self._engine) as session:
             feed = session.get(Feed, task.feed_id)
             if feed is None:
@@ -268,3 +271,26 @@ class Refresher:
                 not_modified=not_modified,
                 story_ids=outcome.story_ids,
             )
+
+    def _store_not_modified(self, task: FeedTask, fetch: FetchResult, now: datetime) -> FeedReport:
+        """A 304 or an unchanged body: one UPDATE, no ORM load (most feeds, most rounds)."""
+        fs = self._settings.fetch
+        delay = next_check_delay(
+            interval=fs.interval_seconds,
+            retry_after=fetch.retry_after_seconds,
+            max_age=fetch.max_age_seconds,
+            ttl=None,
+            maximum=fs.max_interval_seconds,
+        )
+        with session_scope(self._engine) as session:
+            name = feed_store.record_not_modified(
+                session,
+                task.feed_id,
+                now=now,
+                next_check_at=now + timedelta(seconds=delay),
+                etag=fetch.etag,
+                last_modified=fetch.last_modified,
+            )
+        if name is None:
+            return FeedReport(task.feed_id, task.name, task.url, error="feed was removed")
+        return FeedReport(task.feed_id, name, task.url, not_modified=True)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.settings import FeedConfig
-from bot.storage.models import Feed
+from bot.storage.models import Feed, UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,55 @@ def record_success(
     if title:
         feed.title = title[:300]
     session.add(feed)
+
+
+_feed = Feed.__table__  # type: ignore[attr-defined]
+_now = sa.bindparam("b_now", type_=UTCDateTime())
+# Built once: a steady round runs it for nearly every feed.
+_NOT_MODIFIED = (
+    sa.update(_feed)
+    .where(_feed.c.id == sa.bindparam("b_id"))
+    .values(
+        last_checked_at=_now,
+        last_success_at=_now,
+        next_check_at=sa.bindparam("b_next", type_=UTCDateTime()),
+        consecutive_failures=0,
+        last_error=None,
+        failing_since=None,
+        lease_until=None,
+        not_modified_since=sa.func.coalesce(_feed.c.not_modified_since, _now),
+        etag=sa.func.coalesce(sa.bindparam("b_etag"), _feed.c.etag),
+        last_modified=sa.func.coalesce(sa.bindparam("b_modified"), _feed.c.last_modified),
+        paused=False,
+    )
+    .returning(_feed.c.name, _feed.c.title, _feed.c.url)
+)
+
+
+def record_not_modified(
+    session: Session,
+    feed_id: int,
+    *,
+    now: datetime,
+    next_check_at: datetime,
+    etag: str | None,
+    last_modified: str | None,
+) -> str | None:
+    """`record_success(not_modified=True)` and unpause, in one statement.
+
+    Returns the feed's display name, or None when the feed is gone.
+    """
+    params = {
+        "b_id": feed_id,
+        "b_now": now,
+        "b_next": next_check_at,
+        "b_etag": etag or None,
+        "b_modified": last_modified or None,
+    }
+    row = session.execute(_NOT_MODIFIED, params).first()
+    if row is None:
+        return None
+    return Feed(name=row.name, title=row.title, url=row.url).display_name
 
 
 def record_failure(
