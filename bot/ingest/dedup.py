@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -98,6 +99,8 @@ class Fingerprint:
 
 def _strip_accents(text: str) -> str:
     """Fold accents and typographic apostrophes so outlets' spellings agree."""
+    if text.isascii():  # nothing to fold (the common case)
+        return text
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -122,6 +125,7 @@ def _stem(word: str) -> str:
 _FOLDING = build_folding(_stem)
 
 
+@lru_cache(maxsize=50_000)  # pure; a word recurs across headlines
 def _fold(word: str) -> str:
     """Stem a lower-case word, then fold demonyms and news paraphrases to one form."""
     country = demonym_country(word)
@@ -244,6 +248,8 @@ def _compounds(
     """
     shared = 0.0
     for token in [t for t in rest_a if len(t) >= 6 and not t[0].isdigit()]:
+        if not any(token.startswith(x) for x in rest_b):
+            continue  # no pair (x, y) below can match
         for x, y in itertools.permutations(rest_b, 2):
             if token.startswith(x) and _fold(token[len(x) :]) == y:
                 shared += min(wa[token], wb[x] + wb[y])

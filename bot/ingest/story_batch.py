@@ -177,7 +177,7 @@ def _read(
     links = sorted({e.link for e in fresh if e.link})
     link_story: dict[str, int] = {}
     for chunk in _chunks(links):
-        for link, story_id in session.execute(_LINKS, {"links": list(chunk)}):
+        for link, story_id in session.execute(_LINKS, {"links": list(chunk)}).all():
             link_story.setdefault(link, story_id)
     every_key = sorted({k for ks in keys for k in ks})
     stamps = [e.published_at for e in fresh]
@@ -186,7 +186,7 @@ def _read(
     keys_of: dict[int, set[int]] = {}
     for chunk in _chunks(every_key):
         params = {"keys": list(chunk), "lo": lo, "hi": hi}
-        for key, story_id, stamp in session.execute(_KEYS, params):
+        for key, story_id, stamp in session.execute(_KEYS, params).all():
             key_rows.setdefault(key, []).append((story_id, stamp))
             keys_of.setdefault(story_id, set()).add(key)
     batch = _Batch(window, link_story, key_rows, {}, {}, keys_of)
@@ -198,7 +198,7 @@ def _read(
     for chunk in _chunks(sorted(wanted)):
         for story_id, title, summary, published_at in session.execute(
             _ENTRIES, {"ids": list(chunk)}
-        ):
+        ).all():
             batch.entries.setdefault(story_id, []).append((title, summary))
             batch.published[story_id] = published_at
     return batch
