@@ -136,34 +136,47 @@ _NOT_MODIFIED = (
         last_modified=sa.func.coalesce(sa.bindparam("b_modified"), _feed.c.last_modified),
         paused=False,
     )
-    .returning(_feed.c.name, _feed.c.title, _feed.c.url)
+)
+_NAMES = sa.select(_feed.c.id, _feed.c.name, _feed.c.title, _feed.c.url).where(
+    _feed.c.id.in_(sa.bindparam("ids", expanding=True))
 )
 
 
-def record_not_modified(
-    session: Session,
-    feed_id: int,
-    *,
-    now: datetime,
-    next_check_at: datetime,
-    etag: str | None,
-    last_modified: str | None,
-) -> str | None:
-    """`record_success(not_modified=True)` and unpause, in one statement.
+@dataclass(frozen=True)
+class NotModified:
+    """A 304 (or an unchanged body) for one feed, to record."""
 
-    Returns the feed's display name, or None when the feed is gone.
+    feed_id: int
+    now: datetime
+    next_check_at: datetime
+    etag: str | None
+    last_modified: str | None
+
+
+def record_not_modified(session: Session, rows: Sequence[NotModified]) -> dict[int, str]:
+    """`record_success(not_modified=True)` and unpause, for many feeds in two statements.
+
+    Returns the display name of each feed still there, by id.
     """
-    params = {
-        "b_id": feed_id,
-        "b_now": now,
-        "b_next": next_check_at,
-        "b_etag": etag or None,
-        "b_modified": last_modified or None,
-    }
-    row = session.execute(_NOT_MODIFIED, params).first()
-    if row is None:
-        return None
-    return Feed(name=row.name, title=row.title, url=row.url).display_name
+    if not rows:
+        return {}
+    params = [
+        {
+            "b_id": row.feed_id,
+            "b_now": row.now,
+            "b_next": row.next_check_at,
+            "b_etag": row.etag or None,
+            "b_modified": row.last_modified or None,
+        }
+        for row in rows
+    ]
+    session.execute(_NOT_MODIFIED, params)
+    ids = sorted({row.feed_id for row in rows})
+    names: dict[int, str] = {}
+    for i in range(0, len(ids), 500):
+        for feed_id, name, title, url in session.execute(_NAMES, {"ids": ids[i : i + 500]}):
+            names[feed_id] = Feed(name=name, title=title, url=url).display_name
+    return names
 
 
 def record_failure(
