@@ -35,6 +35,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session, SQLModel
 
 from bot.ingest import dedup
@@ -86,10 +87,12 @@ _BUMP_STORY = (
     )
 )
 _INSERT_ENTRY = sa.insert(_entry)
-_INSERT_KEY = {
-    "sqlite": sqlite.insert(_key).on_conflict_do_nothing(),
-    "postgresql": postgresql.insert(_key).on_conflict_do_nothing(),
-}
+# About nine key rows per entry: written through the driver, each story's time
+# converted once (SQLAlchemy would convert it per row).
+_INSERT_KEY = (
+    'INSERT INTO story_key ("key", story_id, published_at) VALUES ({0}, {0}, {0}) '
+    "ON CONFLICT DO NOTHING"
+)
 _INSERT_TOPIC = {
     "sqlite": sqlite.insert(_topic).on_conflict_do_nothing(),
     "postgresql": postgresql.insert(_topic).on_conflict_do_nothing(),
@@ -313,22 +316,33 @@ def _write(session: Session, batch: _Batch, entry_rows: list[dict[str, Any]]) ->
     ]
     if bumps:
         session.execute(_BUMP_STORY, bumps)
-    dialect = session.get_bind().dialect.name
-    key_rows = [
-        {"key": k, "story_id": real.get(s.id, s.id), "published_at": s.published_at}
-        for s in batch.stories.values()
-        for k in s.new_keys
-    ]
-    if key_rows:
-        session.execute(_INSERT_KEY[dialect], key_rows)
+    dialect = session.get_bind().dialect
+    _insert_keys(session, dialect, batch.stories.values(), real)
     topic_rows = [
         {"story_id": real.get(s.id, s.id), "topic": t}
         for s in batch.stories.values()
         for t in sorted(s.topics)
     ]
     if topic_rows:
-        session.execute(_INSERT_TOPIC[dialect], topic_rows)
+        session.execute(_INSERT_TOPIC[dialect.name], topic_rows)
     for row in entry_rows:
         row["story_id"] = real.get(row["story_id"], row["story_id"])
     session.execute(_INSERT_ENTRY, entry_rows)
     return real
+
+
+def _insert_keys(
+    session: Session, dialect: Dialect, stories: Iterable[_Story], real: dict[int, int]
+) -> None:
+    stamp_type = _key.c.published_at.type.dialect_impl(dialect)
+    convert = stamp_type.bind_processor(dialect) or (lambda value: value)
+    rows = [
+        (key, real.get(s.id, s.id), stamp)
+        for s in stories
+        if s.new_keys
+        for stamp in (convert(s.published_at),)
+        for key in s.new_keys
+    ]
+    if rows:
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        session.connection().exec_driver_sql(_INSERT_KEY.format(mark), rows)
