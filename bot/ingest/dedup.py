@@ -154,23 +154,31 @@ def _tokenize(text: str) -> list[tuple[str, bool, bool]]:
     capitals_informative = not _is_title_case(words)
     out: list[tuple[str, bool, bool]] = []
     for position, raw in enumerate(words):
-        word = re.sub(r"'s?$", "", raw)
-        if _NUMBER_RE.fullmatch(word.lower()):
-            out.append((_canonical_number(word.lower()), True, False))
+        info = _word(raw)
+        if info is None:
             continue
-        acronym = len(word) > 1 and word.replace(".", "").isupper()
-        lower = word.replace(".", "").replace("'", "").lower()
-        if acronym and lower == "us":
-            lower = "usa"  # "US"/"U.S." is a country, "us" a stop word
-        lower = _NUMBER_WORDS.get(lower, lower)
-        if lower.isdigit():
-            out.append((lower, True, False))
-            continue
-        if lower in _STOP_WORDS or len(lower) < 2:
-            continue
-        proper = acronym or (capitals_informative and position > 0 and word[0].isupper())
-        out.append((_fold(lower), lower in _DATE_WORDS, proper))
+        token, specific, acronym, capitalised = info
+        proper = acronym or (capitals_informative and position > 0 and capitalised)
+        out.append((token, specific, proper))
     return out
+
+
+@lru_cache(maxsize=100_000)  # pure; words recur across headlines and summaries
+def _word(raw: str) -> tuple[str, bool, bool, bool] | None:
+    """(canonical token, is_specific, is an acronym, is capitalised) of a word; None: skip it."""
+    word = re.sub(r"'s?$", "", raw)
+    if _NUMBER_RE.fullmatch(word.lower()):
+        return _canonical_number(word.lower()), True, False, False
+    acronym = len(word) > 1 and word.replace(".", "").isupper()
+    lower = word.replace(".", "").replace("'", "").lower()
+    if acronym and lower == "us":
+        lower = "usa"  # "US"/"U.S." is a country, "us" a stop word
+    lower = _NUMBER_WORDS.get(lower, lower)
+    if lower.isdigit():
+        return lower, True, False, False
+    if lower in _STOP_WORDS or len(lower) < 2:
+        return None
+    return _fold(lower), lower in _DATE_WORDS, acronym, word[0].isupper()
 
 
 def _weight(token: str, *, specific: bool, proper: bool) -> float:
