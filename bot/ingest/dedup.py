@@ -239,7 +239,8 @@ def _shared_weight(wa: dict[str, float], wb: dict[str, float]) -> float:
     rest_b = [t for t in wb if t not in wa]
     shared += _compounds(wa, rest_a, wb, rest_b) + _compounds(wb, rest_b, wa, rest_a)
     for token in sorted(rest_a, key=lambda t: -wa[t]):
-        credits = [(_near_match(token, other), other) for other in rest_b]
+        first = token[0]  # `_near_match` credits nothing across first letters
+        credits = [(_near_match(token, other), other) for other in rest_b if other[0] == first]
         credit, other = max(credits, default=(0.0, ""))
         if credit > 0:
             shared += credit * min(wa[token], wb[other])
@@ -256,7 +257,7 @@ def _compounds(
     """
     shared = 0.0
     for token in [t for t in rest_a if len(t) >= 6 and not t[0].isdigit()]:
-        if not any(token.startswith(x) for x in rest_b):
+        if not token.startswith(tuple(rest_b)):
             continue  # no pair (x, y) below can match
         for x, y in itertools.permutations(rest_b, 2):
             if token.startswith(x) and _fold(token[len(x) :]) == y:
