@@ -125,7 +125,7 @@ def _stem(word: str) -> str:
 _FOLDING = build_folding(_stem)
 
 
-@lru_cache(maxsize=50_000)  # pure; a word recurs across headlines
+@lru_cache(maxsize=20_000)  # pure; a word recurs across headlines (~3 MB at most)
 def _fold(word: str) -> str:
     """Stem a lower-case word, then fold demonyms and news paraphrases to one form."""
     country = demonym_country(word)
@@ -163,7 +163,7 @@ def _tokenize(text: str) -> list[tuple[str, bool, bool]]:
     return out
 
 
-@lru_cache(maxsize=100_000)  # pure; words recur across headlines and summaries
+@lru_cache(maxsize=30_000)  # pure; words recur across headlines and summaries (~7 MB at most)
 def _word(raw: str) -> tuple[str, bool, bool, bool] | None:
     """(canonical token, is_specific, is an acronym, is capitalised) of a word; None: skip it."""
     word = re.sub(r"'s?$", "", raw)
