@@ -26,7 +26,7 @@ so the keys read in the windows' span are all of that story's keys among them.
 
 from __future__ import annotations
 
-from collections import Counter
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -138,13 +138,15 @@ class _Batch:
     def candidates(self, keys: Iterable[int], published_at: datetime) -> list[int]:
         """The story ids sharing the most keys in the window, as the SQL query ranks them."""
         lo, hi = published_at - self.window, published_at + self.window
-        shared: Counter[int] = Counter()
+        shared: dict[int, int] = {}
+        count = shared.get
         for key in keys:
             for story_id, stamp in self.key_rows.get(key, ()):
                 if lo <= stamp <= hi:
-                    shared[story_id] += 1
-        ranked = sorted(shared.items(), key=lambda item: (-item[1], -item[0]))
-        return [story_id for story_id, _ in ranked[:MAX_CANDIDATES]]
+                    shared[story_id] = count(story_id, 0) + 1
+        # Most shared keys first, then the highest id (ORDER BY shared DESC, story_id DESC).
+        ranked = heapq.nsmallest(MAX_CANDIDATES, [(-n, -sid) for sid, n in shared.items()])
+        return [-negative_id for _, negative_id in ranked]
 
     def find(self, entry: ParsedEntry, fp: dedup.Fingerprint, keys: list[int]) -> int | None:
         if entry.link and entry.link in self.link_story:
