@@ -27,7 +27,7 @@ so the keys read in the windows' span are all of that story's keys among them.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -66,7 +66,11 @@ _LINKS = (
     .where(_entry.c.link.in_(sa.bindparam("links", expanding=True)))
     .order_by(_entry.c.id)
 )
-_KEYS = sa.select(_key.c.key, _key.c.story_id, _key.c.published_at).where(
+# The time comes back as the driver gives it (SQLite: its fixed-width text), compared
+# with bounds converted the same way, as the database compared them: no conversion per row.
+_KEYS = sa.select(
+    _key.c.key, _key.c.story_id, sa.type_coerce(_key.c.published_at, sa.types.NullType())
+).where(
     _key.c.key.in_(sa.bindparam("keys", expanding=True)),
     _key.c.published_at >= sa.bindparam("lo"),
     _key.c.published_at <= sa.bindparam("hi"),
@@ -129,15 +133,16 @@ class _Batch:
 
     window: timedelta
     link_story: dict[str, int]
-    key_rows: dict[int, list[tuple[int, datetime]]]  # key -> (story id, its published_at)
+    key_rows: dict[int, list[tuple[int, Any]]]  # key -> (story id, its time as stored)
     entries: dict[int, list[tuple[str, str]]]  # story id -> (title, summary) in id order
     published: dict[int, datetime]  # stored story id -> published_at
     keys_of: dict[int, set[int]]  # stored story id -> its keys among those read
+    stored: Callable[[datetime], Any]  # a time as the driver stores it
     stories: dict[int, _Story] = field(default_factory=dict)  # touched, by (provisional) id
 
     def candidates(self, keys: Iterable[int], published_at: datetime) -> list[int]:
         """The story ids sharing the most keys in the window, as the SQL query ranks them."""
-        lo, hi = published_at - self.window, published_at + self.window
+        lo, hi = self.stored(published_at - self.window), self.stored(published_at + self.window)
         shared: dict[int, int] = {}
         count = shared.get
         for key in keys:
@@ -165,7 +170,14 @@ class _Batch:
         for key in sorted(set(keys) - story.keys):
             story.keys.add(key)
             story.new_keys.append(key)
-            self.key_rows.setdefault(key, []).append((story.id, story.published_at))
+            self.key_rows.setdefault(key, []).append((story.id, self.stored(story.published_at)))
+
+
+def _stored(bind: Any) -> Callable[[datetime], Any]:
+    """Convert a time as `story_key.published_at` binds it for this database."""
+    dialect = bind.dialect
+    convert = _key.c.published_at.type.dialect_impl(dialect).bind_processor(dialect)
+    return convert or (lambda value: value)
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -187,14 +199,14 @@ def _read(
     every_key = sorted({k for ks in keys for k in ks})
     stamps = [e.published_at for e in fresh]
     lo, hi = min(stamps) - window, max(stamps) + window
-    key_rows: dict[int, list[tuple[int, datetime]]] = {}
+    key_rows: dict[int, list[tuple[int, Any]]] = {}
     keys_of: dict[int, set[int]] = {}
     for chunk in _chunks(every_key):
         params = {"keys": list(chunk), "lo": lo, "hi": hi}
         for key, story_id, stamp in session.execute(_KEYS, params).all():
             key_rows.setdefault(key, []).append((story_id, stamp))
             keys_of.setdefault(story_id, set()).add(key)
-    batch = _Batch(window, link_story, key_rows, {}, {}, keys_of)
+    batch = _Batch(window, link_story, key_rows, {}, {}, keys_of, _stored(session.get_bind()))
     # The stored stories that can be candidates: each entry's stored-only top 16,
     # and any story an entry joins by its link (its keys may then count).
     wanted = set(link_story.values())
