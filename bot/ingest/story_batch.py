@@ -20,8 +20,9 @@ Why candidates read once are enough: a stored story's key count only grows
 through this batch when the batch merges an entry into it, and such a story's
 rows are read anyway; any other stored story outside an entry's stored-only top
 16 stays outside once in-batch counts are added. Every key of a story carries
-the story's publication time (`_add_keys` in `bot.ingest.stories` writes them so),
-so the keys read in the windows' span are all of that story's keys among them.
+the story's publication time (both this module and `_add_keys` in
+`bot.ingest.stories` write them so), so the keys read in the windows' span are all
+of that story's keys among them.
 """
 
 from __future__ import annotations
