@@ -672,3 +672,35 @@ def test_next_check_delay_interval_above_maximum_wins() -> None:
 )
 def test_failure_backoff(failures: int, expected: float) -> None:
     assert failure_backoff(interval=10.0, consecutive_failures=failures, maximum=600.0) == expected
+
+
+async def test_a_304_leaves_the_connection_open_for_the_next_fetch() -> None:
+    """A steady round is mostly 304s: each must not cost a new TCP connection."""
+    connections = 0
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        try:
+            while await reader.readuntil(b"\r\n\r\n"):
+                writer.write(b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\n\r\n')
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    policy = FetchPolicy(allow_private_networks=True, timeout_seconds=5)
+    try:
+        async with Fetcher(policy) as fetcher:
+            for _ in range(3):
+                result = await fetcher.fetch_feed(
+                    f"http://127.0.0.1:{port}/feed.xml", etag='"v1"', now=NOW
+                )
+                assert result.status is FetchStatus.NOT_MODIFIED and result.etag == '"v1"'
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert connections == 1

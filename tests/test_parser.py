@@ -571,3 +571,26 @@ def test_truncate(text: str, limit: int, expected: str) -> None:
     result = truncate(text, limit)
     assert result == expected
     assert len(result) <= max(limit, 0)
+
+
+async def test_parse_timeout_counts_the_parse_not_the_wait_for_a_worker() -> None:
+    """A big round queues parses: time spent waiting for a pool thread is no parse error."""
+    import asyncio
+    import threading
+
+    from bot.ingest import parser as parser_module
+
+    body = (FEEDS / "rss10_rdf.xml").read_bytes()
+    url = "https://f.example/rdf"
+    release = threading.Event()
+    pool = parser_module._parse_pool()
+    busy = [pool.submit(release.wait, 30) for _ in range(pool._max_workers)]
+    loop = asyncio.get_running_loop()
+    timeout = 0.5
+    loop.call_later(3 * timeout, release.set)  # every worker busy well past the timeout
+    try:
+        parsed = await parse_feed_async(body, url=url, content_type=None, now=NOW, timeout=timeout)
+    finally:
+        release.set()
+    assert all(job.result() for job in busy)
+    assert parsed == parse_feed(body, url=url, content_type=None, now=NOW)

@@ -14,7 +14,7 @@ from bot.settings import FeedConfig, Settings, Topic, load_settings
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
 from bot.storage.models import Entry, Feed, Story, StoryTopic
-from tests.support.feedserver import FeedServer, Reply
+from tests.support.feedserver import FeedServer, Reply, Request
 from tests.support.samples import FEED_A, FEED_B, RSS, rss
 
 NOW = datetime(2026, 1, 20, 12, 0, tzinfo=UTC)
@@ -179,3 +179,38 @@ async def test_not_modified_is_trusted_for_a_day_then_refetched(
     await refresh(engine, settings, NOW + timedelta(hours=26))
     last = server.requests[-1]
     assert "if-none-match" not in last.headers and "if-modified-since" not in last.headers
+
+
+async def test_a_304_round_records_success_keeps_validators_and_unpauses(
+    engine: Engine, server: FeedServer
+) -> None:
+    # The 304 answer carries no validators: the ones sent are kept (RFC 9110 §15.4.5).
+    def answer(request: Request) -> Reply:
+        if request.headers.get("if-none-match") == '"v1"':
+            return Reply(304, {})
+        return Reply(200, {**RSS, "ETag": '"v1"', "Last-Modified": "Tue, 20 Jan 2026"}, FEED_A)
+
+    server.route("/n.xml", answer)
+    settings = make_settings(server)
+    settings = Settings(
+        **{**settings.__dict__, "feeds": (FeedConfig(url=server.url("/n.xml"), name="N"),)}
+    )
+    await refresh(engine, settings)
+    with session_scope(engine) as session:  # as if failing before, paused and leased
+        feed = session.exec(select(Feed)).one()
+        feed.paused, feed.consecutive_failures, feed.last_error = True, 4, "HTTP 500"
+        feed.failing_since, feed.lease_until = NOW, NOW + timedelta(hours=1)
+        session.add(feed)
+    later = NOW + timedelta(hours=1)
+    for hours in (1, 2):
+        reports = await refresh(engine, settings, NOW + timedelta(hours=hours))
+        assert [(r.name, r.not_modified, r.error) for r in reports] == [("N", True, None)]
+    with Session(engine) as session:
+        feed = session.exec(select(Feed)).one()
+        assert not feed.paused and feed.consecutive_failures == 0
+        assert feed.last_error is None and feed.failing_since is None and feed.lease_until is None
+        assert (feed.etag, feed.last_modified) == ('"v1"', "Tue, 20 Jan 2026")
+        assert feed.not_modified_since == later  # the first 304, not the last
+        assert feed.last_checked_at == feed.last_success_at == NOW + timedelta(hours=2)
+        assert feed.next_check_at == NOW + timedelta(hours=2, seconds=600)
+        assert feed.body_hash is not None  # from the first, full fetch

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -98,6 +99,8 @@ class Fingerprint:
 
 def _strip_accents(text: str) -> str:
     """Fold accents and typographic apostrophes so outlets' spellings agree."""
+    if text.isascii():  # nothing to fold (the common case)
+        return text
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -122,6 +125,7 @@ def _stem(word: str) -> str:
 _FOLDING = build_folding(_stem)
 
 
+@lru_cache(maxsize=20_000)  # pure; a word recurs across headlines (~3 MB at most)
 def _fold(word: str) -> str:
     """Stem a lower-case word, then fold demonyms and news paraphrases to one form."""
     country = demonym_country(word)
@@ -150,23 +154,31 @@ def _tokenize(text: str) -> list[tuple[str, bool, bool]]:
     capitals_informative = not _is_title_case(words)
     out: list[tuple[str, bool, bool]] = []
     for position, raw in enumerate(words):
-        word = re.sub(r"'s?$", "", raw)
-        if _NUMBER_RE.fullmatch(word.lower()):
-            out.append((_canonical_number(word.lower()), True, False))
+        info = _word(raw)
+        if info is None:
             continue
-        acronym = len(word) > 1 and word.replace(".", "").isupper()
-        lower = word.replace(".", "").replace("'", "").lower()
-        if acronym and lower == "us":
-            lower = "usa"  # "US"/"U.S." is a country, "us" a stop word
-        lower = _NUMBER_WORDS.get(lower, lower)
-        if lower.isdigit():
-            out.append((lower, True, False))
-            continue
-        if lower in _STOP_WORDS or len(lower) < 2:
-            continue
-        proper = acronym or (capitals_informative and position > 0 and word[0].isupper())
-        out.append((_fold(lower), lower in _DATE_WORDS, proper))
+        token, specific, acronym, capitalised = info
+        proper = acronym or (capitals_informative and position > 0 and capitalised)
+        out.append((token, specific, proper))
     return out
+
+
+@lru_cache(maxsize=30_000)  # pure; words recur across headlines and summaries (~7 MB at most)
+def _word(raw: str) -> tuple[str, bool, bool, bool] | None:
+    """(canonical token, is_specific, is an acronym, is capitalised) of a word; None: skip it."""
+    word = re.sub(r"'s?$", "", raw)
+    if _NUMBER_RE.fullmatch(word.lower()):
+        return _canonical_number(word.lower()), True, False, False
+    acronym = len(word) > 1 and word.replace(".", "").isupper()
+    lower = word.replace(".", "").replace("'", "").lower()
+    if acronym and lower == "us":
+        lower = "usa"  # "US"/"U.S." is a country, "us" a stop word
+    lower = _NUMBER_WORDS.get(lower, lower)
+    if lower.isdigit():
+        return lower, True, False, False
+    if lower in _STOP_WORDS or len(lower) < 2:
+        return None
+    return _fold(lower), lower in _DATE_WORDS, acronym, word[0].isupper()
 
 
 def _weight(token: str, *, specific: bool, proper: bool) -> float:
@@ -227,7 +239,8 @@ def _shared_weight(wa: dict[str, float], wb: dict[str, float]) -> float:
     rest_b = [t for t in wb if t not in wa]
     shared += _compounds(wa, rest_a, wb, rest_b) + _compounds(wb, rest_b, wa, rest_a)
     for token in sorted(rest_a, key=lambda t: -wa[t]):
-        credits = [(_near_match(token, other), other) for other in rest_b]
+        first = token[0]  # `_near_match` credits nothing across first letters
+        credits = [(_near_match(token, other), other) for other in rest_b if other[0] == first]
         credit, other = max(credits, default=(0.0, ""))
         if credit > 0:
             shared += credit * min(wa[token], wb[other])
@@ -244,6 +257,8 @@ def _compounds(
     """
     shared = 0.0
     for token in [t for t in rest_a if len(t) >= 6 and not t[0].isdigit()]:
+        if not token.startswith(tuple(rest_b)):
+            continue  # no pair (x, y) below can match
         for x, y in itertools.permutations(rest_b, 2):
             if token.startswith(x) and _fold(token[len(x) :]) == y:
                 shared += min(wa[token], wb[x] + wb[y])

@@ -236,6 +236,10 @@ class Fetcher:
             with pinned(host, port, addresses):
                 async with self._client.stream("GET", url, headers=headers) as response:
                     body = await self._read(response) if response.is_success else None
+                    if response.status_code == 304:
+                        # A 304 has no body by definition; reading its end frees the
+                        # connection for the next request (closing unread drops it).
+                        await response.aread()
                     return _Response(response.url, response.status_code, response.headers, body)
 
     async def _read(self, response: httpx.Response) -> bytes:

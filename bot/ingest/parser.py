@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 import feedparser
@@ -117,16 +116,34 @@ async def parse_feed_async(
 
     A thread cannot be killed: a timed-out parse finishes in its worker and is
     discarded, and the pool's size bounds how many such parses can run at once.
+
+    Only the parse itself is timed: in a big round parses queue for the pool's
+    threads, and a feed waiting its turn has not failed.
     """
-    work = partial(
-        parse_feed, body, url=url, content_type=content_type, now=now, max_entries=max_entries
-    )
-    future = asyncio.get_running_loop().run_in_executor(_parse_pool(), work)
+    loop = asyncio.get_running_loop()
+    started = loop.create_future()
+
+    def work() -> ParsedFeed:
+        loop.call_soon_threadsafe(_set_started, started)
+        return parse_feed(
+            body, url=url, content_type=content_type, now=now, max_entries=max_entries
+        )
+
+    future = loop.run_in_executor(_parse_pool(), work)
     try:
+        await asyncio.wait((started, future), return_when=asyncio.FIRST_COMPLETED)
         return await asyncio.wait_for(future, timeout)
+    except asyncio.CancelledError:
+        future.cancel()  # still queued: never runs
+        raise
     except TimeoutError:
         logger.warning("feed parse timed out url=%s after=%ss", url, timeout)
         return _failure(f"parse error: timed out after {timeout:g} s")
+
+
+def _set_started(started: asyncio.Future[None]) -> None:
+    if not started.done():
+        started.set_result(None)
 
 
 def _failure(error: str, *, is_feed: bool = False) -> ParsedFeed:

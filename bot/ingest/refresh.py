@@ -103,6 +103,9 @@ class Refresher:
         self._semantic = semantic.from_settings(settings.dedup)  # logs the method in use
         self._clock = clock
         self._store_lock = asyncio.Lock()  # one writer at a time (SQLite)
+        # 304s waiting for the writer, and the writer tasks (kept referenced).
+        self._unchanged: list[tuple[feed_store.NotModified, asyncio.Future[dict[int, str]]]] = []
+        self._writers: set[asyncio.Task[None]] = set()
 
     async def refresh_due(self, *, batch: int = CLAIM_BATCH) -> list[FeedReport]:
         """Refresh due feeds, claiming a batch at a time until none is left.
@@ -196,6 +199,8 @@ class Refresher:
         return await self._store(task, _Fetched(fetch, parsed, error))
 
     async def _store(self, task: FeedTask, got: _Fetched) -> FeedReport:
+        if got.error is None and got.parsed is None and got.fetch is not None:
+            return await self._store_not_modified(task, got.fetch)
         async with self._store_lock:
             return await asyncio.to_thread(self._store_sync, task, got)
 
@@ -268,3 +273,47 @@ class Refresher:
                 not_modified=not_modified,
                 story_ids=outcome.story_ids,
             )
+
+    async def _store_not_modified(self, task: FeedTask, fetch: FetchResult) -> FeedReport:
+        """A 304 or an unchanged body (most feeds, most rounds): queued, then written
+        with the others that finished meanwhile, one UPDATE executemany for all."""
+        now = self._clock()
+        fs = self._settings.fetch
+        delay = next_check_delay(
+            interval=fs.interval_seconds,
+            retry_after=fetch.retry_after_seconds,
+            max_age=fetch.max_age_seconds,
+            ttl=None,
+            maximum=fs.max_interval_seconds,
+        )
+        row = feed_store.NotModified(
+            task.feed_id, now, now + timedelta(seconds=delay), fetch.etag, fetch.last_modified
+        )
+        done: asyncio.Future[dict[int, str]] = asyncio.get_running_loop().create_future()
+        self._unchanged.append((row, done))
+        if len(self._unchanged) == 1:  # the first one queued: a writer picks up all
+            writer = asyncio.create_task(self._write_unchanged())
+            self._writers.add(writer)
+            writer.add_done_callback(self._writers.discard)
+        names = await asyncio.shield(done)
+        if task.feed_id not in names:
+            return FeedReport(task.feed_id, task.name, task.url, error="feed was removed")
+        return FeedReport(task.feed_id, names[task.feed_id], task.url, not_modified=True)
+
+    async def _write_unchanged(self) -> None:
+        async with self._store_lock:
+            queued, self._unchanged = self._unchanged, []
+            try:
+                names = await asyncio.to_thread(self._write_unchanged_sync, [r for r, _ in queued])
+            except BaseException as exc:  # each feed's caller records it as its own failure
+                for _, done in queued:
+                    done.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                for _, done in queued:
+                    done.set_result(names)
+
+    def _write_unchanged_sync(self, rows: list[feed_store.NotModified]) -> dict[int, str]:
+        with session_scope(self._engine) as session:
+            return feed_store.record_not_modified(session, rows)

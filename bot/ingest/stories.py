@@ -14,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.ingest import dedup
+from bot.ingest import dedup, story_batch
 from bot.ingest.parser import ParsedEntry, entry_identities
 from bot.ingest.semantic import SemanticDedup
 from bot.ingest.topics import TopicMatcher
@@ -30,9 +29,8 @@ from bot.storage.retention import touch_listed
 
 _MAX_CANDIDATES = 16  # the stories sharing the most keys; the rest are weaker matches
 
-# Fingerprints are pure and immutable: candidates recur across inserts, so
-# remembering recent ones saves re-tokenising the same headlines.
-fingerprint = lru_cache(maxsize=20_000)(dedup.fingerprint)  # ~1.4 KB each: ~28 MB at most
+# The memoised fingerprint, shared with the batch path (one cache).
+fingerprint = story_batch.fingerprint
 
 
 @dataclass(frozen=True)
@@ -144,6 +142,12 @@ def ingest_entries(
     for entry, identity in zip(entries, identities, strict=True):
         if identity not in known:
             fresh.setdefault(identity, entry)
+    if semantic is None:  # the lexical method: the whole feed in a few statements
+        info = story_batch.FeedInfo(feed.id, feed.display_name, feed.topic_slugs)
+        created, joined, story_ids = story_batch.ingest_fresh(
+            session, feed=info, fresh=list(fresh.items()), matcher=matcher, now=now, window=window
+        )
+        return IngestOutcome(len(fresh), created, joined, story_ids)
     # One batch per feed: the encoder costs about half as much per entry that way.
     vectors = semantic.embed_many(list(fresh.values())) if semantic and fresh else None
     for index, (identity, entry) in enumerate(fresh.items()):

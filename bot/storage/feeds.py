@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.settings import FeedConfig
-from bot.storage.models import Feed
+from bot.storage.models import Feed, UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,68 @@ def record_success(
     if title:
         feed.title = title[:300]
     session.add(feed)
+
+
+_feed = Feed.__table__  # type: ignore[attr-defined]
+_now = sa.bindparam("b_now", type_=UTCDateTime())
+# Built once: a steady round runs it for nearly every feed.
+_NOT_MODIFIED = (
+    sa.update(_feed)
+    .where(_feed.c.id == sa.bindparam("b_id"))
+    .values(
+        last_checked_at=_now,
+        last_success_at=_now,
+        next_check_at=sa.bindparam("b_next", type_=UTCDateTime()),
+        consecutive_failures=0,
+        last_error=None,
+        failing_since=None,
+        lease_until=None,
+        not_modified_since=sa.func.coalesce(_feed.c.not_modified_since, _now),
+        etag=sa.func.coalesce(sa.bindparam("b_etag"), _feed.c.etag),
+        last_modified=sa.func.coalesce(sa.bindparam("b_modified"), _feed.c.last_modified),
+        paused=False,
+    )
+)
+_NAMES = sa.select(_feed.c.id, _feed.c.name, _feed.c.title, _feed.c.url).where(
+    _feed.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+
+
+@dataclass(frozen=True)
+class NotModified:
+    """A 304 (or an unchanged body) for one feed, to record."""
+
+    feed_id: int
+    now: datetime
+    next_check_at: datetime
+    etag: str | None
+    last_modified: str | None
+
+
+def record_not_modified(session: Session, rows: Sequence[NotModified]) -> dict[int, str]:
+    """`record_success(not_modified=True)` and unpause, for many feeds in two statements.
+
+    Returns the display name of each feed still there, by id.
+    """
+    if not rows:
+        return {}
+    params = [
+        {
+            "b_id": row.feed_id,
+            "b_now": row.now,
+            "b_next": row.next_check_at,
+            "b_etag": row.etag or None,
+            "b_modified": row.last_modified or None,
+        }
+        for row in rows
+    ]
+    session.execute(_NOT_MODIFIED, params)
+    ids = sorted({row.feed_id for row in rows})
+    names: dict[int, str] = {}
+    for i in range(0, len(ids), 500):
+        for feed_id, name, title, url in session.execute(_NAMES, {"ids": ids[i : i + 500]}):
+            names[feed_id] = Feed(name=name, title=title, url=url).display_name
+    return names
 
 
 def record_failure(

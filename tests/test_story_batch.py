@@ -1,0 +1,107 @@
+"""One feed's entries stored in one batch give the stories they give one at a time.
+
+`bot.ingest.story_batch` decides a whole feed in memory over rows read once; with
+a single entry per call there is nothing in the batch to see, so ingesting the same
+entries one per call is the reference the batch must reproduce row for row:
+in-feed merges, same-link merges, merges into stored stories, first image, topics.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bot.ingest.parser import ParsedEntry
+from bot.ingest.stories import ingest_entries
+from bot.ingest.topics import TopicMatcher
+from bot.settings import Topic
+from bot.storage.db import open_database, session_scope
+from bot.storage.models import Feed
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+MATCHER = TopicMatcher.from_topics(
+    [Topic("science", "Science", ("earthquake",)), Topic("business", "Business", ("rates",))]
+)
+
+
+def entry(
+    guid: str, title: str, *, link: str | None, image: str | None = None, minutes: int = 0
+) -> ParsedEntry:
+    return ParsedEntry(
+        guid=guid,
+        link=link,
+        title=title,
+        summary="",
+        published_at=T0 + timedelta(minutes=minutes),
+        categories=("Business",) if "bank" in title.lower() else (),
+        author=None,
+        image_url=image,
+    )
+
+
+STORED = [  # another outlet, stored first
+    entry("s1", "Apple unveils new iPhone with satellite messaging", link="https://b/1"),
+    entry("s2", "Floods close roads across northern Italy", link="https://b/2", image="i-b2"),
+]
+BATCH = [
+    entry("a1", "Earthquake of magnitude 6.1 strikes central Chile", link="https://a/1"),
+    entry("a2", "Magnitude 6.1 earthquake strikes central Chile", link="https://a/2", image="i2"),
+    entry("a3", "Central bank raises interest rates to 5 percent", link="https://a/3"),
+    entry("a4", "Chile quake: officials count damage", link="https://a/1", minutes=5),
+    entry("a5", "Apple unveils iPhone with satellite messaging", link=None, image="i5"),
+    entry("a6", "Floods close roads in northern Italy", link="https://a/6", image="i6"),
+    entry("a7", "Parliament passes budget after late-night vote", link="https://a/7"),
+]
+
+
+def stored(tmp_path: Path, name: str, *, one_at_a_time: bool) -> tuple[list[Any], ...]:
+    engine = open_database(f"sqlite:///{tmp_path / name}")
+    with session_scope(engine) as session:
+        session.add_all([Feed(url="https://a/rss", name="A"), Feed(url="https://b/rss", name="B")])
+    ingest(engine, 2, [STORED])
+    ingest(engine, 1, [[e] for e in BATCH] if one_at_a_time else [BATCH])
+    with engine.connect() as conn:
+        tables = tuple(
+            list(conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY {order}")))
+            for table, order in (
+                ("story", "id"),
+                ("entry", "id"),
+                ("story_key", "story_id, key"),
+                ("story_topic", "story_id, topic"),
+            )
+        )
+    engine.dispose()
+    return tables
+
+
+def ingest(engine: Engine, feed_id: int, calls: list[list[ParsedEntry]]) -> None:
+    for entries in calls:
+        with session_scope(engine) as session:
+            feed = session.get(Feed, feed_id)
+            assert feed is not None
+            ingest_entries(
+                session,
+                feed=feed,
+                entries=entries,
+                matcher=MATCHER,
+                now=T0 + timedelta(hours=1),
+                window=timedelta(hours=48),
+            )
+
+
+def test_a_batch_stores_what_one_entry_at_a_time_stores(tmp_path: Path) -> None:
+    batch = stored(tmp_path, "batch.sqlite3", one_at_a_time=False)
+    single = stored(tmp_path, "single.sqlite3", one_at_a_time=True)
+    assert batch == single
+    stories, entries, _, topics = batch
+    assert len(entries) == len(STORED) + len(BATCH)
+    counts = {row.title: (row.entry_count, row.image_url) for row in stories}
+    # The in-feed rewording and the same-link item join the first; it takes the first image.
+    assert counts["Earthquake of magnitude 6.1 strikes central Chile"] == (3, "i2")
+    assert counts["Apple unveils new iPhone with satellite messaging"] == (2, "i5")
+    assert counts["Floods close roads across northern Italy"] == (2, "i-b2")  # keeps its own
+    assert {row.topic for row in topics} == {"science", "business"}
