@@ -4,6 +4,8 @@
 a single entry per call there is nothing in the batch to see, so ingesting the same
 entries one per call is the reference the batch must reproduce row for row:
 in-feed merges, same-link merges, merges into stored stories, first image, topics.
+With the semantic method too (headline embeddings as extra candidates, their
+cosines in the score, new stories' vectors in `story_vector`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.ingest.parser import ParsedEntry
+from bot.ingest.semantic import SemanticDedup
 from bot.ingest.stories import ingest_entries
 from bot.ingest.topics import TopicMatcher
 from bot.settings import Topic
 from bot.storage.db import open_database, session_scope
 from bot.storage.models import Feed
+from tests.support.dedupkit import semantic_or_skip
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MATCHER = TopicMatcher.from_topics(
@@ -58,12 +62,37 @@ BATCH = [
 ]
 
 
-def stored(tmp_path: Path, name: str, *, one_at_a_time: bool) -> tuple[list[Any], ...]:
+# Semantic: pairs that share no candidate key (only their embeddings can merge them),
+# a stored story's paraphrase, and paraphrases of each other within the batch.
+SEMANTIC_STORED = [
+    entry("s1", "Netflix raises subscription prices", link="https://b/1"),
+    entry("s2", "Floods displace thousands in Bangladesh", link="https://b/2"),
+]
+SEMANTIC_BATCH = [
+    entry("a1", "Netflix hikes monthly fees", link="https://a/1"),
+    entry("a2", "Spotify raises subscription prices", link="https://a/2"),
+    entry("a3", "Thousands flee flooding in Bangladesh", link="https://a/3", image="i3"),
+    entry("a4", "Central bank raises interest rates to 5 percent", link="https://a/4"),
+    entry("a5", "Spotify hikes monthly fees", link="https://a/5", minutes=5),
+    entry("a6", "Egypt court orders Mubarak release", link=None, minutes=9),
+    entry("a7", "Central bank lifts rates to 5%", link="https://a/7", minutes=9),
+]
+
+
+def stored(
+    tmp_path: Path,
+    name: str,
+    *,
+    one_at_a_time: bool,
+    semantic: SemanticDedup | None = None,
+    entries: tuple[list[ParsedEntry], list[ParsedEntry]] = (STORED, BATCH),
+) -> tuple[list[Any], ...]:
     engine = open_database(f"sqlite:///{tmp_path / name}")
     with session_scope(engine) as session:
         session.add_all([Feed(url="https://a/rss", name="A"), Feed(url="https://b/rss", name="B")])
-    ingest(engine, 2, [STORED])
-    ingest(engine, 1, [[e] for e in BATCH] if one_at_a_time else [BATCH])
+    first, batch = entries
+    ingest(engine, 2, [first], semantic)
+    ingest(engine, 1, [[e] for e in batch] if one_at_a_time else [batch], semantic)
     with engine.connect() as conn:
         tables = tuple(
             list(conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY {order}")))
@@ -72,13 +101,19 @@ def stored(tmp_path: Path, name: str, *, one_at_a_time: bool) -> tuple[list[Any]
                 ("entry", "id"),
                 ("story_key", "story_id, key"),
                 ("story_topic", "story_id, topic"),
+                ("story_vector", "story_id"),
             )
         )
     engine.dispose()
     return tables
 
 
-def ingest(engine: Engine, feed_id: int, calls: list[list[ParsedEntry]]) -> None:
+def ingest(
+    engine: Engine,
+    feed_id: int,
+    calls: list[list[ParsedEntry]],
+    semantic: SemanticDedup | None = None,
+) -> None:
     for entries in calls:
         with session_scope(engine) as session:
             feed = session.get(Feed, feed_id)
@@ -90,6 +125,7 @@ def ingest(engine: Engine, feed_id: int, calls: list[list[ParsedEntry]]) -> None
                 matcher=MATCHER,
                 now=T0 + timedelta(hours=1),
                 window=timedelta(hours=48),
+                semantic=semantic,
             )
 
 
@@ -97,7 +133,7 @@ def test_a_batch_stores_what_one_entry_at_a_time_stores(tmp_path: Path) -> None:
     batch = stored(tmp_path, "batch.sqlite3", one_at_a_time=False)
     single = stored(tmp_path, "single.sqlite3", one_at_a_time=True)
     assert batch == single
-    stories, entries, _, topics = batch
+    stories, entries, _, topics, _ = batch
     assert len(entries) == len(STORED) + len(BATCH)
     counts = {row.title: (row.entry_count, row.image_url) for row in stories}
     # The in-feed rewording and the same-link item join the first; it takes the first image.
@@ -105,3 +141,31 @@ def test_a_batch_stores_what_one_entry_at_a_time_stores(tmp_path: Path) -> None:
     assert counts["Apple unveils new iPhone with satellite messaging"] == (2, "i5")
     assert counts["Floods close roads across northern Italy"] == (2, "i-b2")  # keeps its own
     assert {row.topic for row in topics} == {"science", "business"}
+
+
+def test_a_semantic_batch_stores_what_one_entry_at_a_time_stores(tmp_path: Path) -> None:
+    # One process-wide method per database, as a refresh builds it.
+    encoder = semantic_or_skip().encoder
+    runs = [
+        stored(
+            tmp_path,
+            f"{name}.sqlite3",
+            one_at_a_time=single,
+            semantic=SemanticDedup(encoder),
+            entries=(SEMANTIC_STORED, SEMANTIC_BATCH),
+        )
+        for name, single in (("batch", False), ("single", True))
+    ]
+    assert runs[0] == runs[1]
+    stories, entries, _, _, vectors = runs[0]
+    assert len(entries) == len(SEMANTIC_STORED) + len(SEMANTIC_BATCH)
+    assert [row.story_id for row in vectors] == [row.id for row in stories]  # one each
+    joined = {row.title: row.story_id for row in entries}
+    # Merged by the embeddings alone (no shared candidate key): into a stored story,
+    # and into a story the batch itself created a few entries earlier.
+    assert joined["Netflix hikes monthly fees"] == joined["Netflix raises subscription prices"]
+    assert joined["Spotify hikes monthly fees"] == joined["Spotify raises subscription prices"]
+    assert joined["Spotify hikes monthly fees"] != joined["Netflix hikes monthly fees"]
+    assert joined["Central bank lifts rates to 5%"] == joined[SEMANTIC_BATCH[3].title]
+    assert joined[SEMANTIC_BATCH[2].title] == joined["Floods displace thousands in Bangladesh"]
+    assert len(stories) == 5  # Netflix, floods, Spotify, the bank, Egypt

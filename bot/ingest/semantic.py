@@ -11,6 +11,11 @@ The in-memory index only proposes candidates: every cosine that decides is
 recomputed from the stored vectors of the candidates, so an index that is a
 little behind (rows another worker has not committed yet) costs recall at
 worst, never a wrong merge.
+
+A feed's new entries are decided together (`bot.ingest.story_batch`), and its
+new stories are written only at the end: `FeedVectors` keeps their vectors in
+memory meanwhile (a small index of its own), so a later entry of the same feed
+finds them as it would find stored ones.
 """
 
 from __future__ import annotations
@@ -37,7 +42,6 @@ NEIGHBOURS = 8  # nearest stories proposed per entry, beside the key candidates
 # Vectors kept in memory for the neighbour search (832 B each: ~125 MB);
 # beyond it the least recently published go. Windows hold far fewer stories.
 MAX_INDEXED = 150_000
-PENDING_LIMIT = 64  # entries searched without reading the table, at most
 LEAD_WORDS = 24  # the summary's lead: its first sentence, at most this many words
 _TABLE = StoryVector.__table__  # type: ignore[attr-defined]
 # Core, built once: the ORM select cost 0.15 ms a call, this 0.02 ms.
@@ -49,6 +53,8 @@ _SINCE = (
 _VECTORS = sa.select(_TABLE.c.story_id, _TABLE.c.vector).where(
     _TABLE.c.story_id.in_(sa.bindparam("ids", expanding=True))
 )
+_INSERT = sa.insert(_TABLE)
+_CHUNK = 500  # ids per IN list
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
@@ -67,7 +73,7 @@ class SemanticDedup:
         self.threshold = threshold
         self._index = VectorIndex(encoder.dim)
         self._stale = True  # look for stored vectors before the next search
-        self._pending: list[Any] = []  # vectors searched since that look (maybe stored since)
+        self._own = VectorIndex(encoder.dim, capacity=64)  # a feed's new stories (FeedVectors)
 
     def embed(self, title: str, summary: str = "") -> Any:
         """Return the unit vector of an entry (float32)."""
@@ -91,38 +97,17 @@ class SemanticDedup:
     def neighbours(
         self, session: Session, vector: Any, *, published_at: datetime, window: timedelta
     ) -> list[int]:
-        """Return ids of the stories nearest to `vector` published within the window.
+        """Return ids of the stored stories nearest to `vector` published within the window.
 
-        The stored vectors are read once per batch, not per entry: within a
-        batch, only the batch's earlier entries can have added stories, so the
-        table is read again only when one of their vectors is near this one.
+        The stored vectors are read once per batch (`embed_many` marks the index
+        stale), not per entry: a batch stores nothing until it is decided.
         """
         with self.encoder.single_thread():
-            if self._stale or self._near_pending(vector):
+            if self._stale:
                 self._sync(session)
                 self._stale = False
-                self._pending.clear()
-            self._pending.append(vector)
             lo, hi = published_at - window, published_at + window
             return self._index.nearest(vector, lo, hi, NEIGHBOURS, floor=self.threshold)
-
-    def _near_pending(self, vector: Any) -> bool:
-        if not self._pending:
-            return False
-        if len(self._pending) >= PENDING_LIMIT:
-            return True
-        import numpy as np
-
-        # float16 storage moves a cosine by < 2e-3: the margin keeps every such story
-        return bool((np.stack(self._pending) @ vector).max() >= self.threshold - 0.01)
-
-    def cosines(self, session: Session, vector: Any, story_ids: Iterable[int]) -> dict[int, float]:
-        """Return the cosine of `vector` with each stored story vector among `story_ids`."""
-        wanted = list(set(story_ids))
-        if not wanted:
-            return {}
-        rows = session.connection().execute(_VECTORS, {"ids": wanted}).all()
-        return {int(i): float(np_from_bytes(bytes(v)) @ vector) for i, v in rows}
 
     @staticmethod
     def to_bytes(vector: Any) -> bytes:
@@ -130,6 +115,85 @@ class SemanticDedup:
         import numpy as np
 
         return bytes(np.asarray(vector, dtype=np.float16).tobytes())
+
+
+class FeedVectors:
+    """One feed batch's vectors: its entries', the candidates' as stored, its new stories'.
+
+    The decisions of `bot.ingest.story_batch` read it instead of the database:
+    the stored stories near each entry are searched up front (the index, loaded
+    once), the candidates' stored vectors are read in one statement (`read`), and
+    each story the batch creates joins an index of its own (`add`), searched
+    beside the stored one with the same code filter, so the neighbours and
+    cosines are those the stories would give once stored (float16 included).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        method: SemanticDedup,
+        entries: Sequence[ParsedEntry],
+        window: timedelta,
+    ) -> None:
+        self.method, self.window = method, window
+        self.vectors = method.embed_many(entries)
+        self.stamps = [e.published_at for e in entries]
+        self.stored_near = [
+            method.neighbours(session, vector, published_at=stamp, window=window)
+            for vector, stamp in zip(self.vectors, self.stamps, strict=True)
+        ]
+        self.known: dict[int, Any] = {}  # story id -> its vector as stored (float32)
+        self.new_rows: list[tuple[int, datetime, bytes]] = []  # (provisional id, time, vector)
+        self._own = method._own
+        self._own.size, self._own.last_id = 0, 0  # reused: building one costs ~8 ms
+
+    def near_ids(self) -> set[int]:
+        return {story_id for near in self.stored_near for story_id in near}
+
+    def read(self, session: Session, story_ids: Iterable[int]) -> None:
+        """Read the stored vectors of the stories that can be candidates."""
+        wanted = sorted(set(story_ids))
+        for start in range(0, len(wanted), _CHUNK):
+            ids = wanted[start : start + _CHUNK]
+            for i, v in session.connection().execute(_VECTORS, {"ids": ids}).all():
+                self.known[int(i)] = np_from_bytes(bytes(v))
+
+    def near(self, index: int) -> list[int]:
+        """The stories nearest entry `index`: stored ones and this batch's, best NEIGHBOURS."""
+        stored = self.stored_near[index]
+        if not self._own.size:
+            return stored
+        vector, stamp = self.vectors[index], self.stamps[index]
+        with self.method.encoder.single_thread():
+            lo, hi = stamp - self.window, stamp + self.window
+            own = self._own.nearest(vector, lo, hi, NEIGHBOURS, floor=self.method.threshold)
+        found = [*stored, *own]
+        if len(found) <= NEIGHBOURS:
+            return found
+        cosine = self.cosines(index, found)
+        return sorted(found, key=lambda story_id: -cosine[story_id])[:NEIGHBOURS]
+
+    def cosines(self, index: int, story_ids: Iterable[int]) -> dict[int, float]:
+        """The cosine of entry `index` with each of `story_ids` that has a vector."""
+        vector = self.vectors[index]
+        return {i: float(self.known[i] @ vector) for i in story_ids if i in self.known}
+
+    def add(self, index: int, story_id: int) -> None:
+        """Entry `index` starts story `story_id` (provisional until written)."""
+        data = SemanticDedup.to_bytes(self.vectors[index])
+        row = (story_id, self.stamps[index], data)
+        self._own.add([row])
+        self.known[story_id] = np_from_bytes(data)
+        self.new_rows.append(row)
+
+    def write(self, session: Session, real: dict[int, int]) -> None:
+        """Store the new stories' vectors under their stored ids."""
+        rows = [
+            {"story_id": real[i], "published_at": stamp, "vector": data}
+            for i, stamp, data in self.new_rows
+        ]
+        if rows:
+            session.execute(_INSERT, rows)
 
 
 def np_from_bytes(data: bytes) -> Any:

@@ -1,28 +1,31 @@
 """Merge one feed's new entries into stories with a handful of statements in all.
 
-The same decisions as `bot.ingest.stories` takes one entry at a time (the lexical
-method), made in memory over rows read once per feed:
+The decisions `bot.ingest.dedup.best_match` takes for each entry, made in memory
+over rows read once per feed:
 
 1. the stored entries sharing a link with any new entry (first stored wins);
 2. the `story_key` rows of every new entry's candidate keys over the span of their
    dedup windows, with their story's publication time;
 3. the title and summary of every stored entry of the stories that can be among
-   an entry's 16 candidates.
+   an entry's 16 candidates (and, semantic method, its nearest stored stories);
+4. semantic method: those stories' stored vectors (`bot.ingest.semantic.FeedVectors`,
+   which also searches the stored vectors, loaded once per feed, up front).
 
-Entries of the same feed see each other as the one-at-a-time path does: each
-decision adds its keys, entry and link to an in-memory overlay that the next
-decision reads beside the stored rows. Then stories, keys, topics and entries are
-written with executemany, using statements built once (SQLAlchemy caches their
-compiled form); keys and topics a stored story already has are skipped by the
-database (`ON CONFLICT DO NOTHING` on their primary keys).
+Entries of the same feed see each other as if each were stored before the next
+is decided: each decision adds its keys, entry, link and (a new story's, semantic
+method) vector to an in-memory overlay that the next decision reads beside the
+stored rows. Then stories, keys, topics, entries and vectors are written with
+executemany, using statements built once (SQLAlchemy caches their compiled
+form); keys and topics a stored story already has are skipped by the database
+(`ON CONFLICT DO NOTHING` on their primary keys).
 
 Why candidates read once are enough: a stored story's key count only grows
 through this batch when the batch merges an entry into it, and such a story's
 rows are read anyway; any other stored story outside an entry's stored-only top
 16 stays outside once in-batch counts are added. Every key of a story carries
-the story's publication time (both this module and `_add_keys` in
-`bot.ingest.stories` write them so), so the keys read in the windows' span are all
-of that story's keys among them.
+the story's publication time (this module writes them so), so the keys read in
+the windows' span are all of that story's keys among them. The stored stories
+nearest an entry do not depend on the batch, so they are searched up front.
 """
 
 from __future__ import annotations
@@ -41,10 +44,11 @@ from sqlmodel import Session, SQLModel
 
 from bot.ingest import dedup
 from bot.ingest.parser import ParsedEntry
+from bot.ingest.semantic import FeedVectors, SemanticDedup
 from bot.ingest.topics import TopicMatcher
 from bot.storage.models import Entry, Story, StoryKey, StoryTopic
 
-MAX_CANDIDATES = 16  # as `bot.ingest.stories._MAX_CANDIDATES`
+MAX_CANDIDATES = 16  # the stories sharing the most keys; the rest are weaker matches
 _CHUNK = 500  # bound parameters per IN list (SQLite's historical limit is 999)
 _PROVISIONAL = 1 << 62  # ids of this batch's new stories until inserted: above any stored id
 
@@ -154,18 +158,30 @@ class _Batch:
         ranked = heapq.nsmallest(MAX_CANDIDATES, [(-n, -sid) for sid, n in shared.items()])
         return [-negative_id for _, negative_id in ranked]
 
-    def find(self, entry: ParsedEntry, fp: dedup.Fingerprint, keys: list[int]) -> int | None:
+    def find(
+        self,
+        entry: ParsedEntry,
+        fp: dedup.Fingerprint,
+        keys: list[int],
+        vectors: FeedVectors | None = None,
+        index: int = 0,
+    ) -> int | None:
+        """The story `entry` (number `index` of `vectors`, semantic method) joins, or None."""
         if entry.link and entry.link in self.link_story:
             return self.link_story[entry.link]
-        candidates = sorted(self.candidates(keys, entry.published_at))
+        candidates = self.candidates(keys, entry.published_at)
+        if vectors is not None:  # its nearest stories join, and the cosines count
+            candidates = list(dict.fromkeys([*candidates, *vectors.near(index)]))
         if not candidates:
             return None
+        candidates.sort()
         rows = (
             (story_id, fingerprint(title, summary))
             for story_id in candidates
             for title, summary in self.entries.get(story_id, ())
         )
-        return dedup.best_match(fp, rows)
+        cosines = vectors.cosines(index, candidates) if vectors is not None else None
+        return dedup.best_match(fp, rows, cosines=cosines)
 
     def add_keys(self, story: _Story, keys: Iterable[int]) -> None:
         for key in sorted(set(keys) - story.keys):
@@ -191,6 +207,7 @@ def _read(
     fresh: Sequence[ParsedEntry],
     keys: Sequence[list[int]],
     window: timedelta,
+    near: Iterable[int] = (),
 ) -> _Batch:
     links = sorted({e.link for e in fresh if e.link})
     link_story: dict[str, int] = {}
@@ -210,7 +227,7 @@ def _read(
     batch = _Batch(window, link_story, key_rows, {}, {}, keys_of, _stored(session.get_bind()))
     # The stored stories that can be candidates: each entry's stored-only top 16,
     # and any story an entry joins by its link (its keys may then count).
-    wanted = set(link_story.values())
+    wanted = set(link_story.values()) | set(near)
     for entry, entry_keys in zip(fresh, keys, strict=True):
         wanted.update(batch.candidates(entry_keys, entry.published_at))
     for chunk in _chunks(sorted(wanted)):
@@ -230,22 +247,31 @@ def ingest_fresh(
     matcher: TopicMatcher,
     now: datetime,
     window: timedelta,
+    semantic: SemanticDedup | None = None,
 ) -> tuple[int, int, tuple[int, ...]]:
-    """Store `fresh` (identity, entry) pairs; return (new stories, merged, touched story ids)."""
+    """Store `fresh` (identity, entry) pairs; return (new stories, merged, touched story ids).
+
+    With `semantic`, the entries are embedded and their nearest stories join the candidates.
+    """
     if not fresh:
         return 0, 0, ()
     entries = [entry for _, entry in fresh]
     fps = [fingerprint(e.title, e.summary) for e in entries]
     keys = [dedup.candidate_keys(fp) for fp in fps]
-    batch = _read(session, entries, keys, window)
+    vectors = FeedVectors(session, semantic, entries, window) if semantic else None
+    batch = _read(session, entries, keys, window, vectors.near_ids() if vectors else ())
+    if vectors is not None:
+        vectors.read(session, batch.entries)
     entry_rows: list[dict[str, Any]] = []
     touched: list[int] = []
     new_stories = merged = 0
-    for (identity, entry), fp, entry_keys in zip(fresh, fps, keys, strict=True):
-        story_id = batch.find(entry, fp, entry_keys)
+    for index, ((identity, entry), fp, entry_keys) in enumerate(zip(fresh, fps, keys, strict=True)):
+        story_id = batch.find(entry, fp, entry_keys, vectors, index)
         if story_id is None:
             story = _new_story(batch, feed, entry, now)
             new_stories += 1
+            if vectors is not None:
+                vectors.add(index, story.id)
         else:
             story = _merge(batch, story_id, entry)
             merged += 1
@@ -278,6 +304,8 @@ def ingest_fresh(
             }
         )
     real = _write(session, batch, entry_rows)
+    if vectors is not None:
+        vectors.write(session, real)
     return new_stories, merged, tuple(dict.fromkeys(real.get(s, s) for s in touched))
 
 
