@@ -1,8 +1,8 @@
 """Merge new entries into cross-source stories: dedup, topic matching and inserts.
 
-Candidate stories come from the `story_key` index (a handful of indexed
-look-ups per entry), so the cost of an insert does not grow with the number
-of stored stories. With the semantic method (`bot.ingest.semantic`) the
+Candidate stories come from the `story_key` index (read once per feed by
+`bot.ingest.story_batch`), so the cost of an insert does not grow with the
+number of stored stories. With the semantic method (`bot.ingest.semantic`) the
 stories whose headline embeddings lie nearest join the candidates, and each
 candidate's cosine goes with it. The decision itself is
 `bot.ingest.dedup.best_match`; the evaluation (bench/dedup_eval.py), the
