@@ -28,9 +28,9 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 # Tests that check pace or deadlines against the wall clock (Telegram's 30/s, per-chat
-# slots, 15 s callback answers, 4 s worker leases). Under `pytest -n` (pytest-xdist,
-# `--dist loadgroup`) they share one worker, so they never run beside each other; the
-# rest of the suite spreads over the other workers.
+# slots, 15 s callback answers, 4 s worker leases) are marked `paced`. The README's test
+# command runs the rest in pytest-xdist workers first, then these one at a time on an
+# otherwise idle machine: beside busy workers a 2-core host misses the deadlines they check.
 PACED_MODULES = frozenset(
     {
         "test_storm",
@@ -40,6 +40,7 @@ PACED_MODULES = frozenset(
         "test_crash",
         "test_paid_broadcast",
         "test_forum",
+        "test_outbox_marks",
     }
 )
 
@@ -47,7 +48,7 @@ PACED_MODULES = frozenset(
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in PACED_MODULES:
-            item.add_marker(pytest.mark.xdist_group("paced"))
+            item.add_marker(pytest.mark.paced)
 
 
 def shared_data(name: str) -> Path:
