@@ -62,8 +62,10 @@ async def lang_of(context: BotContext, update: Update) -> Lang:
     """The language to answer this update in: its own chat's, also while that private chat
     manages a channel (the channel's language is for its briefings). Remembered for the
     "📣 Managing …" prefix."""
-    own = await prefs_use.prefs(context.services, asker(update))
-    context.answer_lang = lang(own.language)
+    if context.known_lang is None:
+        own = await prefs_use.prefs(context.services, asker(update))
+        context.known_lang = lang(own.language)
+    context.answer_lang = context.known_lang
     return context.answer_lang
 
 

@@ -22,6 +22,9 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     # The language this update is answered in, once a handler asked (handlers.common.lang_of);
     # send_html writes the "📣 Managing …" prefix in it.
     answer_lang: Lang | None = None
+    # The private chat's own language, read by the managed-channel routing together with
+    # the channel (one read instead of two); lang_of uses it when set.
+    known_lang: Lang | None = None
 
     @property
     def services(self) -> Services:

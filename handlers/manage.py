@@ -16,9 +16,10 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.render import channels as render
 from bot.render import commands, texts
+from bot.render.i18n import lang
 from bot.render.numbers import parse_ascii_int
 from bot.services import channels as use
-from handlers.common import lang_of
+from handlers.common import asker, lang_of
 from handlers.context import BotContext
 from handlers.replies import send_html
 
@@ -139,7 +140,8 @@ async def _route(update: Update, context: BotContext) -> None:
         return
     if not _acts_on_subscriber(update):
         return
-    channel = await use.current_channel(context.services, user.id)
+    channel, own = await use.routing(context.services, user.id, asker(update))
+    context.known_lang = lang(own.language)  # lang_of needs no read of its own now
     if channel is None:
         return
     problem = await rights_problem(context, channel.id, user.id)

@@ -135,9 +135,9 @@ async def test_latest_is_one_transaction_for_a_new_and_a_known_chat(
             sa.event.remove(sqlite_engine, "before_cursor_execute", statement)
     assert "World story number 0" in first.text
 
-    # Before the use case two reads run in read-only transactions of their own: the
-    # managed-channel routing (handlers/manage.py, `channel_manager`) and the chat's
-    # language for the answer (handlers/common.py `lang_of`, a read of `chat`).
+    # Before the use case one read runs in a read-only transaction of its own: the
+    # managed-channel routing (handlers/manage.py, `channel_manager`) together with the
+    # chat's language for the answer (handlers/common.py `lang_of` reads nothing more).
     # Everything /latest itself does is one transaction.
     def writes(sqls: list[str]) -> bool:
         return any(s.lstrip().startswith(("INSERT", "UPDATE")) for s in sqls)
@@ -149,8 +149,8 @@ async def test_latest_is_one_transaction_for_a_new_and_a_known_chat(
 
     before = [t for t in transactions if reads_first(t)]
     work = [t for t in transactions if not reads_first(t)]
-    assert len(before) == 4  # two per command
-    assert (new_chat - 2, len(work)) == (1, 2), transactions
+    assert len(before) == 2, transactions  # one per command
+    assert (new_chat - 1, len(work)) == (1, 2), transactions
     for sqls in work:  # the chat's write lock and the stories, together
         assert any("INSERT INTO chat" in s for s in sqls)
         assert any("FROM story" in s for s in sqls)

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from bot.briefings.prefs import ChatPrefs
 from bot.services.context import Services
+from bot.services.prefs import read_prefs
 from bot.services.subscriber import Asker
 from bot.storage import chats as chat_store
 from bot.storage import managers
@@ -73,14 +75,20 @@ async def managed_channels(services: Services, user_id: int) -> list[ManagedChan
     return await services.db(work)
 
 
-async def current_channel(services: Services, user_id: int) -> ManagedChannel | None:
-    """The channel the user's commands act on now (read only)."""
+async def routing(
+    services: Services, user_id: int, own: Asker
+) -> tuple[ManagedChannel | None, ChatPrefs]:
+    """One read before a private chat's subscriber command: the channel it acts on, if
+    any, and the private chat's own prefs (the language it is answered in)."""
+    now = services.clock()
 
-    def work(session: Session) -> ManagedChannel | None:
+    def work(session: Session) -> tuple[ManagedChannel | None, ChatPrefs]:
         chat = managers.current(session, user_id)
-        return ManagedChannel(chat.id, _title(chat.title, chat.id), True) if chat else None
+        channel = ManagedChannel(chat.id, _title(chat.title, chat.id), True) if chat else None
+        return channel, read_prefs(session, own, services.settings, now)
 
-    return await services.db(work)
+    found: tuple[ManagedChannel | None, ChatPrefs] = await services.db(work)
+    return found
 
 
 async def lose_access(services: Services, user_id: int, channel_id: int) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session
 
 from bot.briefings.prefs import ChatPrefs, chat_prefs, choice_token
 from bot.render.i18n import supported
 from bot.services.context import Services
 from bot.services.subscriber import Asker, as_chat
-from bot.settings import ITEM_CHOICES, PREVIEW_CHOICES
+from bot.settings import ITEM_CHOICES, PREVIEW_CHOICES, Settings
 from bot.storage.models import Chat
 
 # /settings keys as the buttons carry them → (Chat column, allowed values).
@@ -21,18 +23,20 @@ CHOICES: dict[str, tuple[str, tuple[object, ...]]] = {
 }
 
 
+def read_prefs(session: Session, who: Asker, settings: Settings, now: datetime) -> ChatPrefs:
+    """The chat's language and layout (defaults for a chat not seen yet), read only."""
+    chat = session.get(Chat, who.id)
+    if chat is None:  # not stored yet: what it will get once it is
+        chat = Chat(id=who.id, type=who.type, created_at=now, updated_at=now)
+    return chat_prefs(chat, settings, user_language=who.language)
+
+
 async def prefs(services: Services, who: Asker) -> ChatPrefs:
     """Read-only: the chat's language and layout (defaults for a chat not seen yet)."""
-    settings = services.settings
-
-    def read(session: Session) -> ChatPrefs:
-        chat = session.get(Chat, who.id)
-        if chat is None:  # not stored yet: what it will get once it is
-            chat = Chat(id=who.id, type=who.type, created_at=now, updated_at=now)
-        return chat_prefs(chat, settings, user_language=who.language)
-
     now = services.clock()
-    found: ChatPrefs = await services.db(read)
+    found: ChatPrefs = await services.db(
+        lambda session: read_prefs(session, who, services.settings, now)
+    )
     return found
 
 
