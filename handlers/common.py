@@ -62,10 +62,9 @@ async def lang_of(context: BotContext, update: Update) -> Lang:
     """The language to answer this update in: its own chat's, also while that private chat
     manages a channel (the channel's language is for its briefings). Remembered for the
     "📣 Managing …" prefix."""
-    if context.known_lang is None:
+    if context.answer_lang is None:  # the managed-channel routing may have read it already
         own = await prefs_use.prefs(context.services, asker(update))
-        context.known_lang = lang(own.language)
-    context.answer_lang = context.known_lang
+        context.answer_lang = lang(own.language)
     return context.answer_lang
 
 

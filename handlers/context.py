@@ -19,12 +19,10 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     _update_chat: int | None = None  # the chat the update came from
     # The channel a private chat's subscriber commands act on (set by handlers.manage).
     managed: ManagedChannel | None = None
-    # The language this update is answered in, once a handler asked (handlers.common.lang_of);
+    # The language this update is answered in: the chat's own, read once per update by
+    # the managed-channel routing (with the channel) or by handlers.common.lang_of;
     # send_html writes the "📣 Managing …" prefix in it.
     answer_lang: Lang | None = None
-    # The private chat's own language, read by the managed-channel routing together with
-    # the channel (one read instead of two); lang_of uses it when set.
-    known_lang: Lang | None = None
 
     @property
     def services(self) -> Services:

@@ -141,7 +141,7 @@ async def _route(update: Update, context: BotContext) -> None:
     if not _acts_on_subscriber(update):
         return
     channel, own = await use.routing(context.services, user.id, asker(update))
-    context.known_lang = lang(own.language)  # lang_of needs no read of its own now
+    context.answer_lang = lang(own.language)  # lang_of needs no read of its own now
     if channel is None:
         return
     problem = await rights_problem(context, channel.id, user.id)
