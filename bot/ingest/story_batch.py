@@ -40,31 +40,25 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from bot.ingest import dedup
 from bot.ingest.parser import ParsedEntry
 from bot.ingest.semantic import FeedVectors, SemanticDedup
 from bot.ingest.topics import TopicMatcher
-from bot.storage.models import Entry, Story, StoryKey, StoryTopic
+from bot.storage.models import Entry, Story, StoryKey, StoryTopic, table_of
 
 MAX_CANDIDATES = 16  # the stories sharing the most keys; the rest are weaker matches
 _CHUNK = 500  # bound parameters per IN list (SQLite's historical limit is 999)
 _PROVISIONAL = 1 << 62  # ids of this batch's new stories until inserted: above any stored id
 
 
-def _table(model: type[SQLModel]) -> sa.Table:
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, sa.Table)
-    return table
-
-
 # Fingerprints are pure and immutable: candidates recur across inserts, so
 # remembering recent ones saves re-tokenising the same headlines.
 fingerprint = lru_cache(maxsize=20_000)(dedup.fingerprint)  # ~1.4 KB each: ~28 MB at most
 
-_story, _entry = _table(Story), _table(Entry)
-_key, _topic = _table(StoryKey), _table(StoryTopic)
+_story, _entry = table_of(Story), table_of(Entry)
+_key, _topic = table_of(StoryKey), table_of(StoryTopic)
 
 _LINKS = (
     sa.select(_entry.c.link, _entry.c.story_id)

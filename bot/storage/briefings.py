@@ -17,20 +17,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from bot.storage.models import Chat, ChatFilter, Delivery, Story, Subscription
-
-
-def _table(model: type[Any]) -> sa.Table:
-    table: sa.Table = model.__table__
-    return table
-
+from bot.storage.models import Chat, ChatFilter, Delivery, Story, Subscription, table_of
 
 CHAT, SUBSCRIPTION, DELIVERY, STORY, FILTER = (
-    _table(Chat),
-    _table(Subscription),
-    _table(Delivery),
-    _table(Story),
-    _table(ChatFilter),
+    table_of(Chat),
+    table_of(Subscription),
+    table_of(Delivery),
+    table_of(Story),
+    table_of(ChatFilter),
 )
 
 

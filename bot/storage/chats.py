@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel, col, delete, select
 from bot.briefings.timetable import next_due
 from bot.settings import BriefingSettings
 from bot.storage import filters as filter_store
-from bot.storage.models import Chat, Subscription
+from bot.storage.models import Chat, Subscription, table_of
 
 
 def begin_write(session: Session) -> None:
@@ -38,7 +38,7 @@ def begin_write(session: Session) -> None:
 def _insert_ignore(session: Session, model: type[SQLModel], values: dict[str, Any]) -> bool:
     """Insert one row unless its key exists (also one a concurrent writer just added)."""
     dialect = session.get_bind().dialect.name
-    table: Any = model.__table__  # type: ignore[attr-defined]
+    table = table_of(model)
     if dialect == "postgresql":
         stmt: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
     elif dialect == "sqlite":

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.settings import FeedConfig
-from bot.storage.models import Feed, UTCDateTime
+from bot.storage.models import Feed, UTCDateTime, table_of
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def record_success(
     session.add(feed)
 
 
-_feed = Feed.__table__  # type: ignore[attr-defined]
+_feed = table_of(Feed)
 _now = sa.bindparam("b_now", type_=UTCDateTime())
 # Built once: a steady round runs it for nearly every feed.
 _NOT_MODIFIED = (

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
-from bot.storage.models import FloodHold, Outbox, WorkerHeartbeat
+from bot.storage.models import FloodHold, Outbox, WorkerHeartbeat, table_of
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
@@ -93,7 +93,7 @@ def _bulk_insert(dialect: str) -> Any:
     stmt = _BULK_INSERT.get(dialect)
     if stmt is None:
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        table: Any = Outbox.__table__  # type: ignore[attr-defined]
+        table = table_of(Outbox)
         stmt = insert(table).on_conflict_do_nothing(index_elements=["dedup_key"])
         _BULK_INSERT[dialect] = stmt
     return stmt

@@ -20,16 +20,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.storage.models import Chat, Entry, Feed, Outbox, Story, StoryTopic, Subscription
+from bot.storage.models import (
+    Chat,
+    Entry,
+    Feed,
+    Outbox,
+    Story,
+    StoryTopic,
+    Subscription,
+    table_of,
+)
 
 CHUNK = 5_000
 # Given the run's random generator, returns a function from publication time to headline.
 HeadlineMaker = Callable[[random.Random], Callable[[datetime], str]]
-
-
-def _table(model: type[Any]) -> sa.Table:
-    table: sa.Table = model.__table__
-    return table
 
 
 def _chunks(rows: Iterable[dict[str, Any]], size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
@@ -75,7 +79,7 @@ def seed_feeds(engine: Engine, *, count: int, now: datetime, first_id: int = 1) 
         }
         for i in ids
     )
-    insert_rows(engine, _table(Feed), rows)
+    insert_rows(engine, table_of(Feed), rows)
     return ids
 
 
@@ -134,14 +138,14 @@ def _seed(
                 published_at=seen,
                 first_seen_at=seen,
             )
-            conn.execute(sa.insert(_table(StoryTopic)).values(story_id=story_id, topic=topic))
+            conn.execute(sa.insert(table_of(StoryTopic)).values(story_id=story_id, topic=topic))
             ids.append(story_id)
     return ids
 
 
 def _insert_one(conn: sa.Connection, model: type[Any], **values: Any) -> int:
     """Insert one row and return its new integer primary key."""
-    key = conn.execute(sa.insert(_table(model)).values(**values)).inserted_primary_key
+    key = conn.execute(sa.insert(table_of(model)).values(**values)).inserted_primary_key
     assert key is not None
     return int(key[0])
 
@@ -214,9 +218,9 @@ def seed_story_corpus(
             )
         chosen = {rng.choices(slugs, weights)[0] for _ in range(rng.choice([1, 1, 1, 2]))}
         story_topics += [{"story_id": story_id, "topic": slug} for slug in sorted(chosen)]
-    insert_rows(engine, _table(Story), stories)
-    insert_rows(engine, _table(Entry), entries)
-    insert_rows(engine, _table(StoryTopic), story_topics)
+    insert_rows(engine, table_of(Story), stories)
+    insert_rows(engine, table_of(Entry), entries)
+    insert_rows(engine, table_of(StoryTopic), story_topics)
     return len(entries)
 
 
@@ -255,13 +259,13 @@ def seed_chats(
         }
         for chat_id in ids
     )
-    insert_rows(engine, _table(Chat), rows)
+    insert_rows(engine, table_of(Chat), rows)
     subscriptions = [
         {"chat_id": chat_id, "topic": topic, "created_at": now}
         for chat_id in ids
         for topic in (topics if per_chat is None else rng.sample(topics, rng.randint(*per_chat)))
     ]
-    return insert_rows(engine, _table(Subscription), subscriptions)
+    return insert_rows(engine, table_of(Subscription), subscriptions)
 
 
 def seed_outbox(engine: Engine, chat_ids: Sequence[int], *, now: datetime, text: str) -> int:
@@ -279,4 +283,4 @@ def seed_outbox(engine: Engine, chat_ids: Sequence[int], *, now: datetime, text:
         }
         for chat_id in chat_ids
     )
-    return insert_rows(engine, _table(Outbox), rows)
+    return insert_rows(engine, table_of(Outbox), rows)
