@@ -27,9 +27,11 @@ logger = logging.getLogger(__name__)
 
 GROUP = -90  # after the per-user limits (-100), before every handler (0)
 # Commands and buttons that change or read a subscriber: these act on the managed channel.
+# /latest reads the routing in its own transaction (bot.services.channels.latest).
 ACTS_ON_SUBSCRIBER = frozenset(c.name for c in commands.commands(admin=False)) - {
     "help",
     "manage",
+    "latest",
 }
 BUTTON_PREFIXES = ("tp:", "fl:")
 
@@ -142,8 +144,16 @@ async def _route(update: Update, context: BotContext) -> None:
         return
     channel, own = await use.routing(context.services, user.id, asker(update))
     context.answer_lang = lang(own.language)  # lang_of needs no read of its own now
-    if channel is None:
-        return
+    if channel is not None and not await enter(update, context, channel):
+        raise ApplicationHandlerStop
+
+
+async def enter(update: Update, context: BotContext, channel: use.ManagedChannel) -> bool:
+    """Act on `channel` if the user still administers it; else say why and stop managing it.
+
+    `context.answer_lang` is the private chat's language, already read."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None  # a private chat's update
     problem = await rights_problem(context, channel.id, user.id)
     if problem in ("not_admin", "unreachable"):
         if problem == "not_admin":
@@ -156,8 +166,9 @@ async def _route(update: Update, context: BotContext) -> None:
         await send_html(context, chat.id, said)
         if update.callback_query is not None:
             await update.callback_query.answer()
-        raise ApplicationHandlerStop
+        return False
     context.managed = channel
+    return True
 
 
 def layer() -> TypeHandler[Update, BotContext, None]:

@@ -7,7 +7,7 @@ import logging
 import weakref
 
 from telegram import Update
-from telegram.constants import ChatAction, ChatMemberStatus
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType
 from telegram.error import BadRequest
 
 from bot.delivery.message import OutMessage
@@ -16,9 +16,11 @@ from bot.render import stories as briefing
 from bot.render import subscriber as render
 from bot.render import texts, tghtml
 from bot.render.i18n import Lang
+from bot.render.i18n import lang as lang_for
 from bot.render.prefs import help_defaults
-from bot.services import lookup
+from bot.services import channels, lookup
 from bot.services import subscriber as use
+from handlers import manage
 from handlers.common import (
     asker,
     change_tap,
@@ -116,22 +118,47 @@ async def _change(update: Update, context: BotContext, *, subscribe: bool) -> No
 async def latest(update: Update, context: BotContext) -> None:
     services, chat = context.services, chat_of(update)
     wait = use.latest_wait(services, chat.id)
-    lang = await lang_of(context, update)
     if wait is not None:
+        lang = await lang_of(context, update)
         await send_html(context, chat.id, render.rate_limited_text(wait, lang))
         return
     topics = services.settings.topics
     try:
         request = lookup.parse_latest(context.args or [], topics)
     except lookup.UsageError:
-        await send_html(context, chat.id, texts.usage_line("latest", lang))
+        usage = texts.usage_line("latest", await lang_of(context, update))
+        await send_html(context, chat.id, usage)
         return
     if isinstance(request, lookup.UnknownName):
+        lang = await lang_of(context, update)
         await send_html(context, chat.id, render.unknown_topic_text(request, topics, lang))
         return
-    result = await use.latest(services, asker(update, context), request)
+    result = await _latest(update, context, request)
+    if result is None:
+        return
+    lang = await lang_of(context, update)  # read with the stories: no transaction of its own
     messages = render.latest_messages(result, now=services.clock(), lang=lang)
     await send_messages(context, chat.id, messages, thread_id=thread_of(update))
+
+
+async def _latest(
+    update: Update, context: BotContext, request: lookup.LatestRequest
+) -> use.LatestResult | None:
+    """The listing, with the routing to a managed channel and the answer's language read in
+    the same transaction (only a managed channel needs a second one, after Telegram's word)."""
+    services, user = context.services, update.effective_user
+    if chat_of(update).type != ChatType.PRIVATE or user is None:
+        result = await use.latest(services, asker(update, context), request)
+        context.answer_lang = context.answer_lang or lang_for(result.prefs.language)
+        return result
+    found = await channels.latest(services, asker(update), user.id, request)
+    if isinstance(found, use.LatestResult):
+        context.answer_lang = lang_for(found.prefs.language)
+        return found
+    context.answer_lang = lang_for(found.own.language)
+    if not await manage.enter(update, context, found.channel):
+        return None
+    return await use.latest(services, asker(update, context), request)
 
 
 async def stop(update: Update, context: BotContext) -> None:

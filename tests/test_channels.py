@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -152,3 +152,35 @@ async def test_a_german_owner_is_answered_in_german_while_managing(tg: FakeTeleg
     assert muted.text.startswith("📣 Verwaltet: Daily Wire\n🔇 Stummgeschaltet: “football”.")
     [off] = await say(tg, german, "/manage off")
     assert off.text == "Zurück in deinem eigenen Chat; Daily Wire behält seine Einstellungen."
+
+
+async def test_latest_while_managing_lists_the_channel_in_the_owners_language(
+    tg: FakeTelegram, bot
+) -> None:
+    _settings, engine, _services = bot
+    german = 704
+    tg.add_private_chat(german, language_code="de")
+    tg.set_admins(CHANNEL, [OWNER, german])
+    seed_headlines(engine, ["Summit opens in Geneva"], now=datetime.now(UTC), topic="world")
+    seed_headlines(engine, ["Chip maker doubles output"], now=datetime.now(UTC), topic="tech")
+    await converse(tg, german, [("/subscribe tech", ("Abonniert",))])  # its own chat: tech
+    await converse(tg, german, [("/manage @dailywire", ("Daily Wire",))])
+    await converse(tg, german, [("/subscribe world", ("Daily Wire",))])
+    [listing] = await say(tg, german, "/latest")
+    assert listing.text.startswith("📣 Verwaltet: Daily Wire")
+    assert "Summit opens in Geneva" in listing.text and "Chip maker" not in listing.text
+    await converse(tg, german, [("/manage off", ("Zurück",))])
+    [own] = await say(tg, german, "/latest")
+    assert "Chip maker doubles output" in own.text and "Summit" not in own.text
+    assert "Verwaltet" not in own.text
+
+
+async def test_lost_admin_is_told_at_latest_and_gets_nothing_listed(tg: FakeTelegram, bot) -> None:
+    _settings, engine, _services = bot
+    seed_headlines(engine, ["Summit opens in Geneva"], now=datetime.now(UTC), topic="world")
+    await converse(tg, OWNER, [("/manage @dailywire", ("Now managing",))])
+    tg.set_admins(CHANNEL, [])
+    [lost] = await say(tg, OWNER, "/latest")
+    assert "no longer an admin of Daily Wire" in lost.text
+    [own] = await say(tg, OWNER, "/latest")  # back on the owner's own chat
+    assert "Summit opens in Geneva" in own.text and "Managing" not in own.text

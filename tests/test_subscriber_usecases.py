@@ -121,36 +121,31 @@ async def test_latest_is_one_transaction_for_a_new_and_a_known_chat(
             transactions[-1].append(sql)
 
     user = tg.add_private_chat(3004)
+    group = tg.add_group(-3005, "Newsroom")
     async with running_bot(make_settings(tg), sqlite_engine):
         sa.event.listen(sqlite_engine, "begin", begun)
         sa.event.listen(sqlite_engine, "before_cursor_execute", statement)
         try:
             tg.send_text(user, "/latest")  # first contact: the chat row is created
             [first] = await wait_for(tg, user, 1)
-            new_chat = len(transactions)
+            private = list(transactions)
             tg.send_text(user, "/latest world")
             await wait_for(tg, user, 2)
+            known = transactions[len(private) :]
+            tg.send_text(group, "/latest world", from_user=3004)
+            [in_group] = await wait_for(tg, group, 1)
+            grouped = transactions[len(private) + len(known) :]
         finally:
             sa.event.remove(sqlite_engine, "begin", begun)
             sa.event.remove(sqlite_engine, "before_cursor_execute", statement)
-    assert "World story number 0" in first.text
+    assert "World story number 0" in first.text and "World story number 0" in in_group.text
 
-    # Before the use case one read runs in a read-only transaction of its own: the
-    # managed-channel routing (handlers/manage.py, `channel_manager`) together with the
-    # chat's language for the answer (handlers/common.py `lang_of` reads nothing more).
-    # Everything /latest itself does is one transaction.
-    def writes(sqls: list[str]) -> bool:
-        return any(s.lstrip().startswith(("INSERT", "UPDATE")) for s in sqls)
-
-    def reads_first(sqls: list[str]) -> bool:
-        routing = any("channel_manager" in s for s in sqls)
-        language = all(s.lstrip().startswith("SELECT") and "FROM chat" in s for s in sqls)
-        return bool(sqls) and not writes(sqls) and (routing or language)
-
-    before = [t for t in transactions if reads_first(t)]
-    work = [t for t in transactions if not reads_first(t)]
-    assert len(before) == 2, transactions  # one per command
-    assert (new_chat - 1, len(work)) == (1, 2), transactions
-    for sqls in work:  # the chat's write lock and the stories, together
+    # A private /latest reads whether its user manages a channel, creates or locks the
+    # chat, reads its language and lists the stories, all in one transaction; in a
+    # group there is no routing, and the language comes with the stories too.
+    assert (len(private), len(known), len(grouped)) == (1, 1, 1), transactions
+    for sqls in (*private, *known):
+        assert any("channel_manager" in s for s in sqls)
+    for sqls in (*private, *known, *grouped):  # the chat's write lock and the stories
         assert any("INSERT INTO chat" in s for s in sqls)
         assert any("FROM story" in s for s in sqls)

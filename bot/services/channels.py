@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from bot.briefings.prefs import ChatPrefs
+from bot.briefings.prefs import ChatPrefs, chat_prefs
+from bot.services import lookup
 from bot.services.context import Services
 from bot.services.prefs import read_prefs
-from bot.services.subscriber import Asker
+from bot.services.subscriber import Asker, LatestResult, as_chat, latest_work
 from bot.storage import chats as chat_store
 from bot.storage import managers
+from bot.storage.models import Chat
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,11 @@ class ManagedChannel:
 
 def _title(title: str | None, channel_id: int) -> str:
     return title or str(channel_id)
+
+
+def _current(session: Session, user_id: int) -> ManagedChannel | None:
+    chat = managers.current(session, user_id)
+    return ManagedChannel(chat.id, _title(chat.title, chat.id), True) if chat else None
 
 
 async def manage(services: Services, user_id: int, channel: ManagedChannel) -> ManagedChannel:
@@ -83,12 +90,37 @@ async def routing(
     now = services.clock()
 
     def work(session: Session) -> tuple[ManagedChannel | None, ChatPrefs]:
-        chat = managers.current(session, user_id)
-        channel = ManagedChannel(chat.id, _title(chat.title, chat.id), True) if chat else None
-        return channel, read_prefs(session, own, services.settings, now)
+        return _current(session, user_id), read_prefs(session, own, services.settings, now)
 
     found: tuple[ManagedChannel | None, ChatPrefs] = await services.db(work)
     return found
+
+
+@dataclass(frozen=True)
+class Routed:
+    """The user manages a channel: a command acts on it once their rights are checked."""
+
+    channel: ManagedChannel
+    own: ChatPrefs  # the private chat's own prefs: the answer's language
+
+
+async def latest(
+    services: Services, own: Asker, user_id: int, request: lookup.LatestRequest
+) -> LatestResult | Routed:
+    """/latest in a private chat as one transaction: the routing read and the listing.
+
+    While the user manages a channel nothing is listed: the handler asks Telegram
+    whether they still administer it, then lists the channel's stories (`subscriber.latest`).
+    """
+    listing = latest_work(services, own, request)
+
+    def work(session: Session, chat: Chat) -> LatestResult | Routed:
+        channel = _current(session, user_id)
+        if channel is None:
+            return listing(session, chat)
+        return Routed(channel, chat_prefs(chat, services.settings, user_language=own.language))
+
+    return await as_chat(services, own, work)
 
 
 async def lose_access(services: Services, user_id: int, channel_id: int) -> None:

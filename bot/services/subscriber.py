@@ -18,7 +18,7 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from bot.briefings import selection
-from bot.briefings.prefs import default_language
+from bot.briefings.prefs import ChatPrefs, chat_prefs, default_language
 from bot.ingest.topics import Topic
 from bot.render.i18n import EN, Lang
 from bot.render.stories import StoryView
@@ -68,6 +68,7 @@ class LatestResult:
     scope: str  # plain-text name of what was listed: a topic, the chat's topics; "" for all
     single_topic: bool  # one topic was asked for by name
     stories: tuple[StoryView, ...]
+    prefs: ChatPrefs  # the chat listed for: its language answers a command from itself
 
 
 async def _as_chat(services: Services, who: Asker, work: Callable[[Session, Chat], T]) -> T:
@@ -219,6 +220,13 @@ def latest_wait(services: Services, chat_id: int) -> float | None:
 
 async def latest(services: Services, who: Asker, request: lookup.LatestRequest) -> LatestResult:
     """The newest stories of one topic, of the chat's topics, or of all; one transaction."""
+    return await _as_chat(services, who, latest_work(services, who, request))
+
+
+def latest_work(
+    services: Services, who: Asker, request: lookup.LatestRequest
+) -> Callable[[Session, Chat], LatestResult]:
+    """What `latest` does inside its transaction, for a use case that reads more beside it."""
     topics = services.settings.topics
 
     def work(session: Session, chat: Chat) -> LatestResult:
@@ -238,9 +246,10 @@ async def latest(services: Services, who: Asker, request: lookup.LatestRequest) 
             with_follows=not request.topic,  # a topic asked for by name: only that topic
         )
         views = story_views(session, rows) if rows else []
-        return LatestResult(scope, bool(request.topic), tuple(views))
+        prefs = chat_prefs(chat, services.settings, user_language=who.language)
+        return LatestResult(scope, bool(request.topic), tuple(views), prefs)
 
-    return await _as_chat(services, who, work)
+    return work
 
 
 def _plain_names(slugs: Sequence[str], topics: Sequence[Topic]) -> str:
