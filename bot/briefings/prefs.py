@@ -8,29 +8,14 @@ equal topics and stories) compose the same messages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from bot.render.i18n import DEFAULT, supported
 from bot.settings import Settings
 
-
-class PrefsSource(Protocol):
-    """The chat columns prefs are read from: a `Chat` row, or a due chat being composed."""
-
-    @property
-    def type(self) -> str: ...
-    @property
-    def language(self) -> str | None: ...
-    @property
-    def link_preview(self) -> str | None: ...
-    @property
-    def lead_image(self) -> bool | None: ...
-    @property
-    def summaries(self) -> bool | None: ...
-    @property
-    def max_items(self) -> int | None: ...
-    @property
-    def quiet(self) -> bool | None: ...
+if TYPE_CHECKING:  # the two sources of a chat's choices; only their prefs columns are read
+    from bot.storage.briefings import DueChat
+    from bot.storage.models import Chat
 
 
 @dataclass(frozen=True)
@@ -52,9 +37,10 @@ def default_language(chat_type: str, user_language: str | None, settings: Settin
 
 
 def chat_prefs(
-    chat: PrefsSource, settings: Settings, *, user_language: str | None = None
+    chat: Chat | DueChat, settings: Settings, *, user_language: str | None = None
 ) -> ChatPrefs:
-    """The chat's prefs: each value it chose, else the configured default."""
+    """The chat's prefs (from its row, or a due chat being composed): each value it chose,
+    else the configured default."""
     display = settings.display
     language = chat.language or default_language(chat.type, user_language, settings)
     return ChatPrefs(

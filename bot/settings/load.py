@@ -13,9 +13,9 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
-from pydantic import ValidationError, model_validator
+from pydantic import ValidationError, create_model, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -59,8 +59,8 @@ SECRET_FILE_ENV: dict[str, tuple[str, str]] = {
 NOT_SETTINGS = frozenset({"BOT_CONFIG", *LEGACY_ENV, *SECRET_FILE_ENV})
 
 
-class _Root(BaseSettings):
-    """The whole file as pydantic sees it; `to_settings` freezes it for the bot."""
+class _File(BaseSettings):
+    """The whole file as pydantic sees it (`build` adds the `_FIELDS`); `to_settings` freezes it."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -70,65 +70,68 @@ class _Root(BaseSettings):
         frozen=True,
     )
 
-    telegram: model.TelegramSettings = model.TelegramSettings()
-    database: model.DatabaseSettings = model.DatabaseSettings()
-    fetch: model.FetchSettings = model.FetchSettings()
-    fulltext: model.FulltextSettings = model.FulltextSettings()
-    limits: model.LimitsSettings = model.LimitsSettings()
-    retention: model.RetentionSettings = model.RetentionSettings()
-    dedup: model.DedupSettings = model.DedupSettings()
-    briefing: model.BriefingSettings = model.BriefingSettings()
-    delivery: model.DeliverySettings = model.DeliverySettings()
-    ops: model.OpsSettings = model.OpsSettings()
-    bot: model.BotSettings = model.BotSettings()
-    display: model.DisplaySettings = model.DisplaySettings()
-    topics: tuple[model.TopicEntry, ...] = ()
-    feeds: tuple[model.FeedConfig, ...] = ()
-
     @model_validator(mode="after")
-    def _cross_checks(self) -> _Root:
-        fetch = self.fetch
-        if fetch.max_interval_seconds < fetch.interval_seconds:
-            raise ValueError(
-                "fetch.max_interval_seconds must be at least fetch.interval_seconds"
-                f' ({fetch.interval_seconds}), got "{fetch.max_interval_seconds}"'
-            )
-        seen: set[str] = set()
-        for i, entry in enumerate(self.topics):
-            if entry.slug in seen:
-                raise ValueError(f'topics[{i}].slug "{entry.slug}" is defined twice')
-            seen.add(entry.slug)
-        for i, feed in enumerate(self.feeds):
-            for slug in feed.topics:
-                if slug not in seen:
-                    known = ", ".join(sorted(seen)) or "none defined"
-                    raise ValueError(
-                        f'feeds[{i}].topics names unknown topic "{slug}" (topics: {known})'
-                    )
-        tg = self.telegram
-        if tg.webhook_url and not tg.webhook_secret:
-            raise ValueError(
-                "telegram.webhook_secret is required when telegram.webhook_url is set"
-                " (Telegram sends it back so forged calls can be refused)"
-            )
+    def _cross_checks(self) -> _File:
+        check_settings(self.to_settings(None))
         return self
 
     def to_settings(self, source: Path | None) -> model.Settings:
-        """The bot's Settings: the sections it shares with the file as they are, then the
-        database URL, the topics and the file they came from."""
-        shared = {name: getattr(self, name) for name in _SHARED_SECTIONS}
+        """The bot's Settings: each field as the file gave it, but for the database URL,
+        the topics and the file they came from."""
+        given = dict(self)
+        database, entries = given.pop("database"), given.pop("topics")
         return model.Settings(
-            **shared,
-            database_url=self.database.url,
-            topics=tuple(t.topic() for t in self.topics),
+            **given,
+            database_url=database.url,
+            topics=tuple(t.topic() for t in entries),
             source=source,
         )
 
 
-# The sections Settings takes exactly as the file gives them.
-_SHARED_SECTIONS = tuple(
-    f.name for f in fields(model.Settings) if f.name in _Root.model_fields and f.name != "topics"
-)
+def _file_fields() -> dict[str, Any]:
+    """Each `Settings` field as the file holds it, in the same order: a section (or the feed
+    list) as it is, the database URL as a [database] table, the topics as [[topics]] tables."""
+    types, defaults = get_type_hints(model.Settings), model.Settings()
+    out: dict[str, Any] = {}
+    for f in fields(model.Settings):
+        if f.name == "database_url":
+            out["database"] = (model.DatabaseSettings, model.DatabaseSettings())
+        elif f.name == "topics":
+            out["topics"] = (tuple[model.TopicEntry, ...], ())
+        elif f.name != "source":  # where the file is, not what it says
+            out[f.name] = (types[f.name], getattr(defaults, f.name))
+    return out
+
+
+_FIELDS = _file_fields()
+
+
+def check_settings(settings: model.Settings) -> None:
+    """Raise ValueError where sections disagree (intervals, topics, webhook secret)."""
+    fetch = settings.fetch
+    if fetch.max_interval_seconds < fetch.interval_seconds:
+        raise ValueError(
+            "fetch.max_interval_seconds must be at least fetch.interval_seconds"
+            f' ({fetch.interval_seconds}), got "{fetch.max_interval_seconds}"'
+        )
+    seen: set[str] = set()
+    for i, topic in enumerate(settings.topics):
+        if topic.slug in seen:
+            raise ValueError(f'topics[{i}].slug "{topic.slug}" is defined twice')
+        seen.add(topic.slug)
+    for i, feed in enumerate(settings.feeds):
+        for slug in feed.topics:
+            if slug not in seen:
+                known = ", ".join(sorted(seen)) or "none defined"
+                raise ValueError(
+                    f'feeds[{i}].topics names unknown topic "{slug}" (topics: {known})'
+                )
+    tg = settings.telegram
+    if tg.webhook_url and not tg.webhook_secret:
+        raise ValueError(
+            "telegram.webhook_secret is required when telegram.webhook_url is set"
+            " (Telegram sends it back so forged calls can be refused)"
+        )
 
 
 class _GivenEnv(EnvSettingsSource):
@@ -230,7 +233,7 @@ def _secrets(*layers: Mapping[str, Any], environ: Mapping[str, str]) -> list[str
 def _check_env_sections(environ: Mapping[str, str]) -> None:
     # pydantic-settings skips BOT_X__Y when X is no section; a typo there
     # would otherwise be silently ignored.
-    sections = list(_Root.model_fields)
+    sections = list(_FIELDS)
     for var in environ:
         name = var.upper()
         if not name.startswith(ENV_PREFIX) or ENV_DELIMITER not in name or name in NOT_SETTINGS:
@@ -248,7 +251,7 @@ def build(
     _check_env_sections(environ)
     legacy = legacy_values(environ)
 
-    class Root(_Root):
+    class Sources(_File):
         @classmethod
         def settings_customise_sources(
             cls,
@@ -265,10 +268,11 @@ def build(
                 InitSettingsSource(settings_cls, init_kwargs=dict(raw)),
             )
 
+    schema = create_model("Root", __base__=Sources, **_FIELDS)
     try:
-        root = Root()
+        root = schema()
     except ValidationError as exc:
-        raise one_line(exc, _Root, _secrets(raw, legacy, environ=environ)) from None
+        raise one_line(exc, schema, _secrets(raw, legacy, environ=environ)) from None
     except SettingsError:
         raise
     except PydanticSettingsError as exc:

@@ -319,21 +319,23 @@ class TopicEntry:
 
 @dataclass(frozen=True)
 class Settings:
+    """The bot's configuration; `bot.settings.load` reads the file's tables in this order."""
+
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     database_url: str = DEFAULT_DATABASE_URL
     fetch: FetchSettings = field(default_factory=FetchSettings)
-    dedup: DedupSettings = field(default_factory=DedupSettings)
-    briefing: BriefingSettings = field(default_factory=BriefingSettings)
-    delivery: DeliverySettings = field(default_factory=DeliverySettings)
-    topics: tuple[Topic, ...] = ()
-    feeds: tuple[FeedConfig, ...] = ()
-    source: Path | None = None
     fulltext: FulltextSettings = field(default_factory=FulltextSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    dedup: DedupSettings = field(default_factory=DedupSettings)
+    briefing: BriefingSettings = field(default_factory=BriefingSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
     ops: OpsSettings = field(default_factory=OpsSettings)
     bot: BotSettings = field(default_factory=BotSettings)
     display: DisplaySettings = field(default_factory=DisplaySettings)
+    topics: tuple[Topic, ...] = ()
+    feeds: tuple[FeedConfig, ...] = ()
+    source: Path | None = None
 
     def topic(self, slug: str) -> Topic | None:
         return next((t for t in self.topics if t.slug == slug), None)
