@@ -91,6 +91,24 @@ def test_a_page_of_headlines_is_still_not_an_article() -> None:
     assert result == ExtractionFailure(REASON_NOT_ARTICLE)
 
 
+def test_a_short_brief_under_a_large_menu_is_shown_not_refused() -> None:
+    # A news brief of one paragraph (under 300 characters) on a page that is mostly
+    # menu links: the text is not any link's, so it is the article, shown as partial.
+    menu = "".join(f"<a href='/s/{i}'>Section number {i}</a> " for i in range(40))
+    body = f"<header>{menu}</header><article><p>{TRAM_PROSE[0]}</article><footer>{menu}</footer>"
+    result = extract_article(page(body), url=TRAM_URL)
+    assert isinstance(result, Article), result
+    assert result.partial and result.paragraphs == (TRAM_PROSE[0],)
+
+
+def test_a_page_whose_only_text_is_a_few_link_words_is_still_not_an_article() -> None:
+    menu = "".join(f"<a href='/s/{i}'>Section number {i}</a> " for i in range(40))
+    result = extract_article(
+        page(f"<main><p><a href='/x'>Tram news</a></p>{menu}</main>"), url=TRAM_URL
+    )
+    assert result == ExtractionFailure(REASON_NOT_ARTICLE)
+
+
 def test_parity_split_alternates_over_sorted_names_and_hash_split_is_the_pages_own() -> None:
     names = ["cnn", "aclu", "bbc-1", "wapo-1", "001"]
     pages = [Page(name, b"", Counter()) for name in names]

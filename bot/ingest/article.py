@@ -119,9 +119,9 @@ class _Page:
         return self.total - self.linked
 
 
-def _grams(text: str) -> list[tuple[str, ...]]:
+def _grams(text: str, size: int = _GRAM) -> list[tuple[str, ...]]:
     words = _WORD.findall(text.casefold())
-    return [tuple(words[i : i + _GRAM]) for i in range(len(words) - _GRAM + 1)]
+    return [tuple(words[i : i + size]) for i in range(len(words) - size + 1)]
 
 
 def _link_text_share(page: _Page, draft: _Draft) -> float:
@@ -131,18 +131,25 @@ def _link_text_share(page: _Page, draft: _Draft) -> float:
     links. Compared by runs of three words, so one- and two-word menu entries never
     match inside prose, and the cost stays linear in the page's size.
     """
-    linked = {gram for a in page.tree.iter("a") for gram in _grams(a.text_content())}
-    grams = _grams(" ".join(draft.paragraphs))
+    text = " ".join(draft.paragraphs)
+    # A text of one or two words is matched word by word.
+    size = max(1, min(_GRAM, len(_WORD.findall(text))))
+    linked = {gram for a in page.tree.iter("a") for gram in _grams(a.text_content(), size)}
+    grams = _grams(text, size)
     if not grams:
         return 0.0
     return sum(gram in linked for gram in grams) / len(grams)
 
 
-def _is_link_list(page: _Page, draft: _Draft | None, min_chars: int) -> bool:
-    """A page of links with little prose of its own: a section front, not an article."""
+def _is_link_list(page: _Page, draft: _Draft | None) -> bool:
+    """A page of links whose extracted text is its link texts: a section front, not an article.
+
+    Decided on what was extracted, however short: a news brief of two sentences under a
+    large menu is still an article (the extractors found prose that no link holds).
+    """
     if page.link_density <= _LINK_DENSITY_LIMIT:
         return False
-    if draft is None or draft.chars < min_chars:
+    if draft is None or not draft.paragraphs:
         return True
     return _link_text_share(page, draft) > _LINK_DENSITY_LIMIT
 
@@ -251,7 +258,7 @@ def extract_article(
     draft = _draft(tree, url, precise=False)
     if _needs_second(draft, page, min_chars, declared):
         draft = _longer(draft, _draft(tree, url, precise=True))
-    if not declared and _is_link_list(page, draft, min_chars):
+    if not declared and _is_link_list(page, draft):
         return ExtractionFailure(REASON_NOT_ARTICLE)
     if declared and (draft is None or draft.chars < DECLARED_FALLBACK * len(declared)):
         draft = _declared_draft(declared, draft)
