@@ -69,6 +69,28 @@ def test_unlinked_list_items_are_kept_and_linked_runs_dropped() -> None:
     assert "Bus fares" not in text
 
 
+def test_self_linked_subheadings_are_the_articles_own() -> None:
+    # Blog and documentation generators link each heading to itself ("#part"); such a
+    # heading is a subheading, not a link away, even when long or next to another.
+    heads = ["What the new line will cost and who pays", "When the first trams will run"]
+    body = (
+        f"<article><h1>Tram line approved</h1><p>{TRAM_PROSE[0]}</p>"
+        f"<h2><a href='#cost'>{heads[0]}</a></h2><p>{TRAM_PROSE[1]}</p>"
+        f"<h2><a href='{TRAM_URL}#when'>{heads[1]}</a></h2><p>{TRAM_PROSE[2]}</p>"
+        f"<h2><a href='/other-story'>Bus fares rise again in the northern districts</a></h2>"
+        f"<h2><a href='/third-story'>Harbour authority names a new chief executive</a></h2>"
+        "</article>"
+    )
+    result = article(page(body))
+    assert list(result.paragraphs) == [
+        TRAM_PROSE[0],
+        heads[0],
+        TRAM_PROSE[1],
+        heads[1],
+        TRAM_PROSE[2],
+    ]
+
+
 def test_article_laid_out_in_a_table_is_read() -> None:
     cells = "".join(f"<p>{p}</p>" for p in TRAM_PROSE * 2)
     body = f'<table><tr><td width="20%">{NAV}</td><td>{cells}</td></tr></table>'

@@ -190,7 +190,7 @@ def _draft(tree: HtmlElement, url: str, *, precise: bool) -> _Draft | None:
     if document is None or isinstance(document, dict) or document.body is None:
         return None
     title = _clean_title(document.title, document.sitename)
-    raw = body_lines(document.body)
+    raw = body_lines(document.body, url)
     return _Draft(title, document.sitename or None, clean_lines(raw, title=title), raw)
 
 
