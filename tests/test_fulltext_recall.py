@@ -19,7 +19,7 @@ from bot.render.tghtml import plain_text
 from bot.services.articles import StoryRef, first_tap_messages
 from bot.settings import FulltextSettings
 from tests.support.samples import ARTICLES, TRAM_PROSE, TRAM_URL
-from tests.support.tghtml_check import squash
+from tests.support.tghtml_check import check_message, squash
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 NAV = '<nav><a href="/">Home</a> <a href="/city">City</a> <a href="/sport">Sport</a></nav>'
@@ -152,6 +152,24 @@ def test_past_max_messages_the_cut_is_said_with_a_link() -> None:
     messages = first_tap_messages(ref, result, FulltextSettings(max_messages=2), now=NOW)
     assert len(messages) <= 3
     assert plain_text(messages[-1]).endswith(f"Continue reading: {TRAM_URL}")
+
+
+def test_long_paragraphs_fill_each_message_so_a_long_article_fits_the_cap() -> None:
+    # Twelve paragraphs of ~2,900 characters: two never fit one message, so one message a
+    # paragraph used to take 12 messages, past the cap of 10; filled, they take 9.
+    paragraphs = tuple(
+        " ".join(f"Sentence {i}.{j} of the report on the tram line." for j in range(60))
+        for i in range(12)
+    )
+    result = Article("Tram report", paragraphs, "Courier", TRAM_URL)
+    ref = StoryRef(id=1, title="Tram report", link=TRAM_URL, source="Courier")
+    messages = first_tap_messages(ref, result, FulltextSettings(max_messages=10), now=NOW)
+    assert len(messages) <= 10
+    for message in messages:
+        check_message(message)
+    shown = "".join(plain_text(m) for m in messages)
+    assert squash("".join(paragraphs)) in squash(shown)
+    assert "Continue reading" not in shown
 
 
 def test_declared_body_is_the_longest_article_body_in_any_json_ld_block() -> None:

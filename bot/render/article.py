@@ -18,4 +18,5 @@ def render_article(
     title = plain.truncate(article.title.strip(), TITLE_LIMIT)
     header = f"{tghtml.bold(title)}\n{byline}"
     blocks = [header, *(tghtml.escape(paragraph) for paragraph in article.paragraphs)]
-    return tghtml.split_html_message(blocks, limit=limit)
+    # Filled: a long article's text reaches the reader in as few messages as it can.
+    return tghtml.split_html_message(blocks, limit=limit, fill=True)
