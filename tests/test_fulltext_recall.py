@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import lxml.html
+import pytest
 import trafilatura
 
 from bot.ingest.article import Article, extract_article
@@ -89,6 +90,29 @@ def test_self_linked_subheadings_are_the_articles_own() -> None:
         heads[1],
         TRAM_PROSE[2],
     ]
+
+
+@pytest.mark.parametrize(
+    ("head", "h1"),
+    [
+        # The <title> adds a section and the site after separators; og:title differs.
+        (
+            "<title>Council approves the new tram line - Local - The Courier</title>"
+            "<meta property='og:title' content='Tram: a vote at last'>",
+            "Council approves the new tram line",
+        ),
+        # Only the quotes differ, and a pilcrow (a heading's permalink) follows the h1.
+        (
+            "<title>Council approves the 'tram' line | The Courier</title>"
+            "<meta property='og:title' content=\"Council approves the 'tram' line\">",
+            "Council approves the “tram” line¶",
+        ),
+    ],
+)
+def test_a_headline_repeating_one_of_the_pages_titles_is_not_body_text(head: str, h1: str) -> None:
+    body = f"<article><h1>{h1}</h1>" + "".join(f"<p>{p}</p>" for p in TRAM_PROSE) + "</article>"
+    html = f"<html><head>{head}</head><body>{body}</body></html>"
+    assert list(article(html).paragraphs) == TRAM_PROSE
 
 
 def test_article_laid_out_in_a_table_is_read() -> None:

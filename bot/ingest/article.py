@@ -19,7 +19,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import set_date_params
 
 from bot.ingest.article_body import BodyLine, body_lines, declared_body
-from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line
+from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line, word_count
 from bot.ingest.article_prune import prune_hidden
 from bot.render.plain import html_to_text
 
@@ -56,6 +56,11 @@ REASON_UNREADABLE = "the page could not be parsed as HTML"
 _LINK_DENSITY_LIMIT = 0.5
 _GRAM = 3  # link texts are matched in the draft by runs of this many words
 _WORD = re.compile(r"\w+")
+_TITLE_TEXTS = etree.XPath(
+    "//head/title/text() | //meta[@property='og:title' or @name='twitter:title']/@content"
+)
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[|–—·»]|-|::)\s+")
+_TITLE_WORDS = 3  # a part of a <title> shorter than this is a site or section name
 
 
 @dataclass(frozen=True)
@@ -172,7 +177,20 @@ class _Draft:
         return sum(len(p) for p in self.paragraphs)
 
 
-def _draft(tree: HtmlElement, url: str, *, precise: bool) -> _Draft | None:
+def page_headlines(tree: HtmlElement) -> tuple[str, ...]:
+    """The page's own titles (<title>, og:title, twitter:title) and their parts.
+
+    A <title> often adds the site's name or section after a separator ("Headline | Site",
+    "Headline - Section - Site"); each part of three words or more counts on its own.
+    """
+    texts = [" ".join(t.split()) for t in _TITLE_TEXTS(tree) if isinstance(t, str)]
+    parts = [part for text in texts for part in _TITLE_SEPARATOR.split(text)]
+    return tuple(dict.fromkeys(t for t in [*texts, *parts] if word_count(t) >= _TITLE_WORDS))
+
+
+def _draft(
+    tree: HtmlElement, url: str, *, precise: bool, headlines: tuple[str, ...] = ()
+) -> _Draft | None:
     """One trafilatura pass, cleaned. `precise` favours precision, else recall."""
     document = trafilatura.bare_extraction(
         tree,
@@ -191,7 +209,8 @@ def _draft(tree: HtmlElement, url: str, *, precise: bool) -> _Draft | None:
         return None
     title = _clean_title(document.title, document.sitename)
     raw = body_lines(document.body, url)
-    return _Draft(title, document.sitename or None, clean_lines(raw, title=title), raw)
+    paragraphs = clean_lines(raw, title=title, headlines=headlines)
+    return _Draft(title, document.sitename or None, paragraphs, raw)
 
 
 def _needs_second(draft: _Draft | None, page: _Page, min_chars: int, declared: str) -> bool:
@@ -255,9 +274,10 @@ def extract_article(
     declared = declared_body(tree)
     prune_hidden(tree)
     page = _Page.of(tree)
-    draft = _draft(tree, url, precise=False)
+    headlines = page_headlines(tree)
+    draft = _draft(tree, url, precise=False, headlines=headlines)
     if _needs_second(draft, page, min_chars, declared):
-        draft = _longer(draft, _draft(tree, url, precise=True))
+        draft = _longer(draft, _draft(tree, url, precise=True, headlines=headlines))
     if not declared and _is_link_list(page, draft):
         return ExtractionFailure(REASON_NOT_ARTICLE)
     if declared and (draft is None or draft.chars < DECLARED_FALLBACK * len(declared)):

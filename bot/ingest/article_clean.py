@@ -102,6 +102,7 @@ _LIST_HEADING = re.compile(
     r"|latest news)(\s*[:\-–—»›]?\s*$|\s*[:\-–—»›]\s*.{0,200}$)",
     re.IGNORECASE,
 )
+_WORDS = re.compile(r"\w+")
 _ENDS_SENTENCE = re.compile(r"[.!?…:;。！？：；]['\"”’»)\]」』）]*$")
 # Chinese, Japanese and Korean script: no spaces between words, so such characters are
 # counted (two to a word) where lines are measured in words.
@@ -188,23 +189,36 @@ def _drop_link_runs(lines: Sequence[BodyLine]) -> list[BodyLine]:
     ]
 
 
-def _drop_repeats(lines: Sequence[BodyLine], *, title: str) -> list[BodyLine]:
-    """Drop a line equal to the title or to the line kept just before it."""
+def _words_key(text: str) -> str:
+    """The text's words, casefolded: quotes, dashes and pilcrows do not count."""
+    return " ".join(_WORDS.findall(text.casefold()))
+
+
+def _drop_repeats(lines: Sequence[BodyLine], *, titles: Iterable[str]) -> list[BodyLine]:
+    """Drop a line that is one of the page's titles, or equal to the line kept before it."""
+    headlines = {key for title in titles if (key := _words_key(title))}
     kept: list[BodyLine] = []
     for line in lines:
         folded = fold(line.text)
         if not line.verbatim and (
-            folded == fold(title) or (kept and folded == fold(kept[-1].text))
+            _words_key(line.text) in headlines or (kept and folded == fold(kept[-1].text))
         ):
             continue
         kept.append(line)
     return kept
 
 
-def clean_lines(lines: Iterable[BodyLine], *, title: str = "") -> list[str]:
-    """Remove page furniture from body lines; return the kept text as paragraphs."""
+def clean_lines(
+    lines: Iterable[BodyLine], *, title: str = "", headlines: Iterable[str] = ()
+) -> list[str]:
+    """Remove page furniture from body lines; return the kept text as paragraphs.
+
+    The headline is shown above the text, so a line repeating `title` or one of the
+    page's other `headlines` (its <title>, og:title) goes.
+    """
     kept = [line for line in lines if line.verbatim or not is_junk_line(line.text)]
-    kept = _drop_repeats(_drop_stubs(_drop_link_runs(_drop_list_blocks(kept))), title=title)
+    kept = _drop_stubs(_drop_link_runs(_drop_list_blocks(kept)))
+    kept = _drop_repeats(kept, titles=[title, *headlines])
     grouped: dict[int, list[str]] = {}
     for line in kept:
         grouped.setdefault(line.block, []).append(line.text)
