@@ -196,12 +196,20 @@ def _words_key(text: str) -> str:
 
 def _drop_repeats(lines: Sequence[BodyLine], *, titles: Iterable[str]) -> list[BodyLine]:
     """Drop a line that is one of the page's titles, or equal to the line kept before it."""
-    headlines = {key for title in titles if (key := _words_key(title))}
+    titles = [title for title in titles if title]
+    headlines = {_words_key(title) for title in titles} - {""}
+    # Only lines about a title's length are compared word by word (paragraphs are long).
+    longest = 2 * max((len(title) for title in titles), default=0)
     kept: list[BodyLine] = []
     for line in lines:
-        folded = fold(line.text)
+        text = line.text
+        previous = kept[-1].text if kept else ""
         if not line.verbatim and (
-            _words_key(line.text) in headlines or (kept and folded == fold(kept[-1].text))
+            (len(text) <= longest and _words_key(text) in headlines)
+            or (
+                abs(len(text) - len(previous)) <= len(previous) // 4
+                and fold(text) == fold(previous)
+            )
         ):
             continue
         kept.append(line)
