@@ -101,6 +101,14 @@ def test_a_short_brief_under_a_large_menu_is_shown_not_refused() -> None:
     assert result.partial and result.paragraphs == (TRAM_PROSE[0],)
 
 
+def test_an_article_inside_a_named_anchor_is_not_link_text() -> None:
+    # Old markup wraps content in <a name="..."> (a jump target, not a link): its text
+    # is the page's own, so the page is not a link list.
+    menu = "".join(f"<a href='/s/{i}'>Section {i}</a> " for i in range(10))
+    body = f"<header>{menu}</header><a name='top'>{ARTICLE}</a>"
+    assert "cyclists' groups" in text_of(page(body))
+
+
 def test_a_page_whose_only_text_is_a_few_link_words_is_still_not_an_article() -> None:
     menu = "".join(f"<a href='/s/{i}'>Section number {i}</a> " for i in range(40))
     result = extract_article(

@@ -97,7 +97,7 @@ def _text_sizes(tree: HtmlElement) -> tuple[int, int]:
     """Characters of the page's visible text, and of those inside links."""
     visible = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
     total = sum(len(t.strip()) for t in tree.xpath(f"//body//text(){visible}"))
-    linked = sum(len(t.strip()) for t in tree.xpath(f"//body//a//text(){visible}"))
+    linked = sum(len(t.strip()) for t in tree.xpath(f"//body//a[@href]//text(){visible}"))
     return total, linked
 
 
@@ -139,7 +139,9 @@ def _link_text_share(page: _Page, draft: _Draft) -> float:
     text = " ".join(draft.paragraphs)
     # A text of one or two words is matched word by word.
     size = max(1, min(_GRAM, len(_WORD.findall(text))))
-    linked = {gram for a in page.tree.iter("a") for gram in _grams(a.text_content(), size)}
+    linked = {
+        gram for a in page.tree.xpath("//a[@href]") for gram in _grams(a.text_content(), size)
+    }
     grams = _grams(text, size)
     if not grams:
         return 0.0
