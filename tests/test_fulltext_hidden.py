@@ -76,6 +76,18 @@ def test_a_page_saved_with_a_dialog_open_still_gives_the_article() -> None:
     assert "tram line" in text and "cyclists' groups" in text
 
 
+def test_a_page_behind_a_dialog_gives_its_main_content_despite_a_long_footer() -> None:
+    # The dialog hides the page's wrapper; the footer outside it holds 45 % of the text,
+    # so the "nearly all of the text" guard alone would drop the article.
+    footer = "".join(f"<p>Footer line {i} about the company and its offices.</p>" for i in range(8))
+    body = (
+        f"<div aria-hidden='true'><main>{ARTICLE}</main></div>"
+        f"<div role='dialog'><p>We value your privacy</p></div><footer>{footer}</footer>"
+    )
+    text = text_of(page(body))
+    assert "tram line" in text and "cyclists' groups" in text
+
+
 def test_an_article_beside_a_long_list_of_headlines_is_not_a_link_list() -> None:
     # Most of the page's text is links (a "most read" box), but the article is prose.
     heads = [f"Story number {i} about the harbour authority and its budget" for i in range(40)]
