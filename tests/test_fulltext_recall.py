@@ -196,6 +196,18 @@ def test_long_paragraphs_fill_each_message_so_a_long_article_fits_the_cap() -> N
     assert "Continue reading" not in shown
 
 
+def test_under_the_cap_messages_still_end_between_paragraphs() -> None:
+    paragraphs = tuple(
+        " ".join(f"Sentence {i}.{j} of the report on the tram line." for j in range(60))
+        for i in range(3)
+    )
+    result = Article("Tram report", paragraphs, "Courier", TRAM_URL)
+    ref = StoryRef(id=1, title="Tram report", link=TRAM_URL, source="Courier")
+    messages = first_tap_messages(ref, result, FulltextSettings(max_messages=10), now=NOW)
+    blocks = [b for m in messages for b in plain_text(m).split("\n\n")][1:]  # no header
+    assert blocks == list(paragraphs)
+
+
 def test_declared_body_is_the_longest_article_body_in_any_json_ld_block() -> None:
     tree = lxml.html.fromstring(
         "<html><head>"
