@@ -191,6 +191,23 @@ REAL = [
         "Updated 14 March 2024 10:05",
         "Copyright © 1998 - 2016 Tencent. All Rights Reserved",
         "© 2024 The Varnholm Courier",
+        # Datelines, share and print buttons, skip links, newsletter and comment widgets,
+        # topic tags and photo credits as many sites write them.
+        "Updated 3:45 PM ET, Mon March 2, 2020",
+        "Published 12:01 a.m. ET March 3, 2020",
+        "Thursday, March 5, 2020",
+        "2020-03-03",
+        "Share this:",
+        "Print this article",
+        "Advertisement - Continue Reading Below",
+        "Skip to main content",
+        "Enter your email address",
+        "Thank you for subscribing!",
+        "Tags: tram, council, transport",
+        "Filed under: Politics",
+        "Loading comments...",
+        "Sort by: Newest",
+        "(Photo by John Smith/Getty Images)",
     ],
 )
 def test_junk_lines_are_removed(junk: str) -> None:
@@ -212,6 +229,10 @@ def test_junk_lines_are_removed(junk: str) -> None:
         "Temperatures > 30 degrees are expected this week, officials said on Monday",
         "On April 26, 2018, the council voted for the first plan.",
         "Copyright law was changed in 2019, and the court ruled that the use was fair.",
+        "On Monday, March 2, 2020, the council met again.",
+        "Thank you for coming, the mayor told the crowd.",
+        "Print media covered the vote widely.",
+        "Updated plans were published on 3 March 2020.",
     ],
 )
 def test_real_paragraphs_are_kept(real: str) -> None:

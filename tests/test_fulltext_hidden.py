@@ -76,6 +76,18 @@ def test_a_page_saved_with_a_dialog_open_still_gives_the_article() -> None:
     assert "tram line" in text and "cyclists' groups" in text
 
 
+def test_a_page_behind_a_dialog_gives_its_main_content_despite_a_long_footer() -> None:
+    # The dialog hides the page's wrapper; the footer outside it holds 45 % of the text,
+    # so the "nearly all of the text" guard alone would drop the article.
+    footer = "".join(f"<p>Footer line {i} about the company and its offices.</p>" for i in range(8))
+    body = (
+        f"<div aria-hidden='true'><main>{ARTICLE}</main></div>"
+        f"<div role='dialog'><p>We value your privacy</p></div><footer>{footer}</footer>"
+    )
+    text = text_of(page(body))
+    assert "tram line" in text and "cyclists' groups" in text
+
+
 def test_an_article_beside_a_long_list_of_headlines_is_not_a_link_list() -> None:
     # Most of the page's text is links (a "most read" box), but the article is prose.
     heads = [f"Story number {i} about the harbour authority and its budget" for i in range(40)]
@@ -88,6 +100,32 @@ def test_a_page_of_headlines_is_still_not_an_article() -> None:
     heads = [f"Story number {i} about the harbour authority and its budget" for i in range(40)]
     box = "".join(f"<li><a href='/s/{i}'>{h}</a></li>" for i, h in enumerate(heads))
     result = extract_article(page(f"<main><ul>{box}</ul></main>"), url=TRAM_URL)
+    assert result == ExtractionFailure(REASON_NOT_ARTICLE)
+
+
+def test_a_short_brief_under_a_large_menu_is_shown_not_refused() -> None:
+    # A news brief of one paragraph (under 300 characters) on a page that is mostly
+    # menu links: the text is not any link's, so it is the article, shown as partial.
+    menu = "".join(f"<a href='/s/{i}'>Section number {i}</a> " for i in range(40))
+    body = f"<header>{menu}</header><article><p>{TRAM_PROSE[0]}</article><footer>{menu}</footer>"
+    result = extract_article(page(body), url=TRAM_URL)
+    assert isinstance(result, Article), result
+    assert result.partial and result.paragraphs == (TRAM_PROSE[0],)
+
+
+def test_an_article_inside_a_named_anchor_is_not_link_text() -> None:
+    # Old markup wraps content in <a name="..."> (a jump target, not a link): its text
+    # is the page's own, so the page is not a link list.
+    menu = "".join(f"<a href='/s/{i}'>Section {i}</a> " for i in range(10))
+    body = f"<header>{menu}</header><a name='top'>{ARTICLE}</a>"
+    assert "cyclists' groups" in text_of(page(body))
+
+
+def test_a_page_whose_only_text_is_a_few_link_words_is_still_not_an_article() -> None:
+    menu = "".join(f"<a href='/s/{i}'>Section number {i}</a> " for i in range(40))
+    result = extract_article(
+        page(f"<main><p><a href='/x'>Tram news</a></p>{menu}</main>"), url=TRAM_URL
+    )
     assert result == ExtractionFailure(REASON_NOT_ARTICLE)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import lxml.html
+import pytest
 import trafilatura
 
 from bot.ingest.article import Article, extract_article
@@ -19,7 +20,7 @@ from bot.render.tghtml import plain_text
 from bot.services.articles import StoryRef, first_tap_messages
 from bot.settings import FulltextSettings
 from tests.support.samples import ARTICLES, TRAM_PROSE, TRAM_URL
-from tests.support.tghtml_check import squash
+from tests.support.tghtml_check import check_message, squash
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 NAV = '<nav><a href="/">Home</a> <a href="/city">City</a> <a href="/sport">Sport</a></nav>'
@@ -67,6 +68,51 @@ def test_unlinked_list_items_are_kept_and_linked_runs_dropped() -> None:
     for item in items:
         assert f"• {item}" in text
     assert "Bus fares" not in text
+
+
+def test_self_linked_subheadings_are_the_articles_own() -> None:
+    # Blog and documentation generators link each heading to itself ("#part"); such a
+    # heading is a subheading, not a link away, even when long or next to another.
+    heads = ["What the new line will cost and who pays", "When the first trams will run"]
+    body = (
+        f"<article><h1>Tram line approved</h1><p>{TRAM_PROSE[0]}</p>"
+        f"<h2><a href='#cost'>{heads[0]}</a></h2><p>{TRAM_PROSE[1]}</p>"
+        f"<h2><a href='{TRAM_URL}#when'>{heads[1]}</a></h2><p>{TRAM_PROSE[2]}</p>"
+        f"<h2><a href='/other-story'>Bus fares rise again in the northern districts</a></h2>"
+        f"<h2><a href='/third-story'>Harbour authority names a new chief executive</a></h2>"
+        "</article>"
+    )
+    result = article(page(body))
+    assert list(result.paragraphs) == [
+        TRAM_PROSE[0],
+        heads[0],
+        TRAM_PROSE[1],
+        heads[1],
+        TRAM_PROSE[2],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("head", "h1"),
+    [
+        # The <title> adds a section and the site after separators; og:title differs.
+        (
+            "<title>Council approves the new tram line - Local - The Courier</title>"
+            "<meta property='og:title' content='Tram: a vote at last'>",
+            "Council approves the new tram line",
+        ),
+        # Only the quotes differ, and a pilcrow (a heading's permalink) follows the h1.
+        (
+            "<title>Council approves the 'tram' line | The Courier</title>"
+            "<meta property='og:title' content=\"Council approves the 'tram' line\">",
+            "Council approves the “tram” line¶",
+        ),
+    ],
+)
+def test_a_headline_repeating_one_of_the_pages_titles_is_not_body_text(head: str, h1: str) -> None:
+    body = f"<article><h1>{h1}</h1>" + "".join(f"<p>{p}</p>" for p in TRAM_PROSE) + "</article>"
+    html = f"<html><head>{head}</head><body>{body}</body></html>"
+    assert list(article(html).paragraphs) == TRAM_PROSE
 
 
 def test_article_laid_out_in_a_table_is_read() -> None:
@@ -130,6 +176,36 @@ def test_past_max_messages_the_cut_is_said_with_a_link() -> None:
     messages = first_tap_messages(ref, result, FulltextSettings(max_messages=2), now=NOW)
     assert len(messages) <= 3
     assert plain_text(messages[-1]).endswith(f"Continue reading: {TRAM_URL}")
+
+
+def test_long_paragraphs_fill_each_message_so_a_long_article_fits_the_cap() -> None:
+    # Twelve paragraphs of ~2,900 characters: two never fit one message, so one message a
+    # paragraph used to take 12 messages, past the cap of 10; filled, they take 9.
+    paragraphs = tuple(
+        " ".join(f"Sentence {i}.{j} of the report on the tram line." for j in range(60))
+        for i in range(12)
+    )
+    result = Article("Tram report", paragraphs, "Courier", TRAM_URL)
+    ref = StoryRef(id=1, title="Tram report", link=TRAM_URL, source="Courier")
+    messages = first_tap_messages(ref, result, FulltextSettings(max_messages=10), now=NOW)
+    assert len(messages) <= 10
+    for message in messages:
+        check_message(message)
+    shown = "".join(plain_text(m) for m in messages)
+    assert squash("".join(paragraphs)) in squash(shown)
+    assert "Continue reading" not in shown
+
+
+def test_under_the_cap_messages_still_end_between_paragraphs() -> None:
+    paragraphs = tuple(
+        " ".join(f"Sentence {i}.{j} of the report on the tram line." for j in range(60))
+        for i in range(3)
+    )
+    result = Article("Tram report", paragraphs, "Courier", TRAM_URL)
+    ref = StoryRef(id=1, title="Tram report", link=TRAM_URL, source="Courier")
+    messages = first_tap_messages(ref, result, FulltextSettings(max_messages=10), now=NOW)
+    blocks = [b for m in messages for b in plain_text(m).split("\n\n")][1:]  # no header
+    assert blocks == list(paragraphs)
 
 
 def test_declared_body_is_the_longest_article_body_in_any_json_ld_block() -> None:

@@ -19,7 +19,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import set_date_params
 
 from bot.ingest.article_body import BodyLine, body_lines, declared_body
-from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line
+from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line, word_count
 from bot.ingest.article_prune import prune_hidden
 from bot.render.plain import html_to_text
 
@@ -56,6 +56,11 @@ REASON_UNREADABLE = "the page could not be parsed as HTML"
 _LINK_DENSITY_LIMIT = 0.5
 _GRAM = 3  # link texts are matched in the draft by runs of this many words
 _WORD = re.compile(r"\w+")
+_TITLE_TEXTS = etree.XPath(
+    "//head/title/text() | //meta[@property='og:title' or @name='twitter:title']/@content"
+)
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[|–—·»]|-|::)\s+")
+_TITLE_WORDS = 3  # a part of a <title> shorter than this is a site or section name
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,7 @@ def _text_sizes(tree: HtmlElement) -> tuple[int, int]:
     """Characters of the page's visible text, and of those inside links."""
     visible = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
     total = sum(len(t.strip()) for t in tree.xpath(f"//body//text(){visible}"))
-    linked = sum(len(t.strip()) for t in tree.xpath(f"//body//a//text(){visible}"))
+    linked = sum(len(t.strip()) for t in tree.xpath(f"//body//a[@href]//text(){visible}"))
     return total, linked
 
 
@@ -119,9 +124,9 @@ class _Page:
         return self.total - self.linked
 
 
-def _grams(text: str) -> list[tuple[str, ...]]:
+def _grams(text: str, size: int = _GRAM) -> list[tuple[str, ...]]:
     words = _WORD.findall(text.casefold())
-    return [tuple(words[i : i + _GRAM]) for i in range(len(words) - _GRAM + 1)]
+    return [tuple(words[i : i + size]) for i in range(len(words) - size + 1)]
 
 
 def _link_text_share(page: _Page, draft: _Draft) -> float:
@@ -131,18 +136,27 @@ def _link_text_share(page: _Page, draft: _Draft) -> float:
     links. Compared by runs of three words, so one- and two-word menu entries never
     match inside prose, and the cost stays linear in the page's size.
     """
-    linked = {gram for a in page.tree.iter("a") for gram in _grams(a.text_content())}
-    grams = _grams(" ".join(draft.paragraphs))
+    text = " ".join(draft.paragraphs)
+    # A text of one or two words is matched word by word.
+    size = max(1, min(_GRAM, len(_WORD.findall(text))))
+    linked = {
+        gram for a in page.tree.xpath("//a[@href]") for gram in _grams(a.text_content(), size)
+    }
+    grams = _grams(text, size)
     if not grams:
         return 0.0
     return sum(gram in linked for gram in grams) / len(grams)
 
 
-def _is_link_list(page: _Page, draft: _Draft | None, min_chars: int) -> bool:
-    """A page of links with little prose of its own: a section front, not an article."""
+def _is_link_list(page: _Page, draft: _Draft | None) -> bool:
+    """A page of links whose extracted text is its link texts: a section front, not an article.
+
+    Decided on what was extracted, however short: a news brief of two sentences under a
+    large menu is still an article (the extractors found prose that no link holds).
+    """
     if page.link_density <= _LINK_DENSITY_LIMIT:
         return False
-    if draft is None or draft.chars < min_chars:
+    if draft is None or not draft.paragraphs:
         return True
     return _link_text_share(page, draft) > _LINK_DENSITY_LIMIT
 
@@ -165,7 +179,20 @@ class _Draft:
         return sum(len(p) for p in self.paragraphs)
 
 
-def _draft(tree: HtmlElement, url: str, *, precise: bool) -> _Draft | None:
+def page_headlines(tree: HtmlElement) -> tuple[str, ...]:
+    """The page's own titles (<title>, og:title, twitter:title) and their parts.
+
+    A <title> often adds the site's name or section after a separator ("Headline | Site",
+    "Headline - Section - Site"); each part of three words or more counts on its own.
+    """
+    texts = [" ".join(t.split()) for t in _TITLE_TEXTS(tree) if isinstance(t, str)]
+    parts = [part for text in texts for part in _TITLE_SEPARATOR.split(text)]
+    return tuple(dict.fromkeys(t for t in [*texts, *parts] if word_count(t) >= _TITLE_WORDS))
+
+
+def _draft(
+    tree: HtmlElement, url: str, *, precise: bool, headlines: tuple[str, ...] = ()
+) -> _Draft | None:
     """One trafilatura pass, cleaned. `precise` favours precision, else recall."""
     document = trafilatura.bare_extraction(
         tree,
@@ -183,8 +210,9 @@ def _draft(tree: HtmlElement, url: str, *, precise: bool) -> _Draft | None:
     if document is None or isinstance(document, dict) or document.body is None:
         return None
     title = _clean_title(document.title, document.sitename)
-    raw = body_lines(document.body)
-    return _Draft(title, document.sitename or None, clean_lines(raw, title=title), raw)
+    raw = body_lines(document.body, url)
+    paragraphs = clean_lines(raw, title=title, headlines=headlines)
+    return _Draft(title, document.sitename or None, paragraphs, raw)
 
 
 def _needs_second(draft: _Draft | None, page: _Page, min_chars: int, declared: str) -> bool:
@@ -248,10 +276,11 @@ def extract_article(
     declared = declared_body(tree)
     prune_hidden(tree)
     page = _Page.of(tree)
-    draft = _draft(tree, url, precise=False)
+    headlines = page_headlines(tree)
+    draft = _draft(tree, url, precise=False, headlines=headlines)
     if _needs_second(draft, page, min_chars, declared):
-        draft = _longer(draft, _draft(tree, url, precise=True))
-    if not declared and _is_link_list(page, draft, min_chars):
+        draft = _longer(draft, _draft(tree, url, precise=True, headlines=headlines))
+    if not declared and _is_link_list(page, draft):
         return ExtractionFailure(REASON_NOT_ARTICLE)
     if declared and (draft is None or draft.chars < DECLARED_FALLBACK * len(declared)):
         draft = _declared_draft(declared, draft)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -149,8 +150,29 @@ class _Body:
         self.emit(run)
 
 
-def body_lines(body: etree._Element) -> list[BodyLine]:
-    """The body's text as lines, in order, with block numbers and link shares."""
+def _page_anchors(body: etree._Element, url: str) -> None:
+    """Mark a heading's link to its own place on the page ("#part") as text.
+
+    Self-linked headings (blog and documentation generators add them) are the
+    article's own subheadings, not links away from it. Other in-page links stay links:
+    "Skip to content", "Continue reading the main story", a table of contents.
+    trafilatura resolves "#part" against the site's root, so both forms are recognised.
+    """
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+    here = {"", url.split("#", 1)[0], origin, origin + "/"}
+    for ref in body.xpath(".//head//ref"):
+        target = str(ref.get("target") or "")
+        if "#" in target and target.split("#", 1)[0] in here:
+            ref.tag = "anchor"
+
+
+def body_lines(body: etree._Element, url: str = "") -> list[BodyLine]:
+    """The body's text as lines, in order, with block numbers and link shares.
+
+    `url` is the page's own address: links to an anchor on it count as text.
+    """
+    _page_anchors(body, url)
     collected = _Body()
     collected.container(body)
     return collected.lines

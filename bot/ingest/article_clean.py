@@ -23,7 +23,10 @@ def _compile(*patterns: str) -> tuple[re.Pattern[str], ...]:
 _CRUMB = r"([^\s<>»›|/.!?]+( [^\s<>»›|/.!?]+){0,3})"
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = rf"(\d{{1,2}}\.?\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}}(st|nd|rd|th)?,?\s+\d{{4}})"
-_TIME = r"\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[a-z]{2,4})?"
+_DATE = rf"({_DATE}|\d{{4}}-\d{{2}}-\d{{2}})"
+_STAMP = r"((posted|published|updated|last updated)( on| at)?:?\s*)"
+_WEEKDAY = r"((mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s*)"
+_TIME = r"\d{1,2}[:.]\d{2}(\s*[ap]\.?\s?m\.?)?(\s*[a-z]{2,4})?"
 _SOCIAL = r"(facebook|twitter|x|linkedin|whatsapp|telegram|e-?mail|reddit|pinterest|messenger)"
 
 # Lines that are page furniture, never article text. Each matches a whole line.
@@ -41,6 +44,12 @@ _JUNK_LINES = _compile(
     # Newsletter sign-up boxes.
     r"^(sign up|subscribe|register)\b.{0,100}\bnewsletters?\b.{0,100}$",
     r"^.{0,80}\bnewsletters?\b.{0,80}\b(sign up|subscribe|inbox)\b.{0,80}$",
+    r"^(enter your e-?mail( address)?|thanks? (you )?for (signing up|subscribing))\b.{0,60}$",
+    # Topic tags: "Tags: tram, council, transport", "Filed under: Politics".
+    r"^(tags|tagged( with)?|filed under|topics)\s*:.{0,200}$",
+    # Comment widgets: "Loading comments...", "Sort by: Newest".
+    r"^loading comments\b.{0,10}$",
+    r"^sort by:?\s*(newest|oldest|best|top|most recent|popular)$",
     # Cookie notices and consent buttons.
     r"^(we|this (web)?site|our (web)?site) uses? cookies\b.*$",
     r"^(accept|allow|reject|decline|manage)( all)? cookies\b.{0,40}$",
@@ -49,13 +58,18 @@ _JUNK_LINES = _compile(
     rf"^{_CRUMB}((\s*[>»›|]\s*|\s/\s){_CRUMB})+$",
     # Share buttons: "Share on Facebook", "Share this article", "Facebook Twitter Email".
     r"^(share|tweet|pin|send)( this)?( article| story| page| link)?"
-    rf"(( on| via| to| with)? {_SOCIAL})?$",
+    rf"(( on| via| to| with)? {_SOCIAL})?:?$",
+    r"^(print|save|bookmark|e-?mail)( this)? (article|story|page)$",
     rf"^(({_SOCIAL}|print|copy link|share)[\s,|·•/]*){{1,10}}$",
     r"^follow us (on|at)\b.{0,80}$",
     # Advertising labels: "Advertisement", "Sponsored content", "Story continues below".
     r"^(advertisement|advertising|ad|sponsored( content)?|paid content|anzeige|werbung)"
-    r"(\s*[-–—:]?\s*(story|article) continues (below|after (the )?(ad|advertisement))\.?)?$",
+    r"(\s*[-–—:]?\s*((story|article) continues|continue reading)"
+    r" (below|after (the )?(ad|advertisement))\.?)?$",
     r"^(story|article) continues below( advertisement)?\.?$",
+    r"^continue reading below\.?$",
+    # Skip links for keyboards and screen readers: "Skip to main content".
+    r"^skip to (the )?(main )?(content|navigation|article)$",
     # Reading aids: "4 min read", "Listen to this article".
     r"^(\d+\s*(min|mins|minutes?)( read| reading time)|reading time:?\s*\d+.{0,12})$",
     # A dateline with the reading time: "Oct 18, 2019 · 8 min read".
@@ -68,10 +82,13 @@ _JUNK_LINES = _compile(
     r"( our)?( paying)? (subscribers|members)\b.{0,60}$",
     # Photo credits and bare bylines: "Photo: Reuters", "By Jane Doe · 14 March 2024".
     r"^(photo|image|foto|picture|illustration|video)( credit)?\s*[:©/].{0,80}$",
+    r"^\((photo|image|picture|illustration)( credit)?( by|:)\s[^()]{0,80}\)$",
     r"^(by|written by)\s+[^\s.!?]+(\s+[^\s.!?]+){0,3}(\s*[·|,–—-]\s*[^.!?]{0,60})?$",
     # Bare datelines: "April 26, 2018", "Posted on April 21, 2015, at 11:29 a.m.",
     # "Updated 14 March 2024 10:05".
-    rf"^((posted|published|updated|last updated)( on)?:?\s*)?{_DATE}(,?\s*(at\s*)?{_TIME})?$",
+    rf"^{_STAMP}?{_WEEKDAY}?{_DATE}(,?\s*(at\s*)?{_TIME})?$",
+    # Datelines with the time first: "Updated 3:45 PM ET, Mon March 2, 2020".
+    rf"^{_STAMP}?{_TIME},?\s*{_WEEKDAY}?{_DATE}$",
     # Copyright footers: "Copyright © 1998 - 2016 Tencent. All Rights Reserved".
     r"^(copyright\s*)?(©|\(c\)|copyright\s+\d{4}).{0,120}$",
     r"^.{0,120}\ball rights reserved\.?$",
@@ -85,6 +102,7 @@ _LIST_HEADING = re.compile(
     r"|latest news)(\s*[:\-–—»›]?\s*$|\s*[:\-–—»›]\s*.{0,200}$)",
     re.IGNORECASE,
 )
+_WORDS = re.compile(r"\w+")
 _ENDS_SENTENCE = re.compile(r"[.!?…:;。！？：；]['\"”’»)\]」』）]*$")
 # Chinese, Japanese and Korean script: no spaces between words, so such characters are
 # counted (two to a word) where lines are measured in words.
@@ -171,23 +189,44 @@ def _drop_link_runs(lines: Sequence[BodyLine]) -> list[BodyLine]:
     ]
 
 
-def _drop_repeats(lines: Sequence[BodyLine], *, title: str) -> list[BodyLine]:
-    """Drop a line equal to the title or to the line kept just before it."""
+def _words_key(text: str) -> str:
+    """The text's words, casefolded: quotes, dashes and pilcrows do not count."""
+    return " ".join(_WORDS.findall(text.casefold()))
+
+
+def _drop_repeats(lines: Sequence[BodyLine], *, titles: Iterable[str]) -> list[BodyLine]:
+    """Drop a line that is one of the page's titles, or equal to the line kept before it."""
+    titles = [title for title in titles if title]
+    headlines = {_words_key(title) for title in titles} - {""}
+    # Only lines about a title's length are compared word by word (paragraphs are long).
+    longest = 2 * max((len(title) for title in titles), default=0)
     kept: list[BodyLine] = []
     for line in lines:
-        folded = fold(line.text)
+        text = line.text
+        previous = kept[-1].text if kept else ""
         if not line.verbatim and (
-            folded == fold(title) or (kept and folded == fold(kept[-1].text))
+            (len(text) <= longest and _words_key(text) in headlines)
+            or (
+                abs(len(text) - len(previous)) <= len(previous) // 4
+                and fold(text) == fold(previous)
+            )
         ):
             continue
         kept.append(line)
     return kept
 
 
-def clean_lines(lines: Iterable[BodyLine], *, title: str = "") -> list[str]:
-    """Remove page furniture from body lines; return the kept text as paragraphs."""
+def clean_lines(
+    lines: Iterable[BodyLine], *, title: str = "", headlines: Iterable[str] = ()
+) -> list[str]:
+    """Remove page furniture from body lines; return the kept text as paragraphs.
+
+    The headline is shown above the text, so a line repeating `title` or one of the
+    page's other `headlines` (its <title>, og:title) goes.
+    """
     kept = [line for line in lines if line.verbatim or not is_junk_line(line.text)]
-    kept = _drop_repeats(_drop_stubs(_drop_link_runs(_drop_list_blocks(kept))), title=title)
+    kept = _drop_stubs(_drop_link_runs(_drop_list_blocks(kept)))
+    kept = _drop_repeats(kept, titles=[title, *headlines])
     grouped: dict[int, list[str]] = {}
     for line in kept:
         grouped.setdefault(line.block, []).append(line.text)

@@ -8,7 +8,8 @@ makes every pass see the page as it is shown.
 
 An element that holds nearly all of the page's text is kept even when hidden: a page saved
 while a dialog was open hides its whole content that way, and an empty page is worse
-than one with a little furniture.
+than one with a little furniture. So is an ``aria-hidden`` element around the page's
+<main>, however much text lies outside it (a long footer beside a consent dialog).
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ _HIDDEN = etree.XPath(
     namespaces={"re": "http://exslt.org/regular-expressions"},
 )
 _TEXT = etree.XPath("string-length(normalize-space(string(.)))")
+# A page behind an open dialog: the dialog script sets aria-hidden on the page's wrapper,
+# which still holds the page's main content (<main> or role="main"; not <article>: a
+# carousel hides its off-screen slides, which may be article cards, the same way).
+_BEHIND_DIALOG = etree.XPath(
+    "@aria-hidden='true' and not(@hidden)"
+    " and not(re:test(@style, 'display\\s*:\\s*none|visibility\\s*:\\s*hidden', 'i'))"
+    " and .//*[self::main or @role='main']",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
 
 
 def _text_length(element: etree._Element) -> int:
@@ -45,6 +55,8 @@ def prune_hidden(tree: HtmlElement) -> int:
         if any(ancestor in dropped for ancestor in element.iterancestors()):
             continue  # gone with its ancestor
         if page and _text_length(element) > MAX_HIDDEN_SHARE * page:
+            continue
+        if _BEHIND_DIALOG(element):
             continue
         element.drop_tree()
         dropped.add(element)

@@ -274,12 +274,14 @@ def pack_messages(
     *,
     limit: int = MESSAGE_LIMIT,
     max_keys: int | None = None,
+    fill: bool = False,
 ) -> list[Packed]:
     """Pack (HTML block, key or None) pairs into messages; see `split_html_message`.
 
     A message holds at most `max_keys` keyed blocks (a caller with one button per
     keyed block passes Telegram's button limit); the key of a block cut in pieces
-    goes with its first piece.
+    goes with its first piece. With `fill`, a block that does not fit in what is left
+    of a message (a quarter of it or more) is cut to fill it, as a long block is.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
@@ -289,10 +291,10 @@ def pack_messages(
         text = "".join(run.text for run in runs)
         if not text.strip():
             continue
-        if len(text) <= limit:
+        room = packer.room()
+        if len(text) <= limit and (not fill or len(text) <= room or room < limit // 4):
             packer.add(block, len(text), key)
             continue
-        room = packer.room()
         first = room if room >= limit // 4 else limit
         for start, stop in _split_spans(text, limit=limit, first_limit=first):
             packer.add(_render(_slice_runs(runs, start, stop)), stop - start, key)
@@ -301,15 +303,19 @@ def pack_messages(
     return packer.messages
 
 
-def split_html_message(blocks: Sequence[str], *, limit: int = MESSAGE_LIMIT) -> list[str]:
+def split_html_message(
+    blocks: Sequence[str], *, limit: int = MESSAGE_LIMIT, fill: bool = False
+) -> list[str]:
     """Pack HTML blocks into messages of at most `limit` visible code points.
 
     Blocks are joined by a blank line. A block longer than `limit` is cut on its plain
     text (at a line, sentence or word boundary, else hard) and its open tags are closed
     before the cut and reopened after it, so no tag or entity is ever split. Blank blocks
-    are dropped; a block that is not valid Telegram HTML raises ValueError.
+    are dropped; a block that is not valid Telegram HTML raises ValueError. With `fill`,
+    a block is also cut to fill a message's remaining room (long texts in fewer messages).
     """
-    return [m.html for m in pack_messages([(b, None) for b in blocks], limit=limit)]
+    packed = pack_messages([(b, None) for b in blocks], limit=limit, fill=fill)
+    return [m.html for m in packed]
 
 
 def plain_text(fragment: str) -> str:

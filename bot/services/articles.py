@@ -103,6 +103,9 @@ def _render(ref: StoryRef, cached: ArticleText, fs: FulltextSettings, lang: Lang
         url=ref.link or "",
     )
     parts = render_article(article, source_name=ref.source)
+    if len(parts) > fs.max_messages:
+        # Past the cap, filled messages carry more of the text before "Continue reading".
+        parts = render_article(article, source_name=ref.source, fill=True)
     link = tghtml.link(ref.link or "", ref.link or "")
     if len(parts) <= fs.max_messages:
         if sum(len(p) for p in paragraphs) >= MIN_CHARS:
