@@ -262,6 +262,35 @@ async def test_cap_is_configurable(server: FeedServer, max_bytes: int, reason: s
     assert result.error == reason
 
 
+PAGE = b"<html><body><article><p>" + b"Words of the article. " * 100 + b"</p></article>"
+BIG_PAGE = PAGE + b"<script>" + b"x" * 4 * MB
+
+
+@pytest.mark.parametrize(
+    ("reply", "start"),
+    [
+        pytest.param(Reply(200, {}, BIG_PAGE), PAGE, id="declared-length"),
+        pytest.param(gzipped(BIG_PAGE, "text/html"), PAGE, id="gzip"),
+        pytest.param(Reply(200, {}, lazy_chunks(60 * MB)), b"x" * 100, id="stream-60-mb"),
+        pytest.param(
+            Reply(200, {"Content-Encoding": "gzip"}, gzip_bomb(64 * MB)), bytes(100), id="bomb"
+        ),
+    ],
+)
+async def test_a_page_past_the_cap_keeps_its_first_bytes(
+    server: FeedServer, reply: Reply, start: bytes
+) -> None:
+    url = server.route("/page.html", reply)
+    policy = FetchPolicy(allow_private_networks=True, max_bytes=MB, keep_head=True)
+
+    async with Fetcher(policy) as fetcher:
+        result = await fetcher.fetch_page(url, now=NOW)
+
+    assert result.status is FetchStatus.OK and result.body is not None
+    assert len(result.body) == MB and result.body.startswith(start)
+    assert server.bytes_sent < 40 * MB  # the rest is never read
+
+
 async def test_cap_reason_in_kilobytes() -> None:
     transport = mock(lambda request: httpx.Response(200, content=b"x" * 2000))
     policy = FetchPolicy(max_bytes=1536)

@@ -20,6 +20,7 @@ def test_page_policy_keeps_the_feed_guards_and_takes_the_page_limits() -> None:
         user_agent="probe/1",
         max_concurrency=PAGE_CONCURRENCY,
         max_per_host=PAGE_CONCURRENCY,
+        keep_head=True,  # a page past its cap: its first max_bytes are read
     )
     # The feed fetcher's own policy is untouched by the page's limits.
     assert fetch_policy(fetch).timeout_seconds == 99.0

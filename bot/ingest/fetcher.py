@@ -67,6 +67,9 @@ class FetchPolicy:
     user_agent: str = "newsbrief-bot/0.1 (+https://github.com/newsbrief/newsbrief-bot)"
     max_concurrency: int = 20
     max_per_host: int = 4
+    # Past max_bytes: refuse the body (feeds), or keep its first max_bytes (article pages:
+    # their text comes before the scripts and data that make a page that big).
+    keep_head: bool = False
 
     def __post_init__(self) -> None:
         if self.timeout_seconds <= 0 or self.max_bytes <= 0 or self.max_redirects < 0:
@@ -248,22 +251,24 @@ class Fetcher:
         httpx would inflate a whole network read at once (a stacked-gzip bomb became
         256 MiB in one chunk), so the raw stream is decoded here piece by piece.
         """
-        cap = self._policy.max_bytes
+        cap, keep_head = self._policy.max_bytes, self._policy.keep_head
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap:
+        if declared.isdigit() and int(declared) > cap and not keep_head:
             raise _Refused(_too_large(cap))
         if response.is_stream_consumed:  # built in memory (e.g. by a MockTransport)
-            if len(response.content) > cap:
-                raise _Refused(_too_large(cap))
-            return response.content
+            body = bytearray()
+            _grow(body, [response.content], cap, 0, keep_head=keep_head)
+            return bytes(body)
         try:
             decoder = BodyDecoder(response.headers.get("content-encoding"))
             body = bytearray()
             raw_size = 0
             async for raw in response.aiter_raw():
                 raw_size += len(raw)
-                _grow(body, decoder.feed(raw), cap, raw_size)
-            _grow(body, decoder.finish(), cap, raw_size)
+                if _grow(body, decoder.feed(raw), cap, raw_size, keep_head=keep_head):
+                    logger.info("page cut at %s bytes url=%s", cap, response.url)
+                    return bytes(body)  # the rest is left unread: the connection is dropped
+            _grow(body, decoder.finish(), cap, raw_size, keep_head=keep_head)
         except DecodeError as exc:
             raise _Refused(str(exc)) from exc
         return bytes(body)
@@ -363,14 +368,23 @@ def _failed(trail: list[str], reason: str, *, now: datetime) -> FetchResult:
     )
 
 
-def _grow(body: bytearray, pieces: Iterable[bytes], cap: int, raw_size: int) -> None:
-    """Append decoded pieces, refusing as soon as the raw or the decoded size passes cap."""
-    if raw_size > cap:
+def _grow(
+    body: bytearray, pieces: Iterable[bytes], cap: int, raw_size: int, *, keep_head: bool
+) -> bool:
+    """Append decoded pieces; True once the body is full (`keep_head`: its first `cap` bytes).
+
+    Without `keep_head`, passing cap (raw or decoded size) refuses the body instead.
+    """
+    if raw_size > cap and not keep_head:
         raise _Refused(_too_large(cap))
     for piece in pieces:
         body += piece
         if len(body) > cap:
-            raise _Refused(_too_large(cap))
+            if not keep_head:
+                raise _Refused(_too_large(cap))
+            del body[cap:]
+            return True
+    return raw_size > cap
 
 
 def _too_large(cap: int) -> str:

@@ -205,6 +205,7 @@ def page_policy(settings: Settings) -> FetchPolicy:
         max_bytes=settings.fulltext.max_bytes,
         max_concurrency=PAGE_CONCURRENCY,
         max_per_host=PAGE_CONCURRENCY,
+        keep_head=True,
     )
 
 
