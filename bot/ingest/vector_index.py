@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-FIRST_WORDS = 3  # the first filter reads 128 bits of each code (≤ 3: its counts are uint8)
+FIRST_WORDS = 2  # the first filter reads 128 bits of each code (≤ 3: its counts are uint8)
 SIGMAS = 3.5  # 4.5 cost twice the time at 100 k stories (BENCHMARKS.md "Dedup")
 MAX_EXACT = 4096  # exact cosines per query at most
 _SEED = 20260120  # the projection is fixed: codes stored in memory only, rebuilt at start
