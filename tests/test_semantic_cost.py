@@ -154,3 +154,59 @@ def test_the_code_index_finds_what_brute_force_finds() -> None:
     early = index.nearest(targets[40], lo, T0 + timedelta(seconds=30), 8, floor=0.74)
     assert early == []
     assert index.nearest(targets[20], lo, T0 + timedelta(seconds=30), 8, floor=0.74) == [21]
+
+
+def test_a_feed_searched_at_once_gets_each_entry_s_own_answer() -> None:
+    """`nearest_many` (one call per feed, buffers kept) answers as `nearest` and brute force.
+
+    Also across growth (the first pass's buffers are re-sized) and pruning, and
+    with each entry's own window.
+    """
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(5)
+    dim = 384
+    base = rng.standard_normal((3_000, dim)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    queries = base[:40] + 0.02 * rng.standard_normal((40, dim)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    index = VectorIndex(dim, capacity=16)
+
+    def add(start: int, stop: int) -> None:
+        index.add(
+            [
+                (i + 1, T0 + timedelta(seconds=i), base[i].astype(np.float16).tobytes())
+                for i in range(start, stop)
+            ]
+        )
+
+    def brute(vector: object, lo: int, hi: int) -> list[int]:
+        kept = index.ids[: index.size] - 1
+        kept = kept[(kept >= lo) & (kept <= hi)]
+        cosines = base[kept].astype(np.float16).astype(np.float32) @ vector
+        return [int(kept[i]) + 1 for i in np.argsort(-cosines)[:8] if cosines[i] >= 0.74]
+
+    for stop in (20, 1_000, 3_000):  # the index grows between feeds
+        add(index.size, stop)
+        # odd queries: a window around their own story; even ones: anywhere
+        starts = rng.integers(0, stop, size=len(queries))
+        spans = [
+            (j - 300, j + 300) if j % 2 else (int(s), int(s) + 600) for j, s in enumerate(starts)
+        ]
+        windows = [(T0 + timedelta(seconds=a), T0 + timedelta(seconds=b)) for a, b in spans]
+        at_once = index.nearest_many(queries, windows, 8, floor=0.74)
+        assert at_once == [
+            index.nearest(q, lo, hi, 8, 0.74) for q, (lo, hi) in zip(queries, windows, strict=True)
+        ]
+        assert at_once == [brute(q, a, b) for q, (a, b) in zip(queries, spans, strict=True)]
+        assert all(j + 1 in found for j, found in enumerate(at_once) if j % 2 and j < stop)
+    index.prune(500)  # the 500 latest stay
+    assert index.nearest_many(queries[:3], [(T0, T0 + timedelta(days=1))] * 3, 8, 0.74) == [
+        [],
+        [],
+        [],
+    ]
+    assert index.nearest_many(base[2_900:2_901], [(T0, T0 + timedelta(days=1))], 8, 0.74) == [
+        [2_901]
+    ]
+    assert VectorIndex(64).nearest_many(queries[:1, :64], [(T0, T0)], 8, 0.74) == [[]]
+    assert 64 * VectorIndex(dim).first <= 255  # the first pass counts in uint8

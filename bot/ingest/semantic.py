@@ -39,7 +39,7 @@ from bot.storage.models import StoryVector, table_of
 logger = logging.getLogger(__name__)
 
 NEIGHBOURS = 8  # nearest stories proposed per entry, beside the key candidates
-# Vectors kept in memory for the neighbour search (832 B each: ~125 MB);
+# Vectors kept in memory for the neighbour search (843 B each: ~126 MB);
 # beyond it the least recently published go. Windows hold far fewer stories.
 MAX_INDEXED = 150_000
 LEAD_WORDS = 24  # the summary's lead: its first sentence, at most this many words
@@ -95,19 +95,22 @@ class SemanticDedup:
         self._index.prune(MAX_INDEXED)
 
     def neighbours(
-        self, session: Session, vector: Any, *, published_at: datetime, window: timedelta
-    ) -> list[int]:
-        """Return ids of the stored stories nearest to `vector` published within the window.
+        self, session: Session, vectors: Any, stamps: Sequence[datetime], window: timedelta
+    ) -> list[list[int]]:
+        """Return, for each of a feed's vectors, the ids of the stored stories nearest it.
 
-        The stored vectors are read once per batch (`embed_many` marks the index
-        stale), not per entry: a batch stores nothing until it is decided.
+        Only stories published within `window` of the entry's time (`stamps`)
+        count. The stored vectors are read once per batch (`embed_many` marks
+        the index stale), not per entry: a batch stores nothing until it is
+        decided. Each vector is searched alone: its answer does not depend on
+        the others (`VectorIndex.nearest_many`).
         """
         with self.encoder.single_thread():
             if self._stale:
                 self._sync(session)
                 self._stale = False
-            lo, hi = published_at - window, published_at + window
-            return self._index.nearest(vector, lo, hi, NEIGHBOURS, floor=self.threshold)
+            windows = [(stamp - window, stamp + window) for stamp in stamps]
+            return self._index.nearest_many(vectors, windows, NEIGHBOURS, floor=self.threshold)
 
     @staticmethod
     def to_bytes(vector: Any) -> bytes:
@@ -138,10 +141,7 @@ class FeedVectors:
         self.method, self.window = method, window
         self.vectors = method.embed_many(entries)
         self.stamps = [e.published_at for e in entries]
-        self.stored_near = [
-            method.neighbours(session, vector, published_at=stamp, window=window)
-            for vector, stamp in zip(self.vectors, self.stamps, strict=True)
-        ]
+        self.stored_near = method.neighbours(session, self.vectors, self.stamps, window)
         self.known: dict[int, Any] = {}  # story id -> its vector as stored (float32)
         self.new_rows: list[tuple[int, datetime, bytes]] = []  # (provisional id, time, vector)
         self._own = method._own

@@ -13,10 +13,11 @@ cosines. The codes are stored word by word (one contiguous uint64 array per
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-FIRST_WORDS = 2  # the first filter reads 128 bits of each code
+FIRST_WORDS = 2  # the first filter reads 128 bits of each code (≤ 3: its counts are uint8)
 SIGMAS = 3.5  # 4.5 cost twice the time at 100 k stories (BENCHMARKS.md "Dedup")
 MAX_EXACT = 4096  # exact cosines per query at most
 _SEED = 20260120  # the projection is fixed: codes stored in memory only, rebuilt at start
@@ -39,11 +40,16 @@ class VectorIndex:
         self.ids = np.zeros(capacity, dtype=np.int64)
         self.times = np.zeros(capacity, dtype=np.float64)  # POSIX seconds of published_at
         self.vectors = np.zeros((capacity, dim), dtype=np.float16)
+        self.first = min(FIRST_WORDS, self.words)  # words read for every story
         self.codes = np.zeros((self.words, capacity), dtype=np.uint64)
+        # the first pass's buffers (`_first_pass`), sized to the capacity when first used
+        self._scratch = np.empty(0, dtype=np.uint64)
+        self._counts = np.empty((2, 0), dtype=np.uint8)
+        self._passed = np.empty(0, dtype=bool)
 
     def bytes_per_story(self) -> int:
-        """Memory per indexed story: id, date, float16 vector, code."""
-        return 8 + 8 + 2 * self.dim + 8 * self.words
+        """Memory per indexed story: id, date, float16 vector, code, first-pass scratch."""
+        return 8 + 8 + 2 * self.dim + 8 * self.words + 8 + 2 + 1
 
     def code(self, vectors: Any) -> Any:
         """Return the codes of (m, dim) vectors as a (words, m) uint64 array."""
@@ -62,12 +68,8 @@ class VectorIndex:
         ids, times = np.zeros(capacity, dtype=np.int64), np.zeros(capacity, dtype=np.float64)
         vectors = np.zeros((capacity, self.dim), dtype=np.float16)
         codes = np.zeros((self.words, capacity), dtype=np.uint64)
-        ids[:n], times[:n], vectors[:n], codes[:, :n] = (
-            self.ids[:n],
-            self.times[:n],
-            self.vectors[:n],
-            self.codes[:, :n],
-        )
+        ids[:n], times[:n], vectors[:n] = self.ids[:n], self.times[:n], self.vectors[:n]
+        codes[:, :n] = self.codes[:, :n]
         self.ids, self.times, self.vectors, self.codes = ids, times, vectors, codes
 
     def add(self, rows: list[tuple[int, datetime, bytes]]) -> None:
@@ -99,52 +101,66 @@ class VectorIndex:
             self.size = keep
             self.span = (self.times[:keep].min(), self.times[:keep].max())
 
-    def _differing(self, code: Any, words: range, at: Any = None) -> Any:
-        """Bits differing from `code` in the given words, for every story (or those `at`)."""
+    def _first_pass(self, code: Any, most: int) -> tuple[Any, Any]:
+        """Positions of the stories whose first words differ from `code`'s in ≤ `most` bits.
+
+        The one pass over the whole index, with buffers kept between queries
+        (no allocation per query); returns the positions and every story's count.
+        """
         np = self._np
-        n = self.size if at is None else len(at)
-        total = np.zeros(n, dtype=np.uint16)
-        scratch = np.empty(n, dtype=np.uint64)
-        counts = np.empty(n, dtype=np.uint8)
-        for word in words:
-            stored = self.codes[word, : self.size] if at is None else self.codes[word, at]
-            np.bitwise_xor(stored, code[word], out=scratch)
-            np.bitwise_count(scratch, out=counts)
-            total += counts
-        return total
+        n = self.size
+        if len(self._scratch) < n:
+            self._scratch = np.empty(len(self.ids), dtype=np.uint64)
+            self._counts = np.empty((2, len(self.ids)), dtype=np.uint8)
+            self._passed = np.empty(len(self.ids), dtype=bool)
+        scratch, total, counts = self._scratch[:n], self._counts[0, :n], self._counts[1, :n]
+        for word in range(self.first):
+            np.bitwise_xor(self.codes[word, :n], code[word], out=scratch)
+            np.bitwise_count(scratch, out=counts if word else total)
+            if word:
+                np.add(total, counts, out=total)
+        return np.flatnonzero(np.less_equal(total, most, out=self._passed[:n])), total
 
     def nearest(self, vector: Any, lo: datetime, hi: datetime, k: int, floor: float) -> list[int]:
-        """Return ids of up to `k` stories in [lo, hi] with cosine ≥ floor, nearest first.
+        """Return ids of up to `k` stories in [lo, hi] with cosine ≥ floor, nearest first."""
+        return self.nearest_many([vector], [(lo, hi)], k, floor)[0]
+
+    def nearest_many(
+        self, vectors: Any, windows: Sequence[tuple[datetime, datetime]], k: int, floor: float
+    ) -> list[list[int]]:
+        """`nearest` for each of `vectors` (a feed's entries) within its (lo, hi) window.
 
         Two filters before the exact cosine, each keeping nearly every story
-        whose cosine reaches `floor` (`bound`):
-        the first FIRST_WORDS words of the codes over the whole index, then the
-        rest of the words over the stories that passed.
+        whose cosine reaches `floor` (`bound`): the first FIRST_WORDS words of
+        the codes over the whole index, then the rest of the words over the
+        stories that passed. Each vector is searched alone (its code from its
+        own product), so its answer does not depend on the others.
         """
         np = self._np
         if not self.size:
-            return []
-        vector = np.asarray(vector, dtype=np.float32)
-        code = self.code(vector[None, :])[:, 0]
-        first = range(min(FIRST_WORDS, self.words))
-        distance = self._differing(code, first)
-        found = np.flatnonzero(distance <= bound(64 * len(first), floor))
-        if len(first) < self.words and len(found):
-            rest = self._differing(code, range(len(first), self.words), found)
-            distance = distance[found] + rest
-            keep = distance <= bound(64 * self.words, floor)
-            found, distance = found[keep], distance[keep]
-        else:
-            distance = distance[found]
-        times = self.times[found]
-        inside = (times >= lo.timestamp()) & (times <= hi.timestamp())
-        found, distance = found[inside], distance[inside]
-        if len(found) > MAX_EXACT:  # a floor so low that the codes cannot narrow it down
-            closest = np.argpartition(distance, MAX_EXACT)[:MAX_EXACT]
-            found = found[closest]
-        cosines = self.vectors[found].astype(np.float32) @ vector
-        order = np.argsort(-cosines)[:k]
-        return [int(self.ids[found[i]]) for i in order if cosines[i] >= floor]
+            return [[] for _ in windows]
+        most_first, most = bound(64 * self.first, floor), bound(64 * self.words, floor)
+        found_all = []
+        for vector, (lo, hi) in zip(vectors, windows, strict=True):
+            vector = np.asarray(vector, dtype=np.float32)
+            code = self.code(vector[None, :])[:, 0]
+            found, counted = self._first_pass(code, most_first)
+            distance = counted[found].astype(np.uint16)
+            if self.first < self.words and len(found):
+                for word in range(self.first, self.words):
+                    distance += np.bitwise_count(self.codes[word, found] ^ code[word])
+                keep = distance <= most
+                found, distance = found[keep], distance[keep]
+            times = self.times[found]
+            inside = (times >= lo.timestamp()) & (times <= hi.timestamp())
+            found, distance = found[inside], distance[inside]
+            if len(found) > MAX_EXACT:  # a floor so low that the codes cannot narrow it down
+                closest = np.argpartition(distance, MAX_EXACT)[:MAX_EXACT]
+                found = found[closest]
+            cosines = self.vectors[found].astype(np.float32) @ vector
+            order = np.argsort(-cosines)[:k]
+            found_all.append([int(self.ids[found[i]]) for i in order if cosines[i] >= floor])
+        return found_all
 
 
 def bound(bits: int, floor: float) -> int:
