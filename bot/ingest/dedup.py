@@ -17,9 +17,8 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from bot.ingest.lexicon import GENERIC as _GENERIC
-from bot.ingest.lexicon import STOP_WORDS as _STOP_WORDS
-from bot.ingest.lexicon import build_folding, spelling, wordset
+from bot.ingest import lexicon
+from bot.ingest.lexicon import DATE_WORDS, NUMBER_WORDS, OPPOSITE_WORDS, spelling
 from bot.ingest.places import NO_PLACES, Places, demonym_country, places_conflict, places_in
 
 # Chosen by cross-validation on the STS headlines dev set (bench/dedup_eval.py):
@@ -37,48 +36,6 @@ PLACES_FACTOR = 0.7  # each title names a place the other does not: "visit UK" /
 MAX_KEY_TOKENS = 6  # C(6, 2) = 15 pair keys at most
 KEY_PREFIX = 4  # "Syria"/"Syrian" share the key form "syri"
 
-
-_NUMBER_WORDS = {
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-    "eleven": "11",
-    "twelve": "12",
-    "bn": "billion",
-    "mn": "million",
-    "mln": "million",
-}
-
-# Dates are "specifics" like numbers: "stocks close lower Friday" vs "... Wednesday".
-_DATE_WORDS = wordset(
-    """
-    monday tuesday wednesday thursday friday saturday sunday january february march
-    april may june july august september october november december
-    """
-)
-
-# Titles differing by one of these report different events: "stocks open/close lower".
-_OPPOSITE_WORDS = (
-    ("open", "close"),
-    ("higher", "lower"),
-    ("rise", "fall"),
-    ("rise", "drop"),
-    ("gain", "loss"),
-    ("gain", "fall"),
-    ("win", "lose"),
-    ("acquitted", "convicted"),
-    ("taken", "released"),
-    ("admits", "denies"),
-    ("agrees", "rejects"),
-    ("approves", "rejects"),
-)
 
 _TOKEN_RE = re.compile(r"\w+(?:[.,'’]\w+)*")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th|s|m|bn|k|pc)?")
@@ -122,7 +79,7 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
-_FOLDING = build_folding(_stem)
+_FOLDING = lexicon.build_folding(_stem)
 
 
 @lru_cache(maxsize=20_000)  # pure; a word recurs across headlines (~3 MB at most)
@@ -135,10 +92,10 @@ def _fold(word: str) -> str:
     return _FOLDING.get(stemmed, stemmed)
 
 
-_OPPOSITES = tuple((_fold(x), _fold(y)) for x, y in _OPPOSITE_WORDS)
+_OPPOSITES = tuple((_fold(x), _fold(y)) for x, y in OPPOSITE_WORDS)
 
 
-_GENERIC_STEMS = frozenset(_fold(w) for w in _GENERIC)
+_GENERIC_STEMS = frozenset(_fold(w) for w in lexicon.GENERIC)
 
 
 def _is_title_case(words: list[str]) -> bool:
@@ -173,12 +130,12 @@ def _word(raw: str) -> tuple[str, bool, bool, bool] | None:
     lower = word.replace(".", "").replace("'", "").lower()
     if acronym and lower == "us":
         lower = "usa"  # "US"/"U.S." is a country, "us" a stop word
-    lower = _NUMBER_WORDS.get(lower, lower)
+    lower = NUMBER_WORDS.get(lower, lower)
     if lower.isdigit():
         return lower, True, False, False
-    if lower in _STOP_WORDS or len(lower) < 2:
+    if lower in lexicon.STOP_WORDS or len(lower) < 2:
         return None
-    return _fold(lower), lower in _DATE_WORDS, acronym, word[0].isupper()
+    return _fold(lower), lower in DATE_WORDS, acronym, word[0].isupper()
 
 
 def _weight(token: str, *, specific: bool, proper: bool) -> float:
@@ -318,6 +275,52 @@ def similarity(a: Fingerprint, b: Fingerprint) -> float:
     return min(1.0, score + _summary_bonus(a, b))
 
 
+def similarity_bound(a: Fingerprint, b: Fingerprint) -> float:
+    """At least `similarity(a, b)`, a few times cheaper: a pair below it needs no score.
+
+    Each compound or near-match credit consumes unshared tokens of both titles and is
+    at most their weight on either side; a near match needs one first letter and gives
+    at most NEAR_PREFIX. The fuzzy ratio and numbers factor are exact, the other vetoes
+    at most 1, the summary bonus at most 0.075.
+    """
+    if not a.tokens or not b.tokens:
+        return 0.0
+    rest_b = dict(zip(b.tokens, b.weights, strict=True))
+    shared, rest_a = 0.0, []
+    for token, weight in zip(a.tokens, a.weights, strict=True):
+        other = rest_b.pop(token, None)
+        if other is None:
+            rest_a.append((token, weight))
+        else:
+            shared += min(weight, other)
+    if rest_a and rest_b:
+        shared += _unshared_bound(rest_a, rest_b)
+    total_a, total_b = sum(a.weights), sum(b.weights)
+    shared = min(shared, total_a, total_b)
+    jaccard, containment = shared / (total_a + total_b - shared), shared / min(total_a, total_b)
+    fuzzy = fuzz.token_sort_ratio(a.text, b.text) / 100.0
+    score = 0.5 * jaccard + 0.3 * containment + 0.2 * fuzzy
+    score *= _specifics_factor(a.specifics, b.specifics)
+    return min(1.0, score + 0.15 * 0.5) + 1e-9  # + a few ulps: sums taken in another order
+
+
+def _unshared_bound(rest_a: list[tuple[str, float]], rest_b: dict[str, float]) -> float:
+    """At most the credit compounds and near matches can give the unshared tokens."""
+    a_prefixes, b_prefixes = tuple(t for t, _ in rest_a), tuple(rest_b)
+    if any(len(t) >= 6 and t.startswith(b_prefixes) for t in a_prefixes) or any(
+        len(t) >= 6 and t.startswith(a_prefixes) for t in b_prefixes
+    ):  # a possible compound: bounded by either side's weight only
+        return min(sum(w for _, w in rest_a), sum(rest_b.values()))
+    by_letter: dict[str, float] = {}
+    for token, weight in rest_b.items():
+        by_letter[token[0]] = by_letter.get(token[0], 0.0) + weight
+    a_letters: dict[str, float] = {}
+    for token, weight in rest_a:
+        if token[0] in by_letter:
+            a_letters[token[0]] = a_letters.get(token[0], 0.0) + weight
+    return NEAR_PREFIX * sum(min(w, by_letter[letter]) for letter, w in a_letters.items())
+
+
 def semantic_similarity(cosine: float, a: Fingerprint, b: Fingerprint) -> float:
     """Score the embeddings' cosine, vetoed by conflicting numbers, dates and opposites."""
     return cosine * _vetoes(a, b)
@@ -363,7 +366,10 @@ def best_match(
     cosines = cosines or {}
     best_id, best_score = None, 1.0
     for story_id, other in candidates:
-        score = match_score(fp, other, cosines.get(story_id))
+        cosine = cosines.get(story_id)
+        if cosine is None and similarity_bound(fp, other) / SAME_STORY_THRESHOLD < best_score:
+            continue  # cannot reach the best score so far (nor the threshold)
+        score = match_score(fp, other, cosine)
         if score >= best_score:
             best_id, best_score = story_id, score
     return best_id

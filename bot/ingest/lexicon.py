@@ -43,6 +43,49 @@ GENERIC = wordset(
     """
 )
 
+# Number words `bot.ingest.dedup` reads as digits.
+NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "bn": "billion",
+    "mn": "million",
+    "mln": "million",
+}
+
+# Dates are "specifics" like numbers: "stocks close lower Friday" vs "... Wednesday".
+DATE_WORDS = wordset(
+    """
+    monday tuesday wednesday thursday friday saturday sunday january february march
+    april may june july august september october november december
+    """
+)
+
+# Titles differing by one of these report different events: "stocks open/close lower".
+OPPOSITE_WORDS = (
+    ("open", "close"),
+    ("higher", "lower"),
+    ("rise", "fall"),
+    ("rise", "drop"),
+    ("gain", "loss"),
+    ("gain", "fall"),
+    ("win", "lose"),
+    ("acquitted", "convicted"),
+    ("taken", "released"),
+    ("admits", "denies"),
+    ("agrees", "rejects"),
+    ("approves", "rejects"),
+)
+
 # One group a line; the first word is the canonical form.
 _GROUPS = """
 resign quit resignation
