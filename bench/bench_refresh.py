@@ -41,7 +41,7 @@ from sqlmodel import col, select
 from bench._common import md_table, median, parse_bench_args, print_machine, spread
 from bench._corpus import build_corpus, rss
 from bot.cli.fetch import fetch_policy
-from bot.ingest import dedup, semantic, story_batch
+from bot.ingest import dedup, semantic, story_batch, story_write
 from bot.ingest import stories as story_store
 from bot.ingest.fetcher import Fetcher, FetchStatus
 from bot.ingest.parser import ParsedFeed, parse_feed
@@ -331,9 +331,10 @@ def attribute_time() -> Iterator[dict[str, float]]:
         (semantic.SemanticDedup, "embed_many"),
         (semantic.SemanticDedup, "neighbours"),
         (dedup, "best_match"),
+        (dedup, "similarity_bound"),
         (dedup, "similarity"),
         (story_batch, "fingerprint"),
-        (story_batch, "_write"),
+        (story_write, "write_batch"),
     ]
     originals = [(module, name, getattr(module, name)) for module, name in patched]
 
@@ -607,9 +608,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             ("`embed_many` (semantic: encode a feed's entries)", "embed_many"),
             ("`neighbours` (semantic: stored stories nearest each entry)", "neighbours"),
             ("`dedup.best_match` (scoring an entry's candidates)", "best_match"),
+            ("↳ `dedup.similarity_bound` calls (the cheap upper bound)", "similarity_bound"),
             ("↳ `dedup.similarity` calls", "similarity"),
             ("`fingerprint` (memoised) calls", "fingerprint"),
-            ("`story_batch._write` (executemany inserts)", "_write"),
+            ("`story_write.write_batch` (executemany inserts)", "write_batch"),
         )
         shares = [
             (label, f"{spent.get(key, 0.0):.1f}", f"{spent.get(key, 0.0) / attributed.seconds:.0%}")
