@@ -253,9 +253,13 @@ def test_similarity_bound_is_never_below_the_score() -> None:
     fps = _fingerprints()
     rejected = 0
     for a, b in itertools.product(fps, repeat=2):
-        bound = similarity_bound(a, b)
-        assert similarity(a, b) <= bound, (a.text, b.text)
+        bound, score = similarity_bound(a, b), similarity(a, b)
+        assert score <= bound, (a.text, b.text)
         rejected += bound < SAME_STORY_THRESHOLD
+        # With a floor it may stop early, but only below the floor.
+        floored = similarity_bound(a, b, SAME_STORY_THRESHOLD)
+        below = score < SAME_STORY_THRESHOLD and floored < SAME_STORY_THRESHOLD
+        assert score <= floored or below, (a.text, b.text)
     assert rejected > 0.5 * len(fps) ** 2  # it spares most unrelated pairs their score
     for a, b in COMPOUNDS:  # merged by the compound or near credit, which the bound allows
         assert similarity_bound(fingerprint(a), fingerprint(b)) >= SAME_STORY_THRESHOLD

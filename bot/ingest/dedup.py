@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -52,6 +53,21 @@ class Fingerprint:
     text: str  # canonical tokens joined by spaces, for rapidfuzz
     summary_tokens: frozenset[str] = frozenset()
     places: Places = NO_PLACES  # countries and cities named in the title
+    # Derived from tokens and weights once, for the many pairs a fingerprint is scored in.
+    weight_of: dict[str, float] = field(init=False, compare=False, repr=False)
+    total: float = field(init=False, compare=False, repr=False)  # sum of the weights
+    letters: dict[str, float] = field(init=False, compare=False, repr=False)  # by first letter
+    long: tuple[str, ...] = field(init=False, compare=False, repr=False)  # compound candidates
+
+    def __post_init__(self) -> None:
+        weight_of = dict(zip(self.tokens, self.weights, strict=True))
+        letters: dict[str, float] = {}
+        for token, weight in weight_of.items():
+            letters[token[0]] = letters.get(token[0], 0.0) + weight
+        object.__setattr__(self, "weight_of", weight_of)
+        object.__setattr__(self, "total", sum(self.weights))
+        object.__setattr__(self, "letters", letters)
+        object.__setattr__(self, "long", tuple(t for t in self.tokens if len(t) >= 6))
 
 
 def _strip_accents(text: str) -> str:
@@ -62,24 +78,7 @@ def _strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _canonical_number(raw: str) -> str:
-    """Normalise "6,126" -> "6126", "1.0" -> "1", "86th" -> "86"."""
-    digits = re.sub(r"(st|nd|rd|th|s|m|bn|k|pc)$", "", raw).replace(",", "")
-    if "." in digits:
-        digits = digits.rstrip("0").rstrip(".")
-    return digits
-
-
-def _stem(word: str) -> str:
-    """Strip plural, -ing and -ed endings and a final "e" ("retires"/"retire")."""
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            word = word[: -len(suffix)] + keep
-            break
-    return word[:-1] if word.endswith("e") and len(word) > 4 else word
-
-
-_FOLDING = lexicon.build_folding(_stem)
+_FOLDING = lexicon.build_folding(lexicon.stem)
 
 
 @lru_cache(maxsize=20_000)  # pure; a word recurs across headlines (~3 MB at most)
@@ -88,7 +87,7 @@ def _fold(word: str) -> str:
     country = demonym_country(word)
     if country is not None:
         return country
-    stemmed = _stem(spelling(word))
+    stemmed = lexicon.stem(spelling(word))
     return _FOLDING.get(stemmed, stemmed)
 
 
@@ -125,7 +124,7 @@ def _word(raw: str) -> tuple[str, bool, bool, bool] | None:
     """(canonical token, is_specific, is an acronym, is capitalised) of a word; None: skip it."""
     word = re.sub(r"'s?$", "", raw)
     if _NUMBER_RE.fullmatch(word.lower()):
-        return _canonical_number(word.lower()), True, False, False
+        return lexicon.canonical_number(word.lower()), True, False, False
     acronym = len(word) > 1 and word.replace(".", "").isupper()
     lower = word.replace(".", "").replace("'", "").lower()
     if acronym and lower == "us":
@@ -228,9 +227,7 @@ def _compounds(
 
 def _overlap(a: Fingerprint, b: Fingerprint) -> tuple[float, float]:
     """Return weighted Jaccard and weighted containment (shared / smaller) of titles."""
-    wa = dict(zip(a.tokens, a.weights, strict=True))
-    wb = dict(zip(b.tokens, b.weights, strict=True))
-    shared = _shared_weight(wa, wb)
+    shared = _shared_weight(a.weight_of, b.weight_of)
     total_a, total_b = sum(a.weights), sum(b.weights)
     union = total_a + total_b - shared
     if union <= 0:
@@ -275,50 +272,50 @@ def similarity(a: Fingerprint, b: Fingerprint) -> float:
     return min(1.0, score + _summary_bonus(a, b))
 
 
-def similarity_bound(a: Fingerprint, b: Fingerprint) -> float:
-    """At least `similarity(a, b)`, a few times cheaper: a pair below it needs no score.
+def similarity_bound(a: Fingerprint, b: Fingerprint, floor: float = 0.0) -> float:
+    """At least `similarity(a, b)`, a few times cheaper; or any value below `floor` if it is.
 
     Each compound or near-match credit consumes unshared tokens of both titles and is
     at most their weight on either side; a near match needs one first letter and gives
-    at most NEAR_PREFIX. The fuzzy ratio and numbers factor are exact, the other vetoes
-    at most 1, the summary bonus at most 0.075.
+    at most NEAR_PREFIX. The numbers factor is exact, the other vetoes at most 1, the
+    summary bonus at most 0.075, and the fuzzy ratio 1 unless that clears `floor`.
     """
     if not a.tokens or not b.tokens:
         return 0.0
-    rest_b = dict(zip(b.tokens, b.weights, strict=True))
-    shared, rest_a = 0.0, []
-    for token, weight in zip(a.tokens, a.weights, strict=True):
-        other = rest_b.pop(token, None)
-        if other is None:
-            rest_a.append((token, weight))
-        else:
-            shared += min(weight, other)
-    if rest_a and rest_b:
-        shared += _unshared_bound(rest_a, rest_b)
-    total_a, total_b = sum(a.weights), sum(b.weights)
-    shared = min(shared, total_a, total_b)
+    wa, wb = a.weight_of, b.weight_of
+    shared = common_a = common_b = 0.0
+    taken: dict[str, float] = {}  # the shared tokens' weight (the lighter side), by letter
+    for token in wa.keys() & wb.keys():
+        x, y = wa[token], wb[token]
+        shared += min(x, y)
+        common_a, common_b = common_a + x, common_b + y
+        taken[token[0]] = taken.get(token[0], 0.0) + min(x, y)
+    rest_a, rest_b = a.total - common_a, b.total - common_b
+    if rest_a > _SLACK and rest_b > _SLACK:
+        if _compound_possible(a, b) or _compound_possible(b, a):
+            shared += min(rest_a, rest_b)  # bounded by either side's weight only
+        else:  # the lighter side's weight of a letter, less its shared tokens' (at most)
+            for letter, in_b in b.letters.items():
+                in_a = a.letters.get(letter)
+                if in_a is not None:
+                    shared += NEAR_PREFIX * max(0.0, min(in_a, in_b) - taken.get(letter, 0.0))
+    total_a, total_b = a.total, b.total
+    shared = min(shared + _SLACK, total_a, total_b)
     jaccard, containment = shared / (total_a + total_b - shared), shared / min(total_a, total_b)
-    fuzzy = fuzz.token_sort_ratio(a.text, b.text) / 100.0
-    score = 0.5 * jaccard + 0.3 * containment + 0.2 * fuzzy
-    score *= _specifics_factor(a.specifics, b.specifics)
-    return min(1.0, score + 0.15 * 0.5) + 1e-9  # + a few ulps: sums taken in another order
+    factor = _specifics_factor(a.specifics, b.specifics)
+    score = 0.5 * jaccard + 0.3 * containment
+    if min(1.0, (score + 0.2) * factor + 0.075) + _SLACK < floor:
+        return floor / 2  # below the floor even with a perfect fuzzy ratio
+    score += 0.2 * fuzz.token_sort_ratio(a.text, b.text) / 100.0
+    return min(1.0, score * factor + 0.15 * 0.5) + _SLACK
 
 
-def _unshared_bound(rest_a: list[tuple[str, float]], rest_b: dict[str, float]) -> float:
-    """At most the credit compounds and near matches can give the unshared tokens."""
-    a_prefixes, b_prefixes = tuple(t for t, _ in rest_a), tuple(rest_b)
-    if any(len(t) >= 6 and t.startswith(b_prefixes) for t in a_prefixes) or any(
-        len(t) >= 6 and t.startswith(a_prefixes) for t in b_prefixes
-    ):  # a possible compound: bounded by either side's weight only
-        return min(sum(w for _, w in rest_a), sum(rest_b.values()))
-    by_letter: dict[str, float] = {}
-    for token, weight in rest_b.items():
-        by_letter[token[0]] = by_letter.get(token[0], 0.0) + weight
-    a_letters: dict[str, float] = {}
-    for token, weight in rest_a:
-        if token[0] in by_letter:
-            a_letters[token[0]] = a_letters.get(token[0], 0.0) + weight
-    return NEAR_PREFIX * sum(min(w, by_letter[letter]) for letter, w in a_letters.items())
+_SLACK = 1e-9  # sums taken in another order (or subtracted) may differ by a few ulps
+
+
+def _compound_possible(a: Fingerprint, b: Fingerprint) -> bool:
+    """Tell whether a token only `a` has starts with a token of `b` ("horsemeat"/"horse")."""
+    return any(t not in b.weight_of and t.startswith(b.tokens) for t in a.long)
 
 
 def semantic_similarity(cosine: float, a: Fingerprint, b: Fingerprint) -> float:
@@ -367,7 +364,9 @@ def best_match(
     best_id, best_score = None, 1.0
     for story_id, other in candidates:
         cosine = cosines.get(story_id)
-        if cosine is None and similarity_bound(fp, other) / SAME_STORY_THRESHOLD < best_score:
+        floor = best_score * SAME_STORY_THRESHOLD
+        bound = similarity_bound(fp, other, floor) if cosine is None else math.inf
+        if bound / SAME_STORY_THRESHOLD < best_score:
             continue  # cannot reach the best score so far (nor the threshold)
         score = match_score(fp, other, cosine)
         if score >= best_score:

@@ -11,6 +11,7 @@ weighs down. Pure data and one lookup.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 
@@ -158,6 +159,23 @@ _SPELLINGS = {
     "legalise": "legalize",
     "legalised": "legalized",
 }
+
+
+def canonical_number(raw: str) -> str:
+    """Normalise "6,126" -> "6126", "1.0" -> "1", "86th" -> "86"."""
+    digits = re.sub(r"(st|nd|rd|th|s|m|bn|k|pc)$", "", raw).replace(",", "")
+    if "." in digits:
+        digits = digits.rstrip("0").rstrip(".")
+    return digits
+
+
+def stem(word: str) -> str:
+    """Strip plural, -ing and -ed endings and a final "e" ("retires"/"retire")."""
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            word = word[: -len(suffix)] + keep
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
 def build_folding(stem: Callable[[str], str]) -> dict[str, str]:
