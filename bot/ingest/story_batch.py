@@ -103,7 +103,6 @@ class _Batch:
     key_rows: dict[int, list[tuple[int, Any]]]  # key -> (story id, its time as stored)
     entries: dict[int, list[tuple[str, str]]]  # story id -> (title, summary) in id order
     published: dict[int, Any]  # stored story id -> published_at as the driver gives it
-    keys_of: dict[int, set[int]]  # stored story id -> its keys among those read
     stored: Callable[[datetime], Any]  # a time as the driver stores it
     loaded: Callable[[Any], datetime]  # a story's time as the driver gives it, as a datetime
     stories: dict[int, PendingStory] = field(default_factory=dict)  # touched, by (provisional) id
@@ -167,6 +166,8 @@ class _Batch:
         stamp = self.stored(story.published_at)
         for key in sorted(set(keys) - story.keys):
             story.keys.add(key)
+            if story.row is None and any(s == story.id for s, _ in self.key_rows.get(key, ())):
+                continue  # a stored story's key, among those read
             story.new_keys.append(key)
             self.added_rows.setdefault(key, []).append((story.id, stamp))
 
@@ -218,14 +219,12 @@ def _read(
     stamps = [e.published_at for e in fresh]
     lo, hi = min(stamps) - window, max(stamps) + window
     key_rows: dict[int, list[tuple[int, Any]]] = {}
-    keys_of: dict[int, set[int]] = {}
     for chunk in _chunks(every_key):
         params = {"keys": list(chunk), "lo": lo, "hi": hi}
         for key, story_id, stamp in session.execute(_KEYS, params).all():
             key_rows.setdefault(key, []).append((story_id, stamp))
-            keys_of.setdefault(story_id, set()).add(key)
     bind = session.get_bind()
-    batch = _Batch(window, link_story, key_rows, {}, {}, keys_of, _stored(bind), _loaded(bind))
+    batch = _Batch(window, link_story, key_rows, {}, {}, _stored(bind), _loaded(bind))
     # The stored stories that can be candidates: each entry's stored-only top 16,
     # and any story an entry joins by its link (its keys may then count).
     wanted = set(link_story.values()) | set(near)
@@ -332,7 +331,6 @@ def _merge(batch: _Batch, story_id: int, entry: ParsedEntry) -> PendingStory:
     story = batch.stories.get(story_id)
     if story is None:  # a stored story, first merged into by this batch
         story = PendingStory(story_id, batch.loaded(batch.published[story_id]))
-        story.keys = set(batch.keys_of.get(story_id, ()))
         batch.stories[story_id] = story
     story.added += 1
     if entry.image_url:  # a story without an image takes the first one another outlet has

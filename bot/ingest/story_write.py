@@ -53,7 +53,7 @@ class PendingStory:
     image_url: str | None = None
     added: int = 0  # entries this batch attaches (a new story counts its first)
     first_image: str | None = None  # stored story: the first image a merged entry brings
-    keys: set[int] = field(default_factory=set)  # keys it has, stored or added
+    keys: set[int] = field(default_factory=set)  # keys it is known to have, stored or added
     new_keys: list[int] = field(default_factory=list)  # keys this batch adds
     topics: set[str] = field(default_factory=set)  # topics this batch adds
     row: dict[str, Any] | None = None  # the insert, for a new story
