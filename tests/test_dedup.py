@@ -17,10 +17,14 @@ from pathlib import Path
 import pytest
 
 from bot.ingest.dedup import (
+    SAME_STORY_THRESHOLD,
+    Fingerprint,
     best_match,
     candidate_keys,
     fingerprint,
+    match_score,
     similarity,
+    similarity_bound,
 )
 from tests.support.dedupkit import T0, WINDOW, IngestProbe, semantic_or_skip
 
@@ -224,6 +228,52 @@ def test_best_match_takes_highest_score_at_or_above_threshold() -> None:
     assert best_match(probe_fp, [(1, weak), (2, strong)]) == 2
     assert best_match(probe_fp, [(1, fingerprint(DIFFERENT["issue-iran"][0]))]) is None
     assert best_match(probe_fp, []) is None
+
+
+# Pairs only a compound or a near match brings together: the bound must allow for both.
+COMPOUNDS = (
+    ("Horsemeat scandal spreads to Poland", "Horse meat scandal spreads to Poland"),
+    ("Obama wins reelection", "Obama wins re-election"),
+    ("Syria talks stall in Geneva", "Syrian talks stall in Geneva"),
+    ("Morsi supporters clash with police", "Mursi supporters clash with police"),
+)
+SUMMARY = "Officials said the storm had moved inland overnight, cutting power to thousands"
+
+
+def _fingerprints() -> list[Fingerprint]:
+    pairs = [*SAME.values(), *DIFFERENT.values(), *COMPOUNDS]
+    if STS_DIR.is_dir():
+        pairs += [(a, b) for _, a, b in _load_sts(STS_DIR / "2013.tsv")[:80]]
+    titles = [title for pair in pairs for title in pair]
+    # Half with a summary (the bonus), half without.
+    return [fingerprint(t, SUMMARY if n % 2 else "") for n, t in enumerate(titles)]
+
+
+def test_similarity_bound_is_never_below_the_score() -> None:
+    fps = _fingerprints()
+    rejected = 0
+    for a, b in itertools.product(fps, repeat=2):
+        bound, score = similarity_bound(a, b), similarity(a, b)
+        assert score <= bound, (a.text, b.text)
+        rejected += bound < SAME_STORY_THRESHOLD
+        # With a floor it may stop early, but only below the floor.
+        floored = similarity_bound(a, b, SAME_STORY_THRESHOLD)
+        below = score < SAME_STORY_THRESHOLD and floored < SAME_STORY_THRESHOLD
+        assert score <= floored or below, (a.text, b.text)
+    assert rejected > 0.5 * len(fps) ** 2  # it spares most unrelated pairs their score
+    for a, b in COMPOUNDS:  # merged by the compound or near credit, which the bound allows
+        assert similarity_bound(fingerprint(a), fingerprint(b)) >= SAME_STORY_THRESHOLD
+
+
+def test_best_match_decides_as_scoring_every_candidate_would() -> None:
+    fps = _fingerprints()
+    for n, fp in enumerate(fps[:120]):
+        candidates = [(m % 7, other) for m, other in enumerate(fps) if m != n]
+        expected, best = None, 1.0  # every candidate scored, the later one winning ties
+        for story_id, other in candidates:
+            if match_score(fp, other) >= best:
+                expected, best = story_id, match_score(fp, other)
+        assert best_match(fp, candidates) == expected
 
 
 def _load_sts(path: Path) -> list[tuple[bool, str, str]]:

@@ -14,10 +14,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.ingest.parser import ParsedEntry
+from bench._corpus import build_corpus, rss
+from bot.ingest.parser import ParsedEntry, parse_feed
 from bot.ingest.semantic import SemanticDedup
 from bot.ingest.stories import ingest_entries
 from bot.ingest.topics import TopicMatcher
@@ -27,6 +29,7 @@ from bot.storage.models import Feed
 from tests.support.dedupkit import semantic_or_skip
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+CONTENT_TYPE = "application/rss+xml; charset=utf-8"
 MATCHER = TopicMatcher.from_topics(
     [Topic("science", "Science", ("earthquake",)), Topic("business", "Business", ("rates",))]
 )
@@ -169,3 +172,52 @@ def test_a_semantic_batch_stores_what_one_entry_at_a_time_stores(tmp_path: Path)
     assert joined["Central bank lifts rates to 5%"] == joined[SEMANTIC_BATCH[3].title]
     assert joined[SEMANTIC_BATCH[2].title] == joined["Floods displace thousands in Bangladesh"]
     assert len(stories) == 5  # Netflix, floods, Spotify, the bank, Egypt
+
+
+def corpus_feeds(feeds: int, items: int) -> list[list[ParsedEntry]]:
+    """The bench corpus (deterministic): headlines sharing names, places and words."""
+    corpus = build_corpus(feeds=feeds, items=items, now=T0)
+    return [
+        parse_feed(rss(n, feed), url=f"https://o{n}/rss", content_type=CONTENT_TYPE, now=T0).entries
+        for n, feed in enumerate(corpus.feeds)
+    ]
+
+
+def dense_tables(engine: Engine, feeds: list[list[ParsedEntry]], *, one_at_a_time: bool) -> Any:
+    with session_scope(engine) as session:
+        session.add_all([Feed(url=f"https://o{n}/rss", name=f"O{n}") for n in range(len(feeds))])
+    for feed_id, entries in enumerate(feeds, start=1):
+        ingest(engine, feed_id, [[e] for e in entries] if one_at_a_time else [entries])
+    with engine.connect() as conn:
+        return tuple(
+            list(conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY {order}")))
+            for table, order in (
+                ("story", "id"),
+                ("entry", "id"),
+                ("story_key", "story_id, key"),
+                ("story_topic", "story_id, topic"),
+            )
+        )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_dense_corpus_stores_alike_in_batches_and_one_at_a_time(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # Many stored stories share a key with each new headline (more than the 16 scored),
+    # so the stored counts taken once plus the batch's own rows must rank as one query.
+    feeds = corpus_feeds(24, 25)
+    runs = []
+    for single in (False, True):
+        if backend == "sqlite":
+            engine = open_database(f"sqlite:///{tmp_path / f'dense-{single}.sqlite3'}")
+        else:
+            engine = open_database(request.getfixturevalue("pg_url"))
+            with engine.begin() as conn:  # the second run starts from empty tables and ids
+                conn.execute(sa.text("TRUNCATE feed RESTART IDENTITY CASCADE"))
+        runs.append(dense_tables(engine, feeds, one_at_a_time=single))
+        engine.dispose()
+    assert runs[0] == runs[1]
+    stories, entries, _, _ = runs[0]
+    assert len(entries) == 24 * 25
+    assert len(stories) < len(entries) - 40  # wire stories merged across outlets

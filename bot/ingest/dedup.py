@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from bot.ingest.lexicon import GENERIC as _GENERIC
-from bot.ingest.lexicon import STOP_WORDS as _STOP_WORDS
-from bot.ingest.lexicon import build_folding, spelling, wordset
+from bot.ingest import lexicon
+from bot.ingest.lexicon import DATE_WORDS, NUMBER_WORDS, OPPOSITE_WORDS, spelling
 from bot.ingest.places import NO_PLACES, Places, demonym_country, places_conflict, places_in
 
 # Chosen by cross-validation on the STS headlines dev set (bench/dedup_eval.py):
@@ -38,48 +38,6 @@ MAX_KEY_TOKENS = 6  # C(6, 2) = 15 pair keys at most
 KEY_PREFIX = 4  # "Syria"/"Syrian" share the key form "syri"
 
 
-_NUMBER_WORDS = {
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-    "eleven": "11",
-    "twelve": "12",
-    "bn": "billion",
-    "mn": "million",
-    "mln": "million",
-}
-
-# Dates are "specifics" like numbers: "stocks close lower Friday" vs "... Wednesday".
-_DATE_WORDS = wordset(
-    """
-    monday tuesday wednesday thursday friday saturday sunday january february march
-    april may june july august september october november december
-    """
-)
-
-# Titles differing by one of these report different events: "stocks open/close lower".
-_OPPOSITE_WORDS = (
-    ("open", "close"),
-    ("higher", "lower"),
-    ("rise", "fall"),
-    ("rise", "drop"),
-    ("gain", "loss"),
-    ("gain", "fall"),
-    ("win", "lose"),
-    ("acquitted", "convicted"),
-    ("taken", "released"),
-    ("admits", "denies"),
-    ("agrees", "rejects"),
-    ("approves", "rejects"),
-)
-
 _TOKEN_RE = re.compile(r"\w+(?:[.,'’]\w+)*")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th|s|m|bn|k|pc)?")
 _ELLIPSIS_RE = re.compile(r"(?:\.\.\.|…)\s*$")
@@ -95,6 +53,21 @@ class Fingerprint:
     text: str  # canonical tokens joined by spaces, for rapidfuzz
     summary_tokens: frozenset[str] = frozenset()
     places: Places = NO_PLACES  # countries and cities named in the title
+    # Derived from tokens and weights once, for the many pairs a fingerprint is scored in.
+    weight_of: dict[str, float] = field(init=False, compare=False, repr=False)
+    total: float = field(init=False, compare=False, repr=False)  # sum of the weights
+    letters: dict[str, float] = field(init=False, compare=False, repr=False)  # by first letter
+    long: tuple[str, ...] = field(init=False, compare=False, repr=False)  # compound candidates
+
+    def __post_init__(self) -> None:
+        weight_of = dict(zip(self.tokens, self.weights, strict=True))
+        letters: dict[str, float] = {}
+        for token, weight in weight_of.items():
+            letters[token[0]] = letters.get(token[0], 0.0) + weight
+        object.__setattr__(self, "weight_of", weight_of)
+        object.__setattr__(self, "total", sum(self.weights))
+        object.__setattr__(self, "letters", letters)
+        object.__setattr__(self, "long", tuple(t for t in self.tokens if len(t) >= 6))
 
 
 def _strip_accents(text: str) -> str:
@@ -105,24 +78,7 @@ def _strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _canonical_number(raw: str) -> str:
-    """Normalise "6,126" -> "6126", "1.0" -> "1", "86th" -> "86"."""
-    digits = re.sub(r"(st|nd|rd|th|s|m|bn|k|pc)$", "", raw).replace(",", "")
-    if "." in digits:
-        digits = digits.rstrip("0").rstrip(".")
-    return digits
-
-
-def _stem(word: str) -> str:
-    """Strip plural, -ing and -ed endings and a final "e" ("retires"/"retire")."""
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            word = word[: -len(suffix)] + keep
-            break
-    return word[:-1] if word.endswith("e") and len(word) > 4 else word
-
-
-_FOLDING = build_folding(_stem)
+_FOLDING = lexicon.build_folding(lexicon.stem)
 
 
 @lru_cache(maxsize=20_000)  # pure; a word recurs across headlines (~3 MB at most)
@@ -131,14 +87,14 @@ def _fold(word: str) -> str:
     country = demonym_country(word)
     if country is not None:
         return country
-    stemmed = _stem(spelling(word))
+    stemmed = lexicon.stem(spelling(word))
     return _FOLDING.get(stemmed, stemmed)
 
 
-_OPPOSITES = tuple((_fold(x), _fold(y)) for x, y in _OPPOSITE_WORDS)
+_OPPOSITES = tuple((_fold(x), _fold(y)) for x, y in OPPOSITE_WORDS)
 
 
-_GENERIC_STEMS = frozenset(_fold(w) for w in _GENERIC)
+_GENERIC_STEMS = frozenset(_fold(w) for w in lexicon.GENERIC)
 
 
 def _is_title_case(words: list[str]) -> bool:
@@ -168,17 +124,17 @@ def _word(raw: str) -> tuple[str, bool, bool, bool] | None:
     """(canonical token, is_specific, is an acronym, is capitalised) of a word; None: skip it."""
     word = re.sub(r"'s?$", "", raw)
     if _NUMBER_RE.fullmatch(word.lower()):
-        return _canonical_number(word.lower()), True, False, False
+        return lexicon.canonical_number(word.lower()), True, False, False
     acronym = len(word) > 1 and word.replace(".", "").isupper()
     lower = word.replace(".", "").replace("'", "").lower()
     if acronym and lower == "us":
         lower = "usa"  # "US"/"U.S." is a country, "us" a stop word
-    lower = _NUMBER_WORDS.get(lower, lower)
+    lower = NUMBER_WORDS.get(lower, lower)
     if lower.isdigit():
         return lower, True, False, False
-    if lower in _STOP_WORDS or len(lower) < 2:
+    if lower in lexicon.STOP_WORDS or len(lower) < 2:
         return None
-    return _fold(lower), lower in _DATE_WORDS, acronym, word[0].isupper()
+    return _fold(lower), lower in DATE_WORDS, acronym, word[0].isupper()
 
 
 def _weight(token: str, *, specific: bool, proper: bool) -> float:
@@ -271,9 +227,7 @@ def _compounds(
 
 def _overlap(a: Fingerprint, b: Fingerprint) -> tuple[float, float]:
     """Return weighted Jaccard and weighted containment (shared / smaller) of titles."""
-    wa = dict(zip(a.tokens, a.weights, strict=True))
-    wb = dict(zip(b.tokens, b.weights, strict=True))
-    shared = _shared_weight(wa, wb)
+    shared = _shared_weight(a.weight_of, b.weight_of)
     total_a, total_b = sum(a.weights), sum(b.weights)
     union = total_a + total_b - shared
     if union <= 0:
@@ -316,6 +270,52 @@ def similarity(a: Fingerprint, b: Fingerprint) -> float:
     score = 0.5 * jaccard + 0.3 * containment + 0.2 * fuzzy
     score *= _vetoes(a, b)
     return min(1.0, score + _summary_bonus(a, b))
+
+
+def similarity_bound(a: Fingerprint, b: Fingerprint, floor: float = 0.0) -> float:
+    """At least `similarity(a, b)`, a few times cheaper; or any value below `floor` if it is.
+
+    Each compound or near-match credit consumes unshared tokens of both titles and is
+    at most their weight on either side; a near match needs one first letter and gives
+    at most NEAR_PREFIX. The numbers factor is exact, the other vetoes at most 1, the
+    summary bonus at most 0.075, and the fuzzy ratio 1 unless that clears `floor`.
+    """
+    if not a.tokens or not b.tokens:
+        return 0.0
+    wa, wb = a.weight_of, b.weight_of
+    shared = common_a = common_b = 0.0
+    taken: dict[str, float] = {}  # the shared tokens' weight (the lighter side), by letter
+    for token in wa.keys() & wb.keys():
+        x, y = wa[token], wb[token]
+        shared += min(x, y)
+        common_a, common_b = common_a + x, common_b + y
+        taken[token[0]] = taken.get(token[0], 0.0) + min(x, y)
+    rest_a, rest_b = a.total - common_a, b.total - common_b
+    if rest_a > _SLACK and rest_b > _SLACK:
+        if _compound_possible(a, b) or _compound_possible(b, a):
+            shared += min(rest_a, rest_b)  # bounded by either side's weight only
+        else:  # the lighter side's weight of a letter, less its shared tokens' (at most)
+            for letter, in_b in b.letters.items():
+                in_a = a.letters.get(letter)
+                if in_a is not None:
+                    shared += NEAR_PREFIX * max(0.0, min(in_a, in_b) - taken.get(letter, 0.0))
+    total_a, total_b = a.total, b.total
+    shared = min(shared + _SLACK, total_a, total_b)
+    jaccard, containment = shared / (total_a + total_b - shared), shared / min(total_a, total_b)
+    factor = _specifics_factor(a.specifics, b.specifics)
+    score = 0.5 * jaccard + 0.3 * containment
+    if min(1.0, (score + 0.2) * factor + 0.075) + _SLACK < floor:
+        return floor / 2  # below the floor even with a perfect fuzzy ratio
+    score += 0.2 * fuzz.token_sort_ratio(a.text, b.text) / 100.0
+    return min(1.0, score * factor + 0.15 * 0.5) + _SLACK
+
+
+_SLACK = 1e-9  # sums taken in another order (or subtracted) may differ by a few ulps
+
+
+def _compound_possible(a: Fingerprint, b: Fingerprint) -> bool:
+    """Tell whether a token only `a` has starts with a token of `b` ("horsemeat"/"horse")."""
+    return any(t not in b.weight_of and t.startswith(b.tokens) for t in a.long)
 
 
 def semantic_similarity(cosine: float, a: Fingerprint, b: Fingerprint) -> float:
@@ -363,7 +363,12 @@ def best_match(
     cosines = cosines or {}
     best_id, best_score = None, 1.0
     for story_id, other in candidates:
-        score = match_score(fp, other, cosines.get(story_id))
+        cosine = cosines.get(story_id)
+        floor = best_score * SAME_STORY_THRESHOLD
+        bound = similarity_bound(fp, other, floor) if cosine is None else math.inf
+        if bound / SAME_STORY_THRESHOLD < best_score:
+            continue  # cannot reach the best score so far (nor the threshold)
+        score = match_score(fp, other, cosine)
         if score >= best_score:
             best_id, best_score = story_id, score
     return best_id

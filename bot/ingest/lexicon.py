@@ -11,6 +11,7 @@ weighs down. Pure data and one lookup.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 
@@ -41,6 +42,49 @@ GENERIC = wordset(
     warn plan talk meet hit face call show see go come give seek vow hold leave open
     close rise fall record state world country city group leader court case deal
     """
+)
+
+# Number words `bot.ingest.dedup` reads as digits.
+NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "bn": "billion",
+    "mn": "million",
+    "mln": "million",
+}
+
+# Dates are "specifics" like numbers: "stocks close lower Friday" vs "... Wednesday".
+DATE_WORDS = wordset(
+    """
+    monday tuesday wednesday thursday friday saturday sunday january february march
+    april may june july august september october november december
+    """
+)
+
+# Titles differing by one of these report different events: "stocks open/close lower".
+OPPOSITE_WORDS = (
+    ("open", "close"),
+    ("higher", "lower"),
+    ("rise", "fall"),
+    ("rise", "drop"),
+    ("gain", "loss"),
+    ("gain", "fall"),
+    ("win", "lose"),
+    ("acquitted", "convicted"),
+    ("taken", "released"),
+    ("admits", "denies"),
+    ("agrees", "rejects"),
+    ("approves", "rejects"),
 )
 
 # One group a line; the first word is the canonical form.
@@ -115,6 +159,23 @@ _SPELLINGS = {
     "legalise": "legalize",
     "legalised": "legalized",
 }
+
+
+def canonical_number(raw: str) -> str:
+    """Normalise "6,126" -> "6126", "1.0" -> "1", "86th" -> "86"."""
+    digits = re.sub(r"(st|nd|rd|th|s|m|bn|k|pc)$", "", raw).replace(",", "")
+    if "." in digits:
+        digits = digits.rstrip("0").rstrip(".")
+    return digits
+
+
+def stem(word: str) -> str:
+    """Strip plural, -ing and -ed endings and a final "e" ("retires"/"retire")."""
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            word = word[: -len(suffix)] + keep
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
 def build_folding(stem: Callable[[str], str]) -> dict[str, str]:

@@ -14,10 +14,9 @@ over rows read once per feed:
 Entries of the same feed see each other as if each were stored before the next
 is decided: each decision adds its keys, entry, link and (a new story's, semantic
 method) vector to an in-memory overlay that the next decision reads beside the
-stored rows. Then stories, keys, topics, entries and vectors are written with
-executemany, using statements built once (SQLAlchemy caches their compiled
-form); keys and topics a stored story already has are skipped by the database
-(`ON CONFLICT DO NOTHING` on their primary keys).
+stored rows. The keys each entry shares with stored stories are counted once, up
+front; a decision adds the overlay's to them. Then `bot.ingest.story_write` writes
+stories, keys, topics and entries with executemany (vectors: `FeedVectors.write`).
 
 Why candidates read once are enough: a stored story's key count only grows
 through this batch when the batch merges an entry into it, and such a story's
@@ -38,15 +37,14 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
-from bot.ingest import dedup
+from bot.ingest import dedup, story_write
 from bot.ingest.parser import ParsedEntry
 from bot.ingest.semantic import FeedVectors, SemanticDedup
+from bot.ingest.story_write import PendingStory
 from bot.ingest.topics import TopicMatcher
-from bot.storage.models import Entry, Story, StoryKey, StoryTopic, table_of
+from bot.storage.models import Entry, Story, StoryKey, table_of
 
 MAX_CANDIDATES = 16  # the stories sharing the most keys; the rest are weaker matches
 _CHUNK = 500  # bound parameters per IN list (SQLite's historical limit is 999)
@@ -58,7 +56,7 @@ _PROVISIONAL = 1 << 62  # ids of this batch's new stories until inserted: above 
 fingerprint = lru_cache(maxsize=20_000)(dedup.fingerprint)  # ~1.4 KB each: ~28 MB at most
 
 _story, _entry = table_of(Story), table_of(Entry)
-_key, _topic = table_of(StoryKey), table_of(StoryTopic)
+_key = table_of(StoryKey)
 
 _LINKS = (
     sa.select(_entry.c.link, _entry.c.story_id)
@@ -75,31 +73,16 @@ _KEYS = sa.select(
     _key.c.published_at <= sa.bindparam("hi"),
 )
 _ENTRIES = (
-    sa.select(_entry.c.story_id, _entry.c.title, _entry.c.summary, _story.c.published_at)
+    sa.select(
+        _entry.c.story_id,
+        _entry.c.title,
+        _entry.c.summary,
+        sa.type_coerce(_story.c.published_at, sa.types.NullType()),  # converted if merged into
+    )
     .join(_story, _story.c.id == _entry.c.story_id)
     .where(_entry.c.story_id.in_(sa.bindparam("ids", expanding=True)))
     .order_by(_entry.c.story_id, _entry.c.id)
 )
-_INSERT_STORY = sa.insert(_story).returning(_story.c.id, sort_by_parameter_order=True)
-_BUMP_STORY = (
-    sa.update(_story)
-    .where(_story.c.id == sa.bindparam("b_id"))
-    .values(
-        entry_count=_story.c.entry_count + sa.bindparam("b_added"),
-        image_url=sa.func.coalesce(_story.c.image_url, sa.bindparam("b_image")),
-    )
-)
-_INSERT_ENTRY = sa.insert(_entry)
-# About nine key rows per entry: written through the driver, each story's time
-# converted once (SQLAlchemy would convert it per row).
-_INSERT_KEY = (
-    'INSERT INTO story_key ("key", story_id, published_at) VALUES ({0}, {0}, {0}) '
-    "ON CONFLICT DO NOTHING"
-)
-_INSERT_TOPIC = {
-    "sqlite": sqlite.insert(_topic).on_conflict_do_nothing(),
-    "postgresql": postgresql.insert(_topic).on_conflict_do_nothing(),
-}
 
 
 @dataclass(frozen=True)
@@ -112,21 +95,6 @@ class FeedInfo:
 
 
 @dataclass
-class _Story:
-    """A story this batch creates or merges into."""
-
-    id: int  # stored id, or provisional (>= _PROVISIONAL) until inserted
-    published_at: datetime
-    image_url: str | None = None
-    added: int = 0  # entries this batch attaches (a new story counts its first)
-    first_image: str | None = None  # stored story: the first image a merged entry brings
-    keys: set[int] = field(default_factory=set)  # keys it has, stored or added
-    new_keys: list[int] = field(default_factory=list)  # keys this batch adds
-    topics: set[str] = field(default_factory=set)  # topics this batch adds
-    row: dict[str, Any] | None = None  # the insert, for a new story
-
-
-@dataclass
 class _Batch:
     """The rows read once, and this batch's additions on top of them."""
 
@@ -134,23 +102,40 @@ class _Batch:
     link_story: dict[str, int]
     key_rows: dict[int, list[tuple[int, Any]]]  # key -> (story id, its time as stored)
     entries: dict[int, list[tuple[str, str]]]  # story id -> (title, summary) in id order
-    published: dict[int, datetime]  # stored story id -> published_at
-    keys_of: dict[int, set[int]]  # stored story id -> its keys among those read
+    published: dict[int, Any]  # stored story id -> published_at as the driver gives it
     stored: Callable[[datetime], Any]  # a time as the driver stores it
-    stories: dict[int, _Story] = field(default_factory=dict)  # touched, by (provisional) id
+    loaded: Callable[[Any], datetime]  # a story's time as the driver gives it, as a datetime
+    stories: dict[int, PendingStory] = field(default_factory=dict)  # touched, by (provisional) id
+    shared: list[dict[int, int]] = field(default_factory=list)  # per entry: stored keys shared
+    added_rows: dict[int, list[tuple[int, Any]]] = field(default_factory=dict)  # this batch's
 
-    def candidates(self, keys: Iterable[int], published_at: datetime) -> list[int]:
-        """The story ids sharing the most keys in the window, as the SQL query ranks them."""
-        lo, hi = self.stored(published_at - self.window), self.stored(published_at + self.window)
-        shared: dict[int, int] = {}
-        count = shared.get
+    def count(
+        self,
+        rows: dict[int, list[tuple[int, Any]]],
+        keys: Iterable[int],
+        lo: Any,
+        hi: Any,
+        into: dict[int, int],
+    ) -> dict[int, int]:
+        """Add to `into` how many of `keys` each story has among `rows` within [lo, hi]."""
+        count = into.get
         for key in keys:
-            for story_id, stamp in self.key_rows.get(key, ()):
+            for story_id, stamp in rows.get(key, ()):
                 if lo <= stamp <= hi:
-                    shared[story_id] = count(story_id, 0) + 1
-        # Most shared keys first, then the highest id (ORDER BY shared DESC, story_id DESC).
-        ranked = heapq.nsmallest(MAX_CANDIDATES, [(-n, -sid) for sid, n in shared.items()])
-        return [-negative_id for _, negative_id in ranked]
+                    into[story_id] = count(story_id, 0) + 1
+        return into
+
+    def bounds(self, published_at: datetime) -> tuple[Any, Any]:
+        return self.stored(published_at - self.window), self.stored(published_at + self.window)
+
+    def candidates(self, index: int, keys: Iterable[int], published_at: datetime) -> list[int]:
+        """The story ids sharing the most keys in the window, as the SQL query ranks them.
+
+        The stored rows were counted once (`_read`); this batch's rows are added on top.
+        """
+        lo, hi = self.bounds(published_at)
+        shared = self.count(self.added_rows, keys, lo, hi, dict(self.shared[index]))
+        return _top(shared)
 
     def find(
         self,
@@ -160,10 +145,10 @@ class _Batch:
         vectors: FeedVectors | None = None,
         index: int = 0,
     ) -> int | None:
-        """The story `entry` (number `index` of `vectors`, semantic method) joins, or None."""
+        """The story entry number `index` joins, or None (semantic method: with `vectors`)."""
         if entry.link and entry.link in self.link_story:
             return self.link_story[entry.link]
-        candidates = self.candidates(keys, entry.published_at)
+        candidates = self.candidates(index, keys, entry.published_at)
         if vectors is not None:  # its nearest stories join, and the cosines count
             candidates = list(dict.fromkeys([*candidates, *vectors.near(index)]))
         if not candidates:
@@ -177,11 +162,20 @@ class _Batch:
         cosines = vectors.cosines(index, candidates) if vectors is not None else None
         return dedup.best_match(fp, rows, cosines=cosines)
 
-    def add_keys(self, story: _Story, keys: Iterable[int]) -> None:
+    def add_keys(self, story: PendingStory, keys: Iterable[int]) -> None:
+        stamp = self.stored(story.published_at)
         for key in sorted(set(keys) - story.keys):
             story.keys.add(key)
+            if story.row is None and any(s == story.id for s, _ in self.key_rows.get(key, ())):
+                continue  # a stored story's key, among those read
             story.new_keys.append(key)
-            self.key_rows.setdefault(key, []).append((story.id, self.stored(story.published_at)))
+            self.added_rows.setdefault(key, []).append((story.id, stamp))
+
+
+def _top(shared: dict[int, int]) -> list[int]:
+    """Most shared keys first, then the highest id (ORDER BY shared DESC, story_id DESC)."""
+    ranked = heapq.nsmallest(MAX_CANDIDATES, [(-n, -sid) for sid, n in shared.items()])
+    return [-negative_id for _, negative_id in ranked]
 
 
 def _stored(bind: Any) -> Callable[[datetime], Any]:
@@ -189,6 +183,19 @@ def _stored(bind: Any) -> Callable[[datetime], Any]:
     dialect = bind.dialect
     convert = _key.c.published_at.type.dialect_impl(dialect).bind_processor(dialect)
     return convert or (lambda value: value)
+
+
+def _loaded(bind: Any) -> Callable[[Any], datetime]:
+    """Convert `story.published_at` as the driver returns it to an aware datetime."""
+    dialect, column = bind.dialect, _story.c.published_at
+    processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
+
+    def convert(value: Any) -> datetime:
+        result = processor(value) if processor else value
+        assert isinstance(result, datetime)
+        return result
+
+    return convert
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -212,18 +219,19 @@ def _read(
     stamps = [e.published_at for e in fresh]
     lo, hi = min(stamps) - window, max(stamps) + window
     key_rows: dict[int, list[tuple[int, Any]]] = {}
-    keys_of: dict[int, set[int]] = {}
     for chunk in _chunks(every_key):
         params = {"keys": list(chunk), "lo": lo, "hi": hi}
         for key, story_id, stamp in session.execute(_KEYS, params).all():
             key_rows.setdefault(key, []).append((story_id, stamp))
-            keys_of.setdefault(story_id, set()).add(key)
-    batch = _Batch(window, link_story, key_rows, {}, {}, keys_of, _stored(session.get_bind()))
+    bind = session.get_bind()
+    batch = _Batch(window, link_story, key_rows, {}, {}, _stored(bind), _loaded(bind))
     # The stored stories that can be candidates: each entry's stored-only top 16,
     # and any story an entry joins by its link (its keys may then count).
     wanted = set(link_story.values()) | set(near)
     for entry, entry_keys in zip(fresh, keys, strict=True):
-        wanted.update(batch.candidates(entry_keys, entry.published_at))
+        lo, hi = batch.bounds(entry.published_at)
+        batch.shared.append(batch.count(key_rows, entry_keys, lo, hi, {}))
+        wanted.update(_top(batch.shared[-1]))
     for chunk in _chunks(sorted(wanted)):
         for story_id, title, summary, published_at in session.execute(
             _ENTRIES, {"ids": list(chunk)}
@@ -297,13 +305,13 @@ def ingest_fresh(
                 "story_id": story.id,
             }
         )
-    real = _write(session, batch, entry_rows)
+    real = story_write.write_batch(session, batch.stories.values(), entry_rows)
     if vectors is not None:
         vectors.write(session, real)
     return new_stories, merged, tuple(dict.fromkeys(real.get(s, s) for s in touched))
 
 
-def _new_story(batch: _Batch, feed: FeedInfo, entry: ParsedEntry, now: datetime) -> _Story:
+def _new_story(batch: _Batch, feed: FeedInfo, entry: ParsedEntry, now: datetime) -> PendingStory:
     story_id = _PROVISIONAL + len(batch.stories)
     row = {
         "title": entry.title[:400],
@@ -314,16 +322,15 @@ def _new_story(batch: _Batch, feed: FeedInfo, entry: ParsedEntry, now: datetime)
         "published_at": entry.published_at,
         "first_seen_at": now,
     }
-    story = _Story(story_id, entry.published_at, image_url=entry.image_url, added=1, row=row)
+    story = PendingStory(story_id, entry.published_at, image_url=entry.image_url, added=1, row=row)
     batch.stories[story_id] = story
     return story
 
 
-def _merge(batch: _Batch, story_id: int, entry: ParsedEntry) -> _Story:
+def _merge(batch: _Batch, story_id: int, entry: ParsedEntry) -> PendingStory:
     story = batch.stories.get(story_id)
     if story is None:  # a stored story, first merged into by this batch
-        story = _Story(story_id, batch.published[story_id])
-        story.keys = set(batch.keys_of.get(story_id, ()))
+        story = PendingStory(story_id, batch.loaded(batch.published[story_id]))
         batch.stories[story_id] = story
     story.added += 1
     if entry.image_url:  # a story without an image takes the first one another outlet has
@@ -332,54 +339,3 @@ def _merge(batch: _Batch, story_id: int, entry: ParsedEntry) -> _Story:
         elif story.first_image is None:
             story.first_image = entry.image_url
     return story
-
-
-def _write(session: Session, batch: _Batch, entry_rows: list[dict[str, Any]]) -> dict[int, int]:
-    """Insert and update what the batch decided; return provisional -> stored story ids."""
-    created = [s for s in batch.stories.values() if s.row is not None]
-    real: dict[int, int] = {}
-    if created:
-        rows = [
-            {**s.row, "entry_count": s.added, "image_url": s.image_url}
-            for s in created
-            if s.row is not None
-        ]
-        ids = session.execute(_INSERT_STORY, rows).scalars().all()
-        real = {s.id: int(i) for s, i in zip(created, ids, strict=True)}
-    bumps = [
-        {"b_id": s.id, "b_added": s.added, "b_image": s.first_image}
-        for s in batch.stories.values()
-        if s.row is None
-    ]
-    if bumps:
-        session.execute(_BUMP_STORY, bumps)
-    dialect = session.get_bind().dialect
-    _insert_keys(session, dialect, batch.stories.values(), real)
-    topic_rows = [
-        {"story_id": real.get(s.id, s.id), "topic": t}
-        for s in batch.stories.values()
-        for t in sorted(s.topics)
-    ]
-    if topic_rows:
-        session.execute(_INSERT_TOPIC[dialect.name], topic_rows)
-    for row in entry_rows:
-        row["story_id"] = real.get(row["story_id"], row["story_id"])
-    session.execute(_INSERT_ENTRY, entry_rows)
-    return real
-
-
-def _insert_keys(
-    session: Session, dialect: Dialect, stories: Iterable[_Story], real: dict[int, int]
-) -> None:
-    stamp_type = _key.c.published_at.type.dialect_impl(dialect)
-    convert = stamp_type.bind_processor(dialect) or (lambda value: value)
-    rows = [
-        (key, real.get(s.id, s.id), stamp)
-        for s in stories
-        if s.new_keys
-        for stamp in (convert(s.published_at),)
-        for key in s.new_keys
-    ]
-    if rows:
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        session.connection().exec_driver_sql(_INSERT_KEY.format(mark), rows)

@@ -1,0 +1,111 @@
+"""Write what `bot.ingest.story_batch` decided for one feed: a few executemany statements.
+
+Stories, keys, topics and entries are inserted (and merged-into stories bumped) with
+statements built once, so SQLAlchemy reuses their compiled form; keys and topics a
+stored story already has are skipped by the database (`ON CONFLICT DO NOTHING`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlmodel import Session
+
+from bot.storage.models import Entry, Story, StoryKey, StoryTopic, table_of
+
+_story, _entry = table_of(Story), table_of(Entry)
+_key, _topic = table_of(StoryKey), table_of(StoryTopic)
+
+_INSERT_STORY = sa.insert(_story).returning(_story.c.id, sort_by_parameter_order=True)
+_BUMP_STORY = (
+    sa.update(_story)
+    .where(_story.c.id == sa.bindparam("b_id"))
+    .values(
+        entry_count=_story.c.entry_count + sa.bindparam("b_added"),
+        image_url=sa.func.coalesce(_story.c.image_url, sa.bindparam("b_image")),
+    )
+)
+_INSERT_ENTRY = sa.insert(_entry)
+# About nine key rows per entry: written through the driver, each story's time
+# converted once (SQLAlchemy would convert it per row).
+_INSERT_KEY = (
+    'INSERT INTO story_key ("key", story_id, published_at) VALUES ({0}, {0}, {0}) '
+    "ON CONFLICT DO NOTHING"
+)
+_INSERT_TOPIC = {
+    "sqlite": sqlite.insert(_topic).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(_topic).on_conflict_do_nothing(),
+}
+
+
+@dataclass
+class PendingStory:
+    """A story this batch creates or merges into."""
+
+    id: int  # stored id, or provisional (see story_batch) until inserted
+    published_at: datetime
+    image_url: str | None = None
+    added: int = 0  # entries this batch attaches (a new story counts its first)
+    first_image: str | None = None  # stored story: the first image a merged entry brings
+    keys: set[int] = field(default_factory=set)  # keys it is known to have, stored or added
+    new_keys: list[int] = field(default_factory=list)  # keys this batch adds
+    topics: set[str] = field(default_factory=set)  # topics this batch adds
+    row: dict[str, Any] | None = None  # the insert, for a new story
+
+
+def write_batch(
+    session: Session, stories: Iterable[PendingStory], entry_rows: list[dict[str, Any]]
+) -> dict[int, int]:
+    """Insert and update what the batch decided; return provisional -> stored story ids."""
+    stories = list(stories)
+    created = [s for s in stories if s.row is not None]
+    real: dict[int, int] = {}
+    if created:
+        rows = [
+            {**s.row, "entry_count": s.added, "image_url": s.image_url}
+            for s in created
+            if s.row is not None
+        ]
+        ids = session.execute(_INSERT_STORY, rows).scalars().all()
+        real = {s.id: int(i) for s, i in zip(created, ids, strict=True)}
+    bumps = [
+        {"b_id": s.id, "b_added": s.added, "b_image": s.first_image}
+        for s in stories
+        if s.row is None
+    ]
+    if bumps:
+        session.execute(_BUMP_STORY, bumps)
+    dialect = session.get_bind().dialect
+    _insert_keys(session, dialect, stories, real)
+    topic_rows = [
+        {"story_id": real.get(s.id, s.id), "topic": t} for s in stories for t in sorted(s.topics)
+    ]
+    if topic_rows:
+        session.execute(_INSERT_TOPIC[dialect.name], topic_rows)
+    for row in entry_rows:
+        row["story_id"] = real.get(row["story_id"], row["story_id"])
+    session.execute(_INSERT_ENTRY, entry_rows)
+    return real
+
+
+def _insert_keys(
+    session: Session, dialect: Dialect, stories: Iterable[PendingStory], real: dict[int, int]
+) -> None:
+    stamp_type = _key.c.published_at.type.dialect_impl(dialect)
+    convert = stamp_type.bind_processor(dialect) or (lambda value: value)
+    rows = [
+        (key, real.get(s.id, s.id), stamp)
+        for s in stories
+        if s.new_keys
+        for stamp in (convert(s.published_at),)
+        for key in s.new_keys
+    ]
+    if rows:
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        session.connection().exec_driver_sql(_INSERT_KEY.format(mark), rows)
