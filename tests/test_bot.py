@@ -243,3 +243,31 @@ async def test_schedule_and_timezone(tg: FakeTelegram, bot) -> None:
             "07:30 19:00",
         )
     await asyncio.sleep(0)
+
+
+async def test_a_burst_of_commands_is_applied_and_answered_in_the_order_sent(
+    tg: FakeTelegram, bot
+) -> None:
+    """Quick successive commands of one chat: the last one decides, the answers keep order."""
+    _settings, engine = bot
+    tg.add_private_chat(USER)
+    times = [f"{h:02d}:15" for h in range(6, 14)]
+    burst = [f"/schedule {t}" for t in times] + [
+        "/subscribe world",
+        "/unsubscribe world",
+        "/subscribe tech",
+    ]
+    for text in burst:  # in one getUpdates batch, as a fast typist's commands arrive
+        tg.send_text(USER, text)
+    replies = await wait_for(tg, USER, len(burst), timeout=30)
+    answered = [t for r in replies for t in times if f"Briefings at {t} " in r.text]
+    assert answered == times
+    assert [r.text for r in replies[-3:]] == [
+        "✅ Subscribed to: World.",
+        "Unsubscribed from: World.",
+        "✅ Subscribed to: Technology.",
+    ]
+    with Session(engine) as session:
+        chat = session.get(Chat, USER)
+        assert chat is not None and chat.briefing_times == times[-1]
+        assert session.exec(select(Subscription.topic)).all() == ["tech"]
