@@ -271,3 +271,14 @@ async def test_a_burst_of_commands_is_applied_and_answered_in_the_order_sent(
         chat = session.get(Chat, USER)
         assert chat is not None and chat.briefing_times == times[-1]
         assert session.exec(select(Subscription.topic)).all() == ["tech"]
+
+
+async def test_a_5xx_on_a_reply_is_retried_not_turned_into_an_error_message(
+    tg: FakeTelegram, bot
+) -> None:
+    tg.add_private_chat(USER)
+    tg.fail_next("sendMessage", 2, status=502)
+    [reply] = await say(tg, USER, "/schedule 07:00")
+    assert "Briefings at 07:00" in reply.text
+    await asyncio.sleep(0.5)  # no "Sorry, something went wrong" after it
+    assert len(tg.messages(USER)) == 1
