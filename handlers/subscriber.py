@@ -179,8 +179,18 @@ async def help_cmd(update: Update, context: BotContext) -> None:
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    if message is not None and _for_another_bot(message.text or "", context.bot.username):
+        return  # "/start@OtherBot" in a group shared with other bots: not ours to answer
     lang = await lang_of(context, update)
     await send_html(context, chat_of(update).id, lang(texts.UNKNOWN_COMMAND))
+
+
+def _for_another_bot(text: str, username: str | None) -> bool:
+    """Whether a "/command@name" names a bot other than this one."""
+    head = text.split(maxsplit=1)[0] if text.strip() else ""
+    _, at, name = head.partition("@")
+    return bool(at) and name.casefold() != (username or "").casefold()
 
 
 async def plain_text(update: Update, context: BotContext) -> None:

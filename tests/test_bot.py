@@ -282,3 +282,16 @@ async def test_a_5xx_on_a_reply_is_retried_not_turned_into_an_error_message(
     assert "Briefings at 07:00" in reply.text
     await asyncio.sleep(0.5)  # no "Sorry, something went wrong" after it
     assert len(tg.messages(USER)) == 1
+
+
+async def test_commands_for_other_bots_in_a_group_get_no_answer(tg: FakeTelegram, bot) -> None:
+    """A group shared with other bots: "/start@OtherBot" is not ours to call unknown."""
+    group, member = -501, 2003
+    tg.add_group(group, members=[member])
+    for text in ("/start@other_bot", "/ban@Other_Bot spammer", "/help@NEWSBRIEF_TEST_BOT"):
+        tg.send_text(group, text, from_user=member)  # in order: ours comes last
+    [reply] = await wait_for(tg, group, 1)
+    assert reply.text.startswith("Commands")
+    tg.send_text(group, "/nosuch@newsbrief_test_bot", from_user=member)
+    unknown = (await wait_for(tg, group, 2))[1]
+    assert "I don't know that command" in unknown.text
