@@ -268,6 +268,14 @@ async def fulltext_button(update: Update, context: BotContext) -> None:
 # ---------------------------------------------------------------- membership
 
 
+async def migrated(update: Update, context: BotContext) -> None:
+    """The old group's "migrated to a supergroup" notice (the new one's twin is ignored)."""
+    message = update.effective_message
+    if message is None or message.migrate_to_chat_id is None:
+        return
+    await use.migrated(context.services, message.chat.id, message.migrate_to_chat_id)
+
+
 async def membership(update: Update, context: BotContext) -> None:
     """Blocked or removed: inactive. Unblocked or added: active again."""
     change = update.my_chat_member

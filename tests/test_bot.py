@@ -295,3 +295,30 @@ async def test_commands_for_other_bots_in_a_group_get_no_answer(tg: FakeTelegram
     tg.send_text(group, "/nosuch@newsbrief_test_bot", from_user=member)
     unknown = (await wait_for(tg, group, 2))[1]
     assert "I don't know that command" in unknown.text
+
+
+async def test_a_group_that_becomes_a_supergroup_keeps_its_settings_there(
+    tg: FakeTelegram, bot
+) -> None:
+    """Telegram's migrate notice moves the chat at once, so the supergroup's admins act on
+    the group's subscription rather than on a fresh chat with none."""
+    _settings, engine = bot
+    group, supergroup, admin = -502, -(10**12) - 502, 2004
+    tg.add_group(group, admins=[admin])
+    tg.send_text(group, "/subscribe world", from_user=admin)
+    await wait_for(tg, group, 1)
+    tg.migrate(group, supergroup)
+
+    def moved() -> bool:
+        with Session(engine) as session:
+            return session.get(Chat, supergroup) is not None
+
+    await wait_for(tg, moved)  # the notice comes first; an admin types later
+    tg.send_text(supergroup, "/unsubscribe world", from_user=admin)
+    [reply] = await wait_for(tg, supergroup, 1)
+    assert reply.text == "Unsubscribed from: World."
+    with Session(engine) as session:
+        assert session.exec(select(Subscription)).all() == []
+        old, new = session.get(Chat, group), session.get(Chat, supergroup)
+        assert old is not None and not old.active
+        assert new is not None and new.active and new.type == "supergroup"
