@@ -180,7 +180,8 @@ async def help_cmd(update: Update, context: BotContext) -> None:
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
-    if message is not None and _for_another_bot(message.text or "", context.bot.username):
+    private = chat_of(update).type == ChatType.PRIVATE
+    if not private and message and _for_another_bot(message.text or "", context.bot.username):
         return  # "/start@OtherBot" in a group shared with other bots: not ours to answer
     lang = await lang_of(context, update)
     await send_html(context, chat_of(update).id, lang(texts.UNKNOWN_COMMAND))

@@ -322,3 +322,11 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_settings_there(
         old, new = session.get(Chat, group), session.get(Chat, supergroup)
         assert old is not None and not old.active
         assert new is not None and new.active and new.type == "supergroup"
+
+
+async def test_in_a_private_chat_a_command_for_another_bot_is_still_answered(
+    tg: FakeTelegram, bot
+) -> None:
+    tg.add_private_chat(USER)
+    [reply] = await say(tg, USER, "/start@other_bot")
+    assert "I don't know that command" in reply.text
