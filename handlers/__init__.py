@@ -49,27 +49,23 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     if {c.name for c in listed} != set(HANDLERS):
         raise RuntimeError("subscriber handlers and bot.render.commands list different commands")
     for command in listed:
-        app.add_handler(CommandHandler(command.name, HANDLERS[command.name], block=False))
+        app.add_handler(CommandHandler(command.name, HANDLERS[command.name]))
     app.add_handler(CallbackQueryHandler(subscriber.topic_button, pattern=r"^tp:", block=False))
     app.add_handler(CallbackQueryHandler(subscriber.fulltext_button, pattern=r"^ft:", block=False))
     app.add_handler(CallbackQueryHandler(keywords.filter_button, pattern=r"^fl:", block=False))
     app.add_handler(CallbackQueryHandler(prefs.language_button, pattern=r"^lg:", block=False))
     app.add_handler(CallbackQueryHandler(prefs.settings_button, pattern=r"^st:", block=False))
-    app.add_handler(
-        ChatMemberHandler(subscriber.membership, ChatMemberHandler.MY_CHAT_MEMBER, block=False)
-    )
+    app.add_handler(ChatMemberHandler(subscriber.membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, subscriber.migrated))
     admin.register(app)  # before the catch-all for unknown commands
-    app.add_handler(MessageHandler(filters.COMMAND, subscriber.unknown_command, block=False))
+    app.add_handler(MessageHandler(filters.COMMAND, subscriber.unknown_command))
     # Last: any callback data no handler above claims still gets its answer.
     app.add_handler(CallbackQueryHandler(subscriber.unknown_button, block=False))
-    app.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & filters.FORWARDED, manage.forwarded, block=False)
-    )
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.FORWARDED, manage.forwarded))
     app.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
             subscriber.plain_text,
-            block=False,
         )
     )
     app.add_error_handler(errors.on_error)

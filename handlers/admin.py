@@ -365,7 +365,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for command in listed:
         private = command.name if command.private else None
         callback = admin_only(HANDLERS[command.name], private_command=private)
-        app.add_handler(CommandHandler(command.name, callback, block=False))
+        app.add_handler(CommandHandler(command.name, callback))
     app.add_handler(
         CallbackQueryHandler(admin_only(broadcast_button), pattern=r"^bc:", block=False)
     )
@@ -373,6 +373,5 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         MessageHandler(
             filters.ChatType.PRIVATE & filters.Document.FileExtension("opml"),
             admin_only(opml_document),
-            block=False,
         )
     )

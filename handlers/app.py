@@ -26,6 +26,7 @@ from bot.settings import Settings
 from handlers import jobs
 from handlers.admin import set_admin_menus, set_menus
 from handlers.context import BotContext, attach_services
+from handlers.ordering import ChatOrderedProcessor
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,8 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
         # Replies share one pacer with the outbox sender, and a reply that
         # meets a 429 is retried, so a burst of commands is answered, not dropped.
         .rate_limiter(PacedRateLimiter(pacer))
-        .concurrent_updates(64)
+        # Concurrent across chats; one chat's messages in the order they arrived.
+        .concurrent_updates(ChatOrderedProcessor(64))
         .post_init(post_init)
         .application_class(BriefingApplication)
         .post_shutdown(post_shutdown)

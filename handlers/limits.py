@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
@@ -111,14 +111,24 @@ class UpdateLimits:
         if is_admin and _command(message.text) in admin.HANDLERS:
             return
         now = self.clock()
-        wait = commands.check(user.id, now)
+        sender = _sender(message, user.id)
+        wait = commands.check(sender, now)
         if wait is None:
             return
-        if commands.first_refusal(user.id, now, wait):
+        if commands.first_refusal(sender, now, wait):
             chat_id = update.effective_chat.id
             lang = await lang_of(context, update)
             await send_html(context, chat_id, lang(texts.SLOW_DOWN, seconds=_seconds(wait)))
         raise ApplicationHandlerStop
+
+
+def _sender(message: Message, user_id: int) -> int:
+    """Whose window a message counts against: the chat it was sent as, when sent as one.
+
+    Anonymous group admins all write as one Telegram user (GroupAnonymousBot), and
+    posts as a channel as another (Channel_Bot): counted by that user, every such
+    admin of every group would share one window."""
+    return message.sender_chat.id if message.sender_chat is not None else user_id
 
 
 def _command(text: str) -> str | None:

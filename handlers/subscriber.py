@@ -179,8 +179,19 @@ async def help_cmd(update: Update, context: BotContext) -> None:
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    private = chat_of(update).type == ChatType.PRIVATE
+    if not private and message and _for_another_bot(message.text or "", context.bot.username):
+        return  # "/start@OtherBot" in a group shared with other bots: not ours to answer
     lang = await lang_of(context, update)
     await send_html(context, chat_of(update).id, lang(texts.UNKNOWN_COMMAND))
+
+
+def _for_another_bot(text: str, username: str | None) -> bool:
+    """Whether a "/command@name" names a bot other than this one."""
+    head = text.split(maxsplit=1)[0] if text.strip() else ""
+    _, at, name = head.partition("@")
+    return bool(at) and name.casefold() != (username or "").casefold()
 
 
 async def plain_text(update: Update, context: BotContext) -> None:
@@ -256,6 +267,14 @@ async def fulltext_button(update: Update, context: BotContext) -> None:
 
 
 # ---------------------------------------------------------------- membership
+
+
+async def migrated(update: Update, context: BotContext) -> None:
+    """The old group's "migrated to a supergroup" notice (the new one's twin is ignored)."""
+    message = update.effective_message
+    if message is None or message.migrate_to_chat_id is None:
+        return
+    await use.migrated(context.services, message.chat.id, message.migrate_to_chat_id)
 
 
 async def membership(update: Update, context: BotContext) -> None:

@@ -114,11 +114,14 @@ async def test_addfeed_checks_the_feed_first_and_refuses_duplicates(
     _settings, engine = admin_bot
     url, page = server.url("/a.xml"), server.url("/page.html")
     dead = f"http://127.0.0.1:{free_port()}/rss"
+    long = f"{dead}?q=" + "x" * 4000
     others = {
         f"/addfeed {page}": f"Can't add {page}: not a feed (got text/html).",
         f"/addfeed {dead}": f"Can't add {dead}: connection refused.",
         f"/addfeed {server.url('/b.xml')} wrld": 'There is no topic "wrld".',
         "/addfeed example.com/rss": "Can't add example.com/rss: not an http(s) URL.",
+        # An address longer than a message can hold is shown back shortened.
+        f"/addfeed {long}": f"Can't add {long[:300]}…: connection refused.",
     }
     for helper, command in zip(HELPERS, others, strict=False):
         tg.send_text(helper, command)

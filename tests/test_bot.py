@@ -243,3 +243,90 @@ async def test_schedule_and_timezone(tg: FakeTelegram, bot) -> None:
             "07:30 19:00",
         )
     await asyncio.sleep(0)
+
+
+async def test_a_burst_of_commands_is_applied_and_answered_in_the_order_sent(
+    tg: FakeTelegram, bot
+) -> None:
+    """Quick successive commands of one chat: the last one decides, the answers keep order."""
+    _settings, engine = bot
+    tg.add_private_chat(USER)
+    times = [f"{h:02d}:15" for h in range(6, 14)]
+    burst = [f"/schedule {t}" for t in times] + [
+        "/subscribe world",
+        "/unsubscribe world",
+        "/subscribe tech",
+    ]
+    for text in burst:  # in one getUpdates batch, as a fast typist's commands arrive
+        tg.send_text(USER, text)
+    replies = await wait_for(tg, USER, len(burst), timeout=30)
+    answered = [t for r in replies for t in times if f"Briefings at {t} " in r.text]
+    assert answered == times
+    assert [r.text for r in replies[-3:]] == [
+        "✅ Subscribed to: World.",
+        "Unsubscribed from: World.",
+        "✅ Subscribed to: Technology.",
+    ]
+    with Session(engine) as session:
+        chat = session.get(Chat, USER)
+        assert chat is not None and chat.briefing_times == times[-1]
+        assert session.exec(select(Subscription.topic)).all() == ["tech"]
+
+
+async def test_a_5xx_on_a_reply_is_retried_not_turned_into_an_error_message(
+    tg: FakeTelegram, bot
+) -> None:
+    tg.add_private_chat(USER)
+    tg.fail_next("sendMessage", 2, status=502)
+    [reply] = await say(tg, USER, "/schedule 07:00")
+    assert "Briefings at 07:00" in reply.text
+    await asyncio.sleep(0.5)  # no "Sorry, something went wrong" after it
+    assert len(tg.messages(USER)) == 1
+
+
+async def test_commands_for_other_bots_in_a_group_get_no_answer(tg: FakeTelegram, bot) -> None:
+    """A group shared with other bots: "/start@OtherBot" is not ours to call unknown."""
+    group, member = -501, 2003
+    tg.add_group(group, members=[member])
+    for text in ("/start@other_bot", "/ban@Other_Bot spammer", "/help@NEWSBRIEF_TEST_BOT"):
+        tg.send_text(group, text, from_user=member)  # in order: ours comes last
+    [reply] = await wait_for(tg, group, 1)
+    assert reply.text.startswith("Commands")
+    tg.send_text(group, "/nosuch@newsbrief_test_bot", from_user=member)
+    unknown = (await wait_for(tg, group, 2))[1]
+    assert "I don't know that command" in unknown.text
+
+
+async def test_a_group_that_becomes_a_supergroup_keeps_its_settings_there(
+    tg: FakeTelegram, bot
+) -> None:
+    """Telegram's migrate notice moves the chat at once, so the supergroup's admins act on
+    the group's subscription rather than on a fresh chat with none."""
+    _settings, engine = bot
+    group, supergroup, admin = -502, -(10**12) - 502, 2004
+    tg.add_group(group, admins=[admin])
+    tg.send_text(group, "/subscribe world", from_user=admin)
+    await wait_for(tg, group, 1)
+    tg.migrate(group, supergroup)
+
+    def moved() -> bool:
+        with Session(engine) as session:
+            return session.get(Chat, supergroup) is not None
+
+    await wait_for(tg, moved)  # the notice comes first; an admin types later
+    tg.send_text(supergroup, "/unsubscribe world", from_user=admin)
+    [reply] = await wait_for(tg, supergroup, 1)
+    assert reply.text == "Unsubscribed from: World."
+    with Session(engine) as session:
+        assert session.exec(select(Subscription)).all() == []
+        old, new = session.get(Chat, group), session.get(Chat, supergroup)
+        assert old is not None and not old.active
+        assert new is not None and new.active and new.type == "supergroup"
+
+
+async def test_in_a_private_chat_a_command_for_another_bot_is_still_answered(
+    tg: FakeTelegram, bot
+) -> None:
+    tg.add_private_chat(USER)
+    [reply] = await say(tg, USER, "/start@other_bot")
+    assert "I don't know that command" in reply.text

@@ -251,3 +251,19 @@ def test_statements_do_not_grow_with_the_chats_of_a_group(engine: Engine) -> Non
     # outlets/topics, three executemany writes, then the empty look for more.
     assert len(statements) < 20, statements
     assert len(outbox_rows(engine)) == 200
+
+
+def test_a_zone_this_host_cannot_load_does_not_stop_the_other_chats(engine: Engine) -> None:
+    """A chat whose stored zone is missing here (set on another host, or a tzdata name that
+    went away) gets its briefing on UTC dates; the chats composed with it get theirs."""
+    seed_stories(engine, now=NOW, count=5)
+    seed_chats(engine, [1, 2], now=NOW, due=NOW - timedelta(minutes=1))
+    with Session(engine) as session:
+        gone = session.get(Chat, 2)
+        assert gone is not None
+        gone.timezone = "localtime-of-another-host"
+        session.add(gone)
+        session.commit()
+    assert compose_scheduled(engine, SETTINGS, now=NOW).briefings == 2
+    assert {row.chat_id for row in outbox_rows(engine)} == {1, 2}
+    assert chat(engine, 2).next_briefing_at == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)

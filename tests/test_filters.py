@@ -218,3 +218,21 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
     with Session(bot) as session:
         left = session.exec(select(ChatFilter.phrase).order_by(col(ChatFilter.phrase))).all()
     assert left == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "/unmute " + "x" * 4000,
+        "/unfollow " + "y" * 4000,
+        "/unmute " + " ".join(f"w{i}" for i in range(700)),
+        "/mute " + " ".join("!" * 3 for _ in range(1000)),
+        "/mute " + " ".join("z" * 65 for _ in range(60)),
+    ],
+    ids=["one-long-word", "one-long-keyword", "many-words", "many-punctuation", "many-too-long"],
+)
+async def test_any_typed_input_gets_one_answer_that_fits_a_message(
+    tg: FakeTelegram, bot: Engine, typed: str
+) -> None:
+    [reply] = await say(tg, USER, typed)
+    assert len(reply.text) < 4096 and "“" in reply.text

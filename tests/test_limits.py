@@ -126,3 +126,27 @@ async def test_taps_over_the_limit_are_answered_briefly_without_a_message(
     assert len(tg.messages(USER)) == 1  # refusals add no message
     assert all(len(a) <= 200 for a in answers)
     assert texts.TAPS_SLOW_DOWN.split("{")[0] in refused[0]
+
+
+ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group"}
+
+
+async def test_anonymous_admins_of_different_groups_do_not_share_one_limit(
+    tg: FakeTelegram, sqlite_engine: Engine
+) -> None:
+    """Telegram shows every anonymous group admin as the same user, GroupAnonymousBot."""
+    groups = [-(10**12) - i for i in range(1, 5)]
+    for group in groups:
+        tg.add_group(group, admins=[USER])
+    async with running_bot(limited(tg, commands_per_minute=2), sqlite_engine):  # type: ignore[arg-type]
+        for group in groups:
+            chat = tg.chat(group).to_api()
+            command = {"type": "bot_command", "offset": 0, "length": len("/schedule")}
+            message = {"message_id": 1, "from": ANONYMOUS_ADMIN, "sender_chat": chat, "chat": chat}
+            message |= {"date": 0, "text": "/schedule 07:00", "entities": [command]}
+            tg.push_update({"message": message})
+        await wait_for(tg, lambda: all(tg.messages(g) for g in groups), timeout=15)
+        await settle(tg, 1.0)
+    for group in groups:
+        [reply] = tg.texts(group)
+        assert "Briefings at 07:00" in reply

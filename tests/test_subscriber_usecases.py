@@ -6,11 +6,13 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.briefings.timetable import next_briefing, next_due, parse_times
+from bot.services import lookup
 from bot.settings import BriefingSettings
 from bot.storage import chats as chat_store
 from bot.storage.db import session_scope
@@ -149,3 +151,10 @@ async def test_latest_is_one_transaction_for_a_new_and_a_known_chat(
     for sqls in (*private, *known, *grouped):  # the chat's write lock and the stories
         assert any("INSERT INTO chat" in s for s in sqls)
         assert any("FROM story" in s for s in sqls)
+
+
+@pytest.mark.parametrize("name", ["localtime", "LOCALTIME", "Factory"])
+def test_timezone_refuses_the_hosts_own_and_placeholder_zones(name: str) -> None:
+    """ "localtime" is the server's zone, not a place, and absent from the tzdata package."""
+    assert lookup.resolve_timezone(name).zone is None
+    assert lookup.resolve_timezone("berlin").zone == "Europe/Berlin"

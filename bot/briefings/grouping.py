@@ -29,9 +29,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.briefings.prefs import ChatPrefs
+from bot.briefings.timetable import zone
 from bot.storage.briefings import DueChat
 
 LOOKBACK = timedelta(hours=24)
@@ -69,7 +69,7 @@ def briefing_key(
     return BriefingKey(
         topics=tuple(sorted(topics)),
         seen_since=seen_since(chat, now=now),
-        local_date=now.astimezone(ZoneInfo(chat.timezone)).date(),
+        local_date=now.astimezone(zone(chat.timezone)).date(),
         prefs=prefs,
         filtered_chat=chat.id if filtered else None,
     )

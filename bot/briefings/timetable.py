@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -34,12 +34,22 @@ def parse_times(text: str | Iterable[str]) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(set(parsed)))
 
 
+def zone(name: str) -> tzinfo:
+    """A chat's zone; UTC when this host cannot load the stored name (set on a host with
+    another zone folder, or a name tzdata dropped): one chat's zone must not stop the
+    briefings composed with it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return UTC
+
+
 def format_times(times: Sequence[tuple[int, int]]) -> str:
     return " ".join(f"{h:02d}:{m:02d}" for h, m in times)
 
 
-def _instant(day: date, hm: tuple[int, int], zone: ZoneInfo) -> datetime:
-    local = datetime.combine(day, time(hm[0], hm[1]), tzinfo=zone)  # fold=0: first occurrence
+def _instant(day: date, hm: tuple[int, int], where: tzinfo) -> datetime:
+    local = datetime.combine(day, time(hm[0], hm[1]), tzinfo=where)  # fold=0: first occurrence
     instant = local.astimezone(UTC)
     # Inside a spring-forward gap fold=0 maps to a moment before the gap ends;
     # keep it, it is the next real instant at or after the wall-clock time.
@@ -52,10 +62,10 @@ def next_briefing(
     """First briefing instant strictly after `after` (aware UTC), or None without times."""
     if not times:
         return None
-    zone = ZoneInfo(zone_name)
-    local_day = after.astimezone(zone).date()
+    where = zone(zone_name)
+    local_day = after.astimezone(where).date()
     candidates = (
-        _instant(local_day + timedelta(days=offset), hm, zone)
+        _instant(local_day + timedelta(days=offset), hm, where)
         for offset in (-1, 0, 1, 2)
         for hm in times
     )

@@ -30,7 +30,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 Clock = Callable[[], float]
@@ -187,7 +187,10 @@ class PacedRateLimiter(BaseRateLimiter[None]):
     """PTB rate limiter for replies that shares one `Pacer` with the outbox sender.
 
     A reply that meets a 429 holds every sender, then is retried, so a burst
-    of commands from many users is answered, not dropped.
+    of commands from many users is answered, not dropped. A 5xx or a network
+    error is retried after a short back-off (0.5, 1, 2 … s), as the outbox
+    sender retries them: one bad gateway must not turn an applied command's
+    answer into "something went wrong".
     """
 
     def __init__(self, pacer: Pacer, *, max_retries: int = 5) -> None:
@@ -224,6 +227,12 @@ class PacedRateLimiter(BaseRateLimiter[None]):
                     raise
                 if not counts:
                     await asyncio.sleep(seconds)
+            except BadRequest:
+                raise  # a subclass of NetworkError, but Telegram's final word
+            except NetworkError:
+                if attempt == self.max_retries:
+                    raise
+                await asyncio.sleep(0.5 * 2**attempt)
         raise AssertionError("unreachable")
 
 

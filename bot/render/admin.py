@@ -153,9 +153,21 @@ def feed_list(lines: Sequence[FeedLine], *, now: datetime, lang: Lang = EN) -> l
     return blocks
 
 
+# An address as typed is shown back at most this long: an answer must fit one message.
+URL_SHOWN = 300
+
+
+def _shown(url: str) -> str:
+    return url if len(url) <= URL_SHOWN else url[:URL_SHOWN] + "…"
+
+
 def feed_change(change: FeedChange, lang: Lang = EN) -> str:
     """The answer to /addfeed, /removefeed or /resumefeed."""
-    name, url, feed_id = tghtml.escape(change.name), tghtml.escape(change.url), change.feed_id
+    name, url, feed_id = (
+        tghtml.escape(change.name),
+        tghtml.escape(_shown(change.url)),
+        change.feed_id,
+    )
     match change.kind:
         case "unusable":
             return lang(texts.FEED_UNUSABLE, url=url, reason=tghtml.escape(change.reason))

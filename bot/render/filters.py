@@ -15,8 +15,26 @@ _KIND_CODE = {"mute": "m", "follow": "f"}
 _CODE_KIND = {v: k for k, v in _KIND_CODE.items()}
 
 
+# Visible characters of typed words one answer line shows back: two such lines and the
+# wording stay within one Telegram message however much was typed.
+ECHO_BUDGET = 1500
+
+
 def quoted(phrases: Sequence[str]) -> str:
     return ", ".join(f"“{tghtml.escape(p)}”" for p in phrases)
+
+
+def echoed(phrases: Sequence[str]) -> str:
+    """Words as typed, shown back: each cut at the length limit, the list cut at a budget."""
+    shown: list[str] = []
+    used = 0
+    for phrase in phrases:
+        cut = phrase if len(phrase) <= MAX_LENGTH else phrase[:MAX_LENGTH] + "…"
+        if used + len(cut) > ECHO_BUDGET:
+            return quoted(shown) + ", …"
+        shown.append(cut)
+        used += len(cut) + 4  # the quotes, comma and space
+    return quoted(shown)
 
 
 def filters_message(current: FilterList, lang: Lang = EN) -> OutMessage:
@@ -60,10 +78,9 @@ def parse_filter_callback(data: str) -> tuple[str, str] | None:
 def add_text(change: FilterChange, lang: Lang = EN) -> str:
     """The answer to /mute or /follow."""
     if change.too_long:
-        cut = quoted([t[:MAX_LENGTH] + "…" for t in change.too_long])
-        return lang(texts.FILTER_TOO_LONG, words=cut, limit=MAX_LENGTH)
+        return lang(texts.FILTER_TOO_LONG, words=echoed(change.too_long), limit=MAX_LENGTH)
     if change.no_words:
-        return lang(texts.FILTER_NO_WORDS, words=quoted(change.no_words))
+        return lang(texts.FILTER_NO_WORDS, words=echoed(change.no_words))
     if change.over_limit:
         return lang(texts.FILTER_LIMIT, count=change.over_limit, limit=MAX_ENTRIES)
     return _outcome(change, _ADDED, lang)
@@ -95,9 +112,9 @@ def _outcome(change: FilterChange, wording: dict[str, tuple[str, str]], lang: La
     done, untouched = wording["mute" if change.kind == "mute" else "follow"]
     parts = []
     if change.changed:
-        parts.append(lang(done, words=quoted(change.changed)))
+        parts.append(lang(done, words=echoed(change.changed)))
     if change.unchanged:
-        parts.append(lang(untouched, words=quoted(change.unchanged)))
+        parts.append(lang(untouched, words=echoed(change.unchanged)))
     return "\n".join(parts)
 
 

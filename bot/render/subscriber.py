@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from bot.briefings.timetable import zone
 from bot.delivery.message import Button, OutMessage
 from bot.ingest.topics import Topic
 from bot.render import texts, tghtml
@@ -82,7 +82,7 @@ def next_time(view: ScheduleView, lang: Lang = EN) -> str:
     """The next briefing in the chat's own zone, or a dash when none is scheduled."""
     if view.next_at is None or view.mode != "scheduled":
         return "—"
-    return tghtml.escape(lang.when(view.next_at.astimezone(ZoneInfo(view.timezone))))
+    return tghtml.escape(lang.when(view.next_at.astimezone(zone(view.timezone))))
 
 
 def schedule_set_text(view: ScheduleView, lang: Lang = EN) -> str:

@@ -131,11 +131,17 @@ class ZoneChoice:
     suggestions: tuple[str, ...] = ()
 
 
+# Names the host's zone folder lists that are no place's zone: "localtime" is whatever the
+# server runs in (and absent from the tzdata package, so a chat set to it breaks on another
+# host), "Factory" is tzdata's "-00" placeholder.
+NOT_USER_ZONES = frozenset({"localtime", "Factory"})
+
+
 def resolve_timezone(name: str) -> ZoneChoice:
     """Match an IANA zone name case-insensitively; suggest close ones otherwise."""
     from zoneinfo import available_timezones
 
-    zones = sorted(available_timezones())
+    zones = sorted(available_timezones() - NOT_USER_ZONES)
     wanted = name.strip().replace(" ", "_")
     exact = {z.casefold(): z for z in zones}
     if wanted.casefold() in exact:

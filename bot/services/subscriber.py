@@ -26,6 +26,7 @@ from bot.services import articles, lookup
 from bot.services.context import Services
 from bot.services.story_views import story_views
 from bot.storage import chats as chat_store
+from bot.storage import outbox
 from bot.storage.models import ArticleText, Chat
 
 T = TypeVar("T")
@@ -211,6 +212,17 @@ async def mark_unreachable(services: Services, chat_id: int) -> bool:
     return await services.db(
         lambda s: chat_store.set_active(s, chat_id, False, now=services.clock())
     )
+
+
+async def migrated(services: Services, old_id: int, new_id: int) -> None:
+    """A group became a supergroup: its settings, topics, filters and unsent messages move
+    to the new id at once, so commands in the supergroup act on them."""
+
+    def work(session: Session) -> None:
+        chat_store.migrate_chat(session, old_id, new_id, now=services.clock())
+        outbox.move_chat(session, old_id, new_id)
+
+    await services.db(work)
 
 
 def latest_wait(services: Services, chat_id: int) -> float | None:
