@@ -18,7 +18,7 @@ from bot.delivery.sender import Sender
 from bot.settings import BriefingSettings, Settings, Topic
 from bot.storage import outbox
 from bot.storage.db import session_scope
-from bot.storage.models import Chat, Outbox, utcnow
+from bot.storage.models import Chat, ChatFilter, Outbox, Subscription, utcnow
 from tests.support.fake_telegram import FakeTelegram, Fault
 from tests.support.outboxkit import drain, open_bot, statuses
 from tests.support.seed import seed_chats, seed_stories
@@ -124,6 +124,44 @@ async def test_group_migrated_to_supergroup_is_followed(
     with Session(engine) as session:
         new = session.get(Chat, -1_000_000_004_000)
         assert new is not None and new.active
+
+
+async def test_a_supergroup_with_a_chat_of_its_own_gains_the_groups_and_the_group_stops(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    # A command in the supergroup came before Telegram's notice: both chats exist.
+    old, new = -4100, -1_000_000_004_100
+    enqueue_briefings(engine, tg, [old])
+    now = utcnow()
+    seed_chats(engine, [new], now=now, due=None, topics=("tech",))
+    with session_scope(engine) as session:
+        session.add(ChatFilter(chat_id=old, kind="mute", phrase="football", created_at=now))
+        session.add(ChatFilter(chat_id=new, kind="mute", phrase="football", created_at=now))
+        session.add(ChatFilter(chat_id=old, kind="follow", phrase="chess", created_at=now))
+    tg.migrate(old, new, notify=False)
+    stats = await drain(make_sender(engine, bot))
+    assert stats.sent == 1 and len(tg.messages(new)) == 1
+    with Session(engine) as session:
+        group, supergroup = session.get(Chat, old), session.get(Chat, new)
+        subs = set(session.exec(select(Subscription.chat_id, Subscription.topic)).all())
+        filters = set(session.exec(select(ChatFilter.chat_id, ChatFilter.kind)).all())
+    assert group is not None and not group.active  # nothing is composed for it any more
+    assert supergroup is not None and supergroup.active
+    assert subs == {(new, "world"), (new, "tech")}
+    assert filters == {(new, "mute"), (new, "follow")}
+    # The next day's round composes one briefing, for the supergroup only.
+    later = now + timedelta(days=1)
+    with session_scope(engine) as session:
+        for chat_id in (old, new):
+            chat = session.get(Chat, chat_id)
+            assert chat is not None
+            chat.next_briefing_at = later - timedelta(minutes=1)
+            session.add(chat)
+    seed_stories(engine, now=later, count=1)
+    compose_scheduled(engine, SETTINGS, now=later, limit=100_000)
+    with Session(engine) as session:
+        queued = session.exec(select(Outbox.chat_id).where(col(Outbox.status) == "pending")).all()
+    assert queued and set(queued) == {new}
 
 
 async def test_rejected_html_fails_loudly_once_and_others_go_on(

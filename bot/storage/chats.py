@@ -219,16 +219,24 @@ def toggle(session: Session, chat_id: int, topic: str, *, now: datetime) -> bool
 
 
 def migrate_chat(session: Session, old_id: int, new_id: int, *, now: datetime) -> None:
-    """Move a group that became a supergroup to its new id, keeping its settings."""
+    """Move a group that became a supergroup to its new id, keeping its settings.
+
+    The supergroup may have a chat of its own already (a command there came before
+    Telegram's notice): it keeps its settings and gains the group's topics and filters,
+    and the group stops either way, so nothing is composed for both.
+    """
     old = session.get(Chat, old_id)
-    if old is None or session.get(Chat, new_id) is not None:
+    if old is None:
         return
-    data = old.model_dump()
-    data.update(id=new_id, type="supergroup", updated_at=now)
-    session.add(Chat(**data))
-    session.flush()
+    if session.get(Chat, new_id) is None:
+        data = old.model_dump()
+        data.update(id=new_id, type="supergroup", updated_at=now)
+        session.add(Chat(**data))
+        session.flush()
+    kept = set(subscriptions(session, new_id))
     for sub in session.exec(select(Subscription).where(Subscription.chat_id == old_id)).all():
-        session.add(Subscription(chat_id=new_id, topic=sub.topic, created_at=sub.created_at))
+        if sub.topic not in kept:
+            session.add(Subscription(chat_id=new_id, topic=sub.topic, created_at=sub.created_at))
         session.delete(sub)
     session.flush()
     filter_store.move_filters(session, old_id, new_id)

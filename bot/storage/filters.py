@@ -50,9 +50,15 @@ def remove_filters(
 
 
 def move_filters(session: Session, old_id: int, new_id: int) -> None:
-    """Carry a chat's filters to its new id (a group that became a supergroup)."""
+    """Carry a chat's filters to its new id (a group that became a supergroup); those the
+    new id has already stay as they are."""
+    query = select(ChatFilter.kind, ChatFilter.phrase).where(ChatFilter.chat_id == new_id)
+    kept = set(session.exec(query).all())
     for row in session.exec(select(ChatFilter).where(ChatFilter.chat_id == old_id)).all():
-        session.add(
-            ChatFilter(chat_id=new_id, kind=row.kind, phrase=row.phrase, created_at=row.created_at)
-        )
+        if (row.kind, row.phrase) not in kept:
+            session.add(
+                ChatFilter(
+                    chat_id=new_id, kind=row.kind, phrase=row.phrase, created_at=row.created_at
+                )
+            )
         session.delete(row)
