@@ -7,7 +7,7 @@ import contextlib
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -193,3 +193,32 @@ async def test_a_stop_writes_the_marks_a_locked_database_held_back(
     await sender.aclose()
     assert statuses(engine) == {"sent": len(chat_ids)}
     sender_engine.dispose()
+
+
+async def test_a_sender_whose_lease_lapsed_leaves_the_rows_to_the_one_that_took_them(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    # Sender A claims ten rows, meets a 429 and waits; meanwhile a minute passes for it
+    # (a starved or suspended process: no renewal ran), its leases lapse and sender B
+    # takes the rows and sends them. When A wakes, the rows are no longer its to send.
+    chat_ids = list(range(70_101, 70_111))
+    enqueue(engine, tg, chat_ids)
+    tg.fail_next("sendMessage", 1, status=429, retry_after=3)
+    skew = [timedelta(0)]
+
+    def clock() -> datetime:
+        return utcnow() + skew[0]
+
+    lease = timedelta(seconds=60)  # renewed every 20 s: not during this test
+    a = Sender(engine=engine, bot=bot, pacer=Pacer(per_second=30.0), lease=lease, clock=clock)
+    b = Sender(engine=engine, bot=bot, pacer=Pacer(per_second=30.0), lease=lease, clock=clock)
+    first = asyncio.create_task(a.deliver_due(budget_seconds=20))
+    while not tg.calls("sendMessage"):  # the 429: A holds the rest of its claim now
+        await asyncio.sleep(0.01)
+    skew[0] = lease + timedelta(seconds=1)
+    taken = await b.deliver_due(budget_seconds=10)
+    assert taken.sent == len(chat_ids)
+    await first
+    await drain(a, budget_seconds=5)
+    assert [len(tg.messages(c)) for c in chat_ids] == [1] * len(chat_ids)
+    assert statuses(engine) == {"sent": len(chat_ids)}

@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 HEARTBEAT_EVERY = 5.0
+LEASE_MARGIN = timedelta(seconds=1)  # a send is not started this close to its lease's end
 MAX_ATTEMPTS = 6
 SHUTDOWN_MARKS_SECONDS = 5.0  # how long a stop waits for marks it could not write yet
 _PLAIN = SendPlan()  # a row without options: text, no preview, with a notification
@@ -55,6 +56,7 @@ _UNREACHABLE = (
 # A forum topic that was deleted or closed: only that topic's subscriber pauses.
 _TOPIC_GONE = ("message thread not found", "topic_closed", "topic_deleted")
 _TOPIC_GONE_OUTCOME = "topic_gone"  # counted as blocked; the chat's other rows go on
+_LAPSED_OUTCOME = "lapsed"  # our lease ran out before the send: the row is another's now
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Sender:
     stopping: bool = False
     _last_beat: float = -HEARTBEAT_EVERY
     _marks: MarkQueue = field(init=False)
+    _leases: dict[int, datetime] = field(default_factory=dict)  # held row -> its lease's end
     _api: BotApi | None = None
     _gate: asyncio.Semaphore | None = None
 
@@ -135,11 +138,11 @@ class Sender:
         return stats
 
     def _claim(self) -> list[outbox.Claimed]:
+        now = self.clock()
         with session_scope(self.engine) as session:
-            claimed = outbox.claim_due(
-                session, now=self.clock(), limit=self.batch_size, lease=self.lease
-            )
+            claimed = outbox.claim_due(session, now=now, limit=self.batch_size, lease=self.lease)
         self._marks.held.update(row.id for row in claimed)
+        self._leases.update((row.id, now + self.lease) for row in claimed)
         return claimed
 
     def _heartbeat(self) -> tuple[int, datetime | None]:
@@ -172,6 +175,10 @@ class Sender:
             if row.thread_id in gone:
                 continue  # cancelled with its topic
             outcome, retry_at = await self._send_one(row)
+            if outcome == _LAPSED_OUTCOME:
+                self._let_go(rows[i:])
+                stats.retried += len(rows) - i
+                break
             if outcome == _TOPIC_GONE_OUTCOME:
                 gone.add(row.thread_id)
                 stats.blocked += 1
@@ -185,6 +192,21 @@ class Sender:
             if outcome == "blocked":
                 break  # the chat's other rows are cancelled with it
         return stats
+
+    def _lapsing(self, row_id: int) -> bool:
+        """Our lease on the row ends before a send could be answered: another sender may
+        have claimed it already (this process was starved of time, or renewals failed)."""
+        until = self._leases.get(row_id)
+        margin = min(LEASE_MARGIN, self.lease / 4)
+        return until is not None and self.clock() + margin >= until
+
+    def _let_go(self, rows: Sequence[outbox.Claimed]) -> None:
+        """Leave rows whose lease lapsed, unsent and unmarked, to the next claim (in order:
+        a chat's later rows go with them)."""
+        logger.warning("lease lapsed before sending chat_id=%s rows=%d", rows[0].chat_id, len(rows))
+        for row in rows:
+            self._marks.held.discard(row.id)
+            self._leases.pop(row.id, None)
 
     def _requeue(self, rows: Sequence[outbox.Claimed], at: datetime) -> None:
         for row in rows:
@@ -200,6 +222,8 @@ class Sender:
                     self._requeue([row], self.clock())
                     return "retried", self.clock()
                 async with self._gate:
+                    if self._lapsing(row.id):
+                        return _LAPSED_OUTCOME, None
                     message_id = await self._deliver(row, plan)
         except RetryAfter as exc:
             seconds = retry_seconds(exc.retry_after)
@@ -333,6 +357,8 @@ class Sender:
         while True:
             await asyncio.sleep(every)
             held = sorted(self._marks.held)
+            for row_id in self._leases.keys() - self._marks.held:  # marked, or let go
+                self._leases.pop(row_id, None)
             if not held:
                 continue
             try:
@@ -341,5 +367,9 @@ class Sender:
                 logger.warning("lease renewal failed rows=%d error=%s", len(held), exc)
 
     def _renew(self, row_ids: Sequence[int]) -> None:
+        until = self.clock() + self.lease
+        ours = {i: self._leases[i] for i in row_ids if i in self._leases}
         with session_scope(self.engine) as session:
-            outbox.renew_leases(session, row_ids, until=self.clock() + self.lease)
+            renewed = outbox.renew_leases(session, ours, until=until)
+        for row_id in renewed:  # their leases in the database end there now
+            self._leases[row_id] = until

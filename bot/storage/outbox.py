@@ -8,7 +8,7 @@ so only rows in flight at a crash can go out twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -185,16 +185,27 @@ def mark_sent_many(session: Session, sent: Sequence[tuple[int, int, datetime]]) 
         session.connection().execute(_MARK_SENT_MANY, params)
 
 
-def renew_leases(session: Session, row_ids: Sequence[int], *, until: datetime) -> int:
-    """Extend the leases of rows a sender still holds (e.g. waiting out a flood hold)."""
-    renewed = 0
-    for i in range(0, len(row_ids), 500):  # stay under SQLite's bound-parameter limit
-        result = session.exec(
-            update(Outbox)
-            .where(col(Outbox.id).in_(row_ids[i : i + 500]), col(Outbox.status) == SENDING)
-            .values(lease_until=until)
-        )
-        renewed += int(result.rowcount or 0)
+def renew_leases(session: Session, leases: Mapping[int, datetime], *, until: datetime) -> set[int]:
+    """Extend the leases a sender still holds (e.g. waiting out a flood hold) to `until`.
+
+    `leases` maps each row to the end of the lease the sender last wrote: a row whose
+    lease is no longer that one was claimed by another sender after it lapsed, and is
+    left to it. Returns the rows renewed.
+    """
+    by_end: dict[datetime, list[int]] = {}
+    for row_id, end in leases.items():
+        by_end.setdefault(end, []).append(row_id)
+    renewed: set[int] = set()
+    for end, row_ids in by_end.items():
+        for i in range(0, len(row_ids), 500):  # stay under SQLite's bound-parameter limit
+            query = (
+                update(Outbox)
+                .where(col(Outbox.id).in_(row_ids[i : i + 500]))
+                .where(col(Outbox.status) == SENDING, col(Outbox.lease_until) == end)
+                .values(lease_until=until)
+                .returning(col(Outbox.id))
+            )
+            renewed.update(int(row[0]) for row in session.exec(query).all())
     return renewed
 
 
