@@ -184,6 +184,22 @@ def test_truncated_summary_supports_match() -> None:
     assert similarity(a, b) > similarity(fingerprint(titles[0]), fingerprint(titles[1]))
 
 
+def test_summary_and_places_are_derived_only_for_a_full_score() -> None:
+    # The bound rejects most candidate pairs; only a full score reads these.
+    quake = fingerprint("Quake kills 23 in Chile", "A strong earthquake struck northern Chile...")
+    stocks = fingerprint("Stocks close lower on Friday", "Markets in Tokyo fell for a third day")
+    assert similarity_bound(quake, stocks, SAME_STORY_THRESHOLD) < SAME_STORY_THRESHOLD
+    assert quake._summary_tokens is None and quake._places is None
+    assert stocks._summary_tokens is None and stocks._places is None
+    other = fingerprint("Chile quake kills 23", "An earthquake struck northern Chile on Monday")
+    assert similarity(quake, other) >= SAME_STORY_THRESHOLD
+    assert {"chile", "strong", "struck"} <= quake.summary_tokens
+    assert quake.places == other.places and quake.places.countries
+    title = "Quake kills 23 in Chile"
+    assert quake == fingerprint(title, "A strong earthquake struck northern Chile")
+    assert quake != fingerprint(title, "A strong earthquake struck Peru")
+
+
 def test_candidate_keys_are_stable_signed_64_bit_and_few() -> None:
     fp = fingerprint(SAME["issue-qamishli"][0])
     keys = candidate_keys(fp)

@@ -1,8 +1,8 @@
-"""Cross-source story dedup: headline fingerprints, similarity and candidate keys.
+"""Cross-source story dedup: similarity of headline fingerprints and candidate keys.
 
-Pure functions of their arguments. `bot.ingest.stories` looks candidates up by
-`candidate_keys` in the ``story_key(key, story_id, published_at)`` table and
-lets `best_match` decide.
+Pure functions of their arguments (fingerprints: `bot.ingest.headline`, re-exported).
+`bot.ingest.story_batch` looks candidates up by `candidate_keys` in the
+``story_key(key, story_id, published_at)`` table and lets `best_match` decide.
 """
 
 from __future__ import annotations
@@ -10,17 +10,25 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from bot.ingest import lexicon
-from bot.ingest.lexicon import DATE_WORDS, NUMBER_WORDS, OPPOSITE_WORDS, spelling
-from bot.ingest.places import NO_PLACES, Places, demonym_country, places_conflict, places_in
+from bot.ingest.headline import Fingerprint, fingerprint, fold, strip_ellipsis, weight
+from bot.ingest.lexicon import OPPOSITE_WORDS
+from bot.ingest.places import places_conflict
+
+__all__ = [
+    "Fingerprint",
+    "best_match",
+    "candidate_keys",
+    "fingerprint",
+    "match_score",
+    "semantic_similarity",
+    "similarity",
+    "similarity_bound",
+    "strip_ellipsis",
+]
 
 # Chosen by cross-validation on the STS headlines dev set (bench/dedup_eval.py):
 # the higher of the two per-year thresholds that keep precision >= 0.95 (the
@@ -38,140 +46,7 @@ MAX_KEY_TOKENS = 6  # C(6, 2) = 15 pair keys at most
 KEY_PREFIX = 4  # "Syria"/"Syrian" share the key form "syri"
 
 
-_TOKEN_RE = re.compile(r"\w+(?:[.,'’]\w+)*")
-_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th|s|m|bn|k|pc)?")
-_ELLIPSIS_RE = re.compile(r"(?:\.\.\.|…)\s*$")
-
-
-@dataclass(frozen=True, slots=True)
-class Fingerprint:
-    """Normalised view of one entry's headline (and, secondarily, its summary)."""
-
-    tokens: tuple[str, ...]  # canonical content tokens of the title, sorted, unique
-    weights: tuple[float, ...]  # intrinsic weight of each token, parallel to tokens
-    specifics: frozenset[str]  # numbers and date words of the title
-    text: str  # canonical tokens joined by spaces, for rapidfuzz
-    summary_tokens: frozenset[str] = frozenset()
-    places: Places = NO_PLACES  # countries and cities named in the title
-    # Derived from tokens and weights once, for the many pairs a fingerprint is scored in.
-    weight_of: dict[str, float] = field(init=False, compare=False, repr=False)
-    total: float = field(init=False, compare=False, repr=False)  # sum of the weights
-    letters: dict[str, float] = field(init=False, compare=False, repr=False)  # by first letter
-    long: tuple[str, ...] = field(init=False, compare=False, repr=False)  # compound candidates
-
-    def __post_init__(self) -> None:
-        weight_of = dict(zip(self.tokens, self.weights, strict=True))
-        letters: dict[str, float] = {}
-        for token, weight in weight_of.items():
-            letters[token[0]] = letters.get(token[0], 0.0) + weight
-        object.__setattr__(self, "weight_of", weight_of)
-        object.__setattr__(self, "total", sum(self.weights))
-        object.__setattr__(self, "letters", letters)
-        object.__setattr__(self, "long", tuple(t for t in self.tokens if len(t) >= 6))
-
-
-def _strip_accents(text: str) -> str:
-    """Fold accents and typographic apostrophes so outlets' spellings agree."""
-    if text.isascii():  # nothing to fold (the common case)
-        return text
-    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-_FOLDING = lexicon.build_folding(lexicon.stem)
-
-
-@lru_cache(maxsize=20_000)  # pure; a word recurs across headlines (~3 MB at most)
-def _fold(word: str) -> str:
-    """Stem a lower-case word, then fold demonyms and news paraphrases to one form."""
-    country = demonym_country(word)
-    if country is not None:
-        return country
-    stemmed = lexicon.stem(spelling(word))
-    return _FOLDING.get(stemmed, stemmed)
-
-
-_OPPOSITES = tuple((_fold(x), _fold(y)) for x, y in OPPOSITE_WORDS)
-
-
-_GENERIC_STEMS = frozenset(_fold(w) for w in lexicon.GENERIC)
-
-
-def _is_title_case(words: list[str]) -> bool:
-    """Tell whether most words are capitalised, which makes capitals uninformative."""
-    alpha = [w for w in words if w[0].isalpha()]
-    upper = sum(1 for w in alpha if w[0].isupper())
-    return bool(alpha) and upper >= 0.6 * len(alpha)
-
-
-def _tokenize(text: str) -> list[tuple[str, bool, bool]]:
-    """Return (canonical token, is_specific, looks_proper) for each content word."""
-    words = _TOKEN_RE.findall(_strip_accents(text))
-    capitals_informative = not _is_title_case(words)
-    out: list[tuple[str, bool, bool]] = []
-    for position, raw in enumerate(words):
-        info = _word(raw)
-        if info is None:
-            continue
-        token, specific, acronym, capitalised = info
-        proper = acronym or (capitals_informative and position > 0 and capitalised)
-        out.append((token, specific, proper))
-    return out
-
-
-@lru_cache(maxsize=30_000)  # pure; words recur across headlines and summaries (~7 MB at most)
-def _word(raw: str) -> tuple[str, bool, bool, bool] | None:
-    """(canonical token, is_specific, is an acronym, is capitalised) of a word; None: skip it."""
-    word = re.sub(r"'s?$", "", raw)
-    if _NUMBER_RE.fullmatch(word.lower()):
-        return lexicon.canonical_number(word.lower()), True, False, False
-    acronym = len(word) > 1 and word.replace(".", "").isupper()
-    lower = word.replace(".", "").replace("'", "").lower()
-    if acronym and lower == "us":
-        lower = "usa"  # "US"/"U.S." is a country, "us" a stop word
-    lower = NUMBER_WORDS.get(lower, lower)
-    if lower.isdigit():
-        return lower, True, False, False
-    if lower in lexicon.STOP_WORDS or len(lower) < 2:
-        return None
-    return _fold(lower), lower in DATE_WORDS, acronym, word[0].isupper()
-
-
-def _weight(token: str, *, specific: bool, proper: bool) -> float:
-    """Weigh a token by intrinsic signs of rarity: length, capitals, digits."""
-    if specific:
-        return 1.5
-    weight = 0.4 + 0.15 * len(token)
-    if proper:
-        weight *= 1.5
-    if token in _GENERIC_STEMS:
-        weight *= 0.5
-    return weight
-
-
-def strip_ellipsis(text: str) -> str:
-    """Drop a trailing "..." or "…" that marks a truncated summary."""
-    return _ELLIPSIS_RE.sub("", text.strip())
-
-
-def fingerprint(title: str, summary: str = "") -> Fingerprint:
-    """Build the fingerprint of an entry from its title and optional summary."""
-    best: dict[str, float] = {}
-    specifics: set[str] = set()
-    for token, specific, proper in _tokenize(title):
-        best[token] = max(best.get(token, 0.0), _weight(token, specific=specific, proper=proper))
-        if specific:
-            specifics.add(token)
-    tokens = tuple(sorted(best))
-    summary_words = _tokenize(strip_ellipsis(summary)) if summary else []
-    return Fingerprint(
-        tokens=tokens,
-        weights=tuple(best[t] for t in tokens),
-        specifics=frozenset(specifics),
-        text=" ".join(tokens),
-        summary_tokens=frozenset(t for t, _, _ in summary_words),
-        places=places_in(title),
-    )
+_OPPOSITES = tuple((fold(x), fold(y)) for x, y in OPPOSITE_WORDS)
 
 
 def _near_match(x: str, y: str) -> float:
@@ -216,7 +91,7 @@ def _compounds(
         if not token.startswith(tuple(rest_b)):
             continue  # no pair (x, y) below can match
         for x, y in itertools.permutations(rest_b, 2):
-            if token.startswith(x) and _fold(token[len(x) :]) == y:
+            if token.startswith(x) and fold(token[len(x) :]) == y:
                 shared += min(wa[token], wb[x] + wb[y])
                 rest_a.remove(token)
                 rest_b.remove(x)
@@ -388,7 +263,7 @@ def _key_form(token: str) -> str:
 def candidate_keys(fp: Fingerprint) -> list[int]:
     """Return lookup keys: pairs among the heaviest title tokens (at most 15 keys)."""
     # Rank by context-free weight (no capitals bonus) so both outlets pick alike.
-    forms = {_key_form(t): _weight(t, specific=t in fp.specifics, proper=False) for t in fp.tokens}
+    forms = {_key_form(t): weight(t, specific=t in fp.specifics, proper=False) for t in fp.tokens}
     ranked = sorted(forms, key=lambda form: (-forms[form], form))[:MAX_KEY_TOKENS]
     if len(ranked) == 1:
         return [_key(ranked[0])]
