@@ -219,9 +219,10 @@ async def test_a_sender_whose_lease_lapsed_leaves_the_rows_to_the_one_that_took_
     # between Telegram's answer and its mark is the in-flight case no lease can fence).
     while statuses(engine).get("sent", 0) < len(tg.calls("sendMessage")) - 1:
         await asyncio.sleep(0.01)
+    sent_by_a = statuses(engine).get("sent", 0)
     skew[0] = lease + timedelta(seconds=1)
     taken = await b.deliver_due(budget_seconds=10)
-    assert taken.sent == len(chat_ids)
+    assert taken.sent == len(chat_ids) - sent_by_a >= 1
     await first
     await drain(a, budget_seconds=5)
     assert [len(tg.messages(c)) for c in chat_ids] == [1] * len(chat_ids)
