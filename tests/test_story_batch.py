@@ -96,19 +96,26 @@ def stored(
     first, batch = entries
     ingest(engine, 2, [first], semantic)
     ingest(engine, 1, [[e] for e in batch] if one_at_a_time else [batch], semantic)
-    with engine.connect() as conn:
-        tables = tuple(
-            list(conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY {order}")))
-            for table, order in (
-                ("story", "id"),
-                ("entry", "id"),
-                ("story_key", "story_id, key"),
-                ("story_topic", "story_id, topic"),
-                ("story_vector", "story_id"),
-            )
-        )
+    tables = stored_tables(engine, with_vectors=True)
     engine.dispose()
     return tables
+
+
+def stored_tables(engine: Engine, *, with_vectors: bool = False) -> tuple[list[Any], ...]:
+    """Every row ingest writes, in a fixed order: equal tuples mean equal decisions."""
+    orders = {
+        "story": "id",
+        "entry": "id",
+        "story_key": "story_id, key",
+        "story_topic": "story_id, topic",
+    }
+    if with_vectors:
+        orders["story_vector"] = "story_id"
+    with engine.connect() as conn:
+        return tuple(
+            list(conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY {order}")))
+            for table, order in orders.items()
+        )
 
 
 def ingest(
@@ -188,16 +195,7 @@ def dense_tables(engine: Engine, feeds: list[list[ParsedEntry]], *, one_at_a_tim
         session.add_all([Feed(url=f"https://o{n}/rss", name=f"O{n}") for n in range(len(feeds))])
     for feed_id, entries in enumerate(feeds, start=1):
         ingest(engine, feed_id, [[e] for e in entries] if one_at_a_time else [entries])
-    with engine.connect() as conn:
-        return tuple(
-            list(conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY {order}")))
-            for table, order in (
-                ("story", "id"),
-                ("entry", "id"),
-                ("story_key", "story_id, key"),
-                ("story_topic", "story_id, topic"),
-            )
-        )
+    return stored_tables(engine)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
