@@ -178,16 +178,21 @@ def test_past_max_messages_the_cut_is_said_with_a_link() -> None:
     assert plain_text(messages[-1]).endswith(f"Continue reading: {TRAM_URL}")
 
 
-def test_long_paragraphs_fill_each_message_so_a_long_article_fits_the_cap() -> None:
-    # Twelve paragraphs of ~2,900 characters: two never fit one message, so one message a
-    # paragraph used to take 12 messages, past the cap of 10; filled, they take 9.
+def tram_report(count: int) -> tuple[tuple[str, ...], list[str]]:
+    """`count` paragraphs of ~2,900 characters, and the messages a first tap sends (cap 10)."""
     paragraphs = tuple(
         " ".join(f"Sentence {i}.{j} of the report on the tram line." for j in range(60))
-        for i in range(12)
+        for i in range(count)
     )
     result = Article("Tram report", paragraphs, "Courier", TRAM_URL)
     ref = StoryRef(id=1, title="Tram report", link=TRAM_URL, source="Courier")
-    messages = first_tap_messages(ref, result, FulltextSettings(max_messages=10), now=NOW)
+    return paragraphs, first_tap_messages(ref, result, FulltextSettings(max_messages=10), now=NOW)
+
+
+def test_long_paragraphs_fill_each_message_so_a_long_article_fits_the_cap() -> None:
+    # Twelve paragraphs of ~2,900 characters: two never fit one message, so one message a
+    # paragraph used to take 12 messages, past the cap of 10; filled, they take 9.
+    paragraphs, messages = tram_report(12)
     assert len(messages) <= 10
     for message in messages:
         check_message(message)
@@ -197,13 +202,7 @@ def test_long_paragraphs_fill_each_message_so_a_long_article_fits_the_cap() -> N
 
 
 def test_under_the_cap_messages_still_end_between_paragraphs() -> None:
-    paragraphs = tuple(
-        " ".join(f"Sentence {i}.{j} of the report on the tram line." for j in range(60))
-        for i in range(3)
-    )
-    result = Article("Tram report", paragraphs, "Courier", TRAM_URL)
-    ref = StoryRef(id=1, title="Tram report", link=TRAM_URL, source="Courier")
-    messages = first_tap_messages(ref, result, FulltextSettings(max_messages=10), now=NOW)
+    paragraphs, messages = tram_report(3)
     blocks = [b for m in messages for b in plain_text(m).split("\n\n")][1:]  # no header
     assert blocks == list(paragraphs)
 
