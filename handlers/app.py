@@ -75,12 +75,12 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
         total_per_second=settings.delivery.messages_per_second,
     )
     services = Services(
+        refresher=Refresher(engine=engine, fetcher=fetcher, settings=settings),
         pacer=pacer,
         sender=sender,
         settings=settings,
         engine=engine,
         fetcher=fetcher,
-        refresher=Refresher(engine=engine, fetcher=fetcher, settings=settings),
     )
     ops = (
         OpsServer(settings.ops, engine, services.heartbeats, sends=role != "bot")

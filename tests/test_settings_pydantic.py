@@ -125,6 +125,7 @@ def test_invalid_toml_names_the_line(tmp_path: Path) -> None:
             "telegram.webhook_url must be an https URL",
         ),
         ("fetch = 5", '[fetch] must be a table, got "5"'),
+        ("[fulltext]\nmax_messages = 50", 'fulltext.max_messages must be at most 20, got "50"'),
         ('[[feeds]]\nname = "x"', "feeds[0].url is required"),
     ],
 )

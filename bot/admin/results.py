@@ -77,10 +77,12 @@ class AuditLine:
 
 @dataclass(frozen=True)
 class Stats:
+    """The numbers /stats shows; `subscribers` counts active chats per topic."""
+
+    subscribers: dict[str, int]
     active: int
     unreachable: int
     stopped: int
-    subscribers: dict[str, int]
     stories: int
     merged: int
     sent: int

@@ -10,13 +10,13 @@ import json
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Button:
     text: str
     callback_data: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutMessage:
     """One message to send: Telegram HTML and an inline keyboard (rows of buttons)."""
 

@@ -88,8 +88,8 @@ class FetchResult:
     url: str
     final_url: str
     status: FetchStatus
-    fetched_at: datetime
     http_status: int | None = None
+    fetched_at: datetime
     body: bytes | None = None
     content_type: str | None = None
     etag: str | None = None

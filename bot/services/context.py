@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TypeVar
 
@@ -27,14 +27,9 @@ T = TypeVar("T")
 
 
 def fetch_policy(fs: FetchSettings) -> FetchPolicy:
-    """Translate the [fetch] settings into the fetcher's policy."""
+    """Translate the [fetch] settings into the fetcher's policy (the keys both have)."""
     return FetchPolicy(
-        timeout_seconds=fs.timeout_seconds,
-        max_bytes=fs.max_bytes,
-        allow_private_networks=fs.allow_private_networks,
-        user_agent=fs.user_agent,
-        max_concurrency=fs.max_concurrency,
-        max_per_host=fs.max_per_host,
+        **{f.name: getattr(fs, f.name) for f in fields(FetchPolicy) if hasattr(fs, f.name)}
     )
 
 

@@ -18,8 +18,10 @@ from bot.tally import Tally
 logger = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class RetentionReport(Tally):
+    """Rows each retention step deleted."""
+
     outbox: int = 0
     stories: int = 0
     articles: int = 0

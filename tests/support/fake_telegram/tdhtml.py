@@ -8,8 +8,10 @@ sent HTML; entity offsets and lengths are UTF-16 code units, as the Bot API repo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from bot.render.entities import Span
 
 SUPPORTED_TAGS = frozenset(
     {
@@ -44,16 +46,13 @@ class HtmlParseError(ValueError):
 
 
 @dataclass(frozen=True)
-class Entity:
-    """One MessageEntity as the Bot API reports it (UTF-16 offset and length)."""
+class Entity(Span):
+    """One MessageEntity as the Bot API reports it (UTF-16 offset and length).
 
-    type: str
-    offset: int
-    length: int
-    url: str | None = None
-    language: str | None = None
+    The bot's own `Span` plus the fields only the server side has to report.
+    """
+
     custom_emoji_id: str | None = None
-    user_id: int | None = None
     unix_time: int | None = None
     date_time_format: str | None = None
 
@@ -490,10 +489,7 @@ def _clean_text(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:
 
 def _with_span(e: Entity, offset: int, length: int) -> Entity:
     language = e.language if e.type == "pre" else None
-    return Entity(
-        e.type, offset, length, e.url, language, e.custom_emoji_id, e.user_id,
-        e.unix_time, e.date_time_format,
-    )  # fmt: skip
+    return replace(e, offset=offset, length=length, language=language)
 
 
 def _trim(text: str, entities: list[Entity]) -> FormattedText:
