@@ -1,15 +1,17 @@
 """The one list of bot commands: usage lines, menus and /help are all generated from it.
 
-Each command appears here once, as data: its name, its arguments, what /help
-says about it, the short menu description, and whether it is for admins (and
-then whether it may only answer in a private chat). The Telegram adapter maps
-the same names to handler functions; a startup check and a test keep both
-lists equal.
+Each command appears once, as data in `commands.toml` beside this module: its
+name, its arguments, what /help says about it, the short menu description, and
+whether it is for admins (and then whether it may only answer in a private chat).
+The Telegram adapter maps the same names to handler functions; a startup check
+and a test keep both lists equal.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from importlib import resources
 
 from bot.render.i18n import EN, Lang
 from bot.render.tghtml import escape
@@ -37,117 +39,13 @@ class Command:
         return f"/{self.name}{args}: {lang(self.help)}"
 
 
-# Listed in menu order: the most used first.
-COMMANDS: tuple[Command, ...] = (
-    Command(
-        "latest",
-        "[topic] [n]",
-        "the newest n stories (1–20, default 5)",
-        "Newest stories from your topics",
-    ),
-    Command("topics", "", "pick the topics you follow", "Choose your topics"),
-    Command("subscribe", "<topic> [topic…]", "follow topics by name", "Follow topics by name"),
-    Command("unsubscribe", "<topic…|all>", "stop following topics", "Stop following topics"),
-    Command(
-        "schedule",
-        "[HH:MM…|instant|off]",
-        "show or set your briefing times",
-        "Show or set briefing times",
-    ),
-    Command(
-        "timezone",
-        "<Area/City>",
-        "set your time zone, e.g. Europe/Berlin",
-        "Set your time zone",
-    ),
-    Command(
-        "mute",
-        '<word or "phrase"…>',
-        "leave out stories that mention these words",
-        "Mute words in headlines",
-    ),
-    Command("unmute", "<word…|all>", "take mute words back", "Take mute words back"),
-    Command(
-        "follow",
-        '<word or "phrase"…>',
-        "also get stories that mention these words, from any topic",
-        "Follow your own keywords",
-    ),
-    Command("unfollow", "<word…|all>", "stop following keywords", "Stop following keywords"),
-    Command("filters", "", "your mute words and keywords", "Your mute words and keywords"),
-    Command(
-        "manage",
-        "[@channel|off]",
-        "manage a channel you are an admin of from here (no argument: your channels)",
-        "Manage a channel from here",
-    ),
-    Command(
-        "settings",
-        "",
-        "link preview, lead image, summaries, stories per briefing, quiet delivery",
-        "Briefing layout and delivery",
-    ),
-    Command("language", "[code]", "choose the language I use here", "Choose the language"),
-    Command("start", "", "subscribe and pick topics", "Subscribe and pick topics"),
-    Command("stop", "", "pause all deliveries", "Pause all deliveries"),
-    Command("help", "", "this list", "All commands"),
-    Command(
-        "broadcast",
-        "[#topic] <text>",
-        "send a message to every active chat (or a topic)",
-        "Admin: send a message to all chats",
-        admin=True,
-    ),
-    Command(
-        "feeds",
-        "",
-        "every feed with its state",
-        "Admin: feeds and their state",
-        admin=True,
-        private=True,
-    ),
-    Command(
-        "addfeed", "<url> [topic…]", "check a feed and add it", "Admin: add a feed", admin=True
-    ),
-    Command(
-        "removefeed",
-        "<id>",
-        "stop fetching a feed (its stories stay)",
-        "Admin: remove a feed",
-        admin=True,
-    ),
-    Command(
-        "resumefeed",
-        "<id>",
-        "take a paused feed back",
-        "Admin: resume a paused feed",
-        admin=True,
-    ),
-    Command(
-        "export",
-        "",
-        "the feed list as an OPML file (send an .opml file to import)",
-        "Admin: export feeds as OPML",
-        admin=True,
-        private=True,
-    ),
-    Command(
-        "stats",
-        "",
-        "chats, stories, messages and a two-week chart",
-        "Admin: statistics and chart",
-        admin=True,
-        private=True,
-    ),
-    Command(
-        "audit",
-        "",
-        "the last 20 admin actions",
-        "Admin: recent admin actions",
-        admin=True,
-        private=True,
-    ),
-)
+def _load(name: str = "commands.toml") -> tuple[Command, ...]:
+    """Read the command list (kept as data beside this module, in menu order)."""
+    table = tomllib.loads(resources.files(__package__).joinpath(name).read_text("utf-8"))
+    return tuple(Command(**entry) for entry in table["command"])
+
+
+COMMANDS: tuple[Command, ...] = _load()
 
 BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
 
