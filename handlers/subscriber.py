@@ -181,17 +181,19 @@ async def help_cmd(update: Update, context: BotContext) -> None:
 async def unknown_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     private = chat_of(update).type == ChatType.PRIVATE
-    if not private and message and _for_another_bot(message.text or "", context.bot.username):
-        return  # "/start@OtherBot" in a group shared with other bots: not ours to answer
+    if not private and not _names_this_bot(message.text if message else None, context.bot.username):
+        # In a group, "/ban" or "/start@OtherBot" is most likely another bot's (or a
+        # human habit): answering every one would be noise. "/nosuch@ThisBot" is ours.
+        return
     lang = await lang_of(context, update)
     await send_html(context, chat_of(update).id, lang(texts.UNKNOWN_COMMAND))
 
 
-def _for_another_bot(text: str, username: str | None) -> bool:
-    """Whether a "/command@name" names a bot other than this one."""
-    head = text.split(maxsplit=1)[0] if text.strip() else ""
+def _names_this_bot(text: str | None, username: str | None) -> bool:
+    """Whether a "/command@name" message names this bot."""
+    head = text.split(maxsplit=1)[0] if text and text.strip() else ""
     _, at, name = head.partition("@")
-    return bool(at) and name.casefold() != (username or "").casefold()
+    return bool(at and username) and name.casefold() == (username or "").casefold()
 
 
 async def plain_text(update: Update, context: BotContext) -> None:

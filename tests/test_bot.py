@@ -285,10 +285,12 @@ async def test_a_5xx_on_a_reply_is_retried_not_turned_into_an_error_message(
 
 
 async def test_commands_for_other_bots_in_a_group_get_no_answer(tg: FakeTelegram, bot) -> None:
-    """A group shared with other bots: "/start@OtherBot" is not ours to call unknown."""
+    """A group shared with other bots: "/start@OtherBot" or a bare "/ban" is not ours to
+    call unknown; only an unknown command that names this bot is answered."""
     group, member = -501, 2003
     tg.add_group(group, members=[member])
-    for text in ("/start@other_bot", "/ban@Other_Bot spammer", "/help@NEWSBRIEF_TEST_BOT"):
+    texts = ("/start@other_bot", "/ban@Other_Bot spammer", "/ban spammer", "/warn")
+    for text in (*texts, "/help@NEWSBRIEF_TEST_BOT"):
         tg.send_text(group, text, from_user=member)  # in order: ours comes last
     [reply] = await wait_for(tg, group, 1)
     assert reply.text.startswith("Commands")
