@@ -68,6 +68,12 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             subscriber.plain_text,
         )
     )
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
+            subscriber.not_text,
+        )
+    )
     app.add_error_handler(errors.on_error)
 
 

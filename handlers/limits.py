@@ -19,11 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from telegram import CallbackQuery, Message, Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.admin import access
-from bot.render import texts
+from bot.render import commands, texts
 from bot.render.stories import FULLTEXT_PREFIX, parse_fulltext_callback
 from bot.services import articles
 from bot.services.ratelimit import SlidingWindowLimiter
@@ -39,6 +40,7 @@ PERIOD = 60.0
 # and this one matches every update, so sharing group -1 would hide other handlers there.
 GROUP = -100
 ADMIN_BUTTON_PREFIXES = ("bc:",)
+KNOWN = frozenset(c.name for c in commands.COMMANDS)
 
 
 async def _answer(query: CallbackQuery, text: str) -> None:
@@ -106,9 +108,14 @@ class UpdateLimits:
                     raise ApplicationHandlerStop
             return
         message = update.message
-        if message is None or message.text is None or update.effective_chat is None:
+        if message is None or update.effective_chat is None:
             return
-        if is_admin and _command(message.text) in admin.HANDLERS:
+        text = message.text or ""
+        if update.effective_chat.type != ChatType.PRIVATE and not _ours_in_group(
+            text, context.bot.username
+        ):
+            return  # group chatter (the bot may see all of it): nothing answers it
+        if is_admin and _command(text) in admin.HANDLERS:
             return
         now = self.clock()
         sender = _sender(message, user.id)
@@ -131,11 +138,20 @@ def _sender(message: Message, user_id: int) -> int:
     return message.sender_chat.id if message.sender_chat is not None else user_id
 
 
+def _ours_in_group(text: str, username: str | None) -> bool:
+    """Whether a group message is a command this bot answers: one of its own commands
+    not addressed to another bot, or any "/command@ThisBot"."""
+    parts = commands.split_command(text)
+    if parts is None:
+        return False
+    name, bot = parts
+    return bot == (username or "").casefold() if bot else name in KNOWN
+
+
 def _command(text: str) -> str | None:
     """The command a message starts with ("/feeds@MyBot now" -> "feeds"), or None."""
-    if not text.startswith("/"):
-        return None
-    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if text[1:].strip() else None
+    parts = commands.split_command(text)
+    return parts[0] if parts else None
 
 
 def layer() -> TypeHandler[Update, BotContext, None]:

@@ -12,9 +12,9 @@ from telegram.error import BadRequest
 
 from bot.delivery.message import OutMessage
 from bot.ingest.topics import Topic
+from bot.render import commands, texts, tghtml
 from bot.render import stories as briefing
 from bot.render import subscriber as render
-from bot.render import texts, tghtml
 from bot.render.i18n import Lang
 from bot.render.i18n import lang as lang_for
 from bot.render.prefs import help_defaults
@@ -191,14 +191,22 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 def _names_this_bot(text: str | None, username: str | None) -> bool:
     """Whether a "/command@name" message names this bot."""
-    head = text.split(maxsplit=1)[0] if text and text.strip() else ""
-    _, at, name = head.partition("@")
-    return bool(at and username) and name.casefold() == (username or "").casefold()
+    parts = commands.split_command(text or "")
+    return parts is not None and bool(parts[1]) and parts[1] == (username or "").casefold()
 
 
 async def plain_text(update: Update, context: BotContext) -> None:
     lang = await lang_of(context, update)
     await send_html(context, chat_of(update).id, lang(texts.TEXT_NOT_COMMAND))
+
+
+async def not_text(update: Update, context: BotContext) -> None:
+    """A photo, sticker, file… in a private chat: a hint, not silence."""
+    message = update.effective_message
+    caption = (message.caption or "") if message else ""
+    hint = texts.CAPTION_NOT_COMMAND if caption.startswith("/") else texts.TEXT_NOT_COMMAND
+    lang = await lang_of(context, update)
+    await send_html(context, chat_of(update).id, lang(hint))
 
 
 # ---------------------------------------------------------------- buttons

@@ -150,3 +150,41 @@ async def test_anonymous_admins_of_different_groups_do_not_share_one_limit(
     for group in groups:
         [reply] = tg.texts(group)
         assert "Briefings at 07:00" in reply
+
+
+async def test_group_chatter_does_not_use_up_a_members_commands(
+    tg: FakeTelegram, sqlite_engine: Engine
+) -> None:
+    """A bot that is a group's admin sees every message there; a member who chats a lot is
+    not told to slow down, and their next command is answered."""
+    group = -(10**12) - 77
+    tg.add_group(group, admins=[USER])
+    async with running_bot(limited(tg, commands_per_minute=3), sqlite_engine):  # type: ignore[arg-type]
+        for n in range(10):
+            tg.send_text(group, f"hello everyone, message {n}", from_user=USER)
+        tg.send_document(group, "cat.jpg", b"\xff\xd8", mime_type="image/jpeg", from_user=USER)
+        tg.send_text(group, "/schedule 07:00", from_user=USER)
+        await wait_for(tg, group, 1, timeout=15)
+        await settle(tg, 1.0)
+    [reply] = tg.texts(group)
+    assert "Briefings at 07:00" in reply
+
+
+async def test_private_media_count_against_the_limit_and_are_answered(
+    tg: FakeTelegram, sqlite_engine: Engine
+) -> None:
+    """A sticker or photo in a private chat gets a hint (a caption is not a command), and a
+    stream of them is limited like commands: one slow-down, then silence."""
+    tg.add_private_chat(USER)
+    async with running_bot(limited(tg, commands_per_minute=3), sqlite_engine):  # type: ignore[arg-type]
+        tg.send_document(USER, "a.jpg", b"\xff\xd8", mime_type="image/jpeg", caption="/latest")
+        [hint] = await wait_for(tg, USER, 1, timeout=15)
+        for _ in range(6):
+            tg.send_document(USER, "a.jpg", b"\xff\xd8", mime_type="image/jpeg")
+        await wait_for(tg, USER, 4, timeout=15)
+        await settle(tg, 1.5)
+        got = tg.texts(USER)
+    assert hint.text == texts.CAPTION_NOT_COMMAND
+    assert got[1:3] == [texts.TEXT_NOT_COMMAND] * 2, got
+    assert got[3].startswith("You're sending commands faster")
+    assert len(got) == 4, got

@@ -50,6 +50,15 @@ COMMANDS: tuple[Command, ...] = _load()
 BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
 
 
+def split_command(text: str) -> tuple[str, str] | None:
+    """("feeds", "mybot") for "/feeds@MyBot now", ("feeds", "") for "/feeds"; None when
+    the text is not a command. Both parts are lower-cased, as Telegram matches them."""
+    if not text.startswith("/") or not text[1:].strip() or text[1].isspace():
+        return None
+    name, _, bot = text[1:].split(maxsplit=1)[0].partition("@")
+    return name.casefold(), bot.casefold()
+
+
 def commands(*, admin: bool) -> tuple[Command, ...]:
     """The subscriber commands (admin=False) or the admin commands (admin=True)."""
     return tuple(c for c in COMMANDS if c.admin == admin)

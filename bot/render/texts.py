@@ -55,6 +55,9 @@ RATE_LIMITED = "You asked for news a lot in the last minute. Please wait {second
 GROUP_ADMINS_ONLY = "In groups, only the group's admins can change its subscriptions."
 UNKNOWN_COMMAND = "I don't know that command. /help lists what I can do."
 TEXT_NOT_COMMAND = "I only understand commands. /help lists them."
+CAPTION_NOT_COMMAND = (
+    "A command works as a text message on its own, not as a caption. /help lists them."
+)
 FULLTEXT_LOADING = "Fetching the article…"
 FULLTEXT_FAILED = "Couldn't get the article's text ({reason}). Read it here: {link}"
 FULLTEXT_GONE = "That story is no longer available."
