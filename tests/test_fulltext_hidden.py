@@ -121,6 +121,14 @@ def test_an_article_inside_a_named_anchor_is_not_link_text() -> None:
     assert "cyclists' groups" in text_of(page(body))
 
 
+@pytest.mark.parametrize("href", ["javascript:", "javascript:void(0)", " JavaScript:open()"])
+def test_an_article_inside_a_script_link_is_not_link_text(href: str) -> None:
+    # A card made clickable by a script (<a href="javascript:...">) goes nowhere: its
+    # text is the page's own, and a short one is shown, not refused as a link list.
+    body = f"<a href='{href}'><p>{TRAM_PROSE[0]}</p><p>{TRAM_PROSE[1]}</p></a>"
+    assert "tram line" in text_of(page(body))
+
+
 def test_a_page_whose_only_text_is_a_few_link_words_is_still_not_an_article() -> None:
     menu = "".join(f"<a href='/s/{i}'>Section number {i}</a> " for i in range(40))
     result = extract_article(

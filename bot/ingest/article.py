@@ -61,6 +61,11 @@ _TITLE_TEXTS = etree.XPath(
 )
 _TITLE_SEPARATOR = re.compile(r"\s+(?:[|–—·»]|-|::)\s+")
 _TITLE_WORDS = 3  # a part of a <title> shorter than this is a site or section name
+# A link goes somewhere: an <a> with an href that is not a script ("javascript:...", a
+# button styled as a link, whose text is the page's own).
+_HREF = "translate(normalize-space(@href), 'JAVSCRIPT', 'javscript')"
+_LINK = f"a[@href and not(starts-with({_HREF}, 'javascript:'))]"
+_LINKS = etree.XPath(f"//{_LINK}")
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ def _text_sizes(tree: HtmlElement) -> tuple[int, int]:
     """Characters of the page's visible text, and of those inside links."""
     visible = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
     total = sum(len(t.strip()) for t in tree.xpath(f"//body//text(){visible}"))
-    linked = sum(len(t.strip()) for t in tree.xpath(f"//body//a[@href]//text(){visible}"))
+    linked = sum(len(t.strip()) for t in tree.xpath(f"//body//{_LINK}//text(){visible}"))
     return total, linked
 
 
@@ -139,9 +144,7 @@ def _link_text_share(page: _Page, draft: _Draft) -> float:
     text = " ".join(draft.paragraphs)
     # A text of one or two words is matched word by word.
     size = max(1, min(_GRAM, len(_WORD.findall(text))))
-    linked = {
-        gram for a in page.tree.xpath("//a[@href]") for gram in _grams(a.text_content(), size)
-    }
+    linked = {gram for a in _LINKS(page.tree) for gram in _grams(a.text_content(), size)}
     grams = _grams(text, size)
     if not grams:
         return 0.0
