@@ -199,6 +199,9 @@ class FulltextSettings:
     timeout_seconds: PosFloat = 15.0
     extract_timeout_seconds: PosFloat = 10.0
     max_messages: PosInt = 10
+    # Messages of text kept for a story: a longer article's last shown message has a
+    # "Read on" button for the next max_messages.
+    max_read_on_messages: PosInt = 50
 
 
 @section
