@@ -129,6 +129,52 @@ def test_an_article_inside_a_script_link_is_not_link_text(href: str) -> None:
     assert "tram line" in text_of(page(body))
 
 
+ROUNDUP_TOPICS = [
+    "the harbour authority budget",
+    "a new tram depot in the east",
+    "cycling lanes on the ring road",
+    "the library's longer opening hours",
+    "school meals and their suppliers",
+    "a bridge closed for repairs",
+    "the council's housing plan",
+    "water prices next year",
+]
+
+
+def roundup(meta: str) -> str:
+    """A blog post of links with a line on each, under a menu: most of its text is links."""
+    items = "".join(
+        f"<li><a href='https://other{i}.example/s'>What the papers say about {t}</a>:"
+        " worth reading.</li>"
+        for i, t in enumerate(ROUNDUP_TOPICS)
+    )
+    menu = "".join(f"<a href='/s/{i}'>Section {i}</a> " for i in range(12))
+    return (
+        f"<html><head><title>Links of the week</title>{meta}</head><body><nav>{menu}</nav>"
+        f"<article><p>Here is what I read this week.</p><ul>{items}</ul></article>"
+        f"<footer>{menu}</footer></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        "<meta property='og:type' content='article'>",
+        "<meta property='article:published_time' content='2026-01-01T08:00:00Z'>",
+    ],
+)
+def test_a_post_of_links_that_declares_an_article_is_shown(meta: str) -> None:
+    text = text_of(roundup(meta))
+    assert "harbour authority budget: worth reading." in text
+    assert "bridge closed for repairs" in text
+
+
+def test_the_same_links_on_a_page_that_is_no_article_are_refused() -> None:
+    for meta in ("", "<meta property='og:type' content='website'>"):
+        result = extract_article(roundup(meta), url=TRAM_URL)
+        assert result == ExtractionFailure(REASON_NOT_ARTICLE)
+
+
 def test_a_page_whose_only_text_is_a_few_link_words_is_still_not_an_article() -> None:
     menu = "".join(f"<a href='/s/{i}'>Section number {i}</a> " for i in range(40))
     result = extract_article(

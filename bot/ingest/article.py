@@ -18,7 +18,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.settings import set_date_params
 
-from bot.ingest.article_body import BodyLine, body_lines, declared_body
+from bot.ingest.article_body import BodyLine, body_lines, declared_body, declares_article
 from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line, word_count
 from bot.ingest.article_prune import prune_hidden
 from bot.render.plain import html_to_text
@@ -265,7 +265,7 @@ def extract_article(
     little text, or much less than the page holds, it runs again favouring precision
     and the longer cleaned result wins. Text shorter than `min_chars` is still
     returned, marked `partial` (a teaser or a very short page), unless the page is a
-    link list. When the cleaning leaves nothing of what trafilatura found, its lines
+    link list (one that does not declare itself an article). When the cleaning leaves nothing of what trafilatura found, its lines
     are shown without the layout rules rather than nothing.
     """
     if not html or not html.strip():
@@ -283,7 +283,9 @@ def extract_article(
     draft = _draft(tree, url, precise=False, headlines=headlines)
     if _needs_second(draft, page, min_chars, declared):
         draft = _longer(draft, _draft(tree, url, precise=True, headlines=headlines))
-    if not declared and _is_link_list(page, draft):
+    # A page that declares an article is one, however many links its text holds (a blog
+    # post of links with a line on each): only other pages are refused as link lists.
+    if not declared and not declares_article(tree) and _is_link_list(page, draft):
         return ExtractionFailure(REASON_NOT_ARTICLE)
     if declared and (draft is None or draft.chars < DECLARED_FALLBACK * len(declared)):
         draft = _declared_draft(declared, draft)
