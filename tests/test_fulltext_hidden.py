@@ -103,6 +103,15 @@ def test_a_page_of_headlines_is_still_not_an_article() -> None:
     assert result == ExtractionFailure(REASON_NOT_ARTICLE)
 
 
+@pytest.mark.parametrize("wrapper", ["header", "div"])
+def test_a_page_whose_text_is_a_menu_run_together_is_not_an_article(wrapper: str) -> None:
+    # trafilatura's whole-page fallback runs the menu's links into one line of text
+    # ("Home Section number 0 Section number 1 ..."): still the page's link texts.
+    menu = "".join(f"<a href='/s/{i}'>Section number {i}</a> " for i in range(40))
+    result = extract_article(page(f"<{wrapper}>{menu}</{wrapper}>"), url=TRAM_URL)
+    assert result == ExtractionFailure(REASON_NOT_ARTICLE)
+
+
 def test_a_short_brief_under_a_large_menu_is_shown_not_refused() -> None:
     # A news brief of one paragraph (under 300 characters) on a page that is mostly
     # menu links: the text is not any link's, so it is the article, shown as partial.
@@ -121,10 +130,21 @@ def test_an_article_inside_a_named_anchor_is_not_link_text() -> None:
     assert "cyclists' groups" in text_of(page(body))
 
 
-@pytest.mark.parametrize("href", ["javascript:", "javascript:void(0)", " JavaScript:open()"])
+@pytest.mark.parametrize("hidden", ["<article hidden>", "<article aria-hidden='true'>"])
+def test_a_hidden_article_beside_a_large_menu_is_read_rather_than_nothing(hidden: str) -> None:
+    # Without its hidden elements the page is a menu ("not an article page"); its text
+    # waits for a script to reveal it. The page read whole gives the article.
+    menu = "".join(f"<a href='/s/{i}'>Section number {i}</a> " for i in range(40))
+    text = text_of(page(f"<header>{menu}</header>{hidden}{ARTICLE[9:]}"))
+    assert "tram line" in text and "cyclists' groups" in text
+
+
+@pytest.mark.parametrize(
+    "href", ["javascript:", "javascript:void(0)", " JavaScript:open()", "#", " # "]
+)
 def test_an_article_inside_a_script_link_is_not_link_text(href: str) -> None:
-    # A card made clickable by a script (<a href="javascript:...">) goes nowhere: its
-    # text is the page's own, and a short one is shown, not refused as a link list.
+    # A card made clickable by a script (<a href="javascript:..."> or "#") goes nowhere:
+    # its text is the page's own, and a short one is shown, not refused as a link list.
     body = f"<a href='{href}'><p>{TRAM_PROSE[0]}</p><p>{TRAM_PROSE[1]}</p></a>"
     assert "tram line" in text_of(page(body))
 
