@@ -1,13 +1,14 @@
 """Evaluate the 📖 full text on Mozilla Readability's test pages, against trafilatura alone.
 
 Run from the repo root:
-``python bench/fulltext_eval.py [DATA_DIR] [--pages] [--split hash|parity]``.
+``python bench/fulltext_eval.py [DATA_DIR] [--pages] [--split hash|parity] [--first-tap]``.
 Exits 2 with a message when the data (``../shared/data/readability-test-pages``) is absent.
 
 Each page goes through the code a first tap runs: `extract_article` on the saved page,
-then what is stored and rendered (`articles.first_tap_messages`, default settings); the
-text scored is what the messages show, without the header (title, source, link) and the
-"Continue reading" or paywall line. In the same run the same page goes through
+then what is stored and rendered (`articles.tap_messages`, default settings): the first
+tap's messages and those of each "Read on" tap after it (``--first-tap``: the first tap
+only). The text scored is what the messages show, without the header (title, source,
+link) and the "Continue reading" or paywall line. In the same run the same page goes through
 `trafilatura.extract` with its defaults. Both are scored against the words of
 `expected.html` (Readability's article): bag-of-words precision, recall and F1 per page,
 averaged over pages. The 130 pages are split in two halves, tune on "tune" and report
@@ -19,6 +20,7 @@ test). A change should not make the held-out half of either split worse.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -138,12 +140,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--split", choices=SPLITS, default="hash", help="how the pages are cut in two halves"
     )
+    parser.add_argument(
+        "--first-tap", action="store_true", help='score the first tap only, no "Read on" taps'
+    )
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"{args.data} not found: this evaluation needs ../shared/data", file=sys.stderr)
         return 2
     pages = load_pages(args.data)
-    results, t_ours, t_theirs = evaluate(pages)
+    results, t_ours, t_theirs = evaluate(
+        pages, functools.partial(production_text, read_on=not args.first_tap)
+    )
     report(results, t_ours, t_theirs, args.pages, args.split)
     return 0
 

@@ -10,7 +10,6 @@ from telegram import Update
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType
 from telegram.error import BadRequest
 
-from bot.delivery.message import OutMessage
 from bot.ingest.topics import Topic
 from bot.render import commands, texts, tghtml
 from bot.render import stories as briefing
@@ -259,21 +258,22 @@ async def _redraw_picker(
 async def fulltext_button(update: Update, context: BotContext) -> None:
     query, chat = update.callback_query, chat_of(update)
     assert query is not None and query.data is not None
-    story_id = briefing.parse_fulltext_callback(query.data)
+    tap = briefing.parse_fulltext_tap(query.data)
     lang = await lang_of(context, update)
-    await answer_tap(query, lang(texts.FULLTEXT_LOADING) if story_id is not None else None)
-    if story_id is None:
+    await answer_tap(query, lang(texts.FULLTEXT_LOADING) if tap is not None else None)
+    if tap is None:
         return
+    story_id, start = tap
 
     async def typing() -> bool:
         return await context.bot.send_chat_action(
             chat.id, ChatAction.TYPING, message_thread_id=thread_of(update)
         )
 
-    parts = await use.fulltext(context.services, story_id, before_fetch=typing, lang=lang)
-    await send_messages(
-        context, chat.id, [OutMessage(p) for p in parts], thread_id=thread_of(update)
+    messages = await use.fulltext(
+        context.services, story_id, before_fetch=typing, start=start, lang=lang
     )
+    await send_messages(context, chat.id, messages, thread_id=thread_of(update))
 
 
 # ---------------------------------------------------------------- membership

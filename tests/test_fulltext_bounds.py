@@ -164,6 +164,37 @@ async def test_a_megabyte_article_arrives_as_max_messages_and_a_link(
 
 
 @pytest.mark.parametrize(
+    "scene",
+    [{"extract_timeout_seconds": 120.0, "max_messages": 2, "max_read_on_messages": 5}],
+    indirect=True,
+)
+async def test_read_on_taps_send_the_next_messages_then_the_link(
+    scene: Scene, server: FeedServer
+) -> None:
+    # Two messages a tap, five kept: taps of 2, 2 and 1 messages, the last with the link.
+    scene.tap(scene.data["huge"])
+    seen = 1
+    for first, last in ((3, 4), (5, 5)):
+        await wait_for(scene.tg, lambda n=seen: len(scene.tg.messages(USER)) >= n + 2, timeout=90)
+        await wait_for(scene.tg, lambda: not scene.tg.pending_updates())
+        sent = scene.tg.messages(USER)
+        [button] = sent[-1].buttons
+        assert button["text"] == f"📖 Read on ({first}–{last} of 5)"
+        assert len(sent) - seen in (2, 3)  # two of text (+ the link, when apart)
+        seen = len(sent)
+        scene.tg.press_button(USER, sent[-1].message_id, button["callback_data"])
+    await wait_for(scene.tg, lambda: len(scene.tg.messages(USER)) >= seen + 1, timeout=30)
+    await wait_for(scene.tg, lambda: not scene.tg.pending_updates())
+    sent = scene.tg.messages(USER)
+    assert not sent[-1].buttons and server.url("/articles/huge.html") in (sent[-1].html or "")
+    assert server.hits["/articles/huge.html"] == 1  # the read-on taps read the stored text
+    texts = [m.text for m in sent[1:]]
+    assert sum("Continue reading" in t for t in texts) == 3  # each tap ends with the link
+    parts = [p for p in (t.split("Continue reading")[0].strip() for t in texts) if p]
+    assert len(set(parts)) == len(parts)  # no message sent twice
+
+
+@pytest.mark.parametrize(
     ("scene", "article", "said"),
     [
         pytest.param(

@@ -103,6 +103,15 @@ def test_a_page_of_headlines_is_still_not_an_article() -> None:
     assert result == ExtractionFailure(REASON_NOT_ARTICLE)
 
 
+@pytest.mark.parametrize("wrapper", ["header", "div"])
+def test_a_page_whose_text_is_a_menu_run_together_is_not_an_article(wrapper: str) -> None:
+    # trafilatura's whole-page fallback runs the menu's links into one line of text
+    # ("Home Section number 0 Section number 1 ..."): still the page's link texts.
+    menu = "".join(f"<a href='/s/{i}'>Section number {i}</a> " for i in range(40))
+    result = extract_article(page(f"<{wrapper}>{menu}</{wrapper}>"), url=TRAM_URL)
+    assert result == ExtractionFailure(REASON_NOT_ARTICLE)
+
+
 def test_a_short_brief_under_a_large_menu_is_shown_not_refused() -> None:
     # A news brief of one paragraph (under 300 characters) on a page that is mostly
     # menu links: the text is not any link's, so it is the article, shown as partial.
@@ -119,6 +128,71 @@ def test_an_article_inside_a_named_anchor_is_not_link_text() -> None:
     menu = "".join(f"<a href='/s/{i}'>Section {i}</a> " for i in range(10))
     body = f"<header>{menu}</header><a name='top'>{ARTICLE}</a>"
     assert "cyclists' groups" in text_of(page(body))
+
+
+@pytest.mark.parametrize("hidden", ["<article hidden>", "<article aria-hidden='true'>"])
+def test_a_hidden_article_beside_a_large_menu_is_read_rather_than_nothing(hidden: str) -> None:
+    # Without its hidden elements the page is a menu ("not an article page"); its text
+    # waits for a script to reveal it. The page read whole gives the article.
+    menu = "".join(f"<a href='/s/{i}'>Section number {i}</a> " for i in range(40))
+    text = text_of(page(f"<header>{menu}</header>{hidden}{ARTICLE[9:]}"))
+    assert "tram line" in text and "cyclists' groups" in text
+
+
+@pytest.mark.parametrize(
+    "href", ["javascript:", "javascript:void(0)", " JavaScript:open()", "#", " # "]
+)
+def test_an_article_inside_a_script_link_is_not_link_text(href: str) -> None:
+    # A card made clickable by a script (<a href="javascript:..."> or "#") goes nowhere:
+    # its text is the page's own, and a short one is shown, not refused as a link list.
+    body = f"<a href='{href}'><p>{TRAM_PROSE[0]}</p><p>{TRAM_PROSE[1]}</p></a>"
+    assert "tram line" in text_of(page(body))
+
+
+ROUNDUP_TOPICS = [
+    "the harbour authority budget",
+    "a new tram depot in the east",
+    "cycling lanes on the ring road",
+    "the library's longer opening hours",
+    "school meals and their suppliers",
+    "a bridge closed for repairs",
+    "the council's housing plan",
+    "water prices next year",
+]
+
+
+def roundup(meta: str) -> str:
+    """A blog post of links with a line on each, under a menu: most of its text is links."""
+    items = "".join(
+        f"<li><a href='https://other{i}.example/s'>What the papers say about {t}</a>:"
+        " worth reading.</li>"
+        for i, t in enumerate(ROUNDUP_TOPICS)
+    )
+    menu = "".join(f"<a href='/s/{i}'>Section {i}</a> " for i in range(12))
+    return (
+        f"<html><head><title>Links of the week</title>{meta}</head><body><nav>{menu}</nav>"
+        f"<article><p>Here is what I read this week.</p><ul>{items}</ul></article>"
+        f"<footer>{menu}</footer></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        "<meta property='og:type' content='article'>",
+        "<meta property='article:published_time' content='2026-01-01T08:00:00Z'>",
+    ],
+)
+def test_a_post_of_links_that_declares_an_article_is_shown(meta: str) -> None:
+    text = text_of(roundup(meta))
+    assert "harbour authority budget: worth reading." in text
+    assert "bridge closed for repairs" in text
+
+
+def test_the_same_links_on_a_page_that_is_no_article_are_refused() -> None:
+    for meta in ("", "<meta property='og:type' content='website'>"):
+        result = extract_article(roundup(meta), url=TRAM_URL)
+        assert result == ExtractionFailure(REASON_NOT_ARTICLE)
 
 
 def test_a_page_whose_only_text_is_a_few_link_words_is_still_not_an_article() -> None:

@@ -18,7 +18,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.settings import set_date_params
 
-from bot.ingest.article_body import BodyLine, body_lines, declared_body
+from bot.ingest.article_body import BodyLine, body_lines, declared_body, declares_article
 from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line, word_count
 from bot.ingest.article_prune import prune_hidden
 from bot.render.plain import html_to_text
@@ -61,6 +61,11 @@ _TITLE_TEXTS = etree.XPath(
 )
 _TITLE_SEPARATOR = re.compile(r"\s+(?:[|–—·»]|-|::)\s+")
 _TITLE_WORDS = 3  # a part of a <title> shorter than this is a site or section name
+# A link goes somewhere: an <a> with an href that is not a script ("javascript:...") or
+# the top of the page ("#"): those are buttons styled as links, their text the page's own.
+_HREF = "translate(normalize-space(@href), 'JAVSCRIPT', 'javscript')"
+_LINK = f"a[@href and not(starts-with({_HREF}, 'javascript:') or {_HREF} = '#')]"
+_LINKS = etree.XPath(f"//{_LINK}")
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ def _text_sizes(tree: HtmlElement) -> tuple[int, int]:
     """Characters of the page's visible text, and of those inside links."""
     visible = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
     total = sum(len(t.strip()) for t in tree.xpath(f"//body//text(){visible}"))
-    linked = sum(len(t.strip()) for t in tree.xpath(f"//body//a[@href]//text(){visible}"))
+    linked = sum(len(t.strip()) for t in tree.xpath(f"//body//{_LINK}//text(){visible}"))
     return total, linked
 
 
@@ -130,22 +135,22 @@ def _grams(text: str, size: int = _GRAM) -> list[tuple[str, ...]]:
 
 
 def _link_text_share(page: _Page, draft: _Draft) -> float:
-    """Share of the draft's text that is the page's link texts (a section front's teasers).
+    """Share of the draft's words that are the page's link texts (a section front's teasers).
 
     Measured on the page, not on trafilatura's lines: its whole-page fallback loses the
-    links. Compared by runs of three words, so one- and two-word menu entries never
-    match inside prose, and the cost stays linear in the page's size.
+    links, and runs a menu together into one line. A word counts when a run of three
+    words holding it is in a link text, so one- and two-word menu entries never match
+    inside prose, a menu run together still matches, and the cost stays linear.
     """
-    text = " ".join(draft.paragraphs)
+    words = _WORD.findall(" ".join(draft.paragraphs).casefold())
     # A text of one or two words is matched word by word.
-    size = max(1, min(_GRAM, len(_WORD.findall(text))))
-    linked = {
-        gram for a in page.tree.xpath("//a[@href]") for gram in _grams(a.text_content(), size)
-    }
-    grams = _grams(text, size)
-    if not grams:
-        return 0.0
-    return sum(gram in linked for gram in grams) / len(grams)
+    size = max(1, min(_GRAM, len(words)))
+    linked = {gram for a in _LINKS(page.tree) for gram in _grams(a.text_content(), size)}
+    covered = [False] * len(words)
+    for i in range(len(words) - size + 1):
+        if tuple(words[i : i + size]) in linked:
+            covered[i : i + size] = [True] * size
+    return sum(covered) / len(words) if words else 0.0
 
 
 def _is_link_list(page: _Page, draft: _Draft | None) -> bool:
@@ -262,39 +267,62 @@ def extract_article(
     little text, or much less than the page holds, it runs again favouring precision
     and the longer cleaned result wins. Text shorter than `min_chars` is still
     returned, marked `partial` (a teaser or a very short page), unless the page is a
-    link list. When the cleaning leaves nothing of what trafilatura found, its lines
-    are shown without the layout rules rather than nothing.
+    link list (one that does not declare itself an article). When the cleaning leaves
+    nothing of what trafilatura found, its lines are shown without the layout rules
+    rather than nothing; when the page without its hidden elements gives no cleaned
+    text, the whole page is read again (text a script would reveal beats no text, or
+    a menu).
     """
     if not html or not html.strip():
         return ExtractionFailure(REASON_EMPTY)
-    try:
-        tree = trafilatura.load_html(html)
-    except (ValueError, TypeError, etree.LxmlError):
-        tree = None
+    tree = _parse(html)
     if tree is None:
         return ExtractionFailure(REASON_UNREADABLE)
     declared = declared_body(tree)
-    prune_hidden(tree)
+    pruned = prune_hidden(tree)
+    result, cleaned = _extract(tree, url, min_chars, declared)
+    if not cleaned and pruned and (whole := _parse(html)) is not None:
+        again, cleaned = _extract(whole, url, min_chars, declared)
+        if cleaned:
+            return again
+    return result
+
+
+def _parse(html: bytes | str) -> HtmlElement | None:
+    try:
+        return trafilatura.load_html(html)
+    except (ValueError, TypeError, etree.LxmlError):
+        return None
+
+
+def _extract(
+    tree: HtmlElement, url: str, min_chars: int, declared: str
+) -> tuple[Article | ExtractionFailure, bool]:
+    """The article on this tree, and whether it is cleaned text (not a failure or a last resort)."""
     page = _Page.of(tree)
     headlines = page_headlines(tree)
     draft = _draft(tree, url, precise=False, headlines=headlines)
     if _needs_second(draft, page, min_chars, declared):
         draft = _longer(draft, _draft(tree, url, precise=True, headlines=headlines))
-    if not declared and _is_link_list(page, draft):
-        return ExtractionFailure(REASON_NOT_ARTICLE)
+    # A page that declares an article is one, however many links its text holds (a blog
+    # post of links with a line on each): only other pages are refused as link lists.
+    if not declared and not declares_article(tree) and _is_link_list(page, draft):
+        return ExtractionFailure(REASON_NOT_ARTICLE), False
     if declared and (draft is None or draft.chars < DECLARED_FALLBACK * len(declared)):
         draft = _declared_draft(declared, draft)
+    cleaned = draft is not None and bool(draft.paragraphs)
     if draft is not None and not draft.paragraphs:
         draft = _uncleaned(draft)
     if draft is None or not draft.paragraphs:
-        return _too_little_text(page)
-    return Article(
+        return _too_little_text(page), False
+    article = Article(
         title=draft.title or hostname(url),
         paragraphs=tuple(draft.paragraphs),
         source=draft.source,
         url=url,
         partial=draft.chars < min_chars,
     )
+    return article, cleaned
 
 
 def hostname(url: str) -> str:

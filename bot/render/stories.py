@@ -22,6 +22,7 @@ from bot.render.numbers import parse_ascii_int
 BUTTONS_PER_ROW = 5
 TITLE_LIMIT = 300  # a headline is a line or two, never most of a message
 FULLTEXT_PREFIX = "ft:"
+READ_ON_DIGITS = 4  # a "Read on" button's first message: ft:<story>:<message>
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,30 @@ class ListStyle:
     summaries: bool = False
 
 
-def fulltext_callback(story_id: int) -> str:
-    """Callback data for a story's full-text button: short and opaque, never a URL."""
-    return f"{FULLTEXT_PREFIX}{story_id}"
+def fulltext_callback(story_id: int, start: int = 0) -> str:
+    """Callback data for a story's full-text button: short and opaque, never a URL.
+
+    `start` is the first message of text to show: a "Read on" button's.
+    """
+    return f"{FULLTEXT_PREFIX}{story_id}" + (f":{start}" if start else "")
+
+
+def parse_fulltext_tap(data: str) -> tuple[int, int] | None:
+    """Return (story id, first message) in full-text callback data, or None."""
+    if not data.startswith(FULLTEXT_PREFIX):
+        return None
+    story, colon, start = data[len(FULLTEXT_PREFIX) :].partition(":")
+    story_id = parse_ascii_int(story)
+    if story_id is None or not colon:
+        return None if story_id is None else (story_id, 0)
+    at = parse_ascii_int(start, max_digits=READ_ON_DIGITS)
+    return None if not at else (story_id, at)
 
 
 def parse_fulltext_callback(data: str) -> int | None:
     """Return the story id in full-text callback data, or None when it is not one."""
-    if not data.startswith(FULLTEXT_PREFIX):
-        return None
-    rest = data[len(FULLTEXT_PREFIX) :]
-    return parse_ascii_int(rest)
+    tap = parse_fulltext_tap(data)
+    return tap[0] if tap else None
 
 
 def format_age(published_at: datetime, now: datetime, lang: Lang = EN) -> str:

@@ -4,7 +4,8 @@ Bounded on every side, because one tap makes the bot download and parse a
 page chosen by whoever wrote the feed: one fetch per story at a time (taps on
 the same story share it), a page cap and deadline of its own (well under the
 feed limits), extraction in a small dedicated pool with a time limit, and at
-most `fulltext.max_messages` messages followed by a link to read on.
+most `fulltext.max_messages` messages a tap, the last with a "Read on" button when more
+is kept (up to `fulltext.max_read_on_messages`), then a link to the page.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.delivery.message import Button, OutMessage
 from bot.ingest.article import MIN_CHARS, Article, ExtractionFailure, extract_article
 from bot.ingest.fetcher import Fetcher, FetchPolicy, FetchResult, FetchStatus
 from bot.ops import metrics
 from bot.render import texts, tghtml
 from bot.render.article import render_article
 from bot.render.i18n import EN, Lang
+from bot.render.stories import fulltext_callback
 from bot.services.context import Services, fetch_policy
 from bot.settings import FulltextSettings, Settings
 from bot.storage.models import ArticleText, Feed, Story
@@ -37,7 +40,7 @@ PAGE_CONCURRENCY = 4  # pages fetched at once per page fetcher (one per tap, not
 # threads, so it can never take the database's (default) executor away from handlers.
 _extractors: ThreadPoolExecutor | None = None
 # One flight per story per database; (id(engine), story_id) -> the shared work.
-_flights: dict[tuple[int, int, str], asyncio.Future[list[str]]] = {}
+_flights: dict[tuple[int, int, str, int], asyncio.Future[list[OutMessage]]] = {}
 
 
 def _extractor_pool() -> ThreadPoolExecutor:
@@ -78,7 +81,7 @@ def _failure(ref: StoryRef, reason: str, lang: Lang) -> list[str]:
 
 def _budget(fs: FulltextSettings) -> int:
     """Characters worth keeping: one message more than we show, so "more" stays known."""
-    return (fs.max_messages + 1) * tghtml.MESSAGE_LIMIT
+    return (max(fs.max_messages, fs.max_read_on_messages) + 1) * tghtml.MESSAGE_LIMIT
 
 
 def _trimmed(paragraphs: list[str], budget: int) -> list[str]:
@@ -92,9 +95,16 @@ def _trimmed(paragraphs: list[str], budget: int) -> list[str]:
     return kept
 
 
-def _render(ref: StoryRef, cached: ArticleText, fs: FulltextSettings, lang: Lang) -> list[str]:
+def _render(
+    ref: StoryRef, cached: ArticleText, fs: FulltextSettings, lang: Lang, start: int = 0
+) -> list[OutMessage]:
+    """The text's messages from message `start` on: at most `fs.max_messages` of them.
+
+    When more is kept, the last one has a "Read on" button for the next ones; past all
+    that is kept, a link to the page.
+    """
     if not cached.ok:
-        return _failure(ref, cached.error or texts.FULLTEXT_UNKNOWN_REASON, lang)
+        return _plain(_failure(ref, cached.error or texts.FULLTEXT_UNKNOWN_REASON, lang))
     paragraphs = [p for p in cached.body.split("\n\n") if p.strip()]
     article = Article(
         title=cached.title or ref.title,
@@ -104,15 +114,35 @@ def _render(ref: StoryRef, cached: ArticleText, fs: FulltextSettings, lang: Lang
     )
     parts = render_article(article, source_name=ref.source)
     if len(parts) > fs.max_messages:
-        # Past the cap, filled messages carry more of the text before "Continue reading".
+        # Past the cap, filled messages carry more of the text per message.
         parts = render_article(article, source_name=ref.source, fill=True)
+    readable = min(len(parts), max(fs.max_messages, fs.max_read_on_messages))
+    if start and start >= readable:  # a "Read on" button older than the text now stored
+        return _plain([lang(texts.FULLTEXT_BUTTON_STALE)])
     link = tghtml.link(ref.link or "", ref.link or "")
     if len(parts) <= fs.max_messages:
         if sum(len(p) for p in paragraphs) >= MIN_CHARS:
-            return parts
+            return _plain(parts)
         # Little text: show it, and say it may be only a teaser.
-        return _with_last_line(parts, lang(texts.FULLTEXT_PARTIAL, link=link))
-    return _with_last_line(parts[: fs.max_messages], lang(texts.FULLTEXT_CONTINUE, link=link))
+        return _plain(_with_last_line(parts, lang(texts.FULLTEXT_PARTIAL, link=link)))
+    stop = min(start + fs.max_messages, readable)
+    if stop >= len(parts):  # the rest of the text
+        return _plain(parts[start:])
+    messages = _plain(_with_last_line(parts[start:stop], lang(texts.FULLTEXT_CONTINUE, link=link)))
+    if stop >= readable:
+        return messages
+    label = lang(
+        texts.FULLTEXT_READ_ON,
+        first=stop + 1,
+        last=min(stop + fs.max_messages, readable),
+        total=readable,
+    )
+    button = Button(label, fulltext_callback(ref.id, stop))
+    return [*messages[:-1], replace(messages[-1], keyboard=((button,),))]
+
+
+def _plain(parts: list[str]) -> list[OutMessage]:
+    return [OutMessage(part) for part in parts]
 
 
 def _with_last_line(parts: list[str], more: str) -> list[str]:
@@ -124,50 +154,55 @@ def _with_last_line(parts: list[str], more: str) -> list[str]:
     return [*kept, more]
 
 
-async def fulltext_messages(services: Services, story_id: int, lang: Lang = EN) -> list[str]:
+async def fulltext_messages(
+    services: Services, story_id: int, lang: Lang = EN, *, start: int = 0
+) -> list[OutMessage]:
     """Messages (Telegram HTML) with the story's full text, or one line saying why not.
 
-    The article itself is never translated; only our framing (failure, "continue").
+    `start` is the first message of text to show (a "Read on" tap). The article itself
+    is never translated; only our framing (failure, "continue", "read on").
     """
-    key = (id(services.engine), story_id, lang.code)
+    key = (id(services.engine), story_id, lang.code, start)
     flight = _flights.get(key)
     if flight is None:
         ref, cached = await services.db(lambda s: _load(s, story_id))
         if ref is None:
-            return [lang(texts.FULLTEXT_GONE)]
+            return _plain([lang(texts.FULLTEXT_GONE)])
         metrics.count_fulltext(hit=cached is not None)
         if cached is not None:
-            return _render(ref, cached, services.settings.fulltext, lang)
+            return _render(ref, cached, services.settings.fulltext, lang, start)
         if not ref.link:
-            return _failure(ref, texts.FULLTEXT_STORY_NO_LINK, lang)
+            return _plain(_failure(ref, texts.FULLTEXT_STORY_NO_LINK, lang))
         flight = _flights.get(key)  # another tap may have started it while we looked
         if flight is None:
-            flight = asyncio.ensure_future(_fetch_and_store(services, ref, lang))
+            flight = asyncio.ensure_future(_fetch_and_store(services, ref, lang, start))
             _flights[key] = flight
             flight.add_done_callback(functools.partial(_land, key))
     # Shielded: a tap whose handler is cancelled must not cancel the others' fetch.
     return await asyncio.shield(flight)
 
 
-def _land(key: tuple[int, int, str], flight: asyncio.Future[list[str]]) -> None:
+def _land(key: tuple[int, int, str, int], flight: asyncio.Future[list[OutMessage]]) -> None:
     if _flights.get(key) is flight:
         del _flights[key]
     if not flight.cancelled():
         flight.exception()  # the taps re-raise it; this only marks it seen if none waits
 
 
-async def _fetch_and_store(services: Services, ref: StoryRef, lang: Lang) -> list[str]:
+async def _fetch_and_store(
+    services: Services, ref: StoryRef, lang: Lang, start: int
+) -> list[OutMessage]:
     fs = services.settings.fulltext
     # Checked again inside the flight: a flight that just landed may have stored it.
     _, cached = await services.db(lambda s: _load(s, ref.id))
     if cached is not None:
-        return _render(ref, cached, fs, lang)
+        return _render(ref, cached, fs, lang, start)
     assert ref.link is not None
     now = services.clock()
     page = await fetch_page(services.settings, ref.link, now=now)
     if page.status is not FetchStatus.OK or page.body is None:
         # Not cached: a network hiccup should not stick to the story.
-        return _failure(ref, page.error or texts.FULLTEXT_NOT_LOADED, lang)
+        return _plain(_failure(ref, page.error or texts.FULLTEXT_NOT_LOADED, lang))
     job = asyncio.get_running_loop().run_in_executor(
         _extractor_pool(), functools.partial(extract_article, page.body, url=page.final_url)
     )
@@ -176,10 +211,10 @@ async def _fetch_and_store(services: Services, ref: StoryRef, lang: Lang) -> lis
     except TimeoutError:
         # Not cached either: the time may have gone waiting behind other extractions.
         logger.warning("extraction timed out story_id=%s url=%s", ref.id, page.final_url)
-        return _failure(ref, texts.FULLTEXT_EXTRACT_SLOW, lang)
+        return _plain(_failure(ref, texts.FULLTEXT_EXTRACT_SLOW, lang))
     row = _to_row(ref.id, result, now=now, budget=_budget(fs))
     await services.db(lambda s: s.merge(row))
-    return _render(ref, row, fs, lang)
+    return _render(ref, row, fs, lang, start)
 
 
 def first_tap_messages(
@@ -194,7 +229,20 @@ def first_tap_messages(
 
     The same steps as `_fetch_and_store` without the I/O: for evaluations and tests.
     """
-    return _render(ref, _to_row(ref.id, result, now=now, budget=_budget(fs)), fs, lang)
+    return [m.html for m in tap_messages(ref, result, fs, now=now, lang=lang)]
+
+
+def tap_messages(
+    ref: StoryRef,
+    result: Article | ExtractionFailure,
+    fs: FulltextSettings,
+    *,
+    now: datetime,
+    start: int = 0,
+    lang: Lang = EN,
+) -> list[OutMessage]:
+    """What a tap from message `start` on sends (with its "Read on" button), without I/O."""
+    return _render(ref, _to_row(ref.id, result, now=now, budget=_budget(fs)), fs, lang, start)
 
 
 def page_policy(settings: Settings) -> FetchPolicy:

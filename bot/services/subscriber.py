@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from bot.briefings import selection
 from bot.briefings.prefs import ChatPrefs, chat_prefs, default_language
+from bot.delivery.message import OutMessage
 from bot.ingest.topics import Topic
 from bot.render.i18n import EN, Lang
 from bot.render.stories import StoryView
@@ -274,9 +275,10 @@ async def fulltext(
     story_id: int,
     *,
     before_fetch: Callable[[], Awaitable[object]],
+    start: int = 0,
     lang: Lang = EN,
-) -> list[str]:
-    """A story's full text as message parts (Telegram HTML from `articles`).
+) -> list[OutMessage]:
+    """A story's full text as messages (Telegram HTML from `articles`), from message `start`.
 
     `before_fetch` runs only when the text is not cached yet, i.e. when the
     reader is about to wait for a page download (a "typing…" hint).
@@ -284,4 +286,4 @@ async def fulltext(
     cached = await services.db(lambda s: s.get(ArticleText, story_id) is not None)
     if not cached:
         await before_fetch()
-    return await articles.fulltext_messages(services, story_id, lang)
+    return await articles.fulltext_messages(services, story_id, lang, start=start)

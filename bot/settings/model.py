@@ -204,6 +204,9 @@ class FulltextSettings:
     # Each message of a long article counts against the chat's flood limit (a group
     # takes 20 a minute), so one tap may not ask for more than that.
     max_messages: Annotated[PosInt, Field(le=20)] = 10
+    # Messages of text kept for a story: a longer article's last shown message has a
+    # "Read on" button for the next max_messages.
+    max_read_on_messages: PosInt = 50
 
 
 @section

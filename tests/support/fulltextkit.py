@@ -1,8 +1,9 @@
 """Scoring the 📖 full text against Mozilla Readability's test pages (shared by bench and tests).
 
 Each page goes through the code a first tap runs: `extract_article` on the saved page,
-then what is stored and rendered (`articles.first_tap_messages`); the text scored is
-what the messages show, without the header (title, source, link) and the closing line.
+then what is stored and rendered (`articles.tap_messages`): the first tap's messages and
+those of each "Read on" tap after it. The text scored is what the messages show, without
+the header (title, source, link) and the closing line.
 Words are compared as multisets (bag of words) with the text of `expected.html`.
 """
 
@@ -18,10 +19,12 @@ from pathlib import Path
 import lxml.html
 import trafilatura
 
+from bot.delivery.message import OutMessage
 from bot.ingest.article import extract_article
 from bot.render import texts
+from bot.render.stories import parse_fulltext_tap
 from bot.render.tghtml import plain_text
-from bot.services.articles import StoryRef, first_tap_messages
+from bot.services.articles import StoryRef, tap_messages
 from bot.settings import FulltextSettings
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "readability-test-pages"
@@ -92,19 +95,39 @@ def load_pages(root: Path) -> list[Page]:
     return pages
 
 
-def shown_body(messages: list[str]) -> str:
-    """The article text the messages show: no header block, no closing line."""
+def shown_body(messages: list[str], *, header: bool = True) -> str:
+    """The article text the messages show: no header block, no closing line.
+
+    `header`: the first block is the header (title, source, link), as on a first tap.
+    """
     blocks = [block for m in messages for block in plain_text(m).split("\n\n")]
-    if len(messages) == 1 and len(blocks) == 1:
+    if header and len(messages) == 1 and len(blocks) == 1:
         return ""  # a one-line failure ("Couldn't get the article's text ...")
-    return "\n\n".join(b for b in blocks[1:] if not b.startswith(_CLOSING))
+    return "\n\n".join(b for b in blocks[int(header) :] if not b.startswith(_CLOSING))
 
 
-def production_text(page: Page, fs: FulltextSettings | None = None) -> str:
-    """What a first tap on a story linking to this page shows, as plain text."""
+def production_text(page: Page, fs: FulltextSettings | None = None, *, read_on: bool = True) -> str:
+    """What a reader of a story linking to this page gets, as plain text.
+
+    The first tap's messages, then (unless `read_on` is False) those of each "Read on"
+    button the last message carries, as long as there is one.
+    """
+    fs = fs or FulltextSettings()
     result = extract_article(page.html, url=page.url)
     ref = StoryRef(id=1, title=page.name, link=page.url, source="Source")
-    return shown_body(first_tap_messages(ref, result, fs or FulltextSettings(), now=_NOW))
+    messages = tap_messages(ref, result, fs, now=_NOW)
+    texts = [shown_body([m.html for m in messages])]
+    while read_on and (start := _read_on(messages)):
+        messages = tap_messages(ref, result, fs, now=_NOW, start=start)
+        texts.append(shown_body([m.html for m in messages], header=False))
+    return "\n\n".join(t for t in texts if t)
+
+
+def _read_on(messages: list[OutMessage]) -> int:
+    """The first message a "Read on" button on the last message asks for, or 0."""
+    buttons = [b for row in messages[-1].keyboard for b in row] if messages else []
+    taps = [parse_fulltext_tap(b.callback_data) for b in buttons]
+    return next((tap[1] for tap in taps if tap), 0)
 
 
 def trafilatura_text(page: Page) -> str:
