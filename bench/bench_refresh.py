@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import cProfile
 import io
-import multiprocessing
 import os
 import pstats
 import resource
@@ -44,7 +43,7 @@ from sqlmodel import col, select
 from bench._common import md_table, median, parse_bench_args, print_machine, spread
 from bench._corpus import build_corpus, rss
 from bot.cli.fetch import fetch_policy
-from bot.ingest import dedup, semantic, story_batch, story_write
+from bot.ingest import dedup, parser, semantic, story_batch, story_write
 from bot.ingest import stories as story_store
 from bot.ingest.fetcher import Fetcher, FetchStatus
 from bot.ingest.parser import ParsedFeed, parse_feed
@@ -114,9 +113,10 @@ def cpu_seconds() -> float:
     done = resource.getrusage(resource.RUSAGE_CHILDREN)
     total += done.ru_utime + done.ru_stime
     tick = os.sysconf("SC_CLK_TCK")
-    for child in multiprocessing.active_children():
+    pids = getattr(getattr(parser, "_pool", None), "worker_pids", list)  # parse workers, if any
+    for pid in pids():
         with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
     return total
 

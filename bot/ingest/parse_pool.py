@@ -2,16 +2,21 @@
 
 Parsing (feedparser, then our normalising) is pure Python and holds the GIL: in
 threads it takes turns with the event loop and the store. Here each of a few
-threads hands its parses to a worker process of its own, started once (spawn,
-so nothing of the parent's state is copied) and reused; the thread only waits
-on a pipe. A parse over its time limit kills its worker; the next parse on that
-thread starts a fresh one. Bodies arrive capped by the fetcher, as before.
+threads hands its parses to a worker process of its own, started once and
+reused; the thread only waits on a socket. A worker is a fresh interpreter
+running this module (not `multiprocessing` spawn, which would re-import the
+parent's main module), and it exits when the parent's end of the socket closes.
+A parse over its time limit kills its worker; the next parse on that thread
+starts a fresh one. Bodies arrive capped by the fetcher, as before.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import os
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,8 +26,6 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 logger = logging.getLogger(__name__)
-
-_CONTEXT = multiprocessing.get_context("spawn")
 
 
 @dataclass(frozen=True)
@@ -57,17 +60,34 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
 
 class _Worker:
     def __init__(self) -> None:
-        self.conn, child = _CONTEXT.Pipe()
-        self.process = _CONTEXT.Process(target=_serve, args=(child,), name="feed-parse")
-        self.process.daemon = True
-        self.process.start()
-        child.close()
+        ours, theirs = socket.socketpair()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        code = f"import {__name__} as m; m._serve_socket({theirs.fileno()})"
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code], pass_fds=(theirs.fileno(),), env=env
+        )
+        theirs.close()
+        self.conn = Connection(ours.detach())
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.alive():
+            self.process.kill()
 
     def stop(self) -> None:
         self.conn.close()
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=5)
+        self.kill()
+        self.process.wait(timeout=5)
+
+
+def _serve_socket(fd: int) -> None:  # pragma: no cover - runs in the worker process
+    _serve(Connection(fd))
 
 
 @dataclass
@@ -85,13 +105,13 @@ class Running:
 
     @property
     def worker_pid(self) -> int | None:
-        return self._worker.process.pid if self._worker is not None else None
+        return self._worker.pid if self._worker is not None else None
 
     def stop(self) -> None:
         with self._lock:
             self.stopped = True
-            if self._worker is not None and self._worker.process.is_alive():
-                self._worker.process.kill()
+            if self._worker is not None:
+                self._worker.kill()
 
 
 class ProcessParsePool:
@@ -107,7 +127,7 @@ class ProcessParsePool:
         """Run in one of `threads`: the worker's `ParsedFeed`, or None if it died or was
         stopped. `started` is called once the parse is handed over."""
         worker: _Worker | None = getattr(self._local, "worker", None)
-        if worker is None or not worker.process.is_alive():
+        if worker is None or not worker.alive():
             worker = self._local.worker = _Worker()
             with self._lock:
                 self._workers.add(worker)
@@ -126,6 +146,11 @@ class ProcessParsePool:
         with self._lock:
             self._workers.discard(worker)
         worker.stop()
+
+    def worker_pids(self) -> list[int]:
+        """The live workers' process ids (benchmarks add up their CPU time)."""
+        with self._lock:
+            return [w.pid for w in self._workers if w.alive()]
 
     def shutdown(self) -> None:
         """Stop every worker process and thread (tests; the process exit does it too)."""
