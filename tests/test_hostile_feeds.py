@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -13,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.ingest.fetcher import Fetcher, FetchPolicy
+from bot.ingest.parse_pool import ParseJob, ProcessParsePool, Running
 from bot.ingest.parser import (
     ENTITIES_REFUSED,
     ParsedFeed,
@@ -186,6 +189,33 @@ async def test_a_parse_over_its_time_limit_is_a_parse_error() -> None:
         body, url="https://feed.test/rss", content_type=RSS_TYPE, now=NOW, timeout=0.001
     )
     assert parsed.error == "parse error: timed out after 0.001 s"
+
+
+def test_a_stopped_parse_kills_its_worker_process_and_the_next_parse_gets_a_fresh_one() -> None:
+    """Parses run in worker processes: one over its time limit is killed, not left running."""
+    pool = ProcessParsePool(1)
+    url = "https://feed.test/rss"
+    try:
+        body, _ = huge_feed(20_000)
+        running, handed = Running(), threading.Event()
+        slow = pool.threads.submit(
+            pool.parse, ParseJob(body, url, RSS_TYPE, NOW, 200), running, handed.set
+        )
+        assert handed.wait(60)
+        running.stop()
+        assert slow.result(timeout=60) is None
+        assert running.worker_pid is not None
+        with pytest.raises(ProcessLookupError):  # killed and reaped
+            os.kill(running.worker_pid, 0)
+        small, _ = huge_feed(5)
+        after = Running()
+        parsed = pool.threads.submit(
+            pool.parse, ParseJob(small, url, RSS_TYPE, NOW, 200), after, lambda: None
+        ).result(timeout=60)
+        assert parsed == parse(small)
+        assert after.worker_pid not in (None, running.worker_pid)
+    finally:
+        pool.shutdown()
 
 
 async def test_ten_thousand_entries_store_the_newest_200_while_others_write(

@@ -583,7 +583,7 @@ async def test_parse_timeout_counts_the_parse_not_the_wait_for_a_worker() -> Non
     body = (FEEDS / "rss10_rdf.xml").read_bytes()
     url = "https://f.example/rdf"
     release = threading.Event()
-    pool = parser_module._parse_pool()
+    pool = parser_module._parse_pool().threads
     busy = [pool.submit(release.wait, 30) for _ in range(pool._max_workers)]
     loop = asyncio.get_running_loop()
     timeout = 0.5

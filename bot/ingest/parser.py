@@ -3,7 +3,7 @@
 Owns everything between a fetched body and ``ParsedEntry``: format sniffing,
 encoding repair, DTD defusing, plain-text titles and summaries, canonical
 links, UTC dates and the per-feed identity keys used by dedup. Pure and
-synchronous; ``parse_feed_async`` runs it in a worker thread.
+synchronous; ``parse_feed_async`` runs it in a worker process.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import feedparser
 
 from bot.ingest.items import RawItem, item_from_feedparser, item_from_json, string, ttl_seconds
+from bot.ingest.parse_pool import ParseJob, ProcessParsePool, Running
 from bot.ingest.urls import canonical_url
 from bot.ingest.xmlbytes import better_charset, declares_entities, media_type, with_charset
 from bot.render.plain import collapse_ws, html_to_text, truncate
@@ -36,8 +36,8 @@ MAX_GUID = 2048
 MAX_IDENTITY = 600
 DEFAULT_MAX_ENTRIES = 200
 DEFAULT_PARSE_TIMEOUT = 30.0
-# Parsing is CPU-bound and may be slow on hostile input: a small pool of its own keeps
-# it from starving the default executor, which the database calls run in.
+# Parsing is CPU-bound and may be slow on hostile input: a small pool of worker
+# processes (`bot.ingest.parse_pool`) runs it beside the event loop and the store.
 _PARSE_WORKERS = 2
 # Clock skew and time zones make "a few hours ahead" normal; more is a lie.
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -93,13 +93,13 @@ def parse_feed(
         return _failure(f"parse error: {type(exc).__name__}: {exc}")
 
 
-_pool: ThreadPoolExecutor | None = None
+_pool: ProcessParsePool | None = None
 
 
-def _parse_pool() -> ThreadPoolExecutor:
+def _parse_pool() -> ProcessParsePool:
     global _pool
     if _pool is None:
-        _pool = ThreadPoolExecutor(_PARSE_WORKERS, thread_name_prefix="feed-parse")
+        _pool = ProcessParsePool(_PARSE_WORKERS)
     return _pool
 
 
@@ -112,33 +112,41 @@ async def parse_feed_async(
     max_entries: int = DEFAULT_MAX_ENTRIES,
     timeout: float = DEFAULT_PARSE_TIMEOUT,
 ) -> ParsedFeed:
-    """Run ``parse_feed`` in the parse pool; over ``timeout`` seconds is a parse error.
+    """Run ``parse_feed`` in a worker process; over ``timeout`` seconds is a parse error.
 
-    A thread cannot be killed: a timed-out parse finishes in its worker and is
-    discarded, and the pool's size bounds how many such parses can run at once.
-
-    Only the parse itself is timed: in a big round parses queue for the pool's
-    threads, and a feed waiting its turn has not failed.
+    A parse over its time limit kills its worker (`bot.ingest.parse_pool`), and
+    the pool's size bounds how many parses run at once. Only the parse itself is
+    timed: in a big round parses queue for the pool, and a feed waiting its turn
+    has not failed.
     """
     loop = asyncio.get_running_loop()
     started = loop.create_future()
-
-    def work() -> ParsedFeed:
-        loop.call_soon_threadsafe(_set_started, started)
-        return parse_feed(
-            body, url=url, content_type=content_type, now=now, max_entries=max_entries
-        )
-
-    future = loop.run_in_executor(_parse_pool(), work)
+    pool = _parse_pool()
+    job = ParseJob(body, url, content_type, now, max_entries)
+    running = Running()
+    future = loop.run_in_executor(
+        pool.threads,
+        pool.parse,
+        job,
+        running,
+        lambda: loop.call_soon_threadsafe(_set_started, started),
+    )
     try:
         await asyncio.wait((started, future), return_when=asyncio.FIRST_COMPLETED)
-        return await asyncio.wait_for(future, timeout)
+        parsed = await asyncio.wait_for(future, timeout)
     except asyncio.CancelledError:
         future.cancel()  # still queued: never runs
+        running.stop()
         raise
     except TimeoutError:
+        running.stop()
         logger.warning("feed parse timed out url=%s after=%ss", url, timeout)
         return _failure(f"parse error: timed out after {timeout:g} s")
+    if parsed is None:
+        logger.warning("feed parse worker died url=%s", url)
+        return _failure("parse error: the parser process died")
+    assert isinstance(parsed, ParsedFeed)
+    return parsed
 
 
 def _set_started(started: asyncio.Future[None]) -> None:
