@@ -82,7 +82,7 @@ class SemanticDedup:
         self.encoder = encoder
         self.threshold = threshold
         self.remembered = remembered
-        self._memory: OrderedDict[tuple[int, ...], Any] = OrderedDict()  # ids -> vector, LRU
+        self._memory: OrderedDict[bytes, Any] = OrderedDict()  # token ids -> vector, LRU
         self._index = VectorIndex(encoder.dim)
         self._stale = True  # look for stored vectors before the next search
         self._own = VectorIndex(encoder.dim, capacity=64)  # a feed's new stories (FeedVectors)
@@ -113,7 +113,7 @@ class SemanticDedup:
         encodings = self.encoder.tokenize(texts)
         if not self.encoder.per_text:
             return self.encoder.encode_tokens(encodings)
-        keys = [tuple(e.ids) for e in encodings]
+        keys = [np.asarray(e.ids, dtype=np.int32).tobytes() for e in encodings]
         known = {key: self._memory[key] for key in keys if key in self._memory}
         todo = {key: e for key, e in zip(keys, encodings, strict=True) if key not in known}
         if todo:
