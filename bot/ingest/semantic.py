@@ -224,7 +224,10 @@ class FeedVectors:
         """Entry `index` starts story `story_id` (provisional until written)."""
         data = SemanticDedup.to_bytes(self.vectors[index])
         row = (story_id, self.stamps[index], data)
-        self._own.add([row])
+        # its code is a BLAS product: on two threads, OpenBLAS's idle worker then
+        # spins on the other core for a while, CPU time counted to this process
+        with self.method.encoder.single_thread():
+            self._own.add([row])
         self.known[story_id] = np_from_bytes(data)
         self.new_rows.append(row)
 
