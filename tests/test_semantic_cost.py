@@ -112,6 +112,52 @@ def test_a_paraphrase_earlier_in_the_same_batch_is_found(
     assert len(set(outcome.story_ids)) == 2
 
 
+class _CountingSession:
+    """The encoder's onnxruntime session, counting the runs it is asked for."""
+
+    def __init__(self, session: object) -> None:
+        self.session, self.runs = session, 0
+
+    def run(self, *args: object, **kwargs: object) -> object:
+        self.runs += 1
+        return self.session.run(*args, **kwargs)  # type: ignore[attr-defined]
+
+
+def test_a_text_whose_token_ids_were_seen_is_not_run_again(
+    method: semantic.SemanticDedup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    np = pytest.importorskip("numpy")
+    counting = _CountingSession(method.encoder.session)  # type: ignore[attr-defined]
+    monkeypatch.setattr(method.encoder, "session", counting)
+    fresh = semantic.SemanticDedup(method.encoder)
+    a = "Netflix raises subscription prices"
+    # the third folds to the first's token ids (uncased model, spacing)
+    texts = [a, "Floods displace thousands in Bangladesh", "NETFLIX  raises subscription prices"]
+    first = fresh.embed_texts(texts)
+    assert counting.runs == 2
+    again = fresh.embed_texts([a, texts[1]])
+    assert counting.runs == 2
+    alone = method.encoder.encode(texts[:2])  # the encoder itself remembers nothing
+    assert counting.runs == 4
+    # bit for bit what a run gives
+    assert np.array_equal(first[[0, 1, 0]], np.stack([alone[0], alone[1], alone[0]]))
+    assert np.array_equal(first[2], alone[0]) and np.array_equal(again, alone)
+
+
+def test_remembered_vectors_are_bounded(
+    method: semantic.SemanticDedup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = _CountingSession(method.encoder.session)  # type: ignore[attr-defined]
+    monkeypatch.setattr(method.encoder, "session", counting)
+    fresh = semantic.SemanticDedup(method.encoder, remembered=2)
+    fresh.embed_texts(HEADLINES[:3])
+    assert counting.runs == 3
+    fresh.embed_texts([HEADLINES[2], HEADLINES[1]])  # the two most recent are kept
+    assert counting.runs == 3
+    fresh.embed_texts([HEADLINES[0]])  # the oldest went
+    assert counting.runs == 4
+
+
 def test_bound_keeps_the_floor_and_shrinks_with_it() -> None:
     assert bound(128, -1.0) == 128
     assert bound(384, 1.0) == math.ceil(0.0)

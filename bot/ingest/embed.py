@@ -51,6 +51,9 @@ class Encoder:
     runtime = "none"
     dim = 0
     batch = BATCH  # texts per forward pass
+    # True when a text's vector depends on its token ids alone (one text per run,
+    # same arithmetic every time): equal ids need not be run twice (`SemanticDedup`).
+    per_text = False
 
     def __init__(self, model_dir: Path) -> None:
         import numpy as np
@@ -77,16 +80,23 @@ class Encoder:
     def _batch(self, encodings: Sequence[Any]) -> Any:
         raise NotImplementedError
 
-    def encode(self, texts: Sequence[str]) -> Any:
-        """Return an (n, dim) float32 array of unit vectors.
+    def tokenize(self, texts: Sequence[str]) -> list[Any]:
+        """Return the tokenizer's encodings of `texts` (their `.ids` are what the model reads)."""
+        return list(self.tokenizer.encode_batch(list(texts)))
 
-        Texts go through in batches of BATCH, sorted by length so that little
+    def encode(self, texts: Sequence[str]) -> Any:
+        """Return an (n, dim) float32 array of unit vectors."""
+        return self.encode_tokens(self.tokenize(texts))
+
+    def encode_tokens(self, encodings: Sequence[Any]) -> Any:
+        """Return the unit vectors of tokenized texts, one row each.
+
+        Texts go through in batches of `batch`, sorted by length so that little
         padding is computed: per text this costs about half of one at a time.
         """
         np = self._np
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        out = np.zeros((len(encodings), self.dim), dtype=np.float32)
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         with self.single_thread():
             for start in range(0, len(order), self.batch):
                 chunk = order[start : start + self.batch]
