@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.render import texts
+from bot.render.commands import COMMANDS
 from bot.settings import DeliverySettings, LimitsSettings
 from bot.storage.models import AuditEntry, Broadcast, Feed, Outbox
 from tests.support.botharness import make_settings, running_bot, wait_for
@@ -64,14 +65,18 @@ def _state(engine: Engine) -> tuple[int, ...]:
     return tuple(counts)
 
 
+KNOWN = frozenset(c.name for c in COMMANDS)
+
+
 def _expects_reply(chat_id: int, text: str, bot_username: str) -> bool:
-    """Private chats answer everything; groups only commands meant for this bot."""
+    """Private chats answer everything; groups only commands meant for this bot: its own
+    commands, bare or with its name, and any command that names it."""
     if chat_id > 0:
         return True
     if not text.startswith("/"):
         return False
-    head = text.split(maxsplit=1)[0]
-    return "@" not in head or head.split("@", 1)[1].lower() == bot_username.lower()
+    name, _, bot = text.split(maxsplit=1)[0][1:].partition("@")
+    return bot.lower() == bot_username.lower() if bot else name.lower() in KNOWN
 
 
 async def test_odd_updates_are_all_answered_and_never_raise(
