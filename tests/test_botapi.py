@@ -20,7 +20,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.delivery.botapi import BotApi, message_body, raise_for_reply
+from bot.delivery.botapi import BotApi, env_proxy, message_body, raise_for_reply
 from bot.delivery.pacing import concurrency_for, retry_seconds
 
 Reply = Callable[[asyncio.StreamWriter, bytes], Awaitable[bool]]  # False: hang up
@@ -194,3 +194,10 @@ async def test_no_reply_within_the_timeout_is_timed_out() -> None:
     async with _serving(_never) as (_, base_url):
         with pytest.raises(TimedOut):
             await _send(base_url, timeout=0.3)
+
+
+def test_the_proxy_comes_from_the_environment_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://user:pw@proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    assert env_proxy("https://api.telegram.org/botTOKEN") == "http://user:pw@proxy.example:3128"
+    assert env_proxy("https://localhost:8081/botTOKEN") is None

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.parse
+import urllib.request
 from http import HTTPStatus
 from typing import Any
 
@@ -128,14 +130,23 @@ def raise_for_reply(status: int, payload: bytes) -> dict[str, Any]:
     raise errors.get(status, NetworkError)(message)
 
 
+def env_proxy(url: str) -> str | None:
+    """The proxy the environment names for `url` (HTTPS_PROXY, NO_PROXY …), or None."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+        return None
+    return urllib.request.getproxies().get(parts.scheme)
+
+
 class BotApi:
     """`sendMessage` and `sendPhoto` over one keep-alive pool; build it inside the loop
     that uses it.
 
     Like PTB's httpx client it verifies TLS against httpx's (certifi) trust store and
-    honours the proxy environment variables (`trust_env`). `timeout` bounds a whole
-    call (connect, send, reply); the sender never waits for the pool, since no more
-    than `connections` calls are in flight at once.
+    honours the proxy environment variables, read once here (aiohttp's `trust_env`
+    would look them and ~/.netrc up in a thread for every request). `timeout` bounds
+    a whole call (connect, send, reply); the sender never waits for the pool, since
+    no more than `connections` calls are in flight at once.
     """
 
     def __init__(self, base_url: str, *, connections: int, timeout: float = 30.0) -> None:
@@ -143,10 +154,9 @@ class BotApi:
         self.loop = asyncio.get_running_loop()
         connector = aiohttp.TCPConnector(limit=connections, ssl=httpx.create_ssl_context())
         self._session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(total=timeout),
-            trust_env=True,
+            connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)
         )
+        self._proxy = env_proxy(base_url)
 
     async def send_message(self, body: bytes) -> int:
         """Send a prebuilt `sendMessage` body; return Telegram's message_id."""
@@ -160,7 +170,8 @@ class BotApi:
         """Call `method` with a prebuilt JSON body; return Telegram's message_id."""
         try:
             url = f"{self.base_url}/{method}"
-            async with self._session.post(url, data=body, headers=_JSON) as response:
+            post = self._session.post(url, data=body, headers=_JSON, proxy=self._proxy)
+            async with post as response:
                 status, payload = response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's own timeouts subclass it too
             raise TimedOut(f"Timed out: {type(exc).__name__} {exc}") from exc
