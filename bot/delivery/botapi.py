@@ -6,7 +6,7 @@ JSON parsed into objects and serialised again, the request rebuilt, the reply
 turned into a `Message`. Here the JSON body is built once from the stored row
 (the keyboard JSON goes out as stored), the reply is read for its
 `message_id` only, and a keep-alive pool sized for the sender's concurrency
-carries the requests: aiohttp's, which costs a twentieth of httpx's CPU a
+carries the requests: aiohttp's, which costs about a twentieth of httpx's CPU a
 request here (BENCHMARKS.md, Issue 15 sender; handlers' replies stay on PTB's
 httpx). Errors are raised as PTB's exceptions, mapped from the status code and
 `parameters` exactly as PTB maps them, so the sender handles both paths alike.
