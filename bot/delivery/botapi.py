@@ -3,21 +3,25 @@
 The sender sends thousands of `sendMessage` (and `sendPhoto`) calls a second with paid
 broadcasts. Going through PTB's `Bot` costs per message: the stored keyboard
 JSON parsed into objects and serialised again, the request rebuilt, the reply
-turned into a `Message`. Here the form body is built once from the stored row
+turned into a `Message`. Here the JSON body is built once from the stored row
 (the keyboard JSON goes out as stored), the reply is read for its
 `message_id` only, and a keep-alive pool sized for the sender's concurrency
-carries the requests. Errors are raised as PTB's exceptions, mapped from the
-status code and `parameters` exactly as PTB maps them, so the sender handles
-both paths alike.
+carries the requests: aiohttp's, which costs about a twentieth of httpx's CPU a
+request here (BENCHMARKS.md, Issue 15 sender; handlers' replies stay on PTB's
+httpx). Errors are raised as PTB's exceptions, mapped from the status code and
+`parameters` exactly as PTB maps them, so the sender handles both paths alike.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import urllib.parse
+import urllib.request
 from http import HTTPStatus
 from typing import Any
 
+import aiohttp
 import httpx
 from telegram.error import (
     BadRequest,
@@ -126,17 +130,33 @@ def raise_for_reply(status: int, payload: bytes) -> dict[str, Any]:
     raise errors.get(status, NetworkError)(message)
 
 
+def env_proxy(url: str) -> str | None:
+    """The proxy the environment names for `url` (HTTPS_PROXY, NO_PROXY …), or None."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+        return None
+    return urllib.request.getproxies().get(parts.scheme)
+
+
 class BotApi:
     """`sendMessage` and `sendPhoto` over one keep-alive pool; build it inside the loop
-    that uses it."""
+    that uses it.
+
+    Like PTB's httpx client it verifies TLS against httpx's (certifi) trust store and
+    honours the proxy environment variables, read once here (aiohttp's `trust_env`
+    would look them and ~/.netrc up in a thread for every request). `timeout` bounds
+    a whole call (connect, send, reply); the sender never waits for the pool, since
+    no more than `connections` calls are in flight at once.
+    """
 
     def __init__(self, base_url: str, *, connections: int, timeout: float = 30.0) -> None:
         self.base_url = base_url
         self.loop = asyncio.get_running_loop()
-        self._client = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-            timeout=httpx.Timeout(timeout, pool=None),
+        connector = aiohttp.TCPConnector(limit=connections, ssl=httpx.create_ssl_context())
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)
         )
+        self._proxy = env_proxy(base_url)
 
     async def send_message(self, body: bytes) -> int:
         """Send a prebuilt `sendMessage` body; return Telegram's message_id."""
@@ -150,13 +170,15 @@ class BotApi:
         """Call `method` with a prebuilt JSON body; return Telegram's message_id."""
         try:
             url = f"{self.base_url}/{method}"
-            response = await self._client.post(url, content=body, headers=_JSON)
-        except httpx.TimeoutException as exc:
-            raise TimedOut(f"Timed out: {exc}") from exc
-        except httpx.HTTPError as exc:
-            raise NetworkError(f"httpx {type(exc).__name__}: {exc}") from exc
-        result = raise_for_reply(response.status_code, response.content)
+            post = self._session.post(url, data=body, headers=_JSON, proxy=self._proxy)
+            async with post as response:
+                status, payload = response.status, await response.read()
+        except TimeoutError as exc:  # aiohttp's own timeouts subclass it too
+            raise TimedOut(f"Timed out: {type(exc).__name__} {exc}") from exc
+        except (aiohttp.ClientError, OSError) as exc:  # refused, reset, closed mid-reply …
+            raise NetworkError(f"aiohttp {type(exc).__name__}: {exc}") from exc
+        result = raise_for_reply(status, payload)
         return int(result.get("message_id", 0))
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._session.close()
