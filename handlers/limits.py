@@ -3,8 +3,8 @@
 An update over its user's limit is answered politely and dropped here, so no
 handler, database query or page fetch runs for it: commands (and other text)
 against `limits.commands_per_minute`, inline-button taps against
-`limits.taps_per_minute`, and 📖 taps that would fetch a page against
-`limits.fulltext_per_minute` as well. A refused command gets one "slow down"
+`limits.taps_per_minute`, and 📖 taps that would fetch a page, and "Read on"
+taps, against `limits.fulltext_per_minute` as well. A refused command gets one "slow down"
 message per refused stretch, not one per dropped update (that would itself be
 spam); a refused tap always gets its `answerCallbackQuery`, which Telegram
 needs to stop the button's spinner and which adds no message. Admins are not
@@ -25,7 +25,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.admin import access
 from bot.render import commands, texts
-from bot.render.stories import FULLTEXT_PREFIX, parse_fulltext_callback
+from bot.render.stories import FULLTEXT_PREFIX, parse_fulltext_tap
 from bot.services import articles
 from bot.services.ratelimit import SlidingWindowLimiter
 from bot.settings import LimitsSettings
@@ -88,8 +88,8 @@ class UpdateLimits:
             data = query.data or ""
             if is_admin and data.startswith(ADMIN_BUTTON_PREFIXES):
                 return
-            story_id = parse_fulltext_callback(data)
-            if data.startswith(FULLTEXT_PREFIX) and story_id is None:
+            tap = parse_fulltext_tap(data)
+            if data.startswith(FULLTEXT_PREFIX) and tap is None:
                 # Forged or garbled data never reaches the handler.
                 await _answer(query, (await lang_of(context, update))(texts.FULLTEXT_BUTTON_BAD))
                 raise ApplicationHandlerStop
@@ -99,7 +99,9 @@ class UpdateLimits:
                 lang = await lang_of(context, update)  # read only when refusing
                 await _answer(query, lang(texts.TAPS_SLOW_DOWN, seconds=_seconds(wait)))
                 raise ApplicationHandlerStop
-            if story_id is not None and not await articles.is_cached(services, story_id):
+            # A tap that fetches a page, and a "Read on" tap (up to max_messages messages
+            # from the stored text), count against the full-text window as well.
+            if tap is not None and (tap[1] > 0 or not await articles.is_cached(services, tap[0])):
                 wait = fulltext.check(user.id, now)
                 if wait is not None:
                     lang = await lang_of(context, update)

@@ -288,3 +288,30 @@ async def test_taps_that_fetch_have_their_own_per_user_limit(
         assert server.hits["/articles/missing.html"] == 1
     finally:
         await running.__aexit__(None, None, None)
+
+
+async def test_read_on_taps_count_against_the_full_text_limit(
+    tg: FakeTelegram, server: FeedServer, sqlite_engine: Engine
+) -> None:
+    """Each "Read on" tap sends up to max_messages messages from the stored text: a user
+    tapping it again and again is held to `fulltext_per_minute` like taps that fetch."""
+    settings = settings_for(tg, server, extract_timeout_seconds=120.0, max_messages=2)
+    settings = dataclasses.replace(
+        settings, limits=dataclasses.replace(settings.limits, fulltext_per_minute=2)
+    )
+    running, scene = await start(tg, server, sqlite_engine, settings)
+    try:
+        scene.tap(scene.data["huge"])  # fetches: one of two this minute
+        await wait_for(tg, lambda: len(tg.messages(USER)) >= 3, timeout=90)
+        await wait_for(tg, lambda: not tg.pending_updates())
+        last = tg.messages(USER)[-1]
+        [button] = last.buttons
+        answers = []
+        for _ in range(2):  # the second of two this minute, then one too many
+            query = tg.press_button(USER, last.message_id, button["callback_data"])
+            answers.append(await wait_for(tg, lambda q=query: tg.callback_answer(q), timeout=20))
+            await wait_for(tg, lambda: not tg.pending_updates())
+        assert answers[0].get("text") == texts.FULLTEXT_LOADING
+        assert str(answers[1].get("text", "")).startswith("You've opened many articles")
+    finally:
+        await running.__aexit__(None, None, None)
