@@ -25,6 +25,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.admin import access
 from bot.render import commands, texts
+from bot.render.commands import for_this_bot_in_group
 from bot.render.stories import FULLTEXT_PREFIX, parse_fulltext_tap
 from bot.services import articles
 from bot.services.ratelimit import SlidingWindowLimiter
@@ -40,7 +41,6 @@ PERIOD = 60.0
 # and this one matches every update, so sharing group -1 would hide other handlers there.
 GROUP = -100
 ADMIN_BUTTON_PREFIXES = ("bc:",)
-KNOWN = frozenset(c.name for c in commands.COMMANDS)
 
 
 async def _answer(query: CallbackQuery, text: str) -> None:
@@ -113,7 +113,7 @@ class UpdateLimits:
         if message is None or update.effective_chat is None:
             return
         text = message.text or ""
-        if update.effective_chat.type != ChatType.PRIVATE and not _ours_in_group(
+        if update.effective_chat.type != ChatType.PRIVATE and not for_this_bot_in_group(
             text, context.bot.username
         ):
             return  # group chatter (the bot may see all of it): nothing answers it
@@ -138,16 +138,6 @@ def _sender(message: Message, user_id: int) -> int:
     posts as a channel as another (Channel_Bot): counted by that user, every such
     admin of every group would share one window."""
     return message.sender_chat.id if message.sender_chat is not None else user_id
-
-
-def _ours_in_group(text: str, username: str | None) -> bool:
-    """Whether a group message is a command this bot answers: one of its own commands
-    not addressed to another bot, or any "/command@ThisBot"."""
-    parts = commands.split_command(text)
-    if parts is None:
-        return False
-    name, bot = parts
-    return bot == (username or "").casefold() if bot else name in KNOWN
 
 
 def _command(text: str) -> str | None:

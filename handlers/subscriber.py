@@ -180,18 +180,13 @@ async def help_cmd(update: Update, context: BotContext) -> None:
 async def unknown_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     private = chat_of(update).type == ChatType.PRIVATE
-    if not private and not _names_this_bot(message.text if message else None, context.bot.username):
+    text = (message.text or "") if message else ""
+    if not private and not commands.for_this_bot_in_group(text, context.bot.username):
         # In a group, "/ban" or "/start@OtherBot" is most likely another bot's (or a
         # human habit): answering every one would be noise. "/nosuch@ThisBot" is ours.
         return
     lang = await lang_of(context, update)
     await send_html(context, chat_of(update).id, lang(texts.UNKNOWN_COMMAND))
-
-
-def _names_this_bot(text: str | None, username: str | None) -> bool:
-    """Whether a "/command@name" message names this bot."""
-    parts = commands.split_command(text or "")
-    return parts is not None and bool(parts[1]) and parts[1] == (username or "").casefold()
 
 
 async def plain_text(update: Update, context: BotContext) -> None:

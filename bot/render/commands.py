@@ -59,6 +59,16 @@ def split_command(text: str) -> tuple[str, str] | None:
     return name.casefold(), bot.casefold()
 
 
+def for_this_bot_in_group(text: str, username: str | None) -> bool:
+    """Whether a group message is a command this bot answers there: one of its own
+    commands not addressed to another bot, or any "/command@ThisBot"."""
+    parts = split_command(text)
+    if parts is None:
+        return False
+    name, bot = parts
+    return bot == (username or "").casefold() if bot else name in BY_NAME
+
+
 def commands(*, admin: bool) -> tuple[Command, ...]:
     """The subscriber commands (admin=False) or the admin commands (admin=True)."""
     return tuple(c for c in COMMANDS if c.admin == admin)
