@@ -252,8 +252,34 @@ class FloodHold(SQLModel, table=True):
     until: datetime = Field(sa_type=UTCDateTime)
 
 
+# The rows still to send (pending, or sending under a lease), and the rows being sent:
+# both partial indexes (migration 0008) leave out the finished rows (sent, failed,
+# cancelled) that make up most of the table. The claim query repeats these conditions
+# word for word, which is what lets SQLite use a partial index.
+OUTBOX_UNSENT = "status NOT IN ('sent', 'failed', 'cancelled')"
+OUTBOX_SENDING = "status = 'sending'"
+
+
 class Outbox(SQLModel, table=True):
-    __table_args__ = (sa.Index("ix_outbox_due", "status", "priority", "not_before"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "status", "priority", "not_before"),
+        # A claim walks the queue in (priority, id) order and stops after its batch.
+        sa.Index(
+            "ix_outbox_queue",
+            "priority",
+            "id",
+            sqlite_where=sa.text(OUTBOX_UNSENT),
+            postgresql_where=sa.text(OUTBOX_UNSENT),
+        ),
+        # Whether another sender holds a chat: one probe per candidate row.
+        sa.Index(
+            "ix_outbox_held",
+            "chat_id",
+            "lease_until",
+            sqlite_where=sa.text(OUTBOX_SENDING),
+            postgresql_where=sa.text(OUTBOX_SENDING),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_type=sa.BigInteger, index=True)
     kind: str = Field(max_length=16)  # briefing | instant | broadcast | reply

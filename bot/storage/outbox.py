@@ -111,14 +111,24 @@ def enqueue_many(session: Session, messages: Sequence[NewMessage], *, now: datet
     session.connection().execute(_bulk_insert(session.get_bind().dialect.name), values)
 
 
-def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
-    """Take up to `limit` due rows (pending, or sending with an expired lease)."""
+_FINISHED = [sa.literal_column(f"'{status}'") for status in (SENT, FAILED, CANCELLED)]
+
+
+def due_query(now: datetime, limit: int, dialect: str) -> sa.Select[Any]:
+    """Due rows in (priority, id) order: a walk of `ix_outbox_queue` that stops at `limit`.
+
+    The status conditions are literals worded as the partial indexes' own
+    (models.OUTBOX_UNSENT, OUTBOX_SENDING), so that both databases may use them
+    whatever the bound values; and no condition offers `ix_outbox_due`, which would
+    have every due row found and sorted before the first is taken.
+    """
     other = sa.orm.aliased(Outbox)
     # A chat whose rows another sender holds stays with that sender, so one
     # chat's messages keep their order and its per-chat pace.
     held = (
         select(other.id)
-        .where(other.chat_id == Outbox.chat_id, other.status == SENDING)
+        .where(other.chat_id == Outbox.chat_id)
+        .where(col(other.status) == sa.literal_column(f"'{SENDING}'"))
         .where(col(other.lease_until) >= now)
         .exists()
     )
@@ -133,18 +143,21 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
             col(Outbox.thread_id),
             col(Outbox.options),
         )
+        .where(col(Outbox.status).not_in(_FINISHED))
         .where(col(Outbox.not_before) <= now, ~held)
-        .where(
-            sa.or_(
-                col(Outbox.status) == PENDING,
-                sa.and_(col(Outbox.status) == SENDING, col(Outbox.lease_until) < now),
-            )
-        )
+        # Unfinished and not pending is sending: then only once its lease has expired.
+        .where(sa.or_(col(Outbox.status) == PENDING, col(Outbox.lease_until) < now))
         .order_by(col(Outbox.priority), col(Outbox.id))
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         due = due.with_for_update(skip_locked=True)
+    return due
+
+
+def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
+    """Take up to `limit` due rows (pending, or sending with an expired lease)."""
+    due = due_query(now, limit, session.get_bind().dialect.name)
     # Columns, not ORM entities, and one UPDATE for the batch: loading entities and
     # flushing them row by row cost ~250 µs a row (BENCHMARKS.md, paid broadcast round).
     rows: Sequence[Any] = session.connection().execute(due).all()
