@@ -111,10 +111,12 @@ def enqueue_many(session: Session, messages: Sequence[NewMessage], *, now: datet
     session.connection().execute(_bulk_insert(session.get_bind().dialect.name), values)
 
 
-_FINISHED = [sa.literal_column(f"'{status}'") for status in (SENT, FAILED, CANCELLED)]
+_FINISHED: list[sa.ColumnElement[Any]] = [
+    sa.literal_column(f"'{status}'") for status in (SENT, FAILED, CANCELLED)
+]
 
 
-def due_query(now: datetime, limit: int, dialect: str) -> sa.Select[Any]:
+def due_query(now: datetime, limit: int, dialect: str) -> sa.Select[*tuple[Any, ...]]:
     """Due rows in (priority, id) order: a walk of `ix_outbox_queue` that stops at `limit`.
 
     The status conditions are literals worded as the partial indexes' own
