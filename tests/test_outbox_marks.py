@@ -215,6 +215,8 @@ async def test_a_sender_whose_lease_lapsed_leaves_the_rows_to_the_one_that_took_
     first = asyncio.create_task(a.deliver_due(budget_seconds=20))
     while not tg.calls("sendMessage"):  # the 429: A holds the rest of its claim now
         await asyncio.sleep(0.01)
+    while not statuses(engine).get("pending"):  # A's answer to it is written (a retry)
+        await asyncio.sleep(0.01)
     # What A sent before the 429 came back is marked sent (a sender that is starved
     # between Telegram's answer and its mark is the in-flight case no lease can fence).
     while statuses(engine).get("sent", 0) < len(tg.calls("sendMessage")) - 1:

@@ -81,6 +81,11 @@ class MarkQueue:
         return len(self._queued)
 
     @property
+    def failing(self) -> bool:
+        """The last write failed: marks wait for the next try."""
+        return self._failures > 0
+
+    @property
     def unsettled(self) -> bool:
         """Marks are queued or being written."""
         return bool(self._queued) or self._writing

@@ -110,18 +110,7 @@ class Sender:
             asyncio.create_task(self._renew_loop()),
         ]
         try:
-            while not self.stopping and loop.time() < deadline:
-                # Claim nothing new while earlier marks cannot be written.
-                if not await self._marks.settle(deadline):
-                    break
-                try:
-                    claimed = await asyncio.to_thread(self._claim)
-                except DBAPIError as exc:  # e.g. another writer holds SQLite's lock
-                    logger.warning("outbox claim failed, next round retries error=%s", exc)
-                    break
-                if not claimed:
-                    break
-                stats += await self._send_batch(claimed)
+            stats += await self._pump(deadline)
             # Wait (leases renewed) for the marks; what still fails waits for the next call.
             if await self._marks.settle(loop.time() + self.lease.total_seconds() / 2):
                 self._marks.held.clear()  # e.g. rows of a blocked chat, cancelled with it
@@ -137,13 +126,92 @@ class Sender:
             )
         return stats
 
-    def _claim(self) -> list[outbox.Claimed]:
+    async def _pump(self, deadline: float) -> DeliveryStats:
+        """Send claimed rows, each chat's in order, claiming the next batch while earlier
+        ones are in flight, so the pacer is never left waiting for a claim.
+
+        A claim starts whenever at most one batch of claimed rows is still unsent: at
+        most two batches are held at a time. Claiming ahead keeps each chat's order,
+        because a chat with a row in flight (`sending`, leased) is not claimed. An empty
+        claim while rows are in flight may only mean that their chats are held, so the
+        next claim waits until those are done; an empty claim with nothing in flight
+        ends the round, as do the deadline, a stop, a failed claim and unwritten marks.
+        """
+        stats = DeliveryStats()
+        chats: dict[asyncio.Task[DeliveryStats], int] = {}  # a chat's send -> its rows
+        unsent = 0  # rows in `chats`
+        claim: asyncio.Task[list[outbox.Claimed] | None] | None = None
+        more, after_all = True, False  # claim again; but only once nothing is in flight
+        ahead = False  # the last claim was made while rows were in flight
+        try:
+            while True:
+                ready = not (after_all and chats)
+                if more and ready and claim is None and unsent <= self.batch_size:
+                    ahead = bool(chats)
+                    claim = asyncio.create_task(self._next_batch(deadline, ahead=ahead))
+                waiting: set[asyncio.Task[Any]] = set(chats)
+                if claim is not None:
+                    waiting.add(claim)
+                if not waiting:
+                    return stats
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if task is claim:
+                        claim, rows = None, task.result()
+                        more = rows is not None and (bool(rows) or ahead)
+                        after_all = not rows
+                        for chat_rows in self._by_chat(rows or ()):
+                            chats[asyncio.create_task(self._send_chat(chat_rows))] = len(chat_rows)
+                            unsent += len(chat_rows)
+                    else:
+                        unsent -= chats.pop(task)
+                        stats += task.result()
+        finally:
+            for task in [*chats, *([claim] if claim is not None else [])]:
+                task.cancel()
+
+    async def _next_batch(self, deadline: float, *, ahead: bool) -> list[outbox.Claimed] | None:
+        """Claim the next batch; None when the round ends here instead.
+
+        With nothing in flight (not `ahead`) every mark is written first, so that the
+        chats of rows just sent are free again; ahead of rows in flight only when marks
+        fail or pile up. Either way nothing new is claimed while marks cannot be written.
+        """
+        if self.stopping or asyncio.get_running_loop().time() >= deadline:
+            return None
+        behind = self._marks.failing or len(self._marks) > self.batch_size
+        if (behind or not ahead) and not await self._marks.settle(deadline):
+            return None
+        try:
+            now, claimed = await asyncio.to_thread(self._claim)
+        except DBAPIError as exc:  # e.g. another writer holds SQLite's lock
+            logger.warning("outbox claim failed, next round retries error=%s", exc)
+            return None
+        return self._take(now, claimed)
+
+    def _claim(self) -> tuple[datetime, list[outbox.Claimed]]:
         now = self.clock()
         with session_scope(self.engine) as session:
             claimed = outbox.claim_due(session, now=now, limit=self.batch_size, lease=self.lease)
+        return now, claimed
+
+    def _take(self, now: datetime, claimed: Sequence[outbox.Claimed]) -> list[outbox.Claimed]:
+        """Hold the claimed rows; return those to send now.
+
+        A row this sender holds already (in flight here, its mark not written) is claimed
+        again only if another sender, whose lease on it had lapsed, put it back: it is not
+        sent twice, and its chat's other rows in this claim go back to wait behind it.
+        """
+        again = {row.id for row in claimed if row.id in self._marks.held}
+        behind = {row.chat_id for row in claimed if row.id in again}
         self._marks.held.update(row.id for row in claimed)
         self._leases.update((row.id, now + self.lease) for row in claimed)
-        return claimed
+        if not behind:
+            return list(claimed)
+        logger.warning("claimed rows held here again row_ids=%s", sorted(again))
+        wait = [row for row in claimed if row.chat_id in behind and row.id not in again]
+        self._requeue(wait, now)
+        return [row for row in claimed if row.chat_id not in behind]
 
     def _heartbeat(self) -> tuple[int, datetime | None]:
         """Say this sender is alive; return how many senders are, and any flood hold."""
@@ -151,19 +219,14 @@ class Sender:
             live = outbox.heartbeat(session, self.worker_id, now=self.clock())
             return live, outbox.hold_until(session)
 
-    async def _send_batch(self, rows: Sequence[outbox.Claimed]) -> DeliveryStats:
+    def _by_chat(self, rows: Sequence[outbox.Claimed]) -> list[list[outbox.Claimed]]:
+        """A batch's rows to send, grouped by chat, each chat's in the claim's order."""
         by_chat: dict[int, list[outbox.Claimed]] = defaultdict(list)
         for row in rows:
             if row.id in self._marks.accepted:
                 continue  # claimed again after a lease lapsed; its "sent" mark is queued
             by_chat[row.chat_id].append(row)
-        results = await asyncio.gather(
-            *(self._send_chat(chat_rows) for chat_rows in by_chat.values())
-        )
-        total = DeliveryStats()
-        for result in results:
-            total += result
-        return total
+        return list(by_chat.values())
 
     async def _send_chat(self, rows: Sequence[outbox.Claimed]) -> DeliveryStats:
         stats = DeliveryStats()
