@@ -132,3 +132,35 @@ async def test_a_chat_with_more_rows_than_a_batch_goes_out_in_order_in_one_round
     await sender.aclose()
     assert stats.sent == 5
     assert tg.texts(chat_id) == [f"part {i}" for i in range(5)]
+
+
+async def test_rows_put_back_under_a_send_in_flight_here_are_not_sent_twice(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    # A sender whose leases had lapsed writes its late "retry" marks over rows this sender
+    # has claimed since and is sending: they look due again to the claim made ahead.
+    chat_id = 71_201
+    tg.add_private_chat(chat_id)
+    messages = [outbox.NewMessage(chat_id, "reply", f"m:{i}", f"part {i}") for i in range(4)]
+    with session_scope(engine) as session:
+        outbox.enqueue(session, messages, now=utcnow())
+    with engine.connect() as conn:
+        query = sa.text("SELECT id FROM outbox WHERE chat_id = :chat ORDER BY id")
+        row_ids = list(conn.execute(query, {"chat": chat_id}).scalars())
+    claims: list[int] = []
+
+    def late_marks(*_: Any) -> None:
+        claims.append(len(claims))
+        if len(claims) == 2:  # the claim ahead: the chat's fourth row waits for its pace
+            with session_scope(engine) as session:
+                for row_id in row_ids:
+                    past = utcnow() - timedelta(seconds=1)
+                    outbox.mark_retry(session, row_id, not_before=past, error=None)
+
+    sender = Sender(engine=engine, bot=bot, pacer=Pacer(per_second=1000.0), batch_size=4)
+    with on_claims(engine, late_marks):
+        stats = await sender.deliver_due(budget_seconds=30)
+    await sender.aclose()
+    assert len(claims) >= 2
+    assert tg.texts(chat_id) == [f"part {i}" for i in range(4)]
+    assert stats.sent == 4

@@ -78,6 +78,7 @@ class Sender:
     _last_beat: float = -HEARTBEAT_EVERY
     _marks: MarkQueue = field(init=False)
     _leases: dict[int, datetime] = field(default_factory=dict)  # held row -> its lease's end
+    _in_flight: set[int] = field(default_factory=set)  # rows of this round's running sends
     _api: BotApi | None = None
     _gate: asyncio.Semaphore | None = None
 
@@ -138,7 +139,7 @@ class Sender:
         ends the round, as do the deadline, a stop, a failed claim and unwritten marks.
         """
         stats = DeliveryStats()
-        chats: dict[asyncio.Task[DeliveryStats], int] = {}  # a chat's send -> its rows
+        chats: dict[asyncio.Task[DeliveryStats], list[int]] = {}  # a chat's send -> its rows
         unsent = 0  # rows in `chats`
         claim: asyncio.Task[list[outbox.Claimed] | None] | None = None
         more, after_all = True, False  # claim again; but only once nothing is in flight
@@ -149,6 +150,7 @@ class Sender:
         wake = asyncio.Event()
 
         def done(task: asyncio.Task[Any]) -> None:
+            self._in_flight.difference_update(chats.get(task, ()))
             finished.append(task)
             wake.set()
 
@@ -172,15 +174,20 @@ class Sender:
                         for chat_rows in self._by_chat(rows or ()):
                             sending = asyncio.create_task(self._send_chat(chat_rows))
                             sending.add_done_callback(done)
-                            chats[sending] = len(chat_rows)
+                            chats[sending] = [row.id for row in chat_rows]
+                            self._in_flight.update(chats[sending])
                             unsent += len(chat_rows)
                     else:
-                        unsent -= chats.pop(task)
+                        unsent -= len(chats.pop(task))
                         stats += task.result()
         finally:
-            for task in [*chats, *([claim] if claim is not None else [])]:
+            if claim is not None:
+                claim.remove_done_callback(done)
+                claim.cancel()
+            for task, row_ids in chats.items():
                 task.remove_done_callback(done)
                 task.cancel()
+                self._in_flight.difference_update(row_ids)
 
     async def _next_batch(self, deadline: float, *, ahead: bool) -> list[outbox.Claimed] | None:
         """Claim the next batch; None when the round ends here instead.
@@ -210,11 +217,12 @@ class Sender:
     def _take(self, now: datetime, claimed: Sequence[outbox.Claimed]) -> list[outbox.Claimed]:
         """Hold the claimed rows; return those to send now.
 
-        A row this sender holds already (in flight here, its mark not written) is claimed
-        again only if another sender, whose lease on it had lapsed, put it back: it is not
-        sent twice, and its chat's other rows in this claim go back to wait behind it.
+        A row being sent here is claimed again only if another sender, whose lease on
+        it had lapsed, put it back: it is not sent twice, and its chat's other rows in
+        this claim go back to wait behind it. (A row done here whose mark is written
+        but not yet settled, e.g. put back to go now, is simply sent.)
         """
-        again = {row.id for row in claimed if row.id in self._marks.held}
+        again = {row.id for row in claimed if row.id in self._in_flight}
         behind = {row.chat_id for row in claimed if row.id in again}
         self._marks.held.update(row.id for row in claimed)
         self._leases.update((row.id, now + self.lease) for row in claimed)
