@@ -144,14 +144,22 @@ class Sender:
         claim: asyncio.Task[list[outbox.Claimed] | None] | None = None
         more, after_all = True, False  # claim again; but only once nothing is in flight
         ahead = False  # the last claim was made while rows were in flight
-        # Finished tasks, collected by a callback: asyncio.wait over hundreds of sends
-        # for each one that finishes cost more CPU than the claims (BENCHMARKS.md).
-        finished: list[asyncio.Task[Any]] = []
+        # Finished sends are counted by a callback, and the loop below wakes only when
+        # there is something to do: asyncio.wait over hundreds of sends each time one
+        # finished cost more CPU than the claims (BENCHMARKS.md).
+        finished: list[asyncio.Task[DeliveryStats]] = []
         wake = asyncio.Event()
 
-        def done(task: asyncio.Task[Any]) -> None:
-            self._in_flight.difference_update(chats.get(task, ()))
+        def sent(task: asyncio.Task[DeliveryStats]) -> None:
+            nonlocal unsent
+            row_ids = chats.pop(task)
+            self._in_flight.difference_update(row_ids)
+            unsent -= len(row_ids)
             finished.append(task)
+            if not chats or (claim is None and unsent <= self.batch_size):
+                wake.set()
+
+        def claimed(_: asyncio.Task[Any]) -> None:
             wake.set()
 
         try:
@@ -160,32 +168,34 @@ class Sender:
                 if more and ready and claim is None and unsent <= self.batch_size:
                     ahead = bool(chats)
                     claim = asyncio.create_task(self._next_batch(deadline, ahead=ahead))
-                    claim.add_done_callback(done)
+                    claim.add_done_callback(claimed)
                 if not chats and claim is None:
-                    return stats
+                    break
                 await wake.wait()
                 wake.clear()
-                batch, finished[:] = finished[:], []
-                for task in batch:
-                    if task is claim:
-                        claim, rows = None, task.result()
-                        more = rows is not None and (bool(rows) or ahead)
-                        after_all = not rows
-                        for chat_rows in self._by_chat(rows or ()):
-                            sending = asyncio.create_task(self._send_chat(chat_rows))
-                            sending.add_done_callback(done)
-                            chats[sending] = [row.id for row in chat_rows]
-                            self._in_flight.update(chats[sending])
-                            unsent += len(chat_rows)
-                    else:
-                        unsent -= len(chats.pop(task))
-                        stats += task.result()
+                for task in finished:
+                    stats += task.result()
+                finished.clear()
+                if claim is not None and claim.done():
+                    rows = claim.result()
+                    claim = None
+                    more = rows is not None and (bool(rows) or ahead)
+                    after_all = not rows
+                    for chat_rows in self._by_chat(rows or ()):
+                        sending = asyncio.create_task(self._send_chat(chat_rows))
+                        sending.add_done_callback(sent)
+                        chats[sending] = [row.id for row in chat_rows]
+                        self._in_flight.update(chats[sending])
+                        unsent += len(chat_rows)
+            for task in finished:
+                stats += task.result()
+            return stats
         finally:
             if claim is not None:
-                claim.remove_done_callback(done)
+                claim.remove_done_callback(claimed)
                 claim.cancel()
-            for task, row_ids in chats.items():
-                task.remove_done_callback(done)
+            for task, row_ids in list(chats.items()):
+                task.remove_done_callback(sent)
                 task.cancel()
                 self._in_flight.difference_update(row_ids)
 
