@@ -10,11 +10,21 @@ paragraph: one beside the article goes with the rest of the page's furniture.
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 from lxml.html import HtmlElement
 
 _FIGURES = etree.XPath("//body//figure[.//figcaption][not(.//table)][not(ancestor::figure)]")
 _CAPTIONS = etree.XPath(".//figcaption")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.;:!?)\]”’])")
+
+
+def caption_text(caption: etree._Element) -> str:
+    """A caption's text, its parts apart: a credit in its own <span> ("Credit", the
+    photographer) would otherwise run into the sentence before it."""
+    text = " ".join(" ".join(caption.itertext()).split())
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
 
 
 def captions_as_paragraphs(tree: HtmlElement) -> int:
@@ -22,7 +32,7 @@ def captions_as_paragraphs(tree: HtmlElement) -> int:
     done = 0
     for figure in _FIGURES(tree):
         parent = figure.getparent()
-        texts = [" ".join(c.text_content().split()) for c in _CAPTIONS(figure)]
+        texts = [caption_text(caption) for caption in _CAPTIONS(figure)]
         if parent is None or not any(texts):
             continue
         paragraphs = []
