@@ -140,6 +140,21 @@ def test_a_hidden_article_beside_a_large_menu_is_read_rather_than_nothing(hidden
 
 
 @pytest.mark.parametrize(
+    "style", ["visibility: hidden; animation-name: none", "display:none", "opacity:0;display:none"]
+)
+def test_paragraphs_hidden_one_by_one_until_scrolled_to_are_the_article(style: str) -> None:
+    # A "reveal on scroll" script hides each paragraph until it comes into view: no one
+    # holds most of the page, together they hold nearly all of it. Pruning them left
+    # the footer's line as the article.
+    paragraphs = [*TRAM_PROSE, *HIDDEN]
+    article = "<article>" + "".join(f"<p style='{style}'>{p}</p>" for p in paragraphs)
+    footer = "<p>The Courier has been published in Varnholm since 1921 by Courier Media.</p>"
+    text = text_of(page(f"{article}</article>{footer}"))
+    for paragraph in paragraphs:
+        assert paragraph in text
+
+
+@pytest.mark.parametrize(
     "href", ["javascript:", "javascript:void(0)", " JavaScript:open()", "#", " # "]
 )
 def test_an_article_inside_a_script_link_is_not_link_text(href: str) -> None:

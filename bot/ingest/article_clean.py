@@ -177,15 +177,28 @@ def _drop_stubs(lines: Sequence[BodyLine]) -> list[BodyLine]:
     ]
 
 
+def _is_link_line(line: BodyLine) -> bool:
+    """A line of more than a stub's words, all links and no sentence: a headline elsewhere."""
+    return (
+        not line.verbatim
+        and line.link_share >= _ALL_LINKS
+        and not _ends_sentence(line.text)
+        and word_count(line.text) > _STUB_MAX_WORDS  # shorter ones: `_drop_stubs`
+    )
+
+
 def _drop_link_runs(lines: Sequence[BodyLine]) -> list[BodyLine]:
-    """Drop lines that are all links and no sentence: a menu or headline list run together."""
+    """Drop all-link lines that come two or more together: a menu or a list of headlines.
+
+    A lone one between paragraphs is the article's own (a linked subheading, "Read the
+    full report", a source it cites), as a lone short stub is.
+    """
+    link = [_is_link_line(line) for line in lines]
+    last = len(lines) - 1
     return [
         line
-        for line in lines
-        if line.verbatim
-        or line.link_share < _ALL_LINKS
-        or _ends_sentence(line.text)
-        or word_count(line.text) <= _STUB_MAX_WORDS  # left to _drop_stubs
+        for i, line in enumerate(lines)
+        if not link[i] or not ((i > 0 and link[i - 1]) or (i < last and link[i + 1]))
     ]
 
 

@@ -9,7 +9,10 @@ makes every pass see the page as it is shown.
 An element that holds nearly all of the page's text is kept even when hidden: a page saved
 while a dialog was open hides its whole content that way, and an empty page is worse
 than one with a little furniture. So is an ``aria-hidden`` element around the page's
-<main>, however much text lies outside it (a long footer beside a consent dialog).
+<main>, however much text lies outside it (a long footer beside a consent dialog). And
+nothing is dropped when the hidden elements together hold nearly all of the page's text
+(paragraphs a script fades in one by one as the reader scrolls), as trafilatura's own
+pruning holds back when it would leave too little.
 """
 
 from __future__ import annotations
@@ -48,16 +51,22 @@ def prune_hidden(tree: HtmlElement) -> int:
         return 0
     bodies = tree.xpath("//body")
     page = _text_length(bodies[0]) if bodies else 0
-    dropped: set[etree._Element] = set()
+    chosen: dict[etree._Element, int] = {}
     for element in hidden:  # document order: ancestors come first
         if not isinstance(element, HtmlElement) or element.getparent() is None:
             continue
-        if any(ancestor in dropped for ancestor in element.iterancestors()):
-            continue  # gone with its ancestor
-        if page and _text_length(element) > MAX_HIDDEN_SHARE * page:
+        if any(ancestor in chosen for ancestor in element.iterancestors()):
+            continue  # goes with its ancestor
+        length = _text_length(element)
+        if page and length > MAX_HIDDEN_SHARE * page:
             continue
         if _BEHIND_DIALOG(element):
             continue
+        chosen[element] = length
+    # Nearly all of the page hidden, piece by piece (paragraphs a script fades in as
+    # the reader scrolls): that is the page, not furniture.
+    if page and sum(chosen.values()) > MAX_HIDDEN_SHARE * page:
+        return 0
+    for element in chosen:
         element.drop_tree()
-        dropped.add(element)
-    return len(dropped)
+    return len(chosen)
