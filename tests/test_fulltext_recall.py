@@ -89,31 +89,6 @@ def test_a_lone_linked_line_is_the_articles_own_and_a_run_of_them_is_not() -> No
     assert list(result.paragraphs) == [TRAM_PROSE[0], cited, TRAM_PROSE[1], TRAM_PROSE[2]]
 
 
-CAPTION = "The first tram on the test track by the harbour on Tuesday morning."
-
-
-@pytest.mark.parametrize(
-    ("figcaption", "shown"),
-    [
-        (CAPTION, CAPTION),
-        # The credit in spans of its own stays apart from the sentence before it.
-        (
-            f"<span>{CAPTION}</span><span><span>Credit</span><span>Jo Lind/Courier</span></span>",
-            f"{CAPTION} Credit Jo Lind/Courier",
-        ),
-    ],
-)
-def test_a_figure_caption_is_read_where_the_figure_stood(figcaption: str, shown: str) -> None:
-    # trafilatura drops <figure> and its caption; the caption is what the photo showed.
-    body = (
-        f"<article><h1>Tram line approved</h1><p>{TRAM_PROSE[0]}</p>"
-        f"<figure><img src='/img/tram.jpg' alt=''><figcaption>{figcaption}</figcaption></figure>"
-        f"<p>{TRAM_PROSE[1]}</p><p>{TRAM_PROSE[2]}</p></article>"
-    )
-    result = article(page(body))
-    assert list(result.paragraphs) == [TRAM_PROSE[0], shown, TRAM_PROSE[1], TRAM_PROSE[2]]
-
-
 def test_self_linked_subheadings_are_the_articles_own() -> None:
     # Blog and documentation generators link each heading to itself ("#part"); such a
     # heading is a subheading, not a link away, even when long or next to another.

@@ -1,8 +1,7 @@
 """Article full text: extract a page's main text and clean off page furniture.
 
 Pure: takes the HTML a Fetcher downloaded and returns data (`bot.render.article` lays
-it out). Hidden elements are pruned first (`bot.ingest.article_prune`) and figure
-captions become paragraphs (`bot.ingest.article_figures`); extraction is
+it out). Hidden elements are pruned first (`bot.ingest.article_prune`); extraction is
 trafilatura's, in up to two passes, with the page's own JSON-LD `articleBody` as a
 check and a last resort; the cleaning of what it leaves is ours
 (`bot.ingest.article_clean`).
@@ -21,7 +20,6 @@ from trafilatura.settings import set_date_params
 
 from bot.ingest.article_body import BodyLine, body_lines, declared_body, declares_article
 from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line, word_count
-from bot.ingest.article_figures import captions_as_paragraphs
 from bot.ingest.article_prune import prune_hidden
 from bot.render.plain import html_to_text
 
@@ -265,15 +263,14 @@ def extract_article(
 ) -> Article | ExtractionFailure:
     """Extract and clean an article's title and paragraphs from a downloaded page.
 
-    Hidden elements go first, and captioned figures become their captions. trafilatura
-    runs favouring recall; when that leaves too little text, or much less than the page
-    holds, it runs again favouring precision and the longer cleaned result wins. Text
-    shorter than `min_chars` is still returned, marked `partial` (a teaser or a very
-    short page), unless the page is a link list (one that does not declare itself an
-    article). When the cleaning leaves nothing of what trafilatura found, its lines are
-    shown without the layout rules rather than nothing; when the page without its
-    hidden elements gives no cleaned text, the whole page is read again (text a script
-    would reveal beats no text, or a menu).
+    Hidden elements go first. trafilatura runs favouring recall; when that leaves too
+    little text, or much less than the page holds, it runs again favouring precision and
+    the longer cleaned result wins. Text shorter than `min_chars` is still returned,
+    marked `partial` (a teaser or a very short page), unless the page is a link list
+    (one that does not declare itself an article). When the cleaning leaves nothing of
+    what trafilatura found, its lines are shown without the layout rules rather than
+    nothing; when the page without its hidden elements gives no cleaned text, the whole
+    page is read again (text a script would reveal beats no text, or a menu).
     """
     if not html or not html.strip():
         return ExtractionFailure(REASON_EMPTY)
@@ -282,10 +279,8 @@ def extract_article(
         return ExtractionFailure(REASON_UNREADABLE)
     declared = declared_body(tree)
     pruned = prune_hidden(tree)
-    captions_as_paragraphs(tree)
     result, cleaned = _extract(tree, url, min_chars, declared)
     if not cleaned and pruned and (whole := _parse(html)) is not None:
-        captions_as_paragraphs(whole)
         again, cleaned = _extract(whole, url, min_chars, declared)
         if cleaned:
             return again
