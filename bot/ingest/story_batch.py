@@ -122,6 +122,7 @@ class _Batch:
     stories: dict[int, PendingStory] = field(default_factory=dict)  # touched, by (provisional) id
     shared: list[dict[int, int]] = field(default_factory=list)  # per entry: stored story ->
     # how many of the entry's keys it has in the entry's window
+    top: list[list[int]] = field(default_factory=list)  # per entry: `_top` of its `shared`
     added_rows: dict[int, list[tuple[int, Any]]] = field(default_factory=dict)  # this batch's
 
     def count(
@@ -149,8 +150,16 @@ class _Batch:
         The stored rows were counted once (`_read`); this batch's rows are added on top.
         """
         lo, hi = self.bounds(published_at)
-        shared = self.count(self.added_rows, keys, lo, hi, dict(self.shared[index]))
-        return _top(shared)
+        added = self.count(self.added_rows, keys, lo, hi, {})
+        if not added:
+            return list(self.top[index])
+        # A stored story outside the stored-only top 16 that the batch added no key to
+        # stays behind those 16 (their counts only grow): rank the rest alone.
+        stored = self.shared[index]
+        counts = {story_id: stored[story_id] for story_id in self.top[index]}
+        for story_id, n in added.items():
+            counts[story_id] = stored.get(story_id, 0) + n
+        return _top(counts)
 
     def find(
         self,
@@ -241,8 +250,9 @@ def _read(
     # The stored stories that can be candidates: each entry's stored-only top 16,
     # and any story an entry joins by its link (its keys may then count).
     wanted = set(link_story.values()) | set(near)
-    for shared in batch.shared:
-        wanted.update(_top(shared))
+    batch.top = [_top(shared) for shared in batch.shared]
+    for top in batch.top:
+        wanted.update(top)
     for chunk in _chunks(sorted(wanted)):
         for story_id, title, summary, published_at in session.execute(
             _ENTRIES, {"ids": list(chunk)}
