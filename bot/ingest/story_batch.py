@@ -81,10 +81,9 @@ _SHARED_POSTGRESQL = (
     " GROUP BY e.i, s.story_id"
 )
 # The keys a stored story has within the batch's span (read for stories merged into).
-_STORY_KEYS = sa.select(_key.c.key).where(
-    _key.c.story_id == sa.bindparam("story"),
-    _key.c.published_at >= sa.bindparam("lo"),
-    _key.c.published_at <= sa.bindparam("hi"),
+_STORY_KEYS = (
+    'SELECT story_key."key" FROM story_key WHERE story_key.story_id = {0}'
+    " AND story_key.published_at >= {0} AND story_key.published_at <= {0}"
 )
 _ENTRIES = (
     sa.select(
@@ -243,9 +242,9 @@ def _read(
     bind = session.get_bind()
     stamps = [e.published_at for e in fresh]
     span = (min(stamps) - window, max(stamps) + window)
-    batch = _Batch(
-        window, link_story, _keys_of(session, span), {}, {}, _stored(bind), _loaded(bind)
-    )
+    stored = _stored(bind)
+    span = (stored(span[0]), stored(span[1]))
+    batch = _Batch(window, link_story, _keys_of(session, span), {}, {}, stored, _loaded(bind))
     batch.shared = _shared(session, [batch.bounds(e.published_at) for e in fresh], keys)
     # The stored stories that can be candidates: each entry's stored-only top 16,
     # and any story an entry joins by its link (its keys may then count).
@@ -288,15 +287,17 @@ def _shared(
     return shared
 
 
-def _keys_of(session: Session, span: tuple[datetime, datetime]) -> Callable[[int], frozenset[int]]:
-    """A reader of a stored story's keys within `span`, each story read once."""
+def _keys_of(session: Session, span: tuple[Any, Any]) -> Callable[[int], frozenset[int]]:
+    """A reader of a stored story's keys within `span` (times as the driver stores
+    them), each story read once."""
     read: dict[int, frozenset[int]] = {}
-    lo, hi = span
+    connection = session.connection()
+    sql = _STORY_KEYS.format("?" if connection.dialect.paramstyle == "qmark" else "%s")
 
     def keys_of(story_id: int) -> frozenset[int]:
         if story_id not in read:
-            params = {"story": story_id, "lo": lo, "hi": hi}
-            read[story_id] = frozenset(session.execute(_STORY_KEYS, params).scalars())
+            rows = connection.exec_driver_sql(sql, (story_id, *span)).all()
+            read[story_id] = frozenset(key for (key,) in rows)
         return read[story_id]
 
     return keys_of
