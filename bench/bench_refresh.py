@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -451,6 +452,16 @@ def top_functions(profile: cProfile.Profile, limit: int = 20) -> str:
     )
 
 
+def entry_point_gc() -> str:
+    """Set the collector as `python -m bot` does before any command (older code: nothing)."""
+    try:
+        from bot.ops.gc_policy import tune_gc
+    except ImportError:
+        return f"gc thresholds {gc.get_threshold()} (CPython's; this code sets none)"
+    tune_gc()
+    return f"gc thresholds {gc.get_threshold()} (bot.ops.gc_policy, as `python -m bot`)"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=1000)
@@ -480,6 +491,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_bench_args(parser, argv, "the feed server's ~45 ms Nagle stall per response")
 
     print_machine()
+    print(entry_point_gc())
     corpus = build_corpus(feeds=args.feeds, items=args.items, now=datetime.now(UTC))
     bodies = [rss(n, items) for n, items in enumerate(corpus.feeds)]
     total_entries = args.feeds * args.items

@@ -35,11 +35,11 @@ from bot.storage.db import open_database, session_scope
 from bot.storage.models import Feed
 
 NOW = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)  # fixed: the corpus and the stamps repeat
-TABLES = (
-    ("story", "id"),
-    ("entry", "id"),
-    ("story_key", "story_id, key"),
-    ("story_topic", "story_id, topic"),
+TABLES = (  # table, columns (story_key's in its order before migration 0009), order
+    ("story", "*", "id"),
+    ("entry", "*", "id"),
+    ("story_key", "key, story_id, published_at", "story_id, key"),
+    ("story_topic", "*", "story_id, topic"),
 )
 
 
@@ -59,10 +59,9 @@ def digest(engine: Engine) -> str:
     """Count and hash each table's rows in a fixed order."""
     out = []
     with engine.connect() as conn:
-        for table, order in TABLES:
-            rows = [
-                tuple(r) for r in conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY {order}"))
-            ]
+        for table, columns, order in TABLES:
+            query = sa.text(f"SELECT {columns} FROM {table} ORDER BY {order}")
+            rows = [tuple(r) for r in conn.execute(query)]
             out.append(f"{table}={len(rows)}:{hashlib.sha1(repr(rows).encode()).hexdigest()[:12]}")
     return " ".join(out)
 

@@ -71,3 +71,22 @@ def test_run_without_token_explains_in_one_line(tmp_path: Path) -> None:
     result = run(["run"], tmp_path, TELEGRAM_BOT_TOKEN="")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "TELEGRAM_BOT_TOKEN" in result.stderr
+
+
+def test_entry_point_sets_the_gc_thresholds(tmp_path: Path) -> None:
+    """`python -m bot ...` raises the young-generation threshold before any command runs."""
+    import gc
+
+    from bot.cli.main import main
+
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # CPython's default
+    try:
+        env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'gc.sqlite3'}", "HOME": str(tmp_path)}
+        assert main(["migrate"], env) == 0
+        assert gc.get_threshold() != (700, 10, 10)
+        from bot.ops.gc_policy import GC_THRESHOLDS
+
+        assert gc.get_threshold() == GC_THRESHOLDS
+    finally:
+        gc.set_threshold(*before)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -90,3 +91,146 @@ def test_0005_runs_forward_over_existing_chats(empty_url: str) -> None:
             assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
     finally:
         engine.dispose()
+
+
+def _story_key_statements(engine: Engine) -> list[tuple[str, Any]]:
+    """Every statement reading or deleting story_key rows in an ingest and a prune."""
+    from bot.ingest.stories import ingest_entries
+    from bot.ingest.topics import TopicMatcher
+    from bot.storage.db import session_scope
+    from bot.storage.models import Feed
+    from bot.storage.retention import LISTING_MARGIN, prune_stories
+    from tests.test_story_batch import BATCH, STORED, T0
+
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "story_key" in statement and not statement.lstrip().upper().startswith("INSERT"):
+            seen.append((statement, parameters))
+
+    with session_scope(engine) as session:
+        session.add_all([Feed(url="https://a/rss", name="A"), Feed(url="https://b/rss", name="B")])
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        for feed_id, entries in ((2, STORED), (1, BATCH)):
+            with session_scope(engine) as session:
+                feed = session.get(Feed, feed_id)
+                assert feed is not None
+                ingest_entries(
+                    session,
+                    feed=feed,
+                    entries=entries,
+                    matcher=TopicMatcher.from_topics([]),
+                    now=T0,
+                    window=timedelta(hours=48),
+                )
+        later = datetime.now(UTC) + timedelta(days=400)
+        with session_scope(engine) as session:
+            for feed in session.exec(sa.select(Feed)).scalars():  # fetched since: prunable
+                feed.last_success_at = later + 2 * LISTING_MARGIN
+        with session_scope(engine) as session:
+            assert prune_stories(session, before=later) > 0
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def _plan(engine: Engine, statement: str, parameters: Any) -> str:
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            return "\n".join(str(row[-1]) for row in rows)
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # the tables are tiny
+        rows = conn.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
+        return "\n".join(str(row[0]) for row in rows)
+
+
+def test_story_key_is_keyed_for_the_window_read(engine: Engine) -> None:
+    """0009: the dedup window read is a range of story_key's primary key, the second
+    key-ordered index is gone (SQLite: WITHOUT ROWID), and every read or delete of
+    story_key rows still uses an index."""
+    inspector = sa.inspect(engine)
+    assert inspector.get_pk_constraint("story_key")["constrained_columns"] == [
+        "key",
+        "published_at",
+        "story_id",
+    ]
+    assert [index["name"] for index in inspector.get_indexes("story_key")] == [
+        "ix_story_key_story_id"
+    ]
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            sql = conn.execute(
+                sa.text("SELECT sql FROM sqlite_master WHERE name = 'story_key'")
+            ).scalar_one()
+        assert "WITHOUT ROWID" in sql
+    statements = _story_key_statements(engine)
+    kinds = {"GROUP BY": 0, "story_key.story_id =": 0, "DELETE": 0}  # counting, per story, prune
+    for statement, parameters in statements:
+        kind = next(k for k in kinds if k in statement)
+        kinds[kind] += 1
+        plan = _plan(engine, statement, parameters)
+        if engine.dialect.name == "sqlite":
+            assert "SCAN s\n" not in plan + "\n" and "SCAN story_key" not in plan, plan
+        else:
+            assert "Seq Scan on story_key" not in plan, plan
+        if kind == "GROUP BY":  # the window read: a range of the primary key
+            if engine.dialect.name == "sqlite":
+                assert "USING PRIMARY KEY (key=? AND published_at>? AND published_at<?)" in plan
+            else:
+                assert "story_key_pkey" in plan and "published_at >=" in plan, plan
+        else:
+            assert "ix_story_key_story_id" in plan, plan
+    assert all(kinds.values()), kinds
+
+
+def test_0009_keeps_every_story_key_row(empty_url: str) -> None:
+    """Upgrading over stored keys keeps them all; downgrading restores the old keying."""
+    from alembic import command
+
+    from bot.storage.db import alembic_config, make_engine, migrate
+
+    engine = make_engine(empty_url)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [(key, story, now) for story in (1, 2) for key in (-5, 7, 2**62 + story)]
+    try:
+        config = alembic_config(engine)
+        command.upgrade(config, "0008")
+        with engine.begin() as conn:
+            for story in (1, 2):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO story (id, title, summary, link, source_name,"
+                        " published_at, first_seen_at, entry_count)"
+                        " VALUES (:id, 't', '', NULL, 's', :now, :now, 1)"
+                    ),
+                    {"id": story, "now": now},
+                )
+            conn.execute(
+                sa.text("INSERT INTO story_key (key, story_id, published_at) VALUES (:k, :s, :p)"),
+                [{"k": k, "s": s, "p": p} for k, s, p in rows],
+            )
+        keys = "SELECT key, story_id, published_at FROM story_key ORDER BY story_id, key"
+        migrate(engine)
+        with engine.connect() as conn:
+            after = [tuple(row) for row in conn.execute(sa.text(keys))]
+        assert [(k, s) for k, s, _ in after] == [(k, s) for k, s, _ in sorted(rows, key=_by_story)]
+        command.downgrade(config, "0008")
+        inspector = sa.inspect(engine)
+        old_key = inspector.get_pk_constraint("story_key")["constrained_columns"]
+        assert old_key == ["key", "story_id"]
+        assert {i["name"] for i in inspector.get_indexes("story_key")} == {
+            "ix_story_key_key_published",
+            "ix_story_key_story_id",
+        }
+        with engine.connect() as conn:
+            assert [tuple(row) for row in conn.execute(sa.text(keys))] == after
+        migrate(engine)
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def _by_story(row: tuple[int, int, datetime]) -> tuple[int, int]:
+    return row[1], row[0]

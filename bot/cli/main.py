@@ -21,6 +21,7 @@ from typing import TextIO
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.ops.gc_policy import tune_gc
 from bot.ops.logs import LogConfigError, configure_logging, mask_secrets
 from bot.settings import Settings, SettingsError, load_settings, resolve_config_path
 from bot.storage.db import DatabaseError, open_database, redact_url
@@ -229,6 +230,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, TextIO], int]] = {
 
 def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    tune_gc()
     env = dict(os.environ if environ is None else environ)
     try:
         configure_logging(env, verbose=args.verbose)

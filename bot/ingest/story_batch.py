@@ -4,8 +4,8 @@ The decisions `bot.ingest.dedup.best_match` takes for each entry, made in memory
 over rows read once per feed:
 
 1. the stored entries sharing a link with any new entry (first stored wins);
-2. the `story_key` rows of every new entry's candidate keys over the span of their
-   dedup windows, with their story's publication time;
+2. for each new entry, how many of its candidate keys each stored story has within
+   the entry's dedup window (counted by the database: one grouped join per feed);
 3. the title and summary of every stored entry of the stories that can be among
    an entry's 16 candidates (and, semantic method, its nearest stored stories);
 4. semantic method: those stories' stored vectors (`bot.ingest.semantic.FeedVectors`,
@@ -15,15 +15,16 @@ Entries of the same feed see each other as if each were stored before the next
 is decided: each decision adds its keys, entry, link and (a new story's, semantic
 method) vector to an in-memory overlay that the next decision reads beside the
 stored rows. The keys each entry shares with stored stories are counted once, up
-front; a decision adds the overlay's to them. Then `bot.ingest.story_write` writes
+front; a decision adds the overlay's to them. The keys a stored story already has
+are read only for the stories the batch merges into. Then `bot.ingest.story_write` writes
 stories, keys, topics and entries with executemany (vectors: `FeedVectors.write`).
 
 Why candidates read once are enough: a stored story's key count only grows
 through this batch when the batch merges an entry into it, and such a story's
 rows are read anyway; any other stored story outside an entry's stored-only top
 16 stays outside once in-batch counts are added. Every key of a story carries
-the story's publication time (this module writes them so), so the keys read in
-the windows' span are all of that story's keys among them. The stored stories
+the story's publication time (this module writes them so), so a story's keys in
+an entry's window are all of its keys or none. The stored stories
 nearest an entry do not depend on the batch, so they are searched up front.
 """
 
@@ -64,14 +65,25 @@ _LINKS = (
     .where(_entry.c.link.in_(sa.bindparam("links", expanding=True)))
     .order_by(_entry.c.id)
 )
-# The time comes back as the driver gives it (SQLite: its fixed-width text), compared
-# with bounds converted the same way, as the database compared them: no conversion per row.
-_KEYS = sa.select(
-    _key.c.key, _key.c.story_id, sa.type_coerce(_key.c.published_at, sa.types.NullType())
-).where(
-    _key.c.key.in_(sa.bindparam("keys", expanding=True)),
-    _key.c.published_at >= sa.bindparam("lo"),
-    _key.c.published_at <= sa.bindparam("hi"),
+# How many of each entry's keys (entry number, key, window bounds as story_key stores
+# times) every stored story has within that entry's window: one row per (entry, story)
+# instead of one per key row, each a range of story_key's primary key.
+_SHARED_PAIRS = 240  # (entry, key) pairs per SQLite statement: 4 bound values each
+_SHARED_SQLITE = (
+    "WITH e(i, k, lo, hi) AS (VALUES {rows}) "
+    'SELECT e.i, s.story_id, count(*) FROM e CROSS JOIN story_key AS s ON s."key" = e.k'
+    " AND s.published_at >= e.lo AND s.published_at <= e.hi GROUP BY e.i, s.story_id"
+)
+_SHARED_POSTGRESQL = (
+    "SELECT e.i, s.story_id, count(*) FROM unnest(%s::integer[], %s::bigint[],"
+    " %s::timestamptz[], %s::timestamptz[]) AS e(i, k, lo, hi) JOIN story_key AS s"
+    ' ON s."key" = e.k AND s.published_at >= e.lo AND s.published_at <= e.hi'
+    " GROUP BY e.i, s.story_id"
+)
+# The keys a stored story has within the batch's span (read for stories merged into).
+_STORY_KEYS = (
+    'SELECT story_key."key" FROM story_key WHERE story_key.story_id = {0}'
+    " AND story_key.published_at >= {0} AND story_key.published_at <= {0}"
 )
 _ENTRIES = (
     sa.select(
@@ -101,13 +113,15 @@ class _Batch:
 
     window: timedelta
     link_story: dict[str, int]
-    key_rows: dict[int, list[tuple[int, Any]]]  # key -> (story id, its time as stored)
+    stored_keys: Callable[[int], frozenset[int]]  # a stored story's keys in the batch's span
     entries: dict[int, list[tuple[str, str]]]  # story id -> (title, summary) in id order
     published: dict[int, Any]  # stored story id -> published_at as the driver gives it
     stored: Callable[[datetime], Any]  # a time as the driver stores it
     loaded: Callable[[Any], datetime]  # a story's time as the driver gives it, as a datetime
     stories: dict[int, PendingStory] = field(default_factory=dict)  # touched, by (provisional) id
-    shared: list[dict[int, int]] = field(default_factory=list)  # per entry: stored keys shared
+    shared: list[dict[int, int]] = field(default_factory=list)  # per entry: stored story ->
+    # how many of the entry's keys it has in the entry's window
+    top: list[list[int]] = field(default_factory=list)  # per entry: `_top` of its `shared`
     added_rows: dict[int, list[tuple[int, Any]]] = field(default_factory=dict)  # this batch's
 
     def count(
@@ -135,8 +149,16 @@ class _Batch:
         The stored rows were counted once (`_read`); this batch's rows are added on top.
         """
         lo, hi = self.bounds(published_at)
-        shared = self.count(self.added_rows, keys, lo, hi, dict(self.shared[index]))
-        return _top(shared)
+        added = self.count(self.added_rows, keys, lo, hi, {})
+        if not added:
+            return list(self.top[index])
+        # A stored story outside the stored-only top 16 that the batch added no key to
+        # stays behind those 16 (their counts only grow): rank the rest alone.
+        stored = self.shared[index]
+        counts = {story_id: stored[story_id] for story_id in self.top[index]}
+        for story_id, n in added.items():
+            counts[story_id] = stored.get(story_id, 0) + n
+        return _top(counts)
 
     def find(
         self,
@@ -165,10 +187,11 @@ class _Batch:
 
     def add_keys(self, story: PendingStory, keys: Iterable[int]) -> None:
         stamp = self.stored(story.published_at)
+        stored = self.stored_keys(story.id) if story.row is None else frozenset()
         for key in sorted(set(keys) - story.keys):
             story.keys.add(key)
-            if story.row is None and any(s == story.id for s, _ in self.key_rows.get(key, ())):
-                continue  # a stored story's key, among those read
+            if key in stored:
+                continue  # a stored story's key (its rows in the span count already)
             story.new_keys.append(key)
             self.added_rows.setdefault(key, []).append((story.id, stamp))
 
@@ -216,23 +239,19 @@ def _read(
     for chunk in _chunks(links):
         for link, story_id in session.execute(_LINKS, {"links": list(chunk)}).all():
             link_story.setdefault(link, story_id)
-    every_key = sorted({k for ks in keys for k in ks})
-    stamps = [e.published_at for e in fresh]
-    lo, hi = min(stamps) - window, max(stamps) + window
-    key_rows: dict[int, list[tuple[int, Any]]] = {}
-    for chunk in _chunks(every_key):
-        params = {"keys": list(chunk), "lo": lo, "hi": hi}
-        for key, story_id, stamp in session.execute(_KEYS, params).all():
-            key_rows.setdefault(key, []).append((story_id, stamp))
     bind = session.get_bind()
-    batch = _Batch(window, link_story, key_rows, {}, {}, _stored(bind), _loaded(bind))
+    stamps = [e.published_at for e in fresh]
+    span = (min(stamps) - window, max(stamps) + window)
+    stored = _stored(bind)
+    span = (stored(span[0]), stored(span[1]))
+    batch = _Batch(window, link_story, _keys_of(session, span), {}, {}, stored, _loaded(bind))
+    batch.shared = _shared(session, [batch.bounds(e.published_at) for e in fresh], keys)
     # The stored stories that can be candidates: each entry's stored-only top 16,
     # and any story an entry joins by its link (its keys may then count).
     wanted = set(link_story.values()) | set(near)
-    for entry, entry_keys in zip(fresh, keys, strict=True):
-        lo, hi = batch.bounds(entry.published_at)
-        batch.shared.append(batch.count(key_rows, entry_keys, lo, hi, {}))
-        wanted.update(_top(batch.shared[-1]))
+    batch.top = [_top(shared) for shared in batch.shared]
+    for top in batch.top:
+        wanted.update(top)
     for chunk in _chunks(sorted(wanted)):
         for story_id, title, summary, published_at in session.execute(
             _ENTRIES, {"ids": list(chunk)}
@@ -240,6 +259,48 @@ def _read(
             batch.entries.setdefault(story_id, []).append((title, summary))
             batch.published[story_id] = published_at
     return batch
+
+
+def _shared(
+    session: Session, bounds: Sequence[tuple[Any, Any]], keys: Sequence[list[int]]
+) -> list[dict[int, int]]:
+    """Per entry: how many of its keys each stored story has within its window."""
+    shared: list[dict[int, int]] = [{} for _ in bounds]
+    pairs = [(i, key, *bounds[i]) for i, entry_keys in enumerate(keys) for key in entry_keys]
+    if not pairs:
+        return shared
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        results = []
+        for start in range(0, len(pairs), _SHARED_PAIRS):
+            chunk = pairs[start : start + _SHARED_PAIRS]
+            sql = _SHARED_SQLITE.format(rows=", ".join(["(?, ?, ?, ?)"] * len(chunk)))
+            flat = [value for pair in chunk for value in pair]
+            results.append(connection.exec_driver_sql(sql, tuple(flat)).all())
+    else:
+        columns = tuple(list(column) for column in zip(*pairs, strict=True))
+        results = [connection.exec_driver_sql(_SHARED_POSTGRESQL, columns).all()]
+    for rows in results:  # an entry's keys may span two chunks: add up
+        for i, story_id, count in rows:
+            into = shared[i]
+            into[story_id] = into.get(story_id, 0) + count
+    return shared
+
+
+def _keys_of(session: Session, span: tuple[Any, Any]) -> Callable[[int], frozenset[int]]:
+    """A reader of a stored story's keys within `span` (times as the driver stores
+    them), each story read once."""
+    read: dict[int, frozenset[int]] = {}
+    connection = session.connection()
+    sql = _STORY_KEYS.format("?" if connection.dialect.paramstyle == "qmark" else "%s")
+
+    def keys_of(story_id: int) -> frozenset[int]:
+        if story_id not in read:
+            rows = connection.exec_driver_sql(sql, (story_id, *span)).all()
+            read[story_id] = frozenset(key for (key,) in rows)
+        return read[story_id]
+
+    return keys_of
 
 
 def ingest_fresh(

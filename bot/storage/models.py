@@ -112,16 +112,24 @@ class StoryTopic(SQLModel, table=True):
 
 
 class StoryKey(SQLModel, table=True):
-    """Candidate keys for near-duplicate lookup (see `bot.ingest.dedup.candidate_keys`)."""
+    """Candidate keys for near-duplicate lookup (see `bot.ingest.dedup.candidate_keys`).
+
+    Keyed (key, published_at, story_id): the dedup read (keys within a time window)
+    is a range of the primary key itself. Every key row carries its story's
+    publication time, which never changes, so a story has a key at most once. On
+    SQLite the table is WITHOUT ROWID: rows live in that key's B-tree, so a new row
+    lands on one random leaf, not on two (a rowid table's primary-key index plus a
+    (key, published_at) index). Migration 0009.
+    """
 
     __tablename__ = "story_key"
     __table_args__ = (
-        sa.Index("ix_story_key_key_published", "key", "published_at"),
         sa.Index("ix_story_key_story_id", "story_id"),  # pruning deletes by story
+        {"sqlite_with_rowid": False},
     )
     key: int = _bigint_pk()
+    published_at: datetime = Field(sa_type=UTCDateTime, primary_key=True)
     story_id: int = Field(foreign_key="story.id", primary_key=True)
-    published_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class StoryVector(SQLModel, table=True):
