@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -214,3 +215,35 @@ async def test_a_304_round_records_success_keeps_validators_and_unpauses(
         assert feed.last_checked_at == feed.last_success_at == NOW + timedelta(hours=2)
         assert feed.next_check_at == NOW + timedelta(hours=2, seconds=600)
         assert feed.body_hash is not None  # from the first, full fetch
+
+
+async def test_a_304_round_is_written_in_one_transaction_not_one_per_few_feeds(
+    engine: Engine, server: FeedServer
+) -> None:
+    from tests.support.feedserver import conditional
+
+    settings = make_settings(server)
+    feeds = []
+    for n in range(30):
+        server.route(f"/f{n}.xml", conditional(FEED_A, etag=f'"v{n}"', last_modified="Tue"))
+        feeds.append(FeedConfig(url=server.url(f"/f{n}.xml"), name=f"F{n}"))
+    settings = Settings(**{**settings.__dict__, "feeds": tuple(feeds)})
+    await refresh(engine, settings)
+    updates: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE FEED"):
+            updates.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        reports = await refresh(engine, settings, NOW + timedelta(hours=1))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert [r.not_modified for r in reports] == [True] * 30
+    # Every 304 waits until no fetch is running (or UNCHANGED_BATCH are waiting): with
+    # 30 feeds, one executemany. Writing as they came took one per few feeds.
+    assert len(updates) == 1
+    with Session(engine) as session:
+        checked = session.exec(select(Feed.last_checked_at)).all()
+    assert checked == [NOW + timedelta(hours=1)] * 30
