@@ -6,8 +6,12 @@ loop being measured (a ``socket.send`` there waited for the GIL), so here it run
 a child interpreter. The parent switches ETag handling over a pipe:
 ``honour_etag(True)``: a matching If-None-Match gets 304; ``False``: the same 200 bytes.
 
-Run as ``python -m bench._feed_process BODIES_FILE`` (a pickled list of bytes); it
-prints its port, then answers ``etag on`` / ``etag off`` lines with ``ok`` until stdin
+With ``origins`` > 1 the feeds are spread over that many servers (ports), feed n on
+server n % origins, as a pool sees feeds on many hosts (each origin has its own pooled
+connections).
+
+Run as ``python -m bench._feed_process BODIES_FILE ORIGINS`` (a pickled list of bytes); it
+prints its ports, then answers ``etag on`` / ``etag off`` lines with ``ok`` until stdin
 closes.
 """
 
@@ -34,8 +38,9 @@ def etag_of(n: int) -> str:
 class FeedProcess:
     """Start the child server on `bodies`; ``urls`` are the feeds' addresses."""
 
-    def __init__(self, bodies: Sequence[bytes]) -> None:
+    def __init__(self, bodies: Sequence[bytes], *, origins: int = 1) -> None:
         self._bodies = list(bodies)
+        self._origins = origins
         self._child: subprocess.Popen[str] | None = None
         self.urls: list[str] = []
 
@@ -44,7 +49,7 @@ class FeedProcess:
             pickle.dump(self._bodies, file, protocol=pickle.HIGHEST_PROTOCOL)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path])}
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "bench._feed_process", file.name],
+            [sys.executable, "-m", "bench._feed_process", file.name, str(self._origins)],
             cwd=REPO,
             env=env,
             stdin=subprocess.PIPE,
@@ -52,10 +57,13 @@ class FeedProcess:
             text=True,
         )
         try:
-            port = int(self._read_line())
+            ports = [int(port) for port in self._read_line().split()]
         finally:
             os.unlink(file.name)
-        self.urls = [f"http://127.0.0.1:{port}/feeds/{n}.xml" for n in range(len(self._bodies))]
+        self.urls = [
+            f"http://127.0.0.1:{ports[n % len(ports)]}/feeds/{n}.xml"
+            for n in range(len(self._bodies))
+        ]
         return self
 
     def honour_etag(self, on: bool) -> None:
@@ -89,7 +97,7 @@ class FeedProcess:
             self._child.wait()
 
 
-def _serve(bodies_file: str, commands: IO[str], out: IO[str]) -> None:
+def _serve(bodies_file: str, origins: int, commands: IO[str], out: IO[str]) -> None:
     from bench._common import fix_loopback_fakes
     from tests.support.feedserver import FeedServer, Reply, Request
 
@@ -97,21 +105,27 @@ def _serve(bodies_file: str, commands: IO[str], out: IO[str]) -> None:
     with open(bodies_file, "rb") as file:
         bodies: list[bytes] = pickle.load(file)
     honour = [True]
-    with FeedServer() as server:
-        for n, body in enumerate(bodies):
-            etag = etag_of(n)
+    servers = [FeedServer() for _ in range(origins)]
+    for n, body in enumerate(bodies):
+        etag = etag_of(n)
 
-            def handle(request: Request, body: bytes = body, etag: str = etag) -> Reply:
-                if honour[0] and request.headers.get("if-none-match") == etag:
-                    return Reply(304, {"ETag": etag})
-                return Reply(200, {"Content-Type": CONTENT_TYPE, "ETag": etag}, body)
+        def handle(request: Request, body: bytes = body, etag: str = etag) -> Reply:
+            if honour[0] and request.headers.get("if-none-match") == etag:
+                return Reply(304, {"ETag": etag})
+            return Reply(200, {"Content-Type": CONTENT_TYPE, "ETag": etag}, body)
 
-            server.route(f"/feeds/{n}.xml", handle)
-        server.requests = _Discard()  # a long run must not keep every request
-        print(server.port, file=out, flush=True)
+        servers[n % origins].route(f"/feeds/{n}.xml", handle)
+    for server in servers:
+        server.requests = _Discard()  # type: ignore[assignment]  # keep no requests
+        server.start()
+    try:
+        print(" ".join(str(server.port) for server in servers), file=out, flush=True)
         for line in commands:
             honour[0] = line.strip() == "etag on"
             print("ok", file=out, flush=True)
+    finally:
+        for server in servers:
+            server.stop()
 
 
 class _Discard(list[object]):
@@ -122,4 +136,4 @@ class _Discard(list[object]):
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], sys.stdin, sys.stdout)
+    _serve(sys.argv[1], int(sys.argv[2]), sys.stdin, sys.stdout)

@@ -478,10 +478,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--profile-round", action="store_true", help="--part steady: cProfile one more round"
     )
+    parser.add_argument(
+        "--origins",
+        type=int,
+        default=1,
+        help="--part steady: spread the feeds over this many servers (ports) on 127.0.0.1",
+    )
     args = parse_bench_args(parser, argv, "the feed server's ~45 ms Nagle stall per response")
     if args.part == "steady":
         print_machine()
-        steady(args.feeds, args.steady_items, args.rounds, args.per_host, args.profile_round)
+        steady(
+            args.feeds,
+            args.steady_items,
+            args.rounds,
+            args.per_host,
+            profile_round=args.profile_round,
+            origins=args.origins,
+        )
         return
 
     print_machine()
@@ -709,19 +722,33 @@ async def timed_due_round(engine: Engine, settings: Settings, *, ahead: timedelt
     return elapsed
 
 
-def steady(feeds: int, items: int, rounds: int, per_host: int | None, profile_round: bool) -> None:
+def steady(
+    feeds: int,
+    items: int,
+    rounds: int,
+    per_host: int | None,
+    *,
+    profile_round: bool = False,
+    origins: int = 1,
+) -> None:
     """Store `feeds` feeds once, then time `rounds` all-304 rounds of each kind."""
     corpus = build_corpus(feeds=feeds, items=items, now=datetime.now(UTC))
     bodies = [rss(n, feed_items) for n, feed_items in enumerate(corpus.feeds)]
     due: list[float] = []
     every: list[float] = []
     collected: list[Collections] = []
-    with FeedProcess(bodies) as server, tempfile.TemporaryDirectory(prefix="bench_") as folder:
+    folders = tempfile.TemporaryDirectory(prefix="bench_")
+    with FeedProcess(bodies, origins=origins) as server, folders as folder:
         settings = make_settings(server.urls, per_host=per_host)
         engine = fresh_database(Path(folder), settings)
         first, _, reports = asyncio.run(timed_refresh(engine, settings))
         check(reports, expect_not_modified=False)
-        print(f"first refresh: {feeds} feeds x {items} items in {first:.1f} s", flush=True)
+        print(
+            f"first refresh: {feeds} feeds x {items} items in {first:.1f} s; {origins} origins,"
+            f" max_per_host={settings.fetch.max_per_host},"
+            f" max_concurrency={settings.fetch.max_concurrency}",
+            flush=True,
+        )
         # Each due round moves the clock past the next check the round before set (15 min).
         step = timedelta(seconds=settings.fetch.interval_seconds + 100)
         for n in range(rounds):
@@ -746,7 +773,8 @@ def steady(feeds: int, items: int, rounds: int, per_host: int | None, profile_ro
     per = 1000 / feeds
     gcs = sum(c.count for c in collected)
     print(
-        f"\nsteady: {feeds} feeds, 304 round (refresh_due) {spread([d * per for d in due])} s"
+        f"\nsteady: {feeds} feeds on {origins} origin(s), 304 round (refresh_due)"
+        f" {spread([d * per for d in due])} s"
         f" per 1,000 feeds, worst {max(due) * per:.2f} s; refresh_all"
         f" {spread([e * per for e in every])} s, worst {max(every) * per:.2f} s;"
         f" {gcs} full GCs in {2 * rounds} rounds"
