@@ -703,9 +703,12 @@ def full_collections() -> Iterator[Collections]:
         gc.callbacks.remove(seen)
 
 
-async def timed_due_round(engine: Engine, settings: Settings, *, ahead: timedelta) -> float:
-    """Wall seconds of `refresh_due()` (the refresh tick's call) with a clock `ahead` of
-    now, so every feed's next check has come; checks that every feed answered 304."""
+async def timed_due_round(
+    engine: Engine, settings: Settings, *, ahead: timedelta
+) -> tuple[float, float]:
+    """Wall and CPU seconds (this process) of `refresh_due()` (the refresh tick's call) with
+    a clock `ahead` of now, so every feed's next check has come; checks that every feed
+    answered 304."""
     async with Fetcher(fetch_policy(settings.fetch)) as fetcher:
         refresher = Refresher(
             engine=engine,
@@ -713,13 +716,13 @@ async def timed_due_round(engine: Engine, settings: Settings, *, ahead: timedelt
             settings=settings,
             clock=lambda: datetime.now(UTC) + ahead,
         )
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         reports = await refresher.refresh_due()
-        elapsed = time.perf_counter() - began
+        elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     check(reports, expect_not_modified=True)
     if len(reports) != len(settings.feeds):
         raise SystemExit(f"refresh_due: {len(reports)} of {len(settings.feeds)} feeds were due")
-    return elapsed
+    return elapsed, cpu
 
 
 def steady(
@@ -735,6 +738,7 @@ def steady(
     corpus = build_corpus(feeds=feeds, items=items, now=datetime.now(UTC))
     bodies = [rss(n, feed_items) for n, feed_items in enumerate(corpus.feeds)]
     due: list[float] = []
+    due_cpu: list[float] = []
     every: list[float] = []
     collected: list[Collections] = []
     folders = tempfile.TemporaryDirectory(prefix="bench_")
@@ -753,11 +757,13 @@ def steady(
         step = timedelta(seconds=settings.fetch.interval_seconds + 100)
         for n in range(rounds):
             with full_collections() as seen:
-                due.append(asyncio.run(timed_due_round(engine, settings, ahead=step * (n + 1))))
+                wall, cpu = asyncio.run(timed_due_round(engine, settings, ahead=step * (n + 1)))
+                due.append(wall)
+                due_cpu.append(cpu)
                 every.append(asyncio.run(timed_refresh(engine, settings))[0])
             collected.append(seen)
             print(
-                f"round {n + 1}: refresh_due {due[-1]:.2f} s, refresh_all {every[-1]:.2f} s; "
+                f"round {n + 1}: refresh_due {due[-1]:.2f} s (CPU {due_cpu[-1]:.2f} s), refresh_all {every[-1]:.2f} s; "
                 f"{seen.count} full GCs ({seen.seconds:.2f} s) in the two",
                 flush=True,
             )
@@ -767,14 +773,16 @@ def steady(
             asyncio.run(timed_due_round(engine, settings, ahead=step * (rounds + 1)))
             profile.disable()
             out = io.StringIO()
-            pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(30)
+            stats = pstats.Stats(profile, stream=out)
+            stats.sort_stats("tottime").print_stats(30)
+            stats.sort_stats("cumulative").print_stats(45)
             print(out.getvalue())
         engine.dispose()
     per = 1000 / feeds
     gcs = sum(c.count for c in collected)
     print(
         f"\nsteady: {feeds} feeds on {origins} origin(s), 304 round (refresh_due)"
-        f" {spread([d * per for d in due])} s"
+        f" {spread([d * per for d in due])} s (CPU {spread([c * per for c in due_cpu])} s)"
         f" per 1,000 feeds, worst {max(due) * per:.2f} s; refresh_all"
         f" {spread([e * per for e in every])} s, worst {max(every) * per:.2f} s;"
         f" {gcs} full GCs in {2 * rounds} rounds"
