@@ -763,7 +763,8 @@ def steady(
                 every.append(asyncio.run(timed_refresh(engine, settings))[0])
             collected.append(seen)
             print(
-                f"round {n + 1}: refresh_due {due[-1]:.2f} s (CPU {due_cpu[-1]:.2f} s), refresh_all {every[-1]:.2f} s; "
+                f"round {n + 1}: refresh_due {due[-1]:.2f} s (CPU {due_cpu[-1]:.2f} s), "
+                f"refresh_all {every[-1]:.2f} s; "
                 f"{seen.count} full GCs ({seen.seconds:.2f} s) in the two",
                 flush=True,
             )
