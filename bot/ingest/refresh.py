@@ -117,21 +117,42 @@ class Refresher:
     async def refresh_due(self, *, batch: int = CLAIM_BATCH) -> list[FeedReport]:
         """Refresh due feeds, claiming a batch at a time until none is left.
 
-        Claiming in batches lets several workers share a large backlog; a
-        cancelled refresh releases the leases of what it had not finished.
+        Claiming in batches lets several workers share a large backlog. The next batch
+        is claimed once half of the feeds under way are done, not when all are: one slow
+        feed in a batch no longer holds back the rest of the round. Reports come in
+        claim order. A cancelled (or failed) refresh stops its feeds and releases the
+        leases of what it had not finished.
         """
-        reports: list[FeedReport] = []
-        while True:
-            tasks = await asyncio.to_thread(self._claim_due, batch)
-            if not tasks:
-                return reports
-            try:
-                reports += await self.run(tasks)
-            except asyncio.CancelledError:
-                await asyncio.shield(asyncio.to_thread(self._release, tasks))
-                raise
-            if len(tasks) < batch:
-                return reports
+        claimed: list[FeedTask] = []
+        runs: list[asyncio.Task[FeedReport]] = []
+        under_way: set[asyncio.Task[FeedReport]] = set()
+        room = asyncio.Event()  # set when at most half a batch is under way
+
+        def finished(run: asyncio.Task[FeedReport]) -> None:
+            under_way.discard(run)
+            if len(under_way) <= batch // 2:
+                room.set()
+
+        try:
+            while True:
+                tasks = await asyncio.to_thread(self._claim_due, batch)
+                claimed += tasks
+                for task in tasks:
+                    run = asyncio.create_task(self._guarded(task))
+                    run.add_done_callback(finished)
+                    runs.append(run)
+                    under_way.add(run)
+                if len(tasks) < batch:
+                    return list(await asyncio.gather(*runs))
+                room.clear()
+                if len(under_way) > batch // 2:
+                    await room.wait()
+        except BaseException:
+            for run in runs:
+                run.cancel()
+            await asyncio.gather(*runs, return_exceptions=True)
+            await asyncio.shield(asyncio.to_thread(self._release, claimed))
+            raise
 
     def _release(self, tasks: Sequence[FeedTask]) -> None:
         with session_scope(self._engine) as session:
