@@ -9,6 +9,16 @@ then a second ``refresh_all()`` where every feed answers 304 to its ETag, then a
 where the server ignores ETags and resends the same bytes (unchanged-body hash path).
 The per-entry cost is compared with bare ``feedparser.parse`` on the same bodies. The
 breakdown times fetch only, our parser only and storage only (``ingest_entries``) apart.
+
+``--part steady`` (~1 min) times only the 304 round: one refresh of ``--steady-items``
+items per feed to store every ETag, then ``--rounds`` rounds of the bot's own
+``refresh_due()`` (claimed in batches, as the refresh tick runs it; a clock moved past
+each feed's next check), each followed by a ``refresh_all()`` round, every feed
+answering 304. Each round gets a fresh ``Fetcher``, as the bot's rounds 15 minutes
+apart find every pooled connection expired. It ends with one ``steady:`` line.
+
+The feed server runs in a child process (``bench/_feed_process.py``), as real feeds are
+on other machines: in this process its threads would share the GIL with the event loop.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +53,7 @@ from sqlmodel import col, select
 
 from bench._common import md_table, median, parse_bench_args, print_machine, spread
 from bench._corpus import build_corpus, rss
+from bench._feed_process import CONTENT_TYPE, FeedProcess
 from bot.cli.fetch import fetch_policy
 from bot.ingest import dedup, parser, semantic, story_batch, story_write
 from bot.ingest import stories as story_store
@@ -55,7 +66,6 @@ from bot.settings import DedupSettings, FeedConfig, FetchSettings, Settings, Top
 from bot.storage import feeds as feed_store
 from bot.storage.db import open_database, session_scope
 from bot.storage.models import Entry, Feed
-from tests.support.feedserver import FeedServer, Reply, Request
 
 TOPICS = (
     Topic("world", "World", ("election", "ceasefire", "sanctions")),
@@ -64,29 +74,6 @@ TOPICS = (
     Topic("technology", "Technology", ("AI", "chip", "satellite")),
     Topic("science", "Science", ("climate", "space mission")),
 )
-CONTENT_TYPE = "application/rss+xml; charset=utf-8"
-
-
-@dataclass
-class ServerState:
-    """Whether the feed server honours If-None-Match (else it resends the same bytes)."""
-
-    honour_etag: bool = True
-
-
-def serve_feeds(server: FeedServer, bodies: Sequence[bytes], state: ServerState) -> list[str]:
-    """Route /feeds/<n>.xml to each body with an ETag; return the feed URLs."""
-    urls = []
-    for n, body in enumerate(bodies):
-        etag = f'"feed-{n}-v1"'
-
-        def handle(request: Request, body: bytes = body, etag: str = etag) -> Reply:
-            if state.honour_etag and request.headers.get("if-none-match") == etag:
-                return Reply(304, {"ETag": etag})
-            return Reply(200, {"Content-Type": CONTENT_TYPE, "ETag": etag}, body)
-
-        urls.append(server.route(f"/feeds/{n}.xml", handle))
-    return urls
 
 
 def make_settings(
@@ -166,7 +153,7 @@ class RunResult:
 
 
 def one_run(
-    settings: Settings, state: ServerState, bodies: Sequence[bytes], urls: Sequence[str]
+    settings: Settings, server: FeedProcess, bodies: Sequence[bytes], urls: Sequence[str]
 ) -> RunResult:
     cpu = cpu_seconds()
     fp = time_feedparser(bodies)
@@ -177,15 +164,15 @@ def one_run(
     clear_fingerprint_cache()
     with tempfile.TemporaryDirectory(prefix="bench_refresh_") as folder:
         engine = fresh_database(Path(folder), settings)
-        state.honour_etag = True
+        server.honour_etag(True)
         first, first_cpu, reports = asyncio.run(timed_refresh(engine, settings))
         check(reports, expect_not_modified=False)
         etag, _, again = asyncio.run(timed_refresh(engine, settings))
         check(again, expect_not_modified=True)
-        state.honour_etag = False
+        server.honour_etag(False)
         hashed, _, same = asyncio.run(timed_refresh(engine, settings))
         check(same, expect_not_modified=True)
-        state.honour_etag = True
+        server.honour_etag(True)
         stored = counts(engine)
         engine.dispose()
     return RunResult(
@@ -488,7 +475,37 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--profile", action="store_true", help="cProfile parse + store (single-threaded) once"
     )
+    parser.add_argument(
+        "--part",
+        choices=("full", "steady"),
+        default="full",
+        help="steady: only the all-304 round, --rounds times (~1 min)",
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="--part steady: rounds of each kind")
+    parser.add_argument(
+        "--steady-items", type=int, default=5, help="--part steady: items per feed to store first"
+    )
+    parser.add_argument(
+        "--profile-round", action="store_true", help="--part steady: cProfile one more round"
+    )
+    parser.add_argument(
+        "--origins",
+        type=int,
+        default=1,
+        help="--part steady: spread the feeds over this many servers (ports) on 127.0.0.1",
+    )
     args = parse_bench_args(parser, argv, "the feed server's ~45 ms Nagle stall per response")
+    if args.part == "steady":
+        print_machine()
+        steady(
+            args.feeds,
+            args.steady_items,
+            args.rounds,
+            args.per_host,
+            profile_round=args.profile_round,
+            origins=args.origins,
+        )
+        return
 
     print_machine()
     print(entry_point_gc())
@@ -505,15 +522,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"candidate key with {shared_median:.0f} others (median; p90 {shared_p90:.0f})\n",
         flush=True,
     )
-    state = ServerState()
-    with FeedServer() as server:
-        urls = serve_feeds(server, bodies, state)
+    with FeedProcess(bodies) as server:
+        urls = server.urls
         settings = make_settings(urls, per_host=args.per_host, method=args.method)
         fp = [time_feedparser(bodies) for _ in range(3)]
         print(f"bare feedparser.parse: {', '.join(f'{t:.1f}' for t in fp)} s", flush=True)
         runs: list[RunResult] = []
         for n in range(args.runs):
-            runs.append(one_run(settings, state, bodies, urls))
+            runs.append(one_run(settings, server, bodies, urls))
             r = runs[-1]
             print(
                 f"run {n + 1}: download+feedparser {r.download:.1f} s "
@@ -665,6 +681,124 @@ def main(argv: Sequence[str] | None = None) -> None:
     if profile is not None:
         print("\ncProfile of parse_feed + ingest_entries over the corpus (own time):\n")
         print("```\n" + top_functions(profile) + "```")
+
+
+# --- the steady 304 round ------------------------------------------------------------------
+
+
+@dataclass
+class Collections:
+    """Full (generation 2) garbage collections seen, and their seconds."""
+
+    count: int = 0
+    seconds: float = 0.0
+    _began: float = field(default=0.0, repr=False)
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.count += 1
+            self.seconds += time.perf_counter() - self._began
+
+
+@contextlib.contextmanager
+def full_collections() -> Iterator[Collections]:
+    seen = Collections()
+    gc.callbacks.append(seen)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(seen)
+
+
+async def timed_due_round(
+    engine: Engine, settings: Settings, *, ahead: timedelta
+) -> tuple[float, float]:
+    """Wall and CPU seconds (this process) of `refresh_due()` (the refresh tick's call) with
+    a clock `ahead` of now, so every feed's next check has come; checks that every feed
+    answered 304."""
+    async with Fetcher(fetch_policy(settings.fetch)) as fetcher:
+        refresher = Refresher(
+            engine=engine,
+            fetcher=fetcher,
+            settings=settings,
+            clock=lambda: datetime.now(UTC) + ahead,
+        )
+        began, cpu = time.perf_counter(), time.process_time()
+        reports = await refresher.refresh_due()
+        elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+    check(reports, expect_not_modified=True)
+    if len(reports) != len(settings.feeds):
+        raise SystemExit(f"refresh_due: {len(reports)} of {len(settings.feeds)} feeds were due")
+    return elapsed, cpu
+
+
+def steady(
+    feeds: int,
+    items: int,
+    rounds: int,
+    per_host: int | None,
+    *,
+    profile_round: bool = False,
+    origins: int = 1,
+) -> None:
+    """Store `feeds` feeds once, then time `rounds` all-304 rounds of each kind."""
+    corpus = build_corpus(feeds=feeds, items=items, now=datetime.now(UTC))
+    bodies = [rss(n, feed_items) for n, feed_items in enumerate(corpus.feeds)]
+    due: list[float] = []
+    due_cpu: list[float] = []
+    every: list[float] = []
+    collected: list[Collections] = []
+    folders = tempfile.TemporaryDirectory(prefix="bench_")
+    with FeedProcess(bodies, origins=origins) as server, folders as folder:
+        settings = make_settings(server.urls, per_host=per_host)
+        engine = fresh_database(Path(folder), settings)
+        first, _, reports = asyncio.run(timed_refresh(engine, settings))
+        check(reports, expect_not_modified=False)
+        print(
+            f"first refresh: {feeds} feeds x {items} items in {first:.1f} s; {origins} origins,"
+            f" max_per_host={settings.fetch.max_per_host},"
+            f" max_concurrency={settings.fetch.max_concurrency}",
+            flush=True,
+        )
+        # Each due round moves the clock past the next check the round before set (15 min).
+        step = timedelta(seconds=settings.fetch.interval_seconds + 100)
+        for n in range(rounds):
+            with full_collections() as seen:
+                wall, cpu = asyncio.run(timed_due_round(engine, settings, ahead=step * (n + 1)))
+                due.append(wall)
+                due_cpu.append(cpu)
+                every.append(asyncio.run(timed_refresh(engine, settings))[0])
+            collected.append(seen)
+            print(
+                f"round {n + 1}: refresh_due {due[-1]:.2f} s (CPU {due_cpu[-1]:.2f} s), "
+                f"refresh_all {every[-1]:.2f} s; "
+                f"{seen.count} full GCs ({seen.seconds:.2f} s) in the two",
+                flush=True,
+            )
+        if profile_round:
+            profile = cProfile.Profile()
+            profile.enable()
+            asyncio.run(timed_due_round(engine, settings, ahead=step * (rounds + 1)))
+            profile.disable()
+            out = io.StringIO()
+            stats = pstats.Stats(profile, stream=out)
+            stats.sort_stats("tottime").print_stats(30)
+            stats.sort_stats("cumulative").print_stats(45)
+            print(out.getvalue())
+        engine.dispose()
+    per = 1000 / feeds
+    gcs = sum(c.count for c in collected)
+    print(
+        f"\nsteady: {feeds} feeds on {origins} origin(s), 304 round (refresh_due)"
+        f" {spread([d * per for d in due])} s (CPU {spread([c * per for c in due_cpu])} s)"
+        f" per 1,000 feeds, worst {max(due) * per:.2f} s; refresh_all"
+        f" {spread([e * per for e in every])} s, worst {max(every) * per:.2f} s;"
+        f" {gcs} full GCs in {2 * rounds} rounds"
+    )
 
 
 def summary_line(feeds: int, items: int, runs: Sequence[RunResult]) -> str:

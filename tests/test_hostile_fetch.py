@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import socket
+import threading
 import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,7 +16,7 @@ import pytest
 
 from bot.ingest.decode import PIECE, BodyDecoder, DecodeError
 from bot.ingest.fetcher import Fetcher, FetchPolicy, FetchStatus
-from bot.ingest.netguard import PinnedBackend, PinnedTransport
+from bot.ingest.netguard import PinnedBackend, PinnedTransport, PollableStream, pinned
 from tests.support.feedserver import FeedServer, Reply, gzip_bomb, redirect
 
 NOW = datetime(2026, 1, 20, 12, 0, tzinfo=UTC)
@@ -212,3 +214,71 @@ def test_concatenated_gzip_members_decode_and_trailing_padding_is_ignored() -> N
     decoder = BodyDecoder("gzip")
     pieces = [piece for i in range(0, len(data), 3) for piece in decoder.feed(data[i : i + 3])]
     assert b"".join([*pieces, *decoder.finish()]) == b"hello world"
+
+
+class ClosingServer:
+    """Answers one request per connection with a keep-alive 304, then hangs up unasked."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self.connections = 0
+        self.hung_up = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            with conn:
+                self.connections += 1
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(4096)
+                conn.sendall(b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\n\r\n')
+            self.hung_up.set()  # closed after a complete answer: the client pools it
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+async def test_a_pooled_connection_the_server_closed_is_not_reused() -> None:
+    server = ClosingServer()
+    resolver, backend = FlippingResolver(), RecordingBackend()
+    transport = PinnedTransport(guard=True, max_connections=4, network_backend=backend)
+    try:
+        async with Fetcher(FetchPolicy(), transport=transport, resolver=resolver) as fetcher:
+            url = f"http://closes.test:{server.port}/feed"
+            first = await fetcher.fetch_feed(url, etag='"v1"', now=NOW)
+            assert server.hung_up.wait(5)
+            # The same origin again: the pool holds the idle connection the server closed.
+            resolver.calls.clear()  # the flipping resolver answers public once per name
+            second = await fetcher.fetch_feed(url, etag='"v1"', now=NOW)
+    finally:
+        server.close()
+    # The idle connection read as closed (EOF pending), so the second fetch connected anew,
+    # to the address checked for it, instead of failing on a dead socket.
+    assert (first.status, second.status) == (FetchStatus.NOT_MODIFIED, FetchStatus.NOT_MODIFIED)
+    assert server.connections == 2
+    assert backend.targets == [PUBLIC_IP, PUBLIC_IP]
+
+
+async def test_pinned_connections_poll_their_socket_for_readability() -> None:
+    server = ClosingServer()
+    backend = PinnedBackend(RecordingBackend(), guard=True)
+    try:
+        with pinned("polled.test", server.port, [PUBLIC_IP]):
+            stream = await backend.connect_tcp("polled.test", server.port)
+        assert isinstance(stream, PollableStream)
+        assert stream.get_extra_info("is_readable") is False  # open, nothing sent yet
+        await stream.write(b"GET / HTTP/1.1\r\nHost: polled.test\r\n\r\n")
+        assert server.hung_up.wait(5)
+        assert await stream.read(4096)  # the answer, then the server's hang-up
+        assert stream.get_extra_info("is_readable") is True  # EOF waiting
+        assert stream.get_extra_info("socket") is not None  # the rest goes to the inner stream
+        await stream.aclose()
+    finally:
+        server.close()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -214,3 +218,110 @@ async def test_a_304_round_records_success_keeps_validators_and_unpauses(
         assert feed.last_checked_at == feed.last_success_at == NOW + timedelta(hours=2)
         assert feed.next_check_at == NOW + timedelta(hours=2, seconds=600)
         assert feed.body_hash is not None  # from the first, full fetch
+
+
+async def test_a_304_round_is_written_in_one_transaction_not_one_per_few_feeds(
+    engine: Engine, server: FeedServer
+) -> None:
+    from tests.support.feedserver import conditional
+
+    settings = make_settings(server)
+    feeds = []
+    for n in range(30):
+        server.route(f"/f{n}.xml", conditional(FEED_A, etag=f'"v{n}"', last_modified="Tue"))
+        feeds.append(FeedConfig(url=server.url(f"/f{n}.xml"), name=f"F{n}"))
+    settings = Settings(**{**settings.__dict__, "feeds": tuple(feeds)})
+    await refresh(engine, settings)
+    updates: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE FEED"):
+            updates.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        reports = await refresh(engine, settings, NOW + timedelta(hours=1))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert [r.not_modified for r in reports] == [True] * 30
+    # Every 304 waits until no fetch is running (or UNCHANGED_BATCH are waiting): with
+    # 30 feeds, one executemany. Writing as they came took one per few feeds.
+    assert len(updates) == 1
+    with Session(engine) as session:
+        checked = session.exec(select(Feed.last_checked_at)).all()
+    assert checked == [NOW + timedelta(hours=1)] * 30
+
+
+async def test_refresh_due_claims_on_while_a_slow_feed_is_still_fetching(
+    engine: Engine, server: FeedServer
+) -> None:
+    # Batches of 2: the slow feed is in the first. It answers only once the last feed was
+    # asked for (or after 5 s); claiming the next batch only when a whole batch is done
+    # would keep the later feeds waiting behind it.
+    last_asked = threading.Event()
+    waited: list[bool] = []
+
+    def slow(_: Request) -> Reply:
+        waited.append(last_asked.wait(5))
+        return Reply(200, RSS, FEED_A)
+
+    def last(_: Request) -> Reply:
+        last_asked.set()
+        return Reply(200, RSS, FEED_B)
+
+    server.route("/slow.xml", slow)
+    for n in range(3):
+        server.route(f"/f{n}.xml", Reply(200, RSS, rss(f"F{n}", [])))
+    server.route("/last.xml", last)
+    paths = ["/slow.xml", "/f0.xml", "/f1.xml", "/f2.xml", "/last.xml"]
+    settings = Settings(
+        **{
+            **make_settings(server).__dict__,
+            "feeds": tuple(FeedConfig(url=server.url(p), name=p[1:-4]) for p in paths),
+        }
+    )
+    with session_scope(engine) as session:
+        feed_store.sync_config_feeds(session, settings.feeds, now=NOW)
+    async with Fetcher(FetchPolicy(allow_private_networks=True, timeout_seconds=20)) as fetcher:
+        refresher = Refresher(engine=engine, fetcher=fetcher, settings=settings, clock=lambda: NOW)
+        reports = await refresher.refresh_due(batch=2)
+    assert waited == [True]
+    assert [r.name for r in reports] == ["slow", "f0", "f1", "f2", "last"]  # claim order
+    assert all(r.error is None for r in reports)
+    with Session(engine) as session:
+        assert all(f.lease_until is None for f in session.exec(select(Feed)).all())
+
+
+async def test_a_cancelled_refresh_due_releases_the_leases_it_did_not_finish(
+    engine: Engine, server: FeedServer
+) -> None:
+    asked = threading.Event()
+
+    def hangs(_: Request) -> Reply:
+        asked.set()
+        server.stopping.wait(10)
+        return Reply(200, RSS, FEED_A)
+
+    server.route("/hangs.xml", hangs)
+    server.route("/quick.xml", Reply(200, RSS, FEED_B))
+    paths = ["/quick.xml", "/hangs.xml"]
+    settings = Settings(
+        **{
+            **make_settings(server).__dict__,
+            "feeds": tuple(FeedConfig(url=server.url(p), name=p[1:-4]) for p in paths),
+        }
+    )
+    with session_scope(engine) as session:
+        feed_store.sync_config_feeds(session, settings.feeds, now=NOW)
+    async with Fetcher(FetchPolicy(allow_private_networks=True, timeout_seconds=20)) as fetcher:
+        refresher = Refresher(engine=engine, fetcher=fetcher, settings=settings, clock=lambda: NOW)
+        work = asyncio.create_task(refresher.refresh_due(batch=1))
+        while not asked.is_set():
+            await asyncio.sleep(0.01)
+        work.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await work
+    with Session(engine) as session:
+        feeds = {f.name: f for f in session.exec(select(Feed)).all()}
+    assert feeds["hangs"].lease_until is None and feeds["hangs"].last_checked_at is None
+    assert feeds["quick"].last_success_at == NOW  # finished before the cancel: kept

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import select
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from functools import cache
+from typing import Any, Protocol, runtime_checkable
 
 import httpcore
 import httpx
@@ -151,11 +154,13 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         error: Exception = httpcore.ConnectError(f"no address to connect to for {host}")
         for address in addresses:  # in resolver order, like a plain connect would
             try:
-                return await self._inner.connect_tcp(
+                stream = await self._inner.connect_tcp(
                     address, port, timeout, local_address, socket_options
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout, OSError) as exc:
                 error = exc
+            else:
+                return PollableStream.around(stream)
         raise error
 
     async def connect_unix_socket(
@@ -165,6 +170,72 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
+
+
+@runtime_checkable
+class _Pollable(Protocol):
+    def fileno(self) -> int: ...
+
+
+class PollableStream(httpcore.AsyncNetworkStream):
+    """A connection that answers "is it readable?" with one ``poll()`` of its socket.
+
+    Before every request (and when each response ends) httpcore asks this of every idle
+    pooled connection: readable while idle means the server closed it. anyio's stream
+    answered by building its table of socket attributes, a ``getpeername()`` call
+    included, every time. Everything else goes to the wrapped stream.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream, sock: _Pollable) -> None:
+        self._inner = inner
+        self._socket = sock
+
+    @classmethod
+    def around(cls, stream: httpcore.AsyncNetworkStream) -> httpcore.AsyncNetworkStream:
+        """Wrap stream if it has a socket to poll; else leave it as it is."""
+        sock = stream.get_extra_info("socket")  # on asyncio, a TransportSocket
+        return cls(stream, sock) if isinstance(sock, _Pollable) else stream
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        # TLS runs over the same socket: "readable" keeps meaning what it meant.
+        secured = await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        return PollableStream(secured, self._socket)
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            return _readable(self._socket)
+        return self._inner.get_extra_info(info)
+
+
+def _readable(sock: _Pollable) -> bool:
+    """True when a read would not block (data or EOF) or the socket is closed."""
+    descriptor = sock.fileno()
+    if descriptor < 0:
+        return True
+    poller = select.poll()
+    poller.register(descriptor, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+@cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """The certificate store, loaded once per process (~30 ms a load; every connection
+    of every fetcher can share one context)."""
+    return httpx.create_ssl_context(trust_env=False)
 
 
 class PinnedTransport(httpx.AsyncHTTPTransport):
@@ -177,10 +248,14 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
         max_connections: int,
         network_backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
-        super().__init__(limits=httpx.Limits(max_connections=max_connections), trust_env=False)
+        super().__init__(
+            verify=shared_ssl_context(),
+            limits=httpx.Limits(max_connections=max_connections),
+            trust_env=False,
+        )
         # httpx takes no network backend, so its pool is replaced by an equal one that has ours.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=shared_ssl_context(),
             max_connections=max_connections,
             keepalive_expiry=5.0,  # httpx's default
             network_backend=PinnedBackend(network_backend, guard=guard),
