@@ -497,6 +497,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_bench_args(parser, argv, "the feed server's ~45 ms Nagle stall per response")
     if args.part == "steady":
         print_machine()
+        print(entry_point_gc())
         steady(
             args.feeds,
             args.steady_items,
