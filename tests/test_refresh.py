@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -50,6 +52,19 @@ async def refresh(engine: Engine, settings: Settings, now: datetime = NOW) -> li
     async with Fetcher(policy) as fetcher:
         refresher = Refresher(engine=engine, fetcher=fetcher, settings=settings, clock=lambda: now)
         return await refresher.refresh_all()
+
+
+@asynccontextmanager
+async def refresher_for(
+    engine: Engine, server: FeedServer, paths: Sequence[str]
+) -> AsyncIterator[Refresher]:
+    """A Refresher over feeds at these server paths (named by path), synced and due."""
+    feeds = tuple(FeedConfig(url=server.url(p), name=p[1:-4]) for p in paths)
+    settings = Settings(**{**make_settings(server).__dict__, "feeds": feeds})
+    with session_scope(engine) as session:
+        feed_store.sync_config_feeds(session, settings.feeds, now=NOW)
+    async with Fetcher(FetchPolicy(allow_private_networks=True, timeout_seconds=20)) as fetcher:
+        yield Refresher(engine=engine, fetcher=fetcher, settings=settings, clock=lambda: NOW)
 
 
 async def test_cross_source_stories_join_and_different_ones_stay_apart(
@@ -274,16 +289,7 @@ async def test_refresh_due_claims_on_while_a_slow_feed_is_still_fetching(
         server.route(f"/f{n}.xml", Reply(200, RSS, rss(f"F{n}", [])))
     server.route("/last.xml", last)
     paths = ["/slow.xml", "/f0.xml", "/f1.xml", "/f2.xml", "/last.xml"]
-    settings = Settings(
-        **{
-            **make_settings(server).__dict__,
-            "feeds": tuple(FeedConfig(url=server.url(p), name=p[1:-4]) for p in paths),
-        }
-    )
-    with session_scope(engine) as session:
-        feed_store.sync_config_feeds(session, settings.feeds, now=NOW)
-    async with Fetcher(FetchPolicy(allow_private_networks=True, timeout_seconds=20)) as fetcher:
-        refresher = Refresher(engine=engine, fetcher=fetcher, settings=settings, clock=lambda: NOW)
+    async with refresher_for(engine, server, paths) as refresher:
         reports = await refresher.refresh_due(batch=2)
     assert waited == [True]
     assert [r.name for r in reports] == ["slow", "f0", "f1", "f2", "last"]  # claim order
@@ -305,16 +311,7 @@ async def test_a_cancelled_refresh_due_releases_the_leases_it_did_not_finish(
     server.route("/hangs.xml", hangs)
     server.route("/quick.xml", Reply(200, RSS, FEED_B))
     paths = ["/quick.xml", "/hangs.xml"]
-    settings = Settings(
-        **{
-            **make_settings(server).__dict__,
-            "feeds": tuple(FeedConfig(url=server.url(p), name=p[1:-4]) for p in paths),
-        }
-    )
-    with session_scope(engine) as session:
-        feed_store.sync_config_feeds(session, settings.feeds, now=NOW)
-    async with Fetcher(FetchPolicy(allow_private_networks=True, timeout_seconds=20)) as fetcher:
-        refresher = Refresher(engine=engine, fetcher=fetcher, settings=settings, clock=lambda: NOW)
+    async with refresher_for(engine, server, paths) as refresher:
         work = asyncio.create_task(refresher.refresh_due(batch=1))
         while not asked.is_set():
             await asyncio.sleep(0.01)
