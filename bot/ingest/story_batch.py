@@ -276,15 +276,28 @@ def _shared(
             chunk = pairs[start : start + _SHARED_PAIRS]
             sql = _SHARED_SQLITE.format(rows=", ".join(["(?, ?, ?, ?)"] * len(chunk)))
             flat = [value for pair in chunk for value in pair]
-            results.append(connection.exec_driver_sql(sql, tuple(flat)).all())
+            results.append(_fetch(connection, sql, tuple(flat)))
     else:
         columns = tuple(list(column) for column in zip(*pairs, strict=True))
-        results = [connection.exec_driver_sql(_SHARED_POSTGRESQL, columns).all()]
+        results = [_fetch(connection, _SHARED_POSTGRESQL, columns)]
     for rows in results:  # an entry's keys may span two chunks: add up
         for i, story_id, count in rows:
             into = shared[i]
             into[story_id] = into.get(story_id, 0) + count
     return shared
+
+
+def _fetch(connection: sa.Connection, sql: str, params: Any) -> list[Any]:
+    """Run `sql` through the driver and return its rows as the driver's tuples.
+
+    ~20,000 (entry, story, count) rows a feed at 1,000 feeds: SQLAlchemy's Row
+    objects cost more than SQLite's join itself.
+    """
+    result = connection.exec_driver_sql(sql, params)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
 
 
 def _keys_of(session: Session, span: tuple[Any, Any]) -> Callable[[int], frozenset[int]]:
@@ -296,7 +309,7 @@ def _keys_of(session: Session, span: tuple[Any, Any]) -> Callable[[int], frozens
 
     def keys_of(story_id: int) -> frozenset[int]:
         if story_id not in read:
-            rows = connection.exec_driver_sql(sql, (story_id, *span)).all()
+            rows = _fetch(connection, sql, (story_id, *span))
             read[story_id] = frozenset(key for (key,) in rows)
         return read[story_id]
 
