@@ -87,7 +87,12 @@ def _strip_accents(text: str) -> str:
     """Fold accents and typographic apostrophes so outlets' spellings agree."""
     if text.isascii():  # nothing to fold (the common case)
         return text
-    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
+    text = text.replace("’", "'").replace("‘", "'")
+    if text.isascii():  # only typographic apostrophes: NFKD would change nothing
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    if decomposed.isascii():  # no combining mark left to drop ("…" became "...")
+        return decomposed
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
