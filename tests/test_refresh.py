@@ -401,9 +401,10 @@ async def test_feeds_waiting_for_the_writer_are_stored_a_group_per_transaction(
         async with refresher_for(engine, server, paths) as refresher:
             reports = await refresher.refresh_all()
     assert [r.new_entries for r in reports] == [2] * 12
-    # The first feed alone; the 11 that queued meanwhile in groups of STORE_GROUP (8).
+    # The first group is the feed(s) done when the writer started (usually one); the
+    # rest queued meanwhile and go in groups of STORE_GROUP (8): e.g. [2, 16, 6].
     # One transaction per feed: 12 (main before this change).
-    assert counts == [2, 16, 6]
+    assert sum(counts) == 24 and max(counts) <= 16 and len(counts) <= 3
 
 
 async def test_a_feed_that_fails_to_store_in_a_group_fails_alone(
