@@ -404,7 +404,8 @@ async def test_feeds_waiting_for_the_writer_are_stored_a_group_per_transaction(
     # The first group is the feed(s) done when the writer started (usually one); the
     # rest queued meanwhile and go in groups of STORE_GROUP (8): e.g. [2, 16, 6].
     # One transaction per feed: 12 (main before this change).
-    assert sum(counts) == 24 and max(counts) <= 16 and len(counts) <= 3
+    # A parse slower than the held second (a loaded machine) may make one group more.
+    assert sum(counts) == 24 and max(counts) <= 16 and len(counts) <= 4
 
 
 async def test_a_feed_that_fails_to_store_in_a_group_fails_alone(
