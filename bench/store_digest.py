@@ -7,7 +7,7 @@ database at --url, emptied first), then a fifth of the entries again with new gu
 and no links; `story`, `entry`, `story_key` and `story_topic` rows are hashed in id
 order. Also prints the store's CPU seconds.
 
-    python -m bench.store_digest --feeds 200
+    python -m bench.store_digest --feeds 200 [--group 8]
 """
 
 from __future__ import annotations
@@ -70,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--url", default=None, help="a PostgreSQL URL (emptied!); default SQLite")
+    parser.add_argument(
+        "--group", type=int, default=1, help="feeds per transaction (the refresher's groups)"
+    )
     args = parser.parse_args(argv)
     corpus = build_corpus(feeds=args.feeds, items=50, now=NOW)
     urls = [f"http://127.0.0.1:1/feeds/{n}.xml" for n in range(args.feeds)]
@@ -88,25 +91,33 @@ def main(argv: Sequence[str] | None = None) -> None:
             ids = list(conn.execute(sa.text("SELECT id FROM feed ORDER BY id")).scalars())
         began = time.process_time()
         for round_ in (parsed, again):
-            _store(engine, ids, round_, matcher)
+            _store(engine, ids, round_, matcher, group=args.group)
         cpu = time.process_time() - began
         print(digest(engine), f"store CPU {cpu:.1f} s")
         engine.dispose()
 
 
 def _store(
-    engine: Engine, ids: Sequence[int], feeds: Sequence[list[ParsedEntry]], matcher: TopicMatcher
+    engine: Engine,
+    ids: Sequence[int],
+    feeds: Sequence[list[ParsedEntry]],
+    matcher: TopicMatcher,
+    *,
+    group: int = 1,
 ) -> None:
-    for n, (feed_id, entries) in enumerate(zip(ids, feeds, strict=True)):
+    """Store feed by feed, `group` feeds per transaction (one after the other in it)."""
+    numbered = list(enumerate(zip(ids, feeds, strict=True)))
+    for start in range(0, len(numbered), group):
         with session_scope(engine) as session:
-            ingest_entries(
-                session,
-                feed=session.get(Feed, feed_id),
-                entries=entries,
-                matcher=matcher,
-                now=NOW + timedelta(minutes=n),
-                window=timedelta(hours=48),
-            )
+            for n, (feed_id, entries) in numbered[start : start + group]:
+                ingest_entries(
+                    session,
+                    feed=session.get(Feed, feed_id),
+                    entries=entries,
+                    matcher=matcher,
+                    now=NOW + timedelta(minutes=n),
+                    window=timedelta(hours=48),
+                )
 
 
 if __name__ == "__main__":

@@ -57,8 +57,8 @@ class Fingerprint:
     def summary_tokens(self) -> frozenset[str]:
         """Canonical tokens of the summary (without a truncation mark)."""
         if self._summary_tokens is None:
-            words = _tokenize(strip_ellipsis(self.summary)) if self.summary else []
-            object.__setattr__(self, "_summary_tokens", frozenset(t for t, _, _ in words))
+            tokens = _tokens(strip_ellipsis(self.summary)) if self.summary else frozenset()
+            object.__setattr__(self, "_summary_tokens", tokens)
         assert self._summary_tokens is not None
         return self._summary_tokens
 
@@ -87,7 +87,12 @@ def _strip_accents(text: str) -> str:
     """Fold accents and typographic apostrophes so outlets' spellings agree."""
     if text.isascii():  # nothing to fold (the common case)
         return text
-    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
+    text = text.replace("’", "'").replace("‘", "'")
+    if text.isascii():  # only typographic apostrophes: NFKD would change nothing
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    if decomposed.isascii():  # no combining mark left to drop ("…" became "...")
+        return decomposed
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -127,6 +132,12 @@ def _tokenize(text: str) -> list[tuple[str, bool, bool]]:
         proper = acronym or (capitals_informative and position > 0 and capitalised)
         out.append((token, specific, proper))
     return out
+
+
+def _tokens(text: str) -> frozenset[str]:
+    """The canonical tokens of `text` (those `_tokenize` gives, without their flags)."""
+    found = (_word(raw) for raw in _TOKEN_RE.findall(_strip_accents(text)))
+    return frozenset(info[0] for info in found if info is not None)
 
 
 @lru_cache(maxsize=30_000)  # pure; words recur across headlines and summaries (~7 MB at most)

@@ -275,7 +275,10 @@ NO_PLACES = Places()
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    text = text.replace("’", "'")
+    if text.isascii():  # NFKD changes nothing and there is no combining mark to drop
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
@@ -293,6 +296,12 @@ def _table() -> dict[tuple[str, ...], tuple[str, str | None]]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _multi_word_starts() -> frozenset[str]:
+    """The first words of the names of more than one word ("new" of "new york")."""
+    return frozenset(name[0] for name in _table() if len(name) > 1)
+
+
 _WORD = re.compile(r"[a-z]+")
 
 
@@ -308,12 +317,13 @@ def places_in(text: str) -> Places:
     raw = re.sub(r"\bU\.K\.|\bUK\b", " uk ", raw)
     words = _WORD.findall(_fold(raw).replace("'s", ""))
     words = [w for w in words if w != "us"]  # the pronoun; the country became "usa"
-    table = _table()
+    table, starts = _table(), _multi_word_starts()
     countries: set[str] = set()
     local: set[str] = set()
     i = 0
     while i < len(words):
-        for size in (3, 2, 1):
+        # Only a first word of a multi-word name can begin a longer match.
+        for size in (3, 2, 1) if words[i] in starts else (1,):
             found = table.get(tuple(words[i : i + size]))
             if found is not None:
                 countries.add(found[0])

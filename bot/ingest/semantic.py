@@ -130,6 +130,15 @@ class SemanticDedup:
             out[row] = known[key]
         return out
 
+    def forget_index(self) -> None:
+        """Drop the in-memory index; the next search reloads what is stored.
+
+        After a rollback: a transaction that stored several feeds loaded the
+        vectors its earlier feeds wrote, and those rows are gone.
+        """
+        self._index = VectorIndex(self.encoder.dim)
+        self._stale = True
+
     def _sync(self, session: Session) -> None:
         """Load the vectors stored since the last look (this and other workers)."""
         rows = session.connection().execute(_SINCE, {"after": self._index.last_id}).all()

@@ -31,23 +31,15 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(_WORD_RE.findall(unicodedata.normalize("NFKC", text).casefold()))
 
 
-_POSSESSIVE = ("'s", "’s")
-
-
 def match_words(text: str) -> tuple[str, ...]:
     """Words as keywords compare them: folded, and without an English possessive.
 
     "Football's" and "FOOTBALL" both become "football", so a keyword or a mute
     word matches every spelling of the same whole word.
     """
-    return tuple(_strip_possessive(w) for w in words(text))
-
-
-def _strip_possessive(word: str) -> str:
-    for suffix in _POSSESSIVE:
-        if word.endswith(suffix) and len(word) > len(suffix):
-            return word[: -len(suffix)]
-    return word
+    return tuple(
+        w[:-2] if len(w) > 2 and (w.endswith("'s") or w.endswith("’s")) else w for w in words(text)
+    )  # inline: a function call per word cost a refresh ~2 % of its store
 
 
 def contains_phrase(haystack: Sequence[str], phrase: Sequence[str]) -> bool:
@@ -104,5 +96,10 @@ class TopicMatcher:
                 found.add(slug)
         if self.phrases:
             text = match_words(f"{title}\n{summary}")
-            found.update(slug for slug, phrase in self.phrases if _contains_phrase(text, phrase))
+            present = frozenset(text)  # a phrase whose first word is absent cannot occur
+            found.update(
+                slug
+                for slug, phrase in self.phrases
+                if phrase and phrase[0] in present and _contains_phrase(text, phrase)
+            )
         return frozenset(found)
