@@ -142,7 +142,7 @@ class Fetcher:
         guard = not policy.allow_private_networks
         self._client = httpx.AsyncClient(
             transport=transport
-            or PinnedTransport(guard=guard, max_connections=policy.max_concurrency),
+            or PinnedTransport(guard=guard, per_origin=policy.max_per_host),
             follow_redirects=False,  # each hop is checked in _follow
             timeout=httpx.Timeout(policy.timeout_seconds),
             limits=httpx.Limits(max_connections=policy.max_concurrency),
