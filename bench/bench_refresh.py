@@ -16,6 +16,9 @@ items per feed to store every ETag, then ``--rounds`` rounds of the bot's own
 each feed's next check), each followed by a ``refresh_all()`` round, every feed
 answering 304. Each round gets a fresh ``Fetcher``, as the bot's rounds 15 minutes
 apart find every pooled connection expired. It ends with one ``steady:`` line.
+``--origins N`` spreads the feeds over N servers; ``--resolve`` puts them on host names
+resolved with the SSRF guard on, as the bot runs (a real getaddrinfo per lookup, see
+``resolve_locally``), instead of 127.0.0.1 with private networks allowed.
 
 The feed server runs in a child process (``bench/_feed_process.py``), as real feeds are
 on other machines: in this process its threads would share the GIL with the event loop.
@@ -28,6 +31,7 @@ import asyncio
 import contextlib
 import cProfile
 import gc
+import inspect
 import io
 import os
 import pstats
@@ -46,6 +50,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import feedparser
+import httpcore
 import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -58,6 +63,7 @@ from bot.cli.fetch import fetch_policy
 from bot.ingest import dedup, parser, semantic, story_batch, story_write
 from bot.ingest import stories as story_store
 from bot.ingest.fetcher import Fetcher, FetchStatus
+from bot.ingest.netguard import PinnedTransport, system_resolver
 from bot.ingest.parser import ParsedFeed, parse_feed
 from bot.ingest.refresh import FeedReport, Refresher
 from bot.ingest.stories import ingest_entries
@@ -77,9 +83,9 @@ TOPICS = (
 
 
 def make_settings(
-    urls: Sequence[str], *, per_host: int | None, method: str = "lexical"
+    urls: Sequence[str], *, per_host: int | None, method: str = "lexical", guard: bool = False
 ) -> Settings:
-    fetch = FetchSettings(allow_private_networks=True)
+    fetch = FetchSettings(allow_private_networks=not guard)
     if per_host is not None:
         fetch = replace(fetch, max_per_host=per_host)
     feeds = tuple(FeedConfig(url, f"Outlet {n:04d}", ()) for n, url in enumerate(urls))
@@ -92,6 +98,52 @@ def fresh_database(folder: Path, settings: Settings) -> Engine:
     with session_scope(engine) as session:
         feed_store.sync_config_feeds(session, settings.feeds, now=datetime.now(UTC))
     return engine
+
+
+# --resolve: feed hosts are names, resolved with the SSRF guard on, as the bot runs. The
+# lookup is real (getaddrinfo of "localhost" in the event loop's executor, the bot's own
+# `system_resolver`), its answer stood in by a public address the guard lets through, and
+# connections to that address go to 127.0.0.1.
+STAND_IN = "93.184.215.14"
+
+
+async def resolve_locally(host: str, port: int) -> list[str]:
+    await system_resolver("localhost", port)
+    return [STAND_IN]
+
+
+class LoopbackBackend(httpcore.AnyIOBackend):
+    """Connects to the stand-in public address on 127.0.0.1 (nothing else is reachable)."""
+
+    async def connect_tcp(
+        self, host: str, port: int, *args: Any, **kwargs: Any
+    ) -> httpcore.AsyncNetworkStream:
+        if host != STAND_IN:
+            raise httpcore.ConnectError(f"bench network: {host} is not the stand-in address")
+        return await super().connect_tcp("127.0.0.1", port, *args, **kwargs)
+
+
+def make_fetcher(settings: Settings) -> Fetcher:
+    """The bot's fetcher; with the guard on, over names resolved as `resolve_locally` does."""
+    policy = fetch_policy(settings.fetch)
+    if policy.allow_private_networks:
+        return Fetcher(policy)
+    # Older code sized one pool for all origins; this code has a pool per origin.
+    per_origin = "per_origin" in inspect.signature(PinnedTransport).parameters
+    size = (
+        {"per_origin": policy.max_per_host}
+        if per_origin
+        else {"max_connections": policy.max_concurrency}
+    )
+    transport = PinnedTransport(guard=True, network_backend=LoopbackBackend(), **size)
+    return Fetcher(policy, transport=transport, resolver=resolve_locally)
+
+
+def named(urls: Sequence[str]) -> list[str]:
+    """Each server's 127.0.0.1 as a host name of its own (origin-<port>.bench.test)."""
+    return [
+        url.replace("127.0.0.1:", f"origin-{httpx.URL(url).port}.bench.test:", 1) for url in urls
+    ]
 
 
 def cpu_seconds() -> float:
@@ -114,7 +166,7 @@ async def timed_refresh(
 ) -> tuple[float, float, list[FeedReport]]:
     """Wall and CPU seconds (this process, every thread: the feed server's too, and the
     parse workers) of a refresh."""
-    async with Fetcher(fetch_policy(settings.fetch)) as fetcher:
+    async with make_fetcher(settings) as fetcher:
         refresher = Refresher(engine=engine, fetcher=fetcher, settings=settings)
         began, cpu = time.perf_counter(), cpu_seconds()
         reports = await refresher.refresh_all()
@@ -494,6 +546,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=1,
         help="--part steady: spread the feeds over this many servers (ports) on 127.0.0.1",
     )
+    parser.add_argument(
+        "--resolve",
+        action="store_true",
+        help="--part steady: feeds on host names, resolved with the SSRF guard on (as the bot"
+        " runs; see `resolve_locally`), not on 127.0.0.1 with private networks allowed",
+    )
     args = parse_bench_args(parser, argv, "the feed server's ~45 ms Nagle stall per response")
     if args.part == "steady":
         print_machine()
@@ -505,6 +563,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             args.per_host,
             profile_round=args.profile_round,
             origins=args.origins,
+            resolve=args.resolve,
         )
         return
 
@@ -721,7 +780,7 @@ async def timed_due_round(
     """Wall and CPU seconds (this process) of `refresh_due()` (the refresh tick's call) with
     a clock `ahead` of now, so every feed's next check has come; checks that every feed
     answered 304."""
-    async with Fetcher(fetch_policy(settings.fetch)) as fetcher:
+    async with make_fetcher(settings) as fetcher:
         refresher = Refresher(
             engine=engine,
             fetcher=fetcher,
@@ -745,6 +804,7 @@ def steady(
     *,
     profile_round: bool = False,
     origins: int = 1,
+    resolve: bool = False,
 ) -> None:
     """Store `feeds` feeds once, then time `rounds` all-304 rounds of each kind."""
     corpus = build_corpus(feeds=feeds, items=items, now=datetime.now(UTC))
@@ -755,14 +815,16 @@ def steady(
     collected: list[Collections] = []
     folders = tempfile.TemporaryDirectory(prefix="bench_")
     with FeedProcess(bodies, origins=origins) as server, folders as folder:
-        settings = make_settings(server.urls, per_host=per_host)
+        urls = named(server.urls) if resolve else server.urls
+        settings = make_settings(urls, per_host=per_host, guard=resolve)
         engine = fresh_database(Path(folder), settings)
         first, _, reports = asyncio.run(timed_refresh(engine, settings))
         check(reports, expect_not_modified=False)
         print(
             f"first refresh: {feeds} feeds x {items} items in {first:.1f} s; {origins} origins,"
             f" max_per_host={settings.fetch.max_per_host},"
-            f" max_concurrency={settings.fetch.max_concurrency}",
+            f" max_concurrency={settings.fetch.max_concurrency}"
+            + ("; names resolved, guard on" if resolve else "; 127.0.0.1, guard off"),
             flush=True,
         )
         # Each due round moves the clock past the next check the round before set (15 min).
@@ -794,7 +856,9 @@ def steady(
     per = 1000 / feeds
     gcs = sum(c.count for c in collected)
     print(
-        f"\nsteady: {feeds} feeds on {origins} origin(s), 304 round (refresh_due)"
+        f"\nsteady: {feeds} feeds on {origins} origin(s)"
+        + (" (names resolved, guard on)" if resolve else "")
+        + ", 304 round (refresh_due)"
         f" {spread([d * per for d in due])} s (CPU {spread([c * per for c in due_cpu])} s)"
         f" per 1,000 feeds, worst {max(due) * per:.2f} s; refresh_all"
         f" {spread([e * per for e in every])} s, worst {max(every) * per:.2f} s;"

@@ -135,7 +135,7 @@ async def test_connection_goes_to_the_checked_address_at_every_hop(server: FeedS
     server.route("/final.xml", Reply(200, {"Content-Type": "application/rss+xml"}, RSS))
     server.route("/start", redirect(f"http://second.test:{server.port}/final.xml"))
     resolver, backend = FlippingResolver(), RecordingBackend()
-    transport = PinnedTransport(guard=True, max_connections=4, network_backend=backend)
+    transport = PinnedTransport(guard=True, per_origin=4, network_backend=backend)
     async with Fetcher(FetchPolicy(), transport=transport, resolver=resolver) as fetcher:
         result = await fetcher.fetch_feed(f"http://first.test:{server.port}/start", now=NOW)
     assert result.status is FetchStatus.OK, result.error
@@ -153,7 +153,7 @@ async def test_a_refused_answer_never_connects(server: FeedServer) -> None:
         return [PUBLIC_IP, "127.0.0.1"]
 
     backend = RecordingBackend()
-    transport = PinnedTransport(guard=True, max_connections=4, network_backend=backend)
+    transport = PinnedTransport(guard=True, per_origin=4, network_backend=backend)
     async with Fetcher(FetchPolicy(), transport=transport, resolver=loopback) as fetcher:
         result = await fetcher.fetch_feed(f"http://mixed.test:{server.port}/x", now=NOW)
     assert result.error == "refused: mixed.test (127.0.0.1) is a private or local address"
@@ -201,7 +201,7 @@ class TlsRecordingBackend(RecordingBackend):
 
 async def test_tls_to_a_pinned_address_still_names_the_original_host() -> None:
     resolver, backend = FlippingResolver(), TlsRecordingBackend()
-    transport = PinnedTransport(guard=True, max_connections=4, network_backend=backend)
+    transport = PinnedTransport(guard=True, per_origin=4, network_backend=backend)
     async with Fetcher(FetchPolicy(), transport=transport, resolver=resolver) as fetcher:
         result = await fetcher.fetch_feed("https://news.test/feed", now=NOW)
     assert result.status is FetchStatus.ERROR
@@ -248,7 +248,7 @@ class ClosingServer:
 async def test_a_pooled_connection_the_server_closed_is_not_reused() -> None:
     server = ClosingServer()
     resolver, backend = FlippingResolver(), RecordingBackend()
-    transport = PinnedTransport(guard=True, max_connections=4, network_backend=backend)
+    transport = PinnedTransport(guard=True, per_origin=4, network_backend=backend)
     try:
         async with Fetcher(FetchPolicy(), transport=transport, resolver=resolver) as fetcher:
             url = f"http://closes.test:{server.port}/feed"

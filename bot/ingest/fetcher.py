@@ -22,12 +22,12 @@ from typing import Self
 import httpx
 
 from bot.ingest.decode import ACCEPT_ENCODING, BodyDecoder, DecodeError
+from bot.ingest.dnscache import CheckedAnswers
 from bot.ingest.httpmeta import describe_error, looks_like_feed, parse_max_age, parse_retry_after
 from bot.ingest.netguard import (
     AddressRefused,
     PinnedTransport,
     Resolver,
-    checked_addresses,
     pinned,
     system_resolver,
 )
@@ -136,13 +136,13 @@ class Fetcher:
         resolver: Resolver | None = None,
     ) -> None:
         self._policy = policy
-        self._resolve = resolver or system_resolver
+        # Checked answers are kept a few seconds: one thread hop per host, not per hop.
+        self._answers = CheckedAnswers(resolver or system_resolver)
         self._all = asyncio.Semaphore(policy.max_concurrency)
         self._hosts = _HostSlots(policy.max_per_host)
         guard = not policy.allow_private_networks
         self._client = httpx.AsyncClient(
-            transport=transport
-            or PinnedTransport(guard=guard, max_connections=policy.max_concurrency),
+            transport=transport or PinnedTransport(guard=guard, per_origin=policy.max_per_host),
             follow_redirects=False,  # each hop is checked in _follow
             timeout=httpx.Timeout(policy.timeout_seconds),
             limits=httpx.Limits(max_connections=policy.max_concurrency),
@@ -232,7 +232,7 @@ class Fetcher:
                 addresses = [host]
             else:
                 try:
-                    addresses = await checked_addresses(host, port, resolve=self._resolve)
+                    addresses = await self._answers.addresses(host, port)
                 except AddressRefused as exc:
                     raise _Refused(str(exc)) from exc
             # Resolved once: the connection goes to an address that was just checked.

@@ -22,6 +22,8 @@ from typing import Any, Protocol, runtime_checkable
 import httpcore
 import httpx
 
+from bot.ingest.pools import OriginPools
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 #: Resolve ``(host, port)`` to address strings; raise ``OSError`` (``socket.gaierror``) on failure.
@@ -238,25 +240,38 @@ def shared_ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(trust_env=False)
 
 
+#: Origins whose idle connections a transport keeps (each up to its per-origin limit).
+MAX_ORIGINS = 256
+KEEPALIVE_EXPIRY = 5.0  # httpx's default
+
+
 class PinnedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with a connection pool that connects via ``PinnedBackend``."""
+    """httpx's transport, with a pool per origin whose connections go via ``PinnedBackend``."""
 
     def __init__(
         self,
         *,
         guard: bool,
-        max_connections: int,
+        per_origin: int,
+        max_origins: int = MAX_ORIGINS,
         network_backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         super().__init__(
             verify=shared_ssl_context(),
-            limits=httpx.Limits(max_connections=max_connections),
+            limits=httpx.Limits(max_connections=per_origin),
             trust_env=False,
         )
-        # httpx takes no network backend, so its pool is replaced by an equal one that has ours.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=shared_ssl_context(),
-            max_connections=max_connections,
-            keepalive_expiry=5.0,  # httpx's default
-            network_backend=PinnedBackend(network_backend, guard=guard),
+        backend = PinnedBackend(network_backend, guard=guard)
+
+        def origin_pool() -> httpcore.AsyncConnectionPool:
+            return httpcore.AsyncConnectionPool(
+                ssl_context=shared_ssl_context(),
+                max_connections=per_origin,
+                keepalive_expiry=KEEPALIVE_EXPIRY,
+                network_backend=backend,
+            )
+
+        # httpx takes no network backend or pool, so its pool is replaced by ours.
+        self._pool = OriginPools(  # type: ignore[assignment]
+            origin_pool, max_origins=max_origins, keepalive_expiry=KEEPALIVE_EXPIRY
         )

@@ -55,6 +55,7 @@ class FeedServer:
         self.requests: list[Request] = []
         self.hits: Counter[str] = Counter()
         self.bytes_sent = 0
+        self.connections = 0  # TCP connections accepted
         self.active = 0
         self.max_active = 0
         self.stopping = threading.Event()
@@ -109,6 +110,10 @@ class FeedServer:
         with self._lock:
             self.active -= 1
 
+    def _connected(self) -> None:
+        with self._lock:
+            self.connections += 1
+
     def _sent(self, count: int) -> None:
         with self._lock:
             self.bytes_sent += count
@@ -127,6 +132,10 @@ class _Handler(BaseHTTPRequestHandler):
     # response waits ~40 ms for the client's delayed ACK (Nagle).
     disable_nagle_algorithm = True
     server: _HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.owner._connected()
 
     def do_GET(self) -> None:
         owner = self.server.owner
