@@ -94,4 +94,3 @@ class OnnxEncoder(Encoder):
     def _batch(self, encodings: Sequence[Any]) -> Any:
         ids, mask = self.padded(encodings)
         return self.session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})[0]
-
