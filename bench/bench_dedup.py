@@ -238,7 +238,7 @@ def dev_headlines() -> Iterator[str]:
     return itertools.cycle(titles)
 
 
-def run_semantic(sizes: list[int], new_headlines: str) -> None:
+def run_semantic(sizes: list[int], new_headlines: str, threads: int | None) -> None:
     """Measure the semantic method's cost per new entry at each window size."""
     from bench._common import print_machine, rss_mib
     from bot.ingest.semantic import SemanticDedup, from_settings
@@ -248,6 +248,10 @@ def run_semantic(sizes: list[int], new_headlines: str) -> None:
     loaded = from_settings(DedupSettings(method="semantic"))
     if loaded is None:
         raise SystemExit("semantic method unavailable: install '.[semantic]' and the model")
+    encoder = loaded.encoder
+    if threads is not None:
+        encoder.threads = threads  # type: ignore[attr-defined]
+    print(f"encoder: {encoder.runtime}, {getattr(encoder, 'threads', 1)} thread(s) per feed batch")
     rng = random.Random(20260120)
     source = headlines(rng, make_vocabulary(rng))
     print(
@@ -304,10 +308,17 @@ def main() -> None:
         help="semantic: what the new entries say (dev: the STS dev set's real headlines, "
         "~11 word pieces; synthetic: pseudo-words, ~30 word pieces)",
     )
+    parser.add_argument(
+        "--embed-threads",
+        type=int,
+        default=None,
+        help="semantic: threads a feed's headlines are embedded on (default: the encoder's, "
+        "up to two)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.method == "semantic":
-        run_semantic(sizes, args.new_headlines)
+        run_semantic(sizes, args.new_headlines, args.embed_threads)
         return
     rows = run(sizes)
     print(

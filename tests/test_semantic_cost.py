@@ -7,6 +7,7 @@ skipping in CI); the index tests need only numpy.
 from __future__ import annotations
 
 import math
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -117,9 +118,11 @@ class _CountingSession:
 
     def __init__(self, session: object) -> None:
         self.session, self.runs = session, 0
+        self.lock = threading.Lock()  # a feed's texts run on two threads
 
     def run(self, *args: object, **kwargs: object) -> object:
-        self.runs += 1
+        with self.lock:
+            self.runs += 1
         return self.session.run(*args, **kwargs)  # type: ignore[attr-defined]
 
 
