@@ -616,7 +616,7 @@ async def test_per_host_concurrency_is_bounded(server: FeedServer) -> None:
         results = await asyncio.gather(*(fetcher.fetch_feed(url, now=NOW) for url in urls))
 
     assert all(result.status is FetchStatus.OK for result in results)
-    assert server.max_active == 3
+    assert server.max_answering == 3
 
 
 async def test_overall_concurrency_is_bounded(server: FeedServer) -> None:
@@ -628,7 +628,7 @@ async def test_overall_concurrency_is_bounded(server: FeedServer) -> None:
         results = await asyncio.gather(*(fetcher.fetch_feed(url, now=NOW) for url in urls))
 
     assert all(result.status is FetchStatus.OK for result in results)
-    assert server.max_active == 2
+    assert server.max_answering == 2
     assert wait_until(lambda: server.active == 0)
 
 

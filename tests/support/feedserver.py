@@ -56,8 +56,13 @@ class FeedServer:
         self.hits: Counter[str] = Counter()
         self.bytes_sent = 0
         self.connections = 0  # TCP connections accepted
-        self.active = 0
+        self.active = 0  # handlers running, from request line to last byte written
         self.max_active = 0
+        # Handlers still working out their reply (nothing sent yet). A client can read a
+        # whole response and send its next request before the thread that wrote it gets
+        # back to count itself out of `active`, so concurrency limits are checked here.
+        self.answering = 0
+        self.max_answering = 0
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
@@ -110,6 +115,15 @@ class FeedServer:
         with self._lock:
             self.active -= 1
 
+    def _start_answer(self) -> None:
+        with self._lock:
+            self.answering += 1
+            self.max_answering = max(self.max_answering, self.answering)
+
+    def _end_answer(self) -> None:
+        with self._lock:
+            self.answering -= 1
+
     def _connected(self) -> None:
         with self._lock:
             self.connections += 1
@@ -145,7 +159,11 @@ class _Handler(BaseHTTPRequestHandler):
         owner._enter(request)
         try:
             route = owner.routes.get(parts.path, Reply(404, body=b"no route"))
-            reply = route if isinstance(route, Reply) else route(request)
+            owner._start_answer()
+            try:
+                reply = route if isinstance(route, Reply) else route(request)
+            finally:
+                owner._end_answer()
             self._send(reply, owner)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (cap, timeout): expected
