@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ import httpcore
 import pytest
 
 from bot.ingest.fetcher import Fetcher, FetchPolicy, FetchStatus
+from bot.ingest.netguard import MAX_KEPT_CONNECTIONS, kept_connections_budget
 from bot.ingest.pools import OriginPools
 from tests.support.feedserver import FeedServer, Reply
 
@@ -46,13 +48,19 @@ class Clock:
         return self.now
 
 
-def origin_pools(*, max_origins: int, clock: Clock | None = None) -> OriginPools:
+def origin_pools(
+    *, max_origins: int, max_kept: int = 1000, clock: Clock | None = None
+) -> OriginPools:
     def make_pool() -> httpcore.AsyncConnectionPool:
         backend = httpcore.AsyncMockBackend([ANSWER] * 10)
         return httpcore.AsyncConnectionPool(network_backend=backend, keepalive_expiry=5.0)
 
     return OriginPools(
-        make_pool, max_origins=max_origins, keepalive_expiry=5.0, clock=clock or Clock()
+        make_pool,
+        max_origins=max_origins,
+        max_kept=max_kept,
+        keepalive_expiry=5.0,
+        clock=clock or Clock(),
     )
 
 
@@ -101,3 +109,45 @@ async def test_the_same_origin_in_other_case_or_default_port_shares_a_pool() -> 
     await get(pools, "Feeds.test")
     await get(pools, "feeds.test:80")
     assert pools.origins == [(b"http", b"feeds.test", 80)]
+
+
+async def test_connections_kept_in_all_are_bounded_least_recently_used_origin_first() -> None:
+    pools = origin_pools(max_origins=10, max_kept=3)
+    first, second = (
+        await get(pools, "busy.test", close=False),
+        await get(pools, "busy.test", close=False),
+    )
+    for response in (first, second):  # two at once: busy.test keeps two connections
+        await response.aread()
+        await response.aclose()
+    await get(pools, "b.test")
+    assert pools.kept == 3
+    await get(pools, "c.test")  # a fourth: the oldest origin goes, with both of its own
+    assert [origin[1] for origin in pools.origins] == [b"b.test", b"c.test"]
+    assert pools.kept == 2
+    await pools.aclose()
+    assert pools.kept == 0
+
+
+async def test_an_origin_in_use_is_not_closed_to_keep_within_the_budget() -> None:
+    pools = origin_pools(max_origins=10, max_kept=1)
+    open_response = await get(pools, "busy.test", close=False)
+    await get(pools, "b.test")
+    await get(pools, "c.test")  # b.test is closed for it; busy.test is in use
+    assert [origin[1] for origin in pools.origins] == [b"busy.test", b"c.test"]
+    assert await open_response.aread() == b"ok"
+    await open_response.aclose()  # two kept now: the older, busy.test, goes
+    assert [origin[1] for origin in pools.origins] == [b"c.test"]
+
+
+def test_the_budget_is_a_quarter_of_the_descriptor_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
+        assert kept_connections_budget() == min(1024, hard) // 4
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(64, hard), hard))
+        assert kept_connections_budget() == 16  # never fewer
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    if soft >= 4 * MAX_KEPT_CONNECTIONS:
+        assert kept_connections_budget() == MAX_KEPT_CONNECTIONS

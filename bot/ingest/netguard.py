@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import resource
 import select
 import socket
 import ssl
@@ -242,6 +243,20 @@ def shared_ssl_context() -> ssl.SSLContext:
 
 #: Origins whose idle connections a transport keeps (each up to its per-origin limit).
 MAX_ORIGINS = 256
+#: Idle connections a transport keeps in all, at most (see `kept_connections_budget`).
+MAX_KEPT_CONNECTIONS = 1024
+
+
+def kept_connections_budget(max_kept: int = MAX_KEPT_CONNECTIONS) -> int:
+    """How many idle connections to keep: each is a file descriptor, so at most a
+    quarter of the process's limit (often 1,024), leaving the rest to the database,
+    connections in use, the bot's own sockets and logs."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return max_kept
+    return max(16, min(max_kept, soft // 4))
+
+
 KEEPALIVE_EXPIRY = 5.0  # httpx's default
 
 
@@ -254,6 +269,7 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
         guard: bool,
         per_origin: int,
         max_origins: int = MAX_ORIGINS,
+        max_kept: int | None = None,
         network_backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         super().__init__(
@@ -273,5 +289,8 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
 
         # httpx takes no network backend or pool, so its pool is replaced by ours.
         self._pool = OriginPools(  # type: ignore[assignment]
-            origin_pool, max_origins=max_origins, keepalive_expiry=KEEPALIVE_EXPIRY
+            origin_pool,
+            max_origins=max_origins,
+            max_kept=kept_connections_budget() if max_kept is None else max_kept,
+            keepalive_expiry=KEEPALIVE_EXPIRY,
         )
