@@ -18,14 +18,16 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 MIN_WORDS = 8  # a shorter description is a label or a site slogan, not a summary
+_START_CHARS = 40  # an element is a candidate when its text begins like a description
 _FIRST_WORDS = 8  # the article's first paragraph is found in the page by these words
 _DESCRIPTIONS = etree.XPath(
     "//meta[@property='og:description' or @name='og:description' or @name='description'"
     " or @name='twitter:description' or @property='twitter:description']/@content"
 )
 _VISIBLE = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
-_VISIBLE_BEFORE = etree.XPath(f"preceding::text(){_VISIBLE}")
-_VISIBLE_AFTER = etree.XPath(f"following::text(){_VISIBLE}")
+_BEFORE = etree.XPath(f"preceding::text(){_VISIBLE}")
+_AFTER = etree.XPath(f"following::text(){_VISIBLE}")
+_REACH = 2000  # the body begins within this many words after the standfirst
 _SKIP = frozenset({"script", "style", "noscript", "template", "title", "a"})
 _WORD = re.compile(r"\w+")
 
@@ -48,7 +50,8 @@ def _printed(body: etree._Element, descriptions: set[str]) -> etree._Element | N
     for element in body.iter():
         if not isinstance(element.tag, str) or element.tag in _SKIP or not element.text:
             continue
-        start = _key(element.text)  # the description may begin in this element
+        # The description may begin here (its first words, the last maybe cut short).
+        start = _key(element.text[:_START_CHARS])
         if not start or not any(d.startswith(start) for d in descriptions):
             continue
         if any(a.tag in _SKIP for a in element.iterancestors()):
@@ -72,7 +75,7 @@ def standfirst(
     `titles`: the page's headlines; a description repeating one is not a standfirst.
 
     It must stand before the article: the first paragraph's first words follow it in the
-    page's visible text, and none come before it.
+    page's visible text (within `_REACH` words), and do not come before it.
     """
     # A description that repeats the headline is the headline (shown above the text).
     descriptions = _descriptions(tree) - {_key(title) for title in titles}
@@ -86,9 +89,17 @@ def standfirst(
     key = _key(text)
     if key in _key(" ".join(paragraphs)):
         return None
-    before = _key(" ".join(_VISIBLE_BEFORE(element)))
-    after = _key(" ".join(_VISIBLE_AFTER(element)))
     first = " ".join(_words(paragraphs[0])[:_FIRST_WORDS])
-    if not first or first in before or first not in after:
+    if not first or not _follows(element, first) or first in _key(" ".join(_BEFORE(element))):
         return None
     return text
+
+
+def _follows(element: etree._Element, first: str) -> bool:
+    """Whether the page's visible text soon after `element` holds `first` (the body's start)."""
+    words: list[str] = []
+    for text in _AFTER(element):
+        words.extend(_words(str(text)))
+        if len(words) >= _REACH:
+            break
+    return first in " ".join(words)
