@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import lxml.etree
 import lxml.html
 import pytest
 import trafilatura
@@ -247,3 +248,30 @@ def test_hostile_json_ld_is_ignored() -> None:
         head=f'<script type="application/ld+json">{deep}</script>',
     )
     assert TRAM_PROSE[0] in text_of(article(html))
+
+
+def test_a_table_from_trafilaturas_readability_fallback_is_read() -> None:
+    # When trafilatura takes its readability fallback (a works list, a results page), the
+    # body it hands back keeps the page's HTML table (<tr>/<td>/<th>, maybe in <tbody>)
+    # instead of its own <row>/<cell>; those rows were dropped, the list lost.
+    rows = "".join(
+        f"<tr><td>{n}</td><td>A rider hands a cloth to a kneeling figure, plate {n}</td></tr>"
+        for n in range(1, 4)
+    )
+    nested = "<table><tr><td>inner cell</td></tr></table>"
+    body = lxml.etree.fromstring(
+        "<body><p>Works list<table><tr><th>No.</th><th>Motif</th></tr>"
+        f"<tbody>{rows}<tr><td><p>Plate 4, two states:</p>{nested}</td></tr></tbody>"
+        "</table></p><p>Appendix: sizes are those of the plate.</p></body>"
+    )
+    lines = [line.text for line in body_lines(body)]
+    assert lines == [
+        "Works list",
+        "No. · Motif",
+        "1 · A rider hands a cloth to a kneeling figure, plate 1",
+        "2 · A rider hands a cloth to a kneeling figure, plate 2",
+        "3 · A rider hands a cloth to a kneeling figure, plate 3",
+        "Plate 4, two states:",
+        "inner cell",
+        "Appendix: sizes are those of the plate.",
+    ]

@@ -20,6 +20,7 @@ from trafilatura.settings import set_date_params
 
 from bot.ingest.article_body import BodyLine, body_lines, declared_body, declares_article
 from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line, word_count
+from bot.ingest.article_lead import standfirst
 from bot.ingest.article_prune import prune_hidden
 from bot.render.plain import html_to_text
 
@@ -314,9 +315,13 @@ def _extract(
         draft = _uncleaned(draft)
     if draft is None or not draft.paragraphs:
         return _too_little_text(page), False
+    paragraphs = draft.paragraphs
+    lead = standfirst(tree, paragraphs, titles=(draft.title, *headlines)) if cleaned else None
+    if lead and not is_junk_line(lead):
+        paragraphs = [lead, *paragraphs]
     article = Article(
         title=draft.title or hostname(url),
-        paragraphs=tuple(draft.paragraphs),
+        paragraphs=tuple(paragraphs),
         source=draft.source,
         url=url,
         partial=draft.chars < min_chars,

@@ -1,9 +1,10 @@
 """Flatten trafilatura's XML body into lines of text, each knowing how much of it is links.
 
 Pure. trafilatura hands back <p>, <head>, <list>/<item>, <quote>, <code> and <table>
-(<row>/<cell>) blocks with inline <hi>, <ref> (links, when asked for) and <lb/> (line
-breaks). The cleaning in `bot.ingest.article` needs each line's text and whether it is
-mostly link text (a menu or related-links entry) or the page's own words.
+(<row>/<cell>, or <tr>/<td>/<th> from its readability fallback) blocks with inline <hi>,
+<ref> (links, when asked for) and <lb/> (line breaks). The cleaning in
+`bot.ingest.article` needs each line's text and whether it is mostly link text (a menu or
+related-links entry) or the page's own words.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ CELL_SEPARATOR = " · "
 _LINKED_SHARE = 0.5  # a line at least this much link text is "linked"
 _BLOCKS = frozenset({"p", "head", "list", "item", "quote", "code", "table", "row", "cell", "div"})
 _SKIP = frozenset({"graphic"})
+# trafilatura's own extraction turns a table into <row>/<cell>; when it takes its
+# readability fallback instead, the table comes back as HTML (<tr>, <td>, <th>).
+_ROWS = ("row", "tr")
+_CELLS = frozenset({"cell", "td", "th"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,13 @@ def _inline(element: etree._Element, run: _Run, *, linked: bool) -> None:
 
 def _has_blocks(element: etree._Element) -> bool:
     return any(child.tag in _BLOCKS for child in element)
+
+
+def _rows(table: etree._Element) -> Iterator[etree._Element]:
+    """The table's own rows (also inside <thead>/<tbody>), not those of a table in a cell."""
+    for row in table.iter(*_ROWS):
+        if next(row.iterancestors("table"), None) is table:
+            yield row
 
 
 class _Body:
@@ -114,7 +126,7 @@ class _Body:
             for item in element:
                 self.item(item)
         elif tag == "table":
-            for row in element.iter("row"):
+            for row in _rows(element):
                 self.row(row)
         elif tag == "code":
             run = _Run()
@@ -136,7 +148,7 @@ class _Body:
         self.emit(run, prefix=BULLET)
 
     def row(self, row: etree._Element) -> None:
-        cells = [cell for cell in row if cell.tag == "cell"]
+        cells = [cell for cell in row if cell.tag in _CELLS]
         if any(_has_blocks(cell) for cell in cells):
             for cell in cells:
                 self.container(cell)

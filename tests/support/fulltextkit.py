@@ -112,9 +112,16 @@ def production_text(page: Page, fs: FulltextSettings | None = None, *, read_on: 
     The first tap's messages, then (unless `read_on` is False) those of each "Read on"
     button the last message carries, as long as there is one.
     """
+    return reader_text(page.html, page.url, page.name, fs, read_on=read_on)
+
+
+def reader_text(
+    html: bytes, url: str, title: str, fs: FulltextSettings | None = None, *, read_on: bool = True
+) -> str:
+    """What a reader of a story titled `title` linking to `url` (this page) gets, as plain text."""
     fs = fs or FulltextSettings()
-    result = extract_article(page.html, url=page.url)
-    ref = StoryRef(id=1, title=page.name, link=page.url, source="Source")
+    result = extract_article(html, url=url)
+    ref = StoryRef(id=1, title=title, link=url, source="Source")
     messages = tap_messages(ref, result, fs, now=_NOW)
     texts = [shown_body([m.html for m in messages])]
     while read_on and (start := _read_on(messages)):

@@ -1,0 +1,105 @@
+"""The article's standfirst: the summary a news page prints between headline and body.
+
+Pure. News and blog templates print the standfirst (dek, lead, intro, strapline) in the
+article's header, outside the element that holds the body, so trafilatura, which keeps
+one container, leaves it out. The page says which text it is: the same summary is its
+description (``og:description``, ``description``, ``twitter:description``). A visible
+element whose whole text is that description, standing before the article's first
+paragraph, is the standfirst. A description the page does not print (an SEO blurb), or
+prints in a teaser link, or prints after the body has begun, is not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+MIN_WORDS = 8  # a shorter description is a label or a site slogan, not a summary
+_START_CHARS = 40  # an element is a candidate when its text begins like a description
+_FIRST_WORDS = 8  # the article's first paragraph is found in the page by these words
+_DESCRIPTIONS = etree.XPath(
+    "//meta[@property='og:description' or @name='og:description' or @name='description'"
+    " or @name='twitter:description' or @property='twitter:description']/@content"
+)
+_VISIBLE = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+_BEFORE = etree.XPath(f"preceding::text(){_VISIBLE}")
+_AFTER = etree.XPath(f"following::text(){_VISIBLE}")
+_REACH = 2000  # the body begins within this many words after the standfirst
+_SKIP = frozenset({"script", "style", "noscript", "template", "title", "a"})
+_WORD = re.compile(r"\w+")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def _key(text: str) -> str:
+    return " ".join(_words(text))
+
+
+def _descriptions(tree: HtmlElement) -> set[str]:
+    keys = (_key(str(text)) for text in _DESCRIPTIONS(tree))
+    return {key for key in keys if len(key.split()) >= MIN_WORDS}
+
+
+def _printed(body: etree._Element, descriptions: set[str]) -> etree._Element | None:
+    """The first element whose whole text is one of the descriptions, outside links."""
+    for element in body.iter():
+        if not isinstance(element.tag, str) or element.tag in _SKIP or not element.text:
+            continue
+        # The description may begin here (its first words, the last maybe cut short).
+        start = _key(element.text[:_START_CHARS])
+        if not start or not any(d.startswith(start) for d in descriptions):
+            continue
+        if any(a.tag in _SKIP for a in element.iterancestors()):
+            continue
+        node: etree._Element | None = element
+        while node is not None and node.tag != "body":
+            key = _key(node.text_content())
+            if key in descriptions:
+                return node
+            if not any(d.startswith(key) for d in descriptions):
+                break
+            node = node.getparent()
+    return None
+
+
+def standfirst(
+    tree: HtmlElement, paragraphs: Sequence[str], *, titles: Sequence[str] = ()
+) -> str | None:
+    """The page's printed standfirst when the extracted `paragraphs` lack it, else None.
+
+    `titles`: the page's headlines; a description repeating one is not a standfirst.
+
+    It must stand before the article: the first paragraph's first words follow it in the
+    page's visible text (within `_REACH` words), and do not come before it.
+    """
+    # A description that repeats the headline is the headline (shown above the text).
+    descriptions = _descriptions(tree) - {_key(title) for title in titles}
+    bodies = tree.xpath("//body")
+    if not descriptions or not bodies or not paragraphs:
+        return None
+    element = _printed(bodies[0], descriptions)
+    if element is None:
+        return None
+    text = " ".join(element.text_content().split())
+    key = _key(text)
+    if key in _key(" ".join(paragraphs)):
+        return None
+    first = " ".join(_words(paragraphs[0])[:_FIRST_WORDS])
+    if not first or not _follows(element, first) or first in _key(" ".join(_BEFORE(element))):
+        return None
+    return text
+
+
+def _follows(element: etree._Element, first: str) -> bool:
+    """Whether the page's visible text soon after `element` holds `first` (the body's start)."""
+    words: list[str] = []
+    for text in _AFTER(element):
+        words.extend(_words(str(text)))
+        if len(words) >= _REACH:
+            break
+    return first in " ".join(words)
