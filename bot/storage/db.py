@@ -14,6 +14,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.storage.write_gate import GatedConnection
+
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -36,7 +38,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def make_engine(url: str) -> Engine:
     """Create an engine for `url` with the per-backend settings we rely on."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        # Writers of this process queue for the file in arrival order (write_gate).
+        connect_args = {"check_same_thread": False, "timeout": 15, "factory": GatedConnection}
+        engine = sa.create_engine(url, connect_args=connect_args)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

@@ -1,0 +1,267 @@
+"""Commands while the bot is busy: reply latency during a full refresh, through the real bot.
+
+One process runs the whole bot as `python -m bot run` does by default (role ``all``:
+polling, handlers, the refresh/compose/deliver ticks) against tests/support/fake_telegram
+with Telegram's flood limits on, and ``--feeds`` feeds × ``--items`` items served from a
+child process. Users send commands at a steady pace (each user one every ``--period``
+seconds, in turn ``/subscribe tech``, ``/latest``, ``/unsubscribe tech``, ``/topics``):
+
+1. quiet: the same bot with no feeds, for ``--quiet`` seconds;
+2. busy: from the first refresh tick until every entry is stored (the first refresh of
+   a new instance: the store writes for about a minute at 1,000 feeds).
+
+Reply latency is from the command's arrival at the fake until the fake received the
+reply (a user's replies come in the order of their commands). Also reported: how long
+the refresh took in the busy bot, and whether every command was answered and applied.
+
+Run: python -m bench.bench_busy [--feeds 1000] [--items 50] [--users 50] [--period 5]
+Prints the machine, a markdown table and one summary line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import count
+
+from bench._common import ensure_repo_on_path, md_table, percentile, print_machine
+
+ensure_repo_on_path()
+
+from sqlalchemy.engine import Engine  # noqa: E402
+from sqlmodel import Session, func, select  # noqa: E402
+
+from bench._corpus import build_corpus, rss  # noqa: E402
+from bench._feed_process import FeedProcess  # noqa: E402
+from bench.bench_storm import SORRY, Receipts, database  # noqa: E402
+from bot.services.context import sync_feeds  # noqa: E402
+from bot.settings import FeedConfig  # noqa: E402
+from bot.storage.models import Entry, Subscription  # noqa: E402
+from tests.support.botharness import make_settings, running_bot  # noqa: E402
+from tests.support.fake_telegram import FakeTelegram  # noqa: E402
+
+FIRST_USER = 800_001
+# Within the per-user limits (20 commands and 4 /latest a minute at the defaults) at the
+# default pace, so every command is applied and answered, not refused as a flood.
+COMMANDS = ("/subscribe tech", "/latest", "/unsubscribe tech", "/topics")
+DB_POLL = 0.5
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    sent: int = 0
+    sorry: int = 0
+    subscribed_wrong: int = 0  # users whose subscription is not what their last command set
+
+
+def stored_entries(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(Entry)).one())
+
+
+def subscribed(engine: Engine, users: Sequence[int]) -> set[int]:
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Subscription.chat_id).where(
+                Subscription.chat_id.in_(users),  # type: ignore[attr-defined]
+                Subscription.topic == "tech",
+            )
+        ).all()
+    return set(rows)
+
+
+async def drive(
+    tg: FakeTelegram,
+    engine: Engine,
+    receipts: Receipts,
+    users: list[int],
+    period: float,
+    *,
+    until: float | None,
+    done: asyncio.Event | None = None,
+) -> tuple[dict[int, list[float]], dict[int, int], float]:
+    """Send commands at a steady pace until `until` (monotonic) or until `done` is set.
+
+    Returns each user's push times, how many commands each sent, and the seconds spent.
+    """
+    pushed: dict[int, list[float]] = {user: [] for user in users}
+    sent = dict.fromkeys(users, 0)
+    started = time.monotonic()
+    step = period / len(users)  # users take turns, so commands arrive evenly
+    for tick in count():
+        if until is not None and time.monotonic() >= until:
+            break
+        if done is not None and done.is_set():
+            break
+        user = users[tick % len(users)]
+        pushed[user].append(time.monotonic())
+        tg.send_text(user, COMMANDS[sent[user] % len(COMMANDS)])
+        sent[user] += 1
+        await asyncio.sleep(max(0.0, started + (tick + 1) * step - time.monotonic()))
+    return pushed, sent, time.monotonic() - started
+
+
+async def collect(
+    tg: FakeTelegram,
+    engine: Engine,
+    receipts: Receipts,
+    phase: Phase,
+    pushed: dict[int, list[float]],
+    sent: dict[int, int],
+) -> None:
+    """Wait for every reply, then read latencies and the users' final subscriptions."""
+    deadline = time.monotonic() + 120
+    users = list(pushed)
+    while time.monotonic() < deadline:
+        if all(len(receipts.times.get(u, ())) >= sent[u] for u in users):
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0)  # anything extra (an apology, a duplicate) arrives too
+    for user in users:
+        got = receipts.times.get(user, [])
+        phase.latencies += [reply - push for push, reply in zip(pushed[user], got, strict=False)]
+        phase.sent += sent[user]
+    phase.sorry = sum(any(t.startswith(SORRY) for t in tg.texts(u)) for u in users)
+    now_subscribed = await asyncio.to_thread(subscribed, engine, users)
+    # The last of a user's commands that changes anything decides its subscription.
+    for user in users:
+        said = [COMMANDS[i % len(COMMANDS)] for i in range(sent[user])]
+        changes = [c for c in said if "subscribe" in c]
+        want = bool(changes) and changes[-1] == "/subscribe tech"
+        if (user in now_subscribed) != want:
+            phase.subscribed_wrong += 1
+
+
+async def quiet_phase(users: int, period: float, seconds: float) -> Phase:
+    phase = Phase("quiet (no feeds)")
+    ids = list(range(FIRST_USER, FIRST_USER + users))
+    with database(None) as engine, FakeTelegram() as tg:
+        receipts = Receipts()
+        tg.set_fault_hook(receipts)
+        for user in ids:
+            tg.add_private_chat(user)
+        async with running_bot(make_settings(tg), engine, role="all"):
+            await asyncio.sleep(3.0)  # past the first ticks
+            until = time.monotonic() + seconds
+            pushed, sent, phase.seconds = await drive(
+                tg, engine, receipts, ids, period, until=until
+            )
+            await collect(tg, engine, receipts, phase, pushed, sent)
+    return phase
+
+
+async def busy_phase(feeds: int, items: int, users: int, period: float) -> tuple[Phase, float, int]:
+    phase = Phase(f"busy (first refresh of {feeds} feeds × {items})")
+    ids = list(range(FIRST_USER, FIRST_USER + users))
+    corpus = build_corpus(feeds=feeds, items=items, now=datetime.now(UTC))
+    bodies = [rss(n, feed_items) for n, feed_items in enumerate(corpus.feeds)]
+    total = feeds * items
+    with FeedProcess(bodies) as server, database(None) as engine, FakeTelegram() as tg:
+        configs = tuple(
+            FeedConfig(url, f"Outlet {n:04d}", ("tech",)) for n, url in enumerate(server.urls)
+        )
+        receipts = Receipts()
+        tg.set_fault_hook(receipts)
+        for user in ids:
+            tg.add_private_chat(user)
+        done = asyncio.Event()
+        settings = make_settings(tg, feeds=configs)
+        sync_feeds(settings, engine)  # as `python -m bot run` does before it starts
+        async with running_bot(settings, engine, role="all"):
+            started = time.monotonic()
+
+            async def watch() -> float:
+                while await asyncio.to_thread(stored_entries, engine) < total:
+                    await asyncio.sleep(DB_POLL)
+                done.set()
+                return time.monotonic() - started
+
+            watcher = asyncio.create_task(watch())
+            await asyncio.sleep(1.0)  # the refresh tick fires 1 s after start
+            pushed, sent, phase.seconds = await drive(
+                tg, engine, receipts, ids, period, until=None, done=done
+            )
+            refresh_s = await watcher
+            stored = await asyncio.to_thread(stored_entries, engine)
+            await collect(tg, engine, receipts, phase, pushed, sent)
+    return phase, refresh_s, stored
+
+
+def row(phase: Phase) -> tuple[object, ...]:
+    lat = phase.latencies
+    return (
+        phase.name,
+        f"{phase.seconds:.0f} s",
+        f"{len(lat)}/{phase.sent}",
+        f"{percentile(lat, 50) * 1000:.0f} ms",
+        f"{percentile(lat, 95) * 1000:.0f} ms",
+        f"{percentile(lat, 99) * 1000:.0f} ms",
+        f"{max(lat, default=float('nan')) * 1000:.0f} ms",
+        phase.sorry,
+        phase.subscribed_wrong,
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    quiet = await quiet_phase(args.users, args.period, args.quiet)
+    busy, refresh_s, stored = await busy_phase(args.feeds, args.items, args.users, args.period)
+    head = (
+        "phase",
+        "commands for",
+        "answered",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "Sorry",
+        "subscription wrong",
+    )
+    print(md_table(head, [row(quiet), row(busy)]))
+    print()
+    problems = [
+        f"{p.name}: {len(p.latencies)}/{p.sent} answered, {p.sorry} sorry,"
+        f" {p.subscribed_wrong} wrong"
+        for p in (quiet, busy)
+        if len(p.latencies) != p.sent or p.sorry or p.subscribed_wrong
+    ]
+    load = os.getloadavg()
+    verdict = "OK" if not problems else "PROBLEMS: " + "; ".join(problems)
+    print(
+        f"bench_busy: {args.users} users, a command each {args.period:g} s;"
+        f" quiet p50 {percentile(quiet.latencies, 50) * 1000:.0f} ms"
+        f" p99 {percentile(quiet.latencies, 99) * 1000:.0f} ms;"
+        f" during the refresh p50 {percentile(busy.latencies, 50) * 1000:.0f} ms"
+        f" p99 {percentile(busy.latencies, 99) * 1000:.0f} ms"
+        f" max {max(busy.latencies, default=float('nan')) * 1000:.0f} ms;"
+        f" refresh {stored} entries in {refresh_s:.1f} s;"
+        f" load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} -- {verdict}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument(
+        "--period", type=float, default=5.0, help="seconds between a user's commands"
+    )
+    parser.add_argument("--quiet", type=float, default=20.0, help="seconds of the quiet phase")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    print_machine()
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
