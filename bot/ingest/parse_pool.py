@@ -23,7 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.ingest.topics import TopicMatcher
 
 logger = logging.getLogger(__name__)
 
@@ -37,25 +40,31 @@ class ParseJob:
     content_type: str | None
     now: datetime
     max_entries: int
+    matcher: TopicMatcher | None = None  # set: prepare the entries for storing too
 
 
 def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker process
     from bot.ingest.parser import parse_feed
+    from bot.ingest.prepare import prepare_feed
 
     while True:
         try:
             job: ParseJob = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(
-            parse_feed(
-                job.body,
-                url=job.url,
-                content_type=job.content_type,
-                now=job.now,
-                max_entries=job.max_entries,
-            )
+        parsed = parse_feed(
+            job.body,
+            url=job.url,
+            content_type=job.content_type,
+            now=job.now,
+            max_entries=job.max_entries,
         )
+        if job.matcher is not None:
+            try:
+                parsed = prepare_feed(parsed, job.matcher)
+            except Exception:  # a bug here must not cost the parse: the writer prepares
+                logging.getLogger(__name__).exception("preparing entries failed")
+        conn.send(parsed)
 
 
 class _Worker:

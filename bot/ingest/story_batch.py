@@ -52,10 +52,34 @@ _CHUNK = 500  # bound parameters per IN list (SQLite's historical limit is 999)
 _PROVISIONAL = 1 << 62  # ids of this batch's new stories until inserted: above any stored id
 
 
+# Fingerprints handed over ready-made (`bot.ingest.prepare`), taken by the next
+# computation of the same (title, summary): one that arrives with its entry goes into
+# the cache below as if computed here (any two fingerprints of a text are equal).
+_handed: dict[tuple[str, str], dedup.Fingerprint] = {}
+
+
+def _fingerprint(title: str, summary: str = "") -> dedup.Fingerprint:
+    handed = _handed.pop((title, summary), None)
+    return handed if handed is not None else dedup.fingerprint(title, summary)
+
+
 # Fingerprints are pure and immutable: candidates recur across inserts, so
 # remembering recent ones saves re-tokenising the same headlines. ~1.3 KB each
 # (~26 MB at most), ~1.2 KB more for one whose summary a full score has read.
-fingerprint = lru_cache(maxsize=20_000)(dedup.fingerprint)
+fingerprint = lru_cache(maxsize=20_000)(_fingerprint)
+
+
+def _own_fingerprint(entry: ParsedEntry) -> dedup.Fingerprint:
+    """The entry's fingerprint through the cache, the one it brings if it has one."""
+    if entry.prepared is None:
+        return fingerprint(entry.title, entry.summary)
+    text = (entry.title, entry.summary)
+    _handed[text] = entry.prepared.fingerprint
+    try:
+        return fingerprint(*text)
+    finally:
+        _handed.pop(text, None)  # the cache held one already
+
 
 _story, _entry = table_of(Story), table_of(Entry)
 _key = table_of(StoryKey)
@@ -352,8 +376,12 @@ def ingest_fresh(
     if not fresh:
         return 0, 0, ()
     entries = [entry for _, entry in fresh]
-    fps = [fingerprint(e.title, e.summary) for e in entries]
-    keys = [dedup.candidate_keys(fp) for fp in fps]
+    fps = [_own_fingerprint(e) for e in entries]
+    keys = [
+        list(e.prepared.keys) if e.prepared is not None else dedup.candidate_keys(fp)
+        for e, fp in zip(entries, fps, strict=True)
+    ]
+    feed_topics, signature = matcher.feed_topics(feed.topics), matcher.signature
     vectors = FeedVectors(session, semantic, entries, window) if semantic else None
     batch = _read(session, entries, keys, window, vectors.near_ids() if vectors else ())
     if vectors is not None:
@@ -372,14 +400,16 @@ def ingest_fresh(
             story = _merge(batch, story_id, entry)
             merged += 1
         batch.add_keys(story, entry_keys)
-        story.topics.update(
-            matcher.match(
-                feed_topics=feed.topics,
-                categories=entry.categories,
-                title=entry.title,
-                summary=entry.summary,
+        prepared = entry.prepared
+        if prepared is not None and prepared.topics_of == signature:
+            story.topics.update(prepared.topics)
+        else:
+            story.topics.update(
+                matcher.entry_topics(
+                    categories=entry.categories, title=entry.title, summary=entry.summary
+                )
             )
-        )
+        story.topics.update(feed_topics)
         title, summary = entry.title[:400], entry.summary[:1200]
         batch.add_entry(story.id, title, summary)
         if entry.link:
