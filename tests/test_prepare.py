@@ -3,11 +3,13 @@
 A refresh's parse workers work out each entry's fingerprint, candidate keys and own
 topics, and the one writer uses them instead of computing them again. The worker's
 values must be the writer's (the same functions), a worker's entries must store the
-same rows, and topics matched with other topic settings must not be used.
+same rows, and topics matched with other topic settings must not be used. The workers
+also run nicer than the bot, so that the writer comes first on busy cores.
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +19,7 @@ import sqlalchemy as sa
 
 from bench._corpus import build_corpus, rss
 from bot.ingest import dedup
+from bot.ingest.parse_pool import NICENESS, ParseJob, ProcessParsePool, Running
 from bot.ingest.parser import ParsedEntry, parse_feed, parse_feed_async
 from bot.ingest.prepare import Prepared, prepare_entry, prepare_feed
 from bot.ingest.topics import TopicMatcher
@@ -129,3 +132,18 @@ def test_prepare_feed_keeps_the_feed_and_its_entries() -> None:
     assert [e.prepared for e in prepared.entries] == [
         prepare_entry(e, MATCHER) for e in parsed.entries
     ]
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX process priorities")
+def test_parse_workers_run_nicer_than_the_bot() -> None:
+    pool = ProcessParsePool(1)
+    try:
+        body = corpus_bodies(1, 2)[0]
+        job = ParseJob(body, "https://o0/rss", CONTENT_TYPE, T0, 200)
+        parsed = pool.threads.submit(pool.parse, job, Running(), lambda: None).result(timeout=60)
+        assert len(parsed.entries) == 2
+        [pid] = pool.worker_pids()
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + NICENESS)
+    finally:
+        pool.shutdown()

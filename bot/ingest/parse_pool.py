@@ -30,6 +30,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Workers run this much nicer than the bot: when the cores are busy, the bot's own
+# process (event loop, the one writer) comes first. In a full refresh fetch and parse
+# run far ahead of the writer, the refresh's critical path, and on two cores the
+# workers took CPU from it (bench_refresh, 1,000 feeds: the writer's thread had ~40 s
+# of CPU in a ~50 s refresh). A worker still gets any core the bot leaves idle.
+NICENESS = 10
+
 
 @dataclass(frozen=True)
 class ParseJob:
@@ -96,6 +103,8 @@ class _Worker:
 
 
 def _serve_socket(fd: int) -> None:  # pragma: no cover - runs in the worker process
+    if hasattr(os, "nice"):  # POSIX
+        os.nice(NICENESS)
     _serve(Connection(fd))
 
 
