@@ -149,6 +149,7 @@ class _Batch:
     shared: list[dict[int, int]] = field(default_factory=list)  # per entry: stored story ->
     # how many of the entry's keys it has in the entry's window
     top: list[list[int]] = field(default_factory=list)  # per entry: `_top` of its `shared`
+    windows: list[tuple[Any, Any]] = field(default_factory=list)  # per entry: `bounds`
     added_rows: dict[int, list[tuple[int, Any]]] = field(default_factory=dict)  # this batch's
     # story id -> (story id, fingerprint) of each of its entries, once per batch: a story
     # is a candidate of several of the feed's entries (~1.8 lookups a story at 1,000 feeds)
@@ -173,12 +174,12 @@ class _Batch:
     def bounds(self, published_at: datetime) -> tuple[Any, Any]:
         return self.stored(published_at - self.window), self.stored(published_at + self.window)
 
-    def candidates(self, index: int, keys: Iterable[int], published_at: datetime) -> list[int]:
+    def candidates(self, index: int, keys: Iterable[int]) -> list[int]:
         """The story ids sharing the most keys in the window, as the SQL query ranks them.
 
         The stored rows were counted once (`_read`); this batch's rows are added on top.
         """
-        lo, hi = self.bounds(published_at)
+        lo, hi = self.windows[index]  # `bounds(published_at)`, converted once in `_read`
         added = self.count(self.added_rows, keys, lo, hi, {})
         if not added:
             return list(self.top[index])
@@ -201,7 +202,7 @@ class _Batch:
         """The story entry number `index` joins, or None (semantic method: with `vectors`)."""
         if entry.link and entry.link in self.link_story:
             return self.link_story[entry.link]
-        candidates = self.candidates(index, keys, entry.published_at)
+        candidates = self.candidates(index, keys)
         if vectors is not None:  # its nearest stories join, and the cosines count
             candidates = list(dict.fromkeys([*candidates, *vectors.near(index)]))
         if not candidates:
@@ -286,7 +287,8 @@ def _read(
     stored = _stored(bind)
     span = (stored(span[0]), stored(span[1]))
     batch = _Batch(window, link_story, _keys_of(session, span), {}, {}, stored, _loaded(bind))
-    batch.shared = _shared(session, [batch.bounds(e.published_at) for e in fresh], keys)
+    batch.windows = [batch.bounds(e.published_at) for e in fresh]
+    batch.shared = _shared(session, batch.windows, keys)
     # The stored stories that can be candidates: each entry's stored-only top 16,
     # and any story an entry joins by its link (its keys may then count).
     wanted = set(link_story.values()) | set(near)
