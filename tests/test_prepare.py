@@ -24,7 +24,7 @@ from bot.ingest.parser import ParsedEntry, parse_feed, parse_feed_async
 from bot.ingest.prepare import Prepared, prepare_entry, prepare_feed
 from bot.ingest.topics import TopicMatcher
 from bot.settings import Topic
-from bot.storage.db import open_database
+from bot.storage.db import SQLITE_CACHE_KIB, open_database
 from tests.test_story_batch import CONTENT_TYPE, MATCHER, T0, dense_tables, stored_tables
 
 OTHER = TopicMatcher.from_topics([Topic("science", "Science", ("budget",))])
@@ -147,3 +147,12 @@ def test_parse_workers_run_nicer_than_the_bot() -> None:
         assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + NICENESS)
     finally:
         pool.shutdown()
+
+
+def test_sqlite_connections_keep_a_larger_page_cache(tmp_path: Path) -> None:
+    # The writer's index pages stay in the connection's cache between feeds.
+    engine = open_database(f"sqlite:///{tmp_path / 'cache.sqlite3'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
+    engine.dispose()
+    assert SQLITE_CACHE_KIB > 2000  # SQLite's default: 2,000 KiB
