@@ -156,3 +156,21 @@ def test_sqlite_connections_keep_a_larger_page_cache(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
     engine.dispose()
     assert SQLITE_CACHE_KIB > 2000  # SQLite's default: 2,000 KiB
+
+
+def test_a_fingerprint_survives_pickle_with_its_summary_tokens_derived_or_not() -> None:
+    title = "Storm Ciarán: Paris flights cancelled as 120 km/h winds hit Brittany’s coast"
+    summary = "Airlines cancelled 1,200 flights; rail lines to Brest and Quimper… closed"
+    for derive in (False, True):
+        fp = dedup.fingerprint(title, summary)
+        if derive:
+            _ = fp.summary_tokens, fp.places
+        back = pickle.loads(pickle.dumps(fp))
+        plain = dedup.fingerprint(title, summary)
+        for name in ("tokens", "weights", "specifics", "text", "title", "summary", "weight_of"):
+            assert getattr(back, name) == getattr(plain, name)
+        assert (back.total, back.letters, back.long) == (plain.total, plain.letters, plain.long)
+        assert back.summary_tokens == plain.summary_tokens and back.summary_tokens
+        assert back.places == plain.places and back.places.countries
+        assert back == plain
+        assert dedup.similarity(back, plain) == dedup.similarity(plain, plain)
