@@ -21,7 +21,7 @@ from bench._corpus import build_corpus, rss
 from bot.ingest import dedup
 from bot.ingest.parse_pool import NICENESS, ParseJob, ProcessParsePool, Running
 from bot.ingest.parser import ParsedEntry, parse_feed, parse_feed_async
-from bot.ingest.prepare import Prepared, prepare_entry, prepare_feed
+from bot.ingest.prepare import prepare_entry, prepare_feed
 from bot.ingest.topics import TopicMatcher
 from bot.settings import Topic
 from bot.storage.db import SQLITE_CACHE_KIB, open_database
@@ -107,7 +107,7 @@ def test_the_writer_takes_the_topics_an_entry_brings_only_from_its_own_settings(
     made = prepare_entry(entry, MATCHER)
     stored = []
     for signature in (MATCHER.signature, OTHER.signature):
-        brought = Prepared(made.fingerprint, made.keys, frozenset({"business"}), signature)
+        brought = replace(made, topics=frozenset({"business"}), topics_of=signature)
         engine = open_database(f"sqlite:///{tmp_path / f'{signature}.sqlite3'}")
         dense_tables(engine, [[replace(entry, prepared=brought)]], one_at_a_time=False)
         stored.append([row.topic for row in stored_tables(engine)[3]])
@@ -174,3 +174,29 @@ def test_a_fingerprint_survives_pickle_with_its_summary_tokens_derived_or_not() 
         assert back.places == plain.places and back.places.countries
         assert back == plain
         assert dedup.similarity(back, plain) == dedup.similarity(plain, plain)
+
+
+def test_an_entry_copied_with_other_text_is_not_taken_for_what_it_brings(tmp_path: Path) -> None:
+    # `dataclasses.replace` keeps `prepared`: worked out from the old text, it must not count.
+    feeds = [
+        list(parse_feed(b, url=f"https://o{n}/rss", content_type=CONTENT_TYPE, now=T0).entries)
+        for n, b in enumerate(corpus_bodies(6, 10))
+    ]
+    sent = as_sent(feeds, MATCHER)
+    # Each entry takes the next one's title and categories, keeping its own `prepared`.
+    moved = [
+        [
+            replace(e, title=n.title, categories=n.categories)
+            for e, n in zip(f, f[1:] + f[:1], strict=True)
+        ]
+        for f in sent
+    ]
+    plain = [[replace(e, prepared=None) for e in f] for f in moved]
+    stale = [e for f in moved for e in f if e.prepared is not None and not e.prepared.fits(e)]
+    assert len(stale) > 50  # of 60 (a feed may list one headline twice)
+    runs = []
+    for n, entries in enumerate((plain, moved)):
+        engine = open_database(f"sqlite:///{tmp_path / f'moved-{n}.sqlite3'}")
+        runs.append(dense_tables(engine, entries, one_at_a_time=False))
+        engine.dispose()
+    assert runs[1] == runs[0]

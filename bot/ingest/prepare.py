@@ -29,6 +29,17 @@ class Prepared:
     keys: tuple[int, ...]
     topics: frozenset[str]
     topics_of: str  # the `TopicMatcher.signature` the topics were matched with
+    categories: tuple[str, ...]  # the entry's, as matched (the same object: pickled once)
+
+    def fits(self, entry: ParsedEntry) -> bool:
+        """Whether this was worked out from `entry`'s title, summary and categories (an
+        entry copied with `dataclasses.replace` keeps its `prepared`)."""
+        fp = self.fingerprint
+        return (fp.title, fp.summary, self.categories) == (
+            entry.title,
+            entry.summary,
+            entry.categories,
+        )
 
 
 def prepare_entry(entry: ParsedEntry, matcher: TopicMatcher) -> Prepared:
@@ -38,7 +49,8 @@ def prepare_entry(entry: ParsedEntry, matcher: TopicMatcher) -> Prepared:
     topics = matcher.entry_topics(
         categories=entry.categories, title=entry.title, summary=entry.summary
     )
-    return Prepared(fp, tuple(dedup.candidate_keys(fp)), topics, matcher.signature)
+    keys = tuple(dedup.candidate_keys(fp))
+    return Prepared(fp, keys, topics, matcher.signature, entry.categories)
 
 
 def prepare_feed(parsed: ParsedFeed, matcher: TopicMatcher) -> ParsedFeed:

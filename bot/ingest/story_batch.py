@@ -42,6 +42,7 @@ from sqlmodel import Session
 
 from bot.ingest import dedup, story_write
 from bot.ingest.parser import ParsedEntry
+from bot.ingest.prepare import Prepared
 from bot.ingest.semantic import FeedVectors, SemanticDedup
 from bot.ingest.story_write import PendingStory
 from bot.ingest.topics import TopicMatcher
@@ -69,12 +70,18 @@ def _fingerprint(title: str, summary: str = "") -> dedup.Fingerprint:
 fingerprint = lru_cache(maxsize=20_000)(_fingerprint)
 
 
-def _own_fingerprint(entry: ParsedEntry) -> dedup.Fingerprint:
+def _prepared(entry: ParsedEntry) -> Prepared | None:
+    """What the entry brings from its parse worker, if it was worked out from it."""
+    prepared = entry.prepared
+    return prepared if prepared is not None and prepared.fits(entry) else None
+
+
+def _own_fingerprint(entry: ParsedEntry, prepared: Prepared | None) -> dedup.Fingerprint:
     """The entry's fingerprint through the cache, the one it brings if it has one."""
-    if entry.prepared is None:
+    if prepared is None:
         return fingerprint(entry.title, entry.summary)
     text = (entry.title, entry.summary)
-    _handed[text] = entry.prepared.fingerprint
+    _handed[text] = prepared.fingerprint
     try:
         return fingerprint(*text)
     finally:
@@ -378,10 +385,11 @@ def ingest_fresh(
     if not fresh:
         return 0, 0, ()
     entries = [entry for _, entry in fresh]
-    fps = [_own_fingerprint(e) for e in entries]
+    brought = [_prepared(e) for e in entries]
+    fps = [_own_fingerprint(e, p) for e, p in zip(entries, brought, strict=True)]
     keys = [
-        list(e.prepared.keys) if e.prepared is not None else dedup.candidate_keys(fp)
-        for e, fp in zip(entries, fps, strict=True)
+        list(p.keys) if p is not None else dedup.candidate_keys(fp)
+        for p, fp in zip(brought, fps, strict=True)
     ]
     feed_topics, signature = matcher.feed_topics(feed.topics), matcher.signature
     vectors = FeedVectors(session, semantic, entries, window) if semantic else None
@@ -402,7 +410,7 @@ def ingest_fresh(
             story = _merge(batch, story_id, entry)
             merged += 1
         batch.add_keys(story, entry_keys)
-        prepared = entry.prepared
+        prepared = brought[index]
         if prepared is not None and prepared.topics_of == signature:
             story.topics.update(prepared.topics)
         else:
