@@ -7,13 +7,17 @@ database at --url, emptied first), then a fifth of the entries again with new gu
 and no links; `story`, `entry`, `story_key` and `story_topic` rows are hashed in id
 order. Also prints the store's CPU seconds.
 
-    python -m bench.store_digest --feeds 200 [--group 8]
+    python -m bench.store_digest --feeds 200 [--group 8] [--prepared]
+
+`--prepared`: the entries arrive prepared as the refresher's parse workers send them
+(`bot.ingest.prepare`, through pickle), and the store uses what they bring.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import pickle
 import tempfile
 import time
 from collections.abc import Sequence
@@ -26,7 +30,9 @@ from sqlalchemy.engine import Engine
 
 from bench._corpus import build_corpus, rss
 from bench.bench_refresh import CONTENT_TYPE, TOPICS, fresh_database, make_settings
+from bot.ingest import headline
 from bot.ingest.parser import ParsedEntry, parse_feed
+from bot.ingest.prepare import prepare_feed
 from bot.ingest.stories import ingest_entries
 from bot.ingest.topics import TopicMatcher
 from bot.settings import Settings
@@ -73,18 +79,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--group", type=int, default=1, help="feeds per transaction (the refresher's groups)"
     )
+    parser.add_argument(
+        "--prepared", action="store_true", help="entries prepared as the parse workers do"
+    )
     args = parser.parse_args(argv)
     corpus = build_corpus(feeds=args.feeds, items=50, now=NOW)
     urls = [f"http://127.0.0.1:1/feeds/{n}.xml" for n in range(args.feeds)]
-    parsed = [
-        parse_feed(rss(n, items), url=url, content_type=CONTENT_TYPE, now=NOW).entries
+    matcher = TopicMatcher.from_topics(TOPICS)
+    feeds = [
+        parse_feed(rss(n, items), url=url, content_type=CONTENT_TYPE, now=NOW)
         for n, (items, url) in enumerate(zip(corpus.feeds, urls, strict=True))
     ]
+    if args.prepared:  # as a worker sends them
+        feeds = [pickle.loads(pickle.dumps(prepare_feed(f, matcher))) for f in feeds]
+        headline.fold.cache_clear()  # warm here, not in the writer's process
+        headline._word.cache_clear()
+    parsed = [feed.entries for feed in feeds]
     again = [
         [replace(e, guid="again-" + (e.guid or e.title), link=None) for e in feed[::5]]
         for feed in parsed
     ]
-    matcher = TopicMatcher.from_topics(TOPICS)
     with tempfile.TemporaryDirectory() as folder:
         engine = _engine(Path(folder), make_settings(urls, per_host=None), args.url)
         with engine.connect() as conn:

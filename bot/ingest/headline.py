@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 
 from bot.ingest import lexicon
@@ -39,6 +39,7 @@ class Fingerprint:
     letters: dict[str, float] = field(init=False, repr=False)  # by first letter
     long: tuple[str, ...] = field(init=False, repr=False)  # compound candidates
     _summary_tokens: frozenset[str] | None = field(init=False, repr=False)
+    _summary_sent: str | None = field(init=False, repr=False)  # see `__reduce__`
     _places: Places | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -51,13 +52,18 @@ class Fingerprint:
         object.__setattr__(self, "letters", letters)
         object.__setattr__(self, "long", tuple(t for t in self.tokens if len(t) >= 6))
         object.__setattr__(self, "_summary_tokens", None)
+        object.__setattr__(self, "_summary_sent", None)
         object.__setattr__(self, "_places", None)
 
     @property
     def summary_tokens(self) -> frozenset[str]:
         """Canonical tokens of the summary (without a truncation mark)."""
         if self._summary_tokens is None:
-            tokens = _tokens(strip_ellipsis(self.summary)) if self.summary else frozenset()
+            if self._summary_sent is not None:  # worked out in another process
+                tokens = frozenset(self._summary_sent.split())
+                object.__setattr__(self, "_summary_sent", None)
+            else:
+                tokens = _tokens(strip_ellipsis(self.summary)) if self.summary else frozenset()
             object.__setattr__(self, "_summary_tokens", tokens)
         assert self._summary_tokens is not None
         return self._summary_tokens
@@ -81,6 +87,32 @@ class Fingerprint:
 
     def __hash__(self) -> int:
         return hash((self.tokens, self.specifics, self.text))
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickle every field, but the summary tokens as one string, split on first use.
+
+        A parse worker sends fingerprints with its entries (`bot.ingest.prepare`), and in
+        a full refresh hundreds of parsed feeds wait for the writer: as a set of separate
+        strings the summary tokens took ~1 KB an entry more. Tokens hold no whitespace
+        (`_TOKEN_RE` words, stripped of "." and "'").
+        """
+        summary = self._summary_tokens
+        sent = " ".join(sorted(summary)) if summary is not None else self._summary_sent
+        values = [getattr(self, name) for name in _FIELDS]
+        values[_FIELDS.index("_summary_tokens")] = None
+        values[_FIELDS.index("_summary_sent")] = sent
+        return _restore, (tuple(values),)
+
+
+_FIELDS = tuple(f.name for f in fields(Fingerprint))
+
+
+def _restore(values: tuple[object, ...]) -> Fingerprint:
+    """Rebuild a pickled `Fingerprint` (`Fingerprint.__reduce__`): its fields as they were."""
+    fp = object.__new__(Fingerprint)
+    for name, value in zip(_FIELDS, values, strict=True):
+        object.__setattr__(fp, name, value)
+    return fp
 
 
 def _strip_accents(text: str) -> str:

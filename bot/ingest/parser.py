@@ -15,9 +15,9 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import feedparser
 
@@ -26,6 +26,10 @@ from bot.ingest.parse_pool import ParseJob, ProcessParsePool, Running
 from bot.ingest.urls import canonical_url
 from bot.ingest.xmlbytes import better_charset, declares_entities, media_type, with_charset
 from bot.render.plain import collapse_ws, html_to_text, truncate
+
+if TYPE_CHECKING:
+    from bot.ingest.prepare import Prepared
+    from bot.ingest.topics import TopicMatcher
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +64,9 @@ class ParsedEntry:
     categories: tuple[str, ...]
     author: str | None
     image_url: str | None = None  # the first image candidate that passes the link checks
+    # Worked out in the parse worker for the writer (`bot.ingest.prepare`); not part of
+    # the entry's value.
+    prepared: Prepared | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +118,12 @@ async def parse_feed_async(
     now: datetime,
     max_entries: int = DEFAULT_MAX_ENTRIES,
     timeout: float = DEFAULT_PARSE_TIMEOUT,
+    matcher: TopicMatcher | None = None,
 ) -> ParsedFeed:
     """Run ``parse_feed`` in a worker process; over ``timeout`` seconds is a parse error.
+
+    With ``matcher``, the worker also prepares each entry for storing
+    (`bot.ingest.prepare`, its topics matched with ``matcher``).
 
     A parse over its time limit kills its worker (`bot.ingest.parse_pool`), and
     the pool's size bounds how many parses run at once. Only the parse itself is
@@ -122,7 +133,7 @@ async def parse_feed_async(
     loop = asyncio.get_running_loop()
     started = loop.create_future()
     pool = _parse_pool()
-    job = ParseJob(body, url, content_type, now, max_entries)
+    job = ParseJob(body, url, content_type, now, max_entries, matcher)
     running = Running()
     future = loop.run_in_executor(
         pool.threads,

@@ -244,6 +244,7 @@ class Refresher:
             now=self._clock(),
             max_entries=fs.max_entries,
             timeout=fs.parse_timeout_seconds,
+            matcher=self._matcher,  # the worker prepares the entries for `_store_in`
         )
         error = (
             parsed.error if not parsed.entries and (parsed.error or not parsed.is_feed) else None

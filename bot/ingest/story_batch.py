@@ -42,6 +42,7 @@ from sqlmodel import Session
 
 from bot.ingest import dedup, story_write
 from bot.ingest.parser import ParsedEntry
+from bot.ingest.prepare import Prepared
 from bot.ingest.semantic import FeedVectors, SemanticDedup
 from bot.ingest.story_write import PendingStory
 from bot.ingest.topics import TopicMatcher
@@ -52,10 +53,40 @@ _CHUNK = 500  # bound parameters per IN list (SQLite's historical limit is 999)
 _PROVISIONAL = 1 << 62  # ids of this batch's new stories until inserted: above any stored id
 
 
+# Fingerprints handed over ready-made (`bot.ingest.prepare`), taken by the next
+# computation of the same (title, summary): one that arrives with its entry goes into
+# the cache below as if computed here (any two fingerprints of a text are equal).
+_handed: dict[tuple[str, str], dedup.Fingerprint] = {}
+
+
+def _fingerprint(title: str, summary: str = "") -> dedup.Fingerprint:
+    handed = _handed.pop((title, summary), None)
+    return handed if handed is not None else dedup.fingerprint(title, summary)
+
+
 # Fingerprints are pure and immutable: candidates recur across inserts, so
 # remembering recent ones saves re-tokenising the same headlines. ~1.3 KB each
 # (~26 MB at most), ~1.2 KB more for one whose summary a full score has read.
-fingerprint = lru_cache(maxsize=20_000)(dedup.fingerprint)
+fingerprint = lru_cache(maxsize=20_000)(_fingerprint)
+
+
+def _prepared(entry: ParsedEntry) -> Prepared | None:
+    """What the entry brings from its parse worker, if it was worked out from it."""
+    prepared = entry.prepared
+    return prepared if prepared is not None and prepared.fits(entry) else None
+
+
+def _own_fingerprint(entry: ParsedEntry, prepared: Prepared | None) -> dedup.Fingerprint:
+    """The entry's fingerprint through the cache, the one it brings if it has one."""
+    if prepared is None:
+        return fingerprint(entry.title, entry.summary)
+    text = (entry.title, entry.summary)
+    _handed[text] = prepared.fingerprint
+    try:
+        return fingerprint(*text)
+    finally:
+        _handed.pop(text, None)  # the cache held one already
+
 
 _story, _entry = table_of(Story), table_of(Entry)
 _key = table_of(StoryKey)
@@ -125,6 +156,7 @@ class _Batch:
     shared: list[dict[int, int]] = field(default_factory=list)  # per entry: stored story ->
     # how many of the entry's keys it has in the entry's window
     top: list[list[int]] = field(default_factory=list)  # per entry: `_top` of its `shared`
+    windows: list[tuple[Any, Any]] = field(default_factory=list)  # per entry: `bounds`
     added_rows: dict[int, list[tuple[int, Any]]] = field(default_factory=dict)  # this batch's
     # story id -> (story id, fingerprint) of each of its entries, once per batch: a story
     # is a candidate of several of the feed's entries (~1.8 lookups a story at 1,000 feeds)
@@ -149,12 +181,12 @@ class _Batch:
     def bounds(self, published_at: datetime) -> tuple[Any, Any]:
         return self.stored(published_at - self.window), self.stored(published_at + self.window)
 
-    def candidates(self, index: int, keys: Iterable[int], published_at: datetime) -> list[int]:
+    def candidates(self, index: int, keys: Iterable[int]) -> list[int]:
         """The story ids sharing the most keys in the window, as the SQL query ranks them.
 
         The stored rows were counted once (`_read`); this batch's rows are added on top.
         """
-        lo, hi = self.bounds(published_at)
+        lo, hi = self.windows[index]  # `bounds(published_at)`, converted once in `_read`
         added = self.count(self.added_rows, keys, lo, hi, {})
         if not added:
             return list(self.top[index])
@@ -177,7 +209,7 @@ class _Batch:
         """The story entry number `index` joins, or None (semantic method: with `vectors`)."""
         if entry.link and entry.link in self.link_story:
             return self.link_story[entry.link]
-        candidates = self.candidates(index, keys, entry.published_at)
+        candidates = self.candidates(index, keys)
         if vectors is not None:  # its nearest stories join, and the cosines count
             candidates = list(dict.fromkeys([*candidates, *vectors.near(index)]))
         if not candidates:
@@ -262,7 +294,8 @@ def _read(
     stored = _stored(bind)
     span = (stored(span[0]), stored(span[1]))
     batch = _Batch(window, link_story, _keys_of(session, span), {}, {}, stored, _loaded(bind))
-    batch.shared = _shared(session, [batch.bounds(e.published_at) for e in fresh], keys)
+    batch.windows = [batch.bounds(e.published_at) for e in fresh]
+    batch.shared = _shared(session, batch.windows, keys)
     # The stored stories that can be candidates: each entry's stored-only top 16,
     # and any story an entry joins by its link (its keys may then count).
     wanted = set(link_story.values()) | set(near)
@@ -352,8 +385,13 @@ def ingest_fresh(
     if not fresh:
         return 0, 0, ()
     entries = [entry for _, entry in fresh]
-    fps = [fingerprint(e.title, e.summary) for e in entries]
-    keys = [dedup.candidate_keys(fp) for fp in fps]
+    brought = [_prepared(e) for e in entries]
+    fps = [_own_fingerprint(e, p) for e, p in zip(entries, brought, strict=True)]
+    keys = [
+        list(p.keys) if p is not None else dedup.candidate_keys(fp)
+        for p, fp in zip(brought, fps, strict=True)
+    ]
+    feed_topics, signature = matcher.feed_topics(feed.topics), matcher.signature
     vectors = FeedVectors(session, semantic, entries, window) if semantic else None
     batch = _read(session, entries, keys, window, vectors.near_ids() if vectors else ())
     if vectors is not None:
@@ -372,14 +410,16 @@ def ingest_fresh(
             story = _merge(batch, story_id, entry)
             merged += 1
         batch.add_keys(story, entry_keys)
-        story.topics.update(
-            matcher.match(
-                feed_topics=feed.topics,
-                categories=entry.categories,
-                title=entry.title,
-                summary=entry.summary,
+        prepared = brought[index]
+        if prepared is not None and prepared.topics_of == signature:
+            story.topics.update(prepared.topics)
+        else:
+            story.topics.update(
+                matcher.entry_topics(
+                    categories=entry.categories, title=entry.title, summary=entry.summary
+                )
             )
-        )
+        story.topics.update(feed_topics)
         title, summary = entry.title[:400], entry.summary[:1200]
         batch.add_entry(story.id, title, summary)
         if entry.link:

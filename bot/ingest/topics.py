@@ -8,10 +8,12 @@ regular expressions supplied by users.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,13 @@ class TopicMatcher:
             phrases.extend((topic.slug, match_words(k)) for k in topic.keywords if words(k))
         return cls(slugs=tuple(slugs), labels=labels, phrases=tuple(phrases))
 
+    @cached_property
+    def signature(self) -> str:
+        """A digest of the topics: entry topics matched elsewhere (`bot.ingest.prepare`)
+        are used only by a matcher with the same signature."""
+        view = repr((self.slugs, sorted(self.labels.items()), self.phrases))
+        return hashlib.blake2b(view.encode(), digest_size=12).hexdigest()
+
     def match(
         self,
         *,
@@ -89,7 +98,19 @@ class TopicMatcher:
         summary: str = "",
     ) -> frozenset[str]:
         """Return the slugs of every topic the entry belongs to."""
-        found = {slug for slug in feed_topics if slug in self.slugs}
+        return self.feed_topics(feed_topics) | self.entry_topics(
+            categories=categories, title=title, summary=summary
+        )
+
+    def feed_topics(self, feed_topics: Iterable[str]) -> frozenset[str]:
+        """The topics an entry belongs to because its feed is filed under them."""
+        return frozenset(slug for slug in feed_topics if slug in self.slugs)
+
+    def entry_topics(
+        self, *, categories: Iterable[str], title: str, summary: str = ""
+    ) -> frozenset[str]:
+        """The topics an entry belongs to by its own categories, title and summary."""
+        found: set[str] = set()
         for category in categories:
             slug = self.labels.get(" ".join(words(category)))
             if slug:

@@ -25,6 +25,9 @@ class DatabaseError(RuntimeError):
     """The database cannot be opened or migrated; the message says why."""
 
 
+SQLITE_CACHE_KIB = 32 * 1024  # page cache per connection, at most
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     # WAL lets readers (handlers) work while a writer (refresh) commits.
@@ -32,6 +35,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=15000")
+    # SQLite's default page cache is 2 MiB a connection: a full refresh's writer read
+    # and rewrote index pages through the OS again and again (store_digest, 1,000 feeds
+    # in groups of 8: store CPU ~9 % lower at 32 MiB). A connection's cache grows to
+    # this only as it touches pages; readers (handlers) touch few.
+    cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cur.close()
 
 
