@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from bench._corpus import build_corpus, rss  # noqa: E402
 from bench._feed_process import FeedProcess  # noqa: E402
 from bench.bench_storm import SORRY, Receipts, database  # noqa: E402
 from bot.services.context import sync_feeds  # noqa: E402
-from bot.settings import FeedConfig  # noqa: E402
+from bot.settings import DedupSettings, FeedConfig  # noqa: E402
 from bot.storage.models import Entry, Subscription  # noqa: E402
 from tests.support.botharness import make_settings, running_bot  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
@@ -96,6 +97,10 @@ async def drive(
     pushed: dict[int, list[float]] = {user: [] for user in users}
     sent = dict.fromkeys(users, 0)
     started = time.monotonic()
+    if not users:  # the refresh alone, for comparison
+        if done is not None:
+            await done.wait()
+        return pushed, sent, time.monotonic() - started
     step = period / len(users)  # users take turns, so commands arrive evenly
     for tick in count():
         if until is not None and time.monotonic() >= until:
@@ -159,8 +164,10 @@ async def quiet_phase(users: int, period: float, seconds: float) -> Phase:
     return phase
 
 
-async def busy_phase(feeds: int, items: int, users: int, period: float) -> tuple[Phase, float, int]:
-    phase = Phase(f"busy (first refresh of {feeds} feeds × {items})")
+async def busy_phase(
+    feeds: int, items: int, users: int, period: float, method: str
+) -> tuple[Phase, float, int]:
+    phase = Phase(f"busy (first refresh of {feeds} feeds × {items}, {method})")
     ids = list(range(FIRST_USER, FIRST_USER + users))
     corpus = build_corpus(feeds=feeds, items=items, now=datetime.now(UTC))
     bodies = [rss(n, feed_items) for n, feed_items in enumerate(corpus.feeds)]
@@ -174,7 +181,7 @@ async def busy_phase(feeds: int, items: int, users: int, period: float) -> tuple
         for user in ids:
             tg.add_private_chat(user)
         done = asyncio.Event()
-        settings = make_settings(tg, feeds=configs)
+        settings = make_settings(tg, feeds=configs, dedup=DedupSettings(method=method))  # type: ignore[arg-type]
         sync_feeds(settings, engine)  # as `python -m bot run` does before it starts
         async with running_bot(settings, engine, role="all"):
             started = time.monotonic()
@@ -213,7 +220,9 @@ def row(phase: Phase) -> tuple[object, ...]:
 
 async def run(args: argparse.Namespace) -> None:
     quiet = await quiet_phase(args.users, args.period, args.quiet)
-    busy, refresh_s, stored = await busy_phase(args.feeds, args.items, args.users, args.period)
+    busy, refresh_s, stored = await busy_phase(
+        args.feeds, args.items, args.users, args.period, args.method
+    )
     head = (
         "phase",
         "commands for",
@@ -242,7 +251,7 @@ async def run(args: argparse.Namespace) -> None:
         f" during the refresh p50 {percentile(busy.latencies, 50) * 1000:.0f} ms"
         f" p99 {percentile(busy.latencies, 99) * 1000:.0f} ms"
         f" max {max(busy.latencies, default=float('nan')) * 1000:.0f} ms;"
-        f" refresh {stored} entries in {refresh_s:.1f} s;"
+        f" refresh ({args.method}) {stored} entries in {refresh_s:.1f} s;"
         f" load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} -- {verdict}"
     )
 
@@ -255,10 +264,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--period", type=float, default=5.0, help="seconds between a user's commands"
     )
+    parser.add_argument(
+        "--method",
+        default="lexical",
+        choices=("lexical", "semantic"),
+        help="dedup method of the busy bot (default: lexical, the default install's)",
+    )
+    parser.add_argument(
+        "--switch-interval", type=float, default=None, help="sys.setswitchinterval (seconds)"
+    )
     parser.add_argument("--quiet", type=float, default=20.0, help="seconds of the quiet phase")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
     print_machine()
     asyncio.run(run(args))
 
