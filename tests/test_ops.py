@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -226,3 +227,32 @@ def test_healthcheck_without_endpoint_checks_database_and_outbox(
     nothing = {"DATABASE_URL": url, "BOT_OPS_LISTEN": "127.0.0.1:9"}  # nobody listens there
     assert main(["healthcheck"], nothing) == 1
     assert "no answer at http://127.0.0.1:9/readyz" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("level", "shown"), [("INFO", False), ("DEBUG", True)])
+def test_a_tick_skipped_while_its_last_run_goes_on_is_not_a_warning(
+    level: str, shown: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from apscheduler.events import EVENT_JOB_MAX_INSTANCES
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    root = logging.getLogger()
+    before = root.level
+    logs.configure_logging({"LOG_LEVEL": level})
+    capsys.readouterr()
+    skipped = threading.Event()
+    release = threading.Event()
+    scheduler = BackgroundScheduler()
+    scheduler.add_listener(lambda _event: skipped.set(), EVENT_JOB_MAX_INSTANCES)
+    # One instance at a time, as our ticks run: the second run comes while the first waits.
+    scheduler.add_job(release.wait, "interval", seconds=0.05, max_instances=1, args=(10,))
+    scheduler.start()
+    try:
+        assert skipped.wait(10), "APScheduler never skipped a run"
+    finally:
+        release.set()
+        scheduler.shutdown()
+        root.setLevel(before)
+    err = capsys.readouterr().err
+    assert ("maximum number of running instances reached" in err) is shown
+    assert "WARNING apscheduler" not in err

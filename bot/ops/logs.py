@@ -29,6 +29,25 @@ _RESERVED = frozenset({"time", "level", "logger", "message", "exc"})
 QUIET = ("httpx", "httpcore", "apscheduler", "alembic", "tornado.access")
 
 
+class _SkippedRuns(logging.Filter):
+    """APScheduler's "skipped: maximum number of running instances reached", as DEBUG.
+
+    Each tick runs one instance at a time and coalesces (handlers/jobs.py), so a tick
+    still running when its next run comes is skipped by design; APScheduler says so as
+    a WARNING every time, once a second for the deliver tick through a long refresh,
+    burying the warnings that matter. Shown only when DEBUG logging is on.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "maximum number of running instances reached" not in str(record.msg):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+_SKIPPED_RUNS = _SkippedRuns()
+
+
 class LogConfigError(ValueError):
     """LOG_FORMAT or LOG_LEVEL has a value we do not know."""
 
@@ -108,6 +127,7 @@ def configure_logging(environ: Mapping[str, str], *, verbose: bool = False) -> N
     root.setLevel(logging.DEBUG if verbose else level)
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").addFilter(_SKIPPED_RUNS)  # once: a set
 
 
 def mask_secrets(secrets: Iterable[str | None]) -> None:
