@@ -82,8 +82,6 @@ def subscribed(engine: Engine, users: Sequence[int]) -> set[int]:
 
 async def drive(
     tg: FakeTelegram,
-    engine: Engine,
-    receipts: Receipts,
     users: list[int],
     period: float,
     *,
@@ -157,9 +155,7 @@ async def quiet_phase(users: int, period: float, seconds: float) -> Phase:
         async with running_bot(make_settings(tg), engine, role="all"):
             await asyncio.sleep(3.0)  # past the first ticks
             until = time.monotonic() + seconds
-            pushed, sent, phase.seconds = await drive(
-                tg, engine, receipts, ids, period, until=until
-            )
+            pushed, sent, phase.seconds = await drive(tg, ids, period, until=until)
             await collect(tg, engine, receipts, phase, pushed, sent)
     return phase
 
@@ -194,9 +190,7 @@ async def busy_phase(
 
             watcher = asyncio.create_task(watch())
             await asyncio.sleep(1.0)  # the refresh tick fires 1 s after start
-            pushed, sent, phase.seconds = await drive(
-                tg, engine, receipts, ids, period, until=None, done=done
-            )
+            pushed, sent, phase.seconds = await drive(tg, ids, period, until=None, done=done)
             refresh_s = await watcher
             stored = await asyncio.to_thread(stored_entries, engine)
             await collect(tg, engine, receipts, phase, pushed, sent)
