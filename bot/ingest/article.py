@@ -18,11 +18,17 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.settings import set_date_params
 
-from bot.ingest.article_body import BodyLine, body_lines, declared_body, declares_article
+from bot.ingest.article_body import (
+    BodyLine,
+    body_lines,
+    declared_body,
+    declared_text,
+    declares_article,
+    defuse_metadata,
+)
 from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line, word_count
 from bot.ingest.article_lead import standfirst
 from bot.ingest.article_prune import prune_hidden
-from bot.render.plain import html_to_text
 
 __all__ = [
     "MIN_CHARS",
@@ -247,7 +253,7 @@ def _uncleaned(draft: _Draft) -> _Draft:
 
 def _declared_draft(declared: str, draft: _Draft | None) -> _Draft:
     """The page's articleBody as the article's text (it may hold HTML or plain text)."""
-    text = html_to_text(declared, paragraphs=True) if "<" in declared else declared
+    text = declared_text(declared) if "<" in declared else declared
     lines = [
         BodyLine(" ".join(line.split()), index)
         for index, paragraph in enumerate(text.split("\n\n"))
@@ -279,9 +285,11 @@ def extract_article(
     if tree is None:
         return ExtractionFailure(REASON_UNREADABLE)
     declared = declared_body(tree)
+    defuse_metadata(tree)
     pruned = prune_hidden(tree)
     result, cleaned = _extract(tree, url, min_chars, declared)
     if not cleaned and pruned and (whole := _parse(html)) is not None:
+        defuse_metadata(whole)
         again, cleaned = _extract(whole, url, min_chars, declared)
         if cleaned:
             return again

@@ -14,8 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
+
+from bot.render.plain import BLOCK_TAGS, SKIP_CONTENT_TAGS, tidy
 
 BULLET = "• "
 CELL_SEPARATOR = " · "
@@ -236,3 +239,94 @@ def declared_body(tree: HtmlElement) -> str:
             continue
         best = max([best, *_article_bodies(data)], key=len)
     return best.strip()
+
+
+def declared_text(html: str) -> str:
+    """The text of an articleBody that holds HTML, in paragraphs, as `html_to_text` reads it.
+
+    Read with lxml, in time linear in its size: html.parser (behind `html_to_text`)
+    looks for the end of unfinished markup as far as the text goes, once per "<", and
+    a page's articleBody of 240 KB of "<a x='" kept an extraction thread busy for
+    minutes (a thread cannot be stopped at the extraction's time limit).
+    """
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (ValueError, etree.LxmlError):
+        return ""
+    parts: list[str] = []
+    skipping: etree._Element | None = None  # the skipped element we are inside
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else ""  # comments have no name
+        if event == "start":
+            if skipping is None and tag in SKIP_CONTENT_TAGS:
+                skipping = element
+            elif skipping is None:
+                parts.append("\n" if tag == "br" else "\n\n" if tag in BLOCK_TAGS else "")
+                parts.append(element.text or "" if tag else "")
+            continue
+        if element is skipping:
+            skipping = None
+        elif skipping is not None:
+            continue
+        elif tag in BLOCK_TAGS:
+            parts.append("\n\n")
+        if element is not root:
+            parts.append(element.tail or "")
+    return tidy("".join(parts), paragraphs=True)
+
+
+# trafilatura strips tags from meta contents and JSON-LD with the regex
+# `<!--.*?-->|<[^>]*>`, which reads on to the end of the text from every "<" that no ">"
+# (or "-->") closes: quadratic, so 240 KB of "<a" in a page's JSON-LD kept an extraction
+# thread busy for over a minute after the tap had been told it took too long (a thread
+# cannot be stopped). The work is about the number of such "<" times the length of the
+# text; past this many characters read, a text is defused before trafilatura sees it.
+_STRIP_BUDGET = 20_000_000
+_LD_LONG_STRING = 1000  # JSON-LD strings longer than this are no metadata (an articleBody)
+_METADATA_SCRIPTS = etree.XPath(
+    '//script[@type="application/ld+json" or @type="application/settings+json"]'
+)
+
+
+def _strip_work(text: str, *, decoded: bool) -> int:
+    """About how many characters the tag-stripping regex may read in `text`.
+
+    `decoded`: the text is JSON that trafilatura unescapes first ("&lt;", "\\u003c")."""
+    openers = text.count("<")
+    if not decoded:
+        openers += text.count("&") + text.count("\\u") + text.count("\\U")
+    return openers * len(text)
+
+
+def _without_long_strings(data: object) -> object:
+    if isinstance(data, dict):
+        return {key: _without_long_strings(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_without_long_strings(value) for value in data]
+    if isinstance(data, str) and len(data) > _LD_LONG_STRING:
+        return ""
+    return data
+
+
+def defuse_metadata(tree: HtmlElement) -> None:
+    """Make the page's meta contents and JSON-LD safe for trafilatura's metadata regexes.
+
+    Read `declared_body` first: a JSON-LD block too costly to strip loses its long
+    strings (its articleBody), and one still too costly (or not JSON) is dropped.
+    """
+    for meta in tree.iter("meta"):
+        content = meta.get("content") or ""
+        if _strip_work(content, decoded=True) > _STRIP_BUDGET:
+            meta.set("content", content.replace("<", " "))
+    for script in _METADATA_SCRIPTS(tree):
+        raw = script.text or ""
+        if _strip_work(raw, decoded=False) <= _STRIP_BUDGET:
+            continue
+        try:
+            kept = json.dumps(_without_long_strings(json.loads(raw)), ensure_ascii=False)
+        except (ValueError, RecursionError):
+            kept = ""
+        if kept and _strip_work(kept, decoded=False) <= _STRIP_BUDGET:
+            script.text = kept
+        else:
+            script.getparent().remove(script)

@@ -13,9 +13,9 @@ from html.parser import HTMLParser
 ELLIPSIS = "…"
 
 # Elements whose text content is never meant to be read.
-_SKIP_CONTENT = frozenset({"script", "style", "template", "noscript", "head", "title"})
+SKIP_CONTENT_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title"})
 # Elements that end a line or paragraph when rendered.
-_BLOCKS = frozenset(
+BLOCK_TAGS = frozenset(
     {
         "p", "div", "section", "article", "header", "footer", "aside", "blockquote",
         "pre", "ul", "ol", "li", "dl", "dt", "dd", "table", "tr", "h1", "h2", "h3",
@@ -40,20 +40,20 @@ class _TextExtractor(HTMLParser):
         self._skip_depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_CONTENT:
+        if tag in SKIP_CONTENT_TAGS:
             self._skip_depth += 1
-        elif tag == "br" or tag in _BLOCKS:
-            self.parts.append("\n\n" if tag in _BLOCKS else "\n")
+        elif tag == "br" or tag in BLOCK_TAGS:
+            self.parts.append("\n\n" if tag in BLOCK_TAGS else "\n")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         # <br/> and <hr/> must not open a skip region the way <script/> would.
-        if tag == "br" or tag in _BLOCKS:
+        if tag == "br" or tag in BLOCK_TAGS:
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_CONTENT:
+        if tag in SKIP_CONTENT_TAGS:
             self._skip_depth = max(0, self._skip_depth - 1)
-        elif tag in _BLOCKS:
+        elif tag in BLOCK_TAGS:
             self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
@@ -79,17 +79,18 @@ def html_to_text(fragment: str, *, paragraphs: bool = False) -> str:
     kept as blank lines (``"\\n\\n"``) instead. Never raises.
     """
     if "<" not in fragment and "&" not in fragment:
-        return _tidy(fragment, paragraphs=paragraphs)
+        return tidy(fragment, paragraphs=paragraphs)
     extractor = _TextExtractor()
     try:
         extractor.feed(fragment)
         extractor.close()
     except (AssertionError, ValueError):  # pragma: no cover - html.parser is lenient
         pass
-    return _tidy("".join(extractor.parts), paragraphs=paragraphs)
+    return tidy("".join(extractor.parts), paragraphs=paragraphs)
 
 
-def _tidy(text: str, *, paragraphs: bool) -> str:
+def tidy(text: str, *, paragraphs: bool) -> str:
+    """Whitespace as `html_to_text` leaves it (for text gathered from an element tree)."""
     text = _INVISIBLE.sub("", text)
     if not paragraphs:
         return collapse_ws(text)
