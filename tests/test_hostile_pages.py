@@ -17,6 +17,13 @@ import textwrap
 import lxml.html
 import pytest
 
+from bot.ingest.article import (
+    MAX_ELEMENTS,
+    REASON_TOO_LARGE,
+    Article,
+    ExtractionFailure,
+    extract_article,
+)
 from bot.ingest.article_body import declared_text, defuse_metadata
 
 PROSE = (
@@ -123,3 +130,14 @@ def test_declared_html_reads_as_html_to_text_reads_it() -> None:
     )
 
     assert declared_text(html) == "One & two\nthree\n\nFour five\n\nsix\n\ntail"
+
+
+def test_a_page_of_too_many_elements_is_refused_before_extraction() -> None:
+    """180,000 tiny paragraphs in 2 MB took a minute; the count is the bound, not time."""
+    tiny = "<p>word</p>" * MAX_ELEMENTS
+    html = f"<html><body><p>{PROSE}</p>{tiny}</body></html>"
+
+    assert extract_article(html, url="https://news.test/t") == ExtractionFailure(REASON_TOO_LARGE)
+    # A long page of real size is read.
+    normal = "".join(f"<p>{PROSE} Paragraph {i}.</p>" for i in range(2000))
+    assert isinstance(extract_article(f"<html><body>{normal}</body></html>", url="u"), Article)
