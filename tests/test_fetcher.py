@@ -503,6 +503,7 @@ async def test_public_resolved_host_is_fetched() -> None:
         "::1",
         "fe80::1",
         "fc00::1",
+        "fec0::1",  # site-local (deprecated, still routed inside some networks)
         "ff02::1",
         "::ffff:10.0.0.1",
         "2002:7f00:1::",

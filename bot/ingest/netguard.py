@@ -57,6 +57,8 @@ def is_public(address: IPAddress) -> bool:
         embedded = address.ipv4_mapped or address.sixtofour
         if embedded is not None:
             return is_public(embedded)
+        if address.is_site_local:  # fec0::/10: Python 3.11 counts it as global
+            return False
     return not (
         address.is_private
         or address.is_loopback
