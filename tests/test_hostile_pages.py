@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime
 
 import lxml.html
 import pytest
@@ -25,6 +26,8 @@ from bot.ingest.article import (
     extract_article,
 )
 from bot.ingest.article_body import declared_text, defuse_metadata
+from bot.ingest.fetcher import Fetcher, FetchPolicy
+from tests.support.feedserver import FeedServer, Reply
 
 PROSE = (
     "The council approved the new tram line on Tuesday after a long debate. "
@@ -141,3 +144,25 @@ def test_a_page_of_too_many_elements_is_refused_before_extraction() -> None:
     # A long page of real size is read.
     normal = "".join(f"<p>{PROSE} Paragraph {i}.</p>" for i in range(2000))
     assert isinstance(extract_article(f"<html><body>{normal}</body></html>", url="u"), Article)
+
+
+async def test_a_meta_refresh_or_embedded_address_is_never_followed(server: FeedServer) -> None:
+    """Only HTTP redirects are followed (each hop checked); the page's own markup never
+    makes the bot fetch anything: no <meta refresh>, frame, image or stylesheet."""
+    secret = server.url("/secret")
+    server.route("/secret", Reply(200, {"Content-Type": "text/html"}, b"<p>secret</p>"))
+    page = (
+        f'<html><head><meta http-equiv="refresh" content="0; url={secret}">'
+        f'<link rel="stylesheet" href="{secret}"><title>Tram line approved</title></head>'
+        f'<body><iframe src="{secret}"></iframe><img src="{secret}"><p>{PROSE}</p></body></html>'
+    )
+    url = server.route("/page.html", Reply(200, {"Content-Type": "text/html"}, page.encode()))
+    policy = FetchPolicy(allow_private_networks=True, timeout_seconds=5)
+
+    async with Fetcher(policy) as fetcher:
+        fetched = await fetcher.fetch_page(url, now=datetime.now(UTC))
+    assert fetched.body is not None
+    result = extract_article(fetched.body, url=fetched.final_url)
+
+    assert isinstance(result, Article) and result.paragraphs[0] == PROSE.strip()
+    assert fetched.final_url == url and server.hits["/secret"] == 0
