@@ -133,7 +133,7 @@ async def test_a_round_of_hostile_feeds_ends_in_errors_or_bounded_work(
     with session_scope(sqlite_engine) as session:
         feed_store.sync_config_feeds(session, settings.feeds, now=NOW)
 
-    async with Fetcher(FetchPolicy(allow_private_networks=True, timeout_seconds=5)) as fetcher:
+    async with Fetcher(FetchPolicy(allow_private_networks=True, timeout_seconds=15)) as fetcher:
         refresher = Refresher(
             engine=sqlite_engine, fetcher=fetcher, settings=settings, clock=lambda: NOW
         )
