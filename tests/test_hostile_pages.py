@@ -166,3 +166,15 @@ async def test_a_meta_refresh_or_embedded_address_is_never_followed(server: Feed
 
     assert isinstance(result, Article) and result.paragraphs[0] == PROSE.strip()
     assert fetched.final_url == url and server.hits["/secret"] == 0
+
+
+def test_an_inline_svg_of_many_paths_does_not_count_against_the_element_bound() -> None:
+    """trafilatura drops <svg> whole before reading: a big chart does not make a page too large."""
+    chart = "<svg>" + '<path d="M0 0"/>' * MAX_ELEMENTS + "</svg>"
+    body = "".join(f"<p>{PROSE} Paragraph {i}.</p>" for i in range(20))
+    html = f"<html><body><article>{chart}{body}</article></body></html>"
+
+    article = extract_article(html, url="https://news.test/chart")
+
+    assert isinstance(article, Article)
+    assert any("Paragraph 19." in p for p in article.paragraphs)
