@@ -17,6 +17,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -126,6 +127,62 @@ def rss_mib() -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def _vmrss_kib(pid: int | str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def parse_worker_pids() -> list[int]:
+    """The live parse worker processes of this process (`bot.ingest.parse_pool`)."""
+    from bot.ingest import parser
+
+    pool = parser._pool  # started on the first parse
+    return pool.worker_pids() if pool is not None else []
+
+
+def children_rss_mib() -> float:
+    """Resident memory of the parse worker processes, summed, in MiB.
+
+    A sum of RSS counts pages the processes share (the interpreter's own) once per
+    process: what `ps` and an operator's monitor show, an upper bound on the cost."""
+    return sum(_vmrss_kib(pid) for pid in parse_worker_pids()) / 1024
+
+
+class RssSampler:
+    """Peak RSS of this process and of its parse workers (summed) while a block runs.
+
+    A thread polls /proc every `interval` seconds; `peak_main`, `peak_children` and
+    `peak_total` (the highest sum seen in one poll) are MiB."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self.peak_main = self.peak_children = self.peak_total = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="rss-sampler", daemon=True)
+
+    def _poll(self) -> None:
+        while True:
+            main, children = rss_mib(), children_rss_mib()
+            self.peak_main = max(self.peak_main, main)
+            self.peak_children = max(self.peak_children, children)
+            self.peak_total = max(self.peak_total, main + children)
+            if self._stop.wait(self.interval):
+                return
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def fix_loopback_fakes(enabled: bool = True) -> None:

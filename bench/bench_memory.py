@@ -9,8 +9,9 @@ loopback FeedServer and runs `Refresher.refresh_all()` into one database (a
 SQLite file, or a fresh schema in TEST_DATABASE_URL), as the refresh tick does
 all day. The refresher's clock moves `--minutes` per round and items are dated
 within the round, so the 48 h dedup window slides as it would in production.
-VmRSS is read after every round (after gc.collect()); a leak shows as steady
-growth after the warm-up. `--trace N` also prints the N call sites whose
+VmRSS is read after every round (after gc.collect()), of this process and of
+the parse worker processes (summed); a leak shows as steady growth after the
+warm-up. `--trace N` also prints the N call sites whose
 allocations grew most between the end of the warm-up and the last round
 (tracemalloc; slows the run and adds its own memory to RSS).
 """
@@ -32,6 +33,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import (
+    children_rss_mib,
     md_table,
     parse_bench_args,
     pg_drop_schema,
@@ -82,8 +84,8 @@ def round_feeds(
 
 async def run(
     args: argparse.Namespace, url: str
-) -> tuple[list[tuple[int, float, int]], float, str]:
-    samples: list[tuple[int, float, int]] = []
+) -> tuple[list[tuple[int, float, float, int]], float, str]:
+    samples: list[tuple[int, float, float, int]] = []
     rng = random.Random(1)
     vocab = Vocabulary(rng)
     clock = [utcnow()]
@@ -124,9 +126,14 @@ async def run(
                 del reports
                 clock[0] += timedelta(minutes=args.minutes)
                 gc.collect()
-                samples.append((r, rss_mib(), fingerprint.cache_info().currsize))
+                cached = fingerprint.cache_info().currsize
+                samples.append((r, rss_mib(), children_rss_mib(), cached))
                 if r % 20 == 0:
-                    print(f"round {r}: {samples[-1][1]:.1f} MiB", file=sys.stderr, flush=True)
+                    print(
+                        f"round {r}: {samples[-1][1]:.1f} MiB + workers {samples[-1][2]:.1f} MiB",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 if args.trace and r == args.warmup:
                     tracemalloc.start(4)
                     before = tracemalloc.take_snapshot()
@@ -168,19 +175,28 @@ def main(argv: list[str] | None = None) -> None:
             if args.db == "postgres":
                 pg_drop_schema(url)
     warm, last = samples[args.warmup - 1][1], samples[-1][1]
-    peak = max(mib for _, mib, _ in samples[args.warmup - 1 :])
+    peak = max(mib for _, mib, _, _ in samples[args.warmup - 1 :])
+    warm_all = samples[args.warmup - 1][1] + samples[args.warmup - 1][2]
+    last_all = samples[-1][1] + samples[-1][2]
+    peak_all = max(mib + kids for _, mib, kids, _ in samples[args.warmup - 1 :])
     step = max(1, len(samples) // 10)
-    rows = [(r, f"{mib:.1f}", f"{fps:,}") for r, mib, fps in samples[step - 1 :: step]]
-    print(md_table(("round", "RSS (MiB)", "fingerprint cache entries"), rows))
+    rows = [
+        (r, f"{mib:.1f}", f"{kids:.1f}", f"{mib + kids:.1f}", f"{fps:,}")
+        for r, mib, kids, fps in samples[step - 1 :: step]
+    ]
+    head = ("round", "RSS (MiB)", "parse workers (MiB)", "total (MiB)", "fingerprint cache")
+    print(md_table(head, rows))
     if trace_report:
         print(f"\ntracemalloc, round {args.warmup} → {args.rounds} (size, count, where):")
         print(trace_report)
     entries = args.feeds * args.items * len(samples)
     print(
         f"\nmemory: {len(samples)} refreshes, RSS after warm-up {warm:.1f} MiB → {last:.1f} MiB"
-        f" ({(last - warm) / warm * 100:+.1f} %; peak {peak:.1f}) — {args.db}, {args.method},"
+        f" ({(last - warm) / warm * 100:+.1f} %; peak {peak:.1f}); with parse workers"
+        f" {warm_all:.1f} → {last_all:.1f} MiB ({(last_all - warm_all) / warm_all * 100:+.1f} %;"
+        f" peak {peak_all:.1f}) — {args.db}, {args.method},"
         f" {args.feeds} feeds × {args.items} new items/round ({entries:,} entries),"
-        f" {cpu / len(samples):.2f} s CPU/round, fingerprint cache {samples[-1][2]:,}"
+        f" {cpu / len(samples):.2f} s CPU/round, fingerprint cache {samples[-1][3]:,}"
         f"/{fingerprint.cache_info().maxsize:,}"
     )
 

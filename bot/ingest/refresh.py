@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -49,6 +49,16 @@ UNCHANGED_BATCH = 100
 # dirtied: ~400 pages at 1,000 feeds, 10 % of the store). Capped so that another
 # writer waits at most about one group (~1 s at 1,000 feeds stored).
 STORE_GROUP = 8
+# A feed fetched and not yet stored is held in memory: its body (up to the fetcher's
+# max_bytes) while it waits for a parse worker, then its parsed and prepared entries
+# (~170 KB for 50) while it waits for the writer. Unbounded, a first refresh held them
+# all: `refresh_all()` over 1,000 feeds had 992 bodies queued for a parse at once, and
+# where the writer is the slower side the parsed feeds pile up in its queue instead.
+# So a feed takes a place before its fetch and gives it back once stored (a 304 or a
+# failure as soon as it is fetched): at most the fetcher's concurrency plus this many
+# feeds are under way, enough to keep the parse workers busy and the writer's groups
+# full (`bench/bench_peak_rss.py`).
+STORE_BACKLOG = 64
 
 
 @dataclass(frozen=True)
@@ -111,7 +121,11 @@ class Refresher:
         fetcher: Fetcher,
         settings: Settings,
         clock: Callable[[], datetime] = utcnow,
+        in_flight: int | None = None,
     ) -> None:
+        """`in_flight`: most feeds fetched (or being fetched) and not yet stored, at once,
+        over every run of this refresher; by default the fetch concurrency plus
+        ``STORE_BACKLOG``."""
         self._engine = engine
         self._fetcher = fetcher
         self._settings = settings
@@ -127,6 +141,8 @@ class Refresher:
         # Feeds waiting to be stored, and whether a writer is taking them.
         self._to_store: list[tuple[FeedTask, _Fetched, asyncio.Future[FeedReport]]] = []
         self._storing = False
+        room = in_flight or settings.fetch.max_concurrency + STORE_BACKLOG
+        self._room = asyncio.BoundedSemaphore(room)  # a place for each feed under way
 
     async def refresh_due(self, *, batch: int = CLAIM_BATCH) -> list[FeedReport]:
         """Refresh due feeds, claiming a batch at a time until none is left.
@@ -215,14 +231,23 @@ class Refresher:
             return await self._store(task, _Fetched(None, error=reason))
 
     async def _refresh_one(self, task: FeedTask) -> FeedReport:
-        self._fetching += 1
+        await self._room.acquire()
+        holding = True
         try:
-            got = await self._fetch_and_parse(task)
+            self._fetching += 1
+            try:
+                got = await self._fetch_and_parse(task)
+            finally:
+                self._fetching -= 1
+                if not self._fetching:
+                    self._write_due.set()
+            if got.parsed is None:  # nothing held: a 304 waits for its batch without a place
+                holding = False
+                self._room.release()
+            return await self._store(task, got)
         finally:
-            self._fetching -= 1
-            if not self._fetching:
-                self._write_due.set()
-        return await self._store(task, got)
+            if holding:
+                self._room.release()
 
     async def _fetch_and_parse(self, task: FeedTask) -> _Fetched:
         fetch = await self._fetcher.fetch_feed(
@@ -249,7 +274,8 @@ class Refresher:
         error = (
             parsed.error if not parsed.entries and (parsed.error or not parsed.is_feed) else None
         )
-        return _Fetched(fetch, parsed, error)
+        # The body is parsed: only the response's headers are stored (and kept waiting).
+        return _Fetched(replace(fetch, body=None), parsed, error)
 
     async def _store(self, task: FeedTask, got: _Fetched) -> FeedReport:
         if got.error is None and got.parsed is None and got.fetch is not None:
