@@ -47,6 +47,7 @@ KEY_PREFIX = 4  # "Syria"/"Syrian" share the key form "syri"
 
 
 _OPPOSITES = tuple((fold(x), fold(y)) for x, y in OPPOSITE_WORDS)
+_OPPOSITE_WORDS = frozenset(word for pair in _OPPOSITES for word in pair)
 
 
 def _near_match(x: str, y: str) -> float:
@@ -68,6 +69,8 @@ def _shared_weight(wa: dict[str, float], wb: dict[str, float]) -> float:
     shared = sum(min(w, wb[t]) for t, w in wa.items() if t in wb)
     rest_a = [t for t in wa if t not in wb]
     rest_b = [t for t in wb if t not in wa]
+    if not rest_a or not rest_b:
+        return shared  # no compound nor near match without unshared tokens on both sides
     shared += _compounds(wa, rest_a, wb, rest_b) + _compounds(wb, rest_b, wa, rest_a)
     for token in sorted(rest_a, key=lambda t: -wa[t]):
         first = token[0]  # `_near_match` credits nothing across first letters
@@ -131,6 +134,8 @@ def _contradicts(a: Fingerprint, b: Fingerprint) -> bool:
     """Tell whether the titles differ by a pair of opposites ("open"/"close")."""
     sa, sb = set(a.tokens), set(b.tokens)
     only_a, only_b = sa - sb, sb - sa
+    if only_a.isdisjoint(_OPPOSITE_WORDS) or only_b.isdisjoint(_OPPOSITE_WORDS):
+        return False  # each side needs one of a pair (most pairs scored have none)
     return any(
         (x in only_a and y in only_b) or (y in only_a and x in only_b) for x, y in _OPPOSITES
     )
