@@ -281,6 +281,28 @@ def test_similarity_bound_is_never_below_the_score() -> None:
         assert similarity_bound(fingerprint(a), fingerprint(b)) >= SAME_STORY_THRESHOLD
 
 
+def test_the_by_letter_bound_is_never_below_the_score_without_a_compound() -> None:
+    # similarity_bound's first, cheaper check: without a compound each credit pairs
+    # tokens of one first letter, so the lighter side's weight per letter bounds it.
+    from bot.ingest.dedup import _by_letter, _compound_possible, _score_bound
+
+    fps = _fingerprints()
+    checked = settled = 0
+    for a, b in itertools.product(fps, repeat=2):
+        if not a.tokens or not b.tokens:
+            continue
+        if _compound_possible(a, b.weight_of, b.tokens):
+            continue
+        if _compound_possible(b, a.weight_of, a.tokens):
+            continue
+        checked += 1
+        loose = _score_bound(a, b, _by_letter(a, b))
+        assert similarity(a, b) <= loose + 1e-9, (a.text, b.text)
+        settled += loose + 1e-9 < SAME_STORY_THRESHOLD
+    assert checked > 0.9 * len(fps) ** 2
+    assert settled > 0.5 * checked  # it settles most unrelated pairs on its own
+
+
 def test_best_match_decides_as_scoring_every_candidate_would() -> None:
     fps = _fingerprints()
     for n, fp in enumerate(fps[:120]):

@@ -47,6 +47,7 @@ KEY_PREFIX = 4  # "Syria"/"Syrian" share the key form "syri"
 
 
 _OPPOSITES = tuple((fold(x), fold(y)) for x, y in OPPOSITE_WORDS)
+_OPPOSITE_WORDS = frozenset(word for pair in _OPPOSITES for word in pair)
 
 
 def _near_match(x: str, y: str) -> float:
@@ -68,6 +69,8 @@ def _shared_weight(wa: dict[str, float], wb: dict[str, float]) -> float:
     shared = sum(min(w, wb[t]) for t, w in wa.items() if t in wb)
     rest_a = [t for t in wa if t not in wb]
     rest_b = [t for t in wb if t not in wa]
+    if not rest_a or not rest_b:
+        return shared  # no compound nor near match without unshared tokens on both sides
     shared += _compounds(wa, rest_a, wb, rest_b) + _compounds(wb, rest_b, wa, rest_a)
     for token in sorted(rest_a, key=lambda t: -wa[t]):
         first = token[0]  # `_near_match` credits nothing across first letters
@@ -131,6 +134,8 @@ def _contradicts(a: Fingerprint, b: Fingerprint) -> bool:
     """Tell whether the titles differ by a pair of opposites ("open"/"close")."""
     sa, sb = set(a.tokens), set(b.tokens)
     only_a, only_b = sa - sb, sb - sa
+    if only_a.isdisjoint(_OPPOSITE_WORDS) or only_b.isdisjoint(_OPPOSITE_WORDS):
+        return False  # each side needs one of a pair (most pairs scored have none)
     return any(
         (x in only_a and y in only_b) or (y in only_a and x in only_b) for x, y in _OPPOSITES
     )
@@ -154,43 +159,82 @@ def similarity_bound(a: Fingerprint, b: Fingerprint, floor: float = 0.0) -> floa
     at most their weight on either side; a near match needs one first letter and gives
     at most NEAR_PREFIX. The numbers factor is exact, the other vetoes at most 1, the
     summary bonus at most 0.075, and the fuzzy ratio 1 unless that clears `floor`.
+
+    Without a compound, every credit (shared token or near match) pairs tokens of one
+    first letter, one each: the credits of a letter come to at most the lighter side's
+    weight of it. That looser bound needs no token set and settles most pairs below
+    the floor (73 % of 120,000 corpus pairs, at ~1/3 of the cost); the rest take the
+    tighter one.
     """
     if not a.tokens or not b.tokens:
         return 0.0
     wa, wb = a.weight_of, b.weight_of
+    compound = _compound_possible(a, wb, b.tokens) or _compound_possible(b, wa, a.tokens)
+    if floor > 0.0 and not compound and _score_bound(a, b, _by_letter(a, b)) + _SLACK < floor:
+        return floor / 2  # below the floor even with a perfect fuzzy ratio
+    common = wa.keys() & wb.keys()
     shared = common_a = common_b = 0.0
-    taken: dict[str, float] = {}  # the shared tokens' weight (the lighter side), by letter
-    for token in wa.keys() & wb.keys():
+    for token in common:
         x, y = wa[token], wb[token]
-        shared += min(x, y)
-        common_a, common_b = common_a + x, common_b + y
-        taken[token[0]] = taken.get(token[0], 0.0) + min(x, y)
+        shared += x if x <= y else y
+        common_a += x
+        common_b += y
     rest_a, rest_b = a.total - common_a, b.total - common_b
     if rest_a > _SLACK and rest_b > _SLACK:
-        if _compound_possible(a, b) or _compound_possible(b, a):
+        if compound:
             shared += min(rest_a, rest_b)  # bounded by either side's weight only
         else:  # the lighter side's weight of a letter, less its shared tokens' (at most)
+            taken: dict[str, float] = {}  # the shared tokens' weight (the lighter side)
+            for token in common:
+                x, y = wa[token], wb[token]
+                taken[token[0]] = taken.get(token[0], 0.0) + (x if x <= y else y)
+            letters_a = a.letters
             for letter, in_b in b.letters.items():
-                in_a = a.letters.get(letter)
+                in_a = letters_a.get(letter)
                 if in_a is not None:
-                    shared += NEAR_PREFIX * max(0.0, min(in_a, in_b) - taken.get(letter, 0.0))
+                    room = (in_a if in_a <= in_b else in_b) - taken.get(letter, 0.0)
+                    shared += NEAR_PREFIX * (room if room > 0.0 else 0.0)
+    if _score_bound(a, b, shared) + _SLACK < floor:
+        return floor / 2  # below the floor even with a perfect fuzzy ratio
+    total_a, total_b = a.total, b.total
+    shared = min(shared + _SLACK, total_a, total_b)
+    jaccard, containment = shared / (total_a + total_b - shared), shared / min(total_a, total_b)
+    score = 0.5 * jaccard + 0.3 * containment
+    score += 0.2 * fuzz.token_sort_ratio(a.text, b.text) / 100.0
+    return min(1.0, score * _specifics_factor(a.specifics, b.specifics) + 0.15 * 0.5) + _SLACK
+
+
+def _by_letter(a: Fingerprint, b: Fingerprint) -> float:
+    """The most title weight two titles can share when neither has a compound of the
+    other's tokens: per first letter, the lighter side's weight of it."""
+    letters_a, shared = a.letters, 0.0
+    for letter, in_b in b.letters.items():
+        in_a = letters_a.get(letter)
+        if in_a is not None:
+            shared += in_a if in_a <= in_b else in_b
+    return shared
+
+
+def _score_bound(a: Fingerprint, b: Fingerprint, shared: float) -> float:
+    """The most `similarity` can be with at most `shared` title weight in common."""
     total_a, total_b = a.total, b.total
     shared = min(shared + _SLACK, total_a, total_b)
     jaccard, containment = shared / (total_a + total_b - shared), shared / min(total_a, total_b)
     factor = _specifics_factor(a.specifics, b.specifics)
-    score = 0.5 * jaccard + 0.3 * containment
-    if min(1.0, (score + 0.2) * factor + 0.075) + _SLACK < floor:
-        return floor / 2  # below the floor even with a perfect fuzzy ratio
-    score += 0.2 * fuzz.token_sort_ratio(a.text, b.text) / 100.0
-    return min(1.0, score * factor + 0.15 * 0.5) + _SLACK
+    return min(1.0, (0.5 * jaccard + 0.3 * containment + 0.2) * factor + 0.075)
 
 
 _SLACK = 1e-9  # sums taken in another order (or subtracted) may differ by a few ulps
 
 
-def _compound_possible(a: Fingerprint, b: Fingerprint) -> bool:
-    """Tell whether a token only `a` has starts with a token of `b` ("horsemeat"/"horse")."""
-    return any(t not in b.weight_of and t.startswith(b.tokens) for t in a.long)
+def _compound_possible(a: Fingerprint, wb: dict[str, float], tokens_b: tuple[str, ...]) -> bool:
+    """Tell whether a token only `a` has starts with a token of the other title, whose
+    weights are `wb` and tokens `tokens_b` ("horsemeat"/"horse")."""
+    # A loop, not any() over a generator: twice for each of ~800,000 pairs a refresh.
+    for token in a.long:  # noqa: SIM110
+        if token not in wb and token.startswith(tokens_b):
+            return True
+    return False
 
 
 def semantic_similarity(cosine: float, a: Fingerprint, b: Fingerprint) -> float:

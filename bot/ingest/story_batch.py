@@ -30,7 +30,6 @@ nearest an entry do not depend on the batch, so they are searched up front.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -247,7 +246,9 @@ class _Batch:
 
 def _top(shared: dict[int, int]) -> list[int]:
     """Most shared keys first, then the highest id (ORDER BY shared DESC, story_id DESC)."""
-    ranked = heapq.nsmallest(MAX_CANDIDATES, [(-n, -sid) for sid, n in shared.items()])
+    # A full sort in C beats heapq.nsmallest's Python loop at these sizes (~60 stories
+    # share a key with an entry at 1,000 feeds: 20 against 54 µs an entry).
+    ranked = sorted([(-n, -sid) for sid, n in shared.items()])[:MAX_CANDIDATES]
     return [-negative_id for _, negative_id in ranked]
 
 
