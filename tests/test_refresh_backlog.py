@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +31,20 @@ from tests.support.samples import RSS, rss
 NOW = datetime(2026, 1, 20, 12, 0, tzinfo=UTC)
 FEEDS = 40
 IN_FLIGHT = 3
+
+
+@asynccontextmanager
+async def bounded_refresher(engine: Engine, settings: Settings) -> AsyncIterator[Refresher]:
+    """A refresher over a real fetcher, with at most `IN_FLIGHT` feeds under way."""
+    policy = FetchPolicy(allow_private_networks=True, timeout_seconds=20, max_concurrency=2)
+    async with Fetcher(policy) as fetcher:
+        yield Refresher(
+            engine=engine,
+            fetcher=fetcher,
+            settings=settings,
+            clock=lambda: NOW,
+            in_flight=IN_FLIGHT,
+        )
 
 
 def settings_for(server: FeedServer, route: object) -> Settings:
@@ -93,15 +109,7 @@ async def test_feeds_fetched_and_not_stored_never_exceed_the_bound(
             stored += 1
 
     try:
-        policy = FetchPolicy(allow_private_networks=True, timeout_seconds=20, max_concurrency=2)
-        async with Fetcher(policy) as fetcher:
-            refresher = Refresher(
-                engine=sqlite_engine,
-                fetcher=fetcher,
-                settings=settings,
-                clock=lambda: NOW,
-                in_flight=IN_FLIGHT,
-            )
+        async with bounded_refresher(sqlite_engine, settings) as refresher:
             reports = await refresher.refresh_all(progress=done)
     finally:
         releaser.join()
@@ -128,15 +136,7 @@ async def test_a_round_of_304s_needs_no_place_to_wait_for_its_batch(
     settings = settings_for(server, answer)
     with session_scope(sqlite_engine) as session:
         feed_store.sync_config_feeds(session, settings.feeds, now=NOW)
-    policy = FetchPolicy(allow_private_networks=True, timeout_seconds=20, max_concurrency=2)
-    async with Fetcher(policy) as fetcher:
-        refresher = Refresher(
-            engine=sqlite_engine,
-            fetcher=fetcher,
-            settings=settings,
-            clock=lambda: NOW,
-            in_flight=IN_FLIGHT,
-        )
+    async with bounded_refresher(sqlite_engine, settings) as refresher:
         first = await refresher.refresh_all()
         second = await refresher.refresh_all()
     assert sum(r.new_entries for r in first) == FEEDS
