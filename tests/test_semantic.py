@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from bot.ingest import semantic
 from bot.ingest.dedup import candidate_keys, fingerprint, similarity
@@ -162,6 +163,86 @@ def test_index_grows_searches_the_window_and_keeps_the_newest() -> None:
     index.prune(100)
     assert index.size == 100 and list(index.ids[:2]) == [2901, 2902]
     assert index.nearest(unit[1], T0, T0 + timedelta(hours=10), 8, floor=0.5) == []
+
+
+def test_index_arrays_stop_growing_at_their_limit() -> None:
+    np = pytest.importorskip("numpy")
+    unit = np.eye(4, dtype=np.float16)
+    index = VectorIndex(4, limit=3000)
+    for start in range(0, 3000, 100):
+        index.add(
+            [
+                (i + 1, T0 + timedelta(hours=i), unit[i % 4].tobytes())
+                for i in range(start, start + 100)
+            ]
+        )
+    # doubling alone would have reserved 4,096 rows (the shipped bound: 262,144 for 150,000)
+    assert index.size == 3000 and len(index.ids) == 3000
+
+
+def test_index_drops_stories_older_than_its_horizon_and_shrinks() -> None:
+    np = pytest.importorskip("numpy")
+    unit = np.eye(4, dtype=np.float32)
+    index = VectorIndex(4)
+    rows = [
+        (i + 1, T0 + timedelta(hours=i), unit[i % 4].astype(np.float16).tobytes())
+        for i in range(8000)
+    ]
+    index.add(rows)
+    assert len(index.ids) == 8192
+    since = (T0 + timedelta(hours=7000)).timestamp()
+    index.prune(100_000, since=since)
+    assert index.size == 1000 and (int(index.ids[0]), index.last_id) == (7001, 8000)
+    assert len(index.ids) <= 2048  # a quarter or less used: the arrays shrink
+    lo, hi = T0 + timedelta(hours=7990), T0 + timedelta(hours=8000)
+    assert sorted(index.nearest(unit[1], lo, hi, 8, floor=0.5)) == [7994, 7998]
+    # a few stale stories wait for more: each drop moves every row
+    index.add([(9001, T0 + timedelta(hours=8001), unit[0].astype(np.float16).tobytes())])
+    index.prune(100_000, since=(T0 + timedelta(hours=7010)).timestamp())
+    assert index.size == 1001
+
+
+def test_the_index_lets_go_of_stories_that_retention_deleted(
+    tmp_path: Path, method: semantic.SemanticDedup
+) -> None:
+    """30 days of stories, then retention keeps 9: the index follows, a step at a time."""
+    np = pytest.importorskip("numpy")
+    from bot.storage.models import Story, StoryVector
+    from bot.storage.retention import prune_stories
+
+    engine = open_database(f"sqlite:///{tmp_path / 'stories.db'}")
+    rng = np.random.default_rng(7)
+    hours = 30 * 24
+    with Session(engine) as session:
+        for hour in range(hours):  # eight stories an hour, the newest at T0
+            stamp = T0 - timedelta(hours=hours - 1 - hour)
+            stories = [
+                Story(title=f"s{hour}-{k}", published_at=stamp, first_seen_at=stamp)
+                for k in range(8)
+            ]
+            session.add_all(stories)
+            session.flush()
+            for story in stories:
+                vector = rng.standard_normal(method.encoder.dim).astype(np.float32)
+                data = semantic.SemanticDedup.to_bytes(vector / np.linalg.norm(vector))
+                session.add(StoryVector(story_id=story.id, published_at=stamp, vector=data))
+        session.commit()
+        fresh = semantic.SemanticDedup(method.encoder)  # as after a start
+        query = fresh.embed("Netflix raises subscription prices")[None, :]
+        fresh.neighbours(session, query, [T0], WINDOW)
+        assert fresh._index.size == 8 * hours
+
+        cutoff = T0 - timedelta(days=9)
+        while prune_stories(session, before=cutoff):
+            pass
+        session.commit()
+        fresh.embed_many([])  # the next batch looks again
+        fresh.neighbours(session, query, [T0], WINDOW)
+        index = fresh._index
+        kept = 8 * (9 * 24 + 1)
+        assert index.size == kept and index.span[0] == cutoff.timestamp()
+        assert len(index.ids) <= 2 * kept  # the arrays shrank with it
+    engine.dispose()
 
 
 def test_pruning_a_story_deletes_its_vector(probe: IngestProbe) -> None:

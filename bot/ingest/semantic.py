@@ -40,9 +40,11 @@ from bot.storage.models import StoryVector, table_of
 logger = logging.getLogger(__name__)
 
 NEIGHBOURS = 8  # nearest stories proposed per entry, beside the key candidates
-# Vectors kept in memory for the neighbour search (843 B each: ~126 MB);
-# beyond it the least recently published go. Windows hold far fewer stories.
+# The neighbour search keeps in memory what ``story_vector`` holds (retention
+# deletes old stories there), at most MAX_INDEXED vectors (843 B each: ~126 MB);
+# beyond it the least recently published go.
 MAX_INDEXED = 150_000
+_LOAD_ROWS = 4096  # stored vectors read per step of a load (`SemanticDedup._sync`)
 LEAD_WORDS = 24  # the summary's lead: its first sentence, at most this many words
 # Vectors remembered by token ids (`SemanticDedup.embed_texts`): the same wire
 # headline arriving from several feeds is run once. ~1.8 KB each: ~3.7 MB.
@@ -54,6 +56,7 @@ _SINCE = (
     .where(_TABLE.c.story_id > sa.bindparam("after"))
     .order_by(_TABLE.c.story_id)
 )
+_OLDEST = sa.select(sa.func.min(_TABLE.c.published_at))  # an index look-up
 _VECTORS = sa.select(_TABLE.c.story_id, _TABLE.c.vector).where(
     _TABLE.c.story_id.in_(sa.bindparam("ids", expanding=True))
 )
@@ -83,7 +86,7 @@ class SemanticDedup:
         self.threshold = threshold
         self.remembered = remembered
         self._memory: OrderedDict[bytes, Any] = OrderedDict()  # token ids -> vector, LRU
-        self._index = VectorIndex(encoder.dim)
+        self._index = self._new_index()
         self._stale = True  # look for stored vectors before the next search
         self._own = VectorIndex(encoder.dim, capacity=64)  # a feed's new stories (FeedVectors)
 
@@ -136,14 +139,29 @@ class SemanticDedup:
         After a rollback: a transaction that stored several feeds loaded the
         vectors its earlier feeds wrote, and those rows are gone.
         """
-        self._index = VectorIndex(self.encoder.dim)
+        self._index = self._new_index()
         self._stale = True
 
+    def _new_index(self) -> VectorIndex:
+        return VectorIndex(self.encoder.dim, limit=MAX_INDEXED + _LOAD_ROWS)
+
     def _sync(self, session: Session) -> None:
-        """Load the vectors stored since the last look (this and other workers)."""
-        rows = session.connection().execute(_SINCE, {"after": self._index.last_id}).all()
-        self._index.add([(int(i), t, bytes(v)) for i, t, v in rows])
-        self._index.prune(MAX_INDEXED)
+        """Load the vectors stored since the last look (this and other workers).
+
+        Read and pruned a step at a time, so that a first load after a start
+        holds one step's rows beside the index, not the whole table. Stories
+        that retention deleted leave the index too: they can no longer be
+        candidates, and would take the places of nearest ones that can.
+        """
+        connection = session.connection()
+        oldest = connection.execute(_OLDEST).scalar()
+        since = oldest.timestamp() if oldest is not None else None
+        for rows in connection.execute(_SINCE, {"after": self._index.last_id}).partitions(
+            _LOAD_ROWS
+        ):
+            self._index.add([(int(i), t, bytes(v)) for i, t, v in rows])
+            self._index.prune(MAX_INDEXED, since=since)
+        self._index.prune(MAX_INDEXED, since=since)
 
     def neighbours(
         self, session: Session, vectors: Any, stamps: Sequence[datetime], window: timedelta

@@ -26,11 +26,15 @@ _SEED = 20260120  # the projection is fixed: codes stored in memory only, rebuil
 class VectorIndex:
     """Unit vectors of recent stories, in memory; arrays grow by doubling."""
 
-    def __init__(self, dim: int, capacity: int = 1024) -> None:
+    def __init__(self, dim: int, capacity: int = 1024, limit: int | None = None) -> None:
         import numpy as np
 
         self._np = np
         self.dim = dim
+        # the arrays never grow past `limit` rows (beyond what one `add` needs):
+        # doubling from 1,024 would reserve 262,144 rows for 150,000 (address
+        # space: rows never written are not resident)
+        self.limit = limit
         self.words = max(1, -(-dim // 64))  # 64-bit words per code: one bit per dimension
         rng = np.random.default_rng(_SEED)
         self._projection = rng.standard_normal((dim, self.words * 64)).astype(np.float32)
@@ -58,12 +62,19 @@ class VectorIndex:
         return np.ascontiguousarray(bits.view(np.uint64).T)
 
     def _reserve(self, extra: int) -> None:
-        np = self._np
         capacity = len(self.ids)
-        if self.size + extra <= capacity:
+        needed = self.size + extra
+        if needed <= capacity:
             return
-        while capacity < self.size + extra:
+        while capacity < needed:
             capacity *= 2
+        if self.limit is not None:
+            capacity = max(needed, min(capacity, self.limit))
+        self._resize(capacity)
+
+    def _resize(self, capacity: int) -> None:
+        """Move the first `size` rows into arrays of `capacity` rows."""
+        np = self._np
         n = self.size
         ids, times = np.zeros(capacity, dtype=np.int64), np.zeros(capacity, dtype=np.float64)
         vectors = np.zeros((capacity, self.dim), dtype=np.float16)
@@ -71,6 +82,10 @@ class VectorIndex:
         ids[:n], times[:n], vectors[:n] = self.ids[:n], self.times[:n], self.vectors[:n]
         codes[:, :n] = self.codes[:, :n]
         self.ids, self.times, self.vectors, self.codes = ids, times, vectors, codes
+        if len(self._scratch) > capacity:  # the first pass's buffers follow on next use
+            self._scratch = np.empty(0, dtype=np.uint64)
+            self._counts = np.empty((2, 0), dtype=np.uint8)
+            self._passed = np.empty(0, dtype=bool)
 
     def add(self, rows: list[tuple[int, datetime, bytes]]) -> None:
         """Add (story id, published_at, float16 vector bytes) rows."""
@@ -89,17 +104,38 @@ class VectorIndex:
         self.span = (min(self.span[0], added.min()), max(self.span[1], added.max()))
         self.last_id = max(self.last_id, int(self.ids[n : n + m].max()))
 
-    def prune(self, keep: int) -> None:
-        """Keep the `keep` most recently published vectors (bounded memory, any clock)."""
+    def prune(self, keep: int, since: float | None = None) -> None:
+        """Keep at most the `keep` most recently published vectors, none before `since`.
+
+        `since` is in POSIX seconds. Vectors older than it go only once they
+        are an eighth of the index (or `keep` is exceeded): each drop moves
+        every row, and a refresh calls this once per feed. The arrays shrink
+        when a quarter or less of them is used.
+        """
         np = self._np
-        if self.size > keep:
-            newest = np.sort(np.argsort(self.times[: self.size])[-keep:])
-            self.ids[:keep] = self.ids[newest]
-            self.times[:keep] = self.times[newest]
-            self.vectors[:keep] = self.vectors[newest]
-            self.codes[:, :keep] = self.codes[:, newest]
-            self.size = keep
-            self.span = (self.times[:keep].min(), self.times[:keep].max())
+        n = self.size
+        times = self.times[:n]
+        stale = 0
+        if since is not None and n and self.span[0] < since:
+            stale = int(np.count_nonzero(times < since))
+        if n <= keep and stale < max(1024, n // 8):
+            return
+        if stale and since is not None:
+            order = np.flatnonzero(times >= since)
+            if len(order) > keep:
+                order = order[np.argsort(times[order], kind="stable")[-keep:]]
+        else:
+            order = np.argsort(times, kind="stable")[-keep:]
+        rows = np.sort(order)
+        m = len(rows)
+        self.ids[:m] = self.ids[rows]
+        self.times[:m] = self.times[rows]
+        self.vectors[:m] = self.vectors[rows]
+        self.codes[:, :m] = self.codes[:, rows]
+        self.size = m
+        self.span = (self.times[:m].min(), self.times[:m].max()) if m else (math.inf, -math.inf)
+        if m <= len(self.ids) // 4 and len(self.ids) > 1024:
+            self._resize(max(1024, 2 * m))
 
     def _first_pass(self, code: Any, most: int) -> tuple[Any, Any]:
         """Positions of the stories whose first words differ from `code`'s in ≤ `most` bits.
