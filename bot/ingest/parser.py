@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import feedparser
 
+from bot.ingest import feedtags
 from bot.ingest.items import RawItem, item_from_feedparser, item_from_json, string, ttl_seconds
 from bot.ingest.parse_pool import ParseJob, ProcessParsePool, Running
 from bot.ingest.urls import canonical_url
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from bot.ingest.topics import TopicMatcher
 
 logger = logging.getLogger(__name__)
+feedtags.install()  # feedparser's tag check is quadratic in the tags of an entry
 
 MAX_TITLE = 300
 MAX_SUMMARY = 1000
