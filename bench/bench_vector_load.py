@@ -1,8 +1,10 @@
 """Benchmark the semantic method's first look at the stored vectors, as after a start.
 
-Run from the repo root: ``python -m bench.bench_vector_load [--stories 100000]``.
-Builds a SQLite database of `--stories` stories with stored vectors (random
-unit vectors, one story every 20 s), then, in a fresh process each round, loads
+Run from the repo root: ``python -m bench.bench_vector_load [--stories 100000]
+[--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]`` (a PostgreSQL
+database gets a fresh schema, dropped after). Builds a SQLite database (or schema)
+of `--stories` stories with stored vectors (random unit vectors, one story every
+20 s), then, in a fresh process each round, loads
 the model and runs one neighbour search: the search first reads every stored
 vector into the in-memory index (`SemanticDedup._sync`). Prints the load's wall
 time, the resident memory after it and the process's peak, each round, then
@@ -16,7 +18,6 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +27,7 @@ T0 = datetime(2026, 11, 1, tzinfo=UTC)
 STEP = timedelta(seconds=20)
 
 
-def build(path: Path, stories: int) -> None:
+def build(url: str, stories: int) -> None:
     """Write `stories` stories and their vectors (float16 unit vectors, dimension 384)."""
     import numpy as np
     import sqlalchemy as sa
@@ -34,7 +35,7 @@ def build(path: Path, stories: int) -> None:
     from bot.storage.db import open_database
     from bot.storage.models import Story, StoryVector, table_of
 
-    engine = open_database(f"sqlite:///{path}")
+    engine = open_database(url)
     rng = np.random.default_rng(3)
     story, vector = table_of(Story), table_of(StoryVector)
     with engine.begin() as connection:
@@ -60,7 +61,7 @@ def build(path: Path, stories: int) -> None:
     engine.dispose()
 
 
-def measure(path: Path, stories: int) -> dict[str, float]:
+def measure(url: str, stories: int) -> dict[str, float]:
     """In this (fresh) process: the first neighbour search over the stored vectors."""
     import resource
     import time
@@ -81,7 +82,7 @@ def measure(path: Path, stories: int) -> dict[str, float]:
         raise SystemExit(f"no model: {reason}")
     method = semantic.SemanticDedup(encoder)
     query = method.embed("Netflix raises subscription prices")[None, :]
-    engine = open_database(f"sqlite:///{path}")
+    engine = open_database(url)
     before = resident_mib()
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with Session(engine) as session:
@@ -104,18 +105,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: SQLite)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(Path(args.child), args.stories)))
+        print(json.dumps(measure(args.child, args.stories)))
         return
+    from bench.bench_compose import database_url
+
     print_machine()
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "vectors.db"
-        build(path, args.stories)
+    with database_url(args.database_url) as url:
+        build(url, args.stories)
         runs = []
         for _ in range(args.rounds):
-            command = [sys.executable, "-m", "bench.bench_vector_load", "--child", str(path)]
+            command = [sys.executable, "-m", "bench.bench_vector_load", "--child", url]
             out = subprocess.run(
                 [*command, "--stories", str(args.stories)],
                 check=True,

@@ -181,6 +181,29 @@ def test_a_semantic_batch_stores_what_one_entry_at_a_time_stores(tmp_path: Path)
     assert len(stories) == 5  # Netflix, floods, Spotify, the bank, Egypt
 
 
+def test_semantic_decisions_on_postgresql_read_the_stored_vectors_back(
+    request: pytest.FixtureRequest,
+) -> None:
+    # A second method (another worker, or the bot after a restart) loads the stored
+    # vectors through a server-side cursor, a step at a time, and merges as on SQLite.
+    encoder = semantic_or_skip().encoder
+    engine = open_database(request.getfixturevalue("pg_url"))
+    with engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE feed RESTART IDENTITY CASCADE"))
+    with session_scope(engine) as session:
+        session.add_all([Feed(url="https://a/rss", name="A"), Feed(url="https://b/rss", name="B")])
+    ingest(engine, 2, [SEMANTIC_STORED], SemanticDedup(encoder))
+    ingest(engine, 1, [SEMANTIC_BATCH], SemanticDedup(encoder))
+    stories, entries, _, _, vectors = stored_tables(engine, with_vectors=True)
+    engine.dispose()
+    assert [row.story_id for row in vectors] == [row.id for row in stories]
+    joined = {row.title: row.story_id for row in entries}
+    assert joined["Netflix hikes monthly fees"] == joined["Netflix raises subscription prices"]
+    assert joined["Spotify hikes monthly fees"] != joined["Netflix hikes monthly fees"]
+    assert joined[SEMANTIC_BATCH[2].title] == joined["Floods displace thousands in Bangladesh"]
+    assert len(stories) == 5
+
+
 def corpus_feeds(feeds: int, items: int) -> list[list[ParsedEntry]]:
     """The bench corpus (deterministic): headlines sharing names, places and words."""
     corpus = build_corpus(feeds=feeds, items=items, now=T0)
