@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 from pathlib import Path
 
@@ -37,6 +39,17 @@ def news_config(tmp_path: Path, server: FeedServer, telegram: str = "") -> Path:
     )
 
 
+def _stories(path: Path) -> int:
+    """Stories stored so far in the bot's SQLite file (read-only; 0 before it exists)."""
+    if not path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        try:
+            return int(db.execute("SELECT count(*) FROM story").fetchone()[0])
+        except sqlite3.OperationalError:  # not migrated yet, or locked for a moment
+            return 0
+
+
 @pytest.fixture
 def server(server: FeedServer) -> FeedServer:
     return serve_news(server)
@@ -49,9 +62,10 @@ def test_whole_path_through_the_real_process(
     proc = start_bot(news_config(tmp_path, server), tg, log)
     try:
         tg.add_private_chat(USER)
-        # The refresh tick fetches the feed shortly after start.
+        # The refresh tick fetches the feed shortly after start; on a busy machine the
+        # parse and store can take seconds after the fetch: wait for the stories.
         tg.wait_for(lambda: server.hits["/feed.xml"] >= 1, timeout=30)
-        time.sleep(1.0)
+        tg.wait_for(lambda: _stories(tmp_path / "bot.sqlite3") >= 1, timeout=30)
         tg.send_text(USER, "/start")
         [welcome] = tg.wait_for(USER, 1, timeout=30)
         assert "Welcome" in welcome.text
