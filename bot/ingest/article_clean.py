@@ -111,6 +111,14 @@ _BULLET = BULLET
 _HEADLINE_MAX_WORDS = 20
 _STUB_MAX_WORDS = 5
 _ALL_LINKS = 0.9  # a line with this share of link text is a link, not prose
+# A menu printed as one line: "Home | News | Sport | Weather", "Home · Weather · News"
+# (a table row of links), "Terms of Use - Privacy Policy - Contact Us". Items are cut at
+# runs of separators with space around them ("|" also without).
+_MENU_SEPARATOR = re.compile(r"\s*\|+\s*|\s+[·•\-–—»/]+(?:\s+[·•\-–—»/|]+)*\s+")
+_MENU_ITEMS = 4  # at least this many items ...
+_MENU_ITEM_WORDS = 3  # ... of at most this many words on average, and none a number
+# (a row of a table of figures, "Wellington · 1 · Auckland · 1,628,900", is data).
+_NUMBER = re.compile(r"[\d.,:;%+\-–—()]*\d[\d.,:;%+\-–—()]*")
 
 
 def is_junk_line(line: str) -> bool:
@@ -187,6 +195,19 @@ def _is_link_line(line: BodyLine) -> bool:
     )
 
 
+def is_menu_line(line: BodyLine) -> bool:
+    """A line of several short linked items between separators: a site's menu, not prose."""
+    if line.verbatim or not line.linked or _ends_sentence(line.text):
+        return False
+    items = [item for item in _MENU_SEPARATOR.split(line.text.strip(" |·•-–—»/")) if item]
+    words = len(_WORDS.findall(line.text))
+    return (
+        len(items) >= _MENU_ITEMS
+        and words <= _MENU_ITEM_WORDS * len(items)
+        and not any(_NUMBER.fullmatch(item) for item in items)
+    )
+
+
 def _drop_link_runs(lines: Sequence[BodyLine]) -> list[BodyLine]:
     """Drop all-link lines that come two or more together: a menu or a list of headlines.
 
@@ -239,6 +260,8 @@ def clean_lines(
     """
     kept = [line for line in lines if line.verbatim or not is_junk_line(line.text)]
     kept = _drop_stubs(_drop_link_runs(_drop_list_blocks(kept)))
+    # After the layout rules, which read a menu line as a neighbour of the links around it.
+    kept = [line for line in kept if not is_menu_line(line)]
     kept = _drop_repeats(kept, titles=[title, *headlines])
     grouped: dict[int, list[str]] = {}
     for line in kept:

@@ -1,0 +1,63 @@
+"""Furniture of news pages that reached the 📖 text: what L3S-GN1's news pages showed.
+
+Each case is a small page with a shape seen on many sites of the L3S-GN1 news set
+(bench/fulltext_gn1.py, diag half): a menu printed as one line of links between
+separators.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.ingest.article import Article, extract_article
+from bot.ingest.article_body import BodyLine
+from bot.ingest.article_clean import is_menu_line
+from tests.support.samples import TRAM_PROSE, TRAM_URL
+
+
+def page(body: str) -> str:
+    return (
+        "<html><head><title>Tram line approved</title></head>"
+        f"<body>{body}<footer><p>© Courier</p></footer></body></html>"
+    )
+
+
+def article(html: str) -> Article:
+    result = extract_article(html, url=TRAM_URL)
+    assert isinstance(result, Article), result
+    return result
+
+
+def linked(*items: str, separator: str) -> str:
+    return separator.join(f'<a href="/{i}">{item}</a>' for i, item in enumerate(items))
+
+
+@pytest.mark.parametrize("separator", [" | ", " · ", " - ", " • "])
+def test_a_menu_printed_as_one_line_of_links_is_dropped(separator: str) -> None:
+    menu = linked("Local News", "Sci. & Tech.", "National News", "Obituaries", separator=separator)
+    body = (
+        f"<article><h1>Tram line approved</h1><p>{TRAM_PROSE[0]}</p><p>{TRAM_PROSE[1]}</p>"
+        f"<p>{menu}</p><p>{TRAM_PROSE[2]}</p></article>"
+    )
+    result = article(page(body))
+    assert list(result.paragraphs) == TRAM_PROSE[:3]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A row of a table of figures, its names linked: data, not a menu.
+        "Wellington · 1 · Auckland · Auckland · 1,628,900 · 11 · Whangarei",
+        # A sentence with dashes and a linked name or two.
+        "The mayor - who opposed the plan - said the vote - held late - settles it.",
+        # Three items are a short list of links, left to the other rules.
+        "Terms of Use - Privacy Policy - Contact Us",
+    ],
+)
+def test_a_table_row_a_sentence_or_a_short_list_is_not_a_menu_line(text: str) -> None:
+    assert not is_menu_line(BodyLine(text, 0, link_share=0.9))
+
+
+def test_separated_words_that_are_not_links_are_not_a_menu_line() -> None:
+    assert not is_menu_line(BodyLine("Red | Green | Blue | Yellow | Black", 0, link_share=0.0))
+    assert is_menu_line(BodyLine("Red | Green | Blue | Yellow | Black", 0, link_share=0.9))
