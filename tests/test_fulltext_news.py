@@ -2,7 +2,7 @@
 
 Each case is a small page with a shape seen on many sites of the L3S-GN1 news set
 (bench/fulltext_gn1.py, diag half): a menu printed as one line of links between
-separators.
+separators, a long copyright notice or a disclaimer.
 """
 
 from __future__ import annotations
@@ -61,3 +61,39 @@ def test_a_table_row_a_sentence_or_a_short_list_is_not_a_menu_line(text: str) ->
 def test_separated_words_that_are_not_links_are_not_a_menu_line() -> None:
     assert not is_menu_line(BodyLine("Red | Green | Blue | Yellow | Black", 0, link_share=0.0))
     assert is_menu_line(BodyLine("Red | Green | Blue | Yellow | Black", 0, link_share=0.9))
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "Copyright 2008 by The Associated Press. All rights reserved. This material may not be"
+        " published, broadcast, rewritten or redistributed.",
+        "(© 2008 The Associated Press. All Rights Reserved. In the interest of timeliness, this"
+        " story is fed directly from the newswire.)",
+        "Copyright © 2007, The Courier. Republication or redissemination of the contents of this"
+        " screen are expressly prohibited without the written consent of The Courier.",
+        "The Courier is not responsible for the content of external internet sites",
+        "The views expressed in the articles are not necessarily those of courier.example and"
+        " we accept no responsibility for them.",
+        "Disclaimer: This news article is copyrighted by Associated Press and published by the"
+        " Courier. If you have any questions, contact the author.",
+    ],
+)
+def test_a_long_copyright_notice_or_a_disclaimer_after_the_article_is_dropped(notice: str) -> None:
+    body = "<article>" + "".join(f"<p>{p}</p>" for p in [*TRAM_PROSE[:3], notice]) + "</article>"
+    result = article(page(body))
+    assert list(result.paragraphs) == TRAM_PROSE[:3]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Copyright law is changing, the minister said, and some works may not be republished.",
+        "He said the report did not necessarily reflect his views on the tram.",
+        "The views he expressed at the meeting were his own, the mayor said.",
+    ],
+)
+def test_sentences_about_copyright_or_views_are_the_articles_own(sentence: str) -> None:
+    body = "<article>" + "".join(f"<p>{p}</p>" for p in [*TRAM_PROSE[:3], sentence]) + "</article>"
+    result = article(page(body))
+    assert list(result.paragraphs) == [*TRAM_PROSE[:3], sentence]

@@ -92,6 +92,18 @@ _JUNK_LINES = _compile(
     # Copyright footers: "Copyright © 1998 - 2016 Tencent. All Rights Reserved".
     r"^(copyright\s*)?(©|\(c\)|copyright\s+\d{4}).{0,120}$",
     r"^.{0,120}\ball rights reserved\.?$",
+    # Longer notices, a year in their first words: "Copyright 2008 by The Associated Press.
+    # All rights reserved. This material may not be published, broadcast, rewritten or
+    # redistributed.", "Copyright © 2007, The Hindu. Republication ... prohibited ...".
+    r"^\(?\s*(copyright\b|©|\(c\))[^.!?]{0,60}\b(19|20)\d\d\b.{0,300}\b(rights reserved"
+    r"|prohibited|redistribut\w*|republication|may not be (re)?published)\b.{0,400}$",
+    # Disclaimers: "The BBC is not responsible for the content of external internet sites",
+    # "The views expressed in the articles are not necessarily those of ...".
+    r"^disclaimer\s*:.{0,400}$",
+    r"^.{0,100}\b(is|are) not responsible for the content of"
+    r" (external|other|third|linked)\b.{0,200}$",
+    r"^.{0,80}\b(views|opinions)\b.{0,80}\bexpressed\b.{0,200}"
+    r"\b(not necessarily|responsib\w+)\b.{0,300}$",
 )
 # Headings of related-content lists ("Read more:", "Most read", "Related: <headline>"):
 # the heading goes, and so do the headline-like lines that follow it.
