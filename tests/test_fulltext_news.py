@@ -2,7 +2,7 @@
 
 Each case is a small page with a shape seen on many sites of the L3S-GN1 news set
 (bench/fulltext_gn1.py, diag half): a menu printed as one line of links between
-separators, a long copyright notice or a disclaimer.
+separators, a long copyright notice or a disclaimer, a dateline in any order.
 """
 
 from __future__ import annotations
@@ -97,3 +97,30 @@ def test_sentences_about_copyright_or_views_are_the_articles_own(sentence: str) 
     body = "<article>" + "".join(f"<p>{p}</p>" for p in [*TRAM_PROSE[:3], sentence]) + "</article>"
     result = article(page(body))
     assert list(result.paragraphs) == [*TRAM_PROSE[:3], sentence]
+
+
+@pytest.mark.parametrize(
+    "dateline",
+    [
+        "Last Updated: 11:11am GMT 10/01/2008",
+        "7:51pm Tuesday 1st January 2008",
+        "04:52 PM PST on Friday, January 18, 2008",
+        "[Published: 8-Jan-2008]",
+        "Last updated at 8:37 AM on 18/01/08",
+        "Time: 10:35AM",
+    ],
+)
+def test_a_dateline_in_any_order_is_dropped(dateline: str) -> None:
+    body = "<article>" + "".join(f"<p>{p}</p>" for p in [dateline, *TRAM_PROSE[:3]]) + "</article>"
+    result = article(page(body))
+    assert list(result.paragraphs) == TRAM_PROSE[:3]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["1994-1999", "2:00 – 7:30 pm", "Sat 12 May", "The vote is on May 5, 2026.", "4.2.34.1.64"],
+)
+def test_a_year_range_a_time_range_a_listing_date_or_a_version_is_kept(line: str) -> None:
+    body = "<article>" + "".join(f"<p>{p}</p>" for p in [*TRAM_PROSE[:3], line]) + "</article>"
+    result = article(page(body))
+    assert list(result.paragraphs) == [*TRAM_PROSE[:3], line]

@@ -105,6 +105,33 @@ _JUNK_LINES = _compile(
     r"^.{0,80}\b(views|opinions)\b.{0,80}\bexpressed\b.{0,200}"
     r"\b(not necessarily|responsib\w+)\b.{0,300}$",
 )
+# Datelines in any order (`is_dateline`): a numeric date, a year beside a month's or a
+# day's name, or a clock time beside a stamp word ("Updated", "Time"), and only the words
+# below around it. A year range ("1994-1999") or a time range ("2:00 - 7:30 pm") alone
+# is a table's or a listing's, and "Sat 12 May" alone may head an item of a listing.
+_DATELINE_MAX_CHARS = 80
+# One separator, and no digits run on (a version number "4.2.34.1.64" is not a date).
+_NUMERIC_DATE = re.compile(
+    r"(?<![\d./-])(\d{1,2}([/.-])\d{1,2}\2\d{2,4}|\d{4}-\d{2}-\d{2})(?![\d/-]|\.\d)"
+)
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}")
+_MONTH_OR_DAY = re.compile(rf"\b({_MONTH}|{_WEEKDAY})", re.IGNORECASE)
+_STAMP_WORD = re.compile(r"\b(posted|published|updated|date|time)\b", re.IGNORECASE)
+_LETTERS = re.compile(r"[^\W\d_]+")
+_DATE_WORDS = frozenset(
+    word
+    for group in (
+        "january february march april may june july august september october november december",
+        "jan feb mar apr jun jul aug sep sept oct nov dec",
+        "monday tuesday wednesday thursday friday saturday sunday",
+        "mon tue tues wed thu thur thurs fri sat sun",
+        "am pm a m p st nd rd th",  # "a.m.", "1st"
+        "gmt utc bst cet cest et est edt ct cst cdt mt mst mdt pt pst pdt ist aest aedt sast hrs",
+        "posted published updated last on at date time page site article first modified created",
+    )
+    for word in group.split()
+)
 # Headings of related-content lists ("Read more:", "Most read", "Related: <headline>"):
 # the heading goes, and so do the headline-like lines that follow it.
 _LIST_HEADING = re.compile(
@@ -136,7 +163,24 @@ _NUMBER = re.compile(r"[\d.,:;%+\-–—()]*\d[\d.,:;%+\-–—()]*")
 def is_junk_line(line: str) -> bool:
     """Tell whether a line is page furniture matched by one of the documented patterns."""
     line = line.removeprefix(_BULLET)
-    return any(pattern.match(line) for pattern in _JUNK_LINES)
+    return any(pattern.match(line) for pattern in _JUNK_LINES) or is_dateline(line)
+
+
+def is_dateline(line: str) -> bool:
+    """A line of a date or time and nothing else but stamp words and separators.
+
+    "Last Updated: 11:11am GMT 10/01/2008", "7:51pm Tuesday 1st January 2008",
+    "04:52 PM PST on Friday, January 18, 2008", "[Published: 8-Jan-2008]": templates write
+    the date in many orders; a line whose every word is part of one is furniture.
+    """
+    if len(line) > _DATELINE_MAX_CHARS:
+        return False
+    dated = bool(_NUMERIC_DATE.search(line)) or bool(
+        _YEAR.search(line) and _MONTH_OR_DAY.search(line)
+    )
+    if not dated and not (_CLOCK.search(line) and _STAMP_WORD.search(line)):
+        return False
+    return all(token in _DATE_WORDS for token in _LETTERS.findall(line.casefold()))
 
 
 def _ends_sentence(line: str) -> bool:
