@@ -2,7 +2,7 @@
 
 Each case is a small page with a shape seen on many sites of the L3S-GN1 news set
 (bench/fulltext_gn1.py, diag half): a menu printed as one line of links between
-separators, a long copyright notice or a disclaimer, a dateline in any order.
+separators, a copyright notice, a credit or a disclaimer, a dateline in any order.
 """
 
 from __future__ import annotations
@@ -77,6 +77,9 @@ def test_separated_words_that_are_not_links_are_not_a_menu_line() -> None:
         " we accept no responsibility for them.",
         "Disclaimer: This news article is copyrighted by Associated Press and published by the"
         " Courier. If you have any questions, contact the author.",
+        "Courier Online © Courier News and Media Limited 2008",
+        "Benni McCarthy © Action Images",
+        "Report this comment",
     ],
 )
 def test_a_long_copyright_notice_or_a_disclaimer_after_the_article_is_dropped(notice: str) -> None:
@@ -91,6 +94,8 @@ def test_a_long_copyright_notice_or_a_disclaimer_after_the_article_is_dropped(no
         "Copyright law is changing, the minister said, and some works may not be republished.",
         "He said the report did not necessarily reflect his views on the tram.",
         "The views he expressed at the meeting were his own, the mayor said.",
+        "The council said the logo © 2019 belonged to the city, and that the new tram operator"
+        " would have to pay a licence fee for using it on its trams and its tickets.",
     ],
 )
 def test_sentences_about_copyright_or_views_are_the_articles_own(sentence: str) -> None:

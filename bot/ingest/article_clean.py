@@ -49,6 +49,7 @@ _JUNK_LINES = _compile(
     r"^(tags|tagged( with)?|filed under|topics)\s*:.{0,200}$",
     # Comment widgets: "Loading comments...", "Sort by: Newest".
     r"^loading comments\b.{0,10}$",
+    r"^(report|flag)( this)? (comment|abuse|post)$",
     r"^sort by:?\s*(newest|oldest|best|top|most recent|popular)$",
     # Cookie notices and consent buttons.
     r"^(we|this (web)?site|our (web)?site) uses? cookies\b.*$",
@@ -110,6 +111,7 @@ _JUNK_LINES = _compile(
 # below around it. A year range ("1994-1999") or a time range ("2:00 - 7:30 pm") alone
 # is a table's or a listing's, and "Sat 12 May" alone may head an item of a listing.
 _DATELINE_MAX_CHARS = 80
+_CREDIT_MAX_WORDS = 20  # a line this short with a "©" is a credit or a site's footer
 # One separator, and no digits run on (a version number "4.2.34.1.64" is not a date).
 _NUMERIC_DATE = re.compile(
     r"(?<![\d./-])(\d{1,2}([/.-])\d{1,2}\2\d{2,4}|\d{4}-\d{2}-\d{2})(?![\d/-]|\.\d)"
@@ -163,6 +165,8 @@ _NUMBER = re.compile(r"[\d.,:;%+\-–—()]*\d[\d.,:;%+\-–—()]*")
 def is_junk_line(line: str) -> bool:
     """Tell whether a line is page furniture matched by one of the documented patterns."""
     line = line.removeprefix(_BULLET)
+    if "©" in line and len(_WORDS.findall(line)) <= _CREDIT_MAX_WORDS:
+        return True  # "Guardian Unlimited © Guardian News and Media 2008", "Jo Bloggs © Reuters"
     return any(pattern.match(line) for pattern in _JUNK_LINES) or is_dateline(line)
 
 
