@@ -49,6 +49,7 @@ _JUNK_LINES = _compile(
     r"^(tags|tagged( with)?|filed under|topics)\s*:.{0,200}$",
     # Comment widgets: "Loading comments...", "Sort by: Newest".
     r"^loading comments\b.{0,10}$",
+    r"^(report|flag)( this)? (comment|abuse|post)$",
     r"^sort by:?\s*(newest|oldest|best|top|most recent|popular)$",
     # Cookie notices and consent buttons.
     r"^(we|this (web)?site|our (web)?site) uses? cookies\b.*$",
@@ -92,6 +93,46 @@ _JUNK_LINES = _compile(
     # Copyright footers: "Copyright © 1998 - 2016 Tencent. All Rights Reserved".
     r"^(copyright\s*)?(©|\(c\)|copyright\s+\d{4}).{0,120}$",
     r"^.{0,120}\ball rights reserved\.?$",
+    # Longer notices, a year in their first words: "Copyright 2008 by The Associated Press.
+    # All rights reserved. This material may not be published, broadcast, rewritten or
+    # redistributed.", "Copyright © 2007, The Hindu. Republication ... prohibited ...".
+    r"^\(?\s*(copyright\b|©|\(c\))[^.!?]{0,60}\b(19|20)\d\d\b.{0,300}\b(rights reserved"
+    r"|prohibited|redistribut\w*|republication|may not be (re)?published)\b.{0,400}$",
+    # Disclaimers: "The BBC is not responsible for the content of external internet sites",
+    # "The views expressed in the articles are not necessarily those of ...".
+    r"^disclaimer\s*:.{0,400}$",
+    r"^.{0,100}\b(is|are) not responsible for the content of"
+    r" (external|other|third|linked)\b.{0,200}$",
+    r"^.{0,80}\b(views|opinions)\b.{0,80}\bexpressed\b.{0,200}"
+    r"\b(not necessarily|responsib\w+)\b.{0,300}$",
+)
+# Datelines in any order (`is_dateline`): a numeric date, a year beside a month's or a
+# day's name, or a clock time beside a stamp word ("Updated", "Time"), and only the words
+# below around it. A year range ("1994-1999") or a time range ("2:00 - 7:30 pm") alone
+# is a table's or a listing's, and "Sat 12 May" alone may head an item of a listing.
+_DATELINE_MAX_CHARS = 80
+_CREDIT_MAX_WORDS = 20  # a line this short with a "©" is a credit or a site's footer
+# One separator, and no digits run on (a version number "4.2.34.1.64" is not a date).
+_NUMERIC_DATE = re.compile(
+    r"(?<![\d./-])(\d{1,2}([/.-])\d{1,2}\2\d{2,4}|\d{4}-\d{2}-\d{2})(?![\d/-]|\.\d)"
+)
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}")
+_MONTH_OR_DAY = re.compile(rf"\b({_MONTH}|{_WEEKDAY})", re.IGNORECASE)
+_STAMP_WORD = re.compile(r"\b(posted|published|updated|date|time)\b", re.IGNORECASE)
+_LETTERS = re.compile(r"[^\W\d_]+")
+_DATE_WORDS = frozenset(
+    word
+    for group in (
+        "january february march april may june july august september october november december",
+        "jan feb mar apr jun jul aug sep sept oct nov dec",
+        "monday tuesday wednesday thursday friday saturday sunday",
+        "mon tue tues wed thu thur thurs fri sat sun",
+        "am pm a m p st nd rd th",  # "a.m.", "1st"
+        "gmt utc bst cet cest et est edt ct cst cdt mt mst mdt pt pst pdt ist aest aedt sast hrs",
+        "posted published updated last on at date time page site article first modified created",
+    )
+    for word in group.split()
 )
 # Headings of related-content lists ("Read more:", "Most read", "Related: <headline>"):
 # the heading goes, and so do the headline-like lines that follow it.
@@ -111,12 +152,39 @@ _BULLET = BULLET
 _HEADLINE_MAX_WORDS = 20
 _STUB_MAX_WORDS = 5
 _ALL_LINKS = 0.9  # a line with this share of link text is a link, not prose
+# A menu printed as one line: "Home | News | Sport | Weather", "Home · Weather · News"
+# (a table row of links), "Terms of Use - Privacy Policy - Contact Us". Items are cut at
+# runs of separators with space around them ("|" also without).
+_MENU_SEPARATOR = re.compile(r"\s*\|+\s*|\s+[·•\-–—»/]+(?:\s+[·•\-–—»/|]+)*\s+")
+_MENU_ITEMS = 4  # at least this many items ...
+_MENU_ITEM_WORDS = 3  # ... of at most this many words on average, and none a number
+# (a row of a table of figures, "Wellington · 1 · Auckland · 1,628,900", is data).
+_NUMBER = re.compile(r"[\d.,:;%+\-–—()]*\d[\d.,:;%+\-–—()]*")
 
 
 def is_junk_line(line: str) -> bool:
     """Tell whether a line is page furniture matched by one of the documented patterns."""
     line = line.removeprefix(_BULLET)
-    return any(pattern.match(line) for pattern in _JUNK_LINES)
+    if "©" in line and len(_WORDS.findall(line)) <= _CREDIT_MAX_WORDS:
+        return True  # "Guardian Unlimited © Guardian News and Media 2008", "Jo Bloggs © Reuters"
+    return any(pattern.match(line) for pattern in _JUNK_LINES) or is_dateline(line)
+
+
+def is_dateline(line: str) -> bool:
+    """A line of a date or time and nothing else but stamp words and separators.
+
+    "Last Updated: 11:11am GMT 10/01/2008", "7:51pm Tuesday 1st January 2008",
+    "04:52 PM PST on Friday, January 18, 2008", "[Published: 8-Jan-2008]": templates write
+    the date in many orders; a line whose every word is part of one is furniture.
+    """
+    if len(line) > _DATELINE_MAX_CHARS:
+        return False
+    dated = bool(_NUMERIC_DATE.search(line)) or bool(
+        _YEAR.search(line) and _MONTH_OR_DAY.search(line)
+    )
+    if not dated and not (_CLOCK.search(line) and _STAMP_WORD.search(line)):
+        return False
+    return all(token in _DATE_WORDS for token in _LETTERS.findall(line.casefold()))
 
 
 def _ends_sentence(line: str) -> bool:
@@ -187,6 +255,19 @@ def _is_link_line(line: BodyLine) -> bool:
     )
 
 
+def is_menu_line(line: BodyLine) -> bool:
+    """A line of several short linked items between separators: a site's menu, not prose."""
+    if line.verbatim or not line.linked or _ends_sentence(line.text):
+        return False
+    items = [item for item in _MENU_SEPARATOR.split(line.text.strip(" |·•-–—»/")) if item]
+    words = len(_WORDS.findall(line.text))
+    return (
+        len(items) >= _MENU_ITEMS
+        and words <= _MENU_ITEM_WORDS * len(items)
+        and not any(_NUMBER.fullmatch(item) for item in items)
+    )
+
+
 def _drop_link_runs(lines: Sequence[BodyLine]) -> list[BodyLine]:
     """Drop all-link lines that come two or more together: a menu or a list of headlines.
 
@@ -239,6 +320,8 @@ def clean_lines(
     """
     kept = [line for line in lines if line.verbatim or not is_junk_line(line.text)]
     kept = _drop_stubs(_drop_link_runs(_drop_list_blocks(kept)))
+    # After the layout rules, which read a menu line as a neighbour of the links around it.
+    kept = [line for line in kept if not is_menu_line(line)]
     kept = _drop_repeats(kept, titles=[title, *headlines])
     grouped: dict[int, list[str]] = {}
     for line in kept:

@@ -1,0 +1,131 @@
+"""Furniture of news pages that reached the 📖 text: what L3S-GN1's news pages showed.
+
+Each case is a small page with a shape seen on many sites of the L3S-GN1 news set
+(bench/fulltext_gn1.py, diag half): a menu printed as one line of links between
+separators, a copyright notice, a credit or a disclaimer, a dateline in any order.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.ingest.article import Article, extract_article
+from bot.ingest.article_body import BodyLine
+from bot.ingest.article_clean import is_menu_line
+from tests.support.samples import TRAM_PROSE, TRAM_URL
+
+
+def page(body: str) -> str:
+    return (
+        "<html><head><title>Tram line approved</title></head>"
+        f"<body>{body}<footer><p>© Courier</p></footer></body></html>"
+    )
+
+
+def article(html: str) -> Article:
+    result = extract_article(html, url=TRAM_URL)
+    assert isinstance(result, Article), result
+    return result
+
+
+def linked(*items: str, separator: str) -> str:
+    return separator.join(f'<a href="/{i}">{item}</a>' for i, item in enumerate(items))
+
+
+@pytest.mark.parametrize("separator", [" | ", " · ", " - ", " • "])
+def test_a_menu_printed_as_one_line_of_links_is_dropped(separator: str) -> None:
+    menu = linked("Local News", "Sci. & Tech.", "National News", "Obituaries", separator=separator)
+    body = (
+        f"<article><h1>Tram line approved</h1><p>{TRAM_PROSE[0]}</p><p>{TRAM_PROSE[1]}</p>"
+        f"<p>{menu}</p><p>{TRAM_PROSE[2]}</p></article>"
+    )
+    result = article(page(body))
+    assert list(result.paragraphs) == TRAM_PROSE[:3]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A row of a table of figures, its names linked: data, not a menu.
+        "Wellington · 1 · Auckland · Auckland · 1,628,900 · 11 · Whangarei",
+        # A sentence with dashes and a linked name or two.
+        "The mayor - who opposed the plan - said the vote - held late - settles it.",
+        # Three items are a short list of links, left to the other rules.
+        "Terms of Use - Privacy Policy - Contact Us",
+    ],
+)
+def test_a_table_row_a_sentence_or_a_short_list_is_not_a_menu_line(text: str) -> None:
+    assert not is_menu_line(BodyLine(text, 0, link_share=0.9))
+
+
+def test_separated_words_that_are_not_links_are_not_a_menu_line() -> None:
+    assert not is_menu_line(BodyLine("Red | Green | Blue | Yellow | Black", 0, link_share=0.0))
+    assert is_menu_line(BodyLine("Red | Green | Blue | Yellow | Black", 0, link_share=0.9))
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "Copyright 2008 by The Associated Press. All rights reserved. This material may not be"
+        " published, broadcast, rewritten or redistributed.",
+        "(© 2008 The Associated Press. All Rights Reserved. In the interest of timeliness, this"
+        " story is fed directly from the newswire.)",
+        "Copyright © 2007, The Courier. Republication or redissemination of the contents of this"
+        " screen are expressly prohibited without the written consent of The Courier.",
+        "The Courier is not responsible for the content of external internet sites",
+        "The views expressed in the articles are not necessarily those of courier.example and"
+        " we accept no responsibility for them.",
+        "Disclaimer: This news article is copyrighted by Associated Press and published by the"
+        " Courier. If you have any questions, contact the author.",
+        "Courier Online © Courier News and Media Limited 2008",
+        "Benni McCarthy © Action Images",
+        "Report this comment",
+    ],
+)
+def test_a_long_copyright_notice_or_a_disclaimer_after_the_article_is_dropped(notice: str) -> None:
+    body = "<article>" + "".join(f"<p>{p}</p>" for p in [*TRAM_PROSE[:3], notice]) + "</article>"
+    result = article(page(body))
+    assert list(result.paragraphs) == TRAM_PROSE[:3]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Copyright law is changing, the minister said, and some works may not be republished.",
+        "He said the report did not necessarily reflect his views on the tram.",
+        "The views he expressed at the meeting were his own, the mayor said.",
+        "The council said the logo © 2019 belonged to the city, and that the new tram operator"
+        " would have to pay a licence fee for using it on its trams and its tickets.",
+    ],
+)
+def test_sentences_about_copyright_or_views_are_the_articles_own(sentence: str) -> None:
+    body = "<article>" + "".join(f"<p>{p}</p>" for p in [*TRAM_PROSE[:3], sentence]) + "</article>"
+    result = article(page(body))
+    assert list(result.paragraphs) == [*TRAM_PROSE[:3], sentence]
+
+
+@pytest.mark.parametrize(
+    "dateline",
+    [
+        "Last Updated: 11:11am GMT 10/01/2008",
+        "7:51pm Tuesday 1st January 2008",
+        "04:52 PM PST on Friday, January 18, 2008",
+        "[Published: 8-Jan-2008]",
+        "Last updated at 8:37 AM on 18/01/08",
+        "Time: 10:35AM",
+    ],
+)
+def test_a_dateline_in_any_order_is_dropped(dateline: str) -> None:
+    body = "<article>" + "".join(f"<p>{p}</p>" for p in [dateline, *TRAM_PROSE[:3]]) + "</article>"
+    result = article(page(body))
+    assert list(result.paragraphs) == TRAM_PROSE[:3]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["1994-1999", "2:00 – 7:30 pm", "Sat 12 May", "The vote is on May 5, 2026.", "4.2.34.1.64"],
+)
+def test_a_year_range_a_time_range_a_listing_date_or_a_version_is_kept(line: str) -> None:
+    body = "<article>" + "".join(f"<p>{p}</p>" for p in [*TRAM_PROSE[:3], line]) + "</article>"
+    result = article(page(body))
+    assert list(result.paragraphs) == [*TRAM_PROSE[:3], line]
