@@ -245,6 +245,28 @@ async def test_schedule_and_timezone(tg: FakeTelegram, bot) -> None:
     await asyncio.sleep(0)
 
 
+async def test_timezone_names_with_spaces_and_utc_offsets_as_people_type_them(
+    tg: FakeTelegram, bot
+) -> None:
+    """ "/timezone New York" is one name, not a usage error. "GMT+3" means three hours ahead
+    of UTC, while IANA's Etc/GMT+3 is three hours behind: it is set as Etc/GMT-3, and the
+    reply shows the offset, so briefings do not come six hours off."""
+    _settings, engine = bot
+    tg.add_private_chat(USER)
+    script = [
+        ("/timezone New York", ("America/New_York",)),
+        ("/timezone São Paulo", ("America/Sao_Paulo",)),
+        ("/timezone UTC-05:00", ("Etc/GMT+5 (UTC-05:00)",)),
+        ("/timezone UTC+5:30", ("Unknown time zone",)),
+        ("/timezone GMT+3", ("Etc/GMT-3 (UTC+03:00)",)),
+        ("/schedule", ("Etc/GMT-3 (UTC+03:00)",)),
+    ]
+    await converse(tg, USER, script)
+    with Session(engine) as session:
+        chat = session.get(Chat, USER)
+        assert chat is not None and chat.timezone == "Etc/GMT-3"
+
+
 async def test_a_burst_of_commands_is_applied_and_answered_in_the_order_sent(
     tg: FakeTelegram, bot
 ) -> None:

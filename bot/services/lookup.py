@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -137,17 +139,47 @@ class ZoneChoice:
 NOT_USER_ZONES = frozenset({"localtime", "Factory"})
 
 
+# "GMT+3" or "UTC+3" as people write it is three hours ahead of UTC; IANA's Etc/GMT+3 is
+# three hours behind (POSIX signs). An offset typed that way is read as meant.
+_OFFSET = re.compile(r"(?:utc|gmt)?([+\-\u2212])(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
+# The longest IANA name is 32 characters; anything much longer is no zone to fuzz-match.
+_MAX_ZONE_NAME = 64
+
+
 def resolve_timezone(name: str) -> ZoneChoice:
-    """Match an IANA zone name case-insensitively; suggest close ones otherwise."""
+    """Match an IANA zone name case-insensitively; suggest close ones otherwise.
+
+    Spaces count as underscores ("New York"), accents are ignored ("São Paulo"), and a
+    UTC offset ("GMT+3", "UTC-05:00") names the Etc zone of that offset."""
     from zoneinfo import available_timezones
 
     zones = sorted(available_timezones() - NOT_USER_ZONES)
-    wanted = name.strip().replace(" ", "_")
+    wanted = "_".join(name.split())
     exact = {z.casefold(): z for z in zones}
     if wanted.casefold() in exact:
         return ZoneChoice(exact[wanted.casefold()])
-    by_city = {z.rsplit("/", 1)[-1].casefold(): z for z in zones if "/" in z}
-    if wanted.casefold() in by_city:
-        return ZoneChoice(by_city[wanted.casefold()])  # "Berlin" → Europe/Berlin
+    offset = _OFFSET.fullmatch(wanted.replace("_", ""))
+    if offset is not None:
+        return ZoneChoice(_offset_zone(offset))
+    by_city = {_plain(z.rsplit("/", 1)[-1]): z for z in zones if "/" in z}
+    if _plain(wanted) in by_city:
+        return ZoneChoice(by_city[_plain(wanted)])  # "Berlin" → Europe/Berlin
+    if len(wanted) > _MAX_ZONE_NAME:
+        return ZoneChoice(None)
     found = process.extract(wanted, zones, scorer=fuzz.WRatio, limit=3, score_cutoff=70)
     return ZoneChoice(None, tuple(z for z, _score, _i in found))
+
+
+def _offset_zone(offset: re.Match[str]) -> str | None:
+    """The Etc zone of a whole-hour offset from UTC (None for 05:30 or past ±12/14 hours)."""
+    sign, hours, minutes = offset.groups()
+    ahead = int(hours) if sign == "+" else -int(hours)
+    if (minutes or "00") != "00" or not -12 <= ahead <= 14:
+        return None
+    return "UTC" if ahead == 0 else f"Etc/GMT{-ahead:+d}"
+
+
+def _plain(name: str) -> str:
+    """Casefolded, without accents: "São_Paulo" matches "Sao_Paulo"."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
