@@ -14,7 +14,7 @@ from telegram import (
     Message,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, ChatMigrated, Forbidden
 
 from bot.delivery.message import Button, OutMessage
 from bot.render import channels, tghtml
@@ -65,6 +65,11 @@ async def send_html(
             reply_markup=markup,
             message_thread_id=thread_id,
         )
+    except ChatMigrated as exc:
+        # The group became a supergroup after this update arrived (Telegram's notice may
+        # still wait behind it): answer where the chat is now.
+        logger.info("chat migrated chat_id=%s new_chat_id=%s", chat_id, exc.new_chat_id)
+        return await send_html(context, exc.new_chat_id, html, markup=markup)
     except Forbidden as exc:
         logger.info("chat unreachable chat_id=%s reason=%s", chat_id, exc.message)
         await use.mark_unreachable(context.services, chat_id)

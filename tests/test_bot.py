@@ -348,6 +348,35 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_settings_there(
         assert new is not None and new.active and new.type == "supergroup"
 
 
+async def test_a_command_answered_after_its_group_became_a_supergroup_is_answered_there(
+    tg: FakeTelegram, bot
+) -> None:
+    """A command typed just before the upgrade is answered after it: Telegram refuses the
+    old id with migrate_to_chat_id, so the answer goes to the supergroup, not lost to an
+    "unhandled error" (whose apology could not reach the old id either)."""
+    _settings, engine = bot
+    group, supergroup, admin, member = -503, -(10**12) - 503, 2006, 2005
+    tg.add_group(group, admins=[admin], members=[member])
+    tg.migrate(group, supergroup, notify=False)  # the notice comes later, after the commands
+    tg.send_text(group, "/help", from_user=member)
+    [reply] = await wait_for(tg, supergroup, 1)
+    assert reply.text.startswith("Commands")
+    tg.send_text(group, "/subscribe world", from_user=admin)  # whether an admin: asked there
+    changed = (await wait_for(tg, supergroup, 2))[1]
+    assert changed.text == "✅ Subscribed to: World."
+    notice = {"message_id": 99, "date": 0, "chat": tg.chat(group).to_api()}
+    tg.push_update({"message": {**notice, "migrate_to_chat_id": supergroup}})
+
+    def moved() -> list[str]:
+        with Session(engine) as session:
+            query = select(Subscription.topic).where(Subscription.chat_id == supergroup)
+            return list(session.exec(query).all())
+
+    assert await wait_for(tg, moved) == ["world"]
+    await asyncio.sleep(0.5)  # no apology after them
+    assert [m.text for m in tg.messages(supergroup)] == [reply.text, changed.text]
+
+
 async def test_in_a_private_chat_a_command_for_another_bot_is_still_answered(
     tg: FakeTelegram, bot
 ) -> None:
