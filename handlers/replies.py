@@ -105,6 +105,17 @@ async def answer_tap(query: CallbackQuery, text: str | None, show_alert: bool = 
         logger.info("callback not answered: %s", exc.message)
 
 
+# Edits with nothing left to do: the message already shows this (a double tap), or it is
+# gone (deleted while the tap was on its way). The tap itself is answered either way.
+_EDIT_MOOT = ("message is not modified", "message to edit not found")
+
+
+def edit_moot(exc: BadRequest) -> bool:
+    """Whether Telegram refused an edit only because there is nothing left to change."""
+    said = exc.message.lower()
+    return any(reason in said for reason in _EDIT_MOOT)
+
+
 async def edit_html(
     context: BotContext,
     chat_id: int,
@@ -112,7 +123,7 @@ async def edit_html(
     html: str,
     markup: InlineKeyboardMarkup | None,
 ) -> None:
-    """Edit a message in place; one already showing this (a double tap) is fine."""
+    """Edit a message in place; one already showing this (a double tap) or gone is fine."""
     try:
         await context.bot.edit_message_text(
             html,
@@ -123,5 +134,5 @@ async def edit_html(
             reply_markup=markup,
         )
     except BadRequest as exc:
-        if "not modified" not in exc.message:
+        if not edit_moot(exc):
             raise

@@ -30,7 +30,7 @@ from handlers.common import (
     thread_of,
 )
 from handlers.context import BotContext
-from handlers.replies import answer_tap, keyboard, send_html, send_messages
+from handlers.replies import answer_tap, edit_moot, keyboard, send_html, send_messages
 
 logger = logging.getLogger(__name__)
 
@@ -245,9 +245,10 @@ async def _redraw_picker(
         try:
             await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=markup)
         except BadRequest as exc:
-            if "not modified" not in exc.message:
+            if not edit_moot(exc):
                 raise
-            # An earlier redraw already shows this state (a double tap's first edit).
+            # An earlier redraw already shows this state (a double tap's first edit), or
+            # the picker was deleted meanwhile.
 
 
 async def fulltext_button(update: Update, context: BotContext) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -21,6 +22,7 @@ from tests.support.botharness import (
 )
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer
+from tests.support.forged import push_forged_tap, tap_answers
 from tests.support.samples import NEWS_FURNITURE, NEWS_PARAGRAPHS, NEWS_TITLE, serve_news
 
 USER = 1001
@@ -174,6 +176,33 @@ async def test_stop_then_start_resumes(tg: FakeTelegram, bot) -> None:
     assert "resumed" in resumed.text
     with Session(engine) as session:
         assert not session.get(Chat, USER).stopped
+
+
+@pytest.mark.parametrize(
+    ("data", "answer"),
+    [("tp:world", "✅ World"), ("st:n:15", "Saved."), ("lg:de", None), ("fl:m:0123456789", None)],
+)
+async def test_a_tap_on_a_message_deleted_meanwhile_is_applied_without_an_apology(
+    tg: FakeTelegram, bot, data: str, answer: str | None
+) -> None:
+    """The picker, /settings, /language or /filters message was deleted (by the user on
+    another device, by a group admin) while the tap was on its way: the change is made and
+    the tap answered; the redraw finds no message, which is nothing to apologise for."""
+    tg.add_private_chat(USER)
+    await say(tg, USER, "/mute football")  # a filter for the fl: tap to name
+    key = tg.messages(USER)[0]  # any bot message id; the forged tap names a gone one
+    gone = key.message_id + 100
+    if data.startswith("fl:"):
+        [listing] = await say(tg, USER, "/filters")
+        data = listing.buttons[0]["callback_data"]
+    query = push_forged_tap(tg, USER, gone, data, user_id=USER)
+    await wait_for(tg, lambda: tap_answers(tg, query))
+    if answer is not None:
+        assert tap_answers(tg, query)[0].get("text") == answer
+    edits = ("editMessageText", "editMessageReplyMarkup")
+    await wait_for(tg, lambda: any(p.get("message_id") == gone for m in edits for p in tg.calls(m)))
+    await asyncio.sleep(0.5)  # an apology would follow the failed edit
+    assert not any("Sorry" in t or "Entschuldigung" in t for t in tg.texts(USER))
 
 
 async def test_blocking_marks_inactive_and_start_reactivates(tg: FakeTelegram, bot) -> None:
@@ -364,7 +393,7 @@ async def test_a_command_answered_after_its_group_became_a_supergroup_is_answere
     tg.send_text(group, "/subscribe world", from_user=admin)  # whether an admin: asked there
     changed = (await wait_for(tg, supergroup, 2))[1]
     assert changed.text == "✅ Subscribed to: World."
-    notice = {"message_id": 99, "date": 0, "chat": tg.chat(group).to_api()}
+    notice = {"message_id": 99, "date": int(time.time()), "chat": tg.chat(group).to_api()}
     tg.push_update({"message": {**notice, "migrate_to_chat_id": supergroup}})
 
     def moved() -> list[str]:
