@@ -260,16 +260,20 @@ async def fulltext_button(update: Update, context: BotContext) -> None:
     if tap is None:
         return
     story_id, start = tap
+    thread = thread_of(update)
 
     async def typing() -> bool:
         return await context.bot.send_chat_action(
-            chat.id, ChatAction.TYPING, message_thread_id=thread_of(update)
+            chat.id, ChatAction.TYPING, message_thread_id=thread
         )
 
-    messages = await use.fulltext(
-        context.services, story_id, before_fetch=typing, start=start, lang=lang
-    )
-    await send_messages(context, chat.id, messages, thread_id=thread_of(update))
+    with context.services.fulltext_in_flight.claim((chat.id, thread, story_id, start)) as first:
+        if not first:
+            return  # a double tap: this text is on its way already
+        messages = await use.fulltext(
+            context.services, story_id, before_fetch=typing, start=start, lang=lang
+        )
+        await send_messages(context, chat.id, messages, thread_id=thread)
 
 
 # ---------------------------------------------------------------- membership

@@ -21,9 +21,15 @@ from tests.support.botharness import (
     wait_for,
 )
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.feedserver import FeedServer
+from tests.support.feedserver import FeedServer, Reply
 from tests.support.forged import push_forged_tap, tap_answers
-from tests.support.samples import NEWS_FURNITURE, NEWS_PARAGRAPHS, NEWS_TITLE, serve_news
+from tests.support.samples import (
+    ARTICLES,
+    NEWS_FURNITURE,
+    NEWS_PARAGRAPHS,
+    NEWS_TITLE,
+    serve_news,
+)
 
 USER = 1001
 
@@ -99,6 +105,29 @@ async def test_fulltext_tap_sends_clean_article_then_serves_from_cache(
     assert server.hits["/articles/tram.html"] == hits  # second tap: from the database
     with Session(engine) as session:
         assert session.exec(select(ArticleText)).first() is not None
+
+
+async def test_a_double_tap_on_the_fulltext_button_sends_the_article_once(
+    tg: FakeTelegram, bot, server: FeedServer
+) -> None:
+    """Two taps in one breath (the first seems to do nothing while the page loads), or two
+    members of a group tapping the same story: the article goes to the chat once."""
+    group, members = -504, (2007, 2008)
+    tg.add_group(group, members=members)
+    page = (ARTICLES / "news_article.html").read_bytes()
+    slow = Reply(200, {"Content-Type": "text/html"}, [page[:100], page[100:]], chunk_delay=0.5)
+    server.route("/articles/tram.html", lambda _request: slow)
+    for chat, user in ((USER, USER), (group, members[0])):
+        if chat == USER:
+            tg.add_private_chat(USER)
+        [reply] = await say(tg, chat, "/latest world", from_user=user)
+        tram = reply.buttons[0]["callback_data"]
+        for tapper in (user, members[1] if chat == group else user):
+            tg.press_button(chat, reply.message_id, tram, from_user=tapper)
+        await wait_for(tg, chat, 2, timeout=20)
+        await asyncio.sleep(3.5)  # a second copy would follow (a group's pace: 3 s a message)
+        copies = [m for m in tg.messages(chat) if m.text.startswith(NEWS_TITLE)]
+        assert len(copies) == 1, [m.text[:60] for m in tg.messages(chat)]
 
 
 async def test_fulltext_failure_says_why_and_links(tg: FakeTelegram, bot) -> None:
