@@ -325,6 +325,22 @@ async def test_timezone_names_with_spaces_and_utc_offsets_as_people_type_them(
         assert chat is not None and chat.timezone == "Etc/GMT-3"
 
 
+async def test_direction_and_zero_width_marks_around_arguments_are_ignored(
+    tg: FakeTelegram, bot
+) -> None:
+    """Right-to-left keyboards and copy-paste leave invisible marks around words: "‏world"
+    is World, not 'There is no topic "world". Did you mean “world”?'."""
+    tg.add_private_chat(USER)
+    script = [
+        ("/subscribe \u200fworld", ("Subscribed to: World",)),
+        ("/unsubscribe \u202btech\u202c world\u200b", ("Unsubscribed from: World",)),
+        ("/schedule \u200f07:00\u200f \u206619:30\u2069", ("07:00, 19:30",)),
+        ("/timezone \u200eEurope/Berlin\u200e", ("Time zone set to Europe/Berlin",)),
+        ("/latest \ufeffworld 2", ("Latest",)),
+    ]
+    await converse(tg, USER, script)
+
+
 async def test_a_burst_of_commands_is_applied_and_answered_in_the_order_sent(
     tg: FakeTelegram, bot
 ) -> None:

@@ -39,9 +39,20 @@ class UsageError(ValueError):
     """The arguments do not fit the command; answer with its usage line."""
 
 
+# Direction marks, embeddings, overrides and isolates, the zero-width space, word joiner
+# and byte-order mark: right-to-left keyboards and copy-paste put them around what a user
+# types, and no topic, time or zone name holds one (ZWJ and ZWNJ, parts of words, stay).
+_MARKS = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def without_marks(text: str) -> str:
+    """`text` without invisible direction and zero-width marks."""
+    return _MARKS.sub("", text)
+
+
 def _fold(name: str) -> str:
-    """A topic as typed ("#Tech ", "tech") as compared: no leading "#", folded."""
-    return fold(name).lstrip("#")
+    """A topic as typed ("#Tech ", "tech") as compared: no leading "#", no marks, folded."""
+    return fold(without_marks(name)).lstrip("#")
 
 
 def suggest(name: str, topics: Sequence[Topic], limit: int = 3) -> tuple[str, ...]:
@@ -114,6 +125,7 @@ def parse_schedule(args: Sequence[str]) -> ScheduleRequest:
     """`/schedule`, `/schedule 07:30 19:00`, `/schedule off`, `/schedule instant`."""
     from bot.briefings.timetable import format_times, parse_times
 
+    args = [arg for arg in map(without_marks, args) if arg]
     if not args:
         return ScheduleRequest()
     if len(args) == 1 and args[0].casefold() in ("off", "instant"):
@@ -154,7 +166,7 @@ def resolve_timezone(name: str) -> ZoneChoice:
     from zoneinfo import available_timezones
 
     zones = sorted(available_timezones() - NOT_USER_ZONES)
-    wanted = "_".join(name.split())
+    wanted = "_".join(without_marks(name).split())
     exact = {z.casefold(): z for z in zones}
     if wanted.casefold() in exact:
         return ZoneChoice(exact[wanted.casefold()])
