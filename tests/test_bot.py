@@ -325,6 +325,28 @@ async def test_timezone_names_with_spaces_and_utc_offsets_as_people_type_them(
         assert chat is not None and chat.timezone == "Etc/GMT-3"
 
 
+async def test_schedule_takes_times_as_people_type_them_and_refuses_the_rest(
+    tg: FakeTelegram, bot
+) -> None:
+    """ "7:00" is 07:00 and "06:45, 18:00" two times; "7pm", "24:00" and "7:5" get the usage
+    line and change nothing."""
+    _settings, engine = bot
+    tg.add_private_chat(USER)
+    usage = "Usage: /schedule"
+    script = [
+        ("/schedule 7:00", ("Briefings at 07:00 ",)),
+        ("/schedule 06:45, 18:00", ("Briefings at 06:45, 18:00 ",)),
+        ("/schedule 9:15,21:30", ("Briefings at 09:15, 21:30 ",)),
+        ("/schedule 7pm", (usage,)),
+        ("/schedule 24:00", (usage,)),
+        ("/schedule 7:5", (usage,)),
+    ]
+    await converse(tg, USER, script)
+    with Session(engine) as session:
+        chat = session.get(Chat, USER)
+        assert chat is not None and chat.briefing_times == "09:15 21:30"
+
+
 async def test_direction_and_zero_width_marks_around_arguments_are_ignored(
     tg: FakeTelegram, bot
 ) -> None:

@@ -119,13 +119,21 @@ class ScheduleRequest:
 
 
 MAX_TIMES = 6
+_ONE_DIGIT_HOUR = re.compile(r"[0-9]:[0-5][0-9]")
+
+
+def _schedule_items(args: Sequence[str]) -> list[str]:
+    """The times as typed, marks dropped: "07:00,19:30" and "07:00, 19:30" are two, and
+    "7:00" is 07:00."""
+    items = [item for arg in args for item in without_marks(arg).split(",") if item]
+    return ["0" + item if _ONE_DIGIT_HOUR.fullmatch(item) else item for item in items]
 
 
 def parse_schedule(args: Sequence[str]) -> ScheduleRequest:
     """`/schedule`, `/schedule 07:30 19:00`, `/schedule off`, `/schedule instant`."""
     from bot.briefings.timetable import format_times, parse_times
 
-    args = [arg for arg in map(without_marks, args) if arg]
+    args = _schedule_items(args)
     if not args:
         return ScheduleRequest()
     if len(args) == 1 and args[0].casefold() in ("off", "instant"):
