@@ -26,7 +26,6 @@ from handlers.common import (
     chat_of,
     command_allowed,
     lang_of,
-    may_change,
     thread_of,
 )
 from handlers.context import BotContext
@@ -60,7 +59,11 @@ async def start(update: Update, context: BotContext) -> None:
     services, who = context.services, asker(update, context)
     state = await use.start(services, who)
     lang = await lang_of(context, update)  # after start: a new chat has its language now
-    if state.stopped and await may_change(context, update):
+    if state.stopped:
+        # Resuming is a change: a group member is told that only its admins may, rather
+        # than welcomed to a group that stays paused.
+        if not await command_allowed(update, context, lang):
+            return
         state = await use.resume(services, who)
         await _send_picker(context, update, lang(texts.RESUMED), state.subscribed, lang)
         return

@@ -234,6 +234,28 @@ async def test_a_tap_on_a_message_deleted_meanwhile_is_applied_without_an_apolog
     assert not any("Sorry" in t or "Entschuldigung" in t for t in tg.texts(USER))
 
 
+async def test_in_a_stopped_group_only_an_admin_start_resumes_and_a_member_is_told_so(
+    tg: FakeTelegram, bot
+) -> None:
+    """A member's /start in a group its admins stopped is not welcomed as if briefings came:
+    it is told that only the admins may, and the group stays stopped until one does."""
+    _settings, engine = bot
+    group, admin, member = -505, 2009, 2010
+    tg.add_group(group, admins=[admin], members=[member])
+    tg.send_text(group, "/stop", from_user=admin)
+    await wait_for(tg, group, 1)
+    tg.send_text(group, "/start", from_user=member)
+    refused = (await wait_for(tg, group, 2))[1]
+    assert "only the group's admins" in refused.text
+    with Session(engine) as session:
+        assert session.get(Chat, group).stopped
+    tg.send_text(group, "/start", from_user=admin)
+    resumed = (await wait_for(tg, group, 3))[2]
+    assert "Deliveries resumed" in resumed.text
+    with Session(engine) as session:
+        assert not session.get(Chat, group).stopped
+
+
 async def test_blocking_marks_inactive_and_start_reactivates(tg: FakeTelegram, bot) -> None:
     _settings, engine = bot
     tg.add_private_chat(USER)
