@@ -105,13 +105,16 @@ async def answer_tap(query: CallbackQuery, text: str | None, show_alert: bool = 
         logger.info("callback not answered: %s", exc.message)
 
 
-# Edits with nothing left to do: the message already shows this (a double tap), or it is
-# gone (deleted while the tap was on its way). The tap itself is answered either way.
+# Edits with nothing left to do: the message already shows this (a double tap), it is
+# gone (deleted while the tap was on its way), or its group became a supergroup meanwhile
+# (ChatMigrated: the message stayed behind in the old chat). The tap is answered anyway.
 _EDIT_MOOT = ("message is not modified", "message to edit not found")
 
 
-def edit_moot(exc: BadRequest) -> bool:
+def edit_moot(exc: BadRequest | ChatMigrated) -> bool:
     """Whether Telegram refused an edit only because there is nothing left to change."""
+    if isinstance(exc, ChatMigrated):
+        return True
     said = exc.message.lower()
     return any(reason in said for reason in _EDIT_MOOT)
 
@@ -133,6 +136,6 @@ async def edit_html(
             link_preview_options=NO_PREVIEW,
             reply_markup=markup,
         )
-    except BadRequest as exc:
+    except (BadRequest, ChatMigrated) as exc:
         if not edit_moot(exc):
             raise

@@ -8,7 +8,7 @@ import weakref
 
 from telegram import Update
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, ChatMigrated
 
 from bot.ingest.topics import Topic
 from bot.render import commands, texts, tghtml
@@ -247,11 +247,11 @@ async def _redraw_picker(
         markup = keyboard(render.picker_markup(context.services.settings.topics, subscribed))
         try:
             await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=markup)
-        except BadRequest as exc:
+        except (BadRequest, ChatMigrated) as exc:
             if not edit_moot(exc):
                 raise
             # An earlier redraw already shows this state (a double tap's first edit), or
-            # the picker was deleted meanwhile.
+            # the picker was deleted, or left behind by a supergroup upgrade, meanwhile.
 
 
 async def fulltext_button(update: Update, context: BotContext) -> None:

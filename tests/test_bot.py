@@ -256,6 +256,29 @@ async def test_in_a_stopped_group_only_an_admin_start_resumes_and_a_member_is_to
         assert not session.get(Chat, group).stopped
 
 
+@pytest.mark.parametrize("data", ["tp:world", "st:n:15"])
+async def test_a_tap_in_a_group_upgraded_meanwhile_is_applied_without_an_error_report(
+    tg: FakeTelegram, engine: Engine, data: str
+) -> None:
+    """An admin taps the picker or /settings just before the group becomes a supergroup:
+    the tap is applied and answered; the redraw of a message left behind in the old group
+    (ChatMigrated) is no error to report to the bot's admins."""
+    group, supergroup, admin, bot_admin = -506, -(10**12) - 506, 2011, 2012
+    tg.add_private_chat(bot_admin)
+    tg.add_group(group, admins=[admin])
+    async with running_bot(make_settings(tg, admins=(bot_admin,)), engine):
+        command = "/topics" if data.startswith("tp:") else "/settings"
+        [keyboard] = await say(tg, group, command, from_user=admin)
+        tg.migrate(group, supergroup, notify=False)
+        query = tg.press_button(group, keyboard.message_id, data, from_user=admin)
+        await wait_for(tg, lambda: tg.callback_answer(query))
+        edits = ("editMessageText", "editMessageReplyMarkup")
+        await wait_for(tg, lambda: any(tg.calls(m) for m in edits))
+        await asyncio.sleep(0.5)  # the report would follow the failed edit
+    assert tg.messages(bot_admin) == []
+    assert tg.messages(supergroup) == []
+
+
 async def test_blocking_marks_inactive_and_start_reactivates(tg: FakeTelegram, bot) -> None:
     _settings, engine = bot
     tg.add_private_chat(USER)
