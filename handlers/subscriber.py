@@ -266,9 +266,12 @@ async def fulltext_button(update: Update, context: BotContext) -> None:
     thread = thread_of(update)
 
     async def typing() -> bool:
-        return await context.bot.send_chat_action(
-            chat.id, ChatAction.TYPING, message_thread_id=thread
-        )
+        try:
+            return await context.bot.send_chat_action(
+                chat.id, ChatAction.TYPING, message_thread_id=thread
+            )
+        except ChatMigrated:  # upgraded since the tap: the text itself follows the chat
+            return False
 
     with context.services.fulltext_in_flight.claim((chat.id, thread, story_id, start)) as first:
         if not first:

@@ -279,6 +279,28 @@ async def test_a_tap_in_a_group_upgraded_meanwhile_is_applied_without_an_error_r
     assert tg.messages(supergroup) == []
 
 
+async def test_a_fulltext_tap_in_a_group_upgraded_meanwhile_reaches_the_supergroup(
+    tg: FakeTelegram, server: FeedServer, engine: Engine
+) -> None:
+    """📖 tapped just before the group became a supergroup: the "typing…" action for the old
+    id meets ChatMigrated, which must not stop the article (nor reach the admins as an
+    error); the text goes to the supergroup."""
+    group, supergroup, member, bot_admin = -507, -(10**12) - 507, 2013, 2014
+    tg.add_private_chat(bot_admin)
+    tg.add_group(group, members=[member])
+    feeds = (FeedConfig(server.url("/feed.xml"), "Local News", ()),)
+    settings = make_settings(tg, feeds=feeds, admins=(bot_admin,))
+    await refresh_once(engine, settings)
+    async with running_bot(settings, engine):
+        [listing] = await say(tg, group, "/latest world", from_user=member)
+        tg.migrate(group, supergroup, notify=False)
+        tg.press_button(group, listing.message_id, listing.buttons[0]["callback_data"])
+        [article, *_] = await wait_for(tg, supergroup, 1, timeout=20)
+        assert article.text.startswith(NEWS_TITLE)
+        await asyncio.sleep(0.5)
+    assert tg.messages(bot_admin) == []
+
+
 async def test_blocking_marks_inactive_and_start_reactivates(tg: FakeTelegram, bot) -> None:
     _settings, engine = bot
     tg.add_private_chat(USER)
