@@ -8,6 +8,7 @@ from typing import TypeVar
 from telegram import CallbackQuery, Update
 from telegram import Chat as TgChat
 from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import ChatMigrated
 
 from bot.briefings.prefs import ChatPrefs
 from bot.render import texts
@@ -84,7 +85,10 @@ async def may_change(context: BotContext, update: Update) -> bool:
     user = update.effective_user
     if user is None:
         return False
-    member = await context.bot.get_chat_member(chat.id, user.id)
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except ChatMigrated as exc:  # upgraded since: its admins are the supergroup's
+        member = await context.bot.get_chat_member(exc.new_chat_id, user.id)
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 

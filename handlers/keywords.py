@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.error import BadRequest
 
 from bot.render import filters as render
 from bot.render import texts
 from bot.services import filters as use
 from handlers.common import asker, change_tap, chat_of, command_allowed, lang_of, thread_of
 from handlers.context import BotContext
-from handlers.replies import answer_tap, keyboard, send_html
+from handlers.replies import answer_tap, edit_html, keyboard, send_html
 
 
 def _typed(update: Update) -> tuple[str, ...]:
@@ -95,14 +94,5 @@ async def filter_button(update: Update, context: BotContext) -> None:
     if query.message is None:
         return
     message = render.filters_message(change.now, lang)
-    try:
-        await context.bot.edit_message_text(
-            message.html,
-            chat_of(update).id,
-            query.message.message_id,
-            parse_mode="HTML",
-            reply_markup=keyboard(message.keyboard),
-        )
-    except BadRequest as exc:
-        if "not modified" not in exc.message:
-            raise
+    markup = keyboard(message.keyboard)
+    await edit_html(context, chat_of(update).id, query.message.message_id, message.html, markup)

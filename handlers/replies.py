@@ -14,7 +14,7 @@ from telegram import (
     Message,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, ChatMigrated, Forbidden
 
 from bot.delivery.message import Button, OutMessage
 from bot.render import channels, tghtml
@@ -65,6 +65,11 @@ async def send_html(
             reply_markup=markup,
             message_thread_id=thread_id,
         )
+    except ChatMigrated as exc:
+        # The group became a supergroup after this update arrived (Telegram's notice may
+        # still wait behind it): answer where the chat is now.
+        logger.info("chat migrated chat_id=%s new_chat_id=%s", chat_id, exc.new_chat_id)
+        return await send_html(context, exc.new_chat_id, html, markup=markup)
     except Forbidden as exc:
         logger.info("chat unreachable chat_id=%s reason=%s", chat_id, exc.message)
         await use.mark_unreachable(context.services, chat_id)
@@ -100,6 +105,20 @@ async def answer_tap(query: CallbackQuery, text: str | None, show_alert: bool = 
         logger.info("callback not answered: %s", exc.message)
 
 
+# Edits with nothing left to do: the message already shows this (a double tap), it is
+# gone (deleted while the tap was on its way), or its group became a supergroup meanwhile
+# (ChatMigrated: the message stayed behind in the old chat). The tap is answered anyway.
+_EDIT_MOOT = ("message is not modified", "message to edit not found")
+
+
+def edit_moot(exc: BadRequest | ChatMigrated) -> bool:
+    """Whether Telegram refused an edit only because there is nothing left to change."""
+    if isinstance(exc, ChatMigrated):
+        return True
+    said = exc.message.lower()
+    return any(reason in said for reason in _EDIT_MOOT)
+
+
 async def edit_html(
     context: BotContext,
     chat_id: int,
@@ -107,7 +126,7 @@ async def edit_html(
     html: str,
     markup: InlineKeyboardMarkup | None,
 ) -> None:
-    """Edit a message in place; one already showing this (a double tap) is fine."""
+    """Edit a message in place; one already showing this (a double tap) or gone is fine."""
     try:
         await context.bot.edit_message_text(
             html,
@@ -117,6 +136,6 @@ async def edit_html(
             link_preview_options=NO_PREVIEW,
             reply_markup=markup,
         )
-    except BadRequest as exc:
-        if "not modified" not in exc.message:
+    except (BadRequest, ChatMigrated) as exc:
+        if not edit_moot(exc):
             raise

@@ -32,12 +32,13 @@ async def timezone(update: Update, context: BotContext) -> None:
     chat = chat_of(update)
     args = context.args or []
     lang = await lang_of(context, update)
-    if len(args) != 1:
+    if not args:
         await send_html(context, chat.id, texts.usage_line("timezone", lang))
         return
-    choice = lookup.resolve_timezone(args[0])
+    name = " ".join(args)  # "New York", "Buenos Aires"
+    choice = lookup.resolve_timezone(name)
     if choice.zone is None:
-        reply = render.timezone_unknown_text(args[0], choice.suggestions, lang)
+        reply = render.timezone_unknown_text(name, choice.suggestions, lang)
         await send_html(context, chat.id, reply)
         return
     if not await command_allowed(update, context, lang):

@@ -8,7 +8,7 @@ import weakref
 
 from telegram import Update
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, ChatMigrated
 
 from bot.ingest.topics import Topic
 from bot.render import commands, texts, tghtml
@@ -26,11 +26,10 @@ from handlers.common import (
     chat_of,
     command_allowed,
     lang_of,
-    may_change,
     thread_of,
 )
 from handlers.context import BotContext
-from handlers.replies import answer_tap, keyboard, send_html, send_messages
+from handlers.replies import answer_tap, edit_moot, keyboard, send_html, send_messages
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +59,11 @@ async def start(update: Update, context: BotContext) -> None:
     services, who = context.services, asker(update, context)
     state = await use.start(services, who)
     lang = await lang_of(context, update)  # after start: a new chat has its language now
-    if state.stopped and await may_change(context, update):
+    if state.stopped:
+        # Resuming is a change: a group member is told that only its admins may, rather
+        # than welcomed to a group that stays paused.
+        if not await command_allowed(update, context, lang):
+            return
         state = await use.resume(services, who)
         await _send_picker(context, update, lang(texts.RESUMED), state.subscribed, lang)
         return
@@ -244,10 +247,11 @@ async def _redraw_picker(
         markup = keyboard(render.picker_markup(context.services.settings.topics, subscribed))
         try:
             await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=markup)
-        except BadRequest as exc:
-            if "not modified" not in exc.message:
+        except (BadRequest, ChatMigrated) as exc:
+            if not edit_moot(exc):
                 raise
-            # An earlier redraw already shows this state (a double tap's first edit).
+            # An earlier redraw already shows this state (a double tap's first edit), or
+            # the picker was deleted, or left behind by a supergroup upgrade, meanwhile.
 
 
 async def fulltext_button(update: Update, context: BotContext) -> None:
@@ -259,16 +263,23 @@ async def fulltext_button(update: Update, context: BotContext) -> None:
     if tap is None:
         return
     story_id, start = tap
+    thread = thread_of(update)
 
     async def typing() -> bool:
-        return await context.bot.send_chat_action(
-            chat.id, ChatAction.TYPING, message_thread_id=thread_of(update)
-        )
+        try:
+            return await context.bot.send_chat_action(
+                chat.id, ChatAction.TYPING, message_thread_id=thread
+            )
+        except ChatMigrated:  # upgraded since the tap: the text itself follows the chat
+            return False
 
-    messages = await use.fulltext(
-        context.services, story_id, before_fetch=typing, start=start, lang=lang
-    )
-    await send_messages(context, chat.id, messages, thread_id=thread_of(update))
+    with context.services.fulltext_in_flight.claim((chat.id, thread, story_id, start)) as first:
+        if not first:
+            return  # a double tap: this text is on its way already
+        messages = await use.fulltext(
+            context.services, story_id, before_fetch=typing, start=start, lang=lang
+        )
+        await send_messages(context, chat.id, messages, thread_id=thread)
 
 
 # ---------------------------------------------------------------- membership

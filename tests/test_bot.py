@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -20,8 +21,15 @@ from tests.support.botharness import (
     wait_for,
 )
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.feedserver import FeedServer
-from tests.support.samples import NEWS_FURNITURE, NEWS_PARAGRAPHS, NEWS_TITLE, serve_news
+from tests.support.feedserver import FeedServer, Reply
+from tests.support.forged import push_forged_tap, tap_answers
+from tests.support.samples import (
+    ARTICLES,
+    NEWS_FURNITURE,
+    NEWS_PARAGRAPHS,
+    NEWS_TITLE,
+    serve_news,
+)
 
 USER = 1001
 
@@ -97,6 +105,29 @@ async def test_fulltext_tap_sends_clean_article_then_serves_from_cache(
     assert server.hits["/articles/tram.html"] == hits  # second tap: from the database
     with Session(engine) as session:
         assert session.exec(select(ArticleText)).first() is not None
+
+
+async def test_a_double_tap_on_the_fulltext_button_sends_the_article_once(
+    tg: FakeTelegram, bot, server: FeedServer
+) -> None:
+    """Two taps in one breath (the first seems to do nothing while the page loads), or two
+    members of a group tapping the same story: the article goes to the chat once."""
+    group, members = -504, (2007, 2008)
+    tg.add_group(group, members=members)
+    page = (ARTICLES / "news_article.html").read_bytes()
+    slow = Reply(200, {"Content-Type": "text/html"}, [page[:100], page[100:]], chunk_delay=0.5)
+    server.route("/articles/tram.html", lambda _request: slow)
+    for chat, user in ((USER, USER), (group, members[0])):
+        if chat == USER:
+            tg.add_private_chat(USER)
+        [reply] = await say(tg, chat, "/latest world", from_user=user)
+        tram = reply.buttons[0]["callback_data"]
+        for tapper in (user, members[1] if chat == group else user):
+            tg.press_button(chat, reply.message_id, tram, from_user=tapper)
+        await wait_for(tg, chat, 2, timeout=20)
+        await asyncio.sleep(3.5)  # a second copy would follow (a group's pace: 3 s a message)
+        copies = [m for m in tg.messages(chat) if m.text.startswith(NEWS_TITLE)]
+        assert len(copies) == 1, [m.text[:60] for m in tg.messages(chat)]
 
 
 async def test_fulltext_failure_says_why_and_links(tg: FakeTelegram, bot) -> None:
@@ -176,6 +207,100 @@ async def test_stop_then_start_resumes(tg: FakeTelegram, bot) -> None:
         assert not session.get(Chat, USER).stopped
 
 
+@pytest.mark.parametrize(
+    ("data", "answer"),
+    [("tp:world", "✅ World"), ("st:n:15", "Saved."), ("lg:de", None), ("fl:m:0123456789", None)],
+)
+async def test_a_tap_on_a_message_deleted_meanwhile_is_applied_without_an_apology(
+    tg: FakeTelegram, bot, data: str, answer: str | None
+) -> None:
+    """The picker, /settings, /language or /filters message was deleted (by the user on
+    another device, by a group admin) while the tap was on its way: the change is made and
+    the tap answered; the redraw finds no message, which is nothing to apologise for."""
+    tg.add_private_chat(USER)
+    await say(tg, USER, "/mute football")  # a filter for the fl: tap to name
+    key = tg.messages(USER)[0]  # any bot message id; the forged tap names a gone one
+    gone = key.message_id + 100
+    if data.startswith("fl:"):
+        [listing] = await say(tg, USER, "/filters")
+        data = listing.buttons[0]["callback_data"]
+    query = push_forged_tap(tg, USER, gone, data, user_id=USER)
+    await wait_for(tg, lambda: tap_answers(tg, query))
+    if answer is not None:
+        assert tap_answers(tg, query)[0].get("text") == answer
+    edits = ("editMessageText", "editMessageReplyMarkup")
+    await wait_for(tg, lambda: any(p.get("message_id") == gone for m in edits for p in tg.calls(m)))
+    await asyncio.sleep(0.5)  # an apology would follow the failed edit
+    assert not any("Sorry" in t or "Entschuldigung" in t for t in tg.texts(USER))
+
+
+async def test_in_a_stopped_group_only_an_admin_start_resumes_and_a_member_is_told_so(
+    tg: FakeTelegram, bot
+) -> None:
+    """A member's /start in a group its admins stopped is not welcomed as if briefings came:
+    it is told that only the admins may, and the group stays stopped until one does."""
+    _settings, engine = bot
+    group, admin, member = -505, 2009, 2010
+    tg.add_group(group, admins=[admin], members=[member])
+    tg.send_text(group, "/stop", from_user=admin)
+    await wait_for(tg, group, 1)
+    tg.send_text(group, "/start", from_user=member)
+    refused = (await wait_for(tg, group, 2))[1]
+    assert "only the group's admins" in refused.text
+    with Session(engine) as session:
+        assert session.get(Chat, group).stopped
+    tg.send_text(group, "/start", from_user=admin)
+    resumed = (await wait_for(tg, group, 3))[2]
+    assert "Deliveries resumed" in resumed.text
+    with Session(engine) as session:
+        assert not session.get(Chat, group).stopped
+
+
+@pytest.mark.parametrize("data", ["tp:world", "st:n:15"])
+async def test_a_tap_in_a_group_upgraded_meanwhile_is_applied_without_an_error_report(
+    tg: FakeTelegram, engine: Engine, data: str
+) -> None:
+    """An admin taps the picker or /settings just before the group becomes a supergroup:
+    the tap is applied and answered; the redraw of a message left behind in the old group
+    (ChatMigrated) is no error to report to the bot's admins."""
+    group, supergroup, admin, bot_admin = -506, -(10**12) - 506, 2011, 2012
+    tg.add_private_chat(bot_admin)
+    tg.add_group(group, admins=[admin])
+    async with running_bot(make_settings(tg, admins=(bot_admin,)), engine):
+        command = "/topics" if data.startswith("tp:") else "/settings"
+        [keyboard] = await say(tg, group, command, from_user=admin)
+        tg.migrate(group, supergroup, notify=False)
+        query = tg.press_button(group, keyboard.message_id, data, from_user=admin)
+        await wait_for(tg, lambda: tg.callback_answer(query))
+        edits = ("editMessageText", "editMessageReplyMarkup")
+        await wait_for(tg, lambda: any(tg.calls(m) for m in edits))
+        await asyncio.sleep(0.5)  # the report would follow the failed edit
+    assert tg.messages(bot_admin) == []
+    assert tg.messages(supergroup) == []
+
+
+async def test_a_fulltext_tap_in_a_group_upgraded_meanwhile_reaches_the_supergroup(
+    tg: FakeTelegram, server: FeedServer, engine: Engine
+) -> None:
+    """📖 tapped just before the group became a supergroup: the "typing…" action for the old
+    id meets ChatMigrated, which must not stop the article (nor reach the admins as an
+    error); the text goes to the supergroup."""
+    group, supergroup, member, bot_admin = -507, -(10**12) - 507, 2013, 2014
+    tg.add_private_chat(bot_admin)
+    tg.add_group(group, members=[member])
+    feeds = (FeedConfig(server.url("/feed.xml"), "Local News", ()),)
+    settings = make_settings(tg, feeds=feeds, admins=(bot_admin,))
+    await refresh_once(engine, settings)
+    async with running_bot(settings, engine):
+        [listing] = await say(tg, group, "/latest world", from_user=member)
+        tg.migrate(group, supergroup, notify=False)
+        tg.press_button(group, listing.message_id, listing.buttons[0]["callback_data"])
+        [article, *_] = await wait_for(tg, supergroup, 1, timeout=20)
+        assert article.text.startswith(NEWS_TITLE)
+        await asyncio.sleep(0.5)
+    assert tg.messages(bot_admin) == []
+
+
 async def test_blocking_marks_inactive_and_start_reactivates(tg: FakeTelegram, bot) -> None:
     _settings, engine = bot
     tg.add_private_chat(USER)
@@ -243,6 +368,66 @@ async def test_schedule_and_timezone(tg: FakeTelegram, bot) -> None:
             "07:30 19:00",
         )
     await asyncio.sleep(0)
+
+
+async def test_timezone_names_with_spaces_and_utc_offsets_as_people_type_them(
+    tg: FakeTelegram, bot
+) -> None:
+    """ "/timezone New York" is one name, not a usage error. "GMT+3" means three hours ahead
+    of UTC, while IANA's Etc/GMT+3 is three hours behind: it is set as Etc/GMT-3, and the
+    reply shows the offset, so briefings do not come six hours off."""
+    _settings, engine = bot
+    tg.add_private_chat(USER)
+    script = [
+        ("/timezone New York", ("America/New_York",)),
+        ("/timezone São Paulo", ("America/Sao_Paulo",)),
+        ("/timezone UTC-05:00", ("Etc/GMT+5 (UTC-05:00)",)),
+        ("/timezone UTC+5:30", ("Unknown time zone",)),
+        ("/timezone GMT+3", ("Etc/GMT-3 (UTC+03:00)",)),
+        ("/schedule", ("Etc/GMT-3 (UTC+03:00)",)),
+    ]
+    await converse(tg, USER, script)
+    with Session(engine) as session:
+        chat = session.get(Chat, USER)
+        assert chat is not None and chat.timezone == "Etc/GMT-3"
+
+
+async def test_schedule_takes_times_as_people_type_them_and_refuses_the_rest(
+    tg: FakeTelegram, bot
+) -> None:
+    """ "7:00" is 07:00 and "06:45, 18:00" two times; "7pm", "24:00" and "7:5" get the usage
+    line and change nothing."""
+    _settings, engine = bot
+    tg.add_private_chat(USER)
+    usage = "Usage: /schedule"
+    script = [
+        ("/schedule 7:00", ("Briefings at 07:00 ",)),
+        ("/schedule 06:45, 18:00", ("Briefings at 06:45, 18:00 ",)),
+        ("/schedule 9:15,21:30", ("Briefings at 09:15, 21:30 ",)),
+        ("/schedule 7pm", (usage,)),
+        ("/schedule 24:00", (usage,)),
+        ("/schedule 7:5", (usage,)),
+    ]
+    await converse(tg, USER, script)
+    with Session(engine) as session:
+        chat = session.get(Chat, USER)
+        assert chat is not None and chat.briefing_times == "09:15 21:30"
+
+
+async def test_direction_and_zero_width_marks_around_arguments_are_ignored(
+    tg: FakeTelegram, bot
+) -> None:
+    """Right-to-left keyboards and copy-paste leave invisible marks around words: "‏world"
+    is World, not 'There is no topic "world". Did you mean “world”?'."""
+    tg.add_private_chat(USER)
+    script = [
+        ("/subscribe \u200fworld", ("Subscribed to: World",)),
+        ("/unsubscribe \u202btech\u202c world\u200b", ("Unsubscribed from: World",)),
+        ("/schedule \u200f07:00\u200f \u206619:30\u2069", ("07:00, 19:30",)),
+        ("/timezone \u200eEurope/Berlin\u200e", ("Time zone set to Europe/Berlin",)),
+        ("/latest \ufeffworld 2", ("Latest",)),
+    ]
+    await converse(tg, USER, script)
 
 
 async def test_a_burst_of_commands_is_applied_and_answered_in_the_order_sent(
@@ -324,6 +509,35 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_settings_there(
         old, new = session.get(Chat, group), session.get(Chat, supergroup)
         assert old is not None and not old.active
         assert new is not None and new.active and new.type == "supergroup"
+
+
+async def test_a_command_answered_after_its_group_became_a_supergroup_is_answered_there(
+    tg: FakeTelegram, bot
+) -> None:
+    """A command typed just before the upgrade is answered after it: Telegram refuses the
+    old id with migrate_to_chat_id, so the answer goes to the supergroup, not lost to an
+    "unhandled error" (whose apology could not reach the old id either)."""
+    _settings, engine = bot
+    group, supergroup, admin, member = -503, -(10**12) - 503, 2006, 2005
+    tg.add_group(group, admins=[admin], members=[member])
+    tg.migrate(group, supergroup, notify=False)  # the notice comes later, after the commands
+    tg.send_text(group, "/help", from_user=member)
+    [reply] = await wait_for(tg, supergroup, 1)
+    assert reply.text.startswith("Commands")
+    tg.send_text(group, "/subscribe world", from_user=admin)  # whether an admin: asked there
+    changed = (await wait_for(tg, supergroup, 2))[1]
+    assert changed.text == "✅ Subscribed to: World."
+    notice = {"message_id": 99, "date": int(time.time()), "chat": tg.chat(group).to_api()}
+    tg.push_update({"message": {**notice, "migrate_to_chat_id": supergroup}})
+
+    def moved() -> list[str]:
+        with Session(engine) as session:
+            query = select(Subscription.topic).where(Subscription.chat_id == supergroup)
+            return list(session.exec(query).all())
+
+    assert await wait_for(tg, moved) == ["world"]
+    await asyncio.sleep(0.5)  # no apology after them
+    assert [m.text for m in tg.messages(supergroup)] == [reply.text, changed.text]
 
 
 async def test_in_a_private_chat_a_command_for_another_bot_is_still_answered(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -17,6 +18,7 @@ from bot.storage.models import Story
 from tests.support.botharness import ARTICLES, make_settings, refresh_once, running_bot, wait_for
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer, Reply, Request
+from tests.support.forged import push_forged_tap, tap_answers
 
 USER = 1301
 PAGES = ("tram", "slow", "huge", "missing")
@@ -133,14 +135,25 @@ def texts_after_first(tg: FakeTelegram) -> list[str]:
 async def test_concurrent_taps_on_one_story_share_one_fetch(
     scene: Scene, server: FeedServer
 ) -> None:
-    queries = [scene.tap(scene.data["tram"]) for _ in range(10)]
-    await wait_for(scene.tg, lambda: all(scene.tg.callback_answer(q) for q in queries))
-    # Every tap is answered with the article (the same text ten times, one fetch).
-    first = await wait_for(scene.tg, USER, 2, timeout=20)
-    per_tap = len(scene.tg.messages(USER)) - 1
-    await wait_for(scene.tg, USER, 1 + 10 * per_tap, timeout=40)
+    """Ten taps in one chat and one in each of four others, all while the page loads: one
+    fetch, every tap answered, and each chat gets the article once (its other taps came
+    while its copy was on its way)."""
+    tg, tram = scene.tg, scene.data["tram"]
+    others = range(USER + 1, USER + 5)
+    for other in others:
+        tg.add_private_chat(other)
+    queries = [scene.tap(tram) for _ in range(10)]
+    queries += [push_forged_tap(tg, other, 1, tram, user_id=other) for other in others]
+    await wait_for(tg, lambda: all(tap_answers(tg, q) for q in queries))
+
+    def copies(chat: int) -> int:
+        return sum(t.startswith("Varnholm council approves") for t in tg.texts(chat))
+
+    chats = (USER, *others)
+    await wait_for(tg, lambda: all(copies(chat) for chat in chats), timeout=40)
+    await asyncio.sleep(2)  # a second copy would follow within a part's pace
     assert server.hits["/articles/tram.html"] == 1
-    assert first[1].text.startswith("Varnholm council approves")
+    assert [copies(chat) for chat in chats] == [1] * len(chats)
 
 
 # Extracting a megabyte takes seconds on a loaded machine; the limit is tested on its own.

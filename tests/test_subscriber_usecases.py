@@ -158,3 +158,25 @@ def test_timezone_refuses_the_hosts_own_and_placeholder_zones(name: str) -> None
     """ "localtime" is the server's zone, not a place, and absent from the tzdata package."""
     assert lookup.resolve_timezone(name).zone is None
     assert lookup.resolve_timezone("berlin").zone == "Europe/Berlin"
+
+
+@pytest.mark.parametrize(
+    ("name", "zone"),
+    [
+        ("GMT+3", "Etc/GMT-3"),  # people's sign: three hours ahead of UTC
+        ("utc -5", "Etc/GMT+5"),
+        ("UTC+03:00", "Etc/GMT-3"),
+        ("+14", "Etc/GMT-14"),
+        ("UTC+0", "UTC"),
+        ("Etc/GMT+3", "Etc/GMT+3"),  # an IANA name typed out keeps IANA's meaning
+        ("UTC+5:30", None),  # no Etc zone has a half hour
+        ("GMT+15", None),
+        ("buenos aires", "America/Buenos_Aires"),
+    ],
+)
+def test_timezone_reads_offsets_as_meant_and_city_names_with_spaces(
+    name: str, zone: str | None
+) -> None:
+    choice = lookup.resolve_timezone(name)
+    assert choice.zone == zone
+    assert zone is not None or choice.suggestions == ()

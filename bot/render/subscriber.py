@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from bot.services.lookup import UnknownName
 from bot.services.subscriber import LatestResult, ScheduleView
 
 TOPIC_PREFIX = "tp:"
+_ETC_OFFSET = re.compile(r"Etc/GMT([+-]\d{1,2})")
 
 
 def picker_markup(topics: Sequence[Topic], subscribed: Iterable[str]) -> list[list[Button]]:
@@ -78,6 +80,15 @@ def change_text(
     return lang(texts.UNSUBSCRIBED, names=topic_names(changed, topics))
 
 
+def zone_label(name: str) -> str:
+    """The zone as shown: an Etc/GMT±N zone also says its offset, the reverse of its name's
+    sign (Etc/GMT-3 is UTC+03:00), so "GMT+3" typed and Etc/GMT-3 shown do not alarm."""
+    offset = _ETC_OFFSET.fullmatch(name)
+    if offset is None:
+        return tghtml.escape(name)
+    return tghtml.escape(f"{name} (UTC{-int(offset[1]):+03d}:00)")
+
+
 def next_time(view: ScheduleView, lang: Lang = EN) -> str:
     """The next briefing in the chat's own zone, or a dash when none is scheduled."""
     if view.next_at is None or view.mode != "scheduled":
@@ -93,7 +104,7 @@ def schedule_set_text(view: ScheduleView, lang: Lang = EN) -> str:
     return lang(
         texts.SCHEDULE_SET,
         times=tghtml.escape(", ".join(view.times)),
-        zone=tghtml.escape(view.timezone),
+        zone=zone_label(view.timezone),
         next=next_time(view, lang),
     )
 
@@ -104,13 +115,13 @@ def schedule_show_text(view: ScheduleView, lang: Lang = EN) -> str:
     return lang(
         texts.SCHEDULE_SHOW,
         times=tghtml.escape(times),
-        zone=tghtml.escape(view.timezone),
+        zone=zone_label(view.timezone),
         next=next_time(view, lang),
     )
 
 
 def timezone_set_text(view: ScheduleView, lang: Lang = EN) -> str:
-    return lang(texts.TIMEZONE_SET, zone=tghtml.escape(view.timezone), next=next_time(view, lang))
+    return lang(texts.TIMEZONE_SET, zone=zone_label(view.timezone), next=next_time(view, lang))
 
 
 def timezone_unknown_text(name: str, suggestions: Sequence[str], lang: Lang = EN) -> str:

@@ -17,7 +17,7 @@ from bot.delivery.sender import Sender
 from bot.ingest.fetcher import Fetcher, FetchPolicy
 from bot.ingest.refresh import Refresher
 from bot.ops.health import Heartbeats
-from bot.services.ratelimit import SlidingWindowLimiter
+from bot.services.ratelimit import InFlight, SlidingWindowLimiter
 from bot.settings import FetchSettings, Settings
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
@@ -54,6 +54,9 @@ class Services:
     latest_limiter: SlidingWindowLimiter = field(
         default_factory=lambda: SlidingWindowLimiter(limit=LATEST_PER_MINUTE, period=60.0)
     )
+    # 📖 texts being sent, by (chat, forum topic, story, first message): a double tap, or
+    # a second member's tap in a group, does not send the same article twice at once.
+    fulltext_in_flight: InFlight = field(default_factory=InFlight)
     error_throttle: ErrorThrottle = field(default_factory=ErrorThrottle)
     heartbeats: Heartbeats = field(default_factory=Heartbeats)  # ticks completed, for /readyz
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,9 +39,20 @@ class UsageError(ValueError):
     """The arguments do not fit the command; answer with its usage line."""
 
 
+# Direction marks, embeddings, overrides and isolates, the zero-width space, word joiner
+# and byte-order mark: right-to-left keyboards and copy-paste put them around what a user
+# types, and no topic, time or zone name holds one (ZWJ and ZWNJ, parts of words, stay).
+_MARKS = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def without_marks(text: str) -> str:
+    """`text` without invisible direction and zero-width marks."""
+    return _MARKS.sub("", text)
+
+
 def _fold(name: str) -> str:
-    """A topic as typed ("#Tech ", "tech") as compared: no leading "#", folded."""
-    return fold(name).lstrip("#")
+    """A topic as typed ("#Tech ", "tech") as compared: no leading "#", no marks, folded."""
+    return fold(without_marks(name)).lstrip("#")
 
 
 def suggest(name: str, topics: Sequence[Topic], limit: int = 3) -> tuple[str, ...]:
@@ -106,12 +119,21 @@ class ScheduleRequest:
 
 
 MAX_TIMES = 6
+_ONE_DIGIT_HOUR = re.compile(r"[0-9]:[0-5][0-9]")
+
+
+def _schedule_items(args: Sequence[str]) -> list[str]:
+    """The times as typed, marks dropped: "07:00,19:30" and "07:00, 19:30" are two, and
+    "7:00" is 07:00."""
+    items = [item for arg in args for item in without_marks(arg).split(",") if item]
+    return ["0" + item if _ONE_DIGIT_HOUR.fullmatch(item) else item for item in items]
 
 
 def parse_schedule(args: Sequence[str]) -> ScheduleRequest:
     """`/schedule`, `/schedule 07:30 19:00`, `/schedule off`, `/schedule instant`."""
     from bot.briefings.timetable import format_times, parse_times
 
+    args = _schedule_items(args)
     if not args:
         return ScheduleRequest()
     if len(args) == 1 and args[0].casefold() in ("off", "instant"):
@@ -137,17 +159,47 @@ class ZoneChoice:
 NOT_USER_ZONES = frozenset({"localtime", "Factory"})
 
 
+# "GMT+3" or "UTC+3" as people write it is three hours ahead of UTC; IANA's Etc/GMT+3 is
+# three hours behind (POSIX signs). An offset typed that way is read as meant.
+_OFFSET = re.compile(r"(?:utc|gmt)?([+\-\u2212])(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
+# The longest IANA name is 32 characters; anything much longer is no zone to fuzz-match.
+_MAX_ZONE_NAME = 64
+
+
 def resolve_timezone(name: str) -> ZoneChoice:
-    """Match an IANA zone name case-insensitively; suggest close ones otherwise."""
+    """Match an IANA zone name case-insensitively; suggest close ones otherwise.
+
+    Spaces count as underscores ("New York"), accents are ignored ("São Paulo"), and a
+    UTC offset ("GMT+3", "UTC-05:00") names the Etc zone of that offset."""
     from zoneinfo import available_timezones
 
     zones = sorted(available_timezones() - NOT_USER_ZONES)
-    wanted = name.strip().replace(" ", "_")
+    wanted = "_".join(without_marks(name).split())
     exact = {z.casefold(): z for z in zones}
     if wanted.casefold() in exact:
         return ZoneChoice(exact[wanted.casefold()])
-    by_city = {z.rsplit("/", 1)[-1].casefold(): z for z in zones if "/" in z}
-    if wanted.casefold() in by_city:
-        return ZoneChoice(by_city[wanted.casefold()])  # "Berlin" → Europe/Berlin
+    offset = _OFFSET.fullmatch(wanted.replace("_", ""))
+    if offset is not None:
+        return ZoneChoice(_offset_zone(offset))
+    by_city = {_plain(z.rsplit("/", 1)[-1]): z for z in zones if "/" in z}
+    if _plain(wanted) in by_city:
+        return ZoneChoice(by_city[_plain(wanted)])  # "Berlin" → Europe/Berlin
+    if len(wanted) > _MAX_ZONE_NAME:
+        return ZoneChoice(None)
     found = process.extract(wanted, zones, scorer=fuzz.WRatio, limit=3, score_cutoff=70)
     return ZoneChoice(None, tuple(z for z, _score, _i in found))
+
+
+def _offset_zone(offset: re.Match[str]) -> str | None:
+    """The Etc zone of a whole-hour offset from UTC (None for 05:30 or past ±12/14 hours)."""
+    sign, hours, minutes = offset.groups()
+    ahead = int(hours) if sign == "+" else -int(hours)
+    if (minutes or "00") != "00" or not -12 <= ahead <= 14:
+        return None
+    return "UTC" if ahead == 0 else f"Etc/GMT{-ahead:+d}"
+
+
+def _plain(name: str) -> str:
+    """Casefolded, without accents: "São_Paulo" matches "Sao_Paulo"."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

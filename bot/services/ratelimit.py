@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 # Enough for every active user of a busy bot; beyond it the quietest keys go first.
@@ -61,3 +62,22 @@ class SlidingWindowLimiter:
         excess = len(self._events) - self.max_keys
         for key in list(self._events)[: max(0, excess)]:
             del self._events[key]
+
+
+@dataclass
+class InFlight:
+    """Work under way by key: a second request for a key while the first runs is dropped."""
+
+    _keys: set[Hashable] = field(default_factory=set)
+
+    @contextmanager
+    def claim(self, key: Hashable) -> Iterator[bool]:
+        """Yield True and hold `key` until the block ends, or yield False if it is held."""
+        if key in self._keys:
+            yield False
+            return
+        self._keys.add(key)
+        try:
+            yield True
+        finally:
+            self._keys.discard(key)
