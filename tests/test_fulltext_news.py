@@ -11,7 +11,7 @@ import pytest
 
 from bot.ingest.article import Article, extract_article
 from bot.ingest.article_body import BodyLine
-from bot.ingest.article_clean import is_menu_line
+from bot.ingest.article_clean import clean_lines, is_menu_line
 from tests.support.samples import TRAM_PROSE, TRAM_URL
 
 
@@ -129,3 +129,44 @@ def test_a_year_range_a_time_range_a_listing_date_or_a_version_is_kept(line: str
     body = "<article>" + "".join(f"<p>{p}</p>" for p in [*TRAM_PROSE[:3], line]) + "</article>"
     result = article(page(body))
     assert list(result.paragraphs) == [*TRAM_PROSE[:3], line]
+
+
+def test_lines_without_a_word_are_dropped_and_empty_edge_cells_trimmed() -> None:
+    # Layout tables print rows of empty cells and lone arrows (a third of L3S-GN1's
+    # diag pages showed such a line); code keeps its braces.
+    lines = [
+        BodyLine(TRAM_PROSE[0], 0),
+        BodyLine("· ·", 1),
+        BodyLine("· Harbour news ·", 2),
+        BodyLine("»", 3),
+        BodyLine("• ", 4),
+        BodyLine("-----------------", 5),
+        BodyLine("}", 6, verbatim=True),
+        BodyLine("Wellington · · 1,628,900", 7),
+        BodyLine("=)", 8),
+        BodyLine(TRAM_PROSE[1], 9),
+    ]
+    assert clean_lines(lines) == [
+        TRAM_PROSE[0],
+        "Harbour news",
+        "}",
+        "Wellington · · 1,628,900",  # an empty cell inside a row keeps its place
+        "=)",  # a blogger's emoticon is not layout
+        TRAM_PROSE[1],
+    ]
+
+
+def test_a_layout_table_of_empty_cells_leaves_no_bare_separators() -> None:
+    # 2008-style layout: spacer images around a linked cell, rows of separator dots
+    spacer = '<td><img src="/s.gif"></td>'
+    rows = (
+        f'<tr>{spacer}<td><a href="/p">Harbour</a></td>{spacer}</tr><tr><td>·</td><td>·</td></tr>'
+    )
+    body = (
+        f"<table>{rows}<tr><td><h1>Tram line approved</h1>"
+        + "".join(f"<p>{p}</p>" for p in TRAM_PROSE)
+        + f"</td></tr>{rows}</table>"
+    )
+    text = "\n".join(article(page(body)).paragraphs)
+    assert TRAM_PROSE[0] in text
+    assert all(any(c.isalnum() for c in line) for line in text.splitlines() if line.strip())

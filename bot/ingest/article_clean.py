@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from bot.ingest.article_body import BULLET, BodyLine
+from bot.ingest.article_body import BULLET, CELL_SEPARATOR, BodyLine
 from bot.render.plain import fold
 
 
@@ -325,8 +325,27 @@ def clean_lines(
     kept = _drop_repeats(kept, titles=[title, *headlines])
     grouped: dict[int, list[str]] = {}
     for line in kept:
-        grouped.setdefault(line.block, []).append(line.text)
+        text = line.text if line.verbatim else _without_bare_marks(line.text)
+        if text:
+            grouped.setdefault(line.block, []).append(text)
     return ["\n".join(texts) for texts in grouped.values()]
+
+
+_CELL_MARK = CELL_SEPARATOR.strip()
+# What layout prints between things: separators, bullets, arrows, rules, brackets.
+# A line of these alone says nothing; an emoticon ("=)", ":-)") or an emoji is kept.
+_LAYOUT_MARKS = frozenset(f" {_CELL_MARK}•»«›‹|/\\<>-–—_=*#~[]")
+
+
+def _without_bare_marks(text: str) -> str:
+    """The line without the empty cells at its ends, or "" when only layout marks are left.
+
+    Layout tables print rows of empty cells ("· ·") and lone arrows, bullets or rules
+    ("»", "•", "-----"); they hold no word, so dropping them last changes no other
+    rule's decision and no word of the text.
+    """
+    text = text.strip(f" {_CELL_MARK}")
+    return "" if set(text) <= _LAYOUT_MARKS else text
 
 
 def clean_paragraphs(paragraphs: Iterable[str], *, title: str = "") -> list[str]:
