@@ -277,6 +277,24 @@ async def test_malicious_opml_document_is_refused(
     assert counts(engine)["Feed"] == 0
 
 
+async def test_opml_with_folders_nested_thousands_deep_is_imported(
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
+) -> None:
+    """A file fits 50,000 levels of folders; walking them must not exhaust the stack."""
+    _settings, engine = admin_bot
+    depth = 5000
+    folders = '<outline text="World">' + '<outline text="more">' * depth
+    feed = '<outline type="rss" text="Deep" xmlUrl="https://deep.example/rss"/>'
+    body = folders + feed + "</outline>" * (depth + 1)
+    data = f'<?xml version="1.0"?><opml version="2.0"><body>{body}</body></opml>'.encode()
+    tg.send_document(ADMIN, "deep.opml", data)
+    [reply] = await wait_for(tg, ADMIN, 1)
+    assert reply.text == "📥 OPML import: 1 feeds added, 0 already there, 0 skipped as invalid."
+    with Session(engine) as session:
+        [stored] = session.exec(select(Feed)).all()
+    assert (stored.url, stored.topics) == ("https://deep.example/rss", "world")
+
+
 # ---------------------------------------------------------------- health
 
 

@@ -77,21 +77,32 @@ def parse_opml(data: bytes, topics: Sequence[Topic]) -> list[OpmlFeed]:
     body = root.find("body") if root.tag == "opml" else None
     if body is None:
         raise OpmlError("it is not an OPML document")
-    feeds = list(_outlines(body, (), topics))
+    feeds = list(_outlines(body, topics))
     if len(feeds) > MAX_FEEDS:
         raise OpmlError(f"it lists more than {MAX_FEEDS} feeds")
     return feeds
 
 
-def _outlines(
-    parent: ET.Element, folder_topics: tuple[str, ...], topics: Sequence[Topic]
-) -> Iterator[OpmlFeed]:
-    for outline in parent.findall("outline"):
+def _outlines(body: ET.Element, topics: Sequence[Topic]) -> Iterator[OpmlFeed]:
+    """Feed outlines in document order; a folder's name may be a topic for those inside.
+
+    Walked with a stack of its own, not by recursion: folders nested a few thousand
+    deep (a file fits 50,000 levels) would exhaust Python's recursion limit.
+    """
+    stack: list[tuple[Iterator[ET.Element], tuple[str, ...]]] = [(iter(body), ())]
+    while stack:
+        children, folder_topics = stack[-1]
+        outline = next(children, None)
+        if outline is None:
+            stack.pop()
+            continue
+        if outline.tag != "outline":
+            continue
         label = outline.get("title") or outline.get("text") or ""
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
-        if not url:  # a folder: its name may be a topic for the feeds inside
+        if not url:  # a folder
             folder = resolve_topic(label, topics) if label else None
-            yield from _outlines(outline, _union(folder_topics, folder), topics)
+            stack.append((iter(outline), _union(folder_topics, folder)))
             continue
         own = tuple(_category_topics(outline.get("category") or "", topics))
         yield OpmlFeed(url=url, title=label.strip() or None, topics=_union(folder_topics, *own))
