@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 AUDIT_LINES = 20
+OPML_TYPE = "text/x-opml"
 
 
 # ---------------------------------------------------------------- guard
@@ -369,9 +370,13 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(
         CallbackQueryHandler(admin_only(broadcast_button), pattern=r"^bc:", block=False)
     )
-    app.add_handler(
-        MessageHandler(
-            filters.ChatType.PRIVATE & filters.Document.FileExtension("opml"),
-            admin_only(opml_document),
-        )
-    )
+    admins = app.bot_data["services"].settings.telegram.admins
+    app.add_handler(MessageHandler(opml_files(admins), admin_only(opml_document)))
+
+
+def opml_files(admins: Sequence[int]) -> filters.BaseFilter:
+    """Documents in a private chat taken as OPML: named `.opml` or typed as OPML; and from
+    an admin, `.xml` too, as Inoreader and FreshRSS (`.opml.xml`) name their exports."""
+    opml_named = filters.Document.FileExtension("opml") | filters.Document.MimeType(OPML_TYPE)
+    from_admin_xml = filters.Document.FileExtension("xml") & filters.User(user_id=admins)
+    return filters.ChatType.PRIVATE & (opml_named | from_admin_xml)

@@ -277,6 +277,26 @@ async def test_malicious_opml_document_is_refused(
     assert counts(engine)["Feed"] == 0
 
 
+async def test_opml_exports_named_xml_are_imported_for_admins_only(
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
+) -> None:
+    """Inoreader names its export `… .xml`, FreshRSS `… .opml.xml`: an admin's is imported."""
+    _settings, engine = admin_bot
+    data = OPML_IN.format(a="https://a.example/rss", b="https://b.example/rss").encode()
+    tg.send_document(ADMIN, "Inoreader Subscriptions 20261206.xml", data, mime_type="text/xml")
+    [reply] = await wait_for(tg, ADMIN, 1)
+    assert reply.text == "📥 OPML import: 2 feeds added, 0 already there, 0 skipped as invalid."
+    helper = HELPERS[0]
+    tg.send_document(helper, "feeds_2026-12-06.opml.xml", data, mime_type="application/xml")
+    [again] = await wait_for(tg, helper, 1)
+    assert again.text.startswith("📥 OPML import: 0 feeds added, 2 already there")
+    tg.add_private_chat(USER)
+    tg.send_document(USER, "notes.xml", data, mime_type="text/xml")  # no admin: as before
+    [hint] = await wait_for(tg, USER, 1)
+    assert hint.text == texts.TEXT_NOT_COMMAND
+    assert counts(engine)["Feed"] == 2
+
+
 async def test_opml_with_folders_nested_thousands_deep_is_imported(
     tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:
