@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from bot.settings import FeedConfig, FetchSettings, Settings
 from bot.storage.models import AuditEntry, Broadcast, Feed, Outbox, utcnow
 from handlers.app import build_application
 from tests.support.adminkit import ADMIN, HELPERS, USER, admin_settings, say
-from tests.support.botharness import running_bot, wait_for
+from tests.support.botharness import refresh_once, running_bot, wait_for
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer, Reply, redirect
 from tests.support.process import free_port
@@ -275,6 +276,30 @@ async def test_malicious_opml_document_is_refused(
         "This OPML file was refused: it declares a DTD or entities, which are not allowed."
     )
     assert counts(engine)["Feed"] == 0
+
+
+async def test_a_feed_removed_while_paused_comes_back_from_opml_with_a_clean_slate(
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine], server: FeedServer
+) -> None:
+    """Re-imported, it gets `fetch.pause_after_failures` tries again, as /addfeed gives it."""
+    settings, engine = admin_bot
+    url, long_ago = server.url("/broken.xml"), utcnow() - timedelta(days=3)
+    with Session(engine) as session:
+        session.add(
+            Feed(url=url, name="Broken", origin="admin", enabled=False, paused=True,
+                 consecutive_failures=10, failing_since=long_ago, last_error="HTTP 500",
+                 created_at=long_ago)
+        )  # fmt: skip
+        session.commit()
+    data = f'<opml version="2.0"><body><outline xmlUrl="{url}"/></body></opml>'.encode()
+    tg.send_document(ADMIN, "back.opml", data)
+    [reply] = await wait_for(tg, ADMIN, 1)
+    assert reply.text.startswith("📥 OPML import: 1 feeds added")
+    await refresh_once(engine, settings)  # it still fails: one failure of a new streak
+    with Session(engine) as session:
+        [feed] = session.exec(select(Feed)).all()
+    assert feed.enabled and not feed.paused
+    assert (feed.consecutive_failures, feed.last_error) == (1, "HTTP 500")
 
 
 async def test_opml_exports_named_xml_are_imported_for_admins_only(

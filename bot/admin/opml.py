@@ -162,6 +162,8 @@ def import_feeds(
         feed.name = (item.title or "")[:200] or feed.name
         feed.topics = " ".join(item.topics) or feed.topics
         feed.enabled, feed.paused, feed.next_check_at = True, False, now
+        # A removed feed starts a new failing streak, as /addfeed and /resumefeed give it.
+        feed.consecutive_failures, feed.failing_since = 0, None
         session.add(feed)
         added += 1
     report = ImportReport(added, present, invalid)
