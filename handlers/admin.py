@@ -90,6 +90,8 @@ def admin_only(callback: Handler, *, private_command: str | None = None) -> Hand
                 await _answer(update.callback_query.answer(refusal, show_alert=True))
             elif chat is not None:
                 await send_html(context, chat.id, refusal)
+                if chat.type == ChatType.PRIVATE:
+                    await clear_admin_menu(context.bot, chat.id)
             return
         if private_command is not None and chat is not None and chat.type != ChatType.PRIVATE:
             hint = render.private_only(private_command, await lang_of(context, update))
@@ -111,6 +113,23 @@ async def set_admin_menus(bot: Bot, admins: Sequence[int]) -> None:
                 )
         except TelegramError as exc:  # "chat not found" until the admin has started the bot
             logger.warning("admin menu not set admin_id=%s: %s", admin, exc.message)
+
+
+async def clear_admin_menu(bot: Bot, chat_id: int) -> None:
+    """Take the admin menu from a private chat whose user is no admin (any more).
+
+    Menus are set for the admins of the day at start; one set for an admin since
+    removed from `telegram.admins` stays until deleted, and nothing lists them.
+    """
+    scope = BotCommandScopeChat(chat_id)
+    try:
+        if not await bot.get_my_commands(scope=scope):
+            return  # never an admin: the usual case, one request
+        for code, _language in menu_languages():
+            await bot.delete_my_commands(scope=scope, language_code=code)
+        logger.info("admin menu removed chat_id=%s", chat_id)
+    except TelegramError as exc:
+        logger.warning("admin menu not removed chat_id=%s: %s", chat_id, exc.message)
 
 
 def menu_languages() -> list[tuple[str | None, Lang]]:

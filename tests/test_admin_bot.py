@@ -21,7 +21,7 @@ from bot.settings import FeedConfig, FetchSettings, Settings
 from bot.storage.models import AuditEntry, Broadcast, Feed, Outbox, utcnow
 from handlers.app import build_application
 from tests.support.adminkit import ADMIN, HELPERS, USER, admin_settings, say
-from tests.support.botharness import refresh_once, running_bot, wait_for
+from tests.support.botharness import make_settings, refresh_once, running_bot, wait_for
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer, Reply, redirect
 from tests.support.process import free_port
@@ -104,6 +104,26 @@ async def test_admin_commands_show_in_the_menu_of_admins_only(
     admin = {c["command"] for c in tg.commands({"type": "chat", "chat_id": ADMIN})}
     assert everyone == set(texts.MENU)
     assert admin == set(texts.MENU) | set(texts.ADMIN_MENU)
+
+
+async def test_an_admin_removed_from_the_config_loses_the_admin_menu(
+    tg: FakeTelegram, sqlite_engine: Engine
+) -> None:
+    """Nothing lists the menus set for a chat: the first admin command after it goes."""
+    async with running_bot(admin_settings(tg), sqlite_engine):
+        pass
+    scope = {"type": "chat", "chat_id": ADMIN}
+    assert {c["command"] for c in tg.commands(scope, "de")} >= set(texts.ADMIN_MENU)
+    async with running_bot(make_settings(tg, admins=HELPERS), sqlite_engine):
+        [refusal] = await say(tg, ADMIN, "/broadcast still mine?")
+        await wait_for(tg, lambda: not tg.commands(scope, "de"))
+        await say(tg, USER, "/stats")  # and no admin menu to take: one look, nothing deleted
+    assert refusal.text == texts.ADMIN_ONLY
+    assert [tg.commands(scope, code) for code in ("", "en", "ru", "de", "es", "tr")] == [[]] * 6
+    assert len(tg.calls("deleteMyCommands")) == 6  # the former admin's menus only
+    assert {c["command"] for c in tg.commands({"type": "chat", "chat_id": HELPERS[0]})} >= set(
+        texts.ADMIN_MENU
+    )
 
 
 # ---------------------------------------------------------------- feeds
