@@ -333,7 +333,10 @@ async def opml_document(update: Update, context: BotContext) -> None:
         await send_html(context, chat.id, render.opml_refused(str(exc), lang))
         return
     actor, now = _actor(update), services.clock()
-    report = await services.db(lambda s: opml.import_feeds(s, items, actor=actor, now=now))
+    private = services.settings.fetch.allow_private_networks
+    report = await services.db(
+        lambda s: opml.import_feeds(s, items, actor=actor, now=now, allow_private=private)
+    )
     await send_html(context, chat.id, render.opml_imported(report, lang))
 
 

@@ -322,6 +322,24 @@ async def test_a_feed_removed_while_paused_comes_back_from_opml_with_a_clean_sla
     assert (feed.consecutive_failures, feed.last_error) == (1, "HTTP 500")
 
 
+async def test_opml_entries_naming_private_addresses_are_skipped_as_addfeed_refuses_them(
+    tg: FakeTelegram, sqlite_engine: Engine
+) -> None:
+    """Every fetch would refuse them: counted as invalid, not added to fail for a day."""
+    hosts = ["127.0.0.1", "10.1.2.3", "169.254.169.254", "[::1]", "[::ffff:192.168.0.1]"]
+    urls = [f"http://{host}/rss" for host in hosts] + ["http://localhost:8080/rss"]
+    urls += ["https://public.example/rss"]
+    outlines = "".join(f'<outline xmlUrl="{url}"/>' for url in urls)
+    data = f'<opml version="2.0"><body>{outlines}</body></opml>'.encode()
+    settings = admin_settings(tg, fetch=FetchSettings(allow_private_networks=False))
+    async with running_bot(settings, sqlite_engine):
+        tg.send_document(ADMIN, "mixed.opml", data)
+        [reply] = await wait_for(tg, ADMIN, 1)
+    assert reply.text == "📥 OPML import: 1 feeds added, 0 already there, 6 skipped as invalid."
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(Feed.url)).all() == ["https://public.example/rss"]
+
+
 async def test_opml_exports_named_xml_are_imported_for_admins_only(
     tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:

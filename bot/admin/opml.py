@@ -15,12 +15,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
+from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
 from bot.admin import audit
 from bot.admin.feeds import is_http_url
 from bot.admin.results import ImportReport
+from bot.ingest.netguard import is_public, parse_literal
 from bot.ingest.topics import Topic
 from bot.services.lookup import resolve_topic
 from bot.storage.models import Feed
@@ -142,14 +144,34 @@ def build_opml(feeds: Sequence[OpmlFeed], *, title: str, now: datetime) -> bytes
 # ---------------------------------------------------------------- storage
 
 
+def importable(url: str, *, allow_private: bool) -> bool:
+    """An http(s) URL of at most 2,048 characters; unless private networks are allowed,
+    not one naming a private or local address itself, which every fetch would refuse
+    (a name that resolves to one is refused at its first fetch, as for /addfeed)."""
+    if not is_http_url(url) or len(url) > 2048:
+        return False
+    if allow_private:
+        return True
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    address = parse_literal(host)
+    return address is None or is_public(address)
+
+
 def import_feeds(
-    session: Session, feeds: Sequence[OpmlFeed], *, actor: audit.Actor, now: datetime
+    session: Session,
+    feeds: Sequence[OpmlFeed],
+    *,
+    actor: audit.Actor,
+    now: datetime,
+    allow_private: bool,
 ) -> ImportReport:
     """Add the listed feeds that are new (or removed before); count the rest."""
     stored = {f.url: f for f in session.exec(select(Feed)).all()}
     added = present = invalid = 0
     for item in feeds:
-        if not is_http_url(item.url) or len(item.url) > 2048:
+        if not importable(item.url, allow_private=allow_private):
             invalid += 1
             continue
         feed = stored.get(item.url)
