@@ -142,7 +142,7 @@ async def test_addfeed_checks_the_feed_first_and_refuses_duplicates(
         f"/addfeed {server.url('/b.xml')} wrld": 'There is no topic "wrld".',
         "/addfeed example.com/rss": "Can't add example.com/rss: not an http(s) URL.",
         # An address longer than a message can hold is shown back shortened.
-        f"/addfeed {long}": f"Can't add {long[:300]}…: connection refused.",
+        f"/addfeed {long}": f"Can't add {long[:300]}…: longer than 2048 characters.",
     }
     for helper, command in zip(HELPERS, others, strict=False):
         tg.send_text(helper, command)
@@ -161,6 +161,20 @@ async def test_addfeed_checks_the_feed_first_and_refuses_duplicates(
     assert [(f.url, f.origin, f.topics, f.title) for f in feeds] == [
         (url, "admin", "world", "Outlet A")
     ]
+
+
+async def test_addfeed_refuses_an_address_longer_than_the_feed_column(
+    tg: FakeTelegram, engine: Engine, server: FeedServer
+) -> None:
+    """A feed that answers under a 2,100-character address: PostgreSQL would refuse the row."""
+    long = server.url("/a.xml") + "?ref=" + "x" * 2100
+    async with running_bot(admin_settings(tg), engine):
+        [reply] = await say(tg, ADMIN, f"/addfeed {long}")
+        [fits] = await say(tg, ADMIN, f"/addfeed {long[:2048]}")
+    assert reply.text == f"Can't add {long[:300]}…: longer than 2048 characters."
+    assert fits.text.startswith("✅ Added feed #1")
+    with Session(engine) as session:
+        assert session.exec(select(Feed.url)).all() == [long[:2048]]
 
 
 async def test_addfeed_refuses_private_addresses_when_not_allowed(

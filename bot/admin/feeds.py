@@ -29,6 +29,7 @@ ADMIN_ORIGIN = "admin"
 ALERT_KIND = "alert"
 ALERT_PRIORITY = 1  # after broadcasts, before briefings
 DAY = timedelta(hours=24)
+MAX_URL_LENGTH = 2048  # the feed URL column (PostgreSQL refuses a longer value)
 
 
 def is_http_url(url: str) -> bool:
@@ -99,6 +100,8 @@ async def add_feed(
     """Fetch `url` once and add it as a feed if it is one."""
     if not is_http_url(url):
         return _unusable(url, "not an http(s) URL")
+    if len(url) > MAX_URL_LENGTH:
+        return _unusable(url, f"longer than {MAX_URL_LENGTH} characters")
 
     def existing(urls: Sequence[str]) -> Feed | None:
         with session_scope(engine) as session:

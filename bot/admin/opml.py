@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from sqlmodel import Session, col, select
 
 from bot.admin import audit
-from bot.admin.feeds import is_http_url
+from bot.admin.feeds import MAX_URL_LENGTH, is_http_url
 from bot.admin.results import ImportReport
 from bot.ingest.netguard import is_public, parse_literal
 from bot.ingest.topics import Topic
@@ -148,7 +148,7 @@ def importable(url: str, *, allow_private: bool) -> bool:
     """An http(s) URL of at most 2,048 characters; unless private networks are allowed,
     not one naming a private or local address itself, which every fetch would refuse
     (a name that resolves to one is refused at its first fetch, as for /addfeed)."""
-    if not is_http_url(url) or len(url) > 2048:
+    if not is_http_url(url) or len(url) > MAX_URL_LENGTH:
         return False
     if allow_private:
         return True
