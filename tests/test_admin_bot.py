@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -23,9 +24,9 @@ from handlers.app import build_application
 from tests.support.adminkit import ADMIN, HELPERS, USER, admin_settings, say
 from tests.support.botharness import make_settings, refresh_once, running_bot, wait_for
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.feedserver import FeedServer, Reply, redirect
+from tests.support.feedserver import FeedServer, Reply, Request, redirect
 from tests.support.process import free_port
-from tests.support.samples import serve_outlets
+from tests.support.samples import FEED_A, serve_outlets
 from tests.support.seed import seed_chats, seed_stories
 
 
@@ -175,6 +176,27 @@ async def test_addfeed_refuses_an_address_longer_than_the_feed_column(
     assert fits.text.startswith("✅ Added feed #1")
     with Session(engine) as session:
         assert session.exec(select(Feed.url)).all() == [long[:2048]]
+
+
+async def test_two_admins_adding_the_same_feed_at_once_get_one_feed_and_two_answers(
+    tg: FakeTelegram, engine: Engine, server: FeedServer
+) -> None:
+    """Both trial fetches answer together, so both admins store at the same moment."""
+    both = threading.Barrier(2, timeout=10)
+
+    def together(_request: Request) -> Reply:
+        both.wait()
+        return Reply(200, {"Content-Type": "application/rss+xml"}, FEED_A)
+
+    url = server.url("/together.xml")
+    server.route("/together.xml", together)
+    async with running_bot(admin_settings(tg), engine):
+        for admin in (ADMIN, HELPERS[0]):
+            tg.send_text(admin, f"/addfeed {url}")
+        replies = [(await wait_for(tg, admin, 1))[0].text for admin in (ADMIN, HELPERS[0])]
+    assert sorted(r[:9] for r in replies) == ["That feed", "✅ Added f"], replies
+    with Session(engine) as session:
+        assert session.exec(select(Feed.url)).all() == [url]
 
 
 async def test_addfeed_refuses_private_addresses_when_not_allowed(

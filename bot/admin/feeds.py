@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.admin import audit
@@ -133,7 +134,15 @@ async def add_feed(
                 now=clock(),
             )
 
-    return await asyncio.to_thread(store)
+    def store_once() -> FeedChange:
+        try:
+            return store()
+        except IntegrityError:
+            # Another admin stored the same URL meanwhile (PostgreSQL shows it only once
+            # committed): a second look finds it and answers "already there".
+            return store()
+
+    return await asyncio.to_thread(store_once)
 
 
 def _store_feed(
