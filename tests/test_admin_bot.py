@@ -376,6 +376,27 @@ async def test_opml_entries_naming_private_addresses_are_skipped_as_addfeed_refu
         assert session.exec(select(Feed.url)).all() == ["https://public.example/rss"]
 
 
+async def test_opml_names_are_read_in_the_encoding_the_bytes_are_in(
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
+) -> None:
+    """A prolog may name a charset the bytes are not in: valid UTF-8 is believed first."""
+    _settings, engine = admin_bot
+    template = '<?xml version="1.0" encoding="{}"?><opml version="2.0"><body>{}</body></opml>'
+    mislabelled = template.format(
+        "ISO-8859-1", '<outline text="Café Zürich" xmlUrl="https://a.example/"/>'
+    )
+    cyrillic = template.format(
+        "windows-1251", '<outline text="Новости" xmlUrl="https://b.example/"/>'
+    )
+    tg.send_document(ADMIN, "one.opml", mislabelled.encode("utf-8"))
+    tg.send_document(ADMIN, "two.opml", cyrillic.encode("cp1251"))
+    replies = await wait_for(tg, ADMIN, 2)
+    assert all(r.text.startswith("📥 OPML import: 1 feeds added") for r in replies)
+    with Session(engine) as session:
+        names = session.exec(select(Feed.name).order_by(Feed.url)).all()
+    assert names == ["Café Zürich", "Новости"]
+
+
 async def test_opml_exports_named_xml_are_imported_for_admins_only(
     tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
 ) -> None:

@@ -51,12 +51,17 @@ class OpmlFeed:
 
 
 def _decode(data: bytes) -> str:
-    """Bytes to text: a BOM decides, else the XML declaration, else UTF-8."""
+    """Bytes to text: a BOM decides, else UTF-8 if the bytes are valid UTF-8 (a prolog
+    may name a charset the file was never in), else the XML declaration."""
     if data.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     else:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
         declared = _DECLARED_ENCODING.match(data)
         encoding = declared.group(1).decode("ascii") if declared else "utf-8"
     try:
