@@ -18,6 +18,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.admin import opml
 from bot.render import texts
+from bot.services.context import sync_feeds
 from bot.settings import FeedConfig, FetchSettings, Settings
 from bot.storage.models import AuditEntry, Broadcast, Feed, Outbox, utcnow
 from handlers.app import build_application
@@ -395,6 +396,24 @@ async def test_opml_names_are_read_in_the_encoding_the_bytes_are_in(
     with Session(engine) as session:
         names = session.exec(select(Feed.name).order_by(Feed.url)).all()
     assert names == ["Café Zürich", "Новости"]
+
+
+async def test_a_feed_dropped_from_the_config_and_imported_by_an_admin_survives_a_restart(
+    tg: FakeTelegram, sqlite_engine: Engine
+) -> None:
+    """The import is the admin's now: a start disables only feeds the config owns."""
+    url = "https://dropped.example/rss"
+    sync_feeds(admin_settings(tg, feeds=(FeedConfig(url, "Dropped"),)), sqlite_engine)
+    settings = admin_settings(tg)  # the feed left the config file: the next start drops it
+    sync_feeds(settings, sqlite_engine)
+    async with running_bot(settings, sqlite_engine):
+        data = f'<opml version="2.0"><body><outline xmlUrl="{url}"/></body></opml>'.encode()
+        tg.send_document(ADMIN, "back.opml", data)
+        [reply] = await wait_for(tg, ADMIN, 1)
+    assert reply.text.startswith("📥 OPML import: 1 feeds added")
+    sync_feeds(settings, sqlite_engine)  # what the next start does first
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(Feed.url).where(Feed.enabled)).all() == [url]
 
 
 async def test_opml_exports_named_xml_are_imported_for_admins_only(

@@ -184,8 +184,10 @@ def import_feeds(
             present += 1
             continue
         if feed is None:
-            feed = Feed(url=item.url, origin=IMPORT_ORIGIN, created_at=now)
+            feed = Feed(url=item.url, created_at=now)
             stored[item.url] = feed
+        # The admin's from now on: a start disables only config feeds the file dropped.
+        feed.origin = IMPORT_ORIGIN
         feed.name = (item.title or "")[:200] or feed.name
         feed.topics = " ".join(item.topics) or feed.topics
         feed.enabled, feed.paused, feed.next_check_at = True, False, now
