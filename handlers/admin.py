@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 AUDIT_LINES = 20
+OPML_TYPE = "text/x-opml"
 
 
 # ---------------------------------------------------------------- guard
@@ -89,6 +90,8 @@ def admin_only(callback: Handler, *, private_command: str | None = None) -> Hand
                 await _answer(update.callback_query.answer(refusal, show_alert=True))
             elif chat is not None:
                 await send_html(context, chat.id, refusal)
+                if chat.type == ChatType.PRIVATE:
+                    await clear_admin_menu(context.bot, chat.id)
             return
         if private_command is not None and chat is not None and chat.type != ChatType.PRIVATE:
             hint = render.private_only(private_command, await lang_of(context, update))
@@ -110,6 +113,23 @@ async def set_admin_menus(bot: Bot, admins: Sequence[int]) -> None:
                 )
         except TelegramError as exc:  # "chat not found" until the admin has started the bot
             logger.warning("admin menu not set admin_id=%s: %s", admin, exc.message)
+
+
+async def clear_admin_menu(bot: Bot, chat_id: int) -> None:
+    """Take the admin menu from a private chat whose user is no admin (any more).
+
+    Menus are set for the admins of the day at start; one set for an admin since
+    removed from `telegram.admins` stays until deleted, and nothing lists them.
+    """
+    scope = BotCommandScopeChat(chat_id)
+    try:
+        if not await bot.get_my_commands(scope=scope):
+            return  # never an admin: the usual case, one request
+        for code, _language in menu_languages():
+            await bot.delete_my_commands(scope=scope, language_code=code)
+        logger.info("admin menu removed chat_id=%s", chat_id)
+    except TelegramError as exc:
+        logger.warning("admin menu not removed chat_id=%s: %s", chat_id, exc.message)
 
 
 def menu_languages() -> list[tuple[str | None, Lang]]:
@@ -313,7 +333,10 @@ async def opml_document(update: Update, context: BotContext) -> None:
         await send_html(context, chat.id, render.opml_refused(str(exc), lang))
         return
     actor, now = _actor(update), services.clock()
-    report = await services.db(lambda s: opml.import_feeds(s, items, actor=actor, now=now))
+    private = services.settings.fetch.allow_private_networks
+    report = await services.db(
+        lambda s: opml.import_feeds(s, items, actor=actor, now=now, allow_private=private)
+    )
     await send_html(context, chat.id, render.opml_imported(report, lang))
 
 
@@ -369,9 +392,13 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(
         CallbackQueryHandler(admin_only(broadcast_button), pattern=r"^bc:", block=False)
     )
-    app.add_handler(
-        MessageHandler(
-            filters.ChatType.PRIVATE & filters.Document.FileExtension("opml"),
-            admin_only(opml_document),
-        )
-    )
+    admins = app.bot_data["services"].settings.telegram.admins
+    app.add_handler(MessageHandler(opml_files(admins), admin_only(opml_document)))
+
+
+def opml_files(admins: Sequence[int]) -> filters.BaseFilter:
+    """Documents in a private chat taken as OPML: named `.opml` or typed as OPML; and from
+    an admin, `.xml` too, as Inoreader and FreshRSS (`.opml.xml`) name their exports."""
+    opml_named = filters.Document.FileExtension("opml") | filters.Document.MimeType(OPML_TYPE)
+    from_admin_xml = filters.Document.FileExtension("xml") & filters.User(user_id=admins)
+    return filters.ChatType.PRIVATE & (opml_named | from_admin_xml)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,15 +18,16 @@ from telegram.ext import Application, CommandHandler
 
 from bot.admin import opml
 from bot.render import texts
+from bot.services.context import sync_feeds
 from bot.settings import FeedConfig, FetchSettings, Settings
 from bot.storage.models import AuditEntry, Broadcast, Feed, Outbox, utcnow
 from handlers.app import build_application
 from tests.support.adminkit import ADMIN, HELPERS, USER, admin_settings, say
-from tests.support.botharness import running_bot, wait_for
+from tests.support.botharness import make_settings, refresh_once, running_bot, wait_for
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.feedserver import FeedServer, Reply, redirect
+from tests.support.feedserver import FeedServer, Reply, Request, redirect
 from tests.support.process import free_port
-from tests.support.samples import serve_outlets
+from tests.support.samples import FEED_A, serve_outlets
 from tests.support.seed import seed_chats, seed_stories
 
 
@@ -105,6 +108,26 @@ async def test_admin_commands_show_in_the_menu_of_admins_only(
     assert admin == set(texts.MENU) | set(texts.ADMIN_MENU)
 
 
+async def test_an_admin_removed_from_the_config_loses_the_admin_menu(
+    tg: FakeTelegram, sqlite_engine: Engine
+) -> None:
+    """Nothing lists the menus set for a chat: the first admin command after it goes."""
+    async with running_bot(admin_settings(tg), sqlite_engine):
+        pass
+    scope = {"type": "chat", "chat_id": ADMIN}
+    assert {c["command"] for c in tg.commands(scope, "de")} >= set(texts.ADMIN_MENU)
+    async with running_bot(make_settings(tg, admins=HELPERS), sqlite_engine):
+        [refusal] = await say(tg, ADMIN, "/broadcast still mine?")
+        await wait_for(tg, lambda: not tg.commands(scope, "de"))
+        await say(tg, USER, "/stats")  # and no admin menu to take: one look, nothing deleted
+    assert refusal.text == texts.ADMIN_ONLY
+    assert [tg.commands(scope, code) for code in ("", "en", "ru", "de", "es", "tr")] == [[]] * 6
+    assert len(tg.calls("deleteMyCommands")) == 6  # the former admin's menus only
+    assert {c["command"] for c in tg.commands({"type": "chat", "chat_id": HELPERS[0]})} >= set(
+        texts.ADMIN_MENU
+    )
+
+
 # ---------------------------------------------------------------- feeds
 
 
@@ -121,7 +144,7 @@ async def test_addfeed_checks_the_feed_first_and_refuses_duplicates(
         f"/addfeed {server.url('/b.xml')} wrld": 'There is no topic "wrld".',
         "/addfeed example.com/rss": "Can't add example.com/rss: not an http(s) URL.",
         # An address longer than a message can hold is shown back shortened.
-        f"/addfeed {long}": f"Can't add {long[:300]}…: connection refused.",
+        f"/addfeed {long}": f"Can't add {long[:300]}…: longer than 2048 characters.",
     }
     for helper, command in zip(HELPERS, others, strict=False):
         tg.send_text(helper, command)
@@ -140,6 +163,41 @@ async def test_addfeed_checks_the_feed_first_and_refuses_duplicates(
     assert [(f.url, f.origin, f.topics, f.title) for f in feeds] == [
         (url, "admin", "world", "Outlet A")
     ]
+
+
+async def test_addfeed_refuses_an_address_longer_than_the_feed_column(
+    tg: FakeTelegram, engine: Engine, server: FeedServer
+) -> None:
+    """A feed that answers under a 2,100-character address: PostgreSQL would refuse the row."""
+    long = server.url("/a.xml") + "?ref=" + "x" * 2100
+    async with running_bot(admin_settings(tg), engine):
+        [reply] = await say(tg, ADMIN, f"/addfeed {long}")
+        [fits] = await say(tg, ADMIN, f"/addfeed {long[:2048]}")
+    assert reply.text == f"Can't add {long[:300]}…: longer than 2048 characters."
+    assert fits.text.startswith("✅ Added feed #1")
+    with Session(engine) as session:
+        assert session.exec(select(Feed.url)).all() == [long[:2048]]
+
+
+async def test_two_admins_adding_the_same_feed_at_once_get_one_feed_and_two_answers(
+    tg: FakeTelegram, engine: Engine, server: FeedServer
+) -> None:
+    """Both trial fetches answer together, so both admins store at the same moment."""
+    both = threading.Barrier(2, timeout=10)
+
+    def together(_request: Request) -> Reply:
+        both.wait()
+        return Reply(200, {"Content-Type": "application/rss+xml"}, FEED_A)
+
+    url = server.url("/together.xml")
+    server.route("/together.xml", together)
+    async with running_bot(admin_settings(tg), engine):
+        for admin in (ADMIN, HELPERS[0]):
+            tg.send_text(admin, f"/addfeed {url}")
+        replies = [(await wait_for(tg, admin, 1))[0].text for admin in (ADMIN, HELPERS[0])]
+    assert sorted(r[:9] for r in replies) == ["That feed", "✅ Added f"], replies
+    with Session(engine) as session:
+        assert session.exec(select(Feed.url)).all() == [url]
 
 
 async def test_addfeed_refuses_private_addresses_when_not_allowed(
@@ -275,6 +333,125 @@ async def test_malicious_opml_document_is_refused(
         "This OPML file was refused: it declares a DTD or entities, which are not allowed."
     )
     assert counts(engine)["Feed"] == 0
+
+
+async def test_a_feed_removed_while_paused_comes_back_from_opml_with_a_clean_slate(
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine], server: FeedServer
+) -> None:
+    """Re-imported, it gets `fetch.pause_after_failures` tries again, as /addfeed gives it."""
+    settings, engine = admin_bot
+    url, long_ago = server.url("/broken.xml"), utcnow() - timedelta(days=3)
+    with Session(engine) as session:
+        session.add(
+            Feed(url=url, name="Broken", origin="admin", enabled=False, paused=True,
+                 consecutive_failures=10, failing_since=long_ago, last_error="HTTP 500",
+                 created_at=long_ago)
+        )  # fmt: skip
+        session.commit()
+    data = f'<opml version="2.0"><body><outline xmlUrl="{url}"/></body></opml>'.encode()
+    tg.send_document(ADMIN, "back.opml", data)
+    [reply] = await wait_for(tg, ADMIN, 1)
+    assert reply.text.startswith("📥 OPML import: 1 feeds added")
+    await refresh_once(engine, settings)  # it still fails: one failure of a new streak
+    with Session(engine) as session:
+        [feed] = session.exec(select(Feed)).all()
+    assert feed.enabled and not feed.paused
+    assert (feed.consecutive_failures, feed.last_error) == (1, "HTTP 500")
+
+
+async def test_opml_entries_naming_private_addresses_are_skipped_as_addfeed_refuses_them(
+    tg: FakeTelegram, sqlite_engine: Engine
+) -> None:
+    """Every fetch would refuse them: counted as invalid, not added to fail for a day."""
+    hosts = ["127.0.0.1", "10.1.2.3", "169.254.169.254", "[::1]", "[::ffff:192.168.0.1]"]
+    urls = [f"http://{host}/rss" for host in hosts] + ["http://localhost:8080/rss"]
+    urls += ["https://public.example/rss"]
+    outlines = "".join(f'<outline xmlUrl="{url}"/>' for url in urls)
+    data = f'<opml version="2.0"><body>{outlines}</body></opml>'.encode()
+    settings = admin_settings(tg, fetch=FetchSettings(allow_private_networks=False))
+    async with running_bot(settings, sqlite_engine):
+        tg.send_document(ADMIN, "mixed.opml", data)
+        [reply] = await wait_for(tg, ADMIN, 1)
+    assert reply.text == "📥 OPML import: 1 feeds added, 0 already there, 6 skipped as invalid."
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(Feed.url)).all() == ["https://public.example/rss"]
+
+
+async def test_opml_names_are_read_in_the_encoding_the_bytes_are_in(
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
+) -> None:
+    """A prolog may name a charset the bytes are not in: valid UTF-8 is believed first."""
+    _settings, engine = admin_bot
+    template = '<?xml version="1.0" encoding="{}"?><opml version="2.0"><body>{}</body></opml>'
+    mislabelled = template.format(
+        "ISO-8859-1", '<outline text="Café Zürich" xmlUrl="https://a.example/"/>'
+    )
+    cyrillic = template.format(
+        "windows-1251", '<outline text="Новости" xmlUrl="https://b.example/"/>'
+    )
+    tg.send_document(ADMIN, "one.opml", mislabelled.encode("utf-8"))
+    tg.send_document(ADMIN, "two.opml", cyrillic.encode("cp1251"))
+    replies = await wait_for(tg, ADMIN, 2)
+    assert all(r.text.startswith("📥 OPML import: 1 feeds added") for r in replies)
+    with Session(engine) as session:
+        names = session.exec(select(Feed.name).order_by(Feed.url)).all()
+    assert names == ["Café Zürich", "Новости"]
+
+
+async def test_a_feed_dropped_from_the_config_and_imported_by_an_admin_survives_a_restart(
+    tg: FakeTelegram, sqlite_engine: Engine
+) -> None:
+    """The import is the admin's now: a start disables only feeds the config owns."""
+    url = "https://dropped.example/rss"
+    sync_feeds(admin_settings(tg, feeds=(FeedConfig(url, "Dropped"),)), sqlite_engine)
+    settings = admin_settings(tg)  # the feed left the config file: the next start drops it
+    sync_feeds(settings, sqlite_engine)
+    async with running_bot(settings, sqlite_engine):
+        data = f'<opml version="2.0"><body><outline xmlUrl="{url}"/></body></opml>'.encode()
+        tg.send_document(ADMIN, "back.opml", data)
+        [reply] = await wait_for(tg, ADMIN, 1)
+    assert reply.text.startswith("📥 OPML import: 1 feeds added")
+    sync_feeds(settings, sqlite_engine)  # what the next start does first
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(Feed.url).where(Feed.enabled)).all() == [url]
+
+
+async def test_opml_exports_named_xml_are_imported_for_admins_only(
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
+) -> None:
+    """Inoreader names its export `… .xml`, FreshRSS `… .opml.xml`: an admin's is imported."""
+    _settings, engine = admin_bot
+    data = OPML_IN.format(a="https://a.example/rss", b="https://b.example/rss").encode()
+    tg.send_document(ADMIN, "Inoreader Subscriptions 20261206.xml", data, mime_type="text/xml")
+    [reply] = await wait_for(tg, ADMIN, 1)
+    assert reply.text == "📥 OPML import: 2 feeds added, 0 already there, 0 skipped as invalid."
+    helper = HELPERS[0]
+    tg.send_document(helper, "feeds_2026-12-06.opml.xml", data, mime_type="application/xml")
+    [again] = await wait_for(tg, helper, 1)
+    assert again.text.startswith("📥 OPML import: 0 feeds added, 2 already there")
+    tg.add_private_chat(USER)
+    tg.send_document(USER, "notes.xml", data, mime_type="text/xml")  # no admin: as before
+    [hint] = await wait_for(tg, USER, 1)
+    assert hint.text == texts.TEXT_NOT_COMMAND
+    assert counts(engine)["Feed"] == 2
+
+
+async def test_opml_with_folders_nested_thousands_deep_is_imported(
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine]
+) -> None:
+    """A file fits 50,000 levels of folders; walking them must not exhaust the stack."""
+    _settings, engine = admin_bot
+    depth = 5000
+    folders = '<outline text="World">' + '<outline text="more">' * depth
+    feed = '<outline type="rss" text="Deep" xmlUrl="https://deep.example/rss"/>'
+    body = folders + feed + "</outline>" * (depth + 1)
+    data = f'<?xml version="1.0"?><opml version="2.0"><body>{body}</body></opml>'.encode()
+    tg.send_document(ADMIN, "deep.opml", data)
+    [reply] = await wait_for(tg, ADMIN, 1)
+    assert reply.text == "📥 OPML import: 1 feeds added, 0 already there, 0 skipped as invalid."
+    with Session(engine) as session:
+        [stored] = session.exec(select(Feed)).all()
+    assert (stored.url, stored.topics) == ("https://deep.example/rss", "world")
 
 
 # ---------------------------------------------------------------- health

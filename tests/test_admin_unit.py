@@ -197,9 +197,9 @@ def test_opml_import_adds_new_skips_present_and_invalid(sqlite_engine: Engine) -
     now = utcnow()
     feeds = opml.parse_opml(GOOD_OPML, TOPICS)
     with session_scope(sqlite_engine) as session:
-        first = opml.import_feeds(session, feeds, actor=ADMIN, now=now)
+        first = opml.import_feeds(session, feeds, actor=ADMIN, now=now, allow_private=False)
     with session_scope(sqlite_engine) as session:
-        second = opml.import_feeds(session, feeds, actor=ADMIN, now=now)
+        second = opml.import_feeds(session, feeds, actor=ADMIN, now=now, allow_private=False)
         rows = session.exec(select(Feed).order_by(Feed.id)).all()
         exported = opml.export_feeds(session)
     assert first == opml.ImportReport(added=2, present=0, invalid=1)

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.admin import audit
@@ -29,6 +30,7 @@ ADMIN_ORIGIN = "admin"
 ALERT_KIND = "alert"
 ALERT_PRIORITY = 1  # after broadcasts, before briefings
 DAY = timedelta(hours=24)
+MAX_URL_LENGTH = 2048  # the feed URL column (PostgreSQL refuses a longer value)
 
 
 def is_http_url(url: str) -> bool:
@@ -99,6 +101,8 @@ async def add_feed(
     """Fetch `url` once and add it as a feed if it is one."""
     if not is_http_url(url):
         return _unusable(url, "not an http(s) URL")
+    if len(url) > MAX_URL_LENGTH:
+        return _unusable(url, f"longer than {MAX_URL_LENGTH} characters")
 
     def existing(urls: Sequence[str]) -> Feed | None:
         with session_scope(engine) as session:
@@ -130,7 +134,15 @@ async def add_feed(
                 now=clock(),
             )
 
-    return await asyncio.to_thread(store)
+    def store_once() -> FeedChange:
+        try:
+            return store()
+        except IntegrityError:
+            # Another admin stored the same URL meanwhile (PostgreSQL shows it only once
+            # committed): a second look finds it and answers "already there".
+            return store()
+
+    return await asyncio.to_thread(store_once)
 
 
 def _store_feed(

@@ -15,12 +15,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
+from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
 from bot.admin import audit
-from bot.admin.feeds import is_http_url
+from bot.admin.feeds import MAX_URL_LENGTH, is_http_url
 from bot.admin.results import ImportReport
+from bot.ingest.netguard import is_public, parse_literal
 from bot.ingest.topics import Topic
 from bot.services.lookup import resolve_topic
 from bot.storage.models import Feed
@@ -49,12 +51,17 @@ class OpmlFeed:
 
 
 def _decode(data: bytes) -> str:
-    """Bytes to text: a BOM decides, else the XML declaration, else UTF-8."""
+    """Bytes to text: a BOM decides, else UTF-8 if the bytes are valid UTF-8 (a prolog
+    may name a charset the file was never in), else the XML declaration."""
     if data.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     else:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
         declared = _DECLARED_ENCODING.match(data)
         encoding = declared.group(1).decode("ascii") if declared else "utf-8"
     try:
@@ -77,21 +84,32 @@ def parse_opml(data: bytes, topics: Sequence[Topic]) -> list[OpmlFeed]:
     body = root.find("body") if root.tag == "opml" else None
     if body is None:
         raise OpmlError("it is not an OPML document")
-    feeds = list(_outlines(body, (), topics))
+    feeds = list(_outlines(body, topics))
     if len(feeds) > MAX_FEEDS:
         raise OpmlError(f"it lists more than {MAX_FEEDS} feeds")
     return feeds
 
 
-def _outlines(
-    parent: ET.Element, folder_topics: tuple[str, ...], topics: Sequence[Topic]
-) -> Iterator[OpmlFeed]:
-    for outline in parent.findall("outline"):
+def _outlines(body: ET.Element, topics: Sequence[Topic]) -> Iterator[OpmlFeed]:
+    """Feed outlines in document order; a folder's name may be a topic for those inside.
+
+    Walked with a stack of its own, not by recursion: folders nested a few thousand
+    deep (a file fits 50,000 levels) would exhaust Python's recursion limit.
+    """
+    stack: list[tuple[Iterator[ET.Element], tuple[str, ...]]] = [(iter(body), ())]
+    while stack:
+        children, folder_topics = stack[-1]
+        outline = next(children, None)
+        if outline is None:
+            stack.pop()
+            continue
+        if outline.tag != "outline":
+            continue
         label = outline.get("title") or outline.get("text") or ""
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
-        if not url:  # a folder: its name may be a topic for the feeds inside
+        if not url:  # a folder
             folder = resolve_topic(label, topics) if label else None
-            yield from _outlines(outline, _union(folder_topics, folder), topics)
+            stack.append((iter(outline), _union(folder_topics, folder)))
             continue
         own = tuple(_category_topics(outline.get("category") or "", topics))
         yield OpmlFeed(url=url, title=label.strip() or None, topics=_union(folder_topics, *own))
@@ -131,14 +149,34 @@ def build_opml(feeds: Sequence[OpmlFeed], *, title: str, now: datetime) -> bytes
 # ---------------------------------------------------------------- storage
 
 
+def importable(url: str, *, allow_private: bool) -> bool:
+    """An http(s) URL of at most 2,048 characters; unless private networks are allowed,
+    not one naming a private or local address itself, which every fetch would refuse
+    (a name that resolves to one is refused at its first fetch, as for /addfeed)."""
+    if not is_http_url(url) or len(url) > MAX_URL_LENGTH:
+        return False
+    if allow_private:
+        return True
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    address = parse_literal(host)
+    return address is None or is_public(address)
+
+
 def import_feeds(
-    session: Session, feeds: Sequence[OpmlFeed], *, actor: audit.Actor, now: datetime
+    session: Session,
+    feeds: Sequence[OpmlFeed],
+    *,
+    actor: audit.Actor,
+    now: datetime,
+    allow_private: bool,
 ) -> ImportReport:
     """Add the listed feeds that are new (or removed before); count the rest."""
     stored = {f.url: f for f in session.exec(select(Feed)).all()}
     added = present = invalid = 0
     for item in feeds:
-        if not is_http_url(item.url) or len(item.url) > 2048:
+        if not importable(item.url, allow_private=allow_private):
             invalid += 1
             continue
         feed = stored.get(item.url)
@@ -146,11 +184,15 @@ def import_feeds(
             present += 1
             continue
         if feed is None:
-            feed = Feed(url=item.url, origin=IMPORT_ORIGIN, created_at=now)
+            feed = Feed(url=item.url, created_at=now)
             stored[item.url] = feed
+        # The admin's from now on: a start disables only config feeds the file dropped.
+        feed.origin = IMPORT_ORIGIN
         feed.name = (item.title or "")[:200] or feed.name
         feed.topics = " ".join(item.topics) or feed.topics
         feed.enabled, feed.paused, feed.next_check_at = True, False, now
+        # A removed feed starts a new failing streak, as /addfeed and /resumefeed give it.
+        feed.consecutive_failures, feed.failing_since = 0, None
         session.add(feed)
         added += 1
     report = ImportReport(added, present, invalid)

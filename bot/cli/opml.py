@@ -18,7 +18,13 @@ def run_import(settings: Settings, engine: Engine, path: Path, *, out: TextIO) -
     data = path.read_bytes()
     feeds = opml.parse_opml(data, settings.topics)
     with session_scope(engine) as session:
-        report = opml.import_feeds(session, feeds, actor=audit.CLI, now=utcnow())
+        report = opml.import_feeds(
+            session,
+            feeds,
+            actor=audit.CLI,
+            now=utcnow(),
+            allow_private=settings.fetch.allow_private_networks,
+        )
     print(
         f"{report.added} feeds added, {report.present} already there,"
         f" {report.invalid} skipped as invalid",
