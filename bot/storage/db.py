@@ -61,10 +61,51 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+# pg_advisory_lock key held while migrating: any constant our own tables never use.
+MIGRATION_LOCK_KEY = 0x6E657773  # "news"
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold the database's migration lock: one process migrates at a time.
+
+    Every command migrates first, so processes started together (a bot and its
+    workers, a health check beside a start) would otherwise run the same
+    migration side by side and fail on "already exists". Whoever comes second
+    waits, then finds the schema current. PostgreSQL: a session advisory lock;
+    a SQLite file: a lock file beside it; a memory database needs none.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK_KEY)))
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.select(sa.func.pg_advisory_unlock(MIGRATION_LOCK_KEY)))
+                conn.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    path = Path(database).with_suffix(".migrate.lock")
     try:
-        command.upgrade(alembic_config(engine), "head")
+        lock = path.open("a+")
+    except OSError as exc:
+        raise DatabaseError(f"cannot create {path} to migrate: {exc.strerror or exc}") from exc
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (idempotent, one process at a time)."""
+    try:
+        with migration_lock(engine):
+            command.upgrade(alembic_config(engine), "head")
     except sa.exc.OperationalError as exc:
         raise DatabaseError(f"cannot open database: {exc.orig}") from exc
 
