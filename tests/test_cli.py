@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
+from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer
-from tests.support.process import TOPICS_TOML, feed_toml, run, write_config
+from tests.support.process import TOPICS_TOML, feed_toml, free_port, run, write_config
 from tests.support.samples import serve_outlets
 
 
@@ -71,6 +74,29 @@ def test_run_without_token_explains_in_one_line(tmp_path: Path) -> None:
     result = run(["run"], tmp_path, TELEGRAM_BOT_TOKEN="")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "TELEGRAM_BOT_TOKEN" in result.stderr
+
+
+@pytest.mark.parametrize("role", ["all", "worker"])
+def test_run_with_a_token_the_bot_api_refuses_explains_in_one_line(
+    tmp_path: Path, tg: FakeTelegram, role: str
+) -> None:
+    wrong = tg.token[:-4] + "wxyz"  # a typo in the token @BotFather gave
+    args = ["run", "--role", role]
+    result = run(args, tmp_path, TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_BASE_URL=tg.base_url)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.strip().count("\n") == 0, result.stderr[-2000:]
+    assert "refused the bot token" in result.stderr and "TELEGRAM_BOT_TOKEN" in result.stderr
+    assert wrong not in result.stderr + result.stdout
+
+
+def test_run_with_the_bot_api_unreachable_explains_in_one_line(tmp_path: Path) -> None:
+    base = f"http://127.0.0.1:{free_port()}/bot"  # nothing listens there
+    token = "123456789:AAFakeTokenNobodyAnswersFor_abcdefgh"
+    result = run(["run"], tmp_path, TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_BASE_URL=base)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.stderr.strip().count("\n") == 0, result.stderr[-2000:]
+    assert f"cannot reach the Bot API at {base}" in result.stderr
+    assert token not in result.stderr + result.stdout
 
 
 def test_entry_point_sets_the_gc_thresholds(tmp_path: Path) -> None:
