@@ -59,6 +59,12 @@ _TOPIC_GONE_OUTCOME = "topic_gone"  # counted as blocked; the chat's other rows 
 _LAPSED_OUTCOME = "lapsed"  # our lease ran out before the send: the row is another's now
 
 
+def first_line(exc: DBAPIError) -> str:
+    """The driver's own message of a database error, first line only."""
+    lines = str(exc.orig or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 @dataclass
 class Sender:
     """Claims due rows and sends them; build one per process."""
@@ -75,6 +81,9 @@ class Sender:
     clock: Callable[[], datetime] = utcnow
     backoff: Callable[[int], float] = retry_delay
     stopping: bool = False
+    # Why the last heartbeat (our write probe) failed, until one succeeds: a full disk or
+    # a read-only database fails it while reads and empty claims still pass.
+    write_failure: str | None = None
     _last_beat: float = -HEARTBEAT_EVERY
     _marks: MarkQueue = field(init=False)
     _leases: dict[int, datetime] = field(default_factory=dict)  # held row -> its lease's end
@@ -100,7 +109,9 @@ class Sender:
                 live, held_until = await asyncio.to_thread(self._heartbeat)
             except DBAPIError as exc:  # locked or unreachable: the next round tries again
                 logger.warning("outbox heartbeat failed error=%s", exc)
+                self.write_failure = first_line(exc)
                 return stats
+            self.write_failure = None
             if self.total_per_second:
                 self.pacer.set_rate(self.total_per_second / max(1, live))
             remaining = (held_until - self.clock()).total_seconds() if held_until else 0.0
