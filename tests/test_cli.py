@@ -56,7 +56,13 @@ def test_bad_config_and_database_exit_non_zero(tmp_path: Path) -> None:
 
     result = run(["fetch"], tmp_path, DATABASE_URL="sqlite:////nonexistent/dir/x.db")
     assert result.returncode == 3 and "cannot open database" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "the folder /nonexistent/dir does not exist" in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+
+    refused = f"postgresql+psycopg://postgres:pw@127.0.0.1:{free_port()}/test"
+    result = run(["migrate"], tmp_path, DATABASE_URL=refused)
+    assert result.returncode == 3 and "Connection refused" in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
 
     result = run(["preview", "--topic", "nope"], tmp_path)
     assert result.returncode == 2 and 'unknown topic "nope"' in result.stderr

@@ -107,7 +107,13 @@ def migrate(engine: Engine) -> None:
         with migration_lock(engine):
             command.upgrade(alembic_config(engine), "head")
     except sa.exc.OperationalError as exc:
-        raise DatabaseError(f"cannot open database: {exc.orig}") from exc
+        raise DatabaseError(f"cannot open database: {one_line(exc)}") from exc
+
+
+def one_line(exc: Exception) -> str:
+    """The driver's message of `exc` on one line (no SQLAlchemy background link, no hint
+    lines), for messages that must stay one line."""
+    return " ".join(str(getattr(exc, "orig", None) or exc).split())
 
 
 def open_database(url: str) -> Engine:
@@ -117,9 +123,25 @@ def open_database(url: str) -> Engine:
         with engine.connect():
             pass
     except (sa.exc.ArgumentError, sa.exc.OperationalError, ModuleNotFoundError) as exc:
-        raise DatabaseError(f"cannot open database {redact_url(url)}: {exc}") from exc
+        detail = one_line(exc)
+        folder = _missing_sqlite_folder(url)
+        if folder is not None:
+            detail = f"the folder {folder} does not exist"
+        raise DatabaseError(f"cannot open database {redact_url(url)}: {detail}") from exc
     migrate(engine)
     return engine
+
+
+def _missing_sqlite_folder(url: str) -> Path | None:
+    """The folder a SQLite file URL names when that folder does not exist, else None."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    folder = Path(parsed.database).absolute().parent  # a relative path: from the working folder
+    return None if folder.is_dir() else folder
 
 
 def redact_url(url: str) -> str:
