@@ -119,7 +119,13 @@ def check_settings(settings: model.Settings) -> None:
         if topic.slug in seen:
             raise ValueError(f'topics[{i}].slug "{topic.slug}" is defined twice')
         seen.add(topic.slug)
+    listed: dict[str, int] = {}
     for i, feed in enumerate(settings.feeds):
+        if feed.url in listed:  # one feed row per URL: the second would fail every start
+            raise ValueError(
+                f'feeds[{i}].url "{feed.url}" is listed twice (feeds[{listed[feed.url]}])'
+            )
+        listed[feed.url] = i
         for slug in feed.topics:
             if slug not in seen:
                 known = ", ".join(sorted(seen)) or "none defined"
