@@ -76,6 +76,20 @@ def test_migrate_is_idempotent(tmp_path: Path) -> None:
         assert "is up to date" in result.stdout
 
 
+def test_a_database_from_a_newer_release_explains_in_one_line(tmp_path: Path) -> None:
+    """Rolled back after an upgrade: the schema's revision is one this code does not know."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'newer.sqlite3'}"
+    assert run(["migrate"], tmp_path, DATABASE_URL=url).returncode == 0
+    with sqlite3.connect(tmp_path / "newer.sqlite3") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    result = run(["migrate"], tmp_path, DATABASE_URL=url)
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert result.stderr.strip().count("\n") == 0, result.stderr[-2000:]
+    assert "'9999'" in result.stderr and "a newer version has migrated it" in result.stderr
+
+
 def test_run_without_token_explains_in_one_line(tmp_path: Path) -> None:
     result = run(["run"], tmp_path, TELEGRAM_BOT_TOKEN="")
     assert result.returncode == 2

@@ -11,6 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError as AlembicCommandError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -103,11 +105,20 @@ def migration_lock(engine: Engine) -> Iterator[None]:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent, one process at a time)."""
+    config = alembic_config(engine)
     try:
         with migration_lock(engine):
-            command.upgrade(alembic_config(engine), "head")
+            command.upgrade(config, "head")
     except sa.exc.OperationalError as exc:
         raise DatabaseError(f"cannot open database: {one_line(exc)}") from exc
+    except AlembicCommandError as exc:
+        # The usual cause: an older release started on a database a newer one migrated.
+        head = ScriptDirectory.from_config(config).get_current_head()
+        raise DatabaseError(
+            f"cannot migrate the database: {one_line(exc)}; this version of the bot knows"
+            f" revisions up to {head}: a newer version has migrated it, so run that version"
+            " or restore the backup taken before the upgrade"
+        ) from exc
 
 
 def one_line(exc: Exception) -> str:
