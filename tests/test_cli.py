@@ -109,6 +109,16 @@ def test_run_with_a_token_the_bot_api_refuses_explains_in_one_line(
     assert wrong not in result.stderr + result.stdout
 
 
+def test_run_on_a_database_it_cannot_open_never_calls_telegram(
+    tmp_path: Path, tg: FakeTelegram
+) -> None:
+    """A supervisor restarts a failed start again and again: none of them may reach out."""
+    env = {"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_BASE_URL": tg.base_url}
+    result = run(["run"], tmp_path, DATABASE_URL="sqlite:////nonexistent/dir/x.db", **env)
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert tg.stats.requests == 0
+
+
 def test_run_with_the_bot_api_unreachable_explains_in_one_line(tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{free_port()}/bot"  # nothing listens there
     token = "123456789:AAFakeTokenNobodyAnswersFor_abcdefgh"

@@ -144,8 +144,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
         )
     from bot.ops.server import OpsListenError
 
+    engine = database(settings)  # first: a start that cannot open it never calls Telegram
     asyncio.run(check_bot_api(settings))
-    engine = database(settings)
     try:
         return run_bot(settings, engine, role=args.role)
     except DatabaseError as exc:
