@@ -163,3 +163,25 @@ def test_a_second_poller_is_one_line_that_says_what_to_do(tmp_path: Path, tg: Fa
         assert "Traceback" not in output and "unhandled error" not in output, output[-3000:]
     said = "".join(log.read_text() for log in logs)
     assert "another process polls with this bot token" in said
+
+
+def test_a_webhook_port_in_use_ends_the_start_in_one_line(tmp_path: Path, tg: FakeTelegram) -> None:
+    import socket
+
+    with socket.socket() as busy:  # another program already listens on the webhook port
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        telegram = f'[telegram]\nwebhook_listen = "127.0.0.1"\nwebhook_port = {port}\n'
+        config = write_config(tmp_path, '[dedup]\nmethod = "lexical"\n' + telegram)
+        log = tmp_path / "bot.log"
+        env = {
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg-hook",
+            "TELEGRAM_WEBHOOK_SECRET": "s3cret-token",
+        }
+        proc = start_bot(config, tg, log, **env)
+        proc.wait(timeout=60)
+    output = log.read_text()
+    assert proc.returncode == 2, output[-3000:]
+    assert f"127.0.0.1:{port} cannot be used: Address already in use" in output
+    assert "Traceback" not in output

@@ -72,6 +72,11 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
             'feeds[0].topics names unknown topic "nope"',
         ),
         ("not = [valid", "is not valid TOML"),
+        (
+            '[telegram]\nwebhook_url = "https://b.example/h"\nwebhook_secret = "s"\n'
+            'webhook_port = 9090\n[ops]\nlisten = ":9090"',
+            'ops.listen "0.0.0.0:9090" uses telegram.webhook_port 9090 too',
+        ),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:

@@ -133,6 +133,12 @@ def check_settings(settings: model.Settings) -> None:
                     f'feeds[{i}].topics names unknown topic "{slug}" (topics: {known})'
                 )
     tg = settings.telegram
+    ops = settings.ops.address
+    if tg.webhook_url and ops is not None and ops[1] == tg.webhook_port:
+        raise ValueError(
+            f'ops.listen "{settings.ops.listen}" uses telegram.webhook_port {tg.webhook_port}'
+            " too: give the ops endpoints a port of their own"
+        )
     if tg.webhook_url and not tg.webhook_secret:
         raise ValueError(
             "telegram.webhook_secret is required when telegram.webhook_url is set"
