@@ -60,9 +60,9 @@ _LAPSED_OUTCOME = "lapsed"  # our lease ran out before the send: the row is anot
 
 
 def first_line(exc: DBAPIError) -> str:
-    """The driver's own message of a database error, first line only."""
-    lines = str(exc.orig or exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+    """The driver's own message of a database error on one line: no SQL statement, no
+    SQLAlchemy background link, a driver's hint joined on (logs are one line a record)."""
+    return " ".join(str(exc.orig or exc).split()) or type(exc).__name__
 
 
 @dataclass
@@ -108,8 +108,8 @@ class Sender:
             try:
                 live, held_until = await asyncio.to_thread(self._heartbeat)
             except DBAPIError as exc:  # locked or unreachable: the next round tries again
-                logger.warning("outbox heartbeat failed error=%s", exc)
                 self.write_failure = first_line(exc)
+                logger.warning("outbox heartbeat failed error=%s", self.write_failure)
                 return stats
             self.write_failure = None
             if self.total_per_second:
@@ -225,7 +225,7 @@ class Sender:
         try:
             now, claimed = await asyncio.to_thread(self._claim)
         except DBAPIError as exc:  # e.g. another writer holds SQLite's lock
-            logger.warning("outbox claim failed, next round retries error=%s", exc)
+            logger.warning("outbox claim failed, next round retries error=%s", first_line(exc))
             return None
         return self._take(now, claimed)
 
@@ -468,7 +468,8 @@ class Sender:
             try:
                 await asyncio.to_thread(self._renew, held)
             except Exception as exc:  # the next round tries again; marks are unaffected
-                logger.warning("lease renewal failed rows=%d error=%s", len(held), exc)
+                why = first_line(exc) if isinstance(exc, DBAPIError) else exc
+                logger.warning("lease renewal failed rows=%d error=%s", len(held), why)
 
     def _renew(self, row_ids: Sequence[int]) -> None:
         until = self.clock() + self.lease
