@@ -19,7 +19,7 @@ from bot.delivery.sender import Sender
 from bot.ingest.fetcher import Fetcher
 from bot.ingest.refresh import Refresher
 from bot.ops import metrics
-from bot.ops.server import OpsServer
+from bot.ops.server import OpsServer, check_free
 from bot.services.context import Services, fetch_policy, sync_feeds
 from bot.services.startup import release_outbox_claims, worker_lock
 from bot.settings import Settings
@@ -157,6 +157,8 @@ def _run(settings: Settings, engine: Engine, *, role: str) -> int:
     sync_feeds(settings, engine)
     app = build_application(settings, engine, role=role)
     tg = settings.telegram
+    if tg.webhook_url and role != "worker":  # after ops.listen is bound, before Telegram
+        check_free("telegram.webhook_listen:webhook_port", tg.webhook_listen, tg.webhook_port)
     if role == "worker":
         # A worker answers no updates: it only runs the scheduler ticks.
         _run_worker(app)

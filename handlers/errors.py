@@ -9,7 +9,7 @@ import logging
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import Conflict, TelegramError
 
 from bot.admin.alerts import button_place, command_place, error_kind, format_alert
 from bot.admin.feeds import admin_lang
@@ -73,7 +73,19 @@ async def _lang(update: Update, context: BotContext) -> Lang:
         return EN
 
 
+POLLING_CONFLICT = (
+    "Telegram refused getUpdates: another process polls with this bot token (run one"
+    " --role bot with long polling, or several in webhook mode): %s"
+)
+
+
 async def on_error(update: object, context: BotContext) -> None:
+    if update is None and isinstance(context.error, Conflict):
+        # Long polling met a second poller (a stale container, two `run`s): PTB polls
+        # again by itself; say what to do in one line, not a traceback every few seconds.
+        logger.error(POLLING_CONFLICT, context.error)
+        await report_to_admins(context, "polling")
+        return
     chat = update.effective_chat if isinstance(update, Update) else None
     place = where(update, context)
     logger.error(

@@ -117,7 +117,10 @@ async def deliver_tick(context: BotContext) -> None:
     if sender is None:
         return
     stats = await sender.deliver_due(budget_seconds=DELIVER_BUDGET)
-    context.services.heartbeats.beat("deliver")
+    if sender.write_failure is None:
+        context.services.heartbeats.beat("deliver")
+    else:  # a round that cannot write (disk full, read-only database) has not delivered
+        context.services.heartbeats.fail("deliver", f"database: {sender.write_failure}")
     if stats.sent or stats.failed or stats.blocked:
         logger.info(
             "deliver sent=%d retried=%d failed=%d blocked=%d",

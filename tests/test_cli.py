@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
+from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer
-from tests.support.process import TOPICS_TOML, feed_toml, run, write_config
+from tests.support.process import TOPICS_TOML, feed_toml, free_port, run, write_config
 from tests.support.samples import serve_outlets
 
 
@@ -53,7 +56,13 @@ def test_bad_config_and_database_exit_non_zero(tmp_path: Path) -> None:
 
     result = run(["fetch"], tmp_path, DATABASE_URL="sqlite:////nonexistent/dir/x.db")
     assert result.returncode == 3 and "cannot open database" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "the folder /nonexistent/dir does not exist" in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+
+    refused = f"postgresql+psycopg://postgres:pw@127.0.0.1:{free_port()}/test"
+    result = run(["migrate"], tmp_path, DATABASE_URL=refused)
+    assert result.returncode == 3 and "Connection refused" in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
 
     result = run(["preview", "--topic", "nope"], tmp_path)
     assert result.returncode == 2 and 'unknown topic "nope"' in result.stderr
@@ -67,10 +76,57 @@ def test_migrate_is_idempotent(tmp_path: Path) -> None:
         assert "is up to date" in result.stdout
 
 
+def test_a_database_from_a_newer_release_explains_in_one_line(tmp_path: Path) -> None:
+    """Rolled back after an upgrade: the schema's revision is one this code does not know."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'newer.sqlite3'}"
+    assert run(["migrate"], tmp_path, DATABASE_URL=url).returncode == 0
+    with sqlite3.connect(tmp_path / "newer.sqlite3") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    result = run(["migrate"], tmp_path, DATABASE_URL=url)
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert result.stderr.strip().count("\n") == 0, result.stderr[-2000:]
+    assert "'9999'" in result.stderr and "a newer version has migrated it" in result.stderr
+
+
 def test_run_without_token_explains_in_one_line(tmp_path: Path) -> None:
     result = run(["run"], tmp_path, TELEGRAM_BOT_TOKEN="")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "TELEGRAM_BOT_TOKEN" in result.stderr
+
+
+@pytest.mark.parametrize("role", ["all", "worker"])
+def test_run_with_a_token_the_bot_api_refuses_explains_in_one_line(
+    tmp_path: Path, tg: FakeTelegram, role: str
+) -> None:
+    wrong = tg.token[:-4] + "wxyz"  # a typo in the token @BotFather gave
+    args = ["run", "--role", role]
+    result = run(args, tmp_path, TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_BASE_URL=tg.base_url)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.strip().count("\n") == 0, result.stderr[-2000:]
+    assert "refused the bot token" in result.stderr and "TELEGRAM_BOT_TOKEN" in result.stderr
+    assert wrong not in result.stderr + result.stdout
+
+
+def test_run_on_a_database_it_cannot_open_never_calls_telegram(
+    tmp_path: Path, tg: FakeTelegram
+) -> None:
+    """A supervisor restarts a failed start again and again: none of them may reach out."""
+    env = {"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_BASE_URL": tg.base_url}
+    result = run(["run"], tmp_path, DATABASE_URL="sqlite:////nonexistent/dir/x.db", **env)
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert tg.stats.requests == 0
+
+
+def test_run_with_the_bot_api_unreachable_explains_in_one_line(tmp_path: Path) -> None:
+    base = f"http://127.0.0.1:{free_port()}/bot"  # nothing listens there
+    token = "123456789:AAFakeTokenNobodyAnswersFor_abcdefgh"
+    result = run(["run"], tmp_path, TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_BASE_URL=base)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.stderr.strip().count("\n") == 0, result.stderr[-2000:]
+    assert f"cannot reach the Bot API at {base}" in result.stderr
+    assert token not in result.stderr + result.stdout
 
 
 def test_entry_point_sets_the_gc_thresholds(tmp_path: Path) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -17,7 +19,7 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
 from bot.settings import BriefingSettings, Settings, Topic
 from bot.storage import outbox
-from bot.storage.db import session_scope
+from bot.storage.db import make_engine, open_database, session_scope
 from bot.storage.models import Chat, ChatFilter, Outbox, Subscription, utcnow
 from tests.support.fake_telegram import FakeTelegram, Fault
 from tests.support.outboxkit import drain, open_bot, statuses
@@ -307,3 +309,20 @@ async def test_send_options_reach_telegram_photo_quiet_preview_thread_and_paid(
     assert fallback["text"] == "<b>Brief</b> three" and "disable_notification" not in fallback
     assert fallback["link_preview_options"] == {"is_disabled": True}
     assert [m.kind for m in tg.topic_messages(forum, thread)] == ["photo", "text", "text"]
+
+
+async def test_a_database_that_takes_no_writes_is_one_log_line_and_a_write_failure(
+    tmp_path: Path, tg: FakeTelegram, bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The heartbeat is the sender's write probe; its failure feeds /readyz and the log."""
+    path = tmp_path / "ro.sqlite3"
+    open_database(f"sqlite:///{path}").dispose()
+    read_only = make_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    sender = make_sender(read_only, bot)
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.sender"):
+        await sender.deliver_due(budget_seconds=1)
+    await sender.aclose()
+    read_only.dispose()
+    assert sender.write_failure is not None and "readonly" in sender.write_failure
+    [record] = [r for r in caplog.records if "heartbeat failed" in r.getMessage()]
+    assert "\n" not in record.getMessage(), record.getMessage()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.feedserver import FeedServer
+from tests.support.feedserver import FeedServer, wait_until
 from tests.support.process import (
     TOPICS_TOML,
     feed_toml,
@@ -141,3 +141,47 @@ def test_webhook_mode_answers_updates_posted_with_the_secret(
         took = stop_bot(proc)
     assert proc.returncode == 0, log.read_text()
     assert took < 10
+
+
+def test_a_second_poller_is_one_line_that_says_what_to_do(tmp_path: Path, tg: FakeTelegram) -> None:
+    """Two `--role bot` processes long-polling one token: Telegram answers 409 Conflict."""
+    config = write_config(tmp_path, '[dedup]\nmethod = "lexical"\n')
+    logs = [tmp_path / "first.log", tmp_path / "second.log"]
+    first = start_bot(config, tg, logs[0], "--role", "bot")
+    second = None
+    try:
+        tg.wait_for(lambda: tg.stats.by_method["getUpdates"] >= 1, timeout=60)
+        second = start_bot(config, tg, logs[1], "--role", "bot")
+        conflict = "Conflict: terminated by other getUpdates request"
+        assert wait_until(lambda: any(conflict in log.read_text() for log in logs), timeout=60)
+    finally:
+        stop_bot(first)
+        if second is not None:
+            stop_bot(second)
+    for log in logs:
+        output = log.read_text()
+        assert "Traceback" not in output and "unhandled error" not in output, output[-3000:]
+    said = "".join(log.read_text() for log in logs)
+    assert "another process polls with this bot token" in said
+
+
+def test_a_webhook_port_in_use_ends_the_start_in_one_line(tmp_path: Path, tg: FakeTelegram) -> None:
+    import socket
+
+    with socket.socket() as busy:  # another program already listens on the webhook port
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        telegram = f'[telegram]\nwebhook_listen = "127.0.0.1"\nwebhook_port = {port}\n'
+        config = write_config(tmp_path, '[dedup]\nmethod = "lexical"\n' + telegram)
+        log = tmp_path / "bot.log"
+        env = {
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg-hook",
+            "TELEGRAM_WEBHOOK_SECRET": "s3cret-token",
+        }
+        proc = start_bot(config, tg, log, **env)
+        proc.wait(timeout=60)
+    output = log.read_text()
+    assert proc.returncode == 2, output[-3000:]
+    assert f"127.0.0.1:{port} cannot be used: Address already in use" in output
+    assert "Traceback" not in output

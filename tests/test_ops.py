@@ -55,6 +55,23 @@ def test_a_tick_is_stale_after_three_intervals_without_completing() -> None:
     ]
 
 
+def test_a_tick_that_fails_says_why_once_it_is_stale() -> None:
+    now = [0.0]
+    beats = Heartbeats(clock=lambda: now[0], started=0.0)
+    beats.expect("deliver", 6)
+    beats.beat("deliver")
+    beats.fail("deliver", "database: database or disk is full")
+    now[0] = 10.0
+    assert beats.problems() == []  # not stale yet: one failed round is no verdict
+    now[0] = 19.0
+    assert beats.problems() == [
+        "deliver tick last completed 19s ago (limit 18s): database: database or disk is full"
+    ]
+    beats.beat("deliver")  # it works again: no reason left over
+    now[0] = 40.0
+    assert beats.problems() == ["deliver tick last completed 21s ago (limit 18s)"]
+
+
 def test_verdict_is_one_line_of_json() -> None:
     assert Verdict().json_line() == '{"status": "ok"}'
     bad = json.loads(Verdict(("database: down", "deliver tick …")).json_line())

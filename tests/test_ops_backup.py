@@ -94,6 +94,8 @@ def test_restore_refuses_while_the_bot_runs_and_bad_files(
     assert main(["backup", str(copy)], env) == 0
     assert main(["backup", str(copy)], env) == 1
     assert "exists already" in capsys.readouterr().err
+    assert main(["backup", str(tmp_path / "no-such-folder" / "b.sqlite3")], env) == 1
+    assert f"the folder {tmp_path / 'no-such-folder'} does not exist" in capsys.readouterr().err
 
     lock = worker_lock(engine)
     assert lock is not None

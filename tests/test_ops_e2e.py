@@ -74,11 +74,27 @@ def set_reachable(admin: sa.Engine, url: str, reachable: bool) -> None:
             )
 
 
+def set_read_only(admin: sa.Engine, url: str, read_only: bool) -> None:
+    """Make new sessions of the database read-only (a standby after a failover), or writable
+    again; the open sessions end, so the bot's pool reconnects into the new state."""
+    name = sa.engine.make_url(url).database
+    change = "SET default_transaction_read_only = on" if read_only else "RESET ALL"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'ALTER DATABASE "{name}" {change}'))
+        conn.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname=:n"),
+            {"n": name},
+        )
+
+
 def poll(
-    get: Callable[[], httpx.Response], until: Callable[[httpx.Response], bool]
+    get: Callable[[], httpx.Response],
+    until: Callable[[httpx.Response], bool],
+    *,
+    within: float = 30,
 ) -> httpx.Response:
-    """GET until `until(answer)` holds (30 s at most); return the last answer."""
-    deadline = time.monotonic() + 30
+    """GET until `until(answer)` holds (`within` seconds at most); return the last answer."""
+    deadline = time.monotonic() + within
     answer: httpx.Response | None = None
     while time.monotonic() < deadline:
         try:
@@ -205,3 +221,33 @@ def test_ops_address_in_use_ends_the_start_in_one_line(tmp_path: Path, tg: FakeT
     output = log.read_text()
     assert f"error: ops.listen 127.0.0.1:{port} cannot be used: " in output
     assert "Traceback" not in output
+
+
+def test_a_database_that_stops_taking_writes_is_not_ready(
+    tmp_path: Path, tg: FakeTelegram, own_database: tuple[str, sa.Engine]
+) -> None:
+    """Reads pass and empty claims write nothing, so only a write shows the problem: the
+    sender's heartbeat is one, and a deliver round that cannot write is not a completed one."""
+    url, admin = own_database
+    port = free_port()
+    config = write_config(tmp_path, f'[ops]\nlisten = "127.0.0.1:{port}"\n', database=url)
+    log = tmp_path / "bot.log"
+    proc = start_bot(config, tg, log)
+    readyz = f"http://127.0.0.1:{port}/readyz"
+
+    def get() -> httpx.Response:
+        return httpx.get(readyz, timeout=10)
+
+    def read_only(answer: httpx.Response) -> bool:
+        return answer.status_code == 503 and "read-only" in answer.json()["reason"]
+
+    try:
+        poll(get, lambda a: a.status_code == 200)
+        set_read_only(admin, url, True)
+        reason = poll(get, read_only, within=120).json()["reason"]
+        assert "deliver tick" in reason and "read-only transaction" in reason, reason
+        set_read_only(admin, url, False)
+        poll(get, lambda a: a.status_code == 200, within=120)
+    finally:
+        stop_bot(proc)
+    assert proc.returncode == 0, log.read_text()[-3000:]

@@ -62,11 +62,21 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
         ('[database]\nurl = "mysql://x"', "database.url must be"),
         ('[[topics]]\nslug = "Bad Slug"', "topics[0].slug"),
         ('[[feeds]]\nurl = "ftp://x"', "feeds[0].url must be an http(s) URL"),
+        ('[[feeds]]\nurl = "https://"', "feeds[0].url must be an http(s) URL"),
+        (  # a list merged from two: the second row would fail every start on feed.url
+            '[[feeds]]\nurl = "https://x/rss"\n[[feeds]]\nurl = "https://x/rss"\nname = "X"',
+            'feeds[1].url "https://x/rss" is listed twice (feeds[0])',
+        ),
         (
             '[[feeds]]\nurl = "https://x/rss"\ntopics = ["nope"]',
             'feeds[0].topics names unknown topic "nope"',
         ),
         ("not = [valid", "is not valid TOML"),
+        (
+            '[telegram]\nwebhook_url = "https://b.example/h"\nwebhook_secret = "s"\n'
+            'webhook_port = 9090\n[ops]\nlisten = ":9090"',
+            'ops.listen "0.0.0.0:9090" uses telegram.webhook_port 9090 too',
+        ),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:

@@ -109,6 +109,31 @@ def front_end() -> Callable[..., int]:
     return run
 
 
+async def check_bot_api(settings: Settings) -> None:
+    """Ask the Bot API who we are before starting; a refusal or no answer is one line.
+
+    Left to python-telegram-bot, a rejected token or an unreachable server ends
+    the start with a long traceback that shows the token in the clear.
+    """
+    from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    tg = settings.telegram
+    try:
+        async with Bot(tg.token, base_url=tg.api_base_url):
+            pass  # entering calls getMe
+    except InvalidToken as exc:
+        raise CommandError(
+            f"the Bot API at {tg.api_base_url} refused the bot token: set TELEGRAM_BOT_TOKEN"
+            " (or telegram.token) to the token @BotFather gave you",
+            EXIT_CONFIG,
+        ) from exc
+    except NetworkError as exc:
+        raise CommandError(f"cannot reach the Bot API at {tg.api_base_url}: {exc}") from exc
+    except TelegramError as exc:  # a flood wait or another refusal of getMe
+        raise CommandError(f"the Bot API at {tg.api_base_url} answered: {exc}") from exc
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     run_bot = front_end()
     if settings.telegram.token_is_placeholder:
@@ -119,7 +144,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
         )
     from bot.ops.server import OpsListenError
 
-    engine = database(settings)
+    engine = database(settings)  # first: a start that cannot open it never calls Telegram
+    asyncio.run(check_bot_api(settings))
     try:
         return run_bot(settings, engine, role=args.role)
     except DatabaseError as exc:

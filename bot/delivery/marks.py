@@ -129,7 +129,7 @@ class MarkQueue:
             self._failures += 1
             delay = min(RETRY_MAX, RETRY_FIRST * 2 ** (self._failures - 1))
             self._retry_at = asyncio.get_running_loop().time() + delay
-            why = f"{type(error).__name__}: {error}"[:300]
+            why = " ".join(f"{type(error).__name__}: {error}".split())[:300]  # one log line
             logger.warning(
                 "outbox marks not written, retry in %.1fs marks=%d error=%s",
                 delay,

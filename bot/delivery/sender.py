@@ -59,6 +59,12 @@ _TOPIC_GONE_OUTCOME = "topic_gone"  # counted as blocked; the chat's other rows 
 _LAPSED_OUTCOME = "lapsed"  # our lease ran out before the send: the row is another's now
 
 
+def first_line(exc: DBAPIError) -> str:
+    """The driver's own message of a database error on one line: no SQL statement, no
+    SQLAlchemy background link, a driver's hint joined on (logs are one line a record)."""
+    return " ".join(str(exc.orig or exc).split()) or type(exc).__name__
+
+
 @dataclass
 class Sender:
     """Claims due rows and sends them; build one per process."""
@@ -75,6 +81,9 @@ class Sender:
     clock: Callable[[], datetime] = utcnow
     backoff: Callable[[int], float] = retry_delay
     stopping: bool = False
+    # Why the last heartbeat (our write probe) failed, until one succeeds: a full disk or
+    # a read-only database fails it while reads and empty claims still pass.
+    write_failure: str | None = None
     _last_beat: float = -HEARTBEAT_EVERY
     _marks: MarkQueue = field(init=False)
     _leases: dict[int, datetime] = field(default_factory=dict)  # held row -> its lease's end
@@ -99,8 +108,10 @@ class Sender:
             try:
                 live, held_until = await asyncio.to_thread(self._heartbeat)
             except DBAPIError as exc:  # locked or unreachable: the next round tries again
-                logger.warning("outbox heartbeat failed error=%s", exc)
+                self.write_failure = first_line(exc)
+                logger.warning("outbox heartbeat failed error=%s", self.write_failure)
                 return stats
+            self.write_failure = None
             if self.total_per_second:
                 self.pacer.set_rate(self.total_per_second / max(1, live))
             remaining = (held_until - self.clock()).total_seconds() if held_until else 0.0
@@ -214,7 +225,7 @@ class Sender:
         try:
             now, claimed = await asyncio.to_thread(self._claim)
         except DBAPIError as exc:  # e.g. another writer holds SQLite's lock
-            logger.warning("outbox claim failed, next round retries error=%s", exc)
+            logger.warning("outbox claim failed, next round retries error=%s", first_line(exc))
             return None
         return self._take(now, claimed)
 
@@ -457,7 +468,8 @@ class Sender:
             try:
                 await asyncio.to_thread(self._renew, held)
             except Exception as exc:  # the next round tries again; marks are unaffected
-                logger.warning("lease renewal failed rows=%d error=%s", len(held), exc)
+                why = first_line(exc) if isinstance(exc, DBAPIError) else exc
+                logger.warning("lease renewal failed rows=%d error=%s", len(held), why)
 
     def _renew(self, row_ids: Sequence[int]) -> None:
         until = self.clock() + self.lease

@@ -66,6 +66,8 @@ def backup_sqlite(source: Path, dest: Path) -> dict[str, int]:
         raise BackupError(f"no database at {source}")
     if dest.exists():
         raise BackupError(f"{dest} exists already; name a new file")
+    if not dest.absolute().parent.is_dir():
+        raise BackupError(f"the folder {dest.absolute().parent} does not exist")
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
     try:

@@ -50,6 +50,7 @@ class Heartbeats:
     started: float = field(default_factory=time.monotonic)
     _every: dict[str, float] = field(default_factory=dict)
     _done: dict[str, float] = field(default_factory=dict)
+    _failing: dict[str, str] = field(default_factory=dict)
 
     def expect(self, name: str, every: float) -> None:
         """Declare that tick `name` runs about every `every` seconds in this process."""
@@ -58,6 +59,11 @@ class Heartbeats:
     def beat(self, name: str) -> None:
         """Record that tick `name` just completed."""
         self._done[name] = self.clock()
+        self._failing.pop(name, None)
+
+    def fail(self, name: str, reason: str) -> None:
+        """Record that tick `name` ran but could not do its work; `reason` says why."""
+        self._failing[name] = reason
 
     def problems(self) -> list[str]:
         """One line per expected tick that has not completed within 3× its interval."""
@@ -69,7 +75,9 @@ class Heartbeats:
             since = now - (self.started if last is None else last)
             if since > limit:
                 what = "has not completed since start" if last is None else "last completed"
-                found.append(f"{name} tick {what} {since:.0f}s ago (limit {limit:.0f}s)")
+                line = f"{name} tick {what} {since:.0f}s ago (limit {limit:.0f}s)"
+                reason = self._failing.get(name)
+                found.append(f"{line}: {reason}" if reason else line)
         return found
 
 

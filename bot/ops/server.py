@@ -29,7 +29,22 @@ logger = logging.getLogger(__name__)
 
 
 class OpsListenError(Exception):
-    """`ops.listen` cannot be bound (address in use, not an address of this host)."""
+    """An address to listen on (`ops.listen`, the webhook's) cannot be bound (address in
+    use, not an address of this host)."""
+
+
+def check_free(key: str, host: str, port: int) -> None:
+    """Raise OpsListenError naming `key` unless `host:port` can be bound right now.
+
+    For a server that binds later, after Telegram was contacted (the webhook's): a
+    taken port then ends the start in one line instead of a traceback.
+    """
+    try:
+        sockets = tornado.netutil.bind_sockets(port, address=host)
+    except (OSError, socket.gaierror) as exc:
+        raise OpsListenError(f"{key} {host}:{port} cannot be used: {exc.strerror or exc}") from exc
+    for sock in sockets:
+        sock.close()
 
 
 class _Base(tornado.web.RequestHandler):

@@ -119,7 +119,13 @@ def check_settings(settings: model.Settings) -> None:
         if topic.slug in seen:
             raise ValueError(f'topics[{i}].slug "{topic.slug}" is defined twice')
         seen.add(topic.slug)
+    listed: dict[str, int] = {}
     for i, feed in enumerate(settings.feeds):
+        if feed.url in listed:  # one feed row per URL: the second would fail every start
+            raise ValueError(
+                f'feeds[{i}].url "{feed.url}" is listed twice (feeds[{listed[feed.url]}])'
+            )
+        listed[feed.url] = i
         for slug in feed.topics:
             if slug not in seen:
                 known = ", ".join(sorted(seen)) or "none defined"
@@ -127,6 +133,12 @@ def check_settings(settings: model.Settings) -> None:
                     f'feeds[{i}].topics names unknown topic "{slug}" (topics: {known})'
                 )
     tg = settings.telegram
+    ops = settings.ops.address
+    if tg.webhook_url and ops is not None and ops[1] == tg.webhook_port:
+        raise ValueError(
+            f'ops.listen "{settings.ops.listen}" uses telegram.webhook_port {tg.webhook_port}'
+            " too: give the ops endpoints a port of their own"
+        )
     if tg.webhook_url and not tg.webhook_secret:
         raise ValueError(
             "telegram.webhook_secret is required when telegram.webhook_url is set"

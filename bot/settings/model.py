@@ -53,7 +53,8 @@ def _not_bool(value: Any) -> Any:
 
 def _http_url(value: str) -> str:
     value = value.strip()
-    if not value.startswith(("http://", "https://")):
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("http", "https") or not rest.split("/", 1)[0]:
         raise ValueError("must be an http(s) URL")
     return value
 

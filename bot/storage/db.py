@@ -11,6 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError as AlembicCommandError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -61,12 +63,68 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+# pg_advisory_lock key held while migrating: any constant our own tables never use.
+MIGRATION_LOCK_KEY = 0x6E657773  # "news"
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold the database's migration lock: one process migrates at a time.
+
+    Every command migrates first, so processes started together (a bot and its
+    workers, a health check beside a start) would otherwise run the same
+    migration side by side and fail on "already exists". Whoever comes second
+    waits, then finds the schema current. PostgreSQL: a session advisory lock;
+    a SQLite file: a lock file beside it; a memory database needs none.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK_KEY)))
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.select(sa.func.pg_advisory_unlock(MIGRATION_LOCK_KEY)))
+                conn.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    path = Path(database).with_suffix(".migrate.lock")
     try:
-        command.upgrade(alembic_config(engine), "head")
+        lock = path.open("a+")
+    except OSError as exc:
+        raise DatabaseError(f"cannot create {path} to migrate: {exc.strerror or exc}") from exc
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (idempotent, one process at a time)."""
+    config = alembic_config(engine)
+    try:
+        with migration_lock(engine):
+            command.upgrade(config, "head")
     except sa.exc.OperationalError as exc:
-        raise DatabaseError(f"cannot open database: {exc.orig}") from exc
+        raise DatabaseError(f"cannot open database: {one_line(exc)}") from exc
+    except AlembicCommandError as exc:
+        # The usual cause: an older release started on a database a newer one migrated.
+        head = ScriptDirectory.from_config(config).get_current_head()
+        raise DatabaseError(
+            f"cannot migrate the database: {one_line(exc)}; this version of the bot knows"
+            f" revisions up to {head}: a newer version has migrated it, so run that version"
+            " or restore the backup taken before the upgrade"
+        ) from exc
+
+
+def one_line(exc: Exception) -> str:
+    """The driver's message of `exc` on one line (no SQLAlchemy background link, no hint
+    lines), for messages that must stay one line."""
+    return " ".join(str(getattr(exc, "orig", None) or exc).split())
 
 
 def open_database(url: str) -> Engine:
@@ -76,9 +134,25 @@ def open_database(url: str) -> Engine:
         with engine.connect():
             pass
     except (sa.exc.ArgumentError, sa.exc.OperationalError, ModuleNotFoundError) as exc:
-        raise DatabaseError(f"cannot open database {redact_url(url)}: {exc}") from exc
+        detail = one_line(exc)
+        folder = _missing_sqlite_folder(url)
+        if folder is not None:
+            detail = f"the folder {folder} does not exist"
+        raise DatabaseError(f"cannot open database {redact_url(url)}: {detail}") from exc
     migrate(engine)
     return engine
+
+
+def _missing_sqlite_folder(url: str) -> Path | None:
+    """The folder a SQLite file URL names when that folder does not exist, else None."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    folder = Path(parsed.database).absolute().parent  # a relative path: from the working folder
+    return None if folder.is_dir() else folder
 
 
 def redact_url(url: str) -> str:
