@@ -302,13 +302,13 @@ async def test_opml_document_import_then_export_round_trip(
     data = OPML_IN.format(a=a, b=b).encode()
     tg.send_document(ADMIN, "mine.opml", data, mime_type="text/x-opml")
     [reply] = await wait_for(tg, ADMIN, 1)
-    assert reply.text == "📥 OPML import: 2 feeds added, 0 already there, 0 skipped as invalid."
+    assert reply.text == "📥 OPML import. Added: 2, already there: 0, skipped as invalid: 0."
     tg.send_document(ADMIN, "mine.opml", data)
     again = (await wait_for(tg, ADMIN, 2))[1]
-    assert "0 feeds added, 2 already there" in again.text
+    assert "Added: 0, already there: 2," in again.text
     [export] = await say(tg, ADMIN, "/export")
     assert export.kind == "document" and export.file is not None
-    assert export.file.filename == "feeds.opml" and export.text == "2 feeds"
+    assert export.file.filename == "feeds.opml" and export.text == "Feeds: 2"
     back = opml.parse_opml(export.file.data, _settings.topics)
     assert back == [
         opml.OpmlFeed(a, "Outlet A", ("world",)),
@@ -351,7 +351,7 @@ async def test_a_feed_removed_while_paused_comes_back_from_opml_with_a_clean_sla
     data = f'<opml version="2.0"><body><outline xmlUrl="{url}"/></body></opml>'.encode()
     tg.send_document(ADMIN, "back.opml", data)
     [reply] = await wait_for(tg, ADMIN, 1)
-    assert reply.text.startswith("📥 OPML import: 1 feeds added")
+    assert reply.text.startswith("📥 OPML import. Added: 1,")
     await refresh_once(engine, settings)  # it still fails: one failure of a new streak
     with Session(engine) as session:
         [feed] = session.exec(select(Feed)).all()
@@ -372,7 +372,7 @@ async def test_opml_entries_naming_private_addresses_are_skipped_as_addfeed_refu
     async with running_bot(settings, sqlite_engine):
         tg.send_document(ADMIN, "mixed.opml", data)
         [reply] = await wait_for(tg, ADMIN, 1)
-    assert reply.text == "📥 OPML import: 1 feeds added, 0 already there, 6 skipped as invalid."
+    assert reply.text == "📥 OPML import. Added: 1, already there: 0, skipped as invalid: 6."
     with Session(sqlite_engine) as session:
         assert session.exec(select(Feed.url)).all() == ["https://public.example/rss"]
 
@@ -392,7 +392,7 @@ async def test_opml_names_are_read_in_the_encoding_the_bytes_are_in(
     tg.send_document(ADMIN, "one.opml", mislabelled.encode("utf-8"))
     tg.send_document(ADMIN, "two.opml", cyrillic.encode("cp1251"))
     replies = await wait_for(tg, ADMIN, 2)
-    assert all(r.text.startswith("📥 OPML import: 1 feeds added") for r in replies)
+    assert all(r.text.startswith("📥 OPML import. Added: 1,") for r in replies)
     with Session(engine) as session:
         names = session.exec(select(Feed.name).order_by(Feed.url)).all()
     assert names == ["Café Zürich", "Новости"]
@@ -410,7 +410,7 @@ async def test_a_feed_dropped_from_the_config_and_imported_by_an_admin_survives_
         data = f'<opml version="2.0"><body><outline xmlUrl="{url}"/></body></opml>'.encode()
         tg.send_document(ADMIN, "back.opml", data)
         [reply] = await wait_for(tg, ADMIN, 1)
-    assert reply.text.startswith("📥 OPML import: 1 feeds added")
+    assert reply.text.startswith("📥 OPML import. Added: 1,")
     sync_feeds(settings, sqlite_engine)  # what the next start does first
     with Session(sqlite_engine) as session:
         assert session.exec(select(Feed.url).where(Feed.enabled)).all() == [url]
@@ -424,11 +424,11 @@ async def test_opml_exports_named_xml_are_imported_for_admins_only(
     data = OPML_IN.format(a="https://a.example/rss", b="https://b.example/rss").encode()
     tg.send_document(ADMIN, "Inoreader Subscriptions 20261206.xml", data, mime_type="text/xml")
     [reply] = await wait_for(tg, ADMIN, 1)
-    assert reply.text == "📥 OPML import: 2 feeds added, 0 already there, 0 skipped as invalid."
+    assert reply.text == "📥 OPML import. Added: 2, already there: 0, skipped as invalid: 0."
     helper = HELPERS[0]
     tg.send_document(helper, "feeds_2026-12-06.opml.xml", data, mime_type="application/xml")
     [again] = await wait_for(tg, helper, 1)
-    assert again.text.startswith("📥 OPML import: 0 feeds added, 2 already there")
+    assert again.text.startswith("📥 OPML import. Added: 0, already there: 2,")
     tg.add_private_chat(USER)
     tg.send_document(USER, "notes.xml", data, mime_type="text/xml")  # no admin: as before
     [hint] = await wait_for(tg, USER, 1)
@@ -448,7 +448,7 @@ async def test_opml_with_folders_nested_thousands_deep_is_imported(
     data = f'<?xml version="1.0"?><opml version="2.0"><body>{body}</body></opml>'.encode()
     tg.send_document(ADMIN, "deep.opml", data)
     [reply] = await wait_for(tg, ADMIN, 1)
-    assert reply.text == "📥 OPML import: 1 feeds added, 0 already there, 0 skipped as invalid."
+    assert reply.text == "📥 OPML import. Added: 1, already there: 0, skipped as invalid: 0."
     with Session(engine) as session:
         [stored] = session.exec(select(Feed)).all()
     assert (stored.url, stored.topics) == ("https://deep.example/rss", "world")

@@ -178,7 +178,7 @@ def cmd_export_opml(settings: Settings, args: argparse.Namespace, out: TextIO) -
     except OSError as exc:
         raise CommandError(f"cannot write {args.file}: {exc.strerror or exc}") from exc
     if path is not None:
-        print(f"{count} feeds written to {path}", file=sys.stderr)
+        print(f"{count} {'feed' if count == 1 else 'feeds'} written to {path}", file=sys.stderr)
     return 0
 
 

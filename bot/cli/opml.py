@@ -26,7 +26,8 @@ def run_import(settings: Settings, engine: Engine, path: Path, *, out: TextIO) -
             allow_private=settings.fetch.allow_private_networks,
         )
     print(
-        f"{report.added} feeds added, {report.present} already there,"
+        f"{report.added} {'feed' if report.added == 1 else 'feeds'} added,"
+        f" {report.present} already there,"
         f" {report.invalid} skipped as invalid",
         file=out,
     )

@@ -236,11 +236,11 @@ FEED_PAUSED_ALERT = (
     " (failing since {since}): {reason}.\n/resumefeed {id} takes it back."
 )
 OPML_IMPORTED = (
-    "📥 OPML import: {added} feeds added, {present} already there, {invalid} skipped as invalid."
+    "📥 OPML import. Added: {added}, already there: {present}, skipped as invalid: {invalid}."
 )
 OPML_REFUSED = "This OPML file was refused: {reason}."
 OPML_TOO_LARGE = "This file is too large for an OPML import (over {limit} KB)."
-OPML_EXPORT_CAPTION = "{count} feeds"
+OPML_EXPORT_CAPTION = "Feeds: {count}"
 STATS = (
     "📊 <b>Statistics</b>\n"
     "Chats: {active} active, {inactive} inactive ({blocked} unreachable, {stopped} stopped)\n"
