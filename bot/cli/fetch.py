@@ -10,6 +10,7 @@ from typing import TextIO
 
 from sqlalchemy.engine import Engine
 
+from bot.cli.terminal import printable
 from bot.ingest.fetcher import Fetcher
 from bot.ingest.refresh import FeedReport, Refresher
 from bot.render import stories as briefing
@@ -34,7 +35,7 @@ class ProgressBar:
             return
         width = 30
         filled = width * self.done // self.total
-        name = report.name[:40]
+        name = printable(report.name[:40])
         bar = "#" * filled + "." * (width - filled)
         self.stream.write(f"\r[{bar}] {self.done}/{self.total} {name:<40}")
         if self.done == self.total:

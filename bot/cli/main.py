@@ -16,11 +16,12 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.cli.terminal import PrintableStream, printable
 from bot.ops.gc_policy import tune_gc
 from bot.ops.logs import LogConfigError, configure_logging, mask_secrets
 from bot.settings import Settings, SettingsError, load_settings, resolve_config_path
@@ -261,17 +262,18 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     try:
         configure_logging(env, verbose=args.verbose)
     except LogConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
     try:
         settings = settings_from_args(args, env)
         mask_secrets(secrets_of(settings))
-        return COMMANDS[args.command](settings, args, sys.stdout)
+        out = cast(TextIO, PrintableStream(sys.stdout))
+        return COMMANDS[args.command](settings, args, out)
     except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
     except CommandError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         return 130

@@ -25,8 +25,10 @@ BLOCK_TAGS = frozenset(
 _WS = re.compile(r"\s+")
 _LINE_WS = re.compile(r"[^\S\n]+")
 _BREAKS = re.compile(r"\s*\n\s*(?:\n\s*)*")
-# Zero-width characters that only add invisible noise to headlines.
-_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
+# Zero-width characters that only add invisible noise to headlines, and control
+# characters (C0 other than whitespace, DEL, C1 other than NEL): no text means them,
+# and an ESC sequence in a feed title must not reach a log or an admin's terminal.
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 # A word boundary worth cutting at must be in the last part of the text.
 _MIN_WORD_CUT = 0.6
 
