@@ -72,6 +72,17 @@ def test_a_tick_that_fails_says_why_once_it_is_stale() -> None:
     assert beats.problems() == ["deliver tick last completed 21s ago (limit 18s)"]
 
 
+def test_a_process_shutting_down_is_not_ready_whatever_its_ticks_did() -> None:
+    beats = Heartbeats(clock=lambda: 1.0, started=0.0)
+    beats.expect("deliver", 6.0)
+    beats.beat("deliver")
+    assert beats.problems() == []
+    beats.stop()
+    assert beats.problems() == ["shutting down"]
+    beats.beat("deliver")  # the last round finishing does not make it ready again
+    assert beats.problems() == ["shutting down"]
+
+
 def test_verdict_is_one_line_of_json() -> None:
     assert Verdict().json_line() == '{"status": "ok"}'
     bad = json.loads(Verdict(("database: down", "deliver tick …")).json_line())

@@ -251,3 +251,51 @@ def test_a_database_that_stops_taking_writes_is_not_ready(
     finally:
         stop_bot(proc)
     assert proc.returncode == 0, log.read_text()[-3000:]
+
+
+def test_not_ready_while_shutting_down(
+    tmp_path: Path, tg: FakeTelegram, own_database: tuple[str, sa.Engine]
+) -> None:
+    """From SIGTERM on, /readyz says 503 "shutting down" while the last send finishes, so a
+    load balancer stops routing before the process stops answering; nothing is lost."""
+    import signal
+    import threading
+    from typing import Any
+
+    from tests.support.fake_telegram.server import Fault
+
+    url, _ = own_database
+    port = free_port()
+    config = write_config(tmp_path, f'[ops]\nlisten = "127.0.0.1:{port}"\n', database=url)
+    proc = start_bot(config, tg, tmp_path / "bot.log")
+    base = f"http://127.0.0.1:{port}"
+    entered, release = threading.Event(), threading.Event()
+
+    def hold_sends(method: str, params: dict[str, Any]) -> Fault | None:
+        if method.lower() == "sendmessage":
+            entered.set()
+            release.wait(30)
+        return None
+
+    try:
+        poll(lambda: httpx.get(f"{base}/readyz", timeout=10), lambda a: a.status_code == 200)
+        tg.add_private_chat(USER)
+        tg.set_fault_hook(hold_sends)
+        engine = make_engine(url)
+        with session_scope(engine) as session:
+            message = outbox.NewMessage(USER, "broadcast", "ops-e2e-stop", "Last words")
+            outbox.enqueue(session, [message], now=utcnow())
+        engine.dispose()
+        assert entered.wait(30), "the sender never sent"
+        proc.send_signal(signal.SIGTERM)
+        stopping = poll(
+            lambda: httpx.get(f"{base}/readyz", timeout=10), lambda a: a.status_code == 503
+        )
+        assert stopping.json() == {"status": "failing", "reason": "shutting down"}
+        assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200  # alive meanwhile
+    finally:
+        release.set()
+        tg.set_fault_hook(None)
+        stop_bot(proc)
+    assert proc.returncode == 0, (tmp_path / "bot.log").read_text()[-3000:]
+    assert [m.text for m in tg.messages(USER)] == ["Last words"]

@@ -51,6 +51,7 @@ class Heartbeats:
     _every: dict[str, float] = field(default_factory=dict)
     _done: dict[str, float] = field(default_factory=dict)
     _failing: dict[str, str] = field(default_factory=dict)
+    _stopping: bool = False
 
     def expect(self, name: str, every: float) -> None:
         """Declare that tick `name` runs about every `every` seconds in this process."""
@@ -65,8 +66,18 @@ class Heartbeats:
         """Record that tick `name` ran but could not do its work; `reason` says why."""
         self._failing[name] = reason
 
+    def stop(self) -> None:
+        """Say the process is shutting down: it takes no new work, so it is not ready."""
+        self._stopping = True
+
     def problems(self) -> list[str]:
-        """One line per expected tick that has not completed within 3× its interval."""
+        """One line per expected tick that has not completed within 3× its interval.
+
+        A process that is shutting down has one problem, whatever its ticks did: a load
+        balancer or orchestrator must stop routing to it before it stops answering.
+        """
+        if self._stopping:
+            return ["shutting down"]
         now = self.clock()
         found = []
         for name, every in sorted(self._every.items()):

@@ -72,5 +72,6 @@ class Services:
     def begin_shutdown(self) -> None:
         """Stop claiming new work; what is in flight finishes."""
         self.stopping.set()
+        self.heartbeats.stop()  # /readyz answers 503 from now on
         if self.sender is not None:
             self.sender.stopping = True
