@@ -334,8 +334,13 @@ async def opml_document(update: Update, context: BotContext) -> None:
         return
     actor, now = _actor(update), services.clock()
     private = services.settings.fetch.allow_private_networks
-    report = await services.db(
-        lambda s: opml.import_feeds(s, items, actor=actor, now=now, allow_private=private)
+    report = await asyncio.to_thread(
+        opml.import_feeds_into,
+        services.engine,
+        items,
+        actor=actor,
+        now=now,
+        allow_private=private,
     )
     await send_html(context, chat.id, render.opml_imported(report, lang))
 

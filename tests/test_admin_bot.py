@@ -525,3 +525,27 @@ async def test_errors_reach_admins_once_per_kind(
     assert second.startswith("🐞 ValueError in command (unknown)") and "handler <broke>" in second
     assert "test_admin_bot.py" not in second  # only our own code's frames are named
     assert caplog.text.count("unhandled error") == 5
+
+
+async def test_two_admins_importing_one_opml_at_once_each_get_an_answer(
+    tg: FakeTelegram, engine: Engine
+) -> None:
+    """Both imports read the feed list before either commits; on PostgreSQL the second
+    commit met the first one's rows (IntegrityError, a bug report instead of an answer)."""
+    outlines = "".join(
+        f'<outline type="rss" text="Wire {n}" xmlUrl="https://wire{n}.example/feed.xml"/>'
+        for n in range(400)
+    )
+    data = f'<?xml version="1.0"?><opml version="2.0"><body>{outlines}</body></opml>'.encode()
+    admins = (ADMIN, HELPERS[0])
+    async with running_bot(admin_settings(tg), engine):
+        for admin in admins:
+            tg.send_document(admin, "wires.opml", data)
+        replies = [(await wait_for(tg, admin, 1))[0].text for admin in admins]
+        assert all(r.startswith("📥 OPML import.") for r in replies), replies
+        added = [int(r.split("Added: ")[1].split(",")[0]) for r in replies]
+        assert sum(added) == 400, replies  # each feed added by one of the two
+        await asyncio.sleep(0.5)  # no bug report follows
+        assert [len(tg.messages(a)) for a in admins] == [1, 1]
+    with Session(engine) as session:
+        assert len(session.exec(select(Feed.url)).all()) == 400

@@ -17,6 +17,8 @@ from datetime import datetime
 from email.utils import format_datetime
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.admin import audit
@@ -25,6 +27,7 @@ from bot.admin.results import ImportReport
 from bot.ingest.netguard import is_public, parse_literal
 from bot.ingest.topics import Topic
 from bot.services.lookup import resolve_topic
+from bot.storage.db import session_scope
 from bot.storage.models import Feed
 
 MAX_BYTES = 1024 * 1024
@@ -199,6 +202,33 @@ def import_feeds(
     detail = f"{added} added, {present} already there, {invalid} invalid"
     audit.record(session, actor, "import-opml", detail, now=now)
     return report
+
+
+# Another import, /addfeed or a starting process can store one of the file's feeds between
+# this import's read and its commit; each retry reads what they committed.
+IMPORT_ATTEMPTS = 3
+
+
+def import_feeds_into(
+    engine: Engine,
+    feeds: Sequence[OpmlFeed],
+    *,
+    actor: audit.Actor,
+    now: datetime,
+    allow_private: bool,
+) -> ImportReport:
+    """`import_feeds` in a transaction of its own, run again if a feed it adds was added
+    meanwhile (the unique URL refuses the commit): that feed then counts as already there."""
+    for attempt in range(1, IMPORT_ATTEMPTS + 1):
+        try:
+            with session_scope(engine) as session:
+                return import_feeds(
+                    session, feeds, actor=actor, now=now, allow_private=allow_private
+                )
+        except IntegrityError:
+            if attempt == IMPORT_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def export_feeds(session: Session) -> list[OpmlFeed]:

@@ -17,14 +17,13 @@ def run_import(settings: Settings, engine: Engine, path: Path, *, out: TextIO) -
     """Import the feeds listed in an OPML file; raise OpmlError or OSError when unusable."""
     data = path.read_bytes()
     feeds = opml.parse_opml(data, settings.topics)
-    with session_scope(engine) as session:
-        report = opml.import_feeds(
-            session,
-            feeds,
-            actor=audit.CLI,
-            now=utcnow(),
-            allow_private=settings.fetch.allow_private_networks,
-        )
+    report = opml.import_feeds_into(
+        engine,
+        feeds,
+        actor=audit.CLI,
+        now=utcnow(),
+        allow_private=settings.fetch.allow_private_networks,
+    )
     print(
         f"{report.added} {'feed' if report.added == 1 else 'feeds'} added,"
         f" {report.present} already there,"
