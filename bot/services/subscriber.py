@@ -183,9 +183,9 @@ async def set_schedule(
 
 async def set_timezone(services: Services, who: Asker, zone: str) -> ScheduleView:
     def work(session: Session, chat: Chat) -> ScheduleView:
-        now = services.clock()
+        now, old_zone = services.clock(), chat.timezone
         chat.timezone, chat.updated_at = zone, now
-        chat_store.reschedule(chat, now=now)
+        chat_store.reschedule(chat, now=now, old_zone=old_zone)
         session.add(chat)
         return _schedule(chat)
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, delete, select
 
-from bot.briefings.timetable import next_due
+from bot.briefings.timetable import carried_over, next_due
 from bot.settings import BriefingSettings
 from bot.storage import filters as filter_store
 from bot.storage.models import Chat, Subscription, table_of
@@ -167,9 +167,15 @@ def set_stopped(session: Session, chat: Chat, stopped: bool, *, now: datetime) -
     session.add(chat)
 
 
-def reschedule(chat: Chat, *, now: datetime) -> None:
-    """Recompute the next briefing after a change of times, zone, mode or a pause."""
-    chat.next_briefing_at = next_due(chat.mode, chat.briefing_times, chat.timezone, after=now)
+def reschedule(chat: Chat, *, now: datetime, old_zone: str | None = None) -> None:
+    """Recompute the next briefing after a change of times, zone (from `old_zone`), mode or a
+    pause; never at or before the last briefing's slot, so nothing is sent twice."""
+    after = now
+    last = chat.last_briefing_at
+    if chat.mode == "scheduled" and last is not None:
+        served = carried_over(last, old_zone, chat.timezone) if old_zone else last
+        after = max(now, served)
+    chat.next_briefing_at = next_due(chat.mode, chat.briefing_times, chat.timezone, after=after)
     if chat.mode == "instant":
         chat.instant_since = chat.instant_since or now
 
