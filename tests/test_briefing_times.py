@@ -194,6 +194,8 @@ def test_story_at_the_boundary_and_odd_dates_each_arrive_once(engine: Engine) ->
     seed_headlines(engine, ["Stored at the slot"], now=first + timedelta(minutes=1))
     compose_scheduled(engine, SETTINGS, now=first + timedelta(seconds=5))
     seed_headlines(engine, ["Stored just after"], now=first + timedelta(seconds=5, minutes=1))
+    # A refresh that read the clock before the slot and committed after the compose.
+    seed_headlines(engine, ["Stamped before, stored after"], now=first + timedelta(seconds=30))
     # A feed with a wrong clock: published long ago or far ahead, first seen now.
     ids = seed_headlines(engine, ["Dated 2019", "Dated next year"], now=first + timedelta(hours=5))
     with engine.begin() as conn:
@@ -211,6 +213,7 @@ def test_story_at_the_boundary_and_odd_dates_each_arrive_once(engine: Engine) ->
         "Before the morning",
         "Stored at the slot",
         "Stored just after",
+        "Stamped before, stored after",
         "Dated 2019",
         "Dated next year",
     ):
