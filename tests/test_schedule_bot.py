@@ -230,3 +230,24 @@ async def test_schedule_reads_times_as_people_type_them(bot: Bot, typed: str, an
     assert answer in reply.text
     if answer.startswith("Usage"):
         assert bot.chat().briefing_times == before  # a bad time changes nothing
+
+
+async def test_schedule_changed_while_its_briefing_is_due_keeps_it_if_the_time_stays(
+    bot: Bot,
+) -> None:
+    seed_headlines(bot.engine, ["Overnight news"], now=utc(2026, 6, 10, 5, 0))
+    # 08:00:03 Berlin: due, not composed yet (the compose tick is seconds away). 19:00 is
+    # added, 08:00 stays: this morning's briefing still comes.
+    await bot.command(utc(2026, 6, 10, 6, 0, 3), "/schedule 08:00 19:00", "Briefings at 08:00")
+    await bot.tick(utc(2026, 6, 10, 6, 0, 15))
+    assert len(bot.briefings()) == 1
+    seed_headlines(bot.engine, ["Afternoon news"], now=utc(2026, 6, 10, 15, 0))
+    await bot.tick(utc(2026, 6, 10, 17, 0, 5))
+    assert len(bot.briefings()) == 2
+    # The next morning, due again, 08:00 is replaced by 09:00: only the 09:00 one comes.
+    seed_headlines(bot.engine, ["Morning news"], now=utc(2026, 6, 11, 5, 0))
+    await bot.command(utc(2026, 6, 11, 6, 0, 3), "/schedule 09:00", "Next: Thu, 11 Jun, 09:00")
+    await bot.tick(utc(2026, 6, 11, 6, 0, 15))
+    assert len(bot.briefings()) == 2
+    await bot.tick(utc(2026, 6, 11, 7, 0, 5))
+    assert len(bot.briefings()) == 3

@@ -88,6 +88,13 @@ def last_briefing(
     return max(c for c in candidates if c <= at_or_before)
 
 
+def is_briefing_time(moment: datetime, times: Sequence[tuple[int, int]], zone_name: str) -> bool:
+    """Whether `moment` is the instant of one of `times` on its local day."""
+    where = zone(zone_name)
+    day = moment.astimezone(where).date()
+    return any(_instant(day, hm, where) == moment for hm in times)
+
+
 def carried_over(moment: datetime, old_zone: str, new_zone: str) -> datetime:
     """The instant at `moment`'s wall-clock time in `old_zone`, on its date in `new_zone`.
 
