@@ -17,6 +17,7 @@ from bot.admin.broadcast import CHECK_EVERY, report_progress
 from bot.admin.feeds import enqueue_pause_alerts
 from bot.briefings.compose import ComposeStats, compose_instant, compose_scheduled
 from bot.ops import metrics
+from bot.ops.health import Heartbeats
 from bot.services.context import Services
 from bot.services.retention import prune
 from handlers.context import BotContext
@@ -91,7 +92,7 @@ async def compose_tick(context: BotContext) -> None:
     services = context.services
     began = time.monotonic()
     total = ComposeStats()
-    while not services.stopping.is_set() and not awaiting_first_refresh(services):
+    while not services.stopping.is_set() and not awaiting_first_refresh(services.heartbeats):
         now = services.clock()
         batch = await asyncio.to_thread(
             compose_scheduled, services.engine, services.settings, now=now, limit=COMPOSE_BATCH
@@ -115,9 +116,8 @@ async def compose_tick(context: BotContext) -> None:
     services.heartbeats.beat("compose")
 
 
-def awaiting_first_refresh(services: Services) -> bool:
+def awaiting_first_refresh(beats: Heartbeats) -> bool:
     """Whether this process still holds scheduled briefings for its first refresh."""
-    beats = services.heartbeats
     if not beats.expects("refresh") or beats.completed("refresh"):
         return False
     return beats.since_start() < FIRST_REFRESH_WAIT

@@ -10,9 +10,11 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
+from bot.ops.health import Heartbeats
 from bot.services.context import sync_feeds
 from bot.settings import FeedConfig
 from bot.storage.models import utcnow
+from handlers.jobs import FIRST_REFRESH_WAIT, REFRESH_EVERY, awaiting_first_refresh
 from tests.support.botharness import make_settings, running_bot, wait_for
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer, Reply
@@ -42,3 +44,16 @@ async def test_catch_up_after_a_restart_waits_for_the_first_refresh(
     assert "Stored before the outage" in briefing.text
     assert "Fetched after the restart" in briefing.text
     assert len(tg.messages(USER)) == 1
+
+
+def test_the_hold_ends_with_the_first_refresh_or_after_five_minutes() -> None:
+    at = [100.0]
+    beats = Heartbeats(clock=lambda: at[0], started=100.0)
+    assert not awaiting_first_refresh(beats)  # a process that runs no refresh holds nothing
+    beats.expect("refresh", REFRESH_EVERY)
+    assert awaiting_first_refresh(beats)
+    at[0] += FIRST_REFRESH_WAIT  # a refresh that never completes holds no longer than this
+    assert not awaiting_first_refresh(beats)
+    at[0] = 101.0
+    beats.beat("refresh")
+    assert not awaiting_first_refresh(beats)
