@@ -100,8 +100,8 @@ async def bot(tg: FakeTelegram, engine: Engine) -> AsyncIterator[Bot]:
             "Thu, 11 Jun, 08:00",
             utc(2026, 6, 11, 7, 0),
         ),
-        # Tokyo's 08:00 on the 10th was 16:00 London on the 9th: the 10th in London still
-        # gets its 08:00, no day goes without.
+        # Tokyo's 08:00 on the 10th was 19:00 New York on the 9th: the 10th in New York
+        # still gets its 08:00, no day goes without.
         (
             "Asia/Tokyo",
             utc(2026, 6, 9, 23, 0),
