@@ -17,6 +17,7 @@ from bot.admin.broadcast import CHECK_EVERY, report_progress
 from bot.admin.feeds import enqueue_pause_alerts
 from bot.briefings.compose import ComposeStats, compose_instant, compose_scheduled
 from bot.ops import metrics
+from bot.ops.health import Heartbeats
 from bot.services.context import Services
 from bot.services.retention import prune
 from handlers.context import BotContext
@@ -29,6 +30,10 @@ COMPOSE_BATCH = 5000  # chats per compose_scheduled call (it commits every 500)
 DELIVER_EVERY = 1.0
 DELIVER_BUDGET = 5.0  # seconds one deliver tick may send before it yields
 RETENTION_EVERY = 3600.0  # pruning is batched; hourly keeps each run short
+# Right after a start, scheduled briefings wait for the first refresh (at most this long), so
+# a catch-up briefing after a downtime carries the news of the downtime, not only what was
+# stored before it.
+FIRST_REFRESH_WAIT = 300.0
 
 
 async def refresh_tick(context: BotContext) -> None:
@@ -87,7 +92,7 @@ async def compose_tick(context: BotContext) -> None:
     services = context.services
     began = time.monotonic()
     total = ComposeStats()
-    while not services.stopping.is_set():
+    while not services.stopping.is_set() and not awaiting_first_refresh(services.heartbeats):
         now = services.clock()
         batch = await asyncio.to_thread(
             compose_scheduled, services.engine, services.settings, now=now, limit=COMPOSE_BATCH
@@ -109,6 +114,13 @@ async def compose_tick(context: BotContext) -> None:
         )
     metrics.observe_compose(time.monotonic() - began)
     services.heartbeats.beat("compose")
+
+
+def awaiting_first_refresh(beats: Heartbeats) -> bool:
+    """Whether this process still holds scheduled briefings for its first refresh."""
+    if not beats.expects("refresh") or beats.completed("refresh"):
+        return False
+    return beats.since_start() < FIRST_REFRESH_WAIT
 
 
 async def deliver_tick(context: BotContext) -> None:

@@ -74,3 +74,36 @@ def test_parse_times_rejects_bad_values() -> None:
     assert parse_times("19:00 07:30 07:30") == ((7, 30), (19, 0))
     with pytest.raises(ValueError, match="25:00"):
         parse_times("25:00")
+
+
+def test_last_briefing_is_the_latest_time_at_or_before() -> None:
+    from bot.briefings.timetable import last_briefing
+
+    times = parse_times("07:00 19:00")
+    at = utc(2026, 6, 10, 20, 0)
+    assert last_briefing(times, "UTC", at_or_before=at) == utc(2026, 6, 10, 19, 0)
+    assert last_briefing(times, "UTC", at_or_before=utc(2026, 6, 10, 19)) == utc(2026, 6, 10, 19)
+    # Kathmandu is UTC+05:45: 07:00 there is 01:15 UTC.
+    got = last_briefing(parse_times("07:00"), "Asia/Kathmandu", at_or_before=utc(2026, 6, 10, 1))
+    assert got == utc(2026, 6, 9, 1, 15)
+    assert last_briefing((), "UTC", at_or_before=at) is None
+
+
+@pytest.mark.parametrize(
+    ("sent", "old", "new", "expected"),
+    [
+        # 08:00 Berlin (07:00 London): 08:00 London that day counts as had.
+        (utc(2026, 6, 10, 6), "Europe/Berlin", "Europe/London", utc(2026, 6, 10, 7)),
+        # 08:00 Tokyo on the 10th was midnight in London: 08:00 London on the 10th counts.
+        (utc(2026, 6, 9, 23), "Asia/Tokyo", "Europe/London", utc(2026, 6, 10, 7)),
+        # ... and 19:00 on the 9th in New York: only the 9th's 08:00 there counts.
+        (utc(2026, 6, 9, 23), "Asia/Tokyo", "America/New_York", utc(2026, 6, 9, 12)),
+        (utc(2026, 6, 10, 6), "Europe/Berlin", "Europe/Berlin", utc(2026, 6, 10, 6)),
+    ],
+)
+def test_carried_over_keeps_the_time_of_day_on_the_new_zones_date(
+    sent: datetime, old: str, new: str, expected: datetime
+) -> None:
+    from bot.briefings.timetable import carried_over
+
+    assert carried_over(sent, old, new) == expected

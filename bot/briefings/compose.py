@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -26,7 +26,7 @@ from sqlmodel import Session
 from bot.briefings import layout, selection
 from bot.briefings.grouping import LOOKBACK, BriefingKey, briefing_key, pick_stories
 from bot.briefings.prefs import chat_prefs
-from bot.briefings.timetable import next_due
+from bot.briefings.timetable import last_briefing, next_due, parse_times
 from bot.delivery.message import markup_json
 from bot.render import i18n, texts, tghtml
 from bot.render.i18n import EN, Lang
@@ -159,8 +159,10 @@ def _compose_batch(
     filtered = batch_store.chats_with_filters(session, [c.id for c in chats])
     groups: dict[BriefingKey, list[DueChat]] = defaultdict(list)
     next_at: dict[tuple[str, str, datetime], datetime | None] = {}
+    last_slot: dict[tuple[str, str], datetime | None] = {}
     for chat in chats:
         if chat.mode == "scheduled":
+            chat = _latest_slot(chat, now=now, memo=last_slot)
             after = max(now, chat.scheduled)
             memo = (chat.briefing_times, chat.timezone, after)
             if memo not in next_at:
@@ -220,6 +222,25 @@ def _compose_batch(
     batch_store.record_deliveries(session, out.deliveries, now=now)
     batch_store.set_due_times(session, out.due)
     batch_store.set_due_times(session, out.late)
+
+
+def _latest_slot(
+    chat: DueChat, *, now: datetime, memo: dict[tuple[str, str], datetime | None]
+) -> DueChat:
+    """The chat with the latest of its briefing times that passed as the one due.
+
+    After a downtime that spans several briefing times, only the latest is
+    sent (one catch-up, not one per missed time), and whether it is too late
+    is judged by it: a bot down for two days and back an hour after today's
+    time sends today's briefing.
+    """
+    key = (chat.briefing_times, chat.timezone)
+    if key not in memo:
+        memo[key] = last_briefing(parse_times(key[0]), key[1], at_or_before=now)
+    latest = memo[key]
+    if latest is None or latest <= chat.scheduled:
+        return chat
+    return replace(chat, scheduled=latest)
 
 
 def _kind_and_key(chat: DueChat, now: datetime) -> tuple[str, str]:

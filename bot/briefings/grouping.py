@@ -35,6 +35,11 @@ from bot.briefings.timetable import zone
 from bot.storage.briefings import DueChat
 
 LOOKBACK = timedelta(hours=24)
+# A scheduled briefing also looks this far back before the last one's time, so that no story
+# falls between two briefings: one whose refresh read the clock just before the briefing time
+# and committed after the briefing was composed, or one stamped by a host clock that NTP
+# stepped back. The delivery records keep what the last briefing sent from coming again.
+SEEN_SLACK = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,8 @@ def seen_since(chat: DueChat, *, now: datetime) -> datetime:
     """Oldest first-seen time of the stories a chat may get now."""
     if chat.mode == "instant":
         return max(chat.instant_since or now, now - LOOKBACK)
-    return max(chat.last_briefing_at or now - LOOKBACK, now - 2 * LOOKBACK)
+    last = chat.last_briefing_at
+    return max(last - SEEN_SLACK if last else now - LOOKBACK, now - 2 * LOOKBACK)
 
 
 def briefing_key(

@@ -72,6 +72,40 @@ def next_briefing(
     return min(c for c in candidates if c > after)
 
 
+def last_briefing(
+    times: Sequence[tuple[int, int]], zone_name: str, *, at_or_before: datetime
+) -> datetime | None:
+    """Last briefing instant at or before `at_or_before` (aware UTC), or None without times."""
+    if not times:
+        return None
+    where = zone(zone_name)
+    local_day = at_or_before.astimezone(where).date()
+    candidates = (
+        _instant(local_day + timedelta(days=offset), hm, where)
+        for offset in (-2, -1, 0, 1)
+        for hm in times
+    )
+    return max(c for c in candidates if c <= at_or_before)
+
+
+def is_briefing_time(moment: datetime, times: Sequence[tuple[int, int]], zone_name: str) -> bool:
+    """Whether `moment` is the instant of one of `times` on its local day."""
+    where = zone(zone_name)
+    day = moment.astimezone(where).date()
+    return any(_instant(day, hm, where) == moment for hm in times)
+
+
+def carried_over(moment: datetime, old_zone: str, new_zone: str) -> datetime:
+    """The instant at `moment`'s wall-clock time in `old_zone`, on its date in `new_zone`.
+
+    A briefing sent before a change of zone keeps its time of day and counts for the
+    new zone's local day it fell on, so that day does not get the same time again.
+    """
+    wall = moment.astimezone(zone(old_zone))
+    day = moment.astimezone(zone(new_zone)).date()
+    return _instant(day, (wall.hour, wall.minute), zone(new_zone))
+
+
 def next_due(
     mode: str, times: str | Iterable[str], zone_name: str, *, after: datetime
 ) -> datetime | None:

@@ -62,6 +62,18 @@ class Heartbeats:
         self._done[name] = self.clock()
         self._failing.pop(name, None)
 
+    def completed(self, name: str) -> bool:
+        """Whether tick `name` completed at least once since this process started."""
+        return name in self._done
+
+    def expects(self, name: str) -> bool:
+        """Whether this process runs tick `name`."""
+        return name in self._every
+
+    def since_start(self) -> float:
+        """Seconds since this process started."""
+        return self.clock() - self.started
+
     def fail(self, name: str, reason: str) -> None:
         """Record that tick `name` ran but could not do its work; `reason` says why."""
         self._failing[name] = reason

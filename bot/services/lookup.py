@@ -119,14 +119,23 @@ class ScheduleRequest:
 
 
 MAX_TIMES = 6
-_ONE_DIGIT_HOUR = re.compile(r"[0-9]:[0-5][0-9]")
+# "7:00", and as German and Turkish write it "7.30", as French writes it "7h" and "7h30".
+# Anything else (24:00, 7pm, 7:5) is left for `parse_times` to refuse.
+_LOOSE_TIME = re.compile(r"([0-9]{1,2})(?:[:.]([0-5][0-9])|[hH]([0-5][0-9])?)")
+
+
+def _hhmm(item: str) -> str:
+    match = _LOOSE_TIME.fullmatch(item)
+    if match is None:
+        return item
+    return f"{int(match.group(1)):02d}:{match.group(2) or match.group(3) or '00'}"
 
 
 def _schedule_items(args: Sequence[str]) -> list[str]:
     """The times as typed, marks dropped: "07:00,19:30" and "07:00, 19:30" are two, and
-    "7:00" is 07:00."""
+    "7:00", "7.00" and "7h" are 07:00."""
     items = [item for arg in args for item in without_marks(arg).split(",") if item]
-    return ["0" + item if _ONE_DIGIT_HOUR.fullmatch(item) else item for item in items]
+    return [_hhmm(item) for item in items]
 
 
 def parse_schedule(args: Sequence[str]) -> ScheduleRequest:

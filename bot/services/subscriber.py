@@ -167,14 +167,14 @@ async def set_schedule(
     def work(session: Session, chat: Chat) -> ScheduleView:
         if request.mode is None:
             return _schedule(chat)
-        now = services.clock()
+        now, was_scheduled = services.clock(), chat.mode == "scheduled"
         if request.mode == "instant" and chat.mode != "instant":
             chat.instant_since = now  # only stories from now on, not a backlog
         chat.mode = request.mode
         if request.times:
             chat.briefing_times = " ".join(request.times)
         chat.updated_at = now
-        chat_store.reschedule(chat, now=now)
+        chat_store.reschedule(chat, now=now, keep_due=was_scheduled)
         session.add(chat)
         return _schedule(chat)
 
@@ -183,9 +183,9 @@ async def set_schedule(
 
 async def set_timezone(services: Services, who: Asker, zone: str) -> ScheduleView:
     def work(session: Session, chat: Chat) -> ScheduleView:
-        now = services.clock()
+        now, old_zone = services.clock(), chat.timezone
         chat.timezone, chat.updated_at = zone, now
-        chat_store.reschedule(chat, now=now)
+        chat_store.reschedule(chat, now=now, old_zone=old_zone)
         session.add(chat)
         return _schedule(chat)
 

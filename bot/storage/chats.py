@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, delete, select
 
-from bot.briefings.timetable import next_due
+from bot.briefings.timetable import carried_over, is_briefing_time, next_due, parse_times
 from bot.settings import BriefingSettings
 from bot.storage import filters as filter_store
 from bot.storage.models import Chat, Subscription, table_of
@@ -167,11 +167,33 @@ def set_stopped(session: Session, chat: Chat, stopped: bool, *, now: datetime) -
     session.add(chat)
 
 
-def reschedule(chat: Chat, *, now: datetime) -> None:
-    """Recompute the next briefing after a change of times, zone, mode or a pause."""
-    chat.next_briefing_at = next_due(chat.mode, chat.briefing_times, chat.timezone, after=now)
+def reschedule(
+    chat: Chat, *, now: datetime, old_zone: str | None = None, keep_due: bool = False
+) -> None:
+    """Recompute the next briefing after a change of times, zone (from `old_zone`), mode or a
+    pause; never at or before the last briefing's slot, so nothing is sent twice.
+
+    With `keep_due`, a briefing that fell due and was not composed yet (the compose tick
+    comes every few seconds) stays due when its time is still one of the chat's.
+    """
+    if keep_due and _still_due(chat, now):
+        return
+    after = now
+    last = chat.last_briefing_at
+    if chat.mode == "scheduled" and last is not None:
+        served = carried_over(last, old_zone, chat.timezone) if old_zone else last
+        after = max(now, served)
+    chat.next_briefing_at = next_due(chat.mode, chat.briefing_times, chat.timezone, after=after)
     if chat.mode == "instant":
         chat.instant_since = chat.instant_since or now
+
+
+def _still_due(chat: Chat, now: datetime) -> bool:
+    """Whether the chat's due time has come and is one of its briefing times."""
+    due = chat.next_briefing_at
+    if chat.mode != "scheduled" or due is None or due > now:
+        return False
+    return is_briefing_time(due, parse_times(chat.briefing_times), chat.timezone)
 
 
 def subscriptions(session: Session, chat_id: int) -> set[str]:
