@@ -35,12 +35,18 @@ def latest_stories(
     limit: int,
     exclude_delivered_to: int | None = None,
     seen_since: datetime | None = None,
+    published_since: datetime | None = None,
     offset: int = 0,
 ) -> list[Story]:
-    """Newest stories, optionally only those in `topics`, not yet sent to a chat, or new."""
+    """Newest stories, optionally only those in `topics`, not yet sent to a chat, or new.
+
+    New: first seen at or after `seen_since`, and published at or after `published_since`.
+    """
     query = select(Story)
     if seen_since is not None:
         query = query.where(col(Story.first_seen_at) >= seen_since)
+    if published_since is not None:
+        query = query.where(col(Story.published_at) >= published_since)
     if topics:
         in_topic = (
             select(StoryTopic.story_id)
