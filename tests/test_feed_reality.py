@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.briefings.compose import compose_instant, compose_scheduled
+from bot.briefings.selection import stories_for_chat
 from bot.ingest.fetcher import Fetcher, FetchPolicy
 from bot.ingest.refresh import FeedReport, Refresher
 from bot.services.retention import prune
@@ -141,3 +142,22 @@ async def test_an_item_back_after_retention_forgot_it_is_not_sent_again(
     compose_scheduled(sqlite_engine, settings, now=back + timedelta(hours=1))
     texts = sent_texts(sqlite_engine)
     assert sum("Council approves the tram line" in text for text in texts) == 1  # ... not re-sent
+
+
+async def test_an_item_dated_ahead_does_not_stay_above_newer_stories(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    # A local time labelled GMT puts an item hours ahead; it was published when first seen.
+    ahead: Item = ("a-1", "Ferry timetable changes", "https://a.example/ferry", NOW + DAY * 0.8)
+    server.route("/a.xml", Reply(200, RSS, rss([ahead])))
+    server.route("/b.xml", Reply(200, RSS, rss([])))
+    settings = settings_for(server, "/a.xml", "/b.xml")
+    await refresh(sqlite_engine, settings, NOW)
+    later = NOW + timedelta(hours=3)
+    newer: Item = ("b-1", "Airport reopens after the fog", "https://b.example/fog", later)
+    server.route("/b.xml", Reply(200, RSS, rss([newer])))
+    await refresh(sqlite_engine, settings, later)
+    with Session(sqlite_engine) as session:
+        shown = stories_for_chat(session, chat_id=1, topics=None, limit=5)  # what /latest lists
+    assert [s.title for s in shown] == ["Airport reopens after the fog", "Ferry timetable changes"]
+    assert shown[1].published_at == NOW  # when it was first seen, not when it claims

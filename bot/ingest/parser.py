@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import feedparser
@@ -45,8 +45,6 @@ DEFAULT_PARSE_TIMEOUT = 30.0
 # Parsing is CPU-bound and may be slow on hostile input: a small pool of worker
 # processes (`bot.ingest.parse_pool`) runs it beside the event loop and the store.
 _PARSE_WORKERS = 2
-# Clock skew and time zones make "a few hours ahead" normal; more is a lie.
-FUTURE_TOLERANCE = timedelta(days=1)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
 # Markup that plain text practically never contains: a closing tag or a line break.
@@ -323,12 +321,15 @@ def _normalise(item: RawItem, *, base: str, now: datetime) -> ParsedEntry:
 
 
 def _published(value: datetime | None, now: datetime) -> datetime:
-    """Return ``value`` in UTC; missing or far-future dates become ``now``."""
+    """Return ``value`` in UTC; missing or future dates become ``now``.
+
+    A date ahead of the fetch (a local time labelled GMT, clock skew, a typo) is not
+    when the item was published: kept, it would sort above every newer story until then.
+    """
     now_utc = now.astimezone(UTC)
     if value is None:
         return now_utc
-    value = value.astimezone(UTC)
-    return now_utc if value > now_utc + FUTURE_TOLERANCE else value
+    return min(value.astimezone(UTC), now_utc)
 
 
 def _unique(terms: Iterable[str]) -> tuple[str, ...]:
