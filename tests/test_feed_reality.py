@@ -161,3 +161,24 @@ async def test_an_item_dated_ahead_does_not_stay_above_newer_stories(
         shown = stories_for_chat(session, chat_id=1, topics=None, limit=5)  # what /latest lists
     assert [s.title for s in shown] == ["Airport reopens after the fog", "Ferry timetable changes"]
     assert shown[1].published_at == NOW  # when it was first seen, not when it claims
+
+
+async def test_titles_escaped_twice_by_the_outlet_read_decoded_and_escaped_once(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    titles = [
+        "Caf&#233; &amp;amp; bar &amp;#8217;s &lt;3 night",  # RSS title, text: escaped twice
+        "<![CDATA[Tom &amp; Jerry <i>live</i> in Oslo]]>",  # CDATA holding HTML
+        "AT&amp;T &lt;blink&gt; tag day",  # escaped once: a literal <blink> survives
+    ]
+    items: list[Item] = [(f"t-{i}", t, f"https://t.example/{i}", NOW) for i, t in enumerate(titles)]
+    server.route("/t.xml", Reply(200, RSS, rss(items)))
+    settings = settings_for(server, "/t.xml")
+    seed_chats(sqlite_engine, [7], now=NOW, due=NOW, mode="instant")
+    await refresh(sqlite_engine, settings, NOW)
+    compose_instant(sqlite_engine, settings, now=NOW + timedelta(seconds=1))
+    [text] = sent_texts(sqlite_engine)
+    assert "Café &amp; bar ’s &lt;3 night" in text
+    assert "Tom &amp; Jerry live in Oslo" in text
+    assert "AT&amp;T &lt;blink&gt; tag day" in text
+    assert "&amp;amp;" not in text and "&amp;#" not in text

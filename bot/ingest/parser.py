@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import json
 import logging
 import re
@@ -50,6 +51,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
 # Markup that plain text practically never contains: a closing tag or a line break.
 _MARKUP = re.compile(r"</[A-Za-z][\w:-]*\s*>|<br\s*/?>", re.I)
 ENTITIES_REFUSED = "entity declarations are not allowed"
+# A character reference left in plain text after XML decoding: the publisher escaped
+# the text twice ("AT&amp;amp;T", "it&amp;#8217;s").
+_CHAR_REF = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,10 +275,14 @@ def _plain(text: str, *, is_html: bool) -> str:
     """Return plain text; "text" typed titles that carry real markup are treated as HTML.
 
     Atom 0.3 defaults to text/plain and many feeds mislabel HTML titles, but
-    a literal ``<blink>`` in a title declared as text must survive.
+    a literal ``<blink>`` in a title declared as text must survive. Character references
+    left in plain text were escaped twice by the publisher: decoded once more, or
+    readers would see "&amp;" where the outlet meant "&".
     """
     if is_html or _MARKUP.search(text):
         return html_to_text(text)
+    if _CHAR_REF.search(text):
+        text = html.unescape(text)
     return collapse_ws(text)
 
 
