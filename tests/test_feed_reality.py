@@ -15,6 +15,10 @@ from email.utils import format_datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.admin import audit
+from bot.admin import feeds as admin_feeds
+from bot.admin.opml import OpmlFeed, import_feeds
+from bot.admin.results import FeedChange
 from bot.briefings.compose import compose_instant, compose_scheduled
 from bot.briefings.selection import stories_for_chat
 from bot.ingest.fetcher import Fetcher, FetchPolicy
@@ -30,7 +34,7 @@ from bot.settings import (
 )
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
-from bot.storage.models import Chat, Outbox
+from bot.storage.models import Chat, Feed, Outbox
 from tests.support.feedserver import FeedServer, Reply
 from tests.support.seed import seed_chats
 
@@ -182,3 +186,40 @@ async def test_titles_escaped_twice_by_the_outlet_read_decoded_and_escaped_once(
     assert "Tom &amp; Jerry live in Oslo" in text
     assert "AT&amp;T &lt;blink&gt; tag day" in text
     assert "&amp;amp;" not in text and "&amp;#" not in text
+
+
+async def test_one_feed_under_another_spelling_is_not_added_twice(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    """Host case, http/https and a trailing slash: /addfeed and OPML find the feed stored."""
+    body = rss([("x-1", "Harbour reopens", "https://outlet.example/h", NOW)])
+    for path in ("/news/rss", "/news/rss/"):  # served under both, no redirect
+        server.route(path, Reply(200, RSS, body))
+    port = server.port
+    actor = audit.Actor(1, "@admin")
+    policy = FetchPolicy(allow_private_networks=True, timeout_seconds=5)
+    async with Fetcher(policy) as fetcher:
+
+        async def add(url: str) -> FeedChange:
+            return await admin_feeds.add_feed(
+                engine=sqlite_engine,
+                fetcher=fetcher,
+                actor=actor,
+                url=url,
+                topics=(),
+                clock=lambda: NOW,
+            )
+
+        first = await add(f"http://LocalHost:{port}/news/rss")
+        again = [await add(f"http://localhost:{port}/news/rss/")]
+    assert first.kind == "added"
+    assert [c.kind for c in again] == ["duplicate"]
+    imported = [
+        OpmlFeed(url=f"HTTPS://LOCALHOST:{port}/news/rss", title=None, topics=()),
+        OpmlFeed(url=f"http://localhost:{port}/news/rss/#top", title=None, topics=()),
+    ]
+    with session_scope(sqlite_engine) as session:
+        report = import_feeds(session, imported, actor=actor, now=NOW, allow_private=True)
+    assert (report.added, report.present) == (0, 2)
+    with Session(sqlite_engine) as session:
+        assert len(session.exec(select(Feed)).all()) == 1

@@ -18,6 +18,7 @@ from bot.admin import audit
 from bot.admin.results import FeedChange, FeedLine, PausedFeed
 from bot.ingest.fetcher import Fetcher, FetchStatus
 from bot.ingest.parser import parse_feed_async
+from bot.ingest.urls import feed_key
 from bot.render.admin import pause_alert
 from bot.render.i18n import Lang, lang
 from bot.storage import outbox
@@ -74,13 +75,20 @@ def feed_lines(session: Session, *, now: datetime) -> list[FeedLine]:
 
 
 def find_feed(session: Session, urls: Sequence[str]) -> Feed | None:
-    """The feed stored under any of `urls` (enabled ones first)."""
+    """The feed stored under any of `urls`, or another spelling of one (enabled ones first).
+
+    Spellings: see `feed_key` (scheme, host case, trailing slash ...). Adding a feed is
+    rare, so reading every feed's address for them is cheap enough.
+    """
     rows = session.exec(select(Feed).where(col(Feed.url).in_(list(dict.fromkeys(urls))))).all()
+    if not rows:
+        keys = {feed_key(url) for url in urls}
+        rows = [f for f in session.exec(select(Feed)).all() if feed_key(f.url) in keys]
     return min(rows, key=lambda f: (not f.enabled, f.id or 0), default=None)
 
 
 def _duplicate(feed: Feed, url: str) -> FeedChange:
-    if feed.url == url:
+    if feed_key(feed.url) == feed_key(url):
         return FeedChange("duplicate", feed.id, feed.display_name, url)
     return FeedChange("duplicate_final", feed.id, feed.display_name, feed.url)
 
