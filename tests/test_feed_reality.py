@@ -223,3 +223,41 @@ async def test_one_feed_under_another_spelling_is_not_added_twice(
     assert (report.added, report.present) == (0, 2)
     with Session(sqlite_engine) as session:
         assert len(session.exec(select(Feed)).all()) == 1
+
+
+async def test_unruly_guids_give_each_story_once_and_lose_none(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    """GUIDs new on every fetch (dated or not), one GUID for two items, no GUIDs with a
+    tracking parameter that changes: six daily refreshes, each story sent exactly once."""
+    settings = settings_for(server, "/chg.xml", "/undated.xml", "/dup.xml", "/noguid.xml")
+    seed_chats(sqlite_engine, [7], now=NOW, due=NOW, mode="instant")
+    hour = timedelta(hours=1)
+    for day in range(6):
+        now = NOW + day * DAY
+        bridge = "Bridge inspection finds cracks in pillars"
+        market = "Mayor opens winter market in old square"
+        feeds: dict[str, list[Item]] = {
+            "/chg.xml": [(f"c-{day}", bridge, "https://c.example/bridge", NOW - hour)],
+            "/undated.xml": [(f"u-{day}", market, "https://u.example/market", None)],
+            "/dup.xml": [
+                ("same", "Zoo welcomes panda cubs", "https://d.example/panda", NOW),
+                ("same", "Rail strike called off after talks", "https://d.example/rail", NOW),
+            ],
+            "/noguid.xml": [
+                (
+                    None,
+                    "Library extends opening hours",
+                    f"https://n.example/l?utm_source={day}",
+                    NOW,
+                )
+            ],
+        }
+        for path, items in feeds.items():
+            server.route(path, Reply(200, RSS, rss(items)))
+        reports = await refresh(sqlite_engine, settings, now)
+        assert not any(r.error for r in reports)
+        compose_instant(sqlite_engine, settings, now=now + timedelta(minutes=1))
+    texts = sent_texts(sqlite_engine)
+    for title in ("Bridge inspection", "Mayor opens", "Zoo welcomes", "Rail strike", "Library"):
+        assert sum(title in text for text in texts) == 1, title
