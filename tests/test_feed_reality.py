@@ -35,7 +35,7 @@ from bot.settings import (
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
 from bot.storage.models import Chat, Feed, Outbox
-from tests.support.feedserver import FeedServer, Reply
+from tests.support.feedserver import FeedServer, Reply, redirect
 from tests.support.seed import seed_chats
 
 NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
@@ -261,3 +261,39 @@ async def test_unruly_guids_give_each_story_once_and_lose_none(
     texts = sent_texts(sqlite_engine)
     for title in ("Bridge inspection", "Mayor opens", "Zoo welcomes", "Rail strike", "Library"):
         assert sum(title in text for text in texts) == 1, title
+
+
+async def test_a_permanent_redirect_moves_the_feed_and_tells_the_admins_once(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    body = rss([("m-1", "Tunnel opens to traffic", "https://outlet.example/tunnel", NOW)])
+    server.route("/new.xml", Reply(200, RSS, body))
+    server.route("/old.xml", redirect("/new.xml", 301))
+    server.route("/temp.xml", redirect("/new2.xml", 302))
+    server.route("/new2.xml", Reply(200, RSS, body))
+    server.route("/conf.xml", redirect("/new3.xml", 308))
+    server.route("/new3.xml", Reply(200, RSS, body))
+    with session_scope(sqlite_engine) as session:
+        for path in ("/old.xml", "/temp.xml"):  # added by an admin
+            session.add(Feed(url=server.url(path), origin="admin", next_check_at=NOW))
+    settings = settings_for(server, "/conf.xml")  # named in the config file
+    reports = {r.url: r for r in await refresh(sqlite_engine, settings, NOW)}
+    assert reports[server.url("/old.xml")].moved_to == server.url("/new.xml")
+    assert reports[server.url("/temp.xml")].moved_to is None  # temporary: stays
+    assert reports[server.url("/conf.xml")].moved_to == server.url("/new3.xml")
+    with Session(sqlite_engine) as session:
+        urls = set(session.exec(select(Feed.url)).all())
+    assert urls == {server.url(p) for p in ("/new.xml", "/temp.xml", "/conf.xml")}
+
+    moves = [(r.feed_id, r.moved_to) for r in reports.values() if r.moved_to]
+    with session_scope(sqlite_engine) as session:
+        assert admin_feeds.enqueue_move_alerts(session, moves, [42], now=NOW) == 2
+    with session_scope(sqlite_engine) as session:  # the config feed, every round: told once
+        assert admin_feeds.enqueue_move_alerts(session, moves, [42], now=NOW) == 0
+    moved, kept = sorted(sent_texts(sqlite_engine), key=lambda text: "stays" in text)
+    assert f"moved for good: its server sent it to {server.url('/new.xml')}" in moved
+    assert f"sends it to {server.url('/new3.xml')}. Its old address stays" in kept
+
+    hits = server.hits["/old.xml"]
+    await refresh(sqlite_engine, settings, NOW + DAY)
+    assert server.hits["/old.xml"] == hits  # read from its new address now

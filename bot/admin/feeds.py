@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -15,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.admin import audit
-from bot.admin.results import FeedChange, FeedLine, PausedFeed
+from bot.admin.results import FeedChange, FeedLine, MovedFeed, PausedFeed
 from bot.ingest.fetcher import Fetcher, FetchStatus
 from bot.ingest.parser import parse_feed_async
 from bot.ingest.urls import feed_key
-from bot.render.admin import pause_alert
+from bot.render.admin import move_alert, pause_alert
 from bot.render.i18n import Lang, lang
 from bot.storage import outbox
 from bot.storage.db import session_scope
@@ -239,6 +240,26 @@ def enqueue_pause_alerts(
         for admin in admins:
             text = pause_alert(paused, now=now, lang=admin_lang(session, admin))
             key = f"pause:{feed_id}:{since.isoformat()}:{admin}"
+            messages.append(
+                outbox.NewMessage(admin, ALERT_KIND, key, text, priority=ALERT_PRIORITY)
+            )
+    return outbox.enqueue(session, messages, now=now)
+
+
+def enqueue_move_alerts(
+    session: Session, moves: Sequence[tuple[int, str]], admins: Sequence[int], *, now: datetime
+) -> int:
+    """Tell each admin once that a feed moved to a new address (feed id, new URL)."""
+    messages = []
+    for feed_id, url in moves:
+        feed = session.get(Feed, feed_id)
+        if feed is None:
+            continue
+        moved = MovedFeed(feed_id, feed.display_name, url, followed=feed.url == url)
+        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+        for admin in admins:
+            text = move_alert(moved, lang=admin_lang(session, admin))
+            key = f"moved:{feed_id}:{digest}:{admin}"
             messages.append(
                 outbox.NewMessage(admin, ALERT_KIND, key, text, priority=ALERT_PRIORITY)
             )
