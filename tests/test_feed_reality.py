@@ -297,3 +297,46 @@ async def test_a_permanent_redirect_moves_the_feed_and_tells_the_admins_once(
     hits = server.hits["/old.xml"]
     await refresh(sqlite_engine, settings, NOW + DAY)
     assert server.hits["/old.xml"] == hits  # read from its new address now
+
+
+async def test_a_gone_feed_pauses_once_tells_the_admins_once_and_is_left_alone(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    server.route("/gone.xml", Reply(410, body=b"Gone"))
+    settings = settings_for(server, "/gone.xml")
+    with session_scope(sqlite_engine) as session:
+        feed_store.sync_config_feeds(session, settings.feeds, now=NOW)
+    now = NOW
+    paused_now: list[bool] = []
+    alerts = 0
+    policy = FetchPolicy(allow_private_networks=True, timeout_seconds=5)
+    async with Fetcher(policy) as fetcher:
+        refresher = Refresher(
+            engine=sqlite_engine, fetcher=fetcher, settings=settings, clock=lambda: now
+        )
+        for _ in range(40):  # every round the feed is due, for days
+            reports = await refresher.refresh_due()
+            paused_now += [r.paused_now for r in reports]
+            with session_scope(sqlite_engine) as session:
+                ids = [r.feed_id for r in reports if r.paused_now]
+                alerts += admin_feeds.enqueue_pause_alerts(session, ids, [42], now=now)
+                feed = session.exec(select(Feed)).one()
+                now = max(now, feed.next_check_at or now) + timedelta(seconds=1)
+    assert paused_now == [False] * 9 + [True]  # fetch.pause_after_failures, then left alone
+    assert server.hits["/gone.xml"] == 10 and alerts == 1
+    assert feed.paused and feed.last_error == "HTTP 410"
+    assert now - NOW < 3 * DAY  # back-off capped at fetch.max_interval_seconds
+
+
+async def test_retry_after_from_the_feed_server_is_respected_and_clamped(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    soon = format_datetime(NOW + timedelta(minutes=30), usegmt=True)
+    server.route("/busy.xml", Reply(429, {"Retry-After": "9999999"}))
+    server.route("/later.xml", Reply(503, {"Retry-After": soon}))
+    settings = settings_for(server, "/busy.xml", "/later.xml")
+    await refresh(sqlite_engine, settings, NOW)
+    with Session(sqlite_engine) as session:
+        due = {f.url: f.next_check_at for f in session.exec(select(Feed)).all()}
+    assert due[server.url("/busy.xml")] == NOW + timedelta(seconds=21600)  # max_interval
+    assert due[server.url("/later.xml")] == NOW + timedelta(minutes=30)  # the date it named
