@@ -340,3 +340,24 @@ async def test_retry_after_from_the_feed_server_is_respected_and_clamped(
         due = {f.url: f.next_check_at for f in session.exec(select(Feed)).all()}
     assert due[server.url("/busy.xml")] == NOW + timedelta(seconds=21600)  # max_interval
     assert due[server.url("/later.xml")] == NOW + timedelta(minutes=30)  # the date it named
+
+
+async def test_an_edited_or_republished_story_is_not_sent_again(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    """Same GUID with an edited title and a new date; then a new GUID for the same link."""
+    link = "https://outlet.example/storm"
+    versions: list[Item] = [
+        ("g-1", "Storm hits the coast, thousands without power", link, NOW),
+        ("g-1", "Storm hits the coast, 40,000 without power", link, NOW + timedelta(hours=2)),
+        ("g-1-v2", "Storm hits the coast: 40,000 without power", link, NOW + timedelta(hours=4)),
+    ]
+    settings = settings_for(server, "/s.xml")
+    seed_chats(sqlite_engine, [7], now=NOW, due=NOW, mode="instant")
+    for hours, item in zip((0, 2, 4), versions, strict=True):
+        now = NOW + timedelta(hours=hours, minutes=1)
+        server.route("/s.xml", Reply(200, RSS, rss([item])))
+        await refresh(sqlite_engine, settings, now)
+        compose_instant(sqlite_engine, settings, now=now + timedelta(minutes=1))
+    texts = sent_texts(sqlite_engine)
+    assert len(texts) == 1 and "Storm hits the coast, thousands without power" in texts[0]
