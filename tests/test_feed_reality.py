@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -361,3 +362,33 @@ async def test_an_edited_or_republished_story_is_not_sent_again(
         compose_instant(sqlite_engine, settings, now=now + timedelta(minutes=1))
     texts = sent_texts(sqlite_engine)
     assert len(texts) == 1 and "Storm hits the coast, thousands without power" in texts[0]
+
+
+LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body><form>"
+CHALLENGE = b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        (Reply(200, {"Content-Type": "text/html"}, LOGIN_PAGE), "not a feed (got text/html)"),
+        (Reply(200, RSS, LOGIN_PAGE), "not a feed (got an HTML page labelled application/rss+xml)"),
+        (
+            Reply(200, {"Content-Type": "text/plain"}, LOGIN_PAGE),
+            "not a feed (got an HTML page labelled text/plain)",
+        ),
+        (
+            Reply(403, {"Content-Type": "text/html", "cf-mitigated": "challenge"}, CHALLENGE),
+            "HTTP 403 (Cloudflare bot check)",
+        ),
+        (Reply(403, {"Content-Type": "text/html"}, LOGIN_PAGE), "HTTP 403"),
+    ],
+)
+async def test_a_page_instead_of_the_feed_is_a_feed_error_that_says_so(
+    sqlite_engine: Engine, server: FeedServer, reply: Reply, error: str
+) -> None:
+    server.route("/f.xml", reply)
+    [report] = await refresh(sqlite_engine, settings_for(server, "/f.xml"), NOW)
+    assert report.error == error
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(Feed.last_error)).one() == error  # what /feeds shows

@@ -359,8 +359,12 @@ def _interpret(url: str, response: _Response, request: _Request, *, now: datetim
         )
     if response.body is None:
         retry_after = headers.get("retry-after") if code in _HINTED_CODES else None
+        # Cloudflare marks the browser check it answers instead of the feed.
+        bot_check = headers.get("cf-mitigated", "").lower() == "challenge"
         return replace(
-            base, error=f"HTTP {code}", retry_after_seconds=parse_retry_after(retry_after, now=now)
+            base,
+            error=f"HTTP {code} (Cloudflare bot check)" if bot_check else f"HTTP {code}",
+            retry_after_seconds=parse_retry_after(retry_after, now=now),
         )
     if request.is_feed and not looks_like_feed(base.content_type, response.body):
         return replace(base, error=f"not a feed (got {media_type(base.content_type)})")

@@ -221,8 +221,11 @@ def _run_feedparser(body: bytes, content_type: str | None) -> Any:
 def _not_a_feed_reason(body: bytes, content_type: str | None, result: Any) -> str:
     media = media_type(content_type)
     head = body[:2048].lower()
-    if "html" in media or b"<html" in head or b"<!doctype html" in head:
-        return f"not a feed (got {media or 'an HTML page'})"
+    if "html" in media:
+        return f"not a feed (got {media})"
+    if b"<html" in head or b"<!doctype html" in head:
+        # A login or error page served under a feed's type: name what it really is.
+        return f"not a feed (got an HTML page{f' labelled {media}' if media else ''})"
     exc = result.get("bozo_exception")
     return f"parse error: {exc or 'no RSS, Atom or JSON Feed document found'}"
 
