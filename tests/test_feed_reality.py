@@ -8,6 +8,7 @@ new (../shared/LESSONS.md, "Feeds").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -392,3 +393,18 @@ async def test_a_page_instead_of_the_feed_is_a_feed_error_that_says_so(
     assert report.error == error
     with Session(sqlite_engine) as session:
         assert session.exec(select(Feed.last_error)).one() == error  # what /feeds shows
+
+
+async def test_an_undated_feed_is_briefed_from_its_top_not_its_tail(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    items: list[Item] = [
+        (f"u{i}", f"Undated item number {i:02d}", f"https://u.example/{i}", None) for i in range(30)
+    ]
+    server.route("/u.xml", Reply(200, RSS, rss(items)))  # the newest first, as feeds list them
+    settings = settings_for(server, "/u.xml")
+    seed_chats(sqlite_engine, [8], now=NOW, due=NOW + timedelta(minutes=30))
+    await refresh(sqlite_engine, settings, NOW)
+    compose_scheduled(sqlite_engine, settings, now=NOW + timedelta(minutes=31))
+    [text] = sent_texts(sqlite_engine)
+    assert re.findall(r"number (\d+)", text) == [f"{i:02d}" for i in range(10)]

@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import feedparser
@@ -298,10 +298,10 @@ def _normalise_all(
     """
     order: Sequence[int] = range(len(items))
     if len(items) > limit:  # only then does choosing cost a sort
-        order = sorted(order, key=lambda i: _published(items[i].published, now), reverse=True)
+        order = sorted(order, key=lambda i: _published(items[i].published, now, i), reverse=True)
     kept: list[tuple[int, ParsedEntry]] = []
     for index in order:
-        entry = _normalise(items[index], base=base, now=now)
+        entry = _normalise(items[index], base=base, now=now, position=index)
         if entry.title or entry.link or entry.summary:
             kept.append((index, entry))
             if len(kept) >= limit:
@@ -311,7 +311,7 @@ def _normalise_all(
     return tuple(entry for _, entry in sorted(kept, key=lambda pair: pair[0]))
 
 
-def _normalise(item: RawItem, *, base: str, now: datetime) -> ParsedEntry:
+def _normalise(item: RawItem, *, base: str, now: datetime, position: int = 0) -> ParsedEntry:
     summary = truncate(html_to_text(item.summary_html), MAX_SUMMARY)
     link = canonical_url(item.link, base) if item.link else None
     if link is None and item.guid and (item.guid_is_link or item.guid.startswith("http")):
@@ -324,22 +324,24 @@ def _normalise(item: RawItem, *, base: str, now: datetime) -> ParsedEntry:
         link=link,
         title=truncate(title, MAX_TITLE),
         summary=summary,
-        published_at=_published(item.published, now),
+        published_at=_published(item.published, now, position),
         categories=_unique(html_to_text(term) for term in item.categories),
         author=html_to_text(item.author or "") or None,
         image_url=next(filter(None, (canonical_url(i, base) for i in item.images)), None),
     )
 
 
-def _published(value: datetime | None, now: datetime) -> datetime:
+def _published(value: datetime | None, now: datetime, position: int = 0) -> datetime:
     """Return ``value`` in UTC; missing or future dates become ``now``.
 
     A date ahead of the fetch (a local time labelled GMT, clock skew, a typo) is not
     when the item was published: kept, it would sort above every newer story until then.
+    Undated items are a second apart in document order (feeds list the newest first),
+    so newest-first lists keep the feed's order instead of showing its tail first.
     """
     now_utc = now.astimezone(UTC)
     if value is None:
-        return now_utc
+        return now_utc - timedelta(seconds=position)
     return min(value.astimezone(UTC), now_utc)
 
 
