@@ -36,7 +36,7 @@ from bot.settings import (
 )
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
-from bot.storage.models import Chat, Feed, Outbox
+from bot.storage.models import Chat, Feed, Outbox, Story
 from tests.support.feedserver import FeedServer, Reply, redirect
 from tests.support.seed import seed_chats
 
@@ -408,3 +408,30 @@ async def test_an_undated_feed_is_briefed_from_its_top_not_its_tail(
     compose_scheduled(sqlite_engine, settings, now=NOW + timedelta(minutes=31))
     [text] = sent_texts(sqlite_engine)
     assert re.findall(r"number (\d+)", text) == [f"{i:02d}" for i in range(10)]
+
+
+async def test_items_dated_1970_or_2099_are_sent_once_dated_when_seen(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    items: list[Item] = [
+        ("e-1", "Quarry reopens for visitors", "https://q.example/1", epoch),
+        (
+            "e-2",
+            "Choir wins regional contest",
+            "https://q.example/2",
+            datetime(2099, 1, 1, tzinfo=UTC),
+        ),
+    ]
+    server.route("/q.xml", Reply(200, RSS, rss(items)))
+    settings = settings_for(server, "/q.xml")
+    seed_chats(sqlite_engine, [7], now=NOW, due=NOW, mode="instant")
+    for hours in range(3):
+        now = NOW + timedelta(hours=hours)
+        await refresh(sqlite_engine, settings, now)
+        compose_instant(sqlite_engine, settings, now=now + timedelta(minutes=1))
+    [text] = sent_texts(sqlite_engine)
+    assert "Quarry reopens for visitors" in text and "Choir wins regional contest" in text
+    with Session(sqlite_engine) as session:
+        dates = set(session.exec(select(Story.published_at)).all())
+    assert dates == {NOW}  # when first seen, not 1970 or 2099

@@ -51,6 +51,10 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
 # Markup that plain text practically never contains: a closing tag or a line break.
 _MARKUP = re.compile(r"</[A-Za-z][\w:-]*\s*>|<br\s*/?>", re.I)
 ENTITIES_REFUSED = "entity declarations are not allowed"
+# No news feed carries an item from before the web: such a date is a zero or a default
+# ("Thu, 01 Jan 1970"), no date at all. Believed, it would keep the item out of every
+# briefing (older than the news age, `bot.briefings.grouping.MAX_STORY_AGE`).
+EARLIEST_DATE = datetime(1995, 1, 1, tzinfo=UTC)
 # A character reference left in plain text after XML decoding: the publisher escaped
 # the text twice ("AT&amp;amp;T", "it&amp;#8217;s").
 _CHAR_REF = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -338,9 +342,10 @@ def _published(value: datetime | None, now: datetime, position: int = 0) -> date
     when the item was published: kept, it would sort above every newer story until then.
     Undated items are a second apart in document order (feeds list the newest first),
     so newest-first lists keep the feed's order instead of showing its tail first.
+    Dates before ``EARLIEST_DATE`` count as missing.
     """
     now_utc = now.astimezone(UTC)
-    if value is None:
+    if value is None or value < EARLIEST_DATE:
         return now_utc - timedelta(seconds=position)
     return min(value.astimezone(UTC), now_utc)
 
