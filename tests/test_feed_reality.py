@@ -36,7 +36,7 @@ from bot.settings import (
 )
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
-from bot.storage.models import Chat, Feed, Outbox, Story
+from bot.storage.models import Chat, Entry, Feed, Outbox, Story
 from tests.support.feedserver import FeedServer, Reply, redirect
 from tests.support.seed import seed_chats
 
@@ -263,6 +263,8 @@ async def test_unruly_guids_give_each_story_once_and_lose_none(
     texts = sent_texts(sqlite_engine)
     for title in ("Bridge inspection", "Mayor opens", "Zoo welcomes", "Rail strike", "Library"):
         assert sum(title in text for text in texts) == 1, title
+    with Session(sqlite_engine) as session:  # a new GUID for the same item is no new row
+        assert len(session.exec(select(Entry.id)).all()) == 5
 
 
 async def test_a_permanent_redirect_moves_the_feed_and_tells_the_admins_once(

@@ -28,6 +28,26 @@ def known_identities(session: Session, feed_id: int, identities: Sequence[str]) 
     return known
 
 
+def known_by_content(
+    session: Session, feed_id: int, items: Sequence[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], str]:
+    """Of these (link, title, summary) triples, those an entry of this feed already has,
+    each with that entry's identity."""
+    found: dict[tuple[str, str, str], str] = {}
+    wanted = set(items)
+    links = sorted({link for link, _, _ in items})
+    for chunk in _chunks(links):
+        rows = session.exec(
+            select(Entry.link, Entry.title, Entry.summary, Entry.identity).where(
+                Entry.feed_id == feed_id, col(Entry.link).in_(chunk)
+            )
+        ).all()
+        for link, title, summary, identity in rows:
+            if link is not None and (link, title, summary) in wanted:
+                found[(link, title, summary)] = identity
+    return found
+
+
 def latest_stories(
     session: Session,
     *,
