@@ -437,3 +437,38 @@ async def test_items_dated_1970_or_2099_are_sent_once_dated_when_seen(
     with Session(sqlite_engine) as session:
         dates = set(session.exec(select(Story.published_at)).all())
     assert dates == {NOW}  # when first seen, not 1970 or 2099
+
+
+ATOM_LINKS = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://site.example/blog/">
+<title>Blog</title><link href="https://site.example/blog/"/><updated>2026-03-28T11:00:00Z</updated>
+<entry><id>tag:site.example,2026:1</id><title>Relative link under xml:base</title>
+ <link href="posts/1.html?utm_source=rss&amp;page=2"/>
+ <updated>2026-03-28T11:00:00Z</updated></entry>
+<entry xml:base="/archive/"><id>tag:site.example,2026:2</id><title>Entry with its own base</title>
+ <link href="two"/><updated>2026-03-28T11:00:00Z</updated></entry>
+<entry><id>tag:site.example,2026:3</id><title>Script link</title>
+ <link href="javascript:alert(document.cookie)"/><updated>2026-03-28T11:00:00Z</updated>
+ <content type="html">&lt;img src="data:image/png;base64,AAAA"&gt;</content></entry>
+</feed>"""
+
+
+async def test_links_reach_subscribers_absolute_clean_and_never_as_script(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    server.route("/atom.xml", Reply(200, {"Content-Type": "application/atom+xml"}, ATOM_LINKS))
+    settings = settings_for(server, "/atom.xml")
+    seed_chats(sqlite_engine, [7], now=NOW, due=NOW, mode="instant")
+    await refresh(sqlite_engine, settings, NOW)
+    compose_instant(sqlite_engine, settings, now=NOW + timedelta(seconds=1))
+    [text] = sent_texts(sqlite_engine)
+    assert sorted(re.findall(r'href="([^"]*)"', text)) == [
+        "https://site.example/archive/two",
+        "https://site.example/blog/posts/1.html?page=2",
+    ]
+    assert "<b>Script link</b>" in text  # shown, without a link
+    assert "javascript" not in text and "data:" not in text and "utm_" not in text
+    with Session(sqlite_engine) as session:
+        rows = session.exec(select(Story.link, Story.image_url)).all()
+    assert all(link is None or link.startswith("https://") for link, _ in rows)
+    assert all(image is None for _, image in rows)
