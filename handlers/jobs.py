@@ -14,7 +14,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.admin.broadcast import CHECK_EVERY, report_progress
-from bot.admin.feeds import enqueue_pause_alerts
+from bot.admin.feeds import enqueue_move_alerts, enqueue_pause_alerts
 from bot.briefings.compose import ComposeStats, compose_instant, compose_scheduled
 from bot.ops import metrics
 from bot.ops.health import Heartbeats
@@ -59,6 +59,7 @@ async def refresh_tick(context: BotContext) -> None:
         new = sum(r.new_stories for r in reports)
         logger.info("refresh feeds=%d new_stories=%d failed=%d", len(reports), new, failed)
     await alert_paused(services, [r.feed_id for r in reports if r.paused_now])
+    await alert_moved(services, [(r.feed_id, r.moved_to) for r in reports if r.moved_to])
     services.heartbeats.beat("refresh")
 
 
@@ -70,6 +71,16 @@ async def alert_paused(services: Services, feed_ids: list[int]) -> None:
     now = services.clock()
     queued = await services.db(lambda s: enqueue_pause_alerts(s, feed_ids, admins, now=now))
     logger.info("feeds paused feed_ids=%s admin_alerts=%d", feed_ids, queued)
+
+
+async def alert_moved(services: Services, moves: list[tuple[int, str]]) -> None:
+    """Queue one message per admin for each feed that moved to a new address."""
+    admins = services.settings.telegram.admins
+    if not moves or not admins:
+        return
+    now = services.clock()
+    queued = await services.db(lambda s: enqueue_move_alerts(s, moves, admins, now=now))
+    logger.info("feeds moved moves=%s admin_alerts=%d", moves, queued)
 
 
 async def broadcast_tick(context: BotContext) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
@@ -32,17 +33,19 @@ IMAGE = "https://img.example/photo-{n}.jpg"
 
 
 def feed_xml(count: int, *, long: bool) -> bytes:
-    """`count` items, newest first; each has a media:thumbnail, some hostile ones too."""
+    """`count` items, newest first, of the last few hours (older ones are no news);
+    each has a media:thumbnail, some hostile ones too."""
     words = "Officials said the plan would take effect next spring after a long review. " * (
         3 if long else 1
     )
     items = []
+    recent = utcnow().replace(microsecond=0) - timedelta(hours=1)
     for n in range(count):
         thumb = IMAGE.format(n=n) if n % 3 != 1 else "javascript:alert(1)"
         items.append(
             f"<item><guid>g{n}</guid><title>Headline {n}</title>"
             f"<link>https://news.example/{n}</link>"
-            f"<pubDate>Sat, 28 Mar 2026 {10 - n // 6:02d}:{59 - n:02d}:00 GMT</pubDate>"
+            f"<pubDate>{format_datetime(recent - timedelta(minutes=n), usegmt=True)}</pubDate>"
             f'<media:thumbnail url="{thumb}"/>'
             f"<description>Summary {n}: {words}</description></item>"
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ingest.urls import canonical_url
+from bot.ingest.urls import canonical_url, feed_key
 
 CASES = [
     pytest.param("https://example.com/a", None, "https://example.com/a", id="already-canonical"),
@@ -88,3 +88,19 @@ def test_canonical_url_is_idempotent() -> None:
     once = canonical_url("HTTP://Example.com:80/a?utm_source=x&b=1#f")
     assert once == "http://example.com/a?b=1"
     assert canonical_url(once) == once
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        ("https://news.example/rss", "HTTP://NEWS.example:80/rss/", True),
+        ("https://news.example/rss", "https://news.example:443/rss#top", True),
+        ("https://news.example/", "https://news.example", True),
+        ("https://news.example/rss?lang=en", "https://news.example/rss?lang=de", False),
+        ("https://news.example/rss", "https://news.example/RSS", False),  # paths keep case
+        ("https://news.example:8080/rss", "https://news.example/rss", False),
+        ("https://a.example/rss", "https://b.example/rss", False),
+    ],
+)
+def test_feed_key_joins_spellings_of_one_feed_only(one: str, other: str, same: bool) -> None:
+    assert (feed_key(one) == feed_key(other)) is same

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -15,10 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.admin import audit
-from bot.admin.results import FeedChange, FeedLine, PausedFeed
+from bot.admin.results import FeedChange, FeedLine, MovedFeed, PausedFeed
 from bot.ingest.fetcher import Fetcher, FetchStatus
 from bot.ingest.parser import parse_feed_async
-from bot.render.admin import pause_alert
+from bot.ingest.urls import feed_key
+from bot.render.admin import move_alert, pause_alert
 from bot.render.i18n import Lang, lang
 from bot.storage import outbox
 from bot.storage.db import session_scope
@@ -74,13 +76,20 @@ def feed_lines(session: Session, *, now: datetime) -> list[FeedLine]:
 
 
 def find_feed(session: Session, urls: Sequence[str]) -> Feed | None:
-    """The feed stored under any of `urls` (enabled ones first)."""
+    """The feed stored under any of `urls`, or another spelling of one (enabled ones first).
+
+    Spellings: see `feed_key` (scheme, host case, trailing slash ...). Adding a feed is
+    rare, so reading every feed's address for them is cheap enough.
+    """
     rows = session.exec(select(Feed).where(col(Feed.url).in_(list(dict.fromkeys(urls))))).all()
+    if not rows:
+        keys = {feed_key(url) for url in urls}
+        rows = [f for f in session.exec(select(Feed)).all() if feed_key(f.url) in keys]
     return min(rows, key=lambda f: (not f.enabled, f.id or 0), default=None)
 
 
 def _duplicate(feed: Feed, url: str) -> FeedChange:
-    if feed.url == url:
+    if feed_key(feed.url) == feed_key(url):
         return FeedChange("duplicate", feed.id, feed.display_name, url)
     return FeedChange("duplicate_final", feed.id, feed.display_name, feed.url)
 
@@ -231,6 +240,26 @@ def enqueue_pause_alerts(
         for admin in admins:
             text = pause_alert(paused, now=now, lang=admin_lang(session, admin))
             key = f"pause:{feed_id}:{since.isoformat()}:{admin}"
+            messages.append(
+                outbox.NewMessage(admin, ALERT_KIND, key, text, priority=ALERT_PRIORITY)
+            )
+    return outbox.enqueue(session, messages, now=now)
+
+
+def enqueue_move_alerts(
+    session: Session, moves: Sequence[tuple[int, str]], admins: Sequence[int], *, now: datetime
+) -> int:
+    """Tell each admin once that a feed moved to a new address (feed id, new URL)."""
+    messages = []
+    for feed_id, url in moves:
+        feed = session.get(Feed, feed_id)
+        if feed is None:
+            continue
+        moved = MovedFeed(feed_id, feed.display_name, url, followed=feed.url == url)
+        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+        for admin in admins:
+            text = move_alert(moved, lang=admin_lang(session, admin))
+            key = f"moved:{feed_id}:{digest}:{admin}"
             messages.append(
                 outbox.NewMessage(admin, ALERT_KIND, key, text, priority=ALERT_PRIORITY)
             )

@@ -26,6 +26,7 @@ from bot.admin.feeds import MAX_URL_LENGTH, is_http_url
 from bot.admin.results import ImportReport
 from bot.ingest.netguard import is_public, parse_literal
 from bot.ingest.topics import Topic
+from bot.ingest.urls import feed_key
 from bot.services.lookup import resolve_topic
 from bot.storage.db import session_scope
 from bot.storage.models import Feed
@@ -176,19 +177,22 @@ def import_feeds(
     allow_private: bool,
 ) -> ImportReport:
     """Add the listed feeds that are new (or removed before); count the rest."""
-    stored = {f.url: f for f in session.exec(select(Feed)).all()}
+    # Keyed by `feed_key`: another spelling of a stored address is that feed (an
+    # enabled one, if two spellings were stored before).
+    rows = sorted(session.exec(select(Feed)).all(), key=lambda f: f.enabled)
+    stored = {feed_key(f.url): f for f in rows}
     added = present = invalid = 0
     for item in feeds:
         if not importable(item.url, allow_private=allow_private):
             invalid += 1
             continue
-        feed = stored.get(item.url)
+        feed = stored.get(feed_key(item.url))
         if feed is not None and feed.enabled:
             present += 1
             continue
         if feed is None:
             feed = Feed(url=item.url, created_at=now)
-            stored[item.url] = feed
+            stored[feed_key(item.url)] = feed
         # The admin's from now on: a start disables only config feeds the file dropped.
         feed.origin = IMPORT_ORIGIN
         feed.name = (item.title or "")[:200] or feed.name

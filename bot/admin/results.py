@@ -57,6 +57,16 @@ class FeedChange:
 
 
 @dataclass(frozen=True)
+class MovedFeed:
+    """A feed whose server answered with a permanent redirect, for the admins' alert."""
+
+    id: int
+    name: str
+    url: str  # the new address
+    followed: bool  # stored under it now; else its old address stays (config file, taken)
+
+
+@dataclass(frozen=True)
 class PausedFeed:
     """A feed the refresh paused, for the admins' alert."""
 

@@ -114,7 +114,11 @@ def _candidates(
 ) -> tuple[list[int], dict[int, Story]]:
     """A group's newest stories (ids newest first, and the rows by id)."""
     rows = story_store.latest_stories(
-        session, topics=key.topics or None, limit=limit, seen_since=key.seen_since
+        session,
+        topics=key.topics or None,
+        limit=limit,
+        seen_since=key.seen_since,
+        published_since=key.published_since,
     )
     return [s.id for s in rows if s.id is not None], {s.id: s for s in rows if s.id is not None}
 
@@ -130,6 +134,7 @@ def _selected(
         limit=key.prefs.max_items,
         exclude_delivered=True,
         seen_since=key.seen_since,
+        published_since=key.published_since,
     )
     return [s.id for s in rows if s.id is not None], {s.id: s for s in rows if s.id is not None}
 

@@ -40,6 +40,10 @@ LOOKBACK = timedelta(hours=24)
 # and committed after the briefing was composed, or one stamped by a host clock that NTP
 # stepped back. The delivery records keep what the last briefing sent from coming again.
 SEEN_SLACK = timedelta(minutes=15)
+# A story published longer ago than this is not news, however recently its feed listed
+# it: a feed added with years of archive, or an item back after retention forgot it,
+# must not fill briefings (or an instant chat, ten a minute) with old stories.
+MAX_STORY_AGE = 2 * LOOKBACK
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class BriefingKey:
 
     topics: tuple[str, ...]  # sorted topic slugs; () means every topic
     seen_since: datetime  # only stories first seen at or after this
+    published_since: datetime  # ... and published at or after this (MAX_STORY_AGE)
     local_date: date  # the date line of the header, in the chat's zone
     prefs: ChatPrefs  # language and display settings (frozen, hashable): text and send options
     # A chat with mute words or keywords is a group of its own: its stories come
@@ -75,6 +80,7 @@ def briefing_key(
     return BriefingKey(
         topics=tuple(sorted(topics)),
         seen_since=seen_since(chat, now=now),
+        published_since=now - MAX_STORY_AGE,
         local_date=now.astimezone(zone(chat.timezone)).date(),
         prefs=prefs,
         filtered_chat=chat.id if filtered else None,

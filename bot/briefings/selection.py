@@ -39,11 +39,12 @@ def stories_for_chat(
     limit: int,
     exclude_delivered: bool = False,
     seen_since: datetime | None = None,
+    published_since: datetime | None = None,
     with_follows: bool = True,
 ) -> list[Story]:
     """The newest stories for a chat: in `topics` (None: all) or its keywords, never muted."""
     story_filter = chat_filter(session, chat_id)
-    fetch = _fetcher(session, chat_id if exclude_delivered else None, seen_since)
+    fetch = _fetcher(session, chat_id if exclude_delivered else None, seen_since, published_since)
     if story_filter.empty:
         return fetch(topics, limit, 0)
     chosen = _scan(fetch, topics, limit, lambda s: story_filter.admits(**_text(s), in_topics=True))
@@ -62,7 +63,12 @@ def stories_for_chat(
 Fetch = Callable[[Sequence[str] | None, int, int], list[Story]]
 
 
-def _fetcher(session: Session, exclude: int | None, seen_since: datetime | None) -> Fetch:
+def _fetcher(
+    session: Session,
+    exclude: int | None,
+    seen_since: datetime | None,
+    published_since: datetime | None,
+) -> Fetch:
     def fetch(topics: Sequence[str] | None, limit: int, offset: int) -> list[Story]:
         return story_store.latest_stories(
             session,
@@ -70,6 +76,7 @@ def _fetcher(session: Session, exclude: int | None, seen_since: datetime | None)
             limit=limit,
             exclude_delivered_to=exclude,
             seen_since=seen_since,
+            published_since=published_since,
             offset=offset,
         )
 

@@ -45,6 +45,7 @@ FEED_ACCEPT = (
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.8"
 
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+_PERMANENT_CODES = frozenset({301, 308})  # RFC 9110 §15.4: the resource has a new URI
 _HINTED_CODES = frozenset({429, 503})  # RFC 9110 §10.2.3: Retry-After is meaningful here
 
 
@@ -98,6 +99,8 @@ class FetchResult:
     error: str | None = None
     retry_after_seconds: float | None = None
     max_age_seconds: float | None = None
+    # Where permanent redirects (301, 308), and only they, led from `url`: its new address.
+    moved_to: str | None = None
 
 
 class _Refused(Exception):
@@ -112,6 +115,7 @@ class _Response:
     status_code: int
     headers: httpx.Headers
     body: bytes | None
+    moved_to: str | None = None  # see FetchResult.moved_to
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,13 +213,17 @@ class Fetcher:
         budget = _Budget(self._policy.timeout_seconds)
         url = _checked_url(trail[0])
         visited = {str(url)}
+        moved_to: str | None = None
+        permanent = True  # so far, every hop was a permanent redirect
         for hop in range(self._policy.max_redirects + 1):
             response = await self._hop(url, headers, budget)
             if response.status_code not in _REDIRECT_CODES or "location" not in response.headers:
-                return response
+                return replace(response, moved_to=moved_to)
             target = response.url.join(response.headers["location"])
             trail.append(str(target))
             url = _checked_url(target)
+            permanent = permanent and response.status_code in _PERMANENT_CODES
+            moved_to = str(url) if permanent else moved_to
             if str(url) in visited:
                 raise _Refused("redirect loop")
             if hop == self._policy.max_redirects:
@@ -339,6 +347,7 @@ def _interpret(url: str, response: _Response, request: _Request, *, now: datetim
         etag=headers.get("etag"),
         last_modified=headers.get("last-modified"),
         max_age_seconds=parse_max_age(headers.get("cache-control")),
+        moved_to=response.moved_to,
     )
     if code == 304:
         # A 304 may omit validators (RFC 9110 §15.4.5); keep the ones we sent.
@@ -350,8 +359,12 @@ def _interpret(url: str, response: _Response, request: _Request, *, now: datetim
         )
     if response.body is None:
         retry_after = headers.get("retry-after") if code in _HINTED_CODES else None
+        # Cloudflare marks the browser check it answers instead of the feed.
+        bot_check = headers.get("cf-mitigated", "").lower() == "challenge"
         return replace(
-            base, error=f"HTTP {code}", retry_after_seconds=parse_retry_after(retry_after, now=now)
+            base,
+            error=f"HTTP {code} (Cloudflare bot check)" if bot_check else f"HTTP {code}",
+            retry_after_seconds=parse_retry_after(retry_after, now=now),
         )
     if request.is_feed and not looks_like_feed(base.content_type, response.body):
         return replace(base, error=f"not a feed (got {media_type(base.content_type)})")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import json
 import logging
 import re
@@ -45,13 +46,18 @@ DEFAULT_PARSE_TIMEOUT = 30.0
 # Parsing is CPU-bound and may be slow on hostile input: a small pool of worker
 # processes (`bot.ingest.parse_pool`) runs it beside the event loop and the store.
 _PARSE_WORKERS = 2
-# Clock skew and time zones make "a few hours ahead" normal; more is a lie.
-FUTURE_TOLERANCE = timedelta(days=1)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
 # Markup that plain text practically never contains: a closing tag or a line break.
 _MARKUP = re.compile(r"</[A-Za-z][\w:-]*\s*>|<br\s*/?>", re.I)
 ENTITIES_REFUSED = "entity declarations are not allowed"
+# No news feed carries an item from before the web: such a date is a zero or a default
+# ("Thu, 01 Jan 1970"), no date at all. Believed, it would keep the item out of every
+# briefing (older than the news age, `bot.briefings.grouping.MAX_STORY_AGE`).
+EARLIEST_DATE = datetime(1995, 1, 1, tzinfo=UTC)
+# A character reference left in plain text after XML decoding: the publisher escaped
+# the text twice ("AT&amp;amp;T", "it&amp;#8217;s").
+_CHAR_REF = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,8 +225,11 @@ def _run_feedparser(body: bytes, content_type: str | None) -> Any:
 def _not_a_feed_reason(body: bytes, content_type: str | None, result: Any) -> str:
     media = media_type(content_type)
     head = body[:2048].lower()
-    if "html" in media or b"<html" in head or b"<!doctype html" in head:
-        return f"not a feed (got {media or 'an HTML page'})"
+    if "html" in media:
+        return f"not a feed (got {media})"
+    if b"<html" in head or b"<!doctype html" in head:
+        # A login or error page served under a feed's type: name what it really is.
+        return f"not a feed (got an HTML page{f' labelled {media}' if media else ''})"
     exc = result.get("bozo_exception")
     return f"parse error: {exc or 'no RSS, Atom or JSON Feed document found'}"
 
@@ -273,10 +282,14 @@ def _plain(text: str, *, is_html: bool) -> str:
     """Return plain text; "text" typed titles that carry real markup are treated as HTML.
 
     Atom 0.3 defaults to text/plain and many feeds mislabel HTML titles, but
-    a literal ``<blink>`` in a title declared as text must survive.
+    a literal ``<blink>`` in a title declared as text must survive. Character references
+    left in plain text were escaped twice by the publisher: decoded once more, or
+    readers would see "&amp;" where the outlet meant "&".
     """
     if is_html or _MARKUP.search(text):
         return html_to_text(text)
+    if _CHAR_REF.search(text):
+        text = html.unescape(text)
     return collapse_ws(text)
 
 
@@ -289,10 +302,10 @@ def _normalise_all(
     """
     order: Sequence[int] = range(len(items))
     if len(items) > limit:  # only then does choosing cost a sort
-        order = sorted(order, key=lambda i: _published(items[i].published, now), reverse=True)
+        order = sorted(order, key=lambda i: _published(items[i].published, now, i), reverse=True)
     kept: list[tuple[int, ParsedEntry]] = []
     for index in order:
-        entry = _normalise(items[index], base=base, now=now)
+        entry = _normalise(items[index], base=base, now=now, position=index)
         if entry.title or entry.link or entry.summary:
             kept.append((index, entry))
             if len(kept) >= limit:
@@ -302,7 +315,7 @@ def _normalise_all(
     return tuple(entry for _, entry in sorted(kept, key=lambda pair: pair[0]))
 
 
-def _normalise(item: RawItem, *, base: str, now: datetime) -> ParsedEntry:
+def _normalise(item: RawItem, *, base: str, now: datetime, position: int = 0) -> ParsedEntry:
     summary = truncate(html_to_text(item.summary_html), MAX_SUMMARY)
     link = canonical_url(item.link, base) if item.link else None
     if link is None and item.guid and (item.guid_is_link or item.guid.startswith("http")):
@@ -315,20 +328,26 @@ def _normalise(item: RawItem, *, base: str, now: datetime) -> ParsedEntry:
         link=link,
         title=truncate(title, MAX_TITLE),
         summary=summary,
-        published_at=_published(item.published, now),
+        published_at=_published(item.published, now, position),
         categories=_unique(html_to_text(term) for term in item.categories),
         author=html_to_text(item.author or "") or None,
         image_url=next(filter(None, (canonical_url(i, base) for i in item.images)), None),
     )
 
 
-def _published(value: datetime | None, now: datetime) -> datetime:
-    """Return ``value`` in UTC; missing or far-future dates become ``now``."""
+def _published(value: datetime | None, now: datetime, position: int = 0) -> datetime:
+    """Return ``value`` in UTC; missing or future dates become ``now``.
+
+    A date ahead of the fetch (a local time labelled GMT, clock skew, a typo) is not
+    when the item was published: kept, it would sort above every newer story until then.
+    Undated items are a second apart in document order (feeds list the newest first),
+    so newest-first lists keep the feed's order instead of showing its tail first.
+    Dates before ``EARLIEST_DATE`` count as missing.
+    """
     now_utc = now.astimezone(UTC)
-    if value is None:
-        return now_utc
-    value = value.astimezone(UTC)
-    return now_utc if value > now_utc + FUTURE_TOLERANCE else value
+    if value is None or value < EARLIEST_DATE:
+        return now_utc - timedelta(seconds=position)
+    return min(value.astimezone(UTC), now_utc)
 
 
 def _unique(terms: Iterable[str]) -> tuple[str, ...]:

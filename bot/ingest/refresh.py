@@ -94,6 +94,8 @@ class FeedReport:
     error: str | None = None
     paused_now: bool = False
     story_ids: tuple[int, ...] = ()
+    # The feed answered with a permanent redirect to this address (see `follow_move`).
+    moved_to: str | None = None
 
 
 def _task(feed: Feed, now: datetime) -> FeedTask:
@@ -400,6 +402,10 @@ class Refresher:
             not_modified=not_modified,
         )
         feed.paused = False
+        moved_to = fetch.moved_to if fetch.moved_to not in (None, feed.url) else None
+        if moved_to is not None:
+            moved = feed_store.follow_move(session, feed, moved_to)
+            logger.warning("feed moved feed_id=%s to=%s followed=%s", feed.id, moved_to, moved)
         return FeedReport(
             task.feed_id,
             feed.display_name,
@@ -409,6 +415,7 @@ class Refresher:
             merged=outcome.merged,
             not_modified=not_modified,
             story_ids=outcome.story_ids,
+            moved_to=moved_to,
         )
 
     async def _store_not_modified(self, task: FeedTask, fetch: FetchResult) -> FeedReport:

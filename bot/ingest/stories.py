@@ -55,12 +55,13 @@ def ingest_entries(
     assert feed.id is not None
     identities = entry_identities(entries)
     known = story_store.known_identities(session, feed.id, identities)
-    # Still listed: keep these entries' identities past the retention period.
-    touch_listed(session, feed.id, sorted(known), now=now)
     fresh: dict[str, ParsedEntry] = {}  # new identities, first occurrence wins
     for entry, identity in zip(entries, identities, strict=True):
         if identity not in known:
             fresh.setdefault(identity, entry)
+    listed = known | _renamed(session, feed.id, fresh)
+    # Still listed: keep these entries' identities past the retention period.
+    touch_listed(session, feed.id, sorted(listed), now=now)
     info = story_batch.FeedInfo(feed.id, feed.display_name, feed.topic_slugs)
     created, joined, story_ids = story_batch.ingest_fresh(
         session,
@@ -72,3 +73,28 @@ def ingest_entries(
         semantic=semantic,
     )
     return IngestOutcome(len(fresh), created, joined, story_ids)
+
+
+def _renamed(session: Session, feed_id: int, fresh: dict[str, ParsedEntry]) -> set[str]:
+    """Drop from `fresh` the entries this feed stored before under another GUID; return
+    the identities they were stored under.
+
+    Some feeds mint a new GUID on every fetch (LESSONS: FreshRSS falls back to links).
+    The same link, title and summary is the same item: stored again, each fetch would
+    add a row per item to its story, forever.
+    """
+    content = {
+        identity: (entry.link, entry.title, entry.summary)
+        for identity, entry in fresh.items()
+        if identity.startswith("g:") and entry.link
+    }
+    if not content:
+        return set()
+    found = story_store.known_by_content(session, feed_id, list(content.values()))
+    renamed: set[str] = set()
+    for identity, triple in content.items():
+        stored = found.get(triple)
+        if stored is not None:
+            del fresh[identity]
+            renamed.add(stored)
+    return renamed

@@ -69,6 +69,26 @@ def _canonical(url: str, base: str | None) -> str | None:
     return canonical
 
 
+def feed_key(url: str) -> str:
+    """Return what every spelling of one feed address shares, for spotting a feed twice.
+
+    Scheme, host case, a default port, the fragment and a trailing slash do not tell
+    two feeds apart ("HTTP://News.example/rss/" is "https://news.example/rss"); the
+    query does. Never raises: an address it cannot read is its own key.
+    """
+    try:
+        parts = urlsplit(_TAB_NEWLINE.sub("", url).strip())
+        host = _ascii_host(parts.hostname or "") or ""
+        port = parts.port
+    except (ValueError, UnicodeError):
+        return url
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+        netloc = f"{netloc}:{port}"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{netloc}{parts.path.rstrip('/')}{query}"
+
+
 def _ascii_host(hostname: str) -> str | None:
     """Return the lower-case ASCII (IDNA) form of a host name, or None if invalid."""
     host = hostname.lower().rstrip(".")

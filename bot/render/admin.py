@@ -10,6 +10,7 @@ from bot.admin.results import (
     FeedChange,
     FeedLine,
     ImportReport,
+    MovedFeed,
     PausedFeed,
     Progress,
     Stats,
@@ -200,6 +201,13 @@ def pause_alert(feed: PausedFeed, *, now: datetime, lang: Lang = EN) -> str:
         failures=feed.failures,
         since=when(feed.since, now, lang),
         reason=tghtml.escape(feed.reason or lang(texts.UNKNOWN_ERROR)),
+    )
+
+
+def move_alert(feed: MovedFeed, *, lang: Lang = EN) -> str:
+    template = texts.FEED_MOVED_ALERT if feed.followed else texts.FEED_MOVED_KEPT_ALERT
+    return lang(
+        template, id=feed.id, name=tghtml.escape(feed.name), url=tghtml.escape(_shown(feed.url))
     )
 
 

@@ -235,6 +235,14 @@ FEED_PAUSED_ALERT = (
     "⏸ Feed #{id} {name} was paused after {failures} failed fetches in a row"
     " (failing since {since}): {reason}.\n/resumefeed {id} takes it back."
 )
+FEED_MOVED_ALERT = (
+    "↪️ Feed #{id} {name} moved for good: its server sent it to {url}, and it is read"
+    " from there now."
+)
+FEED_MOVED_KEPT_ALERT = (
+    "↪️ Feed #{id} {name} moved for good: its server sends it to {url}. Its old address"
+    " stays (the config file names it, or another feed has the new one); please update it."
+)
 OPML_IMPORTED = (
     "📥 OPML import. Added: {added}, already there: {present}, skipped as invalid: {invalid}."
 )

@@ -12,6 +12,8 @@ from sqlmodel import Session, col, select
 from bot.settings import FeedConfig
 from bot.storage.models import Feed, UTCDateTime, table_of
 
+MAX_URL_BYTES = 2048  # the url column (PostgreSQL refuses a longer value)
+
 
 @dataclass(frozen=True)
 class SyncReport:
@@ -177,6 +179,21 @@ def record_not_modified(session: Session, rows: Sequence[NotModified]) -> dict[i
         for feed_id, name, title, url in session.execute(_NAMES, {"ids": ids[i : i + 500]}):
             names[feed_id] = Feed(name=name, title=title, url=url).display_name
     return names
+
+
+def follow_move(session: Session, feed: Feed, url: str) -> bool:
+    """Store a permanently moved feed under its new address; True if it now is.
+
+    A feed from the config file keeps the address the file gives (the next start
+    would add it again), and so does a feed whose new address another feed has.
+    """
+    if feed.origin == "config" or len(url.encode()) > MAX_URL_BYTES:
+        return False
+    if session.exec(select(Feed.id).where(Feed.url == url, Feed.id != feed.id)).first():
+        return False
+    feed.url = url
+    session.add(feed)
+    return True
 
 
 def record_failure(

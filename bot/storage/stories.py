@@ -28,6 +28,26 @@ def known_identities(session: Session, feed_id: int, identities: Sequence[str]) 
     return known
 
 
+def known_by_content(
+    session: Session, feed_id: int, items: Sequence[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], str]:
+    """Of these (link, title, summary) triples, those an entry of this feed already has,
+    each with that entry's identity."""
+    found: dict[tuple[str, str, str], str] = {}
+    wanted = set(items)
+    links = sorted({link for link, _, _ in items})
+    for chunk in _chunks(links):
+        rows = session.exec(
+            select(Entry.link, Entry.title, Entry.summary, Entry.identity).where(
+                Entry.feed_id == feed_id, col(Entry.link).in_(chunk)
+            )
+        ).all()
+        for link, title, summary, identity in rows:
+            if link is not None and (link, title, summary) in wanted:
+                found[(link, title, summary)] = identity
+    return found
+
+
 def latest_stories(
     session: Session,
     *,
@@ -35,12 +55,18 @@ def latest_stories(
     limit: int,
     exclude_delivered_to: int | None = None,
     seen_since: datetime | None = None,
+    published_since: datetime | None = None,
     offset: int = 0,
 ) -> list[Story]:
-    """Newest stories, optionally only those in `topics`, not yet sent to a chat, or new."""
+    """Newest stories, optionally only those in `topics`, not yet sent to a chat, or new.
+
+    New: first seen at or after `seen_since`, and published at or after `published_since`.
+    """
     query = select(Story)
     if seen_since is not None:
         query = query.where(col(Story.first_seen_at) >= seen_since)
+    if published_since is not None:
+        query = query.where(col(Story.published_at) >= published_since)
     if topics:
         in_topic = (
             select(StoryTopic.story_id)
