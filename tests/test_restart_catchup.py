@@ -7,6 +7,7 @@ the news of the downtime, not only the stories stored before it.
 from __future__ import annotations
 
 from datetime import timedelta
+from email.utils import format_datetime
 
 from sqlalchemy.engine import Engine
 
@@ -21,6 +22,8 @@ from tests.support.feedserver import FeedServer, Reply
 from tests.support.samples import RSS, rss
 from tests.support.seed import seed_chats, seed_headlines
 
+SAMPLE_DATE = b"Tue, 20 Jan 2026 10:00:00 GMT"  # every item of tests.support.samples.rss
+
 USER = 5151
 
 
@@ -29,6 +32,8 @@ async def test_catch_up_after_a_restart_waits_for_the_first_refresh(
 ) -> None:
     engine = sqlite_engine
     body = rss("Local News", [("d-1", "Fetched after the restart", "https://n.example/1", "")])
+    # dated today: a story published days ago is no news (grouping.MAX_STORY_AGE)
+    body = body.replace(SAMPLE_DATE, format_datetime(utcnow(), usegmt=True).encode())
     # The outlet answers slowly: the first refresh ends seconds after the first compose tick.
     server.route("/feed.xml", lambda _request: Reply(200, RSS, iter([body[:40], body[40:]]), 1.5))
     settings = make_settings(tg, feeds=(FeedConfig(server.url("/feed.xml"), "Local", ("world",)),))
