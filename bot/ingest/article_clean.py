@@ -286,11 +286,11 @@ def _drop_link_runs(lines: Sequence[BodyLine]) -> list[BodyLine]:
 
 def _is_prose(line: BodyLine) -> bool:
     """A paragraph of the article's prose: a long sentence, not a teaser cut short ("...")."""
-    text = line.text.rstrip()
+    text = line.text.removeprefix(_BULLET).rstrip()
     return (
-        word_count(text) >= _PROSE_MIN_WORDS
-        and _ends_sentence(text)
+        _ends_sentence(text)
         and not text.endswith(("...", "…"))
+        and word_count(text) >= _PROSE_MIN_WORDS
     )
 
 
@@ -301,14 +301,16 @@ def _drop_linked_tail(lines: Sequence[BodyLine]) -> list[BodyLine]:
     job"), job ads and section links after the article, inside the same container, one
     link a block and often between short blurbs, so neither the link-run nor the stub rule
     sees two in a row. Past the last paragraph of prose a block that is all link is not
-    the article's. A block that mixes its own words with a link (a label and its link) and
-    lines that are not links (a closing credit, a list item) stay.
+    the article's. A block that mixes its own words with a link (a label and its link, an
+    item of a post of links with a line on each) and lines that are not links (a closing
+    credit, a list item) stay, and so does text whose links are unknown.
     """
-    last = max((i for i, line in enumerate(lines) if _is_prose(line)), default=None)
+    # Looked for from the end: the tail is short, the article long.
+    last = next((i for i in range(len(lines) - 1, -1, -1) if _is_prose(lines[i])), None)
     if last is None:
         return list(lines)
     tail = lines[last + 1 :]
-    mixed = {line.block for line in tail if line.verbatim or not line.linked}
+    mixed = {line.block for line in tail if line.verbatim or line.link_share < _ALL_LINKS}
     return [*lines[: last + 1], *(line for line in tail if line.block in mixed)]
 
 
