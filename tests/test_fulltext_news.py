@@ -206,8 +206,10 @@ def test_links_before_the_last_paragraph_and_label_links_after_it_stay() -> None
         # After the last paragraph: a link that shares its block with a label stays ...
         BodyLine("Full text of the decision:", 3),
         BodyLine("Council resolution 2024/17 on the city tram line", 3, link_share=1.0),
-        # ... and so does a line of the page's own words ...
+        # ... and so does a line of the page's own words, or one that adds them to a link
+        # (an item of a post of links with a line on each) ...
         BodyLine("Reporting by Jo Bloggs; editing by Sam Smith", 4),
+        BodyLine("• What the papers say about the tram depot: worth reading.", 8, link_share=0.8),
         # ... but a block that is all link goes, one or several.
         BodyLine("Council agrees to close the harbour baths next year", 5, link_share=1.0),
         BodyLine("Transport desk: 01234 567890", 6),
@@ -219,6 +221,7 @@ def test_links_before_the_last_paragraph_and_label_links_after_it_stay() -> None
         TRAM_PROSE[1],
         "Full text of the decision:\nCouncil resolution 2024/17 on the city tram line",
         "Reporting by Jo Bloggs; editing by Sam Smith",
+        "• What the papers say about the tram depot: worth reading.",
         "Transport desk: 01234 567890",
     ]
 
