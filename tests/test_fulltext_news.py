@@ -11,7 +11,7 @@ import pytest
 
 from bot.ingest.article import Article, extract_article
 from bot.ingest.article_body import BodyLine
-from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_menu_line
+from bot.ingest.article_clean import clean_lines, is_menu_line
 from tests.support.samples import TRAM_PROSE, TRAM_URL
 
 
@@ -214,8 +214,6 @@ def test_links_before_the_last_paragraph_and_label_links_after_it_stay() -> None
         BodyLine("Council agrees to close the harbour baths next year", 5, link_share=1.0),
         BodyLine("Transport desk: 01234 567890", 6),
         BodyLine("• Tram operator names its new chief executive today", 7, link_share=0.95),
-        # ... and so does a linked headline with its unlinked date or section, no sentence.
-        BodyLine("• Bus lane plan delayed again 1/15/2008, 7:50 p.m. CST", 9, link_share=0.6),
     ]
     assert clean_lines(lines) == [
         TRAM_PROSE[0],
@@ -226,12 +224,6 @@ def test_links_before_the_last_paragraph_and_label_links_after_it_stay() -> None
         "• What the papers say about the tram depot: worth reading.",
         "Transport desk: 01234 567890",
     ]
-
-
-def test_plain_text_whose_links_are_unknown_keeps_its_tail() -> None:
-    # `clean_paragraphs` guesses every line half link: no line is known to be one.
-    tail = "Bus lane plan delayed again, 15 January"
-    assert clean_paragraphs([TRAM_PROSE[0], tail]) == [TRAM_PROSE[0], tail]
 
 
 def test_without_a_paragraph_of_prose_no_link_is_dropped_as_a_tail() -> None:

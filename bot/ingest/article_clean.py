@@ -300,26 +300,18 @@ def _drop_linked_tail(lines: Sequence[BodyLine]) -> list[BodyLine]:
     News templates print related headlines, promos ("Enter to win this week's dream
     job"), job ads and section links after the article, inside the same container, one
     link a block and often between short blurbs, so neither the link-run nor the stub rule
-    sees two in a row. Past the last paragraph of prose a block of links is not the
-    article's: lines all link, or mostly link without a sentence ("Headline 1/15/2008, 7:50
-    p.m."). A block that mixes its own words with a link (a label and its link, an item of
-    a post of links with a line on each) and lines that are not links (a closing credit, a
-    list item) stay, and so does text whose links are unknown (`links_known`).
+    sees two in a row. Past the last paragraph of prose a block that is all link is not
+    the article's. A block that mixes its own words with a link (a label and its link, an
+    item of a post of links with a line on each) and lines that are not links (a closing
+    credit, a list item) stay, and so does text whose links are unknown.
     """
     # Looked for from the end: the tail is short, the article long.
     last = next((i for i in range(len(lines) - 1, -1, -1) if _is_prose(lines[i])), None)
     if last is None:
         return list(lines)
     tail = lines[last + 1 :]
-    mixed = {line.block for line in tail if not _is_tail_link(line)}
+    mixed = {line.block for line in tail if line.verbatim or line.link_share < _ALL_LINKS}
     return [*lines[: last + 1], *(line for line in tail if line.block in mixed)]
-
-
-def _is_tail_link(line: BodyLine) -> bool:
-    """All link, or mostly link and no sentence: a headline with its date or section."""
-    if line.verbatim or not line.linked:
-        return False
-    return line.link_share >= _ALL_LINKS or not _ends_sentence(line.text)
 
 
 def _words_key(text: str) -> str:
@@ -350,24 +342,18 @@ def _drop_repeats(lines: Sequence[BodyLine], *, titles: Iterable[str]) -> list[B
 
 
 def clean_lines(
-    lines: Iterable[BodyLine],
-    *,
-    title: str = "",
-    headlines: Iterable[str] = (),
-    links_known: bool = True,
+    lines: Iterable[BodyLine], *, title: str = "", headlines: Iterable[str] = ()
 ) -> list[str]:
     """Remove page furniture from body lines; return the kept text as paragraphs.
 
     The headline is shown above the text, so a line repeating `title` or one of the
-    page's other `headlines` (its <title>, og:title) goes. `links_known`: the lines' link
-    shares were measured (not guessed for plain text).
+    page's other `headlines` (its <title>, og:title) goes.
     """
     kept = [line for line in lines if line.verbatim or not is_junk_line(line.text)]
     kept = _drop_stubs(_drop_link_runs(_drop_list_blocks(kept)))
     # After the layout rules, which read a menu line as a neighbour of the links around it.
     kept = [line for line in kept if not is_menu_line(line)]
-    if links_known:
-        kept = _drop_linked_tail(kept)
+    kept = _drop_linked_tail(kept)
     kept = _drop_repeats(kept, titles=[title, *headlines])
     grouped: dict[int, list[str]] = {}
     for line in kept:
@@ -402,4 +388,4 @@ def clean_paragraphs(paragraphs: Iterable[str], *, title: str = "") -> list[str]
         for raw in paragraph.split("\n")
         if raw.strip()
     ]
-    return clean_lines(lines, title=title, links_known=False)
+    return clean_lines(lines, title=title)
