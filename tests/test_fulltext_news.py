@@ -170,3 +170,70 @@ def test_a_layout_table_of_empty_cells_leaves_no_bare_separators() -> None:
     text = "\n".join(article(page(body)).paragraphs)
     assert TRAM_PROSE[0] in text
     assert all(any(c.isalnum() for c in line) for line in text.splitlines() if line.strip())
+
+
+def test_links_after_the_last_paragraph_of_prose_are_dropped() -> None:
+    # A 2008 template: after the article, in its container, a table of headlines each
+    # followed by its blurb (so no two links stand together) and a promo linked alone.
+    teasers = [
+        ("Council agrees to close the harbour baths next year", "Swimmers protest."),
+        ("New footbridge over the river opens to walkers", "Four years late."),
+    ]
+    rows = "".join(
+        f'<tr><td><a href="/t{i}">{headline}</a></td></tr><tr><td>{blurb}</td></tr>'
+        for i, (headline, blurb) in enumerate(teasers)
+    )
+    body = (
+        "<div class='story'>"
+        + "".join(f"<p>{p}</p>" for p in TRAM_PROSE)
+        + f"<table>{rows}</table>"
+        + '<p><a href="/win">Enter to win this week\'s dream job with the Courier</a></p>'
+        + "</div>"
+    )
+    assert list(article(page(body)).paragraphs) == [
+        *TRAM_PROSE,
+        "Swimmers protest.",  # not a link: the rule leaves it to the others
+        "Four years late.",
+    ]
+
+
+def test_links_before_the_last_paragraph_and_label_links_after_it_stay() -> None:
+    lines = [
+        BodyLine(TRAM_PROSE[0], 0),
+        # A linked line between paragraphs: the article's own (a source it cites).
+        BodyLine("Read the full report of the transport committee here", 1, link_share=1.0),
+        BodyLine(TRAM_PROSE[1], 2),
+        # After the last paragraph: a link that shares its block with a label stays ...
+        BodyLine("Full text of the decision:", 3),
+        BodyLine("Council resolution 2024/17 on the city tram line", 3, link_share=1.0),
+        # ... and so does a line of the page's own words, or one that adds them to a link
+        # (an item of a post of links with a line on each) ...
+        BodyLine("Reporting by Jo Bloggs; editing by Sam Smith", 4),
+        BodyLine("• What the papers say about the tram depot: worth reading.", 8, link_share=0.8),
+        # ... but a block that is all link goes, one or several.
+        BodyLine("Council agrees to close the harbour baths next year", 5, link_share=1.0),
+        BodyLine("Transport desk: 01234 567890", 6),
+        BodyLine("• Tram operator names its new chief executive today", 7, link_share=0.95),
+    ]
+    assert clean_lines(lines) == [
+        TRAM_PROSE[0],
+        "Read the full report of the transport committee here",
+        TRAM_PROSE[1],
+        "Full text of the decision:\nCouncil resolution 2024/17 on the city tram line",
+        "Reporting by Jo Bloggs; editing by Sam Smith",
+        "• What the papers say about the tram depot: worth reading.",
+        "Transport desk: 01234 567890",
+    ]
+
+
+def test_without_a_paragraph_of_prose_no_link_is_dropped_as_a_tail() -> None:
+    # A short text (a brief, a list of links with a line each): nothing marks where an
+    # article ends, so the rule leaves it alone.
+    lines = [
+        BodyLine("Tram vote on Thursday", 0),
+        BodyLine("Council agrees to close the harbour baths next year", 1, link_share=1.0),
+    ]
+    assert clean_lines(lines) == [
+        "Tram vote on Thursday",
+        "Council agrees to close the harbour baths next year",
+    ]

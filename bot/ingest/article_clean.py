@@ -152,6 +152,7 @@ _BULLET = BULLET
 _HEADLINE_MAX_WORDS = 20
 _STUB_MAX_WORDS = 5
 _ALL_LINKS = 0.9  # a line with this share of link text is a link, not prose
+_PROSE_MIN_WORDS = 15  # a paragraph of prose: a sentence of at least this many words
 # A menu printed as one line: "Home | News | Sport | Weather", "Home · Weather · News"
 # (a table row of links), "Terms of Use - Privacy Policy - Contact Us". Items are cut at
 # runs of separators with space around them ("|" also without).
@@ -283,6 +284,36 @@ def _drop_link_runs(lines: Sequence[BodyLine]) -> list[BodyLine]:
     ]
 
 
+def _is_prose(line: BodyLine) -> bool:
+    """A paragraph of the article's prose: a long sentence, not a teaser cut short ("...")."""
+    text = line.text.removeprefix(_BULLET).rstrip()
+    return (
+        _ends_sentence(text)
+        and not text.endswith(("...", "…"))
+        and word_count(text) >= _PROSE_MIN_WORDS
+    )
+
+
+def _drop_linked_tail(lines: Sequence[BodyLine]) -> list[BodyLine]:
+    """Drop the links that follow the article's last paragraph of prose.
+
+    News templates print related headlines, promos ("Enter to win this week's dream
+    job"), job ads and section links after the article, inside the same container, one
+    link a block and often between short blurbs, so neither the link-run nor the stub rule
+    sees two in a row. Past the last paragraph of prose a block that is all link is not
+    the article's. A block that mixes its own words with a link (a label and its link, an
+    item of a post of links with a line on each) and lines that are not links (a closing
+    credit, a list item) stay, and so does text whose links are unknown.
+    """
+    # Looked for from the end: the tail is short, the article long.
+    last = next((i for i in range(len(lines) - 1, -1, -1) if _is_prose(lines[i])), None)
+    if last is None:
+        return list(lines)
+    tail = lines[last + 1 :]
+    mixed = {line.block for line in tail if line.verbatim or line.link_share < _ALL_LINKS}
+    return [*lines[: last + 1], *(line for line in tail if line.block in mixed)]
+
+
 def _words_key(text: str) -> str:
     """The text's words, casefolded: quotes, dashes and pilcrows do not count."""
     return " ".join(_WORDS.findall(text.casefold()))
@@ -322,6 +353,7 @@ def clean_lines(
     kept = _drop_stubs(_drop_link_runs(_drop_list_blocks(kept)))
     # After the layout rules, which read a menu line as a neighbour of the links around it.
     kept = [line for line in kept if not is_menu_line(line)]
+    kept = _drop_linked_tail(kept)
     kept = _drop_repeats(kept, titles=[title, *headlines])
     grouped: dict[int, list[str]] = {}
     for line in kept:
