@@ -45,6 +45,11 @@ HEARTBEAT_EVERY = 5.0
 LEASE_MARGIN = timedelta(seconds=1)  # a send is not started this close to its lease's end
 MAX_ATTEMPTS = 6
 SHUTDOWN_MARKS_SECONDS = 5.0  # how long a stop waits for marks it could not write yet
+# A longer retry_after is taken as one chat's own (Telegram holds a busy group or channel
+# for minutes or hours; its bot-wide limits ask for seconds): only that chat waits, until
+# a second chat meets one while the first lasts, which shows the whole bot is held.
+CHAT_FLOOD_WAIT = 60.0
+_STOP = "sender stopping"  # the message of a cancel that takes a send out of its slot wait
 _PLAIN = SendPlan()  # a row without options: text, no preview, with a notification
 _UNREACHABLE = (
     "chat not found",
@@ -88,11 +93,20 @@ class Sender:
     _marks: MarkQueue = field(init=False)
     _leases: dict[int, datetime] = field(default_factory=dict)  # held row -> its lease's end
     _in_flight: set[int] = field(default_factory=set)  # rows of this round's running sends
+    _chat_holds: dict[int, datetime] = field(default_factory=dict)  # a chat's long flood wait
+    _waiting: set[asyncio.Task[Any]] = field(default_factory=set)  # sends waiting for a slot
     _api: BotApi | None = None
     _gate: asyncio.Semaphore | None = None
 
     def __post_init__(self) -> None:
         self._marks = MarkQueue(self.engine)
+
+    def stop(self) -> None:
+        """Claim nothing more; sends still waiting for a slot (a flood hold may last an
+        hour) go back to the queue now; those already asked of Telegram finish."""
+        self.stopping = True
+        for task in list(self._waiting):
+            task.cancel(_STOP)
 
     async def deliver_due(self, *, budget_seconds: float = 20.0) -> DeliveryStats:
         """Send due rows until none are left, the budget is spent or we are stopping."""
@@ -247,12 +261,35 @@ class Sender:
         behind = {row.chat_id for row in claimed if row.id in again}
         self._marks.held.update(row.id for row in claimed)
         self._leases.update((row.id, now + self.lease) for row in claimed)
+        claimed = self._wait_out_chat_holds(claimed, now)
         if not behind:
             return list(claimed)
         logger.warning("claimed rows held here again row_ids=%s", sorted(again))
         wait = [row for row in claimed if row.chat_id in behind and row.id not in again]
         self._requeue(wait, now)
         return [row for row in claimed if row.chat_id not in behind]
+
+    def _wait_out_chat_holds(
+        self, claimed: Sequence[outbox.Claimed], now: datetime
+    ) -> Sequence[outbox.Claimed]:
+        """Rows queued since their chat met a long flood wait go back until it ends."""
+        self._chat_holds = {c: t for c, t in self._chat_holds.items() if t > now}
+        if not self._chat_holds:
+            return claimed
+        for row in claimed:
+            if row.chat_id in self._chat_holds:
+                self._requeue([row], self._chat_holds[row.chat_id])
+        return [row for row in claimed if row.chat_id not in self._chat_holds]
+
+    def _bot_wide(self, chat_id: int, seconds: float, until: datetime) -> float:
+        """Seconds every chat waits after a 429 of `seconds` for `chat_id` (see
+        CHAT_FLOOD_WAIT): all of a short one, none of a chat's own long one."""
+        if seconds <= CHAT_FLOOD_WAIT:
+            return seconds
+        now = self.clock()
+        others = [c for c, end in self._chat_holds.items() if end > now and c != chat_id]
+        self._chat_holds[chat_id] = max(until, self._chat_holds.get(chat_id, until))
+        return seconds if others else 0.0
 
     def _heartbeat(self) -> tuple[int, datetime | None]:
         """Say this sender is alive; return how many senders are, and any flood hold."""
@@ -320,25 +357,32 @@ class Sender:
         """Send one row; return the stats field to count it under and any retry time."""
         assert self._gate is not None
         plan = send_plan(row.options) if row.options else _PLAIN
+        if self.stopping or not await self._slot(row.chat_id):  # asked to stop meanwhile
+            self._requeue([row], self.clock())
+            return "retried", self.clock()
         try:
-            async with self.pacer.sending(row.chat_id):
-                if self.stopping:  # asked to stop while waiting for a slot
-                    self._requeue([row], self.clock())
-                    return "retried", self.clock()
-                async with self._gate:
-                    if self._lapsing(row.id):
-                        return _LAPSED_OUTCOME, None
-                    message_id = await self._deliver(row, plan)
+            async with self._gate:
+                if self._lapsing(row.id):
+                    return _LAPSED_OUTCOME, None
+                message_id = await self._deliver(row, plan)
         except RetryAfter as exc:
             seconds = retry_seconds(exc.retry_after)
             metrics.count_flood_wait()
-            self.pacer.hold(seconds)
-            logger.warning("flood limit chat_id=%s retry_after=%s", row.chat_id, seconds)
             not_before = self.clock() + timedelta(seconds=seconds)
+            everyone = self._bot_wide(row.chat_id, seconds, not_before)
+            self.pacer.hold(everyone)
+            logger.warning(
+                "flood limit chat_id=%s retry_after=%s holds=%s",
+                row.chat_id,
+                seconds,
+                "all" if everyone else "chat",
+            )
             self._mark(
                 lambda s: outbox.mark_retry(s, row.id, not_before=not_before, error="429"), row.id
             )
-            self._mark(lambda s: outbox.extend_hold(s, not_before))
+            if everyone:
+                held_until = self.clock() + timedelta(seconds=everyone)
+                self._mark(lambda s: outbox.extend_hold(s, held_until))
             return "retried", not_before
         except ChatMigrated as exc:
             new_id = int(exc.new_chat_id)
@@ -368,10 +412,32 @@ class Sender:
             return "failed", None
         except TelegramError as exc:  # network errors, timeouts, 5xx
             return self._transient(row, f"{type(exc).__name__}: {exc}")
+        finally:
+            self.pacer.release()
         sent_at = self.clock()
         self._marks.accepted.add(row.id)
         self._mark(Sent(row.id, message_id, sent_at), row.id)
         return "sent", None
+
+    async def _slot(self, chat_id: int) -> bool:
+        """Wait for the pacer's slot (release it after the send); False when a stop took
+        the send out of its wait (no slot taken)."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._waiting.add(task)
+        try:
+            await self.pacer.acquire(chat_id)
+        except asyncio.CancelledError as exc:
+            if exc.args != (_STOP,):
+                raise
+            task.uncancel()
+            return False
+        finally:
+            self._waiting.discard(task)
+        if self.stopping:  # asked to stop while waiting for the slot
+            self.pacer.release()
+            return False
+        return True
 
     async def _deliver(self, row: outbox.Claimed, plan: SendPlan) -> int:
         """Send as the row's plan says: text, or a photo (the text as its caption).

@@ -73,4 +73,4 @@ class Services:
         """Stop claiming new work; what is in flight finishes."""
         self.stopping.set()
         if self.sender is not None:
-            self.sender.stopping = True
+            self.sender.stop()
