@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import AsyncIterator
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from telegram import Bot
@@ -20,9 +23,11 @@ from bot.delivery.sender import Sender
 from bot.storage import outbox
 from bot.storage.db import open_database
 from bot.storage.models import Outbox, utcnow
+from tests.conftest import postgres_url
 from tests.support.fake_telegram import FakeTelegram, Fault
 from tests.support.outboxkit import enqueue_messages, open_bot, statuses
 from tests.support.process import start_bot, stop_bot, write_config
+from tests.support.seed import seed_chats
 
 CHATS = list(range(41_000, 41_040))
 HELD = CHATS[0]
@@ -123,3 +128,108 @@ def test_sigterm_during_a_flood_hold_stops_at_once_and_loses_nothing(
     sent = sum(bool(tg.messages(c)) for c in CHATS)
     assert statuses(engine) == {"pending": len(CHATS) - sent} | ({"sent": sent} if sent else {})
     assert "Traceback" not in log.read_text()
+
+
+def test_every_kind_of_fault_at_once_each_message_once_but_lost_replies(
+    tmp_path: Path, tg: FakeTelegram
+) -> None:
+    """A round meets 502 bursts, replies lost after Telegram applied the call, a blocked,
+    a deactivated and a migrated chat and one malformed message: the rest arrive once;
+    a lost reply is the one way to a repeat (the Bot API has no idempotency key)."""
+    engine = open_database(f"sqlite:///{tmp_path / 'mixed.sqlite3'}")
+    group, supergroup, blocked, gone, bad = -41_500, -(10**12) - 41_500, *CHATS[:3]
+    chats = [*CHATS, group]
+    seed_chats(engine, chats, now=utcnow(), due=None)
+    for chat_id in CHATS:
+        tg.add_private_chat(chat_id)
+    tg.add_group(group)
+    good = [c for c in CHATS if c not in (blocked, gone, bad)]
+    enqueue_messages(engine, good, kind="broadcast", key="b", text="News for {chat}")
+    enqueue_messages(engine, [group, blocked, gone], kind="broadcast", key="b", text="News")
+    enqueue_messages(engine, [bad], kind="broadcast", key="b", text="<p>raw feed html</p>")
+    tg.block(blocked)
+    tg.deactivate(gone)
+    tg.migrate(group, supergroup, notify=False)
+    tg.fail_next("sendMessage", 6, status=502)
+    tg.lose_replies("sendMessage", 3)
+    proc, log = worker(tmp_path, tg, "mixed.sqlite3")
+    try:
+        tg.wait_for(lambda: all(tg.messages(c) for c in [*good, supergroup]), timeout=90)
+        tg.wait_for(lambda: statuses(engine)["sent"] == len(good) + 1, timeout=30)
+        time.sleep(1.5)  # a repeat beyond the lost replies would arrive now
+    finally:
+        stop_bot(proc)
+    counts = {c: len(tg.messages(c)) for c in [*good, supergroup]}
+    assert tg.lost_replies == 3
+    assert sum(counts.values()) - len(counts) == tg.lost_replies, counts
+    assert (tg.messages(blocked), tg.messages(gone), tg.messages(bad)) == ([], [], [])
+    assert statuses(engine) == {"sent": len(good) + 1, "cancelled": 2, "failed": 1}
+    text = log.read_text()
+    assert "Traceback" not in text
+    assert f"chat migrated chat_id={group} new_chat_id={supergroup}" in text
+    assert "ERROR bot.delivery.sender: message rejected row_id=" in text
+    assert text.count("ERROR") == 1
+    assert text.count("INFO bot.delivery.sender: chat unreachable") == 2
+
+
+@pytest.fixture
+def own_pg() -> Iterator[tuple[str, sa.Engine]]:
+    """A database of its own (its connections may be ended without touching other
+    tests'), and an admin engine on the server's default database."""
+    base = sa.engine.make_url(postgres_url())
+    name = f"faults_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False), admin
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_postgres_ending_the_workers_connections_mid_round_loses_and_repeats_nothing(
+    tmp_path: Path, own_pg: tuple[str, sa.Engine]
+) -> None:
+    """What a PostgreSQL restart or failover does to the worker's open connections."""
+    url, admin = own_pg
+    engine = open_database(url)
+    chats = list(range(42_000, 44_000))
+    enqueue_messages(engine, chats, kind="broadcast", key="b", text="News for {chat}")
+    cfg = write_config(tmp_path, "[delivery]\nmessages_per_second = 400\n", database=url)
+    log = tmp_path / "worker.log"
+    ended = 0
+    with FakeTelegram(flood_limits=False) as tg:
+        for chat_id in chats:
+            tg.add_private_chat(chat_id)
+        proc = start_bot(cfg, tg, log, "--role", "worker")
+        try:
+            for share in (5, 2):
+                at = len(chats) // share
+                tg.wait_for(lambda n=at: tg.stats.by_method["sendMessage"] >= n, timeout=120)
+                with admin.connect() as conn:
+                    ended += conn.execute(
+                        sa.text(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                            " WHERE datname = :name AND pid <> pg_backend_pid()"
+                        ),
+                        {"name": sa.engine.make_url(url).database},
+                    ).scalar_one()
+            tg.wait_for(lambda: all(tg.messages(c) for c in chats), timeout=120)
+            tg.wait_for(lambda: statuses(engine)["sent"] == len(chats), timeout=30)
+            time.sleep(1.0)
+        finally:
+            stop_bot(proc)
+            engine.dispose()
+        counts = [len(tg.messages(c)) for c in chats]
+    assert ended > 0 and proc.returncode == 0
+    assert set(counts) == {1}, "a message was lost or repeated"
+    text = log.read_text()
+    assert "Traceback" not in text
+    # Each failed claim, mark or renewal is one WARNING line of the sender's; no ERROR.
+    warnings = [line for line in text.splitlines() if " WARNING " in line]
+    assert all("WARNING bot.delivery." in line for line in warnings), text[-3000:]
+    assert " ERROR " not in text
