@@ -17,8 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from telegram import Bot
+from telegram.error import RetryAfter
+from telegram.ext import ExtBot
+from telegram.request import HTTPXRequest
 
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import PacedRateLimiter, Pacer
 from bot.delivery.sender import Sender
 from bot.storage import outbox
 from bot.storage.db import open_database
@@ -233,3 +236,21 @@ def test_postgres_ending_the_workers_connections_mid_round_loses_and_repeats_not
     warnings = [line for line in text.splitlines() if " WARNING " in line]
     assert all("WARNING bot.delivery." in line for line in warnings), text[-3000:]
     assert " ERROR " not in text
+
+
+async def test_a_reply_meeting_a_chats_hour_long_wait_holds_no_other_reply(
+    tg: FakeTelegram,
+) -> None:
+    pacer = Pacer(per_second=30.0)
+    request = HTTPXRequest(connection_pool_size=8)
+    async with ExtBot(
+        tg.token, base_url=tg.base_url, request=request, rate_limiter=PacedRateLimiter(pacer)
+    ) as bot:
+        for chat_id in CHATS[:2]:
+            tg.add_private_chat(chat_id)
+        tg.fail_next("sendMessage", 1, status=429, retry_after=3600)
+        with pytest.raises(RetryAfter):
+            await asyncio.wait_for(bot.send_message(CHATS[0], "Slow down"), timeout=20)
+        await asyncio.wait_for(bot.send_message(CHATS[1], "Welcome"), timeout=20)
+    assert tg.texts(CHATS[1]) == ["Welcome"]
+    assert pacer.hold_until < time.monotonic()

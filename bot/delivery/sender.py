@@ -30,7 +30,7 @@ from bot.delivery import options
 from bot.delivery.botapi import BotApi, message_body, photo_body
 from bot.delivery.marks import Mark, MarkQueue, Sent, retry_at
 from bot.delivery.options import SendPlan, photo_refused, send_plan
-from bot.delivery.pacing import Pacer, retry_delay, retry_seconds
+from bot.delivery.pacing import CHAT_FLOOD_WAIT, Pacer, retry_delay, retry_seconds
 from bot.delivery.stats import DeliveryStats
 from bot.ops import metrics
 from bot.storage import chats as chat_store
@@ -45,10 +45,8 @@ HEARTBEAT_EVERY = 5.0
 LEASE_MARGIN = timedelta(seconds=1)  # a send is not started this close to its lease's end
 MAX_ATTEMPTS = 6
 SHUTDOWN_MARKS_SECONDS = 5.0  # how long a stop waits for marks it could not write yet
-# A longer retry_after is taken as one chat's own (Telegram holds a busy group or channel
-# for minutes or hours; its bot-wide limits ask for seconds): only that chat waits, until
-# a second chat meets one while the first lasts, which shows the whole bot is held.
-CHAT_FLOOD_WAIT = 60.0
+# A retry_after over CHAT_FLOOD_WAIT holds only its chat, until a second chat meets one
+# while the first lasts, which shows the whole bot is held.
 _STOP = "sender stopping"  # the message of a cancel that takes a send out of its slot wait
 _PLAIN = SendPlan()  # a row without options: text, no preview, with a notification
 _UNREACHABLE = (
