@@ -296,3 +296,30 @@ def test_two_broadcasts_confirmed_while_a_briefing_round_goes_out_arrive_once_in
     assert orders <= {("Your", "First", "Second"), ("First", "Second", "Your")}, orders
     assert len(reports) == 2 and all("Sent 900 / 900 · blocked 0 · failed 0" in r for r in reports)
     assert "Traceback" not in log.read_text()
+
+
+async def test_long_flood_waits_for_two_chats_minutes_apart_hold_each_chat_alone(
+    sqlite_engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    first, second, bystander = CHATS[:3]
+    for chat_id in CHATS[:3]:
+        tg.add_private_chat(chat_id)
+    tg.set_fault_hook(flood_once({first: 3600, second: 3600}))
+    later = timedelta()
+    sender = Sender(
+        engine=sqlite_engine,
+        bot=bot,
+        pacer=Pacer(per_second=30.0),
+        clock=lambda: utcnow() + later,
+        lease=timedelta(hours=2),
+    )
+    enqueue_messages(sqlite_engine, [first], kind="broadcast", key="b", text="News")
+    await sender.deliver_due(budget_seconds=5)
+    later = timedelta(minutes=2)
+    enqueue_messages(sqlite_engine, [second, bystander], kind="broadcast", key="b", text="News")
+    stats = await sender.deliver_due(budget_seconds=5)
+    await sender.aclose()
+    assert (stats.sent, stats.retried) == (1, 1)
+    assert tg.texts(bystander) == ["News"] and tg.stats.rejected_429 == 2
+    with Session(sqlite_engine) as session:
+        assert outbox.hold_until(session) is None

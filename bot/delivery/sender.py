@@ -16,7 +16,7 @@ import socket
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -45,8 +45,8 @@ HEARTBEAT_EVERY = 5.0
 LEASE_MARGIN = timedelta(seconds=1)  # a send is not started this close to its lease's end
 MAX_ATTEMPTS = 6
 SHUTDOWN_MARKS_SECONDS = 5.0  # how long a stop waits for marks it could not write yet
-# A retry_after over CHAT_FLOOD_WAIT holds only its chat, until a second chat meets one
-# while the first lasts, which shows the whole bot is held.
+# A retry_after over CHAT_FLOOD_WAIT holds only its chat, unless another chat met one in
+# the CHAT_FLOOD_WAIT before: two in a row show that the whole bot is held.
 _STOP = "sender stopping"  # the message of a cancel that takes a send out of its slot wait
 _PLAIN = SendPlan()  # a row without options: text, no preview, with a notification
 _UNREACHABLE = (
@@ -92,6 +92,7 @@ class Sender:
     _leases: dict[int, datetime] = field(default_factory=dict)  # held row -> its lease's end
     _in_flight: set[int] = field(default_factory=set)  # rows of this round's running sends
     _chat_holds: dict[int, datetime] = field(default_factory=dict)  # a chat's long flood wait
+    _last_long_wait: tuple[int, datetime] = (0, datetime.min.replace(tzinfo=UTC))  # chat, when
     _waiting: set[asyncio.Task[Any]] = field(default_factory=set)  # sends waiting for a slot
     _api: BotApi | None = None
     _gate: asyncio.Semaphore | None = None
@@ -284,10 +285,11 @@ class Sender:
         CHAT_FLOOD_WAIT): all of a short one, none of a chat's own long one."""
         if seconds <= CHAT_FLOOD_WAIT:
             return seconds
-        now = self.clock()
-        others = [c for c, end in self._chat_holds.items() if end > now and c != chat_id]
+        now, (last_chat, last_at) = self.clock(), self._last_long_wait
+        self._last_long_wait = (chat_id, now)
         self._chat_holds[chat_id] = max(until, self._chat_holds.get(chat_id, until))
-        return seconds if others else 0.0
+        bot_wide = last_chat != chat_id and now - last_at <= timedelta(seconds=CHAT_FLOOD_WAIT)
+        return seconds if bot_wide else 0.0
 
     def _heartbeat(self) -> tuple[int, datetime | None]:
         """Say this sender is alive; return how many senders are, and any flood hold."""
