@@ -323,3 +323,24 @@ async def test_long_flood_waits_for_two_chats_minutes_apart_hold_each_chat_alone
     assert tg.texts(bystander) == ["News"] and tg.stats.rejected_429 == 2
     with Session(sqlite_engine) as session:
         assert outbox.hold_until(session) is None
+
+
+async def test_a_chats_long_flood_wait_outlives_a_restart(
+    engine: Engine, tg: FakeTelegram, bot: Bot
+) -> None:
+    held, other = CHATS[:2]
+    for chat_id in CHATS[:2]:
+        tg.add_private_chat(chat_id)
+    tg.set_fault_hook(flood_once({held: 3600}))
+    enqueue_messages(engine, [held], kind="broadcast", key="b", text="News")
+    first = Sender(engine=engine, bot=bot, pacer=Pacer(per_second=30.0))
+    await first.deliver_due(budget_seconds=5)
+    await first.aclose()  # the process ends; a new one starts and more news comes
+    enqueue_messages(engine, [held, other], kind="broadcast", key="c", text="More")
+    restarted = Sender(engine=engine, bot=bot, pacer=Pacer(per_second=30.0))
+    stats = await asyncio.wait_for(restarted.deliver_due(budget_seconds=5), timeout=20)
+    await restarted.aclose()
+    assert stats.sent == 1 and tg.texts(other) == ["More"]
+    assert [c["chat_id"] for c in tg.calls("sendMessage")].count(held) == 1
+    later = utcnow() + timedelta(minutes=55)
+    assert [s for s, at in not_before(engine, held) if at > later] == ["pending", "pending"]

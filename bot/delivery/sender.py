@@ -119,12 +119,14 @@ class Sender:
         if loop.time() - self._last_beat >= HEARTBEAT_EVERY:
             self._last_beat = loop.time()
             try:
-                live, held_until = await asyncio.to_thread(self._heartbeat)
+                live, held_until, chats_held = await asyncio.to_thread(self._heartbeat)
             except DBAPIError as exc:  # locked or unreachable: the next round tries again
                 self.write_failure = first_line(exc)
                 logger.warning("outbox heartbeat failed error=%s", self.write_failure)
                 return stats
             self.write_failure = None
+            for chat_id, until in chats_held.items():  # e.g. met before a restart
+                self._chat_holds[chat_id] = max(until, self._chat_holds.get(chat_id, until))
             if self.total_per_second:
                 self.pacer.set_rate(self.total_per_second / max(1, live))
             remaining = (held_until - self.clock()).total_seconds() if held_until else 0.0
@@ -291,11 +293,13 @@ class Sender:
         bot_wide = last_chat != chat_id and now - last_at <= timedelta(seconds=CHAT_FLOOD_WAIT)
         return seconds if bot_wide else 0.0
 
-    def _heartbeat(self) -> tuple[int, datetime | None]:
-        """Say this sender is alive; return how many senders are, and any flood hold."""
+    def _heartbeat(self) -> tuple[int, datetime | None, dict[int, datetime]]:
+        """Say this sender is alive; return how many senders are, any flood hold, and
+        the chats that are held."""
+        now = self.clock()
         with session_scope(self.engine) as session:
-            live = outbox.heartbeat(session, self.worker_id, now=self.clock())
-            return live, outbox.hold_until(session)
+            live = outbox.heartbeat(session, self.worker_id, now=now)
+            return live, outbox.hold_until(session), outbox.chat_holds(session, now=now)
 
     def _by_chat(self, rows: Sequence[outbox.Claimed]) -> list[list[outbox.Claimed]]:
         """A batch's rows to send, grouped by chat, each chat's in the claim's order."""
@@ -383,6 +387,8 @@ class Sender:
             if everyone:
                 held_until = self.clock() + timedelta(seconds=everyone)
                 self._mark(lambda s: outbox.extend_hold(s, held_until))
+            else:  # the chat's alone: its rows queued later, here or elsewhere, wait too
+                self._mark(lambda s: outbox.extend_hold(s, not_before, chat_id=row.chat_id))
             return "retried", not_before
         except ChatMigrated as exc:
             new_id = int(exc.new_chat_id)
