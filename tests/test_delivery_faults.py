@@ -4,6 +4,7 @@ message once, on time, none lost, one chat's trouble not held against the others
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -344,3 +345,31 @@ async def test_a_chats_long_flood_wait_outlives_a_restart(
     assert [c["chat_id"] for c in tg.calls("sendMessage")].count(held) == 1
     later = utcnow() + timedelta(minutes=55)
     assert [s for s, at in not_before(engine, held) if at > later] == ["pending", "pending"]
+
+
+async def test_a_stop_that_cannot_write_its_marks_says_which_messages_will_repeat(
+    sqlite_engine: Engine, tg: FakeTelegram, bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    tg.add_private_chat(HELD)
+    enqueue_messages(sqlite_engine, [HELD], kind="broadcast", key="b", text="News")
+    impatient = sa.create_engine(
+        sqlite_engine.url, connect_args={"check_same_thread": False, "timeout": 0.2}
+    )
+    locker = sqlite3.connect(str(sqlite_engine.url.database), check_same_thread=False)
+    locker.isolation_level = None
+
+    def lock_on_send(method: str, params: dict[str, Any]) -> None:
+        if method == "sendMessage" and not locker.in_transaction:
+            locker.execute("BEGIN IMMEDIATE")  # the disk or the database is gone now
+
+    tg.set_fault_hook(lock_on_send)
+    sender = Sender(
+        engine=impatient, bot=bot, pacer=Pacer(per_second=30.0), lease=timedelta(seconds=0.6)
+    )
+    assert (await sender.deliver_due(budget_seconds=0.5)).sent == 1
+    await sender.aclose()
+    locker.execute("ROLLBACK")
+    locker.close()
+    impatient.dispose()
+    [line] = [r.getMessage() for r in caplog.records if "at stop" in r.getMessage()]
+    assert line.startswith("outbox marks not written at stop") and "row_ids=[1]" in line

@@ -520,8 +520,15 @@ class Sender:
     async def aclose(self) -> None:
         """At shutdown: write the marks still queued (a few seconds at most), so a restart
         does not send again what Telegram accepted; close the keep-alive pool."""
-        if self._marks.unsettled:
-            await self._marks.settle(asyncio.get_running_loop().time() + SHUTDOWN_MARKS_SECONDS)
+        if self._marks.unsettled and not await self._marks.settle(
+            asyncio.get_running_loop().time() + SHUTDOWN_MARKS_SECONDS
+        ):
+            logger.error(
+                "outbox marks not written at stop, Telegram's accepted messages will be sent"
+                " again marks=%d row_ids=%s",
+                len(self._marks),
+                sorted(self._marks.accepted),
+            )
         if self._api is not None:
             await self._api.aclose()
             self._api = None
