@@ -44,6 +44,9 @@ _POLL = 0.005
 PRIVATE_INTERVAL = 1.05
 PRIVATE_BURST = 3
 GROUP_INTERVAL = 3.1
+# A longer retry_after is taken as one chat's own (Telegram holds a busy group or channel
+# for minutes or hours; its bot-wide limits ask for seconds): it does not hold everyone.
+CHAT_FLOOD_WAIT = 60.0
 
 
 def retry_seconds(retry_after: float | timedelta) -> float:
@@ -187,7 +190,8 @@ class PacedRateLimiter(BaseRateLimiter[None]):
     """PTB rate limiter for replies that shares one `Pacer` with the outbox sender.
 
     A reply that meets a 429 holds every sender, then is retried, so a burst
-    of commands from many users is answered, not dropped. A 5xx or a network
+    of commands from many users is answered, not dropped; one that meets a chat's
+    own long wait (over CHAT_FLOOD_WAIT) fails at once and holds nobody. A 5xx or a network
     error is retried after a short back-off (0.5, 1, 2 … s), as the outbox
     sender retries them: one bad gateway must not turn an applied command's
     answer into "something went wrong".
@@ -222,6 +226,8 @@ class PacedRateLimiter(BaseRateLimiter[None]):
                     return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 seconds = retry_seconds(exc.retry_after)
+                if counts and target is not None and seconds > CHAT_FLOOD_WAIT:
+                    raise  # this chat's own wait: nobody else's reply waits, nor this one
                 self.pacer.hold(seconds)
                 if attempt == self.max_retries:
                     raise

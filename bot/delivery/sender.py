@@ -16,7 +16,7 @@ import socket
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -30,7 +30,7 @@ from bot.delivery import options
 from bot.delivery.botapi import BotApi, message_body, photo_body
 from bot.delivery.marks import Mark, MarkQueue, Sent, retry_at
 from bot.delivery.options import SendPlan, photo_refused, send_plan
-from bot.delivery.pacing import Pacer, retry_delay, retry_seconds
+from bot.delivery.pacing import CHAT_FLOOD_WAIT, Pacer, retry_delay, retry_seconds
 from bot.delivery.stats import DeliveryStats
 from bot.ops import metrics
 from bot.storage import chats as chat_store
@@ -45,6 +45,9 @@ HEARTBEAT_EVERY = 5.0
 LEASE_MARGIN = timedelta(seconds=1)  # a send is not started this close to its lease's end
 MAX_ATTEMPTS = 6
 SHUTDOWN_MARKS_SECONDS = 5.0  # how long a stop waits for marks it could not write yet
+# A retry_after over CHAT_FLOOD_WAIT holds only its chat, unless another chat met one in
+# the CHAT_FLOOD_WAIT before: two in a row show that the whole bot is held.
+_STOP = "sender stopping"  # the message of a cancel that takes a send out of its slot wait
 _PLAIN = SendPlan()  # a row without options: text, no preview, with a notification
 _UNREACHABLE = (
     "chat not found",
@@ -88,11 +91,21 @@ class Sender:
     _marks: MarkQueue = field(init=False)
     _leases: dict[int, datetime] = field(default_factory=dict)  # held row -> its lease's end
     _in_flight: set[int] = field(default_factory=set)  # rows of this round's running sends
+    _chat_holds: dict[int, datetime] = field(default_factory=dict)  # a chat's long flood wait
+    _last_long_wait: tuple[int, datetime] = (0, datetime.min.replace(tzinfo=UTC))  # chat, when
+    _waiting: set[asyncio.Task[Any]] = field(default_factory=set)  # sends waiting for a slot
     _api: BotApi | None = None
     _gate: asyncio.Semaphore | None = None
 
     def __post_init__(self) -> None:
         self._marks = MarkQueue(self.engine)
+
+    def stop(self) -> None:
+        """Claim nothing more; sends still waiting for a slot (a flood hold may last an
+        hour) go back to the queue now; those already asked of Telegram finish."""
+        self.stopping = True
+        for task in list(self._waiting):
+            task.cancel(_STOP)
 
     async def deliver_due(self, *, budget_seconds: float = 20.0) -> DeliveryStats:
         """Send due rows until none are left, the budget is spent or we are stopping."""
@@ -106,12 +119,14 @@ class Sender:
         if loop.time() - self._last_beat >= HEARTBEAT_EVERY:
             self._last_beat = loop.time()
             try:
-                live, held_until = await asyncio.to_thread(self._heartbeat)
+                live, held_until, chats_held = await asyncio.to_thread(self._heartbeat)
             except DBAPIError as exc:  # locked or unreachable: the next round tries again
                 self.write_failure = first_line(exc)
                 logger.warning("outbox heartbeat failed error=%s", self.write_failure)
                 return stats
             self.write_failure = None
+            for chat_id, until in chats_held.items():  # e.g. met before a restart
+                self._chat_holds[chat_id] = max(until, self._chat_holds.get(chat_id, until))
             if self.total_per_second:
                 self.pacer.set_rate(self.total_per_second / max(1, live))
             remaining = (held_until - self.clock()).total_seconds() if held_until else 0.0
@@ -247,6 +262,7 @@ class Sender:
         behind = {row.chat_id for row in claimed if row.id in again}
         self._marks.held.update(row.id for row in claimed)
         self._leases.update((row.id, now + self.lease) for row in claimed)
+        claimed = self._wait_out_chat_holds(claimed, now)
         if not behind:
             return list(claimed)
         logger.warning("claimed rows held here again row_ids=%s", sorted(again))
@@ -254,11 +270,36 @@ class Sender:
         self._requeue(wait, now)
         return [row for row in claimed if row.chat_id not in behind]
 
-    def _heartbeat(self) -> tuple[int, datetime | None]:
-        """Say this sender is alive; return how many senders are, and any flood hold."""
+    def _wait_out_chat_holds(
+        self, claimed: Sequence[outbox.Claimed], now: datetime
+    ) -> Sequence[outbox.Claimed]:
+        """Rows queued since their chat met a long flood wait go back until it ends."""
+        self._chat_holds = {c: t for c, t in self._chat_holds.items() if t > now}
+        if not self._chat_holds:
+            return claimed
+        for row in claimed:
+            if row.chat_id in self._chat_holds:
+                self._requeue([row], self._chat_holds[row.chat_id])
+        return [row for row in claimed if row.chat_id not in self._chat_holds]
+
+    def _bot_wide(self, chat_id: int, seconds: float, until: datetime) -> float:
+        """Seconds every chat waits after a 429 of `seconds` for `chat_id` (see
+        CHAT_FLOOD_WAIT): all of a short one, none of a chat's own long one."""
+        if seconds <= CHAT_FLOOD_WAIT:
+            return seconds
+        now, (last_chat, last_at) = self.clock(), self._last_long_wait
+        self._last_long_wait = (chat_id, now)
+        self._chat_holds[chat_id] = max(until, self._chat_holds.get(chat_id, until))
+        bot_wide = last_chat != chat_id and now - last_at <= timedelta(seconds=CHAT_FLOOD_WAIT)
+        return seconds if bot_wide else 0.0
+
+    def _heartbeat(self) -> tuple[int, datetime | None, dict[int, datetime]]:
+        """Say this sender is alive; return how many senders are, any flood hold, and
+        the chats that are held."""
+        now = self.clock()
         with session_scope(self.engine) as session:
-            live = outbox.heartbeat(session, self.worker_id, now=self.clock())
-            return live, outbox.hold_until(session)
+            live = outbox.heartbeat(session, self.worker_id, now=now)
+            return live, outbox.hold_until(session), outbox.chat_holds(session, now=now)
 
     def _by_chat(self, rows: Sequence[outbox.Claimed]) -> list[list[outbox.Claimed]]:
         """A batch's rows to send, grouped by chat, each chat's in the claim's order."""
@@ -320,25 +361,34 @@ class Sender:
         """Send one row; return the stats field to count it under and any retry time."""
         assert self._gate is not None
         plan = send_plan(row.options) if row.options else _PLAIN
+        if self.stopping or not await self._slot(row.chat_id):  # asked to stop meanwhile
+            self._requeue([row], self.clock())
+            return "retried", self.clock()
         try:
-            async with self.pacer.sending(row.chat_id):
-                if self.stopping:  # asked to stop while waiting for a slot
-                    self._requeue([row], self.clock())
-                    return "retried", self.clock()
-                async with self._gate:
-                    if self._lapsing(row.id):
-                        return _LAPSED_OUTCOME, None
-                    message_id = await self._deliver(row, plan)
+            async with self._gate:
+                if self._lapsing(row.id):
+                    return _LAPSED_OUTCOME, None
+                message_id = await self._deliver(row, plan)
         except RetryAfter as exc:
             seconds = retry_seconds(exc.retry_after)
             metrics.count_flood_wait()
-            self.pacer.hold(seconds)
-            logger.warning("flood limit chat_id=%s retry_after=%s", row.chat_id, seconds)
             not_before = self.clock() + timedelta(seconds=seconds)
+            everyone = self._bot_wide(row.chat_id, seconds, not_before)
+            self.pacer.hold(everyone)
+            logger.warning(
+                "flood limit chat_id=%s retry_after=%s holds=%s",
+                row.chat_id,
+                seconds,
+                "all" if everyone else "chat",
+            )
             self._mark(
                 lambda s: outbox.mark_retry(s, row.id, not_before=not_before, error="429"), row.id
             )
-            self._mark(lambda s: outbox.extend_hold(s, not_before))
+            if everyone:
+                held_until = self.clock() + timedelta(seconds=everyone)
+                self._mark(lambda s: outbox.extend_hold(s, held_until))
+            else:  # the chat's alone: its rows queued later, here or elsewhere, wait too
+                self._mark(lambda s: outbox.extend_hold(s, not_before, chat_id=row.chat_id))
             return "retried", not_before
         except ChatMigrated as exc:
             new_id = int(exc.new_chat_id)
@@ -368,10 +418,32 @@ class Sender:
             return "failed", None
         except TelegramError as exc:  # network errors, timeouts, 5xx
             return self._transient(row, f"{type(exc).__name__}: {exc}")
+        finally:
+            self.pacer.release()
         sent_at = self.clock()
         self._marks.accepted.add(row.id)
         self._mark(Sent(row.id, message_id, sent_at), row.id)
         return "sent", None
+
+    async def _slot(self, chat_id: int) -> bool:
+        """Wait for the pacer's slot (release it after the send); False when a stop took
+        the send out of its wait (no slot taken)."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._waiting.add(task)
+        try:
+            await self.pacer.acquire(chat_id)
+        except asyncio.CancelledError as exc:
+            if exc.args != (_STOP,):
+                raise
+            task.uncancel()
+            return False
+        finally:
+            self._waiting.discard(task)
+        if self.stopping:  # asked to stop while waiting for the slot
+            self.pacer.release()
+            return False
+        return True
 
     async def _deliver(self, row: outbox.Claimed, plan: SendPlan) -> int:
         """Send as the row's plan says: text, or a photo (the text as its caption).
@@ -448,8 +520,15 @@ class Sender:
     async def aclose(self) -> None:
         """At shutdown: write the marks still queued (a few seconds at most), so a restart
         does not send again what Telegram accepted; close the keep-alive pool."""
-        if self._marks.unsettled:
-            await self._marks.settle(asyncio.get_running_loop().time() + SHUTDOWN_MARKS_SECONDS)
+        if self._marks.unsettled and not await self._marks.settle(
+            asyncio.get_running_loop().time() + SHUTDOWN_MARKS_SECONDS
+        ):
+            logger.error(
+                "outbox marks not written at stop, Telegram's accepted messages will be sent"
+                " again marks=%d row_ids=%s",
+                len(self._marks),
+                sorted(self._marks.accepted),
+            )
         if self._api is not None:
             await self._api.aclose()
             self._api = None

@@ -74,4 +74,4 @@ class Services:
         self.stopping.set()
         self.heartbeats.stop()  # /readyz answers 503 from now on
         if self.sender is not None:
-            self.sender.stopping = True
+            self.sender.stop()

@@ -253,10 +253,11 @@ class WorkerHeartbeat(SQLModel, table=True):
 
 
 class FloodHold(SQLModel, table=True):
-    """Telegram's last retry_after: no sender sends before `until`, across restarts."""
+    """Telegram's last retry_after: no sender sends (to the chat) before `until`, across
+    restarts."""
 
     __tablename__ = "flood_hold"
-    scope: str = Field(primary_key=True, max_length=32)  # "global"
+    scope: str = Field(primary_key=True, max_length=32)  # "global", or "chat:<id>"
     until: datetime = Field(sa_type=UTCDateTime)
 
 

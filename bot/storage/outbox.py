@@ -315,11 +315,24 @@ def hold_until(session: Session) -> datetime | None:
     return row.until if row is not None else None
 
 
-def extend_hold(session: Session, until: datetime) -> None:
-    """Record a 429's hold so every sender, and the next start, honour it."""
-    row = session.get(FloodHold, "global")
+_CHAT_HOLD = "chat:"  # the scope of one chat's hold: "chat:<id>"
+
+
+def chat_holds(session: Session, *, now: datetime) -> dict[int, datetime]:
+    """Chats held by a flood wait of their own, and when each hold ends (the ended go)."""
+    chats = col(FloodHold.scope).startswith(_CHAT_HOLD)
+    session.exec(sa.delete(FloodHold).where(chats, col(FloodHold.until) <= now))
+    rows = session.exec(select(FloodHold).where(chats)).all()
+    return {int(row.scope.removeprefix(_CHAT_HOLD)): row.until for row in rows}
+
+
+def extend_hold(session: Session, until: datetime, *, chat_id: int | None = None) -> None:
+    """Record a 429's hold (of every chat, or of `chat_id`'s) so every sender, and the
+    next start, honour it."""
+    scope = "global" if chat_id is None else f"{_CHAT_HOLD}{chat_id}"
+    row = session.get(FloodHold, scope)
     if row is None:
-        session.add(FloodHold(scope="global", until=until))
+        session.add(FloodHold(scope=scope, until=until))
     elif row.until < until:
         row.until = until
         session.add(row)

@@ -65,6 +65,9 @@ _DEFAULT_UPDATE_TYPES = frozenset(
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 
 
+_NO_REPLY = 0  # a status `_serve_api` returns for a call applied but left unanswered
+
+
 class ApiError(Exception):
     """An error reply: HTTP status, Telegram's description and optional parameters."""
 
@@ -382,6 +385,11 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             status, payload = fake._serve_api(url, self.headers.get("Content-Type", ""), body)
             ctype = "application/json"
+            if status == _NO_REPLY:  # applied, but the client hears nothing: a reset
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(payload)))
@@ -464,6 +472,8 @@ class FakeTelegram(PlacesMixin):
         self._file_seq = itertools.count(1)
         self._faults: dict[str, deque[Fault]] = {}
         self._fault_hook: FaultHook | None = None
+        self._lost_replies: dict[str, int] = {}  # method -> calls applied but not answered
+        self.lost_replies = 0  # how many were
         # Photo URLs the real server could not download ("failed to get HTTP URL content").
         self.unreachable_photos: set[str] = set()
         self._flood = _FloodControl()
@@ -622,6 +632,12 @@ class FakeTelegram(PlacesMixin):
         with self._cond:
             queue = self._faults.setdefault(method.lower(), deque())
             queue.extend(Fault(status, description, retry_after) for _ in range(count))
+
+    def lose_replies(self, method: str, count: int = 1) -> None:
+        """Apply the next `count` calls of `method`, then close the connection unanswered,
+        as when a reply is lost on the way back (a reset, a proxy that timed out)."""
+        with self._cond:
+            self._lost_replies[method.lower()] = self._lost_replies.get(method.lower(), 0) + count
 
     def set_fault_hook(self, hook: FaultHook | None) -> None:
         """Install `hook(method, params) -> Fault | None`, e.g. a seeded random fault source."""
@@ -825,6 +841,11 @@ class FakeTelegram(PlacesMixin):
             raw = dict(parse_qsl(url.query, keep_blank_values=True))
             raw.update(_parse_body(content_type, body))
             result = self._call(method, _decode_params(raw))
+            with self._cond:
+                if self._lost_replies.get(method.lower(), 0) > 0:
+                    self._lost_replies[method.lower()] -= 1
+                    self.lost_replies += 1
+                    return _NO_REPLY, b""
             reply: dict[str, Any] = {"ok": True, "result": result}
             return 200, json.dumps(reply).encode()
         except ApiError as err:
