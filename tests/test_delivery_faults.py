@@ -371,8 +371,10 @@ async def test_a_stop_that_cannot_write_its_marks_says_which_messages_will_repea
             locker.execute("BEGIN IMMEDIATE")  # the disk or the database is gone now
 
     tg.set_fault_hook(lock_on_send)
+    # A lease long enough that a loaded machine still sends before its 1 s margin; the
+    # round then waits half of it for the marks that the lock keeps unwritten.
     sender = Sender(
-        engine=impatient, bot=bot, pacer=Pacer(per_second=30.0), lease=timedelta(seconds=0.6)
+        engine=impatient, bot=bot, pacer=Pacer(per_second=30.0), lease=timedelta(seconds=4)
     )
     assert (await sender.deliver_due(budget_seconds=0.5)).sent == 1
     await sender.aclose()
