@@ -7,12 +7,13 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.delivery.pacing import SlotHeld
 from bot.render.i18n import Lang
 from bot.services.channels import ManagedChannel
 from bot.services.context import Services
 
 
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+class BotContext(CallbackContext[ExtBot[SlotHeld], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """CallbackContext with our services attached (PTB's context-types pattern)."""
 
     _reply_thread: tuple[int, int] | None = None  # (chat id, forum topic) of the update

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import weakref
+from dataclasses import dataclass
 
 from telegram import Update
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType
 from telegram.error import BadRequest, ChatMigrated
 
+from bot.delivery.pacing import SLOT_HELD
 from bot.ingest.topics import Topic
 from bot.render import commands, texts, tghtml
 from bot.render import stories as briefing
@@ -33,9 +33,17 @@ from handlers.replies import answer_tap, edit_moot, keyboard, send_html, send_me
 
 logger = logging.getLogger(__name__)
 
-# One picker redraw at a time per chat, each from the state read under the lock: the last
-# redraw then shows what the last tap left, whatever order the taps' edits were paced in.
-_picker_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+@dataclass
+class _Redraw:
+    """A picker's redraw under way; `again` when a tap changed the topics after its read."""
+
+    again: bool = False
+
+
+# One redraw at a time per picker message (subscriber, chat, message): the last one reads
+# what the last tap left, and quick taps share one edit instead of queueing one each.
+_redraws: dict[tuple[int, int, int], _Redraw] = {}
 
 
 async def _send_picker(
@@ -229,29 +237,47 @@ async def topic_button(update: Update, context: BotContext) -> None:
     on = await use.toggle_topic(services, asker(update, context), topic.slug)
     await answer_tap(query, render.toggle_answer(on, topic, lang))
     if query.message is not None:
-        # Redrawn in the background: the edit waits for a send slot, and a handler
-        # waiting there would hold up the answers to other users' taps (15 s limit).
-        who, chat_id = asker(update, context), chat_of(update).id
-        redraw = _redraw_picker(context, who, chat_id, query.message.message_id)
-        context.application.create_task(redraw, update=update)
+        _redraw_soon(context, update, asker(update, context), query.message.message_id)
+
+
+def _redraw_soon(context: BotContext, update: Update, who: use.Asker, message_id: int) -> None:
+    """Redraw the picker in the background: the edit waits for a send slot, and a handler
+    waiting there would hold up the answers to other users' taps (15 s limit)."""
+    key = (who.key, chat_of(update).id, message_id)
+    running = _redraws.get(key)
+    if running is not None:
+        running.again = True  # this tap's change is committed: drawn by this read or the next
+        return
+    running = _redraws[key] = _Redraw()
+    context.application.create_task(_redraw_picker(context, who, key, running), update=update)
 
 
 async def _redraw_picker(
-    context: BotContext, who: use.Asker, chat_id: int, message_id: int
+    context: BotContext, who: use.Asker, key: tuple[int, int, int], running: _Redraw
 ) -> None:
-    lock = _picker_locks.get(who.key)
-    if lock is None:
-        lock = _picker_locks[who.key] = asyncio.Lock()
-    async with lock:
-        subscribed = await use.subscribed_now(context.services, who.key)
-        markup = keyboard(render.picker_markup(context.services.settings.topics, subscribed))
-        try:
-            await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=markup)
-        except (BadRequest, ChatMigrated) as exc:
-            if not edit_moot(exc):
-                raise
-            # An earlier redraw already shows this state (a double tap's first edit), or
-            # the picker was deleted, or left behind by a supergroup upgrade, meanwhile.
+    _, chat_id, message_id = key
+    services = context.services
+    try:
+        while True:
+            # The send slot first, then the read: every tap made while the edit waited
+            # for its turn (a double tap, a storm of them) is drawn by this one edit.
+            async with services.pacer.sending(chat_id):
+                running.again = False
+                subscribed = await use.subscribed_now(services, who.key)
+                markup = keyboard(render.picker_markup(services.settings.topics, subscribed))
+                try:
+                    await context.bot.edit_message_reply_markup(
+                        chat_id, message_id, reply_markup=markup, rate_limit_args=SLOT_HELD
+                    )
+                except (BadRequest, ChatMigrated) as exc:
+                    if not edit_moot(exc):
+                        raise
+                    # It shows this state already (taps that cancel out), or it was deleted,
+                    # or left behind by a supergroup upgrade, meanwhile.
+            if not running.again:
+                return
+    finally:
+        del _redraws[key]
 
 
 async def fulltext_button(update: Update, context: BotContext) -> None:

@@ -71,6 +71,30 @@ async def test_start_shows_welcome_and_topic_picker_that_toggles(tg: FakeTelegra
     await wait_for(tg, lambda: tg.messages(USER)[0].buttons[0]["text"] == "World")
 
 
+async def test_quick_taps_on_the_picker_are_answered_at_once_and_share_one_redraw(
+    tg: FakeTelegram, engine: Engine
+) -> None:
+    """Three topics tapped while the picker's edit waits for its send slot (here a flood
+    hold): each tap is answered at once, and one edit draws all three, instead of an edit
+    per tap queued behind Telegram's per-chat limit (a storm of double taps halves)."""
+    tg.add_private_chat(USER)
+    async with running_bot(make_settings(tg), engine) as services:
+        [welcome] = await say(tg, USER, "/start")
+        services.pacer.hold(5.0)
+        queries = [
+            tg.press_button(USER, welcome.message_id, f"tp:{slug}")
+            for slug in ("world", "tech", "science")
+        ]
+        await wait_for(tg, lambda: all(tg.callback_answer(q) for q in queries))
+        assert tg.calls("editMessageReplyMarkup") == []  # still waiting for its slot
+        labels = ["✅ World", "✅ Technology", "✅ Science"]
+        await wait_for(
+            tg, lambda: [b["text"] for b in tg.messages(USER)[0].buttons] == labels, timeout=20
+        )
+        await asyncio.sleep(1.5)  # a second edit would follow the first at once
+    assert len(tg.calls("editMessageReplyMarkup")) == 1
+
+
 async def test_latest_lists_linked_headlines_with_fulltext_buttons(tg: FakeTelegram, bot) -> None:
     tg.add_private_chat(USER)
     [reply] = await say(tg, USER, "/latest 10")

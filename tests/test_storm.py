@@ -29,8 +29,9 @@ def _picker_world(tg: FakeTelegram, user: int) -> str:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="known flake (2026-12-07): 1 of 400 tap answers sometimes missing, late or lost;"
-    " the assertion message says which; to be fixed, see the ninth session's closing note",
+    reason="known, not fixed (2026-12-07): the 600 taps are answered 9-14 s after the"
+    " storm's first, near Telegram's 15 s deadline (the fake refuses a later answer, as"
+    " Telegram does); 2 of 6 CI runs lost one. Measured in the tenth session's closing note",
 )
 async def test_storm_of_new_users_applies_and_answers_every_command(
     tg: FakeTelegram, engine: Engine
@@ -64,13 +65,20 @@ async def test_storm_of_new_users_applies_and_answers_every_command(
             ]
         every = [q for qs in queries.values() for q in qs]
 
-        def settled() -> bool:
-            answered = all(tg.callback_answer(q) is not None for q in every)
-            return answered and len(tg.calls("editMessageReplyMarkup")) >= len(every)
+        def answered() -> bool:
+            return all(tg.callback_answer(q) is not None for q in every)
 
         with contextlib.suppress(TimeoutError):  # the assertions below say what is missing
-            await wait_for(tg, settled, timeout=300)
+            await wait_for(tg, answered, timeout=300)
+    # The bot has stopped: its picker redraws (one per user when the second tap came while
+    # the first's edit waited for its send slot) have finished.
 
+    waits = tg.answer_latencies()  # seconds from each tap to its answer, for the messages
+    took = (
+        f"{len(waits)} answered, median {waits[len(waits) // 2]:.1f} s, last {waits[-1]:.1f} s"
+        if waits
+        else "none answered"
+    )
     sorry = [u for u in USERS if any(t.startswith(SORRY) for t in tg.texts(u))]
     assert sorry == [], f"{len(sorry)} of {len(USERS)} users were told something went wrong"
     assert [len(tg.texts(u)) for u in USERS] == [3] * len(USERS)  # taps send no messages
@@ -96,7 +104,7 @@ async def test_storm_of_new_users_applies_and_answers_every_command(
             ]
             for q in queries[user]
         }
-        assert answers == ["Removed World", "✅ World"], (user, answers, attempts)
+        assert answers == ["Removed World", "✅ World"], (user, answers, attempts, took)
         assert (user, "world") not in subs
         # The picker shows what the database holds after the last tap.
         assert _picker_world(tg, user) == "World", user

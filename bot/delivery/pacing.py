@@ -186,7 +186,18 @@ _SENDING = frozenset(
 )
 
 
-class PacedRateLimiter(BaseRateLimiter[None]):
+class SlotHeld:
+    """`rate_limit_args=SLOT_HELD`: the caller already holds the chat's send slot
+    (`async with pacer.sending(chat_id)`), e.g. to read what it sends only once its turn
+    has come; the request is not paced a second time (a retry after a 429 is)."""
+
+    __slots__ = ()
+
+
+SLOT_HELD = SlotHeld()
+
+
+class PacedRateLimiter(BaseRateLimiter[SlotHeld]):
     """PTB rate limiter for replies that shares one `Pacer` with the outbox sender.
 
     A reply that meets a 429 holds every sender, then is retried, so a burst
@@ -213,14 +224,15 @@ class PacedRateLimiter(BaseRateLimiter[None]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: None,
+        rate_limit_args: SlotHeld | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         chat_id = data.get("chat_id")
         counts = endpoint in _SENDING
         target = chat_id if isinstance(chat_id, int) else None
+        held = rate_limit_args is SLOT_HELD
         for attempt in range(self.max_retries + 1):
             try:
-                if not counts:
+                if not counts or (held and attempt == 0):
                     return await callback(*args, **kwargs)
                 async with self.pacer.sending(target):
                     return await callback(*args, **kwargs)

@@ -218,6 +218,7 @@ class _CallbackQuery:
     created: float
     answered: bool = False
     answer: dict[str, Any] | None = None
+    latency: float | None = None  # seconds from the tap to its accepted answer
 
 
 def _media_json(kind: str, file: UploadedFile, file_id: str) -> dict[str, Any]:
@@ -407,10 +408,12 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
+        self.accepted = 0  # connections opened by clients, over the server's life
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:
             self._open.add(request)
+            self.accepted += 1
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
@@ -771,6 +774,16 @@ class FakeTelegram(PlacesMixin):
             query = self._queries.get(query_id)
             return None if query is None else query.answer
 
+    @property
+    def connections_opened(self) -> int:
+        """TCP connections clients opened to this fake so far (keep-alive reuses one)."""
+        return self._server.accepted if self._server is not None else 0
+
+    def answer_latencies(self) -> list[float]:
+        """Seconds from each answered tap to its answer, sorted."""
+        with self._cond:
+            return sorted(q.latency for q in self._queries.values() if q.latency is not None)
+
     def commands(
         self, scope: dict[str, Any] | None = None, language_code: str = ""
     ) -> list[dict[str, str]]:
@@ -1051,6 +1064,7 @@ class FakeTelegram(PlacesMixin):
         if len(str(params.get("text") or "")) > 200:
             raise bad_request("MESSAGE_TOO_LONG")
         query.answered, query.answer = True, dict(params)
+        query.latency = self.clock() - query.created
         self._cond.notify_all()
         return True
 
