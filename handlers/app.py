@@ -16,6 +16,7 @@ from telegram.request import HTTPXRequest
 
 import handlers
 from bot.delivery.pacing import PacedRateLimiter, Pacer, concurrency_for
+from bot.delivery.ptb_aiohttp import AiohttpRequest
 from bot.delivery.sender import Sender
 from bot.ingest.fetcher import Fetcher
 from bot.ingest.refresh import Refresher
@@ -55,13 +56,12 @@ UPDATES_AT_ONCE = 64  # updates handled concurrently (each chat's messages still
 
 
 def kept_alive_pool(connections: int) -> HTTPXRequest:
-    """Bot API requests over at most `connections` connections, every one kept alive.
+    """PTB's httpx transport over at most `connections` connections, every one kept alive.
 
     httpx keeps 20 idle connections by default, and httpcore 1.0 closes an idle one
-    whenever more than that many are open at all, busy or not: in a burst each request
-    then opened a connection of its own (a TLS handshake with Telegram). In a storm of
-    600 taps the fake Bot API saw 552 connections that way, 19 to 46 with this pool.
-    A request waits up to 30 s for a free connection instead of PTB's 1 s."""
+    whenever more than that many are open at all, busy or not: past 20 requests at once,
+    each opened a connection of its own (a TLS handshake with Telegram). A request waits
+    up to 30 s for a free connection instead of PTB's 1 s."""
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     return HTTPXRequest(
         connection_pool_size=connections, pool_timeout=30.0, httpx_kwargs={"limits": limits}
@@ -136,7 +136,8 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
         .token(settings.telegram.token)
         .base_url(settings.telegram.api_base_url)
         .base_file_url(file_base_url(settings.telegram.api_base_url))
-        .request(kept_alive_pool(UPDATES_AT_ONCE))
+        # Replies, tap answers and edits on aiohttp (bot/delivery/ptb_aiohttp.py says why).
+        .request(AiohttpRequest(UPDATES_AT_ONCE))
         .context_types(ContextTypes(context=BotContext))
         # Replies share one pacer with the outbox sender, and a reply that
         # meets a 429 is retried, so a burst of commands is answered, not dropped.

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -22,6 +23,8 @@ from telegram.error import (
 
 from bot.delivery.botapi import BotApi, env_proxy, message_body, raise_for_reply
 from bot.delivery.pacing import concurrency_for, retry_seconds
+from bot.delivery.ptb_aiohttp import AiohttpRequest
+from tests.support.fake_telegram import FakeTelegram
 
 Reply = Callable[[asyncio.StreamWriter, bytes], Awaitable[bool]]  # False: hang up
 
@@ -201,3 +204,59 @@ def test_the_proxy_comes_from_the_environment_once(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("NO_PROXY", "localhost")
     assert env_proxy("https://api.telegram.org/botTOKEN") == "http://user:pw@proxy.example:3128"
     assert env_proxy("https://localhost:8081/botTOKEN") is None
+
+
+# -- PTB's requests (replies, tap answers, edits) on aiohttp: bot/delivery/ptb_aiohttp.py
+
+
+@asynccontextmanager
+async def _ptb_bot(
+    base_url: str, token: str = "123:TOKEN", **timeouts: float
+) -> AsyncIterator[Bot]:
+    request = AiohttpRequest(3, **timeouts)
+    await request.initialize()
+    try:
+        yield Bot(token, base_url=base_url, request=request)
+    finally:
+        await request.shutdown()
+
+
+async def test_ptb_calls_over_aiohttp_reach_the_bot_api_as_httpx_sent_them(
+    tg: FakeTelegram,
+) -> None:
+    """Form fields, an inline keyboard, and a multipart upload, through the strict fake;
+    20 calls at once (to 20 chats: within Telegram's limits) share the pool's 3 kept-alive
+    connections."""
+    many = range(100, 120)
+    for chat_id in (7, *many):
+        tg.add_private_chat(chat_id)
+    async with _ptb_bot(tg.base_url, tg.token) as bot:
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("World", callback_data="tp:w")]])
+        sent = await bot.send_message(
+            7, "<b>Hi</b> &amp; more", parse_mode="HTML", reply_markup=keyboard
+        )
+        await bot.send_document(7, b"<opml/>", filename="feeds.opml", caption="Feeds")
+        await asyncio.gather(*(bot.send_message(chat_id, "n") for chat_id in many))
+        await bot.edit_message_reply_markup(7, sent.message_id, reply_markup=None)
+    first, document = tg.messages(7)
+    assert first.text == "Hi & more" and first.reply_markup is None  # the edit took it off
+    assert document.kind == "document" and document.file is not None
+    assert (document.file.filename, document.file.data, document.text) == (
+        "feeds.opml",
+        b"<opml/>",
+        "Feeds",
+    )
+    assert [tg.texts(chat_id) for chat_id in many] == [["n"]] * len(many)
+    assert tg.connections_opened <= 3
+
+
+async def test_ptb_over_aiohttp_maps_failures_to_ptbs_errors() -> None:
+    async with _serving(_never) as (_, base_url), _ptb_bot(base_url, read_timeout=0.3) as bot:
+        with pytest.raises(TimedOut):
+            await bot.send_message(7, "hi")
+    async with _serving(_hang_up) as (_, base_url), _ptb_bot(base_url) as bot:
+        with pytest.raises(NetworkError) as info:
+            await bot.send_message(7, "hi")
+        assert type(info.value) is NetworkError
+    with pytest.raises(RuntimeError, match="not initialized"):
+        await AiohttpRequest(1).do_request("http://127.0.0.1:9/x", "POST")

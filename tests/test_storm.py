@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -27,12 +26,6 @@ def _picker_world(tg: FakeTelegram, user: int) -> str:
     return next(b["text"] for b in picker.buttons if b["callback_data"] == "tp:world")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known, not fixed (2026-12-07): the 600 taps are answered 9-14 s after the"
-    " storm's first, near Telegram's 15 s deadline (the fake refuses a later answer, as"
-    " Telegram does); 2 of 6 CI runs lost one. Measured in the tenth session's closing note",
-)
 async def test_storm_of_new_users_applies_and_answers_every_command(
     tg: FakeTelegram, engine: Engine
 ) -> None:
