@@ -10,8 +10,11 @@ is dropped afterwards).
    subscription and mode, and when every reply reached the fake.
 2. flood: one user sends F commands at once while B others send one each. Measures the
    bystanders' reply latency (push -> the fake's receipt) and what the flooder got.
+3. taps: T users, each with the /start picker, tap one topic twice, all 2T taps queued
+   before the bot polls. Measures each tap's answer latency (Telegram refuses an answer
+   after 15 s), the picker edits, and whether every picker ends showing the database.
 
-Run: python -m bench.bench_storm [--users 300] [--flood 50,200] [--database-url URL]
+Run: python -m bench.bench_storm [--users 300] [--flood 50,200] [--taps 300] [--database-url URL]
 Prints the machine, a markdown table per scenario, and one summary line.
 """
 
@@ -50,6 +53,7 @@ FIRST_USER = 700_001
 FLOODER = 5_000
 FIRST_BYSTANDER = 6_001
 TOPIC = "tech"
+TAP_TOPIC = "world"
 DB_POLL = 0.05  # seconds between "is everything applied?" queries during the storm
 
 
@@ -253,6 +257,84 @@ async def flood(engine: Engine, count: int, bystanders: int, settle: float) -> F
         )
 
 
+# --------------------------------------------------------------------------- scenario 3
+
+
+@dataclass
+class TapResult:
+    users: int
+    latencies: list[float]  # seconds from each tap to its accepted answer
+    late: int  # answers the fake refused: after Telegram's 15 s
+    edits: int
+    wrong_pickers: int
+    connections: int  # TCP connections the bot opened to the fake, the whole run
+
+
+async def taps(engine: Engine, users: int, timeout: float) -> TapResult:
+    """Every user taps the same topic twice at once on the /start picker."""
+    ids = list(range(FIRST_USER, FIRST_USER + users))
+    with FakeTelegram() as tg:
+        for user in ids:
+            tg.add_private_chat(user)
+        async with running_bot(make_settings(tg), engine):
+            for user in ids:
+                tg.send_text(user, "/start")
+            await wait_for(tg, lambda: all(tg.messages(u) for u in ids), 1, timeout)
+            pickers = {u: tg.messages(u)[0].message_id for u in ids}
+            edits_before = len(tg.calls("editMessageReplyMarkup"))
+            with tg._cond:  # all 2N taps are there before the bot's next poll
+                queries = [
+                    tg.press_button(u, pickers[u], f"tp:{TAP_TOPIC}") for u in ids for _ in "ab"
+                ]
+            with suppress(TimeoutError):
+                await wait_for(tg, lambda: all(tg.callback_answer(q) for q in queries), 1, timeout)
+        # stopped: every picker redraw has finished
+        first = tg.messages(ids[0])[0]
+        plain = next(b["text"] for b in first.buttons if b["callback_data"] == f"tp:{TAP_TOPIC}")
+        wrong = sum(
+            next(
+                b["text"]
+                for b in tg.messages(u)[0].buttons
+                if b["callback_data"].endswith(TAP_TOPIC)
+            )
+            != plain
+            for u in ids
+        )
+        latencies = tg.answer_latencies()
+        return TapResult(
+            users=users,
+            latencies=latencies,
+            late=len(queries) - len(latencies),
+            edits=len(tg.calls("editMessageReplyMarkup")) - edits_before,
+            wrong_pickers=wrong,
+            connections=tg.connections_opened,
+        )
+
+
+def report_taps(r: TapResult) -> list[str]:
+    problems = []
+    if r.late or r.wrong_pickers:
+        problems.append(f"taps: {r.late} answers late or missing, {r.wrong_pickers} pickers wrong")
+    lat = r.latencies
+    rows = [
+        ("users (2 taps each on one button, queued at once)", r.users),
+        ("taps answered within Telegram's 15 s", f"{len(lat)}/{2 * r.users}"),
+        (
+            "answer latency p50 / p99 / max",
+            " / ".join(
+                f"{v:.2f} s"
+                for v in (percentile(lat, 50), percentile(lat, 99), max(lat, default=float("nan")))
+            ),
+        ),
+        ("picker edits (one per tap before coalescing)", r.edits),
+        ("pickers not showing the final state", r.wrong_pickers),
+        ("connections the bot opened to the fake (whole run)", r.connections),
+    ]
+    print(md_table(("measure", "value"), rows))
+    print()
+    return problems
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -325,6 +407,12 @@ async def run(args: argparse.Namespace) -> None:
         with database(args.database_url) as engine:
             storm_result = await storm(engine, args.users, args.timeout)
         problems += report_storm(storm_result)
+    tap_result = None
+    if args.taps > 0:
+        print(f"### {args.taps} users double-tap the topic picker at once ({label})\n", flush=True)
+        with database(args.database_url) as engine:
+            tap_result = await taps(engine, args.taps, args.timeout)
+        problems += report_taps(tap_result)
     floods = []
     for count in args.flood:
         with database(args.database_url) as engine:
@@ -340,6 +428,13 @@ async def run(args: argparse.Namespace) -> None:
             f" ({s.commands / s.applied_s:.0f} commands/s), {s.replies} replies in"
             f" {s.replies_s:.1f} s ({s.replies / s.replies_s:.1f}/s), {s.sorry} sorry,"
             f" {s.rejected_429} 429s"
+        )
+    if tap_result is not None:
+        t = tap_result
+        slowest = max(t.latencies, default=float("nan"))
+        parts.append(
+            f"taps {len(t.latencies)}/{2 * t.users} answered in time, p50"
+            f" {percentile(t.latencies, 50):.2f} s max {slowest:.2f} s, {t.edits} edits"
         )
     for f in floods:
         parts.append(
@@ -360,6 +455,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=lambda s: [int(x) for x in s.split(",") if x],
         default=[50, 200],
         help="commands the flooder sends, comma-separated (empty: skip)",
+    )
+    parser.add_argument(
+        "--taps", type=int, default=300, help="users who double-tap the picker (0: skip)"
     )
     parser.add_argument("--bystanders", type=int, default=20)
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL; default SQLite")
