@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from telegram.ext import Application
@@ -65,22 +66,27 @@ async def refresh_tick(context: BotContext) -> None:
 
 async def alert_paused(services: Services, feed_ids: list[int]) -> None:
     """Queue one message per admin for each feed this refresh paused."""
-    admins = services.settings.telegram.admins
-    if not feed_ids or not admins:
-        return
-    now = services.clock()
-    queued = await services.db(lambda s: enqueue_pause_alerts(s, feed_ids, admins, now=now))
-    logger.info("feeds paused feed_ids=%s admin_alerts=%d", feed_ids, queued)
+    await _alert_admins(services, "paused feed_ids", feed_ids, enqueue_pause_alerts)
 
 
 async def alert_moved(services: Services, moves: list[tuple[int, str]]) -> None:
     """Queue one message per admin for each feed that moved to a new address."""
+    await _alert_admins(services, "moved moves", moves, enqueue_move_alerts)
+
+
+async def _alert_admins(
+    services: Services,
+    what: str,
+    items: list[Any],
+    enqueue: Callable[..., int],
+) -> None:
+    """Queue `enqueue`'s admin messages for `items` (nothing when none, or no admins)."""
     admins = services.settings.telegram.admins
-    if not moves or not admins:
+    if not items or not admins:
         return
     now = services.clock()
-    queued = await services.db(lambda s: enqueue_move_alerts(s, moves, admins, now=now))
-    logger.info("feeds moved moves=%s admin_alerts=%d", moves, queued)
+    queued = await services.db(lambda s: enqueue(s, items, admins, now=now))
+    logger.info("feeds %s=%s admin_alerts=%d", what, items, queued)
 
 
 async def broadcast_tick(context: BotContext) -> None:

@@ -234,10 +234,11 @@ async def topic_button(update: Update, context: BotContext) -> None:
     if tap is None:
         return
     query, topic, lang = tap
-    on = await use.toggle_topic(services, asker(update, context), topic.slug)
+    who = asker(update, context)
+    on = await use.toggle_topic(services, who, topic.slug)
     await answer_tap(query, render.toggle_answer(on, topic, lang))
     if query.message is not None:
-        _redraw_soon(context, update, asker(update, context), query.message.message_id)
+        _redraw_soon(context, update, who, query.message.message_id)
 
 
 def _redraw_soon(context: BotContext, update: Update, who: use.Asker, message_id: int) -> None:

@@ -50,6 +50,18 @@ def worker(tmp_path: Path, tg: FakeTelegram, name: str) -> tuple[subprocess.Pope
     return start_bot(cfg, tg, log, "--role", "worker"), log
 
 
+def flooded_worker(
+    tmp_path: Path, tg: FakeTelegram, name: str, waits: dict[int, int]
+) -> tuple[Engine, subprocess.Popen[bytes], Path]:
+    """A worker sending one broadcast to CHATS, each chat in `waits` meeting one 429."""
+    engine = open_database(f"sqlite:///{tmp_path / name}")
+    enqueue_messages(engine, CHATS, kind="broadcast", key="b", text="News for {chat}")
+    for chat_id in CHATS:
+        tg.add_private_chat(chat_id)
+    tg.set_fault_hook(flood_once(waits))
+    return engine, *worker(tmp_path, tg, name)
+
+
 def flood_once(chats: dict[int, int]) -> Any:
     """A fault hook: each chat in `chats` meets one 429 with its retry_after, then none."""
     left = dict(chats)
@@ -70,12 +82,7 @@ def not_before(engine: Engine, chat_id: int) -> list[Any]:
 def test_an_hours_flood_wait_for_one_chat_holds_that_chat_alone(
     tmp_path: Path, tg: FakeTelegram
 ) -> None:
-    engine = open_database(f"sqlite:///{tmp_path / 'flood.sqlite3'}")
-    enqueue_messages(engine, CHATS, kind="broadcast", key="b", text="News for {chat}")
-    for chat_id in CHATS:
-        tg.add_private_chat(chat_id)
-    tg.set_fault_hook(flood_once({HELD: 3600}))
-    proc, log = worker(tmp_path, tg, "flood.sqlite3")
+    engine, proc, log = flooded_worker(tmp_path, tg, "flood.sqlite3", {HELD: 3600})
     try:
         tg.wait_for(lambda: all(tg.messages(c) for c in CHATS[1:]), timeout=60)
         # A message queued for the held chat while it waits goes after the first, then.
@@ -126,12 +133,8 @@ async def test_long_flood_waits_for_two_chats_hold_the_whole_bot(
 def test_sigterm_during_a_flood_hold_stops_at_once_and_loses_nothing(
     tmp_path: Path, tg: FakeTelegram
 ) -> None:
-    engine = open_database(f"sqlite:///{tmp_path / 'term.sqlite3'}")
-    enqueue_messages(engine, CHATS, kind="broadcast", key="b", text="News for {chat}")
-    for chat_id in CHATS:
-        tg.add_private_chat(chat_id)
-    tg.set_fault_hook(flood_once({HELD: 50}))  # a bot-wide wait: everyone waits 50 s
-    proc, log = worker(tmp_path, tg, "term.sqlite3")
+    # A bot-wide wait: everyone waits 50 s.
+    engine, proc, log = flooded_worker(tmp_path, tg, "term.sqlite3", {HELD: 50})
     try:
         tg.wait_for(lambda: tg.stats.rejected_429 == 1, timeout=60)
     finally:

@@ -16,8 +16,6 @@ they did. The getUpdates long poll keeps PTB's own transport (one request at a t
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 import httpx
 from telegram._utils.defaultvalue import DefaultValue
@@ -118,14 +116,14 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=_given(read_timeout, self._read),
         )
-        kwargs: dict[str, Any] = {"data": _form(request_data), "timeout": timeout}
         try:
             async with session.request(
                 method,
                 url,
+                data=_form(request_data),
                 headers={"User-Agent": self.USER_AGENT},
                 proxy=self._proxy(url),
-                **kwargs,
+                timeout=timeout,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's own timeouts subclass it too
