@@ -23,7 +23,12 @@ from bot.ingest.refresh import Refresher
 from bot.ops import metrics
 from bot.ops.server import OpsServer, check_free
 from bot.services.context import Services, fetch_policy, sync_feeds
-from bot.services.startup import release_outbox_claims, worker_lock
+from bot.services.startup import (
+    WorkerPresence,
+    release_outbox_claims,
+    worker_lock,
+    worker_presence,
+)
 from bot.settings import Settings
 from handlers import jobs
 from handlers.admin import set_admin_menus, set_menus
@@ -78,8 +83,18 @@ def sender_bot(settings: Settings) -> Bot:
     )
 
 
-def build_application(settings: Settings, engine: Engine, *, role: str = "all") -> AppType:
-    """Build the PTB Application with our services, handlers and scheduler ticks."""
+def build_application(
+    settings: Settings,
+    engine: Engine,
+    *,
+    role: str = "all",
+    presence: WorkerPresence | None = None,
+) -> AppType:
+    """Build the PTB Application with our services, handlers and scheduler ticks.
+
+    `presence`: this worker's share of PostgreSQL's live-workers lock, taken (`acquire`)
+    before the call; the start hands back a lone worker's leftover claims, then settles it.
+    """
     metrics.set_role(role)
     fetcher = Fetcher(fetch_policy(settings.fetch))
     pacer = Pacer(per_second=settings.delivery.messages_per_second)
@@ -99,6 +114,7 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
         settings=settings,
         engine=engine,
         fetcher=fetcher,
+        presence=presence,
     )
     ops = (
         OpsServer(settings.ops, engine, services.heartbeats, sends=role != "bot")
@@ -117,10 +133,13 @@ def build_application(settings: Settings, engine: Engine, *, role: str = "all") 
             await set_menus(app.bot)
             await set_admin_menus(app.bot, settings.telegram.admins)
         if role in ("all", "worker"):
-            if engine.dialect.name == "sqlite":
-                released = release_outbox_claims(engine)
+            # One worker per SQLite file; on PostgreSQL, a worker that found no other alive.
+            if engine.dialect.name == "sqlite" or (presence is not None and presence.alone):
+                released = await asyncio.to_thread(release_outbox_claims, engine)
                 if released:
                     logger.info("outbox rows in flight at last stop, sending again: %d", released)
+            if presence is not None:
+                await asyncio.to_thread(presence.settle)
             jobs.schedule(app)
         logger.info("started role=%s bot=@%s", role, app.bot.username)
 
@@ -164,18 +183,23 @@ def run_bot(settings: Settings, engine: Engine, *, role: str = "all") -> int:
     `all` does both (what a single SQLite process runs).
     """
     lock = worker_lock(engine) if role in ("all", "worker") else None
+    presence = worker_presence(engine) if role in ("all", "worker") else None
     if lock is not None:
         lock.acquire()  # raises DatabaseError with a clear message
     try:
-        return _run(settings, engine, role=role)
+        if presence is not None:
+            presence.acquire()
+        return _run(settings, engine, role=role, presence=presence)
     finally:
+        if presence is not None:
+            presence.release()
         if lock is not None:
             lock.release()
 
 
-def _run(settings: Settings, engine: Engine, *, role: str) -> int:
+def _run(settings: Settings, engine: Engine, *, role: str, presence: WorkerPresence | None) -> int:
     sync_feeds(settings, engine)
-    app = build_application(settings, engine, role=role)
+    app = build_application(settings, engine, role=role, presence=presence)
     tg = settings.telegram
     if tg.webhook_url and role != "worker":  # after ops.listen is bound, before Telegram
         check_free("telegram.webhook_listen:webhook_port", tg.webhook_listen, tg.webhook_port)

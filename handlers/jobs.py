@@ -30,6 +30,7 @@ COMPOSE_EVERY = 15.0
 COMPOSE_BATCH = 5000  # chats per compose_scheduled call (it commits every 500)
 DELIVER_EVERY = 1.0
 DELIVER_BUDGET = 5.0  # seconds one deliver tick may send before it yields
+PRESENCE_EVERY = 5.0  # how soon a worker rejoins PostgreSQL's live-workers lock after losing it
 RETENTION_EVERY = 3600.0  # pruning is batched; hourly keeps each run short
 # Right after a start, scheduled briefings wait for the first refresh (at most this long), so
 # a catch-up briefing after a downtime carries the news of the downtime, not only what was
@@ -87,6 +88,13 @@ async def _alert_admins(
     now = services.clock()
     queued = await services.db(lambda s: enqueue(s, items, admins, now=now))
     logger.info("feeds %s=%s admin_alerts=%d", what, items, queued)
+
+
+async def presence_tick(context: BotContext) -> None:
+    """Keep this worker in PostgreSQL's live-workers lock (rejoin after a lost connection)."""
+    presence = context.services.presence
+    if presence is not None:
+        await asyncio.to_thread(presence.keep)
 
 
 async def broadcast_tick(context: BotContext) -> None:
@@ -198,6 +206,10 @@ def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     queue.run_repeating(
         broadcast_tick, CHECK_EVERY, first=CHECK_EVERY, name="broadcast", job_kwargs=kwargs
     )
+    if services is not None and services.presence is not None:
+        queue.run_repeating(
+            presence_tick, PRESENCE_EVERY, first=PRESENCE_EVERY, name="presence", job_kwargs=kwargs
+        )
     queue.run_repeating(
         retention_tick, RETENTION_EVERY, first=60.0, name="retention", job_kwargs=kwargs
     )

@@ -246,8 +246,13 @@ def test_postgres_ending_the_workers_connections_mid_round_loses_and_repeats_not
     assert "Traceback" not in text
     # Each failed claim, mark or renewal is one WARNING line of the sender's; no ERROR.
     # psycopg may add its own line for the same lost connection, when it was cut in the
-    # middle of a pipelined batch ("error ignored terminating <psycopg.Pipeline [BAD]>").
-    ours = ("WARNING bot.delivery.", "WARNING psycopg: error ignored terminating")
+    # middle of a pipelined batch ("error ignored terminating <psycopg.Pipeline [BAD]>"),
+    # and the live-workers lock says when it joins again on a new connection.
+    ours = (
+        "WARNING bot.delivery.",
+        "WARNING psycopg: error ignored terminating",
+        "WARNING bot.storage.presence: workers' lock connection lost",
+    )
     warnings = [line for line in text.splitlines() if " WARNING " in line]
     assert all(any(w in line for w in ours) for line in warnings), text[-3000:]
     assert " ERROR " not in text

@@ -22,6 +22,7 @@ from bot.settings import FetchSettings, Settings
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
 from bot.storage.models import utcnow
+from bot.storage.presence import WorkerPresence
 
 T = TypeVar("T")
 
@@ -59,6 +60,7 @@ class Services:
     fulltext_in_flight: InFlight = field(default_factory=InFlight)
     error_throttle: ErrorThrottle = field(default_factory=ErrorThrottle)
     heartbeats: Heartbeats = field(default_factory=Heartbeats)  # ticks completed, for /readyz
+    presence: WorkerPresence | None = None  # a PostgreSQL worker's share of the workers' lock
 
     async def db(self, work: Callable[[Session], T]) -> T:
         """Run `work(session)` in one transaction on a worker thread."""

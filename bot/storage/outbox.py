@@ -283,14 +283,17 @@ def pending_count(session: Session) -> int:
 
 
 def release_claims(session: Session) -> int:
-    """Put every `sending` row back to `pending`.
+    """Put every `sending` row back to `pending`, and forget every sender's heartbeat.
 
-    Only for a sole sender at startup (SQLite allows one process): rows it had
-    claimed before a crash need not wait for their leases to expire.
+    Only for a sender that starts alone (one process per SQLite file; on PostgreSQL the
+    live-workers lock says so): rows claimed before a crash need not wait for their
+    leases to expire, and a dead sender's heartbeat must not halve the new one's rate
+    for HEARTBEAT_TTL.
     """
     result = session.exec(
         update(Outbox).where(col(Outbox.status) == SENDING).values(status=PENDING, lease_until=None)
     )
+    session.exec(sa.delete(WorkerHeartbeat))
     return int(result.rowcount or 0)
 
 
