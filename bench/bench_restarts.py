@@ -14,8 +14,9 @@ to finish, and the log's tracebacks.
 
 A SIGKILL between Telegram's answer and the "sent" mark costs one repeat per message in
 that window; that is the at-least-once window the Bot API leaves (it has no idempotency
-key). On PostgreSQL the rows the killed process had claimed wait for their lease
-(`delivery.lease_seconds`, 60 s) before another process takes them.
+key). The next process, finding no other worker alive (the lock file beside a SQLite
+database; PostgreSQL's live-workers advisory lock), sends the rows the killed process had
+claimed at once instead of after their lease (`delivery.lease_seconds`, 60 s).
 """
 
 from __future__ import annotations

@@ -37,9 +37,23 @@ async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
         yield b
 
 
+_made: list[Sender] = []  # closed after each test (their aiohttp sessions)
+
+
+@pytest.fixture(autouse=True)
+async def _close_senders() -> AsyncIterator[None]:
+    yield
+    while _made:
+        await _made.pop().aclose()
+
+
 def make_sender(engine: Engine, bot: Bot, *, per_second: float = 30.0) -> Sender:
     # Short back-off keeps retries quick here; retry_delay itself is unit-tested.
-    return Sender(engine=engine, bot=bot, pacer=Pacer(per_second=per_second), backoff=lambda n: 0.2)
+    sender = Sender(
+        engine=engine, bot=bot, pacer=Pacer(per_second=per_second), backoff=lambda n: 0.2
+    )
+    _made.append(sender)
+    return sender
 
 
 def enqueue_briefings(engine: Engine, tg: FakeTelegram, ids: list[int]) -> None:

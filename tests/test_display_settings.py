@@ -87,6 +87,7 @@ async def briefing_calls(
     assert compose_scheduled(engine, settings, now=now).briefings == 1
     sender = Sender(engine=engine, bot=bot, pacer=Pacer(per_second=30), backoff=lambda n: 0.1)
     await drain(sender)
+    await sender.aclose()
     return [
         (r.method, r.params)
         for r in tg.requests

@@ -106,6 +106,7 @@ async def test_marks_that_fail_to_write_are_retried_and_nothing_is_sent_twice(
     }
     assert len(tg.calls("sendMessage")) == len(chat_ids)
     assert statuses(engine) == {"sent": len(chat_ids)}
+    await sender.aclose()
     sender_engine.dispose()
 
 
@@ -136,6 +137,7 @@ async def test_leases_are_renewed_while_a_flood_hold_lasts(
     assert seen == [0] * 6
     await drain(sender, budget_seconds=10)
     assert all(len(tg.messages(c)) == 1 for c in chat_ids)
+    await sender.aclose()
 
 
 async def test_a_mark_write_cut_off_by_the_round_end_is_kept_when_it_fails(
@@ -229,3 +231,5 @@ async def test_a_sender_whose_lease_lapsed_leaves_the_rows_to_the_one_that_took_
     await drain(a, budget_seconds=5)
     assert [len(tg.messages(c)) for c in chat_ids] == [1] * len(chat_ids)
     assert statuses(engine) == {"sent": len(chat_ids)}
+    await a.aclose()
+    await b.aclose()
