@@ -29,6 +29,7 @@ from bot.ingest.article_body import (
 from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line, word_count
 from bot.ingest.article_lead import standfirst
 from bot.ingest.article_prune import prune_hidden
+from bot.ingest.article_vote import needs_vote, other_extent, trim_to_agreement
 
 __all__ = [
     "MIN_CHARS",
@@ -349,7 +350,8 @@ def _extract(
         draft = _uncleaned(draft)
     if draft is None or not draft.paragraphs:
         return _too_little_text(page), False
-    paragraphs = draft.paragraphs
+    paragraphs = _voted(tree, draft) if cleaned else draft.paragraphs
+    chars = sum(len(p) for p in paragraphs)
     lead = standfirst(tree, paragraphs, titles=(draft.title, *headlines)) if cleaned else None
     if lead and not is_junk_line(lead):
         paragraphs = [lead, *paragraphs]
@@ -358,9 +360,23 @@ def _extract(
         paragraphs=tuple(paragraphs),
         source=draft.source,
         url=url,
-        partial=draft.chars < min_chars,
+        partial=chars < min_chars,
     )
     return article, cleaned
+
+
+def _voted(tree: HtmlElement, draft: _Draft) -> list[str]:
+    """The cleaned text less what a second extractor says lies around the article.
+
+    readability-lxml runs only when some line could go (`bot.ingest.article_vote`).
+    """
+    verbatim = {line.text for line in draft.raw if line.verbatim}
+    if not needs_vote(draft.paragraphs, verbatim):
+        return draft.paragraphs
+    other = other_extent(tree)
+    if other is None:
+        return draft.paragraphs
+    return trim_to_agreement(draft.paragraphs, other, verbatim=verbatim)
 
 
 def hostname(url: str) -> str:
