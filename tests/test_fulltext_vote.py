@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import lxml.html
 
-from bot.ingest.article import Article, extract_article
+from bot.ingest.article import VOTE_MAX_ELEMENTS, Article, extract_article
 from bot.ingest.article_vote import other_extent, trim_to_agreement
 from tests.support.samples import TRAM_PROSE, TRAM_URL
 
@@ -96,3 +96,15 @@ def test_nothing_goes_when_the_two_disagree_on_most_of_the_text() -> None:
 
 def test_a_page_without_text_gives_no_second_opinion() -> None:
     assert other_extent(lxml.html.fromstring("<html><body><div></div></body></html>")) is None
+
+
+def test_a_page_of_many_elements_is_not_voted_on() -> None:
+    # Past VOTE_MAX_ELEMENTS the second extractor is not run (it would cost as much as
+    # our passes again): the kicker and the labels stay, as they did before the vote.
+    body = "".join(f"<p>{p}</p>" for p in PROSE)
+    extra = "".join(
+        f"<div class='extra'>{label}</div>" for label in ("Weekend planner", "Reader photos")
+    )
+    layout = "<span></span>" * VOTE_MAX_ELEMENTS
+    html = story(f"<div class='extra'>City hall</div>{body}{extra}{layout}")
+    assert paragraphs(html) == ["City hall", *PROSE, "Weekend planner", "Reader photos"]
