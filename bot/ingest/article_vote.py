@@ -2,8 +2,9 @@
 
 Pure. trafilatura (the recall pass, the precise one as a check) keeps the article's
 container and, on many news templates, what the template prints around the article
-inside that container: related headlines, promos, section links, bylines. Mozilla's
-arc90 algorithm, in readability-lxml, is of another family: it scores candidate
+inside that container: related headlines, promos, section links, bylines. Arc90's
+readability algorithm (Readability.js descends from it), in readability-lxml, is of
+another family: it scores candidate
 containers by the paragraphs' text, commas and class names, and takes the best one with
 its siblings. Where the two agree on most of the article, the short lines that only ours
 has *before* the first line both hold or *after* the last one are what the template
@@ -27,7 +28,7 @@ from readability.readability import Unparseable
 from bot.ingest.article_clean import word_count
 from bot.render.plain import BLOCK_TAGS, SKIP_CONTENT_TAGS
 
-__all__ = ["other_extent", "trim_to_agreement"]
+__all__ = ["needs_vote", "other_extent", "trim_to_agreement"]
 
 _GRAM = 3  # lines are matched by runs of this many words
 _LINE_AGREES = 0.5  # a line is the other's when this share of its word runs is in it
