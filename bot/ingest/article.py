@@ -29,6 +29,7 @@ from bot.ingest.article_body import (
 from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line, word_count
 from bot.ingest.article_lead import standfirst
 from bot.ingest.article_prune import prune_hidden
+from bot.ingest.article_vote import needs_vote, other_extent, trim_to_agreement
 
 __all__ = [
     "MIN_CHARS",
@@ -66,6 +67,11 @@ MAX_ELEMENTS = 25_000
 # Subtrees trafilatura drops whole before it reads a page (its MANUALLY_CLEANED): an
 # inline SVG chart of 30,000 paths costs next to nothing, so it does not count.
 _UNCOUNTED = frozenset({"svg", "math", "script", "style", "noscript", "template"})
+# The second extractor's vote (`bot.ingest.article_vote`) costs about as much as our own
+# passes, and on a page near MAX_ELEMENTS a second or more; past this many elements it is
+# skipped (the test pages' medians are 440-610 elements; none over it changed on the
+# halves tuned on, BENCHMARKS.md "Tenth round").
+VOTE_MAX_ELEMENTS = 4_000
 
 # Share of a page's visible text that sits inside links above which it is a link list
 # (section front, tag page, search results) rather than an article.
@@ -293,22 +299,24 @@ def extract_article(
     tree = _parse(html)
     if tree is None:
         return ExtractionFailure(REASON_UNREADABLE)
-    if _too_many_elements(tree):
+    elements = _element_count(tree, stop=MAX_ELEMENTS)
+    if elements > MAX_ELEMENTS:
         return ExtractionFailure(REASON_TOO_LARGE)
+    vote = elements <= VOTE_MAX_ELEMENTS
     declared = declared_body(tree)
     defuse_metadata(tree)
     pruned = prune_hidden(tree)
-    result, cleaned = _extract(tree, url, min_chars, declared)
+    result, cleaned = _extract(tree, url, min_chars, declared, vote=vote)
     if not cleaned and pruned and (whole := _parse(html)) is not None:
         defuse_metadata(whole)
-        again, cleaned = _extract(whole, url, min_chars, declared)
+        again, cleaned = _extract(whole, url, min_chars, declared, vote=vote)
         if cleaned:
             return again
     return result
 
 
-def _too_many_elements(tree: HtmlElement) -> bool:
-    """Whether the page holds more than `MAX_ELEMENTS` elements that extraction reads."""
+def _element_count(tree: HtmlElement, *, stop: int) -> int:
+    """The elements extraction reads on the page, counted up to one past `stop`."""
     count = 0
     stack: list[HtmlElement] = [tree]
     while stack:
@@ -316,10 +324,10 @@ def _too_many_elements(tree: HtmlElement) -> bool:
         if isinstance(element.tag, str) and element.tag in _UNCOUNTED:
             continue
         count += 1
-        if count > MAX_ELEMENTS:
-            return True
+        if count > stop:
+            return count
         stack.extend(element)
-    return False
+    return count
 
 
 def _parse(html: bytes | str) -> HtmlElement | None:
@@ -330,9 +338,12 @@ def _parse(html: bytes | str) -> HtmlElement | None:
 
 
 def _extract(
-    tree: HtmlElement, url: str, min_chars: int, declared: str
+    tree: HtmlElement, url: str, min_chars: int, declared: str, *, vote: bool
 ) -> tuple[Article | ExtractionFailure, bool]:
-    """The article on this tree, and whether it is cleaned text (not a failure or a last resort)."""
+    """The article on this tree, and whether it is cleaned text (not a failure or a last resort).
+
+    `vote`: a second extractor may trim the text's edges (`_voted`).
+    """
     page = _Page.of(tree)
     headlines = page_headlines(tree)
     draft = _draft(tree, url, precise=False, headlines=headlines)
@@ -349,7 +360,8 @@ def _extract(
         draft = _uncleaned(draft)
     if draft is None or not draft.paragraphs:
         return _too_little_text(page), False
-    paragraphs = draft.paragraphs
+    paragraphs = _voted(tree, draft) if cleaned and vote else draft.paragraphs
+    chars = sum(len(p) for p in paragraphs)
     lead = standfirst(tree, paragraphs, titles=(draft.title, *headlines)) if cleaned else None
     if lead and not is_junk_line(lead):
         paragraphs = [lead, *paragraphs]
@@ -358,9 +370,23 @@ def _extract(
         paragraphs=tuple(paragraphs),
         source=draft.source,
         url=url,
-        partial=draft.chars < min_chars,
+        partial=chars < min_chars,
     )
     return article, cleaned
+
+
+def _voted(tree: HtmlElement, draft: _Draft) -> list[str]:
+    """The cleaned text less what a second extractor says lies around the article.
+
+    readability-lxml runs only when some line could go (`bot.ingest.article_vote`).
+    """
+    verbatim = {line.text for line in draft.raw if line.verbatim}
+    if not needs_vote(draft.paragraphs, verbatim):
+        return draft.paragraphs
+    other = other_extent(tree)
+    if other is None:
+        return draft.paragraphs
+    return trim_to_agreement(draft.paragraphs, other, verbatim=verbatim)
 
 
 def hostname(url: str) -> str:

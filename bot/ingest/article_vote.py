@@ -1,0 +1,151 @@
+"""A second extractor's vote on where the article starts and ends.
+
+Pure. trafilatura (the recall pass, the precise one as a check) keeps the article's
+container and, on many news templates, what the template prints around the article
+inside that container: related headlines, promos, section links, bylines. Arc90's
+readability algorithm (Readability.js descends from it), in readability-lxml, is of
+another family: it scores candidate
+containers by the paragraphs' text, commas and class names, and takes the best one with
+its siblings. Where the two agree on most of the article, the short lines that only ours
+has *before* the first line both hold or *after* the last one are what the template
+prints around the article, and go. Prose (fifteen words or more holding a sentence) and code
+stay wherever they are, and so does everything between the first and last shared line;
+when the two disagree on most of the text, nothing changes (either may have taken the
+wrong block, and nothing says which). Measured in BENCHMARKS.md ("Tenth round").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Collection, Sequence
+
+from lxml import etree
+from lxml.html import HtmlElement
+from readability import Document
+from readability.readability import Unparseable
+
+from bot.ingest.article_clean import word_count
+from bot.render.plain import BLOCK_TAGS, SKIP_CONTENT_TAGS
+
+__all__ = ["needs_vote", "other_extent", "trim_to_agreement"]
+
+_GRAM = 3  # lines are matched by runs of this many words
+_LINE_AGREES = 0.5  # a line is the other's when this share of its word runs is in it
+_TEXT_AGREES = 0.5  # the two agree when such lines hold this share of our characters
+_PROSE_WORDS = 15  # a line of this many words holding a sentence is prose, and stays
+_WORD = re.compile(r"\w+")
+_BREAKS = BLOCK_TAGS | {"br", "td", "th"}  # where the other's text breaks into lines
+# A sentence ends somewhere in the line: a caption that closes on its credit
+# ("... the agency said.(Photo via AP)") is still prose.
+_SENTENCE_END = re.compile(r"[。！？]|[.!?][\"'”’»)\]]*(?:\s|$)")
+Gram = tuple[str, ...]
+
+# readability-lxml logs a page it cannot read with a traceback; a page that neither
+# extractor can read is no error of ours.
+logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
+
+
+def _grams(text: str) -> set[Gram]:
+    """The text's runs of three words (casefolded); a shorter text is one run."""
+    words = _WORD.findall(text.casefold())
+    if len(words) < _GRAM:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i : i + _GRAM]) for i in range(len(words) - _GRAM + 1)}
+
+
+def _lines(root: etree._Element) -> list[str]:
+    """The element's text broken into lines where a block or a line break starts or ends."""
+    lines: list[str] = []
+    parts: list[str] = []
+
+    def flush() -> None:
+        text = " ".join("".join(parts).split())
+        if text:
+            lines.append(text)
+        parts.clear()
+
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else ""  # comments have no name
+        if tag in _BREAKS:
+            flush()
+        if event == "start":
+            parts.append(element.text or "" if tag and tag not in SKIP_CONTENT_TAGS else "")
+        elif element is not root:
+            parts.append(element.tail or "")
+    flush()
+    return lines
+
+
+def other_extent(tree: HtmlElement) -> set[Gram] | None:
+    """The word runs of readability-lxml's article on this page, or None if it finds none.
+
+    Each of its lines gives its runs of three words, and a line of one or two words its
+    words: a short line of ours agrees only with the same short line. It gets the page
+    as our passes saw it (hidden elements already pruned), as markup: it rewrites the
+    tree it reads, and reads it again when its first try is too short.
+    """
+    html = etree.tostring(tree, encoding="unicode", method="html")
+    try:
+        summary = Document(html).summary(html_partial=True)
+    except Unparseable:
+        return None
+    # Its answer is a <div>, or on a damaged page a whole document: read either.
+    try:
+        # A parser per call: extractions run on several threads at once.
+        root = etree.fromstring(summary, etree.HTMLParser()) if summary.strip() else None
+    except etree.LxmlError:
+        return None
+    if root is None:
+        return None
+    body = root.find("body")
+    grams = {gram for line in _lines(body if body is not None else root) for gram in _grams(line)}
+    return grams or None
+
+
+def _is_prose(text: str) -> bool:
+    """Fifteen words or more holding a sentence, and not a teaser cut short ("...")."""
+    return (
+        word_count(text) >= _PROSE_WORDS
+        and _SENTENCE_END.search(text) is not None
+        and not text.rstrip().endswith(("...", "…"))
+    )
+
+
+def _trimmable(text: str, verbatim: Collection[str]) -> bool:
+    """A line the vote may drop: not prose, not code."""
+    return text not in verbatim and not _is_prose(text)
+
+
+def needs_vote(paragraphs: Sequence[str], verbatim: Collection[str] = ()) -> bool:
+    """Whether the vote could change anything: some line is neither prose nor code."""
+    return any(_trimmable(line, verbatim) for p in paragraphs for line in p.split("\n"))
+
+
+def _agrees(line: str, other: set[Gram]) -> bool:
+    grams = _grams(line)
+    return bool(grams) and sum(g in other for g in grams) >= _LINE_AGREES * len(grams)
+
+
+def trim_to_agreement(
+    paragraphs: Sequence[str], other: set[Gram], *, verbatim: Collection[str] = ()
+) -> list[str]:
+    """Drop the lines before the first and after the last line the other extractor holds.
+
+    Only lines that are neither prose nor code (`verbatim`: code lines, as extracted) go,
+    and only when the lines the other holds are at least half of the text's characters.
+    Paragraphs keep their lines in order; one left empty goes.
+    """
+    lines = [(i, line) for i, p in enumerate(paragraphs) for line in p.split("\n")]
+    shared = [_agrees(line, other) for _, line in lines]
+    total = sum(len(line) for _, line in lines)
+    agreed = sum(len(line) for (_, line), ok in zip(lines, shared, strict=True) if ok)
+    if not total or agreed < _TEXT_AGREES * total:
+        return list(paragraphs)
+    first = shared.index(True)
+    last = len(shared) - 1 - shared[::-1].index(True)
+    kept: dict[int, list[str]] = {}
+    for j, (i, line) in enumerate(lines):
+        if first <= j <= last or not _trimmable(line, verbatim):
+            kept.setdefault(i, []).append(line)
+    return ["\n".join(texts) for texts in kept.values()]

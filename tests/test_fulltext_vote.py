@@ -1,0 +1,110 @@
+"""A second extractor's vote (readability-lxml) on where the article starts and ends.
+
+News templates print short lines inside the article's container around the article (a
+kicker, a promo, section links); trafilatura keeps them, readability-lxml's scoring of
+the container does not. Where the two agree on most of the text, those lines go; prose,
+code and whatever lies between the first and last shared line stay
+(`bot.ingest.article_vote`, BENCHMARKS.md "Tenth round").
+"""
+
+from __future__ import annotations
+
+import lxml.html
+
+from bot.ingest.article import VOTE_MAX_ELEMENTS, Article, extract_article
+from bot.ingest.article_vote import other_extent, trim_to_agreement
+from tests.support.samples import TRAM_PROSE, TRAM_URL
+
+MORE_PROSE = [
+    "Officials expect the first trams to run in 2029, after two years of tests on the new "
+    "line and its depot.",
+    "The city will publish the timetable for the construction work next month, street by "
+    "street, on its website.",
+]
+PROSE = [*TRAM_PROSE, *MORE_PROSE]
+
+
+def story(inner: str) -> str:
+    return (
+        "<html><head><title>Tram line approved</title></head><body>"
+        f"<div class='story'><h1>Tram line approved</h1>{inner}</div></body></html>"
+    )
+
+
+def paragraphs(html: str) -> list[str]:
+    result = extract_article(html, url=TRAM_URL)
+    assert isinstance(result, Article), result
+    return list(result.paragraphs)
+
+
+def test_short_lines_the_template_prints_around_the_article_are_dropped() -> None:
+    # A kicker above the article and two promo labels under it, in the story's own
+    # container: neither a link nor furniture by any pattern, so the cleaning kept them;
+    # readability-lxml reads their class ("extra") as the template's, not the article's.
+    body = "".join(f"<p>{p}</p>" for p in PROSE)
+    extra = "".join(
+        f"<div class='extra'>{label}</div>" for label in ("Weekend planner", "Reader photos")
+    )
+    html = story(f"<div class='extra'>City hall</div>{body}{extra}")
+    assert paragraphs(html) == PROSE
+
+
+def test_a_short_line_both_extractors_hold_stays() -> None:
+    # A closing line of the article's own: readability-lxml has it too.
+    body = "".join(f"<p>{p}</p>" for p in PROSE)
+    assert paragraphs(story(f"{body}<p>1994-1999</p>")) == [*PROSE, "1994-1999"]
+
+
+def test_a_short_line_between_paragraphs_stays() -> None:
+    # A subheading inside the article is the article's, whatever the other extractor says.
+    body = "".join(f"<p>{p}</p>" for p in PROSE[:3])
+    rest = "".join(f"<p>{p}</p>" for p in PROSE[3:])
+    assert paragraphs(story(f"{body}<div>What happens next</div>{rest}")) == [
+        *PROSE[:3],
+        "What happens next",
+        *PROSE[3:],
+    ]
+
+
+def grams_of(*texts: str) -> set[tuple[str, ...]]:
+    extent = other_extent(lxml.html.fromstring(story("".join(f"<p>{t}</p>" for t in texts))))
+    assert extent is not None
+    return extent
+
+
+def test_only_short_lines_at_the_edges_go_and_prose_and_code_stay() -> None:
+    other = grams_of(*PROSE[:3])
+    ours = [
+        "City hall",  # before the first shared line, short: goes
+        PROSE[0],
+        "Construction\nThree years",  # between shared lines: stays
+        PROSE[1],
+        PROSE[2],
+        MORE_PROSE[0],  # prose after the last shared line: stays
+        "    make build",  # code: stays
+        "Weekend planner\nReader photos",  # short, after the last shared line: goes
+    ]
+    assert trim_to_agreement(ours, other, verbatim={"    make build"}) == ours[1:7]
+
+
+def test_nothing_goes_when_the_two_disagree_on_most_of_the_text() -> None:
+    # The other extractor holds one paragraph of four: either may have the wrong block.
+    other = grams_of(PROSE[0])
+    ours = ["City hall", PROSE[0], PROSE[1], PROSE[2], PROSE[3], "Weekend planner"]
+    assert trim_to_agreement(ours, other) == ours
+
+
+def test_a_page_without_text_gives_no_second_opinion() -> None:
+    assert other_extent(lxml.html.fromstring("<html><body><div></div></body></html>")) is None
+
+
+def test_a_page_of_many_elements_is_not_voted_on() -> None:
+    # Past VOTE_MAX_ELEMENTS the second extractor is not run (it would cost as much as
+    # our passes again): the kicker and the labels stay, as they did before the vote.
+    body = "".join(f"<p>{p}</p>" for p in PROSE)
+    extra = "".join(
+        f"<div class='extra'>{label}</div>" for label in ("Weekend planner", "Reader photos")
+    )
+    layout = "<span></span>" * VOTE_MAX_ELEMENTS
+    html = story(f"<div class='extra'>City hall</div>{body}{extra}{layout}")
+    assert paragraphs(html) == ["City hall", *PROSE, "Weekend planner", "Reader photos"]
