@@ -115,11 +115,11 @@ def test_a_lone_start_forgets_the_dead_senders_heartbeats(engine: Engine) -> Non
         assert outbox.heartbeat(session, "new", now=now) == 1
 
 
-def _config(tmp_path: Path, url: str, per_second: int) -> Path:
-    # lease_seconds is the default minute: what a killed worker's claims used to wait.
+def _config(tmp_path: Path, url: str, per_second: int, lease: int = 60) -> Path:
+    # A killed worker's claims used to wait out their lease (a minute by default).
     return write_config(
         tmp_path,
-        f"[delivery]\nmessages_per_second = {per_second}\nlease_seconds = 60\n",
+        f"[delivery]\nmessages_per_second = {per_second}\nlease_seconds = {lease}\n",
         database=url,
     )
 
@@ -134,7 +134,7 @@ def test_a_worker_started_after_a_sigkill_sends_the_killed_claims_at_once(
     engine = open_database(pg_url)
     chats = list(range(81_000, 81_300))
     enqueue_messages(engine, chats, kind="broadcast", key="k", text="News for {chat}")
-    cfg = _config(tmp_path, pg_url, 20)
+    cfg = _config(tmp_path, pg_url, 20, lease=180)
     log = tmp_path / "w.log"
     with FakeTelegram(flood_limits=False) as tg:
         for chat_id in chats:
@@ -149,8 +149,8 @@ def test_a_worker_started_after_a_sigkill_sends_the_killed_claims_at_once(
         assert claimed > 50, claimed  # rows the killed worker had claimed, paced, unsent
         again = start_bot(cfg, tg, tmp_path / "again.log", "--role", "worker")
         try:
-            # 300 messages at 20/s take 15 s; the killed worker's leases run for 60 s.
-            tg.wait_for(lambda: all(tg.messages(c) for c in chats), timeout=45)
+            # 300 messages at 20/s take 15 s; the killed worker's leases run for 180 s.
+            tg.wait_for(lambda: all(tg.messages(c) for c in chats), timeout=120)
             tg.wait_for(lambda: statuses(engine) == Counter({"sent": len(chats)}), timeout=20)
         finally:
             stop_bot(again)
