@@ -10,7 +10,9 @@ code and whatever lies between the first and last shared line stay
 from __future__ import annotations
 
 import lxml.html
+import pytest
 
+from bot.ingest import article_vote
 from bot.ingest.article import VOTE_MAX_ELEMENTS, Article, extract_article
 from bot.ingest.article_vote import other_extent, trim_to_agreement
 from tests.support.samples import TRAM_PROSE, TRAM_URL
@@ -108,3 +110,16 @@ def test_a_page_of_many_elements_is_not_voted_on() -> None:
     layout = "<span></span>" * VOTE_MAX_ELEMENTS
     html = story(f"<div class='extra'>City hall</div>{body}{extra}{layout}")
     assert paragraphs(html) == ["City hall", *PROSE, "Weekend planner", "Reader photos"]
+
+
+def test_a_vote_that_fails_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # readability-lxml is another project's heuristic run on hostile pages: whatever it
+    # raises, the text is ours as the cleaning left it, and the reader gets it.
+    class Broken:
+        def __init__(self, html: str) -> None:
+            raise IndexError("list index out of range")
+
+    body = "".join(f"<p>{p}</p>" for p in PROSE)
+    html = story(f"<div class='extra'>City hall</div>{body}")
+    monkeypatch.setattr(article_vote, "Document", Broken)
+    assert paragraphs(html) == ["City hall", *PROSE]

@@ -44,6 +44,7 @@ Gram = tuple[str, ...]
 # readability-lxml logs a page it cannot read with a traceback; a page that neither
 # extractor can read is no error of ours.
 logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
+logger = logging.getLogger(__name__)
 
 
 def _grams(text: str) -> set[Gram]:
@@ -89,6 +90,9 @@ def other_extent(tree: HtmlElement) -> set[Gram] | None:
     try:
         summary = Document(html).summary(html_partial=True)
     except Unparseable:
+        return None
+    except Exception:  # a heuristic of another project on a hostile page: it abstains
+        logger.debug("readability-lxml failed on a page", exc_info=True)
         return None
     # Its answer is a <div>, or on a damaged page a whole document: read either.
     try:
