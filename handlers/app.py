@@ -25,7 +25,7 @@ from bot.ops.server import OpsServer, check_free
 from bot.services.context import Services, fetch_policy, sync_feeds
 from bot.services.startup import (
     WorkerPresence,
-    release_outbox_claims,
+    hand_back_claims,
     worker_lock,
     worker_presence,
 )
@@ -133,13 +133,9 @@ def build_application(
             await set_menus(app.bot)
             await set_admin_menus(app.bot, settings.telegram.admins)
         if role in ("all", "worker"):
-            # One worker per SQLite file; on PostgreSQL, a worker that found no other alive.
-            if engine.dialect.name == "sqlite" or (presence is not None and presence.alone):
-                released = await asyncio.to_thread(release_outbox_claims, engine)
-                if released:
-                    logger.info("outbox rows in flight at last stop, sending again: %d", released)
-            if presence is not None:
-                await asyncio.to_thread(presence.settle)
+            released = await asyncio.to_thread(hand_back_claims, engine, presence)
+            if released:
+                logger.info("outbox rows in flight at last stop, sending again: %d", released)
             jobs.schedule(app)
         logger.info("started role=%s bot=@%s", role, app.bot.username)
 

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.services.startup import hand_back_claims
 from bot.storage import outbox
 from bot.storage.db import open_database, session_scope
 from bot.storage.models import utcnow
@@ -34,14 +35,29 @@ def pg_engine(pg_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _holders(engine: Engine) -> list[int]:
-    """Backends holding this schema's live-workers lock (any mode)."""
+def _locks(engine: Engine) -> list[tuple[int, str]]:
+    """(backend, mode) of each hold on this schema's live-workers lock."""
     query = sa.text(
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        "SELECT pid, mode FROM pg_locks WHERE locktype = 'advisory' AND granted"
         " AND classid = :cls AND objid::int = hashtext(current_schema())"
     )
     with engine.connect() as conn:
-        return [row[0] for row in conn.execute(query, {"cls": WORKERS_LOCK_CLASS})]
+        return [(row[0], row[1]) for row in conn.execute(query, {"cls": WORKERS_LOCK_CLASS})]
+
+
+def _holders(engine: Engine) -> list[int]:
+    """Backends holding this schema's live-workers lock (any mode)."""
+    return sorted({pid for pid, _ in _locks(engine)})
+
+
+def _end_sessions(engine: Engine) -> None:
+    """The server ends the sessions holding the lock (as a restart or failover would)."""
+    for pid in _holders(engine):
+        with engine.connect() as conn:
+            conn.execute(sa.select(sa.func.pg_terminate_backend(pid)))
+    deadline = time.monotonic() + 10
+    while _holders(engine) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def test_a_worker_is_alone_only_when_no_other_worker_lives(pg_engine: Engine) -> None:
@@ -88,12 +104,7 @@ def test_a_worker_whose_lock_connection_broke_rejoins_and_counts_again(
     living = WorkerPresence(pg_engine)
     living.acquire()
     living.settle()
-    (pid,) = _holders(pg_engine)
-    with pg_engine.connect() as conn:  # the server ends that session (as a restart would)
-        conn.execute(sa.select(sa.func.pg_terminate_backend(pid)))
-    deadline = time.monotonic() + 10
-    while _holders(pg_engine) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _end_sessions(pg_engine)
     assert living.keep() is True  # noticed, and joined again on a new connection
     assert living.keep() is True
     assert len(_holders(pg_engine)) == 1
@@ -101,6 +112,38 @@ def test_a_worker_whose_lock_connection_broke_rejoins_and_counts_again(
     assert starter.acquire() is False
     starter.release()
     living.release()
+
+
+def test_a_connection_lost_before_settling_does_not_stop_the_start(pg_engine: Engine) -> None:
+    # Found by CI: the database ended the worker's sessions (a failover) between joining
+    # and settling, and the start died with a traceback.
+    starting = WorkerPresence(pg_engine)
+    assert starting.acquire() is True
+    _end_sessions(pg_engine)
+    starting.settle()  # the session, and both holds, are gone already
+    assert starting.keep() is True
+    assert [mode for _, mode in _locks(pg_engine)] == ["ShareLock"]
+    starting.release()
+
+
+def test_a_start_that_cannot_hand_back_claims_goes_on_and_lets_others_start(
+    pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A database that takes no writes (a standby after a failover): the rows wait for their
+    # leases, the start goes on, and the exclusive hold is let go all the same.
+    open_database(pg_url).dispose()  # migrated
+    schema = sa.engine.make_url(pg_url).query["options"].split("=", 1)[1]
+    options = f"-csearch_path={schema} -cdefault_transaction_read_only=on"
+    read_only = sa.create_engine(pg_url, connect_args={"options": options})
+    try:
+        starting = WorkerPresence(read_only)
+        assert starting.acquire() is True
+        assert hand_back_claims(read_only, starting) == 0
+        assert "could not hand back the outbox rows" in caplog.text
+        assert [mode for _, mode in _locks(read_only)] == ["ShareLock"]
+        starting.release()
+    finally:
+        read_only.dispose()
 
 
 def test_a_lone_start_forgets_the_dead_senders_heartbeats(engine: Engine) -> None:

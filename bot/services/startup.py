@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.storage import outbox
-from bot.storage.db import WorkerLock, session_scope
+from bot.storage.db import WorkerLock, one_line, session_scope
 from bot.storage.db import worker_lock as _worker_lock
 from bot.storage.presence import WorkerPresence
 from bot.storage.presence import worker_presence as _worker_presence
@@ -13,6 +16,7 @@ from bot.storage.presence import worker_presence as _worker_presence
 __all__ = [
     "WorkerLock",
     "WorkerPresence",
+    "hand_back_claims",
     "release_outbox_claims",
     "worker_lock",
     "worker_presence",
@@ -23,6 +27,33 @@ def release_outbox_claims(engine: Engine) -> int:
     """Hand back outbox rows a crashed sender had claimed; return how many."""
     with session_scope(engine) as session:
         return outbox.release_claims(session)
+
+
+logger = logging.getLogger(__name__)
+
+
+def hand_back_claims(engine: Engine, presence: WorkerPresence | None) -> int:
+    """At a worker's start: hand back what stopped senders had claimed when this worker is
+    the only one (one per SQLite file; on PostgreSQL, `presence.alone`), then let other
+    workers start. Return how many rows went back.
+
+    A database that fails here costs only the quick way back: the rows go out when their
+    leases end, and the start goes on."""
+    try:
+        if engine.dialect.name != "sqlite" and (presence is None or not presence.alone):
+            return 0
+        try:
+            return release_outbox_claims(engine)
+        except SQLAlchemyError as exc:
+            logger.warning(
+                "could not hand back the outbox rows in flight at last stop; they go out "
+                "when their leases end error=%s",
+                one_line(exc),
+            )
+            return 0
+    finally:
+        if presence is not None:
+            presence.settle()
 
 
 def worker_lock(engine: Engine) -> WorkerLock | None:

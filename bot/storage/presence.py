@@ -24,6 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from bot.storage.db import one_line
+
 logger = logging.getLogger(__name__)
 
 # The live workers' advisory lock: (a constant, a hash of the schema), so that bots whose
@@ -49,25 +51,40 @@ class WorkerPresence:
         """Join the live workers; True when none other was alive (hold on until `settle`).
 
         While the lone starter holds the lock exclusively, a worker starting beside it
-        waits in `acquire` until it settles: it cannot start claiming rows in between."""
-        conn = self.engine.connect()
+        waits in `acquire` until it settles: it cannot start claiming rows in between.
+        A database that cannot be reached now makes this worker not alone (its claims wait
+        for their leases) and a warning; `keep()` joins later."""
+        try:
+            conn = self.engine.connect()
+        except sa.exc.DBAPIError as exc:
+            logger.warning("cannot join the workers' lock yet error=%s", one_line(exc))
+            return False
         try:
             taken = conn.execute(sa.select(sa.func.pg_try_advisory_lock(*_key())))
             alone = bool(taken.scalar())
             conn.execute(sa.select(sa.func.pg_advisory_lock_shared(*_key())))
             conn.commit()
-        except BaseException:
-            conn.close()
-            raise
+        except sa.exc.DBAPIError as exc:
+            logger.warning("cannot join the workers' lock yet error=%s", one_line(exc))
+            self._conn = conn
+            self._drop()
+            return False
         self._conn, self.alone, self._exclusive = conn, alone, alone
         return alone
 
     def settle(self) -> None:
-        """Let other workers start: drop the exclusive hold, keep the shared one."""
-        if self._conn is not None and self._exclusive:
+        """Let other workers start: drop the exclusive hold, keep the shared one.
+
+        If the connection was lost meanwhile, both went with it; `keep()` joins again."""
+        if self._conn is None or not self._exclusive:
+            return
+        try:
             self._conn.execute(sa.select(sa.func.pg_advisory_unlock(*_key())))
             self._conn.commit()
             self._exclusive = False
+        except sa.exc.DBAPIError as exc:
+            logger.warning("workers' lock connection lost, joining again error=%s", one_line(exc))
+            self._drop()
 
     def keep(self) -> bool:
         """Check that the lock's connection is alive; open it again and rejoin if not.
@@ -80,14 +97,14 @@ class WorkerPresence:
                 self._conn.commit()
                 return True
             except sa.exc.DBAPIError as exc:
-                logger.warning("workers' lock connection lost, joining again error=%s", exc)
+                logger.warning("workers' lock connection lost, joining again error=%s", one_line(exc))
                 self._drop()
         try:
             conn = self.engine.connect()
             conn.execute(sa.select(sa.func.pg_advisory_lock_shared(*_key())))
             conn.commit()
         except sa.exc.DBAPIError as exc:
-            logger.warning("cannot join the workers' lock yet error=%s", exc)
+            logger.warning("cannot join the workers' lock yet error=%s", one_line(exc))
             return False
         self._conn = conn
         return True
