@@ -56,7 +56,7 @@ class WorkerPresence:
         for their leases) and a warning; `keep()` joins later."""
         try:
             conn = self.engine.connect()
-        except sa.exc.DBAPIError as exc:
+        except sa.exc.SQLAlchemyError as exc:
             logger.warning("cannot join the workers' lock yet error=%s", one_line(exc))
             return False
         try:
@@ -64,7 +64,7 @@ class WorkerPresence:
             alone = bool(taken.scalar())
             conn.execute(sa.select(sa.func.pg_advisory_lock_shared(*_key())))
             conn.commit()
-        except sa.exc.DBAPIError as exc:
+        except sa.exc.SQLAlchemyError as exc:
             logger.warning("cannot join the workers' lock yet error=%s", one_line(exc))
             self._conn = conn
             self._drop()
@@ -82,7 +82,7 @@ class WorkerPresence:
             self._conn.execute(sa.select(sa.func.pg_advisory_unlock(*_key())))
             self._conn.commit()
             self._exclusive = False
-        except sa.exc.DBAPIError as exc:
+        except sa.exc.SQLAlchemyError as exc:
             logger.warning("workers' lock connection lost, joining again error=%s", one_line(exc))
             self._drop()
 
@@ -96,14 +96,15 @@ class WorkerPresence:
                 self._conn.execute(sa.select(1))
                 self._conn.commit()
                 return True
-            except sa.exc.DBAPIError as exc:
-                logger.warning("workers' lock connection lost, joining again error=%s", one_line(exc))
+            except sa.exc.SQLAlchemyError as exc:
+                why = one_line(exc)
+                logger.warning("workers' lock connection lost, joining again error=%s", why)
                 self._drop()
         try:
             conn = self.engine.connect()
             conn.execute(sa.select(sa.func.pg_advisory_lock_shared(*_key())))
             conn.commit()
-        except sa.exc.DBAPIError as exc:
+        except sa.exc.SQLAlchemyError as exc:
             logger.warning("cannot join the workers' lock yet error=%s", one_line(exc))
             return False
         self._conn = conn
@@ -120,7 +121,7 @@ class WorkerPresence:
         try:
             conn.invalidate()  # the server ends the session, and with it the lock
             conn.close()
-        except sa.exc.DBAPIError:
+        except sa.exc.SQLAlchemyError:
             pass
 
 
