@@ -73,36 +73,36 @@ FEATURES = (
 
 # Fitted weights, one per feature, in `FEATURES` order (see the module's doc).
 WEIGHTS: tuple[float, ...] = (
-    2.9658,  # bias
-    0.2907,  # log_words
-    0.0857,  # ends_sentence
-    -1.6293,  # link_share
-    0.7964,  # all_link
-    -0.047,  # from_start
-    -0.7283,  # from_end
-    -1.5076,  # after_last_prose
-    0.0235,  # lines_after_prose
-    -0.7006,  # before_first_prose
-    -0.7488,  # prev_link
-    -0.7806,  # next_link
-    -0.2547,  # repeated
-    2.4027,  # bullet
-    -0.4994,  # ellipsis
-    0.1749,  # digit_share
-    -1.3746,  # title_case
-    -0.0434,  # separators
-    1.0018,  # block_lines
-    4.3732,  # page_link_share
-    -1.2908,  # block_link
-    0.0685,  # window_link
-    -1.0165,  # words_before
-    0.1376,  # relative_words
-    0.915,  # stub
-    -0.0738,  # headline_like
+    3.039,  # bias
+    0.2049,  # log_words
+    0.0254,  # ends_sentence
+    -1.6442,  # link_share
+    0.4628,  # all_link
+    0.0637,  # from_start
+    -0.7207,  # from_end
+    -1.2566,  # after_last_prose
+    -0.5103,  # lines_after_prose
+    -1.1894,  # before_first_prose
+    -0.6526,  # prev_link
+    -0.5577,  # next_link
+    -0.1468,  # repeated
+    1.68,  # bullet
+    -0.5374,  # ellipsis
+    1.0721,  # digit_share
+    -0.9236,  # title_case
+    -0.023,  # separators
+    1.1775,  # block_lines
+    5.6012,  # page_link_share
+    -0.7275,  # block_link
+    0.021,  # window_link
+    -1.3388,  # words_before
+    0.2664,  # relative_words
+    0.7328,  # stub
+    -0.5314,  # headline_like
 )
-EDGES_ONLY = True
+EDGES_ONLY = False
 NEAR_LINKS = False
-DROP_BELOW = 0.6  # a line the rules keep goes when its probability is below this
+DROP_BELOW = 0.5  # a line the rules keep goes when its probability is below this
 
 
 def _is_prose(text: str, words: int) -> bool:
