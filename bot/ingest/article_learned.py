@@ -100,8 +100,6 @@ WEIGHTS: tuple[float, ...] = (
     0.7328,  # stub
     -0.5314,  # headline_like
 )
-EDGES_ONLY = False
-NEAR_LINKS = False
 DROP_BELOW = 0.5  # a line the rules keep goes when its probability is below this
 
 
@@ -195,11 +193,5 @@ def decide(candidates: Sequence[BodyLine], kept: Sequence[BodyLine]) -> list[Bod
     return [
         line
         for line, features in zip(candidates, line_features(candidates), strict=True)
-        if id(line) in chosen
-        and (
-            line.verbatim
-            or (EDGES_ONLY and not (features[7] or features[9]))
-            or (NEAR_LINKS and not (features[3] > 0 or features[10] >= 0.5 or features[11] >= 0.5))
-            or article_probability(features) >= DROP_BELOW
-        )
+        if id(line) in chosen and (line.verbatim or article_probability(features) >= DROP_BELOW)
     ]
