@@ -238,7 +238,7 @@ def _draft(
         return None
     title = _clean_title(document.title, document.sitename)
     raw = body_lines(document.body, url)
-    paragraphs = clean_lines(raw, title=title, headlines=headlines, learned=True)
+    paragraphs = clean_lines(raw, title=title, headlines=headlines)
     return _Draft(title, document.sitename or None, paragraphs, raw)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from bot.ingest import article_learned
 from bot.ingest.article_body import BULLET, CELL_SEPARATOR, BodyLine
 from bot.render.plain import fold
 
@@ -343,26 +342,18 @@ def _drop_repeats(lines: Sequence[BodyLine], *, titles: Iterable[str]) -> list[B
 
 
 def clean_lines(
-    lines: Iterable[BodyLine],
-    *,
-    title: str = "",
-    headlines: Iterable[str] = (),
-    learned: bool = False,
+    lines: Iterable[BodyLine], *, title: str = "", headlines: Iterable[str] = ()
 ) -> list[str]:
     """Remove page furniture from body lines; return the kept text as paragraphs.
 
     The headline is shown above the text, so a line repeating `title` or one of the
-    page's other `headlines` (its <title>, og:title) goes. `learned`: the lines' links
-    are known, and the learned line score (`bot.ingest.article_learned`) overrules the
-    layout rules where it is sure.
+    page's other `headlines` (its <title>, og:title) goes.
     """
-    candidates = [line for line in lines if line.verbatim or not is_junk_line(line.text)]
-    kept = _drop_stubs(_drop_link_runs(_drop_list_blocks(candidates)))
+    kept = [line for line in lines if line.verbatim or not is_junk_line(line.text)]
+    kept = _drop_stubs(_drop_link_runs(_drop_list_blocks(kept)))
     # After the layout rules, which read a menu line as a neighbour of the links around it.
     kept = [line for line in kept if not is_menu_line(line)]
     kept = _drop_linked_tail(kept)
-    if learned:
-        kept = article_learned.decide(candidates, kept)
     kept = _drop_repeats(kept, titles=[title, *headlines])
     grouped: dict[int, list[str]] = {}
     for line in kept:
