@@ -101,13 +101,13 @@ class WorkerPresence:
                 logger.warning("workers' lock connection lost, joining again error=%s", why)
                 self._drop()
         try:
-            conn = self.engine.connect()
-            conn.execute(sa.select(sa.func.pg_advisory_lock_shared(*_key())))
-            conn.commit()
+            self._conn = self.engine.connect()
+            self._conn.execute(sa.select(sa.func.pg_advisory_lock_shared(*_key())))
+            self._conn.commit()
         except sa.exc.SQLAlchemyError as exc:
             logger.warning("cannot join the workers' lock yet error=%s", one_line(exc))
+            self._drop()  # a connection opened meanwhile goes back, closed
             return False
-        self._conn = conn
         return True
 
     def release(self) -> None:
