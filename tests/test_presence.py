@@ -9,6 +9,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -171,17 +172,33 @@ def _sending(engine: Engine) -> int:
     return statuses(engine)["sending"]
 
 
+@contextmanager
+def _queued(pg_url: str, chats: list[int]) -> Iterator[tuple[Engine, FakeTelegram]]:
+    """A broadcast queued for `chats`, and the fake Bot API where they are private chats."""
+    engine = open_database(pg_url)
+    enqueue_messages(engine, chats, kind="broadcast", key="k", text="News for {chat}")
+    try:
+        with FakeTelegram(flood_limits=False) as tg:
+            for chat_id in chats:
+                tg.add_private_chat(chat_id)
+            yield engine, tg
+    finally:
+        engine.dispose()
+
+
+def _wait_all_sent(tg: FakeTelegram, engine: Engine, chats: list[int], timeout: float) -> None:
+    """Until every chat has its message and every row is marked sent."""
+    tg.wait_for(lambda: all(tg.messages(c) for c in chats), timeout=timeout)
+    tg.wait_for(lambda: statuses(engine) == Counter({"sent": len(chats)}), timeout=20)
+
+
 def test_a_worker_started_after_a_sigkill_sends_the_killed_claims_at_once(
     tmp_path: Path, pg_url: str
 ) -> None:
-    engine = open_database(pg_url)
     chats = list(range(81_000, 81_160))
-    enqueue_messages(engine, chats, kind="broadcast", key="k", text="News for {chat}")
     cfg = _config(tmp_path, pg_url, 20, lease=180)
     log = tmp_path / "w.log"
-    with FakeTelegram(flood_limits=False) as tg:
-        for chat_id in chats:
-            tg.add_private_chat(chat_id)
+    with _queued(pg_url, chats) as (engine, tg):
         killed = start_bot(cfg, tg, log, "--role", "worker")
         try:
             tg.wait_for(lambda: tg.stats.by_method["sendMessage"] >= 20, timeout=60)
@@ -193,8 +210,7 @@ def test_a_worker_started_after_a_sigkill_sends_the_killed_claims_at_once(
         again = start_bot(cfg, tg, tmp_path / "again.log", "--role", "worker")
         try:
             # 160 messages at 20/s take 8 s; the killed worker's leases run for 180 s.
-            tg.wait_for(lambda: all(tg.messages(c) for c in chats), timeout=120)
-            tg.wait_for(lambda: statuses(engine) == Counter({"sent": len(chats)}), timeout=20)
+            _wait_all_sent(tg, engine, chats, timeout=120)
         finally:
             stop_bot(again)
         counts = Counter({c: len(tg.messages(c)) for c in chats})
@@ -204,19 +220,14 @@ def test_a_worker_started_after_a_sigkill_sends_the_killed_claims_at_once(
     assert sum(n - 1 for n in counts.values()) <= 16 + 4, counts.most_common(3)
     assert "Traceback" not in lines
     assert again.returncode == 0
-    engine.dispose()
 
 
 def test_a_worker_started_beside_a_living_one_leaves_its_claims_alone(
     tmp_path: Path, pg_url: str
 ) -> None:
-    engine = open_database(pg_url)
     chats = list(range(82_000, 82_120))
-    enqueue_messages(engine, chats, kind="broadcast", key="k", text="News for {chat}")
     cfg = _config(tmp_path, pg_url, 10)
-    with FakeTelegram(flood_limits=False) as tg:
-        for chat_id in chats:
-            tg.add_private_chat(chat_id)
+    with _queued(pg_url, chats) as (engine, tg):
         workers: list[subprocess.Popen[bytes]] = []
         try:
             workers.append(start_bot(cfg, tg, tmp_path / "first.log", "--role", "worker"))
@@ -225,8 +236,7 @@ def test_a_worker_started_beside_a_living_one_leaves_its_claims_alone(
             workers.append(start_bot(cfg, tg, tmp_path / "second.log", "--role", "worker"))
             second_log = tmp_path / "second.log"
             tg.wait_for(lambda: "started role=worker" in second_log.read_text(), timeout=60)
-            tg.wait_for(lambda: all(tg.messages(c) for c in chats), timeout=60)
-            tg.wait_for(lambda: statuses(engine) == Counter({"sent": len(chats)}), timeout=20)
+            _wait_all_sent(tg, engine, chats, timeout=60)
         finally:
             for proc in workers:
                 stop_bot(proc)
@@ -234,4 +244,3 @@ def test_a_worker_started_beside_a_living_one_leaves_its_claims_alone(
     assert set(counts.values()) == {1}, counts.most_common(3)  # nobody's claim taken over
     assert RELEASED not in (tmp_path / "second.log").read_text()
     assert all(p.returncode == 0 for p in workers)
-    engine.dispose()
