@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
-from trafilatura.settings import set_date_params
 
 from bot.ingest.article_body import (
     BodyLine,
@@ -28,6 +27,7 @@ from bot.ingest.article_body import (
 )
 from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line, word_count
 from bot.ingest.article_lead import standfirst
+from bot.ingest.article_meta import PageMeta, page_meta
 from bot.ingest.article_prune import prune_hidden
 from bot.ingest.article_vote import needs_vote, other_extent, trim_to_agreement
 
@@ -67,6 +67,7 @@ MAX_ELEMENTS = 25_000
 # Subtrees trafilatura drops whole before it reads a page (its MANUALLY_CLEANED): an
 # inline SVG chart of 30,000 paths costs next to nothing, so it does not count.
 _UNCOUNTED = frozenset({"svg", "math", "script", "style", "noscript", "template"})
+_UNSEEN = frozenset({"script", "style", "noscript"})  # their text is not the page's text
 # The second extractor's vote (`bot.ingest.article_vote`) costs about as much as our own
 # passes, and on a page near MAX_ELEMENTS a second or more; past this many elements it is
 # skipped (the test pages' medians are 440-610 elements; none over it changed on the
@@ -121,10 +122,33 @@ def _clean_title(title: str | None, sitename: str | None) -> str:
 
 
 def _text_sizes(tree: HtmlElement) -> tuple[int, int]:
-    """Characters of the page's visible text, and of those inside links."""
-    visible = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
-    total = sum(len(t.strip()) for t in tree.xpath(f"//body//text(){visible}"))
-    linked = sum(len(t.strip()) for t in tree.xpath(f"//body//{_LINK}//text(){visible}"))
+    """Characters of the page's visible text, and of those inside links.
+
+    Each text is counted stripped; text inside a script, style or noscript is not. One walk
+    over the body (XPath's `ancestor::` test on every text cost three times as much).
+    """
+    links = set(_LINKS(tree))
+    total = linked = 0
+    for body in tree.iter("body"):
+        if any(a.tag == "body" for a in body.iterancestors()):
+            continue  # counted with the outer one
+        unseen = in_link = 0  # how many script/style/noscript and links we are inside
+        for event, element in etree.iterwalk(body, events=("start", "end")):
+            named = isinstance(element.tag, str)  # not a comment or processing instruction
+            if event == "start":
+                unseen += named and element.tag in _UNSEEN
+                in_link += element in links
+                if named and element.text and not unseen:
+                    size = len(element.text.strip())
+                    total += size
+                    linked += size if in_link else 0
+                continue
+            unseen -= named and element.tag in _UNSEEN
+            in_link -= element in links
+            if element is not body and element.tail and not unseen:
+                size = len(element.tail.strip())  # the tail belongs to the parent
+                total += size
+                linked += size if in_link else 0
     return total, linked
 
 
@@ -218,9 +242,18 @@ def page_headlines(tree: HtmlElement) -> tuple[str, ...]:
 
 
 def _draft(
-    tree: HtmlElement, url: str, *, precise: bool, headlines: tuple[str, ...] = ()
+    tree: HtmlElement,
+    url: str,
+    *,
+    precise: bool,
+    meta: PageMeta,
+    headlines: tuple[str, ...] = (),
 ) -> _Draft | None:
-    """One trafilatura pass, cleaned. `precise` favours precision, else recall."""
+    """One trafilatura pass, cleaned. `precise` favours precision, else recall.
+
+    The page's title and site name come from `meta`, read once a page: trafilatura's own
+    metadata step would look for authors, dates and tags on each pass (`article_meta`).
+    """
     document = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -229,17 +262,14 @@ def _draft(
         include_comments=False,
         include_tables=True,  # some pages lay the article out in a table
         include_links=True,  # link text tells menus from the article's own short lines
-        with_metadata=True,
-        # The date is not shown; htmldate's extensive search would load dateparser's
-        # 200 locales on the first page that needs it (seconds, once per process).
-        date_extraction_params=set_date_params(extensive=False),
+        with_metadata=False,
     )
     if document is None or isinstance(document, dict) or document.body is None:
         return None
-    title = _clean_title(document.title, document.sitename)
+    title = _clean_title(meta.title, meta.sitename)
     raw = body_lines(document.body, url)
     paragraphs = clean_lines(raw, title=title, headlines=headlines)
-    return _Draft(title, document.sitename or None, paragraphs, raw)
+    return _Draft(title, meta.sitename, paragraphs, raw)
 
 
 def _needs_second(draft: _Draft | None, page: _Page, min_chars: int, declared: str) -> bool:
@@ -346,9 +376,10 @@ def _extract(
     """
     page = _Page.of(tree)
     headlines = page_headlines(tree)
-    draft = _draft(tree, url, precise=False, headlines=headlines)
+    meta = page_meta(tree, url)
+    draft = _draft(tree, url, precise=False, meta=meta, headlines=headlines)
     if _needs_second(draft, page, min_chars, declared):
-        draft = _longer(draft, _draft(tree, url, precise=True, headlines=headlines))
+        draft = _longer(draft, _draft(tree, url, precise=True, meta=meta, headlines=headlines))
     # A page that declares an article is one, however many links its text holds (a blog
     # post of links with a line on each): only other pages are refused as link lists.
     if not declared and not declares_article(tree) and _is_link_list(page, draft):
