@@ -126,6 +126,14 @@ DIFFERENT = {
         "Today in History, April 23",
         "Today in History, Jan. 21",
     ),
+    "measure-lifted-or-kept": (  # issue 11's unseen set: both methods merged these
+        "FAA continues ban on US flights to Tel Aviv",
+        "FAA lifts ban on U.S. flights to Tel Aviv",
+    ),
+    "rates-up-or-down": (
+        "Central bank raises interest rates to curb inflation",
+        "Central bank cuts interest rates to curb inflation",
+    ),
     "verdicts": (
         "NATO protesters acquitted of terrorism charges",
         "NATO protesters convicted on weapons charges",

@@ -85,6 +85,24 @@ OPPOSITE_WORDS = (
     ("admits", "denies"),
     ("agrees", "rejects"),
     ("approves", "rejects"),
+    ("accepts", "rejects"),
+    ("confirms", "denies"),
+    # A measure lifted, kept or tightened: "FAA lifts / continues ban on flights to Tel
+    # Aviv" (issue 11's unseen pairs). None of these pairs occurs in the dev set.
+    ("lifts", "continues"),
+    ("lifts", "extends"),
+    ("lifts", "imposes"),
+    ("lifts", "keeps"),
+    ("lifts", "maintains"),
+    ("lifts", "upholds"),
+    ("lifts", "tightens"),
+    ("eases", "tightens"),
+    ("ends", "extends"),
+    ("suspends", "resumes"),
+    ("upholds", "overturns"),
+    ("raises", "cuts"),
+    ("raises", "lowers"),
+    ("hikes", "cuts"),
 )
 
 # One group a line; the first word is the canonical form.
