@@ -77,7 +77,8 @@ def test_title_and_site_name_are_trafilaturas_on_readabilitys_pages() -> None:
         ),
         # no name anywhere: the host, from the canonical link
         (
-            '<link rel="canonical" href="https://www.gazette.example/a/1"><title>Harbour reopens</title>',
+            '<link rel="canonical" href="https://www.gazette.example/a/1">'
+            "<title>Harbour reopens</title>",
             PageMeta("Harbour reopens", "gazette.example"),
         ),
     ],
