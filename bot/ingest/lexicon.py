@@ -30,6 +30,8 @@ STOP_WORDS = wordset(
     those through to too under until up very was we were what when where which while who
     whom why will with would you your amid via per says say said saying report reports
     reported new news video photos watch live update updates breaking latest today
+    cannot cant dont doesnt didnt wont isnt wasnt arent werent hasnt havent hadnt couldnt
+    wouldnt shouldnt
     """
 )
 
@@ -196,13 +198,38 @@ def stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
+def inflections(word: str) -> tuple[str, ...]:
+    """The word and its regular inflections: "save" -> saves, saved, saving; "die" -> dying.
+
+    `stem` is light and does not bring every form back to one ("saves" -> "sav", "save"
+    stays), so a group lists its words' forms through this. Spelling rules only; forms
+    that are not words ("scrapping" is, "soaring" too) cost a dictionary entry at most.
+    """
+    forms = [word, word + "s"]
+    if word.endswith("y") and word[-2:-1] not in tuple("aeiou"):
+        forms += [word[:-1] + "ies", word[:-1] + "ied", word + "ing"]
+    elif word.endswith("ie"):
+        forms += [word + "s", word + "d", word[:-2] + "ying"]
+    elif word.endswith("e"):
+        forms += [word + "d", word[:-1] + "ing"]
+    else:
+        forms += [word + "es", word + "ed", word + "ing"]
+        # One syllable ending consonant-vowel-consonant doubles it: "quit" -> quitting.
+        if re.fullmatch(r"(?:qu|[^aeiou])*[aeiou][^aeiouwxy]", word):
+            forms += [word + word[-1] + "ed", word + word[-1] + "ing"]
+    return tuple(forms)
+
+
 def build_folding(stem: Callable[[str], str]) -> dict[str, str]:
-    """Map each stemmed word of a group to the group's stemmed canonical word."""
+    """Map each stemmed form of a group's words to the group's stemmed canonical word."""
     folding: dict[str, str] = {}
     for line in _GROUPS.strip().splitlines():
-        words = [stem(w) for w in line.split()]
-        for word in words[1:]:
-            folding.setdefault(word, words[0])
+        words = line.split()
+        canonical = stem(words[0])
+        for word in words:
+            for form in inflections(word):
+                if stem(form) != canonical:
+                    folding.setdefault(stem(form), canonical)
     return folding
 
 
