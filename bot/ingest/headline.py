@@ -151,9 +151,29 @@ def _is_title_case(words: list[str]) -> bool:
     return bool(alpha) and upper >= 0.6 * len(alpha)
 
 
+_PHRASES = lexicon.phrases()
+
+
+def _words(text: str) -> list[str]:
+    """The words of `text`; a phrase of `lexicon.phrases` as its one word ("steps down" ->
+    "resign"), and a figure's magnitude word left out ("$356 million" -> "$356")."""
+    words = _TOKEN_RE.findall(_strip_accents(text))
+    i = 0
+    while i < len(words) - 1:
+        pair = (words[i].lower(), words[i + 1].lower())
+        one = _PHRASES.get(pair)
+        if one is not None:
+            first = words[i]
+            words[i : i + 2] = [one.capitalize() if first[:1].isupper() and one.islower() else one]
+        elif pair[1] in lexicon.MAGNITUDES and pair[0][:1].isdigit():
+            del words[i + 1]  # as `_word` reads "$356M": the figure alone
+        i += 1
+    return words
+
+
 def _tokenize(text: str) -> list[tuple[str, bool, bool]]:
     """Return (canonical token, is_specific, looks_proper) for each content word."""
-    words = _TOKEN_RE.findall(_strip_accents(text))
+    words = _words(text)
     capitals_informative = not _is_title_case(words)
     out: list[tuple[str, bool, bool]] = []
     for position, raw in enumerate(words):
@@ -168,7 +188,7 @@ def _tokenize(text: str) -> list[tuple[str, bool, bool]]:
 
 def _tokens(text: str) -> frozenset[str]:
     """The canonical tokens of `text` (those `_tokenize` gives, without their flags)."""
-    found = (_word(raw) for raw in _TOKEN_RE.findall(_strip_accents(text)))
+    found = (_word(raw) for raw in _words(text))
     return frozenset(info[0] for info in found if info is not None)
 
 
@@ -197,9 +217,32 @@ def weight(token: str, *, specific: bool, proper: bool) -> float:
     weight = 0.4 + 0.15 * len(token)
     if proper:
         weight *= 1.5
-    if token in _GENERIC_STEMS:
+    if token in _GENERIC_STEMS or _is_weak(token, proper=proper):
         weight *= 0.5
     return weight
+
+
+_DESCRIPTOR_STEMS = frozenset(fold(w) for w in lexicon.DESCRIPTORS)
+_NOT_ADVERBS = frozenset(lexicon.NOT_ADVERBS)
+
+
+def _is_weak(token: str, *, proper: bool) -> bool:
+    """Tell whether a token only describes: "legend", "aged", an adverb ("formally").
+
+    Outlets add these to the same report ("Star X dies aged 74" / "X dies"), so they
+    weigh as little as the generic news words. An "-ly" word is taken for an adverb
+    unless it looks like a name (capitalised where capitals tell, "-ley") or is one of
+    the common "-ly" nouns (`lexicon.NOT_ADVERBS`).
+    """
+    if token in _DESCRIPTOR_STEMS:
+        return True
+    return (
+        not proper
+        and len(token) >= 5
+        and token.endswith("ly")
+        and not token.endswith("ley")
+        and token not in _NOT_ADVERBS
+    )
 
 
 def strip_ellipsis(text: str) -> str:

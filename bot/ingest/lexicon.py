@@ -46,6 +46,24 @@ GENERIC = wordset(
     """
 )
 
+# Words that describe rather than report: outlets add them to the same story ("Star
+# X dies aged 74" / "X dies"), so they weigh as little as the generic ones.
+DESCRIPTORS = wordset(
+    """
+    star actor actress singer legend legendary icon iconic veteran former famed famous
+    aged age great
+    """
+)
+
+# Common words ending in "-ly" that are not adverbs (the others weigh as descriptors).
+NOT_ADVERBS = wordset(
+    """
+    ally rally italy family assembly july supply reply apply holy ugly only early bully
+    belly jelly lily kelly sally molly billy holly dolly polly emily beverly kimberly
+    shelly reilly anomaly monopoly melancholy
+    """
+)
+
 # Number words `bot.ingest.dedup` reads as digits.
 NUMBER_WORDS = {
     "one": "1",
@@ -64,6 +82,9 @@ NUMBER_WORDS = {
     "mn": "million",
     "mln": "million",
 }
+
+# Said after a figure, these go with it: "$356 million" reads as "$356M" (the figure).
+MAGNITUDES = wordset("thousand million billion trillion mn mln bn")
 
 # Dates are "specifics" like numbers: "stocks close lower Friday" vs "... Wednesday".
 DATE_WORDS = wordset(
@@ -109,7 +130,7 @@ OPPOSITE_WORDS = (
 
 # One group a line; the first word is the canonical form.
 _GROUPS = """
-resign quit resignation
+resign quit resignation abdicate abdication
 retire retirement
 die dead death
 quake earthquake tremor
@@ -126,7 +147,7 @@ seize capture
 prison jail
 inmate prisoner
 premier pm
-chief chairman chair
+chief chairman chair boss
 truce ceasefire
 rescue save
 observer monitor
@@ -152,10 +173,45 @@ sue lawsuit
 ban prohibit
 launch unveil
 sack dismiss oust
+kill slay
+raise hike increase
+cut reduce slash
 """
+
+# Two-word phrases read as one word (the first word in any regular inflection):
+# "steps down" is "resigns", "United Nations" is "UN".
+_PHRASES = """
+step down: resign
+stand down: resign
+pass away: die
+strike down: overturn
+struck down: overturn
+prime minister: PM
+chief executive: CEO
+united nations: UN
+european union: EU
+united states: US
+united kingdom: UK
+"""
+
+
+def phrases() -> dict[tuple[str, str], str]:
+    """Map (first word, second word), lower case, to the one word the phrase reads as."""
+    table: dict[tuple[str, str], str] = {}
+    for line in _PHRASES.strip().splitlines():
+        words, one = line.split(":")
+        first, second = words.split()
+        for form in inflections(first):
+            table[(form, second)] = one.strip()
+    return table
+
 
 # British spellings to American, before stemming.
 _SPELLINGS = {
+    "govt": "government",
+    "dems": "democrats",
+    "nukes": "nuclear",
+    "nuke": "nuclear",
     "defence": "defense",
     "offence": "offense",
     "labour": "labor",
