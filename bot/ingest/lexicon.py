@@ -174,7 +174,6 @@ ban prohibit
 launch unveil
 sack dismiss oust
 kill slay
-raise hike increase
 cut reduce slash
 """
 
