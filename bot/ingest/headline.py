@@ -152,21 +152,26 @@ def _is_title_case(words: list[str]) -> bool:
 
 
 _PHRASES = lexicon.phrases()
+_SECONDS = frozenset(second for _, second in _PHRASES) | lexicon.MAGNITUDES
 
 
 def _words(text: str) -> list[str]:
     """The words of `text`; a phrase of `lexicon.phrases` as its one word ("steps down" ->
     "resign"), and a figure's magnitude word left out ("$356 million" -> "$356")."""
     words = _TOKEN_RE.findall(_strip_accents(text))
-    i = 0
-    while i < len(words) - 1:
-        pair = (words[i].lower(), words[i + 1].lower())
-        one = _PHRASES.get(pair)
-        if one is not None:
-            first = words[i]
-            words[i : i + 2] = [one.capitalize() if first[:1].isupper() and one.islower() else one]
-        elif pair[1] in lexicon.MAGNITUDES and pair[0][:1].isdigit():
-            del words[i + 1]  # as `_word` reads "$356M": the figure alone
+    i = 1
+    while i < len(words):
+        second = words[i].lower()
+        if second in _SECONDS:  # a cheap gate: few words end a phrase
+            first = words[i - 1]
+            one = _PHRASES.get((first.lower(), second))
+            if one is not None:
+                capital = first[0].isupper() and one.islower()
+                words[i - 1 : i + 1] = [one.capitalize() if capital else one]
+                continue
+            if second in lexicon.MAGNITUDES and first[0].isdigit():
+                del words[i]  # as `_word` reads "$356M": the figure alone
+                continue
         i += 1
     return words
 
