@@ -216,38 +216,30 @@ def _word(raw: str) -> tuple[str, bool, bool, bool] | None:
 
 
 def weight(token: str, *, specific: bool, proper: bool) -> float:
-    """Weigh a token by intrinsic signs of rarity: length, capitals, digits."""
+    """Weigh a token by intrinsic signs of rarity: length, capitals, digits.
+
+    Generic news words and descriptors weigh half: outlets add descriptors to the same
+    report ("Star X dies aged 74" / "X dies"), as they add adverbs ("formally").
+    """
     if specific:
         return 1.5
     weight = 0.4 + 0.15 * len(token)
     if proper:
         weight *= 1.5
-    if token in _GENERIC_STEMS or _is_weak(token, proper=proper):
+    if token in _WEAK_STEMS or (token.endswith("ly") and not proper and _is_adverb(token)):
         weight *= 0.5
     return weight
 
 
-_DESCRIPTOR_STEMS = frozenset(fold(w) for w in lexicon.DESCRIPTORS)
+_WEAK_STEMS = _GENERIC_STEMS | frozenset(fold(w) for w in lexicon.DESCRIPTORS)
 _NOT_ADVERBS = frozenset(lexicon.NOT_ADVERBS)
 
 
-def _is_weak(token: str, *, proper: bool) -> bool:
-    """Tell whether a token only describes: "legend", "aged", an adverb ("formally").
-
-    Outlets add these to the same report ("Star X dies aged 74" / "X dies"), so they
-    weigh as little as the generic news words. An "-ly" word is taken for an adverb
-    unless it looks like a name (capitalised where capitals tell, "-ley") or is one of
-    the common "-ly" nouns (`lexicon.NOT_ADVERBS`).
-    """
-    if token in _DESCRIPTOR_STEMS:
-        return True
-    return (
-        not proper
-        and len(token) >= 5
-        and token.endswith("ly")
-        and not token.endswith("ley")
-        and token not in _NOT_ADVERBS
-    )
+def _is_adverb(token: str) -> bool:
+    """Tell whether an "-ly" word is taken for an adverb: not one of the common "-ly"
+    nouns (`lexicon.NOT_ADVERBS`), nor a name by its looks ("-ley"; a capitalised one
+    where capitals tell is not asked)."""
+    return len(token) >= 5 and not token.endswith("ley") and token not in _NOT_ADVERBS
 
 
 def strip_ellipsis(text: str) -> str:
