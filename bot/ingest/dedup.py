@@ -117,6 +117,8 @@ def _specifics_factor(a: frozenset[str], b: frozenset[str]) -> float:
     """Penalise disagreeing numbers and dates: "kills 23" is not "kills 10"."""
     if not a or not b:
         return 1.0 if not (a or b) else 0.95
+    if a < b or b < a:
+        return 0.95
     agreement = len(a & b) / len(a | b)
     return 0.55 + 0.45 * agreement
 

@@ -151,9 +151,34 @@ def _is_title_case(words: list[str]) -> bool:
     return bool(alpha) and upper >= 0.6 * len(alpha)
 
 
+_PHRASES = lexicon.phrases()
+_SECONDS = frozenset(second for _, second in _PHRASES) | lexicon.MAGNITUDES
+
+
+def _words(text: str) -> list[str]:
+    """The words of `text`; a phrase of `lexicon.phrases` as its one word ("steps down" ->
+    "resign"), and a figure's magnitude word left out ("$356 million" -> "$356")."""
+    words = _TOKEN_RE.findall(_strip_accents(text))
+    i = 1
+    while i < len(words):
+        second = words[i].lower()
+        if second in _SECONDS:  # a cheap gate: few words end a phrase
+            first = words[i - 1]
+            one = _PHRASES.get((first.lower(), second))
+            if one is not None:
+                capital = first[0].isupper() and one.islower()
+                words[i - 1 : i + 1] = [one.capitalize() if capital else one]
+                continue
+            if second in lexicon.MAGNITUDES and first[0].isdigit():
+                del words[i]  # as `_word` reads "$356M": the figure alone
+                continue
+        i += 1
+    return words
+
+
 def _tokenize(text: str) -> list[tuple[str, bool, bool]]:
     """Return (canonical token, is_specific, looks_proper) for each content word."""
-    words = _TOKEN_RE.findall(_strip_accents(text))
+    words = _words(text)
     capitals_informative = not _is_title_case(words)
     out: list[tuple[str, bool, bool]] = []
     for position, raw in enumerate(words):
@@ -168,7 +193,7 @@ def _tokenize(text: str) -> list[tuple[str, bool, bool]]:
 
 def _tokens(text: str) -> frozenset[str]:
     """The canonical tokens of `text` (those `_tokenize` gives, without their flags)."""
-    found = (_word(raw) for raw in _TOKEN_RE.findall(_strip_accents(text)))
+    found = (_word(raw) for raw in _words(text))
     return frozenset(info[0] for info in found if info is not None)
 
 
@@ -191,15 +216,30 @@ def _word(raw: str) -> tuple[str, bool, bool, bool] | None:
 
 
 def weight(token: str, *, specific: bool, proper: bool) -> float:
-    """Weigh a token by intrinsic signs of rarity: length, capitals, digits."""
+    """Weigh a token by intrinsic signs of rarity: length, capitals, digits.
+
+    Generic news words and descriptors weigh half: outlets add descriptors to the same
+    report ("Star X dies aged 74" / "X dies"), as they add adverbs ("formally").
+    """
     if specific:
         return 1.5
     weight = 0.4 + 0.15 * len(token)
     if proper:
         weight *= 1.5
-    if token in _GENERIC_STEMS:
+    if token in _WEAK_STEMS or (token.endswith("ly") and not proper and _is_adverb(token)):
         weight *= 0.5
     return weight
+
+
+_WEAK_STEMS = _GENERIC_STEMS | frozenset(fold(w) for w in lexicon.DESCRIPTORS)
+_NOT_ADVERBS = frozenset(lexicon.NOT_ADVERBS)
+
+
+def _is_adverb(token: str) -> bool:
+    """Tell whether an "-ly" word is taken for an adverb: not one of the common "-ly"
+    nouns (`lexicon.NOT_ADVERBS`), nor a name by its looks ("-ley"; a capitalised one
+    where capitals tell is not asked)."""
+    return len(token) >= 5 and not token.endswith("ley") and token not in _NOT_ADVERBS
 
 
 def strip_ellipsis(text: str) -> str:

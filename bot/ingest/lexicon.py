@@ -30,6 +30,8 @@ STOP_WORDS = wordset(
     those through to too under until up very was we were what when where which while who
     whom why will with would you your amid via per says say said saying report reports
     reported new news video photos watch live update updates breaking latest today
+    cannot cant dont doesnt didnt wont isnt wasnt arent werent hasnt havent hadnt couldnt
+    wouldnt shouldnt
     """
 )
 
@@ -41,6 +43,24 @@ GENERIC = wordset(
     woman year week day first two three call make take get set back top big help urge
     warn plan talk meet hit face call show see go come give seek vow hold leave open
     close rise fall record state world country city group leader court case deal
+    """
+)
+
+# Words that describe rather than report: outlets add them to the same story ("Star
+# X dies aged 74" / "X dies"), so they weigh as little as the generic ones.
+DESCRIPTORS = wordset(
+    """
+    star actor actress singer legend legendary icon iconic veteran former famed famous
+    aged age great
+    """
+)
+
+# Common words ending in "-ly" that are not adverbs (the others weigh as descriptors).
+NOT_ADVERBS = wordset(
+    """
+    ally rally italy family assembly july supply reply apply holy ugly only early bully
+    belly jelly lily kelly sally molly billy holly dolly polly emily beverly kimberly
+    shelly reilly anomaly monopoly melancholy
     """
 )
 
@@ -62,6 +82,9 @@ NUMBER_WORDS = {
     "mn": "million",
     "mln": "million",
 }
+
+# Said after a figure, these go with it: "$356 million" reads as "$356M" (the figure).
+MAGNITUDES = wordset("thousand million billion trillion mn mln bn")
 
 # Dates are "specifics" like numbers: "stocks close lower Friday" vs "... Wednesday".
 DATE_WORDS = wordset(
@@ -107,7 +130,7 @@ OPPOSITE_WORDS = (
 
 # One group a line; the first word is the canonical form.
 _GROUPS = """
-resign quit resignation
+resign quit resignation abdicate abdication
 retire retirement
 die dead death
 quake earthquake tremor
@@ -124,7 +147,7 @@ seize capture
 prison jail
 inmate prisoner
 premier pm
-chief chairman chair
+chief chairman chair boss
 truce ceasefire
 rescue save
 observer monitor
@@ -150,10 +173,44 @@ sue lawsuit
 ban prohibit
 launch unveil
 sack dismiss oust
+kill slay
+cut reduce slash
 """
+
+# Two-word phrases read as one word (the first word in any regular inflection):
+# "steps down" is "resigns", "United Nations" is "UN".
+_PHRASES = """
+step down: resign
+stand down: resign
+pass away: die
+strike down: overturn
+struck down: overturn
+prime minister: PM
+chief executive: CEO
+united nations: UN
+european union: EU
+united states: US
+united kingdom: UK
+"""
+
+
+def phrases() -> dict[tuple[str, str], str]:
+    """Map (first word, second word), lower case, to the one word the phrase reads as."""
+    table: dict[tuple[str, str], str] = {}
+    for line in _PHRASES.strip().splitlines():
+        words, one = line.split(":")
+        first, second = words.split()
+        for form in inflections(first):
+            table[(form, second)] = one.strip()
+    return table
+
 
 # British spellings to American, before stemming.
 _SPELLINGS = {
+    "govt": "government",
+    "dems": "democrats",
+    "nukes": "nuclear",
+    "nuke": "nuclear",
     "defence": "defense",
     "offence": "offense",
     "labour": "labor",
@@ -196,13 +253,38 @@ def stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
+def inflections(word: str) -> tuple[str, ...]:
+    """The word and its regular inflections: "save" -> saves, saved, saving; "die" -> dying.
+
+    `stem` is light and does not bring every form back to one ("saves" -> "sav", "save"
+    stays), so a group lists its words' forms through this. Spelling rules only; forms
+    that are not words ("scrapping" is, "soaring" too) cost a dictionary entry at most.
+    """
+    forms = [word, word + "s"]
+    if word.endswith("y") and word[-2:-1] not in tuple("aeiou"):
+        forms += [word[:-1] + "ies", word[:-1] + "ied", word + "ing"]
+    elif word.endswith("ie"):
+        forms += [word + "s", word + "d", word[:-2] + "ying"]
+    elif word.endswith("e"):
+        forms += [word + "d", word[:-1] + "ing"]
+    else:
+        forms += [word + "es", word + "ed", word + "ing"]
+        # One syllable ending consonant-vowel-consonant doubles it: "quit" -> quitting.
+        if re.fullmatch(r"(?:qu|[^aeiou])*[aeiou][^aeiouwxy]", word):
+            forms += [word + word[-1] + "ed", word + word[-1] + "ing"]
+    return tuple(forms)
+
+
 def build_folding(stem: Callable[[str], str]) -> dict[str, str]:
-    """Map each stemmed word of a group to the group's stemmed canonical word."""
+    """Map each stemmed form of a group's words to the group's stemmed canonical word."""
     folding: dict[str, str] = {}
     for line in _GROUPS.strip().splitlines():
-        words = [stem(w) for w in line.split()]
-        for word in words[1:]:
-            folding.setdefault(word, words[0])
+        words = line.split()
+        canonical = stem(words[0])
+        for word in words:
+            for form in inflections(word):
+                if stem(form) != canonical:
+                    folding.setdefault(stem(form), canonical)
     return folding
 
 
