@@ -135,15 +135,17 @@ class Running:
     _worker: _Worker | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     stopped: bool = False
+    worker_pid: int | None = None  # the worker it was handed to
 
     def attach(self, worker: _Worker) -> bool:
         with self._lock:
-            self._worker = worker
+            self._worker, self.worker_pid = worker, worker.pid
             return not self.stopped
 
-    @property
-    def worker_pid(self) -> int | None:
-        return self._worker.pid if self._worker is not None else None
+    def finish(self) -> None:
+        """The call returned: a late `stop()` must not kill the worker, back in the pool."""
+        with self._lock:
+            self._worker = None
 
     def stop(self) -> None:
         with self._lock:
@@ -168,7 +170,8 @@ class ProcessPool:
         self.preload = tuple(preload)
         self.threads = ThreadPoolExecutor(size, thread_name_prefix=name)
         self._idle: list[_Worker] = []  # most recently used last
-        self._busy: set[_Worker] = set()
+        self._busy: set[_Worker] = set()  # taken by a thread
+        self._running: set[_Worker] = set()  # of those, the ones that have their call
         self._lock = threading.Lock()
         self._warm = False  # set by `start_workers`: replace a worker that dies at once
         _pools.add(self)
@@ -200,6 +203,7 @@ class ProcessPool:
     def _give_back(self, worker: _Worker, *, healthy: bool) -> None:
         with self._lock:
             self._busy.discard(worker)
+            self._running.discard(worker)
             if healthy:
                 self._idle.append(worker)
         if not healthy:
@@ -218,6 +222,8 @@ class ProcessPool:
         if not running.attach(worker):  # cancelled while it waited for a worker
             self._give_back(worker, healthy=True)
             return None
+        with self._lock:
+            self._running.add(worker)
         started()
         try:
             worker.conn.send(fn)
@@ -226,11 +232,13 @@ class ProcessPool:
             self._give_back(worker, healthy=False)
             return None
         except Exception:  # `fn` or its result did not pickle: the stream is still whole
+            running.finish()
             self._give_back(worker, healthy=True)
             raise
         except BaseException:
             self._give_back(worker, healthy=False)
             raise
+        running.finish()
         self._give_back(worker, healthy=True)
         return result
 
@@ -238,9 +246,9 @@ class ProcessPool:
         """`fn()` in a worker process; over `timeout` seconds of work, its worker is killed.
 
         Only the work is timed, from the moment a ready worker has it: a call waiting for
-        a free worker (or for a fresh one to import its modules) has not failed. A
-        cancelled call never runs, or its worker is killed. An exception `fn` raises in
-        the worker is raised here.
+        a free worker (or for a fresh one to import its modules) has not failed. When
+        `TimedOut` is returned the worker is gone. A cancelled call never runs, or its
+        worker is killed. An exception `fn` raises in the worker is raised here.
         """
         loop = asyncio.get_running_loop()
         started = loop.create_future()
@@ -254,14 +262,16 @@ class ProcessPool:
         )
         try:
             await asyncio.wait((started, future), return_when=asyncio.FIRST_COMPLETED)
-            result = await asyncio.wait_for(future, timeout)
+            done, _ = await asyncio.wait((future,), timeout=timeout)
+            if not done:
+                running.stop()
+                await asyncio.wait((future,))  # the worker is killed: reaped at once
+                return TimedOut(timeout)
         except asyncio.CancelledError:
             future.cancel()  # still queued: never runs
             running.stop()
             raise
-        except TimeoutError:
-            running.stop()
-            return TimedOut(timeout)
+        result = future.result()
         if result is None:
             return WorkerDied(running.worker_pid)
         if isinstance(result, _Raised):
@@ -274,9 +284,9 @@ class ProcessPool:
             return [w.pid for w in (*self._idle, *self._busy) if w.alive()]
 
     def busy_pids(self) -> list[int]:
-        """The process ids of the workers running a call now."""
+        """The process ids of the workers that have a call now (it is theirs to finish)."""
         with self._lock:
-            return [w.pid for w in self._busy if w.alive()]
+            return [w.pid for w in self._running if w.alive()]
 
     def shutdown(self) -> None:
         """Stop every worker process and thread; the next call starts afresh."""
