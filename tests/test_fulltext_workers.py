@@ -237,3 +237,12 @@ def test_shutdown_stops_every_worker(pool: ProcessPool) -> None:
     [pid] = pool.worker_pids()
     pool.shutdown()
     assert gone(pid)
+
+
+async def test_an_os_error_in_the_function_is_raised_here_not_a_dead_worker(
+    pool: ProcessPool,
+) -> None:
+    pid = await pool.run(os.getpid, timeout=60)
+    with pytest.raises(FileNotFoundError):
+        await pool.run(functools.partial(os.stat, "/no/such/file"), timeout=60)
+    assert await pool.run(os.getpid, timeout=60) == pid

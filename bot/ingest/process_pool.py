@@ -14,6 +14,7 @@ bot's own process (event loop, the one writer) should come first.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import logging
 import os
@@ -63,9 +64,12 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
     while True:
         try:
             call: Callable[[], Any] = conn.recv()
-            result: Any = call()
-        except (EOFError, OSError):
+        except (EOFError, OSError):  # the parent closed its end: it stopped, or stops us
             return
+        except Exception as exc:  # a function this interpreter cannot import, say
+            call = functools.partial(_reraise, exc)
+        try:
+            result: Any = call()
         except Exception as exc:  # the parent re-raises it: a bug stays a bug
             result = _Raised(exc)
         try:
@@ -74,6 +78,10 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
             return
         except Exception as exc:  # the result or exception does not pickle
             conn.send(_Raised(RuntimeError(f"unpicklable result: {exc!r}")))
+
+
+def _reraise(exc: Exception) -> None:  # pragma: no cover - runs in the worker process
+    raise exc
 
 
 def _main(fd: int, niceness: int, preload: Sequence[str]) -> None:  # pragma: no cover
