@@ -14,6 +14,7 @@ bot's own process (event loop, the one writer) should come first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib
 import logging
@@ -261,13 +262,12 @@ class ProcessPool:
         loop = asyncio.get_running_loop()
         started = loop.create_future()
         running = Running()
-        future = loop.run_in_executor(
-            self.threads,
-            self.call,
-            fn,
-            running,
-            lambda: loop.call_soon_threadsafe(_set_started, started),
-        )
+
+        def signal_started() -> None:
+            with contextlib.suppress(RuntimeError):  # the caller's loop closed meanwhile
+                loop.call_soon_threadsafe(_set_started, started)
+
+        future = loop.run_in_executor(self.threads, self.call, fn, running, signal_started)
         try:
             await asyncio.wait((started, future), return_when=asyncio.FIRST_COMPLETED)
             done, _ = await asyncio.wait((future,), timeout=timeout)
