@@ -140,7 +140,7 @@ def _vmrss_kib(pid: int | str) -> int:
 
 
 def parse_worker_pids() -> list[int]:
-    """The live parse worker processes of this process (`bot.ingest.parse_pool`)."""
+    """The live parse worker processes of this process (`bot.ingest.parser.parse_pool`)."""
     from bot.ingest import parser
 
     pool = parser._pool  # started on the first parse

@@ -18,10 +18,12 @@ import handlers
 from bot.delivery.pacing import PacedRateLimiter, Pacer, concurrency_for
 from bot.delivery.ptb_aiohttp import AiohttpRequest
 from bot.delivery.sender import Sender
+from bot.ingest import process_pool
 from bot.ingest.fetcher import Fetcher
 from bot.ingest.refresh import Refresher
 from bot.ops import metrics
 from bot.ops.server import OpsServer, check_free
+from bot.services.articles import start_extraction_workers
 from bot.services.context import Services, fetch_policy, sync_feeds
 from bot.services.startup import (
     WorkerPresence,
@@ -130,6 +132,7 @@ def build_application(
         await fetcher.__aenter__()
         await sender.bot.initialize()
         if role in ("all", "bot"):
+            start_extraction_workers()  # they import in the background: the first 📖 is quick
             await set_menus(app.bot)
             await set_admin_menus(app.bot, settings.telegram.admins)
         if role in ("all", "worker"):
@@ -187,6 +190,7 @@ def run_bot(settings: Settings, engine: Engine, *, role: str = "all") -> int:
             presence.acquire()
         return _run(settings, engine, role=role, presence=presence)
     finally:
+        process_pool.shutdown_all()  # the parse and extraction workers stop with the bot
         if presence is not None:
             presence.release()
         if lock is not None:

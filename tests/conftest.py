@@ -140,3 +140,12 @@ async def admin_bot(
     settings = admin_settings(tg)
     async with running_bot(settings, sqlite_engine):
         yield settings, sqlite_engine
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _worker_processes() -> Iterator[None]:
+    """Parse and extraction workers are shared by a session's tests, then stopped."""
+    yield
+    from bot.ingest.process_pool import shutdown_all
+
+    shutdown_all()

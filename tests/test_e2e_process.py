@@ -50,6 +50,24 @@ def _stories(path: Path) -> int:
             return 0
 
 
+def _extraction_workers(parent: int) -> list[int]:
+    """The full-text extraction processes (`bot.services.articles`) of process `parent`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            status = (proc / "status").read_text()
+            command = (proc / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue  # not a process, or gone meanwhile
+        if f"\nPPid:\t{parent}\n" in status and b"bot.ingest.article" in command:
+            found.append(int(proc.name))
+    return found
+
+
+def _gone(pid: int) -> bool:
+    return not Path(f"/proc/{pid}").exists()
+
+
 @pytest.fixture
 def server(server: FeedServer) -> FeedServer:
     return serve_news(server)
@@ -81,6 +99,9 @@ def test_whole_path_through_the_real_process(
         parts = tg.wait_for(USER, 3, timeout=20)[2:]
         text = "\n".join(m.text for m in parts)
         assert NEWS_PARAGRAPHS[0] in text
+        # The page was read in one of the two extraction processes the bot started.
+        workers = _extraction_workers(proc.pid)
+        assert len(workers) == 2
 
         before = len(tg.messages(USER))
         tg.send_text(USER, "/stop")
@@ -90,6 +111,7 @@ def test_whole_path_through_the_real_process(
         took = stop_bot(proc)
     assert proc.returncode == 0, log.read_text()
     assert took < 10, f"SIGTERM took {took:.1f}s"
+    assert all(_gone(pid) for pid in workers)  # stopped and reaped by the bot
     assert not tg.server_errors
     output = log.read_text()
     assert "Traceback" not in output, output

@@ -213,8 +213,8 @@ async def test_read_on_taps_send_the_next_messages_then_the_link(
         pytest.param(
             {"timeout_seconds": 1.0}, "slow", "Couldn't get the article's text", id="page-deadline"
         ),
-        # The 1 MB page: extracting it takes far longer than the loop can be kept from
-        # its timer (a small page could finish within one GIL switch interval, 5 ms).
+        # The 1 MB page: its worker takes far longer than the 1 ms limit to read it (a
+        # small page could come back before the event loop's timer fires).
         pytest.param(
             {"extract_timeout_seconds": 0.001},
             "huge",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import threading
@@ -15,14 +16,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.ingest.fetcher import Fetcher, FetchPolicy
-from bot.ingest.parse_pool import ParseJob, ProcessParsePool, Running
 from bot.ingest.parser import (
     ENTITIES_REFUSED,
     ParsedFeed,
+    ParseJob,
     entry_identities,
     parse_feed,
     parse_feed_async,
+    parse_job,
 )
+from bot.ingest.process_pool import ProcessPool, Running
 from bot.ingest.refresh import FeedReport, Refresher
 from bot.ingest.urls import MAX_URL_BYTES, canonical_url
 from bot.settings import FeedConfig, FetchSettings, Settings, Topic, load_settings
@@ -193,14 +196,13 @@ async def test_a_parse_over_its_time_limit_is_a_parse_error() -> None:
 
 def test_a_stopped_parse_kills_its_worker_process_and_the_next_parse_gets_a_fresh_one() -> None:
     """Parses run in worker processes: one over its time limit is killed, not left running."""
-    pool = ProcessParsePool(1)
+    pool = ProcessPool(1, name="test-parse")
     url = "https://feed.test/rss"
     try:
         body, _ = huge_feed(20_000)
         running, handed = Running(), threading.Event()
-        slow = pool.threads.submit(
-            pool.parse, ParseJob(body, url, RSS_TYPE, NOW, 200), running, handed.set
-        )
+        job = functools.partial(parse_job, ParseJob(body, url, RSS_TYPE, NOW, 200))
+        slow = pool.threads.submit(pool.call, job, running, handed.set)
         assert handed.wait(60)
         running.stop()
         assert slow.result(timeout=60) is None
@@ -209,9 +211,8 @@ def test_a_stopped_parse_kills_its_worker_process_and_the_next_parse_gets_a_fres
             os.kill(running.worker_pid, 0)
         small, _ = huge_feed(5)
         after = Running()
-        parsed = pool.threads.submit(
-            pool.parse, ParseJob(small, url, RSS_TYPE, NOW, 200), after, lambda: None
-        ).result(timeout=60)
+        job = functools.partial(parse_job, ParseJob(small, url, RSS_TYPE, NOW, 200))
+        parsed = pool.threads.submit(pool.call, job, after, lambda: None).result(timeout=60)
         assert parsed == parse(small)
         assert after.worker_pid not in (None, running.worker_pid)
     finally:

@@ -585,7 +585,7 @@ async def test_parse_timeout_counts_the_parse_not_the_wait_for_a_worker() -> Non
     # parsed once first: the comparison, and feedparser's first-use imports leave the timing
     expected = parse_feed(body, url=url, content_type=None, now=NOW)
     release = threading.Event()
-    pool = parser_module._parse_pool().threads
+    pool = parser_module.parse_pool().threads
     busy = [pool.submit(release.wait, 30) for _ in range(pool._max_workers)]
     loop = asyncio.get_running_loop()
     timeout = 1.0

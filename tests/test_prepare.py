@@ -19,8 +19,13 @@ import sqlalchemy as sa
 
 from bench._corpus import build_corpus, rss
 from bot.ingest import dedup
-from bot.ingest.parse_pool import NICENESS, ParseJob, ProcessParsePool, Running
-from bot.ingest.parser import ParsedEntry, parse_feed, parse_feed_async
+from bot.ingest.parser import (
+    NICENESS,
+    ParsedEntry,
+    parse_feed,
+    parse_feed_async,
+    parse_pool,
+)
 from bot.ingest.prepare import prepare_entry, prepare_feed
 from bot.ingest.topics import TopicMatcher
 from bot.settings import Topic
@@ -135,18 +140,15 @@ def test_prepare_feed_keeps_the_feed_and_its_entries() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX process priorities")
-def test_parse_workers_run_nicer_than_the_bot() -> None:
-    pool = ProcessParsePool(1)
-    try:
-        body = corpus_bodies(1, 2)[0]
-        job = ParseJob(body, "https://o0/rss", CONTENT_TYPE, T0, 200)
-        parsed = pool.threads.submit(pool.parse, job, Running(), lambda: None).result(timeout=60)
-        assert len(parsed.entries) == 2
-        [pid] = pool.worker_pids()
-        ours = os.getpriority(os.PRIO_PROCESS, 0)
+async def test_parse_workers_run_nicer_than_the_bot() -> None:
+    body = corpus_bodies(1, 2)[0]
+    parsed = await parse_feed_async(body, url="https://o0/rss", content_type=CONTENT_TYPE, now=T0)
+    assert len(parsed.entries) == 2
+    pids = parse_pool().worker_pids()
+    assert pids
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    for pid in pids:
         assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + NICENESS)
-    finally:
-        pool.shutdown()
 
 
 def test_sqlite_connections_keep_a_larger_page_cache(tmp_path: Path) -> None:

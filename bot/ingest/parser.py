@@ -8,7 +8,7 @@ synchronous; ``parse_feed_async`` runs it in a worker process.
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import hashlib
 import html
 import json
@@ -24,7 +24,7 @@ import feedparser
 
 from bot.ingest import feedtags
 from bot.ingest.items import RawItem, item_from_feedparser, item_from_json, string, ttl_seconds
-from bot.ingest.parse_pool import ParseJob, ProcessParsePool, Running
+from bot.ingest.process_pool import ProcessPool, TimedOut, WorkerDied
 from bot.ingest.urls import canonical_url
 from bot.ingest.xmlbytes import better_charset, declares_entities, media_type, with_charset
 from bot.render.plain import collapse_ws, html_to_text, truncate
@@ -44,8 +44,14 @@ MAX_IDENTITY = 600
 DEFAULT_MAX_ENTRIES = 200
 DEFAULT_PARSE_TIMEOUT = 30.0
 # Parsing is CPU-bound and may be slow on hostile input: a small pool of worker
-# processes (`bot.ingest.parse_pool`) runs it beside the event loop and the store.
+# processes (`bot.ingest.process_pool`) runs it beside the event loop and the store.
 _PARSE_WORKERS = 2
+# Parse workers run this much nicer than the bot: when the cores are busy, the bot's own
+# process (event loop, the one writer) comes first. In a full refresh fetch and parse
+# run far ahead of the writer, the refresh's critical path, and on two cores the
+# workers took CPU from it (bench_refresh, 1,000 feeds: the writer's thread had ~40 s
+# of CPU in a ~50 s refresh). A worker still gets any core the bot leaves idle.
+NICENESS = 10
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
 # Markup that plain text practically never contains: a closing tag or a line break.
@@ -108,13 +114,50 @@ def parse_feed(
         return _failure(f"parse error: {type(exc).__name__}: {exc}")
 
 
-_pool: ProcessParsePool | None = None
+@dataclass(frozen=True)
+class ParseJob:
+    """What a worker needs for one `parse_feed` call (and, with a matcher, preparing)."""
+
+    body: bytes
+    url: str
+    content_type: str | None
+    now: datetime
+    max_entries: int
+    matcher: TopicMatcher | None = None  # set: prepare the entries for storing too
 
 
-def _parse_pool() -> ProcessParsePool:
+def parse_job(job: ParseJob) -> ParsedFeed:
+    """Parse a feed as `parse_feed` does, then prepare its entries if the job has a matcher."""
+    from bot.ingest.prepare import prepare_feed  # it imports this module
+
+    parsed = parse_feed(
+        job.body,
+        url=job.url,
+        content_type=job.content_type,
+        now=job.now,
+        max_entries=job.max_entries,
+    )
+    if job.matcher is not None:
+        try:
+            parsed = prepare_feed(parsed, job.matcher)
+        except Exception:  # a bug here must not cost the parse: the writer prepares
+            logger.exception("preparing entries failed url=%s", job.url)
+    return parsed
+
+
+_pool: ProcessPool | None = None
+
+
+def parse_pool() -> ProcessPool:
+    """This process's feed parse workers (started on first use)."""
     global _pool
     if _pool is None:
-        _pool = ProcessParsePool(_PARSE_WORKERS)
+        _pool = ProcessPool(
+            _PARSE_WORKERS,
+            name="feed-parse",
+            niceness=NICENESS,
+            preload=("bot.ingest.parser", "bot.ingest.prepare"),
+        )
     return _pool
 
 
@@ -133,44 +176,20 @@ async def parse_feed_async(
     With ``matcher``, the worker also prepares each entry for storing
     (`bot.ingest.prepare`, its topics matched with ``matcher``).
 
-    A parse over its time limit kills its worker (`bot.ingest.parse_pool`), and
+    A parse over its time limit kills its worker (`bot.ingest.process_pool`), and
     the pool's size bounds how many parses run at once. Only the parse itself is
     timed: in a big round parses queue for the pool, and a feed waiting its turn
     has not failed.
     """
-    loop = asyncio.get_running_loop()
-    started = loop.create_future()
-    pool = _parse_pool()
     job = ParseJob(body, url, content_type, now, max_entries, matcher)
-    running = Running()
-    future = loop.run_in_executor(
-        pool.threads,
-        pool.parse,
-        job,
-        running,
-        lambda: loop.call_soon_threadsafe(_set_started, started),
-    )
-    try:
-        await asyncio.wait((started, future), return_when=asyncio.FIRST_COMPLETED)
-        parsed = await asyncio.wait_for(future, timeout)
-    except asyncio.CancelledError:
-        future.cancel()  # still queued: never runs
-        running.stop()
-        raise
-    except TimeoutError:
-        running.stop()
+    parsed = await parse_pool().run(functools.partial(parse_job, job), timeout=timeout)
+    if isinstance(parsed, TimedOut):
         logger.warning("feed parse timed out url=%s after=%ss", url, timeout)
         return _failure(f"parse error: timed out after {timeout:g} s")
-    if parsed is None:
+    if isinstance(parsed, WorkerDied):
         logger.warning("feed parse worker died url=%s", url)
         return _failure("parse error: the parser process died")
-    assert isinstance(parsed, ParsedFeed)
     return parsed
-
-
-def _set_started(started: asyncio.Future[None]) -> None:
-    if not started.done():
-        started.set_result(None)
 
 
 def _failure(error: str, *, is_feed: bool = False) -> ParsedFeed:

@@ -1,7 +1,7 @@
 """What storing an entry needs that depends on the entry alone, worked out beside the parse.
 
 The one writer (`bot.ingest.story_batch`) is a refresh's bottleneck: fetch and parse
-finish long before it does, and the parse workers (`bot.ingest.parse_pool`) then sit
+finish long before it does, and the parse workers (`bot.ingest.process_pool`) then sit
 idle. So a worker also works out, for each entry it parsed, its dedup fingerprint
 (with the summary tokens and places a full score reads), its candidate keys and the
 topics its categories, title and summary match; the writer is left with matching

@@ -3,7 +3,8 @@
 Bounded on every side, because one tap makes the bot download and parse a
 page chosen by whoever wrote the feed: one fetch per story at a time (taps on
 the same story share it), a page cap and deadline of its own (well under the
-feed limits), extraction in a small dedicated pool with a time limit, and at
+feed limits), extraction in a few worker processes (`bot.ingest.process_pool`) with a
+time limit that stops the work, and at
 most `fulltext.max_messages` messages a tap, the last with a "Read on" button when more
 is kept (up to `fulltext.max_read_on_messages`), then a link to the page.
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -22,6 +22,7 @@ from sqlmodel import Session
 from bot.delivery.message import Button, OutMessage
 from bot.ingest.article import MIN_CHARS, Article, ExtractionFailure, extract_article
 from bot.ingest.fetcher import Fetcher, FetchPolicy, FetchResult, FetchStatus
+from bot.ingest.process_pool import ProcessPool, TimedOut, WorkerDied
 from bot.ops import metrics
 from bot.render import texts, tghtml
 from bot.render.article import render_article
@@ -35,19 +36,34 @@ logger = logging.getLogger(__name__)
 
 EXTRACT_WORKERS = 2
 PAGE_CONCURRENCY = 4  # pages fetched at once per page fetcher (one per tap, not per feed)
+# Extraction is CPU-bound and a hostile page can make it slow: it runs in worker
+# processes of its own, off the event loop's GIL, on the second core, and one over its
+# time limit is killed. A tap is interactive, so its workers run ahead of the nice-10
+# feed parses (`bot.ingest.parser.NICENESS`); the event loop that answers everyone
+# else still comes first (on a shared core, nice 5 gets a quarter beside nice 0).
+EXTRACT_NICENESS = 5
 
-# Extraction is CPU-bound and a hostile page can make it slow: it gets its own two
-# threads, so it can never take the database's (default) executor away from handlers.
-_extractors: ThreadPoolExecutor | None = None
+_extraction: ProcessPool | None = None
 # One flight per story per database; (id(engine), story_id) -> the shared work.
 _flights: dict[tuple[int, int, str, int], asyncio.Future[list[OutMessage]]] = {}
 
 
-def _extractor_pool() -> ThreadPoolExecutor:
-    global _extractors
-    if _extractors is None:
-        _extractors = ThreadPoolExecutor(EXTRACT_WORKERS, thread_name_prefix="fulltext-extract")
-    return _extractors
+def extraction_pool() -> ProcessPool:
+    """This process's full-text extraction workers (each imports `bot.ingest.article`)."""
+    global _extraction
+    if _extraction is None:
+        _extraction = ProcessPool(
+            EXTRACT_WORKERS,
+            name="fulltext-extract",
+            niceness=EXTRACT_NICENESS,
+            preload=("bot.ingest.article",),
+        )
+    return _extraction
+
+
+def start_extraction_workers() -> None:
+    """Start the extraction workers now; they import in the background (a few ms here)."""
+    extraction_pool().start_workers()
 
 
 @dataclass(frozen=True)
@@ -203,15 +219,15 @@ async def _fetch_and_store(
     if page.status is not FetchStatus.OK or page.body is None:
         # Not cached: a network hiccup should not stick to the story.
         return _plain(_failure(ref, page.error or texts.FULLTEXT_NOT_LOADED, lang))
-    job = asyncio.get_running_loop().run_in_executor(
-        _extractor_pool(), functools.partial(extract_article, page.body, url=page.final_url)
-    )
-    try:
-        result = await asyncio.wait_for(job, fs.extract_timeout_seconds)
-    except TimeoutError:
-        # Not cached either: the time may have gone waiting behind other extractions.
+    extract = functools.partial(extract_article, page.body, url=page.final_url)
+    result = await extraction_pool().run(extract, timeout=fs.extract_timeout_seconds)
+    # Neither failure is cached: the next tap may well succeed.
+    if isinstance(result, TimedOut):
         logger.warning("extraction timed out story_id=%s url=%s", ref.id, page.final_url)
         return _plain(_failure(ref, texts.FULLTEXT_EXTRACT_SLOW, lang))
+    if isinstance(result, WorkerDied):
+        logger.warning("extraction worker died story_id=%s url=%s", ref.id, page.final_url)
+        return _plain(_failure(ref, texts.FULLTEXT_EXTRACT_DIED, lang))
     row = _to_row(ref.id, result, now=now, budget=_budget(fs))
     await services.db(lambda s: s.merge(row))
     return _render(ref, row, fs, lang, start)
