@@ -132,7 +132,8 @@ def build_application(
         await fetcher.__aenter__()
         await sender.bot.initialize()
         if role in ("all", "bot"):
-            start_extraction_workers()  # they import in the background: the first 📖 is quick
+            # They import in the background: the first 📖 is quick.
+            start_extraction_workers(settings.fulltext.extract_workers)
             await set_menus(app.bot)
             await set_admin_menus(app.bot, settings.telegram.admins)
         if role in ("all", "worker"):

@@ -128,6 +128,7 @@ def test_webhook_mode_answers_updates_posted_with_the_secret(
     env_extra = {
         "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg-hook",
         "TELEGRAM_WEBHOOK_SECRET": "s3cret-token",
+        "BOT_FULLTEXT__EXTRACT_WORKERS": "1",  # a small host's setting
     }
     telegram = f'[telegram]\nwebhook_listen = "127.0.0.1"\nwebhook_port = {port}\n'
     config = news_config(tmp_path, server, telegram)
@@ -159,6 +160,8 @@ def test_webhook_mode_answers_updates_posted_with_the_secret(
         assert accepted.status_code == 200
         [reply] = tg.wait_for(USER, 1, timeout=15)
         assert "/latest" in reply.text
+        # Started before the bot answered anything: as many as the setting asks.
+        assert len(_extraction_workers(proc.pid)) == 1
     finally:
         took = stop_bot(proc)
     assert proc.returncode == 0, log.read_text()

@@ -141,6 +141,7 @@ NEW_KEYS = {
         "max_bytes": 2_000_000,
         "timeout_seconds": 15.0,
         "extract_timeout_seconds": 10.0,
+        "extract_workers": 2,
         "max_messages": 10,  # long articles arrive whole (issue 11)
     },
     "limits": {"commands_per_minute": 20, "taps_per_minute": 40, "fulltext_per_minute": 6},

@@ -34,7 +34,7 @@ from bot.storage.models import ArticleText, Feed, Story
 
 logger = logging.getLogger(__name__)
 
-EXTRACT_WORKERS = 2
+EXTRACT_WORKERS = 2  # the default of `fulltext.extract_workers`
 PAGE_CONCURRENCY = 4  # pages fetched at once per page fetcher (one per tap, not per feed)
 # Extraction is CPU-bound and a hostile page can make it slow: it runs in worker
 # processes of its own, off the event loop's GIL, on the second core, and one over its
@@ -48,12 +48,16 @@ _extraction: ProcessPool | None = None
 _flights: dict[tuple[int, int, str, int], asyncio.Future[list[OutMessage]]] = {}
 
 
-def extraction_pool() -> ProcessPool:
-    """This process's full-text extraction workers (each imports `bot.ingest.article`)."""
+def extraction_pool(workers: int = EXTRACT_WORKERS) -> ProcessPool:
+    """This process's full-text extraction workers (each imports `bot.ingest.article`).
+
+    `workers`: how many, when this call creates the pool (the first call of the process:
+    the bot's start, with `fulltext.extract_workers`).
+    """
     global _extraction
     if _extraction is None:
         _extraction = ProcessPool(
-            EXTRACT_WORKERS,
+            workers,
             name="fulltext-extract",
             niceness=EXTRACT_NICENESS,
             preload=("bot.ingest.article",),
@@ -61,9 +65,9 @@ def extraction_pool() -> ProcessPool:
     return _extraction
 
 
-def start_extraction_workers() -> None:
+def start_extraction_workers(workers: int = EXTRACT_WORKERS) -> None:
     """Start the extraction workers now; they import in the background (a few ms here)."""
-    extraction_pool().start_workers()
+    extraction_pool(workers).start_workers()
 
 
 @dataclass(frozen=True)
@@ -220,7 +224,8 @@ async def _fetch_and_store(
         # Not cached: a network hiccup should not stick to the story.
         return _plain(_failure(ref, page.error or texts.FULLTEXT_NOT_LOADED, lang))
     extract = functools.partial(extract_article, page.body, url=page.final_url)
-    result = await extraction_pool().run(extract, timeout=fs.extract_timeout_seconds)
+    pool = extraction_pool(fs.extract_workers)
+    result = await pool.run(extract, timeout=fs.extract_timeout_seconds)
     # Neither failure is cached: the next tap may well succeed.
     if isinstance(result, TimedOut):
         logger.warning("extraction timed out story_id=%s url=%s", ref.id, page.final_url)

@@ -202,6 +202,9 @@ class FulltextSettings:
     max_bytes: PosInt = 2_000_000
     timeout_seconds: PosFloat = 15.0
     extract_timeout_seconds: PosFloat = 10.0
+    # Worker processes that read pages (each ~43 MiB idle, up to ~90 MiB after large
+    # pages): taps read at once; 1 halves the memory on a small host.
+    extract_workers: Annotated[PosInt, Field(le=8)] = 2
     # Each message of a long article counts against the chat's flood limit (a group
     # takes 20 a minute), so one tap may not ask for more than that.
     max_messages: Annotated[PosInt, Field(le=20)] = 10
