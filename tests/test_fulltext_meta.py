@@ -9,7 +9,6 @@ not, unless ``REQUIRE_CORPUS=1``).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from trafilatura.settings import set_date_params
 
 from bot.ingest.article import Article, _text_sizes, extract_article
 from bot.ingest.article_meta import PageMeta, page_meta
-from tests.support.fulltextkit import DEFAULT_DATA
+from tests.conftest import shared_data
 
 ARTICLES = Path(__file__).parent / "testdata" / "articles"
 URL = "https://news.example.com/2026/12/story"
@@ -45,13 +44,8 @@ def test_title_and_site_name_are_trafilaturas_on_the_test_articles(path: Path) -
 
 @pytest.mark.corpus
 def test_title_and_site_name_are_trafilaturas_on_readabilitys_pages() -> None:
-    if not DEFAULT_DATA.is_dir():
-        reason = f"../shared/data/readability-test-pages not found (looked in {DEFAULT_DATA})"
-        if os.environ.get("REQUIRE_CORPUS") == "1":
-            pytest.fail(f"{reason}; REQUIRE_CORPUS=1 makes this a failure")
-        pytest.skip(f"{reason}; set REQUIRE_CORPUS=1 to make absence fail")
     differ = []
-    sources = sorted(DEFAULT_DATA.glob("*/source.html"))
+    sources = sorted(shared_data("readability-test-pages").glob("*/source.html"))
     for source in sources:
         tree = _tree(source.read_bytes())
         url = f"https://example.com/{source.parent.name}"
