@@ -34,7 +34,12 @@ from tests.support.feedserver import FeedServer, Reply
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="POSIX signals")
 
 USER, BYSTANDER = 1401, 1402
-PAGES = ("alpha", "beta")
+# Two headlines no dedup method takes for one story ("Story alpha" / "Story beta" were
+# merged by the semantic method on some builds of its int8 model).
+PAGES = {
+    "alpha": "Harbour trams return after a year of repairs",
+    "beta": "Council votes to keep the city library open at night",
+}
 ARTICLE_WORDS = "Trams are scheduled"  # in the test article's body text
 
 
@@ -43,10 +48,10 @@ def server() -> Iterator[FeedServer]:
     page = (ARTICLES / "news_article.html").read_bytes()
     with FeedServer() as srv:
         items = "".join(
-            f"<item><guid>{name}</guid><title>Story {name}</title>"
+            f"<item><guid>{name}</guid><title>{title}</title>"
             f"<link>{srv.url(f'/articles/{name}.html')}</link><category>world</category>"
             f"<pubDate>Wed, 25 Nov 2026 0{i}:00:00 GMT</pubDate></item>"
-            for i, name in enumerate(PAGES)
+            for i, (name, title) in enumerate(PAGES.items())
         )
         feed = (
             '<?xml version="1.0"?><rss version="2.0"><channel><title>Worker News</title>'
@@ -175,7 +180,7 @@ async def test_the_bot_answers_another_chat_while_an_extraction_is_stuck(scene: 
     await busy(pid)
     scene.tg.send_text(BYSTANDER, "/latest")
     [answer] = await wait_for(scene.tg, BYSTANDER, 1, timeout=30)
-    assert "Story" in answer.text
+    assert PAGES["alpha"] in answer.text
     assert len(scene.tg.messages(USER)) == 1 and pid in extraction_pool().busy_pids()
     scene.thaw()
     await wait_for(scene.tg, USER, 2, timeout=30)
