@@ -4,7 +4,9 @@ News templates print short lines inside the article's container around the artic
 kicker, a promo, section links); trafilatura keeps them, readability-lxml's scoring of
 the container does not. Where the two agree on most of the text, those lines go; prose,
 code and whatever lies between the first and last shared line stay
-(`bot.ingest.article_vote`, BENCHMARKS.md "Tenth round").
+(`bot.ingest.article_vote`, BENCHMARKS.md "Tenth round"). trafilatura's lighter port
+of the same algorithm is asked first; readability-lxml only when the port's answer
+would change something or disagrees (BENCHMARKS.md, "Thirteenth session").
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 
 from bot.ingest import article_vote
 from bot.ingest.article import VOTE_MAX_ELEMENTS, Article, extract_article
-from bot.ingest.article_vote import other_extent, trim_to_agreement
+from bot.ingest.article_vote import other_extent, quick_extent, takes_nothing, trim_to_agreement
 from tests.support.samples import TRAM_PROSE, TRAM_URL
 
 MORE_PROSE = [
@@ -123,3 +125,85 @@ def test_a_vote_that_fails_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> N
     html = story(f"<div class='extra'>City hall</div>{body}")
     monkeypatch.setattr(article_vote, "Document", Broken)
     assert paragraphs(html) == ["City hall", *PROSE]
+
+
+class CountedDocument:
+    """readability-lxml's Document, counting the pages it is asked to read."""
+
+    calls = 0
+
+    def __init__(self, html: str) -> None:
+        type(self).calls += 1
+        self._document = ORIGINAL_DOCUMENT(html)
+
+    def summary(self, html_partial: bool = False) -> str:
+        return str(self._document.summary(html_partial=html_partial))
+
+
+ORIGINAL_DOCUMENT = article_vote.Document
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> type[CountedDocument]:
+    CountedDocument.calls = 0
+    monkeypatch.setattr(article_vote, "Document", CountedDocument)
+    return CountedDocument
+
+
+def test_readability_lxml_is_not_asked_when_the_quick_reader_takes_nothing(
+    counted: type[CountedDocument],
+) -> None:
+    # A short line between paragraphs could go (so there is a vote), but the port holds
+    # the article from its first line to its last: nothing at the edges could go, and
+    # readability-lxml, four times slower, is not run.
+    body = "".join(f"<p>{p}</p>" for p in PROSE[:3])
+    rest = "".join(f"<p>{p}</p>" for p in PROSE[3:])
+    assert paragraphs(story(f"{body}<div>What happens next</div>{rest}")) == [
+        *PROSE[:3],
+        "What happens next",
+        *PROSE[3:],
+    ]
+    assert counted.calls == 0
+
+
+def test_readability_lxml_decides_when_something_would_go(
+    counted: type[CountedDocument],
+) -> None:
+    # The kicker and the promo labels are outside the port's article too; whether they go
+    # is readability-lxml's call, as before the port was asked.
+    body = "".join(f"<p>{p}</p>" for p in PROSE)
+    extra = "".join(
+        f"<div class='extra'>{label}</div>" for label in ("Weekend planner", "Reader photos")
+    )
+    assert paragraphs(story(f"<div class='extra'>City hall</div>{body}{extra}")) == PROSE
+    assert counted.calls == 1
+
+
+def test_a_quick_reader_that_fails_leaves_the_vote_to_readability_lxml(
+    monkeypatch: pytest.MonkeyPatch, counted: type[CountedDocument]
+) -> None:
+    class Broken:
+        def __init__(self, tree: object) -> None:
+            raise ValueError("no candidates")
+
+    monkeypatch.setattr(article_vote, "QuickDocument", Broken)
+    body = "".join(f"<p>{p}</p>" for p in PROSE)
+    html = story(f"<div class='extra'>City hall</div>{body}")
+    assert paragraphs(html) == PROSE
+    assert counted.calls == 1
+
+
+def quick_grams_of(*texts: str) -> set[tuple[str, ...]]:
+    extent = quick_extent(lxml.html.fromstring(story("".join(f"<p>{t}</p>" for t in texts))))
+    assert extent is not None
+    return extent
+
+
+def test_takes_nothing_only_when_most_agrees_and_no_edge_line_could_go() -> None:
+    other = quick_grams_of(*PROSE)
+    assert takes_nothing([PROSE[0], "Construction", *PROSE[1:]], other)
+    assert not takes_nothing(["City hall", *PROSE], other)  # a short line before the first
+    assert not takes_nothing([*PROSE, "Reader photos"], other)  # ... or after the last
+    assert takes_nothing(["    make build", *PROSE], other, verbatim={"    make build"})
+    assert not takes_nothing([PROSE[0], *MORE_PROSE, "Elsewhere"], quick_grams_of(PROSE[0]))
+    assert not takes_nothing([], other)
