@@ -243,7 +243,9 @@ def mark_retry(session: Session, row_id: int, *, not_before: datetime, error: st
     session.exec(
         update(Outbox)
         .where(col(Outbox.id) == row_id)
-        .values(status=PENDING, not_before=not_before, lease_until=None, error=error)
+        .values(
+            status=PENDING, not_before=not_before, lease_until=None, error=error, claimed_by=None
+        )
     )
 
 
