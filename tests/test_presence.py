@@ -412,7 +412,7 @@ def test_two_workers_one_sigkilled_the_other_sends_its_claims_long_before_their_
     # A repeat is a send Telegram took whose "sent" mark the kill lost (marks are written
     # every 50 ms; the Bot API has no idempotency key): a handful at most.
     assert max(counts.values()) <= 2, counts.most_common(3)
-    assert sum(n - 1 for n in counts.values()) <= 6, counts.most_common(8)
+    assert sum(n - 1 for n in counts.values()) <= 10, counts.most_common(12)
     assert "Traceback" not in lines
     assert living.returncode == 0
 
@@ -439,7 +439,9 @@ def test_a_worker_whose_lock_session_the_server_ends_sends_nothing_until_it_rejo
             )
             waiting.start()
             time.sleep(0.5)
-            _end_sessions(engine)
+            (holder,) = _holders(engine)  # the worker's lock session (ours waits)
+            with engine.connect() as conn:
+                conn.execute(sa.select(sa.func.pg_terminate_backend(holder)))
             waiting.join(timeout=10)
             assert not waiting.is_alive()
             tg.wait_for(lambda: LOST in log.read_text(), timeout=30)
