@@ -108,6 +108,7 @@ def build_application(
         concurrency=concurrency_for(settings.delivery.messages_per_second),
         lease=timedelta(seconds=settings.delivery.lease_seconds),
         total_per_second=settings.delivery.messages_per_second,
+        presence=presence,
     )
     services = Services(
         refresher=Refresher(engine=engine, fetcher=fetcher, settings=settings),

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from telegram.ext import Application
@@ -30,7 +31,10 @@ COMPOSE_EVERY = 15.0
 COMPOSE_BATCH = 5000  # chats per compose_scheduled call (it commits every 500)
 DELIVER_EVERY = 1.0
 DELIVER_BUDGET = 5.0  # seconds one deliver tick may send before it yields
-PRESENCE_EVERY = 5.0  # how soon a worker rejoins PostgreSQL's live-workers lock after losing it
+# How often a worker proves it holds its PostgreSQL presence locks (a worker sends only
+# for presence.PROOF_SECONDS after a check), rejoins after losing them, and hands back
+# dead workers' rows.
+PRESENCE_EVERY = 2.0
 RETENTION_EVERY = 3600.0  # pruning is batched; hourly keeps each run short
 # Right after a start, scheduled briefings wait for the first refresh (at most this long), so
 # a catch-up briefing after a downtime carries the news of the downtime, not only what was
@@ -90,11 +94,19 @@ async def _alert_admins(
     logger.info("feeds %s=%s admin_alerts=%d", what, items, queued)
 
 
+_PRESENCE_THREAD: ThreadPoolExecutor | None = None
+
+
 async def presence_tick(context: BotContext) -> None:
-    """Keep this worker in PostgreSQL's live-workers lock (rejoin after a lost connection)."""
+    """Keep this worker in PostgreSQL's live-workers lock (rejoin after a lost connection),
+    on a thread of its own: a check that waits behind the sender's database calls would
+    pause the sender."""
+    global _PRESENCE_THREAD
     presence = context.services.presence
     if presence is not None:
-        await asyncio.to_thread(presence.keep)
+        if _PRESENCE_THREAD is None:
+            _PRESENCE_THREAD = ThreadPoolExecutor(1, thread_name_prefix="presence")
+        await asyncio.get_running_loop().run_in_executor(_PRESENCE_THREAD, presence.keep)
 
 
 async def broadcast_tick(context: BotContext) -> None:

@@ -37,6 +37,7 @@ from bot.storage import chats as chat_store
 from bot.storage import outbox
 from bot.storage.db import session_scope
 from bot.storage.models import utcnow
+from bot.storage.presence import GONE, LIVE, STALE_POLL, WorkerPresence
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ _UNREACHABLE = (
 # A forum topic that was deleted or closed: only that topic's subscriber pauses.
 _TOPIC_GONE = ("message thread not found", "topic_closed", "topic_deleted")
 _TOPIC_GONE_OUTCOME = "topic_gone"  # counted as blocked; the chat's other rows go on
-_LAPSED_OUTCOME = "lapsed"  # our lease ran out before the send: the row is another's now
+_LAPSED_OUTCOME = "lapsed"  # our lease or our worker id ran out before the send: not ours now
 
 
 def first_line(exc: DBAPIError) -> str:
@@ -82,6 +83,9 @@ class Sender:
     total_per_second: float | None = None  # shared among live senders (None: pacer as is)
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     clock: Callable[[], datetime] = utcnow
+    # PostgreSQL: this worker's presence (bot/storage/presence.py). Claims name its id, and
+    # nothing is claimed or sent while it cannot prove that it still holds that id's lock.
+    presence: WorkerPresence | None = None
     backoff: Callable[[int], float] = retry_delay
     stopping: bool = False
     # Why the last heartbeat (our write probe) failed, until one succeeds: a full disk or
@@ -234,6 +238,8 @@ class Sender:
         """
         if self.stopping or asyncio.get_running_loop().time() >= deadline:
             return None
+        if self.presence is not None and self.presence.claimant() is None:
+            return None  # not joined, or its last check is too old: the next round looks again
         behind = self._marks.failing or len(self._marks) > self.batch_size
         if (behind or not ahead) and not await self._marks.settle(deadline):
             return None
@@ -246,8 +252,15 @@ class Sender:
 
     def _claim(self) -> tuple[datetime, list[outbox.Claimed]]:
         now = self.clock()
+        owner = None
+        if self.presence is not None:
+            owner = self.presence.claimant()
+            if owner is None:
+                return now, []
         with session_scope(self.engine) as session:
-            claimed = outbox.claim_due(session, now=now, limit=self.batch_size, lease=self.lease)
+            claimed = outbox.claim_due(
+                session, now=now, limit=self.batch_size, lease=self.lease, owner=owner
+            )
         return now, claimed
 
     def _take(self, now: datetime, claimed: Sequence[outbox.Claimed]) -> list[outbox.Claimed]:
@@ -345,10 +358,23 @@ class Sender:
         margin = min(LEASE_MARGIN, self.lease / 4)
         return until is not None and self.clock() + margin >= until
 
+    async def _proven(self, row: outbox.Claimed) -> bool:
+        """Whether this worker may send the row now (PostgreSQL: the id it was claimed under
+        is still this worker's, and proven held). While the last check is merely late, the
+        send waits for the next; a lost id, a stop or the lease's end let the row go."""
+        presence = self.presence
+        if presence is None or row.owner is None:
+            return True
+        while (standing := presence.standing(row.owner)) != LIVE:
+            if standing == GONE or self.stopping or self._lapsing(row.id):
+                return False
+            await asyncio.sleep(STALE_POLL)
+        return True
+
     def _let_go(self, rows: Sequence[outbox.Claimed]) -> None:
-        """Leave rows whose lease lapsed, unsent and unmarked, to the next claim (in order:
-        a chat's later rows go with them)."""
-        logger.warning("lease lapsed before sending chat_id=%s rows=%d", rows[0].chat_id, len(rows))
+        """Leave rows whose lease lapsed (or whose claim's worker id this worker lost),
+        unsent and unmarked, to the next claim (in order: a chat's later rows go with them)."""
+        logger.warning("claim lapsed before sending chat_id=%s rows=%d", rows[0].chat_id, len(rows))
         for row in rows:
             self._marks.held.discard(row.id)
             self._leases.pop(row.id, None)
@@ -366,7 +392,7 @@ class Sender:
             return "retried", self.clock()
         try:
             async with self._gate:
-                if self._lapsing(row.id):
+                if self._lapsing(row.id) or not await self._proven(row):
                     return _LAPSED_OUTCOME, None
                 message_id = await self._deliver(row, plan)
         except RetryAfter as exc:

@@ -23,10 +23,12 @@ __all__ = [
 ]
 
 
-def release_outbox_claims(engine: Engine) -> int:
-    """Hand back outbox rows a crashed sender had claimed; return how many."""
+def release_outbox_claims(engine: Engine, *, unowned_only: bool = False) -> int:
+    """Hand back outbox rows a crashed sender had claimed; return how many.
+
+    `unowned_only`: only rows that name no claimant (PostgreSQL, bot/storage/presence.py)."""
     with session_scope(engine) as session:
-        return outbox.release_claims(session)
+        return outbox.release_claims(session, unowned_only=unowned_only)
 
 
 logger = logging.getLogger(__name__)
@@ -34,8 +36,13 @@ logger = logging.getLogger(__name__)
 
 def hand_back_claims(engine: Engine, presence: WorkerPresence | None) -> int:
     """At a worker's start: hand back what stopped senders had claimed when this worker is
-    the only one (one per SQLite file; on PostgreSQL, `presence.alone`), then let other
-    workers start. Return how many rows went back.
+    the only one (one per SQLite file; on PostgreSQL, `presence.alone`, and then only rows
+    that name no claimant), then let other workers start. Return how many rows went back.
+
+    On PostgreSQL the rows of named claimants go back through `presence.reap()` once their
+    ids have been seen dead for a grace: alone does not mean that no worker still sends (one
+    whose lock connection just broke holds no lock). The first look is taken here, so the
+    grace runs from the start.
 
     A database that fails here costs only the quick way back: the rows go out when their
     leases end, and the start goes on."""
@@ -43,7 +50,7 @@ def hand_back_claims(engine: Engine, presence: WorkerPresence | None) -> int:
         if engine.dialect.name != "sqlite" and (presence is None or not presence.alone):
             return 0
         try:
-            return release_outbox_claims(engine)
+            return release_outbox_claims(engine, unowned_only=presence is not None)
         except SQLAlchemyError as exc:
             logger.warning(
                 "could not hand back the outbox rows in flight at last stop; they go out "
@@ -54,6 +61,7 @@ def hand_back_claims(engine: Engine, presence: WorkerPresence | None) -> int:
     finally:
         if presence is not None:
             presence.settle()
+            presence.reap()
 
 
 def worker_lock(engine: Engine) -> WorkerLock | None:

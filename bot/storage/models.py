@@ -302,6 +302,9 @@ class Outbox(SQLModel, table=True):
     attempts: int = Field(default=0)
     not_before: datetime = Field(sa_type=UTCDateTime)
     lease_until: datetime | None = _ts()
+    # The worker that claimed a `sending` row: its presence id, the key of the advisory
+    # lock it holds while it lives (bot/storage/presence.py); NULL on SQLite.
+    claimed_by: int | None = Field(default=None, sa_type=sa.BigInteger)
     telegram_message_id: int | None = Field(default=None)
     error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_type=UTCDateTime)

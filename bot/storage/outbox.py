@@ -3,7 +3,9 @@
 A row is `pending` until a sender claims it (`sending`, with a lease); it is
 `sent` only after Telegram accepted it. A sender that dies leaves its rows
 `sending` with a lease that expires, and then any sender may take them again;
-so only rows in flight at a crash can go out twice.
+so only rows in flight at a crash can go out twice. On PostgreSQL a claim also says
+whose it is (`claimed_by`, the worker's presence id): the living hand a dead worker's
+rows back soon after it goes, long before their leases end (bot/storage/presence.py).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Claimed:
     kind: str
     thread_id: int | None = None
     options: str | None = None
+    owner: int | None = None  # the presence id it was claimed under (None on SQLite)
 
 
 def _row(m: NewMessage, now: datetime) -> dict[str, Any]:
@@ -157,8 +160,11 @@ def due_query(now: datetime, limit: int, dialect: str) -> sa.Select[*tuple[Any, 
     return due
 
 
-def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
-    """Take up to `limit` due rows (pending, or sending with an expired lease)."""
+def claim_due(
+    session: Session, *, now: datetime, limit: int, lease: timedelta, owner: int | None = None
+) -> list[Claimed]:
+    """Take up to `limit` due rows (pending, or sending with an expired lease) for `owner`
+    (the claiming worker's presence id; None on SQLite)."""
     due = due_query(now, limit, session.get_bind().dialect.name)
     # Columns, not ORM entities, and one UPDATE for the batch: loading entities and
     # flushing them row by row cost ~250 µs a row (BENCHMARKS.md, paid broadcast round).
@@ -167,11 +173,16 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
         session.exec(
             update(Outbox)
             .where(col(Outbox.id).in_([row[0] for row in rows]))
-            .values(status=SENDING, lease_until=now + lease, attempts=col(Outbox.attempts) + 1)
+            .values(
+                status=SENDING,
+                lease_until=now + lease,
+                attempts=col(Outbox.attempts) + 1,
+                claimed_by=owner,
+            )
             .execution_options(synchronize_session=False)
         )
     return [
-        Claimed(row_id, chat_id, text, markup, attempts + 1, kind, thread_id, options)
+        Claimed(row_id, chat_id, text, markup, attempts + 1, kind, thread_id, options, owner)
         for row_id, chat_id, text, markup, attempts, kind, thread_id, options in rows
     ]
 
@@ -232,7 +243,9 @@ def mark_retry(session: Session, row_id: int, *, not_before: datetime, error: st
     session.exec(
         update(Outbox)
         .where(col(Outbox.id) == row_id)
-        .values(status=PENDING, not_before=not_before, lease_until=None, error=error)
+        .values(
+            status=PENDING, not_before=not_before, lease_until=None, error=error, claimed_by=None
+        )
     )
 
 
@@ -282,18 +295,44 @@ def pending_count(session: Session) -> int:
     return int(session.exec(query.where(col(Outbox.status).in_([PENDING, SENDING]))).one())
 
 
-def release_claims(session: Session) -> int:
+def release_claims(session: Session, *, unowned_only: bool = False) -> int:
     """Put every `sending` row back to `pending`, and forget every sender's heartbeat.
 
     Only for a sender that starts alone (one process per SQLite file; on PostgreSQL the
     live-workers lock says so): rows claimed before a crash need not wait for their
     leases to expire, and a dead sender's heartbeat must not halve the new one's rate
-    for HEARTBEAT_TTL.
+    for HEARTBEAT_TTL. `unowned_only` (PostgreSQL): only rows that name no claimant
+    (claimed before `claimed_by` existed); a named claimant's rows go back through
+    `hand_back_owned` once its death is certain (bot/storage/presence.py says when).
     """
-    result = session.exec(
-        update(Outbox).where(col(Outbox.status) == SENDING).values(status=PENDING, lease_until=None)
-    )
+    query = update(Outbox).where(col(Outbox.status) == SENDING)
+    if unowned_only:
+        query = query.where(col(Outbox.claimed_by).is_(None))
+    result = session.exec(query.values(status=PENDING, lease_until=None, claimed_by=None))
     session.exec(sa.delete(WorkerHeartbeat))
+    return int(result.rowcount or 0)
+
+
+def sending_owners(session: Session) -> list[int]:
+    """The presence ids that `sending` rows name (one walk of `ix_outbox_held`'s rows)."""
+    query = (
+        sa.select(col(Outbox.claimed_by))
+        .where(col(Outbox.status) == sa.literal_column(f"'{SENDING}'"))
+        .where(col(Outbox.claimed_by).is_not(None))
+        .distinct()
+    )
+    return [int(owner) for owner in session.connection().execute(query).scalars() if owner]
+
+
+def hand_back_owned(session: Session, owners: Sequence[int]) -> int:
+    """Put the `sending` rows of these (dead) claimants back to `pending`; return how many."""
+    if not owners:
+        return 0
+    result = session.exec(
+        update(Outbox)
+        .where(col(Outbox.status) == SENDING, col(Outbox.claimed_by).in_(list(owners)))
+        .values(status=PENDING, lease_until=None, claimed_by=None)
+    )
     return int(result.rowcount or 0)
 
 
