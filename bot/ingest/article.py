@@ -260,9 +260,13 @@ def _draft(
     The page's title and site name come from `meta`, read once a page: trafilatura's own
     metadata step would look for authors, dates and tags on each pass (`article_meta`).
     """
+    # No `url=`: trafilatura would resolve every link's target against it on each pass,
+    # and only the headings' self-links are read (`body_lines` resolves those the same
+    # way). Output "txt", not "python": the body is all we read, and "python" also
+    # renders it as text (`document.text`) on each pass. Neither changes the body's text.
     document = trafilatura.bare_extraction(
         tree,
-        url=url,
+        output_format="txt",
         favor_precision=precise,
         favor_recall=not precise,
         include_comments=False,

@@ -20,13 +20,17 @@ from lxml.html import HtmlElement
 MIN_WORDS = 8  # a shorter description is a label or a site slogan, not a summary
 _START_CHARS = 40  # an element is a candidate when its text begins like a description
 _FIRST_WORDS = 8  # the article's first paragraph is found in the page by these words
+# Plain strings (`smart_strings=False`): only the texts are read, and a "smart" one keeps
+# its parent element, which lxml makes a Python object for (through lxml.html's Python
+# class lookup) for each of the page's texts before or after the standfirst.
 _DESCRIPTIONS = etree.XPath(
     "//meta[@property='og:description' or @name='og:description' or @name='description'"
-    " or @name='twitter:description' or @property='twitter:description']/@content"
+    " or @name='twitter:description' or @property='twitter:description']/@content",
+    smart_strings=False,
 )
 _VISIBLE = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
-_BEFORE = etree.XPath(f"preceding::text(){_VISIBLE}")
-_AFTER = etree.XPath(f"following::text(){_VISIBLE}")
+_BEFORE = etree.XPath(f"preceding::text(){_VISIBLE}", smart_strings=False)
+_AFTER = etree.XPath(f"following::text(){_VISIBLE}", smart_strings=False)
 _REACH = 2000  # the body begins within this many words after the standfirst
 _SKIP = frozenset({"script", "style", "noscript", "template", "title", "a"})
 _WORD = re.compile(r"\w+")
