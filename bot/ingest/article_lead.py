@@ -52,10 +52,11 @@ def _descriptions(tree: HtmlElement) -> set[str]:
 def _printed(body: etree._Element, descriptions: set[str]) -> etree._Element | None:
     """The first element whose whole text is one of the descriptions, outside links."""
     for element in body.iter():
-        if not isinstance(element.tag, str) or element.tag in _SKIP or not element.text:
-            continue
+        tag, text = element.tag, element.text  # each read makes a new string: read once
+        if not isinstance(tag, str) or tag in _SKIP or not text or text.isspace():
+            continue  # (a text of spaces has no word: its key would be "")
         # The description may begin here (its first words, the last maybe cut short).
-        start = _key(element.text[:_START_CHARS])
+        start = _key(text[:_START_CHARS])
         if not start or not any(d.startswith(start) for d in descriptions):
             continue
         if any(a.tag in _SKIP for a in element.iterancestors()):
