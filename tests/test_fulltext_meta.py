@@ -17,7 +17,7 @@ from lxml.html import HtmlElement
 from trafilatura.metadata import extract_metadata
 from trafilatura.settings import set_date_params
 
-from bot.ingest.article import Article, _text_sizes, extract_article
+from bot.ingest.article import Article, _Page, extract_article
 from bot.ingest.article_meta import PageMeta, page_meta
 from tests.conftest import shared_data
 
@@ -104,4 +104,5 @@ def test_visible_text_sizes_count_what_a_reader_sees_and_links_once() -> None:
         '<a href="javascript:void(0)">button</a>'  # a script link is not a link (6)
         "</body></html>"
     )
-    assert _text_sizes(tree) == (4 + 3 + 2 + 4 + 4 + 4 + 5 + 6, 4 + 4 + 5)
+    page = _Page.of(tree)
+    assert (page.total, page.linked) == (4 + 3 + 2 + 4 + 4 + 4 + 5 + 6, 4 + 4 + 5)

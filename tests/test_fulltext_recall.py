@@ -113,6 +113,32 @@ def test_self_linked_subheadings_are_the_articles_own() -> None:
 
 
 @pytest.mark.parametrize(
+    ("href", "linked"),
+    [
+        ("#when", False),
+        ("/#when", False),  # against the site's root, as trafilatura resolves links
+        (f"{TRAM_URL}#when", False),
+        ("https://site.example/#when", False),
+        ("/other-story#when", True),
+        ("https://elsewhere.example/a#when", True),
+    ],
+)
+def test_heading_self_links_are_resolved_from_the_pages_own_hrefs(
+    href: str, *, linked: bool
+) -> None:
+    # trafilatura is not given the page's address (it would resolve every link on every
+    # pass): body_lines gets the href as the page wrote it and resolves it as trafilatura
+    # would, against the site's root.
+    body = lxml.etree.fromstring(
+        f"<body><head rend='h2'><ref target='{href}'>When the first trams will run</ref></head>"
+        f"<p>{TRAM_PROSE[0]}</p></body>"
+    )
+    heading = body_lines(body, TRAM_URL)[0]
+    assert heading.text == "When the first trams will run"
+    assert heading.linked is linked
+
+
+@pytest.mark.parametrize(
     ("head", "h1"),
     [
         # The <title> adds a section and the site after separators; og:title differs.

@@ -92,9 +92,13 @@ _TITLE_SEPARATOR = re.compile(r"\s+(?:[|–—·»]|-|::)\s+")
 _TITLE_WORDS = 3  # a part of a <title> shorter than this is a site or section name
 # A link goes somewhere: an <a> with an href that is not a script ("javascript:...") or
 # the top of the page ("#"): those are buttons styled as links, their text the page's own.
-_HREF = "translate(normalize-space(@href), 'JAVSCRIPT', 'javscript')"
-_LINK = f"a[@href and not(starts-with({_HREF}, 'javascript:') or {_HREF} = '#')]"
-_LINKS = etree.XPath(f"//{_LINK}")
+# The href is read as XPath's `translate(normalize-space(@href), 'JAVSCRIPT', 'javscript')`
+# read it, in Python (`_goes_somewhere`): those string functions on every href cost more
+# than the rest of the page's text sizes (`_text_sizes`) together.
+_ANCHORS = etree.XPath("//a[@href]")
+_XPATH_SPACE = re.compile("[ \t\r\n]+")  # the whitespace XPath's normalize-space() collapses
+_SCRIPT_CASE = str.maketrans("JAVSCRIPT", "javscript")
+_MAYBE_NOWHERE = frozenset(" \t\r\njJ#")  # first characters of an href that may be either
 
 
 @dataclass(frozen=True)
@@ -127,32 +131,49 @@ def _clean_title(title: str | None, sitename: str | None) -> str:
     return title
 
 
-def _text_sizes(tree: HtmlElement) -> tuple[int, int]:
-    """Characters of the page's visible text, and of those inside links.
+def _goes_somewhere(href: str) -> bool:
+    """Whether an href is a link's, not a script's ("javascript:...") or the page top's ("#")."""
+    if href[:1] not in _MAYBE_NOWHERE:
+        return True  # most hrefs: one that begins so, read as XPath reads it, goes somewhere
+    href = _XPATH_SPACE.sub(" ", href).strip(" ").translate(_SCRIPT_CASE)
+    return not (href.startswith("javascript:") or href == "#")
+
+
+def _links(tree: HtmlElement) -> tuple[HtmlElement, ...]:
+    """The page's links that go somewhere, in document order."""
+    return tuple(a for a in _ANCHORS(tree) if _goes_somewhere(a.get("href", "")))
+
+
+def _text_sizes(tree: HtmlElement, links: set[HtmlElement]) -> tuple[int, int]:
+    """Characters of the page's visible text, and of those inside `links`.
 
     Each text is counted stripped; text inside a script, style or noscript is not. One walk
-    over the body (XPath's `ancestor::` test on every text cost three times as much).
+    over the body (XPath's `ancestor::` test on every text cost three times as much), which
+    steps over a script, style or noscript: nothing in it counts, only its tail.
     """
-    links = set(_LINKS(tree))
     total = linked = 0
     for body in tree.iter("body"):
         if any(a.tag == "body" for a in body.iterancestors()):
             continue  # counted with the outer one
-        unseen = in_link = 0  # how many script/style/noscript and links we are inside
-        for event, element in etree.iterwalk(body, events=("start", "end")):
-            named = isinstance(element.tag, str)  # not a comment or processing instruction
+        in_link = 0  # how many links we are inside
+        walk = etree.iterwalk(body, events=("start", "end"))
+        for event, element in walk:
+            tag = element.tag  # a function for a comment or processing instruction
             if event == "start":
-                unseen += named and element.tag in _UNSEEN
+                if tag in _UNSEEN:
+                    walk.skip_subtree()  # its "end" still comes, for its tail
+                    continue
                 in_link += element in links
-                if named and element.text and not unseen:
-                    size = len(element.text.strip())
+                text = element.text
+                if text and isinstance(tag, str):  # a comment's text is not the page's
+                    size = len(text.strip())
                     total += size
                     linked += size if in_link else 0
                 continue
-            unseen -= named and element.tag in _UNSEEN
             in_link -= element in links
-            if element is not body and element.tail and not unseen:
-                size = len(element.tail.strip())  # the tail belongs to the parent
+            tail = element.tail
+            if tail and element is not body:
+                size = len(tail.strip())  # the tail belongs to the parent
                 total += size
                 linked += size if in_link else 0
     return total, linked
@@ -160,15 +181,17 @@ def _text_sizes(tree: HtmlElement) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class _Page:
-    """The parsed page and the sizes of its visible text (all of it, and inside links)."""
+    """The parsed page, its links and the sizes of its visible text (all, and inside links)."""
 
     tree: HtmlElement
+    links: tuple[HtmlElement, ...]  # read once: the tree does not change while it is read
     total: int
     linked: int
 
     @classmethod
     def of(cls, tree: HtmlElement) -> _Page:
-        return cls(tree, *_text_sizes(tree))
+        links = _links(tree)
+        return cls(tree, links, *_text_sizes(tree, set(links)))
 
     @property
     def link_density(self) -> float:
@@ -197,7 +220,7 @@ def _link_text_share(page: _Page, draft: _Draft) -> float:
     words = _WORD.findall(" ".join(draft.paragraphs).casefold())
     # A text of one or two words is matched word by word.
     size = max(1, min(_GRAM, len(words)))
-    linked = {gram for a in _LINKS(page.tree) for gram in _grams(a.text_content(), size)}
+    linked = {gram for a in page.links for gram in _grams(a.text_content(), size)}
     covered = [False] * len(words)
     for i in range(len(words) - size + 1):
         if tuple(words[i : i + size]) in linked:
@@ -260,9 +283,13 @@ def _draft(
     The page's title and site name come from `meta`, read once a page: trafilatura's own
     metadata step would look for authors, dates and tags on each pass (`article_meta`).
     """
+    # No `url=`: trafilatura would resolve every link's target against it on each pass,
+    # and only the headings' self-links are read (`body_lines` resolves those the same
+    # way). Output "txt", not "python": the body is all we read, and "python" also
+    # renders it as text (`document.text`) on each pass. Neither changes the body's text.
     document = trafilatura.bare_extraction(
         tree,
-        url=url,
+        output_format="txt",
         favor_precision=precise,
         favor_recall=not precise,
         include_comments=False,

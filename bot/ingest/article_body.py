@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
+from trafilatura.utils import safe_base_url, safe_relative_url
 
 from bot.render.plain import BLOCK_TAGS, SKIP_CONTENT_TAGS, tidy
 
@@ -171,13 +172,21 @@ def _page_anchors(body: etree._Element, url: str) -> None:
     Self-linked headings (blog and documentation generators add them) are the
     article's own subheadings, not links away from it. Other in-page links stay links:
     "Skip to content", "Continue reading the main story", a table of contents.
-    trafilatura resolves "#part" against the site's root, so both forms are recognised.
+
+    The targets are the page's own hrefs: trafilatura is not given the page's address,
+    as resolving every link on every pass cost more than anything read from them (only
+    these few are). Each is resolved here as trafilatura resolves links (against the
+    site's root, its `convert_link`), so "#part", "/#part" and the absolute form are all
+    recognised, as when trafilatura resolved them.
     """
     parts = urlsplit(url)
     origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
     here = {"", url.split("#", 1)[0], origin, origin + "/"}
+    base = url and safe_base_url(url)
     for ref in body.xpath(".//head//ref"):
         target = str(ref.get("target") or "")
+        if target and base:
+            target = safe_relative_url(base, target) or target
         if "#" in target and target.split("#", 1)[0] in here:
             ref.tag = "anchor"
 
@@ -185,7 +194,8 @@ def _page_anchors(body: etree._Element, url: str) -> None:
 def body_lines(body: etree._Element, url: str = "") -> list[BodyLine]:
     """The body's text as lines, in order, with block numbers and link shares.
 
-    `url` is the page's own address: links to an anchor on it count as text.
+    `url` is the page's own address: links to an anchor on it count as text. `body` is
+    trafilatura's, extracted without the address (link targets as the page wrote them).
     """
     _page_anchors(body, url)
     collected = _Body()
@@ -214,10 +224,11 @@ def _article_bodies(data: object) -> Iterator[str]:
 
 # The page says it is an article (Open Graph type "article", or an article's publication
 # time): a section front or tag page says "website" and has no such time.
+# One path, not a union of two: each `//meta` is a walk over the whole page.
 _DECLARES_ARTICLE = etree.XPath(
-    "//meta[(@property='og:type' or @name='og:type')"
-    " and starts-with(translate(normalize-space(@content), 'ARTICLE', 'article'), 'article')]"
-    " | //meta[@property='article:published_time' or @name='article:published_time']"
+    "//meta[((@property='og:type' or @name='og:type')"
+    " and starts-with(translate(normalize-space(@content), 'ARTICLE', 'article'), 'article'))"
+    " or @property='article:published_time' or @name='article:published_time']"
 )
 
 

@@ -20,13 +20,17 @@ from lxml.html import HtmlElement
 MIN_WORDS = 8  # a shorter description is a label or a site slogan, not a summary
 _START_CHARS = 40  # an element is a candidate when its text begins like a description
 _FIRST_WORDS = 8  # the article's first paragraph is found in the page by these words
+# Plain strings (`smart_strings=False`): only the texts are read, and a "smart" one keeps
+# its parent element, which lxml makes a Python object for (through lxml.html's Python
+# class lookup) for each of the page's texts before or after the standfirst.
 _DESCRIPTIONS = etree.XPath(
     "//meta[@property='og:description' or @name='og:description' or @name='description'"
-    " or @name='twitter:description' or @property='twitter:description']/@content"
+    " or @name='twitter:description' or @property='twitter:description']/@content",
+    smart_strings=False,
 )
 _VISIBLE = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
-_BEFORE = etree.XPath(f"preceding::text(){_VISIBLE}")
-_AFTER = etree.XPath(f"following::text(){_VISIBLE}")
+_BEFORE = etree.XPath(f"preceding::text(){_VISIBLE}", smart_strings=False)
+_AFTER = etree.XPath(f"following::text(){_VISIBLE}", smart_strings=False)
 _REACH = 2000  # the body begins within this many words after the standfirst
 _SKIP = frozenset({"script", "style", "noscript", "template", "title", "a"})
 _WORD = re.compile(r"\w+")
@@ -48,10 +52,11 @@ def _descriptions(tree: HtmlElement) -> set[str]:
 def _printed(body: etree._Element, descriptions: set[str]) -> etree._Element | None:
     """The first element whose whole text is one of the descriptions, outside links."""
     for element in body.iter():
-        if not isinstance(element.tag, str) or element.tag in _SKIP or not element.text:
-            continue
+        tag, text = element.tag, element.text  # each read makes a new string: read once
+        if not isinstance(tag, str) or tag in _SKIP or not text or text.isspace():
+            continue  # (a text of spaces has no word: its key would be "")
         # The description may begin here (its first words, the last maybe cut short).
-        start = _key(element.text[:_START_CHARS])
+        start = _key(text[:_START_CHARS])
         if not start or not any(d.startswith(start) for d in descriptions):
             continue
         if any(a.tag in _SKIP for a in element.iterancestors()):

@@ -59,7 +59,9 @@ def _grams(text: str) -> set[Gram]:
     words = _WORD.findall(text.casefold())
     if len(words) < _GRAM:
         return {tuple(words)} if words else set()
-    return {tuple(words[i : i + _GRAM]) for i in range(len(words) - _GRAM + 1)}
+    # zip of the word list and its shifts makes the same tuples as slicing each run out,
+    # in about two thirds of the time (this runs on every line of both texts in the vote).
+    return set(zip(*(words[k:] for k in range(_GRAM)), strict=False))
 
 
 def _lines(root: etree._Element) -> list[str]:
