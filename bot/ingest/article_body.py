@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
-from trafilatura.utils import safe_base_url, safe_relative_url
 
 from bot.render.plain import BLOCK_TAGS, SKIP_CONTENT_TAGS, tidy
 
@@ -175,20 +174,25 @@ def _page_anchors(body: etree._Element, url: str) -> None:
 
     The targets are the page's own hrefs: trafilatura is not given the page's address,
     as resolving every link on every pass cost more than anything read from them (only
-    these few are). Each is resolved here as trafilatura resolves links (against the
-    site's root, its `convert_link`), so "#part", "/#part" and the absolute form are all
-    recognised, as when trafilatura resolved them.
+    these few are). Each is resolved here against the site's root, as trafilatura
+    resolves links, so "#part", "/#part" and the absolute form are all recognised.
     """
     parts = urlsplit(url)
     origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
     here = {"", url.split("#", 1)[0], origin, origin + "/"}
-    base = url and safe_base_url(url)
     for ref in body.xpath(".//head//ref"):
         target = str(ref.get("target") or "")
-        if target and base:
-            target = safe_relative_url(base, target) or target
+        if target and origin:
+            target = _resolved(origin + "/", target)
         if "#" in target and target.split("#", 1)[0] in here:
             ref.tag = "anchor"
+
+
+def _resolved(base: str, target: str) -> str:
+    try:
+        return urljoin(base, target)
+    except ValueError:  # a malformed target ("http://[") stays as written
+        return target
 
 
 def body_lines(body: etree._Element, url: str = "") -> list[BodyLine]:
