@@ -399,7 +399,9 @@ def test_two_workers_one_sigkilled_the_other_sends_its_claims_long_before_their_
             killed.wait()
         try:
             claimed = _sending(engine)
-            assert claimed > 100, claimed  # the killed worker's, paced, unsent
+            # The killed worker's, paced, unsent: how many depends on how long the second
+            # worker took to start (80 of 200 under a loaded full run, ~170 alone).
+            assert claimed >= 20, claimed
             # ~170 messages at 20-40/s take under 10 s; the killed worker's leases run for
             # 180 s (60 s allowed, for loaded CI machines).
             _wait_all_sent(tg, engine, chats, timeout=60)
