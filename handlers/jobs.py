@@ -35,6 +35,7 @@ DELIVER_BUDGET = 5.0  # seconds one deliver tick may send before it yields
 # for presence.PROOF_SECONDS after a check), rejoins after losing them, and hands back
 # dead workers' rows.
 PRESENCE_EVERY = 2.0
+PRESENCE_UNPROVEN = "paused: this worker's PostgreSQL presence lock is not proven (joining again)"
 RETENTION_EVERY = 3600.0  # pruning is batched; hourly keeps each run short
 # Right after a start, scheduled briefings wait for the first refresh (at most this long), so
 # a catch-up briefing after a downtime carries the news of the downtime, not only what was
@@ -166,10 +167,15 @@ async def deliver_tick(context: BotContext) -> None:
     if sender is None:
         return
     stats = await sender.deliver_due(budget_seconds=DELIVER_BUDGET)
-    if sender.write_failure is None:
-        context.services.heartbeats.beat("deliver")
-    else:  # a round that cannot write (disk full, read-only database) has not delivered
-        context.services.heartbeats.fail("deliver", f"database: {sender.write_failure}")
+    heartbeats = context.services.heartbeats
+    if sender.write_failure is not None:  # a round that cannot write (disk full, read-only
+        heartbeats.fail("deliver", f"database: {sender.write_failure}")  # database): none sent
+    elif sender.presence is not None and sender.presence.claimant() is None:
+        # PostgreSQL: a worker that cannot prove it holds its presence lock sends nothing
+        # (bot/storage/presence.py); readiness says so once that lasts.
+        heartbeats.fail("deliver", PRESENCE_UNPROVEN)
+    else:
+        heartbeats.beat("deliver")
     if stats.sent or stats.failed or stats.blocked:
         logger.info(
             "deliver sent=%d retried=%d failed=%d blocked=%d",

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -22,10 +23,11 @@ from telegram import Bot
 
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
+from bot.ops.health import STALE_FACTOR, Heartbeats
 from bot.services.startup import hand_back_claims
 from bot.storage import outbox
 from bot.storage.db import open_database, session_scope
-from bot.storage.models import utcnow
+from bot.storage.models import Outbox, utcnow
 from bot.storage.presence import GONE, GRACE_SECONDS, LIVE, WORKERS_LOCK_CLASS, WorkerPresence
 from tests.conftest import postgres_url, schema_url
 from tests.support.fake_telegram import FakeTelegram
@@ -376,6 +378,37 @@ def test_a_worker_that_cannot_prove_it_lives_claims_nothing(pg_engine: Engine) -
     assert late.standing(owner) == LIVE
     assert [row.owner for row in sender._claim()[1]] == [owner]
     assert _owners(pg_engine) == Counter({owner: 1})
+    late.release()
+
+
+async def test_readiness_says_why_a_worker_that_cannot_prove_its_lock_delivers_nothing(
+    pg_engine: Engine,
+) -> None:
+    # A deliver tick that may not send (its presence unproven) has not delivered: once
+    # that lasts past the tick's limit, /readyz and `healthcheck` name the reason.
+    from handlers.jobs import DELIVER_BUDGET, DELIVER_EVERY, PRESENCE_UNPROVEN, deliver_tick
+
+    enqueue_messages(pg_engine, [88_000], kind="broadcast", key="k", text="x")
+    clock = _Clock()
+    late = WorkerPresence(pg_engine, clock=clock)
+    late.acquire()
+    late.settle()
+    beats = Heartbeats(clock=clock, started=clock.now)
+    beats.expect("deliver", DELIVER_EVERY + DELIVER_BUDGET)
+    sender = Sender(engine=pg_engine, bot=Bot("1:x"), pacer=Pacer(per_second=30), presence=late)
+    context = SimpleNamespace(services=SimpleNamespace(sender=sender, heartbeats=beats))
+    clock.now += 10.0  # its checks are late: no proof
+    await deliver_tick(context)  # type: ignore[arg-type]
+    clock.now += STALE_FACTOR * (DELIVER_EVERY + DELIVER_BUDGET)
+    [problem] = beats.problems()
+    assert problem.startswith("deliver tick has not completed since start")
+    assert problem.endswith(PRESENCE_UNPROVEN)
+    assert _owners(pg_engine) == Counter()  # and it claimed nothing
+    with session_scope(pg_engine) as session:  # (nothing to send next: no Telegram here)
+        session.execute(sa.delete(Outbox))
+    assert late.keep() is True  # proven again: the next tick counts
+    await deliver_tick(context)  # type: ignore[arg-type]
+    assert beats.problems() == []
     late.release()
 
 
