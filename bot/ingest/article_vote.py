@@ -164,19 +164,22 @@ def takes_nothing(
     """Whether `other` agrees with most of the text and no line at its edges could go:
     `trim_to_agreement` would keep every line."""
     lines = [line for p in paragraphs for line in p.split("\n")]
-    shared = [_agrees(line, other) for line in lines]
-    if not _agree_on_most(lines, shared):
+    shared = _shared_span(lines, other)
+    if shared is None:
         return False
-    first = shared.index(True)
-    last = len(shared) - 1 - shared[::-1].index(True)
-    edges = lines[:first] + lines[last + 1 :]
-    return not any(_trimmable(line, verbatim) for line in edges)
+    first, last = shared
+    return not any(_trimmable(line, verbatim) for line in lines[:first] + lines[last + 1 :])
 
 
-def _agree_on_most(lines: Sequence[str], shared: Sequence[bool]) -> bool:
+def _shared_span(lines: Sequence[str], other: set[Gram]) -> tuple[int, int] | None:
+    """The first and last line the other holds, when such lines are at least half of the
+    text's characters; else None (the two disagree on most of the text)."""
+    shared = [_agrees(line, other) for line in lines]
     total = sum(len(line) for line in lines)
     agreed = sum(len(line) for line, ok in zip(lines, shared, strict=True) if ok)
-    return bool(total) and agreed >= _TEXT_AGREES * total
+    if not total or agreed < _TEXT_AGREES * total:
+        return None
+    return shared.index(True), len(shared) - 1 - shared[::-1].index(True)
 
 
 def trim_to_agreement(
@@ -189,11 +192,10 @@ def trim_to_agreement(
     Paragraphs keep their lines in order; one left empty goes.
     """
     lines = [(i, line) for i, p in enumerate(paragraphs) for line in p.split("\n")]
-    shared = [_agrees(line, other) for _, line in lines]
-    if not _agree_on_most([line for _, line in lines], shared):
+    shared = _shared_span([line for _, line in lines], other)
+    if shared is None:
         return list(paragraphs)
-    first = shared.index(True)
-    last = len(shared) - 1 - shared[::-1].index(True)
+    first, last = shared
     kept: dict[int, list[str]] = {}
     for j, (i, line) in enumerate(lines):
         if first <= j <= last or not _trimmable(line, verbatim):
