@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -40,6 +41,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from bench._common import md_table, print_machine
 from bot.storage.db import open_database
@@ -80,18 +82,32 @@ def run(how: signal.Signals, *, url: str | None, messages: int) -> list[object]:
             else:
                 stop_bot(proc, timeout=60)
         proc = start_bot(config, tg, log, "--role", "worker")
-        began = time.monotonic()
-        tg.wait_for(lambda: all(tg.messages(c) for c in chats), timeout=600)
-        finish = time.monotonic() - began
-        time.sleep(2.0)  # a repeat still on its way arrives now
-        stop_bot(proc)
-        counts = Counter({chat: len(tg.messages(chat)) for chat in chats})
+        finish, counts = _finish(tg, chats, proc)
+    return _row(how.name, engine, finish, counts, [log])
+
+
+def _finish(
+    tg: FakeTelegram, chats: list[int], proc: subprocess.Popen[bytes]
+) -> tuple[float, Counter[int]]:
+    """Seconds until every chat has its message, then each chat's count (`proc` stopped)."""
+    began = time.monotonic()
+    tg.wait_for(lambda: all(tg.messages(c) for c in chats), timeout=600)
+    finish = time.monotonic() - began
+    time.sleep(2.0)  # a repeat still on its way arrives now
+    stop_bot(proc)
+    return finish, Counter({chat: len(tg.messages(chat)) for chat in chats})
+
+
+def _row(
+    label: str, engine: Engine, finish: float, counts: Counter[int], logs: list[Path]
+) -> list[object]:
+    """The table row: messages, repeats, lost, seconds, tracebacks, rows left by status."""
     left = ", ".join(f"{status} {n}" for status, n in sorted(statuses(engine).items()))
     engine.dispose()
     repeats = sum(n - 1 for n in counts.values() if n > 1)
     lost = sum(1 for n in counts.values() if n == 0)
-    tracebacks = log.read_text().count("Traceback")
-    return [how.name, messages, repeats, lost, f"{finish:.1f}", tracebacks, left]
+    tracebacks = sum(log.read_text().count("Traceback") for log in logs)
+    return [label, len(counts), repeats, lost, f"{finish:.1f}", tracebacks, left]
 
 
 def run_beside(*, url: str, messages: int) -> list[object]:
@@ -110,18 +126,8 @@ def run_beside(*, url: str, messages: int) -> list[object]:
         tg.wait_for(lambda: tg.stats.by_method["sendMessage"] >= at, timeout=300)
         killed.kill()
         killed.wait()
-        began = time.monotonic()
-        tg.wait_for(lambda: all(tg.messages(c) for c in chats), timeout=600)
-        finish = time.monotonic() - began
-        time.sleep(2.0)  # a repeat still on its way arrives now
-        stop_bot(living)
-        counts = Counter({chat: len(tg.messages(chat)) for chat in chats})
-    left = ", ".join(f"{status} {n}" for status, n in sorted(statuses(engine).items()))
-    engine.dispose()
-    repeats = sum(n - 1 for n in counts.values() if n > 1)
-    lost = sum(1 for n in counts.values() if n == 0)
-    tracebacks = sum(log.read_text().count("Traceback") for log in logs)
-    return ["SIGKILL, another alive", messages, repeats, lost, f"{finish:.1f}", tracebacks, left]
+        finish, counts = _finish(tg, chats, living)
+    return _row("SIGKILL, another alive", engine, finish, counts, logs)
 
 
 def main() -> None:
