@@ -14,11 +14,13 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Self
 from urllib.parse import urlsplit
 
 import pytest
+
+from .loopback import LoopbackHTTPServer
 
 
 @dataclass(frozen=True)
@@ -133,9 +135,7 @@ class FeedServer:
             self.bytes_sent += count
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024  # many clients connect at once (socketserver's default: 5)
+class _HTTPServer(LoopbackHTTPServer):
     block_on_close = False  # trickling handlers must not hold up shutdown
     owner: FeedServer
 

@@ -23,10 +23,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.message import Message as _MimeHeader
 from email.utils import collapse_rfc2231_value
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from ..loopback import LoopbackHTTPServer
 from .places import ForumTopic, PlacesMixin
 from .tdhtml import Entity, FormattedText, HtmlParseError, fix_formatted_text, parse_html, utf16_len
 
@@ -399,9 +400,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024  # many clients connect at once (socketserver's default: 5)
+class _Server(LoopbackHTTPServer):
     fake: FakeTelegram
 
     def __init__(self, address: tuple[str, int]) -> None:
