@@ -95,19 +95,15 @@ async def _alert_admins(
     logger.info("feeds %s=%s admin_alerts=%d", what, items, queued)
 
 
-_PRESENCE_THREAD: ThreadPoolExecutor | None = None
-
-
 async def presence_tick(context: BotContext) -> None:
     """Keep this worker in PostgreSQL's live-workers lock (rejoin after a lost connection),
-    on a thread of its own: a check that waits behind the sender's database calls would
-    pause the sender."""
-    global _PRESENCE_THREAD
+    on the job's own thread (`schedule` gives it one): a check that waits behind the
+    sender's database calls would pause the sender."""
     presence = context.services.presence
+    thread = context.job.data if context.job is not None else None
     if presence is not None:
-        if _PRESENCE_THREAD is None:
-            _PRESENCE_THREAD = ThreadPoolExecutor(1, thread_name_prefix="presence")
-        await asyncio.get_running_loop().run_in_executor(_PRESENCE_THREAD, presence.keep)
+        own = thread if isinstance(thread, ThreadPoolExecutor) else None
+        await asyncio.get_running_loop().run_in_executor(own, presence.keep)
 
 
 async def broadcast_tick(context: BotContext) -> None:
@@ -226,7 +222,12 @@ def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     if services is not None and services.presence is not None:
         queue.run_repeating(
-            presence_tick, PRESENCE_EVERY, first=PRESENCE_EVERY, name="presence", job_kwargs=kwargs
+            presence_tick,
+            PRESENCE_EVERY,
+            first=PRESENCE_EVERY,
+            name="presence",
+            data=ThreadPoolExecutor(1, thread_name_prefix="presence"),
+            job_kwargs=kwargs,
         )
     queue.run_repeating(
         retention_tick, RETENTION_EVERY, first=60.0, name="retention", job_kwargs=kwargs

@@ -500,3 +500,31 @@ def test_a_worker_whose_lock_session_the_server_ends_sends_nothing_until_it_rejo
     assert REAPED in lines
     assert "Traceback" not in lines
     assert worker.returncode == 0
+
+
+async def test_the_presence_check_runs_on_its_own_thread_not_the_shared_pool() -> None:
+    # The sender's database calls run on the event loop's default pool; a check queued
+    # behind them would come late and pause this worker's sends.
+    from telegram.ext import ApplicationBuilder
+
+    from handlers.jobs import presence_tick, schedule
+
+    class _Presence:
+        def __init__(self) -> None:
+            self.threads: list[str] = []
+
+        def keep(self) -> bool:
+            self.threads.append(threading.current_thread().name)
+            return True
+
+    presence = _Presence()
+    services = SimpleNamespace(heartbeats=Heartbeats(), presence=presence)
+    app = ApplicationBuilder().token("1:x").build()
+    app.bot_data["services"] = services
+    schedule(app)
+    assert app.job_queue is not None
+    [job] = app.job_queue.get_jobs_by_name("presence")
+    context = SimpleNamespace(services=services, job=job)
+    await presence_tick(context)  # type: ignore[arg-type]
+    await presence_tick(context)  # type: ignore[arg-type]
+    assert presence.threads == ["presence_0", "presence_0"]
