@@ -123,3 +123,11 @@ def test_scripts_stay_in_place_between_runs() -> None:
         "<body><div><div>Box</div><p>Before</p><script>var a = 1;</script>"
         "<p>after<br>x</p></div></body>"
     )
+
+
+def test_a_page_that_would_get_too_many_paragraphs_is_left_as_it_is() -> None:
+    body = "<div>loose<br>" + "<div>x</div>word " * 20 + "</div>"
+    tree = lxml.html.fromstring(f"<html><body>{body}</body></html>")
+    assert wrap_loose_text(tree, limit=20) == 0
+    assert lxml.html.tostring(tree.find("body"), encoding="unicode") == f"<body>{body}</body>"
+    assert wrap_loose_text(tree, limit=21) == 21

@@ -103,6 +103,10 @@ _APART = frozenset(
 _INLINE_CONTEXT = frozenset(
     {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "pre", "code", "a"}
 )
+# A page that would get more paragraphs than this is left as it is: each costs the passes
+# that read it, and a made-up page of 12,000 blocks beside loose words doubled its
+# extraction (the test pages' most is 236 runs).
+MAX_RUNS = 1_000
 # A container lays text out when it holds one of these beside its blocks.
 _TEXT_MARKS = frozenset({"p", "br"})
 
@@ -155,21 +159,25 @@ def _mixed(element: etree._Element, blocks: set[etree._Element]) -> bool:
 
 
 def _wrap_runs(container: HtmlElement, blocks: set[etree._Element]) -> int:
-    """Wrap each run of loose text and inline children of `container` in a <p>."""
+    """Wrap each run of loose text and inline children of `container` in a <p>.
+
+    The new children are gathered in a list and set once: inserting each at its place
+    costs a walk along the children, quadratic in a container of thousands of blocks.
+    """
     wrapped = 0
-    text, container.text = container.text, None
+    children: list[etree._Element] = []  # the container's new children, in order
     run = container.makeelement("p", {})
-    run.text = text
-    position = 0  # where the next run goes among the container's children
+    run.text, container.text = container.text, None
     for child in list(container):
         if _stays(child, blocks):
-            wrapped += _place(container, run, position)
-            position = container.index(child) + 1
+            wrapped += _close(container, run, children)
+            children.append(child)
             run = container.makeelement("p", {})
             run.text, child.tail = child.tail, None
             continue
         run.append(child)  # moves it, with its tail
-    wrapped += _place(container, run, position)
+    wrapped += _close(container, run, children)
+    container[:] = children
     return wrapped
 
 
@@ -182,36 +190,40 @@ def _unlinked_words(element: etree._Element) -> bool:
     return any(_unlinked_words(child) or _has_words(child.tail) for child in element)
 
 
-def _place(container: HtmlElement, run: HtmlElement, position: int) -> int:
-    """Put a run back where it was: as a <p> when it shows words, else as it was."""
+def _close(container: HtmlElement, run: HtmlElement, children: list[etree._Element]) -> int:
+    """End a run: a <p> among `children` if it shows words (1), else its parts as they were (0)."""
     if _unlinked_words(run):
-        container.insert(position, run)
+        children.append(run)
         return 1
     # Whitespace, empty inline elements (an image, a spacer), links alone ("Learn more",
     # which trafilatura reads as it reads a list of links): back in place, unwrapped.
-    previous = container[position - 1] if position else None
     if run.text:
-        if previous is None:
-            container.text = (container.text or "") + run.text
+        if children:
+            children[-1].tail = (children[-1].tail or "") + run.text
         else:
-            previous.tail = (previous.tail or "") + run.text
-    for offset, child in enumerate(list(run)):
-        container.insert(position + offset, child)
+            container.text = (container.text or "") + run.text
+    children.extend(run)
     return 0
 
 
-def wrap_loose_text(tree: HtmlElement) -> int:
-    """Wrap loose text beside blocks in paragraphs, in place; return how many were made."""
-    wrapped = 0
+def wrap_loose_text(tree: HtmlElement, *, limit: int = MAX_RUNS) -> int:
+    """Wrap loose text beside blocks in paragraphs, in place; return how many were made.
+
+    A page whose containers could make more than `limit` paragraphs is left as it is.
+    """
+    found: list[tuple[HtmlElement, set[etree._Element]]] = []
+    runs = 0  # at most one run before each child that stays, and one after the last
     for body in tree.iter("body"):
         blocks = _block_holders(body)
-        containers = [
-            element
-            for element in blocks
-            if element.tag not in _KEEP
-            and element.tag != "body"
-            and _mixed(element, blocks)
-            and not any(a.tag in _INLINE_CONTEXT for a in element.iterancestors())
-        ]
-        wrapped += sum(_wrap_runs(container, blocks) for container in containers)
-    return wrapped
+        for element in blocks:
+            if (
+                element.tag not in _KEEP
+                and element.tag != "body"
+                and _mixed(element, blocks)
+                and not any(a.tag in _INLINE_CONTEXT for a in element.iterancestors())
+            ):
+                found.append((element, blocks))
+                runs += 1 + sum(_stays(child, blocks) for child in element)
+    if runs > limit:
+        return 0
+    return sum(_wrap_runs(container, blocks) for container, blocks in found)
