@@ -29,6 +29,7 @@ from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line
 from bot.ingest.article_lead import standfirst
 from bot.ingest.article_meta import PageMeta, page_meta
 from bot.ingest.article_prune import prune_hidden
+from bot.ingest.article_runs import wrap_loose_text
 from bot.ingest.article_vote import (
     needs_vote,
     other_extent,
@@ -369,9 +370,11 @@ def extract_article(
     declared = declared_body(tree)
     defuse_metadata(tree)
     pruned = prune_hidden(tree)
+    wrap_loose_text(tree)
     result, cleaned = _extract(tree, url, min_chars, declared, vote=vote)
     if not cleaned and pruned and (whole := _parse(html)) is not None:
         defuse_metadata(whole)
+        wrap_loose_text(whole)
         again, cleaned = _extract(whole, url, min_chars, declared, vote=vote)
         if cleaned:
             return again
