@@ -9,8 +9,11 @@ visibly without ../shared/data, unless ``REQUIRE_CORPUS=1``).
 
 from __future__ import annotations
 
+import random
+
 import lxml.html
 import pytest
+import readability.readability
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
@@ -21,6 +24,7 @@ from bot.ingest.article_body import defuse_metadata
 from bot.ingest.article_prune import prune_hidden
 from bot.ingest.article_readability import (
     TreeDocument,
+    cleaned_length,
     readability_document,
     round_trips,
 )
@@ -125,6 +129,59 @@ def test_a_page_of_another_shape_is_read_from_its_markup() -> None:
 def test_a_page_the_library_cannot_read_gives_no_answer() -> None:
     assert other_extent(_page("")) is None
     assert article_vote.other_extent(_page("<div></div>")) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "a",
+        " a b ",
+        "a  b",
+        "a\tb",
+        "a\t b",  # the tab made a space, then a lone space: two
+        "a \tb",  # one stretch of a space and a tab: one
+        "a\t\tb",
+        "a \xa0 b",  # a no-break space parts two runs of the last step
+        "a \r\n  b",
+        "a\n\n\nb",
+        "a" + " " * 254 + "b",
+        "a" + " " * 255 + "b",
+        "a" + "\t" * 300 + "b",
+        "a" + " \n" * 200 + "b",
+        "\u2009a\u3000\u3000b\x0b",
+    ],
+)
+def test_cleaned_length_is_the_length_of_readabilitys_clean(text: str) -> None:
+    assert cleaned_length(text) == len(readability.readability.clean(text))
+
+
+def test_cleaned_length_on_random_texts() -> None:
+    rng = random.Random(14)
+    alphabet = ["a", ",", " ", " ", "\t", "\n", "\r", "\xa0", "\u2009", "\x0b"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.choice([1, 5, 30])))
+        if rng.random() < 0.05:
+            text += rng.choice([" ", "\t", "\n", " \t"]) * rng.choice([254, 255, 256]) + "a"
+        assert cleaned_length(text) == len(readability.readability.clean(text)), repr(text)
+
+
+def test_link_density_is_the_librarys_without_its_substitutions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tree = _page(
+        f"<div class='story'>{PROSE}<p>Read  more:\n <a href='/a'>Tram\t plans</a></p></div>"
+    )
+    elements = list(tree.iter("div", "p", "body"))
+    expected = [Document(tree).get_link_density(element) for element in elements]
+
+    def broken(text: str) -> str:
+        raise AssertionError("clean() ran")
+
+    monkeypatch.setattr(readability.readability, "clean", broken)
+    ours = TreeDocument(tree)
+    assert [ours.get_link_density(element) for element in elements] == expected
 
 
 @pytest.mark.corpus

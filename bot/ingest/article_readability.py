@@ -14,6 +14,11 @@ that pass would have given it: libxml2 writes a link attribute URI-escaped (a sp
 ``%20``), and the pass strips it and empties a script's. Everything else is the library's
 own code.
 
+Its link density (`get_link_density`, called on every candidate container and each of
+their links) measured each text's length after three regular-expression substitutions
+(readability's ``clean``): 40 % of its time. `cleaned_length` gives the same length in one
+pass over the runs of whitespace (tests hold it to ``clean`` on crafted and random texts).
+
 Only a page of the usual shape is read so (`round_trips`: ``<html>`` holding ``<head>``
 and ``<body>``): markup parsed again is given that shape, so on another page (text before
 ``<html>`` made the tree's root a ``<div>``) the tree and its markup are not the same page,
@@ -24,6 +29,7 @@ every test page.
 
 from __future__ import annotations
 
+import re
 from copy import deepcopy
 from typing import Any
 
@@ -39,7 +45,7 @@ try:
 except ImportError:  # lxml 5.2+: the cleaner lives in its own project, as readability says
     from lxml_html_clean import Cleaner
 
-__all__ = ["TreeDocument", "readability_document", "round_trips"]
+__all__ = ["TreeDocument", "cleaned_length", "readability_document", "round_trips"]
 
 # readability-lxml's Cleaner, less `javascript`: the tags it kills (script, style, link,
 # comments, processing instructions), `<image>` as `<img>`, style attributes stripped.
@@ -68,6 +74,28 @@ _CLEANER = Cleaner(
     javascript=False,
 )
 _DISPLAY_NONE = REGEXES["displayNoneRe"]
+_RUN = re.compile(r"\s{2,}")  # runs of whitespace that `clean` may shorten
+_TABS = re.compile(r"\t|[ \t]{2,}")  # `clean`'s last substitution
+_LONG_RUN = 255  # `clean` first makes a run this long (or longer) as many spaces
+
+
+def cleaned_length(text: str) -> int:
+    """``len(readability.readability.clean(text))``, without building the cleaned text.
+
+    `clean` strips the text and rewrites each run of whitespace on its own: a run of 255
+    or more becomes 255 spaces and then one; a run holding a line break becomes that
+    break; another run has each tab, and each stretch of two or more spaces and tabs,
+    made one space. A lone whitespace character keeps its length, so only runs of two or
+    more count.
+    """
+    text = text.strip()
+    length = len(text)
+    for run in _RUN.findall(text):
+        if len(run) >= _LONG_RUN or "\n" in run:
+            length -= len(run) - 1
+        else:
+            length -= len(run) - len(_TABS.sub(" ", run))
+    return length
 
 
 def _as_written(tag: str, name: str, value: str) -> str:
@@ -86,7 +114,15 @@ def _iframe_source(src: str) -> str:
     return str(html_cleaner._remove_javascript_link(_as_written("iframe", "src", src).strip()))
 
 
-class TreeDocument(Document):
+class _Document(Document):
+    """readability-lxml's `Document`, its link density measured in one pass."""
+
+    def get_link_density(self, elem: HtmlElement) -> float:
+        links = sum(cleaned_length(link.text_content() or "") for link in elem.findall(".//a"))
+        return float(links) / max(cleaned_length(elem.text_content() or ""), 1)
+
+
+class TreeDocument(_Document):
     """readability-lxml's `Document`, given a parsed page (`HtmlElement`) instead of markup.
 
     The tree is not changed: each parse (the library parses again for its lenient second
@@ -135,4 +171,4 @@ def readability_document(tree: HtmlElement) -> Document:
     shape (`TreeDocument`), else on its markup, which the library parses again."""
     if round_trips(tree):
         return TreeDocument(tree)
-    return Document(etree.tostring(tree, encoding="unicode", method="html"))
+    return _Document(etree.tostring(tree, encoding="unicode", method="html"))
