@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import lxml.html
 import pytest
+from lxml.html import HtmlElement
 
 from bot.ingest import article_vote
 from bot.ingest.article import VOTE_MAX_ELEMENTS, Article, extract_article
@@ -118,12 +119,12 @@ def test_a_vote_that_fails_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> N
     # readability-lxml is another project's heuristic run on hostile pages: whatever it
     # raises, the text is ours as the cleaning left it, and the reader gets it.
     class Broken:
-        def __init__(self, html: str) -> None:
+        def __init__(self, tree: HtmlElement) -> None:
             raise IndexError("list index out of range")
 
     body = "".join(f"<p>{p}</p>" for p in PROSE)
     html = story(f"<div class='extra'>City hall</div>{body}")
-    monkeypatch.setattr(article_vote, "Document", Broken)
+    monkeypatch.setattr(article_vote, "readability_document", Broken)
     assert paragraphs(html) == ["City hall", *PROSE]
 
 
@@ -132,21 +133,21 @@ class CountedDocument:
 
     calls = 0
 
-    def __init__(self, html: str) -> None:
+    def __init__(self, tree: HtmlElement) -> None:
         type(self).calls += 1
-        self._document = ORIGINAL_DOCUMENT(html)
+        self._document = ORIGINAL_DOCUMENT(tree)
 
     def summary(self, html_partial: bool = False) -> str:
         return str(self._document.summary(html_partial=html_partial))
 
 
-ORIGINAL_DOCUMENT = article_vote.Document
+ORIGINAL_DOCUMENT = article_vote.readability_document
 
 
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> type[CountedDocument]:
     CountedDocument.calls = 0
-    monkeypatch.setattr(article_vote, "Document", CountedDocument)
+    monkeypatch.setattr(article_vote, "readability_document", CountedDocument)
     return CountedDocument
 
 

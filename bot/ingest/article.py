@@ -30,6 +30,7 @@ from bot.ingest.article_lead import standfirst
 from bot.ingest.article_meta import PageMeta, page_meta
 from bot.ingest.article_prune import prune_hidden
 from bot.ingest.article_runs import wrap_loose_text
+from bot.ingest.article_tree import use_c_lookup
 from bot.ingest.article_vote import (
     needs_vote,
     other_extent,
@@ -394,6 +395,9 @@ def _element_count(tree: HtmlElement, *, stop: int) -> int:
             return count
         stack.extend(element)
     return count
+
+
+use_c_lookup()  # element classes chosen in C: about 7 % of an extraction (article_tree)
 
 
 def _parse(html: bytes | str) -> HtmlElement | None:
