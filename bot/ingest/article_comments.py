@@ -36,10 +36,12 @@ from lxml.html import HtmlElement
 MAX_COMMENTS_SHARE = 0.8
 _PROSE_WORDS = 15  # a text of this many words holding a sentence end is prose
 
-# `@id or @class` first: lxml runs the regular expression in Python for each element it
-# is asked about, and most elements have neither.
+# `contains` first: lxml runs the regular expression in Python for each element it is
+# asked about, and few elements have "comment" in their names.
 _COMMENTS = etree.XPath(
-    "//body//*[(@id or @class) and not(ancestor-or-self::pre or ancestor-or-self::code)"
+    "//body//*[(contains(@class, 'omment') or contains(@id, 'omment')"
+    " or contains(@class, 'OMMENT') or contains(@id, 'OMMENT'))"
+    " and not(ancestor-or-self::pre or ancestor-or-self::code)"
     " and re:test(concat(@id, ' ', @class),"
     " 'comment(?!ary|ator)', 'i') and not(re:test(concat(@id, ' ', @class),"
     " '(?<![a-z])live', 'i'))]",
@@ -64,36 +66,34 @@ def _is_prose(text: str | None) -> bool:
 
 
 def _after_prose(body: etree._Element, candidates: list[etree._Element]) -> set[etree._Element]:
-    """The candidates that a text of prose (outside links and scripts) comes before.
+    """The candidates that a text of prose (outside links, scripts and the candidates)
+    comes before.
 
-    One walk in document order: a candidate counts once a prose text was seen outside
-    every candidate.
+    One walk in document order, up to the first such text: every candidate not yet
+    reached by then comes after it.
     """
     wanted = set(candidates)
-    found: set[etree._Element] = set()
-    seen = False
+    reached: set[etree._Element] = set()
     skip: etree._Element | None = None  # a subtree whose text is not read (a link ...)
     inside = 0  # how many candidates the walk is in
     for event, element in etree.iterwalk(body, events=("start", "end")):
         if event == "start":
             if element in wanted:
-                if seen:
-                    found.add(element)
+                reached.add(element)
                 inside += 1
             if skip is None and isinstance(element.tag, str) and element.tag in _UNREAD:
                 skip = element
-            if skip is None and not inside and not seen and isinstance(element.tag, str):
-                seen = _is_prose(element.text)  # a comment node's text is not the page's
+            read = skip is None and not inside and isinstance(element.tag, str)
+            if read and _is_prose(element.text):  # a comment node's text is not the page's
+                return wanted - reached
         else:
             if element is skip:
                 skip = None
             if element in wanted:
                 inside -= 1
-            if skip is None and not inside and not seen and element is not body:
-                seen = _is_prose(element.tail)
-        if seen and len(found) == len(wanted):
-            break
-    return found
+            if skip is None and not inside and element is not body and _is_prose(element.tail):
+                return wanted - reached
+    return set()
 
 
 def prune_comments(tree: HtmlElement) -> int:
