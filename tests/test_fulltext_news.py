@@ -235,3 +235,61 @@ def test_without_a_paragraph_of_prose_no_link_is_dropped_as_a_tail() -> None:
         "Tram vote on Thursday",
         "Council agrees to close the harbour baths next year",
     ]
+
+
+TOOL_ROWS = [
+    "Print Email this Comment",
+    "Email · · Print · · · Text Size",
+    "Print 0 Ratings | Rate It: Send to friend",
+    "Add to My News · | · Print this Article · | · Email this Article · | · Leave a Comment",
+]
+
+
+def test_an_articles_tool_rows_are_dropped() -> None:
+    body = (
+        f"<article><h1>Tram line approved</h1><p>{TOOL_ROWS[0]}</p><p>{TOOL_ROWS[1]}</p>"
+        f"<p>{TRAM_PROSE[0]}</p><p>{TRAM_PROSE[1]}</p><p>{TRAM_PROSE[2]}</p>"
+        f"<p>{TOOL_ROWS[2]}</p><p>{TOOL_ROWS[3]}</p></article>"
+    )
+    result = article(page(body))
+    assert list(result.paragraphs) == TRAM_PROSE
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The council will print the plan and email it to every household.",
+        "Print and e-mail ballots",  # a subheading: "and", "ballots" are no tool labels
+        "Share your comments with the council",
+        "Text size",  # one tool: a label left to the other rules
+        "Save the date",
+    ],
+)
+def test_lines_that_mention_printing_or_sharing_are_not_tool_rows(line: str) -> None:
+    lines = [BodyLine(TRAM_PROSE[0], 0), BodyLine(line, 1), BodyLine(TRAM_PROSE[1], 2)]
+    assert clean_lines(lines) == [TRAM_PROSE[0], line, TRAM_PROSE[1]]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Welcome to NEWS.com.au. Skip to: Search Box Section Navigation Network Navigation Content"
+        " View the Sitemap",
+        "Skip to: Content · Navigation · Footer",
+    ],
+)
+def test_a_line_of_skip_links_is_dropped(line: str) -> None:
+    lines = [BodyLine(line, 0), BodyLine(TRAM_PROSE[0], 1), BodyLine(TRAM_PROSE[1], 2)]
+    assert clean_lines(lines) == TRAM_PROSE[:2]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Welcome to the new council website, where residents skip to the end.",
+        "Skip to the end of the story",
+    ],
+)
+def test_a_line_that_says_skip_to_is_not_a_skip_link(line: str) -> None:
+    lines = [BodyLine(TRAM_PROSE[0], 0), BodyLine(line, 1), BodyLine(TRAM_PROSE[1], 2)]
+    assert clean_lines(lines) == [TRAM_PROSE[0], line, TRAM_PROSE[1]]

@@ -1,7 +1,8 @@
 """Article full text: extract a page's main text and clean off page furniture.
 
 Pure: takes the HTML a Fetcher downloaded and returns data (`bot.render.article` lays
-it out). Hidden elements are pruned first (`bot.ingest.article_prune`); extraction is
+it out). Hidden elements are pruned first (`bot.ingest.article_prune`), and readers'
+comment sections after the article (`bot.ingest.article_comments`); extraction is
 trafilatura's, in up to two passes, with the page's own JSON-LD `articleBody` as a
 check and a last resort; the cleaning of what it leaves is ours
 (`bot.ingest.article_clean`).
@@ -26,6 +27,7 @@ from bot.ingest.article_body import (
     defuse_metadata,
 )
 from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line, word_count
+from bot.ingest.article_comments import prune_comments
 from bot.ingest.article_lead import standfirst
 from bot.ingest.article_meta import PageMeta, page_meta
 from bot.ingest.article_prune import prune_hidden
@@ -350,14 +352,15 @@ def extract_article(
 ) -> Article | ExtractionFailure:
     """Extract and clean an article's title and paragraphs from a downloaded page.
 
-    Hidden elements go first. trafilatura runs favouring recall; when that leaves too
-    little text, or much less than the page holds, it runs again favouring precision and
-    the longer cleaned result wins. Text shorter than `min_chars` is still returned,
-    marked `partial` (a teaser or a very short page), unless the page is a link list
-    (one that does not declare itself an article). When the cleaning leaves nothing of
-    what trafilatura found, its lines are shown without the layout rules rather than
-    nothing; when the page without its hidden elements gives no cleaned text, the whole
-    page is read again (text a script would reveal beats no text, or a menu).
+    Hidden elements and the readers' comments after the article go first. trafilatura
+    runs favouring recall; when that leaves too little text, or much less than the page
+    holds, it runs again favouring precision and the longer cleaned result wins. Text
+    shorter than `min_chars` is still returned, marked `partial` (a teaser or a very
+    short page), unless the page is a link list (one that does not declare itself an
+    article). When the cleaning leaves nothing of what trafilatura found, its lines are
+    shown without the layout rules rather than nothing; when the page without its hidden
+    elements and comments gives no cleaned text, the whole page is read again (text a
+    script would reveal beats no text, or a menu).
     """
     if not html or not html.strip():
         return ExtractionFailure(REASON_EMPTY)
@@ -370,7 +373,7 @@ def extract_article(
     vote = elements <= VOTE_MAX_ELEMENTS
     declared = declared_body(tree)
     defuse_metadata(tree)
-    pruned = prune_hidden(tree)
+    pruned = prune_hidden(tree) + prune_comments(tree)
     wrap_loose_text(tree)
     result, cleaned = _extract(tree, url, min_chars, declared, vote=vote)
     if not cleaned and pruned and (whole := _parse(html)) is not None:

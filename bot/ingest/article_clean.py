@@ -71,6 +71,11 @@ _JUNK_LINES = _compile(
     r"^continue reading below\.?$",
     # Skip links for keyboards and screen readers: "Skip to main content".
     r"^skip to (the )?(main )?(content|navigation|article)$",
+    # Several skip links in one line, maybe after the site's greeting: "Welcome to
+    # NEWS.com.au. Skip to: Search Box Section Navigation Network Navigation Content".
+    r"^(welcome to [^!?]{1,60}?[.!]\s*)?skip to\s*:?(\s*[·|•,/]?\s+(the|main|content"
+    r"|navigation|nav|search|box|section|network|site|sitemap|map|menu|article|footer|header"
+    r"|top|view|links?))+$",
     # Reading aids: "4 min read", "Listen to this article".
     r"^(\d+\s*(min|mins|minutes?)( read| reading time)|reading time:?\s*\d+.{0,12})$",
     # A dateline with the reading time: "Oct 18, 2019 · 8 min read".
@@ -168,7 +173,46 @@ def is_junk_line(line: str) -> bool:
     line = line.removeprefix(_BULLET)
     if "©" in line and len(_WORDS.findall(line)) <= _CREDIT_MAX_WORDS:
         return True  # "Guardian Unlimited © Guardian News and Media 2008", "Jo Bloggs © Reuters"
-    return any(pattern.match(line) for pattern in _JUNK_LINES) or is_dateline(line)
+    return (
+        any(pattern.match(line) for pattern in _JUNK_LINES)
+        or is_dateline(line)
+        or is_tool_row(line)
+    )
+
+
+# An article's tool row: "Print Email this Comment", "Email · · Print · · · Text Size",
+# "Print 0 Ratings | Rate It: Send to friend", "• Email article: Email". Its words are
+# tools (two at least) and the few words that label them; counts are left out.
+_TOOLS = frozenset(
+    word
+    for group in (
+        "print email share comment comments save bookmark rate rating ratings send",
+        "digg reprint reprints permalink trackback recommend tweet size",
+    )
+    for word in group.split()
+)
+_TOOL_LABELS = frozenset(
+    word
+    for group in (
+        "this article story page to a friend your my news it the",
+        "submit add leave post text font larger smaller version friendly",
+    )
+    for word in group.split()
+)
+_TOOL_ROW_MAX_WORDS = 16
+_TOOL_SPLIT = re.compile(r"[^\w]+|\d+")
+
+
+def is_tool_row(line: str) -> bool:
+    """A line of an article's tools only (print, e-mail, share, comment, rate, text size)."""
+    if len(line) > 120:
+        return False
+    words = [w for w in _TOOL_SPLIT.split(line.casefold().replace("e-mail", "email")) if w]
+    return (
+        2 <= len(words) <= _TOOL_ROW_MAX_WORDS
+        and sum(word in _TOOLS for word in words) >= 2
+        and all(word in _TOOLS or word in _TOOL_LABELS for word in words)
+    )
 
 
 def is_dateline(line: str) -> bool:

@@ -1,0 +1,128 @@
+"""Remove the readers' comments that follow an article before the article is extracted.
+
+Pure. trafilatura drops a comment section whose ``id`` or ``class`` *starts* with
+"comment" (``include_comments=False``); templates also name it ``story-comments``,
+``readerComments``, ``ArticleCommentsWrapper``, ``YourSayWidget_rptComments``, and then
+the thread (each comment a paragraph of prose) came back after the article, past every
+line rule: where a thread starts cannot be told from its lines (BENCHMARKS.md,
+"Thirteenth round"), but the markup says it.
+
+An element whose ``id`` or class names comments (not "commentary", not "commentator")
+goes when all of these hold:
+
+- a paragraph of prose stands before it on the page: comments follow an article, and a
+  forum thread's first post is marked as the replies are;
+- it does not hold the article: the page's headline (``<h1>``), ``<main>`` or
+  ``articleBody``;
+- it is not code, nor in code (a highlighter's ``<span class="token comment">``);
+- it is not named "live" too (a live blog's or a match's feed, "live-match-comment");
+- it holds at most 80 % of the page's text, and nothing inside a comment-named element
+  that holds more goes (a page that is a discussion);
+- the elements chosen hold at most 80 % of the page's text together.
+
+A live blog's entries ("Posted on …"), a timeline or a list of dated headlines are not
+marked as comments, so no rule on their lines is involved.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+# Share of the page's text above which comment-named elements are the page, and stay
+# (a blog post's thread may well be longer than the post).
+MAX_COMMENTS_SHARE = 0.8
+_PROSE_WORDS = 15  # a text of this many words holding a sentence end is prose
+
+# `contains` first: lxml runs the regular expression in Python for each element it is
+# asked about, and few elements have "comment" in their names.
+_COMMENTS = etree.XPath(
+    "//body//*[(contains(@class, 'omment') or contains(@id, 'omment')"
+    " or contains(@class, 'OMMENT') or contains(@id, 'OMMENT'))"
+    " and not(ancestor-or-self::pre or ancestor-or-self::code)"
+    " and re:test(concat(@id, ' ', @class),"
+    " 'comment(?!ary|ator)', 'i') and not(re:test(concat(@id, ' ', @class),"
+    " '(?<![a-z])live', 'i'))]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
+_HOLDS_ARTICLE = etree.XPath(
+    ".//*[self::h1 or self::main or @role='main' or @itemprop='articleBody']"
+)
+_TEXT = etree.XPath("string-length(normalize-space(string(.)))")
+_SENTENCE_END = re.compile(r"[.!?。！？]")
+_UNREAD = frozenset({"a", "script", "style", "noscript", "template", "textarea", "option"})
+
+
+def _text_length(element: etree._Element) -> int:
+    return int(_TEXT(element))
+
+
+def _is_prose(text: str | None) -> bool:
+    if not text:
+        return False
+    return len(text.split()) >= _PROSE_WORDS and _SENTENCE_END.search(text) is not None
+
+
+def _after_prose(body: etree._Element, candidates: list[etree._Element]) -> set[etree._Element]:
+    """The candidates that a text of prose (outside links, scripts and the candidates)
+    comes before.
+
+    One walk in document order, up to the first such text: every candidate not yet
+    reached by then comes after it.
+    """
+    wanted = set(candidates)
+    reached: set[etree._Element] = set()
+    skip: etree._Element | None = None  # a subtree whose text is not read (a link ...)
+    inside = 0  # how many candidates the walk is in
+    for event, element in etree.iterwalk(body, events=("start", "end")):
+        if event == "start":
+            if element in wanted:
+                reached.add(element)
+                inside += 1
+            if skip is None and isinstance(element.tag, str) and element.tag in _UNREAD:
+                skip = element
+            read = skip is None and not inside and isinstance(element.tag, str)
+            if read and _is_prose(element.text):  # a comment node's text is not the page's
+                return wanted - reached
+        else:
+            if element is skip:
+                skip = None
+            if element in wanted:
+                inside -= 1
+            if skip is None and not inside and element is not body and _is_prose(element.tail):
+                return wanted - reached
+    return set()
+
+
+def prune_comments(tree: HtmlElement) -> int:
+    """Drop comment sections that follow the article from `tree` in place; return how many."""
+    found = _COMMENTS(tree)
+    if not found:
+        return 0
+    bodies = tree.xpath("//body")
+    if not bodies:
+        return 0
+    page = _text_length(bodies[0])
+    chosen: dict[etree._Element, int] = {}
+    kept: set[etree._Element] = set()  # comment-named elements that hold the page
+    for element in found:  # document order: ancestors come first
+        if not isinstance(element, HtmlElement) or element.getparent() is None:
+            continue
+        ancestors = set(element.iterancestors())
+        if ancestors & kept or ancestors & chosen.keys():
+            continue  # stays or goes with its ancestor
+        length = _text_length(element)
+        if page and length > MAX_COMMENTS_SHARE * page:
+            kept.add(element)
+            continue
+        if _HOLDS_ARTICLE(element):
+            continue  # a wrapper of the article: comment sections inside it may still go
+        chosen[element] = length
+    if not chosen or (page and sum(chosen.values()) > MAX_COMMENTS_SHARE * page):
+        return 0
+    dropped = _after_prose(bodies[0], list(chosen))
+    for element in dropped:
+        element.drop_tree()
+    return len(dropped)
