@@ -169,3 +169,17 @@ def test_comments_in_code_stay() -> None:
     result = article(page(story(code)))
     assert "// add.c" in text(result)
     assert "// main.c" in text(result)
+
+
+def test_an_items_own_text_named_as_a_part_called_comment_stays() -> None:
+    # A gallery whose items each carry the editor's text in an element named as a part
+    # of the item ("block__element" naming): that is the article, not readers' comments.
+    items = "".join(
+        '<div class="gallery__item"><img src="/p.jpg" alt="">'
+        f'<div class="gallery__item__comment"><p>{p}</p></div></div>'
+        for p in TRAM_PROSE[1:]
+    )
+    html = page(
+        f'<div class="story"><h1>Tram line approved</h1><p>{TRAM_PROSE[0]}</p>{items}</div>'
+    )
+    assert list(article(html).paragraphs) == TRAM_PROSE

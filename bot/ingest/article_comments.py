@@ -16,6 +16,8 @@ goes when all of these hold:
   ``articleBody``;
 - it is not code, nor in code (a highlighter's ``<span class="token comment">``);
 - it is not named "live" too (a live blog's or a match's feed, "live-match-comment");
+- "comment" is not a part of another element in "block__element" naming
+  ("gallery__item__comment": an item's caption or the editor's text on it);
 - it holds at most 80 % of the page's text, and nothing inside a comment-named element
   that holds more goes (a page that is a discussion);
 - the elements chosen hold at most 80 % of the page's text together.
@@ -43,7 +45,7 @@ _COMMENTS = etree.XPath(
     " or contains(@class, 'OMMENT') or contains(@id, 'OMMENT'))"
     " and not(ancestor-or-self::pre or ancestor-or-self::code)"
     " and re:test(concat(@id, ' ', @class),"
-    " 'comment(?!ary|ator)', 'i') and not(re:test(concat(@id, ' ', @class),"
+    " '(?<!__)comment(?!ary|ator)', 'i') and not(re:test(concat(@id, ' ', @class),"
     " '(?<![a-z])live', 'i'))]",
     namespaces={"re": "http://exslt.org/regular-expressions"},
 )
