@@ -40,6 +40,7 @@ __all__ = ["needs_vote", "other_extent", "quick_extent", "takes_nothing", "trim_
 _GRAM = 3  # lines are matched by runs of this many words
 _LINE_AGREES = 0.5  # a line is the other's when this share of its word runs is in it
 _TEXT_AGREES = 0.5  # the two agree when such lines hold this share of our characters
+_STAYING_LINES = 2  # ...or when all of at least this many lines that stay lie within
 _PROSE_WORDS = 15  # a line of this many words holding a sentence is prose, and stays
 _WORD = re.compile(r"\w+")
 _BREAKS = BLOCK_TAGS | {"br", "td", "th"}  # where the other's text breaks into lines
@@ -165,22 +166,38 @@ def takes_nothing(
     """Whether `other` agrees with most of the text and no line at its edges could go:
     `trim_to_agreement` would keep every line."""
     lines = [line for p in paragraphs for line in p.split("\n")]
-    shared = _shared_span(lines, other)
+    shared = _shared_span(lines, other, verbatim)
     if shared is None:
         return False
     first, last = shared
     return not any(_trimmable(line, verbatim) for line in lines[:first] + lines[last + 1 :])
 
 
-def _shared_span(lines: Sequence[str], other: set[Gram]) -> tuple[int, int] | None:
-    """The first and last line the other holds, when such lines are at least half of the
-    text's characters; else None (the two disagree on most of the text)."""
+def _shared_span(
+    lines: Sequence[str], other: set[Gram], verbatim: Collection[str]
+) -> tuple[int, int] | None:
+    """The first and last line the other holds, when the two agree on the article; else
+    None (either may have taken the wrong block, and nothing says which).
+
+    They agree when the lines the other holds are at least half of the text's characters,
+    or, on a page where what the template prints around the article outweighs it (a
+    list of headlines, a job board, an advertisers' column), when every line of ours that
+    would stay anyway (prose, code) lies between the first and last line the other holds,
+    and there are at least two such lines: the other took the same article, and what
+    only ours has around it is short lines.
+    """
     shared = [_agrees(line, other) for line in lines]
+    if not any(shared):
+        return None
+    span = shared.index(True), len(shared) - 1 - shared[::-1].index(True)
     total = sum(len(line) for line in lines)
     agreed = sum(len(line) for line, ok in zip(lines, shared, strict=True) if ok)
-    if not total or agreed < _TEXT_AGREES * total:
-        return None
-    return shared.index(True), len(shared) - 1 - shared[::-1].index(True)
+    if agreed >= _TEXT_AGREES * total:
+        return span
+    staying = [j for j, line in enumerate(lines) if not _trimmable(line, verbatim)]
+    first, last = span
+    inside = len(staying) >= _STAYING_LINES and first <= staying[0] and staying[-1] <= last
+    return span if inside else None
 
 
 def trim_to_agreement(
@@ -193,7 +210,7 @@ def trim_to_agreement(
     Paragraphs keep their lines in order; one left empty goes.
     """
     lines = [(i, line) for i, p in enumerate(paragraphs) for line in p.split("\n")]
-    shared = _shared_span([line for _, line in lines], other)
+    shared = _shared_span([line for _, line in lines], other, verbatim)
     if shared is None:
         return list(paragraphs)
     first, last = shared
