@@ -244,3 +244,40 @@ def test_a_column_of_headlines_longer_than_the_article_is_dropped() -> None:
     body = "".join(f"<p>{p}</p>" for p in PROSE[:3])
     extra = "".join(f"<div class='extra'>{h}</div>" for h in HEADLINES)
     assert paragraphs(story(f"{body}{extra}")) == PROSE[:3]
+
+
+TEASERS = [
+    "The mayor opened the new bridge on Saturday, and thousands of people walked across it.",
+    "A storm cut power to two thousand homes in the east of the city overnight, the utility said.",
+]
+
+
+def test_teasers_under_a_heading_after_the_article_go() -> None:
+    # After the last shared line, a heading of the template's ("More news") and teasers of
+    # a sentence or two each: they go, though each holds a sentence.
+    other = grams_of(*PROSE)
+    ours = [*PROSE, "More news", *TEASERS]
+    assert trim_to_agreement(ours, other) == PROSE
+
+
+def test_prose_right_after_the_article_stays() -> None:
+    # Footnotes or references that follow the article's last line, with no heading
+    # between: whatever the other extractor says, prose stays.
+    other = grams_of(*PROSE)
+    ours = [*PROSE, *TEASERS]
+    assert trim_to_agreement(ours, other) == ours
+
+
+def test_prose_after_a_line_holding_a_sentence_stays() -> None:
+    # A short footnote is no heading: the longer ones after it stay.
+    other = grams_of(*PROSE)
+    ours = [*PROSE, "1 Known as alert spam.", *TEASERS]
+    assert trim_to_agreement(ours, other) == [*PROSE, *TEASERS]
+
+
+def test_a_long_paragraph_after_the_heading_stays() -> None:
+    # Forty words or more is a paragraph, not a teaser.
+    other = grams_of(*PROSE)
+    long = " ".join([TEASERS[0]] * 4)
+    ours = [*PROSE, "More news", long]
+    assert trim_to_agreement(ours, other) == [*PROSE, long]
