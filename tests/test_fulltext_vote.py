@@ -208,3 +208,76 @@ def test_takes_nothing_only_when_most_agrees_and_no_edge_line_could_go() -> None
     assert takes_nothing(["    make build", *PROSE], other, verbatim={"    make build"})
     assert not takes_nothing([PROSE[0], *MORE_PROSE, "Elsewhere"], quick_grams_of(PROSE[0]))
     assert not takes_nothing([], other)
+
+
+HEADLINES = [
+    f"{place} council {verb} its budget for the coming year"
+    for place in ("North", "South", "East", "West", "Harbour", "Airport", "Lakeside")
+    for verb in ("approves", "delays", "rejects", "debates")
+]
+
+
+def test_short_lines_that_outweigh_the_article_go_when_all_its_prose_is_shared() -> None:
+    # A column of headlines under the article, in its container, holds more characters
+    # than the article: the two agree on less than half of our text, but every prose line
+    # lies within what the other took, and only short lines lie outside it.
+    other = grams_of(*PROSE[:3])
+    ours = ["City hall", *PROSE[:3], *HEADLINES]
+    assert sum(map(len, HEADLINES)) > sum(map(len, PROSE[:3]))
+    assert trim_to_agreement(ours, other) == PROSE[:3]
+
+
+def test_nothing_goes_when_the_other_holds_a_single_line_that_stays() -> None:
+    # One shared prose line is too little to say the two took the same article.
+    other = grams_of(PROSE[0])
+    ours = ["City hall", PROSE[0], *HEADLINES]
+    assert trim_to_agreement(ours, other) == ours
+
+
+def test_nothing_goes_when_prose_lies_outside_what_the_other_took() -> None:
+    other = grams_of(*PROSE[:2])
+    ours = [*PROSE[:2], *HEADLINES, PROSE[2]]
+    assert trim_to_agreement(ours, other) == ours
+
+
+def test_a_column_of_headlines_longer_than_the_article_is_dropped() -> None:
+    body = "".join(f"<p>{p}</p>" for p in PROSE[:3])
+    extra = "".join(f"<div class='extra'>{h}</div>" for h in HEADLINES)
+    assert paragraphs(story(f"{body}{extra}")) == PROSE[:3]
+
+
+TEASERS = [
+    "The mayor opened the new bridge on Saturday, and thousands of people walked across it.",
+    "A storm cut power to two thousand homes in the east of the city overnight, the utility said.",
+]
+
+
+def test_teasers_under_a_heading_after_the_article_go() -> None:
+    # After the last shared line, a heading of the template's ("More news") and teasers of
+    # a sentence or two each: they go, though each holds a sentence.
+    other = grams_of(*PROSE)
+    ours = [*PROSE, "More news", *TEASERS]
+    assert trim_to_agreement(ours, other) == PROSE
+
+
+def test_prose_right_after_the_article_stays() -> None:
+    # Footnotes or references that follow the article's last line, with no heading
+    # between: whatever the other extractor says, prose stays.
+    other = grams_of(*PROSE)
+    ours = [*PROSE, *TEASERS]
+    assert trim_to_agreement(ours, other) == ours
+
+
+def test_prose_after_a_line_holding_a_sentence_stays() -> None:
+    # A short footnote is no heading: the longer ones after it stay.
+    other = grams_of(*PROSE)
+    ours = [*PROSE, "1 Known as alert spam.", *TEASERS]
+    assert trim_to_agreement(ours, other) == [*PROSE, *TEASERS]
+
+
+def test_a_long_paragraph_after_the_heading_stays() -> None:
+    # Forty words or more is a paragraph, not a teaser.
+    other = grams_of(*PROSE)
+    long = " ".join([TEASERS[0]] * 4)
+    ours = [*PROSE, "More news", long]
+    assert trim_to_agreement(ours, other) == [*PROSE, long]

@@ -12,6 +12,10 @@ prints around the article, and go. Prose (fifteen words or more holding a senten
 stay wherever they are, and so does everything between the first and last shared line;
 when the two disagree on most of the text, nothing changes (either may have taken the
 wrong block, and nothing says which). Measured in BENCHMARKS.md ("Tenth round").
+Two refinements (BENCHMARKS.md, "Fourteenth session: the vote"): on a page where the
+template's short lines outweigh the article, the two still agree when every line of
+ours that stays lies within what the other took; and past a heading right after the
+last shared line ("More news"), teasers (prose shorter than a paragraph) go too.
 
 trafilatura carries a lighter port of the same algorithm (`quick_extent`), about four
 times faster. It is asked first, and when it agrees and would take nothing away,
@@ -40,6 +44,8 @@ __all__ = ["needs_vote", "other_extent", "quick_extent", "takes_nothing", "trim_
 _GRAM = 3  # lines are matched by runs of this many words
 _LINE_AGREES = 0.5  # a line is the other's when this share of its word runs is in it
 _TEXT_AGREES = 0.5  # the two agree when such lines hold this share of our characters
+_STAYING_LINES = 2  # ...or when all of at least this many lines that stay lie within
+_TEASER_WORDS = 40  # under a heading after the article, prose shorter than this goes
 _PROSE_WORDS = 15  # a line of this many words holding a sentence is prose, and stays
 _WORD = re.compile(r"\w+")
 _BREAKS = BLOCK_TAGS | {"br", "td", "th"}  # where the other's text breaks into lines
@@ -165,22 +171,59 @@ def takes_nothing(
     """Whether `other` agrees with most of the text and no line at its edges could go:
     `trim_to_agreement` would keep every line."""
     lines = [line for p in paragraphs for line in p.split("\n")]
-    shared = _shared_span(lines, other)
+    shared = _shared_span(lines, other, verbatim)
     if shared is None:
         return False
     first, last = shared
     return not any(_trimmable(line, verbatim) for line in lines[:first] + lines[last + 1 :])
 
 
-def _shared_span(lines: Sequence[str], other: set[Gram]) -> tuple[int, int] | None:
-    """The first and last line the other holds, when such lines are at least half of the
-    text's characters; else None (the two disagree on most of the text)."""
+def _shared_span(
+    lines: Sequence[str], other: set[Gram], verbatim: Collection[str]
+) -> tuple[int, int] | None:
+    """The first and last line the other holds, when the two agree on the article; else
+    None (either may have taken the wrong block, and nothing says which).
+
+    They agree when the lines the other holds are at least half of the text's characters,
+    or, on a page where what the template prints around the article outweighs it (a
+    list of headlines, a job board, an advertisers' column), when every line of ours that
+    would stay anyway (prose, code) lies between the first and last line the other holds,
+    and there are at least two such lines: the other took the same article, and what
+    only ours has around it is short lines.
+    """
     shared = [_agrees(line, other) for line in lines]
+    if not any(shared):
+        return None
+    span = shared.index(True), len(shared) - 1 - shared[::-1].index(True)
     total = sum(len(line) for line in lines)
     agreed = sum(len(line) for line, ok in zip(lines, shared, strict=True) if ok)
-    if not total or agreed < _TEXT_AGREES * total:
-        return None
-    return shared.index(True), len(shared) - 1 - shared[::-1].index(True)
+    if agreed >= _TEXT_AGREES * total:
+        return span
+    staying = [j for j, line in enumerate(lines) if not _trimmable(line, verbatim)]
+    first, last = span
+    inside = len(staying) >= _STAYING_LINES and first <= staying[0] and staying[-1] <= last
+    return span if inside else None
+
+
+def _teasers_from(lines: Sequence[str], last: int, verbatim: Collection[str]) -> int:
+    """Where short prose after the article may go too: past a heading right after the last
+    shared line (a short line holding no sentence: "More news", "External links"), the
+    template's teasers follow, a sentence or two each. `len(lines)` when there is none."""
+    after = last + 1
+    if after < len(lines):
+        heading = lines[after]
+        if _trimmable(heading, verbatim) and _SENTENCE_END.search(heading) is None:
+            return after + 1
+    return len(lines)
+
+
+def _goes(
+    line: str, j: int, span: tuple[int, int], teasers: int, verbatim: Collection[str]
+) -> bool:
+    first, last = span
+    if first <= j <= last or line in verbatim:
+        return False
+    return not _is_prose(line) or (j >= teasers and word_count(line) < _TEASER_WORDS)
 
 
 def trim_to_agreement(
@@ -189,16 +232,18 @@ def trim_to_agreement(
     """Drop the lines before the first and after the last line the other extractor holds.
 
     Only lines that are neither prose nor code (`verbatim`: code lines, as extracted) go,
-    and only when the lines the other holds are at least half of the text's characters.
+    and only when the two agree on the article (`_shared_span`); and after a heading
+    right after the last shared line, prose shorter than a paragraph (teasers) goes too.
     Paragraphs keep their lines in order; one left empty goes.
     """
     lines = [(i, line) for i, p in enumerate(paragraphs) for line in p.split("\n")]
-    shared = _shared_span([line for _, line in lines], other)
+    texts = [line for _, line in lines]
+    shared = _shared_span(texts, other, verbatim)
     if shared is None:
         return list(paragraphs)
-    first, last = shared
+    teasers = _teasers_from(texts, shared[1], verbatim)
     kept: dict[int, list[str]] = {}
     for j, (i, line) in enumerate(lines):
-        if first <= j <= last or not _trimmable(line, verbatim):
+        if not _goes(line, j, shared, teasers, verbatim):
             kept.setdefault(i, []).append(line)
-    return ["\n".join(texts) for texts in kept.values()]
+    return ["\n".join(kept_lines) for kept_lines in kept.values()]
