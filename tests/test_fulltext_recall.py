@@ -301,3 +301,19 @@ def test_a_table_from_trafilaturas_readability_fallback_is_read() -> None:
         "inner cell",
         "Appendix: sizes are those of the plate.",
     ]
+
+
+def test_the_second_pass_is_trafilaturas_balanced_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recall pass, then (text too short) trafilatura's default: it weighs its result
+    against its fallback extractors and retries a short one, which `favor_recall` skips and
+    `favor_precision` narrows (trafilatura's evaluation pages, BENCHMARKS.md, "links14")."""
+    calls: list[tuple[bool, bool]] = []
+    real = trafilatura.bare_extraction
+
+    def recording(*args: object, **kwargs: object) -> object:
+        calls.append((bool(kwargs.get("favor_recall")), bool(kwargs.get("favor_precision"))))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", recording)
+    extract_article(page(f"<article><p>{TRAM_PROSE[0][:120]}</p></article>"), url=TRAM_URL)
+    assert calls[:2] == [(True, False), (False, False)]

@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 MIN_CHARS = 300
-# The precise pass runs when the recall one kept less than this share of the page's
+# The balanced pass runs when the recall one kept less than this share of the page's
 # non-link text (it may have taken the wrong block), and the longer cleaned text wins
 # (tuned on half the development pages, bench/fulltext_eval.py).
 SECOND_PASS_SHARE = 0.2
@@ -278,11 +278,16 @@ def _draft(
     tree: HtmlElement,
     url: str,
     *,
-    precise: bool,
+    recall: bool,
     meta: PageMeta,
     headlines: tuple[str, ...] = (),
 ) -> _Draft | None:
-    """One trafilatura pass, cleaned. `precise` favours precision, else recall.
+    """One trafilatura pass, cleaned: `recall` favours recall, else trafilatura's balanced default.
+
+    The balanced mode also weighs its own result against its fallback extractors
+    (readability, justext) and retries a short one, which `favor_recall` skips: on
+    trafilatura's evaluation pages it kept text the recall pass lost (BENCHMARKS.md,
+    "Fourteenth session: links and missed snippets").
 
     The page's title and site name come from `meta`, read once a page: trafilatura's own
     metadata step would look for authors, dates and tags on each pass (`article_meta`).
@@ -294,8 +299,7 @@ def _draft(
     document = trafilatura.bare_extraction(
         tree,
         output_format="txt",
-        favor_precision=precise,
-        favor_recall=not precise,
+        favor_recall=recall,
         include_comments=False,
         include_tables=True,  # some pages lay the article out in a table
         include_links=True,  # link text tells menus from the article's own short lines
@@ -354,7 +358,7 @@ def extract_article(
 
     Hidden elements and the readers' comments after the article go first. trafilatura
     runs favouring recall; when that leaves too little text, or much less than the page
-    holds, it runs again favouring precision and the longer cleaned result wins. Text
+    holds, it runs again in trafilatura's balanced mode and the longer cleaned result wins. Text
     shorter than `min_chars` is still returned, marked `partial` (a teaser or a very
     short page), unless the page is a link list (one that does not declare itself an
     article). When the cleaning leaves nothing of what trafilatura found, its lines are
@@ -420,9 +424,9 @@ def _extract(
     page = _Page.of(tree)
     headlines = page_headlines(tree)
     meta = page_meta(tree, url)
-    draft = _draft(tree, url, precise=False, meta=meta, headlines=headlines)
+    draft = _draft(tree, url, recall=True, meta=meta, headlines=headlines)
     if _needs_second(draft, page, min_chars, declared):
-        draft = _longer(draft, _draft(tree, url, precise=True, meta=meta, headlines=headlines))
+        draft = _longer(draft, _draft(tree, url, recall=False, meta=meta, headlines=headlines))
     # A page that declares an article is one, however many links its text holds (a blog
     # post of links with a line on each): only other pages are refused as link lists.
     if not declared and not declares_article(tree) and _is_link_list(page, draft):

@@ -1,6 +1,6 @@
 """A second extractor's vote on where the article starts and ends.
 
-Pure. trafilatura (the recall pass, the precise one as a check) keeps the article's
+Pure. trafilatura (the recall pass, the balanced one as a check) keeps the article's
 container and, on many news templates, what the template prints around the article
 inside that container: related headlines, promos, section links, bylines. Arc90's
 readability algorithm (Readability.js descends from it), in readability-lxml, is of
