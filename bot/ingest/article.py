@@ -356,15 +356,16 @@ def extract_article(
 ) -> Article | ExtractionFailure:
     """Extract and clean an article's title and paragraphs from a downloaded page.
 
-    Hidden elements and the readers' comments after the article go first. trafilatura
-    runs favouring recall; when that leaves too little text, or much less than the page
-    holds, it runs again in trafilatura's balanced mode and the longer cleaned result wins. Text
-    shorter than `min_chars` is still returned, marked `partial` (a teaser or a very
-    short page), unless the page is a link list (one that does not declare itself an
-    article). When the cleaning leaves nothing of what trafilatura found, its lines are
-    shown without the layout rules rather than nothing; when the page without its hidden
-    elements and comments gives no cleaned text, the whole page is read again (text a
-    script would reveal beats no text, or a menu).
+    Hidden elements and the readers' comments after the article go first, and text left
+    loose beside blocks gets a paragraph of its own (`article_runs`). trafilatura runs
+    favouring recall; when that leaves too little text, or much less than the page holds,
+    it runs again in its balanced mode and the longer cleaned result wins. Text shorter
+    than `min_chars` is still returned, marked `partial` (a teaser or a very short page),
+    unless the page is a link list (one that does not declare itself an article). When
+    the cleaning leaves nothing of what trafilatura found, its lines are shown without
+    the layout rules rather than nothing; when the page without its hidden elements and
+    comments gives no cleaned text, the whole page is read again (text a script would
+    reveal beats no text, or a menu).
     """
     if not html or not html.strip():
         return ExtractionFailure(REASON_EMPTY)
