@@ -23,76 +23,21 @@ from __future__ import annotations
 from lxml import etree
 from lxml.html import HtmlElement
 
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# What keeps its text whole: a paragraph, heading, list item, term or code.
+_WHOLE = frozenset({"p", "li", "dt", "dd", "pre", "code"}) | _HEADINGS
 # Elements a browser lays out as blocks: loose text beside one of these is a run of its own.
-_BLOCKS = frozenset(
-    {
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "center",
-        "details",
-        "dialog",
-        "div",
-        "dl",
-        "fieldset",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "ul",
-    }
-)
-# Containers whose loose text is read as it is: a paragraph, heading, list item, term or
-# code keeps its text whole, and a table's rows hold cells, not text.
-_KEEP = frozenset(
-    {
-        "p",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "li",
-        "dt",
-        "dd",
-        "pre",
-        "code",
-        "table",
-        "thead",
-        "tbody",
-        "tfoot",
-        "tr",
-        "ul",
-        "ol",
-        "dl",
-        "select",
-        "script",
-        "style",
-        "noscript",
-        "template",
-        "textarea",
-        "head",
-        "html",
-    }
-)
-
-
+_BLOCKS = _HEADINGS | {
+    "address", "article", "aside", "blockquote", "center", "details", "dialog", "div",
+    "dl", "fieldset", "figure", "footer", "form", "header", "hr", "main", "nav", "ol",
+    "p", "pre", "section", "table", "ul",
+}  # fmt: skip
+# Containers whose loose text is read as it is: those that keep their text whole, a
+# table's or a list's parts (they hold cells and items, not text), and what is no text.
+_KEEP = _WHOLE | {
+    "table", "thead", "tbody", "tfoot", "tr", "ul", "ol", "dl", "select",
+    "script", "style", "noscript", "template", "textarea", "head", "html",
+}  # fmt: skip
 # Elements whose text is no paragraph's (scripts, styles, noscript's markup, embeds):
 # they stay where they are and end a run, never go into a <p>.
 _APART = frozenset(
@@ -100,9 +45,7 @@ _APART = frozenset(
 )
 # A container inside one of these is part of a paragraph, heading, list item or code:
 # its text is read with that (a reference list's item holding a <div>), never split.
-_INLINE_CONTEXT = frozenset(
-    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "pre", "code", "a"}
-)
+_INLINE_CONTEXT = _WHOLE | {"a"}
 # A page that would get more paragraphs than this is left as it is: each costs the passes
 # that read it, and a made-up page of 12,000 blocks beside loose words doubled its
 # extraction (the test pages' most is 236 runs).
