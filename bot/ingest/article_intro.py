@@ -132,9 +132,7 @@ def intro(
     return found
 
 
-def _intro(
-    block: _Block, shared: set[etree._Element], descriptions: list[set[str]]
-) -> bool:
+def _intro(block: _Block, shared: set[etree._Element], descriptions: list[set[str]]) -> bool:
     """Whether the block holds most of the page's description, or the markup names it an intro.
 
     The names are read on the block and its nearest ancestors that do not hold the body
