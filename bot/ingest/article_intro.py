@@ -159,7 +159,9 @@ def _walk(body: etree._Element, first: list[str]) -> _Walk | None:
     frames); each text after an <h1> goes to the innermost block holding it.
     """
     walk = _Walk()
-    stack: list[etree._Element | None] = []  # the elements open here (None: not a block)
+    # For each element open here, the innermost block holding it (itself when a block):
+    # read in constant time, so that a page of deeply nested elements costs no more.
+    stack: list[etree._Element | None] = []
     h1 = links = apart = 0
     events = etree.iterwalk(body, events=("start", "end"))
     for event, element in events:
@@ -173,7 +175,7 @@ def _walk(body: etree._Element, first: list[str]) -> _Walk | None:
                 h1 += tag == "h1"
                 links += tag == "a"
                 apart += tag in _NOT_PROSE
-            stack.append(element if tag in _BLOCKS else None)
+            stack.append(element if tag in _BLOCKS else (stack[-1] if stack else None))
             text = element.text if tag not in _UNSEEN else None
         else:
             stack.pop()
@@ -185,6 +187,8 @@ def _walk(body: etree._Element, first: list[str]) -> _Walk | None:
                     walk.headline = len(walk.words)
                     walk.blocks = {}
             text = element.tail if element is not body else None
+            if text and tag == "br":
+                text = " " + text  # a line break between two texts of the block
         words = _words(text) if text else []
         if not words:
             continue
@@ -193,7 +197,7 @@ def _walk(body: etree._Element, first: list[str]) -> _Walk | None:
         if _find(walk.words[max(0, before - len(first) + 1) :], first) is not None:
             walk.shared = {e for e in stack if e is not None}
             return walk
-        holder = next((e for e in reversed(stack) if e is not None), None)
+        holder = stack[-1] if stack else None
         if h1 or walk.headline < 0 or holder is None:
             continue
         block = walk.blocks.get(holder)
