@@ -4,12 +4,12 @@ Pure. Templates print the intro (lead, teaser, standfirst, excerpt, dek) in the 
 header or in a box of its own beside the body's container, where trafilatura, which keeps
 one container, leaves it out. `article_lead` finds it when the page's description is its
 whole text; this module finds it by where it stands and what the markup calls it: a
-block of prose after the page's last ``<h1>`` before the body and before the body's first
-words (with only bylines, dates, captions and tools between), that the markup names an
-intro (its class, or a class of its parent or grandparent: ``lead``, ``intro``,
-``teaser``, ``excerpt``, ``dek``…) or whose words hold most of the page's description. A
-block under a caption, byline or author box, a link, a control or a menu is not one,
-and neither is a block mostly of link text.
+block of prose after the page's last ``<h1>`` before the body (within `REACH` words of it)
+and before the body's first words, that the markup names an intro (its class, or a class
+of its parent or grandparent: ``lead``, ``intro``, ``teaser``, ``excerpt``, ``dek``…) or
+whose words hold most of the page's description. A block under a caption, byline or
+author box, a link, a control or a menu is not one, and neither is a block mostly of
+link text.
 """
 
 from __future__ import annotations
