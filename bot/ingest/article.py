@@ -28,6 +28,7 @@ from bot.ingest.article_body import (
 )
 from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line, word_count
 from bot.ingest.article_comments import prune_comments
+from bot.ingest.article_intro import intro
 from bot.ingest.article_lead import standfirst
 from bot.ingest.article_meta import PageMeta, page_meta
 from bot.ingest.article_prune import prune_hidden
@@ -444,6 +445,9 @@ def _extract(
     lead = standfirst(tree, paragraphs, titles=(draft.title, *headlines)) if cleaned else None
     if lead and not is_junk_line(lead):
         paragraphs = [lead, *paragraphs]
+    if cleaned:
+        found = intro(tree, paragraphs, headlines=(draft.title, *headlines))
+        paragraphs = [*(text for text in found if not is_junk_line(text)), *paragraphs]
     article = Article(
         title=draft.title or hostname(url),
         paragraphs=tuple(paragraphs),
