@@ -293,3 +293,82 @@ def test_a_line_of_skip_links_is_dropped(line: str) -> None:
 def test_a_line_that_says_skip_to_is_not_a_skip_link(line: str) -> None:
     lines = [BodyLine(TRAM_PROSE[0], 0), BodyLine(line, 1), BodyLine(TRAM_PROSE[1], 2)]
     assert clean_lines(lines) == [TRAM_PROSE[0], line, TRAM_PROSE[1]]
+
+
+def test_headlines_with_their_source_and_time_after_the_article_are_dropped() -> None:
+    # A list of other stories: each headline linked, its source and time on a line of its
+    # own in the same block, so the block is not all link.
+    lines = [
+        BodyLine(TRAM_PROSE[0], 0),
+        BodyLine(TRAM_PROSE[1], 1),
+        BodyLine("Council agrees to close the harbour baths next year", 2, link_share=1.0),
+        BodyLine("Courier News | Wed, Jan 16 2008, 07:50 GMT", 2),
+        BodyLine("New footbridge over the river opens to walkers", 3, link_share=1.0),
+        BodyLine("City Wire | Wed, Jan 16 2008, 07:42 GMT", 3),
+    ]
+    assert clean_lines(lines) == [TRAM_PROSE[0], TRAM_PROSE[1]]
+
+
+def test_a_link_with_a_sentence_or_after_its_label_stays_after_the_article() -> None:
+    lines = [
+        BodyLine(TRAM_PROSE[0], 0),
+        BodyLine(TRAM_PROSE[1], 1),
+        # A headline and a sentence of the page's own words: a blurb, not a label.
+        BodyLine("Council agrees to close the harbour baths next year", 2, link_share=1.0),
+        BodyLine("Swimmers protest.", 2),
+        # A label before its link ("Today's birthday flower" / "Pine"): a box of its own.
+        BodyLine("Today's anniversary", 3),
+        BodyLine("Celebrations for New Year's Day across the city", 3, link_share=1.0),
+    ]
+    assert clean_lines(lines) == [
+        TRAM_PROSE[0],
+        TRAM_PROSE[1],
+        "Council agrees to close the harbour baths next year\nSwimmers protest.",
+        "Today's anniversary\nCelebrations for New Year's Day across the city",
+    ]
+
+
+def test_a_headline_with_its_label_before_the_last_paragraph_stays() -> None:
+    lines = [
+        BodyLine(TRAM_PROSE[0], 0),
+        BodyLine("Council resolution 2024/17 on the city tram line", 1, link_share=1.0),
+        BodyLine("Council minutes, page 4", 1),
+        BodyLine(TRAM_PROSE[1], 2),
+    ]
+    assert clean_lines(lines) == [
+        TRAM_PROSE[0],
+        "Council resolution 2024/17 on the city tram line\nCouncil minutes, page 4",
+        TRAM_PROSE[1],
+    ]
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        # A box of pictures that link elsewhere: the extractor leaves the links out.
+        "<h3>More on this subject</h3><div>"
+        + "".join(f'<a href="/v{i}"><img src="/v{i}.jpg"></a>' for i in range(3))
+        + "</div>",
+        # A box of links in one paragraph: the cleaning takes the line.
+        '<h2>Courier Investigates</h2><p><a href="/a">Harbour baths to close</a> '
+        '<a href="/b">Footbridge opens</a></p>',
+    ],
+)
+def test_a_heading_left_at_the_end_of_the_text_is_dropped(box: str) -> None:
+    body = "<div class='story'>" + "".join(f"<p>{p}</p>" for p in TRAM_PROSE) + box + "</div>"
+    assert list(article(page(body)).paragraphs) == TRAM_PROSE
+
+
+def test_headings_between_paragraphs_or_alone_stay() -> None:
+    lines = [
+        BodyLine("The vote", 0, heading=True),
+        BodyLine(TRAM_PROSE[0], 1),
+        BodyLine("What comes next", 2, heading=True),
+        BodyLine(TRAM_PROSE[1], 3),
+    ]
+    assert clean_lines(lines) == ["The vote", TRAM_PROSE[0], "What comes next", TRAM_PROSE[1]]
+    alone = [
+        BodyLine("Tram line approved", 0, heading=True),
+        BodyLine("Timetable", 1, heading=True),
+    ]
+    assert clean_lines(alone) == ["Tram line approved", "Timetable"]

@@ -39,6 +39,7 @@ class BodyLine:
     block: int  # lines of one block (paragraph, list item, table row) share this number
     link_share: float = 0.0  # share of its characters inside links
     verbatim: bool = False  # code: kept as it is, never cleaned
+    heading: bool = False  # a heading's line (trafilatura's <head>)
 
     @property
     def linked(self) -> bool:
@@ -90,7 +91,9 @@ class _Body:
         self.lines: list[BodyLine] = []
         self._block = 0
 
-    def emit(self, run: _Run, *, prefix: str = "", verbatim: bool = False) -> None:
+    def emit(
+        self, run: _Run, *, prefix: str = "", verbatim: bool = False, heading: bool = False
+    ) -> None:
         emitted = False
         for parts, linked_chars in run.lines:
             raw = "".join(parts)
@@ -103,7 +106,7 @@ class _Body:
                     continue
                 share = linked_chars[0] / max(1, len("".join(text.split())))
                 text = (prefix if not emitted else "") + text
-                self.lines.append(BodyLine(text, self._block, min(1.0, share), verbatim))
+                self.lines.append(BodyLine(text, self._block, min(1.0, share), verbatim, heading))
                 emitted = True
         self._block += 1
 
@@ -140,7 +143,7 @@ class _Body:
         else:
             run = _Run()
             _inline(element, run, linked=tag == "ref")
-            self.emit(run)
+            self.emit(run, heading=tag == "head")
 
     def item(self, item: etree._Element) -> None:
         if _has_blocks(item):

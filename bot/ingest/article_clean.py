@@ -157,6 +157,7 @@ _BULLET = BULLET
 _HEADLINE_MAX_WORDS = 20
 _STUB_MAX_WORDS = 5
 _ALL_LINKS = 0.9  # a line with this share of link text is a link, not prose
+_LABEL_MAX_WORDS = 12  # a headline's label after the article: its source and time
 _PROSE_MIN_WORDS = 15  # a paragraph of prose: a sentence of at least this many words
 # A menu printed as one line: "Home | News | Sport | Weather", "Home · Weather · News"
 # (a table row of links), "Terms of Use - Privacy Policy - Contact Us". Items are cut at
@@ -345,17 +346,38 @@ def _drop_linked_tail(lines: Sequence[BodyLine]) -> list[BodyLine]:
     job"), job ads and section links after the article, inside the same container, one
     link a block and often between short blurbs, so neither the link-run nor the stub rule
     sees two in a row. Past the last paragraph of prose a block that is all link is not
-    the article's. A block that mixes its own words with a link (a label and its link, an
-    item of a post of links with a line on each) and lines that are not links (a closing
-    credit, a list item) stay, and so does text whose links are unknown.
+    the article's, and neither is a block that opens with a link line and adds only short
+    lines holding no sentence (a headline with its source and time, `_is_link_item`). A
+    block that mixes its own words with a link (a label and its link, an item of a post of
+    links with a line on each) and lines that are not links (a closing credit, a list
+    item) stay, and so does text whose links are unknown.
     """
     # Looked for from the end: the tail is short, the article long.
     last = next((i for i in range(len(lines) - 1, -1, -1) if _is_prose(lines[i])), None)
     if last is None:
         return list(lines)
     tail = lines[last + 1 :]
-    mixed = {line.block for line in tail if line.verbatim or line.link_share < _ALL_LINKS}
-    return [*lines[: last + 1], *(line for line in tail if line.block in mixed)]
+    blocks: dict[int, list[BodyLine]] = {}
+    for line in tail:
+        blocks.setdefault(line.block, []).append(line)
+    items = {block for block, members in blocks.items() if _is_link_item(members)}
+    return [*lines[: last + 1], *(line for line in tail if line.block not in items)]
+
+
+def _is_link_item(block: Sequence[BodyLine]) -> bool:
+    """A block that is a link to elsewhere: all link, or a linked headline with its labels.
+
+    Lists of other stories print each headline with its source and time on a line of
+    its own ("Thomson Financial News | Wed, Jan 16 2008, 07:50 GMT"): short lines that
+    hold no sentence. A block with a sentence of its own, or code, is not one.
+    """
+    if any(line.verbatim for line in block) or block[0].link_share < _ALL_LINKS:
+        return False
+    return all(
+        line.link_share >= _ALL_LINKS
+        or (word_count(line.text) <= _LABEL_MAX_WORDS and not _ends_sentence(line.text))
+        for line in block[1:]
+    )
 
 
 def _words_key(text: str) -> str:
@@ -385,6 +407,20 @@ def _drop_repeats(lines: Sequence[BodyLine], *, titles: Iterable[str]) -> list[B
     return kept
 
 
+def _drop_trailing_headings(lines: Sequence[BodyLine]) -> list[BodyLine]:
+    """Drop the headings that end the text: they head nothing left in it.
+
+    A box after the article keeps its heading ("You might also like", "More on this
+    topic:", "Audio and video on this subject") when its links are gone, taken by the
+    rules above or left out by the extractor; with nothing after it, it tells the
+    reader nothing.
+    """
+    end = len(lines)
+    while end and lines[end - 1].heading and not lines[end - 1].verbatim:
+        end -= 1
+    return list(lines[:end] if end else lines)  # headings alone: the text is theirs
+
+
 def clean_lines(
     lines: Iterable[BodyLine], *, title: str = "", headlines: Iterable[str] = ()
 ) -> list[str]:
@@ -399,6 +435,7 @@ def clean_lines(
     kept = [line for line in kept if not is_menu_line(line)]
     kept = _drop_linked_tail(kept)
     kept = _drop_repeats(kept, titles=[title, *headlines])
+    kept = _drop_trailing_headings(kept)
     grouped: dict[int, list[str]] = {}
     for line in kept:
         text = line.text if line.verbatim else _without_bare_marks(line.text)
