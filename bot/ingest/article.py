@@ -392,18 +392,29 @@ def extract_article(
 
 
 def _element_count(tree: HtmlElement, *, stop: int) -> int:
-    """The elements extraction reads on the page, counted up to one past `stop`."""
-    count = 0
-    stack: list[HtmlElement] = [tree]
-    while stack:
-        element = stack.pop()
-        if isinstance(element.tag, str) and element.tag in _UNCOUNTED:
-            continue
-        count += 1
-        if count > stop:
-            return count
-        stack.extend(element)
-    return count
+    """The elements extraction reads on the page, counted up to one past `stop`.
+
+    Every node below `tree` but texts (elements, comments, processing instructions), less
+    each outermost `_UNCOUNTED` subtree whole. lxml counts them in C (`iter`): a walk with a
+    stack of our own, which stopped past `stop`, took twice as long on the test pages.
+    """
+    if tree.tag in _UNCOUNTED:
+        return 0  # the page is one such subtree
+    count = sum(1 for _ in tree.iter())
+    for element in tree.iter(*_UNCOUNTED):
+        if not _below_uncounted(element, tree):  # a nested one goes with the outermost
+            count -= sum(1 for _ in element.iter())
+    return min(count, stop + 1)
+
+
+def _below_uncounted(element: HtmlElement, top: HtmlElement) -> bool:
+    """Whether an ancestor of `element` below `top` is one of the `_UNCOUNTED`."""
+    for ancestor in element.iterancestors():
+        if ancestor is top:
+            return False
+        if ancestor.tag in _UNCOUNTED:
+            return True
+    return False
 
 
 use_c_lookup()  # element classes chosen in C: about 7 % of an extraction (article_tree)

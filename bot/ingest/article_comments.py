@@ -33,17 +33,17 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement
 
+from bot.ingest.article_tree import first_body
+
 # Share of the page's text above which comment-named elements are the page, and stay
 # (a blog post's thread may well be longer than the post).
 MAX_COMMENTS_SHARE = 0.8
 _PROSE_WORDS = 15  # a text of this many words holding a sentence end is prose
 
-# `contains` first: lxml runs the regular expression in Python for each element it is
-# asked about, and few elements have "comment" in their names.
-_COMMENTS = etree.XPath(
-    "//body//*[(contains(@class, 'omment') or contains(@id, 'omment')"
-    " or contains(@class, 'OMMENT') or contains(@id, 'OMMENT'))"
-    " and not(ancestor-or-self::pre or ancestor-or-self::code)"
+# The rest of the test, asked only of elements whose `id` or class holds "omment" or
+# "OMMENT" (`comment_named`): few do.
+_COMMENT_NAMED = etree.XPath(
+    "self::*[not(ancestor-or-self::pre or ancestor-or-self::code)"
     " and re:test(concat(@id, ' ', @class),"
     " '(?<!__)comment(?!ary|ator)', 'i') and not(re:test(concat(@id, ' ', @class),"
     " '(?<![a-z])live', 'i'))]",
@@ -55,6 +55,28 @@ _HOLDS_ARTICLE = etree.XPath(
 _TEXT = etree.XPath("string-length(normalize-space(string(.)))")
 _SENTENCE_END = re.compile(r"[.!?。！？]")
 _UNREAD = frozenset({"a", "script", "style", "noscript", "template", "textarea", "option"})
+
+
+def _names_comments(name: str | None) -> bool:
+    return name is not None and ("omment" in name or "OMMENT" in name)
+
+
+def comment_named(tree: etree._Element) -> list[etree._Element]:
+    """The elements in a ``<body>`` whose `id` or class names comments, in document order.
+
+    What the XPath ``//body//*[(contains(@class, 'omment') or contains(@id, 'omment') or
+    ...) and <_COMMENT_NAMED's test>]`` gives, in a third of its time: the substring tests
+    in Python on each element's two attributes, where the XPath's `contains` made a string
+    of each attribute four times over, and the rest of the test only on the few that pass.
+    Like the XPath, it reads the whole document `tree` belongs to.
+    """
+    return [
+        element
+        for element in tree.getroottree().getroot().iter(etree.Element)
+        if (_names_comments(element.get("class")) or _names_comments(element.get("id")))
+        and any(True for _ in element.iterancestors("body"))
+        and _COMMENT_NAMED(element)
+    ]
 
 
 def _text_length(element: etree._Element) -> int:
@@ -100,13 +122,13 @@ def _after_prose(body: etree._Element, candidates: list[etree._Element]) -> set[
 
 def prune_comments(tree: HtmlElement) -> int:
     """Drop comment sections that follow the article from `tree` in place; return how many."""
-    found = _COMMENTS(tree)
+    found = comment_named(tree)
     if not found:
         return 0
-    bodies = tree.xpath("//body")
-    if not bodies:
+    body = first_body(tree)
+    if body is None:
         return 0
-    page = _text_length(bodies[0])
+    page = _text_length(body)
     chosen: dict[etree._Element, int] = {}
     kept: set[etree._Element] = set()  # comment-named elements that hold the page
     for element in found:  # document order: ancestors come first
@@ -124,7 +146,7 @@ def prune_comments(tree: HtmlElement) -> int:
         chosen[element] = length
     if not chosen or (page and sum(chosen.values()) > MAX_COMMENTS_SHARE * page):
         return 0
-    dropped = _after_prose(bodies[0], list(chosen))
+    dropped = _after_prose(body, list(chosen))
     for element in dropped:
         element.drop_tree()
     return len(dropped)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from lxml import etree
 from lxml.html import HtmlElement
 
+from bot.ingest.article_tree import first_body
+
 MIN_WORDS = 12  # a shorter block is a byline, a date, a label
 # The intro begins within this many words after the headline: a site's logo in an <h1>
 # stands far above the article, and what lies between is the page's header.
@@ -96,10 +98,10 @@ def intro(
     `headlines`: the page's titles; a block repeating one is the headline, not an intro.
     """
     first = _words(paragraphs[0])[:_FIRST_WORDS] if paragraphs else []
-    bodies = tree.xpath("//body")
-    if len(first) < 3 or not bodies:
+    body = first_body(tree)
+    if len(first) < 3 or body is None:
         return []
-    walk = _walk(bodies[0], first)
+    walk = _walk(body, first)
     if walk is None or walk.headline < 0:
         return []
     descriptions = [

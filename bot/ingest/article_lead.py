@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from lxml import etree
 from lxml.html import HtmlElement
 
+from bot.ingest.article_tree import first_body
+
 MIN_WORDS = 8  # a shorter description is a label or a site slogan, not a summary
 _START_CHARS = 40  # an element is a candidate when its text begins like a description
 _FIRST_WORDS = 8  # the article's first paragraph is found in the page by these words
@@ -84,10 +86,10 @@ def standfirst(
     """
     # A description that repeats the headline is the headline (shown above the text).
     descriptions = _descriptions(tree) - {_key(title) for title in titles}
-    bodies = tree.xpath("//body")
-    if not descriptions or not bodies or not paragraphs:
+    body = first_body(tree)
+    if not descriptions or body is None or not paragraphs:
         return None
-    element = _printed(bodies[0], descriptions)
+    element = _printed(body, descriptions)
     if element is None:
         return None
     text = " ".join(element.text_content().split())

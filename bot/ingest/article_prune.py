@@ -20,6 +20,8 @@ from __future__ import annotations
 from lxml import etree
 from lxml.html import HtmlElement
 
+from bot.ingest.article_tree import first_body
+
 # Share of the page's text above which a hidden element is kept (see the module's doc).
 MAX_HIDDEN_SHARE = 0.8
 
@@ -52,8 +54,8 @@ def prune_hidden(tree: HtmlElement) -> int:
     hidden = _HIDDEN(tree)
     if not hidden:
         return 0
-    bodies = tree.xpath("//body")
-    page = _text_length(bodies[0]) if bodies else 0
+    body = first_body(tree)
+    page = _text_length(body) if body is not None else 0
     chosen: dict[etree._Element, int] = {}
     for element in hidden:  # document order: ancestors come first
         if not isinstance(element, HtmlElement) or element.getparent() is None:

@@ -19,7 +19,7 @@ import trafilatura.utils
 from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
 
-__all__ = ["C_LOOKUP", "use_c_lookup"]
+__all__ = ["C_LOOKUP", "first_body", "use_c_lookup"]
 
 C_LOOKUP = etree.ElementDefaultClassLookup(
     element=HtmlElement,
@@ -35,3 +35,14 @@ def use_c_lookup() -> None:
     Trees it parses from then on, and their copies, get `C_LOOKUP`'s classes. Idempotent.
     """
     trafilatura.utils.HTML_PARSER.set_element_class_lookup(C_LOOKUP)
+
+
+def first_body(tree: etree._Element) -> HtmlElement | None:
+    """The page's first ``<body>`` in document order: what ``tree.xpath("//body")[0]`` gives.
+
+    The search stops at the first one (after the head), where the XPath walks every node of
+    the page, its texts included: a tenth of a millisecond a call on the test pages, and
+    each stage asked it. Like the XPath, it reads the whole document `tree` belongs to (a
+    page that parses as a fragment is an element below the document's root).
+    """
+    return next(tree.getroottree().getroot().iter("body"), None)

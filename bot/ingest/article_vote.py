@@ -162,7 +162,7 @@ def needs_vote(paragraphs: Sequence[str], verbatim: Collection[str] = ()) -> boo
 
 def _agrees(line: str, other: set[Gram]) -> bool:
     grams = _grams(line)
-    return bool(grams) and sum(g in other for g in grams) >= _LINE_AGREES * len(grams)
+    return bool(grams) and len(grams & other) >= _LINE_AGREES * len(grams)
 
 
 def takes_nothing(
