@@ -79,3 +79,24 @@ def test_a_description_repeating_the_headline_is_not_a_standfirst() -> None:
     html = page(f"<h2>{headline}</h2>", head=f'<meta name="description" content="{headline}">')
     html = html.replace("<title>Tram line approved | Courier</title>", f"<title>{headline}</title>")
     assert headline not in paragraphs(html)
+
+
+def test_the_standfirst_leads_the_declared_body_of_a_paywalled_page() -> None:
+    """A paywalled page prints its standfirst and an offer; the body is only in its JSON-LD.
+
+    The articleBody stands in for the short printed text, and the standfirst, printed on
+    the page though the body is not, still leads it (seen on a trade paper's page of
+    trafilatura's evaluation set).
+    """
+    body = "\\n\\n".join(TRAM_PROSE * 2)
+    ld = f'<script type="application/ld+json">{{"@type": "NewsArticle", "articleBody": "{body}"}}'
+    offer = "".join(f"<li>{item}</li>" for item in ("Monthly plan", "Cancel any time", "1.00 EUR"))
+    html = (
+        f"<html><head><title>Tram line approved | Courier</title>{META}{ld}</script></head>"
+        f'<body><header><h1>Tram line approved</h1><p class="standfirst">{DEK}</p></header>'
+        f'<div class="paywall"><p>Read on with a subscription</p><ul>{offer}</ul></div>'
+        "</body></html>"
+    )
+    got = paragraphs(html)
+    assert got[0] == DEK
+    assert " ".join(" ".join(got[1:]).split()) == " ".join(TRAM_PROSE * 2)

@@ -338,9 +338,14 @@ def _uncleaned(draft: _Draft) -> _Draft:
     return replace(draft, paragraphs=["\n".join(texts) for texts in paragraphs.values()])
 
 
+def _plain(declared: str) -> str:
+    """The text of the page's articleBody (it may hold HTML or plain text)."""
+    return declared_text(declared) if "<" in declared else declared
+
+
 def _declared_draft(declared: str, draft: _Draft | None) -> _Draft:
     """The page's articleBody as the article's text (it may hold HTML or plain text)."""
-    text = declared_text(declared) if "<" in declared else declared
+    text = _plain(declared)
     lines = [
         BodyLine(" ".join(line.split()), index)
         for index, paragraph in enumerate(text.split("\n\n"))
@@ -453,7 +458,11 @@ def _extract(
         return _too_little_text(page), False
     paragraphs = _voted(tree, draft) if cleaned and vote else draft.paragraphs
     chars = sum(len(p) for p in paragraphs)
-    lead = standfirst(tree, paragraphs, titles=(draft.title, *headlines)) if cleaned else None
+    lead = (
+        standfirst(tree, paragraphs, titles=(draft.title, *headlines), declared=_plain(declared))
+        if cleaned
+        else None
+    )
     if lead and not is_junk_line(lead):
         paragraphs = [lead, *paragraphs]
     if cleaned:

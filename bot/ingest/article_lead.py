@@ -6,7 +6,9 @@ one container, leaves it out. The page says which text it is: the same summary i
 description (``og:description``, ``description``, ``twitter:description``). A visible
 element whose whole text is that description, standing before the article's first
 paragraph, is the standfirst. A description the page does not print (an SEO blurb), or
-prints in a teaser link, or prints after the body has begun, is not.
+prints in a teaser link, or prints after the body has begun, is not. A body the page
+does not print, its JSON-LD ``articleBody`` (a paywalled page prints the standfirst and
+an offer), has nothing to stand before: the printed description leads it.
 """
 
 from __future__ import annotations
@@ -75,14 +77,21 @@ def _printed(body: etree._Element, descriptions: set[str]) -> etree._Element | N
 
 
 def standfirst(
-    tree: HtmlElement, paragraphs: Sequence[str], *, titles: Sequence[str] = ()
+    tree: HtmlElement,
+    paragraphs: Sequence[str],
+    *,
+    titles: Sequence[str] = (),
+    declared: str = "",
 ) -> str | None:
     """The page's printed standfirst when the extracted `paragraphs` lack it, else None.
 
     `titles`: the page's headlines; a description repeating one is not a standfirst.
+    `declared`: the text of the page's JSON-LD `articleBody`, if it has one.
 
     It must stand before the article: the first paragraph's first words follow it in the
-    page's visible text (within `_REACH` words), and do not come before it.
+    page's visible text (within `_REACH` words), and do not come before it; or they are
+    nowhere in the page's visible text but in `declared` (the body is the page's JSON-LD,
+    which the page does not print).
     """
     # A description that repeats the headline is the headline (shown above the text).
     descriptions = _descriptions(tree) - {_key(title) for title in titles}
@@ -97,7 +106,9 @@ def standfirst(
     if key in _key(" ".join(paragraphs)):
         return None
     first = " ".join(_words(paragraphs[0])[:_FIRST_WORDS])
-    if not first or not _follows(element, first) or first in _key(" ".join(_BEFORE(element))):
+    if not first or first in _key(" ".join(_BEFORE(element))):
+        return None
+    if not _follows(element, first) and not _unprinted(element, first, declared):
         return None
     return text
 
@@ -110,3 +121,9 @@ def _follows(element: etree._Element, first: str) -> bool:
         if len(words) >= _REACH:
             break
     return first in " ".join(words)
+
+
+def _unprinted(element: etree._Element, first: str, declared: str) -> bool:
+    """Whether `first` (the body's start) is in the page's `declared` articleBody but not
+    in its visible text after `element` (nor before it: checked first)."""
+    return first in _key(declared) and first not in _key(" ".join(_AFTER(element)))
