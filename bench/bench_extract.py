@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import md_table, median, percentile, print_machine
 from bench.fulltext_gn1 import load as load_gn1
 from bench.fulltext_snippets import load as load_snippets
-from bot.ingest.article import extract_article
+from bot.fulltext.article import extract_article
 from tests.support.fulltextkit import DEFAULT_DATA, load_pages
 
 Pages = list[tuple[str, bytes | str, str]]  # name, page, address

@@ -38,7 +38,7 @@ PAGES = {
 
 CHILD = (
     "import sys, time\n"
-    "from bot.ingest.article import extract_article\n"
+    "from bot.fulltext.article import extract_article\n"
     "html = sys.stdin.read(); t = time.process_time()\n"
     "r = extract_article(html, url='https://news.test/a')\n"
     "print(time.process_time() - t, type(r).__name__, getattr(r, 'reason', ''))\n"

@@ -45,7 +45,7 @@ from bench._common import (
     percentile,
     print_machine,
 )
-from bot.ingest.article import extract_article
+from bot.fulltext.article import extract_article
 from bot.render.article import render_article
 from bot.services.story_views import story_views
 from bot.settings import BriefingSettings, Topic

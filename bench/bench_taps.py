@@ -41,7 +41,7 @@ ensure_repo_on_path()
 
 import bot  # noqa: E402
 from bench._common import corpus_headlines, parse_bench_args  # noqa: E402
-from bot.ingest.article import extract_article  # noqa: E402
+from bot.fulltext.article import extract_article  # noqa: E402
 from bot.render.stories import fulltext_callback  # noqa: E402
 from bot.services import articles  # noqa: E402
 from bot.settings import DeliverySettings, Topic  # noqa: E402

@@ -59,7 +59,7 @@ def _extraction_workers(parent: int) -> list[int]:
             command = (proc / "cmdline").read_bytes()
         except (OSError, ValueError):
             continue  # not a process, or gone meanwhile
-        if f"\nPPid:\t{parent}\n" in status and b"bot.ingest.article" in command:
+        if f"\nPPid:\t{parent}\n" in status and b"bot.fulltext.article" in command:
             found.append(int(proc.name))
     return found
 

@@ -1,4 +1,4 @@
-"""Tests for bot.ingest.article: extraction, cleaning and rendering of article pages."""
+"""Tests for bot.fulltext.article: extraction, cleaning and rendering of article pages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.ingest.article import (
+from bot.fulltext.article import (
     REASON_EMPTY,
     REASON_NO_TEXT,
     REASON_NOT_ARTICLE,

@@ -4,7 +4,7 @@ News templates put the comment thread in the article's container, in an element 
 for it (``story-comments``, ``readerComments``, ``YourSayWidget_rptComments``) that
 trafilatura's own comment filter, which looks for names *starting* with "comment", does
 not see; each comment is a paragraph of prose, so no line rule may drop it
-(`bot.ingest.article_comments`). What looks like a thread but is the page's own text
+(`bot.fulltext.comments`). What looks like a thread but is the page's own text
 stays: a live blog's entries, a match's live feed, a timeline, a forum thread, a column
 named "commentary", an article wrapped in an element whose class mentions comments.
 """
@@ -14,8 +14,8 @@ from __future__ import annotations
 import pytest
 import trafilatura
 
-from bot.ingest.article import Article, extract_article
-from bot.ingest.article_comments import prune_comments
+from bot.fulltext.article import Article, extract_article
+from bot.fulltext.comments import prune_comments
 from tests.support.samples import TRAM_PROSE, TRAM_URL
 
 COMMENTS = [

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from bench.fulltext_eval import halves
-from bot.ingest.article import REASON_NOT_ARTICLE, Article, ExtractionFailure, extract_article
+from bot.fulltext.article import REASON_NOT_ARTICLE, Article, ExtractionFailure, extract_article
 from tests.support.fulltextkit import HALVES, Page
 from tests.support.samples import TRAM_PROSE, TRAM_URL
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 from lxml.html import fromstring
 
-from bot.ingest.article import Article, extract_article
-from bot.ingest.article_intro import REACH, intro
+from bot.fulltext.article import Article, extract_article
+from bot.fulltext.intro import REACH, intro
 from tests.support.samples import TRAM_PROSE, TRAM_URL
 
 INTRO = (

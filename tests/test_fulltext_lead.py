@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ingest.article import Article, extract_article
+from bot.fulltext.article import Article, extract_article
 from tests.support.samples import TRAM_PROSE, TRAM_URL
 
 DEK = (

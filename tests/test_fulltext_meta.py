@@ -1,6 +1,6 @@
 """The page's title and site name, and its visible text sizes: cheaper, and the same.
 
-`bot.ingest.article_meta` runs only the title and site-name steps of trafilatura's
+`bot.fulltext.meta` runs only the title and site-name steps of trafilatura's
 metadata extraction; these tests hold it to `trafilatura.metadata.extract_metadata` on
 every page the tests have (so an update of trafilatura that changes its steps shows here).
 Readability's 130 test pages count when ``../shared/data`` is there (skipped visibly when
@@ -17,8 +17,8 @@ from lxml.html import HtmlElement
 from trafilatura.metadata import extract_metadata
 from trafilatura.settings import set_date_params
 
-from bot.ingest.article import Article, _Page, extract_article
-from bot.ingest.article_meta import PageMeta, page_meta
+from bot.fulltext.article import Article, _Page, extract_article
+from bot.fulltext.meta import PageMeta, page_meta
 from tests.conftest import shared_data
 
 ARTICLES = Path(__file__).parent / "testdata" / "articles"

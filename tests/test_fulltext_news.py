@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ingest.article import Article, extract_article
-from bot.ingest.article_body import BodyLine
-from bot.ingest.article_clean import clean_lines, is_menu_line
+from bot.fulltext.article import Article, extract_article
+from bot.fulltext.body import BodyLine
+from bot.fulltext.clean import clean_lines, is_menu_line
 from tests.support.samples import TRAM_PROSE, TRAM_URL
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.delivery.message import OutMessage
-from bot.ingest.article import Article
+from bot.fulltext.article import Article
 from bot.render.stories import fulltext_callback, parse_fulltext_callback, parse_fulltext_tap
 from bot.render.tghtml import plain_text
 from bot.services.articles import StoryRef, tap_messages

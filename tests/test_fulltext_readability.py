@@ -1,6 +1,6 @@
 """readability-lxml's answer, read from our tree: cheaper, and the same text.
 
-`bot.ingest.article_readability` gives readability-lxml the parsed page instead of its
+`bot.fulltext.readability_lxml` gives readability-lxml the parsed page instead of its
 markup, and skips its cleaner's JavaScript pass (attributes only). These tests hold the
 answer's text (the word runs the vote reads) to the library's own on markup, on crafted
 pages that touch each step it changed and on Readability's 130 test pages (skipped
@@ -19,16 +19,16 @@ from lxml import etree
 from lxml.html import HtmlElement
 from readability import Document
 
-from bot.ingest import article_vote
-from bot.ingest.article_body import defuse_metadata
-from bot.ingest.article_prune import prune_hidden
-from bot.ingest.article_readability import (
+from bot.fulltext import vote as article_vote
+from bot.fulltext.body import defuse_metadata
+from bot.fulltext.prune import prune_hidden
+from bot.fulltext.readability_lxml import (
     TreeDocument,
     cleaned_length,
     readability_document,
     round_trips,
 )
-from bot.ingest.article_vote import Gram, _summary_grams, other_extent
+from bot.fulltext.vote import Gram, _summary_grams, other_extent
 from tests.conftest import shared_data
 from tests.support.samples import TRAM_PROSE
 
@@ -131,7 +131,7 @@ def test_without_the_private_names_it_leans_on_the_page_goes_the_markup_way(
 ) -> None:
     # An update of readability-lxml or lxml_html_clean without `Document._parse` or
     # `_remove_javascript_link`: the vote still gets the library's answer, from markup.
-    import bot.ingest.article_readability as module
+    import bot.fulltext.readability_lxml as module
 
     assert module.TREE_PATH  # the installed versions have both
     monkeypatch.setattr(module, "TREE_PATH", False)

@@ -14,9 +14,9 @@ import lxml.html
 import pytest
 import trafilatura
 
-from bot.ingest.article import Article, extract_article
-from bot.ingest.article_body import body_lines, declared_body
-from bot.ingest.article_clean import clean_lines
+from bot.fulltext.article import Article, extract_article
+from bot.fulltext.body import body_lines, declared_body
+from bot.fulltext.clean import clean_lines
 from bot.render.tghtml import plain_text
 from bot.services.articles import StoryRef, first_tap_messages
 from bot.settings import FulltextSettings

@@ -1,4 +1,4 @@
-"""Loose article text beside blocks is read whole (`bot.ingest.article_runs`).
+"""Loose article text beside blocks is read whole (`bot.fulltext.runs`).
 
 Older news templates put the article's text straight into a container that also holds
 blocks (a photo box, share buttons, an ad slot). trafilatura dropped the text after such
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import lxml.html
 
-from bot.ingest.article import Article, extract_article
-from bot.ingest.article_runs import wrap_loose_text
+from bot.fulltext.article import Article, extract_article
+from bot.fulltext.runs import wrap_loose_text
 from tests.support.tghtml_check import squash
 
 URL = "https://news.example/games/goldeneye"

@@ -10,7 +10,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from bot.ingest.article import _links, _Page
+from bot.fulltext.article import _links, _Page
 
 # What `_links` replaced: a link goes somewhere unless its href, whitespace normalised and
 # "JAVSCRIPT" lower-cased, starts with "javascript:" or is "#".

@@ -1,4 +1,4 @@
-"""Parsed pages' element classes chosen in C (`bot.ingest.article_tree`): the same text.
+"""Parsed pages' element classes chosen in C (`bot.fulltext.tree`): the same text.
 
 lxml.html's own lookup (a Python method, for the form classes) ran for every element
 Python code reached; trafilatura's parser now uses lxml's default lookup in C. These
@@ -17,8 +17,8 @@ import trafilatura
 import trafilatura.utils
 from lxml.html import HtmlComment, HtmlElement
 
-from bot.ingest.article import ExtractionResult, extract_article
-from bot.ingest.article_tree import C_LOOKUP, use_c_lookup
+from bot.fulltext.article import ExtractionResult, extract_article
+from bot.fulltext.tree import C_LOOKUP, use_c_lookup
 from tests.support.samples import TRAM_PROSE, TRAM_URL
 
 ARTICLES = Path(__file__).parent / "testdata" / "articles"

@@ -4,7 +4,7 @@ News templates print short lines inside the article's container around the artic
 kicker, a promo, section links); trafilatura keeps them, readability-lxml's scoring of
 the container does not. Where the two agree on most of the text, those lines go; prose,
 code and whatever lies between the first and last shared line stay
-(`bot.ingest.article_vote`, BENCHMARKS.md "Tenth round"). trafilatura's lighter port
+(`bot.fulltext.vote`, BENCHMARKS.md "Tenth round"). trafilatura's lighter port
 of the same algorithm is asked first; readability-lxml only when the port's answer
 would change something or disagrees (BENCHMARKS.md, "Thirteenth session").
 """
@@ -15,9 +15,9 @@ import lxml.html
 import pytest
 from lxml.html import HtmlElement
 
-from bot.ingest import article_vote
-from bot.ingest.article import VOTE_MAX_ELEMENTS, Article, extract_article
-from bot.ingest.article_vote import other_extent, quick_extent, takes_nothing, trim_to_agreement
+from bot.fulltext import vote as article_vote
+from bot.fulltext.article import VOTE_MAX_ELEMENTS, Article, extract_article
+from bot.fulltext.vote import other_extent, quick_extent, takes_nothing, trim_to_agreement
 from tests.support.samples import TRAM_PROSE, TRAM_URL
 
 MORE_PROSE = [

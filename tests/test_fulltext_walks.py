@@ -13,9 +13,9 @@ import pytest
 from lxml import etree
 from lxml.html import HtmlElement
 
-from bot.ingest.article import _UNCOUNTED, _element_count, _parse
-from bot.ingest.article_comments import comment_named
-from bot.ingest.article_tree import first_body
+from bot.fulltext.article import _UNCOUNTED, _element_count, _parse
+from bot.fulltext.comments import comment_named
+from bot.fulltext.tree import first_body
 from tests.support.fulltextkit import DEFAULT_DATA, load_pages
 
 # The comment sections' XPath as it was, and the former element count.

@@ -18,14 +18,14 @@ from datetime import UTC, datetime
 import lxml.html
 import pytest
 
-from bot.ingest.article import (
+from bot.fulltext.article import (
     MAX_ELEMENTS,
     REASON_TOO_LARGE,
     Article,
     ExtractionFailure,
     extract_article,
 )
-from bot.ingest.article_body import declared_text, defuse_metadata
+from bot.fulltext.body import declared_text, defuse_metadata
 from bot.ingest.fetcher import Fetcher, FetchPolicy
 from tests.support.feedserver import FeedServer, Reply
 
@@ -50,7 +50,7 @@ def _extract_in_child(html: str) -> str:
     code = textwrap.dedent(
         """
         import sys
-        from bot.ingest.article import Article, extract_article
+        from bot.fulltext.article import Article, extract_article
         result = extract_article(sys.stdin.read(), url="https://news.test/tram")
         print(result.paragraphs[0] if isinstance(result, Article) else result.reason)
         """

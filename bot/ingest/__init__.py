@@ -1,1 +1,1 @@
-"""Ingest: fetch feeds and pages, parse, merge entries into stories, match topics."""
+"""Ingest: fetch feeds, parse, merge entries into stories, match topics."""

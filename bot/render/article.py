@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.ingest.article import Article, hostname
+from bot.fulltext.article import Article, hostname
 from bot.render import plain, tghtml
 
 TITLE_LIMIT = 300

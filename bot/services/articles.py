@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.delivery.message import Button, OutMessage
-from bot.ingest.article import MIN_CHARS, Article, ExtractionFailure, extract_article
+from bot.fulltext.article import MIN_CHARS, Article, ExtractionFailure, extract_article
 from bot.ingest.fetcher import Fetcher, FetchPolicy, FetchResult, FetchStatus
 from bot.ingest.process_pool import ProcessPool, TimedOut, WorkerDied
 from bot.ops import metrics
@@ -49,7 +49,7 @@ _flights: dict[tuple[int, int, str, int], asyncio.Future[list[OutMessage]]] = {}
 
 
 def extraction_pool(workers: int = EXTRACT_WORKERS) -> ProcessPool:
-    """This process's full-text extraction workers (each imports `bot.ingest.article`).
+    """This process's full-text extraction workers (each imports `bot.fulltext.article`).
 
     `workers`: how many, when this call creates the pool (the first call of the process:
     the bot's start, with `fulltext.extract_workers`).
@@ -60,7 +60,7 @@ def extraction_pool(workers: int = EXTRACT_WORKERS) -> ProcessPool:
             workers,
             name="fulltext-extract",
             niceness=EXTRACT_NICENESS,
-            preload=("bot.ingest.article",),
+            preload=("bot.fulltext.article",),
         )
     return _extraction
 

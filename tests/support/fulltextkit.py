@@ -20,7 +20,7 @@ import lxml.html
 import trafilatura
 
 from bot.delivery.message import OutMessage
-from bot.ingest.article import extract_article
+from bot.fulltext.article import extract_article
 from bot.render import texts
 from bot.render.stories import parse_fulltext_tap
 from bot.render.tghtml import plain_text

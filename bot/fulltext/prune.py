@@ -20,7 +20,7 @@ from __future__ import annotations
 from lxml import etree
 from lxml.html import HtmlElement
 
-from bot.ingest.article_tree import first_body
+from bot.fulltext.tree import first_body
 
 # Share of the page's text above which a hidden element is kept (see the module's doc).
 MAX_HIDDEN_SHARE = 0.8

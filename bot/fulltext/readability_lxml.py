@@ -5,7 +5,7 @@ it again, dropped the hidden elements, and ran lxml_html_clean's Cleaner over a 
 (`Document._parse`). Two thirds of that Cleaner's time went to its JavaScript pass
 (``on*`` attributes, ``javascript:`` links in every link attribute, ``srcdoc``), which
 changes attributes only. The vote reads the text of readability-lxml's answer
-(`article_vote._summary_grams`), and its scoring reads no attribute but ``class``, ``id``,
+(`vote._summary_grams`), and its scoring reads no attribute but ``class``, ``id``,
 ``itemprop`` and an ``<iframe>``'s ``src`` (a YouTube or Vimeo frame is kept, with the text
 "VIDEO"; another is dropped). So `TreeDocument._parse` copies our tree instead of parsing
 markup and runs the same Cleaner less its JavaScript pass, giving every ``<iframe>``'s

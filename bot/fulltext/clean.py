@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from bot.ingest.article_body import BULLET, CELL_SEPARATOR, BodyLine
+from bot.fulltext.body import BULLET, CELL_SEPARATOR, BodyLine
 from bot.render.plain import fold
 
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from lxml import etree
 from lxml.html import HtmlElement
 
-from bot.ingest.article_tree import first_body
+from bot.fulltext.tree import first_body
 
 MIN_WORDS = 8  # a shorter description is a label or a site slogan, not a summary
 _START_CHARS = 40  # an element is a candidate when its text begins like a description

@@ -3,7 +3,7 @@
 Pure. trafilatura hands back <p>, <head>, <list>/<item>, <quote>, <code> and <table>
 (<row>/<cell>, or <tr>/<td>/<th> from its readability fallback) blocks with inline <hi>,
 <ref> (links, when asked for) and <lb/> (line breaks). The cleaning in
-`bot.ingest.article` needs each line's text and whether it is mostly link text (a menu or
+`bot.fulltext.article` needs each line's text and whether it is mostly link text (a menu or
 related-links entry) or the page's own words.
 """
 

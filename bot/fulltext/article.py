@@ -1,11 +1,11 @@
 """Article full text: extract a page's main text and clean off page furniture.
 
 Pure: takes the HTML a Fetcher downloaded and returns data (`bot.render.article` lays
-it out). Hidden elements are pruned first (`bot.ingest.article_prune`), and readers'
-comment sections after the article (`bot.ingest.article_comments`); extraction is
+it out). Hidden elements are pruned first (`bot.fulltext.prune`), and readers'
+comment sections after the article (`bot.fulltext.comments`); extraction is
 trafilatura's, in up to two passes, with the page's own JSON-LD `articleBody` as a
 check and a last resort; the cleaning of what it leaves is ours
-(`bot.ingest.article_clean`).
+(`bot.fulltext.clean`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 
-from bot.ingest.article_body import (
+from bot.fulltext.body import (
     BodyLine,
     body_lines,
     declared_body,
@@ -26,15 +26,15 @@ from bot.ingest.article_body import (
     declares_article,
     defuse_metadata,
 )
-from bot.ingest.article_clean import clean_lines, clean_paragraphs, is_junk_line, word_count
-from bot.ingest.article_comments import prune_comments
-from bot.ingest.article_intro import intro
-from bot.ingest.article_lead import standfirst
-from bot.ingest.article_meta import PageMeta, page_meta
-from bot.ingest.article_prune import prune_hidden
-from bot.ingest.article_runs import wrap_loose_text
-from bot.ingest.article_tree import use_c_lookup
-from bot.ingest.article_vote import (
+from bot.fulltext.clean import clean_lines, clean_paragraphs, is_junk_line, word_count
+from bot.fulltext.comments import prune_comments
+from bot.fulltext.intro import intro
+from bot.fulltext.lead import standfirst
+from bot.fulltext.meta import PageMeta, page_meta
+from bot.fulltext.prune import prune_hidden
+from bot.fulltext.runs import wrap_loose_text
+from bot.fulltext.tree import use_c_lookup
+from bot.fulltext.vote import (
     needs_vote,
     other_extent,
     quick_extent,
@@ -79,7 +79,7 @@ MAX_ELEMENTS = 25_000
 # inline SVG chart of 30,000 paths costs next to nothing, so it does not count.
 _UNCOUNTED = frozenset({"svg", "math", "script", "style", "noscript", "template"})
 _UNSEEN = frozenset({"script", "style", "noscript"})  # their text is not the page's text
-# The second extractor's vote (`bot.ingest.article_vote`) costs about as much as our own
+# The second extractor's vote (`bot.fulltext.vote`) costs about as much as our own
 # passes, and on a page near MAX_ELEMENTS a second or more; past this many elements it is
 # skipped (the test pages' medians are 440-610 elements; none over it changed on the
 # halves tuned on, BENCHMARKS.md "Tenth round").
@@ -291,7 +291,7 @@ def _draft(
     "Fourteenth session: links and missed snippets").
 
     The page's title and site name come from `meta`, read once a page: trafilatura's own
-    metadata step would look for authors, dates and tags on each pass (`article_meta`).
+    metadata step would look for authors, dates and tags on each pass (`meta`).
     """
     # No `url=`: trafilatura would resolve every link's target against it on each pass,
     # and only the headings' self-links are read (`body_lines` resolves those the same
@@ -363,7 +363,7 @@ def extract_article(
     """Extract and clean an article's title and paragraphs from a downloaded page.
 
     Hidden elements and the readers' comments after the article go first, and text left
-    loose beside blocks gets a paragraph of its own (`article_runs`). trafilatura runs
+    loose beside blocks gets a paragraph of its own (`runs`). trafilatura runs
     favouring recall; when that leaves too little text, or much less than the page holds,
     it runs again in its balanced mode and the longer cleaned result wins. Text shorter
     than `min_chars` is still returned, marked `partial` (a teaser or a very short page),
@@ -422,7 +422,7 @@ def _below_uncounted(element: HtmlElement, top: HtmlElement) -> bool:
     return False
 
 
-use_c_lookup()  # element classes chosen in C: about 7 % of an extraction (article_tree)
+use_c_lookup()  # element classes chosen in C: about 7 % of an extraction (tree)
 
 
 def _parse(html: bytes | str) -> HtmlElement | None:
@@ -481,7 +481,7 @@ def _extract(
 def _voted(tree: HtmlElement, draft: _Draft) -> list[str]:
     """The cleaned text less what a second extractor says lies around the article.
 
-    Asked only when some line could go (`bot.ingest.article_vote`). trafilatura's port of
+    Asked only when some line could go (`bot.fulltext.vote`). trafilatura's port of
     the algorithm answers first, in about a quarter of the time; when it agrees with ours
     on most of the text and would take nothing away, that is the answer. Otherwise
     readability-lxml decides, as it did alone: on the development pages this gives the

@@ -2,7 +2,7 @@
 
 Pure. Templates print the intro (lead, teaser, standfirst, excerpt, dek) in the article's
 header or in a box of its own beside the body's container, where trafilatura, which keeps
-one container, leaves it out. `article_lead` finds it when the page's description is its
+one container, leaves it out. `lead` finds it when the page's description is its
 whole text; this module finds it by where it stands and what the markup calls it: a
 block of prose after the page's last ``<h1>`` before the body (within `REACH` words of it)
 and before the body's first words, that the markup names an intro (its class, or a class
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from lxml.html import HtmlElement
 
-from bot.ingest.article_tree import first_body
+from bot.fulltext.tree import first_body
 
 MIN_WORDS = 12  # a shorter block is a byline, a date, a label
 # The intro begins within this many words after the headline: a site's logo in an <h1>

@@ -33,7 +33,7 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement
 
-from bot.ingest.article_tree import first_body
+from bot.fulltext.tree import first_body
 
 # Share of the page's text above which comment-named elements are the page, and stay
 # (a blog post's thread may well be longer than the post).

@@ -35,8 +35,8 @@ from lxml.html import HtmlElement
 from readability.readability import Unparseable
 from trafilatura.readability_lxml import Document as QuickDocument
 
-from bot.ingest.article_clean import word_count
-from bot.ingest.article_readability import readability_document
+from bot.fulltext.clean import word_count
+from bot.fulltext.readability_lxml import readability_document
 from bot.render.plain import BLOCK_TAGS, SKIP_CONTENT_TAGS
 
 __all__ = ["needs_vote", "other_extent", "quick_extent", "takes_nothing", "trim_to_agreement"]
@@ -113,7 +113,7 @@ def other_extent(tree: HtmlElement) -> set[Gram] | None:
     Each of its lines gives its runs of three words, and a line of one or two words its
     words: a short line of ours agrees only with the same short line. It gets the page
     as our passes saw it (hidden elements already pruned), as a tree it copies
-    (`bot.ingest.article_readability`: on a page of the usual shape, no markup written
+    (`bot.fulltext.readability_lxml`: on a page of the usual shape, no markup written
     and parsed again, and none of its cleaner's work on attributes the answer's text
     does not depend on).
     """
