@@ -140,10 +140,10 @@ def _vmrss_kib(pid: int | str) -> int:
 
 
 def parse_worker_pids() -> list[int]:
-    """The live parse worker processes of this process (`bot.ingest.parser.parse_pool`)."""
-    from bot.ingest import parser
+    """The live parse worker processes of this process (`bot.ingest.parse_workers.parse_pool`)."""
+    from bot.ingest import parse_workers
 
-    pool = parser._pool  # started on the first parse
+    pool = parse_workers._pool  # started on the first parse
     return pool.worker_pids() if pool is not None else []
 
 

@@ -42,14 +42,14 @@ from bench._common import (
 from bench._corpus import build_corpus, rss
 from bench._feed_process import FeedProcess
 from bench.bench_refresh import fresh_database, make_fetcher, make_settings
-from bot.ingest import parser
+from bot.ingest import parse_workers
 from bot.ingest.refresh import Refresher
 from bot.settings import Settings
 
 
 def parse_queue() -> int:
     """Fetched bodies waiting for a parse worker (the pool's thread queue)."""
-    pool = parser._pool
+    pool = parse_workers._pool
     return pool.threads._work_queue.qsize() if pool is not None else 0
 
 

@@ -60,7 +60,7 @@ from bench._common import md_table, median, parse_bench_args, print_machine, spr
 from bench._corpus import build_corpus, rss
 from bench._feed_process import CONTENT_TYPE, FeedProcess
 from bot.cli.fetch import fetch_policy
-from bot.ingest import dedup, parser, semantic, story_batch, story_write
+from bot.ingest import dedup, parse_workers, semantic, story_batch, story_write
 from bot.ingest import stories as story_store
 from bot.ingest.fetcher import Fetcher, FetchStatus
 from bot.ingest.netguard import PinnedTransport, system_resolver
@@ -153,7 +153,7 @@ def cpu_seconds() -> float:
     done = resource.getrusage(resource.RUSAGE_CHILDREN)
     total += done.ru_utime + done.ru_stime
     tick = os.sysconf("SC_CLK_TCK")
-    pids = getattr(getattr(parser, "_pool", None), "worker_pids", list)  # parse workers, if any
+    pids = getattr(parse_workers._pool, "worker_pids", list)  # parse workers, if any
     for pid in pids():
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -16,15 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.ingest.fetcher import Fetcher, FetchPolicy
-from bot.ingest.parser import (
-    ENTITIES_REFUSED,
-    ParsedFeed,
-    ParseJob,
-    entry_identities,
-    parse_feed,
-    parse_feed_async,
-    parse_job,
-)
+from bot.ingest.parse_workers import ParseJob, parse_feed_async, parse_job
+from bot.ingest.parser import ENTITIES_REFUSED, ParsedFeed, entry_identities, parse_feed
 from bot.ingest.process_pool import ProcessPool, Running
 from bot.ingest.refresh import FeedReport, Refresher
 from bot.ingest.urls import MAX_URL_BYTES, canonical_url

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.ingest.parse_workers import parse_feed_async
 from bot.ingest.parser import (
     MAX_SUMMARY,
     MAX_TITLE,
@@ -21,7 +22,6 @@ from bot.ingest.parser import (
     ParsedFeed,
     entry_identities,
     parse_feed,
-    parse_feed_async,
 )
 from bot.render.plain import collapse_ws, html_to_text, truncate
 
@@ -578,14 +578,14 @@ async def test_parse_timeout_counts_the_parse_not_the_wait_for_a_worker() -> Non
     import asyncio
     import threading
 
-    from bot.ingest import parser as parser_module
+    from bot.ingest import parse_workers
 
     body = (FEEDS / "rss10_rdf.xml").read_bytes()
     url = "https://f.example/rdf"
     # parsed once first: the comparison, and feedparser's first-use imports leave the timing
     expected = parse_feed(body, url=url, content_type=None, now=NOW)
     release = threading.Event()
-    pool = parser_module.parse_pool().threads
+    pool = parse_workers.parse_pool().threads
     busy = [pool.submit(release.wait, 30) for _ in range(pool._max_workers)]
     loop = asyncio.get_running_loop()
     timeout = 1.0

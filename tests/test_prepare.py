@@ -19,13 +19,8 @@ import sqlalchemy as sa
 
 from bench._corpus import build_corpus, rss
 from bot.ingest import dedup
-from bot.ingest.parser import (
-    NICENESS,
-    ParsedEntry,
-    parse_feed,
-    parse_feed_async,
-    parse_pool,
-)
+from bot.ingest.parse_workers import NICENESS, parse_feed_async, parse_pool
+from bot.ingest.parser import ParsedEntry, parse_feed
 from bot.ingest.prepare import prepare_entry, prepare_feed
 from bot.ingest.topics import TopicMatcher
 from bot.settings import Topic

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from bot.admin import audit
 from bot.admin.results import FeedChange, FeedLine, MovedFeed, PausedFeed
 from bot.ingest.fetcher import Fetcher, FetchStatus
-from bot.ingest.parser import parse_feed_async
+from bot.ingest.parse_workers import parse_feed_async
 from bot.ingest.urls import feed_key
 from bot.render.admin import move_alert, pause_alert
 from bot.render.i18n import Lang, lang

@@ -3,12 +3,11 @@
 Owns everything between a fetched body and ``ParsedEntry``: format sniffing,
 encoding repair, DTD defusing, plain-text titles and summaries, canonical
 links, UTC dates and the per-feed identity keys used by dedup. Pure and
-synchronous; ``parse_feed_async`` runs it in a worker process.
+synchronous; `bot.ingest.parse_workers` runs it in worker processes.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import html
 import json
@@ -24,14 +23,12 @@ import feedparser
 
 from bot.ingest import feedtags
 from bot.ingest.items import RawItem, item_from_feedparser, item_from_json, string, ttl_seconds
-from bot.ingest.process_pool import ProcessPool, TimedOut, WorkerDied
 from bot.ingest.urls import canonical_url
 from bot.ingest.xmlbytes import better_charset, declares_entities, media_type, with_charset
 from bot.render.plain import collapse_ws, html_to_text, truncate
 
 if TYPE_CHECKING:
     from bot.ingest.prepare import Prepared
-    from bot.ingest.topics import TopicMatcher
 
 logger = logging.getLogger(__name__)
 feedtags.install()  # feedparser's tag check is quadratic in the tags of an entry
@@ -42,17 +39,6 @@ MAX_SUMMARY = 1000
 MAX_GUID = 2048
 MAX_IDENTITY = 600
 DEFAULT_MAX_ENTRIES = 200
-DEFAULT_PARSE_TIMEOUT = 30.0
-# Parsing is CPU-bound and may be slow on hostile input: a small pool of worker
-# processes (`bot.ingest.process_pool`) runs it beside the event loop and the store.
-_PARSE_WORKERS = 2
-# Parse workers run this much nicer than the bot: when the cores are busy, the bot's own
-# process (event loop, the one writer) comes first. In a full refresh fetch and parse
-# run far ahead of the writer, the refresh's critical path, and on two cores the
-# workers took CPU from it (bench_refresh, 1,000 feeds: the writer's thread had ~40 s
-# of CPU in a ~50 s refresh). A worker still gets any core the bot leaves idle.
-NICENESS = 10
-
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
 # Markup that plain text practically never contains: a closing tag or a line break.
 _MARKUP = re.compile(r"</[A-Za-z][\w:-]*\s*>|<br\s*/?>", re.I)
@@ -111,88 +97,11 @@ def parse_feed(
         return _parse(body, url=url, content_type=content_type, now=now, limit=max_entries)
     except Exception as exc:  # the contract is "never raise": a broken feed is data
         logger.warning("feed parse crashed url=%s error=%r", url, exc)
-        return _failure(f"parse error: {type(exc).__name__}: {exc}")
+        return failed_feed(f"parse error: {type(exc).__name__}: {exc}")
 
 
-@dataclass(frozen=True)
-class ParseJob:
-    """What a worker needs for one `parse_feed` call (and, with a matcher, preparing)."""
-
-    body: bytes
-    url: str
-    content_type: str | None
-    now: datetime
-    max_entries: int
-    matcher: TopicMatcher | None = None  # set: prepare the entries for storing too
-
-
-def parse_job(job: ParseJob) -> ParsedFeed:
-    """Parse a feed as `parse_feed` does, then prepare its entries if the job has a matcher."""
-    from bot.ingest.prepare import prepare_feed  # it imports this module
-
-    parsed = parse_feed(
-        job.body,
-        url=job.url,
-        content_type=job.content_type,
-        now=job.now,
-        max_entries=job.max_entries,
-    )
-    if job.matcher is not None:
-        try:
-            parsed = prepare_feed(parsed, job.matcher)
-        except Exception:  # a bug here must not cost the parse: the writer prepares
-            logger.exception("preparing entries failed url=%s", job.url)
-    return parsed
-
-
-_pool: ProcessPool | None = None
-
-
-def parse_pool() -> ProcessPool:
-    """This process's feed parse workers (started on first use)."""
-    global _pool
-    if _pool is None:
-        _pool = ProcessPool(
-            _PARSE_WORKERS,
-            name="feed-parse",
-            niceness=NICENESS,
-            preload=("bot.ingest.parser", "bot.ingest.prepare"),
-        )
-    return _pool
-
-
-async def parse_feed_async(
-    body: bytes,
-    *,
-    url: str,
-    content_type: str | None,
-    now: datetime,
-    max_entries: int = DEFAULT_MAX_ENTRIES,
-    timeout: float = DEFAULT_PARSE_TIMEOUT,
-    matcher: TopicMatcher | None = None,
-) -> ParsedFeed:
-    """Run ``parse_feed`` in a worker process; over ``timeout`` seconds is a parse error.
-
-    With ``matcher``, the worker also prepares each entry for storing
-    (`bot.ingest.prepare`, its topics matched with ``matcher``).
-
-    A parse over its time limit kills its worker (`bot.ingest.process_pool`), and
-    the pool's size bounds how many parses run at once. Only the parse itself is
-    timed: in a big round parses queue for the pool, and a feed waiting its turn
-    has not failed.
-    """
-    job = ParseJob(body, url, content_type, now, max_entries, matcher)
-    parsed = await parse_pool().run(functools.partial(parse_job, job), timeout=timeout)
-    if isinstance(parsed, TimedOut):
-        logger.warning("feed parse timed out url=%s after=%ss", url, timeout)
-        return _failure(f"parse error: timed out after {timeout:g} s")
-    if isinstance(parsed, WorkerDied):
-        logger.warning("feed parse worker died url=%s", url)
-        return _failure("parse error: the parser process died")
-    return parsed
-
-
-def _failure(error: str, *, is_feed: bool = False) -> ParsedFeed:
+def failed_feed(error: str, *, is_feed: bool = False) -> ParsedFeed:
+    """A feed that did not parse: no entries, and why in ``error``."""
     return ParsedFeed(None, None, None, (), error, is_feed)
 
 
@@ -202,13 +111,13 @@ def _parse(
     if _looks_like_json(body, content_type):
         return _parse_json_feed(body, url=url, now=now, limit=limit)
     if declares_entities(body):
-        return _failure(ENTITIES_REFUSED)
+        return failed_feed(ENTITIES_REFUSED)
     result = _run_feedparser(body, content_type)
     charset = better_charset(body, result)
     if charset:
         result = _run_feedparser(body, with_charset(content_type, charset))
     if not result.get("version") and not result.get("entries"):
-        return _failure(_not_a_feed_reason(body, content_type, result))
+        return failed_feed(_not_a_feed_reason(body, content_type, result))
     feed = result.get("feed", {})
     link = canonical_url(feed.get("link") or "", url)
     items = [item_from_feedparser(entry) for entry in result.get("entries", [])]
@@ -216,7 +125,7 @@ def _parse(
     entries = _normalise_all(items, base=link or url, now=now, limit=limit)
     if not entries and title is None and _is_malformed(result):
         # Broken XML that yielded nothing is a failure; an empty valid feed is not.
-        return _failure(f"parse error: {result.get('bozo_exception')}", is_feed=True)
+        return failed_feed(f"parse error: {result.get('bozo_exception')}", is_feed=True)
     return ParsedFeed(
         title=title,
         link=link,
@@ -267,12 +176,12 @@ def _parse_json_feed(body: bytes, *, url: str, now: datetime, limit: int) -> Par
     try:
         doc = json.loads(body.decode("utf-8-sig", errors="replace"))
     except (ValueError, RecursionError) as exc:
-        return _failure(f"parse error: invalid JSON: {exc}")
+        return failed_feed(f"parse error: invalid JSON: {exc}")
     version = doc.get("version") if isinstance(doc, dict) else None
     if not isinstance(doc, dict) or not (
         isinstance(doc.get("items"), list) or "jsonfeed.org" in str(version)
     ):
-        return _failure("not a feed (got JSON that is not a JSON Feed)")
+        return failed_feed("not a feed (got JSON that is not a JSON Feed)")
     link = canonical_url(string(doc.get("home_page_url")), url)
     raw_items = [item for item in doc.get("items") or [] if isinstance(item, dict)]
     return ParsedFeed(

@@ -21,7 +21,8 @@ from sqlmodel import Session
 
 from bot.ingest import semantic
 from bot.ingest.fetcher import Fetcher, FetchResult, FetchStatus
-from bot.ingest.parser import ParsedFeed, parse_feed_async
+from bot.ingest.parse_workers import parse_feed_async
+from bot.ingest.parser import ParsedFeed
 from bot.ingest.polling import failure_backoff, next_check_delay
 from bot.ingest.stories import IngestOutcome, ingest_entries
 from bot.ingest.topics import TopicMatcher

@@ -39,7 +39,7 @@ PAGE_CONCURRENCY = 4  # pages fetched at once per page fetcher (one per tap, not
 # Extraction is CPU-bound and a hostile page can make it slow: it runs in worker
 # processes of its own, off the event loop's GIL, on the second core, and one over its
 # time limit is killed. A tap is interactive, so its workers run ahead of the nice-10
-# feed parses (`bot.ingest.parser.NICENESS`); the event loop that answers everyone
+# feed parses (`bot.ingest.parse_workers.NICENESS`); the event loop that answers everyone
 # else still comes first (on a shared core, nice 5 gets a quarter beside nice 0).
 EXTRACT_NICENESS = 5
 
