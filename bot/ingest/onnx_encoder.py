@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bot.ingest.embed import Encoder
+from bot.ingest.encoder import Encoder
 
 # ORT fuses Add + LayerNormalization into SkipLayerNormalization; on these
 # (AVX-512) cores that kernel made the whole graph twice as slow.

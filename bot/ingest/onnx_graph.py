@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bot.ingest.encoder import packaged_model_dir
+
 GRAPH_VERSION = "2"  # bump when the graph changes: the cache key includes it
 OPSET = 17
 
@@ -200,8 +202,6 @@ def build_float_graph(model_dir: Path, target: Path) -> None:
 
 def main() -> int:
     """Build (or find) the cached graph of the packaged model or of the given directory."""
-    from bot.ingest.embed import packaged_model_dir
-
     model = Path(sys.argv[1]) if len(sys.argv) > 1 else packaged_model_dir()
     if model is None:
         print("no model directory given and no packaged model installed", file=sys.stderr)
