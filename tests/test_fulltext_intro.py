@@ -14,7 +14,7 @@ from lxml.html import fromstring
 
 from bot.fulltext.article import Article, extract_article
 from bot.fulltext.intro import REACH, intro
-from tests.support.samples import TRAM_PROSE, TRAM_URL
+from tests.support.samples import TRAM_PROSE, TRAM_URL, tram_page
 
 INTRO = (
     "After ten years of studies the council has backed a tram line through the centre. "
@@ -25,16 +25,8 @@ REWORDED = "Why the city chose rails over buses, and who will pay for them in th
 
 
 def page(between: str, *, description: str = REWORDED, before: str = "") -> str:
-    body = "".join(f"<p>{p}</p>" for p in TRAM_PROSE * 2)
-    return (
-        "<html><head><title>Tram line approved | Courier</title>"
-        f'<meta name="description" content="{description}"></head><body>'
-        '<nav><a href="/">Home</a> <a href="/city">City</a> <a href="/sport">Sport</a></nav>'
-        f'{before}<header class="article-header"><h1>Tram line approved</h1>{between}'
-        '<p class="byline">By Jane Doe</p></header>'
-        f'<div class="article-body">{body}</div>'
-        "<footer><p>© Courier</p></footer></body></html>"
-    )
+    head = f'<meta name="description" content="{description}">'
+    return tram_page(between, head=head, before=before)
 
 
 def paragraphs(html: str) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from bot.fulltext.article import Article, extract_article
-from tests.support.samples import TRAM_PROSE, TRAM_URL
+from tests.support.samples import TRAM_PROSE, TRAM_URL, tram_page
 
 DEK = (
     "After ten years of studies the council backs a line through the centre, "
@@ -22,15 +22,7 @@ META = f'<meta property="og:description" content="{DEK}"><meta name="description
 
 
 def page(header: str, *, head: str = META, after: str = "") -> str:
-    body = "".join(f"<p>{p}</p>" for p in TRAM_PROSE * 2)
-    return (
-        f"<html><head><title>Tram line approved | Courier</title>{head}</head><body>"
-        '<nav><a href="/">Home</a> <a href="/city">City</a> <a href="/sport">Sport</a></nav>'
-        f'<header class="article-header"><h1>Tram line approved</h1>{header}'
-        '<p class="byline">By Jane Doe</p></header>'
-        f'<div class="article-body">{body}</div>{after}'
-        "<footer><p>© Courier</p></footer></body></html>"
-    )
+    return tram_page(header, head=head, after=after)
 
 
 def paragraphs(html: str) -> tuple[str, ...]:

@@ -131,6 +131,23 @@ NEWS_FURNITURE = [
 ]
 
 
+def tram_page(header: str, *, head: str = "", before: str = "", after: str = "") -> str:
+    """The tram story as a plain news page: menu, header (headline, `header`, byline), body.
+
+    `head` goes into ``<head>`` after the title, `before` before the article's header,
+    `after` after its body.
+    """
+    body = "".join(f"<p>{p}</p>" for p in TRAM_PROSE * 2)
+    return (
+        f"<html><head><title>Tram line approved | Courier</title>{head}</head><body>"
+        '<nav><a href="/">Home</a> <a href="/city">City</a> <a href="/sport">Sport</a></nav>'
+        f'{before}<header class="article-header"><h1>Tram line approved</h1>{header}'
+        '<p class="byline">By Jane Doe</p></header>'
+        f'<div class="article-body">{body}</div>{after}'
+        "<footer><p>© Courier</p></footer></body></html>"
+    )
+
+
 def news_feed(server: FeedServer) -> bytes:
     """A local outlet's feed: the tram story (links the article page), a 404, a hostile title."""
     article = server.url("/articles/tram.html")
