@@ -76,3 +76,80 @@ def test_a_crossing_is_seen_inside_a_function_and_under_type_checking(tmp_path: 
         "a.py -> bot.storage.models.Chat",
         "a.py -> handlers.app",
     ]
+
+
+def _module_graph(root: Path, tops: tuple[str, ...]) -> dict[str, set[str]]:
+    """Each module of the packages `tops` under `root` and which of them it imports.
+
+    `from bot.ingest import dedup` names the module `bot.ingest.dedup`; a name that is
+    no module (a function, a class) stands for the module that defines it.
+    """
+    paths: dict[str, Path] = {}
+    for top in tops:
+        for path in sorted((root / top).rglob("*.py")):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            paths[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+
+    def module_of(name: str) -> str | None:
+        while name and name not in paths:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        named: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                named.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                named.update(f"{node.module}.{alias.name}" for alias in node.names)
+        graph[module] = {m for n in named if (m := module_of(n)) and m != module}
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that import one another in a circle (Tarjan's components)."""
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for other in sorted(graph[module]):
+            if other not in order:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], order[other])
+        if low[module] == order[module]:
+            group = []
+            while (top := stack.pop()) != module:
+                group.append(top)
+            if group:
+                circles.append(sorted([module, *group]))
+
+    for module in sorted(graph):
+        if module not in order:
+            visit(module)
+    return circles
+
+
+def test_no_modules_import_one_another_in_a_circle() -> None:
+    """A circle, even one under `TYPE_CHECKING`, hides which stage comes first."""
+    graph = _module_graph(ROOT, ("bot", "handlers"))
+    assert len(graph) > 100
+    assert _circles(graph) == []
+
+
+def test_a_circle_is_seen_through_a_name_and_under_type_checking(tmp_path: Path) -> None:
+    (tmp_path / "bot").mkdir()
+    (tmp_path / "bot" / "__init__.py").write_text("")
+    (tmp_path / "bot" / "a.py").write_text("from bot.b import thing\n")
+    (tmp_path / "bot" / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot import c\n"
+    )
+    (tmp_path / "bot" / "c.py").write_text("def f():\n    import bot.a\n")
+    (tmp_path / "bot" / "d.py").write_text("from bot.a import x\n")
+    assert _circles(_module_graph(tmp_path, ("bot",))) == [["bot.a", "bot.b", "bot.c"]]

@@ -17,18 +17,16 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import feedparser
 
 from bot.ingest import feedtags
 from bot.ingest.items import RawItem, item_from_feedparser, item_from_json, string, ttl_seconds
+from bot.ingest.prepared import Prepared
 from bot.ingest.urls import canonical_url
 from bot.ingest.xmlbytes import better_charset, declares_entities, media_type, with_charset
 from bot.render.plain import collapse_ws, html_to_text, truncate
-
-if TYPE_CHECKING:
-    from bot.ingest.prepare import Prepared
 
 logger = logging.getLogger(__name__)
 feedtags.install()  # feedparser's tag check is quadratic in the tags of an entry

@@ -13,33 +13,14 @@ other topic settings (`TopicMatcher.signature`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from bot.ingest import dedup
-from bot.ingest.headline import Fingerprint
 from bot.ingest.parser import ParsedEntry, ParsedFeed
+from bot.ingest.prepared import Prepared
 from bot.ingest.topics import TopicMatcher
 
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """An entry's fingerprint, candidate keys and own topics (`TopicMatcher.entry_topics`)."""
-
-    fingerprint: Fingerprint
-    keys: tuple[int, ...]
-    topics: frozenset[str]
-    topics_of: str  # the `TopicMatcher.signature` the topics were matched with
-    categories: tuple[str, ...]  # the entry's, as matched (the same object: pickled once)
-
-    def fits(self, entry: ParsedEntry) -> bool:
-        """Whether this was worked out from `entry`'s title, summary and categories (an
-        entry copied with `dataclasses.replace` keeps its `prepared`)."""
-        fp = self.fingerprint
-        return (fp.title, fp.summary, self.categories) == (
-            entry.title,
-            entry.summary,
-            entry.categories,
-        )
+__all__ = ["Prepared", "prepare_entry", "prepare_feed"]
 
 
 def prepare_entry(entry: ParsedEntry, matcher: TopicMatcher) -> Prepared:

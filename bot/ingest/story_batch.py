@@ -41,7 +41,7 @@ from sqlmodel import Session
 
 from bot.ingest import dedup, story_write
 from bot.ingest.parser import ParsedEntry
-from bot.ingest.prepare import Prepared
+from bot.ingest.prepared import Prepared
 from bot.ingest.semantic import FeedVectors, SemanticDedup
 from bot.ingest.story_write import PendingStory
 from bot.ingest.topics import TopicMatcher
