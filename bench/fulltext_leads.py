@@ -27,21 +27,16 @@ failure modes) and "check" (only measured).
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import re
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import trafilatura
+from _pagesets import arguments, extractors, half_of
 
-from tests.support.fulltextkit import reader_text
-
-HALVES = ("diag", "check")
 TAIL = 6  # the opening is found by its last six words in a row
 NEAR_START = 25  # words before the opening that still count as "starts there"
 _CHUNK = re.compile(r"\n  describe\(")
@@ -60,7 +55,7 @@ class LeadPage:
 
     @property
     def half(self) -> str:
-        return HALVES[hashlib.blake2b(self.site.encode(), digest_size=2).digest()[0] % 2]
+        return half_of(self.site)
 
 
 def tokens(text: str) -> list[str]:
@@ -102,34 +97,22 @@ def find_opening(text: list[str], opening: tuple[str, ...]) -> int | None:
     return None
 
 
-def ours(page: LeadPage) -> str:
-    return reader_text(page.html, page.url, "Story")
-
-
-def trafilatura_alone(page: LeadPage) -> str:
-    return trafilatura.extract(page.html, url=page.url) or ""
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path, help="a copy of postlight/parser's fixtures and src")
-    parser.add_argument("--half", choices=(*HALVES, "all"), default="all")
-    parser.add_argument("--pages", action="store_true", help="one line per page not found")
-    parser.add_argument("--no-trafilatura", action="store_true", help="score ours only")
-    args = parser.parse_args(argv)
+    args = arguments(
+        __doc__.splitlines()[0],
+        "a copy of postlight/parser's fixtures and src",
+        "one line per page whose opening is not found near the start",
+    ).parse_args(argv)
     if not (args.folder / "fixtures").is_dir():
         print(f"{args.folder}: no Postlight Parser fixtures there (needs a copy)", file=sys.stderr)
         return 2
     pages = [p for p in load(args.folder) if args.half in ("all", p.half)]
     print(f"Pages: {len(pages)} from {len({p.site for p in pages})} sites ({args.half})\n")
-    extractors: list[tuple[str, Callable[[LeadPage], str]]] = [("ours", ours)]
-    if not args.no_trafilatura:
-        extractors.append(("trafilatura", trafilatura_alone))
     print("| extractor | opening found | found within 25 words | mean words before it | empty |")
     print("|---|---|---|---|---|")
     misses: dict[str, list[str]] = {}
-    for label, extract in extractors:
-        texts = [extract(page) for page in pages]
+    for label, extract in extractors(with_trafilatura=not args.no_trafilatura):
+        texts = [extract(page.html, page.url) for page in pages]
         before = [find_opening(tokens(t), p.opening) for t, p in zip(texts, pages, strict=True)]
         found = [b for b in before if b is not None]
         near = sum(b <= NEAR_START for b in found)
