@@ -31,22 +31,19 @@ so that both pages of a site fall in one half: "diag" (for finding failure modes
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import trafilatura
+from _pagesets import arguments, extractors, half_of, mean_score
 
-from tests.support.fulltextkit import Score, reader_text, score, words
+from tests.support.fulltextkit import Score, score, words
 
-HALVES = ("diag", "check")
 MIN_REFERENCE_CHARS = 300
 _COUNTRY_PAIRS = {"co.uk", "com.au", "au.com"}  # newspaper's own file naming
 
@@ -61,7 +58,7 @@ class NewsPage:
 
     @property
     def half(self) -> str:
-        return HALVES[hashlib.blake2b(self.site.encode(), digest_size=2).digest()[0] % 2]
+        return half_of(self.site)
 
 
 def base_domain(url: str) -> str:
@@ -91,30 +88,10 @@ def load(folder: Path) -> tuple[list[NewsPage], int]:
     return pages, left_out
 
 
-def ours(page: NewsPage) -> str:
-    return reader_text(page.html, page.url, "Story")
-
-
-def trafilatura_alone(page: NewsPage) -> str:
-    return trafilatura.extract(page.html, url=page.url) or ""
-
-
-def _mean(scores: list[Score]) -> tuple[float, float, float]:
-    n = len(scores) or 1
-    return (
-        sum(s.precision for s in scores) / n,
-        sum(s.recall for s in scores) / n,
-        sum(s.f1 for s in scores) / n,
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path, help="newspaper's tests/data folder")
-    parser.add_argument("--half", choices=(*HALVES, "all"), default="all")
-    parser.add_argument("--pages", action="store_true", help="one line per page, worst first")
-    parser.add_argument("--no-trafilatura", action="store_true", help="score ours only")
-    args = parser.parse_args(argv)
+    args = arguments(
+        __doc__.splitlines()[0], "newspaper's tests/data folder", "one line per page, worst first"
+    ).parse_args(argv)
     if not (args.folder / "fulltext_url_list.txt").is_file():
         print(f"{args.folder}: no newspaper test data there (needs a local copy)", file=sys.stderr)
         return 2
@@ -125,19 +102,16 @@ def main(argv: list[str] | None = None) -> int:
         f"Pages: {len(pages)} from {sites} sites ({args.half}); left out for a missing or "
         f"failed reference: {left_out} (of both halves)\n"
     )
-    extractors: list[tuple[str, Callable[[NewsPage], str]]] = [("ours", ours)]
-    if not args.no_trafilatura:
-        extractors.append(("trafilatura", trafilatura_alone))
     print("| extractor | P | R | F1 (mean of pages) | empty | ms/page |")
     print("|---|---|---|---|---|---|")
     per_page: dict[str, list[Score]] = {}
-    for label, extract in extractors:
+    for label, extract in extractors(with_trafilatura=not args.no_trafilatura):
         start = time.perf_counter()
-        texts = [extract(page) for page in pages]
+        texts = [extract(page.html, page.url) for page in pages]
         ms = 1000 * (time.perf_counter() - start) / max(len(pages), 1)
         scores = [score(words(t), words(p.expected)) for t, p in zip(texts, pages, strict=True)]
         per_page[label] = scores
-        p, r, f1 = _mean(scores)
+        p, r, f1 = mean_score(scores)
         empty = sum(not t.strip() for t in texts)
         print(f"| {label} | {p:.3f} | {r:.3f} | **{f1:.4f}** | {empty} | {ms:.1f} |")
     if args.pages:
