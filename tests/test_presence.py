@@ -317,7 +317,7 @@ def test_a_dead_workers_rows_go_back_after_the_grace_and_a_live_ones_never(
     clock.now += 3 * GRACE_SECONDS
     assert living.reap() == 0  # still alive, however long
     dead = dying.owner
-    dying.release()  # as a SIGKILL would: the session ends
+    _end_session_of(pg_engine, dead)  # as a SIGKILL would: the server ends the session
     assert living.reap() == 0  # seen dead now: its last sends may still be under way
     clock.now += GRACE_SECONDS - 0.5
     assert living.reap() == 0
@@ -329,6 +329,7 @@ def test_a_dead_workers_rows_go_back_after_the_grace_and_a_live_ones_never(
     assert set(theirs) <= set(again)  # pending again, due now
     assert dead not in _owners(pg_engine)
     living.release()
+    dying.release()  # its connection is gone: nothing to let go
 
 
 def test_a_worker_whose_lock_session_ended_stops_sending_and_its_claims_wait_the_grace(

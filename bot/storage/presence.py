@@ -252,7 +252,17 @@ class WorkerPresence:
         return handed
 
     def release(self) -> None:
-        """Leave (a stopping worker): the locks go with the connection."""
+        """Leave (a stopping worker): the locks are let go, then the connection closes.
+
+        Let go first, because a closed connection's server session ends a moment after
+        the client has gone, and until it has, its locks are held: a worker started right
+        after this one stops would not find itself alone."""
+        if self._conn is not None:
+            try:
+                self._conn.execute(sa.select(sa.func.pg_advisory_unlock_all()))
+                self._conn.commit()
+            except sa.exc.SQLAlchemyError:
+                pass  # the connection is gone already, and its locks with it
         self._drop()
 
     def _drop(self) -> None:
