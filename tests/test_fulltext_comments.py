@@ -217,3 +217,10 @@ def test_an_anchor_before_the_article_or_not_for_comments_keeps_the_text(anchor:
     prose = "".join(f"<p>{p}</p>" for p in TRAM_PROSE)
     result = article(page(f'<div class="story"><h1>Tram line approved</h1>{anchor}{prose}</div>'))
     assert list(result.paragraphs) == TRAM_PROSE
+
+
+def test_comments_after_a_heading_that_holds_the_anchor_are_dropped() -> None:
+    # The anchor is the heading's: the thread is what follows the heading.
+    heading = '<h3><a name="comments"></a>Comments (3)</h3>'
+    result = article(page(story(f"{heading}{unmarked_thread()}")))
+    assert list(result.paragraphs) == TRAM_PROSE

@@ -65,6 +65,7 @@ _TEXT = etree.XPath("string-length(normalize-space(string(.)))")
 # not "commented" ("startofcommented" marks an article's text on one template).
 _ANCHOR_NAME = re.compile(r"(?<!__)comment(?!ary|ator|ed)", re.IGNORECASE)
 _LIVE = re.compile(r"(?<![a-z])live", re.IGNORECASE)
+_HEAD_LEVELS = 3  # an anchor last in a heading in a cell in a row: the rows after it
 _SENTENCE_END = re.compile(r"[.!?。！？]")
 _UNREAD = frozenset({"a", "script", "style", "noscript", "template", "textarea", "option"})
 
@@ -111,10 +112,31 @@ def anchored_threads(body: etree._Element) -> list[etree._Element]:
             a.tag in ("pre", "code") for a in anchor.iterancestors()
         ):
             continue
-        for sibling in anchor.itersiblings():
-            if isinstance(sibling.tag, str) and sibling.tag not in ("script", "style"):
-                found.setdefault(sibling)
+        for sibling in _following(_thread_head(anchor, body)):
+            found.setdefault(sibling)
     return list(found)
+
+
+def _following(element: etree._Element) -> list[etree._Element]:
+    """The elements after `element` in its parent (scripts and styles are no text)."""
+    return [
+        sibling
+        for sibling in element.itersiblings()
+        if isinstance(sibling.tag, str) and sibling.tag not in ("script", "style")
+    ]
+
+
+def _thread_head(anchor: etree._Element, body: etree._Element) -> etree._Element:
+    """Where the thread an anchor marks starts: the anchor, or the heading or cell that
+    holds it last (``<h3><a name="comments"></a>Comments (3)</h3>``), up to
+    `_HEAD_LEVELS` elements out, when nothing follows it in its own parent."""
+    head = anchor
+    for _ in range(_HEAD_LEVELS):
+        parent = head.getparent()
+        if _following(head) or parent is None or parent is body:
+            break
+        head = parent
+    return head
 
 
 def _in_document_order(
