@@ -195,7 +195,12 @@ def unmarked_thread() -> str:
 
 @pytest.mark.parametrize(
     "anchor",
-    ['<a name="comments"></a>', '<a id="readerComments"></a>', '<a name="comment-8979602"></a>'],
+    [
+        '<a name="comments"></a>',
+        '<a id="readerComments"></a>',
+        '<a name="comment-8979602"></a>',
+        '<a name="yoursay"></a>',  # "Your say": readers' comments on British templates
+    ],
 )
 def test_comments_after_an_empty_anchor_named_for_them_are_dropped(anchor: str) -> None:
     # The thread's only mark is the empty anchor the page's "Comments (3)" link jumps to;

@@ -27,10 +27,10 @@ marked as comments, so no rule on their lines is involved.
 
 Some templates print the thread as plain paragraphs and signatures, with no element named
 for it; its one mark is the empty anchor that the page's "Comments (12)" link jumps to,
-``<a name="comments"></a>`` (``readerComments``, ``comment-8979602``: not "commented",
-not "commentary"), at the head of the thread. The elements after such an anchor in its
-container are the thread's, and go under the same guards as a named element, each of
-them: a paragraph of prose before them (an anchor before the article takes nothing), no
+``<a name="comments"></a>`` (``readerComments``, ``comment-8979602``, ``yoursay``: not
+"commented", not "commentary"), at the head of the thread, or last in the heading or
+cell that heads it. The elements after such an anchor (or that heading) in its container
+are the thread's, and go under the same guards as a named element, each of them: a paragraph of prose before them (an anchor before the article takes nothing), no
 ``<h1>``, ``<main>`` or ``articleBody`` in any, and all chosen at most 80 % of the page.
 """
 
@@ -61,9 +61,9 @@ _HOLDS_ARTICLE = etree.XPath(
     ".//*[self::h1 or self::main or @role='main' or @itemprop='articleBody']"
 )
 _TEXT = etree.XPath("string-length(normalize-space(string(.)))")
-# An anchor's name (or id) that marks where the comments start: as `_COMMENT_NAMED`, and
-# not "commented" ("startofcommented" marks an article's text on one template).
-_ANCHOR_NAME = re.compile(r"(?<!__)comment(?!ary|ator|ed)", re.IGNORECASE)
+# An anchor's name (or id) that marks where the comments start: as `_COMMENT_NAMED`, not
+# "commented" ("startofcommented" marks an article's text on one template), or "Your say".
+_ANCHOR_NAME = re.compile(r"(?<!__)comment(?!ary|ator|ed)|your[\W_]?say", re.IGNORECASE)
 _LIVE = re.compile(r"(?<![a-z])live", re.IGNORECASE)
 _HEAD_LEVELS = 3  # an anchor last in a heading in a cell in a row: the rows after it
 _SENTENCE_END = re.compile(r"[.!?。！？]")
