@@ -30,7 +30,8 @@ for it; its one mark is the empty anchor that the page's "Comments (12)" link ju
 ``<a name="comments"></a>`` (``readerComments``, ``comment-8979602``, ``yoursay``: not
 "commented", not "commentary"), at the head of the thread, or last in the heading or
 cell that heads it. The elements after such an anchor (or that heading) in its container
-are the thread's, and go under the same guards as a named element, each of them: a paragraph of prose before them (an anchor before the article takes nothing), no
+are the thread's, and go under the same guards as a named element, each of them: a
+paragraph of prose before them (an anchor before the article takes nothing), no
 ``<h1>``, ``<main>`` or ``articleBody`` in any, and all chosen at most 80 % of the page.
 """
 
