@@ -11,7 +11,7 @@ import pytest
 
 from bot.fulltext.article import Article, extract_article
 from bot.fulltext.body import BodyLine
-from bot.fulltext.clean import clean_lines, is_menu_line
+from bot.fulltext.clean import clean_lines, is_junk_line, is_menu_line
 from tests.support.samples import TRAM_PROSE, TRAM_URL
 
 
@@ -421,3 +421,20 @@ def test_list_items_that_end_so_on_after_the_article_stay() -> None:
         "Inside this week's edition",
         *items,
     ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Previous story: Lindsay off wagon, hops on crazy train with Britney",
+        "Next story: 2008: Make-it or break-it",
+        "Next post: Ten years of the tram debate",
+    ],
+)
+def test_links_to_the_neighbouring_articles_are_junk(line: str) -> None:
+    assert is_junk_line(line)
+
+
+def test_a_sentence_about_the_next_story_is_not_junk() -> None:
+    assert not is_junk_line("The next story in this series looks at the buses.")
+    assert not is_junk_line("Next: the council votes on the budget in March.")

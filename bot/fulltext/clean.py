@@ -65,6 +65,8 @@ _JUNK_LINES = _compile(
     r"^(print|save|bookmark|e-?mail)( this)? (article|story|page)$",
     rf"^(({_SOCIAL}|print|copy link|share)[\s,|·•/]*){{1,10}}$",
     r"^follow us (on|at)\b.{0,80}$",
+    # Links to the neighbouring articles: "Previous story: <headline>", "Next post: ...".
+    r"^(previous|next|prev|older|newer) (story|article|post|entry)\s*[:»›]\s*.{0,150}$",
     # Advertising labels: "Advertisement", "Sponsored content", "Story continues below".
     r"^(advertisement|advertising|ad|sponsored( content)?|paid content|anzeige|werbung)"
     r"(\s*[-–—:]?\s*((story|article) continues|continue reading)"
