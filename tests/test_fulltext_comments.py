@@ -183,3 +183,49 @@ def test_an_items_own_text_named_as_a_part_called_comment_stays() -> None:
         f'<div class="story"><h1>Tram line approved</h1><p>{TRAM_PROSE[0]}</p>{items}</div>'
     )
     assert list(article(html).paragraphs) == TRAM_PROSE
+
+
+def unmarked_thread() -> str:
+    """Readers' comments as plain paragraphs and signatures: no element names them."""
+    return "".join(
+        f"<p>{text}</p><p><b>Posted by {who} on January 10, 2008 5:58 PM</b></p>"
+        for who, text in zip(("Idealist", "John", "rupert"), COMMENTS, strict=True)
+    )
+
+
+@pytest.mark.parametrize(
+    "anchor",
+    [
+        '<a name="comments"></a>',
+        '<a id="readerComments"></a>',
+        '<a name="comment-8979602"></a>',
+        '<a name="yoursay"></a>',  # "Your say": readers' comments on British templates
+    ],
+)
+def test_comments_after_an_empty_anchor_named_for_them_are_dropped(anchor: str) -> None:
+    # The thread's only mark is the empty anchor the page's "Comments (3)" link jumps to;
+    # what follows it in the same container is the thread.
+    result = article(page(story(f"{anchor}<h3>Comments</h3>{unmarked_thread()}")))
+    assert list(result.paragraphs) == TRAM_PROSE
+
+
+@pytest.mark.parametrize(
+    "anchor",
+    [
+        '<a name="comments"></a>',  # an anchor before the article: nothing precedes it
+        '<a name="startofcommented"></a>',  # not a comments anchor ("commented")
+        '<a name="commentary"></a>',
+        '<a href="#comments" name="comments"></a>',  # a link, not a place
+    ],
+)
+def test_an_anchor_before_the_article_or_not_for_comments_keeps_the_text(anchor: str) -> None:
+    prose = "".join(f"<p>{p}</p>" for p in TRAM_PROSE)
+    result = article(page(f'<div class="story"><h1>Tram line approved</h1>{anchor}{prose}</div>'))
+    assert list(result.paragraphs) == TRAM_PROSE
+
+
+def test_comments_after_a_heading_that_holds_the_anchor_are_dropped() -> None:
+    # The anchor is the heading's: the thread is what follows the heading.
+    heading = '<h3><a name="comments"></a>Comments (3)</h3>'
+    result = article(page(story(f"{heading}{unmarked_thread()}")))
+    assert list(result.paragraphs) == TRAM_PROSE

@@ -11,7 +11,7 @@ import pytest
 
 from bot.fulltext.article import Article, extract_article
 from bot.fulltext.body import BodyLine
-from bot.fulltext.clean import clean_lines, is_menu_line
+from bot.fulltext.clean import clean_lines, is_junk_line, is_menu_line
 from tests.support.samples import TRAM_PROSE, TRAM_URL
 
 
@@ -372,3 +372,69 @@ def test_headings_between_paragraphs_or_alone_stay() -> None:
         BodyLine("Timetable", 1, heading=True),
     ]
     assert clean_lines(alone) == ["Tram line approved", "Timetable"]
+
+
+def test_teasers_cut_short_after_the_article_are_dropped_with_their_headlines() -> None:
+    # A list of other stories past the last paragraph: each a headline and a summary cut
+    # off mid-word ("..."), neither linked as trafilatura hands them back.
+    lines = [
+        BodyLine(TRAM_PROSE[0], 0),
+        BodyLine(TRAM_PROSE[1], 1),
+        BodyLine("Harbour baths to close next year", 2),
+        BodyLine("The council says the baths cost too much to repair and that a new pool a...", 3),
+        BodyLine("New footbridge opens to walkers", 4),
+        BodyLine("Walkers and cyclists can cross the river at the old mill from Monday, th...", 5),
+    ]
+    assert clean_lines(lines) == [TRAM_PROSE[0], TRAM_PROSE[1]]
+
+
+def test_one_line_cut_short_or_a_long_one_after_the_article_stays() -> None:
+    # The article's own last words may trail off; one such line is no list, and a
+    # paragraph of forty words or more is no teaser.
+    trailing = "And so the wait for the tram goes on, as it has for twenty years..."
+    long_cut = " ".join(["The council met again"] * 10) + " and then..."
+    lines = [
+        BodyLine(TRAM_PROSE[0], 0),
+        BodyLine(TRAM_PROSE[1], 1),
+        BodyLine(trailing, 2),
+    ]
+    assert clean_lines(lines) == [TRAM_PROSE[0], TRAM_PROSE[1], trailing]
+    lines = [*lines, BodyLine(long_cut, 3)]
+    assert clean_lines(lines) == [TRAM_PROSE[0], TRAM_PROSE[1], trailing, long_cut]
+
+
+def test_list_items_that_end_so_on_after_the_article_stay() -> None:
+    # A contents box's items end "..." for "and so on": a list, not teasers cut short.
+    items = [
+        "• Security: Toward secure package downloads; new vulnerabilities in drupal ...",
+        "• Distributions: A look at the project leader candidates; Debian, Fedora, ...",
+    ]
+    lines = [
+        BodyLine(TRAM_PROSE[0], 0),
+        BodyLine(TRAM_PROSE[1], 1),
+        BodyLine("Inside this week's edition", 2),
+        *(BodyLine(item, 3 + i) for i, item in enumerate(items)),
+    ]
+    assert clean_lines(lines) == [
+        TRAM_PROSE[0],
+        TRAM_PROSE[1],
+        "Inside this week's edition",
+        *items,
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Previous story: Lindsay off wagon, hops on crazy train with Britney",
+        "Next story: 2008: Make-it or break-it",
+        "Next post: Ten years of the tram debate",
+    ],
+)
+def test_links_to_the_neighbouring_articles_are_junk(line: str) -> None:
+    assert is_junk_line(line)
+
+
+def test_a_sentence_about_the_next_story_is_not_junk() -> None:
+    assert not is_junk_line("The next story in this series looks at the buses.")
+    assert not is_junk_line("Next: the council votes on the budget in March.")

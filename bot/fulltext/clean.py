@@ -9,7 +9,9 @@ items, subheadings, code) are the article's own.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 from bot.fulltext.body import BULLET, CELL_SEPARATOR, BodyLine
 from bot.render.plain import fold
@@ -63,6 +65,8 @@ _JUNK_LINES = _compile(
     r"^(print|save|bookmark|e-?mail)( this)? (article|story|page)$",
     rf"^(({_SOCIAL}|print|copy link|share)[\s,|·•/]*){{1,10}}$",
     r"^follow us (on|at)\b.{0,80}$",
+    # Links to the neighbouring articles: "Previous story: <headline>", "Next post: ...".
+    r"^(previous|next|prev|older|newer) (story|article|post|entry)\s*[:»›]\s*.{0,150}$",
     # Advertising labels: "Advertisement", "Sponsored content", "Story continues below".
     r"^(advertisement|advertising|ad|sponsored( content)?|paid content|anzeige|werbung)"
     r"(\s*[-–—:]?\s*((story|article) continues|continue reading)"
@@ -159,6 +163,8 @@ _STUB_MAX_WORDS = 5
 _ALL_LINKS = 0.9  # a line with this share of link text is a link, not prose
 _LABEL_MAX_WORDS = 12  # a headline's label after the article: its source and time
 _PROSE_MIN_WORDS = 15  # a paragraph of prose: a sentence of at least this many words
+_TEASER_MAX_WORDS = 40  # a summary cut short ("...") under this many words is a teaser
+_MIN_TEASERS = 2  # ... and a list of other stories has at least this many
 # A menu printed as one line: "Home | News | Sport | Weather", "Home · Weather · News"
 # (a table row of links), "Terms of Use - Privacy Policy - Contact Us". Items are cut at
 # runs of separators with space around them ("|" also without).
@@ -364,6 +370,51 @@ def _drop_linked_tail(lines: Sequence[BodyLine]) -> list[BodyLine]:
     return [*lines[: last + 1], *(line for line in tail if line.block not in items)]
 
 
+def _is_cut_teaser(line: BodyLine) -> bool:
+    """A short summary cut off by the template ("... a new pool a...", "… th…").
+
+    Not a list item: a list's "..." says "and so on" ("Debian, Fedora, ...", a weekly
+    edition's contents), and a list is the article's own as often as not.
+    """
+    text = line.text.rstrip()
+    return (
+        not line.verbatim
+        and not text.startswith(_BULLET)
+        and text.endswith(("...", "…"))
+        and word_count(text) < _TEASER_MAX_WORDS
+    )
+
+
+def _drop_cut_teasers(lines: Sequence[BodyLine]) -> list[BodyLine]:
+    """Drop the teasers cut short after the article's last paragraph of prose.
+
+    Lists of other stories (and of readers' latest comments) print each headline with
+    the first words of its text, cut at a set length and ended with "...": past the last
+    paragraph of prose, two or more such blocks are that list, and go, each with the
+    short line of its own just before it (its headline: no prose, twenty words at most).
+    One line that trails off is the article's own, and so is a long one.
+    """
+    last = next((i for i in range(len(lines) - 1, -1, -1) if _is_prose(lines[i])), None)
+    if last is None:
+        return list(lines)
+    tail = lines[last + 1 :]
+    cut = {line.block for line in tail if _is_cut_teaser(line)}
+    if len(cut) < _MIN_TEASERS:
+        return list(lines)
+    sizes = Counter(line.block for line in tail)
+    gone = set(cut)
+    for before, line in pairwise(tail):
+        if (
+            line.block in cut
+            and before.block not in cut
+            and sizes[before.block] == 1  # a headline is a block of its own
+            and not before.verbatim
+            and word_count(before.text) <= _HEADLINE_MAX_WORDS
+        ):
+            gone.add(before.block)
+    return [*lines[: last + 1], *(line for line in tail if line.block not in gone)]
+
+
 def _is_link_item(block: Sequence[BodyLine]) -> bool:
     """A block that is a link to elsewhere: all link, or a linked headline with its labels.
 
@@ -433,7 +484,7 @@ def clean_lines(
     kept = _drop_stubs(_drop_link_runs(_drop_list_blocks(kept)))
     # After the layout rules, which read a menu line as a neighbour of the links around it.
     kept = [line for line in kept if not is_menu_line(line)]
-    kept = _drop_linked_tail(kept)
+    kept = _drop_cut_teasers(_drop_linked_tail(kept))
     kept = _drop_repeats(kept, titles=[title, *headlines])
     kept = _drop_trailing_headings(kept)
     grouped: dict[int, list[str]] = {}

@@ -24,6 +24,15 @@ goes when all of these hold:
 
 A live blog's entries ("Posted on …"), a timeline or a list of dated headlines are not
 marked as comments, so no rule on their lines is involved.
+
+Some templates print the thread as plain paragraphs and signatures, with no element named
+for it; its one mark is the empty anchor that the page's "Comments (12)" link jumps to,
+``<a name="comments"></a>`` (``readerComments``, ``comment-8979602``, ``yoursay``: not
+"commented", not "commentary"), at the head of the thread, or last in the heading or
+cell that heads it. The elements after such an anchor (or that heading) in its container
+are the thread's, and go under the same guards as a named element, each of them: a
+paragraph of prose before them (an anchor before the article takes nothing), no
+``<h1>``, ``<main>`` or ``articleBody`` in any, and all chosen at most 80 % of the page.
 """
 
 from __future__ import annotations
@@ -53,6 +62,11 @@ _HOLDS_ARTICLE = etree.XPath(
     ".//*[self::h1 or self::main or @role='main' or @itemprop='articleBody']"
 )
 _TEXT = etree.XPath("string-length(normalize-space(string(.)))")
+# An anchor's name (or id) that marks where the comments start: as `_COMMENT_NAMED`, not
+# "commented" ("startofcommented" marks an article's text on one template), or "Your say".
+_ANCHOR_NAME = re.compile(r"(?<!__)comment(?!ary|ator|ed)|your[\W_]?say", re.IGNORECASE)
+_LIVE = re.compile(r"(?<![a-z])live", re.IGNORECASE)
+_HEAD_LEVELS = 3  # an anchor last in a heading in a cell in a row: the rows after it
 _SENTENCE_END = re.compile(r"[.!?。！？]")
 _UNREAD = frozenset({"a", "script", "style", "noscript", "template", "textarea", "option"})
 
@@ -77,6 +91,60 @@ def comment_named(tree: etree._Element) -> list[etree._Element]:
         and any(True for _ in element.iterancestors("body"))
         and _COMMENT_NAMED(element)
     ]
+
+
+def _is_comments_anchor(anchor: etree._Element) -> bool:
+    """An empty ``<a>`` without a link whose name or id says the comments start here."""
+    if anchor.get("href") is not None or len(anchor) or (anchor.text or "").strip():
+        return False
+    name = f"{anchor.get('name') or ''} {anchor.get('id') or ''}"
+    return _ANCHOR_NAME.search(name) is not None and _LIVE.search(name) is None
+
+
+def anchored_threads(body: etree._Element) -> list[etree._Element]:
+    """The elements that follow an empty comments anchor in its container, in document order.
+
+    Not in or of code; each element once (a thread of per-comment anchors, "comment-123",
+    gives the elements after its first anchor).
+    """
+    found: dict[etree._Element, None] = {}
+    for anchor in body.iter("a"):
+        if not _is_comments_anchor(anchor) or any(
+            a.tag in ("pre", "code") for a in anchor.iterancestors()
+        ):
+            continue
+        for sibling in _following(_thread_head(anchor, body)):
+            found.setdefault(sibling)
+    return list(found)
+
+
+def _following(element: etree._Element) -> list[etree._Element]:
+    """The elements after `element` in its parent (scripts and styles are no text)."""
+    return [
+        sibling
+        for sibling in element.itersiblings()
+        if isinstance(sibling.tag, str) and sibling.tag not in ("script", "style")
+    ]
+
+
+def _thread_head(anchor: etree._Element, body: etree._Element) -> etree._Element:
+    """Where the thread an anchor marks starts: the anchor, or the heading or cell that
+    holds it last (``<h3><a name="comments"></a>Comments (3)</h3>``), up to
+    `_HEAD_LEVELS` elements out, when nothing follows it in its own parent."""
+    head = anchor
+    for _ in range(_HEAD_LEVELS):
+        parent = head.getparent()
+        if _following(head) or parent is None or parent is body:
+            break
+        head = parent
+    return head
+
+
+def _in_document_order(
+    body: etree._Element, elements: list[etree._Element]
+) -> list[etree._Element]:
+    wanted = set(elements)
+    return [e for e in body.getroottree().getroot().iter() if e in wanted]
 
 
 def _text_length(element: etree._Element) -> int:
@@ -122,11 +190,14 @@ def _after_prose(body: etree._Element, candidates: list[etree._Element]) -> set[
 
 def prune_comments(tree: HtmlElement) -> int:
     """Drop comment sections that follow the article from `tree` in place; return how many."""
-    found = comment_named(tree)
-    if not found:
-        return 0
     body = first_body(tree)
     if body is None:
+        return 0
+    found = comment_named(tree)
+    anchored = anchored_threads(body)
+    if anchored:
+        found = _in_document_order(body, [*found, *anchored])
+    if not found:
         return 0
     page = _text_length(body)
     chosen: dict[etree._Element, int] = {}
