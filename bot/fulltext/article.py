@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
+from trafilatura.settings import Extractor
 
 from bot.fulltext.body import (
     BodyLine,
@@ -33,7 +34,7 @@ from bot.fulltext.lead import standfirst
 from bot.fulltext.meta import PageMeta, page_meta
 from bot.fulltext.prune import prune_hidden
 from bot.fulltext.runs import wrap_loose_text
-from bot.fulltext.tree import use_c_lookup
+from bot.fulltext.tree import use_c_lookup, use_guarded_xpaths
 from bot.fulltext.vote import (
     needs_vote,
     other_extent,
@@ -297,21 +298,30 @@ def _draft(
     # and only the headings' self-links are read (`body_lines` resolves those the same
     # way). Output "txt", not "python": the body is all we read, and "python" also
     # renders it as text (`document.text`) on each pass. Neither changes the body's text.
-    document = trafilatura.bare_extraction(
-        tree,
-        output_format="txt",
-        favor_recall=recall,
-        include_comments=False,
-        include_tables=True,  # some pages lay the article out in a table
-        include_links=True,  # link text tells menus from the article's own short lines
-        with_metadata=False,
-    )
+    document = trafilatura.bare_extraction(tree, options=_RECALL if recall else _BALANCED)
     if document is None or isinstance(document, dict) or document.body is None:
         return None
     title = _clean_title(meta.title, meta.sitename)
     raw = body_lines(document.body, url)
     paragraphs = clean_lines(raw, title=title, headlines=headlines)
     return _Draft(title, meta.sitename, paragraphs, raw)
+
+
+def _options(*, recall: bool) -> Extractor:
+    """trafilatura's settings for a pass, made once: `bare_extraction` would read its
+    configuration again on every call (the settings never change, and no pass changes them)."""
+    return Extractor(
+        output_format="txt",
+        recall=recall,
+        comments=False,
+        tables=True,  # some pages lay the article out in a table
+        links=True,  # link text tells menus from the article's own short lines
+        with_metadata=False,
+    )
+
+
+_RECALL = _options(recall=True)
+_BALANCED = _options(recall=False)
 
 
 def _needs_second(draft: _Draft | None, page: _Page, min_chars: int, declared: str) -> bool:
@@ -423,6 +433,7 @@ def _below_uncounted(element: HtmlElement, top: HtmlElement) -> bool:
 
 
 use_c_lookup()  # element classes chosen in C: about 7 % of an extraction (tree)
+use_guarded_xpaths()  # trafilatura's attribute tests only where the attribute is (tree)
 
 
 def _parse(html: bytes | str) -> HtmlElement | None:
