@@ -311,7 +311,8 @@ def test_the_second_pass_is_trafilaturas_balanced_mode(monkeypatch: pytest.Monke
     real = trafilatura.bare_extraction
 
     def recording(*args: object, **kwargs: object) -> object:
-        calls.append((bool(kwargs.get("favor_recall")), bool(kwargs.get("favor_precision"))))
+        focus = getattr(kwargs["options"], "focus", None)  # the settings, made once (article)
+        calls.append((focus == "recall", focus == "precision"))
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(trafilatura, "bare_extraction", recording)
