@@ -1,7 +1,7 @@
 """Where each missed snippet of `bench/fulltext_snippets.py` is lost, step by step.
 
 Run from the repo root:
-``python bench/fulltext_missed.py FOLDER [--half diag|check|all]``.
+``python bench/fulltext_missed.py FOLDER [--half diag|check|all] [--gn1 GN1FOLDER]``.
 
 Each page of the half goes through the 📖 tap's code (`reader_text`) while the steps of
 `bot.fulltext.article` are watched: trafilatura's lines of each pass on our tree (recall
@@ -15,6 +15,10 @@ and the first step it is not in is where it was lost:
 - ``vote``: in the vote's input, not in its output
 - ``later``: in the vote's output (or the draft, when no vote ran), not in the text shown
   (pass choice, articleBody stand-in, delivery)
+
+With ``--gn1``, the L3S-GN1 pages of the half (`bench/fulltext_gn1.py`) are listed by the
+full-text words our text misses, most first, each with how many of those words
+trafilatura's lines held (lost by a step of ours) and how many they never held.
 
 Diagnostic only: nothing here is part of the bot. Choices go on the diag half.
 """
@@ -181,10 +185,44 @@ def diagnose(page: SnippetPage) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _watched(html: bytes | str, read: Callable[[], str]) -> tuple[str, _Watch]:
+    watch = _Watch()
+    restore = watch.install()
+    try:
+        return read(), watch
+    finally:
+        restore()
+
+
+def gn1_losses(folder: Path, half: str) -> None:
+    """GN1 pages by full-text words lost: in trafilatura's lines, or never in them."""
+    from bench import fulltext_gn1
+    from tests.support.fulltextkit import words
+
+    rows = []
+    for page in fulltext_gn1.load(folder):
+        if not page.full or half not in ("all", page.half):
+            continue
+        text, watch = _watched(page.html, lambda page=page: fulltext_gn1.ours(page))
+        missing = page.full - words(text)
+        raw = words("\n".join(watch.raw[True] + watch.raw[False]))
+        ours_lost = sum((missing & raw).values())
+        rows.append((sum(missing.values()), ours_lost, page))
+    print("\n| page | full-text words | missed | in trafilatura's lines | never there |")
+    print("|---|---|---|---|---|")
+    for missed, ours_lost, page in sorted(rows, key=lambda r: -r[0])[:40]:
+        total = sum(page.full.values())
+        print(
+            f"| {page.name[:8]} {page.url[:60]} | {total} | {missed} | {ours_lost} "
+            f"| {missed - ours_lost} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--half", choices=("diag", "check", "all"), default="diag")
+    parser.add_argument("--gn1", type=Path, help="also list this L3S-GN1 set's pages by loss")
     args = parser.parse_args(argv)
     if not (args.folder / "evaldata.json").is_file():
         print(f"{args.folder}/evaldata.json not found: needs a local copy", file=sys.stderr)
@@ -201,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n| step | missed |\n|---|---|")
     for step in _STEPS:
         print(f"| {step} | {steps[step]} |")
+    if args.gn1:
+        gn1_losses(args.gn1, args.half)
     return 0
 
 
