@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import lxml.html
 
+from bot.fulltext.article import Article, extract_article
 from bot.fulltext.gaps import restore_headings
 
 P1 = (
@@ -76,3 +77,20 @@ def test_a_heading_already_in_the_text_is_not_doubled() -> None:
 def test_a_page_without_headings_is_returned_as_it_is() -> None:
     page = tree(f"<div><p>{P1}</p><p>{P2}</p></div>")
     assert restore_headings(page, [P1, P2]) == [P1, P2]
+
+
+def test_the_article_keeps_a_subheading_trafilatura_skips() -> None:
+    # The classes of a CMS template (Contao) on which trafilatura reads the paragraphs one
+    # by one and leaves the heading between them out.
+    html = (
+        "<html><head><title>Tram line approved</title></head><body><div id='main'>"
+        '<div class="mod_article block" id="tram"><div class="ce_text block">'
+        f"<p>{P1}</p><h2>What happens next</h2><p>{P2}</p><p>{P3}</p></div>"
+        '<div class="related"><div class="teaser"><div class="content">'
+        "<h2><span>Why the buses are late</span></h2>"
+        '<a class="more" href="https://example.com/buses">more</a>'
+        "</div></div></div></div></div></body></html>"
+    )
+    result = extract_article(html, url="https://example.com/tram")
+    assert isinstance(result, Article)
+    assert result.paragraphs[:4] == (P1, "What happens next", P2, P3)
