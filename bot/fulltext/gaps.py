@@ -146,6 +146,16 @@ def _key(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+def _missing(heading: HtmlElement, known: Collection[str]) -> bool:
+    """Whether a heading of the page could be one to put back: not in the text yet."""
+    text = heading.text_content()
+    return (
+        _key(text) not in known
+        and _WORDLIKE.search(text) is not None
+        and word_count(text) <= _HEADING_WORDS
+    )
+
+
 def restore_headings(
     tree: HtmlElement,
     paragraphs: Sequence[str],
@@ -157,11 +167,13 @@ def restore_headings(
     Each heading comes back as a paragraph of its own before the paragraph it heads; a
     heading inside a paragraph's lines splits it there. `titles`: the page's headlines.
     """
-    if not paragraphs or not _HEADINGS_XPATH(tree):
+    if not paragraphs:
         return list(paragraphs)
-    page, headings = _page_text(tree)
     known = {_key(line) for p in paragraphs for line in p.split("\n")}
     known |= {_key(title) for title in titles}
+    if not any(_missing(h, known) for h in _HEADINGS_XPATH(tree)):
+        return list(paragraphs)  # most pages: no walk over the page's text
+    page, headings = _page_text(tree)
     headings = [
         h
         for h in headings
