@@ -34,6 +34,7 @@ _OUTSIDE = frozenset({"a", "aside", "nav", "form", "footer"})  # boxes around, n
 _WORDLIKE = re.compile(r"\w")
 _PROSE_WORDS = 15  # the line a heading heads: this many words holding a sentence end
 _SENTENCE_END = re.compile(r"[.!?。！？]")
+_START = 40  # a line and the text after a heading are compared by their first characters
 _HEADING_WORDS = 20  # a "heading" longer than this is a styled paragraph or a teaser
 _LINKED_SHARE = 0.5  # a heading at least this much link text is a link
 _BULLET = "• "
@@ -156,6 +157,45 @@ def _missing(heading: HtmlElement, known: Collection[str]) -> bool:
     )
 
 
+def _first_text(element: HtmlElement) -> str | None:
+    """The first text that is not blank in the element's subtree (not its tail)."""
+    if not isinstance(element.tag, str) or element.tag in SKIP_CONTENT_TAGS:
+        return None
+    if element.text and element.text.strip():
+        return element.text
+    for child in element:
+        text = _first_text(child)
+        if text:
+            return text
+        if child.tail and child.tail.strip():
+            return child.tail
+    return None
+
+
+def _text_after(element: HtmlElement) -> str:
+    """The first text that is not blank after the element's end, in document order."""
+    node: HtmlElement | None = element
+    while node is not None:
+        if node.tail and node.tail.strip():
+            return node.tail
+        sibling = node.getnext()
+        while sibling is not None:
+            text = _first_text(sibling)
+            if text:
+                return text
+            if sibling.tail and sibling.tail.strip():
+                return sibling.tail
+            sibling = sibling.getnext()
+        node = node.getparent()
+    return ""
+
+
+def _heads_one(after: str, starts: Sequence[str]) -> bool:
+    """Whether the text after a heading begins one of the prose lines (their starts)."""
+    after = after[:_START]
+    return bool(after) and any(start[: len(after)] == after[: len(start)] for start in starts)
+
+
 def restore_headings(
     tree: HtmlElement,
     paragraphs: Sequence[str],
@@ -171,7 +211,11 @@ def restore_headings(
         return list(paragraphs)
     known = {_key(line) for p in paragraphs for line in p.split("\n")}
     known |= {_key(title) for title in titles}
-    if not any(_missing(h, known) for h in _HEADINGS_XPATH(tree)):
+    starts = [_key(line)[:_START] for p in paragraphs for line in p.split("\n") if _is_prose(line)]
+    if not any(
+        _missing(h, known) and _heads_one(_key(_text_after(h)), starts)
+        for h in _HEADINGS_XPATH(tree)
+    ):
         return list(paragraphs)  # most pages: no walk over the page's text
     page, headings = _page_text(tree)
     headings = [
