@@ -9,9 +9,10 @@ the article's, and nothing of the page lies between them but the heading, so it 
 the second. Not put back: a heading mostly of link text or inside a link (a teaser's
 title), inside an aside, a navigation, a form or a footer (a related-links box), one
 longer than a heading (`_HEADING_WORDS`) or without a word (a "* * *" divider), one that
-repeats the page's title or a line the text already has, and one over a line that is not
-prose (a paragraph of fifteen words or more holding a sentence): over a list ("Further
-reading"), a caption or another short line, a heading is as often a box's as the article's.
+repeats the page's title or a line the text already has, and one whose two lines are not
+both prose (paragraphs of fifteen words or more holding a sentence, not list items): next
+to a list ("Further reading"), a caption or another short line, a heading is as often a
+box's as the article's.
 """
 
 from __future__ import annotations
