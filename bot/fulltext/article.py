@@ -29,6 +29,7 @@ from bot.fulltext.body import (
 )
 from bot.fulltext.clean import clean_lines, clean_paragraphs, is_junk_line, word_count
 from bot.fulltext.comments import prune_comments
+from bot.fulltext.gaps import restore_headings
 from bot.fulltext.intro import intro
 from bot.fulltext.lead import standfirst
 from bot.fulltext.meta import PageMeta, page_meta
@@ -468,6 +469,8 @@ def _extract(
     if draft is None or not draft.paragraphs:
         return _too_little_text(page), False
     paragraphs = _voted(tree, draft) if cleaned and vote else draft.paragraphs
+    if cleaned:
+        paragraphs = _with_headings(tree, paragraphs, draft, headlines)
     chars = sum(len(p) for p in paragraphs)
     lead = (
         standfirst(tree, paragraphs, titles=(draft.title, *headlines), declared=_plain(declared))
@@ -487,6 +490,15 @@ def _extract(
         partial=chars < min_chars,
     )
     return article, cleaned
+
+
+def _with_headings(
+    tree: HtmlElement, paragraphs: list[str], draft: _Draft, headlines: tuple[str, ...]
+) -> list[str]:
+    """The text with the subheadings trafilatura skipped between its lines (`gaps`)."""
+    restored = restore_headings(tree, paragraphs, titles=(draft.title, *headlines))
+    known = set(paragraphs)
+    return [p for p in restored if p in known or not is_junk_line(p)]
 
 
 def _voted(tree: HtmlElement, draft: _Draft) -> list[str]:
