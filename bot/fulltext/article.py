@@ -24,14 +24,13 @@ from bot.fulltext.body import (
     body_lines,
     declared_body,
     declared_text,
-    declares_article,
     defuse_metadata,
 )
 from bot.fulltext.clean import clean_lines, clean_paragraphs, is_junk_line, word_count
 from bot.fulltext.comments import prune_comments
 from bot.fulltext.intro import intro
 from bot.fulltext.lead import standfirst
-from bot.fulltext.meta import PageMeta, page_meta
+from bot.fulltext.meta import PageMeta, meta_tags, page_meta
 from bot.fulltext.prune import prune_hidden
 from bot.fulltext.runs import wrap_loose_text
 from bot.fulltext.tree import use_c_lookup, use_guarded_xpaths
@@ -453,12 +452,13 @@ def _extract(
     page = _Page.of(tree)
     headlines = page_headlines(tree)
     meta = page_meta(tree, url)
+    tags = meta_tags(tree)  # the tree does not change while it is read
     draft = _draft(tree, url, recall=True, meta=meta, headlines=headlines)
     if _needs_second(draft, page, min_chars, declared):
         draft = _longer(draft, _draft(tree, url, recall=False, meta=meta, headlines=headlines))
     # A page that declares an article is one, however many links its text holds (a blog
     # post of links with a line on each): only other pages are refused as link lists.
-    if not declared and not declares_article(tree) and _is_link_list(page, draft):
+    if not declared and not tags.declares_article and _is_link_list(page, draft):
         return ExtractionFailure(REASON_NOT_ARTICLE), False
     if declared and (draft is None or draft.chars < DECLARED_FALLBACK * len(declared)):
         draft = _declared_draft(declared, draft)
@@ -470,14 +470,25 @@ def _extract(
     paragraphs = _voted(tree, draft) if cleaned and vote else draft.paragraphs
     chars = sum(len(p) for p in paragraphs)
     lead = (
-        standfirst(tree, paragraphs, titles=(draft.title, *headlines), declared=_plain(declared))
+        standfirst(
+            tree,
+            paragraphs,
+            titles=(draft.title, *headlines),
+            declared=_plain(declared),
+            descriptions=tags.descriptions,
+        )
         if cleaned
         else None
     )
     if lead and not is_junk_line(lead):
         paragraphs = [lead, *paragraphs]
     if cleaned:
-        found = intro(tree, paragraphs, headlines=(draft.title, *headlines))
+        found = intro(
+            tree,
+            paragraphs,
+            headlines=(draft.title, *headlines),
+            descriptions=tags.descriptions,
+        )
         paragraphs = [*(text for text in found if not is_junk_line(text)), *paragraphs]
     article = Article(
         title=draft.title or hostname(url),

@@ -91,11 +91,17 @@ class _Walk:
 
 
 def intro(
-    tree: HtmlElement, paragraphs: Sequence[str], *, headlines: Sequence[str] = ()
+    tree: HtmlElement,
+    paragraphs: Sequence[str],
+    *,
+    headlines: Sequence[str] = (),
+    descriptions: Sequence[str] | None = None,
 ) -> list[str]:
     """The page's printed intro when the extracted `paragraphs` lack it, else nothing.
 
     `headlines`: the page's titles; a block repeating one is the headline, not an intro.
+    `descriptions`: the page's description tags' contents, when read already
+    (`bot.fulltext.meta.meta_tags`); else they are read here.
     """
     first = _words(paragraphs[0])[:_FIRST_WORDS] if paragraphs else []
     body = first_body(tree)
@@ -104,9 +110,10 @@ def intro(
     walk = _walk(body, first)
     if walk is None or walk.headline < 0:
         return []
-    descriptions = [
+    texts = _DESCRIPTIONS(tree) if descriptions is None else descriptions
+    summaries = [
         set(words)
-        for words in (_words(str(text)) for text in _DESCRIPTIONS(tree))
+        for words in (_words(str(text)) for text in texts)
         if len(words) >= _DESCRIPTION_WORDS
     ]
     body = " ".join(_words(" ".join(paragraphs)))
@@ -125,7 +132,7 @@ def intro(
         ):
             continue
         text = " ".join("".join(block.texts).split())
-        if not text.endswith(_ENDS) or not _intro(block, walk.shared, descriptions):
+        if not text.endswith(_ENDS) or not _intro(block, walk.shared, summaries):
             continue
         if found and block.element.getparent() is not parent:
             break  # an intro of several paragraphs has them side by side
