@@ -105,7 +105,7 @@ def intro(
     """
     first = _words(paragraphs[0])[:_FIRST_WORDS] if paragraphs else []
     body = first_body(tree)
-    if len(first) < 3 or body is None:
+    if len(first) < 3 or body is None or not has_headline(body):
         return []
     walk = _walk(body, first)
     if walk is None or walk.headline < 0:
@@ -159,6 +159,12 @@ def _intro(block: _Block, shared: set[etree._Element], descriptions: list[set[st
         names.update(word.casefold() for word in _CLASS_WORD.findall(classes))
         element = element.getparent()
     return bool(names & _INTRO_NAMES) and not names & _OTHER_NAMES
+
+
+def has_headline(body: etree._Element) -> bool:
+    """Whether the body holds an <h1>: without one, `_walk` finds no headline (it need not
+    walk the page to say so; lxml finds the tag in C, making no element of the others)."""
+    return next(body.iter("h1"), None) is not None
 
 
 def _walk(body: etree._Element, first: list[str]) -> _Walk | None:
