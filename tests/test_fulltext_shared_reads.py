@@ -16,7 +16,7 @@ import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement, fragment_fromstring, fromstring
 
-from bot.fulltext import clean, intro, lead
+from bot.fulltext import article, clean, intro, lead
 from bot.fulltext.body import declares_article
 from bot.fulltext.clean import is_junk_line, longest_line
 from bot.fulltext.meta import MetaTags, meta_tags
@@ -193,3 +193,113 @@ def test_junk_lines_are_the_same_with_the_length_bounds() -> None:
 def test_an_element_tree_is_what_meta_tags_takes() -> None:
     root = etree.fromstring('<html><head><meta name="description" content="x"/></head></html>')
     assert meta_tags(root).descriptions == ("x",)
+
+
+NO_HEADLINE = [
+    "<p>The harbour reopened on Monday after a storm closed it for a week.</p>",
+    "<h2>Harbour reopens</h2><p>The harbour reopened on Monday after a storm closed it.</p>",
+    "<div><p>Ships are back.</p></div><p>The harbour reopened on Monday after a storm.</p>",
+    "<!-- <h1>not one</h1> --><p>The harbour reopened on Monday after a storm closed it.</p>",
+]
+
+
+@pytest.mark.parametrize("body", NO_HEADLINE)
+def test_without_an_h1_the_walk_finds_no_headline(body: str) -> None:
+    tree = fromstring(f"<html><body>{body}</body></html>")
+    page = tree.find("body")
+    assert page is not None
+    assert not intro.has_headline(page)
+    first = intro._words("The harbour reopened on Monday after a storm")
+    walk = intro._walk(page, first)
+    assert walk is None or walk.headline < 0
+    assert intro.intro(tree, ["The harbour reopened on Monday after a storm closed it."]) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<h1>Harbour reopens</h1><p>Text.</p>",
+        "<div><header><h1>Harbour <b>reopens</b></h1></header></div>",
+        "<noscript><h1>Harbour reopens</h1></noscript>",  # still asked: the walk decides
+    ],
+)
+def test_an_h1_anywhere_in_the_body_is_a_headline_to_look_for(body: str) -> None:
+    page = fromstring(f"<html><body>{body}</body></html>").find("body")
+    assert page is not None
+    assert intro.has_headline(page)
+
+
+def _walked_sizes(tree: HtmlElement, links: set[HtmlElement]) -> tuple[int, int]:
+    """The walk `_text_sizes` replaced (main d557f6c): "start" and "end" events, a count
+    of the links open, and a script's subtree stepped over."""
+    total = linked = 0
+    for body in tree.iter("body"):
+        if any(a.tag == "body" for a in body.iterancestors()):
+            continue
+        in_link = 0
+        walk = etree.iterwalk(body, events=("start", "end"))
+        for event, element in walk:
+            tag = element.tag
+            if event == "start":
+                if tag in article._UNSEEN:
+                    walk.skip_subtree()
+                    continue
+                in_link += element in links
+                text = element.text
+                if text and isinstance(tag, str):
+                    total += len(text.strip())
+                    linked += len(text.strip()) if in_link else 0
+                continue
+            in_link -= element in links
+            tail = element.tail
+            if tail and element is not body:
+                total += len(tail.strip())
+                linked += len(tail.strip()) if in_link else 0
+    return total, linked
+
+
+SIZED = [
+    "<p>Plain text, <a href='/a'>a link</a> and its tail.</p>",
+    "<a href='/a'>outer <b>bold <a href='/b'>inner</a> after inner</b> tail of b</a> out",
+    "<a href='/a'>x<script>var a = 1;</script> after script</a><script>b</script> tail",
+    "<style>p {}</style><noscript><a href='/n'>no script</a></noscript> seen",
+    "<!-- a comment --> after comment <?pi data?> after pi <a href='#'>top</a> t",
+    "<a href='javascript:x()'>button</a> after <a>no href</a> end",
+    "<div>  spaced   </div>\n  <a href='/z'>  z  </a>  \n",
+    "<table><tr><td><a href='/c'>cell <i>link</i></a> more</td></tr></table>",
+]
+
+
+@pytest.mark.parametrize("body", SIZED)
+def test_text_sizes_are_the_walks(body: str) -> None:
+    tree = fromstring(f"<html><head><title>T</title></head><body>{body}</body></html>")
+    links = set(article._links(tree))
+    assert article._text_sizes(tree, links) == _walked_sizes(tree, links)
+
+
+def test_text_sizes_count_a_body_inside_a_body_once() -> None:
+    outer = etree.Element("html")
+    body = etree.SubElement(outer, "body")
+    body.text = "outer "
+    inner = etree.SubElement(body, "body")
+    inner.text = "inner"
+    inner.tail = " tail"
+    link = etree.SubElement(inner, "a", href="/x")
+    link.text = "link"
+    comment = etree.Comment("note")
+    comment.tail = " after a comment"
+    body.append(comment)
+    links = {link}
+    assert article._text_sizes(outer, links) == _walked_sizes(outer, links) == (18, 4)
+
+
+def test_inside_is_every_node_below_the_elements() -> None:
+    tree = fromstring(
+        "<html><body><div id='a'><p>x<!-- c --><b>y</b></p></div><div id='b'>z</div></body></html>"
+    )
+    a, b = tree.get_element_by_id("a"), tree.get_element_by_id("b")
+    p = a[0]
+    assert article._inside([a]) == set(a.iterdescendants())
+    assert article._inside([a, p]) == set(a.iterdescendants())  # p is below a already
+    assert article._inside([p, b]) == set(p.iterdescendants())  # b has no child
+    assert article._inside([]) == set()
