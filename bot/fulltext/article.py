@@ -11,6 +11,7 @@ check and a last resort; the cleaning of what it leaves is ours
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -24,7 +25,6 @@ from bot.fulltext.body import (
     body_lines,
     declared_body,
     declared_text,
-    declares_article,
     defuse_metadata,
 )
 from bot.fulltext.clean import clean_lines, clean_paragraphs, is_junk_line, word_count
@@ -32,7 +32,7 @@ from bot.fulltext.comments import prune_comments
 from bot.fulltext.gaps import restore_headings
 from bot.fulltext.intro import intro
 from bot.fulltext.lead import standfirst
-from bot.fulltext.meta import PageMeta, page_meta
+from bot.fulltext.meta import PageMeta, meta_tags, page_meta
 from bot.fulltext.prune import prune_hidden
 from bot.fulltext.runs import wrap_loose_text
 from bot.fulltext.tree import use_c_lookup, use_guarded_xpaths
@@ -154,36 +154,42 @@ def _links(tree: HtmlElement) -> tuple[HtmlElement, ...]:
 def _text_sizes(tree: HtmlElement, links: set[HtmlElement]) -> tuple[int, int]:
     """Characters of the page's visible text, and of those inside `links`.
 
-    Each text is counted stripped; text inside a script, style or noscript is not. One walk
-    over the body (XPath's `ancestor::` test on every text cost three times as much), which
-    steps over a script, style or noscript: nothing in it counts, only its tail.
+    Each text is counted stripped; text inside a script, style or noscript is not, but the
+    tail after one is; a comment's or a processing instruction's tail is not (lxml's
+    `iterwalk`, which this replaced, never gave them). One pass over the body's elements in
+    lxml's own order (`iter`), which makes each once; a walk with "start" and "end" events
+    made each twice. What lies inside a script or a link is found first, from those few
+    elements (`_inside`).
     """
     total = linked = 0
     for body in tree.iter("body"):
         if any(a.tag == "body" for a in body.iterancestors()):
             continue  # counted with the outer one
-        in_link = 0  # how many links we are inside
-        walk = etree.iterwalk(body, events=("start", "end"))
-        for event, element in walk:
-            tag = element.tag  # a function for a comment or processing instruction
-            if event == "start":
-                if tag in _UNSEEN:
-                    walk.skip_subtree()  # its "end" still comes, for its tail
-                    continue
-                in_link += element in links
-                text = element.text
-                if text and isinstance(tag, str):  # a comment's text is not the page's
-                    size = len(text.strip())
-                    total += size
-                    linked += size if in_link else 0
-                continue
-            in_link -= element in links
+        unseen = _inside(body.iter(*_UNSEEN))
+        in_link = _inside(a for a in body.iter("a") if a in links)  # a link's text: below it
+        for element in body.iter(etree.Element):  # as the walk: no comment, nor its tail
+            if element in unseen:
+                continue  # nothing in a script counts, not even its nodes' tails
+            text = element.text
+            if text and element.tag not in _UNSEEN:
+                size = len(text.strip())
+                total += size
+                linked += size if element in links or element in in_link else 0
             tail = element.tail
             if tail and element is not body:
                 size = len(tail.strip())  # the tail belongs to the parent
                 total += size
-                linked += size if in_link else 0
+                linked += size if element in in_link else 0
     return total, linked
+
+
+def _inside(elements: Iterable[etree._Element]) -> set[etree._Element]:
+    """The nodes below any of `elements` (not the elements themselves, unless below another)."""
+    below: set[etree._Element] = set()
+    for element in elements:
+        if element not in below:  # one below another: its nodes are there already
+            below.update(element.iterdescendants())
+    return below
 
 
 @dataclass(frozen=True)
@@ -454,12 +460,13 @@ def _extract(
     page = _Page.of(tree)
     headlines = page_headlines(tree)
     meta = page_meta(tree, url)
+    tags = meta_tags(tree)  # the tree does not change while it is read
     draft = _draft(tree, url, recall=True, meta=meta, headlines=headlines)
     if _needs_second(draft, page, min_chars, declared):
         draft = _longer(draft, _draft(tree, url, recall=False, meta=meta, headlines=headlines))
     # A page that declares an article is one, however many links its text holds (a blog
     # post of links with a line on each): only other pages are refused as link lists.
-    if not declared and not declares_article(tree) and _is_link_list(page, draft):
+    if not declared and not tags.declares_article and _is_link_list(page, draft):
         return ExtractionFailure(REASON_NOT_ARTICLE), False
     if declared and (draft is None or draft.chars < DECLARED_FALLBACK * len(declared)):
         draft = _declared_draft(declared, draft)
@@ -473,14 +480,25 @@ def _extract(
         paragraphs = _with_headings(tree, paragraphs, draft, headlines)
     chars = sum(len(p) for p in paragraphs)
     lead = (
-        standfirst(tree, paragraphs, titles=(draft.title, *headlines), declared=_plain(declared))
+        standfirst(
+            tree,
+            paragraphs,
+            titles=(draft.title, *headlines),
+            declared=_plain(declared),
+            descriptions=tags.descriptions,
+        )
         if cleaned
         else None
     )
     if lead and not is_junk_line(lead):
         paragraphs = [lead, *paragraphs]
     if cleaned:
-        found = intro(tree, paragraphs, headlines=(draft.title, *headlines))
+        found = intro(
+            tree,
+            paragraphs,
+            headlines=(draft.title, *headlines),
+            descriptions=tags.descriptions,
+        )
         paragraphs = [*(text for text in found if not is_junk_line(text)), *paragraphs]
     article = Article(
         title=draft.title or hostname(url),

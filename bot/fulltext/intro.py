@@ -91,22 +91,29 @@ class _Walk:
 
 
 def intro(
-    tree: HtmlElement, paragraphs: Sequence[str], *, headlines: Sequence[str] = ()
+    tree: HtmlElement,
+    paragraphs: Sequence[str],
+    *,
+    headlines: Sequence[str] = (),
+    descriptions: Sequence[str] | None = None,
 ) -> list[str]:
     """The page's printed intro when the extracted `paragraphs` lack it, else nothing.
 
     `headlines`: the page's titles; a block repeating one is the headline, not an intro.
+    `descriptions`: the page's description tags' contents, when read already
+    (`bot.fulltext.meta.meta_tags`); else they are read here.
     """
     first = _words(paragraphs[0])[:_FIRST_WORDS] if paragraphs else []
     body = first_body(tree)
-    if len(first) < 3 or body is None:
+    if len(first) < 3 or body is None or not has_headline(body):
         return []
     walk = _walk(body, first)
     if walk is None or walk.headline < 0:
         return []
-    descriptions = [
+    texts = _DESCRIPTIONS(tree) if descriptions is None else descriptions
+    summaries = [
         set(words)
-        for words in (_words(str(text)) for text in _DESCRIPTIONS(tree))
+        for words in (_words(str(text)) for text in texts)
         if len(words) >= _DESCRIPTION_WORDS
     ]
     body = " ".join(_words(" ".join(paragraphs)))
@@ -125,7 +132,7 @@ def intro(
         ):
             continue
         text = " ".join("".join(block.texts).split())
-        if not text.endswith(_ENDS) or not _intro(block, walk.shared, descriptions):
+        if not text.endswith(_ENDS) or not _intro(block, walk.shared, summaries):
             continue
         if found and block.element.getparent() is not parent:
             break  # an intro of several paragraphs has them side by side
@@ -152,6 +159,12 @@ def _intro(block: _Block, shared: set[etree._Element], descriptions: list[set[st
         names.update(word.casefold() for word in _CLASS_WORD.findall(classes))
         element = element.getparent()
     return bool(names & _INTRO_NAMES) and not names & _OTHER_NAMES
+
+
+def has_headline(body: etree._Element) -> bool:
+    """Whether the body holds an <h1>: without one, `_walk` finds no headline (it need not
+    walk the page to say so; lxml finds the tag in C, making no element of the others)."""
+    return next(body.iter("h1"), None) is not None
 
 
 def _walk(body: etree._Element, first: list[str]) -> _Walk | None:

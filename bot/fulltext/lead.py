@@ -48,8 +48,10 @@ def _key(text: str) -> str:
     return " ".join(_words(text))
 
 
-def _descriptions(tree: HtmlElement) -> set[str]:
-    keys = (_key(str(text)) for text in _DESCRIPTIONS(tree))
+def _descriptions(tree: HtmlElement, texts: Sequence[str] | None = None) -> set[str]:
+    """The page's descriptions long enough to be a summary, as keys; `texts`: the page's
+    description tags' contents when read already (`bot.fulltext.meta.meta_tags`)."""
+    keys = (_key(str(text)) for text in (_DESCRIPTIONS(tree) if texts is None else texts))
     return {key for key in keys if len(key.split()) >= MIN_WORDS}
 
 
@@ -82,11 +84,14 @@ def standfirst(
     *,
     titles: Sequence[str] = (),
     declared: str = "",
+    descriptions: Sequence[str] | None = None,
 ) -> str | None:
     """The page's printed standfirst when the extracted `paragraphs` lack it, else None.
 
     `titles`: the page's headlines; a description repeating one is not a standfirst.
     `declared`: the text of the page's JSON-LD `articleBody`, if it has one.
+    `descriptions`: the page's description tags' contents, when read already
+    (`bot.fulltext.meta.meta_tags`); else they are read here.
 
     It must stand before the article: the first paragraph's first words follow it in the
     page's visible text (within `_REACH` words), and do not come before it; or they are
@@ -94,11 +99,11 @@ def standfirst(
     which the page does not print).
     """
     # A description that repeats the headline is the headline (shown above the text).
-    descriptions = _descriptions(tree) - {_key(title) for title in titles}
+    summaries = _descriptions(tree, descriptions) - {_key(title) for title in titles}
     body = first_body(tree)
-    if not descriptions or body is None or not paragraphs:
+    if not summaries or body is None or not paragraphs:
         return None
-    element = _printed(body, descriptions)
+    element = _printed(body, summaries)
     if element is None:
         return None
     text = " ".join(element.text_content().split())

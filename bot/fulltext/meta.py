@@ -23,9 +23,17 @@ from trafilatura.metadata import (
     extract_url,
 )
 
-__all__ = ["PageMeta", "page_meta"]
+__all__ = ["MetaTags", "PageMeta", "meta_tags", "page_meta"]
 
 logger = logging.getLogger(__name__)
+
+# The <meta> tags whose content is the page's summary, by attribute: "property" or "name".
+_DESCRIBING_PROPERTIES = frozenset({"og:description", "twitter:description"})
+_DESCRIBING_NAMES = frozenset({"og:description", "description", "twitter:description"})
+_TYPES = frozenset({"og:type"})  # either attribute names the Open Graph type
+_PUBLISHED = frozenset({"article:published_time"})  # ...or an article's publication time
+_XPATH_SPACE = " \t\r\n"  # the whitespace XPath's normalize-space() strips
+_ARTICLE_CASE = str.maketrans("ARTICLE", "article")
 
 
 @dataclass(frozen=True)
@@ -53,3 +61,46 @@ def page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
         found.sitename = match[1]
     found.clean_and_trim()  # entities, runs of spaces, control characters, length
     return PageMeta(found.title or None, found.sitename or None)
+
+
+@dataclass(frozen=True)
+class MetaTags:
+    """What the page's <meta> tags say that the cleaning steps read, read in one walk.
+
+    `descriptions`: the contents of its description tags (``og:description``,
+    ``description``, ``twitter:description``), in page order, as the standfirst and
+    the intro read them; `declares_article`: whether it calls itself an article (Open
+    Graph type "article", or an article's publication time). Each was an XPath's walk
+    over the whole page (`//meta[...]`), three a page: one walk serves all.
+    """
+
+    descriptions: tuple[str, ...]
+    declares_article: bool
+
+
+def _is_article_type(content: str | None) -> bool:
+    """Whether an og:type is "article...", read as XPath's `starts-with(translate(
+    normalize-space(@content), 'ARTICLE', 'article'), 'article')` reads it."""
+    # Runs of spaces inside the first seven characters fail the test either way.
+    return content is not None and (
+        content.lstrip(_XPATH_SPACE).translate(_ARTICLE_CASE).startswith("article")
+    )
+
+
+def meta_tags(tree: HtmlElement) -> MetaTags:
+    """The page's description tags and whether it declares an article (read-only).
+
+    Every <meta> of the document holding `tree`, as `//meta` finds them.
+    """
+    descriptions: list[str] = []
+    article = False
+    for meta in tree.getroottree().iter("meta"):
+        prop, name, content = meta.get("property"), meta.get("name"), meta.get("content")
+        if content is not None and (prop in _DESCRIBING_PROPERTIES or name in _DESCRIBING_NAMES):
+            descriptions.append(content)
+        article = article or (
+            prop in _PUBLISHED
+            or name in _PUBLISHED
+            or ((prop in _TYPES or name in _TYPES) and _is_article_type(content))
+        )
+    return MetaTags(tuple(descriptions), article)
