@@ -1,24 +1,20 @@
-"""The same answers for less: the page's <meta> tags read once, junk patterns skipped on
-lines longer than they can match (`bot.fulltext.meta.meta_tags`, `bot.fulltext.clean.longest_line`).
+"""The same answers for less: the page's <meta> tags read once (`bot.fulltext.meta.meta_tags`),
+the intro's walk skipped without an <h1>, the page's text sizes in one pass.
 
 Each is held to the way it replaced: the page-wide XPaths the standfirst, the intro and the
 link-list test read (crafted pages, and Readability's 130 pages when ``../shared/data``
-is there), and every junk pattern tried on every line.
+is there).
 """
 
 from __future__ import annotations
-
-import re
-import sys
 
 import pytest
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement, fragment_fromstring, fromstring
 
-from bot.fulltext import article, clean, intro, lead
+from bot.fulltext import article, intro, lead
 from bot.fulltext.body import declares_article
-from bot.fulltext.clean import is_junk_line, longest_line
 from bot.fulltext.meta import MetaTags, meta_tags
 from tests.conftest import shared_data
 
@@ -124,70 +120,6 @@ def test_standfirst_and_intro_give_the_same_with_the_tags_read_before(lead_text:
     assert intro.intro(tree, paragraphs, descriptions=tags.descriptions) == intro.intro(
         tree, paragraphs
     )
-
-
-@pytest.mark.parametrize(
-    ("pattern", "expected"),
-    [
-        (r"^.{0,5}x$", 7),  # six characters, and the newline "$" matches before
-        (r"^(ab|c)$", 3),
-        (r"^a+$", sys.maxsize),  # unbounded
-        (r"^a.{0,3}", sys.maxsize),  # need not reach the end
-        (r"^a$|^b.*", sys.maxsize),  # "$" inside one branch only
-        (r"^a(?=bc)$", 2),  # a lookahead takes no width
-    ],
-)
-def test_longest_line(pattern: str, expected: int) -> None:
-    assert longest_line(re.compile(pattern, re.IGNORECASE)) == expected
-
-
-def test_longest_line_of_a_multiline_pattern_is_unbounded() -> None:
-    assert longest_line(re.compile(r"^a$", re.MULTILINE)) == sys.maxsize
-
-
-def test_longest_line_is_never_shorter_than_a_match() -> None:
-    for pattern in (r"^.{0,5}x$", r"^(ab|c)\.?$", r"^a\b.{0,2}$"):
-        compiled = re.compile(pattern, re.IGNORECASE)
-        limit = longest_line(compiled)
-        for text in ("x", "abcdex", "abcdex\n", "ab.", "ab.\n", "a bc", "a bc\n", "c\n"):
-            if compiled.match(text):
-                assert len(text) <= limit, (pattern, text)
-
-
-def _old_is_junk_line(line: str) -> bool:
-    line = line.removeprefix(clean._BULLET)
-    if "©" in line and len(clean._WORDS.findall(line)) <= clean._CREDIT_MAX_WORDS:
-        return True
-    return (
-        any(pattern.match(line) for pattern in clean._JUNK_LINES)
-        or clean.is_dateline(line)
-        or clean.is_tool_row(line)
-    )
-
-
-def test_junk_lines_are_the_same_with_the_length_bounds() -> None:
-    assert [pattern for pattern, _ in clean._JUNK_BOUNDS] == list(clean._JUNK_LINES)
-    assert any(limit < sys.maxsize for _, limit in clean._JUNK_BOUNDS)
-    seeds = [
-        "All rights reserved",
-        "Copyright 2008 The Gazette. All rights reserved.",
-        "Read our cookie policy for details",
-        "Sign up for our newsletter",
-        "Disclaimer: the views expressed are not necessarily ours",
-        "The BBC is not responsible for the content of external internet sites",
-        "Be the first to comment",
-        "Loading comments...",
-        "Share this article",
-        "Ferries ran again from six in the morning, and the first ship docked at noon.",
-    ]
-    lines = []
-    for seed in seeds:
-        for pad in (0, 1, 2, 30, 60, 100, 119, 120, 121, 200, 300, 400):
-            lines += [("x " * pad)[:pad] + seed, seed + " y" * pad, seed + "\n", "• " + seed]
-    for _, limit in clean._JUNK_BOUNDS:
-        if limit < 1000:
-            lines += ["a" * (limit - 1) + "\n", "a" * limit, "a" * (limit + 1)]
-    assert [is_junk_line(line) for line in lines] == [_old_is_junk_line(line) for line in lines]
 
 
 def test_an_element_tree_is_what_meta_tags_takes() -> None:

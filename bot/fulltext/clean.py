@@ -9,43 +9,16 @@ items, subheadings, code) are the article's own.
 from __future__ import annotations
 
 import re
-import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from importlib import import_module
 from itertools import pairwise
-from typing import Any
 
 from bot.fulltext.body import BULLET, CELL_SEPARATOR, BodyLine
 from bot.render.plain import fold
 
-# Python's own parse of a pattern, read-only (`longest_line`); typeshed does not list them.
-re_parser: Any = import_module("re._parser")
-re_constants: Any = import_module("re._constants")
-
 
 def _compile(*patterns: str) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(pattern, re.IGNORECASE) for pattern in patterns)
-
-
-def longest_line(pattern: re.Pattern[str]) -> int:
-    """The longest string `pattern.match` can accept whole, or `sys.maxsize` if unbounded.
-
-    A pattern that ends its top level in `$` (no MULTILINE) must match up to the string's
-    end, or to a newline just before it: no longer string than its longest match and one
-    character can match. Most lines are prose, far longer than a footer's pattern allows
-    (`.{0,120}...$`), so `is_junk_line` need not try it on them. Read from Python's own
-    parse of the pattern (its stdlib `re._parser`); where that cannot say, unbounded.
-    """
-    if pattern.flags & re.MULTILINE:
-        return sys.maxsize
-    try:
-        parsed = re_parser.parse(pattern.pattern, pattern.flags)
-        ends = len(parsed) > 0 and parsed[-1] == (re_constants.AT, re_constants.AT_END)
-        widest = parsed.getwidth()[1]
-    except Exception:  # another Python's parser: no bound, the same answers
-        return sys.maxsize
-    return widest + 1 if ends and widest < re_constants.MAXREPEAT else sys.maxsize
 
 
 # One breadcrumb: one to four words without separators or sentence punctuation.
@@ -142,8 +115,6 @@ _JUNK_LINES = _compile(
     r"^.{0,80}\b(views|opinions)\b.{0,80}\bexpressed\b.{0,200}"
     r"\b(not necessarily|responsib\w+)\b.{0,300}$",
 )
-# Each with the longest line it can match (`longest_line`): a longer one is not tried.
-_JUNK_BOUNDS = tuple((pattern, longest_line(pattern)) for pattern in _JUNK_LINES)
 # Datelines in any order (`is_dateline`): a numeric date, a year beside a month's or a
 # day's name, or a clock time beside a stamp word ("Updated", "Time"), and only the words
 # below around it. A year range ("1994-1999") or a time range ("2:00 - 7:30 pm") alone
@@ -207,11 +178,10 @@ _NUMBER = re.compile(r"[\d.,:;%+\-–—()]*\d[\d.,:;%+\-–—()]*")
 def is_junk_line(line: str) -> bool:
     """Tell whether a line is page furniture matched by one of the documented patterns."""
     line = line.removeprefix(_BULLET)
-    size = len(line)
     if "©" in line and len(_WORDS.findall(line)) <= _CREDIT_MAX_WORDS:
         return True  # "Guardian Unlimited © Guardian News and Media 2008", "Jo Bloggs © Reuters"
     return (
-        any(size <= limit and pattern.match(line) for pattern, limit in _JUNK_BOUNDS)
+        any(pattern.match(line) for pattern in _JUNK_LINES)
         or is_dateline(line)
         or is_tool_row(line)
     )
