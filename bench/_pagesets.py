@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import trafilatura
@@ -50,6 +50,13 @@ def extractors(*, with_trafilatura: bool) -> list[tuple[str, Extract]]:
     if with_trafilatura:
         found.append(("trafilatura", trafilatura_alone))
     return found
+
+
+def score_cells(per_page: Mapping[str, Sequence[Score]], i: int) -> str:
+    """Page `i`'s precision and recall under each extractor, for a one-line listing."""
+    return "  ".join(
+        f"{label} P {got[i].precision:.2f} R {got[i].recall:.2f}" for label, got in per_page.items()
+    )
 
 
 def mean_score(scores: Sequence[Score]) -> tuple[float, float, float]:

@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lxml.html
 import trafilatura
+from _pagesets import score_cells
 from fulltext_snippets import HALVES, SnippetPage, load
 
 from tests.support.fulltextkit import Score, reader_text, score, words
@@ -116,11 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.pages:
         print()
         for i, (page, body) in enumerate(pages):
-            cells = "  ".join(
-                f"{label} P {got[i].precision:.2f} R {got[i].recall:.2f}"
-                for label, got in per_page.items()
-            )
-            print(f"{page.url}  ({len(body)} chars)  {cells}")
+            print(f"{page.url}  ({len(body)} chars)  {score_cells(per_page, i)}")
     return 0
 
 

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _pagesets import arguments, extractors, half_of, mean_score
+from _pagesets import arguments, extractors, half_of, mean_score, score_cells
 
 from tests.support.fulltextkit import Score, score, words
 
@@ -118,10 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
         order = sorted(range(len(pages)), key=lambda i: per_page["ours"][i].f1)
         for i in order:
-            cells = "  ".join(
-                f"{label} P {got[i].precision:.2f} R {got[i].recall:.2f}"
-                for label, got in per_page.items()
-            )
+            cells = score_cells(per_page, i)
             print(f"{pages[i].name} [{pages[i].half}] {cells}  {pages[i].url}")
     return 0
 

@@ -229,21 +229,6 @@ def _article_bodies(data: object) -> Iterator[str]:
             stack.extend(node)
 
 
-# The page says it is an article (Open Graph type "article", or an article's publication
-# time): a section front or tag page says "website" and has no such time.
-# One path, not a union of two: each `//meta` is a walk over the whole page.
-_DECLARES_ARTICLE = etree.XPath(
-    "//meta[((@property='og:type' or @name='og:type')"
-    " and starts-with(translate(normalize-space(@content), 'ARTICLE', 'article'), 'article'))"
-    " or @property='article:published_time' or @name='article:published_time']"
-)
-
-
-def declares_article(tree: HtmlElement) -> bool:
-    """Whether the page's metadata calls it an article (og:type, article:published_time)."""
-    return bool(_DECLARES_ARTICLE(tree))
-
-
 def declared_body(tree: HtmlElement) -> str:
     """The longest JSON-LD articleBody the page declares, or ""."""
     best = ""

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from lxml.html import HtmlElement
 
+from bot.fulltext.meta import meta_tags
 from bot.fulltext.tree import first_body
 
 MIN_WORDS = 12  # a shorter block is a byline, a date, a label
@@ -56,11 +57,6 @@ _UNSEEN = frozenset({"script", "style", "noscript", "template", "iframe", "objec
 _ENDS = tuple(".!?…\"'”’»)")  # prose ends a sentence
 _WORD = re.compile(r"\w+")
 _CLASS_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
-_DESCRIPTIONS = etree.XPath(
-    "//meta[@property='og:description' or @name='og:description' or @name='description'"
-    " or @name='twitter:description' or @property='twitter:description']/@content",
-    smart_strings=False,
-)
 _DESCRIPTION_WORDS = 8  # a shorter description is a label or a slogan
 
 
@@ -110,7 +106,7 @@ def intro(
     walk = _walk(body, first)
     if walk is None or walk.headline < 0:
         return []
-    texts = _DESCRIPTIONS(tree) if descriptions is None else descriptions
+    texts = meta_tags(tree).descriptions if descriptions is None else descriptions
     summaries = [
         set(words)
         for words in (_words(str(text)) for text in texts)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from lxml import etree
 from lxml.html import HtmlElement
 
+from bot.fulltext.meta import meta_tags
 from bot.fulltext.tree import first_body
 
 MIN_WORDS = 8  # a shorter description is a label or a site slogan, not a summary
@@ -27,11 +28,6 @@ _FIRST_WORDS = 8  # the article's first paragraph is found in the page by these 
 # Plain strings (`smart_strings=False`): only the texts are read, and a "smart" one keeps
 # its parent element, which lxml makes a Python object for (through lxml.html's Python
 # class lookup) for each of the page's texts before or after the standfirst.
-_DESCRIPTIONS = etree.XPath(
-    "//meta[@property='og:description' or @name='og:description' or @name='description'"
-    " or @name='twitter:description' or @property='twitter:description']/@content",
-    smart_strings=False,
-)
 _VISIBLE = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
 _BEFORE = etree.XPath(f"preceding::text(){_VISIBLE}", smart_strings=False)
 _AFTER = etree.XPath(f"following::text(){_VISIBLE}", smart_strings=False)
@@ -51,7 +47,7 @@ def _key(text: str) -> str:
 def _descriptions(tree: HtmlElement, texts: Sequence[str] | None = None) -> set[str]:
     """The page's descriptions long enough to be a summary, as keys; `texts`: the page's
     description tags' contents when read already (`bot.fulltext.meta.meta_tags`)."""
-    keys = (_key(str(text)) for text in (_DESCRIPTIONS(tree) if texts is None else texts))
+    keys = (_key(str(text)) for text in (meta_tags(tree).descriptions if texts is None else texts))
     return {key for key in keys if len(key.split()) >= MIN_WORDS}
 
 
