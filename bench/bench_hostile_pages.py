@@ -31,6 +31,11 @@ PAGES = {
         f'<html><head><meta name="description" content="{"<a" * 120_000}"></head>'
         f"<body><p>{PROSE}</p></body></html>"
     ),
+    "8,000 empty comment anchors, each before a paragraph (1 MB)": (
+        f"<html><body><article><h1>Tram line</h1><p>{PROSE}</p>"
+        + "".join(f'<a name="comment-{i}"></a><p>Reader {i}: {PROSE[:70]}</p>' for i in range(8000))
+        + "</article></body></html>"
+    ),
     "180,000 x <p>word</p> (2 MB)": (
         f"<html><body><p>{PROSE}</p>{'<p>word</p>' * 180_000}</body></html>"
     ),

@@ -38,6 +38,7 @@ paragraph of prose before them (an anchor before the article takes nothing), no
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -113,18 +114,21 @@ def anchored_threads(body: etree._Element) -> list[etree._Element]:
             a.tag in ("pre", "code") for a in anchor.iterancestors()
         ):
             continue
-        for sibling in _following(_thread_head(anchor, body)):
+        head = _thread_head(anchor, body)
+        if head in found:
+            continue  # an earlier anchor's thread holds it, and all that follows it
+        for sibling in _following(head):
             found.setdefault(sibling)
     return list(found)
 
 
-def _following(element: etree._Element) -> list[etree._Element]:
+def _following(element: etree._Element) -> Iterator[etree._Element]:
     """The elements after `element` in its parent (scripts and styles are no text)."""
-    return [
+    return (
         sibling
         for sibling in element.itersiblings()
         if isinstance(sibling.tag, str) and sibling.tag not in ("script", "style")
-    ]
+    )
 
 
 def _thread_head(anchor: etree._Element, body: etree._Element) -> etree._Element:
@@ -134,7 +138,7 @@ def _thread_head(anchor: etree._Element, body: etree._Element) -> etree._Element
     head = anchor
     for _ in range(_HEAD_LEVELS):
         parent = head.getparent()
-        if _following(head) or parent is None or parent is body:
+        if next(_following(head), None) is not None or parent is None or parent is body:
             break
         head = parent
     return head
