@@ -12,7 +12,12 @@ Three views, all of the shipped code:
 - "through fetch", as the unseen set judges: every pair's two headlines are served as
   two RSS feeds over real HTTP on 127.0.0.1, one `Refresher.refresh_all` (fetch, parse,
   ingest) loads them all, and a pair counts as merged when its two entries show as one
-  story.
+  story;
+- "through fetch, one window" (``--one-window``): the same, but every pair published
+  within the same few hours, so headlines of other pairs can join a pair's story. It
+  prints the pairwise figures and the "exactly one headline shown" figures (a pair counts
+  as merged when exactly one of its two headlines is some story's headline), and the
+  stories that gather headlines of several pairs.
 """
 
 from __future__ import annotations
@@ -121,6 +126,12 @@ def metrics(pairs: Sequence[Pair], merged: Callable[[Pair], bool]) -> Metrics:
     return Metrics(precision, recall, f1)
 
 
+def looked_up(pairs: Sequence[Pair], decisions: Sequence[bool]) -> Callable[[Pair], bool]:
+    """The decision recorded for each of `pairs`, as a decider."""
+    decided = dict(zip(map(id, pairs), decisions, strict=True))
+    return lambda p: decided[id(p)]
+
+
 def by_year(pairs: Sequence[Pair]) -> dict[str, list[Pair]]:
     return {**{y: [p for p in pairs if p.year == y] for y in YEARS}, "all": list(pairs)}
 
@@ -168,11 +179,19 @@ def ingest_merged(pairs: Sequence[Pair], semantic: SemanticDedup | None) -> list
     return merged
 
 
-def rss(title: str, index: int, side: str, hours: int) -> bytes:
-    """One-item RSS feed; each pair gets its own stretch of time, further apart than the window."""
+def published_at(index: int, hours: int, *, one_window: bool) -> datetime:
+    """When pair `index`'s headline is published: its own stretch of time, or all in one."""
+    if one_window:
+        # Within the last few hours: a refresh keeps them all in one dedup window.
+        start = utcnow().replace(microsecond=0) - timedelta(hours=4)
+        return start + timedelta(hours=hours, minutes=index % 60)
     # In the past: the parser sets far-future dates to "now", which would put all pairs
     # into one window.
-    published = FETCH_T0 + index * 3 * WINDOW + timedelta(hours=hours)
+    return FETCH_T0 + index * 3 * WINDOW + timedelta(hours=hours)
+
+
+def rss(title: str, index: int, side: str, published: datetime) -> bytes:
+    """One-item RSS feed of one side of one pair."""
     return (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
         f"<title>Outlet {side}</title><link>http://outlet-{side}.example/</link>"
@@ -183,13 +202,22 @@ def rss(title: str, index: int, side: str, hours: int) -> bytes:
     ).encode()
 
 
-async def fetch_merged(pairs: Sequence[Pair], method: str) -> list[bool]:
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """What one refresh of every pair's two feeds made of the pairs."""
+
+    merged: list[bool]  # the pair's two entries are one story
+    shown: list[bool]  # exactly one of the pair's two headlines is a story's headline
+    gathered: list[list[str]]  # headlines of each story that holds entries of 2+ pairs
+
+
+async def fetch_merged(pairs: Sequence[Pair], method: str, *, one_window: bool = False) -> Fetched:
     """Serve every pair as two feeds over HTTP, refresh them all, read back the stories."""
     with FeedServer() as server, tempfile.TemporaryDirectory() as scratch:
         feeds = []
         for i, p in enumerate(pairs):
             for side, title, hours in (("a", p.a, 0), ("b", p.b, 1)):
-                body = rss(title, i, side, hours)
+                body = rss(title, i, side, published_at(i, hours, one_window=one_window))
                 url = server.route(
                     f"/{i}/{side}.xml",
                     Reply(headers={"Content-Type": "application/rss+xml"}, body=body),
@@ -212,12 +240,24 @@ async def fetch_merged(pairs: Sequence[Pair], method: str) -> list[bool]:
             raise SystemExit(f"{len(failed)} feeds failed, e.g. {failed[0].error}")
         with engine.connect() as conn:
             rows = conn.execute(sa.text(STORY_OF_FEED)).all()
+            headlines = {t for (t,) in conn.execute(sa.text("SELECT title FROM story"))}
         engine.dispose()
     story_of = {url: story for url, story in rows}
-    return [
-        story_of[server.url(f"/{i}/a.xml")] == story_of[server.url(f"/{i}/b.xml")]
+    sides = [
+        (story_of[server.url(f"/{i}/a.xml")], story_of[server.url(f"/{i}/b.xml")])
         for i in range(len(pairs))
     ]
+    pairs_of: dict[int, set[int]] = {}
+    members: dict[int, list[str]] = {}
+    for i, (p, story_pair) in enumerate(zip(pairs, sides, strict=True)):
+        for story, title in zip(story_pair, (p.a, p.b), strict=True):
+            pairs_of.setdefault(story, set()).add(i)
+            members.setdefault(story, []).append(title)
+    return Fetched(
+        merged=[a == b for a, b in sides],
+        shown=[(p.a in headlines) != (p.b in headlines) for p in pairs],
+        gathered=[members[s] for s, held in pairs_of.items() if len(held) > 1],
+    )
 
 
 def report_end_to_end(pairs: Sequence[Pair], method: str, *, fetch: bool) -> None:
@@ -226,13 +266,13 @@ def report_end_to_end(pairs: Sequence[Pair], method: str, *, fetch: bool) -> Non
         semantic = _semantic()
     views = {"ingest": ingest_merged(pairs, semantic)}
     if fetch:
-        views["fetch"] = asyncio.run(fetch_merged(pairs, method))
+        views["fetch"] = asyncio.run(fetch_merged(pairs, method)).merged
     for view, merged in views.items():
-        decided = dict(zip(map(id, pairs), merged, strict=True))
+        decide = looked_up(pairs, merged)
         print(f"\n{method} through {view} (shipped setting), P / R / F1:")
         for name, group in by_year(pairs).items():
-            print(f"  {name}: {metrics(group, lambda p, d=decided: d[id(p)]).cell()}")
-        wrong = [p for p in pairs if decided[id(p)] != p.same]
+            print(f"  {name}: {metrics(group, decide).cell()}")
+        wrong = [p for p in pairs if decide(p) != p.same]
         print(f"  errors ({len(wrong)}):")
         for p in wrong:
             kind = "missed" if p.same else "merged"
@@ -242,6 +282,24 @@ def report_end_to_end(pairs: Sequence[Pair], method: str, *, fetch: bool) -> Non
         print(f"\n{method}: pairs where fetch and ingest differ ({len(differ)}):")
         for p in differ:
             print(f"    {p.a}  ||  {p.b}")
+
+
+def report_one_window(pairs: Sequence[Pair], method: str) -> None:
+    """Each year's pairs refreshed together, all published within the same hours."""
+    print(f"\n{method} through fetch, each year's pairs in one window:")
+    print("| year | pairwise P / R / F1 | exactly one shown P / R / F1 | stories of 2+ pairs |")
+    print("|---|---|---|---:|")
+    gathered: list[list[str]] = []
+    for year in YEARS:
+        group = [p for p in pairs if p.year == year]
+        fetched = asyncio.run(fetch_merged(group, method, one_window=True))
+        pairwise = metrics(group, looked_up(group, fetched.merged))
+        one_shown = metrics(group, looked_up(group, fetched.shown))
+        print(f"| {year} | {pairwise.cell()} | {one_shown.cell()} | {len(fetched.gathered)} |")
+        gathered += fetched.gathered
+    print("\nStories that gathered headlines of several pairs:")
+    for titles in gathered:
+        print("    " + " | ".join(titles))
 
 
 def _semantic() -> SemanticDedup:
@@ -258,6 +316,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--method", choices=("lexical", "semantic", "both"), default="both")
     parser.add_argument("--no-fetch", action="store_true", help="skip the HTTP end-to-end view")
+    parser.add_argument(
+        "--one-window",
+        action="store_true",
+        help="also refresh each year's pairs together, all published in one window",
+    )
     args = parser.parse_args(argv[1:])
     if not all((args.data / f"{y}.tsv").is_file() for y in YEARS):
         print(f"dedup_eval: data not found at {args.data} (expected 2013.tsv, 2014.tsv)")
@@ -270,6 +333,8 @@ def main(argv: list[str]) -> int:
     for method in methods:
         report_pairwise(pairs, method, shipped[method])
         report_end_to_end(pairs, method, fetch=not args.no_fetch)
+        if args.one_window:
+            report_one_window(pairs, method)
     return 0
 
 
