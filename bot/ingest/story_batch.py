@@ -8,6 +8,9 @@ over rows read once per feed:
    the entry's dedup window (counted by the database: one grouped join per feed);
 3. the title and summary of every stored entry of the stories that can be among
    an entry's 16 candidates (and, semantic method, its nearest stored stories);
+   of the feed's own entries among them, also link and time: a story that holds an
+   earlier issue of the entry's recurring headline is no candidate
+   (`bot.ingest.recurring`);
 4. semantic method: those stories' stored vectors (`bot.ingest.semantic.FeedVectors`,
    which also searches the stored vectors, loaded once per feed, up front).
 
@@ -42,6 +45,7 @@ from sqlmodel import Session
 from bot.ingest import dedup, story_write
 from bot.ingest.parser import ParsedEntry
 from bot.ingest.prepared import Prepared
+from bot.ingest.recurring import Issue, runs_again
 from bot.ingest.semantic import FeedVectors, SemanticDedup
 from bot.ingest.story_write import PendingStory
 from bot.ingest.topics import TopicMatcher
@@ -119,7 +123,8 @@ _STORY_KEYS = (
 # feeds), through the driver: SQLAlchemy's rows cost more than the read. The story's
 # time comes as the driver gives it (converted only for a story merged into).
 _ENTRIES = (
-    "SELECT entry.story_id, entry.title, entry.summary, story.published_at FROM entry"
+    "SELECT entry.story_id, entry.title, entry.summary, story.published_at,"
+    " entry.feed_id, entry.link, entry.published_at FROM entry"
     " JOIN story ON story.id = entry.story_id WHERE entry.story_id {0}"
     " ORDER BY entry.story_id, entry.id"
 )
@@ -160,6 +165,8 @@ class _Batch:
     # story id -> (story id, fingerprint) of each of its entries, once per batch: a story
     # is a candidate of several of the feed's entries (~1.8 lookups a story at 1,000 feeds)
     fingerprints: dict[int, list[tuple[int, dedup.Fingerprint]]] = field(default_factory=dict)
+    own: dict[int, list[Issue]] = field(default_factory=dict)  # story id -> this feed's
+    # entries in it (stored and this batch's), for `bot.ingest.recurring`
 
     def count(
         self,
@@ -211,6 +218,9 @@ class _Batch:
         candidates = self.candidates(index, keys)
         if vectors is not None:  # its nearest stories join, and the cosines count
             candidates = list(dict.fromkeys([*candidates, *vectors.near(index)]))
+        if self.own:
+            issue = _issue(entry)
+            candidates = [c for c in candidates if not runs_again(issue, self.own.get(c, []))]
         if not candidates:
             return None
         candidates.sort()
@@ -233,6 +243,10 @@ class _Batch:
         if story_id in self.fingerprints:
             self.fingerprints[story_id].append((story_id, fingerprint(title, summary)))
 
+    def add_own(self, story_id: int, entry: ParsedEntry) -> None:
+        """Record an entry of this feed that the batch attaches to a story."""
+        self.own.setdefault(story_id, []).append(_issue(entry))
+
     def add_keys(self, story: PendingStory, keys: Iterable[int]) -> None:
         stamp = self.stored(story.published_at)
         stored = self.stored_keys(story.id) if story.row is None else frozenset()
@@ -242,6 +256,10 @@ class _Batch:
                 continue  # a stored story's key (its rows in the span count already)
             story.new_keys.append(key)
             self.added_rows.setdefault(key, []).append((story.id, stamp))
+
+
+def _issue(entry: ParsedEntry) -> Issue:
+    return Issue(entry.published_at, entry.link, entry.title[:400], entry.summary[:1200])
 
 
 def _top(shared: dict[int, int]) -> list[int]:
@@ -279,6 +297,7 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
 
 def _read(
     session: Session,
+    feed_id: int,
     fresh: Sequence[ParsedEntry],
     keys: Sequence[list[int]],
     window: timedelta,
@@ -308,9 +327,12 @@ def _read(
     for chunk in _chunks(sorted(wanted)):
         params = (list(chunk),) if dialect == "postgresql" else tuple(chunk)
         rows = _fetch(connection, _entries_sql(dialect, len(chunk)), params)
-        for story_id, title, summary, published_at in rows:
+        for story_id, title, summary, published_at, of_feed, link, entry_at in rows:
             batch.entries.setdefault(story_id, []).append((title, summary))
             batch.published[story_id] = published_at
+            if of_feed == feed_id:
+                issue = Issue(batch.loaded(entry_at), link, title, summary)
+                batch.own.setdefault(story_id, []).append(issue)
     return batch
 
 
@@ -394,7 +416,8 @@ def ingest_fresh(
     ]
     feed_topics, signature = matcher.feed_topics(feed.topics), matcher.signature
     vectors = FeedVectors(session, semantic, entries, window) if semantic else None
-    batch = _read(session, entries, keys, window, vectors.near_ids() if vectors else ())
+    near = vectors.near_ids() if vectors else ()
+    batch = _read(session, feed.feed_id, entries, keys, window, near)
     if vectors is not None:
         vectors.read(session, batch.entries)
     entry_rows: list[dict[str, Any]] = []
@@ -423,6 +446,7 @@ def ingest_fresh(
         story.topics.update(feed_topics)
         title, summary = entry.title[:400], entry.summary[:1200]
         batch.add_entry(story.id, title, summary)
+        batch.add_own(story.id, entry)
         if entry.link:
             batch.link_story.setdefault(entry.link, story.id)
         touched.append(story.id)

@@ -1,0 +1,56 @@
+"""A feed's recurring headline: the next issue is a new story, not the same one again.
+
+Many feeds give the same headline to a new article every day or so: "Morning
+Briefing", "Today's crossword", "Live updates: Ukraine war" on each day's new
+live page, "Letters to the editor". By title alone such an entry matches the story
+of the last issue, and joining it would hide the new issue from every chat that
+had the last one (a delivered story is not sent again).
+
+So an entry does not join a story that already holds an entry of its own feed
+with the same headline under another link, published `RECURRING_GAP` or more
+apart, unless the two also carry the same non-empty summary (the same article
+moved to a new address). Within the gap, a new link under the same headline is
+the same story again (an outlet's update or a repost), and merges as before;
+other outlets' entries are never affected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+RECURRING_GAP = timedelta(hours=12)
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """What tells one of a feed's entries from the next issue of its headline."""
+
+    published_at: datetime
+    link: str | None
+    title: str
+    summary: str
+
+
+def _headline(title: str) -> str:
+    return " ".join(title.casefold().split())
+
+
+def another_issue(new: Issue, earlier: Issue) -> bool:
+    """Whether `new` is a later (or earlier) issue of the headline `earlier` ran under.
+
+    Both must come from the same feed; the caller knows.
+    """
+    if not new.link or not earlier.link or new.link == earlier.link:
+        return False  # without two links it cannot be told from an update
+    if abs(new.published_at - earlier.published_at) < RECURRING_GAP:
+        return False
+    if _headline(new.title) != _headline(earlier.title):
+        return False
+    moved = bool(new.summary) and new.summary.strip() == earlier.summary.strip()
+    return not moved
+
+
+def runs_again(new: Issue, own: list[Issue]) -> bool:
+    """Whether `new` is another issue of any of `own`, its feed's entries of one story."""
+    return any(another_issue(new, earlier) for earlier in own)

@@ -1,0 +1,136 @@
+"""A feed's recurring headline: each day's issue is its own story (`bot.ingest.recurring`).
+
+Through the real ingest path (`IngestProbe`, and `ingest_entries` with a whole feed
+in one batch), with both dedup methods: a daily "Morning Briefing" must not join
+yesterday's, or a chat that had yesterday's would never get today's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.ingest.parser import ParsedEntry
+from bot.ingest.recurring import RECURRING_GAP, Issue, another_issue
+from bot.ingest.stories import ingest_entries
+from bot.ingest.topics import TopicMatcher
+from bot.storage.db import open_database, session_scope
+from bot.storage.models import Feed
+from tests.support.dedupkit import T0, IngestProbe, semantic_or_skip
+
+DAY = timedelta(hours=24)
+
+
+def issue(title: str, *, link: str | None, hours: float = 0, summary: str = "") -> Issue:
+    return Issue(T0 + timedelta(hours=hours), link, title, summary)
+
+
+def test_a_new_link_a_day_later_under_the_same_headline_is_another_issue() -> None:
+    first = issue("Morning Briefing", link="https://a/brief/1", summary="Rates, rain.")
+    assert another_issue(issue("Morning  briefing", link="https://a/brief/2", hours=24), first)
+    assert another_issue(first, issue("Morning Briefing", link="https://a/brief/2", hours=24))
+
+
+@pytest.mark.parametrize(
+    ("later", "why"),
+    [
+        (issue("Morning Briefing", link="https://a/brief/2", hours=3), "within the gap"),
+        (issue("Morning Briefing", link="https://a/brief/1", hours=24), "the same link"),
+        (issue("Morning Briefing", link=None, hours=24), "no link to tell by"),
+        (issue("Morning Briefing: rain", link="https://a/brief/2", hours=24), "another title"),
+        (
+            issue("Morning Briefing", link="https://a/moved/1", hours=24, summary="Rates, rain."),
+            "the same article at a new address",
+        ),
+    ],
+)
+def test_what_is_not_another_issue(later: Issue, why: str) -> None:
+    first = issue("Morning Briefing", link="https://a/brief/1", summary="Rates, rain.")
+    assert not another_issue(later, first), why
+
+
+def test_the_gap_is_half_a_day() -> None:
+    first = issue("Live: the war", link="https://a/live/1")
+    at_gap = Issue(first.published_at + RECURRING_GAP, "https://a/live/2", "Live: the war", "")
+    just_before = replace(at_gap, published_at=at_gap.published_at - timedelta(minutes=1))
+    assert another_issue(at_gap, first)
+    assert not another_issue(just_before, first)
+
+
+@pytest.fixture(params=["lexical", "semantic"])
+def probe(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IngestProbe]:
+    semantic = semantic_or_skip() if request.param == "semantic" else None
+    with IngestProbe(tmp_path / "stories.db", semantic=semantic) as p:
+        yield p
+
+
+@pytest.mark.parametrize(
+    "headline", ["Morning Briefing", "Today's crossword", "Live updates: Ukraine war"]
+)
+def test_each_days_issue_is_a_new_story(probe: IngestProbe, headline: str) -> None:
+    monday = probe.add(headline, published_at=T0, link="https://a/1", summary="Monday's.")
+    tuesday = probe.add(headline, published_at=T0 + DAY, link="https://a/2", summary="Tuesday's.")
+    assert tuesday != monday
+    # and the next day's is a third, not Monday's or Tuesday's story
+    wednesday = probe.add(
+        headline, published_at=T0 + 2 * DAY - timedelta(hours=1), link="https://a/3"
+    )
+    assert wednesday not in (monday, tuesday)
+
+
+def test_an_update_within_hours_under_a_new_link_is_the_same_story(probe: IngestProbe) -> None:
+    title = "Earthquake of magnitude 6.1 strikes central Chile"
+    first = probe.add(title, published_at=T0, link="https://a/quake")
+    later = T0 + timedelta(hours=3)
+    assert probe.add(title, published_at=later, link="https://a/quake-updated") == first
+
+
+def test_the_same_article_moved_a_day_later_is_the_same_story(probe: IngestProbe) -> None:
+    title, summary = "Floods close roads across northern Italy", "Rivers burst their banks."
+    first = probe.add(title, published_at=T0, link="https://a/floods", summary=summary)
+    moved = probe.add(title, published_at=T0 + DAY, link="https://a/2/floods", summary=summary)
+    assert moved == first
+
+
+def test_another_outlets_entry_joins_as_before(probe: IngestProbe) -> None:
+    title = "Floods close roads across northern Italy"
+    first = probe.add(title, published_at=T0, feed=0, link="https://a/floods")
+    assert probe.add(title, published_at=T0 + DAY, feed=1, link="https://b/floods") == first
+
+
+def _daily(day: int) -> ParsedEntry:
+    return ParsedEntry(
+        guid=f"brief-{day}",
+        link=f"https://a/brief/{day}",
+        title="Morning Briefing",
+        summary=f"What happened by day {day}.",
+        published_at=T0 + day * DAY,
+        categories=(),
+        author=None,
+    )
+
+
+def test_issues_in_one_fetch_are_stories_of_their_own(tmp_path: Path) -> None:
+    """A feed's first fetch holds three days of its briefing: one batch, three stories."""
+    engine = open_database(f"sqlite:///{tmp_path / 'batch.db'}")
+    with session_scope(engine) as session:
+        feed = Feed(url="https://a/rss", name="A")
+        session.add(feed)
+        session.flush()
+        ingest_entries(
+            session,
+            feed=feed,
+            entries=[_daily(2), _daily(1), _daily(0)],  # newest first, as feeds list them
+            matcher=TopicMatcher.from_topics([]),
+            now=T0 + 2 * DAY,
+            window=timedelta(hours=48),
+        )
+    with engine.connect() as conn:
+        stories = conn.execute(sa.text("SELECT COUNT(DISTINCT story_id) FROM entry")).scalar()
+    engine.dispose()
+    assert stories == 3
