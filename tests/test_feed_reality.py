@@ -367,6 +367,30 @@ async def test_an_edited_or_republished_story_is_not_sent_again(
     assert len(texts) == 1 and "Storm hits the coast, thousands without power" in texts[0]
 
 
+async def test_a_daily_column_under_one_headline_reaches_subscribers_every_day(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    """A new GUID and link each morning under the same headline: each morning is sent."""
+    settings = settings_for(server, "/d.xml")
+    seed_chats(sqlite_engine, [7], now=NOW, due=NOW, mode="instant")
+    for day in range(3):
+        published = NOW + day * DAY
+        item = (
+            f"brief-{day}",
+            "Morning Briefing",
+            f"https://outlet.example/brief/{day}",
+            published,
+        )
+        server.route("/d.xml", Reply(200, RSS, rss([item])))
+        now = published + timedelta(minutes=1)
+        await refresh(sqlite_engine, settings, now)
+        compose_instant(sqlite_engine, settings, now=now + timedelta(minutes=1))
+    texts = sent_texts(sqlite_engine)
+    assert len(texts) == 3
+    for day, text in enumerate(texts):
+        assert "Morning Briefing" in text and f"https://outlet.example/brief/{day}" in text
+
+
 LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body><form>"
 CHALLENGE = b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
 
