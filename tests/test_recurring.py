@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from bot.ingest.parser import ParsedEntry
 from bot.ingest.recurring import RECURRING_GAP, Issue, another_issue
 from bot.ingest.stories import ingest_entries
 from bot.ingest.topics import TopicMatcher
-from bot.storage.db import open_database, session_scope
+from bot.storage.db import session_scope
 from bot.storage.models import Feed
 from tests.support.dedupkit import T0, IngestProbe, semantic_or_skip
 
@@ -115,22 +117,38 @@ def _daily(day: int) -> ParsedEntry:
     )
 
 
-def test_issues_in_one_fetch_are_stories_of_their_own(tmp_path: Path) -> None:
-    """A feed's first fetch holds three days of its briefing: one batch, three stories."""
-    engine = open_database(f"sqlite:///{tmp_path / 'batch.db'}")
+def _ingest(engine: Engine, entries: list[ParsedEntry], now: datetime) -> None:
     with session_scope(engine) as session:
-        feed = Feed(url="https://a/rss", name="A")
-        session.add(feed)
-        session.flush()
+        feed = session.exec(select(Feed)).first()
+        if feed is None:
+            feed = Feed(url="https://a/rss", name="A")
+            session.add(feed)
+            session.flush()
         ingest_entries(
             session,
             feed=feed,
-            entries=[_daily(2), _daily(1), _daily(0)],  # newest first, as feeds list them
+            entries=entries,
             matcher=TopicMatcher.from_topics([]),
-            now=T0 + 2 * DAY,
+            now=now,
             window=timedelta(hours=48),
         )
+
+
+def _stories(engine: Engine) -> int:
     with engine.connect() as conn:
-        stories = conn.execute(sa.text("SELECT COUNT(DISTINCT story_id) FROM entry")).scalar()
-    engine.dispose()
-    assert stories == 3
+        found = conn.execute(sa.text("SELECT COUNT(DISTINCT story_id) FROM entry")).scalar()
+    assert isinstance(found, int)
+    return found
+
+
+def test_issues_in_one_fetch_are_stories_of_their_own(engine: Engine) -> None:
+    """A feed's first fetch holds three days of its briefing: one batch, three stories."""
+    _ingest(engine, [_daily(2), _daily(1), _daily(0)], T0 + 2 * DAY)  # newest first
+    assert _stories(engine) == 3
+
+
+def test_the_next_issue_does_not_join_the_stored_one(engine: Engine) -> None:
+    """Stored, then read back (times as each database returns them) for the next fetch."""
+    _ingest(engine, [_daily(0)], T0)
+    _ingest(engine, [_daily(1), _daily(0)], T0 + DAY)
+    assert _stories(engine) == 2
