@@ -218,9 +218,10 @@ class _Batch:
         candidates = self.candidates(index, keys)
         if vectors is not None:  # its nearest stories join, and the cosines count
             candidates = list(dict.fromkeys([*candidates, *vectors.near(index)]))
-        if self.own:
+        own = self.own
+        if any(c in own for c in candidates):  # the feed's own entries in a candidate
             issue = _issue(entry)
-            candidates = [c for c in candidates if not runs_again(issue, self.own.get(c, []))]
+            candidates = [c for c in candidates if c not in own or not runs_again(issue, own[c])]
         if not candidates:
             return None
         candidates.sort()
