@@ -131,6 +131,76 @@ def test_a_year_range_a_time_range_a_listing_date_or_a_version_is_kept(line: str
     assert list(result.paragraphs) == [*TRAM_PROSE[:3], line]
 
 
+CALENDAR = [
+    "Tuesday, September 24, 2013 at 2:30 PM (by telephone)",
+    "Monday, November 25, 2013 at 3:00 PM",
+    "Tuesday, April 22, 2014 at 1:00 PM",
+]
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_a_list_of_dates_in_the_article_is_kept(separate: bool) -> None:
+    # newspaper's wnet.org1: a committee's meeting calendar, a date a line, is the page's
+    # content; its bare dates used to go as datelines. In one paragraph (<br>) or a list.
+    dates = (
+        "<ul>" + "".join(f"<li>{d}</li>" for d in CALENDAR) + "</ul>"
+        if separate
+        else "<p>" + "<br>".join(CALENDAR) + "</p>"
+    )
+    body = f"<article><p>{TRAM_PROSE[0]}</p>{dates}<p>{TRAM_PROSE[1]}</p></article>"
+    text = "\n".join(article(page(body)).paragraphs)
+    assert all(date in text for date in CALENDAR)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # Stamps: the page's own dates, however many.
+        ["Posted: January 5, 2014", "Updated: January 6, 2014", "Updated: January 7, 2014"],
+        # Two dates are not a list.
+        ["January 5, 2014", "January 6, 2014"],
+        # The same date again and again: a template's, not a list.
+        ["January 5, 2014", "January 5, 2014", "January 5, 2014"],
+    ],
+)
+def test_stamped_or_few_or_repeated_dates_are_still_datelines(lines: list[str]) -> None:
+    body = (
+        "<article><p>"
+        + "<br>".join(lines)
+        + "</p>"
+        + "".join(f"<p>{p}</p>" for p in TRAM_PROSE[:3])
+        + "</article>"
+    )
+    assert list(article(page(body)).paragraphs) == TRAM_PROSE[:3]
+
+
+def test_other_furniture_in_a_list_of_dates_still_goes() -> None:
+    # Only their datelines are spared: a blog index's "date · reading time" lines are not.
+    lines = [
+        BodyLine(TRAM_PROSE[0], 0),
+        *(BodyLine(f"Oct {day}, 2019 · 8 min read", day) for day in (16, 17, 18)),
+        BodyLine(TRAM_PROSE[1], 20),
+    ]
+    assert clean_lines(lines) == TRAM_PROSE[:2]
+
+
+def test_a_list_of_linked_dates_is_still_dropped() -> None:
+    archive = "<br>".join(f'<a href="/2014/{m}">{m} 2014</a>' for m in ("May", "June", "July"))
+    body = (
+        "<article>" + "".join(f"<p>{p}</p>" for p in TRAM_PROSE[:3]) + f"<p>{archive}</p></article>"
+    )
+    assert list(article(page(body)).paragraphs) == TRAM_PROSE[:3]
+
+
+def test_the_authors_own_disclaimer_in_the_first_person_is_kept() -> None:
+    # newspaper's youbeauty.com2: a review ends with the writer's disclosure.
+    disclosure = "Disclaimer: I received the tram model as a sample from the operator."
+    body = (
+        "<article>" + "".join(f"<p>{p}</p>" for p in [*TRAM_PROSE[:3], disclosure]) + "</article>"
+    )
+    assert list(article(page(body)).paragraphs) == [*TRAM_PROSE[:3], disclosure]
+
+
 def test_lines_without_a_word_are_dropped_and_empty_edge_cells_trimmed() -> None:
     # Layout tables print rows of empty cells and lone arrows (a third of L3S-GN1's
     # diag pages showed such a line); code keeps its braces.

@@ -94,11 +94,6 @@ _JUNK_LINES = _compile(
     r"^(photo|image|foto|picture|illustration|video)( credit)?\s*[:©/].{0,80}$",
     r"^\((photo|image|picture|illustration)( credit)?( by|:)\s[^()]{0,80}\)$",
     r"^(by|written by)\s+[^\s.!?]+(\s+[^\s.!?]+){0,3}(\s*[·|,–—-]\s*[^.!?]{0,60})?$",
-    # Bare datelines: "April 26, 2018", "Posted on April 21, 2015, at 11:29 a.m.",
-    # "Updated 14 March 2024 10:05".
-    rf"^{_STAMP}?{_WEEKDAY}?{_DATE}(,?\s*(at\s*)?{_TIME})?$",
-    # Datelines with the time first: "Updated 3:45 PM ET, Mon March 2, 2020".
-    rf"^{_STAMP}?{_TIME},?\s*{_WEEKDAY}?{_DATE}$",
     # Copyright footers: "Copyright © 1998 - 2016 Tencent. All Rights Reserved".
     r"^(copyright\s*)?(©|\(c\)|copyright\s+\d{4}).{0,120}$",
     r"^.{0,120}\ball rights reserved\.?$",
@@ -109,11 +104,20 @@ _JUNK_LINES = _compile(
     r"|prohibited|redistribut\w*|republication|may not be (re)?published)\b.{0,400}$",
     # Disclaimers: "The BBC is not responsible for the content of external internet sites",
     # "The views expressed in the articles are not necessarily those of ...".
-    r"^disclaimer\s*:.{0,400}$",
+    # Not the author's own disclosure, in the first person singular ("Disclaimer: I received
+    # this powder as a sample", "Disclaimer: my own views"): that is the article's.
+    r"^disclaimer\s*:(?!.{0,400}?(?-i:\bI\b)|.{0,400}?\b(my|me|mine|myself)\b).{0,400}$",
     r"^.{0,100}\b(is|are) not responsible for the content of"
     r" (external|other|third|linked)\b.{0,200}$",
     r"^.{0,80}\b(views|opinions)\b.{0,80}\bexpressed\b.{0,200}"
     r"\b(not necessarily|responsib\w+)\b.{0,300}$",
+)
+# Bare datelines, furniture too but for a list of dates (`_date_lists`): "April 26, 2018",
+# "Posted on April 21, 2015, at 11:29 a.m.", "Updated 14 March 2024 10:05", and with the
+# time first, "Updated 3:45 PM ET, Mon March 2, 2020".
+_DATE_LINES = _compile(
+    rf"^{_STAMP}?{_WEEKDAY}?{_DATE}(,?\s*(at\s*)?{_TIME})?$",
+    rf"^{_STAMP}?{_TIME},?\s*{_WEEKDAY}?{_DATE}$",
 )
 # Datelines in any order (`is_dateline`): a numeric date, a year beside a month's or a
 # day's name, or a clock time beside a stamp word ("Updated", "Time"), and only the words
@@ -177,14 +181,21 @@ _NUMBER = re.compile(r"[\d.,:;%+\-–—()]*\d[\d.,:;%+\-–—()]*")
 
 def is_junk_line(line: str) -> bool:
     """Tell whether a line is page furniture matched by one of the documented patterns."""
+    return _is_furniture(line) or _is_date_only(line)
+
+
+def _is_furniture(line: str) -> bool:
+    """Furniture other than a bare dateline (`_is_date_only`)."""
     line = line.removeprefix(_BULLET)
     if "©" in line and len(_WORDS.findall(line)) <= _CREDIT_MAX_WORDS:
         return True  # "Guardian Unlimited © Guardian News and Media 2008", "Jo Bloggs © Reuters"
-    return (
-        any(pattern.match(line) for pattern in _JUNK_LINES)
-        or is_dateline(line)
-        or is_tool_row(line)
-    )
+    return any(pattern.match(line) for pattern in _JUNK_LINES) or is_tool_row(line)
+
+
+def _is_date_only(line: str) -> bool:
+    """A bare dateline: a date or time, and stamp words at most."""
+    line = line.removeprefix(_BULLET)
+    return any(pattern.match(line) for pattern in _DATE_LINES) or is_dateline(line)
 
 
 # An article's tool row: "Print Email this Comment", "Email · · Print · · · Text Size",
@@ -237,6 +248,43 @@ def is_dateline(line: str) -> bool:
     if not dated and not (_CLOCK.search(line) and _STAMP_WORD.search(line)):
         return False
     return all(token in _DATE_WORDS for token in _LETTERS.findall(line.casefold()))
+
+
+# A list of dates is content (a meeting calendar, a schedule, a timeline): this many
+# lines in a row or more that each open with a date, none of them a link or a stamp
+# ("Posted", "Updated"), and no two alike. The page's own dateline comes alone, or as a
+# pair with stamps ("Published ...", "Updated ...").
+_DATE_LIST_MIN = 3
+_LEADING_DATE = re.compile(rf"{_WEEKDAY}?{_DATE}\b", re.IGNORECASE)
+
+
+def _opens_list_date(line: BodyLine) -> bool:
+    """A line that may be an entry of a list of dates: it opens with one, and is no link."""
+    text = line.text.removeprefix(_BULLET)
+    return (
+        not line.linked
+        and not line.verbatim
+        and not line.heading
+        and (_LEADING_DATE.match(text) or _NUMERIC_DATE.match(text)) is not None
+        and _STAMP_WORD.search(text) is None
+    )
+
+
+def _date_lists(lines: Sequence[BodyLine]) -> set[int]:
+    """Positions of the lines that are entries of a list of dates (`_DATE_LIST_MIN`).
+
+    Their datelines are the article's own, not furniture. One pass over the lines.
+    """
+    listed: set[int] = set()
+    start = 0
+    for end in range(len(lines) + 1):
+        if end < len(lines) and _opens_list_date(lines[end]):
+            continue
+        run = lines[start:end]
+        if len(run) >= _DATE_LIST_MIN and len({line.text for line in run}) == len(run):
+            listed.update(range(start, end))
+        start = end + 1
+    return listed
 
 
 def _ends_sentence(line: str) -> bool:
@@ -480,7 +528,14 @@ def clean_lines(
     The headline is shown above the text, so a line repeating `title` or one of the
     page's other `headlines` (its <title>, og:title) goes.
     """
-    kept = [line for line in lines if line.verbatim or not is_junk_line(line.text)]
+    lines = list(lines)
+    listed = _date_lists(lines)  # their datelines are the article's
+    kept = [
+        line
+        for i, line in enumerate(lines)
+        if line.verbatim
+        or not (_is_furniture(line.text) or (i not in listed and _is_date_only(line.text)))
+    ]
     kept = _drop_stubs(_drop_link_runs(_drop_list_blocks(kept)))
     # After the layout rules, which read a menu line as a neighbour of the links around it.
     kept = [line for line in kept if not is_menu_line(line)]
