@@ -19,14 +19,19 @@ from tests.conftest import shared_data
 
 # The page-wide XPaths `meta_tags` replaced: the standfirst's and the intro's (one path)
 # and the link-list test's (`body.declares_article`).
-_DESCRIPTIONS = etree.XPath(
+# A tag's ``value`` stands in for a ``content`` it lacks (`bot.fulltext.meta._content`).
+_DESCRIBING = (
     "//meta[@property='og:description' or @name='og:description' or @name='description'"
-    " or @name='twitter:description' or @property='twitter:description']/@content",
-    smart_strings=False,
+    " or @name='twitter:description' or @property='twitter:description']"
 )
+_DESCRIPTIONS = etree.XPath(
+    f"{_DESCRIBING}/@content | {_DESCRIBING}[not(@content)]/@value", smart_strings=False
+)
+_ARTICLE_TYPE = "starts-with(translate(normalize-space({}), 'ARTICLE', 'article'), 'article')"
 _DECLARES_ARTICLE = etree.XPath(
     "//meta[((@property='og:type' or @name='og:type')"
-    " and starts-with(translate(normalize-space(@content), 'ARTICLE', 'article'), 'article'))"
+    f" and ((@content and {_ARTICLE_TYPE.format('@content')})"
+    f" or (not(@content) and {_ARTICLE_TYPE.format('@value')})))"
     " or @property='article:published_time' or @name='article:published_time']"
 )
 
@@ -55,6 +60,11 @@ HEADS = [
     '<meta name="twitter:description" content=""><meta property="twitter:description"'
     ' content="Three"><meta name="og:description" content="Four"><meta name="description">',
     '<meta property="description" content="property, not name: no description">',
+    '<meta name="description" value="A value for a missing content">',
+    '<meta name="description" content="The content wins" value="not the value">',
+    '<meta name="description" content="" value="an empty content still wins">',
+    '<meta property="og:type" value="article">',
+    '<meta property="og:type" content="website" value="article">',
     '<meta name="twitter:description" property="og:type" content="article and description">',
     '<meta itemprop="description" content="not one of ours">',
 ]

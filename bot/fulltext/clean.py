@@ -94,6 +94,12 @@ _JUNK_LINES = _compile(
     r"^(photo|image|foto|picture|illustration|video)( credit)?\s*[:©/].{0,80}$",
     r"^\((photo|image|picture|illustration)( credit)?( by|:)\s[^()]{0,80}\)$",
     r"^(by|written by)\s+[^\s.!?]+(\s+[^\s.!?]+){0,3}(\s*[·|,–—-]\s*[^.!?]{0,60})?$",
+    # A file photo's caption with its agency's credit: "File photo of Xi Jinping. (Reuters)".
+    r"^(a )?file (photo|picture|image)\b.{0,200}\(\s*[^()]{1,40}\)\.?$",
+    # Affiliate-link notices: "This article contains affiliate links to products selected by
+    # our editors. <Site> may receive a commission for purchases made through these links."
+    r"^(this|the|our) (article|post|page|story|site|content)\b.{0,40}\b(contains?|includes?"
+    r"|may (contain|include)) affiliate links?\b.{0,250}$",
     # Bare datelines: "April 26, 2018", "Posted on April 21, 2015, at 11:29 a.m.",
     # "Updated 14 March 2024 10:05".
     rf"^{_STAMP}?{_WEEKDAY}?{_DATE}(,?\s*(at\s*)?{_TIME})?$",
@@ -152,6 +158,18 @@ _LIST_HEADING = re.compile(
     r"|latest news)(\s*[:\-–—»›]?\s*$|\s*[:\-–—»›]\s*.{0,200}$)",
     re.IGNORECASE,
 )
+# A photographer's credit alone on a line, the name then a news or picture agency:
+# "Chuck Burton/AP", "Jane Doe / Getty Images", "John Smith/AFP via Getty Images". Case
+# counts: a name of one to four capitalized words, the agency as it writes itself.
+_AGENCY = (
+    r"(AP|AFP|Reuters|EPA|EPA-EFE|Getty Images|Shutterstock|Bloomberg|Xinhua|Sipa|Alamy"
+    r"|AP Photo|AP Images|Reuters Photo|PA|PA Images|PA Wire|ANP|dpa|DPA|Zuma Press"
+    r"|ZUMA Press|Redux|Polaris|Corbis|NurPhoto|SOPA Images|Anadolu|Anadolu Agency)"
+)
+_AGENCY_CREDIT = re.compile(
+    r"^(\(?(photo|image|picture)s?:\s*)?[A-Z][\w'’.-]*( [A-Z][\w'’.-]*){0,3}\s*/\s*"
+    rf"{_AGENCY}( via {_AGENCY})?\)?$"
+)
 _WORDS = re.compile(r"\w+")
 _ENDS_SENTENCE = re.compile(r"[.!?…:;。！？：；]['\"”’»)\]」』）]*$")
 # Chinese, Japanese and Korean script: no spaces between words, so such characters are
@@ -182,6 +200,7 @@ def is_junk_line(line: str) -> bool:
         return True  # "Guardian Unlimited © Guardian News and Media 2008", "Jo Bloggs © Reuters"
     return (
         any(pattern.match(line) for pattern in _JUNK_LINES)
+        or _AGENCY_CREDIT.match(line) is not None
         or is_dateline(line)
         or is_tool_row(line)
     )

@@ -87,15 +87,27 @@ def _is_article_type(content: str | None) -> bool:
     )
 
 
+def _content(meta: HtmlElement) -> str | None:
+    """A <meta>'s content; without a ``content`` attribute, its ``value`` one.
+
+    Some pages write ``value=`` (and the Postlight Parser's saved pages all do: it renames
+    ``content`` before it reads them); without this their description was not read, and the
+    standfirst and intro rules, which find the printed summary by it, were blind there.
+    """
+    content = meta.get("content")
+    return meta.get("value") if content is None else content
+
+
 def meta_tags(tree: HtmlElement) -> MetaTags:
     """The page's description tags and whether it declares an article (read-only).
 
-    Every <meta> of the document holding `tree`, as `//meta` finds them.
+    Every <meta> of the document holding `tree`, as `//meta` finds them; a tag's
+    ``value`` stands in for a ``content`` it lacks (`_content`).
     """
     descriptions: list[str] = []
     article = False
     for meta in tree.getroottree().iter("meta"):
-        prop, name, content = meta.get("property"), meta.get("name"), meta.get("content")
+        prop, name, content = meta.get("property"), meta.get("name"), _content(meta)
         if content is not None and (prop in _DESCRIBING_PROPERTIES or name in _DESCRIBING_NAMES):
             descriptions.append(content)
         article = article or (
