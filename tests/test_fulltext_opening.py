@@ -4,7 +4,8 @@ Seen on the Postlight Parser's site tests (bench/fulltext_leads.py, diag half): 
 standfirst whose page names its description in a ``value`` attribute (otrs.com), a
 summary box printed above the headline (npr.org), and furniture left before the first
 paragraph: a photographer's credit (npr.org), a file photo's caption (timesofindia), an
-affiliate-link notice (mentalfloss.com).
+affiliate-link notice (mentalfloss.com), an image's file name (al.com), a dateline with
+the year first (sanwa.co.jp).
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ def test_a_standfirst_under_the_headline_is_still_taken() -> None:
         "File photo of Chinese president Xi Jinping. (Reuters)",
         "This article contains affiliate links to products selected by our editors. "
         "Mental Floss may receive a commission for purchases made through these links.",
+        "skimming scheme seized cash and cards.jpg",  # al.com: an image's file name
+        "2019.03.08",  # sanwa.co.jp: a dateline, the year first
+        "2019/03/08",
     ],
 )
 def test_furniture_before_the_first_paragraph_goes(junk: str) -> None:
@@ -98,6 +102,9 @@ def test_furniture_before_the_first_paragraph_goes(junk: str) -> None:
         "Mr Smith said the AP was wrong about the vote.",
         "A file photo (below) shows the old depot before the fire, the council said on Monday.",
         "Readers asked whether this article contains affiliate links; it does not.",
+        "The file was called cat.jpg, he said.",
+        "Version 2019.03.08 fixes the login bug.",
+        "4.2.34.1.64",
     ],
 )
 def test_prose_and_names_like_them_stay(real: str) -> None:

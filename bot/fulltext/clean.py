@@ -96,6 +96,8 @@ _JUNK_LINES = _compile(
     r"^(by|written by)\s+[^\s.!?]+(\s+[^\s.!?]+){0,3}(\s*[·|,–—-]\s*[^.!?]{0,60})?$",
     # A file photo's caption with its agency's credit: "File photo of Xi Jinping. (Reuters)".
     r"^(a )?file (photo|picture|image)\b.{0,200}\(\s*[^()]{1,40}\)\.?$",
+    # An image's file name shown for its missing caption: "seized cash and cards.jpg".
+    r"^[\w\s.,'’()&+-]{1,120}\.(jpe?g|png|gif|webp|tiff?|bmp)$",
     # Affiliate-link notices: "This article contains affiliate links to products selected by
     # our editors. <Site> may receive a commission for purchases made through these links."
     r"^(this|the|our) (article|post|page|story|site|content)\b.{0,40}\b(contains?|includes?"
@@ -127,9 +129,11 @@ _JUNK_LINES = _compile(
 # is a table's or a listing's, and "Sat 12 May" alone may head an item of a listing.
 _DATELINE_MAX_CHARS = 80
 _CREDIT_MAX_WORDS = 20  # a line this short with a "©" is a credit or a site's footer
-# One separator, and no digits run on (a version number "4.2.34.1.64" is not a date).
+# One separator, and no digits run on (a version number "4.2.34.1.64" is not a date); the
+# year first in Japanese and Chinese datelines ("2019.03.08", "2019/03/08").
 _NUMERIC_DATE = re.compile(
-    r"(?<![\d./-])(\d{1,2}([/.-])\d{1,2}\2\d{2,4}|\d{4}-\d{2}-\d{2})(?![\d/-]|\.\d)"
+    r"(?<![\d./-])(\d{1,2}([/.-])\d{1,2}\2\d{2,4}|\d{4}-\d{2}-\d{2}|\d{4}([/.])\d{2}\3\d{2})"
+    r"(?![\d/-]|\.\d)"
 )
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}")
