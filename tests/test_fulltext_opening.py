@@ -80,6 +80,7 @@ def test_a_standfirst_under_the_headline_is_still_taken() -> None:
         "Chuck Burton/AP",
         "Jane Doe / Getty Images",
         "John Smith/AFP via Getty Images",
+        "(Mike Cason/mcason@al.com)",  # al.com: the photographer's address
         "File photo of Chinese president Xi Jinping. (Reuters)",
         "This article contains affiliate links to products selected by our editors. "
         "Mental Floss may receive a commission for purchases made through these links.",

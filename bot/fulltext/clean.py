@@ -163,7 +163,8 @@ _LIST_HEADING = re.compile(
     re.IGNORECASE,
 )
 # A photographer's credit alone on a line, the name then a news or picture agency:
-# "Chuck Burton/AP", "Jane Doe / Getty Images", "John Smith/AFP via Getty Images". Case
+# "Chuck Burton/AP", "Jane Doe / Getty Images", "John Smith/AFP via Getty Images", or
+# the photographer's address: "(Mike Cason/mcason@al.com)". Case
 # counts: a name of one to four capitalized words, the agency as it writes itself.
 _AGENCY = (
     r"(AP|AFP|Reuters|EPA|EPA-EFE|Getty Images|Shutterstock|Bloomberg|Xinhua|Sipa|Alamy"
@@ -171,8 +172,8 @@ _AGENCY = (
     r"|ZUMA Press|Redux|Polaris|Corbis|NurPhoto|SOPA Images|Anadolu|Anadolu Agency)"
 )
 _AGENCY_CREDIT = re.compile(
-    r"^(\(?(photo|image|picture)s?:\s*)?[A-Z][\w'’.-]*( [A-Z][\w'’.-]*){0,3}\s*/\s*"
-    rf"{_AGENCY}( via {_AGENCY})?\)?$"
+    r"^\(?(([Pp]hoto|[Ii]mage|[Pp]icture)s?:\s*)?[A-Z][\w'’.-]*( [A-Z][\w'’.-]*){0,3}\s*/\s*"
+    rf"({_AGENCY}( via {_AGENCY})?|[\w.+-]+@[\w-]+(\.[\w-]+)+)\)?$"
 )
 _WORDS = re.compile(r"\w+")
 _ENDS_SENTENCE = re.compile(r"[.!?…:;。！？：；]['\"”’»)\]」』）]*$")
