@@ -94,6 +94,14 @@ _JUNK_LINES = _compile(
     r"^(photo|image|foto|picture|illustration|video)( credit)?\s*[:©/].{0,80}$",
     r"^\((photo|image|picture|illustration)( credit)?( by|:)\s[^()]{0,80}\)$",
     r"^(by|written by)\s+[^\s.!?]+(\s+[^\s.!?]+){0,3}(\s*[·|,–—-]\s*[^.!?]{0,60})?$",
+    # A file photo's caption with its agency's credit: "File photo of Xi Jinping. (Reuters)".
+    r"^(a )?file (photo|picture|image)\b.{0,200}\(\s*[^()]{1,40}\)\.?$",
+    # An image's file name shown for its missing caption: "seized cash and cards.jpg".
+    r"^[\w\s.,'’()&+-]{1,120}\.(jpe?g|png|gif|webp|tiff?|bmp)$",
+    # Affiliate-link notices: "This article contains affiliate links to products selected by
+    # our editors. <Site> may receive a commission for purchases made through these links."
+    r"^(this|the|our) (article|post|page|story|site|content)\b.{0,40}\b(contains?|includes?"
+    r"|may (contain|include)) affiliate links?\b.{0,250}$",
     # Copyright footers: "Copyright © 1998 - 2016 Tencent. All Rights Reserved".
     r"^(copyright\s*)?(©|\(c\)|copyright\s+\d{4}).{0,120}$",
     r"^.{0,120}\ball rights reserved\.?$",
@@ -125,9 +133,11 @@ _DATE_LINES = _compile(
 # is a table's or a listing's, and "Sat 12 May" alone may head an item of a listing.
 _DATELINE_MAX_CHARS = 80
 _CREDIT_MAX_WORDS = 20  # a line this short with a "©" is a credit or a site's footer
-# One separator, and no digits run on (a version number "4.2.34.1.64" is not a date).
+# One separator, and no digits run on (a version number "4.2.34.1.64" is not a date); the
+# year first in Japanese and Chinese datelines ("2019.03.08", "2019/03/08").
 _NUMERIC_DATE = re.compile(
-    r"(?<![\d./-])(\d{1,2}([/.-])\d{1,2}\2\d{2,4}|\d{4}-\d{2}-\d{2})(?![\d/-]|\.\d)"
+    r"(?<![\d./-])(\d{1,2}([/.-])\d{1,2}\2\d{2,4}|\d{4}-\d{2}-\d{2}|\d{4}([/.])\d{2}\3\d{2})"
+    r"(?![\d/-]|\.\d)"
 )
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}")
@@ -155,6 +165,19 @@ _LIST_HEADING = re.compile(
     r"|you (may|might) also like|most (read|popular|viewed|shared)|trending( now)?|top stories"
     r"|latest news)(\s*[:\-–—»›]?\s*$|\s*[:\-–—»›]\s*.{0,200}$)",
     re.IGNORECASE,
+)
+# A photographer's credit alone on a line, the name then a news or picture agency:
+# "Chuck Burton/AP", "Jane Doe / Getty Images", "John Smith/AFP via Getty Images", or
+# the photographer's address: "(Mike Cason/mcason@al.com)". Case
+# counts: a name of one to four capitalized words, the agency as it writes itself.
+_AGENCY = (
+    r"(AP|AFP|Reuters|EPA|EPA-EFE|Getty Images|Shutterstock|Bloomberg|Xinhua|Sipa|Alamy"
+    r"|AP Photo|AP Images|Reuters Photo|PA|PA Images|PA Wire|ANP|dpa|DPA|Zuma Press"
+    r"|ZUMA Press|Redux|Polaris|Corbis|NurPhoto|SOPA Images|Anadolu|Anadolu Agency)"
+)
+_AGENCY_CREDIT = re.compile(
+    r"^\(?(([Pp]hoto|[Ii]mage|[Pp]icture)s?:\s*)?[A-Z][\w'’.-]*( [A-Z][\w'’.-]*){0,3}\s*/\s*"
+    rf"({_AGENCY}( via {_AGENCY})?|[\w.+-]+@[\w-]+(\.[\w-]+)+)\)?$"
 )
 _WORDS = re.compile(r"\w+")
 _ENDS_SENTENCE = re.compile(r"[.!?…:;。！？：；]['\"”’»)\]」』）]*$")
@@ -189,7 +212,11 @@ def _is_furniture(line: str) -> bool:
     line = line.removeprefix(_BULLET)
     if "©" in line and len(_WORDS.findall(line)) <= _CREDIT_MAX_WORDS:
         return True  # "Guardian Unlimited © Guardian News and Media 2008", "Jo Bloggs © Reuters"
-    return any(pattern.match(line) for pattern in _JUNK_LINES) or is_tool_row(line)
+    return (
+        any(pattern.match(line) for pattern in _JUNK_LINES)
+        or _AGENCY_CREDIT.match(line) is not None
+        or is_tool_row(line)
+    )
 
 
 def _is_date_only(line: str) -> bool:

@@ -111,7 +111,29 @@ def standfirst(
         return None
     if not _follows(element, first) and not _unprinted(element, first, declared):
         return None
+    if _above_headline(body, element, first):
+        return None
     return text
+
+
+def _above_headline(body: etree._Element, element: etree._Element, first: str) -> bool:
+    """Whether `element` stands above the page's first ``<h1>``, and the body's `first`
+    words follow that headline: a summary printed above the headline (a box of the page's
+    title and description for voice assistants, a teaser) is not the standfirst, which
+    news templates print under the headline.
+
+    One walk in document order up to the first of the two, and one over the text after
+    the headline (up to `_REACH` words).
+    """
+    headline = next(body.iter("h1"), None)
+    if headline is None:
+        return False
+    for node in body.iter(etree.Element):
+        if node is headline:
+            return False  # the headline comes first
+        if node is element:
+            break
+    return _follows(headline, first)
 
 
 def _follows(element: etree._Element, first: str) -> bool:
