@@ -391,6 +391,25 @@ async def test_a_daily_column_under_one_headline_reaches_subscribers_every_day(
         assert "Morning Briefing" in text and f"https://outlet.example/brief/{day}" in text
 
 
+async def test_episodes_that_all_link_to_the_show_page_each_reach_subscribers(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    """A podcast feed: a new GUID and title each week, every item's link the show's page."""
+    settings = settings_for(server, "/p.xml")
+    seed_chats(sqlite_engine, [7], now=NOW, due=NOW, mode="instant")
+    show, items = "https://outlet.example/show", []
+    titles = ["Why the tram costs twice", "Inside the flood defences", "The mayor answers"]
+    for week, title in enumerate(titles):
+        published = NOW + week * 7 * DAY
+        items.insert(0, (f"ep-{week}", title, show, published))  # newest first
+        server.route("/p.xml", Reply(200, RSS, rss(items)))
+        now = published + timedelta(minutes=1)
+        await refresh(sqlite_engine, settings, now)
+        compose_instant(sqlite_engine, settings, now=now + timedelta(minutes=1))
+    texts = sent_texts(sqlite_engine)
+    assert [sum(title in text for text in texts) for title in titles] == [1, 1, 1]
+
+
 LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body><form>"
 CHALLENGE = b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
 

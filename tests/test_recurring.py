@@ -152,3 +152,56 @@ def test_the_next_issue_does_not_join_the_stored_one(engine: Engine) -> None:
     _ingest(engine, [_daily(0)], T0)
     _ingest(engine, [_daily(1), _daily(0)], T0 + DAY)
     assert _stories(engine) == 2
+
+
+# A link the feed reuses: every item of an alert feed or a podcast linking to one page.
+ALERTS_PAGE = "https://alerts.example.gov/"
+
+
+def test_alerts_under_one_link_are_stories_of_their_own(probe: IngestProbe) -> None:
+    titles = [
+        "Flood warning for River Severn",
+        "Road closed on A34 after crash",
+        "Power cut in Oxford city centre",
+    ]
+    at = [T0 + timedelta(minutes=20 * i) for i in range(3)]
+    stories = [
+        probe.add(t, published_at=a, link=ALERTS_PAGE) for t, a in zip(titles, at, strict=True)
+    ]
+    assert len(set(stories)) == 3
+    # The same alert again under the page's link, reworded: the first one's story.
+    again = probe.add(
+        "Flood warning issued for River Severn",
+        published_at=T0 + timedelta(hours=1),
+        link=ALERTS_PAGE,
+    )
+    assert again == stories[0]
+
+
+def test_weekly_episodes_linking_to_the_show_page_are_stories_of_their_own(
+    probe: IngestProbe,
+) -> None:
+    show = "https://podcast.example/show"
+    first = probe.add("Episode 12: Why the tram costs twice", published_at=T0, link=show)
+    week = T0 + timedelta(days=7)
+    second = probe.add("Episode 13: Why the tram costs twice", published_at=week, link=show)
+    # One link, two episodes a week apart (titles alike but for the number).
+    assert second != first
+    rerun = probe.add("Season finale: the whole story", published_at=week, link=show)
+    assert rerun not in (first, second)
+
+
+def test_a_live_articles_rewritten_headline_joins_by_its_link(probe: IngestProbe) -> None:
+    url = "https://a/live/quake"
+    first = probe.add(
+        "Earthquake of magnitude 6.1 strikes central Chile", published_at=T0, link=url
+    )
+    later = T0 + timedelta(hours=2)
+    assert probe.add("Chile quake: officials count damage", published_at=later, link=url) == first
+
+
+def test_another_outlet_under_the_link_joins_by_it(probe: IngestProbe) -> None:
+    first = probe.add("Flood warning for River Severn", published_at=T0, link=ALERTS_PAGE)
+    later = T0 + timedelta(hours=2)
+    other = probe.add("Severn flooding: what we know", published_at=later, feed=1, link=ALERTS_PAGE)
+    assert other == first

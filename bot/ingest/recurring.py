@@ -1,4 +1,4 @@
-"""A feed's recurring headline: the next issue is a new story, not the same one again.
+"""A feed's recurring headline or reused link: the next item is a new story.
 
 Many feeds give the same headline to a new article every day or so: "Morning
 Briefing", "Today's crossword", "Live updates: Ukraine war" on each day's new
@@ -12,12 +12,23 @@ apart, unless the two also carry the same non-empty summary (the same article
 moved to a new address). Within the gap, a new link under the same headline is
 the same story again (an outlet's update or a repost), and merges as before;
 other outlets' entries are never affected.
+
+Likewise a link: a podcast's episodes all linking to the show's page, an alert feed
+linking every alert to its one page. An entry's link joins the story of the feed's
+earlier entry under that link unless the two headlines are not the same story (by
+`bot.ingest.dedup`) and either lie `RECURRING_GAP` apart or share no word: then the
+link is no article's address (`link_reused`). A live article whose headline its feed
+rewrites within hours ("Earthquake strikes central Chile", then "Chile quake:
+officials count damage", one URL, new GUIDs) still joins by its link.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from bot.ingest.dedup import Fingerprint, best_match
 
 RECURRING_GAP = timedelta(hours=12)
 
@@ -54,3 +65,16 @@ def another_issue(new: Issue, earlier: Issue) -> bool:
 def runs_again(new: Issue, own: list[Issue]) -> bool:
     """Whether `new` is another issue of any of `own`, its feed's entries of one story."""
     return any(another_issue(new, earlier) for earlier in own)
+
+
+def link_reused(
+    fp: Fingerprint, published_at: datetime, earlier: Sequence[tuple[Fingerprint, datetime]]
+) -> bool:
+    """Whether an entry's link, given before by its feed to `earlier` entries (their
+    fingerprints and times), is a link the feed reuses for other items."""
+    for other, at in earlier:
+        if best_match(fp, [(0, other)]) is not None:
+            return False  # the same story under its link
+        if abs(published_at - at) < RECURRING_GAP and set(fp.tokens) & set(other.tokens):
+            return False  # a live article's headline, rewritten within hours
+    return bool(earlier)

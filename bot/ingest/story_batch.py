@@ -45,7 +45,7 @@ from sqlmodel import Session
 from bot.ingest import dedup, story_write
 from bot.ingest.parser import ParsedEntry
 from bot.ingest.prepared import Prepared
-from bot.ingest.recurring import Issue, runs_again
+from bot.ingest.recurring import Issue, link_reused, runs_again
 from bot.ingest.semantic import FeedVectors, SemanticDedup
 from bot.ingest.story_write import PendingStory
 from bot.ingest.topics import TopicMatcher
@@ -214,7 +214,9 @@ class _Batch:
     ) -> int | None:
         """The story entry number `index` joins, or None (semantic method: with `vectors`)."""
         if entry.link and entry.link in self.link_story:
-            return self.link_story[entry.link]
+            by_link = self.link_story[entry.link]
+            if not self.reused_link(by_link, entry, fp):
+                return by_link
         candidates = self.candidates(index, keys)
         if vectors is not None:  # its nearest stories join, and the cosines count
             candidates = list(dict.fromkeys([*candidates, *vectors.near(index)]))
@@ -228,6 +230,19 @@ class _Batch:
         rows = [row for story_id in candidates for row in self.fingerprints_of(story_id)]
         cosines = vectors.cosines(index, candidates) if vectors is not None else None
         return dedup.best_match(fp, rows, cosines=cosines)
+
+    def reused_link(self, story_id: int, entry: ParsedEntry, fp: dedup.Fingerprint) -> bool:
+        """Whether the feed reuses `entry`'s link for other items (`recurring.link_reused`).
+
+        Only this feed's entries under the link count: another outlet's entry with the
+        link still joins by it.
+        """
+        earlier = [
+            (fingerprint(i.title, i.summary), i.published_at)
+            for i in self.own.get(story_id, ())
+            if i.link == entry.link
+        ]
+        return link_reused(fp, entry.published_at, earlier)
 
     def fingerprints_of(self, story_id: int) -> list[tuple[int, dedup.Fingerprint]]:
         """(story id, fingerprint) of each of the story's entries, in id order."""
