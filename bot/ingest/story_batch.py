@@ -9,8 +9,8 @@ over rows read once per feed:
 3. the title and summary of every stored entry of the stories that can be among
    an entry's 16 candidates (and, semantic method, its nearest stored stories);
    of the feed's own entries among them, also link and time: a story that holds an
-   earlier issue of the entry's recurring headline is no candidate
-   (`bot.ingest.recurring`);
+   earlier issue of the entry's recurring headline is no candidate, and a link the
+   feed gives to other items joins nothing by itself (`bot.ingest.recurring`);
 4. semantic method: those stories' stored vectors (`bot.ingest.semantic.FeedVectors`,
    which also searches the stored vectors, loaded once per feed, up front).
 
