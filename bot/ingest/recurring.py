@@ -24,7 +24,7 @@ officials count damage", one URL, new GUIDs) still joins by its link.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,13 +68,16 @@ def runs_again(new: Issue, own: list[Issue]) -> bool:
 
 
 def link_reused(
-    fp: Fingerprint, published_at: datetime, earlier: Sequence[tuple[Fingerprint, datetime]]
+    fp: Fingerprint, published_at: datetime, earlier: Iterable[tuple[Fingerprint, datetime]]
 ) -> bool:
     """Whether an entry's link, given before by its feed to `earlier` entries (their
-    fingerprints and times), is a link the feed reuses for other items."""
+    fingerprints and times, read lazily: the first match ends it), is a link the feed
+    reuses for other items."""
+    given = False
     for other, at in earlier:
         if best_match(fp, [(0, other)]) is not None:
             return False  # the same story under its link
         if abs(published_at - at) < RECURRING_GAP and set(fp.tokens) & set(other.tokens):
             return False  # a live article's headline, rewritten within hours
-    return bool(earlier)
+        given = True
+    return given

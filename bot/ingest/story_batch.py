@@ -237,11 +237,11 @@ class _Batch:
         Only this feed's entries under the link count: another outlet's entry with the
         link still joins by it.
         """
-        earlier = [
+        earlier = (
             (fingerprint(i.title, i.summary), i.published_at)
             for i in self.own.get(story_id, ())
             if i.link == entry.link
-        ]
+        )
         return link_reused(fp, entry.published_at, earlier)
 
     def fingerprints_of(self, story_id: int) -> list[tuple[int, dedup.Fingerprint]]:
