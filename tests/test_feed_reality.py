@@ -410,6 +410,33 @@ async def test_episodes_that_all_link_to_the_show_page_each_reach_subscribers(
     assert [sum(title in text for text in texts) for title in titles] == [1, 1, 1]
 
 
+async def test_one_guid_for_every_item_listed_one_at_a_time_loses_none(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    """Every item's GUID is the site's address, and the feed lists only its newest item.
+
+    Each new item is sent; a slug changed with a reworded headline (the same GUID) is
+    the same item and is not sent again.
+    """
+    settings = settings_for(server, "/one.xml")
+    seed_chats(sqlite_engine, [7], now=NOW, due=NOW, mode="instant")
+    guid = "https://outlet.example/"
+    items: list[Item] = [
+        (guid, "Bridge inspection finds cracks in pillars", "https://o.example/bridge", NOW),
+        (guid, "Mayor opens winter market in old square", "https://o.example/market", NOW),
+        (guid, "Mayor opens the winter market in the old square", "https://o.example/m2", NOW),
+        (guid, "Rail strike called off after talks", "https://o.example/rail", NOW),
+    ]
+    for day, item in enumerate(items):
+        now = NOW + day * DAY
+        server.route("/one.xml", Reply(200, RSS, rss([(item[0], item[1], item[2], now)])))
+        await refresh(sqlite_engine, settings, now + timedelta(minutes=1))
+        compose_instant(sqlite_engine, settings, now=now + timedelta(minutes=2))
+    texts = sent_texts(sqlite_engine)
+    for title in ("Bridge inspection", "Mayor opens", "Rail strike"):
+        assert sum(title in text for text in texts) == 1, title
+
+
 LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body><form>"
 CHALLENGE = b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
 

@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.ingest.dedup import fingerprint
 from bot.ingest.parser import ParsedEntry
-from bot.ingest.recurring import RECURRING_GAP, Issue, another_issue
+from bot.ingest.recurring import RECURRING_GAP, Issue, another_issue, guid_reused
 from bot.ingest.stories import ingest_entries
 from bot.ingest.topics import TopicMatcher
 from bot.storage.db import session_scope
@@ -205,3 +206,13 @@ def test_another_outlet_under_the_link_joins_by_it(probe: IngestProbe) -> None:
     later = T0 + timedelta(hours=2)
     other = probe.add("Severn flooding: what we know", published_at=later, feed=1, link=ALERTS_PAGE)
     assert other == first
+
+
+def test_an_item_under_a_stored_guid_with_another_link_and_story_is_another_item() -> None:
+    bridge = fingerprint("Bridge inspection finds cracks in pillars")
+    market = fingerprint("Mayor opens winter market in old square")
+    reworded = fingerprint("Mayor opens the winter market in the old square")
+    assert guid_reused(("https://o/market", market), ("https://o/bridge", bridge))
+    assert not guid_reused(("https://o/m2", reworded), ("https://o/market", market))  # an edit
+    assert not guid_reused(("https://o/bridge", market), ("https://o/bridge", bridge))  # one link
+    assert not guid_reused((None, market), ("https://o/bridge", bridge))  # nothing to tell by

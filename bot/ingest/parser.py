@@ -307,11 +307,17 @@ def entry_identities(entries: Sequence[ParsedEntry]) -> list[str]:
         if base_counts[base] == 1:
             key = base
         elif base.startswith("g:") and entry.link and link_counts[(base, entry.link)] == 1:
-            key = f"{base}|l:{entry.link}"
+            keys.append(with_link(base, entry.link))
+            continue
         else:
             key = f"{base}|h:{_content_hash(entry)}"
         keys.append(_fit(key, MAX_IDENTITY))
     return keys
+
+
+def with_link(identity: str, link: str) -> str:
+    """The identity of an item whose GUID the feed gives other items too: its link added."""
+    return _fit(f"{identity}|l:{link}", MAX_IDENTITY)
 
 
 def _fit(value: str, limit: int) -> str:

@@ -20,6 +20,12 @@ earlier entry under that link unless the two headlines are not the same story (b
 link is no article's address (`link_reused`). A live article whose headline its feed
 rewrites within hours ("Earthquake strikes central Chile", then "Chile quake:
 officials count damage", one URL, new GUIDs) still joins by its link.
+
+And a GUID: a feed that gives one GUID to every item (its own address, "1") and lists
+one item at a time made each new item look like an edit of the first, never stored.
+An item under a stored GUID with another link and a headline that is not the same
+story is another item (`guid_reused`); an edit (the same link, or a headline dedup
+matches) is still the item it edits.
 """
 
 from __future__ import annotations
@@ -81,3 +87,14 @@ def link_reused(
             return False  # a live article's headline, rewritten within hours
         given = True
     return given
+
+
+def guid_reused(
+    new: tuple[str | None, Fingerprint], stored: tuple[str | None, Fingerprint]
+) -> bool:
+    """Whether an item under a GUID the feed stored before is another item: (link,
+    headline fingerprint) of the new one and of the stored one."""
+    (link, fp), (stored_link, stored_fp) = new, stored
+    if not link or not stored_link or link == stored_link:
+        return False
+    return best_match(fp, [(0, stored_fp)]) is None

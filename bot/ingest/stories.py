@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.ingest import story_batch
-from bot.ingest.parser import ParsedEntry, entry_identities
+from bot.ingest.parser import ParsedEntry, entry_identities, with_link
+from bot.ingest.recurring import guid_reused
 from bot.ingest.semantic import SemanticDedup
 from bot.ingest.topics import TopicMatcher
 from bot.storage import stories as story_store
@@ -53,8 +54,7 @@ def ingest_entries(
     (`bot.ingest.story_batch`): a handful of statements per feed, not per entry.
     """
     assert feed.id is not None
-    identities = entry_identities(entries)
-    known = story_store.known_identities(session, feed.id, identities)
+    identities, known = _identities(session, feed.id, entries)
     fresh: dict[str, ParsedEntry] = {}  # new identities, first occurrence wins
     for entry, identity in zip(entries, identities, strict=True):
         if identity not in known:
@@ -73,6 +73,33 @@ def ingest_entries(
         semantic=semantic,
     )
     return IngestOutcome(len(fresh), created, joined, story_ids)
+
+
+def _identities(
+    session: Session, feed_id: int, entries: Sequence[ParsedEntry]
+) -> tuple[list[str], set[str]]:
+    """Each entry's identity, and which of them the feed stored before.
+
+    An entry under a stored GUID that is another item (`recurring.guid_reused`: another
+    link, a headline that is not the same story) takes its link into its identity, as
+    `entry_identities` does for items sharing a GUID within one fetch.
+    """
+    identities = entry_identities(entries)
+    stored = story_store.known_entries(session, feed_id, identities)
+    rekeyed = list(identities)
+    for i, (identity, entry) in enumerate(zip(identities, entries, strict=True)):
+        found = stored.get(identity)
+        if found is None or not identity.startswith("g:") or not entry.link:
+            continue
+        stored_link, stored_title = found
+        new = (entry.link, fingerprint(entry.title, entry.summary))
+        if guid_reused(new, (stored_link, fingerprint(stored_title))):
+            rekeyed[i] = with_link(identity, entry.link)
+    changed = [r for r, identity in zip(rekeyed, identities, strict=True) if r != identity]
+    known = {r for r in rekeyed if r in stored}
+    if changed:
+        known |= set(story_store.known_entries(session, feed_id, changed))
+    return rekeyed, known
 
 
 def _renamed(session: Session, feed_id: int, fresh: dict[str, ParsedEntry]) -> set[str]:

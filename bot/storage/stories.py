@@ -17,14 +17,17 @@ def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]
         yield items[i : i + size]
 
 
-def known_identities(session: Session, feed_id: int, identities: Sequence[str]) -> set[str]:
-    """Return which of `identities` this feed has stored before."""
-    known: set[str] = set()
+def known_entries(
+    session: Session, feed_id: int, identities: Sequence[str]
+) -> dict[str, tuple[str | None, str]]:
+    """Of `identities`, those this feed has stored before, each with its (link, title)."""
+    known: dict[str, tuple[str | None, str]] = {}
     for chunk in _chunks(identities):
-        query = select(Entry.identity).where(
+        query = select(Entry.identity, Entry.link, Entry.title).where(
             Entry.feed_id == feed_id, col(Entry.identity).in_(chunk)
         )
-        known.update(session.exec(query).all())
+        for identity, link, title in session.exec(query).all():
+            known[identity] = (link, title)
     return known
 
 
