@@ -91,6 +91,8 @@ def _identities(
         found = stored.get(identity)
         if found is None or not identity.startswith("g:") or not entry.link:
             continue
+        if found[0] in (None, entry.link):
+            continue  # the common case, the same link again: no fingerprint needed
         stored_link, stored_title = found
         new = (entry.link, fingerprint(entry.title, entry.summary))
         if guid_reused(new, (stored_link, fingerprint(stored_title))):
