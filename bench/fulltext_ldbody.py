@@ -1,7 +1,8 @@
 """Score the 📖 full text against the article text publishers declare in their JSON-LD.
 
 Run from the repo root:
-``python bench/fulltext_ldbody.py FOLDER [--half diag|check|all] [--min-chars N] [--pages]``.
+``python bench/fulltext_ldbody.py FOLDER [--half diag|check|all] [--min-chars N] [--pages]
+[--shingles]``.
 
 FOLDER is the same local copy of trafilatura's evaluation set that
 `bench/fulltext_snippets.py` reads (`evaldata.json`, `eval/`, `cache/`), split into the
@@ -11,7 +12,8 @@ publisher's own article text is the reference, much as a benchmark annotated wit
 schema.org `articleBody` of each page judges an extractor. Each page goes through the code
 a 📖 tap runs (`tests.support.fulltextkit.reader_text`) and through `trafilatura.extract`
 with its defaults; both are compared with the `articleBody` word by word
-(`tests.support.fulltextkit.score`: bag-of-words precision, recall, F1).
+(`tests.support.fulltextkit.score`: bag-of-words precision, recall, F1; with `--shingles`,
+runs of four words, so that order counts).
 
 Two caveats, both printed with the numbers: our extractor reads the same `articleBody` as
 a length check and, when both of its passes fall under half of it, as a stand-in, so the
@@ -39,7 +41,7 @@ import trafilatura
 from _pagesets import score_cells
 from fulltext_snippets import HALVES, SnippetPage, load
 
-from tests.support.fulltextkit import Score, reader_text, score, words
+from tests.support.fulltextkit import SHINGLES_HELP, Score, reader_text, score, shingles, words
 
 
 def _bodies(node: object) -> Iterator[str]:
@@ -89,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-chars", type=int, default=500, help="shortest articleBody scored")
     parser.add_argument("--pages", action="store_true", help="one line per page")
     parser.add_argument("--no-trafilatura", action="store_true", help="score ours only")
+    parser.add_argument("--shingles", action="store_true", help=SHINGLES_HELP)
     args = parser.parse_args(argv)
+    measure = shingles if args.shingles else words
     if not (args.folder / "evaldata.json").is_file():
         print(f"{args.folder}/evaldata.json not found: needs a local copy", file=sys.stderr)
         return 2
@@ -109,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     per_page: dict[str, list[Score]] = {}
     for label, extract in extractors:
         texts = [extract(page) for page, _ in pages]
-        scores = [score(words(t), words(b)) for t, (_, b) in zip(texts, pages, strict=True)]
+        scores = [score(measure(t), measure(b)) for t, (_, b) in zip(texts, pages, strict=True)]
         per_page[label] = scores
         p, r, f1, f1_of_means = _mean(scores)
         empty = sum(not t.strip() for t in texts)

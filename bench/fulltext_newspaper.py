@@ -1,7 +1,8 @@
 """Check the 📖 full text on a fifth page set, one no setting was ever chosen on.
 
 Run from the repo root:
-``python bench/fulltext_newspaper.py FOLDER [--half diag|check|all] [--pages] [--no-trafilatura]``.
+``python bench/fulltext_newspaper.py FOLDER [--half diag|check|all] [--pages] [--no-trafilatura]
+[--shingles]``.
 
 FOLDER is the `tests/data` folder of the newspaper library's repository (codelucas/newspaper,
 MIT licence; nothing of it is part of this project: the script reads a local copy, see
@@ -24,9 +25,10 @@ Each page goes through the code a 📖 tap runs (`tests.support.fulltextkit.read
 extraction, storage, rendering, every "Read on" tap; the header with the title is not
 scored) and through `trafilatura.extract` with its defaults, given the page's address.
 Scores are bag-of-words precision, recall and F1 per page, averaged over pages, as in
-`bench/fulltext_gn1.py`. Pages are split into two halves by a stable hash of the site,
-so that both pages of a site fall in one half: "diag" (for finding failure modes) and
-"check" (only measured).
+`bench/fulltext_gn1.py`; `--shingles` scores runs of four words instead
+(`tests.support.fulltextkit.shingles`), so that order counts. Pages are split into two
+halves by a stable hash of the site, so that both pages of a site fall in one half: "diag"
+(for finding failure modes) and "check" (only measured).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _pagesets import arguments, extractors, half_of, mean_score, score_cells
 
-from tests.support.fulltextkit import Score, score, words
+from tests.support.fulltextkit import SHINGLES_HELP, Score, score, shingles, words
 
 MIN_REFERENCE_CHARS = 300
 _COUNTRY_PAIRS = {"co.uk", "com.au", "au.com"}  # newspaper's own file naming
@@ -89,9 +91,12 @@ def load(folder: Path) -> tuple[list[NewsPage], int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = arguments(
+    parser = arguments(
         __doc__.splitlines()[0], "newspaper's tests/data folder", "one line per page, worst first"
-    ).parse_args(argv)
+    )
+    parser.add_argument("--shingles", action="store_true", help=SHINGLES_HELP)
+    args = parser.parse_args(argv)
+    measure = shingles if args.shingles else words
     if not (args.folder / "fulltext_url_list.txt").is_file():
         print(f"{args.folder}: no newspaper test data there (needs a local copy)", file=sys.stderr)
         return 2
@@ -109,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         texts = [extract(page.html, page.url) for page in pages]
         ms = 1000 * (time.perf_counter() - start) / max(len(pages), 1)
-        scores = [score(words(t), words(p.expected)) for t, p in zip(texts, pages, strict=True)]
+        scores = [score(measure(t), measure(p.expected)) for t, p in zip(texts, pages, strict=True)]
         per_page[label] = scores
         p, r, f1 = mean_score(scores)
         empty = sum(not t.strip() for t in texts)

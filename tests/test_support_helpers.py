@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlmodel import Session, col, func, select
 from bot.settings import load_settings
 from bot.storage.models import Chat, Story, StoryTopic, Subscription
 from tests.support.feedserver import FeedServer
+from tests.support.fulltextkit import score, shingles, words
 from tests.support.process import TOPICS_TOML, feed_toml, write_config
 from tests.support.samples import FEED_A, FEED_B, serve_news, serve_outlets
 from tests.support.seed import seed_chats, seed_stories
@@ -77,3 +79,14 @@ def test_seeded_chats_take_every_topic_or_a_random_few(engine: Engine) -> None:
     assert instant is not None and instant.instant_since == NOW - timedelta(hours=1)
     assert instant.timezone == "Europe/Berlin"
     assert 50 <= many <= 100 and set(per_chat) <= {1, 2} and len(per_chat) == 50
+
+
+def test_shingles_count_words_only_in_their_place() -> None:
+    text = "The mayor opened the new tram line on Monday."
+    moved = "On Monday the mayor opened the new tram line."  # the same words, reordered
+    assert score(words(moved), words(text)).f1 == 1.0
+    moved_score = score(shingles(moved), shingles(text))
+    assert 0.0 < moved_score.f1 < 1.0
+    assert score(shingles(text), shingles(text)).f1 == 1.0
+    assert shingles("Two words") == Counter({"Two words": 1})  # shorter than a run: one
+    assert not shingles("")
