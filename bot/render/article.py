@@ -14,7 +14,7 @@ TITLE_LIMIT = 300
 # message ends with a heading whose section starts in the next one.
 HEADING_CHARS = 100
 _HELD_LIMIT = 4  # a run of more such lines (a menu-like list) is not held together whole
-_ENDS_SENTENCE = re.compile(r"""[.!?…。！？؟]["'”’»)\]」』]*$""")
+_ENDS_SENTENCE = re.compile(r"""[.!?…。！？؟]["'”’»)\]」』]*(?:\[\w{1,8}\])*$""")
 _LIST_ITEM = "• "  # how extraction marks list items (`bot.fulltext.body.BULLET`)
 
 
