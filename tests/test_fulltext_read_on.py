@@ -97,6 +97,15 @@ def test_a_tap_sends_at_most_max_messages_the_closing_line_in_the_last(cap: int,
         assert check_message(tap[-1].html).endswith(f"\n\n{closing}")
 
 
+def test_a_read_on_button_for_one_message_names_it_alone() -> None:
+    # wikipedia-2's last button said "Read on (31–31 of 31)".
+    first, last = read_all(report(14), FulltextSettings(max_messages=10))
+    assert read_on(first) == ("📖 Read on (11 of 11)", "ft:7:10")
+    assert len(last) == 1
+    de = tap_messages(REF, report(14), FulltextSettings(), now=NOW, lang=lang("de"))
+    assert de[-1].keyboard[0][0].text == "📖 Weiterlesen (11 von 11)"
+
+
 def test_an_article_within_the_cap_has_no_button() -> None:
     (taps,) = read_all(report(3), FulltextSettings(max_messages=10))
     assert read_on(taps) is None

@@ -160,11 +160,11 @@ def _render(
     messages = _plain(_with_last_line(parts[start:stop], lang(texts.FULLTEXT_CONTINUE, link=link)))
     if stop >= readable:
         return messages
-    label = lang(
-        texts.FULLTEXT_READ_ON,
-        first=stop + 1,
-        last=min(stop + fs.max_messages, readable),
-        total=readable,
+    last = min(stop + fs.max_messages, readable)
+    label = (
+        lang(texts.FULLTEXT_READ_ON, first=stop + 1, last=last, total=readable)
+        if last > stop + 1
+        else lang(texts.FULLTEXT_READ_ON_ONE, first=last, total=readable)
     )
     button = Button(label, fulltext_callback(ref.id, stop))
     return [*messages[:-1], replace(messages[-1], keyboard=((button,),))]
