@@ -59,11 +59,32 @@ def test_a_subheading_stays_with_its_text_when_messages_are_filled() -> None:
     )
 
 
-def test_list_items_are_not_held_back() -> None:
-    # A list item may end a message, as a paragraph ending a sentence does.
+def test_a_list_may_end_a_message() -> None:
+    # A list is not a subheading: what follows it may begin the next message.
     header = len("Harbour plan\nCoastal · news.example\n\n")
-    items = ("• harbour walls", "• new moorings", "• a ferry pier")
-    first = ("word " * 1000)[: 4096 - header - len("\n\n• harbour walls") - 1] + "."
-    messages = shown(render_article(article(first, *items, text_of(900)), source_name=None))
+    items = ("• harbour walls", "• new moorings")
+    first = ("word " * 1000)[: 4096 - header - len("\n\n• harbour walls\n• new moorings") - 1]
+    messages = shown(render_article(article(first + ".", *items, text_of(900)), source_name=None))
     assert len(messages[0]) == 4096
-    assert messages[0].endswith("• harbour walls")
+    assert messages[0].endswith("\n\n• harbour walls\n• new moorings")
+
+
+def test_a_list_is_one_item_a_line() -> None:
+    # keep-tabular-data, wikipedia-2: every list item was a paragraph of its own, a blank line
+    # between each two; a list of 200 references took twice the screen.
+    body = ("It will bring:", "• new graphics", "• new sounds", "• a tutorial", "Then 0.18.")
+    (message,) = shown(render_article(article(*body), source_name=None))
+    assert message.split("\n\n")[1:] == [
+        "It will bring:",
+        "• new graphics\n• new sounds\n• a tutorial",
+        "Then 0.18.",
+    ]
+
+
+def test_a_long_list_is_cut_between_items() -> None:
+    items = tuple(f"• Reference {i}: {SENTENCE.strip()}" for i in range(200))
+    messages = shown(render_article(article(*items), source_name=None))
+    assert len(messages) > 3
+    for message in messages[1:]:
+        lines = message.split("\n")
+        assert all(line.startswith("• Reference ") and line.endswith(".") for line in lines)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from bot.fulltext.article import Article, hostname
+from bot.fulltext.body import BULLET
 from bot.render import plain, tghtml
 
 TITLE_LIMIT = 300
@@ -15,7 +16,6 @@ TITLE_LIMIT = 300
 HEADING_CHARS = 100
 _HELD_LIMIT = 4  # a run of more such lines (a menu-like list) is not held together whole
 _ENDS_SENTENCE = re.compile(r"""[.!?…。！？؟]["'”’»)\]」』]*(?:\[\w{1,8}\])*$""")
-_LIST_ITEM = "• "  # how extraction marks list items (`bot.fulltext.body.BULLET`)
 
 
 def render_article(
@@ -27,9 +27,10 @@ def render_article(
 ) -> list[str]:
     """Lay an article out as Telegram HTML messages: bold title, source and link, then text.
 
-    Messages end between paragraphs, never right after a subheading; with `fill`, a
-    paragraph is cut at a sentence to fill each message (a long article in as few
-    messages as it can). Soft hyphens and zero-width characters are not shown.
+    Messages end between paragraphs (or list items, one a line), never right after a
+    subheading; with `fill`, a paragraph is cut at a sentence to fill each message (a
+    long article in as few messages as it can). Soft hyphens and zero-width characters
+    are not shown.
     """
     source = source_name or article.source
     origin = tghtml.link(hostname(article.url), article.url)
@@ -38,8 +39,19 @@ def render_article(
     header = f"{tghtml.bold(title)}\n{byline}"
     shown = (plain.drop_invisible(paragraph) for paragraph in article.paragraphs)
     paragraphs = [paragraph for paragraph in shown if paragraph.strip()]
-    blocks = [header, *(tghtml.escape(block) for block in _with_headings_held(paragraphs))]
+    blocks = [header, *(tghtml.escape(b) for b in _with_headings_held(_lists(paragraphs)))]
     return tghtml.split_html_message(blocks, limit=limit, fill=fill)
+
+
+def _lists(paragraphs: Iterable[str]) -> list[str]:
+    """Join each run of list items into one paragraph, an item a line."""
+    joined: list[str] = []
+    for paragraph in paragraphs:
+        if joined and paragraph.startswith(BULLET) and joined[-1].startswith(BULLET):
+            joined[-1] = f"{joined[-1]}\n{paragraph}"
+        else:
+            joined.append(paragraph)
+    return joined
 
 
 def _is_heading(paragraph: str) -> bool:
@@ -47,7 +59,7 @@ def _is_heading(paragraph: str) -> bool:
     return (
         len(text) <= HEADING_CHARS
         and "\n" not in text
-        and not text.startswith(_LIST_ITEM)
+        and not text.startswith(BULLET)
         and _ENDS_SENTENCE.search(text) is None
     )
 
