@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from bot.fulltext.article import Article
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.fulltext.article import REASON_NO_TEXT, Article, ExtractionFailure
 from bot.render.article import render_article
+from bot.render.i18n import LANGUAGES, lang
+from bot.services.articles import StoryRef, tap_messages
+from bot.settings import FulltextSettings
 from tests.support.tghtml_check import check_message
 
 URL = "https://news.example/story"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SENTENCE = "The council met again on Tuesday and agreed on the plan for the harbour. "
 
 
@@ -88,3 +96,16 @@ def test_a_long_list_is_cut_between_items() -> None:
     for message in messages[1:]:
         lines = message.split("\n")
         assert all(line.startswith("• Reference ") and line.endswith(".") for line in lines)
+
+
+@pytest.mark.parametrize("code", sorted(LANGUAGES))
+@pytest.mark.parametrize("reason", [REASON_NO_TEXT, "HTTP 403 (Cloudflare bot check)"])
+def test_a_failure_says_why_without_brackets_in_brackets(code: str, reason: str) -> None:
+    # readwrite.com1: "Couldn't get the article's text (the page has too little text
+    # (paywall?)). Read it here: ..."
+    ref = StoryRef(id=1, title="Harbour plan", link=URL, source="Coastal")
+    fs = FulltextSettings()
+    [message] = tap_messages(ref, ExtractionFailure(reason), fs, now=NOW, lang=lang(code))
+    text = check_message(message.html)
+    assert "))" not in text and URL in text
+    assert lang(code)(reason) in text

@@ -59,7 +59,7 @@ CAPTION_NOT_COMMAND = (
     "A command works as a text message on its own, not as a caption. /help lists them."
 )
 FULLTEXT_LOADING = "Fetching the article…"
-FULLTEXT_FAILED = "Couldn't get the article's text ({reason}). Read it here: {link}"
+FULLTEXT_FAILED = "Couldn't get the article's text: {reason}. Read it here: {link}"
 FULLTEXT_GONE = "That story is no longer available."
 FULLTEXT_SOURCE = "{source} · {link}"
 FULLTEXT_BUTTON_STALE = "That button has expired; use /latest for fresh stories."
