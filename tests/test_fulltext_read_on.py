@@ -12,9 +12,11 @@ import pytest
 
 from bot.delivery.message import OutMessage
 from bot.fulltext.article import Article
+from bot.render import texts
+from bot.render.i18n import LANGUAGES, lang
 from bot.render.stories import fulltext_callback, parse_fulltext_callback, parse_fulltext_tap
 from bot.render.tghtml import plain_text
-from bot.services.articles import StoryRef, tap_messages
+from bot.services.articles import CLOSING_ROOM, StoryRef, tap_messages
 from bot.settings import FulltextSettings
 from tests.support.samples import TRAM_URL
 from tests.support.tghtml_check import check_message, squash
@@ -54,7 +56,7 @@ def test_a_long_article_reads_on_to_its_end_nothing_lost_or_repeated() -> None:
     article = report(40)
     taps = read_all(article, FulltextSettings(max_messages=10))
     assert len(taps) == 3
-    assert all(len(tap) in (10, 11) for tap in taps[:2])  # + "Continue reading", if apart
+    assert all(len(tap) == 10 for tap in taps[:2])
     first = read_on(taps[0])
     assert first is not None and first[0].startswith("📖 Read on (11–20 of ")
     assert first[1] == fulltext_callback(REF.id, 10) == "ft:7:10"
@@ -71,9 +73,37 @@ def test_a_long_article_reads_on_to_its_end_nothing_lost_or_repeated() -> None:
 def test_read_on_stops_at_what_is_kept_and_links_to_the_page() -> None:
     taps = read_all(report(40), FulltextSettings(max_messages=10, max_read_on_messages=15))
     assert len(taps) == 2
-    assert len(taps[1]) <= 6  # messages 11-15 (+ the link, if it did not fit)
+    assert len(taps[1]) == 5  # messages 11-15, the link in the last
     assert plain_text(taps[1][-1].html).endswith(f"Continue reading: {TRAM_URL}")
     assert read_on(taps[1]) is None
+
+
+@pytest.mark.parametrize("code", sorted(LANGUAGES))
+@pytest.mark.parametrize("cap", [3, 10, 20])
+def test_a_tap_sends_at_most_max_messages_the_closing_line_in_the_last(cap: int, code: str) -> None:
+    # 20 is the cap's ceiling, a group's flood limit a minute: the closing line went out as
+    # a message of its own after a full last message, the 21st of one tap.
+    fs = FulltextSettings(max_messages=cap)
+    closing = lang(code)(texts.FULLTEXT_CONTINUE, link=TRAM_URL)
+    assert len("\n\n" + closing) - len(TRAM_URL) <= CLOSING_ROOM
+    taps = [tap_messages(REF, report(60), fs, now=NOW, lang=lang(code))]
+    while (button := read_on(taps[-1])) is not None:
+        tap = parse_fulltext_tap(button[1])
+        assert tap is not None
+        taps.append(tap_messages(REF, report(60), fs, now=NOW, start=tap[1], lang=lang(code)))
+    assert len(taps) > 2
+    for tap in taps[:-1]:
+        assert len(tap) == cap
+        assert check_message(tap[-1].html).endswith(f"\n\n{closing}")
+
+
+def test_a_read_on_button_for_one_message_names_it_alone() -> None:
+    # wikipedia-2's last button said "Read on (31–31 of 31)".
+    first, last = read_all(report(14), FulltextSettings(max_messages=10))
+    assert read_on(first) == ("📖 Read on (11 of 11)", "ft:7:10")
+    assert len(last) == 1
+    de = tap_messages(REF, report(14), FulltextSettings(), now=NOW, lang=lang("de"))
+    assert de[-1].keyboard[0][0].text == "📖 Weiterlesen (11 von 11)"
 
 
 def test_an_article_within_the_cap_has_no_button() -> None:

@@ -186,6 +186,15 @@ def test_split_plain_text_keeps_grapheme_clusters() -> None:
     assert split_plain_text("e\u0301" * 5, limit=3) == ["e\u0301"] * 5
 
 
+def test_split_plain_text_at_a_sentence_with_a_citation_mark() -> None:
+    # wikipedia-2: every sentence ended ".[287]", so a long paragraph was cut between words.
+    text = "It is compulsory from 6.[287] Schools are free.[288] Most adults can read.[143]"
+    assert split_plain_text(text, limit=60) == [
+        "It is compulsory from 6.[287] Schools are free.[288]",
+        "Most adults can read.[143]",
+    ]
+
+
 def test_split_plain_text_at_cjk_full_stop() -> None:
     assert split_plain_text("今日は晴れ。明日は雨です。", limit=8) == [
         "今日は晴れ。",

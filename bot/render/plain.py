@@ -68,6 +68,11 @@ def collapse_ws(text: str) -> str:
     return _WS.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
+def drop_invisible(text: str) -> str:
+    """Return ``text`` without zero-width characters, soft hyphens and control characters."""
+    return _INVISIBLE.sub("", text)
+
+
 def fold(text: str) -> str:
     """Return ``text`` for case- and spacing-insensitive comparison: collapsed, casefolded."""
     return collapse_ws(text).casefold()

@@ -59,7 +59,7 @@ CAPTION_NOT_COMMAND = (
     "A command works as a text message on its own, not as a caption. /help lists them."
 )
 FULLTEXT_LOADING = "Fetching the article…"
-FULLTEXT_FAILED = "Couldn't get the article's text ({reason}). Read it here: {link}"
+FULLTEXT_FAILED = "Couldn't get the article's text: {reason}. Read it here: {link}"
 FULLTEXT_GONE = "That story is no longer available."
 FULLTEXT_SOURCE = "{source} · {link}"
 FULLTEXT_BUTTON_STALE = "That button has expired; use /latest for fresh stories."
@@ -287,6 +287,7 @@ FULLTEXT_SLOW_DOWN = "You've opened many articles; please wait {seconds} s."
 FULLTEXT_BUTTON_BAD = "That button is not valid; use /latest for fresh stories."
 FULLTEXT_CONTINUE = "Continue reading: {link}"
 FULLTEXT_READ_ON = "📖 Read on ({first}–{last} of {total})"
+FULLTEXT_READ_ON_ONE = "📖 Read on ({first} of {total})"  # one message left
 FULLTEXT_PARTIAL = "The page shows only this much text (paywall?). Read it there: {link}"
 FULLTEXT_TOO_SLOW = "the page took too long"
 FULLTEXT_EXTRACT_SLOW = "the page took too long to read"

@@ -40,9 +40,9 @@ _TAG = re.compile(
 _ENTITY = re.compile(r"&(?:#x([0-9A-Fa-f]{1,8})|#([0-9]{1,10})|(lt|gt|amp|quot));?")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
-# A sentence ends at . ! ? … (plus closing quotes/brackets) before whitespace, or at
-# CJK full stops, which need no following space.
-_SENTENCE_END = re.compile(r"""[.!?…؟।]["'”’»)\]]*(?=\s)|[。！？]["'”’»)\]」』]*""")
+# A sentence ends at . ! ? … (plus closing quotes/brackets and citation marks, as
+# Wikipedia's ".[12]") before whitespace, or at CJK full stops, which need no following space.
+_SENTENCE_END = re.compile(r"""[.!?…؟।]["'”’»)\]]*(?:\[\w{1,8}\])*(?=\s)|[。！？]["'”’»)\]」』]*""")
 
 
 def escape(text: str, *, quote: bool = False) -> str:

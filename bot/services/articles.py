@@ -43,6 +43,11 @@ PAGE_CONCURRENCY = 4  # pages fetched at once per page fetcher (one per tap, not
 # else still comes first (on a shared core, nice 5 gets a quarter beside nice 0).
 EXTRACT_NICENESS = 5
 
+# Room a paged text's messages keep for the closing line ("Continue reading: <link>"):
+# the blank line before it and its words in any catalogue (checked by the tests), the
+# link's URL counted apart. A URL too long for it leaves the line a message of its own.
+CLOSING_ROOM = 40
+
 _extraction: ProcessPool | None = None
 # One flight per story per database; (id(engine), story_id) -> the shared work.
 _flights: dict[tuple[int, int, str, int], asyncio.Future[list[OutMessage]]] = {}
@@ -134,8 +139,12 @@ def _render(
     )
     parts = render_article(article, source_name=ref.source)
     if len(parts) > fs.max_messages:
-        # Past the cap, filled messages carry more of the text per message.
-        parts = render_article(article, source_name=ref.source, fill=True)
+        # Past the cap, filled messages carry more of the text per message, each leaving
+        # room for the closing line, so a tap's last message takes it (whatever the
+        # language: the layout, and so where "Read on" starts, must not depend on it).
+        room = tghtml.MESSAGE_LIMIT - CLOSING_ROOM - len(ref.link or "")
+        limit = room if room >= tghtml.MESSAGE_LIMIT // 2 else tghtml.MESSAGE_LIMIT
+        parts = render_article(article, source_name=ref.source, fill=True, limit=limit)
     readable = min(len(parts), max(fs.max_messages, fs.max_read_on_messages))
     if start and start >= readable:  # a "Read on" button older than the text now stored
         return _plain([lang(texts.FULLTEXT_BUTTON_STALE)])
@@ -151,11 +160,11 @@ def _render(
     messages = _plain(_with_last_line(parts[start:stop], lang(texts.FULLTEXT_CONTINUE, link=link)))
     if stop >= readable:
         return messages
-    label = lang(
-        texts.FULLTEXT_READ_ON,
-        first=stop + 1,
-        last=min(stop + fs.max_messages, readable),
-        total=readable,
+    last = min(stop + fs.max_messages, readable)
+    label = (
+        lang(texts.FULLTEXT_READ_ON, first=stop + 1, last=last, total=readable)
+        if last > stop + 1
+        else lang(texts.FULLTEXT_READ_ON_ONE, first=last, total=readable)
     )
     button = Button(label, fulltext_callback(ref.id, stop))
     return [*messages[:-1], replace(messages[-1], keyboard=((button,),))]
