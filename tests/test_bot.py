@@ -27,7 +27,7 @@ from tests.support.samples import (
     ARTICLES,
     NEWS_FURNITURE,
     NEWS_PARAGRAPHS,
-    NEWS_TITLE,
+    TRAM_HEADLINE,
     serve_news,
 )
 
@@ -120,7 +120,7 @@ async def test_fulltext_tap_sends_clean_article_then_serves_from_cache(
     assert tg.callback_answer(query) is not None
     assert "typing" in tg.chat_actions(USER)
     text = "\n".join(m.text for m in parts[1:])
-    assert parts[1].text.startswith(NEWS_TITLE)
+    assert parts[1].text.startswith(TRAM_HEADLINE)  # the headline tapped
     assert all(start in text for start in NEWS_PARAGRAPHS)
     assert not any(junk in text for junk in NEWS_FURNITURE)
     hits = server.hits["/articles/tram.html"]
@@ -150,7 +150,7 @@ async def test_a_double_tap_on_the_fulltext_button_sends_the_article_once(
             tg.press_button(chat, reply.message_id, tram, from_user=tapper)
         await wait_for(tg, chat, 2, timeout=20)
         await asyncio.sleep(3.5)  # a second copy would follow (a group's pace: 3 s a message)
-        copies = [m for m in tg.messages(chat) if m.text.startswith(NEWS_TITLE)]
+        copies = [m for m in tg.messages(chat) if m.text.startswith(TRAM_HEADLINE)]
         assert len(copies) == 1, [m.text[:60] for m in tg.messages(chat)]
 
 
@@ -320,7 +320,7 @@ async def test_a_fulltext_tap_in_a_group_upgraded_meanwhile_reaches_the_supergro
         tg.migrate(group, supergroup, notify=False)
         tg.press_button(group, listing.message_id, listing.buttons[0]["callback_data"])
         [article, *_] = await wait_for(tg, supergroup, 1, timeout=20)
-        assert article.text.startswith(NEWS_TITLE)
+        assert article.text.startswith(TRAM_HEADLINE)
         await asyncio.sleep(0.5)
     assert tg.messages(bot_admin) == []
 

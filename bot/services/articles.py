@@ -132,7 +132,7 @@ def _render(
         return _plain(_failure(ref, cached.error or texts.FULLTEXT_UNKNOWN_REASON, lang))
     paragraphs = [p for p in cached.body.split("\n\n") if p.strip()]
     article = Article(
-        title=cached.title or ref.title,
+        title=ref.title or cached.title,
         paragraphs=tuple(_trimmed(paragraphs, _budget(fs))),
         source=ref.source,
         url=ref.link or "",

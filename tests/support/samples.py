@@ -91,6 +91,8 @@ TRAM_PROSE = [
 
 NEWS_URL = "https://courier.example/city/2024/03/14/tram-line-approved"
 NEWS_TITLE = "Varnholm council approves east-west tram line after eight-hour debate"
+# The tram story's headline in news_feed, which a 📖 tap's header shows (not the page's title).
+TRAM_HEADLINE = "City council approves new tram line after long debate"
 
 # The first words of each body paragraph of news_article.html, in order.
 NEWS_PARAGRAPHS = [
@@ -152,7 +154,7 @@ def news_feed(server: FeedServer) -> bytes:
     """A local outlet's feed: the tram story (links the article page), a 404, a hostile title."""
     article = server.url("/articles/tram.html")
     items = [
-        ("t-1", "City council approves new tram line after long debate", article, "world"),
+        ("t-1", TRAM_HEADLINE, article, "world"),
         ("t-2", "Chip maker opens semiconductor plant", server.url("/articles/missing.html"), ""),
         ("t-3", "Climate talks stall over funding", "https://example.invalid/climate", ""),
         ("t-4", "Hostile <b>title</b> a < b & c &amp;nbsp; \u202eevil", server.url("/x"), ""),
