@@ -137,6 +137,9 @@ async def add_feed(
                 actor=actor,
                 url=url,
                 final_url=fetch.final_url,
+                # A permanent redirect (301, 308) names the feed's address from now on:
+                # stored under the old one, the same feed could be added again under it.
+                address=fetch.moved_to or url,
                 title=parsed.title,
                 items=len(parsed.entries),
                 topics=topics,
@@ -160,25 +163,26 @@ def _store_feed(
     actor: audit.Actor,
     url: str,
     final_url: str,
+    address: str,
     title: str | None,
     items: int,
     topics: Sequence[str],
     now: datetime,
 ) -> FeedChange:
-    """Insert the feed (or re-enable a removed one); refuse duplicates after redirects."""
-    feed = find_feed(session, [url, final_url])
+    """Insert the feed under `address` (or re-enable a removed one); refuse duplicates."""
+    feed = find_feed(session, [url, final_url, address])
     if feed is not None and feed.enabled:
         return _duplicate(feed, url)
     kind: Literal["added", "readded"] = "readded" if feed is not None else "added"
     if feed is None:
-        feed = Feed(url=url, created_at=now)
+        feed = Feed(url=address, created_at=now)
     feed.title = (title or feed.title or "")[:300] or None
     feed.topics = " ".join(topics)
     feed.origin, feed.enabled, feed.paused = ADMIN_ORIGIN, True, False
     feed.consecutive_failures, feed.failing_since, feed.next_check_at = 0, None, now
     session.add(feed)
     session.flush()
-    audit.record(session, actor, "addfeed", f"#{feed.id} {url}", now=now)
+    audit.record(session, actor, "addfeed", f"#{feed.id} {feed.url}", now=now)
     return FeedChange(kind, feed.id, feed.display_name, url, items=items, topics=tuple(topics))
 
 
