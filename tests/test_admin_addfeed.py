@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from bot.ingest.discovery import feed_links
 from bot.settings import Settings
 from bot.storage.models import AuditEntry, Feed
 from tests.support.adminkit import ADMIN, HELPERS, say
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.feedserver import FeedServer, redirect
+from tests.support.feedserver import FeedServer, Reply, redirect
 from tests.support.samples import serve_outlets
 
 
@@ -20,7 +21,17 @@ def server(server: FeedServer) -> FeedServer:
     server.route("/old.xml", redirect("/a.xml", 301))
     server.route("/older.xml", redirect("/old.xml", 308))
     server.route("/today.xml", redirect("/b.xml", 302))
+    server.route("/site/", _page('<link rel="alternate" type="application/rss+xml" href="/a.xml">'))
+    server.route(
+        "/dead-link.html",
+        _page('<link rel="alternate" type="application/rss+xml" href="/gone.xml">'),
+    )
     return server
+
+
+def _page(head: str) -> Reply:
+    html = f"<!doctype html><html><head><title>Site</title>{head}</head><body>Hi</body></html>"
+    return Reply(200, {"Content-Type": "text/html; charset=utf-8"}, html.encode())
 
 
 async def test_a_feed_that_moved_for_good_is_added_under_its_new_address(
@@ -36,8 +47,54 @@ async def test_a_feed_that_moved_for_good_is_added_under_its_new_address(
     assert again.text == "That feed is already there: #1 Outlet A."
     assert temporary.text.startswith("✅ Added feed #2 “Outlet B”: ")
     with Session(engine) as session:
-        feeds = session.exec(select(Feed).order_by(Feed.id)).all()  # type: ignore[arg-type]
+        feeds = session.exec(select(Feed).order_by(col(Feed.id))).all()
         audit = session.exec(select(AuditEntry.detail)).all()
     # A temporary (302) redirect keeps the address the admin gave.
     assert [(f.url, f.topics) for f in feeds] == [(new, "world"), (server.url("/today.xml"), "")]
     assert audit == [f"#1 {new}", f"#2 {server.url('/today.xml')}"]
+
+
+async def test_a_web_page_that_names_its_feed_adds_that_feed_and_says_so(
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine], server: FeedServer
+) -> None:
+    """Before, the answer was only "not a feed (got text/html)" though the page names one."""
+    _settings, engine = admin_bot
+    site, feed = server.url("/site/"), server.url("/a.xml")
+    [added] = await say(tg, ADMIN, f"/addfeed {site} world")
+    [again] = await say(tg, HELPERS[0], f"/addfeed {site}")
+    [dead] = await say(tg, HELPERS[1], f"/addfeed {server.url('/dead-link.html')}")
+    assert added.text.startswith("✅ Added feed #1 “Outlet A”: ")
+    assert added.text.endswith(
+        f"Topics: world.\n{site} is a web page, not a feed; this is the feed it names: {feed}"
+    )
+    assert again.text == f"That URL leads to {feed}, which is already feed #1 Outlet A."
+    assert dead.text == f"Can't add {server.url('/gone.xml')}: HTTP 404."
+    with Session(engine) as session:
+        assert session.exec(select(Feed.url)).all() == [feed]
+
+
+@pytest.mark.parametrize(
+    ("head", "found"),
+    [
+        ('<link rel="alternate" type="application/rss+xml" href="/feed/">', ["/feed/"]),
+        ('<LINK REL="Alternate" TYPE="application/atom+xml; charset=utf-8" HREF="a">', ["/n/a"]),
+        ('<link rel="alternate" type="application/feed+json" href="//cdn.example/f.json">', ["//"]),
+        ('<link rel="alternate" hreflang="de" href="/de/">', []),  # a translation, no feed
+        ('<link rel="stylesheet alternate" type="text/css" href="/s.css">', []),
+        ('<link rel="alternate" type="application/rss+xml" href="javascript:void(0)">', []),
+        ('<link rel="alternate" type="application/rss+xml" href="">', []),
+    ],
+)
+def test_feed_links_name_the_feeds_a_page_announces(head: str, found: list[str]) -> None:
+    page = f"<html><head>{head}</head><body><p>x</body>".encode()
+    links = feed_links(page, "https://site.example/n/page")
+    expected = {
+        "/feed/": "https://site.example/feed/",
+        "/n/a": "https://site.example/n/a",
+        "//": "https://cdn.example/f.json",
+    }
+    assert links == [expected[f] for f in found]
+
+
+def test_feed_links_survive_bytes_that_are_no_html() -> None:
+    assert feed_links(b"\xff\xfe<<<\x00 <link rel=", "https://a.example/") == []

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
@@ -17,8 +18,10 @@ from sqlmodel import Session, col, select
 
 from bot.admin import audit
 from bot.admin.results import FeedChange, FeedLine, MovedFeed, PausedFeed
-from bot.ingest.fetcher import Fetcher, FetchStatus
+from bot.ingest.discovery import feed_links
+from bot.ingest.fetcher import Fetcher, FetchResult, FetchStatus
 from bot.ingest.parse_workers import parse_feed_async
+from bot.ingest.parser import ParsedFeed
 from bot.ingest.urls import feed_key
 from bot.render.admin import move_alert, pause_alert
 from bot.render.i18n import Lang, lang
@@ -98,6 +101,54 @@ def _unusable(url: str, reason: str) -> FeedChange:
     return FeedChange("unusable", url=url, reason=reason)
 
 
+@dataclass(frozen=True)
+class _Trial:
+    """A trial fetch that found a feed; `page` is the page that named it, if any."""
+
+    url: str
+    fetch: FetchResult
+    parsed: ParsedFeed
+    page: str = ""
+
+
+async def _try_feed(
+    fetcher: Fetcher, url: str, clock: Callable[[], datetime], *, discover: bool
+) -> _Trial | FeedChange:
+    """Fetch and parse `url`; a web page may name its feed (`discover`: try the first)."""
+    fetch = await fetcher.fetch_feed(url, now=clock())
+    if fetch.status is not FetchStatus.OK or fetch.body is None:
+        refusal = _unusable(url, fetch.error or "empty response")
+    else:
+        parsed = await parse_feed_async(
+            fetch.body, url=fetch.final_url, content_type=fetch.content_type, now=clock()
+        )
+        if parsed.is_feed and (parsed.entries or not parsed.error):
+            return _Trial(url, fetch, parsed)
+        if parsed.is_feed:  # a broken feed: no page around it to look at
+            return _unusable(url, parsed.error or "not a feed")
+        refusal = _unusable(url, parsed.error or "not a feed")
+    links = await _named_feeds(fetcher, fetch, clock) if discover else []
+    if not links:
+        return refusal
+    found = await _try_feed(fetcher, links[0], clock, discover=False)
+    return replace(found, page=url) if isinstance(found, _Trial) else found
+
+
+async def _named_feeds(
+    fetcher: Fetcher, fetch: FetchResult, clock: Callable[[], datetime]
+) -> list[str]:
+    """The feeds the page a feed fetch got names in its <link rel="alternate"> tags."""
+    if fetch.http_status is None or not 200 <= fetch.http_status < 300:
+        return []
+    page = fetch
+    if fetch.body is None:  # the feed fetch keeps no HTML page: fetch it as a page
+        page = await fetcher.fetch_page(fetch.final_url, now=clock())
+    if page.status is not FetchStatus.OK or page.body is None:
+        return []
+    links = await asyncio.to_thread(feed_links, page.body, page.final_url)
+    return [link for link in links if len(link) <= MAX_URL_LENGTH]
+
+
 async def add_feed(
     *,
     engine: Engine,
@@ -107,7 +158,7 @@ async def add_feed(
     topics: Sequence[str],
     clock: Callable[[], datetime],
 ) -> FeedChange:
-    """Fetch `url` once and add it as a feed if it is one."""
+    """Fetch `url` once and add it as a feed if it is one, or the feed its page names."""
     if not is_http_url(url):
         return _unusable(url, "not an http(s) URL")
     if len(url) > MAX_URL_LENGTH:
@@ -121,29 +172,14 @@ async def add_feed(
     duplicate = await asyncio.to_thread(existing, [url])
     if duplicate is not None:
         return _duplicate(duplicate, url)
-    fetch = await fetcher.fetch_feed(url, now=clock())
-    if fetch.status is not FetchStatus.OK or fetch.body is None:
-        return _unusable(url, fetch.error or "empty response")
-    parsed = await parse_feed_async(
-        fetch.body, url=fetch.final_url, content_type=fetch.content_type, now=clock()
-    )
-    if not parsed.is_feed or (not parsed.entries and parsed.error):
-        return _unusable(url, parsed.error or "not a feed")
+    trial = await _try_feed(fetcher, url, clock, discover=True)
+    if isinstance(trial, FeedChange):
+        return trial
 
     def store() -> FeedChange:
         with session_scope(engine) as session:
             return _store_feed(
-                session,
-                actor=actor,
-                url=url,
-                final_url=fetch.final_url,
-                # A permanent redirect (301, 308) names the feed's address from now on:
-                # stored under the old one, the same feed could be added again under it.
-                address=fetch.moved_to or url,
-                title=parsed.title,
-                items=len(parsed.entries),
-                topics=topics,
-                now=clock(),
+                session, actor=actor, asked=url, trial=trial, topics=topics, now=clock()
             )
 
     def store_once() -> FeedChange:
@@ -161,29 +197,38 @@ def _store_feed(
     session: Session,
     *,
     actor: audit.Actor,
-    url: str,
-    final_url: str,
-    address: str,
-    title: str | None,
-    items: int,
+    asked: str,
+    trial: _Trial,
     topics: Sequence[str],
     now: datetime,
 ) -> FeedChange:
-    """Insert the feed under `address` (or re-enable a removed one); refuse duplicates."""
-    feed = find_feed(session, [url, final_url, address])
+    """Insert the feed (or re-enable a removed one); refuse duplicates after redirects."""
+    # A permanent redirect (301, 308) names the feed's address from now on: stored
+    # under the old one, the same feed could be added again under the new one.
+    address = trial.fetch.moved_to or trial.url
+    feed = find_feed(session, [asked, trial.url, trial.fetch.final_url, address])
     if feed is not None and feed.enabled:
-        return _duplicate(feed, url)
+        return _duplicate(feed, asked)
     kind: Literal["added", "readded"] = "readded" if feed is not None else "added"
     if feed is None:
         feed = Feed(url=address, created_at=now)
-    feed.title = (title or feed.title or "")[:300] or None
+    feed.title = (trial.parsed.title or feed.title or "")[:300] or None
     feed.topics = " ".join(topics)
     feed.origin, feed.enabled, feed.paused = ADMIN_ORIGIN, True, False
     feed.consecutive_failures, feed.failing_since, feed.next_check_at = 0, None, now
     session.add(feed)
     session.flush()
     audit.record(session, actor, "addfeed", f"#{feed.id} {feed.url}", now=now)
-    return FeedChange(kind, feed.id, feed.display_name, url, items=items, topics=tuple(topics))
+    items = len(trial.parsed.entries)
+    return FeedChange(
+        kind,
+        feed.id,
+        feed.display_name,
+        feed.url,
+        items=items,
+        topics=tuple(topics),
+        found_on=trial.page,
+    )
 
 
 # ---------------------------------------------------------------- /removefeed /resumefeed

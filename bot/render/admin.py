@@ -162,6 +162,14 @@ def _shown(url: str) -> str:
     return url if len(url) <= URL_SHOWN else url[:URL_SHOWN] + "…"
 
 
+def _found_on(change: FeedChange, lang: Lang) -> str:
+    """Where a feed came from when the admin gave a web page that names it."""
+    if not change.found_on:
+        return ""
+    page, url = (tghtml.escape(_shown(u)) for u in (change.found_on, change.url))
+    return "\n" + lang(texts.FEED_FOUND_ON, page=page, url=url)
+
+
 def feed_change(change: FeedChange, lang: Lang = EN) -> str:
     """The answer to /addfeed, /removefeed or /resumefeed."""
     name, url, feed_id = (
@@ -179,7 +187,8 @@ def feed_change(change: FeedChange, lang: Lang = EN) -> str:
         case "added" | "readded":
             template = texts.FEED_ADDED if change.kind == "added" else texts.FEED_READDED
             topics = tghtml.escape(", ".join(change.topics) or lang(texts.NONE))
-            return lang(template, id=feed_id, title=name, items=change.items, topics=topics)
+            reply = lang(template, id=feed_id, title=name, items=change.items, topics=topics)
+            return reply + _found_on(change, lang)
         case "not_found":
             return lang(texts.FEED_NOT_FOUND, id=feed_id)
         case "already_removed":
