@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from bot.admin import audit, opml
 from bot.admin import broadcast as bc
 from bot.admin.alerts import ErrorThrottle, error_kind, format_alert
-from bot.admin.feeds import enqueue_pause_alerts
+from bot.admin.feed_alerts import enqueue_pause_alerts
 from bot.admin.results import Progress, TooLong
 from bot.admin.stats import collect_stats, daily_series
 from bot.render import admin as render

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -17,17 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.admin import audit
-from bot.admin.results import FeedChange, FeedLine, MovedFeed, PausedFeed
+from bot.admin.results import FeedChange, FeedLine
 from bot.ingest.discovery import feed_links
 from bot.ingest.fetcher import Fetcher, FetchResult, FetchStatus
 from bot.ingest.parse_workers import parse_feed_async
 from bot.ingest.parser import ParsedFeed
 from bot.ingest.urls import feed_key
-from bot.render.admin import move_alert, pause_alert
-from bot.render.i18n import Lang, lang
-from bot.storage import outbox
 from bot.storage.db import session_scope
-from bot.storage.models import Chat, Entry, Feed
+from bot.storage.models import Entry, Feed
 
 logger = logging.getLogger(__name__)
 
@@ -262,54 +258,3 @@ def resume_feed(session: Session, feed_id: int, *, actor: audit.Actor, now: date
     session.add(feed)
     audit.record(session, actor, "resumefeed", f"#{feed_id} {feed.url}", now=now)
     return FeedChange("resumed", feed_id, feed.display_name, feed.url)
-
-
-# ---------------------------------------------------------------- pause alerts
-
-
-def admin_lang(session: Session, admin_id: int) -> Lang:
-    """The language of an admin's private chat with the bot (English until it has one)."""
-    chat = session.get(Chat, admin_id)
-    return lang(chat.language if chat is not None else None)
-
-
-def enqueue_pause_alerts(
-    session: Session, feed_ids: Sequence[int], admins: Sequence[int], *, now: datetime
-) -> int:
-    """Tell each admin once that a feed was paused (dedup per failing streak and admin)."""
-    messages = []
-    for feed_id in feed_ids:
-        feed = session.get(Feed, feed_id)
-        if feed is None or not feed.paused:
-            continue
-        since = feed.failing_since or now
-        paused = PausedFeed(
-            feed_id, feed.display_name, feed.consecutive_failures, since, feed.last_error or ""
-        )
-        for admin in admins:
-            text = pause_alert(paused, now=now, lang=admin_lang(session, admin))
-            key = f"pause:{feed_id}:{since.isoformat()}:{admin}"
-            messages.append(
-                outbox.NewMessage(admin, ALERT_KIND, key, text, priority=ALERT_PRIORITY)
-            )
-    return outbox.enqueue(session, messages, now=now)
-
-
-def enqueue_move_alerts(
-    session: Session, moves: Sequence[tuple[int, str]], admins: Sequence[int], *, now: datetime
-) -> int:
-    """Tell each admin once that a feed moved to a new address (feed id, new URL)."""
-    messages = []
-    for feed_id, url in moves:
-        feed = session.get(Feed, feed_id)
-        if feed is None:
-            continue
-        moved = MovedFeed(feed_id, feed.display_name, url, followed=feed.url == url)
-        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
-        for admin in admins:
-            text = move_alert(moved, lang=admin_lang(session, admin))
-            key = f"moved:{feed_id}:{digest}:{admin}"
-            messages.append(
-                outbox.NewMessage(admin, ALERT_KIND, key, text, priority=ALERT_PRIORITY)
-            )
-    return outbox.enqueue(session, messages, now=now)

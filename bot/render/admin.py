@@ -213,6 +213,25 @@ def pause_alert(feed: PausedFeed, *, now: datetime, lang: Lang = EN) -> str:
     )
 
 
+def pause_alerts(feeds: Sequence[PausedFeed], *, now: datetime, lang: Lang = EN) -> list[str]:
+    """The messages telling an admin about feeds paused together: one, or a list in parts."""
+    if len(feeds) == 1:
+        return [pause_alert(feeds[0], now=now, lang=lang)]
+    lines = [
+        lang(
+            texts.FEED_PAUSED_LINE,
+            id=feed.id,
+            name=tghtml.escape(feed.name),
+            since=when(feed.since, now, lang),
+            reason=tghtml.escape(feed.reason or lang(texts.UNKNOWN_ERROR)),
+        )
+        for feed in feeds
+    ]
+    return tghtml.split_html_message(
+        [lang.plural(texts.FEED_PAUSED_MANY_ALERT, len(feeds)), *lines]
+    )
+
+
 def move_alert(feed: MovedFeed, *, lang: Lang = EN) -> str:
     template = texts.FEED_MOVED_ALERT if feed.followed else texts.FEED_MOVED_KEPT_ALERT
     return lang(

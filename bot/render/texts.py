@@ -236,6 +236,11 @@ FEED_PAUSED_ALERT = (
     "⏸ Feed #{id} {name} was paused after {failures} failed fetches in a row"
     " (failing since {since}): {reason}.\n/resumefeed {id} takes it back."
 )
+FEED_PAUSED_MANY_ALERT = (
+    "⏸ {count} feed was paused after failing fetches in a row:",
+    "⏸ {count} feeds were paused after failing fetches in a row:",
+)
+FEED_PAUSED_LINE = "#{id} {name}: {reason} (failing since {since}). /resumefeed {id}"
 FEED_MOVED_ALERT = (
     "↪️ Feed #{id} {name} moved for good: its server sent it to {url}, and it is read"
     " from there now."
