@@ -98,3 +98,16 @@ def test_feed_links_name_the_feeds_a_page_announces(head: str, found: list[str])
 
 def test_feed_links_survive_bytes_that_are_no_html() -> None:
     assert feed_links(b"\xff\xfe<<<\x00 <link rel=", "https://a.example/") == []
+
+
+async def test_resumefeed_on_a_removed_feed_says_it_was_removed_and_how_to_take_it_back(
+    tg: FakeTelegram, admin_bot: tuple[Settings, Engine], server: FeedServer
+) -> None:
+    """Before, it answered "There is no feed #1" for a feed /audit and /export still show."""
+    url = server.url("/a.xml")
+    await say(tg, ADMIN, f"/addfeed {url}")
+    await say(tg, ADMIN, "/removefeed 1")
+    [resumed] = await say(tg, ADMIN, "/resumefeed 1")
+    [missing] = await say(tg, ADMIN, "/resumefeed 2")
+    assert resumed.text == f"Feed #1 Outlet A was removed; /addfeed {url} takes it back."
+    assert missing.text == "There is no feed #2. /feeds lists them."

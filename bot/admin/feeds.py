@@ -248,8 +248,10 @@ def remove_feed(session: Session, feed_id: int, *, actor: audit.Actor, now: date
 def resume_feed(session: Session, feed_id: int, *, actor: audit.Actor, now: datetime) -> FeedChange:
     """Take a paused feed back: fetched at the next tick, failure count reset."""
     feed = session.get(Feed, feed_id)
-    if feed is None or not feed.enabled:
+    if feed is None:
         return FeedChange("not_found", feed_id)
+    if not feed.enabled:  # /addfeed takes a removed feed back, with the topics it names
+        return FeedChange("removed_earlier", feed_id, feed.display_name, feed.url)
     if not feed.paused:
         return FeedChange("not_paused", feed_id, feed.display_name, feed.url)
     feed.paused, feed.consecutive_failures, feed.next_check_at = False, 0, now

@@ -37,6 +37,7 @@ FeedChangeKind = Literal[
     "not_found",
     "removed",
     "already_removed",
+    "removed_earlier",  # /resumefeed of a removed feed
     "resumed",
     "not_paused",
 ]

@@ -196,6 +196,8 @@ def feed_change(change: FeedChange, lang: Lang = EN) -> str:
         case "removed":
             reply = lang(texts.FEED_REMOVED, id=feed_id, name=name)
             return reply + (lang(texts.FEED_REMOVED_CONFIG) if change.from_config else "")
+        case "removed_earlier":
+            return lang(texts.FEED_RESUME_REMOVED, id=feed_id, name=name, url=url)
         case "resumed":
             return lang(texts.FEED_RESUMED, id=feed_id, name=name)
         case "not_paused":
