@@ -6,7 +6,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.admin.results import FeedChange
 from bot.ingest.discovery import feed_links
+from bot.render import admin as render
+from bot.render.i18n import lang
 from bot.settings import Settings
 from bot.storage.models import AuditEntry, Feed
 from tests.support.adminkit import ADMIN, HELPERS, say
@@ -111,3 +114,11 @@ async def test_resumefeed_on_a_removed_feed_says_it_was_removed_and_how_to_take_
     [missing] = await say(tg, ADMIN, "/resumefeed 2")
     assert resumed.text == f"Feed #1 Outlet A was removed; /addfeed {url} takes it back."
     assert missing.text == "There is no feed #2. /feeds lists them."
+
+
+@pytest.mark.parametrize(("items", "shown"), [(0, "0 items"), (1, "1 item"), (2, "2 items")])
+def test_the_added_answer_counts_items_in_good_english(items: int, shown: str) -> None:
+    """A feed with one item was answered "1 items now"."""
+    change = FeedChange("added", 4, "Site", "https://s.example/rss", items=items)
+    assert render.feed_change(change) == f"✅ Added feed #4 “Site”: {shown} now. Topics: none."
+    assert f"{items} Eintr" in render.feed_change(change, lang("de"))

@@ -187,7 +187,8 @@ def feed_change(change: FeedChange, lang: Lang = EN) -> str:
         case "added" | "readded":
             template = texts.FEED_ADDED if change.kind == "added" else texts.FEED_READDED
             topics = tghtml.escape(", ".join(change.topics) or lang(texts.NONE))
-            reply = lang(template, id=feed_id, title=name, items=change.items, topics=topics)
+            items = lang.plural(texts.FEED_ITEMS, change.items)
+            reply = lang(template, id=feed_id, title=name, items=items, topics=topics)
             return reply + _found_on(change, lang)
         case "not_found":
             return lang(texts.FEED_NOT_FOUND, id=feed_id)
