@@ -257,11 +257,13 @@ OPML_IMPORTED = (
 OPML_REFUSED = "This OPML file was refused: {reason}."
 OPML_TOO_LARGE = "This file is too large for an OPML import (over {limit} KB)."
 OPML_EXPORT_CAPTION = "Feeds: {count}"
+STATS_STORIES = ("{count} story", "{count} stories")
+STATS_MERGED = ("{count} merged duplicate", "{count} merged duplicates")
 STATS = (
     "📊 <b>Statistics</b>\n"
     "Chats: {active} active, {inactive} inactive ({blocked} unreachable, {stopped} stopped)\n"
     "Subscribers per topic: {topics}\n"
-    "Last 24 h: {stories} stories, {merged} merged duplicates\n"
+    "Last 24 h: {stories}, {merged}\n"
     "Messages in 24 h: {sent} sent, {failed} failed, {cancelled} blocked\n"
     "Feeds: {feeds} enabled, {failing} failing, {paused} paused"
 )
