@@ -108,11 +108,13 @@ async def test_resumefeed_on_a_removed_feed_says_it_was_removed_and_how_to_take_
 ) -> None:
     """Before, it answered "There is no feed #1" for a feed /audit and /export still show."""
     url = server.url("/a.xml")
-    await say(tg, ADMIN, f"/addfeed {url}")
+    await say(tg, ADMIN, f"/addfeed {url} tech world")
     await say(tg, ADMIN, "/removefeed 1")
     [resumed] = await say(tg, ADMIN, "/resumefeed 1")
     [missing] = await say(tg, ADMIN, "/resumefeed 2")
-    assert resumed.text == f"Feed #1 Outlet A was removed; /addfeed {url} takes it back."
+    assert resumed.text == f"Feed #1 Outlet A was removed; /addfeed {url} tech world takes it back."
+    [back] = await say(tg, ADMIN, f"/addfeed {url} tech world")
+    assert back.text.startswith("✅ Feed #1 “Outlet A” is back: ")
     assert missing.text == "There is no feed #2. /feeds lists them."
 
 

@@ -251,7 +251,9 @@ def resume_feed(session: Session, feed_id: int, *, actor: audit.Actor, now: date
     if feed is None:
         return FeedChange("not_found", feed_id)
     if not feed.enabled:  # /addfeed takes a removed feed back, with the topics it names
-        return FeedChange("removed_earlier", feed_id, feed.display_name, feed.url)
+        return FeedChange(
+            "removed_earlier", feed_id, feed.display_name, feed.url, topics=feed.topic_slugs
+        )
     if not feed.paused:
         return FeedChange("not_paused", feed_id, feed.display_name, feed.url)
     feed.paused, feed.consecutive_failures, feed.next_check_at = False, 0, now

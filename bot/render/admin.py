@@ -198,7 +198,9 @@ def feed_change(change: FeedChange, lang: Lang = EN) -> str:
             reply = lang(texts.FEED_REMOVED, id=feed_id, name=name)
             return reply + (lang(texts.FEED_REMOVED_CONFIG) if change.from_config else "")
         case "removed_earlier":
-            return lang(texts.FEED_RESUME_REMOVED, id=feed_id, name=name, url=url)
+            # With its topics: /addfeed gives a feed the topics it names, none if it names none.
+            args = " ".join((change.url, *change.topics))
+            return lang(texts.FEED_RESUME_REMOVED, id=feed_id, name=name, args=tghtml.escape(args))
         case "resumed":
             return lang(texts.FEED_RESUMED, id=feed_id, name=name)
         case "not_paused":

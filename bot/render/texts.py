@@ -231,7 +231,7 @@ FEED_REMOVED_CONFIG = (
     " delete it there."
 )
 FEED_ALREADY_REMOVED = "Feed #{id} was already removed."
-FEED_RESUME_REMOVED = "Feed #{id} {name} was removed; /addfeed {url} takes it back."
+FEED_RESUME_REMOVED = "Feed #{id} {name} was removed; /addfeed {args} takes it back."
 FEED_RESUMED = "▶️ Feed #{id} {name} resumed; it will be fetched within a minute."
 FEED_NOT_PAUSED = "Feed #{id} {name} is not paused."
 FEED_PAUSED_ALERT = (
