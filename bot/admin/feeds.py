@@ -120,9 +120,9 @@ async def _try_feed(
         )
         if parsed.is_feed and (parsed.entries or not parsed.error):
             return _Trial(url, fetch, parsed)
-        if parsed.is_feed:  # a broken feed: no page around it to look at
-            return _unusable(url, parsed.error or "not a feed")
         refusal = _unusable(url, parsed.error or "not a feed")
+        if parsed.is_feed:  # a broken feed: no page around it to look at
+            return refusal
     links = await _named_feeds(fetcher, fetch, clock) if discover else []
     if not links:
         return refusal
