@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import Conflict, TelegramError
 
 from bot.admin.alerts import button_place, command_place, error_kind, format_alert
-from bot.admin.feeds import admin_lang
+from bot.admin.feed_alerts import admin_lang
 from bot.render import commands, texts
 from bot.render.i18n import EN, Lang
 from bot.render.prefs import LANGUAGE_PREFIX, SETTINGS_PREFIX

@@ -16,7 +16,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.admin.broadcast import CHECK_EVERY, report_progress
-from bot.admin.feeds import enqueue_move_alerts, enqueue_pause_alerts
+from bot.admin.feed_alerts import enqueue_move_alerts, enqueue_pause_alerts
 from bot.briefings.compose import ComposeStats, compose_instant, compose_scheduled
 from bot.ops import metrics
 from bot.ops.health import Heartbeats

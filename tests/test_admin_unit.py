@@ -12,11 +12,12 @@ from sqlmodel import Session, select
 from bot.admin import audit, opml
 from bot.admin import broadcast as bc
 from bot.admin.alerts import ErrorThrottle, error_kind, format_alert
-from bot.admin.feeds import enqueue_pause_alerts
-from bot.admin.results import Progress, TooLong
+from bot.admin.feed_alerts import enqueue_pause_alerts
+from bot.admin.results import Progress, Stats, TooLong
 from bot.admin.stats import collect_stats, daily_series
 from bot.render import admin as render
 from bot.render.entities import Span, entities_to_html, split_broadcast
+from bot.render.i18n import lang
 from bot.services.lookup import UnknownName
 from bot.settings import FeedConfig, Topic
 from bot.storage import feeds as feed_store
@@ -373,3 +374,19 @@ def test_broadcast_request_parsing() -> None:
     assert (
         render.too_long(too_long) == "That text is too long: 4097 characters, Telegram allows 4096."
     )
+
+
+@pytest.mark.parametrize(
+    ("count", "english", "russian"),
+    [
+        (1, "1 story, 1 merged duplicate", "1 новость"),
+        (3, "3 stories, 3 merged duplicates", "3 новости"),
+    ],
+)
+def test_stats_count_stories_with_the_languages_plural_rules(
+    count: int, english: str, russian: str
+) -> None:
+    """A quiet day read "Last 24 h: 1 stories, 1 merged duplicates"."""
+    numbers = Stats({}, 2, 0, 0, count, count, 5, 0, 0, 1, 0, 0)
+    assert f"Last 24 h: {english}\n" in render.stats(numbers, [])
+    assert russian in render.stats(numbers, [], lang("ru"))

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.admin import audit
+from bot.admin import audit, feed_alerts
 from bot.admin import feeds as admin_feeds
 from bot.admin.opml import OpmlFeed, import_feeds
 from bot.admin.results import FeedChange
@@ -291,9 +291,9 @@ async def test_a_permanent_redirect_moves_the_feed_and_tells_the_admins_once(
 
     moves = [(r.feed_id, r.moved_to) for r in reports.values() if r.moved_to]
     with session_scope(sqlite_engine) as session:
-        assert admin_feeds.enqueue_move_alerts(session, moves, [42], now=NOW) == 2
+        assert feed_alerts.enqueue_move_alerts(session, moves, [42], now=NOW) == 2
     with session_scope(sqlite_engine) as session:  # the config feed, every round: told once
-        assert admin_feeds.enqueue_move_alerts(session, moves, [42], now=NOW) == 0
+        assert feed_alerts.enqueue_move_alerts(session, moves, [42], now=NOW) == 0
     moved, kept = sorted(sent_texts(sqlite_engine), key=lambda text: "stays" in text)
     assert f"moved for good: its server sent it to {server.url('/new.xml')}" in moved
     assert f"sends it to {server.url('/new3.xml')}. Its old address stays" in kept
@@ -323,7 +323,7 @@ async def test_a_gone_feed_pauses_once_tells_the_admins_once_and_is_left_alone(
             paused_now += [r.paused_now for r in reports]
             with session_scope(sqlite_engine) as session:
                 ids = [r.feed_id for r in reports if r.paused_now]
-                alerts += admin_feeds.enqueue_pause_alerts(session, ids, [42], now=now)
+                alerts += feed_alerts.enqueue_pause_alerts(session, ids, [42], now=now)
                 feed = session.exec(select(Feed)).one()
                 now = max(now, feed.next_check_at or now) + timedelta(seconds=1)
     assert paused_now == [False] * 9 + [True]  # fetch.pause_after_failures, then left alone

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
@@ -16,15 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.admin import audit
-from bot.admin.results import FeedChange, FeedLine, MovedFeed, PausedFeed
-from bot.ingest.fetcher import Fetcher, FetchStatus
+from bot.admin.results import FeedChange, FeedLine
+from bot.ingest.discovery import feed_links
+from bot.ingest.fetcher import Fetcher, FetchResult, FetchStatus
 from bot.ingest.parse_workers import parse_feed_async
+from bot.ingest.parser import ParsedFeed
 from bot.ingest.urls import feed_key
-from bot.render.admin import move_alert, pause_alert
-from bot.render.i18n import Lang, lang
-from bot.storage import outbox
 from bot.storage.db import session_scope
-from bot.storage.models import Chat, Entry, Feed
+from bot.storage.models import Entry, Feed
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +97,54 @@ def _unusable(url: str, reason: str) -> FeedChange:
     return FeedChange("unusable", url=url, reason=reason)
 
 
+@dataclass(frozen=True)
+class _Trial:
+    """A trial fetch that found a feed; `page` is the page that named it, if any."""
+
+    url: str
+    fetch: FetchResult
+    parsed: ParsedFeed
+    page: str = ""
+
+
+async def _try_feed(
+    fetcher: Fetcher, url: str, clock: Callable[[], datetime], *, discover: bool
+) -> _Trial | FeedChange:
+    """Fetch and parse `url`; a web page may name its feed (`discover`: try the first)."""
+    fetch = await fetcher.fetch_feed(url, now=clock())
+    if fetch.status is not FetchStatus.OK or fetch.body is None:
+        refusal = _unusable(url, fetch.error or "empty response")
+    else:
+        parsed = await parse_feed_async(
+            fetch.body, url=fetch.final_url, content_type=fetch.content_type, now=clock()
+        )
+        if parsed.is_feed and (parsed.entries or not parsed.error):
+            return _Trial(url, fetch, parsed)
+        refusal = _unusable(url, parsed.error or "not a feed")
+        if parsed.is_feed:  # a broken feed: no page around it to look at
+            return refusal
+    links = await _named_feeds(fetcher, fetch, clock) if discover else []
+    if not links:
+        return refusal
+    found = await _try_feed(fetcher, links[0], clock, discover=False)
+    return replace(found, page=url) if isinstance(found, _Trial) else found
+
+
+async def _named_feeds(
+    fetcher: Fetcher, fetch: FetchResult, clock: Callable[[], datetime]
+) -> list[str]:
+    """The feeds the page a feed fetch got names in its <link rel="alternate"> tags."""
+    if fetch.http_status is None or not 200 <= fetch.http_status < 300:
+        return []
+    page = fetch
+    if fetch.body is None:  # the feed fetch keeps no HTML page: fetch it as a page
+        page = await fetcher.fetch_page(fetch.final_url, now=clock())
+    if page.status is not FetchStatus.OK or page.body is None:
+        return []
+    links = await asyncio.to_thread(feed_links, page.body, page.final_url)
+    return [link for link in links if len(link) <= MAX_URL_LENGTH]
+
+
 async def add_feed(
     *,
     engine: Engine,
@@ -107,7 +154,7 @@ async def add_feed(
     topics: Sequence[str],
     clock: Callable[[], datetime],
 ) -> FeedChange:
-    """Fetch `url` once and add it as a feed if it is one."""
+    """Fetch `url` once and add it as a feed if it is one, or the feed its page names."""
     if not is_http_url(url):
         return _unusable(url, "not an http(s) URL")
     if len(url) > MAX_URL_LENGTH:
@@ -121,26 +168,14 @@ async def add_feed(
     duplicate = await asyncio.to_thread(existing, [url])
     if duplicate is not None:
         return _duplicate(duplicate, url)
-    fetch = await fetcher.fetch_feed(url, now=clock())
-    if fetch.status is not FetchStatus.OK or fetch.body is None:
-        return _unusable(url, fetch.error or "empty response")
-    parsed = await parse_feed_async(
-        fetch.body, url=fetch.final_url, content_type=fetch.content_type, now=clock()
-    )
-    if not parsed.is_feed or (not parsed.entries and parsed.error):
-        return _unusable(url, parsed.error or "not a feed")
+    trial = await _try_feed(fetcher, url, clock, discover=True)
+    if isinstance(trial, FeedChange):
+        return trial
 
     def store() -> FeedChange:
         with session_scope(engine) as session:
             return _store_feed(
-                session,
-                actor=actor,
-                url=url,
-                final_url=fetch.final_url,
-                title=parsed.title,
-                items=len(parsed.entries),
-                topics=topics,
-                now=clock(),
+                session, actor=actor, asked=url, trial=trial, topics=topics, now=clock()
             )
 
     def store_once() -> FeedChange:
@@ -158,28 +193,38 @@ def _store_feed(
     session: Session,
     *,
     actor: audit.Actor,
-    url: str,
-    final_url: str,
-    title: str | None,
-    items: int,
+    asked: str,
+    trial: _Trial,
     topics: Sequence[str],
     now: datetime,
 ) -> FeedChange:
     """Insert the feed (or re-enable a removed one); refuse duplicates after redirects."""
-    feed = find_feed(session, [url, final_url])
+    # A permanent redirect (301, 308) names the feed's address from now on: stored
+    # under the old one, the same feed could be added again under the new one.
+    address = trial.fetch.moved_to or trial.url
+    feed = find_feed(session, [asked, trial.url, trial.fetch.final_url, address])
     if feed is not None and feed.enabled:
-        return _duplicate(feed, url)
+        return _duplicate(feed, asked)
     kind: Literal["added", "readded"] = "readded" if feed is not None else "added"
     if feed is None:
-        feed = Feed(url=url, created_at=now)
-    feed.title = (title or feed.title or "")[:300] or None
+        feed = Feed(url=address, created_at=now)
+    feed.title = (trial.parsed.title or feed.title or "")[:300] or None
     feed.topics = " ".join(topics)
     feed.origin, feed.enabled, feed.paused = ADMIN_ORIGIN, True, False
     feed.consecutive_failures, feed.failing_since, feed.next_check_at = 0, None, now
     session.add(feed)
     session.flush()
-    audit.record(session, actor, "addfeed", f"#{feed.id} {url}", now=now)
-    return FeedChange(kind, feed.id, feed.display_name, url, items=items, topics=tuple(topics))
+    audit.record(session, actor, "addfeed", f"#{feed.id} {feed.url}", now=now)
+    items = len(trial.parsed.entries)
+    return FeedChange(
+        kind,
+        feed.id,
+        feed.display_name,
+        feed.url,
+        items=items,
+        topics=tuple(topics),
+        found_on=trial.page,
+    )
 
 
 # ---------------------------------------------------------------- /removefeed /resumefeed
@@ -203,8 +248,12 @@ def remove_feed(session: Session, feed_id: int, *, actor: audit.Actor, now: date
 def resume_feed(session: Session, feed_id: int, *, actor: audit.Actor, now: datetime) -> FeedChange:
     """Take a paused feed back: fetched at the next tick, failure count reset."""
     feed = session.get(Feed, feed_id)
-    if feed is None or not feed.enabled:
+    if feed is None:
         return FeedChange("not_found", feed_id)
+    if not feed.enabled:  # /addfeed takes a removed feed back, with the topics it names
+        return FeedChange(
+            "removed_earlier", feed_id, feed.display_name, feed.url, topics=feed.topic_slugs
+        )
     if not feed.paused:
         return FeedChange("not_paused", feed_id, feed.display_name, feed.url)
     feed.paused, feed.consecutive_failures, feed.next_check_at = False, 0, now
@@ -213,54 +262,3 @@ def resume_feed(session: Session, feed_id: int, *, actor: audit.Actor, now: date
     session.add(feed)
     audit.record(session, actor, "resumefeed", f"#{feed_id} {feed.url}", now=now)
     return FeedChange("resumed", feed_id, feed.display_name, feed.url)
-
-
-# ---------------------------------------------------------------- pause alerts
-
-
-def admin_lang(session: Session, admin_id: int) -> Lang:
-    """The language of an admin's private chat with the bot (English until it has one)."""
-    chat = session.get(Chat, admin_id)
-    return lang(chat.language if chat is not None else None)
-
-
-def enqueue_pause_alerts(
-    session: Session, feed_ids: Sequence[int], admins: Sequence[int], *, now: datetime
-) -> int:
-    """Tell each admin once that a feed was paused (dedup per failing streak and admin)."""
-    messages = []
-    for feed_id in feed_ids:
-        feed = session.get(Feed, feed_id)
-        if feed is None or not feed.paused:
-            continue
-        since = feed.failing_since or now
-        paused = PausedFeed(
-            feed_id, feed.display_name, feed.consecutive_failures, since, feed.last_error or ""
-        )
-        for admin in admins:
-            text = pause_alert(paused, now=now, lang=admin_lang(session, admin))
-            key = f"pause:{feed_id}:{since.isoformat()}:{admin}"
-            messages.append(
-                outbox.NewMessage(admin, ALERT_KIND, key, text, priority=ALERT_PRIORITY)
-            )
-    return outbox.enqueue(session, messages, now=now)
-
-
-def enqueue_move_alerts(
-    session: Session, moves: Sequence[tuple[int, str]], admins: Sequence[int], *, now: datetime
-) -> int:
-    """Tell each admin once that a feed moved to a new address (feed id, new URL)."""
-    messages = []
-    for feed_id, url in moves:
-        feed = session.get(Feed, feed_id)
-        if feed is None:
-            continue
-        moved = MovedFeed(feed_id, feed.display_name, url, followed=feed.url == url)
-        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
-        for admin in admins:
-            text = move_alert(moved, lang=admin_lang(session, admin))
-            key = f"moved:{feed_id}:{digest}:{admin}"
-            messages.append(
-                outbox.NewMessage(admin, ALERT_KIND, key, text, priority=ALERT_PRIORITY)
-            )
-    return outbox.enqueue(session, messages, now=now)

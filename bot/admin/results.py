@@ -37,6 +37,7 @@ FeedChangeKind = Literal[
     "not_found",
     "removed",
     "already_removed",
+    "removed_earlier",  # /resumefeed of a removed feed
     "resumed",
     "not_paused",
 ]
@@ -54,6 +55,7 @@ class FeedChange:
     items: int = 0  # entries found by the trial fetch
     topics: tuple[str, ...] = ()
     from_config: bool = False  # a removed config feed comes back at the next start
+    found_on: str = ""  # added: the page (no feed itself) that named the feed at `url`
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,14 @@ def _shown(url: str) -> str:
     return url if len(url) <= URL_SHOWN else url[:URL_SHOWN] + "…"
 
 
+def _found_on(change: FeedChange, lang: Lang) -> str:
+    """Where a feed came from when the admin gave a web page that names it."""
+    if not change.found_on:
+        return ""
+    page, url = (tghtml.escape(_shown(u)) for u in (change.found_on, change.url))
+    return "\n" + lang(texts.FEED_FOUND_ON, page=page, url=url)
+
+
 def feed_change(change: FeedChange, lang: Lang = EN) -> str:
     """The answer to /addfeed, /removefeed or /resumefeed."""
     name, url, feed_id = (
@@ -179,7 +187,9 @@ def feed_change(change: FeedChange, lang: Lang = EN) -> str:
         case "added" | "readded":
             template = texts.FEED_ADDED if change.kind == "added" else texts.FEED_READDED
             topics = tghtml.escape(", ".join(change.topics) or lang(texts.NONE))
-            return lang(template, id=feed_id, title=name, items=change.items, topics=topics)
+            items = lang.plural(texts.FEED_ITEMS, change.items)
+            reply = lang(template, id=feed_id, title=name, items=items, topics=topics)
+            return reply + _found_on(change, lang)
         case "not_found":
             return lang(texts.FEED_NOT_FOUND, id=feed_id)
         case "already_removed":
@@ -187,6 +197,10 @@ def feed_change(change: FeedChange, lang: Lang = EN) -> str:
         case "removed":
             reply = lang(texts.FEED_REMOVED, id=feed_id, name=name)
             return reply + (lang(texts.FEED_REMOVED_CONFIG) if change.from_config else "")
+        case "removed_earlier":
+            # With its topics: /addfeed gives a feed the topics it names, none if it names none.
+            args = " ".join((change.url, *change.topics))
+            return lang(texts.FEED_RESUME_REMOVED, id=feed_id, name=name, args=tghtml.escape(args))
         case "resumed":
             return lang(texts.FEED_RESUMED, id=feed_id, name=name)
         case "not_paused":
@@ -201,6 +215,25 @@ def pause_alert(feed: PausedFeed, *, now: datetime, lang: Lang = EN) -> str:
         failures=feed.failures,
         since=when(feed.since, now, lang),
         reason=tghtml.escape(feed.reason or lang(texts.UNKNOWN_ERROR)),
+    )
+
+
+def pause_alerts(feeds: Sequence[PausedFeed], *, now: datetime, lang: Lang = EN) -> list[str]:
+    """The messages telling an admin about feeds paused together: one, or a list in parts."""
+    if len(feeds) == 1:
+        return [pause_alert(feeds[0], now=now, lang=lang)]
+    lines = [
+        lang(
+            texts.FEED_PAUSED_LINE,
+            id=feed.id,
+            name=tghtml.escape(feed.name),
+            since=when(feed.since, now, lang),
+            reason=tghtml.escape(feed.reason or lang(texts.UNKNOWN_ERROR)),
+        )
+        for feed in feeds
+    ]
+    return tghtml.split_html_message(
+        [lang.plural(texts.FEED_PAUSED_MANY_ALERT, len(feeds)), *lines]
     )
 
 
@@ -238,8 +271,8 @@ def stats(numbers: Stats, topics: Sequence[Topic], lang: Lang = EN) -> str:
         blocked=numbers.unreachable,
         stopped=numbers.stopped,
         topics=per_topic or "—",
-        stories=numbers.stories,
-        merged=numbers.merged,
+        stories=lang.plural(texts.STATS_STORIES, numbers.stories),
+        merged=lang.plural(texts.STATS_MERGED, numbers.merged),
         sent=numbers.sent,
         failed=numbers.failed,
         cancelled=numbers.cancelled,

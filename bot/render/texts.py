@@ -217,8 +217,10 @@ FEED_STATE_OK = "✅ ok"
 FEED_STATE_FAILING = "⚠️ failing since {since} ({reason})"
 FEED_STATE_PAUSED = "⏸ paused since {since} ({reason}); /resumefeed {id}"
 FEED_STATE_REMOVED = "removed"
-FEED_ADDED = "✅ Added feed #{id} “{title}”: {items} items now. Topics: {topics}."
-FEED_READDED = "✅ Feed #{id} “{title}” is back: {items} items now. Topics: {topics}."
+FEED_ADDED = "✅ Added feed #{id} “{title}”: {items} now. Topics: {topics}."
+FEED_ITEMS = ("{count} item", "{count} items")
+FEED_READDED = "✅ Feed #{id} “{title}” is back: {items} now. Topics: {topics}."
+FEED_FOUND_ON = "{page} is a web page, not a feed; this is the feed it names: {url}"
 FEED_UNUSABLE = "Can't add {url}: {reason}."
 FEED_DUPLICATE = "That feed is already there: #{id} {name}."
 FEED_DUPLICATE_FINAL = "That URL leads to {final}, which is already feed #{id} {name}."
@@ -229,12 +231,18 @@ FEED_REMOVED_CONFIG = (
     " delete it there."
 )
 FEED_ALREADY_REMOVED = "Feed #{id} was already removed."
+FEED_RESUME_REMOVED = "Feed #{id} {name} was removed; /addfeed {args} takes it back."
 FEED_RESUMED = "▶️ Feed #{id} {name} resumed; it will be fetched within a minute."
 FEED_NOT_PAUSED = "Feed #{id} {name} is not paused."
 FEED_PAUSED_ALERT = (
     "⏸ Feed #{id} {name} was paused after {failures} failed fetches in a row"
     " (failing since {since}): {reason}.\n/resumefeed {id} takes it back."
 )
+FEED_PAUSED_MANY_ALERT = (
+    "⏸ {count} feed was paused after failing fetches in a row:",
+    "⏸ {count} feeds were paused after failing fetches in a row:",
+)
+FEED_PAUSED_LINE = "#{id} {name}: {reason} (failing since {since}). /resumefeed {id}"
 FEED_MOVED_ALERT = (
     "↪️ Feed #{id} {name} moved for good: its server sent it to {url}, and it is read"
     " from there now."
@@ -249,11 +257,13 @@ OPML_IMPORTED = (
 OPML_REFUSED = "This OPML file was refused: {reason}."
 OPML_TOO_LARGE = "This file is too large for an OPML import (over {limit} KB)."
 OPML_EXPORT_CAPTION = "Feeds: {count}"
+STATS_STORIES = ("{count} story", "{count} stories")
+STATS_MERGED = ("{count} merged duplicate", "{count} merged duplicates")
 STATS = (
     "📊 <b>Statistics</b>\n"
     "Chats: {active} active, {inactive} inactive ({blocked} unreachable, {stopped} stopped)\n"
     "Subscribers per topic: {topics}\n"
-    "Last 24 h: {stories} stories, {merged} merged duplicates\n"
+    "Last 24 h: {stories}, {merged}\n"
     "Messages in 24 h: {sent} sent, {failed} failed, {cancelled} blocked\n"
     "Feeds: {feeds} enabled, {failing} failing, {paused} paused"
 )
