@@ -36,7 +36,7 @@ def test_fetch_then_preview(tmp_path: Path, server: FeedServer) -> None:
     # Qamishli ran in both: one of the two outlets merged it into the other's story
     assert {rows["Outlet A"][3], rows["Outlet B"][3]} == {"0", "1"}
     assert "HTTP 500" in next(line for line in lines if line.startswith("Broken"))
-    assert "3 feeds, 5 new entries, 4 new stories, 1 merged duplicates, 1 failed" in fetched.stdout
+    assert "3 feeds, 5 new entries, 4 new stories, 1 merged duplicate, 1 failed" in fetched.stdout
 
     preview = run(["--config", str(config), "preview", "--limit", "10"], tmp_path)
     assert preview.returncode == 0, preview.stderr

@@ -63,12 +63,21 @@ def format_report(reports: Sequence[FeedReport]) -> str:
         for row in [head, *rows]
     ]
     failed = sum(1 for r in reports if r.error)
-    totals = (
-        f"{len(reports)} feeds, {sum(r.new_entries for r in reports)} new entries,"
-        f" {sum(r.new_stories for r in reports)} new stories,"
-        f" {sum(r.merged for r in reports)} merged duplicates, {failed} failed"
+    totals = ", ".join(
+        (
+            _count(len(reports), "feed"),
+            _count(sum(r.new_entries for r in reports), "new entry", "new entries"),
+            _count(sum(r.new_stories for r in reports), "new story", "new stories"),
+            _count(sum(r.merged for r in reports), "merged duplicate"),
+            f"{failed} failed",
+        )
     )
     return "\n".join([*lines, "", totals])
+
+
+def _count(n: int, one: str, many: str = "") -> str:
+    """ "1 feed", "2 feeds": the command line speaks English only."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 async def run_fetch(settings: Settings, engine: Engine, *, out: TextIO, progress: bool) -> int:
