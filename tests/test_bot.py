@@ -217,6 +217,17 @@ async def test_latest_is_rate_limited_politely(tg: FakeTelegram, bot) -> None:
     assert "Please wait" in limited.text
 
 
+async def test_mistyped_latest_does_not_spend_the_chats_listings(tg: FakeTelegram, bot) -> None:
+    """`/latest 0`, `/latest 99`, `/latest nosuch` list nothing: the corrected request that
+    follows them is answered with stories, not with "you asked for news a lot"."""
+    tg.add_private_chat(USER)
+    for typo in ("/latest 0", "/latest 99", "/latest nosuch", "/latest world 2 extra"):
+        [reply] = await say(tg, USER, typo)
+        assert "Please wait" not in reply.text, typo
+    [listing] = await say(tg, USER, "/latest 1")
+    assert "Latest 1 story" in listing.text
+
+
 async def test_stop_then_start_resumes(tg: FakeTelegram, bot) -> None:
     _settings, engine = bot
     tg.add_private_chat(USER)
