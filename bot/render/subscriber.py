@@ -12,7 +12,7 @@ from bot.ingest.topics import Topic
 from bot.render import texts, tghtml
 from bot.render.i18n import EN, Lang
 from bot.render.stories import ListStyle, compose_story_list, latest_header
-from bot.services.lookup import UnknownName
+from bot.services.lookup import MAX_TIMES, ScheduleUsageError, UnknownName
 from bot.services.subscriber import LatestResult, ScheduleView
 
 TOPIC_PREFIX = "tp:"
@@ -118,6 +118,15 @@ def schedule_show_text(view: ScheduleView, lang: Lang = EN) -> str:
         zone=zone_label(view.timezone),
         next=next_time(view, lang),
     )
+
+
+def schedule_usage_text(error: ScheduleUsageError, lang: Lang = EN) -> str:
+    """What was wrong with a /schedule that set nothing, then its usage line."""
+    if error.item:
+        reason = lang(texts.SCHEDULE_NOT_A_TIME, item=tghtml.escape(error.item[:64]))
+    else:
+        reason = lang(texts.SCHEDULE_TOO_MANY, count=str(error.count), max=str(MAX_TIMES))
+    return f"{reason}\n{texts.usage_line('schedule', lang)}"
 
 
 def timezone_set_text(view: ScheduleView, lang: Lang = EN) -> str:

@@ -131,29 +131,40 @@ def _hhmm(item: str) -> str:
     return f"{int(match.group(1)):02d}:{match.group(2) or match.group(3) or '00'}"
 
 
+class ScheduleUsageError(UsageError):
+    """A /schedule that sets nothing: `item` (as typed) is no time of day, or `count` times
+    are more than MAX_TIMES. The reply says which, above the usage line."""
+
+    def __init__(self, *, item: str = "", count: int = 0) -> None:
+        super().__init__(f'"{item}" is not a time like 07:30' if item else f"{count} times")
+        self.item, self.count = item, count
+
+
 def _schedule_items(args: Sequence[str]) -> list[str]:
-    """The times as typed, marks dropped: "07:00,19:30" and "07:00, 19:30" are two, and
-    "7:00", "7.00" and "7h" are 07:00."""
-    items = [item for arg in args for item in without_marks(arg).split(",") if item]
-    return [_hhmm(item) for item in items]
+    """The items as typed, marks dropped: "07:00,19:30" and "07:00, 19:30" are two."""
+    return [item for arg in args for item in without_marks(arg).split(",") if item]
 
 
 def parse_schedule(args: Sequence[str]) -> ScheduleRequest:
-    """`/schedule`, `/schedule 07:30 19:00`, `/schedule off`, `/schedule instant`."""
-    from bot.briefings.timetable import format_times, parse_times
+    """`/schedule`, `/schedule 07:30 19:00`, `/schedule off`, `/schedule instant`.
 
-    args = _schedule_items(args)
-    if not args:
+    "7:00", "7.00" and "7h" are 07:00; anything else raises ScheduleUsageError."""
+    from bot.briefings.timetable import format_times, parse_hhmm
+
+    typed = _schedule_items(args)
+    if not typed:
         return ScheduleRequest()
-    if len(args) == 1 and args[0].casefold() in ("off", "instant"):
-        return ScheduleRequest(mode=args[0].casefold())
-    try:
-        times = parse_times(args)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    if len(typed) == 1 and typed[0].casefold() in ("off", "instant"):
+        return ScheduleRequest(mode=typed[0].casefold())
+    times = set()
+    for item in typed:
+        hm = parse_hhmm(_hhmm(item))
+        if hm is None:
+            raise ScheduleUsageError(item=item)
+        times.add(hm)
     if len(times) > MAX_TIMES:
-        raise UsageError(f"at most {MAX_TIMES} times")
-    return ScheduleRequest(mode="scheduled", times=tuple(format_times(times).split()))
+        raise ScheduleUsageError(count=len(times))
+    return ScheduleRequest(mode="scheduled", times=tuple(format_times(sorted(times)).split()))
 
 
 @dataclass(frozen=True)
