@@ -73,11 +73,38 @@ def resolve_topic(name: str, topics: Sequence[Topic]) -> str | None:
     return None
 
 
+# Quotation marks a user may put around a topic name: /subscribe "Middle East", «Мир».
+_QUOTES = '"“”„«»'
+
+
+def topic_args(args: Sequence[str], topics: Sequence[Topic]) -> list[str]:
+    """The arguments with quotes around them dropped and the words of a topic name that
+    has spaces joined again: ["Middle", "East", "tech"] → ["Middle East", "tech"]."""
+    words = [stripped for arg in args if (stripped := arg.strip(_QUOTES))]
+    lengths = sorted({len(t.name.split()) for t in topics if " " in t.name.strip()}, reverse=True)
+    names = {fold(t.name) for t in topics}
+    joined: list[str] = []
+    i = 0
+    while i < len(words):
+        span = next(
+            (
+                n
+                for n in lengths
+                if i + n <= len(words) and fold(" ".join(words[i : i + n])) in names
+            ),
+            1,
+        )
+        joined.append(" ".join(words[i : i + span]))
+        i += span
+    return joined
+
+
 def resolve_topics(names: Sequence[str], topics: Sequence[Topic]) -> TopicResolution:
-    """Map names to slugs; collect unknown names with suggestions."""
+    """Map names (command arguments, see `topic_args`) to slugs; collect unknown names
+    with suggestions."""
     slugs: list[str] = []
     unknown: list[UnknownName] = []
-    for name in names:
+    for name in topic_args(names, topics):
         slug = resolve_topic(name, topics)
         if slug is None:
             unknown.append(UnknownName(name, suggest(name, topics)))
@@ -91,6 +118,7 @@ def parse_latest(args: Sequence[str], topics: Sequence[Topic]) -> LatestRequest 
     topic: str | None = None
     count = LATEST_DEFAULT
     seen_count = seen_topic = False
+    args = topic_args(args, topics)
     if len(args) > 2:
         raise UsageError("too many arguments")
     for arg in args:
