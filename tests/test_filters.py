@@ -177,6 +177,18 @@ async def test_mute_then_unmute_through_latest(tg: FakeTelegram, bot: Engine) ->
     assert "New chip plant opens" not in only_world.text
 
 
+async def test_latest_says_when_mute_words_hid_every_story(tg: FakeTelegram, bot: Engine) -> None:
+    """Not "no stories yet, feeds are fetched every few minutes": they are there, muted."""
+    await say(tg, USER, "/mute chip")
+    [tech] = await say(tg, USER, "/latest tech")
+    assert tech.text.startswith("Every recent story here mentions one of your mute words.")
+    [science] = await say(tg, USER, "/latest science")  # nothing there: nothing to blame
+    assert science.text == "No stories in Science yet."
+    await say(tg, USER, "/subscribe tech")
+    [mine] = await say(tg, USER, "/latest")
+    assert mine.text.startswith("Every recent story here mentions one of your mute words.")
+
+
 CJK = ("東京で新しい地下鉄路線が開通", "北京市发布新的交通规定", "京都の紅葉が見頃に")
 
 

@@ -147,6 +147,8 @@ def rate_limited_text(wait: float, lang: Lang = EN) -> str:
 
 def latest_messages(result: LatestResult, *, now: datetime, lang: Lang = EN) -> list[OutMessage]:
     if not result.stories:
+        if result.all_muted:
+            return [OutMessage(lang(texts.NOTHING_BUT_MUTED))]
         if result.single_topic:
             return [OutMessage(lang(texts.NOTHING_IN_TOPIC, name=tghtml.escape(result.scope)))]
         return [OutMessage(lang(texts.NOTHING_YET))]

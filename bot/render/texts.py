@@ -34,6 +34,10 @@ DID_YOU_MEAN = " Did you mean {suggestions}?"
 TOPIC_LIST = "Topics: {topics}."
 NOTHING_YET = "No stories yet. Feeds are fetched every few minutes; try again soon."
 NOTHING_IN_TOPIC = "No stories in {name} yet."
+NOTHING_BUT_MUTED = (
+    "Every recent story here mentions one of your mute words. /filters lists them; "
+    "/unmute takes one back."
+)
 LATEST_HEADER = ("Latest {count} story · {scope}", "Latest {count} stories · {scope}")
 ALL_TOPICS = "all topics"
 TOPICS_TITLE = "Topics"
