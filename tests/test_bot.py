@@ -176,7 +176,8 @@ async def test_subscribe_by_name_suggests_and_changes_nothing_on_typos(
     script = [
         ("/subscribe tech Science", ("Subscribed to: Science, Technology",)),
         ("/subscribe tech", ("Nothing changed",)),
-        ("/unsubscribe all", ("every topic",)),
+        ("/unsubscribe all", ("Unsubscribed from every topic.",)),
+        ("/unsubscribe all", ("Nothing changed: you follow no topics.",)),  # not "Unsubscribed"
     ]
     await converse(tg, USER, script)
     with Session(engine) as session:

@@ -70,7 +70,9 @@ def change_text(
 ) -> str:
     """The answer to /subscribe or /unsubscribe, from what actually changed."""
     changed = list(changed)
-    if not changed and not everything:
+    if not changed and everything:
+        return lang(texts.NOTHING_FOLLOWED_AT_ALL)
+    if not changed:
         template = texts.NOTHING_FOLLOWED if subscribe else texts.NOTHING_UNFOLLOWED
         return lang(template, names=topic_names(asked, topics))
     if subscribe:
