@@ -18,8 +18,8 @@ async def schedule(update: Update, context: BotContext) -> None:
     lang = await lang_of(context, update)
     try:
         request = lookup.parse_schedule(context.args or [])
-    except lookup.UsageError:
-        await send_html(context, chat.id, texts.usage_line("schedule", lang))
+    except lookup.ScheduleUsageError as error:
+        await send_html(context, chat.id, render.schedule_usage_text(error, lang))
         return
     if request.mode is not None and not await command_allowed(update, context, lang):
         return

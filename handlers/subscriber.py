@@ -127,12 +127,9 @@ async def _change(update: Update, context: BotContext, *, subscribe: bool) -> No
 
 async def latest(update: Update, context: BotContext) -> None:
     services, chat = context.services, chat_of(update)
-    wait = use.latest_wait(services, chat.id)
-    if wait is not None:
-        lang = await lang_of(context, update)
-        await send_html(context, chat.id, render.rate_limited_text(wait, lang))
-        return
     topics = services.settings.topics
+    # Arguments first: a mistyped /latest lists nothing, so it must not spend the chat's
+    # few listings a minute (the command limit in handlers/limits.py still applies).
     try:
         request = lookup.parse_latest(context.args or [], topics)
     except lookup.UsageError:
@@ -142,6 +139,11 @@ async def latest(update: Update, context: BotContext) -> None:
     if isinstance(request, lookup.UnknownName):
         lang = await lang_of(context, update)
         await send_html(context, chat.id, render.unknown_topic_text(request, topics, lang))
+        return
+    wait = use.latest_wait(services, chat.id)
+    if wait is not None:
+        lang = await lang_of(context, update)
+        await send_html(context, chat.id, render.rate_limited_text(wait, lang))
         return
     result = await _latest(update, context, request)
     if result is None:

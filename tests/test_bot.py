@@ -176,7 +176,8 @@ async def test_subscribe_by_name_suggests_and_changes_nothing_on_typos(
     script = [
         ("/subscribe tech Science", ("Subscribed to: Science, Technology",)),
         ("/subscribe tech", ("Nothing changed",)),
-        ("/unsubscribe all", ("every topic",)),
+        ("/unsubscribe all", ("Unsubscribed from every topic.",)),
+        ("/unsubscribe all", ("Nothing changed: you follow no topics.",)),  # not "Unsubscribed"
     ]
     await converse(tg, USER, script)
     with Session(engine) as session:
@@ -215,6 +216,17 @@ async def test_latest_is_rate_limited_politely(tg: FakeTelegram, bot) -> None:
         await say(tg, USER, "/latest 1")
     [limited] = await say(tg, USER, "/latest 1")
     assert "Please wait" in limited.text
+
+
+async def test_mistyped_latest_does_not_spend_the_chats_listings(tg: FakeTelegram, bot) -> None:
+    """`/latest 0`, `/latest 99`, `/latest nosuch` list nothing: the corrected request that
+    follows them is answered with stories, not with "you asked for news a lot"."""
+    tg.add_private_chat(USER)
+    for typo in ("/latest 0", "/latest 99", "/latest nosuch", "/latest world 2 extra"):
+        [reply] = await say(tg, USER, typo)
+        assert "Please wait" not in reply.text, typo
+    [listing] = await say(tg, USER, "/latest 1")
+    assert "Latest 1 story" in listing.text
 
 
 async def test_stop_then_start_resumes(tg: FakeTelegram, bot) -> None:

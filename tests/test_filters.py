@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from bot.briefings.compose import compose_instant, compose_scheduled
 from bot.briefings.filters import StoryFilter, normalise_phrase
+from bot.ingest.topics import TopicMatcher
 from bot.services.filters import parse_phrases
 from bot.settings import BriefingSettings, Settings, Topic
 from bot.storage.db import session_scope
@@ -174,6 +175,45 @@ async def test_mute_then_unmute_through_latest(tg: FakeTelegram, bot: Engine) ->
     assert "New chip plant opens" in latest.text
     [only_world] = await say(tg, USER, "/latest world 20")  # a named topic: only that topic
     assert "New chip plant opens" not in only_world.text
+
+
+async def test_latest_says_when_mute_words_hid_every_story(tg: FakeTelegram, bot: Engine) -> None:
+    """Not "no stories yet, feeds are fetched every few minutes": they are there, muted."""
+    await say(tg, USER, "/mute chip")
+    [tech] = await say(tg, USER, "/latest tech")
+    assert tech.text.startswith("Every recent story here mentions one of your mute words.")
+    [science] = await say(tg, USER, "/latest science")  # nothing there: nothing to blame
+    assert science.text == "No stories in Science yet."
+    await say(tg, USER, "/subscribe tech")
+    [mine] = await say(tg, USER, "/latest")
+    assert mine.text.startswith("Every recent story here mentions one of your mute words.")
+
+
+CJK = ("東京で新しい地下鉄路線が開通", "北京市发布新的交通规定", "京都の紅葉が見頃に")
+
+
+async def test_chinese_and_japanese_words_are_muted_and_followed_inside_a_headline(
+    tg: FakeTelegram, bot: Engine
+) -> None:
+    """Chinese and Japanese put no spaces between words: "東京" is a word of the first
+    headline, and muting it hides that story only (not 京都's, which shares a character)."""
+    seed_headlines(bot, list(CJK), now=datetime.now(UTC))
+    await say(tg, USER, "/subscribe world")
+    [reply] = await say(tg, USER, "/mute 東京 北京")
+    assert "Muted: “東京”, “北京”" in reply.text
+    [latest] = await say(tg, USER, "/latest 20")
+    assert CJK[0] not in latest.text and CJK[1] not in latest.text and CJK[2] in latest.text
+    [listing] = await say(tg, USER, "/filters")
+    assert [b["text"] for b in listing.buttons] == ["🔇 北京 ✖", "🔇 東京 ✖"]
+    await say(tg, USER, "/unmute 東京")
+    [latest] = await say(tg, USER, "/latest 20")
+    assert CJK[0] in latest.text and CJK[1] not in latest.text
+
+
+def test_a_topic_keyword_in_chinese_matches_inside_a_headline() -> None:
+    matcher = TopicMatcher.from_topics([Topic("tech", "Technology", ("芯片",))])
+    assert matcher.entry_topics(title="中国芯片产能扩大", categories=()) == {"tech"}
+    assert matcher.entry_topics(title="中国产能扩大", categories=()) == frozenset()
 
 
 async def test_filters_lists_both_and_buttons_remove_each(tg: FakeTelegram, bot: Engine) -> None:

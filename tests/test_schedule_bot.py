@@ -21,6 +21,7 @@ from tests.support.fake_telegram import FakeTelegram
 from tests.support.seed import seed_headlines
 
 USER = 4242
+SCHEDULE_USAGE = "Usage: /schedule [HH:MM…|instant|off]: show or set your briefing times"
 
 
 def utc(*args: int) -> datetime:
@@ -230,6 +231,33 @@ async def test_schedule_reads_times_as_people_type_them(bot: Bot, typed: str, an
     assert answer in reply.text
     if answer.startswith("Usage"):
         assert bot.chat().briefing_times == before  # a bad time changes nothing
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("25:00", '"25:00" is not a time of day'),
+        ("07:30 banana", '"banana" is not a time of day'),
+        ("25h", '"25h" is not a time of day'),  # named as typed, not as read
+        ("1:00 2:00 3:00 4:00 5:00 6:00 7:00", "That is 7 times; at most 6 briefings a day."),
+    ],
+)
+async def test_a_schedule_that_sets_nothing_says_why_above_the_usage(
+    bot: Bot, typed: str, reason: str
+) -> None:
+    before = bot.chat().briefing_times
+    [reply] = await say(bot.tg, USER, f"/schedule {typed}")
+    first, usage = reply.text.splitlines()
+    assert reason in first and usage == SCHEDULE_USAGE
+    assert bot.chat().briefing_times == before
+
+
+async def test_the_reason_is_in_the_chats_language(bot: Bot) -> None:
+    await say(bot.tg, USER, "/language de")
+    [bad] = await say(bot.tg, USER, "/schedule 25:00")
+    assert bad.text.startswith("„25:00“ ist keine Uhrzeit") and "Verwendung: /schedule" in bad.text
+    [many] = await say(bot.tg, USER, "/schedule 1:00 2:00 3:00 4:00 5:00 6:00 7:00")
+    assert "höchstens 6 Briefings am Tag" in many.text and "Verwendung: /schedule" in many.text
 
 
 async def test_schedule_changed_while_its_briefing_is_due_keeps_it_if_the_time_stays(

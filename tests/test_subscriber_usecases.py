@@ -12,12 +12,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.briefings.timetable import next_briefing, next_due, parse_times
+from bot.ingest.topics import Topic
 from bot.services import lookup
 from bot.settings import BriefingSettings
 from bot.storage import chats as chat_store
 from bot.storage.db import session_scope
 from bot.storage.models import ArticleText, Chat, Story, Subscription
-from tests.support.botharness import make_settings, running_bot, wait_for
+from tests.support.botharness import converse, make_settings, running_bot, wait_for
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.seed import seed_stories
 
@@ -180,3 +181,32 @@ def test_timezone_reads_offsets_as_meant_and_city_names_with_spaces(
     choice = lookup.resolve_timezone(name)
     assert choice.zone == zone
     assert zone is not None or choice.suggestions == ()
+
+
+async def test_topics_named_with_spaces_or_in_quotes_are_found_by_name(
+    tg: FakeTelegram, engine: Engine
+) -> None:
+    """`/subscribe Middle East`: the command's arguments are split at spaces, and the
+    topic is "Middle East", not the topics "Middle" and "East"."""
+    topics = (
+        Topic("mideast", "Middle East"),
+        Topic("scitech", "Science and Tech"),
+        Topic("world", "World"),
+    )
+    settings = make_settings(tg, topics=topics)
+    seed_stories(engine, now=datetime.now(UTC), count=3, topic="mideast")
+    tg.add_private_chat(7)
+    async with running_bot(settings, engine):
+        await converse(
+            tg,
+            7,
+            [
+                ("/subscribe Middle East", ("Subscribed to: Middle East.",)),
+                ('/subscribe "science and tech" World', ("Science and Tech, World",)),
+                ('/subscribe "World"', ("already follow World",)),
+                ("/latest middle east 2", ("Latest 2 stories · Middle East",)),
+                ("/latest 1 Middle East", ("Latest 1 story · Middle East",)),
+                ("/unsubscribe Science and Tech", ("Unsubscribed from: Science and Tech.",)),
+                ("/subscribe Middle Earth", ('no topic "Middle"',)),
+            ],
+        )

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.ingest.topics import contains_phrase, match_words
+from bot.ingest.topics import contains_phrase, join_words, match_words
 
 MUTE = "mute"
 FOLLOW = "follow"
@@ -24,7 +24,7 @@ MAX_LENGTH = 64  # characters of one word or phrase, as typed
 def normalise_phrase(text: str) -> str | None:
     """The stored form of a word or phrase: its match words joined by spaces; None if none."""
     found = match_words(text)
-    return " ".join(found) if found else None
+    return join_words(found) if found else None
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ class StoryFilter:
     def from_phrases(cls, *, mutes: Iterable[str], follows: Iterable[str]) -> StoryFilter:
         """Build from stored phrases (already `normalise_phrase`d)."""
         return cls(
-            mutes=tuple(tuple(p.split()) for p in sorted(mutes) if p.split()),
-            follows=tuple(tuple(p.split()) for p in sorted(follows) if p.split()),
+            mutes=tuple(w for p in sorted(mutes) if (w := match_words(p))),
+            follows=tuple(w for p in sorted(follows) if (w := match_words(p))),
         )
 
     @property

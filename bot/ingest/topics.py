@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,32 @@ class Topic:
     keywords: tuple[str, ...] = ()
 
 
+# Chinese and Japanese are written without spaces: a run of kanji and kana is a whole
+# sentence to \w+, so "東京" would never be a word of "東京で新しい路線". Each of their
+# characters is a word of its own, and a keyword of several is matched as a phrase.
+_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _WORD_RE = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+_CJK_WORD_RE = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+(?:['’][^\W{_CJK}]+)*", re.UNICODE)
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
 
 
 def words(text: str) -> tuple[str, ...]:
-    """Split text into case-folded, NFKC-normalised words."""
-    return tuple(_WORD_RE.findall(unicodedata.normalize("NFKC", text).casefold()))
+    """Split text into case-folded, NFKC-normalised words (a CJK character is one)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    # The simpler expression where it gives the same words: most text has no CJK at all.
+    plain = folded.isascii() or _CJK_CHAR.search(folded) is None
+    found = _WORD_RE if plain else _CJK_WORD_RE
+    return tuple(found.findall(folded))
+
+
+def join_words(found: Sequence[str]) -> str:
+    """Words back into one phrase as written: spaces between them, none between two
+    CJK characters ("tram line", "東京")."""
+    joined = found[0] if found else ""
+    for before, word in pairwise(found):
+        cjk = _CJK_CHAR.fullmatch(before) and _CJK_CHAR.fullmatch(word)
+        joined += word if cjk else f" {word}"
+    return joined
 
 
 def match_words(text: str) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from bot.ingest.topics import Topic
 from bot.render import texts, tghtml
 from bot.render.i18n import EN, Lang
 from bot.render.stories import ListStyle, compose_story_list, latest_header
-from bot.services.lookup import UnknownName
+from bot.services.lookup import MAX_TIMES, ScheduleUsageError, UnknownName
 from bot.services.subscriber import LatestResult, ScheduleView
 
 TOPIC_PREFIX = "tp:"
@@ -70,7 +70,9 @@ def change_text(
 ) -> str:
     """The answer to /subscribe or /unsubscribe, from what actually changed."""
     changed = list(changed)
-    if not changed and not everything:
+    if not changed and everything:
+        return lang(texts.NOTHING_FOLLOWED_AT_ALL)
+    if not changed:
         template = texts.NOTHING_FOLLOWED if subscribe else texts.NOTHING_UNFOLLOWED
         return lang(template, names=topic_names(asked, topics))
     if subscribe:
@@ -120,6 +122,15 @@ def schedule_show_text(view: ScheduleView, lang: Lang = EN) -> str:
     )
 
 
+def schedule_usage_text(error: ScheduleUsageError, lang: Lang = EN) -> str:
+    """What was wrong with a /schedule that set nothing, then its usage line."""
+    if error.item:
+        reason = lang(texts.SCHEDULE_NOT_A_TIME, item=tghtml.escape(error.item[:64]))
+    else:
+        reason = lang(texts.SCHEDULE_TOO_MANY, count=str(error.count), max=str(MAX_TIMES))
+    return f"{reason}\n{texts.usage_line('schedule', lang)}"
+
+
 def timezone_set_text(view: ScheduleView, lang: Lang = EN) -> str:
     return lang(texts.TIMEZONE_SET, zone=zone_label(view.timezone), next=next_time(view, lang))
 
@@ -138,6 +149,8 @@ def rate_limited_text(wait: float, lang: Lang = EN) -> str:
 
 def latest_messages(result: LatestResult, *, now: datetime, lang: Lang = EN) -> list[OutMessage]:
     if not result.stories:
+        if result.all_muted:
+            return [OutMessage(lang(texts.NOTHING_BUT_MUTED))]
         if result.single_topic:
             return [OutMessage(lang(texts.NOTHING_IN_TOPIC, name=tghtml.escape(result.scope)))]
         return [OutMessage(lang(texts.NOTHING_YET))]

@@ -34,12 +34,17 @@ DID_YOU_MEAN = " Did you mean {suggestions}?"
 TOPIC_LIST = "Topics: {topics}."
 NOTHING_YET = "No stories yet. Feeds are fetched every few minutes; try again soon."
 NOTHING_IN_TOPIC = "No stories in {name} yet."
+NOTHING_BUT_MUTED = (
+    "Every recent story here mentions one of your mute words. /filters lists them; "
+    "/unmute takes one back."
+)
 LATEST_HEADER = ("Latest {count} story · {scope}", "Latest {count} stories · {scope}")
 ALL_TOPICS = "all topics"
 TOPICS_TITLE = "Topics"
 TOPIC_REMOVED = "Removed {name}"
 NOTHING_FOLLOWED = "Nothing changed: you already follow {names}."
 NOTHING_UNFOLLOWED = "Nothing changed: you do not follow {names}."
+NOTHING_FOLLOWED_AT_ALL = "Nothing changed: you follow no topics. /topics lists them."
 OR = " or "
 BRIEFING_HEADER = "Your briefing · {scope}"
 BRIEFING_ALL_TOPICS = "All topics"
@@ -76,6 +81,8 @@ SCHEDULE_OFF = (
     "Scheduled briefings are off. /latest still works; /schedule 08:00 turns them back on."
 )
 SCHEDULE_SET = "🗓 Briefings at {times} ({zone}). Next: {next}."
+SCHEDULE_NOT_A_TIME = '"{item}" is not a time of day: write it as 07:30 (00:00 to 23:59).'
+SCHEDULE_TOO_MANY = "That is {count} times; at most {max} briefings a day."
 TIMEZONE_SET = "🕰 Time zone set to {zone}. Next briefing: {next}."
 TIMEZONE_UNKNOWN = 'Unknown time zone "{name}".'
 TIMEZONE_HINT = " Use a name like Europe/Berlin or America/New_York."

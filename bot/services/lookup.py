@@ -73,11 +73,38 @@ def resolve_topic(name: str, topics: Sequence[Topic]) -> str | None:
     return None
 
 
+# Quotation marks a user may put around a topic name: /subscribe "Middle East", «Мир».
+_QUOTES = '"“”„«»'
+
+
+def topic_args(args: Sequence[str], topics: Sequence[Topic]) -> list[str]:
+    """The arguments with quotes around them dropped and the words of a topic name that
+    has spaces joined again: ["Middle", "East", "tech"] → ["Middle East", "tech"]."""
+    words = [stripped for arg in args if (stripped := arg.strip(_QUOTES))]
+    lengths = sorted({len(t.name.split()) for t in topics if " " in t.name.strip()}, reverse=True)
+    names = {fold(t.name) for t in topics}
+    joined: list[str] = []
+    i = 0
+    while i < len(words):
+        span = next(
+            (
+                n
+                for n in lengths
+                if i + n <= len(words) and fold(" ".join(words[i : i + n])) in names
+            ),
+            1,
+        )
+        joined.append(" ".join(words[i : i + span]))
+        i += span
+    return joined
+
+
 def resolve_topics(names: Sequence[str], topics: Sequence[Topic]) -> TopicResolution:
-    """Map names to slugs; collect unknown names with suggestions."""
+    """Map names (command arguments, see `topic_args`) to slugs; collect unknown names
+    with suggestions."""
     slugs: list[str] = []
     unknown: list[UnknownName] = []
-    for name in names:
+    for name in topic_args(names, topics):
         slug = resolve_topic(name, topics)
         if slug is None:
             unknown.append(UnknownName(name, suggest(name, topics)))
@@ -91,6 +118,7 @@ def parse_latest(args: Sequence[str], topics: Sequence[Topic]) -> LatestRequest 
     topic: str | None = None
     count = LATEST_DEFAULT
     seen_count = seen_topic = False
+    args = topic_args(args, topics)
     if len(args) > 2:
         raise UsageError("too many arguments")
     for arg in args:
@@ -131,29 +159,40 @@ def _hhmm(item: str) -> str:
     return f"{int(match.group(1)):02d}:{match.group(2) or match.group(3) or '00'}"
 
 
+class ScheduleUsageError(UsageError):
+    """A /schedule that sets nothing: `item` (as typed) is no time of day, or `count` times
+    are more than MAX_TIMES. The reply says which, above the usage line."""
+
+    def __init__(self, *, item: str = "", count: int = 0) -> None:
+        super().__init__(f'"{item}" is not a time like 07:30' if item else f"{count} times")
+        self.item, self.count = item, count
+
+
 def _schedule_items(args: Sequence[str]) -> list[str]:
-    """The times as typed, marks dropped: "07:00,19:30" and "07:00, 19:30" are two, and
-    "7:00", "7.00" and "7h" are 07:00."""
-    items = [item for arg in args for item in without_marks(arg).split(",") if item]
-    return [_hhmm(item) for item in items]
+    """The items as typed, marks dropped: "07:00,19:30" and "07:00, 19:30" are two."""
+    return [item for arg in args for item in without_marks(arg).split(",") if item]
 
 
 def parse_schedule(args: Sequence[str]) -> ScheduleRequest:
-    """`/schedule`, `/schedule 07:30 19:00`, `/schedule off`, `/schedule instant`."""
-    from bot.briefings.timetable import format_times, parse_times
+    """`/schedule`, `/schedule 07:30 19:00`, `/schedule off`, `/schedule instant`.
 
-    args = _schedule_items(args)
-    if not args:
+    "7:00", "7.00" and "7h" are 07:00; anything else raises ScheduleUsageError."""
+    from bot.briefings.timetable import format_times, parse_hhmm
+
+    typed = _schedule_items(args)
+    if not typed:
         return ScheduleRequest()
-    if len(args) == 1 and args[0].casefold() in ("off", "instant"):
-        return ScheduleRequest(mode=args[0].casefold())
-    try:
-        times = parse_times(args)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    if len(typed) == 1 and typed[0].casefold() in ("off", "instant"):
+        return ScheduleRequest(mode=typed[0].casefold())
+    times = set()
+    for item in typed:
+        hm = parse_hhmm(_hhmm(item))
+        if hm is None:
+            raise ScheduleUsageError(item=item)
+        times.add(hm)
     if len(times) > MAX_TIMES:
-        raise UsageError(f"at most {MAX_TIMES} times")
-    return ScheduleRequest(mode="scheduled", times=tuple(format_times(times).split()))
+        raise ScheduleUsageError(count=len(times))
+    return ScheduleRequest(mode="scheduled", times=tuple(format_times(sorted(times)).split()))
 
 
 @dataclass(frozen=True)

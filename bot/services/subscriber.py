@@ -28,6 +28,7 @@ from bot.services.context import Services
 from bot.services.story_views import story_views
 from bot.storage import chats as chat_store
 from bot.storage import outbox
+from bot.storage import stories as story_store
 from bot.storage.models import ArticleText, Chat
 
 T = TypeVar("T")
@@ -71,6 +72,7 @@ class LatestResult:
     single_topic: bool  # one topic was asked for by name
     stories: tuple[StoryView, ...]
     prefs: ChatPrefs  # the chat listed for: its language answers a command from itself
+    all_muted: bool = False  # no stories listed, though some are there: mute words hid them
 
 
 async def _as_chat(services: Services, who: Asker, work: Callable[[Session, Chat], T]) -> T:
@@ -260,7 +262,12 @@ def latest_work(
         )
         views = story_views(session, rows) if rows else []
         prefs = chat_prefs(chat, services.settings, user_language=who.language)
-        return LatestResult(scope, bool(request.topic), tuple(views), prefs)
+        # An empty list says "nothing yet" only when there is nothing: not when every
+        # story there mentions one of the chat's mute words.
+        all_muted = not rows and bool(
+            story_store.latest_stories(session, topics=scope_topics, limit=1)
+        )
+        return LatestResult(scope, bool(request.topic), tuple(views), prefs, all_muted)
 
     return work
 
