@@ -229,15 +229,17 @@ async def unknown_button(update: Update, context: BotContext) -> None:
 async def topic_button(update: Update, context: BotContext) -> None:
     services = context.services
 
-    def topic_of(data: str) -> Topic | None:
-        return services.settings.topic(data[len(render.TOPIC_PREFIX) :])
+    def topic_of(data: str) -> tuple[Topic, bool | None] | None:
+        slug, follow = render.parse_topic_tap(data)
+        topic = services.settings.topic(slug)
+        return None if topic is None else (topic, follow)
 
     tap = await change_tap(update, context, topic_of, texts.FULLTEXT_BUTTON_STALE)
     if tap is None:
         return
-    query, topic, lang = tap
+    query, (topic, follow), lang = tap
     who = asker(update, context)
-    on = await use.toggle_topic(services, who, topic.slug)
+    on = await use.set_topic(services, who, topic.slug, follow)
     await answer_tap(query, render.toggle_answer(on, topic, lang))
     if query.message is not None:
         _redraw_soon(context, update, who, query.message.message_id)

@@ -62,13 +62,54 @@ async def test_start_shows_welcome_and_topic_picker_that_toggles(tg: FakeTelegra
     labels = [b["text"] for b in welcome.buttons]
     assert labels == ["World", "Technology", "Science"]
     assert tg.commands()  # setMyCommands ran at startup
-    tg.press_button(USER, welcome.message_id, "tp:world")
+    tg.press_button(USER, welcome.message_id, "tp:+world")
     await wait_for(tg, lambda: any(b["text"] == "✅ World" for b in tg.messages(USER)[0].buttons))
     with Session(engine) as session:
         subs = session.exec(select(Subscription.topic)).all()
         assert subs == ["world"]
-    tg.press_button(USER, welcome.message_id, "tp:world")
+    tg.press_button(USER, welcome.message_id, "tp:-world")
     await wait_for(tg, lambda: tg.messages(USER)[0].buttons[0]["text"] == "World")
+
+
+def _button(message, label: str) -> str:
+    """The callback data of `message`'s button labelled `label` (with or without ✅)."""
+    return next(b["callback_data"] for b in message.buttons if b["text"].endswith(label))
+
+
+async def test_a_picker_drawn_before_a_subscribe_does_what_it_shows(tg: FakeTelegram, bot) -> None:
+    """/start's picker shows World unfollowed; /subscribe world; then a tap on that old
+    World button: it follows World, as the button showed, instead of flipping it off."""
+    _settings, engine = bot
+    tg.add_private_chat(USER)
+    [welcome] = await say(tg, USER, "/start")
+    await say(tg, USER, "/subscribe world")
+    query = tg.press_button(USER, welcome.message_id, _button(welcome, "World"))
+    answer = await wait_for(tg, lambda: tg.callback_answer(query))
+    assert answer.get("text") == "✅ World"
+    await wait_for(tg, lambda: tg.messages(USER)[0].buttons[0]["text"] == "✅ World")
+    with Session(engine) as session:
+        assert session.exec(select(Subscription.topic)).all() == ["world"]
+    # The redrawn button stops following; the legacy "flip" data still flips.
+    query = tg.press_button(USER, welcome.message_id, _button(tg.messages(USER)[0], "World"))
+    assert (await wait_for(tg, lambda: tg.callback_answer(query))).get("text") == "Removed World"
+    query = push_forged_tap(tg, USER, welcome.message_id, "tp:world", user_id=USER)
+    [answer] = await wait_for(tg, lambda: tap_answers(tg, query))
+    assert answer.get("text") == "✅ World"
+
+
+async def test_a_double_tap_on_a_topic_follows_it_once(tg: FakeTelegram, bot) -> None:
+    """Both taps of a double tap carry the button's data as drawn: the topic is followed,
+    not followed and then dropped again."""
+    _settings, engine = bot
+    tg.add_private_chat(USER)
+    [welcome] = await say(tg, USER, "/start")
+    data = _button(welcome, "Science")
+    queries = [tg.press_button(USER, welcome.message_id, data) for _ in range(2)]
+    await wait_for(tg, lambda: all(tg.callback_answer(q) for q in queries))
+    assert [tg.callback_answer(q).get("text") for q in queries] == ["✅ Science"] * 2
+    await wait_for(tg, lambda: tg.messages(USER)[0].buttons[2]["text"] == "✅ Science")
+    with Session(engine) as session:
+        assert session.exec(select(Subscription.topic)).all() == ["science"]
 
 
 async def test_quick_taps_on_the_picker_are_answered_at_once_and_share_one_redraw(
@@ -82,7 +123,7 @@ async def test_quick_taps_on_the_picker_are_answered_at_once_and_share_one_redra
         [welcome] = await say(tg, USER, "/start")
         services.pacer.hold(5.0)
         queries = [
-            tg.press_button(USER, welcome.message_id, f"tp:{slug}")
+            tg.press_button(USER, welcome.message_id, f"tp:+{slug}")
             for slug in ("world", "tech", "science")
         ]
         await wait_for(tg, lambda: all(tg.callback_answer(q) for q in queries))
@@ -292,7 +333,7 @@ async def test_in_a_stopped_group_only_an_admin_start_resumes_and_a_member_is_to
         assert not session.get(Chat, group).stopped
 
 
-@pytest.mark.parametrize("data", ["tp:world", "st:n:15"])
+@pytest.mark.parametrize("data", ["tp:+world", "st:n:15"])
 async def test_a_tap_in_a_group_upgraded_meanwhile_is_applied_without_an_error_report(
     tg: FakeTelegram, engine: Engine, data: str
 ) -> None:

@@ -129,7 +129,7 @@ async def test_forwarded_post_and_refusals(tg: FakeTelegram, bot) -> None:
     assert "Now managing Daily Wire" in started.text
     [picker] = await say(tg, OWNER, "/topics")
     assert picker.text.startswith("📣 Managing Daily Wire")
-    tg.press_button(OWNER, picker.message_id, "tp:world")
+    tg.press_button(OWNER, picker.message_id, "tp:+world")
     await wait_for(tg, lambda: subscriptions(engine, CHANNEL) == ["world"])
     await wait_for(tg, lambda: tg.messages(OWNER)[-1].buttons[0]["text"] == "✅ World")
     assert subscriptions(engine, OWNER) == []

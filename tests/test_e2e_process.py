@@ -88,7 +88,7 @@ def test_whole_path_through_the_real_process(
         [welcome] = tg.wait_for(USER, 1, timeout=30)
         assert "Welcome" in welcome.text
         assert [c["command"] for c in tg.commands()][:2] == ["latest", "topics"]
-        tg.press_button(USER, welcome.message_id, "tp:world")
+        tg.press_button(USER, welcome.message_id, "tp:+world")
         tg.wait_for(lambda: tg.messages(USER)[0].buttons[0]["text"] == "✅ World", timeout=10)
 
         tg.send_text(USER, "/latest")

@@ -111,7 +111,7 @@ async def test_general_is_the_chat_and_only_admins_change_a_topic(tg: FakeTelegr
     assert subs[None].id == FORUM and subs[None].parent_id is None
     picker = await say_in(tg, desk, "/topics")
     assert picker.thread_id == desk
-    tg.press_button(FORUM, picker.message_id, "tp:science", from_user=ADMIN)
+    tg.press_button(FORUM, picker.message_id, "tp:+science", from_user=ADMIN)
     await wait_for(
         tg, lambda: any(b["text"] == "✅ Science" for b in tg.messages(FORUM)[-1].buttons)
     )

@@ -13,6 +13,7 @@ from bot.services.ratelimit import SlidingWindowLimiter
 from bot.settings import LimitsSettings, load_settings
 from tests.support.botharness import make_settings, running_bot, wait_for
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.forged import push_forged_tap, tap_answers
 
 USER, OTHER, ADMIN = 1201, 1202, 1299
 
@@ -116,11 +117,11 @@ async def test_taps_over_the_limit_are_answered_briefly_without_a_message(
         tg.send_text(USER, "/start")
         [welcome] = await wait_for(tg, USER, 1)
         queries = []
-        for _ in range(6):  # one after another: concurrent toggles of one topic race in storage
-            queries.append(tg.press_button(USER, welcome.message_id, "tp:world"))
-            await wait_for(tg, lambda: tg.callback_answer(queries[-1]), timeout=15)
+        for _ in range(6):  # one after another, each on the picker as first drawn
+            queries.append(push_forged_tap(tg, USER, welcome.message_id, "tp:+world", user_id=USER))
+            await wait_for(tg, lambda: tap_answers(tg, queries[-1]), timeout=15)
         await settle(tg, 1.0)
-        answers = [str((tg.callback_answer(q) or {}).get("text") or "") for q in queries]
+        answers = [str(tap_answers(tg, q)[0].get("text") or "") for q in queries]
     refused = [a for a in answers if a.startswith("Too many taps")]
     assert len(refused) == 3, answers
     assert len(tg.messages(USER)) == 1  # refusals add no message

@@ -20,17 +20,39 @@ _ETC_OFFSET = re.compile(r"Etc/GMT([+-]\d{1,2})")
 
 
 def picker_markup(topics: Sequence[Topic], subscribed: Iterable[str]) -> list[list[Button]]:
-    """Two topic buttons a row; ✅ marks the followed ones."""
+    """Two topic buttons a row; ✅ marks the followed ones.
+
+    Each button says what its tap does ("tp:+world" follows, "tp:-world" stops), not
+    "flip": a tap on a picker drawn before a `/subscribe`, or the second of a double tap,
+    does what the button showed instead of undoing it.
+    """
     followed = set(subscribed)
     rows: list[list[Button]] = []
     for i, topic in enumerate(topics):
-        mark = "✅ " if topic.slug in followed else ""
-        button = Button(f"{mark}{topic.name}", f"{TOPIC_PREFIX}{topic.slug}")
+        on = topic.slug in followed
+        mark = "✅ " if on else ""
+        button = Button(f"{mark}{topic.name}", topic_callback(topic.slug, follow=not on))
         if i % 2 == 0:
             rows.append([button])
         else:
             rows[-1].append(button)
     return rows
+
+
+def topic_callback(slug: str, *, follow: bool) -> str:
+    """A picker button's data: follow the topic, or stop following it."""
+    return f"{TOPIC_PREFIX}{'+' if follow else '-'}{slug}"
+
+
+def parse_topic_tap(data: str) -> tuple[str, bool | None]:
+    """The topic slug a picker tap names, and whether to follow it (True) or stop (False).
+
+    None: "flip", the data of pickers sent before buttons said which (`tp:world`).
+    """
+    rest = data.removeprefix(TOPIC_PREFIX)
+    if rest[:1] in ("+", "-") and len(rest) > 1:
+        return rest[1:], rest[0] == "+"
+    return rest, None
 
 
 def picker_text(intro: str, topics: Sequence[Topic], lang: Lang = EN) -> str:

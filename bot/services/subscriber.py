@@ -154,11 +154,21 @@ async def unsubscribe(
     )
 
 
-async def toggle_topic(services: Services, who: Asker, slug: str) -> bool:
-    """Flip one topic; True when the chat follows it now."""
-    return await _as_chat(
-        services, who, lambda s, chat: chat_store.toggle(s, chat.id, slug, now=services.clock())
-    )
+async def set_topic(services: Services, who: Asker, slug: str, follow: bool | None) -> bool:
+    """Follow one topic (`follow` True), stop following it (False), or flip it (None);
+    True when the chat follows it now. Following twice, or stopping twice, changes
+    nothing the second time."""
+
+    def work(session: Session, chat: Chat) -> bool:
+        if follow is None:
+            return chat_store.toggle(session, chat.id, slug, now=services.clock())
+        if follow:
+            chat_store.subscribe(session, chat.id, [slug], now=services.clock())
+        else:
+            chat_store.unsubscribe(session, chat.id, [slug])
+        return follow
+
+    return await _as_chat(services, who, work)
 
 
 async def set_schedule(
