@@ -10,9 +10,10 @@ is dropped afterwards).
    subscription and mode, and when every reply reached the fake.
 2. flood: one user sends F commands at once while B others send one each. Measures the
    bystanders' reply latency (push -> the fake's receipt) and what the flooder got.
-3. taps: T users, each with the /start picker, tap one topic twice, all 2T taps queued
-   before the bot polls. Measures each tap's answer latency (Telegram refuses an answer
-   after 15 s), the picker edits, and whether every picker ends showing the database.
+3. taps: T users, each with the /start picker, tap one topic's button twice (both follow
+   it), all 2T taps queued before the bot polls. Measures each tap's answer latency
+   (Telegram refuses an answer after 15 s), the picker edits, and whether every picker
+   ends showing the database.
 
 Run: python -m bench.bench_storm [--users 300] [--flood 50,200] [--taps 300] [--database-url URL]
 Prints the machine, a markdown table per scenario, and one summary line.
@@ -284,20 +285,18 @@ async def taps(engine: Engine, users: int, timeout: float) -> TapResult:
             edits_before = len(tg.calls("editMessageReplyMarkup"))
             with tg._cond:  # all 2N taps are there before the bot's next poll
                 queries = [
-                    tg.press_button(u, pickers[u], f"tp:{TAP_TOPIC}") for u in ids for _ in "ab"
+                    tg.press_button(u, pickers[u], f"tp:+{TAP_TOPIC}") for u in ids for _ in "ab"
                 ]
             with suppress(TimeoutError):
                 await wait_for(tg, lambda: all(tg.callback_answer(q) for q in queries), 1, timeout)
         # stopped: every picker redraw has finished
-        first = tg.messages(ids[0])[0]
-        plain = next(b["text"] for b in first.buttons if b["callback_data"] == f"tp:{TAP_TOPIC}")
+        # Both taps follow the topic: every picker ends showing it followed (✅).
         wrong = sum(
-            next(
+            not next(
                 b["text"]
                 for b in tg.messages(u)[0].buttons
                 if b["callback_data"].endswith(TAP_TOPIC)
-            )
-            != plain
+            ).startswith("✅ ")
             for u in ids
         )
         latencies = tg.answer_latencies()
