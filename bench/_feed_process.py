@@ -10,7 +10,10 @@ With ``origins`` > 1 the feeds are spread over that many servers (ports), feed n
 server n % origins, as a pool sees feeds on many hosts (each origin has its own pooled
 connections).
 
-Run as ``python -m bench._feed_process BODIES_FILE ORIGINS`` (a pickled list of bytes); it
+With ``errors`` > 0 the first server also answers ``/errors/<n>.xml`` (n < errors) with
+HTTP 500 (``error_urls``), for feeds that fail.
+
+Run as ``python -m bench._feed_process BODIES_FILE ORIGINS [ERRORS]`` (a pickled list of bytes); it
 prints its ports, then answers ``etag on`` / ``etag off`` lines with ``ok`` until stdin
 closes.
 """
@@ -38,18 +41,27 @@ def etag_of(n: int) -> str:
 class FeedProcess:
     """Start the child server on `bodies`; ``urls`` are the feeds' addresses."""
 
-    def __init__(self, bodies: Sequence[bytes], *, origins: int = 1) -> None:
+    def __init__(self, bodies: Sequence[bytes], *, origins: int = 1, errors: int = 0) -> None:
         self._bodies = list(bodies)
         self._origins = origins
+        self._errors = errors
         self._child: subprocess.Popen[str] | None = None
         self.urls: list[str] = []
+        self.error_urls: list[str] = []
 
     def __enter__(self) -> Self:
         with tempfile.NamedTemporaryFile(prefix="bench_bodies_", delete=False) as file:
             pickle.dump(self._bodies, file, protocol=pickle.HIGHEST_PROTOCOL)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path])}
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "bench._feed_process", file.name, str(self._origins)],
+            [
+                sys.executable,
+                "-m",
+                "bench._feed_process",
+                file.name,
+                str(self._origins),
+                str(self._errors),
+            ],
             cwd=REPO,
             env=env,
             stdin=subprocess.PIPE,
@@ -63,6 +75,9 @@ class FeedProcess:
         self.urls = [
             f"http://127.0.0.1:{ports[n % len(ports)]}/feeds/{n}.xml"
             for n in range(len(self._bodies))
+        ]
+        self.error_urls = [
+            f"http://127.0.0.1:{ports[0]}/errors/{n}.xml" for n in range(self._errors)
         ]
         return self
 
@@ -97,7 +112,7 @@ class FeedProcess:
             self._child.wait()
 
 
-def _serve(bodies_file: str, origins: int, commands: IO[str], out: IO[str]) -> None:
+def _serve(bodies_file: str, origins: int, errors: int, commands: IO[str], out: IO[str]) -> None:
     from bench._common import fix_loopback_fakes
     from tests.support.feedserver import FeedServer, Reply, Request
 
@@ -115,6 +130,8 @@ def _serve(bodies_file: str, origins: int, commands: IO[str], out: IO[str]) -> N
             return Reply(200, {"Content-Type": CONTENT_TYPE, "ETag": etag}, body)
 
         servers[n % origins].route(f"/feeds/{n}.xml", handle)
+    for n in range(errors):
+        servers[0].route(f"/errors/{n}.xml", Reply(500, {"Content-Type": "text/plain"}, b"oops"))
     for server in servers:
         server.requests = _Discard()  # type: ignore[assignment]  # keep no requests
         server.start()
@@ -136,4 +153,5 @@ class _Discard(list[object]):
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], int(sys.argv[2]), sys.stdin, sys.stdout)
+    errors = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    _serve(sys.argv[1], int(sys.argv[2]), errors, sys.stdin, sys.stdout)

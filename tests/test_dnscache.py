@@ -135,3 +135,12 @@ async def test_a_fetcher_resolves_a_host_once_for_its_many_feeds() -> None:
             got = await fetcher.fetch_feed(f"https://news.test/{n}.xml", etag='"v1"', now=NOW)
             assert got.status is FetchStatus.NOT_MODIFIED
     assert resolver.calls == [("news.test", 443)]  # not one thread hop per feed
+
+
+async def test_unchecked_answers_are_kept_as_resolved() -> None:
+    resolver = ScriptedResolver(["10.0.0.7"])  # the guard would refuse it
+    answers = CheckedAnswers(resolver, check=False)
+    assert await answers.addresses("intranet.test", 80) == ["10.0.0.7"]
+    assert await answers.addresses("intranet.test", 80) == ["10.0.0.7"]
+    assert await answers.addresses("127.0.0.1", 80) == ["127.0.0.1"]
+    assert resolver.calls == [("intranet.test", 80)]

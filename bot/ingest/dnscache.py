@@ -4,6 +4,8 @@ With the SSRF guard on, every hop resolves its host with getaddrinfo in a worker
 even when a pooled connection to that host is then reused; a round over 1,000 feeds on
 100 hosts made 1,000 thread hops for 100 names. Only checked answers are kept, so the
 guarantee is unchanged: every hop's connection goes to an address that passed the check.
+With the guard off (``check=False``) answers are kept unchecked, so that the fetcher
+resolves names on its own threads either way (``bot.ingest.resolver``), not httpcore.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ class CheckedAnswers:
         ttl: float = TTL_SECONDS,
         max_hosts: int = MAX_HOSTS,
         clock: Callable[[], float] = time.monotonic,
+        check: bool = True,
     ) -> None:
         self._resolve = resolve
+        self._check = check
         self._ttl = ttl
         self._max_hosts = max_hosts
         self._clock = clock
@@ -45,12 +49,17 @@ class CheckedAnswers:
     async def addresses(self, host: str, port: int) -> list[str]:
         """Return the checked addresses of host; raise as ``checked_addresses`` does."""
         if parse_literal(host) is not None:
+            if not self._check:
+                return [host]
             return await checked_addresses(host, port, resolve=self._resolve)
         key = (host.lower(), port)
         kept = self._answers.get(key)
         if kept is not None and kept[0] > self._clock():
             return list(kept[1])
-        addresses = await checked_addresses(host, port, resolve=self._resolve)
+        if self._check:
+            addresses = await checked_addresses(host, port, resolve=self._resolve)
+        else:
+            addresses = await self._resolve(host, port)
         self._keep(key, tuple(addresses))  # reached only if every address passed
         return addresses
 

@@ -29,8 +29,8 @@ from bot.ingest.netguard import (
     PinnedTransport,
     Resolver,
     pinned,
-    system_resolver,
 )
+from bot.ingest.resolver import ThreadedResolver
 from bot.ingest.xmlbytes import media_type
 
 # Re-exported: callers and tests have always found these here.
@@ -140,11 +140,20 @@ class Fetcher:
         resolver: Resolver | None = None,
     ) -> None:
         self._policy = policy
-        # Checked answers are kept a few seconds: one thread hop per host, not per hop.
-        self._answers = CheckedAnswers(resolver or system_resolver)
+        guard = not policy.allow_private_networks
+        # Lookups on threads of our own, one per fetch under way: never in the loop's
+        # default executor, where commands' database work waits (bot/ingest/resolver.py).
+        self._lookups: ThreadedResolver | None = None
+        if resolver is None:
+            resolver = self._lookups = ThreadedResolver(policy.max_concurrency)
+        # Answers are kept a few seconds: one thread hop per host, not per hop.
+        self._answers = CheckedAnswers(resolver, check=guard)
+        # With the guard off, names are still resolved here (not by httpcore, in the loop's
+        # default executor) when the transport is ours; a caller's transport connects as it
+        # likes.
+        self._resolves = guard or transport is None
         self._all = asyncio.Semaphore(policy.max_concurrency)
         self._hosts = _HostSlots(policy.max_per_host)
-        guard = not policy.allow_private_networks
         self._client = httpx.AsyncClient(
             transport=transport or PinnedTransport(guard=guard, per_origin=policy.max_per_host),
             follow_redirects=False,  # each hop is checked in _follow
@@ -168,8 +177,12 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close pooled connections."""
-        await self._client.aclose()
+        """Close pooled connections and the lookup threads."""
+        try:
+            await self._client.aclose()
+        finally:
+            if self._lookups is not None:
+                self._lookups.close()
 
     async def fetch_feed(
         self,
@@ -236,13 +249,10 @@ class Fetcher:
         async with self._hosts.hold(url.host), self._all, budget.spend():
             host = url.raw_host.decode("ascii")  # the name httpcore will connect to
             port = url.port or (443 if url.scheme == "https" else 80)
-            if self._policy.allow_private_networks:
-                addresses = [host]
-            else:
-                try:
-                    addresses = await self._answers.addresses(host, port)
-                except AddressRefused as exc:
-                    raise _Refused(str(exc)) from exc
+            try:  # with the guard off: resolved, not checked
+                addresses = await self._answers.addresses(host, port) if self._resolves else [host]
+            except AddressRefused as exc:
+                raise _Refused(str(exc)) from exc
             # Resolved once: the connection goes to an address that was just checked.
             with pinned(host, port, addresses):
                 async with self._client.stream("GET", url, headers=headers) as response:

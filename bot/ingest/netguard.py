@@ -8,7 +8,6 @@ answer (a DNS-rebinding name can answer differently each time it is asked).
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import resource
 import select
@@ -28,17 +27,8 @@ from bot.ingest.pools import OriginPools
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 #: Resolve ``(host, port)`` to address strings; raise ``OSError`` (``socket.gaierror``) on failure.
+#: The fetcher's own is ``bot.ingest.resolver.ThreadedResolver``.
 Resolver = Callable[[str, int], Awaitable[list[str]]]
-
-
-async def system_resolver(host: str, port: int) -> list[str]:
-    """Resolve host with the event loop's getaddrinfo (runs in the default executor)."""
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses = [str(info[4][0]) for info in infos]
-    if not addresses:
-        raise socket.gaierror(socket.EAI_NONAME, "no addresses")
-    return addresses
 
 
 def parse_literal(host: str) -> IPAddress | None:
