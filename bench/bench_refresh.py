@@ -63,9 +63,10 @@ from bot.cli.fetch import fetch_policy
 from bot.ingest import dedup, parse_workers, semantic, story_batch, story_write
 from bot.ingest import stories as story_store
 from bot.ingest.fetcher import Fetcher, FetchStatus
-from bot.ingest.netguard import PinnedTransport, system_resolver
+from bot.ingest.netguard import PinnedTransport
 from bot.ingest.parser import ParsedFeed, parse_feed
 from bot.ingest.refresh import FeedReport, Refresher
+from bot.ingest.resolver import ThreadedResolver
 from bot.ingest.stories import ingest_entries
 from bot.ingest.topics import TopicMatcher
 from bot.settings import DedupSettings, FeedConfig, FetchSettings, Settings, Topic
@@ -101,14 +102,15 @@ def fresh_database(folder: Path, settings: Settings) -> Engine:
 
 
 # --resolve: feed hosts are names, resolved with the SSRF guard on, as the bot runs. The
-# lookup is real (getaddrinfo of "localhost" in the event loop's executor, the bot's own
-# `system_resolver`), its answer stood in by a public address the guard lets through, and
+# lookup is real (getaddrinfo of "localhost" on lookup threads of the bot's own kind,
+# `ThreadedResolver`), its answer stood in by a public address the guard lets through, and
 # connections to that address go to 127.0.0.1.
 STAND_IN = "93.184.215.14"
+_LOOKUPS = ThreadedResolver(20)  # fetch.max_concurrency's default
 
 
 async def resolve_locally(host: str, port: int) -> list[str]:
-    await system_resolver("localhost", port)
+    await _LOOKUPS("localhost", port)
     return [STAND_IN]
 
 
