@@ -260,6 +260,19 @@ async def test_the_reason_is_in_the_chats_language(bot: Bot) -> None:
     assert "höchstens 6 Briefings am Tag" in many.text and "Verwendung: /schedule" in many.text
 
 
+@pytest.mark.parametrize("mode", ["off", "instant"])
+async def test_a_zone_set_with_no_briefing_scheduled_names_none(bot: Bot, mode: str) -> None:
+    """Briefings off or instant: the zone is set and the reply names no next briefing
+    (it said "Next briefing: —.")."""
+    await say(bot.tg, USER, f"/schedule {mode}")
+    [reply] = await say(bot.tg, USER, "/timezone Asia/Tokyo")
+    assert reply.text == "🕰 Time zone set to Asia/Tokyo."
+    assert bot.chat().timezone == "Asia/Tokyo"
+    await say(bot.tg, USER, "/language de")
+    [german] = await say(bot.tg, USER, "/timezone Europe/Berlin")
+    assert german.text == "🕰 Zeitzone auf Europe/Berlin gesetzt."
+
+
 async def test_schedule_changed_while_its_briefing_is_due_keeps_it_if_the_time_stays(
     bot: Bot,
 ) -> None:

@@ -154,6 +154,9 @@ def schedule_usage_text(error: ScheduleUsageError, lang: Lang = EN) -> str:
 
 
 def timezone_set_text(view: ScheduleView, lang: Lang = EN) -> str:
+    """The new zone, and the next briefing in it when briefings are scheduled."""
+    if view.next_at is None or view.mode != "scheduled":
+        return lang(texts.TIMEZONE_SET_UNSCHEDULED, zone=zone_label(view.timezone))
     return lang(texts.TIMEZONE_SET, zone=zone_label(view.timezone), next=next_time(view, lang))
 
 

@@ -84,6 +84,7 @@ SCHEDULE_SET = "🗓 Briefings at {times} ({zone}). Next: {next}."
 SCHEDULE_NOT_A_TIME = '"{item}" is not a time of day: write it as 07:30 (00:00 to 23:59).'
 SCHEDULE_TOO_MANY = "That is {count} times; at most {max} briefings a day."
 TIMEZONE_SET = "🕰 Time zone set to {zone}. Next briefing: {next}."
+TIMEZONE_SET_UNSCHEDULED = "🕰 Time zone set to {zone}."  # instant mode, or briefings off
 TIMEZONE_UNKNOWN = 'Unknown time zone "{name}".'
 TIMEZONE_HINT = " Use a name like Europe/Berlin or America/New_York."
 ERROR_GENERIC = "Sorry, something went wrong on my side. Please try again in a minute."
