@@ -75,6 +75,22 @@ async def test_language_by_code_and_a_code_we_do_not_speak(
     assert _language(engine, BRAZILIAN) == "ru"
 
 
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("Deutsch", "de"), ("german", "de"), ("de-AT", "de"), ("Español", "es"), ("turkce", "tr")],
+)
+async def test_language_by_its_own_name_its_english_name_or_a_regional_code(
+    tg: FakeTelegram, bot: Settings, engine: Engine, typed: str, code: str
+) -> None:
+    """'/language Deutsch' was refused ('There is no language "Deutsch" here'): only the
+    bare codes were taken, while the picker shows the languages by their own names."""
+    tg.add_private_chat(BRAZILIAN, language_code="pt-br")
+    await say(tg, BRAZILIAN, f"/language {typed}")
+    assert _language(engine, BRAZILIAN) == code
+    [refused] = await say(tg, BRAZILIAN, "/language Deutschland")
+    assert "Deutschland" in refused.text and _language(engine, BRAZILIAN) == code
+
+
 async def test_groups_speak_the_configured_language_and_only_admins_change_it(
     tg: FakeTelegram, bot: Settings, engine: Engine
 ) -> None:

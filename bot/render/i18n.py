@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
@@ -35,6 +36,33 @@ _CLDR = {"en": "en_150"}
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
 Plural = tuple[str, str]  # (singular, plural) English message ids
+
+
+# Besides a code, /language takes each language's own name or its English one.
+_ENGLISH_NAMES = {
+    "en": "English",
+    "ru": "Russian",
+    "de": "German",
+    "es": "Spanish",
+    "tr": "Turkish",
+}
+
+
+def _name_key(name: str) -> str:
+    """A language name as typed, compared without case or accents ("espanol", "TÜRKÇE")."""
+    letters = unicodedata.normalize("NFKD", name.strip().casefold())
+    return "".join(c for c in letters if not unicodedata.combining(c)).replace("ı", "i")
+
+
+_BY_NAME = {
+    _name_key(name): code for names in (LANGUAGES, _ENGLISH_NAMES) for code, name in names.items()
+}
+
+
+def language_named(text: str) -> str | None:
+    """The language `/language` is asked for: a code ("de", "de-AT"), the language's own
+    name ("Deutsch", "Español") or its English one ("German"); None when we have none."""
+    return _BY_NAME.get(_name_key(text)) or supported(text)
 
 
 def supported(code: str | None) -> str | None:

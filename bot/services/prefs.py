@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.briefings.prefs import ChatPrefs, chat_prefs, choice_token
-from bot.render.i18n import supported
+from bot.render.i18n import language_named
 from bot.services.context import Services
 from bot.services.subscriber import Asker, as_chat
 from bot.settings import ITEM_CHOICES, PREVIEW_CHOICES, Settings
@@ -42,8 +42,8 @@ async def prefs(services: Services, who: Asker) -> ChatPrefs:
 
 async def set_language(services: Services, who: Asker, code: str) -> ChatPrefs | None:
     """Speak `code` in this chat from now on; None when the bot has no such language."""
-    language = supported(code)
-    if language is None or language != code.strip().lower():
+    language = language_named(code)
+    if language is None:
         return None
 
     def work(session: Session, chat: Chat) -> ChatPrefs:
