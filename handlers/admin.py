@@ -33,9 +33,10 @@ from bot.admin import audit, opml, stats
 from bot.admin import broadcast as bc
 from bot.admin import feeds as admin_feeds
 from bot.admin.access import is_admin, parse_id
+from bot.admin.feed_topics import set_feed_topics, show_feed_topics
 from bot.admin.results import TooLong
 from bot.delivery.message import OutMessage
-from bot.ingest.topics import Topic
+from bot.ingest.topics import Topic, TopicMatcher
 from bot.render import admin as render
 from bot.render import commands, texts, tghtml
 from bot.render.chart import render_chart
@@ -308,6 +309,34 @@ async def resumefeed(update: Update, context: BotContext) -> None:
     await _feed_change(update, context, "resumefeed")
 
 
+async def feedtopics(update: Update, context: BotContext) -> None:
+    services, chat, args = context.services, chat_of(update), context.args or []
+    feed_id = parse_id(args[0]) if args else None
+    lang = await lang_of(context, update)
+    if feed_id is None:
+        await send_html(context, chat.id, commands.usage_line("feedtopics", lang))
+        return
+    if len(args) == 1:
+        shown = await services.db(lambda s: show_feed_topics(s, feed_id))
+        await send_html(context, chat.id, render.feed_change(shown, lang))
+        return
+    topics = services.settings.topics
+    nothing = {"none", lang(texts.NONE).casefold()}  # unless a topic has that name
+    clear = len(args) == 2 and args[1].casefold() in nothing
+    names = [] if clear and lookup.resolve_topic(args[1], topics) is None else args[1:]
+    resolution = lookup.resolve_topics(names, topics)
+    if resolution.unknown:
+        await send_html(context, chat.id, unknown_topic_text(resolution.unknown[0], topics, lang))
+        return
+    matcher, actor, now = TopicMatcher.from_topics(topics), _actor(update), services.clock()
+    change = await services.db(
+        lambda s: set_feed_topics(
+            s, feed_id, resolution.slugs, matcher=matcher, actor=actor, now=now
+        )
+    )
+    await send_html(context, chat.id, render.feed_change(change, lang))
+
+
 # ---------------------------------------------------------------- OPML
 
 
@@ -379,6 +408,7 @@ HANDLERS: dict[str, Handler] = {
     "addfeed": addfeed,
     "removefeed": removefeed,
     "resumefeed": resumefeed,
+    "feedtopics": feedtopics,
     "export": export_cmd,
     "stats": stats_cmd,
     "audit": audit_cmd,

@@ -121,6 +121,6 @@ async def test_resumefeed_on_a_removed_feed_says_it_was_removed_and_how_to_take_
 @pytest.mark.parametrize(("items", "shown"), [(0, "0 items"), (1, "1 item"), (2, "2 items")])
 def test_the_added_answer_counts_items_in_good_english(items: int, shown: str) -> None:
     """A feed with one item was answered "1 items now"."""
-    change = FeedChange("added", 4, "Site", "https://s.example/rss", items=items)
-    assert render.feed_change(change) == f"✅ Added feed #4 “Site”: {shown} now. Topics: none."
+    change = FeedChange("added", 4, "Site", "https://s.example/rss", items=items, topics=("tech",))
+    assert render.feed_change(change) == f"✅ Added feed #4 “Site”: {shown} now. Topics: tech."
     assert f"{items} Eintr" in render.feed_change(change, lang("de"))

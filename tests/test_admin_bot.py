@@ -63,6 +63,7 @@ async def test_every_admin_command_refuses_non_admins_and_changes_nothing(
         "/addfeed https://example.com/rss world",
         "/removefeed 1",
         "/resumefeed 1",
+        "/feedtopics 1 world",
         "/export",
         "/stats",
         "/audit",

@@ -87,10 +87,20 @@ def find_feed(session: Session, urls: Sequence[str]) -> Feed | None:
     return min(rows, key=lambda f: (not f.enabled, f.id or 0), default=None)
 
 
-def _duplicate(feed: Feed, url: str) -> FeedChange:
-    if feed_key(feed.url) == feed_key(url):
-        return FeedChange("duplicate", feed.id, feed.display_name, url)
-    return FeedChange("duplicate_final", feed.id, feed.display_name, feed.url)
+def _duplicate(feed: Feed, url: str, topics: Sequence[str]) -> FeedChange:
+    """ "Already there"; with the topics asked for and the feed's own (see /feedtopics)."""
+    kind: Literal["duplicate", "duplicate_final"] = (
+        "duplicate" if feed_key(feed.url) == feed_key(url) else "duplicate_final"
+    )
+    shown = url if kind == "duplicate" else feed.url
+    return FeedChange(
+        kind,
+        feed.id,
+        feed.display_name,
+        shown,
+        topics=tuple(topics),
+        old_topics=feed.topic_slugs,
+    )
 
 
 def _unusable(url: str, reason: str) -> FeedChange:
@@ -167,7 +177,7 @@ async def add_feed(
 
     duplicate = await asyncio.to_thread(existing, [url])
     if duplicate is not None:
-        return _duplicate(duplicate, url)
+        return _duplicate(duplicate, url, topics)
     trial = await _try_feed(fetcher, url, clock, discover=True)
     if isinstance(trial, FeedChange):
         return trial
@@ -204,7 +214,7 @@ def _store_feed(
     address = trial.fetch.moved_to or trial.url
     feed = find_feed(session, [asked, trial.url, trial.fetch.final_url, address])
     if feed is not None and feed.enabled:
-        return _duplicate(feed, asked)
+        return _duplicate(feed, asked, topics)
     kind: Literal["added", "readded"] = "readded" if feed is not None else "added"
     if feed is None:
         feed = Feed(url=address, created_at=now)

@@ -40,12 +40,15 @@ FeedChangeKind = Literal[
     "removed_earlier",  # /resumefeed of a removed feed
     "resumed",
     "not_paused",
+    "topics_set",  # /feedtopics: `topics` now, `old_topics` before, `items` stories refiled
+    "topics_shown",  # /feedtopics <id>: the feed's topics
+    "config_topics",  # /feedtopics of a feed the config file lists: its topics are set there
 ]
 
 
 @dataclass(frozen=True)
 class FeedChange:
-    """The outcome of /addfeed, /removefeed or /resumefeed."""
+    """The outcome of /addfeed, /removefeed, /resumefeed or /feedtopics."""
 
     kind: FeedChangeKind
     feed_id: int | None = None
@@ -54,6 +57,9 @@ class FeedChange:
     reason: str = ""  # why a URL is unusable
     items: int = 0  # entries found by the trial fetch
     topics: tuple[str, ...] = ()
+    # topics_set: the feed's topics before the change; duplicate(_final): the feed's
+    # topics, while `topics` holds those the /addfeed asked for
+    old_topics: tuple[str, ...] = ()
     from_config: bool = False  # a removed config feed comes back at the next start
     found_on: str = ""  # added: the page (no feed itself) that named the feed at `url`
 

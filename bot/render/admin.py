@@ -170,8 +170,26 @@ def _found_on(change: FeedChange, lang: Lang) -> str:
     return "\n" + lang(texts.FEED_FOUND_ON, page=page, url=url)
 
 
+def _topics(change: FeedChange, lang: Lang, *, old: bool = False) -> str:
+    slugs = change.old_topics if old else change.topics
+    return tghtml.escape(", ".join(slugs) or lang(texts.NONE))
+
+
+def _other_topics(change: FeedChange, lang: Lang) -> str:
+    """For /addfeed of a feed that is there: how to file it under the topics it named."""
+    if not change.topics or set(change.topics) == set(change.old_topics):
+        return ""
+    asked = tghtml.escape(" ".join(change.topics))
+    return lang(
+        texts.FEED_DUPLICATE_TOPICS,
+        id=change.feed_id,
+        have=_topics(change, lang, old=True),
+        asked=asked,
+    )
+
+
 def feed_change(change: FeedChange, lang: Lang = EN) -> str:
-    """The answer to /addfeed, /removefeed or /resumefeed."""
+    """The answer to /addfeed, /removefeed, /resumefeed or /feedtopics."""
     name, url, feed_id = (
         tghtml.escape(change.name),
         tghtml.escape(_shown(change.url)),
@@ -181,15 +199,35 @@ def feed_change(change: FeedChange, lang: Lang = EN) -> str:
         case "unusable":
             return lang(texts.FEED_UNUSABLE, url=url, reason=tghtml.escape(change.reason))
         case "duplicate":
-            return lang(texts.FEED_DUPLICATE, id=feed_id, name=name)
+            reply = lang(texts.FEED_DUPLICATE, id=feed_id, name=name)
+            return reply + _other_topics(change, lang)
         case "duplicate_final":
-            return lang(texts.FEED_DUPLICATE_FINAL, final=url, id=feed_id, name=name)
+            reply = lang(texts.FEED_DUPLICATE_FINAL, final=url, id=feed_id, name=name)
+            return reply + _other_topics(change, lang)
         case "added" | "readded":
             template = texts.FEED_ADDED if change.kind == "added" else texts.FEED_READDED
-            topics = tghtml.escape(", ".join(change.topics) or lang(texts.NONE))
             items = lang.plural(texts.FEED_ITEMS, change.items)
-            reply = lang(template, id=feed_id, title=name, items=items, topics=topics)
-            return reply + _found_on(change, lang)
+            reply = lang(
+                template, id=feed_id, title=name, items=items, topics=_topics(change, lang)
+            )
+            note = "" if change.topics else lang(texts.FEED_NO_TOPICS_NOTE, id=feed_id)
+            return reply + note + _found_on(change, lang)
+        case "topics_set":
+            old = _topics(change, lang, old=True)
+            reply = lang(
+                texts.FEED_TOPICS_SET, id=feed_id, name=name, topics=_topics(change, lang), old=old
+            )
+            if change.items:
+                reply += lang.plural(texts.FEED_TOPICS_REFILED, change.items)
+            return reply + ("" if change.topics else lang(texts.FEED_NO_TOPICS_NOTE, id=feed_id))
+        case "topics_shown":
+            return lang(
+                texts.FEED_TOPICS_SHOWN, id=feed_id, name=name, topics=_topics(change, lang)
+            )
+        case "config_topics":
+            return lang(
+                texts.FEED_TOPICS_CONFIG, id=feed_id, name=name, topics=_topics(change, lang)
+            )
         case "not_found":
             return lang(texts.FEED_NOT_FOUND, id=feed_id)
         case "already_removed":

@@ -232,6 +232,23 @@ FEED_FOUND_ON = "{page} is a web page, not a feed; this is the feed it names: {u
 FEED_UNUSABLE = "Can't add {url}: {reason}."
 FEED_DUPLICATE = "That feed is already there: #{id} {name}."
 FEED_DUPLICATE_FINAL = "That URL leads to {final}, which is already feed #{id} {name}."
+FEED_DUPLICATE_TOPICS = "\nIts topics: {have}. /feedtopics {id} {asked} files it under {asked}."
+FEED_NO_TOPICS_NOTE = (
+    "\nWith no topics, its stories reach only chats whose keywords they mention and topics"
+    " whose keywords they match; /feedtopics {id} &lt;topic…&gt; files it under topics."
+)
+FEED_TOPICS_SET = "🏷 Feed #{id} {name} files its stories under: {topics} (before: {old})."
+FEED_TOPICS_REFILED = (
+    " {count} story of the last 24 hours refiled.",
+    " {count} stories of the last 24 hours refiled.",
+)
+FEED_TOPICS_SHOWN = (
+    "Feed #{id} {name} files its stories under: {topics}.\n"
+    "/feedtopics {id} &lt;topic…&gt; changes that; /feedtopics {id} none leaves only keywords."
+)
+FEED_TOPICS_CONFIG = (
+    "Feed #{id} {name} is listed in the config file, so its topics are set there (now: {topics})."
+)
 FEED_NOT_FOUND = "There is no feed #{id}. /feeds lists them."
 FEED_REMOVED = "Feed #{id} {name} removed; its stories stay."
 FEED_REMOVED_CONFIG = (
