@@ -26,7 +26,7 @@ from bot.ingest.dedup import (
     similarity,
     similarity_bound,
 )
-from tests.support.dedupkit import T0, WINDOW, IngestProbe, semantic_or_skip
+from tests.support.dedupkit import ISSUES, ONE_STORY, T0, WINDOW, IngestProbe, semantic_or_skip
 
 ROOT = Path(__file__).resolve().parents[1]
 STS_DIR = ROOT.parent / "shared" / "data" / "sts-headlines-dev"
@@ -421,3 +421,18 @@ def test_dev_set_precision_at_shipped_threshold(probe: IngestProbe) -> None:
     method = "semantic" if probe.semantic is not None else "lexical"
     assert precision >= 0.93, f"{method}: precision {precision:.3f}"
     assert recall >= (0.85 if probe.semantic is not None else 0.5), f"{method}: recall {recall:.3f}"
+
+
+def test_two_outlets_issues_of_one_heading_stay_two_stories(probe: IngestProbe) -> None:
+    """Both newsletters called "Morning Briefing" were one story: one outlet's was lost."""
+    first, second = (probe.add(t, summary=s, feed=i) for i, (t, s) in enumerate(ISSUES))
+    assert first != second
+
+
+def test_one_short_headline_over_summaries_that_share_words_is_one_story(
+    probe: IngestProbe,
+) -> None:
+    first, second = (probe.add(t, summary=s, feed=i) for i, (t, s) in enumerate(ONE_STORY))
+    assert first == second
+    # Without a summary to tell by, a short headline two outlets share stays one story.
+    assert probe.add(ISSUES[0][0], feed=0) == probe.add(ISSUES[1][0], feed=1)

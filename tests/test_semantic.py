@@ -24,7 +24,7 @@ from bot.ingest.semantic import embedding_text
 from bot.ingest.vector_index import VectorIndex
 from bot.settings.model import DedupSettings, Settings
 from bot.storage.db import open_database
-from tests.support.dedupkit import T0, WINDOW, IngestProbe, semantic_or_skip
+from tests.support.dedupkit import ISSUES, ONE_STORY, T0, WINDOW, IngestProbe, semantic_or_skip
 
 # Same story, no candidate key in common: only the nearest-neighbour search finds it.
 NO_SHARED_KEY = ("Netflix raises subscription prices", "Netflix hikes monthly fees")
@@ -268,3 +268,11 @@ def test_a_batch_embeds_each_text_as_alone(method: semantic.SemanticDedup) -> No
     together = method.encoder.encode(texts)  # padded to the longest, masked
     alone = np.stack([method.encoder.encode([t])[0] for t in texts])
     assert np.abs(together - alone).max() < 1e-5
+
+
+def test_two_outlets_issues_of_one_heading_stay_two_stories(probe: IngestProbe) -> None:
+    """The semantic method reads the same summaries: "Morning Briefing" twice is two issues."""
+    first, second = (probe.add(t, summary=s, feed=i) for i, (t, s) in enumerate(ISSUES))
+    assert first != second
+    one, other = (probe.add(t, summary=s, feed=i) for i, (t, s) in enumerate(ONE_STORY))
+    assert one == other

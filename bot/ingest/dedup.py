@@ -42,6 +42,11 @@ LEXICAL_BESIDE_SEMANTIC = 0.70
 NEAR_PREFIX, NEAR_FUZZY = 0.9, 0.8  # credit for "Syria"/"Syrian", "Morsi"/"Mursi"
 OPPOSITES_FACTOR = 0.7
 PLACES_FACTOR = 0.7  # each title names a place the other does not: "visit UK" / "… Australia"
+# Two short headlines over summaries with no word in common are two issues of a heading
+# several outlets use ("Morning Briefing", "Letters"), not one story: see `_other_issues`.
+GENERIC_TITLE_TOKENS = 3
+SUMMARY_TOKENS_TO_TELL = 6
+OTHER_ISSUES_FACTOR = 0.5
 MAX_KEY_TOKENS = 6  # C(6, 2) = 15 pair keys at most
 KEY_PREFIX = 4  # "Syria"/"Syrian" share the key form "syri"
 
@@ -244,13 +249,35 @@ def semantic_similarity(cosine: float, a: Fingerprint, b: Fingerprint) -> float:
     return cosine * _vetoes(a, b)
 
 
+def _other_issues(a: Fingerprint, b: Fingerprint) -> bool:
+    """Tell whether two short headlines head summaries that share no word.
+
+    A feed's own recurring heading is told apart by its history (`bot.ingest.recurring`);
+    two outlets' newsletters both called "Morning Briefing" have none in common, and by
+    the headline alone they were one story. Their summaries tell: one story's summaries
+    share its names and words, two issues' share none. Only short headlines are read so:
+    a long headline two outlets print word for word is one story (wire copy), whatever
+    each says below it; and an entry without a summary of some length is never split.
+    """
+    if len(a.tokens) > GENERIC_TITLE_TOKENS or len(b.tokens) > GENERIC_TITLE_TOKENS:
+        return False
+    heading = set(a.tokens) | set(b.tokens)
+    words_a, words_b = a.summary_tokens - heading, b.summary_tokens - heading
+    if len(words_a) < SUMMARY_TOKENS_TO_TELL or len(words_b) < SUMMARY_TOKENS_TO_TELL:
+        return False
+    return words_a.isdisjoint(words_b)
+
+
 def _vetoes(a: Fingerprint, b: Fingerprint) -> float:
-    """Multiply the penalties for conflicting numbers/dates, opposites and places."""
+    """Multiply the penalties for conflicting numbers/dates, opposites and places, and
+    for two issues of one heading."""
     factor = _specifics_factor(a.specifics, b.specifics)
     if _contradicts(a, b):
         factor *= OPPOSITES_FACTOR
     if places_conflict(a.places, b.places):
         factor *= PLACES_FACTOR
+    if _other_issues(a, b):
+        factor *= OTHER_ISSUES_FACTOR
     return factor
 
 

@@ -118,3 +118,20 @@ class IngestProbe:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+# Two outlets' newsletters under one heading, and one story under one short headline.
+ISSUES = (
+    (
+        "Morning Briefing",
+        "Rates rise again as the central bank fights inflation; a storm nears Texas.",
+    ),
+    (
+        "Morning Briefing",
+        "Election results arrive from Brazil, and clubs prepare for derby weekend.",
+    ),
+)
+ONE_STORY = (
+    ("Queen Elizabeth dies", "Queen Elizabeth II died peacefully at Balmoral, the palace said."),
+    ("Queen Elizabeth dies", "Britain's longest-reigning monarch died at Balmoral aged 96."),
+)
