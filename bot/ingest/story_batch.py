@@ -447,7 +447,7 @@ def ingest_fresh(
             if vectors is not None:
                 vectors.add(index, story.id)
         else:
-            story = _merge(batch, story_id, entry)
+            story = _merge(batch, story_id, entry, feed)
             merged += 1
         batch.add_keys(story, entry_keys)
         prepared = brought[index]
@@ -502,12 +502,17 @@ def _new_story(batch: _Batch, feed: FeedInfo, entry: ParsedEntry, now: datetime)
     return story
 
 
-def _merge(batch: _Batch, story_id: int, entry: ParsedEntry) -> PendingStory:
+def _merge(batch: _Batch, story_id: int, entry: ParsedEntry, feed: FeedInfo) -> PendingStory:
     story = batch.stories.get(story_id)
     if story is None:  # a stored story, first merged into by this batch
         story = PendingStory(story_id, batch.loaded(batch.published[story_id]))
         batch.stories[story_id] = story
     story.added += 1
+    if entry.link:  # a story without a link takes the first one an entry brings
+        if story.row is not None:  # this batch's story: of this feed already
+            story.row["link"] = story.row["link"] or entry.link
+        elif story.first_link is None:
+            story.first_link = (entry.link, feed.feed_id, feed.source_name[:200])
     if entry.image_url:  # a story without an image takes the first one another outlet has
         if story.row is not None:
             story.image_url = story.image_url if story.image_url is not None else entry.image_url

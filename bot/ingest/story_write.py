@@ -23,12 +23,20 @@ _story, _entry = table_of(Story), table_of(Entry)
 _key, _topic = table_of(StoryKey), table_of(StoryTopic)
 
 _INSERT_STORY = sa.insert(_story).returning(_story.c.id, sort_by_parameter_order=True)
+# A story stored without a link (its first outlet's item had none) takes the first link
+# another outlet's entry brings, and that outlet with it: the headline links to an
+# article, 📖 can read it, and the source line names whose article it is. (SET
+# expressions all read the row as it was: `link` below is the stored one.)
+_LINKLESS = sa.and_(_story.c.link.is_(None), sa.bindparam("b_link").is_not(None))
 _BUMP_STORY = (
     sa.update(_story)
     .where(_story.c.id == sa.bindparam("b_id"))
     .values(
         entry_count=_story.c.entry_count + sa.bindparam("b_added"),
         image_url=sa.func.coalesce(_story.c.image_url, sa.bindparam("b_image")),
+        link=sa.func.coalesce(_story.c.link, sa.bindparam("b_link")),
+        feed_id=sa.case((_LINKLESS, sa.bindparam("b_feed")), else_=_story.c.feed_id),
+        source_name=sa.case((_LINKLESS, sa.bindparam("b_source")), else_=_story.c.source_name),
     )
 )
 _INSERT_ENTRY = sa.insert(_entry)
@@ -53,6 +61,9 @@ class PendingStory:
     image_url: str | None = None
     added: int = 0  # entries this batch attaches (a new story counts its first)
     first_image: str | None = None  # stored story: the first image a merged entry brings
+    # Stored story: the first link a merged entry brings, with its feed (id, name); it
+    # becomes the story's link only if the story has none (`_BUMP_STORY`).
+    first_link: tuple[str, int, str] | None = None
     keys: set[int] = field(default_factory=set)  # keys it is known to have, stored or added
     new_keys: list[int] = field(default_factory=list)  # keys this batch adds
     topics: set[str] = field(default_factory=set)  # topics this batch adds
@@ -75,9 +86,17 @@ def write_batch(
         ids = session.execute(_INSERT_STORY, rows).scalars().all()
         real = {s.id: int(i) for s, i in zip(created, ids, strict=True)}
     bumps = [
-        {"b_id": s.id, "b_added": s.added, "b_image": s.first_image}
+        {
+            "b_id": s.id,
+            "b_added": s.added,
+            "b_image": s.first_image,
+            "b_link": link,
+            "b_feed": feed_id,
+            "b_source": source,
+        }
         for s in stories
         if s.row is None
+        for link, feed_id, source in (s.first_link or (None, None, None),)
     ]
     if bumps:
         session.execute(_BUMP_STORY, bumps)

@@ -1,0 +1,129 @@
+"""What a reader sees of a story over time: its headline, its link and its source line.
+
+Feeds change between refreshes on a local HTTP server; the `Refresher` stores them in a
+real database; briefings are composed into the outbox (the texts the sender hands to
+Telegram) and /latest's views are read as the handler reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.briefings.compose import compose_scheduled
+from bot.ingest.fetcher import Fetcher, FetchPolicy
+from bot.ingest.refresh import FeedReport, Refresher
+from bot.services.story_views import story_views
+from bot.settings import BriefingSettings, FeedConfig, Settings, Topic, load_settings
+from bot.storage import feeds as feed_store
+from bot.storage import stories as story_store
+from bot.storage.db import session_scope
+from bot.storage.models import Outbox
+from tests.support.feedserver import FeedServer, Reply
+from tests.support.seed import seed_chats
+
+NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+RSS = {"Content-Type": "application/rss+xml"}
+
+Item = tuple[str, str, str | None, datetime]  # guid, title, link (None: no <link>), date
+
+
+def rss(items: Sequence[Item], *, title: str = "Outlet") -> bytes:
+    """RSS 2.0; GUIDs are not permalinks, so an item without <link> has no link at all."""
+    parts = []
+    for guid, headline, link, date in items:
+        link_tag = f"<link>{link}</link>" if link else ""
+        parts.append(
+            f'<item><guid isPermaLink="false">{guid}</guid><title>{headline}</title>{link_tag}'
+            f"<pubDate>{format_datetime(date, usegmt=True)}</pubDate></item>"
+        )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>'
+        f"<link>https://outlet.example/</link>{''.join(parts)}</channel></rss>"
+    ).encode()
+
+
+def settings_for(server: FeedServer, *feeds: tuple[str, str | None]) -> Settings:
+    """Settings with these (path, configured name or None) feeds, all in topic "world"."""
+    base = load_settings(None, {})
+    return Settings(
+        telegram=base.telegram,
+        database_url=base.database_url,
+        fetch=base.fetch.__class__(allow_private_networks=True, interval_seconds=600),
+        topics=(Topic("world", "World"),),
+        briefing=BriefingSettings(times=("08:00",), timezone="UTC", max_items=10),
+        feeds=tuple(
+            FeedConfig(url=server.url(path), name=name, topics=("world",)) for path, name in feeds
+        ),
+    )
+
+
+async def refresh(engine: Engine, settings: Settings, now: datetime) -> list[FeedReport]:
+    with session_scope(engine) as session:
+        feed_store.sync_config_feeds(session, settings.feeds, now=now)
+    async with Fetcher(FetchPolicy(allow_private_networks=True, timeout_seconds=5)) as fetcher:
+        refresher = Refresher(engine=engine, fetcher=fetcher, settings=settings, clock=lambda: now)
+        return await refresher.refresh_all()
+
+
+def sent_texts(engine: Engine) -> list[str]:
+    with Session(engine) as session:
+        return [r.text for r in session.exec(select(Outbox).order_by(col(Outbox.id))).all()]
+
+
+def latest_views(engine: Engine) -> dict[str, tuple[str | None, str, tuple[str, ...]]]:
+    """/latest's stories by headline: (link, source, other outlets)."""
+    with session_scope(engine) as session:
+        views = story_views(session, story_store.latest_stories(session, topics=None, limit=20))
+    return {v.title: (v.link, v.source, v.other_sources) for v in views}
+
+
+BRIDGE = "Storm closes the northern bridge after cracks are found"
+
+
+async def test_a_story_without_a_link_takes_the_link_another_outlet_brings(
+    engine: Engine, server: FeedServer
+) -> None:
+    """The first outlet's item has no link; a second outlet's report of it has one.
+
+    The story was stored linkless and stayed so: its headline linked nowhere in the
+    briefing and in /latest, and 📖 answered "no link", while an article was there.
+    """
+    server.route("/wire.xml", Reply(200, RSS, rss([("w-1", BRIDGE, None, NOW - HOUR)])))
+    server.route("/daily.xml", Reply(200, RSS, rss([])))
+    settings = settings_for(server, ("/wire.xml", "Wire"), ("/daily.xml", "Daily"))
+    seed_chats(engine, [8], now=NOW, due=NOW + 2 * HOUR)
+    await refresh(engine, settings, NOW)
+    assert latest_views(engine)[BRIDGE] == (None, "Wire", ())
+
+    daily = ("d-1", BRIDGE, "https://daily.example/bridge", NOW - HOUR / 2)
+    server.route("/daily.xml", Reply(200, RSS, rss([daily])))
+    [*_] = await refresh(engine, settings, NOW + HOUR)
+    # The headline links to Daily's article, so Daily is the outlet the line names first.
+    assert latest_views(engine)[BRIDGE] == ("https://daily.example/bridge", "Daily", ("Wire",))
+    compose_scheduled(engine, settings, now=NOW + 2 * HOUR)
+    [text] = sent_texts(engine)
+    assert f'<a href="https://daily.example/bridge">{BRIDGE}</a>' in text
+    assert "<i>Daily · " in text and "also Wire" in text
+
+    # A third outlet's link does not replace the one the story has.
+    server.route("/wire.xml", Reply(200, RSS, rss([("w-2", BRIDGE, "https://w.example/b", NOW)])))
+    await refresh(engine, settings, NOW + 3 * HOUR)
+    assert latest_views(engine)[BRIDGE] == ("https://daily.example/bridge", "Daily", ("Wire",))
+
+
+async def test_a_linkless_item_and_its_linked_update_in_one_fetch_make_one_linked_story(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    items: list[Item] = [
+        ("w-1", BRIDGE, None, NOW - HOUR),
+        ("w-2", BRIDGE, "https://wire.example/bridge", NOW - HOUR / 2),
+    ]
+    server.route("/wire.xml", Reply(200, RSS, rss(items)))
+    await refresh(sqlite_engine, settings_for(server, ("/wire.xml", "Wire")), NOW)
+    assert latest_views(sqlite_engine) == {BRIDGE: ("https://wire.example/bridge", "Wire", ())}
