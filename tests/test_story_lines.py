@@ -22,7 +22,7 @@ from bot.settings import BriefingSettings, FeedConfig, Settings, Topic, load_set
 from bot.storage import feeds as feed_store
 from bot.storage import stories as story_store
 from bot.storage.db import session_scope
-from bot.storage.models import Outbox
+from bot.storage.models import Chat, Outbox
 from tests.support.feedserver import FeedServer, Reply
 from tests.support.seed import seed_chats
 
@@ -76,6 +76,14 @@ def sent_texts(engine: Engine) -> list[str]:
         return [r.text for r in session.exec(select(Outbox).order_by(col(Outbox.id))).all()]
 
 
+def briefing_due(engine: Engine, chat_id: int, *, at: datetime, last: datetime) -> None:
+    with session_scope(engine) as session:
+        chat = session.get(Chat, chat_id)
+        assert chat is not None
+        chat.next_briefing_at, chat.last_briefing_at = at, last
+        session.add(chat)
+
+
 def latest_views(engine: Engine) -> dict[str, tuple[str | None, str, tuple[str, ...]]]:
     """/latest's stories by headline: (link, source, other outlets)."""
     with session_scope(engine) as session:
@@ -127,3 +135,46 @@ async def test_a_linkless_item_and_its_linked_update_in_one_fetch_make_one_linke
     server.route("/wire.xml", Reply(200, RSS, rss(items)))
     await refresh(sqlite_engine, settings_for(server, ("/wire.xml", "Wire")), NOW)
     assert latest_views(sqlite_engine) == {BRIDGE: ("https://wire.example/bridge", "Wire", ())}
+
+
+STORM = "Storm kills 40 on the coast"
+CORRECTED = "Storm kills 4 on the coast"
+
+
+async def test_a_headline_corrected_before_the_briefing_is_briefed_as_corrected_once(
+    engine: Engine, server: FeedServer
+) -> None:
+    """The outlet corrects its headline (same GUID, same link) before the briefing.
+
+    The edit was taken for the item already stored and dropped: the briefing and /latest
+    kept the wrong headline ("40") for as long as the story was listed.
+    """
+    link = "https://wire.example/storm"
+    daily_link = "https://daily.example/storm"
+    server.route("/wire.xml", Reply(200, RSS, rss([("w-1", STORM, link, NOW - HOUR)])))
+    server.route("/daily.xml", Reply(200, RSS, rss([("d-1", STORM, daily_link, NOW - HOUR)])))
+    seed_chats(engine, [8], now=NOW, due=NOW + 3 * HOUR)
+    await refresh(engine, settings_for(server, ("/wire.xml", "Wire")), NOW)
+    settings = settings_for(server, ("/wire.xml", "Wire"), ("/daily.xml", "Daily"))
+    await refresh(engine, settings, NOW + HOUR / 2)
+    assert latest_views(engine)[STORM] == (link, "Wire", ("Daily",))
+
+    # Both outlets correct their headlines: the story shows Wire's, its own outlet's.
+    daily_fix = f"{CORRECTED}, officials say"
+    server.route("/wire.xml", Reply(200, RSS, rss([("w-1", CORRECTED, link, NOW - HOUR)])))
+    server.route("/daily.xml", Reply(200, RSS, rss([("d-1", daily_fix, daily_link, NOW - HOUR)])))
+    reports = await refresh(engine, settings, NOW + HOUR)
+    assert sum(r.new_entries for r in reports) == 0  # an edit is no new item
+    assert latest_views(engine) == {CORRECTED: (link, "Wire", ("Daily",))}
+    compose_scheduled(engine, settings, now=NOW + 3 * HOUR)
+    [text] = sent_texts(engine)
+    assert CORRECTED in text and "40" not in text
+
+    # A later edit shows in /latest but is not briefed again.
+    reworded = "Storm kills four on the coast"
+    server.route("/wire.xml", Reply(200, RSS, rss([("w-1", reworded, link, NOW - HOUR)])))
+    await refresh(engine, settings, NOW + 4 * HOUR)
+    assert list(latest_views(engine)) == [reworded]
+    briefing_due(engine, 8, at=NOW + 5 * HOUR, last=NOW + 3 * HOUR)
+    compose_scheduled(engine, settings, now=NOW + 5 * HOUR)
+    assert sum("on the coast" in text for text in sent_texts(engine)) == 1

@@ -56,10 +56,15 @@ def ingest_entries(
     assert feed.id is not None
     identities, known = _identities(session, feed.id, entries)
     fresh: dict[str, ParsedEntry] = {}  # new identities, first occurrence wins
+    edited: dict[str, tuple[str, str]] = {}  # known identity -> (stored, new) headline
     for entry, identity in zip(entries, identities, strict=True):
         if identity not in known:
             fresh.setdefault(identity, entry)
-    listed = known | _renamed(session, feed.id, fresh)
+        elif entry.title and entry.title[:400] != known[identity]:
+            edited.setdefault(identity, (known[identity], entry.title[:400]))
+    if edited:  # an edit is the same item, not sent again: it shows the headline as it is now
+        story_store.retitle(session, feed.id, edited)
+    listed = set(known) | _renamed(session, feed.id, fresh)
     # Still listed: keep these entries' identities past the retention period.
     touch_listed(session, feed.id, sorted(listed), now=now)
     info = story_batch.FeedInfo(feed.id, feed.display_name, feed.topic_slugs)
@@ -77,8 +82,9 @@ def ingest_entries(
 
 def _identities(
     session: Session, feed_id: int, entries: Sequence[ParsedEntry]
-) -> tuple[list[str], set[str]]:
-    """Each entry's identity, and which of them the feed stored before.
+) -> tuple[list[str], dict[str, str]]:
+    """Each entry's identity, and which of them the feed stored before, with the stored
+    headline.
 
     An entry under a stored GUID that is another item (`recurring.guid_reused`: another
     link, a headline that is not the same story) takes its link into its identity, as
@@ -98,9 +104,10 @@ def _identities(
         if guid_reused(new, (stored_link, fingerprint(stored_title))):
             rekeyed[i] = with_link(identity, entry.link)
     changed = [r for r, identity in zip(rekeyed, identities, strict=True) if r != identity]
-    known = {r for r in rekeyed if r in stored}
+    known = {r: stored[r][1] for r in rekeyed if r in stored}
     if changed:
-        known |= set(story_store.known_entries(session, feed_id, changed))
+        again = story_store.known_entries(session, feed_id, changed)
+        known.update((identity, title) for identity, (_, title) in again.items())
     return rekeyed, known
 
 
