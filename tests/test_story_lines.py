@@ -178,3 +178,38 @@ async def test_a_headline_corrected_before_the_briefing_is_briefed_as_corrected_
     briefing_due(engine, 8, at=NOW + 5 * HOUR, last=NOW + 3 * HOUR)
     compose_scheduled(engine, settings, now=NOW + 5 * HOUR)
     assert sum("on the coast" in text for text in sent_texts(engine)) == 1
+
+
+POSTS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Posts</title>
+<link>https://posts.example/</link>
+<item><guid>p-1</guid><link>https://posts.example/1</link><description>Ferries replace the
+ closed bridge. They run every hour until the repairs are done.</description></item>
+<item><guid>p-2</guid><title>Harbour crane toppled by gusts</title><link>https://posts.example/2</link>
+<description>Harbour crane toppled by gusts \xe2\x80\x94 nobody was hurt, the port says.
+</description></item>
+<item><guid>p-3</guid><title>Storm</title><link>https://posts.example/3</link>
+<description>Stormy nights ahead for the coast.</description></item>
+</channel></rss>"""
+
+
+async def test_a_summary_never_repeats_the_headline_it_opens_with(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    """With summaries on, a post without a title (its headline is its first sentence)
+    and a description that opens with the headline read the same words twice in a row."""
+    server.route("/posts.xml", Reply(200, RSS, POSTS))
+    settings = settings_for(server, ("/posts.xml", "Posts"))
+    seed_chats(sqlite_engine, [8], now=NOW, due=NOW + HOUR)
+    with session_scope(sqlite_engine) as session:
+        chat = session.get(Chat, 8)
+        assert chat is not None
+        chat.summaries = True
+        session.add(chat)
+    await refresh(sqlite_engine, settings, NOW)
+    compose_scheduled(sqlite_engine, settings, now=NOW + HOUR)
+    [text] = sent_texts(sqlite_engine)
+    assert text.count("Ferries replace the closed bridge.") == 1
+    assert "</i>\nThey run every hour until the repairs are done." in text
+    assert text.count("Harbour crane toppled by gusts") == 1
+    assert "</i>\nnobody was hurt, the port says." in text
+    assert "</i>\nStormy nights ahead for the coast." in text  # a word's beginning stays
