@@ -213,3 +213,33 @@ async def test_a_summary_never_repeats_the_headline_it_opens_with(
     assert text.count("Harbour crane toppled by gusts") == 1
     assert "</i>\nnobody was hurt, the port says." in text
     assert "</i>\nStormy nights ahead for the coast." in text  # a word's beginning stays
+
+
+async def test_briefs_linking_to_anchors_of_one_page_each_reach_the_reader(
+    sqlite_engine: Engine, server: FeedServer
+) -> None:
+    """A page of news in brief: each item links to its anchor, and a canonical link has no
+    fragment. An item sharing a word with another ("tram") joined that one's story by the
+    link, so it was never listed nor sent."""
+    page = "https://city.example/briefs"
+    briefs: list[Item] = [
+        ("b-1", "Council approves the tram line to the harbour", f"{page}#tram", NOW - HOUR),
+        ("b-2", "Tram fares rise by ten percent next year", f"{page}#fares", NOW - HOUR),
+        ("b-3", "Library opens on Sundays from April", f"{page}#library", NOW - HOUR),
+    ]
+    server.route("/briefs.xml", Reply(200, RSS, rss(briefs)))
+    settings = settings_for(server, ("/briefs.xml", "City"))
+    seed_chats(sqlite_engine, [8], now=NOW, due=NOW + HOUR)
+    await refresh(sqlite_engine, settings, NOW)
+    compose_scheduled(sqlite_engine, settings, now=NOW + HOUR)
+
+    depot: Item = ("b-4", "New tram depot to open in the harbour", f"{page}#depot", NOW + HOUR)
+    server.route("/briefs.xml", Reply(200, RSS, rss([depot, *briefs])))
+    await refresh(sqlite_engine, settings, NOW + 2 * HOUR)
+    briefing_due(sqlite_engine, 8, at=NOW + 3 * HOUR, last=NOW + HOUR)
+    compose_scheduled(sqlite_engine, settings, now=NOW + 3 * HOUR)
+    texts = sent_texts(sqlite_engine)
+    for _, title, _, _ in briefs:
+        assert title in texts[0], title
+    assert len(texts) == 2 and depot[1] in texts[1]
+    assert not any(title in texts[1] for _, title, _, _ in briefs)

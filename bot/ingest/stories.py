@@ -11,6 +11,7 @@ benchmarks and the tests all run this module, not a copy of it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,8 +77,24 @@ def ingest_entries(
         now=now,
         window=window,
         semantic=semantic,
+        shared_links=_shared_links(entries),
     )
     return IngestOutcome(len(fresh), created, joined, story_ids)
+
+
+def _shared_links(entries: Sequence[ParsedEntry]) -> frozenset[str]:
+    """The links this fetch gives to items under different anchors of one page.
+
+    A page of news in brief whose items link to its anchors (".../briefs#fares"): a
+    canonical link drops the fragment, so every item has the page's link, which is no
+    one article's address. (Items under one link without anchors, a live article's
+    updates, still join by it: `bot.ingest.recurring`.)
+    """
+    anchors: dict[str, set[str]] = defaultdict(set)
+    for entry in entries:
+        if entry.link and entry.anchor:
+            anchors[entry.link].add(entry.anchor)
+    return frozenset(link for link, seen in anchors.items() if len(seen) > 1)
 
 
 def _identities(

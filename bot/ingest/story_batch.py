@@ -167,6 +167,8 @@ class _Batch:
     fingerprints: dict[int, list[tuple[int, dedup.Fingerprint]]] = field(default_factory=dict)
     own: dict[int, list[Issue]] = field(default_factory=dict)  # story id -> this feed's
     # entries in it (stored and this batch's), for `bot.ingest.recurring`
+    shared_links: frozenset[str] = frozenset()  # links of several anchors of one page in
+    # the fetch: such a link joins nothing by itself (`bot.ingest.stories._shared_links`)
 
     def count(
         self,
@@ -213,7 +215,7 @@ class _Batch:
         index: int = 0,
     ) -> int | None:
         """The story entry number `index` joins, or None (semantic method: with `vectors`)."""
-        if entry.link and entry.link in self.link_story:
+        if entry.link and entry.link in self.link_story and entry.link not in self.shared_links:
             by_link = self.link_story[entry.link]
             if not self.reused_link(by_link, entry, fp):
                 return by_link
@@ -416,10 +418,13 @@ def ingest_fresh(
     now: datetime,
     window: timedelta,
     semantic: SemanticDedup | None = None,
+    shared_links: frozenset[str] = frozenset(),
 ) -> tuple[int, int, tuple[int, ...]]:
     """Store `fresh` (identity, entry) pairs; return (new stories, merged, touched story ids).
 
     With `semantic`, the entries are embedded and their nearest stories join the candidates.
+    A link in `shared_links` (a page whose anchors several items link to) joins nothing
+    by itself.
     """
     if not fresh:
         return 0, 0, ()
@@ -434,6 +439,7 @@ def ingest_fresh(
     vectors = FeedVectors(session, semantic, entries, window) if semantic else None
     near = vectors.near_ids() if vectors else ()
     batch = _read(session, feed.feed_id, entries, keys, window, near)
+    batch.shared_links = shared_links
     if vectors is not None:
         vectors.read(session, batch.entries)
     entry_rows: list[dict[str, Any]] = []
