@@ -92,37 +92,39 @@ def latest_views(engine: Engine) -> dict[str, tuple[str | None, str, tuple[str, 
 
 
 BRIDGE = "Storm closes the northern bridge after cracks are found"
+DAILY_BRIDGE = "Storm closes northern bridge after cracks found"
 
 
-async def test_a_story_without_a_link_takes_the_link_another_outlet_brings(
+async def test_a_story_without_a_link_becomes_the_report_another_outlet_links(
     engine: Engine, server: FeedServer
 ) -> None:
     """The first outlet's item has no link; a second outlet's report of it has one.
 
     The story was stored linkless and stayed so: its headline linked nowhere in the
     briefing and in /latest, and 📖 answered "no link", while an article was there.
+    Now the story takes that report: its link, its outlet first, its headline.
     """
     server.route("/wire.xml", Reply(200, RSS, rss([("w-1", BRIDGE, None, NOW - HOUR)])))
     server.route("/daily.xml", Reply(200, RSS, rss([])))
     settings = settings_for(server, ("/wire.xml", "Wire"), ("/daily.xml", "Daily"))
     seed_chats(engine, [8], now=NOW, due=NOW + 2 * HOUR)
     await refresh(engine, settings, NOW)
-    assert latest_views(engine)[BRIDGE] == (None, "Wire", ())
+    assert latest_views(engine) == {BRIDGE: (None, "Wire", ())}
 
-    daily = ("d-1", BRIDGE, "https://daily.example/bridge", NOW - HOUR / 2)
+    daily = ("d-1", DAILY_BRIDGE, "https://daily.example/bridge", NOW - HOUR / 2)
     server.route("/daily.xml", Reply(200, RSS, rss([daily])))
-    [*_] = await refresh(engine, settings, NOW + HOUR)
-    # The headline links to Daily's article, so Daily is the outlet the line names first.
-    assert latest_views(engine)[BRIDGE] == ("https://daily.example/bridge", "Daily", ("Wire",))
+    await refresh(engine, settings, NOW + HOUR)
+    linked = {DAILY_BRIDGE: ("https://daily.example/bridge", "Daily", ("Wire",))}
+    assert latest_views(engine) == linked
     compose_scheduled(engine, settings, now=NOW + 2 * HOUR)
     [text] = sent_texts(engine)
-    assert f'<a href="https://daily.example/bridge">{BRIDGE}</a>' in text
+    assert f'<a href="https://daily.example/bridge">{DAILY_BRIDGE}</a>' in text
     assert "<i>Daily · " in text and "also Wire" in text
 
-    # A third outlet's link does not replace the one the story has.
+    # Another link that joins later does not replace the one the story has.
     server.route("/wire.xml", Reply(200, RSS, rss([("w-2", BRIDGE, "https://w.example/b", NOW)])))
     await refresh(engine, settings, NOW + 3 * HOUR)
-    assert latest_views(engine)[BRIDGE] == ("https://daily.example/bridge", "Daily", ("Wire",))
+    assert latest_views(engine) == linked
 
 
 async def test_a_linkless_item_and_its_linked_update_in_one_fetch_make_one_linked_story(
@@ -130,11 +132,13 @@ async def test_a_linkless_item_and_its_linked_update_in_one_fetch_make_one_linke
 ) -> None:
     items: list[Item] = [
         ("w-1", BRIDGE, None, NOW - HOUR),
-        ("w-2", BRIDGE, "https://wire.example/bridge", NOW - HOUR / 2),
+        ("w-2", DAILY_BRIDGE, "https://wire.example/bridge", NOW - HOUR / 2),
     ]
     server.route("/wire.xml", Reply(200, RSS, rss(items)))
     await refresh(sqlite_engine, settings_for(server, ("/wire.xml", "Wire")), NOW)
-    assert latest_views(sqlite_engine) == {BRIDGE: ("https://wire.example/bridge", "Wire", ())}
+    assert latest_views(sqlite_engine) == {
+        DAILY_BRIDGE: ("https://wire.example/bridge", "Wire", ())
+    }
 
 
 STORM = "Storm kills 40 on the coast"

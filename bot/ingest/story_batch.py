@@ -47,7 +47,7 @@ from bot.ingest.parser import ParsedEntry
 from bot.ingest.prepared import Prepared
 from bot.ingest.recurring import Issue, link_reused, runs_again
 from bot.ingest.semantic import FeedVectors, SemanticDedup
-from bot.ingest.story_write import PendingStory
+from bot.ingest.story_write import Lead, PendingStory
 from bot.ingest.topics import TopicMatcher
 from bot.storage.models import Entry, Story, StoryKey, table_of
 
@@ -514,11 +514,19 @@ def _merge(batch: _Batch, story_id: int, entry: ParsedEntry, feed: FeedInfo) -> 
         story = PendingStory(story_id, batch.loaded(batch.published[story_id]))
         batch.stories[story_id] = story
     story.added += 1
-    if entry.link:  # a story without a link takes the first one an entry brings
+    if entry.link:  # a story without a link becomes the first entry with one
+        lead = Lead(
+            entry.link,
+            feed.feed_id,
+            feed.source_name[:200],
+            entry.title[:400],
+            entry.summary[:1200],
+        )
         if story.row is not None:  # this batch's story: of this feed already
-            story.row["link"] = story.row["link"] or entry.link
+            if story.row["link"] is None:
+                story.row.update(link=lead.link, title=lead.title, summary=lead.summary)
         elif story.first_link is None:
-            story.first_link = (entry.link, feed.feed_id, feed.source_name[:200])
+            story.first_link = lead
     if entry.image_url:  # a story without an image takes the first one another outlet has
         if story.row is not None:
             story.image_url = story.image_url if story.image_url is not None else entry.image_url
