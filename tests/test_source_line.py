@@ -42,3 +42,31 @@ async def test_outlets_are_named_by_title_or_host_and_also_lists_only_the_others
     for view in views:
         for name in (view.source, *view.other_sources):
             assert "://" not in name and "/" not in name, name
+
+
+ADDRESS_TITLED = rss(
+    "https://www.tramnews.example/feed/",
+    [("t-1", "Night trams return to the harbour line", "https://tramnews.example/n", "")],
+)
+SCHEMELESS_TITLED = rss(
+    "//ferry.example",
+    [("f-1", "Ferry timetable changes for the winter", "https://ferry.example/t", "")],
+)
+
+
+async def test_a_feed_titled_with_an_address_is_named_by_that_address_host(
+    tg: FakeTelegram, server: FeedServer, engine: Engine
+) -> None:
+    """Some feeds put their site's URL in <title>: the source line showed the URL."""
+    server.route("/addr.xml", Reply(200, RSS, ADDRESS_TITLED))
+    server.route("/ferry.xml", Reply(200, RSS, SCHEMELESS_TITLED))
+    feeds = (FeedConfig(url=server.url("/addr.xml")), FeedConfig(url=server.url("/ferry.xml")))
+    await refresh_once(engine, make_settings(tg, feeds=feeds))
+
+    with session_scope(engine) as session:
+        views = story_views(session, story_store.latest_stories(session, topics=None, limit=20))
+    sources = {v.title: v.source for v in views}
+    assert sources == {
+        "Night trams return to the harbour line": "tramnews.example",
+        "Ferry timetable changes for the winter": "ferry.example",
+    }

@@ -62,6 +62,9 @@ class ParsedEntry:
     categories: tuple[str, ...]
     author: str | None
     image_url: str | None = None  # the first image candidate that passes the link checks
+    # The fragment the feed's link had ("#fares" of ".../briefs#fares"): a canonical link
+    # has none, and items whose links differ only by it are items of one page.
+    anchor: str = ""
     # Worked out in the parse worker for the writer (`bot.ingest.prepare`); not part of
     # the entry's value.
     prepared: Prepared | None = field(default=None, compare=False, repr=False)
@@ -243,8 +246,10 @@ def _normalise_all(
 
 def _normalise(item: RawItem, *, base: str, now: datetime, position: int = 0) -> ParsedEntry:
     summary = truncate(html_to_text(item.summary_html), MAX_SUMMARY)
+    raw_link = item.link
     link = canonical_url(item.link, base) if item.link else None
     if link is None and item.guid and (item.guid_is_link or item.guid.startswith("http")):
+        raw_link = item.guid
         link = canonical_url(item.guid)  # RSS 2.0: a permalink guid is the item's URL
     title = _plain(item.title, is_html=item.title_is_html)
     if not title:
@@ -258,6 +263,7 @@ def _normalise(item: RawItem, *, base: str, now: datetime, position: int = 0) ->
         categories=_unique(html_to_text(term) for term in item.categories),
         author=html_to_text(item.author or "") or None,
         image_url=next(filter(None, (canonical_url(i, base) for i in item.images)), None),
+        anchor=raw_link.partition("#")[2].strip()[:200] if link and raw_link else "",
     )
 
 

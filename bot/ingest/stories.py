@@ -11,6 +11,7 @@ benchmarks and the tests all run this module, not a copy of it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,10 +57,15 @@ def ingest_entries(
     assert feed.id is not None
     identities, known = _identities(session, feed.id, entries)
     fresh: dict[str, ParsedEntry] = {}  # new identities, first occurrence wins
+    edited: dict[str, tuple[str, str]] = {}  # known identity -> (stored, new) headline
     for entry, identity in zip(entries, identities, strict=True):
         if identity not in known:
             fresh.setdefault(identity, entry)
-    listed = known | _renamed(session, feed.id, fresh)
+        elif entry.title and entry.title[:400] != known[identity]:
+            edited.setdefault(identity, (known[identity], entry.title[:400]))
+    if edited:  # an edit is the same item, not sent again: it shows the headline as it is now
+        story_store.retitle(session, feed.id, edited)
+    listed = set(known) | _renamed(session, feed.id, fresh)
     # Still listed: keep these entries' identities past the retention period.
     touch_listed(session, feed.id, sorted(listed), now=now)
     info = story_batch.FeedInfo(feed.id, feed.display_name, feed.topic_slugs)
@@ -71,14 +77,31 @@ def ingest_entries(
         now=now,
         window=window,
         semantic=semantic,
+        shared_links=_shared_links(entries),
     )
     return IngestOutcome(len(fresh), created, joined, story_ids)
 
 
+def _shared_links(entries: Sequence[ParsedEntry]) -> frozenset[str]:
+    """The links this fetch gives to items under different anchors of one page.
+
+    A page of news in brief whose items link to its anchors (".../briefs#fares"): a
+    canonical link drops the fragment, so every item has the page's link, which is no
+    one article's address. (Items under one link without anchors, a live article's
+    updates, still join by it: `bot.ingest.recurring`.)
+    """
+    anchors: dict[str, set[str]] = defaultdict(set)
+    for entry in entries:
+        if entry.link and entry.anchor:
+            anchors[entry.link].add(entry.anchor)
+    return frozenset(link for link, seen in anchors.items() if len(seen) > 1)
+
+
 def _identities(
     session: Session, feed_id: int, entries: Sequence[ParsedEntry]
-) -> tuple[list[str], set[str]]:
-    """Each entry's identity, and which of them the feed stored before.
+) -> tuple[list[str], dict[str, str]]:
+    """Each entry's identity, and which of them the feed stored before, with the stored
+    headline.
 
     An entry under a stored GUID that is another item (`recurring.guid_reused`: another
     link, a headline that is not the same story) takes its link into its identity, as
@@ -98,9 +121,10 @@ def _identities(
         if guid_reused(new, (stored_link, fingerprint(stored_title))):
             rekeyed[i] = with_link(identity, entry.link)
     changed = [r for r, identity in zip(rekeyed, identities, strict=True) if r != identity]
-    known = {r for r in rekeyed if r in stored}
+    known = {r: stored[r][1] for r in rekeyed if r in stored}
     if changed:
-        known |= set(story_store.known_entries(session, feed_id, changed))
+        again = story_store.known_entries(session, feed_id, changed)
+        known.update((identity, title) for identity, (_, title) in again.items())
     return rekeyed, known
 
 

@@ -47,7 +47,7 @@ from bot.ingest.parser import ParsedEntry
 from bot.ingest.prepared import Prepared
 from bot.ingest.recurring import Issue, link_reused, runs_again
 from bot.ingest.semantic import FeedVectors, SemanticDedup
-from bot.ingest.story_write import PendingStory
+from bot.ingest.story_write import Lead, PendingStory
 from bot.ingest.topics import TopicMatcher
 from bot.storage.models import Entry, Story, StoryKey, table_of
 
@@ -167,6 +167,8 @@ class _Batch:
     fingerprints: dict[int, list[tuple[int, dedup.Fingerprint]]] = field(default_factory=dict)
     own: dict[int, list[Issue]] = field(default_factory=dict)  # story id -> this feed's
     # entries in it (stored and this batch's), for `bot.ingest.recurring`
+    shared_links: frozenset[str] = frozenset()  # links of several anchors of one page in
+    # the fetch: such a link joins nothing by itself (`bot.ingest.stories._shared_links`)
 
     def count(
         self,
@@ -213,7 +215,7 @@ class _Batch:
         index: int = 0,
     ) -> int | None:
         """The story entry number `index` joins, or None (semantic method: with `vectors`)."""
-        if entry.link and entry.link in self.link_story:
+        if entry.link and entry.link in self.link_story and entry.link not in self.shared_links:
             by_link = self.link_story[entry.link]
             if not self.reused_link(by_link, entry, fp):
                 return by_link
@@ -416,10 +418,13 @@ def ingest_fresh(
     now: datetime,
     window: timedelta,
     semantic: SemanticDedup | None = None,
+    shared_links: frozenset[str] = frozenset(),
 ) -> tuple[int, int, tuple[int, ...]]:
     """Store `fresh` (identity, entry) pairs; return (new stories, merged, touched story ids).
 
     With `semantic`, the entries are embedded and their nearest stories join the candidates.
+    A link in `shared_links` (a page whose anchors several items link to) joins nothing
+    by itself.
     """
     if not fresh:
         return 0, 0, ()
@@ -434,6 +439,7 @@ def ingest_fresh(
     vectors = FeedVectors(session, semantic, entries, window) if semantic else None
     near = vectors.near_ids() if vectors else ()
     batch = _read(session, feed.feed_id, entries, keys, window, near)
+    batch.shared_links = shared_links
     if vectors is not None:
         vectors.read(session, batch.entries)
     entry_rows: list[dict[str, Any]] = []
@@ -447,7 +453,7 @@ def ingest_fresh(
             if vectors is not None:
                 vectors.add(index, story.id)
         else:
-            story = _merge(batch, story_id, entry)
+            story = _merge(batch, story_id, entry, feed)
             merged += 1
         batch.add_keys(story, entry_keys)
         prepared = brought[index]
@@ -502,12 +508,25 @@ def _new_story(batch: _Batch, feed: FeedInfo, entry: ParsedEntry, now: datetime)
     return story
 
 
-def _merge(batch: _Batch, story_id: int, entry: ParsedEntry) -> PendingStory:
+def _merge(batch: _Batch, story_id: int, entry: ParsedEntry, feed: FeedInfo) -> PendingStory:
     story = batch.stories.get(story_id)
     if story is None:  # a stored story, first merged into by this batch
         story = PendingStory(story_id, batch.loaded(batch.published[story_id]))
         batch.stories[story_id] = story
     story.added += 1
+    if entry.link:  # a story without a link becomes the first entry with one
+        lead = Lead(
+            entry.link,
+            feed.feed_id,
+            feed.source_name[:200],
+            entry.title[:400],
+            entry.summary[:1200],
+        )
+        if story.row is not None:  # this batch's story: of this feed already
+            if story.row["link"] is None:
+                story.row.update(link=lead.link, title=lead.title, summary=lead.summary)
+        elif story.first_link is None:
+            story.first_link = lead
     if entry.image_url:  # a story without an image takes the first one another outlet has
         if story.row is not None:
             story.image_url = story.image_url if story.image_url is not None else entry.image_url

@@ -23,14 +23,54 @@ _story, _entry = table_of(Story), table_of(Entry)
 _key, _topic = table_of(StoryKey), table_of(StoryTopic)
 
 _INSERT_STORY = sa.insert(_story).returning(_story.c.id, sort_by_parameter_order=True)
+# A story stored without a link (its first outlet's item had none) becomes the first
+# entry with a link that joins it: that entry's link, outlet, headline and summary, so
+# the headline links to an article, 📖 can read it, and the source line names whose
+# article it is. (SET expressions all read the row as it was: `link` is the stored one.)
+_B_LINK = sa.bindparam("b_link", type_=_story.c.link.type)  # typed: PostgreSQL asks
+_LINKLESS = sa.and_(_story.c.link.is_(None), _B_LINK.is_not(None))
+
+
+def _if_linkless(column: str) -> Any:
+    new = sa.bindparam(f"b_{column}", type_=_story.c[column].type)
+    return sa.case((_LINKLESS, new), else_=_story.c[column])
+
+
 _BUMP_STORY = (
     sa.update(_story)
     .where(_story.c.id == sa.bindparam("b_id"))
     .values(
         entry_count=_story.c.entry_count + sa.bindparam("b_added"),
         image_url=sa.func.coalesce(_story.c.image_url, sa.bindparam("b_image")),
+        link=sa.func.coalesce(_story.c.link, _B_LINK),
+        **{c: _if_linkless(c) for c in ("feed_id", "source_name", "title", "summary")},
     )
 )
+
+
+@dataclass(frozen=True)
+class Lead:
+    """An entry with a link that joins a story, as the story's row would name it."""
+
+    link: str
+    feed_id: int
+    source_name: str
+    title: str
+    summary: str
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "b_link": self.link,
+            "b_feed_id": self.feed_id,
+            "b_source_name": self.source_name,
+            "b_title": self.title,
+            "b_summary": self.summary,
+        }
+
+
+_NO_LEAD = dict.fromkeys(Lead("", 0, "", "", "").params())  # every one None: no change
+
+
 _INSERT_ENTRY = sa.insert(_entry)
 # About nine key rows per entry: written through the driver, each story's time
 # converted once (SQLAlchemy would convert it per row).
@@ -53,6 +93,9 @@ class PendingStory:
     image_url: str | None = None
     added: int = 0  # entries this batch attaches (a new story counts its first)
     first_image: str | None = None  # stored story: the first image a merged entry brings
+    # Stored story: the first merged entry with a link; the story becomes that entry only
+    # if it has no link (`_BUMP_STORY`).
+    first_link: Lead | None = None
     keys: set[int] = field(default_factory=set)  # keys it is known to have, stored or added
     new_keys: list[int] = field(default_factory=list)  # keys this batch adds
     topics: set[str] = field(default_factory=set)  # topics this batch adds
@@ -75,7 +118,12 @@ def write_batch(
         ids = session.execute(_INSERT_STORY, rows).scalars().all()
         real = {s.id: int(i) for s, i in zip(created, ids, strict=True)}
     bumps = [
-        {"b_id": s.id, "b_added": s.added, "b_image": s.first_image}
+        {
+            "b_id": s.id,
+            "b_added": s.added,
+            "b_image": s.first_image,
+            **(s.first_link.params() if s.first_link else _NO_LEAD),
+        }
         for s in stories
         if s.row is None
     ]

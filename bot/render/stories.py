@@ -7,6 +7,7 @@ exactly the stories it lists.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,10 +102,27 @@ def format_item(
     age = format_age(story.published_at, now, lang)
     meta = f"{story.source} · {age}{_also(story.other_sources, lang)}"
     item = f"{number}. {tghtml.bold_html(headline)}\n{tghtml.italic(meta)}"
-    summary = plain.truncate(" ".join(story.summary.split()), SUMMARY_LIMIT)
+    summary = plain.truncate(_beyond(" ".join(story.summary.split()), title), SUMMARY_LIMIT)
     if style.summaries and summary and summary != title:
         item += "\n" + tghtml.escape(summary)
     return item
+
+
+# What separates a headline from the text after it: spaces, and punctuation before a space.
+_JOINER = re.compile(r"\s*(?:[.,:;|–—-]+(?=\s|$))?\s*")
+
+
+def _beyond(summary: str, title: str) -> str:
+    """The summary after the headline it opens with, if it does.
+
+    A post without a title takes its first sentence as its headline, and many feeds
+    open the description with the headline: shown whole, it read twice in a row.
+    """
+    rest = summary[len(title) :] if title and summary.startswith(title) else None
+    if rest is None or (rest and rest[0].isalnum()):  # none, or only a word's beginning
+        return summary
+    joiner = _JOINER.match(rest)
+    return rest[joiner.end() :] if joiner else rest
 
 
 def _keyboard(numbers_ids: Sequence[tuple[int, int]]) -> tuple[tuple[Button, ...], ...]:

@@ -6,6 +6,7 @@ schema changes go through Alembic migrations in `bot/migrations`.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,8 +79,12 @@ class Feed(SQLModel, table=True):
 
     @property
     def display_name(self) -> str:
-        """The outlet as readers see it: the configured name, the feed's title, else its host."""
-        return self.name or self.title or _host(self.url)
+        """The outlet as readers see it: the configured name, the feed's title, else its host.
+
+        A title that is an address (some feeds put their site's URL there) names its
+        host: a source line names an outlet, never a URL.
+        """
+        return self.name or _title_name(self.title) or _host(self.url)
 
     @property
     def topic_slugs(self) -> tuple[str, ...]:
@@ -89,6 +94,17 @@ class Feed(SQLModel, table=True):
 def _host(url: str) -> str:
     host = urlsplit(url).hostname or url
     return host.removeprefix("www.")
+
+
+_ADDRESS = re.compile(r"(?i)(?:https?:)?//\S+")
+
+
+def _title_name(title: str | None) -> str | None:
+    """A feed's title as an outlet's name: an address's host, "" for one without."""
+    if not title or not _ADDRESS.fullmatch(title.strip()):
+        return title
+    host = urlsplit(title.strip()).hostname
+    return host.removeprefix("www.") if host else ""
 
 
 class Story(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -49,6 +49,28 @@ def known_by_content(
             if link is not None and (link, title, summary) in wanted:
                 found[(link, title, summary)] = identity
     return found
+
+
+def retitle(session: Session, feed_id: int, edits: Mapping[str, tuple[str, str]]) -> None:
+    """Give a feed's stored entries their edited headlines: identity -> (stored, new).
+
+    A story whose headline is the entry's (its feed's, and the same words) takes the new
+    one: lists show a corrected headline, not the first one forever. Edits are rare (a
+    few a refresh at most), so one entry at a time.
+    """
+    for identity, (old, new) in edits.items():
+        entry = session.exec(
+            select(Entry).where(Entry.feed_id == feed_id, Entry.identity == identity)
+        ).first()
+        if entry is None:
+            continue
+        entry.title = new
+        session.add(entry)
+        story = session.get(Story, entry.story_id)
+        if story is not None and story.feed_id == feed_id and story.title == old:
+            story.title = new
+            session.add(story)
+    session.flush()  # the batch after this reads entries through the driver
 
 
 def latest_stories(
