@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, col, delete, select
 
 from bot.briefings.timetable import carried_over, is_briefing_time, next_due, parse_times
 from bot.settings import BriefingSettings
+from bot.storage import briefings as briefing_store
 from bot.storage import filters as filter_store
 from bot.storage.models import Chat, Subscription, table_of
 
@@ -244,8 +245,9 @@ def migrate_chat(session: Session, old_id: int, new_id: int, *, now: datetime) -
     """Move a group that became a supergroup to its new id, keeping its settings.
 
     The supergroup may have a chat of its own already (a command there came before
-    Telegram's notice): it keeps its settings and gains the group's topics and filters,
-    and the group stops either way, so nothing is composed for both.
+    Telegram's notice): it keeps its settings and gains the group's topics, filters and
+    delivery history (what the group was sent is not sent again there), and the group
+    stops either way, so nothing is composed for both.
     """
     old = session.get(Chat, old_id)
     if old is None:
@@ -262,5 +264,6 @@ def migrate_chat(session: Session, old_id: int, new_id: int, *, now: datetime) -
         session.delete(sub)
     session.flush()
     filter_store.move_filters(session, old_id, new_id)
+    briefing_store.move_deliveries(session, old_id, new_id)
     old.active = False
     session.add(old)

@@ -1,0 +1,89 @@
+"""Each story once, as a subscriber sees it across what happens to a chat between
+deliveries: its group becoming a supergroup, a pause and a resume, Telegram down for a while.
+
+Through the real `python -m bot run` process where the path is the process's own (ticks,
+compose, sender), against the fake Bot API; the database is seeded as earlier refreshes
+and commands left it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bot.storage.db import open_database
+from bot.storage.models import Chat, table_of, utcnow
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.process import start_bot, stop_bot, write_config
+from tests.support.seed import seed_chats, seed_headlines
+
+pytestmark = pytest.mark.slow
+
+CONFIG = (
+    "[delivery]\nmessages_per_second = 30\n"
+    '[briefing]\ntimes = ["08:00"]\ntimezone = "UTC"\n'
+    '[dedup]\nmethod = "lexical"\n'
+    '[[topics]]\nslug = "world"\nname = "World"\n'
+)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[tuple[Path, Engine]]:
+    """The bot's config and its (migrated) SQLite database, for seeding before the start."""
+    config = write_config(tmp_path, CONFIG, database="bot.sqlite3")
+    engine = open_database(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    yield config, engine
+    engine.dispose()
+
+
+def due_now(engine: Engine, chat_id: int) -> None:
+    """The chat's next instant batch is due now (as a minute after the last one)."""
+    chat = table_of(Chat)
+    with engine.begin() as conn:
+        conn.execute(sa.update(chat).where(chat.c.id == chat_id).values(next_briefing_at=utcnow()))
+
+
+def headlines_in(tg: FakeTelegram, chat_id: int, names: list[str]) -> dict[str, int]:
+    """How many of the chat's messages name each headline."""
+    texts = tg.texts(chat_id)
+    return {name: sum(name in text for text in texts) for name in names}
+
+
+def test_a_group_that_became_a_supergroup_is_not_sent_its_stories_again(
+    tmp_path: Path, db: tuple[Path, Engine], tg: FakeTelegram
+) -> None:
+    """Instant mode: the supergroup's next batch holds only the new story, not the day's
+    stories the group was already sent (the delivery history moves with the chat)."""
+    config, engine = db
+    group, supergroup = -52_000, -(10**12) - 52_000
+    now = utcnow()
+    seed_chats(engine, [group], now=now, due=now - timedelta(minutes=1), mode="instant")
+    seed_headlines(engine, ["Alpha harbour reopens", "Bravo bridge closes"], now=now)
+    tg.add_group(group)
+    log = tmp_path / "bot.log"
+    proc = start_bot(config, tg, log)
+    try:
+        tg.wait_for(group, 1, timeout=60)
+        # The group becomes a supergroup; the bot learns it from its next send.
+        tg.migrate(group, supergroup, notify=False)
+        seed_headlines(engine, ["Charlie tram line opens"], now=utcnow())
+        due_now(engine, group)
+        tg.wait_for(supergroup, 1, timeout=60)
+        seed_headlines(engine, ["Delta ferry strike ends"], now=utcnow())
+        due_now(engine, supergroup)
+        tg.wait_for(lambda: "Delta" in " ".join(tg.texts(supergroup)), timeout=60)
+    finally:
+        stop_bot(proc)
+    names = ["Alpha", "Bravo", "Charlie", "Delta"]
+    seen = headlines_in(tg, group, names)
+    later = headlines_in(tg, supergroup, names)
+    assert seen == {"Alpha": 1, "Bravo": 1, "Charlie": 0, "Delta": 0}, seen
+    assert later == {"Alpha": 0, "Bravo": 0, "Charlie": 1, "Delta": 1}, tg.texts(supergroup)
+    text = log.read_text()
+    assert f"chat migrated chat_id={group} new_chat_id={supergroup}" in text
+    assert "Traceback" not in text
