@@ -48,6 +48,12 @@ def due_now(engine: Engine, chat_id: int) -> None:
         conn.execute(sa.update(chat).where(chat.c.id == chat_id).values(next_briefing_at=utcnow()))
 
 
+def is_active(engine: Engine, chat_id: int) -> bool:
+    chat = table_of(Chat)
+    with engine.connect() as conn:
+        return bool(conn.execute(sa.select(chat.c.active).where(chat.c.id == chat_id)).scalar())
+
+
 def headlines_in(tg: FakeTelegram, chat_id: int, names: list[str]) -> dict[str, int]:
     """How many of the chat's messages name each headline."""
     texts = tg.texts(chat_id)
@@ -87,3 +93,44 @@ def test_a_group_that_became_a_supergroup_is_not_sent_its_stories_again(
     text = log.read_text()
     assert f"chat migrated chat_id={group} new_chat_id={supergroup}" in text
     assert "Traceback" not in text
+
+
+def test_an_instant_chat_resumed_gets_the_news_from_then_on_not_the_pauses_backlog(
+    tmp_path: Path, db: tuple[Path, Engine], tg: FakeTelegram
+) -> None:
+    """/stop for hours (or a block), then /start (or an unblock): the next instant batch is
+    the new story, not ten of the pause's stories a minute until a day of them is through."""
+    config, engine = db
+    stopped, blocked = 52_101, 52_102
+    now = utcnow()
+    seed_chats(engine, [stopped, blocked], now=now, due=now, mode="instant")
+    chat = table_of(Chat)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(chat)
+            .where(chat.c.id.in_([stopped, blocked]))
+            .values(instant_since=now - timedelta(hours=6))
+        )
+        conn.execute(sa.update(chat).where(chat.c.id == stopped).values(stopped=True))
+        conn.execute(sa.update(chat).where(chat.c.id == blocked).values(active=False))
+    backlog = [f"Backlog story {n} while paused" for n in range(25)]
+    seed_headlines(engine, backlog, now=now - timedelta(minutes=5))
+    tg.add_private_chat(stopped)
+    tg.add_private_chat(blocked)
+    tg.block(blocked)
+    log = tmp_path / "bot.log"
+    proc = start_bot(config, tg, log)
+    try:
+        tg.send_text(stopped, "/start")
+        tg.wait_for(lambda: any("resumed" in t for t in tg.texts(stopped)), timeout=60)
+        tg.member_update(blocked, "member")  # the user unblocked the bot
+        tg.wait_for(lambda: is_active(engine, blocked), timeout=30)
+        # First seen now (seed_headlines dates a story a minute before `now`).
+        seed_headlines(engine, ["Fresh story after the pause"], now=utcnow() + timedelta(minutes=1))
+        for chat_id in (stopped, blocked):
+            tg.wait_for(lambda c=chat_id: "Fresh story" in " ".join(tg.texts(c)), timeout=90)
+    finally:
+        stop_bot(proc)
+    for chat_id in (stopped, blocked):
+        assert not any("Backlog story" in t for t in tg.texts(chat_id)), tg.texts(chat_id)
+    assert "Traceback" not in log.read_text()

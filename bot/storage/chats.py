@@ -137,14 +137,14 @@ def set_active(session: Session, chat_id: int, active: bool, *, now: datetime) -
         if topic.active != active and topic.inactive_reason is None:
             topic.active, topic.updated_at = active, now
             if active:
-                reschedule(topic, now=now)
+                _resume(topic, now=now)
             session.add(topic)
     if chat.active == active:
         return False
     chat.active, chat.updated_at = active, now
     if active:
         chat.inactive_reason = None
-        reschedule(chat, now=now)
+        _resume(chat, now=now)
     session.add(chat)
     return True
 
@@ -162,10 +162,23 @@ def pause_topic(
 
 
 def set_stopped(session: Session, chat: Chat, stopped: bool, *, now: datetime) -> None:
+    was_stopped = chat.stopped
     chat.stopped, chat.updated_at = stopped, now
     if not stopped:
-        reschedule(chat, now=now)
+        if was_stopped:
+            _resume(chat, now=now)
+        else:
+            reschedule(chat, now=now)
     session.add(chat)
+
+
+def _resume(chat: Chat, *, now: datetime) -> None:
+    """Deliveries start again after a pause (/stop, a block): the next briefing is the next
+    time's; an instant chat gets the stories from now on, as when it chose instant mode,
+    not the pause's backlog (up to a day of stories, a batch a minute)."""
+    if chat.mode == "instant":
+        chat.instant_since = now
+    reschedule(chat, now=now)
 
 
 def reschedule(
