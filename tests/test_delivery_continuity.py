@@ -9,16 +9,20 @@ and commands left it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.delivery.pacing import Pacer
+from bot.delivery.sender import Sender
 from bot.storage.db import open_database
 from bot.storage.models import Chat, table_of, utcnow
-from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram, Fault
+from tests.support.outboxkit import enqueue_messages, open_bot, statuses
 from tests.support.process import start_bot, stop_bot, write_config
 from tests.support.seed import seed_chats, seed_headlines
 
@@ -134,3 +138,39 @@ def test_an_instant_chat_resumed_gets_the_news_from_then_on_not_the_pauses_backl
     for chat_id in (stopped, blocked):
         assert not any("Backlog story" in t for t in tg.texts(chat_id)), tg.texts(chat_id)
     assert "Traceback" not in log.read_text()
+
+
+async def test_a_briefing_outlasts_minutes_of_telegram_failing_and_arrives_once(
+    sqlite_engine: Engine, tg: FakeTelegram
+) -> None:
+    """Telegram answers 502 (or the network is gone) for three minutes at 08:00: the
+    briefing goes out when it is back, once; only a message that has failed for about an
+    hour is given up (failed, never sent twice)."""
+    reader, poison = 52_201, 52_202
+    for chat_id in (reader, poison):
+        tg.add_private_chat(chat_id)
+    start = utcnow()
+    later = [timedelta()]  # the sender's clock runs on this much past the start
+
+    def clock() -> datetime:
+        return start + later[0]
+
+    def outage(method: str, params: dict[str, Any]) -> Fault | None:
+        down = later[0] < timedelta(minutes=3) or params.get("chat_id") == poison
+        return Fault(502, "Bad Gateway") if method == "sendMessage" and down else None
+
+    tg.set_fault_hook(outage)
+    enqueue_messages(sqlite_engine, [reader, poison], kind="briefing", key="b", text="Briefing")
+    async with open_bot(tg, pool_size=8) as bot:
+        sender = Sender(engine=sqlite_engine, bot=bot, pacer=Pacer(per_second=30.0), clock=clock)
+        gave_up_at = None
+        while later[0] < timedelta(hours=3) and gave_up_at is None:
+            await sender.deliver_due(budget_seconds=1)
+            if statuses(sqlite_engine)["failed"]:
+                gave_up_at = later[0]
+            later[0] += timedelta(seconds=15)  # a deliver tick every 15 s of the outage
+        await sender.aclose()
+    assert tg.texts(reader) == ["Briefing"]
+    assert tg.texts(poison) == []
+    assert gave_up_at is not None and gave_up_at >= timedelta(minutes=55), gave_up_at
+    assert statuses(sqlite_engine) == {"sent": 1, "failed": 1}
