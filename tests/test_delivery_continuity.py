@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
 from bot.storage.db import open_database
-from bot.storage.models import Chat, table_of, utcnow
+from bot.storage.models import Chat, Outbox, table_of, utcnow
 from tests.support.fake_telegram import FakeTelegram, Fault
 from tests.support.outboxkit import enqueue_messages, open_bot, statuses
 from tests.support.process import start_bot, stop_bot, write_config
@@ -56,6 +56,14 @@ def is_active(engine: Engine, chat_id: int) -> bool:
     chat = table_of(Chat)
     with engine.connect() as conn:
         return bool(conn.execute(sa.select(chat.c.active).where(chat.c.id == chat_id)).scalar())
+
+
+def outbox_rows(engine: Engine, chat_id: int) -> list[tuple[str, str | None]]:
+    """The chat's outbox rows: (status, last error)."""
+    row = table_of(Outbox)
+    query = sa.select(row.c.status, row.c.error).where(row.c.chat_id == chat_id)
+    with engine.connect() as conn:
+        return [(status, error) for status, error in conn.execute(query.order_by(row.c.id))]
 
 
 def headlines_in(tg: FakeTelegram, chat_id: int, names: list[str]) -> dict[str, int]:
@@ -174,3 +182,46 @@ async def test_a_briefing_outlasts_minutes_of_telegram_failing_and_arrives_once(
     assert tg.texts(poison) == []
     assert gave_up_at is not None and gave_up_at >= timedelta(minutes=55), gave_up_at
     assert statuses(sqlite_engine) == {"sent": 1, "failed": 1}
+
+
+@pytest.mark.parametrize(
+    ("command", "answer"),
+    [("/stop", "⏸ Stopped"), ("/schedule off", "Scheduled briefings are off")],
+)
+def test_stop_while_the_briefing_waits_to_be_sent_means_it_never_arrives(
+    tmp_path: Path, db: tuple[Path, Engine], tg: FakeTelegram, command: str, answer: str
+) -> None:
+    """The 08:00 briefing is queued (Telegram failed it once; in a big round it may wait its
+    turn for long): /stop answers "no briefings until /start" (/schedule off, "briefings
+    are off"), and none comes after it."""
+    config, engine = db
+    reader = 52_301
+    now = utcnow()
+    seed_chats(engine, [reader], now=now, due=now - timedelta(minutes=1))
+    seed_headlines(engine, ["Morning headline"], now=now)
+    tg.add_private_chat(reader)
+    answered = []
+
+    def down_until_answered(method: str, params: dict[str, Any]) -> Fault | None:
+        if method != "sendMessage" or params.get("chat_id") != reader:
+            return None
+        if "Morning headline" not in str(params.get("text", "")):
+            answered.append(True)  # the answer to the command goes through
+            return None
+        return None if answered else Fault(502, "Bad Gateway")
+
+    tg.set_fault_hook(down_until_answered)
+    log = tmp_path / "bot.log"
+    proc = start_bot(config, tg, log)
+    try:
+        failed_once = [("pending", "NetworkError: Bad Gateway")]
+        tg.wait_for(lambda: outbox_rows(engine, reader) == failed_once, timeout=60)
+        tg.send_text(reader, command)
+        tg.wait_for(reader, 1, timeout=30)
+        # The briefing's next try comes within seconds: it is cancelled, not sent.
+        tg.wait_for(lambda: outbox_rows(engine, reader)[0][0] in ("sent", "cancelled"), timeout=60)
+    finally:
+        stop_bot(proc)
+    texts = tg.texts(reader)
+    assert len(texts) == 1 and answer in texts[0], texts
+    assert "Traceback" not in log.read_text()
