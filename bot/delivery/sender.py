@@ -44,7 +44,11 @@ logger = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 HEARTBEAT_EVERY = 5.0
 LEASE_MARGIN = timedelta(seconds=1)  # a send is not started this close to its lease's end
-MAX_ATTEMPTS = 6
+# Network errors and 5xx are retried 2, 4, 8 … s apart, then every 5 minutes (retry_delay):
+# 20 attempts are about an hour, so a briefing outlasts Telegram or the network being down
+# for a while (6 gave up after one minute: the 08:00 briefings of a two-minute outage were
+# lost), and a message Telegram keeps failing on still ends, failed, and frees its chat.
+MAX_ATTEMPTS = 20
 SHUTDOWN_MARKS_SECONDS = 5.0  # how long a stop waits for marks it could not write yet
 # A retry_after over CHAT_FLOOD_WAIT holds only its chat, unless another chat met one in
 # the CHAT_FLOOD_WAIT before: two in a row show that the whole bot is held.

@@ -188,9 +188,18 @@ async def set_schedule(
         chat.updated_at = now
         chat_store.reschedule(chat, now=now, keep_due=was_scheduled)
         session.add(chat)
+        if chat.mode == "off":
+            _cancel_queued(session, chat, "briefings off")
         return _schedule(chat)
 
     return await _as_chat(services, who, work)
+
+
+def _cancel_queued(session: Session, chat: Chat, reason: str) -> None:
+    """A briefing composed before /stop or /schedule off and still waiting for its turn
+    (a large round, a flood wait, Telegram failing for a while) is not sent after it."""
+    target, thread_id = chat.send_to
+    outbox.cancel_briefings(session, target, thread_id, reason=reason)
 
 
 async def set_timezone(services: Services, who: Asker, zone: str) -> ScheduleView:
@@ -207,6 +216,7 @@ async def set_timezone(services: Services, who: Asker, zone: str) -> ScheduleVie
 async def stop(services: Services, who: Asker) -> None:
     def work(session: Session, chat: Chat) -> None:
         chat_store.set_stopped(session, chat, True, now=services.clock())
+        _cancel_queued(session, chat, "stopped")
 
     await _as_chat(services, who, work)
 

@@ -172,6 +172,19 @@ _INSERT_DELIVERY_PG = sa.text(
 ).bindparams(sa.bindparam("now", type_=DELIVERY.c.delivered_at.type))
 
 
+def move_deliveries(session: Session, old_id: int, new_id: int) -> None:
+    """Carry a chat's delivery history to its new id (a group that became a supergroup), so
+    the stories it was sent are not sent again there; pairs the new id has already stay."""
+    conn = session.connection()
+    theirs = sa.select(DELIVERY.c.story_id).where(DELIVERY.c.chat_id == new_id)
+    conn.execute(
+        sa.update(DELIVERY)
+        .where(DELIVERY.c.chat_id == old_id, DELIVERY.c.story_id.not_in(theirs.scalar_subquery()))
+        .values(chat_id=new_id)
+    )
+    conn.execute(sa.delete(DELIVERY).where(DELIVERY.c.chat_id == old_id))
+
+
 def record_deliveries(session: Session, rows: Iterable[tuple[int, int]], *, now: datetime) -> int:
     """Record (chat, story) pairs as delivered now, in one statement per batch."""
     pairs = list(rows)

@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, col, delete, select
 
 from bot.briefings.timetable import carried_over, is_briefing_time, next_due, parse_times
 from bot.settings import BriefingSettings
+from bot.storage import briefings as briefing_store
 from bot.storage import filters as filter_store
 from bot.storage.models import Chat, Subscription, table_of
 
@@ -136,14 +137,14 @@ def set_active(session: Session, chat_id: int, active: bool, *, now: datetime) -
         if topic.active != active and topic.inactive_reason is None:
             topic.active, topic.updated_at = active, now
             if active:
-                reschedule(topic, now=now)
+                _resume(topic, now=now)
             session.add(topic)
     if chat.active == active:
         return False
     chat.active, chat.updated_at = active, now
     if active:
         chat.inactive_reason = None
-        reschedule(chat, now=now)
+        _resume(chat, now=now)
     session.add(chat)
     return True
 
@@ -161,10 +162,23 @@ def pause_topic(
 
 
 def set_stopped(session: Session, chat: Chat, stopped: bool, *, now: datetime) -> None:
+    was_stopped = chat.stopped
     chat.stopped, chat.updated_at = stopped, now
     if not stopped:
-        reschedule(chat, now=now)
+        if was_stopped:
+            _resume(chat, now=now)
+        else:
+            reschedule(chat, now=now)
     session.add(chat)
+
+
+def _resume(chat: Chat, *, now: datetime) -> None:
+    """Deliveries start again after a pause (/stop, a block): the next briefing is the next
+    time's; an instant chat gets the stories from now on, as when it chose instant mode,
+    not the pause's backlog (up to a day of stories, a batch a minute)."""
+    if chat.mode == "instant":
+        chat.instant_since = now
+    reschedule(chat, now=now)
 
 
 def reschedule(
@@ -244,8 +258,9 @@ def migrate_chat(session: Session, old_id: int, new_id: int, *, now: datetime) -
     """Move a group that became a supergroup to its new id, keeping its settings.
 
     The supergroup may have a chat of its own already (a command there came before
-    Telegram's notice): it keeps its settings and gains the group's topics and filters,
-    and the group stops either way, so nothing is composed for both.
+    Telegram's notice): it keeps its settings and gains the group's topics, filters and
+    delivery history (what the group was sent is not sent again there), and the group
+    stops either way, so nothing is composed for both.
     """
     old = session.get(Chat, old_id)
     if old is None:
@@ -262,5 +277,6 @@ def migrate_chat(session: Session, old_id: int, new_id: int, *, now: datetime) -
         session.delete(sub)
     session.flush()
     filter_store.move_filters(session, old_id, new_id)
+    briefing_store.move_deliveries(session, old_id, new_id)
     old.active = False
     session.add(old)

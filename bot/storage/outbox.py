@@ -239,10 +239,10 @@ def renew_leases(session: Session, leases: Mapping[int, datetime], *, until: dat
 
 
 def mark_retry(session: Session, row_id: int, *, not_before: datetime, error: str | None) -> None:
-    """Put a row back for another try at `not_before`."""
+    """Put a row back for another try at `not_before` (not one cancelled meanwhile)."""
     session.exec(
         update(Outbox)
-        .where(col(Outbox.id) == row_id)
+        .where(col(Outbox.id) == row_id, col(Outbox.status).in_([PENDING, SENDING]))
         .values(
             status=PENDING, not_before=not_before, lease_until=None, error=error, claimed_by=None
         )
@@ -262,6 +262,24 @@ def cancel_chat(session: Session, chat_id: int, *, reason: str) -> int:
     result = session.exec(
         update(Outbox)
         .where(col(Outbox.chat_id) == chat_id, col(Outbox.status).in_([PENDING, SENDING]))
+        .values(status=CANCELLED, error=reason[:500], lease_until=None)
+    )
+    return int(result.rowcount or 0)
+
+
+def cancel_briefings(session: Session, chat_id: int, thread_id: int | None, *, reason: str) -> int:
+    """Cancel the briefings and instant messages not yet sent to one subscriber (a chat, or
+    a forum topic's thread): it said /stop or /schedule off. A row already on its way to
+    Telegram may still arrive; one put back for a later try is not revived."""
+    thread = col(Outbox.thread_id)
+    result = session.exec(
+        update(Outbox)
+        .where(
+            col(Outbox.chat_id) == chat_id,
+            thread.is_(None) if thread_id is None else thread == thread_id,
+            col(Outbox.kind).in_(["briefing", "instant"]),
+            col(Outbox.status).in_([PENDING, SENDING]),
+        )
         .values(status=CANCELLED, error=reason[:500], lease_until=None)
     )
     return int(result.rowcount or 0)
