@@ -109,11 +109,12 @@ async def _change(update: Update, context: BotContext, *, subscribe: bool) -> No
         reply = render.unknown_topic_text(resolution.unknown[0], topics, lang)
         await send_html(context, chat.id, reply)
         return
+    none_left = False
     if subscribe:
         changed = await use.subscribe(services, asker(update, context), resolution.slugs)
     else:
         wanted = None if everything else resolution.slugs
-        changed = await use.unsubscribe(services, asker(update, context), wanted)
+        changed, none_left = await use.unsubscribe(services, asker(update, context), wanted)
     reply = render.change_text(
         subscribe=subscribe,
         everything=everything,
@@ -121,6 +122,7 @@ async def _change(update: Update, context: BotContext, *, subscribe: bool) -> No
         changed=changed,
         topics=topics,
         lang=lang,
+        none_left=none_left,
     )
     await send_html(context, chat.id, reply)
 

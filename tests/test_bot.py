@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.render import texts
 from bot.settings import FeedConfig, Settings
 from bot.storage.models import ArticleText, Chat, Subscription
 from tests.support.botharness import (
@@ -217,10 +218,14 @@ async def test_subscribe_by_name_suggests_and_changes_nothing_on_typos(
     script = [
         ("/subscribe tech Science", ("Subscribed to: Science, Technology",)),
         ("/subscribe tech", ("Nothing changed",)),
+        ("/unsubscribe science", ("Unsubscribed from: Science.",)),
         ("/unsubscribe all", ("Unsubscribed from every topic.",)),
         ("/unsubscribe all", ("Nothing changed: you follow no topics.",)),  # not "Unsubscribed"
     ]
-    await converse(tg, USER, script)
+    replies = await converse(tg, USER, script)
+    # With no topic left, briefings bring every topic: the answer says so (it did not).
+    nothing_left = "\nWith no topic chosen, your briefings bring every topic."
+    assert [nothing_left in r.text for r in replies] == [False, False, False, True, False]
     with Session(engine) as session:
         assert session.exec(select(Subscription)).all() == []
 
@@ -526,7 +531,7 @@ async def test_a_burst_of_commands_is_applied_and_answered_in_the_order_sent(
     assert answered == times
     assert [r.text for r in replies[-3:]] == [
         "✅ Subscribed to: World.",
-        "Unsubscribed from: World.",
+        "Unsubscribed from: World." + texts.NO_TOPIC_LEFT,
         "✅ Subscribed to: Technology.",
     ]
     with Session(engine) as session:
@@ -580,7 +585,7 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_settings_there(
     await wait_for(tg, moved)  # the notice comes first; an admin types later
     tg.send_text(supergroup, "/unsubscribe world", from_user=admin)
     [reply] = await wait_for(tg, supergroup, 1)
-    assert reply.text == "Unsubscribed from: World."
+    assert reply.text.startswith("Unsubscribed from: World.\nWith no topic chosen")
     with Session(engine) as session:
         assert session.exec(select(Subscription)).all() == []
         old, new = session.get(Chat, group), session.get(Chat, supergroup)

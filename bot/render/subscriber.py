@@ -89,8 +89,10 @@ def change_text(
     changed: Iterable[str],
     topics: Sequence[Topic],
     lang: Lang = EN,
+    none_left: bool = False,
 ) -> str:
-    """The answer to /subscribe or /unsubscribe, from what actually changed."""
+    """The answer to /subscribe or /unsubscribe, from what actually changed; `none_left`:
+    the chat follows no topic now, which briefings read as every topic."""
     changed = list(changed)
     if not changed and everything:
         return lang(texts.NOTHING_FOLLOWED_AT_ALL)
@@ -100,8 +102,10 @@ def change_text(
     if subscribe:
         return lang(texts.SUBSCRIBED, names=topic_names(changed, topics))
     if everything:
-        return lang(texts.UNSUBSCRIBED_ALL)
-    return lang(texts.UNSUBSCRIBED, names=topic_names(changed, topics))
+        reply = lang(texts.UNSUBSCRIBED_ALL)
+    else:
+        reply = lang(texts.UNSUBSCRIBED, names=topic_names(changed, topics))
+    return reply + (lang(texts.NO_TOPIC_LEFT) if none_left and changed else "")
 
 
 def zone_label(name: str) -> str:

@@ -29,6 +29,10 @@ STOPPED = "⏸ Stopped. You will get no briefings until you send /start again. Y
 SUBSCRIBED = "✅ Subscribed to: {names}."
 UNSUBSCRIBED = "Unsubscribed from: {names}."
 UNSUBSCRIBED_ALL = "Unsubscribed from every topic."
+NO_TOPIC_LEFT = (
+    "\nWith no topic chosen, your briefings bring every topic. /stop pauses them;"
+    " /topics picks topics again."
+)
 UNKNOWN_TOPIC = 'There is no topic "{name}".'
 DID_YOU_MEAN = " Did you mean {suggestions}?"
 TOPIC_LIST = "Topics: {topics}."

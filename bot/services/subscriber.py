@@ -147,11 +147,15 @@ async def subscribe(services: Services, who: Asker, slugs: Sequence[str]) -> fro
 
 async def unsubscribe(
     services: Services, who: Asker, slugs: Sequence[str] | None
-) -> frozenset[str]:
-    """Stop following topics (all when `slugs` is None); return those that were followed."""
-    return await _as_chat(
-        services, who, lambda s, chat: frozenset(chat_store.unsubscribe(s, chat.id, slugs))
-    )
+) -> tuple[frozenset[str], bool]:
+    """Stop following topics (all when `slugs` is None); return those that were followed,
+    and whether the chat follows none now (its briefings then bring every topic)."""
+
+    def work(session: Session, chat: Chat) -> tuple[frozenset[str], bool]:
+        removed = frozenset(chat_store.unsubscribe(session, chat.id, slugs))
+        return removed, not chat_store.subscriptions(session, chat.id)
+
+    return await _as_chat(services, who, work)
 
 
 async def set_topic(services: Services, who: Asker, slug: str, follow: bool | None) -> bool:
