@@ -52,9 +52,14 @@ def item_from_json(item: Mapping[str, Any]) -> RawItem:
 
 
 def string(value: object) -> str:
-    """Return ``value`` as a string if it is a scalar, else ''."""
+    """Return ``value`` as a string if it is a scalar, else ''.
+
+    NUL characters are dropped: PostgreSQL refuses them in text, and one in any field
+    of one item failed the whole feed's round (a JSON Feed writes them as "\\u0000",
+    an XML one as "&#0;", which feedparser's lenient parse keeps).
+    """
     if isinstance(value, str):
-        return value
+        return value.replace("\x00", "")
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return ""
@@ -62,7 +67,8 @@ def string(value: object) -> str:
 
 def _url_field(value: object) -> str | None:
     """Return a URL member only if it is a non-empty string (a number is not a URL)."""
-    return value if isinstance(value, str) and value.strip() else None
+    text = string(value) if isinstance(value, str) else ""
+    return text if text.strip() else None
 
 
 def _escape(text: str) -> str:
