@@ -1,0 +1,56 @@
+"""Private addresses in other spellings, through the running bot with the guard on.
+
+A resolver reads "2130706433", "0x7f.1", "127.1", "0177.0.0.1" and "0" as IPv4
+addresses (127.0.0.1 and 0.0.0.0). /addfeed fetches first, so the fetch's guard
+refuses them; an OPML import adds without fetching, and took them as names: each
+became a feed that failed every refresh.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.settings import FetchSettings
+from bot.storage.models import Feed
+from tests.support.adminkit import ADMIN, admin_settings, say
+from tests.support.botharness import running_bot, wait_for
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.feedserver import FeedServer, Reply
+
+LOOPBACK_SPELLINGS = ["2130706433", "0x7f.1", "127.1", "0x7f000001", "[::ffff:7f00:1]"]
+RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></channel></rss>'
+
+
+async def test_addfeed_refuses_loopback_in_other_spellings(
+    tg: FakeTelegram, sqlite_engine: Engine, server: FeedServer
+) -> None:
+    server.route("/a.xml", Reply(200, {"Content-Type": "application/rss+xml"}, RSS))
+    settings = admin_settings(tg, fetch=FetchSettings(allow_private_networks=False))
+    async with running_bot(settings, sqlite_engine):
+        replies = [
+            (await say(tg, ADMIN, f"/addfeed http://{host}:{server.port}/a.xml"))[0].text
+            for host in LOOPBACK_SPELLINGS
+        ]
+    for host, reply in zip(LOOPBACK_SPELLINGS, replies, strict=True):
+        assert "is a private or local address" in reply, (host, reply)
+    assert server.hits["/a.xml"] == 0
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(Feed)).all() == []
+
+
+async def test_opml_entries_naming_loopback_in_other_spellings_are_skipped(
+    tg: FakeTelegram, sqlite_engine: Engine
+) -> None:
+    hosts = ["2130706433", "0x7f.1", "127.1", "0177.0.0.1", "0", "0xa.1.2.3"]
+    urls = [f"http://{host}/rss" for host in hosts]
+    urls += ["http://134744072/rss"]  # 8.8.8.8: public, in the same spelling
+    outlines = "".join(f'<outline xmlUrl="{url}"/>' for url in urls)
+    data = f'<opml version="2.0"><body>{outlines}</body></opml>'.encode()
+    settings = admin_settings(tg, fetch=FetchSettings(allow_private_networks=False))
+    async with running_bot(settings, sqlite_engine):
+        tg.send_document(ADMIN, "spellings.opml", data)
+        [reply] = await wait_for(tg, ADMIN, 1)
+    assert reply.text == "📥 OPML import. Added: 1, already there: 0, skipped as invalid: 6."
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(Feed.url)).all() == ["http://134744072/rss"]
