@@ -1,15 +1,16 @@
-"""Feeds whose text carries NUL and other control characters, stored on SQLite and PostgreSQL.
+"""Feed values PostgreSQL refuses, stored on SQLite and PostgreSQL.
 
 PostgreSQL refuses a NUL in any text value, so one "\\u0000" in one item's id, link or
 image failed the whole feed's batch ("internal error: DataError") and none of its
 stories were stored. A JSON Feed writes NUL as "\\u0000"; an XML feed as "&#0;", which
-feedparser's lenient parse keeps.
+feedparser's lenient parse keeps. It refuses a value longer than its column too: an
+ETag over 512 characters (or a Last-Modified over 128) failed every refresh of its feed.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -113,3 +114,36 @@ async def test_nul_characters_in_items_do_not_fail_the_feed(
 )
 def test_control_characters_in_links_are_percent_encoded(url: str, canonical: str | None) -> None:
     assert canonical_url(url) == canonical
+
+
+async def test_validators_longer_than_their_columns_are_not_kept(
+    engine: Engine, server: FeedServer
+) -> None:
+    headers = {
+        "Content-Type": "application/rss+xml",
+        "ETag": '"' + "e" * 3000 + '"',
+        "Last-Modified": "Tue, 20 Jan 2026 10:00:00 GMT" + " x" * 500,
+    }
+    server.route("/json", Reply(200, {"Content-Type": "application/feed+json"}, JSON_FEED))
+    server.route("/rss", Reply(200, headers, RSS_FEED))
+    settings = _settings(server)
+    with session_scope(engine) as session:
+        feed_store.sync_config_feeds(session, settings.feeds, now=NOW)
+
+    async with Fetcher(FetchPolicy(allow_private_networks=True)) as fetcher:
+        for hours in (0, 1):  # the second round finds the body unchanged
+            refresher = Refresher(
+                engine=engine,
+                fetcher=fetcher,
+                settings=settings,
+                clock=lambda hours=hours: NOW + timedelta(hours=hours),
+            )
+            reports = [r for r in await refresher.refresh_all() if r.name == "rss"]
+            assert [r.error for r in reports] == [None], hours
+
+    assert reports[0].not_modified
+    with Session(engine) as session:
+        feed = session.exec(select(Feed).where(Feed.name == "rss")).one()
+        entries = session.exec(select(Entry).where(Entry.feed_id == feed.id)).all()
+    assert (feed.etag, feed.last_modified, feed.last_error) == (None, None, None)
+    assert [e.title for e in entries] == ["An rss story"]
