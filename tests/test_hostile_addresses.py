@@ -4,6 +4,9 @@ A resolver reads "2130706433", "0x7f.1", "127.1", "0177.0.0.1" and "0" as IPv4
 addresses (127.0.0.1 and 0.0.0.0). /addfeed fetches first, so the fetch's guard
 refuses them; an OPML import adds without fetching, and took them as names: each
 became a feed that failed every refresh.
+
+A feed's server chooses where it permanently moves: /addfeed stored that address
+whatever its length, which PostgreSQL refused ("something went wrong").
 """
 
 from __future__ import annotations
@@ -54,3 +57,22 @@ async def test_opml_entries_naming_loopback_in_other_spellings_are_skipped(
     assert reply.text == "📥 OPML import. Added: 1, already there: 0, skipped as invalid: 6."
     with Session(sqlite_engine) as session:
         assert session.exec(select(Feed.url)).all() == ["http://134744072/rss"]
+
+
+async def test_addfeed_keeps_the_address_asked_when_it_moves_to_one_too_long(
+    tg: FakeTelegram, engine: Engine, server: FeedServer
+) -> None:
+    far = "/new/" + "p" * 3000
+    server.route(far, Reply(200, {"Content-Type": "application/rss+xml"}, RSS))
+    server.route("/old", Reply(301, {"Location": server.url(far)}, b""))
+    server.route("/near", Reply(301, {"Location": server.url(far[:100])}, b""))
+    server.route(far[:100], Reply(200, {"Content-Type": "application/rss+xml"}, RSS))
+    settings = admin_settings(tg)
+    async with running_bot(settings, engine):
+        [far_reply] = await say(tg, ADMIN, f"/addfeed {server.url('/old')}")
+        [near_reply] = await say(tg, ADMIN, f"/addfeed {server.url('/near')}")
+    assert far_reply.text.startswith("✅ Added feed #1"), far_reply.text
+    assert near_reply.text.startswith("✅ Added feed #2"), near_reply.text
+    with Session(engine) as session:
+        urls = session.exec(select(Feed.url).order_by(Feed.id)).all()
+    assert urls == [server.url("/old"), server.url(far[:100])]
