@@ -5,6 +5,10 @@ image failed the whole feed's batch ("internal error: DataError") and none of it
 stories were stored. A JSON Feed writes NUL as "\\u0000"; an XML feed as "&#0;", which
 feedparser's lenient parse keeps. It refuses a value longer than its column too: an
 ETag over 512 characters (or a Last-Modified over 128) failed every refresh of its feed.
+
+A lone UTF-16 surrogate no database takes: a JSON Feed's "\\ud83d" (an emoji a script
+cut in half) failed the feed as "internal error: UnicodeEncodeError", and an XML feed's
+"&#55357;&#56832;" (an emoji written as its UTF-16 halves) crashed feedparser.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlmodel import Session, select
 from bot.ingest.fetcher import Fetcher, FetchPolicy
 from bot.ingest.refresh import Refresher
 from bot.ingest.urls import canonical_url
+from bot.ingest.xmlbytes import mend_surrogate_refs
 from bot.settings import FeedConfig, FetchSettings, Settings, Topic, load_settings
 from bot.storage import feeds as feed_store
 from bot.storage.db import session_scope
@@ -147,3 +152,53 @@ async def test_validators_longer_than_their_columns_are_not_kept(
         entries = session.exec(select(Entry).where(Entry.feed_id == feed.id)).all()
     assert (feed.etag, feed.last_modified, feed.last_error) == (None, None, None)
     assert [e.title for e in entries] == ["An rss story"]
+
+
+SURROGATE_JSON = (
+    b'{"version": "https://jsonfeed.org/version/1.1", "title": "J\\ud800", "items": ['
+    b'{"id": "i\\udc00d", "url": "https://a.test/u\\ud800v", "title": "Cut \\ud83d",'
+    b' "content_text": "bo\\udfffdy", "image": "https://a.test/i\\ud800.png",'
+    b' "authors": [{"name": "a\\ud800"}], "tags": ["t\\ud800"],'
+    b' "date_published": "2026-01-20T10:00:00Z"}]}'
+)
+SURROGATE_RSS = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>R&#xD800;</title>'
+    b"<item><title>Smile &#55357;&#56832; &#xD83D;&#xDE00; half &#55357;</title>"
+    b"<link>https://a.test/r1</link><guid>g&#xDC00;1</guid>"
+    b"<description>d&#xD800;</description></item></channel></rss>"
+)
+
+
+async def test_lone_surrogates_do_not_fail_the_feed(engine: Engine, server: FeedServer) -> None:
+    server.route("/json", Reply(200, {"Content-Type": "application/feed+json"}, SURROGATE_JSON))
+    server.route("/rss", Reply(200, {"Content-Type": "application/rss+xml"}, SURROGATE_RSS))
+    settings = _settings(server)
+    with session_scope(engine) as session:
+        feed_store.sync_config_feeds(session, settings.feeds, now=NOW)
+
+    async with Fetcher(FetchPolicy(allow_private_networks=True)) as fetcher:
+        refresher = Refresher(engine=engine, fetcher=fetcher, settings=settings, clock=lambda: NOW)
+        reports = await refresher.refresh_all()
+
+    assert {r.name: (r.error, r.new_entries) for r in reports} == {
+        "json": (None, 1),
+        "rss": (None, 1),
+    }
+    with Session(engine) as session:
+        titles = sorted(e.title for e in session.exec(select(Entry)).all())
+    assert titles == ["Cut", "Smile 😀 😀 half \ufffd"]
+
+
+@pytest.mark.parametrize(
+    ("body", "mended"),
+    [
+        (b"<t>&#55357;&#56832;</t>", b"<t>&#128512;</t>"),
+        (b"<t>&#xd83d;&#XDE00;x</t>", b"<t>&#128512;x</t>"),
+        (b"<t>&#55357; &#56832;</t>", b"<t>&#xFFFD; &#xFFFD;</t>"),
+        (b"<t>&#56832;&#55357;</t>", b"<t>&#xFFFD;&#xFFFD;</t>"),
+        (b"<t>&#65;&#55357;&#56832;&#0066;</t>", b"<t>&#65;&#128512;&#0066;</t>"),
+        (b"<t>&amp;#55357; &#233;</t>", b"<t>&amp;#55357; &#233;</t>"),
+    ],
+)
+def test_surrogate_references_are_mended(body: bytes, mended: bytes) -> None:
+    assert mend_surrogate_refs(body) == mended

@@ -5,12 +5,15 @@ Pure field extraction; no normalisation (that is ``parser._normalise``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.ingest import images
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +57,13 @@ def item_from_json(item: Mapping[str, Any]) -> RawItem:
 def string(value: object) -> str:
     """Return ``value`` as a string if it is a scalar, else ''.
 
-    NUL characters are dropped: PostgreSQL refuses them in text, and one in any field
-    of one item failed the whole feed's round (a JSON Feed writes them as "\\u0000",
-    an XML one as "&#0;", which feedparser's lenient parse keeps).
+    NUL characters and lone UTF-16 surrogates are dropped: PostgreSQL refuses a NUL in
+    text and no database takes a surrogate, and one in any field of one item failed the
+    whole feed's round. A JSON Feed writes them as "\\u0000" and "\\ud83d" (an emoji cut
+    in half); an XML one NUL as "&#0;", which feedparser's lenient parse keeps.
     """
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return _UNSTORABLE.sub("", value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return ""

@@ -26,6 +26,8 @@ _TAB_NEWLINE = re.compile(r"[\t\n\r]")
 # ... and percent-encodes the other C0 controls, space and DEL: a NUL left as it was
 # made PostgreSQL refuse the whole feed's batch.
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
+# A lone UTF-16 surrogate (a JSON "\\ud800") is no character: no URL has one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MAX_URL_LENGTH = 8192  # of the input; cheap early refusal before any parsing
 #: Of the canonical result, in UTF-8 bytes: fits the VARCHAR(2048) link and url
 #: columns, and a PostgreSQL btree index entry (at most ~2700 bytes) on Entry.link.
@@ -49,7 +51,7 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
 
 def _canonical(url: str, base: str | None) -> str | None:
     url = _TAB_NEWLINE.sub("", url).strip()
-    if not url or len(url) > _MAX_URL_LENGTH:
+    if not url or len(url) > _MAX_URL_LENGTH or _SURROGATE.search(url):
         return None
     if base:
         url = urljoin(_TAB_NEWLINE.sub("", base).strip(), url)
