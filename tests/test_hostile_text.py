@@ -198,6 +198,8 @@ async def test_lone_surrogates_do_not_fail_the_feed(engine: Engine, server: Feed
         (b"<t>&#56832;&#55357;</t>", b"<t>&#xFFFD;&#xFFFD;</t>"),
         (b"<t>&#65;&#55357;&#56832;&#0066;</t>", b"<t>&#65;&#128512;&#0066;</t>"),
         (b"<t>&amp;#55357; &#233;</t>", b"<t>&amp;#55357; &#233;</t>"),
+        (b"<t>&#55295;&#57344;&#xD7FF;&#xE000;</t>", b"<t>&#55295;&#57344;&#xD7FF;&#xE000;</t>"),
+        (b"<t>&#x000D83D;&#0056832;</t>", b"<t>&#128512;</t>"),
     ],
 )
 def test_surrogate_references_are_mended(body: bytes, mended: bytes) -> None:

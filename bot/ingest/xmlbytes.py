@@ -21,8 +21,9 @@ _WIDE_NULL_PATTERNS = (
     (b"\x00<", "utf-16-be"),
     (b"<\x00", "utf-16-le"),
 )
-# A character reference (decimal or hexadecimal).
-_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+# A character reference that may name a UTF-16 surrogate (U+D800-U+DFFF is 55296-57343):
+# only these reach Python, not the many ordinary references of a feed.
+_CHAR_REF = re.compile(rb"&#(?:[xX]0*([dD][89a-fA-F][0-9a-fA-F]{2})|0*(5[5-7][0-9]{3}));")
 # Encodings feedparser falls back to when the declared one fails to decode.
 _FALLBACK_ENCODINGS = frozenset({"windows-1252", "iso-8859-2"})
 
