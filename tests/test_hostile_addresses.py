@@ -14,10 +14,10 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.settings import FetchSettings
+from bot.settings import FeedConfig, FetchSettings
 from bot.storage.models import Feed
 from tests.support.adminkit import ADMIN, admin_settings, say
-from tests.support.botharness import running_bot, wait_for
+from tests.support.botharness import refresh_once, running_bot, wait_for
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer, Reply
 
@@ -76,3 +76,39 @@ async def test_addfeed_keeps_the_address_asked_when_it_moves_to_one_too_long(
     with Session(engine) as session:
         urls = session.exec(select(Feed.url).order_by(Feed.id)).all()
     assert urls == [server.url("/old"), server.url(far[:100])]
+
+
+async def test_full_text_taps_never_fetch_private_pages(
+    tg: FakeTelegram, sqlite_engine: Engine, server: FeedServer
+) -> None:
+    """Stories whose links name loopback (in any spelling) or redirect there: every 📖
+    tap is answered with why, and no page is requested."""
+    page = b"<html><body><article><p>secret</p></article></body></html>"
+    hosts = ["127.0.0.1", "2130706433", "0x7f.1", "[::ffff:127.0.0.1]"]
+    links = [f"http://{host}:{server.port}/page/{i}" for i, host in enumerate(hosts)]
+    for i in range(len(hosts)):
+        server.route(f"/page/{i}", Reply(200, {"Content-Type": "text/html"}, page))
+    items = "".join(
+        f"<item><guid>g{i}</guid><title>Story {i}</title><link>{link}</link>"
+        f"<pubDate>Wed, 25 Nov 2026 0{i}:00:00 GMT</pubDate></item>"
+        for i, link in enumerate(links)
+    )
+    channel = f"<channel><title>P</title>{items}</channel>"
+    body = f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
+    server.route("/feed.xml", Reply(200, {"Content-Type": "application/rss+xml"}, body.encode()))
+    feeds = (FeedConfig(server.url("/feed.xml"), "Private pages", ()),)
+    settings = admin_settings(tg, feeds=feeds, fetch=FetchSettings(allow_private_networks=False))
+    await refresh_once(sqlite_engine, settings)  # stored by a fetcher that allows loopback
+    user = 515_101
+    tg.add_private_chat(user)
+    async with running_bot(settings, sqlite_engine):
+        tg.send_text(user, "/latest 10")
+        [latest] = await wait_for(tg, user, 1)
+        taps = [b["callback_data"] for b in latest.buttons if b["callback_data"].startswith("ft:")]
+        assert len(taps) == len(hosts), latest.buttons
+        for data in taps:
+            tg.press_button(user, latest.message_id, data)
+        answers = await wait_for(tg, user, 1 + len(taps), timeout=30)
+    assert all(hits == 0 for path, hits in server.hits.items() if path.startswith("/page/"))
+    for answer in answers[1:]:
+        assert "private or local address" in answer.text, answer.text
