@@ -36,6 +36,7 @@ from handlers import jobs
 from handlers.admin import set_admin_menus, set_menus
 from handlers.context import BotContext, attach_services
 from handlers.ordering import ChatOrderedProcessor
+from handlers.webhook import limit_http_requests
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +201,7 @@ def run_bot(settings: Settings, engine: Engine, *, role: str = "all") -> int:
 
 
 def _run(settings: Settings, engine: Engine, *, role: str, presence: WorkerPresence | None) -> int:
+    limit_http_requests()  # before the webhook and ops servers exist
     sync_feeds(settings, engine)
     app = build_application(settings, engine, role=role, presence=presence)
     tg = settings.telegram

@@ -210,8 +210,10 @@ def _store_feed(
 ) -> FeedChange:
     """Insert the feed (or re-enable a removed one); refuse duplicates after redirects."""
     # A permanent redirect (301, 308) names the feed's address from now on: stored
-    # under the old one, the same feed could be added again under the new one.
-    address = trial.fetch.moved_to or trial.url
+    # under the old one, the same feed could be added again under the new one. One
+    # too long for the column keeps the address asked for (as a refresh's move does).
+    moved = trial.fetch.moved_to
+    address = moved if moved and len(moved) <= MAX_URL_LENGTH else trial.url
     feed = find_feed(session, [asked, trial.url, trial.fetch.final_url, address])
     if feed is not None and feed.enabled:
         return _duplicate(feed, asked, topics)

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from bot.admin import audit
 from bot.admin.feeds import MAX_URL_LENGTH, is_http_url
 from bot.admin.results import ImportReport
-from bot.ingest.netguard import is_public, parse_literal
+from bot.ingest.netguard import host_address, is_public
 from bot.ingest.topics import Topic
 from bot.ingest.urls import feed_key
 from bot.services.lookup import resolve_topic
@@ -155,7 +155,8 @@ def build_opml(feeds: Sequence[OpmlFeed], *, title: str, now: datetime) -> bytes
 
 def importable(url: str, *, allow_private: bool) -> bool:
     """An http(s) URL of at most 2,048 characters; unless private networks are allowed,
-    not one naming a private or local address itself, which every fetch would refuse
+    not one naming a private or local address itself (in any spelling a resolver reads
+    as one: "http://2130706433/" is 127.0.0.1), which every fetch would refuse
     (a name that resolves to one is refused at its first fetch, as for /addfeed)."""
     if not is_http_url(url) or len(url) > MAX_URL_LENGTH:
         return False
@@ -164,7 +165,7 @@ def importable(url: str, *, allow_private: bool) -> bool:
     host = (urlsplit(url).hostname or "").rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return False
-    address = parse_literal(host)
+    address = host_address(host)
     return address is None or is_public(address)
 
 

@@ -5,12 +5,15 @@ Pure field extraction; no normalisation (that is ``parser._normalise``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.ingest import images
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +55,15 @@ def item_from_json(item: Mapping[str, Any]) -> RawItem:
 
 
 def string(value: object) -> str:
-    """Return ``value`` as a string if it is a scalar, else ''."""
+    """Return ``value`` as a string if it is a scalar, else ''.
+
+    NUL characters and lone UTF-16 surrogates are dropped: PostgreSQL refuses a NUL in
+    text and no database takes a surrogate, and one in any field of one item failed the
+    whole feed's round. A JSON Feed writes them as "\\u0000" and "\\ud83d" (an emoji cut
+    in half); an XML one NUL as "&#0;", which feedparser's lenient parse keeps.
+    """
     if isinstance(value, str):
-        return value
+        return _UNSTORABLE.sub("", value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return ""
@@ -62,7 +71,8 @@ def string(value: object) -> str:
 
 def _url_field(value: object) -> str | None:
     """Return a URL member only if it is a non-empty string (a number is not a URL)."""
-    return value if isinstance(value, str) and value.strip() else None
+    text = string(value) if isinstance(value, str) else ""
+    return text if text.strip() else None
 
 
 def _escape(text: str) -> str:

@@ -39,6 +39,19 @@ def parse_literal(host: str) -> IPAddress | None:
         return None
 
 
+def host_address(host: str) -> IPAddress | None:
+    """Return the address host names without a lookup: an IP literal, or an IPv4 address
+    in a spelling the system resolver reads as one ("2130706433", "0x7f.1", "127.1",
+    "0177.0.0.1", "0"); None for a name."""
+    literal = parse_literal(host)
+    if literal is not None:
+        return literal
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
+
+
 def is_public(address: IPAddress) -> bool:
     """Return True only for globally routable unicast addresses."""
     if isinstance(address, ipaddress.IPv6Address):

@@ -25,7 +25,13 @@ from bot.ingest import feedtags
 from bot.ingest.items import RawItem, item_from_feedparser, item_from_json, string, ttl_seconds
 from bot.ingest.prepared import Prepared
 from bot.ingest.urls import canonical_url
-from bot.ingest.xmlbytes import better_charset, declares_entities, media_type, with_charset
+from bot.ingest.xmlbytes import (
+    better_charset,
+    declares_entities,
+    media_type,
+    mend_surrogate_refs,
+    with_charset,
+)
 from bot.render.plain import collapse_ws, html_to_text, truncate
 
 logger = logging.getLogger(__name__)
@@ -113,6 +119,7 @@ def _parse(
         return _parse_json_feed(body, url=url, now=now, limit=limit)
     if declares_entities(body):
         return failed_feed(ENTITIES_REFUSED)
+    body = mend_surrogate_refs(body)
     result = _run_feedparser(body, content_type)
     charset = better_charset(body, result)
     if charset:

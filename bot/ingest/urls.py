@@ -23,6 +23,11 @@ _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "__hs")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # WHATWG URL parsing drops ASCII tabs and newlines anywhere in the input.
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
+# ... and percent-encodes the other C0 controls, space and DEL: a NUL left as it was
+# made PostgreSQL refuse the whole feed's batch.
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+# A lone UTF-16 surrogate (a JSON "\\ud800") is no character: no URL has one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MAX_URL_LENGTH = 8192  # of the input; cheap early refusal before any parsing
 #: Of the canonical result, in UTF-8 bytes: fits the VARCHAR(2048) link and url
 #: columns, and a PostgreSQL btree index entry (at most ~2700 bytes) on Entry.link.
@@ -46,7 +51,7 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
 
 def _canonical(url: str, base: str | None) -> str | None:
     url = _TAB_NEWLINE.sub("", url).strip()
-    if not url or len(url) > _MAX_URL_LENGTH:
+    if not url or len(url) > _MAX_URL_LENGTH or _SURROGATE.search(url):
         return None
     if base:
         url = urljoin(_TAB_NEWLINE.sub("", base).strip(), url)
@@ -55,7 +60,7 @@ def _canonical(url: str, base: str | None) -> str | None:
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return None
     host = _ascii_host(parts.hostname)
-    if host is None:
+    if host is None or _CONTROL.search(host):
         return None
     port = parts.port  # raises ValueError on a non-numeric or out-of-range port
     netloc = f"[{host}]" if ":" in host else host
@@ -63,6 +68,7 @@ def _canonical(url: str, base: str | None) -> str | None:
         netloc = f"{netloc}:{port}"
     path = parts.path or "/"
     canonical = urlunsplit((scheme, netloc, path, _clean_query(parts.query), ""))
+    canonical = _CONTROL.sub(lambda found: f"%{ord(found[0]):02X}", canonical)
     if len(canonical.encode("utf-8", "surrogatepass")) > MAX_URL_BYTES:
         logger.info("dropped a link longer than %d bytes: %.80s...", MAX_URL_BYTES, canonical)
         return None

@@ -21,6 +21,9 @@ _WIDE_NULL_PATTERNS = (
     (b"\x00<", "utf-16-be"),
     (b"<\x00", "utf-16-le"),
 )
+# A character reference that may name a UTF-16 surrogate (U+D800-U+DFFF is 55296-57343):
+# only these reach Python, not the many ordinary references of a feed.
+_CHAR_REF = re.compile(rb"&#(?:[xX]0*([dD][89a-fA-F][0-9a-fA-F]{2})|0*(5[5-7][0-9]{3}));")
 # Encodings feedparser falls back to when the declared one fails to decode.
 _FALLBACK_ENCODINGS = frozenset({"windows-1252", "iso-8859-2"})
 
@@ -36,6 +39,46 @@ def declares_entities(body: bytes) -> bool:
         return _ENTITY_DECL.search(body) is not None
     # UTF-16/32 hides the markup from byte patterns: look in the decoded text.
     return "<!entity" in body.decode(codec, errors="replace").lower()
+
+
+def mend_surrogate_refs(body: bytes) -> bytes:
+    """Rewrite character references to UTF-16 surrogates as the characters they mean.
+
+    Some feeds write an emoji as its two UTF-16 halves ("&#55357;&#56832;"); XML allows
+    no reference to a surrogate, and feedparser's lenient parse crashed on one, so one
+    such emoji failed the whole feed. A pair becomes one reference ("&#128512;"), a lone
+    half U+FFFD.
+    """
+    if b"&#" not in body:
+        return body
+    halves = [
+        (found.start(), found.end(), code)
+        for found in _CHAR_REF.finditer(body)
+        if 0xD800 <= (code := _ref_value(found)) <= 0xDFFF
+    ]
+    if not halves:
+        return body
+    out: list[bytes] = []
+    done = 0  # bytes of body copied or replaced so far
+    index = 0
+    while index < len(halves):
+        start, end, code = halves[index]
+        after = halves[index + 1] if index + 1 < len(halves) else None
+        out.append(body[done:start])
+        if code <= 0xDBFF and after is not None and after[0] == end and after[2] >= 0xDC00:
+            joined = 0x10000 + ((code - 0xD800) << 10) + (after[2] - 0xDC00)
+            out.append(b"&#%d;" % joined)
+            done, index = after[1], index + 2
+        else:
+            out.append(b"&#xFFFD;")
+            done, index = end, index + 1
+    out.append(body[done:])
+    return b"".join(out)
+
+
+def _ref_value(found: re.Match[bytes]) -> int:
+    hexadecimal, decimal = found.groups()
+    return int(hexadecimal, 16) if hexadecimal is not None else int(decimal)
 
 
 def wide_codec(body: bytes) -> str | None:

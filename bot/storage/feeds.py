@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.settings import FeedConfig
-from bot.storage.models import Feed, UTCDateTime, table_of
+from bot.storage.models import ETAG_LENGTH, LAST_MODIFIED_LENGTH, Feed, UTCDateTime, table_of
 
 MAX_URL_BYTES = 2048  # the url column (PostgreSQL refuses a longer value)
 
@@ -112,14 +112,26 @@ def record_success(
     else:
         feed.not_modified_since = None
         feed.body_hash = body_hash
-    feed.etag = etag or feed.etag
-    feed.last_modified = last_modified or feed.last_modified
+    feed.etag = _storable(etag, ETAG_LENGTH) or feed.etag
+    feed.last_modified = _storable(last_modified, LAST_MODIFIED_LENGTH) or feed.last_modified
     if title:
         feed.title = title[:300]
     session.add(feed)
 
 
 _feed = table_of(Feed)
+
+
+def _storable(validator: str | None, length: int) -> str | None:
+    """A response's ETag or Last-Modified if its column holds it, else None (as if absent).
+
+    A server may send either at any length; PostgreSQL refuses a value longer than its
+    column, which failed every refresh of that feed. Cutting one short would only ever
+    send back a validator that never matches.
+    """
+    return validator if validator and len(validator) <= length else None
+
+
 _now = sa.bindparam("b_now", type_=UTCDateTime())
 # Built once: a steady round runs it for nearly every feed.
 _NOT_MODIFIED = (
@@ -167,8 +179,8 @@ def record_not_modified(session: Session, rows: Sequence[NotModified]) -> dict[i
             "b_id": row.feed_id,
             "b_now": row.now,
             "b_next": row.next_check_at,
-            "b_etag": row.etag or None,
-            "b_modified": row.last_modified or None,
+            "b_etag": _storable(row.etag, ETAG_LENGTH),
+            "b_modified": _storable(row.last_modified, LAST_MODIFIED_LENGTH),
         }
         for row in rows
     ]

@@ -55,6 +55,11 @@ def _bigint_pk() -> Any:
     return Field(sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
 
 
+#: The Feed columns for a response's validators (PostgreSQL refuses a longer value).
+ETAG_LENGTH = 512
+LAST_MODIFIED_LENGTH = 128
+
+
 class Feed(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     url: str = Field(unique=True, max_length=2048)
@@ -64,8 +69,8 @@ class Feed(SQLModel, table=True):
     origin: str = Field(default="config", max_length=16)  # config | admin | opml
     enabled: bool = Field(default=True)
     paused: bool = Field(default=False)
-    etag: str | None = Field(default=None, max_length=512)
-    last_modified: str | None = Field(default=None, max_length=128)
+    etag: str | None = Field(default=None, max_length=ETAG_LENGTH)
+    last_modified: str | None = Field(default=None, max_length=LAST_MODIFIED_LENGTH)
     body_hash: str | None = Field(default=None, max_length=64)
     not_modified_since: datetime | None = _ts()
     last_checked_at: datetime | None = _ts()
