@@ -244,6 +244,22 @@ def move_alert(feed: MovedFeed, *, lang: Lang = EN) -> str:
     )
 
 
+def move_alerts(feeds: Sequence[MovedFeed], *, lang: Lang = EN) -> list[str]:
+    """The messages telling an admin about feeds that moved together: one, or a list in parts."""
+    if len(feeds) == 1:
+        return [move_alert(feeds[0], lang=lang)]
+    lines = [
+        lang(
+            texts.FEED_MOVED_LINE if feed.followed else texts.FEED_MOVED_KEPT_LINE,
+            id=feed.id,
+            name=tghtml.escape(feed.name),
+            url=tghtml.escape(_shown(feed.url)),
+        )
+        for feed in feeds
+    ]
+    return tghtml.split_html_message([lang.plural(texts.FEED_MOVED_MANY_ALERT, len(feeds)), *lines])
+
+
 def opml_imported(report: ImportReport, lang: Lang = EN) -> str:
     return lang(
         texts.OPML_IMPORTED, added=report.added, present=report.present, invalid=report.invalid
@@ -277,6 +293,7 @@ def stats(numbers: Stats, topics: Sequence[Topic], lang: Lang = EN) -> str:
         failed=numbers.failed,
         cancelled=numbers.cancelled,
         feeds=numbers.feeds,
+        fine=numbers.fine,
         failing=numbers.failing,
         paused=numbers.paused,
     )

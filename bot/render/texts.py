@@ -259,6 +259,15 @@ FEED_MOVED_KEPT_ALERT = (
     "↪️ Feed #{id} {name} moved for good: its server sends it to {url}. Its old address"
     " stays (the config file names it, or another feed has the new one); please update it."
 )
+FEED_MOVED_MANY_ALERT = (
+    "↪️ {count} feed moved for good (its server sends it to a new address):",
+    "↪️ {count} feeds moved for good (their servers send them to new addresses):",
+)
+FEED_MOVED_LINE = "#{id} {name} → {url}: read from there now."
+FEED_MOVED_KEPT_LINE = (
+    "#{id} {name} → {url}: its old address stays (the config file names it, or another feed"
+    " has the new one); please update it."
+)
 OPML_IMPORTED = (
     "📥 OPML import. Added: {added}, already there: {present}, skipped as invalid: {invalid}."
 )
@@ -273,7 +282,7 @@ STATS = (
     "Subscribers per topic: {topics}\n"
     "Last 24 h: {stories}, {merged}\n"
     "Messages in 24 h: {sent} sent, {failed} failed, {cancelled} blocked\n"
-    "Feeds: {feeds} enabled, {failing} failing, {paused} paused"
+    "Feeds: {feeds} enabled ({fine} fine, {failing} failing, {paused} paused)"
 )
 STATS_CHART_CAPTION = "Last 14 days: messages sent and new chats per day"
 AUDIT_HEADER = "<b>Audit log</b> (last {count})"
