@@ -10,16 +10,19 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.admin.results import Tap
 from bot.admin.stats import collect_stats
 from bot.render import admin as render
-from bot.storage.db import session_scope
+from bot.render.i18n import lang
+from bot.storage.db import open_database, session_scope
 from bot.storage.models import Feed, utcnow
+from tests.support.adminkit import ADMIN, push_stale_tap
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer, Reply, redirect
 from tests.support.process import TOPICS_TOML, feed_toml, start_bot, stop_bot, write_config
 from tests.support.samples import FEED_A, RSS
+from tests.support.seed import seed_chats
 
-ADMIN = 5150
 MOVED = ("/one.xml", "/two.xml", "/three.xml")
 
 
@@ -80,3 +83,74 @@ def test_stats_count_each_feed_in_one_state(sqlite_engine: Engine) -> None:
         numbers = collect_stats(session, now=now)
     assert (numbers.feeds, numbers.fine, numbers.failing, numbers.paused) == (4, 1, 1, 2)
     assert "Feeds: 4 enabled (1 fine, 1 failing, 2 paused)" in render.stats(numbers, [])
+
+
+# ---------------------------------------------------------------- broadcast, real process
+
+HTMLISH = "Polls <b>close</b> at 8 & results <script>alert(1)</script> follow &amp; more"
+
+
+def test_a_broadcast_reaches_every_chat_once_and_the_report_says_who_did_not(
+    tmp_path: Path, server: FeedServer, tg: FakeTelegram
+) -> None:
+    """Flood limits on, blocked and deactivated users, a chat Telegram no longer knows and a
+    group that became a supergroup: each reachable chat gets the text once, as typed."""
+    users = list(range(6001, 6041))
+    blocked, deactivated, unknown = users[:3], users[3], 6999
+    group, supergroup = -6100, -(10**12) - 6100
+    for user in users:
+        tg.add_private_chat(user)
+    for user in blocked:
+        tg.block(user)
+    tg.deactivate(deactivated)
+    tg.add_group(group, admins=[ADMIN])
+    tg.migrate(group, supergroup, notify=False)  # the bot learns of it when it sends
+    tg.add_private_chat(ADMIN, first_name="Operator")
+    config = write_config(
+        tmp_path,
+        f"[telegram]\nadmins = [{ADMIN}]\n[fetch]\nallow_private_networks = true\n" + TOPICS_TOML,
+    )
+    engine = open_database(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    try:
+        seed_chats(engine, [*users, unknown, group], now=utcnow(), due=None)
+    finally:
+        engine.dispose()
+    proc = start_bot(config, tg, tmp_path / "bot.log")
+    try:
+        tg.send_text(ADMIN, f"/broadcast {HTMLISH}")
+        preview, control = tg.wait_for(ADMIN, 2, timeout=30)
+        assert preview.text == HTMLISH
+        assert [b["text"] for b in control.buttons] == ["Send to 42 chats", "Cancel"]
+        send, cancel = (b["callback_data"] for b in control.buttons)
+        taps = [tg.press_button(ADMIN, control.message_id, send) for _ in range(2)]
+        # The keyboard is gone after Send; an app that still shows it can tap Cancel.
+        taps.append(push_stale_tap(tg, ADMIN, control.message_id, cancel))
+
+        def report() -> str:
+            return next(m for m in tg.messages(ADMIN) if m.message_id == control.message_id).text
+
+        tg.wait_for(lambda: "done in" in report(), timeout=60)
+    finally:
+        stop_bot(proc)
+    reached = [*users[4:], supergroup]
+    assert all(tg.texts(chat) == [HTMLISH] for chat in reached)
+    assert all(tg.texts(chat) == [] for chat in [*blocked, deactivated, group])
+    assert "Sent 37 / 42 · blocked 5 · failed 0" in report(), report()
+    said = {c["callback_query_id"]: c.get("text") for c in tg.calls("answerCallbackQuery")}
+    answers = [said.get(q) for q in taps]
+    assert answers[0] == "Sending broadcast #1…"
+    assert answers[1:] == [  # not "was already confirmed; nothing more is sent"
+        "Broadcast #1 is already being sent; this tap sends nothing more.",
+        "Broadcast #1 is already being sent; it can no longer be cancelled.",
+    ]
+    assert not tg.server_errors
+
+
+@pytest.mark.parametrize("code", ["de", "ru", "es", "tr"])
+def test_a_late_tap_is_answered_in_the_admins_language_without_a_raw_state(code: str) -> None:
+    """It read "Rundsendung #1 war bereits confirmed": the stored state, in English."""
+    for status in ("confirmed", "done", "cancelled"):
+        for confirming in (True, False):
+            tap = Tap("already", 1, status=status, confirming=confirming)
+            answer, edit = render.tap_reply(tap, now=utcnow(), per_second=30, lang=lang(code))
+            assert edit is None and answer and status not in answer

@@ -200,7 +200,8 @@ def tap(
             return Tap("queued", broadcast_id, total=total)
     elif cancel(session, broadcast_id, actor=actor, now=now):
         return Tap("cancelled", broadcast_id)
-    return Tap("already", broadcast_id, status=status_of(session, broadcast_id))
+    status = status_of(session, broadcast_id)
+    return Tap("already", broadcast_id, status=status, confirming=confirming)
 
 
 def cancel(session: Session, broadcast_id: int, *, actor: audit.Actor, now: datetime) -> bool:

@@ -167,6 +167,7 @@ class Tap:
     broadcast_id: int
     total: int = 0
     status: str = ""
+    confirming: bool = True  # the tap was on Send (else on Cancel)
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,24 @@ def tap_reply(
         return lang(texts.BROADCAST_QUEUED, id=tap.broadcast_id), status
     if tap.kind == "cancelled":
         return None, lang(texts.BROADCAST_CANCELLED, id=tap.broadcast_id)
-    return lang(texts.BROADCAST_ALREADY, id=tap.broadcast_id, status=tap.status), None
+    return lang(_too_late(tap), id=tap.broadcast_id), None
+
+
+def _too_late(tap: Tap) -> str:
+    """Why a tap did nothing, by what the broadcast is now and which button it was."""
+    if tap.status == "cancelled":
+        return texts.BROADCAST_CANCELLED
+    if tap.status == "done":
+        return (
+            texts.BROADCAST_ALREADY_SENT if tap.confirming else texts.BROADCAST_SENT_NOT_CANCELLED
+        )
+    if tap.status == "confirmed":
+        return (
+            texts.BROADCAST_ALREADY_SENDING
+            if tap.confirming
+            else texts.BROADCAST_TOO_LATE_TO_CANCEL
+        )
+    return texts.BROADCAST_GONE
 
 
 # ---------------------------------------------------------------- feeds

@@ -203,7 +203,12 @@ BROADCAST_CANCEL_BUTTON = "Cancel"
 BROADCAST_NOBODY = "Nobody would get this broadcast: the audience ({scope}) is empty."
 BROADCAST_TOO_LONG = "That text is too long: {length} characters, Telegram allows {limit}."
 BROADCAST_CANCELLED = "✖️ Broadcast #{id} cancelled; nothing was sent."
-BROADCAST_ALREADY = "Broadcast #{id} was already {status}; nothing more is sent."
+BROADCAST_ALREADY_SENDING = "Broadcast #{id} is already being sent; this tap sends nothing more."
+BROADCAST_ALREADY_SENT = "Broadcast #{id} was already sent; this tap sends nothing more."
+BROADCAST_TOO_LATE_TO_CANCEL = (
+    "Broadcast #{id} is already being sent; it can no longer be cancelled."
+)
+BROADCAST_SENT_NOT_CANCELLED = "Broadcast #{id} was already sent; it can no longer be cancelled."
 BROADCAST_GONE = "That broadcast no longer exists."
 BROADCAST_QUEUED = "Sending broadcast #{id}…"
 BROADCAST_PROGRESS = (
