@@ -3,19 +3,22 @@ the alerts a refresh sends them and the numbers /stats gives."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from bot.admin.feed_alerts import enqueue_move_alerts
 from bot.admin.results import Tap
 from bot.admin.stats import collect_stats
 from bot.render import admin as render
+from bot.render import tghtml
 from bot.render.i18n import lang
 from bot.storage.db import open_database, session_scope
-from bot.storage.models import Feed, utcnow
+from bot.storage.models import Feed, Outbox, utcnow
 from tests.support.adminkit import ADMIN, push_stale_tap
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer, Reply, redirect
@@ -154,3 +157,43 @@ def test_a_late_tap_is_answered_in_the_admins_language_without_a_raw_state(code:
             tap = Tap("already", 1, status=status, confirming=confirming)
             answer, edit = render.tap_reply(tap, now=utcnow(), per_second=30, lang=lang(code))
             assert edit is None and answer and status not in answer
+
+
+def _moved_feeds(engine: Engine, count: int, origin: str) -> list[tuple[int, str]]:
+    with session_scope(engine) as session:
+        feeds = [
+            Feed(url=f"https://old{n}.example/rss", name=f"Outlet <{n}>", origin=origin)
+            for n in range(count)
+        ]
+        session.add_all(feeds)
+        session.flush()
+        return [(f.id or 0, f"https://new{n}.example/{'x' * 200}") for n, f in enumerate(feeds)]
+
+
+def test_moves_told_in_a_list_are_not_told_again_in_another(engine: Engine) -> None:
+    """Config feeds keep their old address, so each refresh reports their moves again, in
+    whatever company: each admin hears of each move once."""
+    first, second, third = _moved_feeds(engine, 3, "config")
+    told = []
+    for moves in ([first, second], [second], [second, third], [first, second, third]):
+        with session_scope(engine) as session:
+            told.append(enqueue_move_alerts(session, moves, [7, 8], now=utcnow()))
+    assert told == [2, 0, 2, 0]
+    with Session(engine) as session:
+        rows = session.exec(select(Outbox).order_by(col(Outbox.id))).all()
+    assert [r.chat_id for r in rows] == [7, 8, 7, 8]
+    assert rows[0].text.startswith("↪️ 2 feeds moved for good")
+    assert rows[2].text.startswith(f"↪️ Feed #{third[0]} Outlet &lt;2&gt; moved for good")
+
+
+def test_hundreds_of_moved_feeds_fit_in_keys_and_messages(sqlite_engine: Engine) -> None:
+    moves = _moved_feeds(sqlite_engine, 300, "admin")
+    with session_scope(sqlite_engine) as session:
+        enqueue_move_alerts(session, moves, [7], now=utcnow())
+    with Session(sqlite_engine) as session:
+        rows = session.exec(select(Outbox).order_by(col(Outbox.id))).all()
+    assert 1 < len(rows) < 60
+    assert all(len(r.dedup_key) <= 200 for r in rows)
+    assert all(len(tghtml.plain_text(r.text)) <= 4096 for r in rows)
+    named = [int(n) for r in rows for n in re.findall(r"#(\d+) Outlet", r.text)]
+    assert named == [feed_id for feed_id, _url in moves]
