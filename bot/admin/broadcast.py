@@ -228,6 +228,25 @@ def progress(session: Session, broadcast_id: int) -> Progress:
     )
 
 
+REASONS_SHOWN = 5  # the final report names the most common reasons a chat did not get it
+
+
+def undelivered_reasons(session: Session, broadcast_id: int) -> list[tuple[str, int]]:
+    """Why chats did not get the broadcast: Telegram's answers, the most common first."""
+    reason = sa.func.coalesce(Outbox.error, "")
+    rows = session.exec(
+        select(reason, sa.func.count())
+        .where(
+            Outbox.broadcast_id == broadcast_id,
+            col(Outbox.status).in_([outbox.FAILED, outbox.CANCELLED]),
+        )
+        .group_by(reason)
+        .order_by(sa.func.count().desc(), reason)
+        .limit(REASONS_SHOWN)
+    ).all()
+    return [(str(text), int(count)) for text, count in rows]
+
+
 # ---------------------------------------------------------------- live report
 
 
@@ -250,6 +269,7 @@ def due_reports(session: Session, *, now: datetime, per_second: float) -> list[S
             now=now,
             per_second=per_second,
             lang=lang(chat.language if chat is not None else None),
+            reasons=undelivered_reasons(session, row.id) if final else (),
         )
         if text == row.report and not final:
             continue

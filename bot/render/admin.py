@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -85,8 +86,10 @@ def broadcast_status(
     now: datetime,
     per_second: float,
     lang: Lang = EN,
+    reasons: Sequence[tuple[str, int]] = (),
 ) -> str:
-    """The status message: progress with the time left, or the final report."""
+    """The status message: progress with the time left, or the final report (with the most
+    common `reasons` chats did not get it: Telegram's answer, how many chats)."""
     fields = {
         "id": broadcast_id,
         "sent": done.sent,
@@ -96,9 +99,29 @@ def broadcast_status(
     }
     if done.waiting == 0:
         took = (now - started).total_seconds() if started else 0.0
-        return lang(texts.BROADCAST_REPORT, took=duration(took, lang), **fields)
+        report = lang(texts.BROADCAST_REPORT, took=duration(took, lang), **fields)
+        if not reasons:
+            return report
+        why = "; ".join(
+            f"{tghtml.escape(_reason(text, lang))} ({count})" for text, count in reasons
+        )
+        return report + "\n" + lang(texts.BROADCAST_NOT_DELIVERED, reasons=why)
     left = duration(done.waiting / per_second, lang) if per_second > 0 else lang(texts.UNKNOWN)
     return lang(texts.BROADCAST_PROGRESS, left=left, **fields)
+
+
+REASON_SHOWN = 120  # characters of one reason in a broadcast report
+
+
+_ERROR_CLASS = re.compile(r"^(?:forbidden|bad request):\s*", re.IGNORECASE)
+
+
+def _reason(text: str, lang: Lang) -> str:
+    """Telegram's answer as one phrase: "Forbidden: bot was blocked by the user" and
+    "Chat not found" (python-telegram-bot drops some prefixes) both read alike."""
+    text = _ERROR_CLASS.sub("", " ".join(text.split()))
+    text = text[:1].lower() + text[1:] if text else lang(texts.UNKNOWN_ERROR)
+    return text if len(text) <= REASON_SHOWN else text[:REASON_SHOWN] + "…"
 
 
 def tap_reply(

@@ -220,6 +220,7 @@ BROADCAST_REPORT = (
     "📣 <b>Broadcast #{id}</b> · done in {took}\n"
     "Sent {sent} / {total} · blocked {blocked} · failed {failed}"
 )
+BROADCAST_NOT_DELIVERED = "Not delivered, as Telegram answered: {reasons}"
 FEEDS_HEADER = "<b>Feeds</b> ({count})"
 FEEDS_NONE = "No feeds yet. Add one with /addfeed &lt;url&gt; [topic…]."
 FEED_LINE = (
