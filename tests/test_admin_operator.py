@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -21,6 +22,7 @@ from bot.storage.db import open_database, session_scope
 from bot.storage.models import Feed, Outbox, utcnow
 from tests.support.adminkit import ADMIN, push_stale_tap
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_telegram.server import Fault
 from tests.support.feedserver import FeedServer, Reply, redirect
 from tests.support.process import TOPICS_TOML, feed_toml, start_bot, stop_bot, write_config
 from tests.support.samples import FEED_A, RSS
@@ -201,3 +203,46 @@ def test_hundreds_of_moved_feeds_fit_in_keys_and_messages(sqlite_engine: Engine)
     assert all(len(tghtml.plain_text(r.text)) <= 4096 for r in rows)
     named = [int(n) for r in rows for n in re.findall(r"#(\d+) Outlet", r.text)]
     assert named == [feed_id for feed_id, _url in moves]
+
+
+def test_while_a_flood_hold_keeps_a_chat_waiting_the_status_says_how_long(
+    tmp_path: Path, tg: FakeTelegram
+) -> None:
+    """One chat met a 10-minute flood wait: the status said "Time left: 0 s" all along."""
+    users = [6201, 6202, 6203, 6204, 6205]
+    held = users[2]
+    for user in users:
+        tg.add_private_chat(user)
+    tg.add_private_chat(ADMIN, first_name="Operator")
+    met: list[int] = []
+
+    def flood_wait(method: str, params: dict[str, Any]) -> Fault | None:
+        if method.lower() != "sendmessage" or str(params.get("chat_id")) != str(held) or met:
+            return None
+        met.append(held)
+        return Fault(429, retry_after=600)
+
+    tg.set_fault_hook(flood_wait)
+    config = write_config(tmp_path, f"[telegram]\nadmins = [{ADMIN}]\n" + TOPICS_TOML)
+    engine = open_database(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    try:
+        seed_chats(engine, users, now=utcnow(), due=None)
+    finally:
+        engine.dispose()
+    proc = start_bot(config, tg, tmp_path / "bot.log")
+    try:
+        tg.send_text(ADMIN, "/broadcast Roads closed")
+        _preview, control = tg.wait_for(ADMIN, 2, timeout=30)
+        tg.press_button(ADMIN, control.message_id, control.buttons[0]["callback_data"])
+
+        def status() -> str:
+            return next(m for m in tg.messages(ADMIN) if m.message_id == control.message_id).text
+
+        tg.wait_for(lambda: "Sent 4 / 5" in status(), timeout=30)
+        # (the next edit, a few seconds on: the row's hold may be written just after)
+        tg.wait_for(
+            lambda: re.search(r"\nTime left: (9 min \d+ s|10 min 0 s)$", status()), 1, timeout=15
+        )
+    finally:
+        stop_bot(proc)
+    assert "Sent 4 / 5" in status()

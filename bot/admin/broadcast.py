@@ -247,6 +247,19 @@ def undelivered_reasons(session: Session, broadcast_id: int) -> list[tuple[str, 
     return [(str(text), int(count)) for text, count in rows]
 
 
+def waits_until(session: Session, broadcast_id: int) -> datetime | None:
+    """The latest time an unsent row of the broadcast may go: a chat's flood hold (which can
+    last an hour) or the whole bot's, whichever ends last; None when nothing waits."""
+    latest = session.exec(
+        select(sa.func.max(Outbox.not_before)).where(
+            Outbox.broadcast_id == broadcast_id,
+            col(Outbox.status).in_([outbox.PENDING, outbox.SENDING]),
+        )
+    ).one()
+    held = outbox.hold_until(session)
+    return max((t for t in (latest, held) if t is not None), default=None)
+
+
 # ---------------------------------------------------------------- live report
 
 
@@ -270,6 +283,7 @@ def due_reports(session: Session, *, now: datetime, per_second: float) -> list[S
             per_second=per_second,
             lang=lang(chat.language if chat is not None else None),
             reasons=undelivered_reasons(session, row.id) if final else (),
+            waits_until=None if final else waits_until(session, row.id),
         )
         if text == row.report and not final:
             continue

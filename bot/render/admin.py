@@ -87,6 +87,7 @@ def broadcast_status(
     per_second: float,
     lang: Lang = EN,
     reasons: Sequence[tuple[str, int]] = (),
+    waits_until: datetime | None = None,
 ) -> str:
     """The status message: progress with the time left, or the final report (with the most
     common `reasons` chats did not get it: Telegram's answer, how many chats)."""
@@ -106,7 +107,11 @@ def broadcast_status(
             f"{tghtml.escape(_reason(text, lang))} ({count})" for text, count in reasons
         )
         return report + "\n" + lang(texts.BROADCAST_NOT_DELIVERED, reasons=why)
-    left = duration(done.waiting / per_second, lang) if per_second > 0 else lang(texts.UNKNOWN)
+    if per_second <= 0:
+        return lang(texts.BROADCAST_PROGRESS, left=lang(texts.UNKNOWN), **fields)
+    # At the sending rate, unless a flood hold keeps a chat (or everyone) waiting longer.
+    held = (waits_until - now).total_seconds() if waits_until is not None else 0.0
+    left = duration(max(done.waiting / per_second, held), lang)
     return lang(texts.BROADCAST_PROGRESS, left=left, **fields)
 
 
