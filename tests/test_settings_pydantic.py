@@ -402,6 +402,14 @@ def run_bot(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProce
             '[display]\nlink_preview = "big"\n',
             'error: display.link_preview must be one of off, small, large, got "big"',
         ),
+        (  # two spellings of one feed were two feeds, each fetched, while OPML and
+            # /addfeed tell them apart as one (host case, scheme, trailing slash)
+            lambda p: ["--config", p, "migrate"],
+            '[[feeds]]\nurl = "https://news.example/rss"\n'
+            '[[feeds]]\nurl = "http://News.example/rss/"\n',
+            'error: feeds[1].url "http://News.example/rss/" is listed twice'
+            ' (feeds[0] "https://news.example/rss")',
+        ),
         (  # a token pasted without its number was answered "no bot token"
             lambda p: ["--config", p, "run"],
             '[telegram]\ntoken = "AAEhBP0av28wh2gPlzL8kZEV"\n',
