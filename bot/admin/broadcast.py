@@ -178,8 +178,11 @@ def confirm(
             )
             for chat_id, (target, thread) in targets.items()
         ]
-        outbox.enqueue(session, messages, now=now)
-    # Counted, not summed from enqueue(): its rowcount is -1 on PostgreSQL.
+        # One prebuilt executemany, as composing does: a multi-row VALUES statement
+        # compiled per chunk took 30-46 s for 100,000 chats, the tap unanswered and
+        # every other write of the bot waiting behind it (BENCHMARKS.md).
+        outbox.enqueue_many(session, messages, now=now)
+    # Counted, not summed from the inserts: they cannot tell how many rows went in.
     total = progress(session, broadcast_id).total
     row.total, row.reported_at = total, now  # the confirming tap shows the first status
     session.add(row)
