@@ -44,6 +44,7 @@ def server(server: FeedServer) -> FeedServer:
     return server
 
 
+@pytest.mark.slow
 def test_an_admin_is_told_of_feeds_moved_together_once_and_stats_count_paused_once(
     tmp_path: Path, server: FeedServer, tg: FakeTelegram
 ) -> None:
@@ -98,6 +99,7 @@ def test_stats_count_each_feed_in_one_state(sqlite_engine: Engine) -> None:
 HTMLISH = "Polls <b>close</b> at 8 & results <script>alert(1)</script> follow &amp; more"
 
 
+@pytest.mark.slow
 def test_a_broadcast_reaches_every_chat_once_and_the_report_says_who_did_not(
     tmp_path: Path, server: FeedServer, tg: FakeTelegram
 ) -> None:
@@ -208,6 +210,7 @@ def test_hundreds_of_moved_feeds_fit_in_keys_and_messages(sqlite_engine: Engine)
     assert named == [feed_id for feed_id, _url in moves]
 
 
+@pytest.mark.slow
 def test_while_a_flood_hold_keeps_a_chat_waiting_the_status_says_how_long(
     tmp_path: Path, tg: FakeTelegram
 ) -> None:
