@@ -253,11 +253,11 @@ def feed_change(change: FeedChange, lang: Lang = EN) -> str:
 
 
 def pause_alert(feed: PausedFeed, *, now: datetime, lang: Lang = EN) -> str:
-    return lang(
+    return lang.plural(
         texts.FEED_PAUSED_ALERT,
+        feed.failures,
         id=feed.id,
         name=tghtml.escape(feed.name),
-        failures=feed.failures,
         since=when(feed.since, now, lang),
         reason=tghtml.escape(feed.reason or lang(texts.UNKNOWN_ERROR)),
     )

@@ -249,8 +249,10 @@ FEED_RESUME_REMOVED = "Feed #{id} {name} was removed; /addfeed {args} takes it b
 FEED_RESUMED = "▶️ Feed #{id} {name} resumed; it will be fetched within a minute."
 FEED_NOT_PAUSED = "Feed #{id} {name} is not paused."
 FEED_PAUSED_ALERT = (
-    "⏸ Feed #{id} {name} was paused after {failures} failed fetches in a row"
-    " (failing since {since}): {reason}.\n/resumefeed {id} takes it back."
+    "⏸ Feed #{id} {name} was paused after {count} failed fetch"
+    " (failing since {since}): {reason}.\n/resumefeed {id} takes it back.",
+    "⏸ Feed #{id} {name} was paused after {count} failed fetches in a row"
+    " (failing since {since}): {reason}.\n/resumefeed {id} takes it back.",
 )
 FEED_PAUSED_MANY_ALERT = (
     "⏸ {count} feed was paused after failing fetches in a row:",
