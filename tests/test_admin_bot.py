@@ -280,7 +280,7 @@ async def test_a_paused_feed_alerts_admins_once(
 
         await alert_paused(services, [1])  # a second report of the same streak
         await asyncio.sleep(1.2)  # a deliver tick would have sent it by now
-    assert alert.text.startswith("⏸ Feed #1 Broken was paused after 1 failed fetches")
+    assert alert.text.startswith("⏸ Feed #1 Broken was paused after 1 failed fetch (")
     assert "HTTP 500" in alert.text and "/resumefeed 1" in alert.text
     assert len(tg.messages(ADMIN)) == 1
 

@@ -152,7 +152,7 @@ async def test_a_double_tap_on_send_sends_once(tg: FakeTelegram, sqlite_engine: 
         await send_due(services)
     answers = sorted(str((tg.callback_answer(q) or {}).get("text")) for q in (first, second))
     assert answers == [
-        "Broadcast #1 was already confirmed; nothing more is sent.",
+        "Broadcast #1 is already being sent; this tap sends nothing more.",
         "Sending broadcast #1…",
     ]
     assert received(tg, ids) == dict.fromkeys(ids, 1)

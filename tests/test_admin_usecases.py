@@ -76,7 +76,7 @@ def test_broadcast_and_stats_use_cases_return_data(engine: Engine) -> None:
         report = stats.report(session, now=now)
     assert draft.audience == 2
     assert first == Tap("queued", draft.id, total=2)
-    assert second == Tap("already", draft.id, status="confirmed")
+    assert second == Tap("already", draft.id, status="confirmed", confirming=False)
     assert isinstance(report, StatsReport) and report.numbers.active == 2
 
 

@@ -392,6 +392,31 @@ def run_bot(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProce
             "error: database.url has a port that is not a number from 0 to 65535,"
             ' got "postgresql://u:***@h:abc/db"',
         ),
+        (  # the value was named twice: 'must be one of …, got "fr", got "fr"'
+            lambda p: ["--config", p, "migrate"],
+            '[bot]\nlanguage = "fr"\n',
+            'error: bot.language must be one of en, ru, de, es, tr, got "fr"',
+        ),
+        (
+            lambda p: ["--config", p, "migrate"],
+            '[display]\nlink_preview = "big"\n',
+            'error: display.link_preview must be one of off, small, large, got "big"',
+        ),
+        (  # two spellings of one feed were two feeds, each fetched, while OPML and
+            # /addfeed tell them apart as one (host case, scheme, trailing slash)
+            lambda p: ["--config", p, "migrate"],
+            '[[feeds]]\nurl = "https://news.example/rss"\n'
+            '[[feeds]]\nurl = "http://News.example/rss/"\n',
+            'error: feeds[1].url "http://News.example/rss/" is listed twice'
+            ' (feeds[0] "https://news.example/rss")',
+        ),
+        (  # a token pasted without its number was answered "no bot token"
+            lambda p: ["--config", p, "run"],
+            '[telegram]\ntoken = "AAEhBP0av28wh2gPlzL8kZEV"\n',
+            "error: that is not a bot token: set TELEGRAM_BOT_TOKEN (or telegram.token in the"
+            " config file) to the token @BotFather gave you (digits, a colon, then letters:"
+            " 123456789:AAE…)",
+        ),
     ],
 )
 def test_bad_config_exits_2_with_one_line(tmp_path: Path, args_for, text: str, line: str) -> None:

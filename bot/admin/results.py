@@ -106,13 +106,18 @@ class Stats:
     sent: int
     failed: int
     cancelled: int
-    feeds: int
-    failing: int
+    feeds: int  # enabled: fine, failing or paused
+    failing: int  # failing and not paused
     paused: int
 
     @property
     def inactive(self) -> int:
         return self.unreachable + self.stopped
+
+    @property
+    def fine(self) -> int:
+        """Enabled feeds neither failing nor paused."""
+        return max(0, self.feeds - self.failing - self.paused)
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,7 @@ class Tap:
     broadcast_id: int
     total: int = 0
     status: str = ""
+    confirming: bool = True  # the tap was on Send (else on Cancel)
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,10 @@ def collect_stats(session: Session, *, now: datetime) -> Stats:
         failed=messages.get(outbox.FAILED, 0),
         cancelled=messages.get(outbox.CANCELLED, 0),
         feeds=_count(session, enabled),
-        failing=_count(session, enabled.where(col(Feed.failing_since).is_not(None))),
+        # A paused feed failed too, but it is counted once: as paused, not also as failing.
+        failing=_count(
+            session, enabled.where(col(Feed.failing_since).is_not(None), ~col(Feed.paused))
+        ),
         paused=_count(session, enabled.where(col(Feed.paused))),
     )
 

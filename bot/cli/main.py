@@ -138,9 +138,10 @@ async def check_bot_api(settings: Settings) -> None:
 def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     run_bot = front_end()
     if settings.telegram.token_is_placeholder:
+        problem = "no bot token" if not settings.telegram.token else "that is not a bot token"
         raise CommandError(
-            "no bot token: set TELEGRAM_BOT_TOKEN (or telegram.token in the config file) to the"
-            " token @BotFather gave you",
+            f"{problem}: set TELEGRAM_BOT_TOKEN (or telegram.token in the config file) to the"
+            " token @BotFather gave you (digits, a colon, then letters: 123456789:AAE…)",
             EXIT_CONFIG,
         )
     from bot.ops.server import OpsListenError

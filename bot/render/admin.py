@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -85,8 +86,11 @@ def broadcast_status(
     now: datetime,
     per_second: float,
     lang: Lang = EN,
+    reasons: Sequence[tuple[str, int]] = (),
+    waits_until: datetime | None = None,
 ) -> str:
-    """The status message: progress with the time left, or the final report."""
+    """The status message: progress with the time left, or the final report (with the most
+    common `reasons` chats did not get it: Telegram's answer, how many chats)."""
     fields = {
         "id": broadcast_id,
         "sent": done.sent,
@@ -96,9 +100,33 @@ def broadcast_status(
     }
     if done.waiting == 0:
         took = (now - started).total_seconds() if started else 0.0
-        return lang(texts.BROADCAST_REPORT, took=duration(took, lang), **fields)
-    left = duration(done.waiting / per_second, lang) if per_second > 0 else lang(texts.UNKNOWN)
+        report = lang(texts.BROADCAST_REPORT, took=duration(took, lang), **fields)
+        if not reasons:
+            return report
+        why = "; ".join(
+            f"{tghtml.escape(_reason(text, lang))} ({count})" for text, count in reasons
+        )
+        return report + "\n" + lang(texts.BROADCAST_NOT_DELIVERED, reasons=why)
+    if per_second <= 0:
+        return lang(texts.BROADCAST_PROGRESS, left=lang(texts.UNKNOWN), **fields)
+    # At the sending rate, unless a flood hold keeps a chat (or everyone) waiting longer.
+    held = (waits_until - now).total_seconds() if waits_until is not None else 0.0
+    left = duration(max(done.waiting / per_second, held), lang)
     return lang(texts.BROADCAST_PROGRESS, left=left, **fields)
+
+
+REASON_SHOWN = 120  # characters of one reason in a broadcast report
+
+
+_ERROR_CLASS = re.compile(r"^(?:forbidden|bad request):\s*", re.IGNORECASE)
+
+
+def _reason(text: str, lang: Lang) -> str:
+    """Telegram's answer as one phrase: "Forbidden: bot was blocked by the user" and
+    "Chat not found" (python-telegram-bot drops some prefixes) both read alike."""
+    text = _ERROR_CLASS.sub("", " ".join(text.split()))
+    text = text[:1].lower() + text[1:] if text else lang(texts.UNKNOWN_ERROR)
+    return text if len(text) <= REASON_SHOWN else text[:REASON_SHOWN] + "…"
 
 
 def tap_reply(
@@ -117,7 +145,24 @@ def tap_reply(
         return lang(texts.BROADCAST_QUEUED, id=tap.broadcast_id), status
     if tap.kind == "cancelled":
         return None, lang(texts.BROADCAST_CANCELLED, id=tap.broadcast_id)
-    return lang(texts.BROADCAST_ALREADY, id=tap.broadcast_id, status=tap.status), None
+    return lang(_too_late(tap), id=tap.broadcast_id), None
+
+
+def _too_late(tap: Tap) -> str:
+    """Why a tap did nothing, by what the broadcast is now and which button it was."""
+    if tap.status == "cancelled":
+        return texts.BROADCAST_CANCELLED
+    if tap.status == "done":
+        return (
+            texts.BROADCAST_ALREADY_SENT if tap.confirming else texts.BROADCAST_SENT_NOT_CANCELLED
+        )
+    if tap.status == "confirmed":
+        return (
+            texts.BROADCAST_ALREADY_SENDING
+            if tap.confirming
+            else texts.BROADCAST_TOO_LATE_TO_CANCEL
+        )
+    return texts.BROADCAST_GONE
 
 
 # ---------------------------------------------------------------- feeds
@@ -246,11 +291,11 @@ def feed_change(change: FeedChange, lang: Lang = EN) -> str:
 
 
 def pause_alert(feed: PausedFeed, *, now: datetime, lang: Lang = EN) -> str:
-    return lang(
+    return lang.plural(
         texts.FEED_PAUSED_ALERT,
+        feed.failures,
         id=feed.id,
         name=tghtml.escape(feed.name),
-        failures=feed.failures,
         since=when(feed.since, now, lang),
         reason=tghtml.escape(feed.reason or lang(texts.UNKNOWN_ERROR)),
     )
@@ -280,6 +325,22 @@ def move_alert(feed: MovedFeed, *, lang: Lang = EN) -> str:
     return lang(
         template, id=feed.id, name=tghtml.escape(feed.name), url=tghtml.escape(_shown(feed.url))
     )
+
+
+def move_alerts(feeds: Sequence[MovedFeed], *, lang: Lang = EN) -> list[str]:
+    """The messages telling an admin about feeds that moved together: one, or a list in parts."""
+    if len(feeds) == 1:
+        return [move_alert(feeds[0], lang=lang)]
+    lines = [
+        lang(
+            texts.FEED_MOVED_LINE if feed.followed else texts.FEED_MOVED_KEPT_LINE,
+            id=feed.id,
+            name=tghtml.escape(feed.name),
+            url=tghtml.escape(_shown(feed.url)),
+        )
+        for feed in feeds
+    ]
+    return tghtml.split_html_message([lang.plural(texts.FEED_MOVED_MANY_ALERT, len(feeds)), *lines])
 
 
 def opml_imported(report: ImportReport, lang: Lang = EN) -> str:
@@ -315,6 +376,7 @@ def stats(numbers: Stats, topics: Sequence[Topic], lang: Lang = EN) -> str:
         failed=numbers.failed,
         cancelled=numbers.cancelled,
         feeds=numbers.feeds,
+        fine=numbers.fine,
         failing=numbers.failing,
         paused=numbers.paused,
     )

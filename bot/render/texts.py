@@ -207,7 +207,12 @@ BROADCAST_CANCEL_BUTTON = "Cancel"
 BROADCAST_NOBODY = "Nobody would get this broadcast: the audience ({scope}) is empty."
 BROADCAST_TOO_LONG = "That text is too long: {length} characters, Telegram allows {limit}."
 BROADCAST_CANCELLED = "✖️ Broadcast #{id} cancelled; nothing was sent."
-BROADCAST_ALREADY = "Broadcast #{id} was already {status}; nothing more is sent."
+BROADCAST_ALREADY_SENDING = "Broadcast #{id} is already being sent; this tap sends nothing more."
+BROADCAST_ALREADY_SENT = "Broadcast #{id} was already sent; this tap sends nothing more."
+BROADCAST_TOO_LATE_TO_CANCEL = (
+    "Broadcast #{id} is already being sent; it can no longer be cancelled."
+)
+BROADCAST_SENT_NOT_CANCELLED = "Broadcast #{id} was already sent; it can no longer be cancelled."
 BROADCAST_GONE = "That broadcast no longer exists."
 BROADCAST_QUEUED = "Sending broadcast #{id}…"
 BROADCAST_PROGRESS = (
@@ -219,6 +224,7 @@ BROADCAST_REPORT = (
     "📣 <b>Broadcast #{id}</b> · done in {took}\n"
     "Sent {sent} / {total} · blocked {blocked} · failed {failed}"
 )
+BROADCAST_NOT_DELIVERED = "Not delivered, as Telegram answered: {reasons}"
 FEEDS_HEADER = "<b>Feeds</b> ({count})"
 FEEDS_NONE = "No feeds yet. Add one with /addfeed &lt;url&gt; [topic…]."
 FEED_LINE = (
@@ -264,8 +270,10 @@ FEED_RESUME_REMOVED = "Feed #{id} {name} was removed; /addfeed {args} takes it b
 FEED_RESUMED = "▶️ Feed #{id} {name} resumed; it will be fetched within a minute."
 FEED_NOT_PAUSED = "Feed #{id} {name} is not paused."
 FEED_PAUSED_ALERT = (
-    "⏸ Feed #{id} {name} was paused after {failures} failed fetches in a row"
-    " (failing since {since}): {reason}.\n/resumefeed {id} takes it back."
+    "⏸ Feed #{id} {name} was paused after {count} failed fetch"
+    " (failing since {since}): {reason}.\n/resumefeed {id} takes it back.",
+    "⏸ Feed #{id} {name} was paused after {count} failed fetches in a row"
+    " (failing since {since}): {reason}.\n/resumefeed {id} takes it back.",
 )
 FEED_PAUSED_MANY_ALERT = (
     "⏸ {count} feed was paused after failing fetches in a row:",
@@ -279,6 +287,15 @@ FEED_MOVED_ALERT = (
 FEED_MOVED_KEPT_ALERT = (
     "↪️ Feed #{id} {name} moved for good: its server sends it to {url}. Its old address"
     " stays (the config file names it, or another feed has the new one); please update it."
+)
+FEED_MOVED_MANY_ALERT = (
+    "↪️ {count} feed moved for good (its server sends it to a new address):",
+    "↪️ {count} feeds moved for good (their servers send them to new addresses):",
+)
+FEED_MOVED_LINE = "#{id} {name} → {url}: read from there now."
+FEED_MOVED_KEPT_LINE = (
+    "#{id} {name} → {url}: its old address stays (the config file names it, or another feed"
+    " has the new one); please update it."
 )
 OPML_IMPORTED = (
     "📥 OPML import. Added: {added}, already there: {present}, skipped as invalid: {invalid}."
@@ -294,7 +311,7 @@ STATS = (
     "Subscribers per topic: {topics}\n"
     "Last 24 h: {stories}, {merged}\n"
     "Messages in 24 h: {sent} sent, {failed} failed, {cancelled} blocked\n"
-    "Feeds: {feeds} enabled, {failing} failing, {paused} paused"
+    "Feeds: {feeds} enabled ({fine} fine, {failing} failing, {paused} paused)"
 )
 STATS_CHART_CAPTION = "Last 14 days: messages sent and new chats per day"
 AUDIT_HEADER = "<b>Audit log</b> (last {count})"

@@ -27,6 +27,7 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as PydanticSettingsError
 from pydantic_settings.sources.utils import parse_env_vars
 
+from bot.ingest.urls import feed_key
 from bot.settings import model
 from bot.settings.errors import SettingsError, one_line, scrub
 
@@ -121,11 +122,13 @@ def check_settings(settings: model.Settings) -> None:
         seen.add(topic.slug)
     listed: dict[str, int] = {}
     for i, feed in enumerate(settings.feeds):
-        if feed.url in listed:  # one feed row per URL: the second would fail every start
-            raise ValueError(
-                f'feeds[{i}].url "{feed.url}" is listed twice (feeds[{listed[feed.url]}])'
-            )
-        listed[feed.url] = i
+        # One feed, however spelt (host case, http or https, a trailing slash…), as
+        # /addfeed and OPML imports tell: two spellings would be two rows fetching it.
+        first = listed.setdefault(feed_key(feed.url), i)
+        if first != i:
+            other = settings.feeds[first].url
+            spelt = "" if other == feed.url else f' "{other}"'
+            raise ValueError(f'feeds[{i}].url "{feed.url}" is listed twice (feeds[{first}]{spelt})')
         for slug in feed.topics:
             if slug not in seen:
                 known = ", ".join(sorted(seen)) or "none defined"

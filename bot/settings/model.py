@@ -251,7 +251,7 @@ class BriefingSettings:
 def _language(value: str) -> str:
     code = value.strip().lower()
     if code not in LANGUAGE_CODES:
-        raise ValueError(f'must be one of {", ".join(LANGUAGE_CODES)}, got "{value}"')
+        raise ValueError(f"must be one of {', '.join(LANGUAGE_CODES)}")
     return code
 
 
@@ -263,7 +263,7 @@ ITEM_CHOICES = (5, 10, 15)
 
 def _preview(value: str) -> str:
     if value not in PREVIEW_CHOICES:
-        raise ValueError(f'must be one of off, small, large, got "{value}"')
+        raise ValueError("must be one of off, small, large")
     return value
 
 
