@@ -48,9 +48,12 @@ async def report_to_admins(context: BotContext, place: str) -> None:
     admins = services.settings.telegram.admins
     if error is None or not admins or not services.error_throttle.allow(error_kind(error, place)):
         return
+    tg = services.settings.telegram
+    secrets = (tg.token, tg.webhook_secret)  # a database password: `mask` finds it in URLs
     for admin in admins:
         try:
-            text = format_alert(error, place, await _admin_lang(context, admin))
+            lang = await _admin_lang(context, admin)
+            text = format_alert(error, place, lang, secrets=secrets)
             await context.bot.send_message(admin, text, parse_mode=ParseMode.HTML)
         except TelegramError as exc:
             logger.warning("could not report the error to admin_id=%s: %s", admin, exc)

@@ -362,6 +362,24 @@ def test_error_alert_names_our_frame_and_escapes() -> None:
     check_message(text)
 
 
+def test_error_alert_masks_the_token_secrets_and_database_passwords() -> None:
+    """The alert carried the error text as raised: a URL with the token in it, say."""
+    token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    message = (
+        f"POST https://api.telegram.org/bot{token}/sendMessage failed; other bot"
+        " 987654321:ZZHdqTcvCH1vGWJxfSeofSAs0K5PALDsXX; secret s3cr3t-hook;"
+        " postgresql://bot:hunter2@db.example/news"
+    )
+    try:
+        raise RuntimeError(message)
+    except RuntimeError as exc:
+        text = format_alert(exc, "job refresh", secrets=(token, "s3cr3t-hook", None))
+    for secret in (token, "AAHdqTcvCH1", "ZZHdqTcvCH1", "s3cr3t-hook", "hunter2"):
+        assert secret not in text
+    assert "api.telegram.org/bot***/sendMessage" in text and "postgresql://bot:***@" in text
+    check_message(text)
+
+
 def test_broadcast_request_parsing() -> None:
     request = bc.parse_request("/broadcast #World <b>", [], TOPICS)
     assert request == bc.Request("&lt;b&gt;", "world")

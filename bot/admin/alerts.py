@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.render.admin import error_alert
 from bot.render.i18n import EN, Lang
+from bot.settings.errors import mask
 
 REPORT_EVERY = 600.0  # seconds
 _OUR_PACKAGES = ("bot", "handlers")
@@ -70,8 +71,12 @@ def origin(error: BaseException) -> str | None:
     return found
 
 
-def format_alert(error: BaseException, where: str, lang: Lang = EN) -> str:
-    """The HTML message admins get for an unhandled error (the error itself as raised)."""
+def format_alert(
+    error: BaseException, where: str, lang: Lang = EN, *, secrets: Iterable[str | None] = ()
+) -> str:
+    """The HTML message admins get for an unhandled error (the error itself as raised,
+    with `secrets` and anything shaped like a bot token masked, as in the logs)."""
     at = origin(error)
     place = where + (f", {at}" if at else "")
-    return error_alert(type(error).__name__, place, str(error)[:300] or "(no message)", lang)
+    text = mask(str(error), secrets)[:300] or "(no message)"
+    return error_alert(type(error).__name__, place, text, lang)

@@ -16,13 +16,12 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.settings.errors import MASK, scrub
+from bot.settings.errors import mask
 
 FORMATS = ("plain", "json")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 PLAIN = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # A Bot API token wherever it appears (e.g. in a request URL): digits, a colon, 35 characters.
-_TOKEN_RE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
 _FIELD_RE = re.compile(r"(?<![\w=])([a-z][a-z0-9_]*)=(\"[^\"]*\"|'[^']*'|\[[^\]]*\]|\S+)")
 _RESERVED = frozenset({"time", "level", "logger", "message", "exc"})
 # Libraries whose INFO lines carry request URLs (Bot API URLs contain the token) or noise.
@@ -58,7 +57,7 @@ class _Masking(logging.Formatter):
         self.secrets: set[str] = set()
 
     def mask(self, text: str) -> str:
-        return _TOKEN_RE.sub(MASK, scrub(text, self.secrets))
+        return mask(text, self.secrets)
 
 
 class PlainFormatter(_Masking):

@@ -31,11 +31,20 @@ def redact_url(text: str) -> str:
     return _URL_PASSWORD_RE.sub(lambda m: m.group(1) + MASK + m.group(3), text)
 
 
+# A Bot API token ("123456:AA…"), also one the settings do not know (another bot's).
+TOKEN_RE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
+
+
 def scrub(message: str, secrets: Iterable[str]) -> str:
     """Last line of defence: no known secret survives in a message."""
     for secret in sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True):
         message = message.replace(secret, MASK)
     return redact_url(message)
+
+
+def mask(message: str, secrets: Iterable[str | None] = ()) -> str:
+    """`scrub`, and any bot token's shape masked too: for text that leaves the process."""
+    return TOKEN_RE.sub(MASK, scrub(message, [s for s in secrets if s]))
 
 
 def key_name(loc: Sequence[int | str]) -> str:
