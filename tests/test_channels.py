@@ -184,3 +184,27 @@ async def test_lost_admin_is_told_at_latest_and_gets_nothing_listed(tg: FakeTele
     assert "no longer an admin of Daily Wire" in lost.text
     [own] = await say(tg, OWNER, "/latest")  # back on the owner's own chat
     assert "Summit opens in Geneva" in own.text and "Managing" not in own.text
+
+
+async def test_settings_and_language_taps_while_managing_change_the_channel(
+    tg: FakeTelegram, bot
+) -> None:
+    """The keyboards a managed channel's /settings and /language draw change the channel,
+    in the owner's language, and the edited keyboard still says which chat it is about."""
+    _settings, engine, _services = bot
+    await converse(tg, OWNER, [("/start", ("Welcome",)), ("/manage @dailywire", ("Now managing",))])
+    await converse(tg, OWNER, [("/language de", ("Managing Daily Wire",))])  # the channel's
+    [board] = await say(tg, OWNER, "/settings")
+    assert board.text.startswith("📣 Managing Daily Wire\n⚙️ Settings for this chat")
+    tg.press_button(OWNER, board.message_id, "st:q:1")
+    await wait_for(tg, lambda: board.buttons[-1]["text"] == "🔕 Quiet delivery: on")
+    assert board.text.startswith("📣 Managing Daily Wire\n⚙️ Settings")  # edited in place
+    [picker] = await say(tg, OWNER, "/language")
+    assert any(b["text"] == "✅ Deutsch" for b in picker.buttons)  # the channel's language
+    tg.press_button(OWNER, picker.message_id, "lg:es")
+    await wait_for(tg, lambda: picker.buttons == [])
+    with Session(engine) as session:
+        channel, own = session.get(Chat, CHANNEL), session.get(Chat, OWNER)
+    assert channel is not None and own is not None
+    assert channel.quiet and channel.language == "es"
+    assert not own.quiet and own.language == "en"
