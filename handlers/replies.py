@@ -17,6 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
 from bot.delivery.message import Button, OutMessage
+from bot.delivery.options import chat_refused
 from bot.render import channels, tghtml
 from bot.render.i18n import EN
 from bot.services import subscriber as use
@@ -70,6 +71,10 @@ async def send_html(
         logger.info("chat unreachable chat_id=%s reason=%s", chat_id, exc.message)
         await use.mark_unreachable(context.services, chat_id)
     except BadRequest as exc:
+        if chat_refused(exc.message):  # e.g. a group whose admins took the right to send
+            logger.info("chat unreachable chat_id=%s reason=%s", chat_id, exc.message)
+            await use.mark_unreachable(context.services, chat_id)
+            return None
         # Our HTML or length was rejected: that is our bug, log it loudly with the text.
         logger.error("message rejected chat_id=%s error=%s text=%r", chat_id, exc.message, html)
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from telegram import Update
+from telegram import ChatMemberRestricted, Update
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType
 from telegram.error import BadRequest, ChatMigrated
 
@@ -325,9 +325,12 @@ async def migrated(update: Update, context: BotContext) -> None:
 
 
 async def membership(update: Update, context: BotContext) -> None:
-    """Blocked or removed: inactive. Unblocked or added: active again."""
+    """Blocked, removed or forbidden to send: inactive. Unblocked, added or allowed to send
+    again: active again."""
     change = update.my_chat_member
     assert change is not None
-    status = change.new_chat_member.status
-    reachable = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+    member = change.new_chat_member
+    reachable = member.status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+    if isinstance(member, ChatMemberRestricted):  # a group's admins restricted the bot
+        reachable = member.is_member and member.can_send_messages
     await use.set_reachable(context.services, asker(update, context), reachable)

@@ -4,7 +4,10 @@ Telegram's answers, as the Bot API server gives them: a send to a thread a
 forum does not have is `Bad Request: message thread not found`, to a closed
 topic `Bad Request: TOPIC_CLOSED`; a channel post by a bot without the
 can_post_messages right is `Bad Request: need administrator rights in the
-channel chat`, and a bot that is not in the channel is refused with 403.
+channel chat`, and a bot that is not in the channel is refused with 403. A bot a
+group's admins restricted (`member_update(chat, "restricted")`: no sending) is refused
+with `Bad Request: not enough rights to send text messages to the chat` (photos: "…
+to send photos …"), as the Bot API server checks the chat's permissions before a send.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
 THREAD_NOT_FOUND = "Bad Request: message thread not found"
 TOPIC_CLOSED = "Bad Request: TOPIC_CLOSED"
 NEED_RIGHTS = "Bad Request: need administrator rights in the channel chat"
+NO_SEND_RIGHTS = "Bad Request: not enough rights to send {what} to the chat"
 
 
 @dataclass
@@ -168,8 +172,11 @@ class PlacesMixin:
             raise ApiError(400, TOPIC_CLOSED)
         return thread_id
 
-    def _check_may_post(self, chat: Chat) -> None:
+    def _check_may_post(self, chat: Chat, kind: str = "text") -> None:
         from .server import ApiError
 
         if chat.type == "channel" and chat.bot_status == "administrator" and not chat.bot_can_post:
             raise ApiError(400, NEED_RIGHTS)
+        if chat.type in ("group", "supergroup") and chat.bot_status == "restricted":
+            what = {"text": "text messages", "photo": "photos"}.get(kind, kind + "s")
+            raise ApiError(400, NO_SEND_RIGHTS.format(what=what))

@@ -1013,7 +1013,7 @@ class FakeTelegram(PlacesMixin):
         markup = _check_markup(params.get("reply_markup"))
         self._admit(chat, params)
         thread_id = self._check_thread(chat, params)  # a forum topic, as for sendMessage
-        self._check_may_post(chat)
+        self._check_may_post(chat, kind)
         msg = self._store_bot_message(chat, kind, formatted, params, markup)
         msg.file, msg.file_id = file, file_id
         msg.thread_id = thread_id
@@ -1200,6 +1200,9 @@ class FakeTelegram(PlacesMixin):
             out["can_manage_chat"] = True
         elif status == "kicked":
             out["until_date"] = 0
+        elif status == "restricted":  # in the chat, allowed nothing (Telegram lists every right)
+            out.update(dict.fromkeys(_RESTRICTED_RIGHTS, False))
+            out.update(is_member=True, until_date=0)
         return out
 
     def _user_message(
@@ -1387,6 +1390,13 @@ _ADMIN_RIGHTS = [
     "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
     "can_manage_video_chats", "can_restrict_members", "can_promote_members", "can_change_info",
     "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
+]  # fmt: skip
+_RESTRICTED_RIGHTS = [
+    "can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos",
+    "can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_send_polls",
+    "can_send_other_messages", "can_add_web_page_previews", "can_change_info",
+    "can_invite_users", "can_pin_messages", "can_manage_topics", "can_edit_tag",
+    "can_react_to_messages",
 ]  # fmt: skip
 _METHODS = {name.lower(): name for name in _METHOD_NAMES}
 
