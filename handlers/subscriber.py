@@ -67,9 +67,10 @@ async def start(update: Update, context: BotContext) -> None:
     services, who = context.services, asker(update, context)
     state = await use.start(services, who)
     lang = await lang_of(context, update)  # after start: a new chat has its language now
-    if state.stopped:
-        # Resuming is a change: a group member is told that only its admins may, rather
-        # than welcomed to a group that stays paused.
+    if state.stopped or state.paused:
+        # /stop, or a pause Telegram caused that no update undoes (a forum topic closed,
+        # then reopened). Resuming is a change: a group member is told that only its
+        # admins may, rather than welcomed to a group that stays paused.
         if not await command_allowed(update, context, lang):
             return
         state = await use.resume(services, who)

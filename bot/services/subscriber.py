@@ -56,6 +56,7 @@ class Asker:
 class ChatState:
     stopped: bool
     subscribed: frozenset[str]
+    paused: bool = False  # Telegram refused its messages (a closed topic, a block) meanwhile
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ as_chat = _as_chat  # for the other subscriber use cases (filters)
 
 
 def _state(session: Session, chat: Chat) -> ChatState:
-    return ChatState(chat.stopped, frozenset(chat_store.subscriptions(session, chat.id)))
+    subscribed = frozenset(chat_store.subscriptions(session, chat.id))
+    return ChatState(chat.stopped, subscribed, paused=not chat.active)
 
 
 def _schedule(chat: Chat) -> ScheduleView:
@@ -110,7 +112,8 @@ def _schedule(chat: Chat) -> ScheduleView:
 
 
 async def start(services: Services, who: Asker) -> ChatState:
-    """First contact or /start: the chat exists afterwards; say whether it was stopped."""
+    """First contact or /start: the chat exists afterwards; say whether it was stopped
+    or paused."""
     return await _as_chat(services, who, _state)
 
 

@@ -67,6 +67,10 @@ class PlacesMixin:
         with self._cond:
             self._chats[chat_id].topics[thread_id].closed = True
 
+    def reopen_topic(self, chat_id: int, thread_id: int) -> None:
+        with self._cond:
+            self._chats[chat_id].topics[thread_id].closed = False
+
     def delete_topic(self, chat_id: int, thread_id: int) -> None:
         """Delete a topic: later sends to it answer `message thread not found`."""
         with self._cond:
