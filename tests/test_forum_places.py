@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.seed import seed_headlines
 from tests.test_forum import MEMBER, bot, deliver_at, say_in, subscribers
@@ -35,3 +37,29 @@ async def test_a_closed_topic_reopened_resumes_at_an_admins_start(tg: FakeTelegr
     await deliver_at(services, engine, settings, at)
     briefings = [m for m in tg.topic_messages(FORUM, desk) if "Your briefing" in m.text]
     assert "Chip prices fall" in briefings[-1].text
+
+
+async def test_a_closed_general_topic_pauses_the_forum_alone_not_its_topics(
+    tg: FakeTelegram, bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Admins may close General: Telegram answers TOPIC_CLOSED to a send without a thread.
+    The forum's own subscriber pauses with that reason (not reported as our bug, not
+    retried each briefing); its topics go on; /start in General resumes it."""
+    settings, engine, services = bot
+    desk = tg.add_topic(FORUM, "Desk")
+    await say_in(tg, None, "/subscribe world")
+    await say_in(tg, desk, "/subscribe tech")
+    tg.close_general(FORUM)
+    subs = subscribers(engine)
+    at = max(s.next_briefing_at for s in subs.values()) + timedelta(minutes=1)
+    seed_headlines(engine, ["Summit opens in Geneva"], now=at, topic="world")
+    seed_headlines(engine, ["Chip exports grow"], now=at, topic="tech")
+    assert await deliver_at(services, engine, settings, at) == 2
+    subs = subscribers(engine)
+    assert subs[desk].active and not subs[None].active
+    assert (subs[None].inactive_reason or "").lower() == "topic_closed"
+    assert [m.thread_id for m in tg.messages(FORUM) if "Your briefing" in m.text] == [desk]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    tg.reopen_general(FORUM)
+    resumed = await say_in(tg, None, "/start")
+    assert resumed.text.startswith("▶️ Deliveries resumed") and subscribers(engine)[None].active

@@ -50,7 +50,7 @@ SHUTDOWN_MARKS_SECONDS = 5.0  # how long a stop waits for marks it could not wri
 # the CHAT_FLOOD_WAIT before: two in a row show that the whole bot is held.
 _STOP = "sender stopping"  # the message of a cancel that takes a send out of its slot wait
 _PLAIN = SendPlan()  # a row without options: text, no preview, with a notification
-# A forum topic that was deleted or closed: only that topic's subscriber pauses.
+# A forum topic that was deleted or closed (General too): only that topic's subscriber pauses.
 _TOPIC_GONE = ("message thread not found", "topic_closed", "topic_deleted")
 _TOPIC_GONE_OUTCOME = "topic_gone"  # counted as blocked; the chat's other rows go on
 _LAPSED_OUTCOME = "lapsed"  # our lease or our worker id ran out before the send: not ours now
@@ -420,7 +420,7 @@ class Sender:
         except BadRequest as exc:
             if chat_refused(exc.message):
                 return self._unreachable(row, exc.message), None
-            if row.thread_id is not None and any(t in exc.message.lower() for t in _TOPIC_GONE):
+            if any(t in exc.message.lower() for t in _TOPIC_GONE):  # a forum's General too
                 return self._topic_gone(row, row.thread_id, exc.message), None
             # Can't parse entities, message too long, …: our bug. Never retried.
             # (A lone lead image Telegram could not fetch is the feed's problem, not ours.)
@@ -499,7 +499,7 @@ class Sender:
         self._mark(mark, row.id)
         return "blocked"
 
-    def _topic_gone(self, row: outbox.Claimed, thread_id: int, reason: str) -> str:
+    def _topic_gone(self, row: outbox.Claimed, thread_id: int | None, reason: str) -> str:
         logger.info(
             "forum topic gone chat_id=%s thread_id=%s reason=%s", row.chat_id, thread_id, reason
         )

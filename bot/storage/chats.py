@@ -149,10 +149,12 @@ def set_active(session: Session, chat_id: int, active: bool, *, now: datetime) -
 
 
 def pause_topic(
-    session: Session, chat_id: int, thread_id: int, *, reason: str, now: datetime
+    session: Session, chat_id: int, thread_id: int | None, *, reason: str, now: datetime
 ) -> bool:
-    """A forum topic Telegram no longer takes messages in: pause that subscriber only."""
-    topic = session.get(Chat, topic_subscriber_id(chat_id, thread_id))
+    """A forum topic Telegram no longer takes messages in: pause that subscriber only
+    (None: the General topic, the forum's own subscriber, and not its other topics)."""
+    key = chat_id if thread_id is None else topic_subscriber_id(chat_id, thread_id)
+    topic = session.get(Chat, key)
     if topic is None or not topic.active:
         return False
     topic.active, topic.inactive_reason, topic.updated_at = False, reason[:200], now

@@ -67,6 +67,15 @@ class PlacesMixin:
         with self._cond:
             self._chats[chat_id].topics[thread_id].closed = True
 
+    def close_general(self, chat_id: int) -> None:
+        """Close the General topic: sends without a thread answer `TOPIC_CLOSED`."""
+        with self._cond:
+            self._chats[chat_id].general_closed = True
+
+    def reopen_general(self, chat_id: int) -> None:
+        with self._cond:
+            self._chats[chat_id].general_closed = False
+
     def reopen_topic(self, chat_id: int, thread_id: int) -> None:
         with self._cond:
             self._chats[chat_id].topics[thread_id].closed = False
@@ -164,6 +173,8 @@ class PlacesMixin:
 
         raw = params.get("message_thread_id")
         if raw in (None, "") or chat.type in ("private", "channel"):
+            if chat.is_forum and chat.general_closed:
+                raise ApiError(400, TOPIC_CLOSED)
             return None
         try:
             thread_id = int(raw)

@@ -148,6 +148,7 @@ class Chat:
     is_forum: bool = False
     topics: dict[int, ForumTopic] = field(default_factory=dict)  # forum: thread id -> topic
     bot_can_post: bool = True  # channels: the bot's can_post_messages right
+    general_closed: bool = False  # forums: the General topic is closed
 
     def to_api(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "type": self.type}
