@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from telegram import ChatMemberRestricted, Update
+from telegram import ChatMemberAdministrator, ChatMemberRestricted, Update
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType
 from telegram.error import BadRequest, ChatMigrated
 
 from bot.delivery.pacing import SLOT_HELD
 from bot.ingest.topics import Topic
+from bot.render import channels as channels_render
 from bot.render import commands, texts, tghtml
 from bot.render import stories as briefing
 from bot.render import subscriber as render
@@ -327,11 +328,18 @@ async def migrated(update: Update, context: BotContext) -> None:
 
 async def membership(update: Update, context: BotContext) -> None:
     """Blocked, removed or forbidden to send: inactive. Unblocked, added or allowed to send
-    again: active again."""
+    again: active again. A channel's managers are told either way."""
     change = update.my_chat_member
     assert change is not None
     member = change.new_chat_member
     reachable = member.status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
     if isinstance(member, ChatMemberRestricted):  # a group's admins restricted the bot
         reachable = member.is_member and member.can_send_messages
-    await use.set_reachable(context.services, asker(update, context), reachable)
+    if isinstance(member, ChatMemberAdministrator) and change.chat.type == ChatType.CHANNEL:
+        reachable = bool(member.can_post_messages)  # a channel admin that may not post
+    who = asker(update, context)
+    notices = await channels.set_reachable(context.services, who, reachable)
+    said = texts.CHANNEL_RESUMED if reachable else texts.CHANNEL_PAUSED
+    title = channels_render.title(channels.ManagedChannel(who.id, who.title or str(who.id)))
+    for notice in notices:
+        await send_html(context, notice.user_id, lang_for(notice.language)(said, title=title))

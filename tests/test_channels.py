@@ -208,3 +208,31 @@ async def test_settings_and_language_taps_while_managing_change_the_channel(
     assert channel is not None and own is not None
     assert channel.quiet and channel.language == "es"
     assert not own.quiet and own.language == "en"
+
+
+async def test_managers_are_told_when_the_bot_loses_and_regains_the_right_to_post(
+    tg: FakeTelegram, bot
+) -> None:
+    """Telegram's my_chat_member: still an admin of the channel, but without the right to
+    post. The channel pauses at once, and each manager hears it in their own language."""
+    _settings, engine, _services = bot
+    german = 705
+    tg.add_private_chat(german, language_code="de")
+    tg.set_admins(CHANNEL, [OWNER, german])
+    await converse(tg, OWNER, [("/manage @dailywire", ("Now managing",))])
+    await converse(tg, german, [("/start", ("Willkommen",)), ("/manage @dailywire", ("Daily",))])
+    owner_before, german_before = len(tg.messages(OWNER)), len(tg.messages(german))
+    tg.member_update(CHANNEL, "administrator", can_post=False, from_user=OWNER)
+    [paused] = (await wait_for(tg, OWNER, owner_before + 1))[owner_before:]
+    assert paused.text.startswith("⏸ I can no longer post in Daily Wire")
+    [pausiert] = (await wait_for(tg, german, german_before + 1))[german_before:]
+    assert pausiert.text.startswith("⏸ Ich kann in Daily Wire nicht mehr posten")
+    with Session(engine) as session:
+        channel = session.get(Chat, CHANNEL)
+        assert channel is not None and not channel.active
+    tg.member_update(CHANNEL, "administrator", can_post=True, from_user=OWNER)
+    [resumed] = (await wait_for(tg, OWNER, owner_before + 2))[owner_before + 1 :]
+    assert resumed.text == "▶️ I can post in Daily Wire again; its briefings resume."
+    with Session(engine) as session:
+        channel = session.get(Chat, CHANNEL)
+        assert channel is not None and channel.active

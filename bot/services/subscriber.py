@@ -214,15 +214,6 @@ async def stop(services: Services, who: Asker) -> None:
     await _as_chat(services, who, work)
 
 
-async def set_reachable(services: Services, who: Asker, reachable: bool) -> None:
-    """The bot was added, unblocked (reachable) or removed, blocked (not)."""
-    await _as_chat(
-        services,
-        who,
-        lambda s, chat: chat_store.set_active(s, chat.id, reachable, now=services.clock()),
-    )
-
-
 async def mark_unreachable(services: Services, chat_id: int) -> bool:
     """Telegram refused a send (403): briefings to this chat stop; unknown chats are left be."""
     return await services.db(

@@ -719,14 +719,23 @@ class FakeTelegram(PlacesMixin):
             return query_id
 
     def member_update(
-        self, chat_id: int, status: str = "kicked", *, from_user: int | None = None
+        self,
+        chat_id: int,
+        status: str = "kicked",
+        *,
+        from_user: int | None = None,
+        can_post: bool | None = None,
     ) -> dict[str, Any]:
-        """Queue a `my_chat_member` update; kicked/left also make later sends fail with 403."""
+        """Queue a `my_chat_member` update; kicked/left also make later sends fail with 403.
+
+        In a channel, `can_post` gives or takes the bot's right to post (an admin there)."""
         with self._cond:
             chat = self._chat_or_register(chat_id)
             user = self._user_for(chat, from_user)
-            old = self._member_json(self.bot_user, chat.bot_status)
+            old = self._bot_member_json(chat)
             chat.bot_status = status
+            if can_post is not None:
+                chat.bot_can_post = can_post
             if chat.type == "private":
                 chat.blocked = status == "kicked"
             update = {
@@ -734,7 +743,7 @@ class FakeTelegram(PlacesMixin):
                 "from": user,
                 "date": int(time.time()),
                 "old_chat_member": old,
-                "new_chat_member": self._member_json(self.bot_user, status),
+                "new_chat_member": self._bot_member_json(chat),
             }
             self._push({"my_chat_member": update})
             return update
@@ -1114,10 +1123,7 @@ class FakeTelegram(PlacesMixin):
         chat = self._target_chat(params)
         user_id = _int(params, "user_id", 0)
         if user_id == self.bot_id:
-            member = self._member_json(self.bot_user, chat.bot_status)
-            if chat.type == "channel" and chat.bot_status == "administrator":
-                member["can_post_messages"] = chat.bot_can_post
-            return member
+            return self._bot_member_json(chat)
         if chat.type == "channel" and chat.bot_status in ("left", "kicked"):
             raise bad_request("member list is inaccessible")  # the bot is no admin there
         user = self._users.get(user_id)
@@ -1191,6 +1197,12 @@ class FakeTelegram(PlacesMixin):
         if user_id in chat.admins:
             return "administrator"
         return "member" if user_id in chat.members else "left"
+
+    def _bot_member_json(self, chat: Chat) -> dict[str, Any]:
+        member = self._member_json(self.bot_user, chat.bot_status)
+        if chat.type == "channel" and chat.bot_status == "administrator":
+            member["can_post_messages"] = chat.bot_can_post
+        return member
 
     def _member_json(self, user: dict[str, Any], status: str) -> dict[str, Any]:
         out: dict[str, Any] = {"user": user, "status": status}
