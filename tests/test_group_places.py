@@ -16,7 +16,10 @@ from bot.settings import Settings
 from bot.storage.models import Chat, Outbox
 from tests.support.botharness import make_settings, running_bot, say, wait_for
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.feedserver import FeedServer
+from tests.support.outboxkit import open_bot
 from tests.support.seed import seed_headlines
+from tests.test_display_settings import USER, briefing_calls
 
 GROUP = -1005550000001
 ADMIN, MEMBER = 3101, 3102
@@ -95,3 +98,18 @@ async def test_a_reply_refused_for_want_of_the_right_to_send_pauses_and_is_no_er
     tg.send_text(GROUP, "/help", from_user=MEMBER)
     await wait_for(tg, lambda: not stored(engine, GROUP).active)
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_a_chat_that_forbids_photos_gets_its_briefing_as_text(
+    sqlite_engine: Engine, tg: FakeTelegram, server: FeedServer
+) -> None:
+    """A group may allow its members text but no media: the lead image is left out and
+    the briefing goes out as text; the chat stays active."""
+    refused = "Bad Request: not enough rights to send photos to the chat"
+    tg.fail_next("sendPhoto", status=400, description=refused)
+    async with open_bot(tg, pool_size=8) as sender_bot:
+        calls = await briefing_calls(
+            sqlite_engine, tg, sender_bot, server, lead_image=True, max_items=5
+        )
+    assert [method for method, _ in calls] == ["sendPhoto", "sendMessage"]
+    assert "Headline 0" in tg.messages(USER)[0].text and stored(sqlite_engine, USER).active
