@@ -326,6 +326,12 @@ async def migrated(update: Update, context: BotContext) -> None:
     await use.migrated(context.services, message.chat.id, message.migrate_to_chat_id)
 
 
+async def topic_reopened(update: Update, context: BotContext) -> None:
+    """Telegram's "topic reopened" notice in a forum topic (or General): a subscriber there
+    that paused because the topic was closed resumes by itself."""
+    await use.topic_reopened(context.services, chat_of(update).id, thread_of(update))
+
+
 async def membership(update: Update, context: BotContext) -> None:
     """Blocked, removed or forbidden to send: inactive. Unblocked, added or allowed to send
     again: active again. A channel's managers are told either way."""

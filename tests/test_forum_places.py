@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.support.botharness import wait_for
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.seed import seed_headlines
 from tests.test_forum import MEMBER, bot, deliver_at, say_in, subscribers
@@ -63,3 +64,30 @@ async def test_a_closed_general_topic_pauses_the_forum_alone_not_its_topics(
     tg.reopen_general(FORUM)
     resumed = await say_in(tg, None, "/start")
     assert resumed.text.startswith("▶️ Deliveries resumed") and subscribers(engine)[None].active
+
+
+async def test_a_closed_topic_resumes_by_itself_when_it_is_reopened(tg: FakeTelegram, bot) -> None:
+    """Telegram posts "topic reopened" in the topic: the subscriber paused because it was
+    closed resumes without anyone's /start; one stopped with /stop stays stopped."""
+    settings, engine, services = bot
+    desk, quiet = tg.add_topic(FORUM, "Desk"), tg.add_topic(FORUM, "Quiet desk")
+    await say_in(tg, desk, "/subscribe tech")
+    await say_in(tg, quiet, "/subscribe tech")
+    await say_in(tg, quiet, "/stop")
+    tg.close_topic(FORUM, desk)
+    at = subscribers(engine)[desk].next_briefing_at + timedelta(minutes=1)
+    seed_headlines(engine, ["Chip exports grow"], now=at, topic="tech")
+    await deliver_at(services, engine, settings, at)
+    assert not subscribers(engine)[desk].active
+    before = len(tg.messages(FORUM))
+    tg.reopen_topic(FORUM, desk, notify=True)
+    tg.reopen_topic(FORUM, quiet, notify=True)  # never closed: the notice changes nothing
+    await wait_for(tg, lambda: subscribers(engine)[desk].active)
+    topic = subscribers(engine)[desk]
+    assert topic.inactive_reason is None and subscribers(engine)[quiet].stopped
+    assert len(tg.messages(FORUM)) == before  # the notice is not answered
+    at = topic.next_briefing_at + timedelta(minutes=1)
+    seed_headlines(engine, ["Chip prices fall"], now=at, topic="tech")
+    await deliver_at(services, engine, settings, at)
+    assert len([m for m in tg.topic_messages(FORUM, desk) if "Chip prices fall" in m.text]) == 1
+    assert not [m for m in tg.topic_messages(FORUM, quiet) if "Your briefing" in m.text]

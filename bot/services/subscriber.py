@@ -214,6 +214,15 @@ async def stop(services: Services, who: Asker) -> None:
     await _as_chat(services, who, work)
 
 
+async def topic_reopened(services: Services, chat_id: int, thread_id: int | None) -> bool:
+    """A forum topic was reopened: its subscriber, paused because it was closed, resumes."""
+    return await services.db(
+        lambda s: chat_store.resume_topic(
+            s, chat_id, thread_id, reason=chat_store.TOPIC_CLOSED, now=services.clock()
+        )
+    )
+
+
 async def mark_unreachable(services: Services, chat_id: int) -> bool:
     """Telegram refused a send (403): briefings to this chat stop; unknown chats are left be."""
     return await services.db(

@@ -162,6 +162,24 @@ def pause_topic(
     return True
 
 
+TOPIC_CLOSED = "topic_closed"  # Telegram's TOPIC_CLOSED, as a paused topic's reason reads
+
+
+def resume_topic(
+    session: Session, chat_id: int, thread_id: int | None, *, reason: str, now: datetime
+) -> bool:
+    """A forum topic Telegram takes messages in again: resume its subscriber if `reason`
+    paused it (None: the General topic); whether it resumed."""
+    key = chat_id if thread_id is None else topic_subscriber_id(chat_id, thread_id)
+    topic = session.get(Chat, key)
+    if topic is None or topic.active or (topic.inactive_reason or "").lower() != reason:
+        return False
+    topic.active, topic.inactive_reason, topic.updated_at = True, None, now
+    reschedule(topic, now=now)
+    session.add(topic)
+    return True
+
+
 def set_stopped(session: Session, chat: Chat, stopped: bool, *, now: datetime) -> None:
     chat.stopped, chat.updated_at = stopped, now
     if not stopped:

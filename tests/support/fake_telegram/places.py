@@ -72,13 +72,26 @@ class PlacesMixin:
         with self._cond:
             self._chats[chat_id].general_closed = True
 
-    def reopen_general(self, chat_id: int) -> None:
+    def reopen_general(self, chat_id: int, *, notify: bool = False) -> None:
+        """Reopen General; `notify`: the bot gets Telegram's service message about it."""
         with self._cond:
             self._chats[chat_id].general_closed = False
+            if notify:
+                self._reopened_notice(self._chats[chat_id], None)
 
-    def reopen_topic(self, chat_id: int, thread_id: int) -> None:
+    def reopen_topic(self, chat_id: int, thread_id: int, *, notify: bool = False) -> None:
+        """Reopen a topic; `notify`: the bot gets the `forum_topic_reopened` service message
+        in it (as Telegram sends it to every bot in the forum)."""
         with self._cond:
             self._chats[chat_id].topics[thread_id].closed = False
+            if notify:
+                self._reopened_notice(self._chats[chat_id], thread_id)
+
+    def _reopened_notice(self, chat: Chat, thread_id: int | None) -> None:
+        user = self._default_user(chat)  # type: ignore[attr-defined]
+        extra = {"forum_topic_reopened": {}, **self._topic_fields(chat, thread_id)}
+        message = self._user_message(chat, user, extra)  # type: ignore[attr-defined]
+        self._push({"message": message})  # type: ignore[attr-defined]
 
     def delete_topic(self, chat_id: int, thread_id: int) -> None:
         """Delete a topic: later sends to it answer `message thread not found`."""
