@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlmodel import Session, select
 
+from bot.storage.models import Chat, Subscription
 from tests.support.botharness import wait_for
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.seed import seed_headlines
-from tests.test_forum import MEMBER, bot, deliver_at, say_in, subscribers
+from tests.test_forum import ADMIN, MEMBER, bot, deliver_at, say_in, subscribers
 
 __all__ = ["bot"]  # the forum fixture of test_forum
 FORUM = -1001234567890
@@ -91,3 +93,33 @@ async def test_a_closed_topic_resumes_by_itself_when_it_is_reopened(tg: FakeTele
     await deliver_at(services, engine, settings, at)
     assert len([m for m in tg.topic_messages(FORUM, desk) if "Chip prices fall" in m.text]) == 1
     assert not [m for m in tg.topic_messages(FORUM, quiet) if "Your briefing" in m.text]
+
+
+async def test_removed_then_added_again_the_forum_and_its_topics_resume_with_their_settings(
+    tg: FakeTelegram, bot
+) -> None:
+    """Kicked: the forum and every topic pause. Added again: they resume with their topics
+    and /settings kept; a topic paused for a reason of its own (closed) stays paused."""
+    _settings, engine, _services = bot
+    desk, closed = tg.add_topic(FORUM, "Desk"), tg.add_topic(FORUM, "Closed desk")
+    await say_in(tg, None, "/subscribe world")
+    board = await say_in(tg, desk, "/settings")
+    tg.press_button(FORUM, board.message_id, "st:q:1")
+    await wait_for(tg, lambda: desk in subscribers(engine) and subscribers(engine)[desk].quiet)
+    await say_in(tg, closed, "/subscribe tech")
+    with Session(engine) as session:
+        paused = session.get(Chat, subscribers(engine)[closed].id)
+        assert paused is not None
+        paused.active, paused.inactive_reason = False, "Topic_closed"
+        session.add(paused)
+        session.commit()
+    tg.member_update(FORUM, "kicked", from_user=ADMIN)
+    await wait_for(tg, lambda: not any(s.active for s in subscribers(engine).values()))
+    tg.member_update(FORUM, "member", from_user=ADMIN)
+    await wait_for(tg, lambda: subscribers(engine)[None].active)
+    subs = subscribers(engine)
+    assert subs[desk].active and subs[desk].quiet and not subs[closed].active
+    assert subs[closed].inactive_reason == "Topic_closed"
+    with Session(engine) as session:
+        rows = session.exec(select(Subscription.chat_id, Subscription.topic)).all()
+    assert sorted(topic for _, topic in rows) == ["tech", "world"]
