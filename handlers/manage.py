@@ -170,7 +170,7 @@ async def enter(update: Update, context: BotContext, channel: use.ManagedChannel
         if update.callback_query is not None:
             await update.callback_query.answer()
         return False
-    context.managed = channel
+    context.managed, context.managed_can_post = channel, problem != "cannot_post"
     return True
 
 

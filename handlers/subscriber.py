@@ -74,6 +74,11 @@ async def start(update: Update, context: BotContext) -> None:
         # admins may, rather than welcomed to a group that stays paused.
         if not await command_allowed(update, context, lang):
             return
+        if context.managed is not None and not context.managed_can_post:
+            # Resumed, its next briefing would only be refused (and pause it again).
+            title = channels_render.title(context.managed)
+            await send_html(context, chat_of(update).id, lang(texts.CHANNEL_PAUSED, title=title))
+            return
         state = await use.resume(services, who)
         await _send_picker(context, update, lang(texts.RESUMED), state.subscribed, lang)
         return

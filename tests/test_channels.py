@@ -236,3 +236,24 @@ async def test_managers_are_told_when_the_bot_loses_and_regains_the_right_to_pos
     with Session(engine) as session:
         channel = session.get(Chat, CHANNEL)
         assert channel is not None and channel.active
+
+
+async def test_start_does_not_resume_a_channel_the_bot_still_may_not_post_in(
+    tg: FakeTelegram, bot
+) -> None:
+    _settings, engine, _services = bot
+    await converse(tg, OWNER, [("/manage @dailywire", ("Now managing",))])
+    before = len(tg.messages(OWNER))
+    tg.member_update(CHANNEL, "administrator", can_post=False, from_user=OWNER)
+    await wait_for(tg, OWNER, before + 1)  # the owner is told it paused
+    [refused] = await say(tg, OWNER, "/start")
+    assert "I can no longer post in Daily Wire" in refused.text
+    with Session(engine) as session:
+        channel = session.get(Chat, CHANNEL)
+        assert channel is not None and not channel.active
+    tg.chat(CHANNEL).bot_can_post = True  # given back; Telegram's update never arrived
+    [resumed] = await say(tg, OWNER, "/start")
+    assert "Deliveries resumed" in resumed.text
+    with Session(engine) as session:
+        channel = session.get(Chat, CHANNEL)
+        assert channel is not None and channel.active
