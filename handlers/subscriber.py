@@ -27,6 +27,7 @@ from handlers.common import (
     chat_of,
     command_allowed,
     lang_of,
+    may_create,
     thread_of,
 )
 from handlers.context import BotContext
@@ -66,7 +67,7 @@ async def _send_picker(
 
 async def start(update: Update, context: BotContext) -> None:
     services, who = context.services, asker(update, context)
-    state = await use.start(services, who)
+    state = await use.start(services, who, create=await may_create(context, update))
     lang = await lang_of(context, update)  # after start: a new chat has its language now
     if state.stopped or state.paused:
         # /stop, or a pause Telegram caused that no update undoes (a forum topic closed,
@@ -86,7 +87,8 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def topics_cmd(update: Update, context: BotContext) -> None:
-    subscribed = await use.topics_state(context.services, asker(update, context))
+    create = await may_create(context, update)
+    subscribed = await use.topics_state(context.services, asker(update, context), create=create)
     lang = await lang_of(context, update)
     await _send_picker(context, update, tghtml.bold(lang(texts.TOPICS_TITLE)), subscribed, lang)
 
@@ -167,7 +169,8 @@ async def _latest(
     the same transaction (only a managed channel needs a second one, after Telegram's word)."""
     services, user = context.services, update.effective_user
     if chat_of(update).type != ChatType.PRIVATE or user is None:
-        result = await use.latest(services, asker(update, context), request)
+        create = await may_create(context, update)
+        result = await use.latest(services, asker(update, context), request, create=create)
         context.answer_lang = context.answer_lang or lang_for(result.prefs.language)
         return result
     found = await channels.latest(services, asker(update), user.id, request)

@@ -123,3 +123,30 @@ async def test_removed_then_added_again_the_forum_and_its_topics_resume_with_the
     with Session(engine) as session:
         rows = session.exec(select(Subscription.chat_id, Subscription.topic)).all()
     assert sorted(topic for _, topic in rows) == ["tech", "world"]
+
+
+async def test_a_members_commands_in_a_topic_do_not_start_briefings_there(
+    tg: FakeTelegram, bot
+) -> None:
+    """Only admins change a topic: a member's /latest, /topics, /start, /filters or
+    /schedule there is answered, but does not make the topic a subscriber (which would
+    get a briefing of all topics every day); an admin's /topics does (README)."""
+    settings, engine, services = bot
+    chatter, desk = tg.add_topic(FORUM, "Chatter"), tg.add_topic(FORUM, "Desk")
+    for command, answer in (
+        ("/latest", "No stories yet"),
+        ("/topics", "Tap a topic"),
+        ("/start", "Welcome"),
+        ("/filters", "mute"),
+        ("/schedule", "08:00"),
+    ):
+        reply = await say_in(tg, chatter, command, user=MEMBER)
+        assert reply.thread_id == chatter and answer in reply.text, (command, reply.text)
+    assert chatter not in subscribers(engine)
+    await say_in(tg, desk, "/topics")
+    subs = subscribers(engine)
+    assert desk in subs and chatter not in subs
+    at = subs[desk].next_briefing_at + timedelta(minutes=1)
+    seed_headlines(engine, ["Summit opens in Geneva"], now=at)
+    assert await deliver_at(services, engine, settings, at) == 1
+    assert not [m for m in tg.topic_messages(FORUM, chatter) if "Summit" in m.text]

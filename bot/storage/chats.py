@@ -78,6 +78,34 @@ def lock_chat(session: Session, chat_id: int) -> Chat | None:
     return session.get(Chat, chat_id, with_for_update=True, populate_existing=True)
 
 
+def new_chat(
+    chat_id: int,
+    *,
+    chat_type: str,
+    title: str | None,
+    defaults: BriefingSettings,
+    now: datetime,
+    thread_id: int | None = None,
+    language: str | None = None,
+) -> Chat:
+    """A subscriber as `ensure_chat` creates it, not stored (with `thread_id`: that topic
+    of the forum `chat_id`)."""
+    fresh = Chat(
+        id=chat_id if thread_id is None else topic_subscriber_id(chat_id, thread_id),
+        parent_id=chat_id if thread_id is not None else None,
+        thread_id=thread_id,
+        type=chat_type,
+        timezone=defaults.timezone,
+        title=title,
+        language=language,
+        briefing_times=" ".join(defaults.times),
+        created_at=now,
+        updated_at=now,
+    )
+    fresh.next_briefing_at = next_due(fresh.mode, fresh.briefing_times, fresh.timezone, after=now)
+    return fresh
+
+
 def ensure_chat(
     session: Session,
     chat_id: int,
@@ -95,22 +123,16 @@ def ensure_chat(
     is stored when the chat is created (a private chat starts in its user's language)
     or has none yet; after that only /language changes it.
     """
-    parent_id = chat_id if thread_id is not None else None
-    if thread_id is not None:
-        chat_id = topic_subscriber_id(chat_id, thread_id)
-    fresh = Chat(
-        id=chat_id,
-        parent_id=parent_id,
-        thread_id=thread_id,
-        type=chat_type,
-        timezone=defaults.timezone,
+    fresh = new_chat(
+        chat_id,
+        chat_type=chat_type,
         title=title,
+        defaults=defaults,
+        now=now,
+        thread_id=thread_id,
         language=language,
-        briefing_times=" ".join(defaults.times),
-        created_at=now,
-        updated_at=now,
     )
-    fresh.next_briefing_at = next_due(fresh.mode, fresh.briefing_times, fresh.timezone, after=now)
+    chat_id = fresh.id
     created = _insert_ignore(session, Chat, fresh.model_dump())
     chat = lock_chat(session, chat_id)
     assert chat is not None  # inserted now or by a writer that committed first
