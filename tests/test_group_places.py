@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -13,7 +14,7 @@ from sqlmodel import Session, select
 from bot.briefings.compose import compose_scheduled
 from bot.services.context import Services
 from bot.settings import Settings
-from bot.storage.models import Chat, Outbox
+from bot.storage.models import Chat, Outbox, Subscription
 from tests.support.botharness import make_settings, running_bot, say, wait_for
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedserver import FeedServer
@@ -113,3 +114,34 @@ async def test_a_chat_that_forbids_photos_gets_its_briefing_as_text(
         )
     assert [method for method, _ in calls] == ["sendPhoto", "sendMessage"]
     assert "Headline 0" in tg.messages(USER)[0].text and stored(sqlite_engine, USER).active
+
+
+ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group"}
+
+
+async def test_anonymous_admins_change_the_group_and_a_channel_persona_does_not(
+    tg: FakeTelegram, bot
+) -> None:
+    """Telegram: an anonymous admin writes as GroupAnonymousBot with sender_chat = the
+    group (an admin, so allowed); a member writing as a channel of theirs is no admin."""
+    _settings, engine, _services = bot
+    group = tg.chat(GROUP).to_api()
+    persona = {"id": -1007770000001, "type": "channel", "title": "Someone's channel"}
+
+    async def command(text: str, sender: dict[str, Any], sender_chat: dict[str, Any]) -> str:
+        before = len(tg.messages(GROUP))
+        entity = {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+        message = {"from": sender, "sender_chat": sender_chat, "chat": group, "text": text}
+        tg.push_update({"message": {"message_id": 900 + before, "date": 0, **message,
+                                    "entities": [entity]}})  # fmt: skip
+        [reply] = (await wait_for(tg, GROUP, before + 1))[before:]
+        return str(reply.text)
+
+    assert "Subscribed to: World" in await command("/subscribe world", ANONYMOUS_ADMIN, group)
+    channel_bot = {"id": 136817688, "is_bot": True, "first_name": "Channel"}
+    refused = await command("/subscribe tech", channel_bot, persona)
+    assert "only the group's admins" in refused
+    assert "Deutsch" in await command("/language de", ANONYMOUS_ADMIN, group)
+    with Session(engine) as session:
+        topics = session.exec(select(Subscription.topic).where(Subscription.chat_id == GROUP))
+        assert sorted(topics.all()) == ["world"]
