@@ -57,6 +57,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(prefs.settings_button, pattern=r"^st:", block=False))
     app.add_handler(ChatMemberHandler(subscriber.membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, subscriber.migrated))
+    reopened = filters.StatusUpdate.FORUM_TOPIC_REOPENED
+    app.add_handler(MessageHandler(reopened, subscriber.topic_reopened))
     admin.register(app)  # before the catch-all for unknown commands
     app.add_handler(MessageHandler(filters.COMMAND, subscriber.unknown_command))
     # Last: any callback data no handler above claims still gets its answer.

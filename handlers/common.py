@@ -28,6 +28,7 @@ __all__ = [
     "command_allowed",
     "lang_of",
     "may_change",
+    "may_create",
     "prefs_of",
     "tap_allowed",
     "thread_of",
@@ -90,6 +91,15 @@ async def may_change(context: BotContext, update: Update) -> bool:
     except ChatMigrated as exc:  # upgraded since: its admins are the supergroup's
         member = await context.bot.get_chat_member(exc.new_chat_id, user.id)
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+async def may_create(context: BotContext, update: Update) -> bool:
+    """Whether a command that only reads may make its place a subscriber (which gets
+    briefings from then on): anywhere but a forum topic; in a topic only an admin's, so a
+    member's /latest there does not start daily briefings in it."""
+    if context.managed is not None or thread_of(update) is None:
+        return True
+    return await may_change(context, update)
 
 
 async def command_allowed(

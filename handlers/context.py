@@ -20,6 +20,7 @@ class BotContext(CallbackContext[ExtBot[SlotHeld], dict[Any, Any], dict[Any, Any
     _update_chat: int | None = None  # the chat the update came from
     # The channel a private chat's subscriber commands act on (set by handlers.manage).
     managed: ManagedChannel | None = None
+    managed_can_post = True  # False: that channel's admins took the bot's right to post
     # The language this update is answered in: the chat's own, read once per update by
     # the managed-channel routing (with the channel) or by handlers.common.lang_of;
     # send_html writes the "📣 Managing …" prefix in it.

@@ -7,7 +7,15 @@ from telegram import Update
 from bot.render import filters as render
 from bot.render import texts
 from bot.services import filters as use
-from handlers.common import asker, change_tap, chat_of, command_allowed, lang_of, thread_of
+from handlers.common import (
+    asker,
+    change_tap,
+    chat_of,
+    command_allowed,
+    lang_of,
+    may_create,
+    thread_of,
+)
 from handlers.context import BotContext
 from handlers.replies import answer_tap, edit_html, keyboard, send_html
 
@@ -72,7 +80,8 @@ async def unfollow(update: Update, context: BotContext) -> None:
 
 
 async def filters_cmd(update: Update, context: BotContext) -> None:
-    current = await use.list_filters(context.services, asker(update, context))
+    create = await may_create(context, update)
+    current = await use.list_filters(context.services, asker(update, context), create=create)
     message = render.filters_message(current, await lang_of(context, update))
     await send_html(
         context,

@@ -18,6 +18,7 @@ from bot.render import channels as render
 from bot.render import commands, texts
 from bot.render.i18n import lang
 from bot.render.numbers import parse_ascii_int
+from bot.render.prefs import LANGUAGE_PREFIX, SETTINGS_PREFIX
 from bot.services import channels as use
 from handlers.common import asker, lang_of
 from handlers.context import BotContext
@@ -33,7 +34,9 @@ ACTS_ON_SUBSCRIBER = frozenset(c.name for c in commands.commands(admin=False)) -
     "manage",
     "latest",
 }
-BUTTON_PREFIXES = ("tp:", "fl:")
+# The /settings and /language keyboards too: a tap on the one a managed channel's
+# /settings sent changes the channel, as the command that drew it showed.
+BUTTON_PREFIXES = ("tp:", "fl:", SETTINGS_PREFIX, LANGUAGE_PREFIX)
 
 
 def _chat_ref(arg: str) -> str | int:
@@ -167,7 +170,7 @@ async def enter(update: Update, context: BotContext, channel: use.ManagedChannel
         if update.callback_query is not None:
             await update.callback_query.answer()
         return False
-    context.managed = channel
+    context.managed, context.managed_can_post = channel, problem != "cannot_post"
     return True
 
 

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.briefings.prefs import ChatPrefs
 from bot.render import prefs as render
 from bot.render import texts
-from bot.render.i18n import lang
+from bot.render.i18n import Lang, lang
 from bot.services import prefs as use
 from handlers.common import asker, chat_of, command_allowed, lang_of, prefs_of, tap_allowed
 from handlers.context import BotContext
 from handlers.replies import answer_tap, edit_html, keyboard, send_html
 
 
+async def _here(context: BotContext, update: Update, prefs: ChatPrefs) -> Lang:
+    """The language of the answer: the chat's, or while a private chat manages a channel,
+    that private chat's own (the channel's language is for its briefings)."""
+    if context.managed is not None:
+        return await lang_of(context, update)
+    return lang(prefs.language)
+
+
 async def language_cmd(update: Update, context: BotContext) -> None:
     chat, args = chat_of(update), context.args or []
     current = await prefs_of(context, update)
-    here = lang(current.language)
+    here = await _here(context, update, current)
     if len(args) > 1:
         await send_html(context, chat.id, texts.usage_line("language", here))
         return
@@ -51,7 +60,7 @@ async def language_button(update: Update, context: BotContext) -> None:
 
 async def settings_cmd(update: Update, context: BotContext) -> None:
     current = await prefs_of(context, update)
-    here = lang(current.language)
+    here = await _here(context, update, current)
     markup = keyboard(render.settings_markup(current, here))
     await send_html(context, chat_of(update).id, here(texts.SETTINGS_TEXT), markup=markup)
 
@@ -70,7 +79,7 @@ async def settings_button(update: Update, context: BotContext) -> None:
     if changed is None:
         await answer_tap(query, (await lang_of(context, update))(texts.FULLTEXT_BUTTON_BAD))
         return
-    here = lang(changed.language)
+    here = await _here(context, update, changed)
     await answer_tap(query, here(texts.SETTINGS_SAVED))
     if query.message is not None:
         markup = keyboard(render.settings_markup(changed, here))

@@ -17,6 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
 from bot.delivery.message import Button, OutMessage
+from bot.delivery.options import chat_refused
 from bot.render import channels, tghtml
 from bot.render.i18n import EN
 from bot.services import subscriber as use
@@ -51,11 +52,7 @@ async def send_html(
     """
     if thread_id is None:
         thread_id = context.reply_thread(chat_id)
-    channel = context.managing(chat_id)
-    if channel is not None:
-        prefix = channels.managing_prefix(channel, context.answer_lang or EN)
-        if tghtml.visible_length(prefix + html) <= tghtml.MESSAGE_LIMIT:
-            html = prefix + html  # every reply says which chat it is about
+    html = _prefixed(context, chat_id, html)
     try:
         return await context.bot.send_message(
             chat_id,
@@ -74,9 +71,24 @@ async def send_html(
         logger.info("chat unreachable chat_id=%s reason=%s", chat_id, exc.message)
         await use.mark_unreachable(context.services, chat_id)
     except BadRequest as exc:
+        if chat_refused(exc.message):  # e.g. a group whose admins took the right to send
+            logger.info("chat unreachable chat_id=%s reason=%s", chat_id, exc.message)
+            await use.mark_unreachable(context.services, chat_id)
+            return None
         # Our HTML or length was rejected: that is our bug, log it loudly with the text.
         logger.error("message rejected chat_id=%s error=%s text=%r", chat_id, exc.message, html)
     return None
+
+
+def _prefixed(context: BotContext, chat_id: int, html: str) -> str:
+    """While a private chat manages a channel, every reply (and edit) there says which
+    chat it is about."""
+    channel = context.managing(chat_id)
+    if channel is None:
+        return html
+    prefix = channels.managing_prefix(channel, context.answer_lang or EN)
+    fits = tghtml.visible_length(prefix + html) <= tghtml.MESSAGE_LIMIT
+    return prefix + html if fits else html
 
 
 async def send_messages(
@@ -129,7 +141,7 @@ async def edit_html(
     """Edit a message in place; one already showing this (a double tap) or gone is fine."""
     try:
         await context.bot.edit_message_text(
-            html,
+            _prefixed(context, chat_id, html),
             chat_id,
             message_id,
             parse_mode=ParseMode.HTML,

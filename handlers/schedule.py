@@ -8,7 +8,7 @@ from bot.render import subscriber as render
 from bot.render import texts
 from bot.services import lookup
 from bot.services import subscriber as use
-from handlers.common import asker, chat_of, command_allowed, lang_of
+from handlers.common import asker, chat_of, command_allowed, lang_of, may_create
 from handlers.context import BotContext
 from handlers.replies import send_html
 
@@ -23,7 +23,8 @@ async def schedule(update: Update, context: BotContext) -> None:
         return
     if request.mode is not None and not await command_allowed(update, context, lang):
         return
-    view = await use.set_schedule(context.services, asker(update, context), request)
+    create = request.mode is not None or await may_create(context, update)
+    view = await use.set_schedule(context.services, asker(update, context), request, create=create)
     shown = render.schedule_show_text if request.mode is None else render.schedule_set_text
     await send_html(context, chat.id, shown(view, lang))
 

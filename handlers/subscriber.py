@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from telegram import Update
+from telegram import ChatMemberAdministrator, ChatMemberRestricted, Update
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType
 from telegram.error import BadRequest, ChatMigrated
 
 from bot.delivery.pacing import SLOT_HELD
 from bot.ingest.topics import Topic
+from bot.render import channels as channels_render
 from bot.render import commands, texts, tghtml
 from bot.render import stories as briefing
 from bot.render import subscriber as render
@@ -26,6 +27,7 @@ from handlers.common import (
     chat_of,
     command_allowed,
     lang_of,
+    may_create,
     thread_of,
 )
 from handlers.context import BotContext
@@ -65,12 +67,18 @@ async def _send_picker(
 
 async def start(update: Update, context: BotContext) -> None:
     services, who = context.services, asker(update, context)
-    state = await use.start(services, who)
+    state = await use.start(services, who, create=await may_create(context, update))
     lang = await lang_of(context, update)  # after start: a new chat has its language now
-    if state.stopped:
-        # Resuming is a change: a group member is told that only its admins may, rather
-        # than welcomed to a group that stays paused.
+    if state.stopped or state.paused:
+        # /stop, or a pause Telegram caused that no update undoes (a forum topic closed,
+        # then reopened). Resuming is a change: a group member is told that only its
+        # admins may, rather than welcomed to a group that stays paused.
         if not await command_allowed(update, context, lang):
+            return
+        if context.managed is not None and not context.managed_can_post:
+            # Resumed, its next briefing would only be refused (and pause it again).
+            title = channels_render.title(context.managed)
+            await send_html(context, chat_of(update).id, lang(texts.CHANNEL_PAUSED, title=title))
             return
         state = await use.resume(services, who)
         await _send_picker(context, update, lang(texts.RESUMED), state.subscribed, lang)
@@ -79,7 +87,8 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def topics_cmd(update: Update, context: BotContext) -> None:
-    subscribed = await use.topics_state(context.services, asker(update, context))
+    create = await may_create(context, update)
+    subscribed = await use.topics_state(context.services, asker(update, context), create=create)
     lang = await lang_of(context, update)
     await _send_picker(context, update, tghtml.bold(lang(texts.TOPICS_TITLE)), subscribed, lang)
 
@@ -162,7 +171,8 @@ async def _latest(
     the same transaction (only a managed channel needs a second one, after Telegram's word)."""
     services, user = context.services, update.effective_user
     if chat_of(update).type != ChatType.PRIVATE or user is None:
-        result = await use.latest(services, asker(update, context), request)
+        create = await may_create(context, update)
+        result = await use.latest(services, asker(update, context), request, create=create)
         context.answer_lang = context.answer_lang or lang_for(result.prefs.language)
         return result
     found = await channels.latest(services, asker(update), user.id, request)
@@ -326,10 +336,26 @@ async def migrated(update: Update, context: BotContext) -> None:
     await use.migrated(context.services, message.chat.id, message.migrate_to_chat_id)
 
 
+async def topic_reopened(update: Update, context: BotContext) -> None:
+    """Telegram's "topic reopened" notice in a forum topic (or General): a subscriber there
+    that paused because the topic was closed resumes by itself."""
+    await use.topic_reopened(context.services, chat_of(update).id, thread_of(update))
+
+
 async def membership(update: Update, context: BotContext) -> None:
-    """Blocked or removed: inactive. Unblocked or added: active again."""
+    """Blocked, removed or forbidden to send: inactive. Unblocked, added or allowed to send
+    again: active again. A channel's managers are told either way."""
     change = update.my_chat_member
     assert change is not None
-    status = change.new_chat_member.status
-    reachable = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-    await use.set_reachable(context.services, asker(update, context), reachable)
+    member = change.new_chat_member
+    reachable = member.status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+    if isinstance(member, ChatMemberRestricted):  # a group's admins restricted the bot
+        reachable = member.is_member and member.can_send_messages
+    if isinstance(member, ChatMemberAdministrator) and change.chat.type == ChatType.CHANNEL:
+        reachable = bool(member.can_post_messages)  # a channel admin that may not post
+    who = asker(update, context)
+    notices = await channels.set_reachable(context.services, who, reachable)
+    said = texts.CHANNEL_RESUMED if reachable else texts.CHANNEL_PAUSED
+    title = channels_render.title(channels.ManagedChannel(who.id, who.title or str(who.id)))
+    for notice in notices:
+        await send_html(context, notice.user_id, lang_for(notice.language)(said, title=title))

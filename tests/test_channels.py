@@ -184,3 +184,76 @@ async def test_lost_admin_is_told_at_latest_and_gets_nothing_listed(tg: FakeTele
     assert "no longer an admin of Daily Wire" in lost.text
     [own] = await say(tg, OWNER, "/latest")  # back on the owner's own chat
     assert "Summit opens in Geneva" in own.text and "Managing" not in own.text
+
+
+async def test_settings_and_language_taps_while_managing_change_the_channel(
+    tg: FakeTelegram, bot
+) -> None:
+    """The keyboards a managed channel's /settings and /language draw change the channel,
+    in the owner's language, and the edited keyboard still says which chat it is about."""
+    _settings, engine, _services = bot
+    await converse(tg, OWNER, [("/start", ("Welcome",)), ("/manage @dailywire", ("Now managing",))])
+    await converse(tg, OWNER, [("/language de", ("Managing Daily Wire",))])  # the channel's
+    [board] = await say(tg, OWNER, "/settings")
+    assert board.text.startswith("📣 Managing Daily Wire\n⚙️ Settings for this chat")
+    tg.press_button(OWNER, board.message_id, "st:q:1")
+    await wait_for(tg, lambda: board.buttons[-1]["text"] == "🔕 Quiet delivery: on")
+    assert board.text.startswith("📣 Managing Daily Wire\n⚙️ Settings")  # edited in place
+    [picker] = await say(tg, OWNER, "/language")
+    assert any(b["text"] == "✅ Deutsch" for b in picker.buttons)  # the channel's language
+    tg.press_button(OWNER, picker.message_id, "lg:es")
+    await wait_for(tg, lambda: picker.buttons == [])
+    with Session(engine) as session:
+        channel, own = session.get(Chat, CHANNEL), session.get(Chat, OWNER)
+    assert channel is not None and own is not None
+    assert channel.quiet and channel.language == "es"
+    assert not own.quiet and own.language == "en"
+
+
+async def test_managers_are_told_when_the_bot_loses_and_regains_the_right_to_post(
+    tg: FakeTelegram, bot
+) -> None:
+    """Telegram's my_chat_member: still an admin of the channel, but without the right to
+    post. The channel pauses at once, and each manager hears it in their own language."""
+    _settings, engine, _services = bot
+    german = 705
+    tg.add_private_chat(german, language_code="de")
+    tg.set_admins(CHANNEL, [OWNER, german])
+    await converse(tg, OWNER, [("/manage @dailywire", ("Now managing",))])
+    await converse(tg, german, [("/start", ("Willkommen",)), ("/manage @dailywire", ("Daily",))])
+    owner_before, german_before = len(tg.messages(OWNER)), len(tg.messages(german))
+    tg.member_update(CHANNEL, "administrator", can_post=False, from_user=OWNER)
+    [paused] = (await wait_for(tg, OWNER, owner_before + 1))[owner_before:]
+    assert paused.text.startswith("⏸ I can no longer post in Daily Wire")
+    [pausiert] = (await wait_for(tg, german, german_before + 1))[german_before:]
+    assert pausiert.text.startswith("⏸ Ich kann in Daily Wire nicht mehr posten")
+    with Session(engine) as session:
+        channel = session.get(Chat, CHANNEL)
+        assert channel is not None and not channel.active
+    tg.member_update(CHANNEL, "administrator", can_post=True, from_user=OWNER)
+    [resumed] = (await wait_for(tg, OWNER, owner_before + 2))[owner_before + 1 :]
+    assert resumed.text == "▶️ I can post in Daily Wire again; its briefings resume."
+    with Session(engine) as session:
+        channel = session.get(Chat, CHANNEL)
+        assert channel is not None and channel.active
+
+
+async def test_start_does_not_resume_a_channel_the_bot_still_may_not_post_in(
+    tg: FakeTelegram, bot
+) -> None:
+    _settings, engine, _services = bot
+    await converse(tg, OWNER, [("/manage @dailywire", ("Now managing",))])
+    before = len(tg.messages(OWNER))
+    tg.member_update(CHANNEL, "administrator", can_post=False, from_user=OWNER)
+    await wait_for(tg, OWNER, before + 1)  # the owner is told it paused
+    [refused] = await say(tg, OWNER, "/start")
+    assert "I can no longer post in Daily Wire" in refused.text
+    with Session(engine) as session:
+        channel = session.get(Chat, CHANNEL)
+        assert channel is not None and not channel.active
+    tg.chat(CHANNEL).bot_can_post = True  # given back; Telegram's update never arrived
+    [resumed] = await say(tg, OWNER, "/start")
+    assert "Deliveries resumed" in resumed.text
+    with Session(engine) as session:
+        channel = session.get(Chat, CHANNEL)
+        assert channel is not None and channel.active

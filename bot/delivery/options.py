@@ -23,6 +23,19 @@ PHOTO_REFUSED = (
     "photo_invalid",
     "webpage_media_empty",
     "wrong remote file identifier",
+    "not enough rights to send photos",  # a group that allows its members text only
+)
+# Telegram's answers when it takes no message for a chat at all: the chat is unreachable
+# (its briefings pause until Telegram says the bot may write there again).
+CHAT_REFUSED = (
+    "chat not found",
+    "user is deactivated",
+    "bot was blocked",
+    "bot was kicked",
+    "bot is not a member",
+    "need administrator rights",  # a channel that took the bot's right to post
+    "not enough rights to send text messages",  # a group whose admins restricted the bot
+    "have no rights to send a message",
 )
 
 
@@ -63,3 +76,10 @@ def photo_refused(message: str) -> bool:
     """Telegram could not use the photo (a dead or non-image URL), as opposed to our text."""
     lowered = message.lower()
     return any(text in lowered for text in PHOTO_REFUSED)
+
+
+def chat_refused(message: str) -> bool:
+    """Telegram takes no message for this chat (blocked, removed, no right to send), as
+    opposed to refusing this one message."""
+    lowered = message.lower()
+    return any(text in lowered for text in CHAT_REFUSED)

@@ -29,7 +29,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from bot.delivery import options
 from bot.delivery.botapi import BotApi, message_body, photo_body
 from bot.delivery.marks import Mark, MarkQueue, Sent, retry_at
-from bot.delivery.options import SendPlan, photo_refused, send_plan
+from bot.delivery.options import SendPlan, chat_refused, photo_refused, send_plan
 from bot.delivery.pacing import CHAT_FLOOD_WAIT, Pacer, retry_delay, retry_seconds
 from bot.delivery.stats import DeliveryStats
 from bot.ops import metrics
@@ -54,14 +54,7 @@ SHUTDOWN_MARKS_SECONDS = 5.0  # how long a stop waits for marks it could not wri
 # the CHAT_FLOOD_WAIT before: two in a row show that the whole bot is held.
 _STOP = "sender stopping"  # the message of a cancel that takes a send out of its slot wait
 _PLAIN = SendPlan()  # a row without options: text, no preview, with a notification
-_UNREACHABLE = (
-    "chat not found",
-    "user is deactivated",
-    "bot was blocked",
-    "bot was kicked",
-    "need administrator rights",  # a channel that took the bot's right to post
-)
-# A forum topic that was deleted or closed: only that topic's subscriber pauses.
+# A forum topic that was deleted or closed (General too): only that topic's subscriber pauses.
 _TOPIC_GONE = ("message thread not found", "topic_closed", "topic_deleted")
 _TOPIC_GONE_OUTCOME = "topic_gone"  # counted as blocked; the chat's other rows go on
 _LAPSED_OUTCOME = "lapsed"  # our lease or our worker id ran out before the send: not ours now
@@ -429,9 +422,9 @@ class Sender:
         except Forbidden as exc:
             return self._unreachable(row, exc.message), None
         except BadRequest as exc:
-            if any(text in exc.message.lower() for text in _UNREACHABLE):
+            if chat_refused(exc.message):
                 return self._unreachable(row, exc.message), None
-            if row.thread_id is not None and any(t in exc.message.lower() for t in _TOPIC_GONE):
+            if any(t in exc.message.lower() for t in _TOPIC_GONE):  # a forum's General too
                 return self._topic_gone(row, row.thread_id, exc.message), None
             # Can't parse entities, message too long, …: our bug. Never retried.
             # (A lone lead image Telegram could not fetch is the feed's problem, not ours.)
@@ -510,7 +503,7 @@ class Sender:
         self._mark(mark, row.id)
         return "blocked"
 
-    def _topic_gone(self, row: outbox.Claimed, thread_id: int, reason: str) -> str:
+    def _topic_gone(self, row: outbox.Claimed, thread_id: int | None, reason: str) -> str:
         logger.info(
             "forum topic gone chat_id=%s thread_id=%s reason=%s", row.chat_id, thread_id, reason
         )

@@ -154,6 +154,11 @@ MANAGE_UNREACHABLE = (
     "I can't reach {title} any more (am I still an admin there?). "
     "Commands here change your own chat again; use /manage once that is fixed."
 )
+CHANNEL_PAUSED = (
+    "⏸ I can no longer post in {title}, so its briefings are paused. Make me an admin "
+    "there with the right to post messages, and they resume by themselves."
+)
+CHANNEL_RESUMED = "▶️ I can post in {title} again; its briefings resume."
 MANAGING_PREFIX = "📣 <i>Managing {title}</i>\n"
 LANGUAGE_PICKER = "🌐 Choose the language I use in this chat:"
 LANGUAGE_SET = "🌐 From now on I speak English in this chat."

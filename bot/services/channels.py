@@ -126,3 +126,30 @@ async def latest(
 async def lose_access(services: Services, user_id: int, channel_id: int) -> None:
     """The user is no admin of the channel any more: they stop managing it."""
     await services.db(lambda s: managers.forget(s, user_id, channel_id))
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A manager to tell that the bot can or cannot post in their channel, in their language."""
+
+    user_id: int
+    language: str
+
+
+async def set_reachable(services: Services, who: Asker, reachable: bool) -> list[Notice]:
+    """Telegram says whether the bot may write in a chat (added, allowed to post; removed,
+    blocked, restricted). For a channel that changed, the managers to tell: it pauses or
+    resumes with no command from them, and they could not tell otherwise."""
+
+    def work(session: Session, chat: Chat) -> list[Notice]:
+        changed = chat_store.set_active(session, chat.id, reachable, now=services.clock())
+        if not changed or chat.type != "channel":
+            return []
+        notices = []
+        for user_id in managers.managers_of(session, chat.id):
+            own = session.get(Chat, user_id)
+            language = own.language if own is not None else None
+            notices.append(Notice(user_id, language or services.settings.bot.language))
+        return notices
+
+    return await as_chat(services, who, work)

@@ -71,8 +71,8 @@ def _list(session: Session, chat: Chat) -> FilterList:
     return FilterList(tuple(found["mute"]), tuple(found["follow"]))
 
 
-async def list_filters(services: Services, who: Asker) -> FilterList:
-    return await as_chat(services, who, _list)
+async def list_filters(services: Services, who: Asker, *, create: bool = True) -> FilterList:
+    return await as_chat(services, who, _list, create=create)
 
 
 async def add(services: Services, who: Asker, kind: str, typed: Sequence[str]) -> FilterChange:

@@ -56,6 +56,7 @@ class Asker:
 class ChatState:
     stopped: bool
     subscribed: frozenset[str]
+    paused: bool = False  # Telegram refused its messages (a closed topic, a block) meanwhile
 
 
 @dataclass(frozen=True)
@@ -75,22 +76,43 @@ class LatestResult:
     all_muted: bool = False  # no stories listed, though some are there: mute words hid them
 
 
-async def _as_chat(services: Services, who: Asker, work: Callable[[Session, Chat], T]) -> T:
-    """Run `work` in one transaction holding the chat's write lock; create the chat if new."""
+async def _as_chat(
+    services: Services, who: Asker, work: Callable[[Session, Chat], T], *, create: bool = True
+) -> T:
+    """Run `work` in one transaction holding the chat's write lock; create the chat if new.
+
+    `create` False (a read): a chat not stored yet is not created; `work` reads one as it
+    would be created, unsaved."""
+    language = (
+        default_language(who.type, who.language, services.settings)
+        if who.type == "private"
+        else None
+    )
+    defaults = services.settings.briefing
 
     def run(session: Session) -> T:
+        now = services.clock()
+        if not create and session.get(Chat, who.key) is None:
+            unsaved = chat_store.new_chat(
+                who.id,
+                chat_type=who.type,
+                title=who.title,
+                defaults=defaults,
+                now=now,
+                thread_id=who.thread_id,
+                language=language,
+            )
+            return work(session, unsaved)
         chat_store.begin_write(session)
         chat, _ = chat_store.ensure_chat(
             session,
             who.id,
             chat_type=who.type,
             title=who.title,
-            defaults=services.settings.briefing,
-            now=services.clock(),
+            defaults=defaults,
+            now=now,
             thread_id=who.thread_id,
-            language=default_language(who.type, who.language, services.settings)
-            if who.type == "private"
-            else None,
+            language=language,
         )
         return work(session, chat)
 
@@ -101,7 +123,8 @@ as_chat = _as_chat  # for the other subscriber use cases (filters)
 
 
 def _state(session: Session, chat: Chat) -> ChatState:
-    return ChatState(chat.stopped, frozenset(chat_store.subscriptions(session, chat.id)))
+    subscribed = frozenset(chat_store.subscriptions(session, chat.id))
+    return ChatState(chat.stopped, subscribed, paused=not chat.active)
 
 
 def _schedule(chat: Chat) -> ScheduleView:
@@ -109,9 +132,10 @@ def _schedule(chat: Chat) -> ScheduleView:
     return ScheduleView(chat.mode, tuple(chat.briefing_times.split()), chat.timezone, next_at)
 
 
-async def start(services: Services, who: Asker) -> ChatState:
-    """First contact or /start: the chat exists afterwards; say whether it was stopped."""
-    return await _as_chat(services, who, _state)
+async def start(services: Services, who: Asker, *, create: bool = True) -> ChatState:
+    """First contact or /start: the chat exists afterwards (unless not `create`); say
+    whether it was stopped or paused."""
+    return await _as_chat(services, who, _state, create=create)
 
 
 async def resume(services: Services, who: Asker) -> ChatState:
@@ -126,9 +150,9 @@ async def resume(services: Services, who: Asker) -> ChatState:
     return await _as_chat(services, who, work)
 
 
-async def topics_state(services: Services, who: Asker) -> frozenset[str]:
+async def topics_state(services: Services, who: Asker, *, create: bool = True) -> frozenset[str]:
     """The chat's subscribed topic slugs (for the picker)."""
-    return (await _as_chat(services, who, _state)).subscribed
+    return (await _as_chat(services, who, _state, create=create)).subscribed
 
 
 async def subscribed_now(services: Services, chat_id: int) -> frozenset[str]:
@@ -176,7 +200,7 @@ async def set_topic(services: Services, who: Asker, slug: str, follow: bool | No
 
 
 async def set_schedule(
-    services: Services, who: Asker, request: lookup.ScheduleRequest
+    services: Services, who: Asker, request: lookup.ScheduleRequest, *, create: bool = True
 ) -> ScheduleView:
     """Change mode and times as asked (or only show them when no mode is given)."""
 
@@ -196,7 +220,7 @@ async def set_schedule(
             _cancel_queued(session, chat, "briefings off")
         return _schedule(chat)
 
-    return await _as_chat(services, who, work)
+    return await _as_chat(services, who, work, create=create or request.mode is not None)
 
 
 def _cancel_queued(session: Session, chat: Chat, reason: str) -> None:
@@ -225,12 +249,12 @@ async def stop(services: Services, who: Asker) -> None:
     await _as_chat(services, who, work)
 
 
-async def set_reachable(services: Services, who: Asker, reachable: bool) -> None:
-    """The bot was added, unblocked (reachable) or removed, blocked (not)."""
-    await _as_chat(
-        services,
-        who,
-        lambda s, chat: chat_store.set_active(s, chat.id, reachable, now=services.clock()),
+async def topic_reopened(services: Services, chat_id: int, thread_id: int | None) -> bool:
+    """A forum topic was reopened: its subscriber, paused because it was closed, resumes."""
+    return await services.db(
+        lambda s: chat_store.resume_topic(
+            s, chat_id, thread_id, reason=chat_store.TOPIC_CLOSED, now=services.clock()
+        )
     )
 
 
@@ -257,9 +281,11 @@ def latest_wait(services: Services, chat_id: int) -> float | None:
     return services.latest_limiter.check(chat_id, time.monotonic())
 
 
-async def latest(services: Services, who: Asker, request: lookup.LatestRequest) -> LatestResult:
+async def latest(
+    services: Services, who: Asker, request: lookup.LatestRequest, *, create: bool = True
+) -> LatestResult:
     """The newest stories of one topic, of the chat's topics, or of all; one transaction."""
-    return await _as_chat(services, who, latest_work(services, who, request))
+    return await _as_chat(services, who, latest_work(services, who, request), create=create)
 
 
 def latest_work(

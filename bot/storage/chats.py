@@ -79,6 +79,34 @@ def lock_chat(session: Session, chat_id: int) -> Chat | None:
     return session.get(Chat, chat_id, with_for_update=True, populate_existing=True)
 
 
+def new_chat(
+    chat_id: int,
+    *,
+    chat_type: str,
+    title: str | None,
+    defaults: BriefingSettings,
+    now: datetime,
+    thread_id: int | None = None,
+    language: str | None = None,
+) -> Chat:
+    """A subscriber as `ensure_chat` creates it, not stored (with `thread_id`: that topic
+    of the forum `chat_id`)."""
+    fresh = Chat(
+        id=chat_id if thread_id is None else topic_subscriber_id(chat_id, thread_id),
+        parent_id=chat_id if thread_id is not None else None,
+        thread_id=thread_id,
+        type=chat_type,
+        timezone=defaults.timezone,
+        title=title,
+        language=language,
+        briefing_times=" ".join(defaults.times),
+        created_at=now,
+        updated_at=now,
+    )
+    fresh.next_briefing_at = next_due(fresh.mode, fresh.briefing_times, fresh.timezone, after=now)
+    return fresh
+
+
 def ensure_chat(
     session: Session,
     chat_id: int,
@@ -96,22 +124,16 @@ def ensure_chat(
     is stored when the chat is created (a private chat starts in its user's language)
     or has none yet; after that only /language changes it.
     """
-    parent_id = chat_id if thread_id is not None else None
-    if thread_id is not None:
-        chat_id = topic_subscriber_id(chat_id, thread_id)
-    fresh = Chat(
-        id=chat_id,
-        parent_id=parent_id,
-        thread_id=thread_id,
-        type=chat_type,
-        timezone=defaults.timezone,
+    fresh = new_chat(
+        chat_id,
+        chat_type=chat_type,
         title=title,
+        defaults=defaults,
+        now=now,
+        thread_id=thread_id,
         language=language,
-        briefing_times=" ".join(defaults.times),
-        created_at=now,
-        updated_at=now,
     )
-    fresh.next_briefing_at = next_due(fresh.mode, fresh.briefing_times, fresh.timezone, after=now)
+    chat_id = fresh.id
     created = _insert_ignore(session, Chat, fresh.model_dump())
     chat = lock_chat(session, chat_id)
     assert chat is not None  # inserted now or by a writer that committed first
@@ -150,13 +172,33 @@ def set_active(session: Session, chat_id: int, active: bool, *, now: datetime) -
 
 
 def pause_topic(
-    session: Session, chat_id: int, thread_id: int, *, reason: str, now: datetime
+    session: Session, chat_id: int, thread_id: int | None, *, reason: str, now: datetime
 ) -> bool:
-    """A forum topic Telegram no longer takes messages in: pause that subscriber only."""
-    topic = session.get(Chat, topic_subscriber_id(chat_id, thread_id))
+    """A forum topic Telegram no longer takes messages in: pause that subscriber only
+    (None: the General topic, the forum's own subscriber, and not its other topics)."""
+    key = chat_id if thread_id is None else topic_subscriber_id(chat_id, thread_id)
+    topic = session.get(Chat, key)
     if topic is None or not topic.active:
         return False
     topic.active, topic.inactive_reason, topic.updated_at = False, reason[:200], now
+    session.add(topic)
+    return True
+
+
+TOPIC_CLOSED = "topic_closed"  # Telegram's TOPIC_CLOSED, as a paused topic's reason reads
+
+
+def resume_topic(
+    session: Session, chat_id: int, thread_id: int | None, *, reason: str, now: datetime
+) -> bool:
+    """A forum topic Telegram takes messages in again: resume its subscriber if `reason`
+    paused it (None: the General topic); whether it resumed."""
+    key = chat_id if thread_id is None else topic_subscriber_id(chat_id, thread_id)
+    topic = session.get(Chat, key)
+    if topic is None or topic.active or (topic.inactive_reason or "").lower() != reason:
+        return False
+    topic.active, topic.inactive_reason, topic.updated_at = True, None, now
+    reschedule(topic, now=now)
     session.add(topic)
     return True
 

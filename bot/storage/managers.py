@@ -51,3 +51,9 @@ def forget(session: Session, user_id: int, channel_id: int) -> None:
             col(ChannelManager.user_id) == user_id, col(ChannelManager.channel_id) == channel_id
         )
     )
+
+
+def managers_of(session: Session, channel_id: int) -> list[int]:
+    """The users who manage a channel from their private chats."""
+    query = select(ChannelManager.user_id).where(ChannelManager.channel_id == channel_id)
+    return sorted(session.exec(query).all())

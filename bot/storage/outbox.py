@@ -285,8 +285,8 @@ def cancel_briefings(session: Session, chat_id: int, thread_id: int | None, *, r
     return int(result.rowcount or 0)
 
 
-def cancel_thread(session: Session, chat_id: int, thread_id: int, *, reason: str) -> int:
-    """Cancel every unsent row of one forum topic that is gone or closed."""
+def cancel_thread(session: Session, chat_id: int, thread_id: int | None, *, reason: str) -> int:
+    """Cancel every unsent row of one forum topic that is gone or closed (None: General)."""
     result = session.exec(
         update(Outbox)
         .where(

@@ -4,7 +4,10 @@ Telegram's answers, as the Bot API server gives them: a send to a thread a
 forum does not have is `Bad Request: message thread not found`, to a closed
 topic `Bad Request: TOPIC_CLOSED`; a channel post by a bot without the
 can_post_messages right is `Bad Request: need administrator rights in the
-channel chat`, and a bot that is not in the channel is refused with 403.
+channel chat`, and a bot that is not in the channel is refused with 403. A bot a
+group's admins restricted (`member_update(chat, "restricted")`: no sending) is refused
+with `Bad Request: not enough rights to send text messages to the chat` (photos: "…
+to send photos …"), as the Bot API server checks the chat's permissions before a send.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
 THREAD_NOT_FOUND = "Bad Request: message thread not found"
 TOPIC_CLOSED = "Bad Request: TOPIC_CLOSED"
 NEED_RIGHTS = "Bad Request: need administrator rights in the channel chat"
+NO_SEND_RIGHTS = "Bad Request: not enough rights to send {what} to the chat"
 
 
 @dataclass
@@ -62,6 +66,32 @@ class PlacesMixin:
     def close_topic(self, chat_id: int, thread_id: int) -> None:
         with self._cond:
             self._chats[chat_id].topics[thread_id].closed = True
+
+    def close_general(self, chat_id: int) -> None:
+        """Close the General topic: sends without a thread answer `TOPIC_CLOSED`."""
+        with self._cond:
+            self._chats[chat_id].general_closed = True
+
+    def reopen_general(self, chat_id: int, *, notify: bool = False) -> None:
+        """Reopen General; `notify`: the bot gets Telegram's service message about it."""
+        with self._cond:
+            self._chats[chat_id].general_closed = False
+            if notify:
+                self._reopened_notice(self._chats[chat_id], None)
+
+    def reopen_topic(self, chat_id: int, thread_id: int, *, notify: bool = False) -> None:
+        """Reopen a topic; `notify`: the bot gets the `forum_topic_reopened` service message
+        in it (as Telegram sends it to every bot in the forum)."""
+        with self._cond:
+            self._chats[chat_id].topics[thread_id].closed = False
+            if notify:
+                self._reopened_notice(self._chats[chat_id], thread_id)
+
+    def _reopened_notice(self, chat: Chat, thread_id: int | None) -> None:
+        user = self._default_user(chat)  # type: ignore[attr-defined]
+        extra = {"forum_topic_reopened": {}, **self._topic_fields(chat, thread_id)}
+        message = self._user_message(chat, user, extra)  # type: ignore[attr-defined]
+        self._push({"message": message})  # type: ignore[attr-defined]
 
     def delete_topic(self, chat_id: int, thread_id: int) -> None:
         """Delete a topic: later sends to it answer `message thread not found`."""
@@ -156,6 +186,8 @@ class PlacesMixin:
 
         raw = params.get("message_thread_id")
         if raw in (None, "") or chat.type in ("private", "channel"):
+            if chat.is_forum and chat.general_closed:
+                raise ApiError(400, TOPIC_CLOSED)
             return None
         try:
             thread_id = int(raw)
@@ -168,8 +200,11 @@ class PlacesMixin:
             raise ApiError(400, TOPIC_CLOSED)
         return thread_id
 
-    def _check_may_post(self, chat: Chat) -> None:
+    def _check_may_post(self, chat: Chat, kind: str = "text") -> None:
         from .server import ApiError
 
         if chat.type == "channel" and chat.bot_status == "administrator" and not chat.bot_can_post:
             raise ApiError(400, NEED_RIGHTS)
+        if chat.type in ("group", "supergroup") and chat.bot_status == "restricted":
+            what = {"text": "text messages", "photo": "photos"}.get(kind, kind + "s")
+            raise ApiError(400, NO_SEND_RIGHTS.format(what=what))

@@ -148,6 +148,7 @@ class Chat:
     is_forum: bool = False
     topics: dict[int, ForumTopic] = field(default_factory=dict)  # forum: thread id -> topic
     bot_can_post: bool = True  # channels: the bot's can_post_messages right
+    general_closed: bool = False  # forums: the General topic is closed
 
     def to_api(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -718,14 +719,23 @@ class FakeTelegram(PlacesMixin):
             return query_id
 
     def member_update(
-        self, chat_id: int, status: str = "kicked", *, from_user: int | None = None
+        self,
+        chat_id: int,
+        status: str = "kicked",
+        *,
+        from_user: int | None = None,
+        can_post: bool | None = None,
     ) -> dict[str, Any]:
-        """Queue a `my_chat_member` update; kicked/left also make later sends fail with 403."""
+        """Queue a `my_chat_member` update; kicked/left also make later sends fail with 403.
+
+        In a channel, `can_post` gives or takes the bot's right to post (an admin there)."""
         with self._cond:
             chat = self._chat_or_register(chat_id)
             user = self._user_for(chat, from_user)
-            old = self._member_json(self.bot_user, chat.bot_status)
+            old = self._bot_member_json(chat)
             chat.bot_status = status
+            if can_post is not None:
+                chat.bot_can_post = can_post
             if chat.type == "private":
                 chat.blocked = status == "kicked"
             update = {
@@ -733,7 +743,7 @@ class FakeTelegram(PlacesMixin):
                 "from": user,
                 "date": int(time.time()),
                 "old_chat_member": old,
-                "new_chat_member": self._member_json(self.bot_user, status),
+                "new_chat_member": self._bot_member_json(chat),
             }
             self._push({"my_chat_member": update})
             return update
@@ -1013,7 +1023,7 @@ class FakeTelegram(PlacesMixin):
         markup = _check_markup(params.get("reply_markup"))
         self._admit(chat, params)
         thread_id = self._check_thread(chat, params)  # a forum topic, as for sendMessage
-        self._check_may_post(chat)
+        self._check_may_post(chat, kind)
         msg = self._store_bot_message(chat, kind, formatted, params, markup)
         msg.file, msg.file_id = file, file_id
         msg.thread_id = thread_id
@@ -1113,10 +1123,7 @@ class FakeTelegram(PlacesMixin):
         chat = self._target_chat(params)
         user_id = _int(params, "user_id", 0)
         if user_id == self.bot_id:
-            member = self._member_json(self.bot_user, chat.bot_status)
-            if chat.type == "channel" and chat.bot_status == "administrator":
-                member["can_post_messages"] = chat.bot_can_post
-            return member
+            return self._bot_member_json(chat)
         if chat.type == "channel" and chat.bot_status in ("left", "kicked"):
             raise bad_request("member list is inaccessible")  # the bot is no admin there
         user = self._users.get(user_id)
@@ -1191,6 +1198,12 @@ class FakeTelegram(PlacesMixin):
             return "administrator"
         return "member" if user_id in chat.members else "left"
 
+    def _bot_member_json(self, chat: Chat) -> dict[str, Any]:
+        member = self._member_json(self.bot_user, chat.bot_status)
+        if chat.type == "channel" and chat.bot_status == "administrator":
+            member["can_post_messages"] = chat.bot_can_post
+        return member
+
     def _member_json(self, user: dict[str, Any], status: str) -> dict[str, Any]:
         out: dict[str, Any] = {"user": user, "status": status}
         if status == "creator":
@@ -1200,6 +1213,9 @@ class FakeTelegram(PlacesMixin):
             out["can_manage_chat"] = True
         elif status == "kicked":
             out["until_date"] = 0
+        elif status == "restricted":  # in the chat, allowed nothing (Telegram lists every right)
+            out.update(dict.fromkeys(_RESTRICTED_RIGHTS, False))
+            out.update(is_member=True, until_date=0)
         return out
 
     def _user_message(
@@ -1387,6 +1403,13 @@ _ADMIN_RIGHTS = [
     "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
     "can_manage_video_chats", "can_restrict_members", "can_promote_members", "can_change_info",
     "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
+]  # fmt: skip
+_RESTRICTED_RIGHTS = [
+    "can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos",
+    "can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_send_polls",
+    "can_send_other_messages", "can_add_web_page_previews", "can_change_info",
+    "can_invite_users", "can_pin_messages", "can_manage_topics", "can_edit_tag",
+    "can_react_to_messages",
 ]  # fmt: skip
 _METHODS = {name.lower(): name for name in _METHOD_NAMES}
 
