@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.storage import chats as chat_store
 from bot.storage.models import Chat, Subscription
 from tests.support.botharness import wait_for
 from tests.support.fake_telegram import FakeTelegram
@@ -150,3 +152,35 @@ async def test_a_members_commands_in_a_topic_do_not_start_briefings_there(
     seed_headlines(engine, ["Summit opens in Geneva"], now=at)
     assert await deliver_at(services, engine, settings, at) == 1
     assert not [m for m in tg.topic_messages(FORUM, chatter) if "Summit" in m.text]
+
+
+def test_an_instant_topic_reopened_gets_the_news_from_then_on(engine: Engine) -> None:
+    """Like a chat resumed after /stop: the stories of the days it was closed are not sent
+    at a batch a minute once it reopens."""
+    closed_at = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    reopened_at = closed_at + timedelta(hours=20)
+    key = chat_store.topic_subscriber_id(FORUM, 7)
+    with Session(engine) as session:
+        session.add(Chat(id=FORUM, type="supergroup", created_at=closed_at, updated_at=closed_at))
+        session.add(
+            Chat(
+                id=key,
+                type="supergroup",
+                parent_id=FORUM,
+                thread_id=7,
+                mode="instant",
+                instant_since=closed_at - timedelta(days=3),
+                active=False,
+                inactive_reason=chat_store.TOPIC_CLOSED,
+                created_at=closed_at,
+                updated_at=closed_at,
+            )
+        )
+        session.commit()
+        resumed = chat_store.resume_topic(
+            session, FORUM, 7, reason=chat_store.TOPIC_CLOSED, now=reopened_at
+        )
+        session.commit()
+        topic = session.get(Chat, key)
+    assert resumed and topic is not None and topic.active
+    assert topic.instant_since == reopened_at

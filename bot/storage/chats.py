@@ -198,7 +198,7 @@ def resume_topic(
     if topic is None or topic.active or (topic.inactive_reason or "").lower() != reason:
         return False
     topic.active, topic.inactive_reason, topic.updated_at = True, None, now
-    reschedule(topic, now=now)
+    _resume(topic, now=now)  # an instant topic: the news from now on, not the pause's
     session.add(topic)
     return True
 
