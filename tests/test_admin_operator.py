@@ -133,6 +133,12 @@ def test_a_broadcast_reaches_every_chat_once_and_the_report_says_who_did_not(
         assert [b["text"] for b in control.buttons] == ["Send to 42 chats", "Cancel"]
         send, cancel = (b["callback_data"] for b in control.buttons)
         taps = [tg.press_button(ADMIN, control.message_id, send) for _ in range(2)]
+
+        def answered() -> set[str]:
+            return {c["callback_query_id"] for c in tg.calls("answerCallbackQuery")}
+
+        # Taps are handled side by side: Cancel comes once both Sends are answered.
+        tg.wait_for(lambda: set(taps) <= answered(), timeout=30)
         # The keyboard is gone after Send; an app that still shows it can tap Cancel.
         taps.append(push_stale_tap(tg, ADMIN, control.message_id, cancel))
 
