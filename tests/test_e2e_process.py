@@ -190,6 +190,30 @@ def test_a_second_poller_is_one_line_that_says_what_to_do(tmp_path: Path, tg: Fa
     assert "another process polls with this bot token" in said
 
 
+def test_telegram_502s_on_get_updates_are_one_line_each_and_no_admin_alert(
+    tmp_path: Path, tg: FakeTelegram
+) -> None:
+    """Telegram answers getUpdates with 502 Bad Gateway now and then; PTB polls again by
+    itself. That is a warning line, not an "unhandled error" traceback and a 🐞 to admins."""
+    config = write_config(tmp_path, f'[telegram]\nadmins = [{USER}]\n[dedup]\nmethod = "lexical"\n')
+    log = tmp_path / "bot.log"
+    tg.add_private_chat(USER)
+    proc = start_bot(config, tg, log, "--role", "bot")
+    try:
+        tg.wait_for(lambda: tg.stats.by_method["getUpdates"] >= 1, timeout=60)
+        polls = tg.stats.by_method["getUpdates"]
+        tg.fail_next("getUpdates", 2, status=502, description="Bad Gateway")
+        tg.wait_for(lambda: tg.stats.by_method["getUpdates"] >= polls + 3, timeout=60)
+        tg.send_text(USER, "/help")
+        tg.wait_for(lambda: any("/latest" in t for t in tg.texts(USER)), timeout=60)
+    finally:
+        stop_bot(proc)
+    output = log.read_text()
+    assert "Traceback" not in output and "unhandled error" not in output, output[-3000:]
+    assert output.count("Telegram did not answer getUpdates, polling again: Bad Gateway") == 2
+    assert not any("NetworkError" in text for text in tg.texts(USER))
+
+
 def test_a_webhook_port_in_use_ends_the_start_in_one_line(tmp_path: Path, tg: FakeTelegram) -> None:
     import socket
 
