@@ -211,6 +211,10 @@ def _run(settings: Settings, engine: Engine, *, role: str, presence: WorkerPrese
         # A worker answers no updates: it only runs the scheduler ticks.
         _run_worker(app)
         return 0
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(
+        jobs.token_tick, jobs.TOKEN_CHECK_EVERY, first=jobs.TOKEN_CHECK_EVERY, name="token"
+    )
     if tg.webhook_url:
         app.run_webhook(
             listen=tg.webhook_listen,
@@ -222,7 +226,7 @@ def _run(settings: Settings, engine: Engine, *, role: str, presence: WorkerPrese
         )
     else:
         app.run_polling(allowed_updates=handlers.ALLOWED_UPDATES)
-    return 0
+    return int(app.bot_data.get("exit_code", 0))
 
 
 def _run_worker(app: AppType) -> None:

@@ -214,6 +214,30 @@ def test_telegram_502s_on_get_updates_are_one_line_each_and_no_admin_alert(
     assert not any("NetworkError" in text for text in tg.texts(USER))
 
 
+def test_a_token_revoked_while_running_ends_the_process_with_exit_code_2(
+    tmp_path: Path, tg: FakeTelegram
+) -> None:
+    """The token is revoked at @BotFather while the bot runs: PTB's polling gives up for
+    good; the process must not run on answering nobody, but end as a refused token at
+    start does (one line, exit code 2), and cleanly."""
+    config = write_config(tmp_path, '[dedup]\nmethod = "lexical"\n')
+    log = tmp_path / "bot.log"
+    old_token = tg.token
+    proc = start_bot(config, tg, log, "--role", "bot")
+    try:
+        tg.wait_for(lambda: tg.stats.by_method["getUpdates"] >= 1, timeout=60)
+        tg.token = "123456789:AAAnotherTokenAfterTheRevoke_abcdefg"
+        proc.wait(timeout=90)
+    finally:
+        if proc.poll() is None:
+            stop_bot(proc)
+    output = log.read_text()
+    assert proc.returncode == 2, output[-3000:]
+    assert output.count("refused the bot token while running") == 1
+    assert "Event loop is closed" not in output and "was destroyed" not in output, output[-3000:]
+    assert old_token not in output
+
+
 def test_a_webhook_port_in_use_ends_the_start_in_one_line(tmp_path: Path, tg: FakeTelegram) -> None:
     import socket
 
