@@ -246,7 +246,8 @@ async def token_tick(context: BotContext) -> None:
     """Stop the process, exit code 2, once the Bot API refuses our token.
 
     PTB's polling gives up on a refused token for good and says so once, while the process
-    would run on answering nobody and reporting ready; a supervisor could not tell.
+    would run on answering nobody and reporting ready; a supervisor could not tell. A
+    worker would retry every send for about an hour and then mark it failed.
     """
     try:
         await context.bot.get_me()
@@ -259,6 +260,10 @@ async def token_tick(context: BotContext) -> None:
             # own stop, which would skip the application's shutdown.
             with contextlib.suppress(InvalidToken):
                 await app.updater.stop()
-        app.stop_running()
+        stop = context.job.data if context.job is not None else None
+        if isinstance(stop, asyncio.Event):  # a worker runs its own loop: end it so
+            stop.set()
+        else:
+            app.stop_running()
     except TelegramError:
         pass  # unreachable or busy: polling says so; the next check asks again

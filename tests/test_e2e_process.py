@@ -214,18 +214,21 @@ def test_telegram_502s_on_get_updates_are_one_line_each_and_no_admin_alert(
     assert not any("NetworkError" in text for text in tg.texts(USER))
 
 
+@pytest.mark.parametrize("role", ["bot", "worker"])
 def test_a_token_revoked_while_running_ends_the_process_with_exit_code_2(
-    tmp_path: Path, tg: FakeTelegram
+    tmp_path: Path, tg: FakeTelegram, role: str
 ) -> None:
     """The token is revoked at @BotFather while the bot runs: PTB's polling gives up for
-    good; the process must not run on answering nobody, but end as a refused token at
-    start does (one line, exit code 2), and cleanly."""
+    good, and a worker's sends would be retried for an hour, then failed; the process must
+    not run on, but end as a refused token at start does (one line, exit code 2), cleanly."""
     config = write_config(tmp_path, '[dedup]\nmethod = "lexical"\n')
     log = tmp_path / "bot.log"
     old_token = tg.token
-    proc = start_bot(config, tg, log, "--role", "bot")
+    proc = start_bot(config, tg, log, "--role", role)
     try:
-        tg.wait_for(lambda: tg.stats.by_method["getUpdates"] >= 1, timeout=60)
+        tg.wait_for(lambda: "started role=" in log.read_text(), timeout=60)
+        if role == "bot":
+            tg.wait_for(lambda: tg.stats.by_method["getUpdates"] >= 1, timeout=60)
         tg.token = "123456789:AAAnotherTokenAfterTheRevoke_abcdefg"
         proc.wait(timeout=90)
     finally:
