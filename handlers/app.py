@@ -210,7 +210,8 @@ def _run(settings: Settings, engine: Engine, *, role: str, presence: WorkerPrese
     if role == "worker":
         # A worker answers no updates: it only runs the scheduler ticks.
         _run_worker(app)
-        return 0
+        return int(app.bot_data.get("exit_code", 0))
+    _check_token(app)
     if tg.webhook_url:
         app.run_webhook(
             listen=tg.webhook_listen,
@@ -222,7 +223,14 @@ def _run(settings: Settings, engine: Engine, *, role: str, presence: WorkerPrese
         )
     else:
         app.run_polling(allowed_updates=handlers.ALLOWED_UPDATES)
-    return 0
+    return int(app.bot_data.get("exit_code", 0))
+
+
+def _check_token(app: AppType, stop: asyncio.Event | None = None) -> None:
+    """Ask getMe now and then: a token refused while running ends the process (exit 2)."""
+    assert app.job_queue is not None
+    every = jobs.TOKEN_CHECK_EVERY
+    app.job_queue.run_repeating(jobs.token_tick, every, first=every, name="token", data=stop)
 
 
 def _run_worker(app: AppType) -> None:
@@ -231,6 +239,7 @@ def _run_worker(app: AppType) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        _check_token(app, stop)
         async with app:
             if app.post_init:
                 await app.post_init(app)

@@ -9,7 +9,7 @@ import logging
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import Conflict, TelegramError
+from telegram.error import Conflict, NetworkError, TelegramError
 
 from bot.admin.alerts import button_place, command_place, error_kind, format_alert
 from bot.admin.feed_alerts import admin_lang
@@ -76,6 +76,7 @@ async def _lang(update: Update, context: BotContext) -> Lang:
         return EN
 
 
+POLLING_FAILED = "Telegram did not answer getUpdates, polling again: %s"
 POLLING_CONFLICT = (
     "Telegram refused getUpdates: another process polls with this bot token (run one"
     " --role bot with long polling, or several in webhook mode): %s"
@@ -88,6 +89,12 @@ async def on_error(update: object, context: BotContext) -> None:
         # again by itself; say what to do in one line, not a traceback every few seconds.
         logger.error(POLLING_CONFLICT, context.error)
         await report_to_admins(context, "polling")
+        return
+    if update is None and context.job is None and isinstance(context.error, NetworkError):
+        # A 5xx or a dropped connection on getUpdates (Telegram's own 502s are routine):
+        # PTB polls again with back-off and nothing was lost; one line, no traceback, and
+        # no alert (admins could do nothing about it, and Telegram may not take it anyway).
+        logger.warning(POLLING_FAILED, context.error)
         return
     chat = update.effective_chat if isinstance(update, Update) else None
     place = where(update, context)

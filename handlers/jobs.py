@@ -7,12 +7,14 @@ surviving a restart, and several processes may tick side by side.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot.admin.broadcast import CHECK_EVERY, report_progress
@@ -36,6 +38,12 @@ DELIVER_BUDGET = 5.0  # seconds one deliver tick may send before it yields
 # dead workers' rows.
 PRESENCE_EVERY = 2.0
 PRESENCE_UNPROVEN = "paused: this worker's PostgreSQL presence lock is not proven (joining again)"
+TOKEN_CHECK_EVERY = 20.0  # getMe: a token revoked while we run ends the process
+EXIT_TOKEN_REFUSED = 2  # as at start: a configuration problem, not worth a restart
+TOKEN_REFUSED = (
+    "the Bot API refused the bot token while running (revoked at @BotFather?): stopping;"
+    " set TELEGRAM_BOT_TOKEN (or telegram.token) to the new token and start again"
+)
 RETENTION_EVERY = 3600.0  # pruning is batched; hourly keeps each run short
 # Right after a start, scheduled briefings wait for the first refresh (at most this long), so
 # a catch-up briefing after a downtime carries the news of the downtime, not only what was
@@ -232,3 +240,30 @@ def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     queue.run_repeating(
         retention_tick, RETENTION_EVERY, first=60.0, name="retention", job_kwargs=kwargs
     )
+
+
+async def token_tick(context: BotContext) -> None:
+    """Stop the process, exit code 2, once the Bot API refuses our token.
+
+    PTB's polling gives up on a refused token for good and says so once, while the process
+    would run on answering nobody and reporting ready; a supervisor could not tell. A
+    worker would retry every send for about an hour and then mark it failed.
+    """
+    try:
+        await context.bot.get_me()
+    except InvalidToken:
+        logger.error(TOKEN_REFUSED)
+        app = context.application
+        app.bot_data["exit_code"] = EXIT_TOKEN_REFUSED
+        if app.updater is not None and app.updater.running:
+            # Stopped here, so the refused poll is not raised again from run_polling's
+            # own stop, which would skip the application's shutdown.
+            with contextlib.suppress(InvalidToken):
+                await app.updater.stop()
+        stop = context.job.data if context.job is not None else None
+        if isinstance(stop, asyncio.Event):  # a worker runs its own loop: end it so
+            stop.set()
+        else:
+            app.stop_running()
+    except TelegramError:
+        pass  # unreachable or busy: polling says so; the next check asks again

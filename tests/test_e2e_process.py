@@ -190,6 +190,57 @@ def test_a_second_poller_is_one_line_that_says_what_to_do(tmp_path: Path, tg: Fa
     assert "another process polls with this bot token" in said
 
 
+def test_telegram_502s_on_get_updates_are_one_line_each_and_no_admin_alert(
+    tmp_path: Path, tg: FakeTelegram
+) -> None:
+    """Telegram answers getUpdates with 502 Bad Gateway now and then; PTB polls again by
+    itself. That is a warning line, not an "unhandled error" traceback and a 🐞 to admins."""
+    config = write_config(tmp_path, f'[telegram]\nadmins = [{USER}]\n[dedup]\nmethod = "lexical"\n')
+    log = tmp_path / "bot.log"
+    tg.add_private_chat(USER)
+    proc = start_bot(config, tg, log, "--role", "bot")
+    try:
+        tg.wait_for(lambda: tg.stats.by_method["getUpdates"] >= 1, timeout=60)
+        polls = tg.stats.by_method["getUpdates"]
+        tg.fail_next("getUpdates", 2, status=502, description="Bad Gateway")
+        tg.wait_for(lambda: tg.stats.by_method["getUpdates"] >= polls + 3, timeout=60)
+        tg.send_text(USER, "/help")
+        tg.wait_for(lambda: any("/latest" in t for t in tg.texts(USER)), timeout=60)
+    finally:
+        stop_bot(proc)
+    output = log.read_text()
+    assert "Traceback" not in output and "unhandled error" not in output, output[-3000:]
+    assert output.count("Telegram did not answer getUpdates, polling again: Bad Gateway") == 2
+    assert not any("NetworkError" in text for text in tg.texts(USER))
+
+
+@pytest.mark.parametrize("role", ["bot", "worker"])
+def test_a_token_revoked_while_running_ends_the_process_with_exit_code_2(
+    tmp_path: Path, tg: FakeTelegram, role: str
+) -> None:
+    """The token is revoked at @BotFather while the bot runs: PTB's polling gives up for
+    good, and a worker's sends would be retried for an hour, then failed; the process must
+    not run on, but end as a refused token at start does (one line, exit code 2), cleanly."""
+    config = write_config(tmp_path, '[dedup]\nmethod = "lexical"\n')
+    log = tmp_path / "bot.log"
+    old_token = tg.token
+    proc = start_bot(config, tg, log, "--role", role)
+    try:
+        tg.wait_for(lambda: "started role=" in log.read_text(), timeout=60)
+        if role == "bot":
+            tg.wait_for(lambda: tg.stats.by_method["getUpdates"] >= 1, timeout=60)
+        tg.token = "123456789:AAAnotherTokenAfterTheRevoke_abcdefg"
+        proc.wait(timeout=90)
+    finally:
+        if proc.poll() is None:
+            stop_bot(proc)
+    output = log.read_text()
+    assert proc.returncode == 2, output[-3000:]
+    assert output.count("refused the bot token while running") == 1
+    assert "Event loop is closed" not in output and "was destroyed" not in output, output[-3000:]
+    assert old_token not in output
+
+
 def test_a_webhook_port_in_use_ends_the_start_in_one_line(tmp_path: Path, tg: FakeTelegram) -> None:
     import socket
 
