@@ -9,14 +9,17 @@ import re
 import socket
 import ssl
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot.admin.results import DailySeries
 from bot.fulltext import article
 from bot.ingest.httpmeta import describe_error
 from bot.render import catalogue, texts
+from bot.render.chart import chart_texts, render_chart
 from bot.render.i18n import LANGUAGES, Lang
 from bot.settings import FeedConfig, LimitsSettings, Settings
 from tests.support.botharness import make_settings, refresh_once, running_bot, say, wait_for
@@ -143,3 +146,19 @@ async def test_no_english_reaches_a_chat_in_another_language(
     english_menu = {c["description"] for c in tg.commands()}
     for code in LOCALES:
         assert not english_menu & {c["description"] for c in tg.commands(language_code=code)}
+
+
+def test_the_stats_chart_is_drawn_in_the_chats_language() -> None:
+    """The /stats chart of a German admin read 'Messages sent per day' over '01 Dec', '02 Dec':
+    its titles and day labels were English whatever the chat's language."""
+    days = tuple(date(2026, 11, 25) + timedelta(days=i) for i in range(14))
+    series = DailySeries(days=days, sent=(1,) * 14, new_chats=(0,) * 14)
+    german = chart_texts(series, Lang("de"))
+    assert german.sent == "Gesendete Nachrichten pro Tag"
+    assert german.days[-1] == "8. Dez."
+    english = chart_texts(series, Lang("en"))
+    assert english.days[-1] == "8 Dec"
+    for code in LOCALES:
+        words = chart_texts(series, Lang(code))
+        assert {words.sent, words.new_chats}.isdisjoint({english.sent, english.new_chats})
+        assert render_chart(series, Lang(code)).startswith(b"\x89PNG")

@@ -298,6 +298,8 @@ STATS = (
     "Feeds: {feeds} enabled, {failing} failing, {paused} paused"
 )
 STATS_CHART_CAPTION = "Last 14 days: messages sent and new chats per day"
+CHART_SENT = "Messages sent per day"  # the /stats chart's titles
+CHART_NEW_CHATS = "New chats per day"
 AUDIT_HEADER = "<b>Audit log</b> (last {count})"
 AUDIT_NONE = "No admin actions recorded yet."
 AUDIT_LINE = "{when} · {who} · {action} · {detail}"
