@@ -162,3 +162,16 @@ def test_the_stats_chart_is_drawn_in_the_chats_language() -> None:
         words = chart_texts(series, Lang(code))
         assert {words.sent, words.new_chats}.isdisjoint({english.sent, english.new_chats})
         assert render_chart(series, Lang(code)).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("code", LOCALES)
+def test_no_catalogue_keeps_an_english_argument_name(code: str) -> None:
+    """'Noch keine Feeds. Füge einen mit /addfeed <url> [topic…] hinzu.': an argument
+    name inside a text stayed English while every usage line says '[Thema…]'."""
+    english_args = re.compile(r"(?:\[|&lt;|<)(?:topic|word|phrase|text|channel)\b")
+    for message in catalogue.read(code):
+        if not message.id:
+            continue
+        forms = [message.string] if isinstance(message.string, str) else list(message.string)
+        for form in forms:
+            assert not english_args.search(form), (code, form)
