@@ -175,3 +175,19 @@ def test_no_catalogue_keeps_an_english_argument_name(code: str) -> None:
         forms = [message.string] if isinstance(message.string, str) else list(message.string)
         for form in forms:
             assert not english_args.search(form), (code, form)
+
+
+async def test_an_admin_sees_fetch_reasons_in_the_chats_language(
+    tg: FakeTelegram, engine: Engine
+) -> None:
+    """'Не удалось добавить http://127.0.0.1:9/x.xml: connection refused.': the reason of
+    a failed /addfeed (and of a failing or paused feed) was English in every language."""
+    admin = USERS["ru"]
+    tg.add_private_chat(admin, language_code="ru")
+    with socket.socket() as closed:  # a port nothing listens on: connection refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/feed.xml"
+    settings = make_settings(tg, admins=(admin,))
+    async with running_bot(settings, engine):
+        [reply] = await say(tg, admin, f"/addfeed {url}")
+    assert reply.text == f"Не удалось добавить {url}: соединение отклонено."

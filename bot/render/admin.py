@@ -124,7 +124,7 @@ def tap_reply(
 
 
 def _state(line: FeedLine, now: datetime, lang: Lang) -> str:
-    reason = tghtml.escape(line.last_error or lang(texts.UNKNOWN_ERROR))
+    reason = tghtml.escape(lang(line.last_error or texts.UNKNOWN_ERROR))
     since = when(line.failing_since, now, lang)
     if line.paused:
         return lang(texts.FEED_STATE_PAUSED, since=since, reason=reason, id=line.id)
@@ -197,7 +197,7 @@ def feed_change(change: FeedChange, lang: Lang = EN) -> str:
     )
     match change.kind:
         case "unusable":
-            return lang(texts.FEED_UNUSABLE, url=url, reason=tghtml.escape(change.reason))
+            return lang(texts.FEED_UNUSABLE, url=url, reason=tghtml.escape(lang(change.reason)))
         case "duplicate":
             reply = lang(texts.FEED_DUPLICATE, id=feed_id, name=name)
             return reply + _other_topics(change, lang)
@@ -252,7 +252,7 @@ def pause_alert(feed: PausedFeed, *, now: datetime, lang: Lang = EN) -> str:
         name=tghtml.escape(feed.name),
         failures=feed.failures,
         since=when(feed.since, now, lang),
-        reason=tghtml.escape(feed.reason or lang(texts.UNKNOWN_ERROR)),
+        reason=tghtml.escape(lang(feed.reason or texts.UNKNOWN_ERROR)),
     )
 
 
@@ -266,7 +266,7 @@ def pause_alerts(feeds: Sequence[PausedFeed], *, now: datetime, lang: Lang = EN)
             id=feed.id,
             name=tghtml.escape(feed.name),
             since=when(feed.since, now, lang),
-            reason=tghtml.escape(feed.reason or lang(texts.UNKNOWN_ERROR)),
+            reason=tghtml.escape(lang(feed.reason or texts.UNKNOWN_ERROR)),
         )
         for feed in feeds
     ]
