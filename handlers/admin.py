@@ -383,7 +383,7 @@ async def stats_cmd(update: Update, context: BotContext) -> None:
     report = await services.db(lambda s: stats.report(s, now=now))
     lang = await lang_of(context, update)
     await send_html(context, chat.id, render.stats(report.numbers, services.settings.topics, lang))
-    png = await asyncio.to_thread(render_chart, report.series)
+    png = await asyncio.to_thread(render_chart, report.series, lang)
     try:
         caption = lang(texts.STATS_CHART_CAPTION)
         await context.bot.send_photo(chat.id, photo=png, caption=caption)

@@ -43,6 +43,7 @@ from bot.fulltext.vote import (
     takes_nothing,
     trim_to_agreement,
 )
+from bot.ingest import reasons
 
 __all__ = [
     "MIN_CHARS",
@@ -67,11 +68,11 @@ SECOND_PASS_SHARE = 0.2
 DECLARED_SHARE = 0.8
 DECLARED_FALLBACK = 0.5
 
-REASON_EMPTY = "the page is empty"
-REASON_NO_TEXT = "the page has too little text (paywall?)"
-REASON_NOT_ARTICLE = "not an article page"
-REASON_UNREADABLE = "the page could not be parsed as HTML"
-REASON_TOO_LARGE = "the page has too many elements to read"
+REASON_EMPTY = reasons.PAGE_EMPTY
+REASON_NO_TEXT = reasons.PAGE_NO_TEXT
+REASON_NOT_ARTICLE = reasons.PAGE_NOT_ARTICLE
+REASON_UNREADABLE = reasons.PAGE_UNREADABLE
+REASON_TOO_LARGE = reasons.PAGE_TOO_LARGE
 # Extraction costs about 0.1-0.5 ms an element on one core, so a page of 2 MB made of
 # 180,000 tiny elements kept a thread busy for a minute, long after its tap was told it
 # took too long (a thread cannot be stopped). The largest page of the test corpora has

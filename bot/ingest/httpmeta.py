@@ -12,6 +12,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from bot.ingest import reasons
 from bot.ingest.xmlbytes import media_type
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -47,28 +48,32 @@ def parse_max_age(value: str | None) -> float | None:
 def describe_error(exc: BaseException) -> str:
     """Word a transport-level exception as one human-readable reason per failure kind."""
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
-        return "timeout"
+        return reasons.TIMEOUT
     for link in _causes(exc):
         if isinstance(link, ssl.SSLError):
-            return "TLS error"
+            return reasons.TLS_ERROR
         if isinstance(link, socket.gaierror):
-            return "DNS lookup failed"
+            return reasons.DNS_FAILED
         if isinstance(link, ConnectionRefusedError):
-            return "connection refused"
+            return reasons.CONNECTION_REFUSED
     text = str(exc).lower()
     if isinstance(exc, httpx.ConnectError):
         if "certificate" in text or "ssl" in text or "tls" in text:
-            return "TLS error"
+            return reasons.TLS_ERROR
         if "name or service" in text or "nodename" in text or "name resolution" in text:
-            return "DNS lookup failed"
-        return "connection refused" if "refused" in text else "connection failed"
+            return reasons.DNS_FAILED
+        return reasons.CONNECTION_REFUSED if "refused" in text else reasons.CONNECTION_FAILED
     if isinstance(exc, httpx.DecodingError):
-        return "bad content encoding"
+        return reasons.BAD_ENCODING
     if isinstance(exc, httpx.RemoteProtocolError | httpx.LocalProtocolError):
-        return "protocol error"
+        return reasons.PROTOCOL_ERROR
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return "invalid URL"
-    return "connection error" if isinstance(exc, httpx.NetworkError | OSError) else "fetch failed"
+        return reasons.INVALID_URL
+    return (
+        reasons.CONNECTION_ERROR
+        if isinstance(exc, httpx.NetworkError | OSError)
+        else reasons.FETCH_FAILED
+    )
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

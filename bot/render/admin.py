@@ -169,7 +169,7 @@ def _too_late(tap: Tap) -> str:
 
 
 def _state(line: FeedLine, now: datetime, lang: Lang) -> str:
-    reason = tghtml.escape(line.last_error or lang(texts.UNKNOWN_ERROR))
+    reason = tghtml.escape(lang(line.last_error or texts.UNKNOWN_ERROR))
     since = when(line.failing_since, now, lang)
     if line.paused:
         return lang(texts.FEED_STATE_PAUSED, since=since, reason=reason, id=line.id)
@@ -242,7 +242,7 @@ def feed_change(change: FeedChange, lang: Lang = EN) -> str:
     )
     match change.kind:
         case "unusable":
-            return lang(texts.FEED_UNUSABLE, url=url, reason=tghtml.escape(change.reason))
+            return lang(texts.FEED_UNUSABLE, url=url, reason=tghtml.escape(lang(change.reason)))
         case "duplicate":
             reply = lang(texts.FEED_DUPLICATE, id=feed_id, name=name)
             return reply + _other_topics(change, lang)
@@ -297,7 +297,7 @@ def pause_alert(feed: PausedFeed, *, now: datetime, lang: Lang = EN) -> str:
         id=feed.id,
         name=tghtml.escape(feed.name),
         since=when(feed.since, now, lang),
-        reason=tghtml.escape(feed.reason or lang(texts.UNKNOWN_ERROR)),
+        reason=tghtml.escape(lang(feed.reason or texts.UNKNOWN_ERROR)),
     )
 
 
@@ -311,7 +311,7 @@ def pause_alerts(feeds: Sequence[PausedFeed], *, now: datetime, lang: Lang = EN)
             id=feed.id,
             name=tghtml.escape(feed.name),
             since=when(feed.since, now, lang),
-            reason=tghtml.escape(feed.reason or lang(texts.UNKNOWN_ERROR)),
+            reason=tghtml.escape(lang(feed.reason or texts.UNKNOWN_ERROR)),
         )
         for feed in feeds
     ]

@@ -7,23 +7,44 @@ state and no GUI backend); CPU-bound, so callers run it in a thread.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 from bot.admin.stats import DailySeries
+from bot.render import texts
+from bot.render.i18n import Lang
 
 
-def render_chart(series: DailySeries) -> bytes:
+@dataclass(frozen=True)
+class ChartTexts:
+    """The words drawn on the chart, in the chat's language."""
+
+    sent: str
+    new_chats: str
+    days: tuple[str, ...]  # "8 Dec", "8. Dez.", "8 дек."
+
+
+def chart_texts(series: DailySeries, lang: Lang) -> ChartTexts:
+    return ChartTexts(
+        sent=lang(texts.CHART_SENT),
+        new_chats=lang(texts.CHART_NEW_CHATS),
+        days=tuple(lang.day_month(day) for day in series.days),
+    )
+
+
+def render_chart(series: DailySeries, lang: Lang) -> bytes:
     """Two bar charts over the same days; return the PNG bytes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    labels = [d.strftime("%d %b") for d in series.days]
+    words = chart_texts(series, lang)
+    labels = list(words.days)
     figure = Figure(figsize=(8, 5), dpi=100)
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, sharex=True)
     top.bar(labels, series.sent, color="#2a7ab0")
-    top.set_title("Messages sent per day")
+    top.set_title(words.sent)
     bottom.bar(labels, series.new_chats, color="#3c9d5d")
-    bottom.set_title("New chats per day")
+    bottom.set_title(words.new_chats)
     for axes in (top, bottom):
         axes.yaxis.get_major_locator().set_params(integer=True)
         axes.grid(axis="y", alpha=0.3)

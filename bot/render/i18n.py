@@ -116,6 +116,10 @@ class Lang:
     def number(self, value: float) -> str:
         return numbers.format_decimal(value, locale=self.cldr)
 
+    def day_month(self, moment: date) -> str:
+        """A day and short month: "8 Dec", "8. Dez.", "8 дек."."""
+        return dates.format_skeleton("dMMM", moment, locale=self.cldr)
+
     def date(self, moment: date) -> str:
         """ "Wednesday, 2 December 2026" in the language (a datetime: in its own zone)."""
         return dates.format_date(moment, format="full", locale=self.cldr)

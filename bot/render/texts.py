@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from bot.admin.access import is_admin
+from bot.ingest import reasons
 from bot.render import commands
 from bot.render.i18n import EN, Lang
 
@@ -319,6 +320,8 @@ STATS = (
     "Feeds: {feeds} enabled ({fine} fine, {failing} failing, {paused} paused)"
 )
 STATS_CHART_CAPTION = "Last 14 days: messages sent and new chats per day"
+CHART_SENT = "Messages sent per day"  # the /stats chart's titles
+CHART_NEW_CHATS = "New chats per day"
 AUDIT_HEADER = "<b>Audit log</b> (last {count})"
 AUDIT_NONE = "No admin actions recorded yet."
 AUDIT_LINE = "{when} · {who} · {action} · {detail}"
@@ -357,3 +360,21 @@ FULLTEXT_NO_LINK = "(no link)"
 FULLTEXT_STORY_NO_LINK = "the story has no link"
 FULLTEXT_NOT_LOADED = "the page did not load"
 FULLTEXT_UNKNOWN_REASON = "unknown reason"
+
+# Why a page could not be read, as the fetcher and the extractor store it (English);
+# a failed 📖 shows it through the catalogue (`FULLTEXT_FAILED`'s {reason}).
+REASON_TIMEOUT = reasons.TIMEOUT
+REASON_TLS_ERROR = reasons.TLS_ERROR
+REASON_DNS_FAILED = reasons.DNS_FAILED
+REASON_CONNECTION_REFUSED = reasons.CONNECTION_REFUSED
+REASON_CONNECTION_FAILED = reasons.CONNECTION_FAILED
+REASON_BAD_ENCODING = reasons.BAD_ENCODING
+REASON_PROTOCOL_ERROR = reasons.PROTOCOL_ERROR
+REASON_INVALID_URL = reasons.INVALID_URL
+REASON_CONNECTION_ERROR = reasons.CONNECTION_ERROR
+REASON_FETCH_FAILED = reasons.FETCH_FAILED
+REASON_PAGE_EMPTY = reasons.PAGE_EMPTY
+REASON_PAGE_NO_TEXT = reasons.PAGE_NO_TEXT
+REASON_PAGE_NOT_ARTICLE = reasons.PAGE_NOT_ARTICLE
+REASON_PAGE_UNREADABLE = reasons.PAGE_UNREADABLE
+REASON_PAGE_TOO_LARGE = reasons.PAGE_TOO_LARGE
