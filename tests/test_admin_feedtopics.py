@@ -86,12 +86,13 @@ async def test_feedtopics_keeps_a_topic_another_outlet_of_the_story_gives(
     await say(tg, ADMIN, f"/addfeed {server.url('/a.xml')} world")
     await say(tg, HELPERS[0], f"/addfeed {server.url('/b.xml')} world")
     await refresh_once(engine, settings)
-    merged = story_topics(engine)
-    assert merged[QAMISHLI] == ["world"], merged
+    # The merged story is headed by whichever outlet was refreshed first.
+    [shared] = [title for title in story_topics(engine) if "Qamishli" in title]
+    assert story_topics(engine)[shared] == ["world"]
     [changed] = await say(tg, ADMIN, "/feedtopics 1 science")
     assert changed.text.startswith("🏷 Feed #1 Outlet A files its stories under: science")
     after = story_topics(engine)
-    assert after[QAMISHLI] == ["science", "world"]  # B still files it under world
+    assert after[shared] == ["science", "world"]  # B still files it under world
     assert after[CHIPS] == ["science", "tech"]
 
 

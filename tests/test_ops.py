@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -284,3 +285,43 @@ def test_a_tick_skipped_while_its_last_run_goes_on_is_not_a_warning(
     err = capsys.readouterr().err
     assert ("maximum number of running instances reached" in err) is shown
     assert "WARNING apscheduler" not in err
+
+
+def test_a_job_cancelled_at_stop_is_not_an_error_and_a_failing_job_still_is(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """APScheduler's asyncio executor cancels running jobs at shutdown and logged each as
+    "Error running job" with a CancelledError traceback (a worker stopped mid-getMe)."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    root = logging.getLogger()
+    before = root.level
+    logs.configure_logging({"LOG_LEVEL": "INFO"})
+    capsys.readouterr()
+
+    async def scenario() -> None:
+        started = asyncio.Event()
+
+        async def hangs() -> None:
+            started.set()
+            await asyncio.Event().wait()
+
+        async def fails() -> None:
+            raise ValueError("a real job error")
+
+        scheduler = AsyncIOScheduler()
+        scheduler.add_job(hangs)
+        scheduler.add_job(fails)
+        scheduler.start()
+        await asyncio.wait_for(started.wait(), 10)
+        await asyncio.sleep(0.2)  # the failing job has run and been logged
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0.2)  # the cancelled job's callback runs
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        root.setLevel(before)
+    err = capsys.readouterr().err
+    assert "ValueError: a real job error" in err
+    assert "CancelledError" not in err and "Error running job" not in err

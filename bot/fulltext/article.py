@@ -20,6 +20,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.settings import Extractor
 
+from bot.fulltext import reasons
 from bot.fulltext.body import (
     BodyLine,
     body_lines,
@@ -43,7 +44,6 @@ from bot.fulltext.vote import (
     takes_nothing,
     trim_to_agreement,
 )
-from bot.ingest import reasons
 
 __all__ = [
     "MIN_CHARS",

@@ -8,6 +8,7 @@ formatting, so a secret inside an exception text or a URL is masked too.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -45,6 +46,27 @@ class _SkippedRuns(logging.Filter):
 
 
 _SKIPPED_RUNS = _SkippedRuns()
+
+
+class _CancelledAtStop(logging.Filter):
+    """APScheduler's "Error running job" for a job its executor cancelled, as DEBUG.
+
+    At a stop, APScheduler's asyncio executor cancels the jobs still running (a getMe
+    or a send in flight) and logs each as an ERROR with a traceback, although nothing
+    failed: the work is picked up again at the next start. Any other job error stays
+    an ERROR.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, asyncio.CancelledError):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        record.exc_info, record.exc_text = None, None
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+_CANCELLED_AT_STOP = _CancelledAtStop()
 
 
 class LogConfigError(ValueError):
@@ -127,6 +149,7 @@ def configure_logging(environ: Mapping[str, str], *, verbose: bool = False) -> N
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("apscheduler.scheduler").addFilter(_SKIPPED_RUNS)  # once: a set
+    logging.getLogger("apscheduler.executors.default").addFilter(_CANCELLED_AT_STOP)
 
 
 def mask_secrets(secrets: Iterable[str | None]) -> None:

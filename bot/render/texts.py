@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from bot.admin.access import is_admin
+from bot.fulltext import reasons as page_reasons
 from bot.ingest import reasons
 from bot.render import commands
 from bot.render.i18n import EN, Lang
@@ -373,8 +374,8 @@ REASON_PROTOCOL_ERROR = reasons.PROTOCOL_ERROR
 REASON_INVALID_URL = reasons.INVALID_URL
 REASON_CONNECTION_ERROR = reasons.CONNECTION_ERROR
 REASON_FETCH_FAILED = reasons.FETCH_FAILED
-REASON_PAGE_EMPTY = reasons.PAGE_EMPTY
-REASON_PAGE_NO_TEXT = reasons.PAGE_NO_TEXT
-REASON_PAGE_NOT_ARTICLE = reasons.PAGE_NOT_ARTICLE
-REASON_PAGE_UNREADABLE = reasons.PAGE_UNREADABLE
-REASON_PAGE_TOO_LARGE = reasons.PAGE_TOO_LARGE
+REASON_PAGE_EMPTY = page_reasons.PAGE_EMPTY
+REASON_PAGE_NO_TEXT = page_reasons.PAGE_NO_TEXT
+REASON_PAGE_NOT_ARTICLE = page_reasons.PAGE_NOT_ARTICLE
+REASON_PAGE_UNREADABLE = page_reasons.PAGE_UNREADABLE
+REASON_PAGE_TOO_LARGE = page_reasons.PAGE_TOO_LARGE
