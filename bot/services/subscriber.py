@@ -92,20 +92,7 @@ async def _as_chat(
 
     def run(session: Session) -> T:
         now = services.clock()
-        if not create and session.get(Chat, who.key) is None:
-            unsaved = chat_store.new_chat(
-                who.id,
-                chat_type=who.type,
-                title=who.title,
-                defaults=defaults,
-                now=now,
-                thread_id=who.thread_id,
-                language=language,
-            )
-            return work(session, unsaved)
-        chat_store.begin_write(session)
-        chat, _ = chat_store.ensure_chat(
-            session,
+        fresh = chat_store.new_chat(
             who.id,
             chat_type=who.type,
             title=who.title,
@@ -114,6 +101,10 @@ async def _as_chat(
             thread_id=who.thread_id,
             language=language,
         )
+        if not create and session.get(Chat, fresh.id) is None:
+            return work(session, fresh)  # answered as a new chat would be, nothing stored
+        chat_store.begin_write(session)
+        chat, _ = chat_store.store_chat(session, fresh, now=now)
         return work(session, chat)
 
     return await services.db(run)

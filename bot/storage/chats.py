@@ -133,6 +133,13 @@ def ensure_chat(
         thread_id=thread_id,
         language=language,
     )
+    return store_chat(session, fresh, now=now)
+
+
+def store_chat(session: Session, fresh: Chat, *, now: datetime) -> tuple[Chat, bool]:
+    """`ensure_chat` for a subscriber `new_chat` made: the stored row (locked), inserted
+    as `fresh` if there was none, its title, type and missing language brought up to date."""
+    title, chat_type, language = fresh.title, fresh.type, fresh.language
     chat_id = fresh.id
     created = _insert_ignore(session, Chat, fresh.model_dump())
     chat = lock_chat(session, chat_id)
